@@ -1,0 +1,66 @@
+# The front door: `make run` and `make test` work from a fresh clone with only python3 and make.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+HOST   ?= localhost
+DB     ?= triage.duckdb
+export TRIAGE_DB := $(abspath $(DB))
+
+STAMP_RUN  := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: help run install install-test demo-db test lint format bench eval clean e2e
+
+help:
+	@echo "make run    - set up and serve the dashboard on http://$(HOST):$(PORT) (demo data)"
+	@echo "make test   - set up and run ruff and the test suite"
+	@echo "make lint   - ruff only"
+	@echo "make bench  - speed benchmarks (benchmarks/)"
+	@echo "make eval   - accuracy on the real data in ../shared/datasets"
+	@echo "make clean  - remove the virtualenv, caches and the database"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@ $(STAMP_RUN)
+
+install: $(STAMP_RUN)
+install-test: $(STAMP_TEST)
+
+$(DB): | $(STAMP_RUN)
+	$(VENV)/bin/triage demo --db $(DB)
+
+demo-db: $(DB)
+
+run: $(STAMP_RUN) $(DB)
+	$(VENV)/bin/streamlit run dashboard/streamlit_app.py \
+		--server.port $(PORT) --server.address $(HOST) --server.headless true
+
+lint: $(STAMP_TEST)
+	$(VENV)/bin/ruff check .
+
+test: $(STAMP_TEST)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+e2e: $(STAMP_TEST)
+	$(PY) -m pytest -m e2e tests/e2e
+
+bench: $(STAMP_TEST)
+	$(PY) -m benchmarks.run
+
+eval: $(STAMP_TEST)
+	$(PY) -m benchmarks.evaluate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info benchmarks/results
+	rm -f $(DB) $(DB).wal
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,66 @@
+"""Shared fixtures: small, hand-made data sets written as real files, and real DuckDB stores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from triage_core.store import Store
+
+CUSTOMERS_CSV = """customer_id,created_at,segment,plan,lifetime_value
+C1,2026-01-01,consumer,basic,120.5
+C2,2026-01-02T10:00:00Z,vip,pro,9000
+C3,2026-01-03 08:30:00,smb,basic,450
+"""
+
+CAMPAIGNS_CSV = """campaign_id,name,channel,utm_source,utm_medium,utm_campaign,start_at,end_at,spend,revenue
+K1,Spring sale,email,newsletter,email,spring,2026-01-10,2026-02-10,1000,5000
+K2,App launch,paid_social,facebook,cpc,app5,2026-01-20,,2000,3000
+"""
+
+TICKETS_CSV = """ticket_id,created_at,customer_id,channel,subject,body,status,csat,category
+T1,2026-02-01 10:00:00,C1,email,Refund please,"I was charged twice.
+Please help",open,,
+T2,2026-02-02 10:00:00,C2,Web Form,Login,cannot log in,Hold,4,account_access
+T3,2026-02-03 11:00:00,C3,chat,Coupon,my code SPRING does not work,solved,5,coupon_promo
+"""
+
+TOUCHPOINTS_CSV = """customer_id,campaign_id,touched_at,kind
+C1,K1,2026-01-15 09:00:00,click
+C1,K2,2026-01-25 09:00:00,impression
+C3,K1,2026-01-16 12:00:00,open
+"""
+
+AGENTS_CSV = """agent_id,name,team,skills,languages,capacity,senior
+A1,Ana,billing_team,billing;refund,en;es,10,0
+A2,Ben,tech_support,app_crash,en,8,0
+"""
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    for name, text in {
+        "customers.csv": CUSTOMERS_CSV,
+        "campaigns.csv": CAMPAIGNS_CSV,
+        "tickets.csv": TICKETS_CSV,
+        "touchpoints.csv": TOUCHPOINTS_CSV,
+        "agents.csv": AGENTS_CSV,
+    }.items():
+        (d / name).write_text(text, encoding="utf-8")
+    return d
+
+
+@pytest.fixture
+def store():
+    s = Store(":memory:")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def loaded_store(store: Store, data_dir: Path) -> Store:
+    store.import_directory(data_dir)
+    return store

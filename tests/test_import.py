@@ -1,0 +1,212 @@
+"""Import: every format and preset lands; every kind of bad input is refused and changes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from triage_core.errors import ImportValidationError, TriageError
+from triage_core.store import Store
+
+
+def test_csv_happy_path_and_values(loaded_store: Store) -> None:
+    counts = loaded_store.counts()
+    assert counts == {"customers": 3, "campaigns": 2, "agents": 2, "tickets": 3, "touchpoints": 3}
+    t = loaded_store.query("SELECT * FROM tickets ORDER BY ticket_id")
+    assert t["body"][0] == "I was charged twice.\nPlease help"
+    # aliases: 'Web Form' -> web, 'Hold' -> on_hold
+    assert t["channel"].tolist() == ["email", "web", "chat"]
+    assert t["status"].tolist() == ["open", "on_hold", "solved"]
+    assert t["csat"].isna().tolist() == [True, False, False]
+
+
+def test_reimport_is_idempotent(loaded_store: Store, data_dir: Path) -> None:
+    before = loaded_store.counts()
+    snapshot = loaded_store.query("SELECT * FROM tickets ORDER BY ticket_id")
+    result = loaded_store.import_file("tickets", data_dir / "tickets.csv")
+    assert (result.new_rows, result.existing_rows) == (0, 3)
+    assert loaded_store.counts() == before
+    pd.testing.assert_frame_equal(
+        loaded_store.query("SELECT * FROM tickets ORDER BY ticket_id"), snapshot
+    )
+
+
+def test_upsert_updates_changed_rows(loaded_store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "tickets.csv"
+    f.write_text("ticket_id,created_at,customer_id,status\nT1,2026-02-01 10:00:00,C1,solved\n")
+    loaded_store.import_file("tickets", f)
+    row = loaded_store.query("SELECT status, body FROM tickets WHERE ticket_id = 'T1'")
+    assert row["status"][0] == "solved"
+    # columns absent from the file keep their values
+    assert row["body"][0].startswith("I was charged twice")
+
+
+def test_parquet_and_json_formats(store: Store, data_dir: Path, tmp_path: Path) -> None:
+    store.import_file("customers", data_dir / "customers.csv")
+    tickets = pd.read_csv(data_dir / "tickets.csv", dtype=str)
+    tickets["created_at"] = pd.to_datetime(tickets["created_at"])
+    pq = tmp_path / "tickets.parquet"
+    tickets.to_parquet(pq)
+    assert store.import_file("tickets", pq).new_rows == 3
+    records = pd.read_csv(data_dir / "customers.csv", dtype=str).to_dict("records")
+    js = tmp_path / "customers.json"
+    js.write_text(json.dumps(records))
+    assert store.import_file("customers", js).existing_rows == 3
+    jl = tmp_path / "customers.jsonl"
+    jl.write_text("\n".join(json.dumps(r) for r in records))
+    assert store.import_file("customers", jl).existing_rows == 3
+    assert store.counts()["tickets"] == 3
+
+
+ZENDESK_CSV = (
+    "Id,Requester,Requester id,Requester email,Subject,Description,Status,Priority,Via,"
+    "Created at,Updated at,Solved at,Assignee,Satisfaction Score,Tags\n"
+    "101,Jo,C1,jo@example.com,Card declined,My card keeps getting declined,solved,high,"
+    "Web Form,2026-02-01 10:00:00,2026-02-02 10:00:00,2026-02-02 09:00:00,Ana,Good,billing\n"
+    "102,Al,C2,al@example.com,App broken,It crashes at start,hold,urgent,Email,"
+    "2026-02-03T08:00:00Z,2026-02-03 09:00:00,,Ben,Unoffered,\n"
+)
+
+FRESHDESK_CSV = (
+    "Ticket ID,Subject,Description,Status,Priority,Source,Type,Agent,Group,Created time,"
+    "Due by Time,Resolved time,Closed time,Initial response time,Contact ID,Survey results\n"
+    "5001,Where is my parcel,Ordered 2 weeks ago,Resolved,Medium,Portal,Question,Cara,Logistics,"
+    "2026-02-04 12:00:00,2026-02-05 12:00:00,2026-02-06 12:00:00,,2026-02-04 13:00:00,C3,"
+    "Awesome\n"
+    "5002,Refund,Please refund,Waiting on Customer,Low,Email,Refund,Dan,Billing,"
+    "2026-02-05 12:00:00,,,,,C1,\n"
+)
+
+
+@pytest.mark.parametrize("preset,text,ids", [
+    ("zendesk", ZENDESK_CSV, ["101", "102"]),
+    ("freshdesk", FRESHDESK_CSV, ["5001", "5002"]),
+])
+def test_helpdesk_presets(store: Store, data_dir: Path, tmp_path: Path, preset: str, text: str,
+                          ids: list[str]) -> None:
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / f"{preset}.csv"
+    f.write_text(text)
+    result = store.import_file("tickets", f, preset=preset)
+    assert result.new_rows == 2
+    t = store.query("SELECT * FROM tickets ORDER BY ticket_id")
+    assert t["ticket_id"].tolist() == ids
+    assert set(t["status"]) <= {"solved", "on_hold", "pending"}
+    assert t["body"].notna().all()
+    if preset == "zendesk":
+        assert t["channel"].tolist() == ["web", "email"]
+        assert t["csat"].tolist()[0] == 5
+        assert str(t["created_at"][1]) == "2026-02-03 08:00:00"
+    else:
+        assert t["channel"].tolist() == ["web", "email"]
+        assert t["status"].tolist() == ["solved", "pending"]
+        assert str(t["first_response_at"][0]) == "2026-02-04 13:00:00"
+
+
+def test_generic_map(store: Store, data_dir: Path, tmp_path: Path) -> None:
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "t.csv"
+    f.write_text("Case #,Opened,Client,State\nX1,2026-02-01 10:00,C1,open\n")
+    store.import_file("tickets", f, mapping={"Case #": "ticket_id", "Opened": "created_at",
+                                             "Client": "customer_id", "State": "status"})
+    assert store.scalar("SELECT ticket_id FROM tickets") == "X1"
+    with pytest.raises(TriageError, match="has no column 'nope'"):
+        store.import_file("tickets", f, mapping={"Case #": "nope"})
+
+
+BAD_FILES = {
+    "missing_column.csv": (b"ticket_id,customer_id,status\nT9,C1,open\n", None, "created_at",
+                           "missing required column"),
+    "wrong_type.csv": (b"ticket_id,created_at,customer_id,status,csat\n"
+                       b"T9,2026-02-01 10:00:00,C1,open,5\n"
+                       b"T10,2026-02-01 10:00:00,C1,open,great\n", 2, "csat", "not a whole number"),
+    "out_of_range.csv": (b"ticket_id,created_at,customer_id,status,csat\n"
+                         b"T9,2026-02-01 10:00:00,C1,open,7\n", 1, "csat", "at most 5"),
+    "bad_timestamp.csv": (b"ticket_id,created_at,customer_id,status\n"
+                          b"T9,2026-02-01 10:00:00,C1,open\nT10,yesterday,C1,open\n", 2,
+                          "created_at", "as a timestamp"),
+    "impossible_date.csv": (b"ticket_id,created_at,customer_id,status\n"
+                            b"T9,2026-02-30 10:00:00,C1,open\n", 1, "created_at", "timestamp"),
+    "duplicate_id.csv": (b"ticket_id,created_at,customer_id,status\n"
+                         b"T9,2026-02-01 10:00:00,C1,open\nT8,2026-02-01 10:00:00,C1,open\n"
+                         b"T9,2026-02-02 10:00:00,C1,open\n", 3, "ticket_id", "duplicate"),
+    "dangling_reference.csv": (b"ticket_id,created_at,customer_id,status\n"
+                               b"T9,2026-02-01 10:00:00,NOBODY,open\n", 1, "customer_id",
+                               "does not exist in customers"),
+    "non_utf8.csv": (b"ticket_id,created_at,customer_id,status,body\n"
+                     b"T9,2026-02-01 10:00:00,C1,open,fine\n"
+                     b"T10,2026-02-01 10:00:00,C1,open,caf\xe9 cr\xe8me\n", 2, "body", "UTF-8"),
+    "empty.csv": (b"", None, None, "file is empty"),
+    "header_only.csv": (b"ticket_id,created_at,customer_id,status\n", 1, None, "no data rows"),
+    "bad_status.csv": (b"ticket_id,created_at,customer_id,status\n"
+                       b"T9,2026-02-01 10:00:00,C1,exploded\n", 1, "status", "is not one of"),
+    "empty_required.csv": (b"ticket_id,created_at,customer_id,status\n"
+                           b",2026-02-01 10:00:00,C1,open\n", 1, "ticket_id", "empty"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_input_is_refused_and_changes_nothing(loaded_store: Store, tmp_path: Path,
+                                                  name: str) -> None:
+    content, row, column, words = BAD_FILES[name]
+    f = tmp_path / name
+    f.write_bytes(content)
+    before = loaded_store.counts()
+    snapshot = loaded_store.query("SELECT * FROM tickets ORDER BY ticket_id")
+    with pytest.raises(ImportValidationError) as info:
+        loaded_store.import_file("tickets", f)
+    err = info.value
+    assert err.file == name
+    assert err.row == row
+    assert err.column == column
+    assert words in str(err)
+    assert "\n" not in str(err)
+    assert str(err).startswith(name)
+    assert loaded_store.counts() == before
+    pd.testing.assert_frame_equal(
+        loaded_store.query("SELECT * FROM tickets ORDER BY ticket_id"), snapshot
+    )
+
+
+def test_bad_json_is_refused(loaded_store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "tickets.json"
+    f.write_text('[{"ticket_id": "T9", "created_at": ')
+    before = loaded_store.counts()
+    with pytest.raises(ImportValidationError, match=r"tickets.json: cannot read the file as JSON"):
+        loaded_store.import_file("tickets", f)
+    assert loaded_store.counts() == before
+
+
+def test_touchpoint_references_both_tables(loaded_store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "tp.csv"
+    f.write_text("customer_id,campaign_id,touched_at,kind\nC1,K404,2026-01-15 09:00:00,click\n")
+    with pytest.raises(ImportValidationError, match="campaign_id 'K404' does not exist"):
+        loaded_store.import_file("touchpoints", f)
+
+
+def test_create_missing_customers(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "t.csv"
+    f.write_text("ticket_id,created_at,customer_id,status\nT1,2026-02-01 10:00,NEW1,open\n")
+    store.import_file("tickets", f, create_missing=True)
+    assert store.counts()["customers"] == 1
+
+
+def test_failed_directory_import_rolls_back_everything(store: Store, data_dir: Path) -> None:
+    (data_dir / "touchpoints.csv").write_text(
+        "customer_id,campaign_id,touched_at,kind\nC1,K1,not a time,click\n"
+    )
+    with pytest.raises(ImportValidationError):
+        store.import_directory(data_dir)
+    assert all(n == 0 for n in store.counts().values())
+
+
+def test_unknown_table_and_format(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "x.xlsx"
+    f.write_bytes(b"PK")
+    with pytest.raises(TriageError, match="unknown table"):
+        store.import_file("orders", f)
+    with pytest.raises(ImportValidationError, match="unknown file type"):
+        store.import_file("tickets", f)

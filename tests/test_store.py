@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from triage_core import store as store_mod
+from triage_core.schema import IMPORT_TABLES
+from triage_core.store import SCHEMA_VERSION, Store
+
+
+def test_schema_has_every_table_and_column(store: Store) -> None:
+    for name, table in IMPORT_TABLES.items():
+        assert store.table_exists(name)
+        assert store.columns(name) == table.column_names
+    assert store.schema_version() == SCHEMA_VERSION
+
+
+def test_migrations_run_once_and_survive_reopen(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    with Store(db) as s:
+        s.execute("INSERT INTO customers (customer_id) VALUES (?)", ["C1"])
+        first = s.schema_version()
+    with Store(db) as s:
+        assert s.schema_version() == first
+        assert s.counts()["customers"] == 1
+        assert s.scalar("SELECT count(*) FROM schema_version") == len(store_mod.MIGRATIONS)
+
+
+def test_new_migration_applies_forward(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "x.duckdb"
+    Store(db).close()
+    newer = SCHEMA_VERSION + 1000
+    monkeypatch.setattr(store_mod, "MIGRATIONS", [
+        *store_mod.MIGRATIONS, (newer, ["CREATE TABLE extra_thing (x INTEGER)"])
+    ])
+    with Store(db) as s:
+        assert s.schema_version() == newer
+        assert s.table_exists("extra_thing")
+
+
+def test_query_binds_parameters(loaded_store: Store) -> None:
+    evil = "C1' OR '1'='1"
+    assert loaded_store.query("SELECT * FROM customers WHERE customer_id = ?", [evil]).empty
+    df = loaded_store.query("SELECT * FROM customers WHERE customer_id = ?", ["C1"])
+    assert df["lifetime_value"].tolist() == [120.5]
+
+
+def test_transaction_rolls_back(loaded_store: Store) -> None:
+    before = loaded_store.counts()
+    with pytest.raises(RuntimeError), loaded_store.transaction():
+        loaded_store.execute("DELETE FROM tickets")
+        raise RuntimeError("boom")
+    assert loaded_store.counts() == before
+
+
+def test_timestamps_are_utc(loaded_store: Store) -> None:
+    ts = loaded_store.scalar("SELECT created_at FROM customers WHERE customer_id = 'C2'")
+    assert str(ts) == "2026-01-02 10:00:00"
+
+
+def test_locked_database_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    Store(db).close()
+    db.write_bytes(b"this is not a database")
+    from triage_core.errors import TriageError
+
+    with pytest.raises(TriageError, match="cannot open database"):
+        Store(db)

@@ -1,0 +1,152 @@
+"""Table definitions of the DuckDB store: the one place that names tables and columns.
+
+Every table the importer accepts is described here with its columns, DuckDB type, whether the
+column is required and what it means; the README's data-format section is checked against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type: VARCHAR, TIMESTAMP, INTEGER, DOUBLE
+    required: bool
+    meaning: str
+    allowed: tuple[str, ...] | None = None  # allowed values (after lower-casing), if a closed set
+    min_value: float | None = None
+    max_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    column: str
+    table: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # upsert key: importing a row with the same key replaces it
+    references: tuple[Reference, ...] = field(default_factory=tuple)
+    importable: bool = True
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+TICKET_STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+OPEN_STATUSES = ("new", "open", "pending", "on_hold")
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+
+TICKETS = Table(
+    "tickets",
+    (
+        Column("ticket_id", "VARCHAR", True, "Unique ticket id from the helpdesk"),
+        Column("created_at", "TIMESTAMP", True, "When the customer opened the ticket (UTC)"),
+        Column("customer_id", "VARCHAR", True, "Customer who wrote it; must exist in customers"),
+        Column("channel", "VARCHAR", False, "Where it came in: email, chat, phone, web, social"),
+        Column("subject", "VARCHAR", False, "Subject line"),
+        Column("body", "VARCHAR", False, "Full text the customer wrote (may hold quoted replies)"),
+        Column("status", "VARCHAR", True, "new, open, pending, on_hold, solved or closed",
+               allowed=TICKET_STATUSES),
+        Column("first_response_at", "TIMESTAMP", False, "First agent reply (UTC)"),
+        Column("resolved_at", "TIMESTAMP", False, "When it was solved (UTC)"),
+        Column("agent_id", "VARCHAR", False, "Agent who handled it, if any"),
+        Column("csat", "INTEGER", False, "Customer satisfaction 1-5", min_value=1, max_value=5),
+        Column("category", "VARCHAR", False, "Known issue-type label (training data), if any"),
+        Column("language", "VARCHAR", False, "ISO 639-1 language code, e.g. en, de, es"),
+    ),
+    key=("ticket_id",),
+    references=(Reference("customer_id", "customers", "customer_id"),),
+)
+
+CUSTOMERS = Table(
+    "customers",
+    (
+        Column("customer_id", "VARCHAR", True, "Unique customer id"),
+        Column("created_at", "TIMESTAMP", False, "When the customer signed up (UTC)"),
+        Column("segment", "VARCHAR", False, "Segment, e.g. consumer, smb, enterprise, vip"),
+        Column("plan", "VARCHAR", False, "Plan or product tier, e.g. free, basic, pro"),
+        Column("lifetime_value", "DOUBLE", False, "Customer lifetime value in currency units",
+               min_value=0),
+    ),
+    key=("customer_id",),
+)
+
+CAMPAIGNS = Table(
+    "campaigns",
+    (
+        Column("campaign_id", "VARCHAR", True, "Unique campaign id"),
+        Column("name", "VARCHAR", True, "Human-readable campaign name"),
+        Column("channel", "VARCHAR", False,
+               "email, paid_search, paid_social, display, affiliate, webinar, referral, ..."),
+        Column("utm_source", "VARCHAR", False, "utm_source tag"),
+        Column("utm_medium", "VARCHAR", False, "utm_medium tag"),
+        Column("utm_campaign", "VARCHAR", False, "utm_campaign tag"),
+        Column("start_at", "TIMESTAMP", True, "Launch time (UTC)"),
+        Column("end_at", "TIMESTAMP", False, "End time (UTC); empty while running"),
+        Column("spend", "DOUBLE", False, "Money spent on the campaign", min_value=0),
+        Column("revenue", "DOUBLE", False, "Revenue attributed to the campaign by marketing",
+               min_value=0),
+    ),
+    key=("campaign_id",),
+)
+
+TOUCHPOINTS = Table(
+    "touchpoints",
+    (
+        Column("customer_id", "VARCHAR", True, "Customer touched; must exist in customers"),
+        Column("campaign_id", "VARCHAR", True, "Campaign that touched; must exist in campaigns"),
+        Column("touched_at", "TIMESTAMP", True, "When the touch happened (UTC)"),
+        Column("kind", "VARCHAR", True, "impression, click, open, visit, signup, purchase, ..."),
+    ),
+    key=("customer_id", "campaign_id", "touched_at", "kind"),
+    references=(
+        Reference("customer_id", "customers", "customer_id"),
+        Reference("campaign_id", "campaigns", "campaign_id"),
+    ),
+)
+
+AGENTS = Table(
+    "agents",
+    (
+        Column("agent_id", "VARCHAR", True, "Unique agent id"),
+        Column("name", "VARCHAR", True, "Agent's display name"),
+        Column("team", "VARCHAR", True, "Team the agent belongs to"),
+        Column("skills", "VARCHAR", False, "Skills separated by ';', e.g. billing;refunds"),
+        Column("languages", "VARCHAR", False, "Languages separated by ';' (default en)"),
+        Column("capacity", "INTEGER", True, "Open tickets the agent can hold at once",
+               min_value=0),
+        Column("senior", "INTEGER", False, "1 for senior agents (VIP work), else 0",
+               min_value=0, max_value=1),
+    ),
+    key=("agent_id",),
+)
+
+IMPORT_TABLES: dict[str, Table] = {
+    t.name: t for t in (CUSTOMERS, CAMPAIGNS, AGENTS, TICKETS, TOUCHPOINTS)
+}
+# Order in which a full data set must be loaded so that references resolve.
+LOAD_ORDER = ("customers", "campaigns", "agents", "tickets", "touchpoints")
+
+
+def create_table_sql(table: Table) -> str:
+    cols = ",\n    ".join(
+        f"{c.name} {c.type}{' NOT NULL' if c.required else ''}" for c in table.columns
+    )
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table.name} (\n    {cols},\n"
+        f"    PRIMARY KEY ({', '.join(table.key)})\n)"
+    )

@@ -1,0 +1,231 @@
+"""Cleaning of support text: quoted replies, signatures, greetings, headers and PII masking.
+
+Every rule is a regular expression written in the subset shared by Python's ``re`` and RE2
+(no look-arounds, explicit character classes instead of ``\\w``/``\\s``/``\\d``/``\\b``), so the
+scalar functions (``clean_body``, ``mask_pii``) and the vectorized ones (``clean_body_series``,
+``mask_pii_series``, which run the same rules in pyarrow's RE2 over a whole column) give the same
+result. Missing values (None, NaN, pandas NA) become ``""``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "clean_body",
+    "clean_body_series",
+    "mask_pii",
+    "mask_pii_series",
+    "ticket_text",
+    "ticket_text_series",
+]
+
+# --- cleaning rules: (pattern, replacement), applied in order --------------------------------
+
+_NL = r"(?:\n|$)"
+_QUOTE_INTRO = (
+    # "On Mon, 1 Jan 2024 at 10:00, Jane <jane@x.com> wrote:" (may wrap onto a second line),
+    # and the German, French and Spanish forms; the intro and everything after it go.
+    r"(?is)(?:^|\n)[ \t]*(?:on|am|le|el)[ \t][^\n]{1,200}(?:\n[^\n]{0,200})?"
+    r"(?:wrote|schrieb|a écrit|escribió)[ \t]*:[ \t]*(?:\n.*|$)"
+)
+_RULES: tuple[tuple[str, str], ...] = (
+    ("\r\n", "\n"),
+    ("\r", "\n"),
+    ("[\u2018\u2019\u02bc]", "'"),
+    ("&amp;", "&"),
+    ("&lt;", "<"),
+    ("&gt;", ">"),
+    ("&quot;", '"'),
+    ("&#39;", "'"),
+    ("\u00a0", " "),
+    (_QUOTE_INTRO, ""),
+    # Outlook: "-----Original Message-----", or a line of underscores, then the old thread.
+    (r"(?is)-{3,}[ \t]*(?:original message|ursprüngliche nachricht|message d'origine)"
+     r"[ \t]*-{3,}.*", ""),
+    (r"(?s)(?:^|\n)[ \t]*_{10,}[ \t]*\n.*", ""),
+    # A "From: ... Sent:/Date: ..." header block starts a quoted thread: drop it and the rest.
+    (r"(?is)(?:^|\n)[ \t]*(?:from|von|de)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,3}?[ \t]*"
+     r"(?:sent|date|gesendet|datum|envoyé|enviado)[ \t]*:.*", ""),
+    # Lines quoted with ">".
+    (r"(?m)^[ \t]*>[^\n]*" + _NL, ""),
+    # Signature delimiter "-- " (or "--") on its own line, and everything below it.
+    (r"(?s)(?:^|\n)[ \t]*--[ \t]*\n.*", ""),
+    (r"(?im)^[ \t]*(?:sent from my|sent from (?:outlook|mail|yahoo)|get outlook for|"
+     r"von meinem [^\n]* gesendet|envoyé de mon|enviado desde mi)[^\n]*" + _NL, ""),
+    # Remaining single header lines (forwarded or pasted mail).
+    (r"(?im)^[ \t]*(?:from|to|cc|bcc|subject|date|sent|reply-to)[ \t]*:[^\n]*" + _NL, ""),
+    (r"(?im)^[ \t]*-{2,}[ \t]*forwarded message[ \t]*-{2,}[ \t]*" + _NL, ""),
+    # A closing on its own line near the end ("Thanks,\nJane", "Best regards,\nJane Doe\nACME"):
+    # the closing and up to four short lines after it. Text before the closing must exist.
+    (r"(?is)\n[ \t]*(?:best regards|kind regards|warm regards|regards|best wishes|best|cheers|"
+     r"many thanks|thanks in advance|thanks again|thanks|thank you|thx|sincerely|"
+     r"yours sincerely|yours truly|yours|mit freundlichen grüßen|viele grüße|grüße|"
+     r"cordialement|bien à vous|saludos|atentamente)[ \t]*[,!.]?[ \t]*"
+     r"(?:\n[^\n]{0,60}){0,4}[ \t\n]*$", ""),
+    # A greeting at the start ("Hi team,", "Dear support,", "Hello!", "Hi John Smith,").
+    (r"(?i)^[ \t\n]*(?:hi|hello|hey|dear|greetings|good morning|good afternoon|good evening|"
+     r"to whom it may concern|hallo|guten tag|bonjour|hola)"
+     r"(?:[ \t]+[^ \t\n,!:.?]{1,30}){0,3}[ \t]*(?:[,!:.]|\n|$)", ""),
+    # Social media: @handles and links.
+    (r"(^|[^A-Za-z0-9_.+-])@[A-Za-z0-9_]+", r"\1"),
+    (r"(?i)(?:https?://|www\.)[^ \t\n]+", ""),
+    # Whitespace: runs of blanks, blank-line runs, ends.
+    (r"[ \t]+", " "),
+    (r" ?\n[ \n]*\n", "\n\n"),
+    (r"^[ \t\n]+|[ \t\n]+$", ""),
+)
+_COMPILED_RULES = tuple((re.compile(p), r) for p, r in _RULES)
+
+# --- PII ---------------------------------------------------------------------------------------
+
+_EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+_PHONE = (
+    r"(^|[^0-9A-Za-z_+])("
+    r"\+[0-9]{1,3}[ .-]?(?:\(?[0-9]{1,4}\)?[ .-]?){1,4}[0-9]{2,6}"  # +49 30 1234567
+    r"|\(?[0-9]{3}\)?[ .-]?[0-9]{3}[ .-]?[0-9]{4}"  # (555) 123-4567, 555.123.4567
+    r"|0[0-9]{2,4}[ /-]?[0-9]{3,8}"  # 030 1234567, 07700 900123
+    r")([^0-9]|$)"
+)
+_PII_RULES: tuple[tuple[str, str], ...] = ((_EMAIL, "[email]"),)
+_PHONE_RULE = (_PHONE, r"\1[phone]\3")
+# Card candidates: 13-19 digits with optional single spaces/dashes between them. Only those
+# passing the Luhn check are masked (Python callback; RE2 only pre-selects candidate rows).
+_CARD = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
+_CARD_HINT = r"[0-9](?:[ -]?[0-9]){12,}"
+_EMAIL_RE = re.compile(_EMAIL)
+_PHONE_RE = re.compile(_PHONE)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _as_text(value: Any) -> str:
+    return "" if _is_missing(value) else str(value)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card_sub(match: re.Match[str]) -> str:
+    digits = re.sub(r"[ -]", "", match.group(0))
+    return "[card]" if _luhn_ok(digits) else match.group(0)
+
+
+def _mask_cards(text: str) -> str:
+    return _CARD.sub(_card_sub, text)
+
+
+def clean_body(text: Any) -> str:
+    """Strip quoted replies, signatures, greetings, header lines, @handles and links.
+
+    >>> clean_body("Hi team,\\nMy invoice is wrong.\\n\\nThanks,\\nJane\\n\\nOn Mon, Bob wrote:\\n> old")
+    'My invoice is wrong.'
+    """
+    out = _as_text(text)
+    for pattern, repl in _COMPILED_RULES:
+        out = pattern.sub(repl, out)
+    return out
+
+
+def mask_pii(text: Any) -> str:
+    """Replace e-mail addresses, card numbers (Luhn-valid) and phone numbers with placeholders."""
+    out = _as_text(text)
+    out = _EMAIL_RE.sub("[email]", out)
+    out = _mask_cards(out)
+    return _PHONE_RE.sub(_PHONE_RULE[1], out)
+
+
+def _to_arrow(values: Iterable[Any] | pd.Series) -> pa.Array:
+    if isinstance(values, pd.Series):
+        arr = pa.array(values.astype(object), type=pa.large_string(), from_pandas=True)
+    else:
+        arr = pa.array([None if _is_missing(v) else str(v) for v in values],
+                       type=pa.large_string())
+    return arr.fill_null("")
+
+
+def _to_series(arr: pa.Array, index: pd.Index | None) -> pd.Series:
+    values = np.asarray(arr.to_pylist(), dtype=object)
+    return pd.Series(values, index=index, dtype="str")
+
+
+def _index_of(values: Iterable[Any] | pd.Series) -> pd.Index | None:
+    return values.index if isinstance(values, pd.Series) else None
+
+
+def clean_body_series(values: Iterable[Any] | pd.Series) -> pd.Series:
+    """Vectorized ``clean_body`` over a column (same rules, run by pyarrow's RE2)."""
+    arr = _to_arrow(values)
+    for pattern, repl in _RULES:
+        if any(c in pattern for c in "()[]^$.*+?\\|{"):
+            arr = pc.replace_substring_regex(arr, pattern=pattern, replacement=repl)
+        else:
+            arr = pc.replace_substring(arr, pattern=pattern, replacement=repl)
+    return _to_series(arr, _index_of(values))
+
+
+def mask_pii_series(values: Iterable[Any] | pd.Series) -> pd.Series:
+    """Vectorized ``mask_pii``: same output, fast enough for 100k+ texts."""
+    arr = _to_arrow(values)
+    for pattern, repl in _PII_RULES:
+        arr = pc.replace_substring_regex(arr, pattern=pattern, replacement=repl)
+    hint = pc.match_substring_regex(arr, pattern=_CARD_HINT)
+    rows = np.flatnonzero(hint.to_numpy(zero_copy_only=False))
+    if rows.size:
+        texts = arr.to_pylist()
+        for i in rows:
+            texts[i] = _mask_cards(texts[i])
+        arr = pa.array(texts, type=pa.large_string())
+    arr = pc.replace_substring_regex(arr, pattern=_PHONE_RULE[0], replacement=_PHONE_RULE[1])
+    return _to_series(arr, _index_of(values))
+
+
+_SUBJECT_PREFIX = re.compile(r"(?i)^(?:[ \t]*(?:re|fw|fwd|aw|wg|tr)[ \t]*:[ \t]*)+")
+
+
+def ticket_text(subject: Any, body: Any) -> str:
+    """Subject (without Re:/Fwd: prefixes) and cleaned body, joined by a newline."""
+    subj = _SUBJECT_PREFIX.sub("", _as_text(subject)).strip()
+    text = clean_body(body)
+    if subj and text:
+        return f"{subj}\n{text}"
+    return subj or text
+
+
+def ticket_text_series(subjects: Iterable[Any] | pd.Series,
+                       bodies: Iterable[Any] | pd.Series) -> pd.Series:
+    """Vectorized ``ticket_text`` (index taken from ``bodies`` if it is a Series)."""
+    subj = pc.utf8_trim(
+        pc.replace_substring_regex(_to_arrow(subjects), pattern=_SUBJECT_PREFIX.pattern,
+                                   replacement=""),
+        characters=" \t\n",
+    )
+    body = clean_body_series(bodies)
+    body_arr = pa.array(body.astype(object), type=pa.large_string(), from_pandas=True)
+    if len(subj) != len(body_arr):
+        raise ValueError("subjects and bodies must have the same length")
+    both = pc.and_(pc.greater(pc.utf8_length(subj), 0), pc.greater(pc.utf8_length(body_arr), 0))
+    joined = pc.if_else(both, pc.binary_join_element_wise(subj, body_arr, "\n"),
+                        pc.if_else(pc.greater(pc.utf8_length(subj), 0), subj, body_arr))
+    return _to_series(joined, _index_of(bodies))
