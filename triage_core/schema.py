@@ -135,11 +135,23 @@ AGENTS = Table(
     key=("agent_id",),
 )
 
+CSAT_SURVEYS = Table(
+    "csat_surveys",
+    (
+        Column("ticket_id", "VARCHAR", True, "Ticket the survey answers; must exist in tickets"),
+        Column("score", "INTEGER", True, "Satisfaction 1 (very unhappy) to 5 (very happy)",
+               min_value=1, max_value=5),
+        Column("comment", "VARCHAR", False, "Free-text comment of the customer"),
+        Column("answered_at", "TIMESTAMP", False, "When the customer answered (UTC)"),
+    ),
+    key=("ticket_id",),
+    references=(Reference("ticket_id", "tickets", "ticket_id"),),
+)
+
+# In load order: a table comes after the tables its references point to.
 IMPORT_TABLES: dict[str, Table] = {
-    t.name: t for t in (CUSTOMERS, CAMPAIGNS, AGENTS, TICKETS, TOUCHPOINTS)
+    t.name: t for t in (CUSTOMERS, CAMPAIGNS, AGENTS, TICKETS, TOUCHPOINTS, CSAT_SURVEYS)
 }
-# Order in which a full data set must be loaded so that references resolve.
-LOAD_ORDER = ("customers", "campaigns", "agents", "tickets", "touchpoints")
 
 
 def create_table_sql(table: Table) -> str:

@@ -47,19 +47,42 @@ def default_db_path() -> Path:
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
         1,
-        [create_table_sql(t) for t in IMPORT_TABLES.values()],
+        [create_table_sql(IMPORT_TABLES[t])
+         for t in ("customers", "campaigns", "agents", "tickets", "touchpoints")],
+    ),
+    (
+        2,
+        [
+            # model registry (registry.py): skops blobs, metrics, activation history
+            """CREATE TABLE model_versions (
+                version INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+                active BOOLEAN NOT NULL DEFAULT false, estimator VARCHAR, train_summary VARCHAR,
+                metrics VARCHAR, n_train INTEGER, n_corrections INTEGER DEFAULT 0, note VARCHAR,
+                model BLOB NOT NULL)""",
+            """CREATE TABLE model_events (
+                event_at TIMESTAMP NOT NULL, kind VARCHAR, version INTEGER, event VARCHAR,
+                actor VARCHAR)""",
+            # per-ticket model output (pipeline.py); text_hash finds new or changed tickets
+            """CREATE TABLE triage_results (
+                ticket_id VARCHAR PRIMARY KEY, text_hash UBIGINT, category VARCHAR,
+                category_confidence DOUBLE, category_top VARCHAR, category_words VARCHAR,
+                sentiment DOUBLE, sentiment_label VARCHAR, sentiment_words VARCHAR,
+                severity INTEGER, severity_reasons VARCHAR, model_version INTEGER,
+                scored_at TIMESTAMP)""",
+            # named priority weight profiles (priority.py); the TOML defaults seed it
+            """CREATE TABLE priority_profiles (
+                name VARCHAR PRIMARY KEY, settings VARCHAR NOT NULL, updated_at TIMESTAMP)""",
+            # feedback loop (feedback.py): corrections with audit trail and undo, CSAT surveys
+            """CREATE TABLE feedback (
+                feedback_id INTEGER PRIMARY KEY, ticket_id VARCHAR NOT NULL, field VARCHAR NOT NULL,
+                old_value VARCHAR, new_value VARCHAR NOT NULL, comment VARCHAR, author VARCHAR,
+                created_at TIMESTAMP NOT NULL, undone_at TIMESTAMP, undone_by VARCHAR)""",
+            """CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+            create_table_sql(IMPORT_TABLES["csat_surveys"]),
+        ],
     ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
-
-
-def register_migration(version: int, statements: list[str]) -> None:
-    """Add a migration (used by modules that own extra tables); versions must increase."""
-    if any(v == version for v, _ in MIGRATIONS):
-        return
-    if version <= MIGRATIONS[-1][0]:
-        raise ValueError(f"migration {version} must be newer than {MIGRATIONS[-1][0]}")
-    MIGRATIONS.append((version, statements))
 
 
 @dataclass(frozen=True)
@@ -94,6 +117,7 @@ class Store:
             first = str(exc).splitlines()[0]
             raise TriageError(f"{self.path}: cannot open database ({first})") from None
         self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute("SET enable_progress_bar = false")
         self._lock = threading.RLock()
         self._in_tx = False
         if not read_only:

@@ -35,7 +35,7 @@ _QUOTE_INTRO = (
     # "On Mon, 1 Jan 2024 at 10:00, Jane <jane@x.com> wrote:" (may wrap onto a second line),
     # and the German, French and Spanish forms; the intro and everything after it go.
     r"(?is)(?:^|\n)[ \t]*(?:on|am|le|el)[ \t][^\n]{1,200}(?:\n[^\n]{0,200})?"
-    r"(?:wrote|schrieb|a écrit|escribió)[ \t]*:[ \t]*(?:\n.*|$)"
+    r"(?:wrote|schrieb[^\n]{0,120}|a écrit|escribió)[ \t]*:[ \t]*(?:\n.*|$)"
 )
 _RULES: tuple[tuple[str, str], ...] = (
     ("\r\n", "\n"),
@@ -70,11 +70,13 @@ _RULES: tuple[tuple[str, str], ...] = (
      r"many thanks|thanks in advance|thanks again|thanks|thank you|thx|sincerely|"
      r"yours sincerely|yours truly|yours|mit freundlichen grüßen|viele grüße|grüße|"
      r"cordialement|bien à vous|saludos|atentamente)[ \t]*[,!.]?[ \t]*"
-     r"(?:\n[^\n]{0,60}){0,4}[ \t\n]*$", ""),
-    # A greeting at the start ("Hi team,", "Dear support,", "Hello!", "Hi John Smith,").
-    (r"(?i)^[ \t\n]*(?:hi|hello|hey|dear|greetings|good morning|good afternoon|good evening|"
+     r"(?:\n[^\n]{0,39}[^\n.?!])?(?:\n[^\n]{0,40}){0,3}[ \t\n]*$", ""),
+    # A greeting at the start ("Hi team,", "Dear support,", "Hello!", "Hi John Smith,"): the
+    # greeting word, up to three capitalised or addressing words, then , ! : . or a line end.
+    (r"^[ \t\n]*(?i:hi|hello|hey|dear|greetings|good morning|good afternoon|good evening|"
      r"to whom it may concern|hallo|guten tag|bonjour|hola)"
-     r"(?:[ \t]+[^ \t\n,!:.?]{1,30}){0,3}[ \t]*(?:[,!:.]|\n|$)", ""),
+     r"(?:[ \t]+(?:(?i:team|support|there|all|everyone|folks|guys|sir|madam|or|and)|"
+     r"[A-Z][^ \t\n,!:.?]{0,29})){0,3}[ \t]*(?:[,!:.]|\n|$)", ""),
     # Social media: @handles and links.
     (r"(^|[^A-Za-z0-9_.+-])@[A-Za-z0-9_]+", r"\1"),
     (r"(?i)(?:https?://|www\.)[^ \t\n]+", ""),
@@ -153,7 +155,10 @@ def mask_pii(text: Any) -> str:
     out = _as_text(text)
     out = _EMAIL_RE.sub("[email]", out)
     out = _mask_cards(out)
-    return _PHONE_RE.sub(_PHONE_RULE[1], out)
+    # Twice: a match consumes the character after it, which may be the next number's boundary.
+    for _ in range(2):
+        out = _PHONE_RE.sub(_PHONE_RULE[1], out)
+    return out
 
 
 def _to_arrow(values: Iterable[Any] | pd.Series) -> pa.Array:
@@ -197,7 +202,8 @@ def mask_pii_series(values: Iterable[Any] | pd.Series) -> pd.Series:
         for i in rows:
             texts[i] = _mask_cards(texts[i])
         arr = pa.array(texts, type=pa.large_string())
-    arr = pc.replace_substring_regex(arr, pattern=_PHONE_RULE[0], replacement=_PHONE_RULE[1])
+    for _ in range(2):
+        arr = pc.replace_substring_regex(arr, pattern=_PHONE_RULE[0], replacement=_PHONE_RULE[1])
     return _to_series(arr, _index_of(values))
 
 
@@ -206,7 +212,7 @@ _SUBJECT_PREFIX = re.compile(r"(?i)^(?:[ \t]*(?:re|fw|fwd|aw|wg|tr)[ \t]*:[ \t]*
 
 def ticket_text(subject: Any, body: Any) -> str:
     """Subject (without Re:/Fwd: prefixes) and cleaned body, joined by a newline."""
-    subj = _SUBJECT_PREFIX.sub("", _as_text(subject)).strip()
+    subj = _SUBJECT_PREFIX.sub("", _as_text(subject)).strip(" \t\n")
     text = clean_body(body)
     if subj and text:
         return f"{subj}\n{text}"

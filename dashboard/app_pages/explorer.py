@@ -1,0 +1,88 @@
+"""Ticket explorer: search and filter; one ticket's text, explanation and a correction form."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, components, data
+
+st.title("Ticket explorer")
+
+if not components.need_triage():
+    f = components.filters()
+    c1, c2, c3 = st.columns([3, 1, 1])
+    search = c1.text_input("Search subject, message or ticket id", key="explorer_search",
+                           placeholder="e.g. refund, charged twice, T000123")
+    order = c2.selectbox("Order", ["priority", "newest", "sentiment", "due"],
+                         key="explorer_order")
+    open_only = c3.toggle("Open only", key="explorer_open")
+    total = data.count_tickets(f, search=search, open_only=open_only)
+    page_size = 100
+    pages = max(1, -(-total // page_size))
+    page = st.number_input(f"Page (of {pages:,}; {total:,} tickets)", min_value=1,
+                           max_value=pages, value=1, key="explorer_page")
+    rows = data.tickets(f, components.mask(), search=search, open_only=open_only, order=order,
+                        limit=page_size, offset=(int(page) - 1) * page_size)
+    event = st.dataframe(
+        rows[["ticket_id", "created_at", "status", "priority_tier", "category", "sentiment",
+              "severity", "team", "agent_id", "subject"]],
+        hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+        key="explorer_table",
+        column_config={"sentiment": st.column_config.NumberColumn(format="%.2f")},
+    )
+    selected = event.selection.rows if event is not None else []
+    default_id = rows["ticket_id"].iloc[selected[0]] if selected else (
+        rows["ticket_id"].iloc[0] if not rows.empty else "")
+    ticket_id = st.text_input("Ticket id", value=default_id, key=f"explorer_id_{default_id}")
+    detail = data.ticket_detail(ticket_id, components.mask()) if ticket_id else None
+    if ticket_id and detail is None:
+        st.warning(f"No ticket {ticket_id!r}.")
+    elif detail:
+        st.divider()
+        st.subheader(f"Ticket {detail['ticket_id']}")
+        left, right = st.columns([3, 2])
+        with left:
+            components.ticket_text(detail.get("subject"), detail.get("body"))
+            st.caption(f"Created {detail['created_at']} · {detail.get('channel') or '–'} · "
+                       f"status {detail.get('status')} · customer {detail.get('customer_id')} "
+                       f"({detail.get('segment') or '–'}, LTV "
+                       f"{components.fmt_number(detail.get('lifetime_value'))})")
+        with right:
+            components.kpi_row([
+                ("Category", str(detail.get("category") or "–"),
+                 f"source: {detail.get('category_source') or '–'}"),
+                ("Confidence", components.fmt_number(detail.get("category_confidence"),
+                                                     "{:.2f}"), None),
+            ])
+            components.kpi_row([
+                ("Sentiment", components.fmt_number(detail.get("sentiment"), "{:+.2f}"),
+                 detail.get("sentiment_label")),
+                ("Severity", components.fmt_number(detail.get("severity")), None),
+                ("Priority", f"{components.fmt_number(detail.get('priority_score'))} "
+                             f"{detail.get('priority_tier') or ''}", None),
+            ])
+        e1, e2, e3 = st.columns(3)
+        with e1:
+            st.markdown("**Words behind the category**")
+            components.words_table(detail.get("category_words"), "Category")
+            st.caption("Top alternatives")
+            components.words_table(detail.get("category_top"), "Alternatives")
+        with e2:
+            st.markdown("**Words carrying the sentiment**")
+            components.words_table(detail.get("sentiment_words"), "Sentiment")
+            st.caption("Severity rules that fired")
+            st.text(detail.get("severity_reasons") or "category default")
+        with e3:
+            contrib = {k.removeprefix("contrib_"): detail.get(k) for k in detail
+                       if k.startswith("contrib_")}
+            st.plotly_chart(charts.score_contributions(contrib), width="stretch")
+            st.caption("Routing")
+            st.text(f"{detail.get('team') or '–'} / {detail.get('assigned_agent') or '–'}\n"
+                    f"{detail.get('routing_reason') or ''}")
+        components.feedback_form(detail)
+        history = data.ticket_feedback(detail["ticket_id"])
+        if not history.empty:
+            st.caption("Corrections on this ticket")
+            st.dataframe(history, hide_index=True, width="stretch")
+    elif rows.empty:
+        st.info("No tickets match. Clear the search or widen the sidebar filters.")

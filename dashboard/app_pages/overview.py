@@ -1,0 +1,58 @@
+"""Overview: volume, negative share, SLA compliance, response times, CSAT and current alerts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, components, data
+
+st.title("Support overview")
+st.caption("Everything below follows the filters in the sidebar.")
+
+if not components.need_triage():
+    f = components.filters()
+    k = data.overview_kpis(f)
+    fmt = components.fmt_number
+    components.kpi_row([
+        ("Tickets", fmt(k["tickets"]), "Tickets created in the selected range"),
+        ("Negative sentiment", fmt(k["negative_share"] and k["negative_share"] * 100,
+                                   "{:.1f} %"), "Share of tickets scored negative"),
+        ("First-response SLA met", fmt(k["sla_compliance"] and k["sla_compliance"] * 100,
+                                       "{:.1f} %"), "Answered tickets answered before due"),
+        ("Median first response", fmt(k["median_first_response_h"], "{:.1f} h"), None),
+        ("Median resolution", fmt(k["median_resolution_h"], "{:.1f} h"), None),
+        ("CSAT", fmt(k["csat"], "{:.2f} / 5"), f"{fmt(k['csat_responses'])} survey answers"),
+    ])
+    components.kpi_row([
+        ("Open tickets", fmt(k["open_tickets"]), None),
+        ("Open escalations", fmt(k["escalated_open"]), "Angry customers, VIPs first"),
+        ("SLA at risk", fmt(k["at_risk"]), "Open tickets past 75% of their SLA"),
+        ("SLA breached", fmt(k["breached"]), "Open tickets past their due time"),
+    ])
+    freq = st.segmented_control("Period", ["day", "week", "month"], default="week",
+                                key="overview_freq") or "week"
+    trend = data.volume_trend(f, freq)
+    left, right = st.columns(2)
+    left.plotly_chart(charts.volume(trend, freq), width="stretch")
+    right.plotly_chart(charts.sla_csat(trend, freq), width="stretch")
+
+    st.subheader("Current alerts")
+    st.caption("Open tickets that are escalated or whose SLA is at risk or breached, "
+               "most urgent first.")
+    alerts = data.alerts(f, components.mask())
+    if alerts.empty:
+        st.success("No open escalations or SLA risks for the current filters.")
+    else:
+        st.dataframe(alerts, hide_index=True, width="stretch", column_config={
+            "priority_score": st.column_config.ProgressColumn("Priority", min_value=0,
+                                                              max_value=100, format="%.0f"),
+            "sentiment": st.column_config.NumberColumn("Sentiment", format="%.2f"),
+            "sla_due_at": st.column_config.DatetimeColumn("SLA due"),
+        })
+    spikes = data.spike_alerts()
+    if spikes is not None and not spikes.empty:
+        flagged = spikes[spikes["flagged"]]
+        if not flagged.empty:
+            st.subheader("Campaign ticket spikes")
+            st.caption(str(flagged["rule"].iloc[0]))
+            st.dataframe(flagged.drop(columns=["rule"]), hide_index=True, width="stretch")

@@ -1,0 +1,43 @@
+"""Sentiment trends by category, channel, campaign and segment; the most negative open tickets."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, components, data
+
+st.title("Sentiment trends")
+st.caption("Sentiment runs from −1 (furious) to +1 (delighted); tickets follow the sidebar "
+           "filters.")
+
+if not components.need_triage():
+    f = components.filters()
+    c1, c2 = st.columns([3, 2])
+    by = c1.segmented_control("Group by", ["category", "channel", "campaign", "segment"],
+                              default="category", key="sentiment_by") or "category"
+    freq = c2.segmented_control("Period", ["day", "week", "month"], default="week",
+                                key="sentiment_freq") or "week"
+    st.plotly_chart(charts.sentiment_lines(data.sentiment_trend(f, by, freq), by, freq),
+                    width="stretch")
+    if by != "campaign":
+        st.plotly_chart(charts.breakdown_bars(data.breakdown(f, by), by), width="stretch")
+
+    st.subheader("Most negative open tickets")
+    threshold = st.slider(
+        "Escalation threshold", min_value=-1.0, max_value=0.0, step=0.05,
+        value=float(data.escalation_threshold()), key="sentiment_threshold",
+        help="Open tickets at or below this sentiment are shown (and escalated when the "
+             "priority profile uses the same threshold)",
+    )
+    worst = data.tickets(f, components.mask(), open_only=True, order="sentiment", limit=500)
+    worst = worst[worst["sentiment"] <= threshold]
+    st.caption(f"{len(worst):,} open tickets at or below {threshold:+.2f} (up to 500 shown).")
+    if worst.empty:
+        st.success("No open tickets at or below this threshold.")
+    else:
+        st.dataframe(
+            worst[["ticket_id", "created_at", "sentiment", "priority_tier", "segment",
+                   "category", "team", "agent_id", "subject"]],
+            hide_index=True, width="stretch",
+            column_config={"sentiment": st.column_config.NumberColumn(format="%.2f")},
+        )

@@ -1,0 +1,247 @@
+"""Pure chart builders: DataFrame -> plotly Figure. No Streamlit calls; unit-tested directly.
+
+Every figure has a title that says what it shows, axis titles with units, and a consistent
+look (template, colors, margins).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+TEMPLATE = "plotly_white"
+TIER_COLORS = {"P1": "#c62828", "P2": "#ef6c00", "P3": "#f9a825", "P4": "#7cb342"}
+SENTIMENT_COLORS = {"negative": "#d64545", "neutral": "#9aa5b1", "positive": "#2e9d6a"}
+ACCENT = "#3557d6"
+
+
+def _style(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
+    fig.update_layout(template=TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"},
+                      height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0,
+                              "xanchor": "right", "x": 1})
+    return fig
+
+
+def empty(title: str, message: str = "No data for the current filters") -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font={"size": 14, "color": "#6b7280"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _style(fig, title, height=240)
+
+
+def volume(df: pd.DataFrame, freq: str = "day") -> go.Figure:
+    """Tickets per period (bars) with negative share (line, right axis)."""
+    title = f"Tickets per {freq} and share with negative sentiment"
+    if df.empty:
+        return empty(title)
+    fig = go.Figure()
+    fig.add_bar(x=df["period"], y=df["tickets"], name="Tickets", marker_color=ACCENT,
+                opacity=0.8)
+    fig.add_scatter(x=df["period"], y=df["negative_share"] * 100, name="Negative (%)",
+                    yaxis="y2", mode="lines", line={"color": SENTIMENT_COLORS["negative"]})
+    fig.update_layout(yaxis={"title": "Tickets"},
+                      yaxis2={"title": "Negative (%)", "overlaying": "y", "side": "right",
+                              "rangemode": "tozero", "showgrid": False})
+    fig.update_xaxes(title=None)
+    return _style(fig, title)
+
+
+def sla_csat(df: pd.DataFrame, freq: str = "week") -> go.Figure:
+    """SLA compliance (%) and mean CSAT (1-5) per period."""
+    title = f"First-response SLA met (%) and mean CSAT (1–5) per {freq}"
+    if df.empty:
+        return empty(title)
+    fig = go.Figure()
+    fig.add_scatter(x=df["period"], y=df["sla_compliance"] * 100, name="SLA met (%)",
+                    mode="lines+markers", line={"color": ACCENT})
+    fig.add_scatter(x=df["period"], y=df["csat"], name="CSAT", yaxis="y2",
+                    mode="lines+markers", line={"color": "#2e9d6a"})
+    fig.update_layout(yaxis={"title": "SLA met (%)", "range": [0, 105]},
+                      yaxis2={"title": "CSAT (1–5)", "overlaying": "y", "side": "right",
+                              "range": [1, 5], "showgrid": False})
+    return _style(fig, title)
+
+
+def sentiment_lines(df: pd.DataFrame, by: str, freq: str) -> go.Figure:
+    """Mean sentiment (-1..+1) per period, one line per group."""
+    title = f"Mean sentiment (−1 to +1) per {freq}, by {by}"
+    if df.empty:
+        return empty(title)
+    fig = px.line(df, x="period", y="mean_sentiment", color="group", markers=True,
+                  hover_data={"tickets": True},
+                  labels={"period": "", "mean_sentiment": "Mean sentiment", "group": by})
+    fig.add_hline(y=0, line_dash="dot", line_color="#9aa5b1")
+    return _style(fig, title, height=380)
+
+
+def breakdown_bars(df: pd.DataFrame, by: str) -> go.Figure:
+    """Tickets per group colored by mean sentiment."""
+    title = f"Tickets by {by} (color: mean sentiment)"
+    if df.empty:
+        return empty(title)
+    fig = px.bar(df, x="tickets", y="group", orientation="h", color="mean_sentiment",
+                 color_continuous_scale="RdYlGn", range_color=(-1, 1),
+                 labels={"tickets": "Tickets", "group": "", "mean_sentiment": "Sentiment"})
+    fig.update_yaxes(autorange="reversed")
+    return _style(fig, title, height=max(260, 28 * len(df) + 80))
+
+
+def tier_counts(counts: pd.DataFrame, title: str = "Open tickets per priority tier") -> go.Figure:
+    """Bars per tier; ``counts`` has columns tier, tickets and optionally profile."""
+    if counts.empty:
+        return empty(title)
+    color = "profile" if "profile" in counts.columns else "tier"
+    fig = px.bar(counts, x="tier", y="tickets", color=color, barmode="group",
+                 color_discrete_map=TIER_COLORS if color == "tier" else None,
+                 category_orders={"tier": list(TIER_COLORS)},
+                 labels={"tier": "Tier", "tickets": "Open tickets"}, text="tickets")
+    return _style(fig, title, height=300)
+
+
+def workload(df: pd.DataFrame, title: str = "Agent workload: open tickets vs capacity"
+             ) -> go.Figure:
+    """Assigned open tickets per agent against capacity (grouped by team)."""
+    if df.empty:
+        return empty(title)
+    d = df.sort_values(["team", "agent_id"])
+    fig = go.Figure()
+    fig.add_bar(x=d["agent_id"], y=d["capacity"], name="Capacity", marker_color="#d7dce5")
+    fig.add_bar(x=d["agent_id"], y=d["assigned"], name="Assigned", marker_color=ACCENT)
+    if "assigned_preview" in d.columns:
+        fig.add_bar(x=d["agent_id"], y=d["assigned_preview"], name="Assigned (preview)",
+                    marker_color="#ef6c00")
+    fig.update_layout(barmode="group", xaxis={"title": "Agent", "tickangle": -60},
+                      yaxis={"title": "Open tickets"})
+    return _style(fig, title, height=360)
+
+
+def campaign_bars(df: pd.DataFrame, metric: str, label: str, model: str,
+                  compare: pd.DataFrame | None = None, compare_model: str | None = None
+                  ) -> go.Figure:
+    """One metric per campaign (e.g. tickets, ROI after support), optionally two models."""
+    title = f"{label} per campaign ({model.replace('_', ' ')} attribution)"
+    if compare is not None and compare_model:
+        title = f"{label} per campaign: {model} vs {compare_model}"
+    if df.empty:
+        return empty(title)
+    d = df.dropna(subset=["campaign_id"]).sort_values(metric, ascending=False)
+    fig = go.Figure()
+    fig.add_bar(x=d["name"], y=d[metric], name=model, marker_color=ACCENT)
+    if compare is not None and compare_model:
+        c = compare.dropna(subset=["campaign_id"]).set_index("campaign_id").reindex(
+            d["campaign_id"])
+        fig.add_bar(x=d["name"], y=c[metric].to_numpy(), name=compare_model,
+                    marker_color="#ef6c00")
+    fig.update_layout(barmode="group", xaxis={"tickangle": -40, "title": None},
+                      yaxis={"title": label})
+    return _style(fig, title, height=380)
+
+
+def roi_scatter(df: pd.DataFrame, model: str) -> go.Figure:
+    """ROI before vs after support cost; bubble size = attributed tickets."""
+    title = f"ROI before and after support cost ({model.replace('_', ' ')})"
+    d = df.dropna(subset=["campaign_id", "roi_after_support"])
+    if d.empty:
+        return empty(title)
+    d = d.assign(roi_before=(d["revenue"] - d["spend"]) / d["spend"])
+    fig = px.scatter(d, x="roi_before", y="roi_after_support", size="tickets", color="channel",
+                     hover_name="name", size_max=40,
+                     labels={"roi_before": "ROI before support cost (×)",
+                             "roi_after_support": "ROI after support cost (×)"})
+    lo = float(min(d["roi_before"].min(), d["roi_after_support"].min()))
+    hi = float(max(d["roi_before"].max(), d["roi_after_support"].max()))
+    fig.add_shape(type="line", x0=lo, y0=lo, x1=hi, y1=hi, line={"dash": "dot", "color": "#999"})
+    return _style(fig, title, height=420)
+
+
+def daily_series(df: pd.DataFrame, title: str, y: str = "tickets", label: str = "Tickets",
+                 marker: object = None) -> go.Figure:
+    """A daily line, with an optional vertical marker (e.g. launch date)."""
+    if df.empty:
+        return empty(title)
+    fig = px.line(df, x="day", y=y, labels={"day": "", y: label}, markers=True)
+    if marker is not None:
+        fig.add_vline(x=pd.Timestamp(marker).timestamp() * 1000, line_dash="dash",
+                      line_color="#c62828", annotation_text="launch")
+    return _style(fig, title, height=300)
+
+
+def category_mix(df: pd.DataFrame, title: str) -> go.Figure:
+    """Share per category (column category, value)."""
+    if df.empty:
+        return empty(title)
+    fig = px.pie(df, names="category", values="value", hole=0.5)
+    fig.update_traces(textinfo="percent+label", showlegend=False)
+    return _style(fig, title, height=320)
+
+
+def confusion(labels: list[str], matrix: list[list[int]], title: str) -> go.Figure:
+    """Confusion matrix heatmap, rows = true label, columns = predicted."""
+    if not labels:
+        return empty(title)
+    fig = px.imshow(matrix, x=labels, y=labels, color_continuous_scale="Blues", text_auto=True,
+                    labels={"x": "Predicted", "y": "True", "color": "Tickets"}, aspect="auto")
+    return _style(fig, title, height=max(360, 30 * len(labels) + 120))
+
+
+def per_class_f1(df: pd.DataFrame, title: str) -> go.Figure:
+    """F1 per class (columns label, f1, support)."""
+    if df.empty:
+        return empty(title)
+    d = df.sort_values("f1")
+    fig = px.bar(d, x="f1", y="label", orientation="h", hover_data=["support"],
+                 labels={"f1": "F1 (0–1)", "label": ""}, range_x=(0, 1))
+    fig.update_traces(marker_color=ACCENT)
+    return _style(fig, title, height=max(260, 24 * len(d) + 80))
+
+
+def histogram(values: pd.Series, title: str, x_label: str, bins: int = 20) -> go.Figure:
+    if values.dropna().empty:
+        return empty(title)
+    fig = px.histogram(x=values.dropna(), nbins=bins, labels={"x": x_label, "y": "Tickets"})
+    fig.update_traces(marker_color=ACCENT)
+    fig.update_yaxes(title="Tickets")
+    return _style(fig, title, height=300)
+
+
+def model_history(df: pd.DataFrame, title: str = "Model quality per version") -> go.Figure:
+    """Accuracy and macro-F1 per version, with the corrections behind each version."""
+    if df.empty:
+        return empty(title)
+    d = df.sort_values("version")
+    fig = go.Figure()
+    for col, name, color in (("accuracy", "Accuracy", ACCENT), ("macro_f1", "Macro-F1", "#2e9d6a")):
+        fig.add_scatter(x=d["version"].astype(str), y=d[col], name=name, mode="lines+markers",
+                        line={"color": color})
+    fig.add_bar(x=d["version"].astype(str), y=d["n_corrections"], name="Corrections used",
+                yaxis="y2", marker_color="#d7dce5", opacity=0.7)
+    fig.update_layout(xaxis={"title": "Model version", "type": "category"},
+                      yaxis={"title": "Holdout score (0–1)", "range": [0, 1.02]},
+                      yaxis2={"title": "Corrections", "overlaying": "y", "side": "right",
+                              "showgrid": False, "rangemode": "tozero"})
+    return _style(fig, title)
+
+
+def weekly_bars(df: pd.DataFrame, title: str, x: str = "week", y: str = "n",
+                color: str | None = None) -> go.Figure:
+    if df.empty:
+        return empty(title)
+    fig = px.bar(df, x=x, y=y, color=color, labels={x: "", y: "Count"})
+    return _style(fig, title, height=300)
+
+
+def score_contributions(contrib: dict[str, float], title: str = "Priority score breakdown"
+                        ) -> go.Figure:
+    """Horizontal bars of the per-component contributions of one ticket's score."""
+    items = [(k, v) for k, v in contrib.items() if v is not None and not pd.isna(v)]
+    if not items:
+        return empty(title)
+    d = pd.DataFrame(items, columns=["component", "points"])
+    fig = px.bar(d, x="points", y="component", orientation="h", text_auto=".1f",
+                 labels={"points": "Points (of 100)", "component": ""})
+    fig.update_traces(marker_color=ACCENT)
+    return _style(fig, title, height=240)

@@ -1,0 +1,113 @@
+"""Small reusable widgets: global filters, KPI cards, ticket cards, empty states.
+
+Ticket text is untrusted: it is shown with ``st.text`` / ``st.code`` / dataframes, never as
+Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+from triage_core.analytics import Filters
+
+
+def sidebar_filters() -> Filters:
+    """Global filters in the sidebar; the result is kept in ``st.session_state['filters']``."""
+    opts = data.filter_options()
+    with st.sidebar:
+        st.caption(f"Database: {data.db_path()}")
+        lo, hi = opts["min_date"], opts["max_date"]
+        start = end = None
+        if lo is not None and hi is not None:
+            picked = st.date_input("Date range", value=(lo, hi), min_value=lo, max_value=hi,
+                                   key="f_dates", help="Ticket creation date")
+            if isinstance(picked, Sequence) and len(picked) == 2:
+                start, end = picked
+            elif isinstance(picked, Sequence) and len(picked) == 1:
+                start = picked[0]
+        campaigns = opts["campaigns"]
+        names = dict(zip(campaigns["campaign_id"], campaigns["name"], strict=True))
+        chosen_campaigns = st.multiselect(
+            "Campaign", list(names), format_func=lambda c: names.get(c, c), key="f_campaigns",
+            help="Tickets from customers the campaign touched in the 90 days before",
+        )
+        channels = st.multiselect("Channel", opts["channels"], key="f_channels")
+        segments = st.multiselect("Segment", opts["segments"], key="f_segments")
+        categories = st.multiselect("Category", opts["categories"], key="f_categories")
+        st.toggle("Mask e-mails, phones and cards", value=True, key="mask_pii",
+                  help="Applies to every view and export")
+    filters = Filters(start=start, end=end, campaigns=tuple(chosen_campaigns),
+                      channels=tuple(channels), segments=tuple(segments),
+                      categories=tuple(categories))
+    st.session_state["filters"] = filters
+    return filters
+
+
+def filters() -> Filters:
+    return st.session_state.get("filters") or Filters()
+
+
+def mask() -> bool:
+    return bool(st.session_state.get("mask_pii", True))
+
+
+def need_triage() -> bool:
+    """Show an empty state and return True when there is nothing triaged to show."""
+    if data.has_triage():
+        return False
+    counts = data.counts()
+    if not counts.get("tickets"):
+        st.info("No tickets yet. Load the demo world with `triage demo`, or import your own "
+                "files on the **Data** page.", icon=":material/info:")
+    else:
+        st.info("Tickets are loaded but not triaged yet. Press **Triage all tickets** on the "
+                "**Data** page (or run `triage score`).", icon=":material/info:")
+    return True
+
+
+def fmt_number(value: Any, fmt: str = "{:,.0f}", none: str = "–") -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return none
+    return fmt.format(value)
+
+
+def kpi_row(items: Sequence[tuple[str, str, str | None]]) -> None:
+    """A row of metrics: (label, value, help)."""
+    cols = st.columns(len(items))
+    for col, (label, value, help_text) in zip(cols, items, strict=True):
+        col.metric(label, value, help=help_text, border=True)
+
+
+def ticket_text(subject: str | None, body: str | None) -> None:
+    """Show ticket text safely (never interpreted as Markdown or HTML)."""
+    st.caption("Subject")
+    st.text(subject or "(no subject)")
+    st.caption("Message")
+    st.code(body or "(empty)", language=None, wrap_lines=True)
+
+
+def words_table(words: Any, label: str) -> None:
+    """Explanation words [(word, weight), ...] as a small table."""
+    import json
+
+    if isinstance(words, str):
+        try:
+            words = json.loads(words)
+        except ValueError:
+            words = []
+    if not words:
+        st.caption(f"{label}: no strong words")
+        return
+    df = pd.DataFrame(words, columns=["word", "weight"])
+    st.dataframe(df, hide_index=True, width="stretch",
+                 column_config={"weight": st.column_config.NumberColumn(format="%.3f")})
+
+
+def today_or(value: dt.date | None) -> dt.date:
+    return value or dt.date.today()

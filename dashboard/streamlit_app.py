@@ -1,0 +1,49 @@
+"""Dashboard entrypoint: page config, global sidebar filters, navigation.
+
+Run with ``make run`` (or ``streamlit run dashboard/streamlit_app.py``). Widgets that must survive
+a page change live here, in the entrypoint, which runs before every page.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ first on the path, not the root
+    sys.path.insert(0, str(ROOT))
+
+from dashboard import components  # noqa: E402
+
+PAGES = Path(__file__).resolve().parent / "app_pages"
+
+st.set_page_config(page_title="Ticket triage", page_icon=":material/support_agent:",
+                   layout="wide", initial_sidebar_state="expanded")
+
+navigation = st.navigation(
+    {
+        "Overview": [
+            st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:",
+                    default=True),
+        ],
+        "Marketing": [
+            st.Page(PAGES / "campaigns.py", title="Campaign impact", icon=":material/campaign:"),
+            st.Page(PAGES / "sentiment.py", title="Sentiment trends", icon=":material/mood:"),
+        ],
+        "Support": [
+            st.Page(PAGES / "queues.py", title="Routing queues", icon=":material/alt_route:"),
+            st.Page(PAGES / "tuning.py", title="Priority tuning", icon=":material/tune:"),
+            st.Page(PAGES / "explorer.py", title="Ticket explorer", icon=":material/search:"),
+            st.Page(PAGES / "review.py", title="Review & feedback",
+                    icon=":material/rate_review:"),
+        ],
+        "Models & data": [
+            st.Page(PAGES / "models.py", title="Model quality", icon=":material/model_training:"),
+            st.Page(PAGES / "data_io.py", title="Data", icon=":material/database:"),
+        ],
+    }
+)
+components.sidebar_filters()
+navigation.run()

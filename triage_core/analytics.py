@@ -1,0 +1,314 @@
+"""Read-side queries for the dashboard and exports: every aggregation runs in DuckDB.
+
+Views read ``triaged_tickets`` (one row per ticket, written by ``triage score``) joined with
+``tickets`` only where text is needed. Filters become a WHERE clause with bound parameters;
+column names come from the allow-list in :data:`FILTER_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .errors import TriageError
+from .schema import OPEN_STATUSES
+from .store import Store
+
+TRIAGED = "triaged_tickets"
+# Filter name -> column of triaged_tickets (the only identifiers a filter can reach).
+FILTER_COLUMNS = {"channels": "channel", "segments": "segment", "categories": "category"}
+GROUPINGS = {"category": "t.category", "channel": "t.channel", "segment": "t.segment",
+             "tier": "t.priority_tier", "team": "t.team", "language": "t.language"}
+FREQS = {"day": "day", "week": "week", "month": "month"}
+CAMPAIGN_LOOKBACK_DAYS = 90
+_OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)  # constants from schema, not user data
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The dashboard's global filters; empty tuples mean 'all'."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    campaigns: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    categories: tuple[str, ...] = field(default_factory=tuple)
+
+    def where(self, alias: str = "t") -> tuple[str, list[Any]]:
+        """SQL condition on ``triaged_tickets AS alias`` and its parameters."""
+        parts, params = ["true"], []
+        if self.start is not None:
+            parts.append(f"{alias}.created_at >= ?")
+            params.append(dt.datetime.combine(self.start, dt.time()))
+        if self.end is not None:
+            parts.append(f"{alias}.created_at < ?")
+            params.append(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time()))
+        for name, column in FILTER_COLUMNS.items():
+            values = getattr(self, name)
+            if values:
+                parts.append(f"{alias}.{column} IN (SELECT unnest(?::VARCHAR[]))")
+                params.append(list(values))
+        if self.campaigns:
+            parts.append(
+                f"EXISTS (SELECT 1 FROM touchpoints tp WHERE tp.customer_id = {alias}.customer_id"
+                " AND tp.campaign_id IN (SELECT unnest(?::VARCHAR[]))"
+                f" AND tp.touched_at <= {alias}.created_at"
+                f" AND tp.touched_at >= {alias}.created_at - INTERVAL {CAMPAIGN_LOOKBACK_DAYS} DAY)"
+            )
+            params.append(list(self.campaigns))
+        return " AND ".join(parts), params
+
+
+def has_triage(store: Store) -> bool:
+    return store.table_exists(TRIAGED) and bool(store.scalar(f"SELECT count(*) FROM {TRIAGED}"))
+
+
+def as_of(store: Store) -> dt.datetime:
+    """The 'now' of the data: the newest ticket's creation time (demo data is historical)."""
+    ts = store.scalar("SELECT max(created_at) FROM tickets")
+    return ts if ts is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def filter_options(store: Store) -> dict[str, Any]:
+    """Values for the sidebar filters."""
+    def distinct(sql: str) -> list[str]:
+        return [str(v) for v in store.query(sql).iloc[:, 0].dropna().tolist()]
+
+    lo, hi = store.query("SELECT min(created_at)::DATE, max(created_at)::DATE FROM tickets"
+                         ).iloc[0].tolist()
+    category_sql = (f"SELECT DISTINCT category FROM {TRIAGED} ORDER BY 1" if has_triage(store)
+                    else "SELECT DISTINCT category FROM tickets ORDER BY 1")
+    return {
+        "min_date": None if pd.isna(lo) else lo,
+        "max_date": None if pd.isna(hi) else hi,
+        "channels": distinct("SELECT DISTINCT channel FROM tickets ORDER BY 1"),
+        "segments": distinct("SELECT DISTINCT segment FROM customers ORDER BY 1"),
+        "categories": distinct(category_sql),
+        "campaigns": store.query("SELECT campaign_id, name FROM campaigns ORDER BY start_at"),
+    }
+
+
+def overview_kpis(store: Store, f: Filters) -> dict[str, Any]:
+    where, params = f.where()
+    row = store.query(
+        f"""SELECT count(*) AS tickets,
+               avg(CASE WHEN sentiment_label = 'negative' THEN 1.0 ELSE 0.0 END) AS negative_share,
+               avg(CASE WHEN first_response_at IS NULL THEN NULL
+                        WHEN first_response_at <= first_response_due_at THEN 1.0 ELSE 0.0 END)
+                   AS sla_compliance,
+               median(date_diff('minute', created_at, first_response_at)) / 60.0
+                   AS median_first_response_h,
+               median(date_diff('minute', created_at, resolved_at)) / 60.0
+                   AS median_resolution_h,
+               avg(csat) AS csat,
+               count(csat) AS csat_responses,
+               count(*) FILTER (WHERE status IN ({_OPEN})) AS open_tickets,
+               count(*) FILTER (WHERE escalated AND status IN ({_OPEN})) AS escalated_open,
+               count(*) FILTER (WHERE sla_status = 'at_risk' AND status IN ({_OPEN})) AS at_risk,
+               count(*) FILTER (WHERE sla_status = 'breached' AND status IN ({_OPEN}))
+                   AS breached
+            FROM {TRIAGED} t WHERE {where}""",
+        params,
+    ).iloc[0]
+    return {k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
+            for k, v in row.items()}
+
+
+def volume_trend(store: Store, f: Filters, freq: str = "day") -> pd.DataFrame:
+    """Tickets, negative share, SLA compliance and CSAT per period."""
+    unit = _freq(freq)
+    where, params = f.where()
+    return store.query(
+        f"""SELECT date_trunc('{unit}', created_at) AS period, count(*) AS tickets,
+               avg(CASE WHEN sentiment_label = 'negative' THEN 1.0 ELSE 0.0 END) AS negative_share,
+               avg(sentiment) AS mean_sentiment,
+               avg(CASE WHEN first_response_at IS NULL THEN NULL
+                        WHEN first_response_at <= first_response_due_at THEN 1.0 ELSE 0.0 END)
+                   AS sla_compliance,
+               avg(csat) AS csat
+            FROM {TRIAGED} t WHERE {where} GROUP BY 1 ORDER BY 1""",
+        params,
+    )
+
+
+def sentiment_trend(store: Store, f: Filters, by: str = "category", freq: str = "week",
+                    top: int = 8) -> pd.DataFrame:
+    """Mean sentiment per period and group (the ``top`` largest groups)."""
+    unit = _freq(freq)
+    where, params = f.where()
+    if by == "campaign":
+        return store.query(
+            f"""WITH t AS (SELECT * FROM {TRIAGED} t WHERE {where}),
+                tagged AS (
+                    SELECT DISTINCT t.ticket_id, c.name AS grp, t.created_at, t.sentiment
+                    FROM t JOIN touchpoints tp ON tp.customer_id = t.customer_id
+                      AND tp.touched_at <= t.created_at
+                      AND tp.touched_at >= t.created_at - INTERVAL {CAMPAIGN_LOOKBACK_DAYS} DAY
+                    JOIN campaigns c USING (campaign_id)),
+                big AS (SELECT grp FROM tagged GROUP BY grp ORDER BY count(*) DESC LIMIT ?)
+            SELECT date_trunc('{unit}', created_at) AS period, grp AS "group",
+                   avg(sentiment) AS mean_sentiment, count(*) AS tickets
+            FROM tagged WHERE grp IN (SELECT grp FROM big) GROUP BY ALL ORDER BY 1, 2""",
+            [*params, top],
+        )
+    if by not in GROUPINGS:
+        raise TriageError(f"cannot group by {by!r}; choose one of "
+                          f"{', '.join([*GROUPINGS, 'campaign'])}")
+    col = GROUPINGS[by]
+    return store.query(
+        f"""WITH big AS (SELECT {col} AS grp FROM {TRIAGED} t WHERE {where}
+                         GROUP BY 1 ORDER BY count(*) DESC LIMIT ?)
+            SELECT date_trunc('{unit}', created_at) AS period, {col} AS "group",
+                   avg(sentiment) AS mean_sentiment, count(*) AS tickets
+            FROM {TRIAGED} t WHERE {where} AND {col} IN (SELECT grp FROM big)
+            GROUP BY ALL ORDER BY 1, 2""",
+        [*params, top, *params],
+    )
+
+
+def breakdown(store: Store, f: Filters, by: str = "category") -> pd.DataFrame:
+    """Tickets, negative share and mean sentiment per group."""
+    if by not in GROUPINGS:
+        raise TriageError(f"cannot group by {by!r}; choose one of {', '.join(GROUPINGS)}")
+    where, params = f.where()
+    col = GROUPINGS[by]
+    return store.query(
+        f"""SELECT {col} AS "group", count(*) AS tickets, avg(sentiment) AS mean_sentiment,
+               avg(CASE WHEN sentiment_label = 'negative' THEN 1.0 ELSE 0.0 END) AS negative_share
+            FROM {TRIAGED} t WHERE {where} GROUP BY 1 ORDER BY 2 DESC""",
+        params,
+    )
+
+
+_TICKET_COLUMNS = """t.ticket_id, t.created_at, t.status, t.channel, t.segment, t.category,
+    t.category_confidence, t.sentiment, t.sentiment_label, t.severity, t.priority_score,
+    t.priority_tier, t.sla_due_at, t.sla_status, t.team, t.agent_id, t.escalated,
+    t.escalation_reason, t.routing_reason, t.lifetime_value, k.subject"""
+
+
+def tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = False,
+            team: str | None = None, escalated: bool | None = None,
+            order: str = "priority", limit: int = 200, offset: int = 0) -> pd.DataFrame:
+    """A page of tickets with their triage, filtered and searched (subject and body)."""
+    orders = {"priority": "t.priority_score DESC, t.created_at",
+              "sentiment": "t.sentiment ASC, t.priority_score DESC",
+              "newest": "t.created_at DESC", "due": "t.sla_due_at ASC NULLS LAST"}
+    if order not in orders:
+        raise TriageError(f"unknown order {order!r}")
+    where, params = f.where()
+    if search.strip():
+        where += " AND (k.subject ILIKE ? OR k.body ILIKE ? OR t.ticket_id = ?)"
+        pattern = f"%{search.strip()}%"
+        params += [pattern, pattern, search.strip()]
+    if open_only:
+        where += f" AND t.status IN ({_OPEN})"
+    if team is not None:
+        where += " AND t.team = ?"
+        params.append(team)
+    if escalated is not None:
+        where += " AND t.escalated = ?"
+        params.append(escalated)
+    return store.query(
+        f"SELECT {_TICKET_COLUMNS} FROM {TRIAGED} t JOIN tickets k USING (ticket_id)"
+        f" WHERE {where} ORDER BY {orders[order]} LIMIT ? OFFSET ?",
+        [*params, int(limit), int(offset)],
+    )
+
+
+def count_tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = False
+                  ) -> int:
+    where, params = f.where()
+    join = ""
+    if search.strip():
+        join = " JOIN tickets k USING (ticket_id)"
+        where += " AND (k.subject ILIKE ? OR k.body ILIKE ? OR t.ticket_id = ?)"
+        pattern = f"%{search.strip()}%"
+        params += [pattern, pattern, search.strip()]
+    if open_only:
+        where += f" AND t.status IN ({_OPEN})"
+    return int(store.scalar(f"SELECT count(*) FROM {TRIAGED} t{join} WHERE {where}", params))
+
+
+def ticket_detail(store: Store, ticket_id: str) -> dict[str, Any] | None:
+    """Everything known about one ticket: text, triage, explanation, customer."""
+    df = store.query(
+        f"""SELECT k.*, t.* EXCLUDE (ticket_id, created_at, customer_id, status, channel,
+                   language, first_response_at, resolved_at, csat, category, agent_id),
+               t.category AS category, t.agent_id AS assigned_agent, k.agent_id AS handled_by,
+               r.category AS predicted_category, r.category_top, r.category_words,
+               r.sentiment_words, r.severity_reasons, r.model_version
+            FROM tickets k LEFT JOIN {TRIAGED} t USING (ticket_id)
+            LEFT JOIN triage_results r USING (ticket_id)
+            WHERE k.ticket_id = ?""",
+        [ticket_id],
+    )
+    return None if df.empty else df.iloc[0].to_dict()
+
+
+def team_workload(store: Store) -> pd.DataFrame:
+    """Open tickets assigned per agent against capacity."""
+    return store.query(
+        f"""SELECT a.agent_id, a.name, a.team, a.capacity,
+               count(t.ticket_id) AS assigned,
+               count(t.ticket_id) / nullif(a.capacity, 0) AS utilization
+            FROM agents a LEFT JOIN {TRIAGED} t ON t.agent_id = a.agent_id
+              AND t.status IN ({_OPEN})
+            GROUP BY ALL ORDER BY a.team, a.agent_id"""
+    )
+
+
+def queue_summary(store: Store) -> pd.DataFrame:
+    """Open tickets per team/queue with tier counts and SLA state."""
+    return store.query(
+        f"""SELECT team, count(*) AS open_tickets,
+               count(*) FILTER (WHERE priority_tier = 'P1') AS p1,
+               count(*) FILTER (WHERE priority_tier = 'P2') AS p2,
+               count(*) FILTER (WHERE sla_status = 'at_risk') AS at_risk,
+               count(*) FILTER (WHERE sla_status = 'breached') AS breached,
+               count(*) FILTER (WHERE agent_id IS NULL) AS unassigned
+            FROM {TRIAGED} WHERE status IN ({_OPEN}) GROUP BY 1 ORDER BY 2 DESC"""
+    )
+
+
+def alerts(store: Store, f: Filters, limit: int = 50) -> pd.DataFrame:
+    """Open escalations and SLAs at risk or breached, most urgent first."""
+    where, params = f.where()
+    return store.query(
+        f"""SELECT t.ticket_id, t.created_at, t.priority_tier, t.priority_score, t.sentiment,
+               t.segment, t.team, t.agent_id, t.sla_due_at, t.sla_status, t.escalated,
+               coalesce(t.escalation_reason, '') AS escalation_reason, k.subject
+            FROM {TRIAGED} t JOIN tickets k USING (ticket_id)
+            WHERE {where} AND t.status IN ({_OPEN})
+              AND (t.escalated OR t.sla_status IN ('at_risk', 'breached'))
+            ORDER BY t.escalated DESC, t.sla_status = 'breached' DESC, t.priority_score DESC
+            LIMIT ?""",
+        [*params, int(limit)],
+    )
+
+
+def export_table(store: Store, name: str) -> pd.DataFrame:
+    """A whole table for export (the name must be one of :func:`exportable_tables`)."""
+    if name not in exportable_tables(store):
+        raise TriageError(f"cannot export {name!r}")
+    return store.query(f'SELECT * FROM "{name}"')
+
+
+def exportable_tables(store: Store) -> list[str]:
+    hidden = {"schema_version", "model_versions"}
+    return [t for t in store.counts() if t not in hidden]
+
+
+def _freq(freq: str) -> str:
+    if freq not in FREQS:
+        raise TriageError(f"unknown period {freq!r}; choose day, week or month")
+    return FREQS[freq]
+
+
+def to_records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    out = df if columns is None else df[list(columns)]
+    return out.astype(object).where(out.notna(), None).to_dict("records")

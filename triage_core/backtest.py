@@ -1,0 +1,239 @@
+"""Backtest: replay historical tickets under a routing rule set and a priority profile.
+
+Replay (:func:`backtest`):
+
+1. Every ticket is scored as at its arrival (wait term 0, :func:`priority.replay_tiers`): this
+   replayed tier orders the routing and is what ``tier_counts`` counts.
+2. Tickets are routed window by window in arrival order (default one day, aligned to midnight
+   UTC) with :func:`routing.route`, as if new and unassigned. An agent's load at a window's
+   start is the replayed tickets it still holds then: a ticket is held from ``created_at`` until
+   ``resolved_at`` (when given), else until ``created_at`` + the resolution SLA of its replayed
+   tier. Within a window the usual priority / least-loaded / capacity rules apply.
+
+Metrics (``BacktestResult.metrics``, JSON-friendly; None when there is nothing to measure):
+
+- ``team_accuracy``: among tickets whose historical ``agent_id`` is in the agents table (so the
+  team that handled them is known, ``team_evaluable`` of them), the share whose rule team
+  (:func:`routing.rule_teams`: the team the rules pick, before capacity; ``triage_queue``
+  counts as a miss) equals that team.
+- ``assigned_share``, ``overflow_share``, ``triage_share``: outcome of the replay.
+- workload per agent (``BacktestResult.workload``: assigned, peak_load): ``workload_max``,
+  ``workload_min``, ``workload_mean`` of tickets assigned per agent (agents with capacity > 0)
+  and ``balance_index`` = 1 - Gini of assigned / capacity over those agents: 1 when every agent
+  got the same share of its capacity, towards 0 when one agent got everything.
+- ``sla_breaches``: tickets whose actual ``first_response_at`` came after their first-response
+  due time under the profile, i.e. after ``created_at`` + the first-response SLA of the tier the
+  ticket had reached by then (the wait term raises the tier while a ticket waits, exactly as
+  :func:`priority.score` does live); ``breach_rate`` = breaches / tickets with a first response
+  (``sla_evaluable``).
+- ``tier_counts``: tickets per tier at arrival, P1..P4.
+
+:func:`compare` puts two results side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import TriageError
+from .priority import (
+    _NAT,
+    TIERS,
+    PriorityProfile,
+    _timestamps_us,
+    default_profile,
+    replay_tiers,
+)
+from .routing import OUTCOMES, RoutingRules, default_rules, route, rule_teams
+
+_US_PER_HOUR = 3_600_000_000
+_ROUTE_COLUMNS = ("ticket_id", "created_at", "category", "category_confidence", "segment",
+                  "language")
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Outcome of one replay; ``to_dict()`` is JSON-ready."""
+
+    label: str
+    metrics: dict[str, float | int | None]
+    tier_counts: dict[str, int]
+    workload: pd.DataFrame = field(repr=False)  # agent_id, team, capacity, assigned, peak_load
+    tickets: pd.DataFrame = field(repr=False)  # per-ticket replay
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "metrics": dict(self.metrics),
+            "tier_counts": dict(self.tier_counts),
+            "workload": [
+                {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+                for row in self.workload.to_dict(orient="records")
+            ],
+        }
+
+
+def gini(values: np.ndarray) -> float | None:
+    """Gini coefficient of non-negative values (0 = all equal); None if they sum to 0."""
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    n, total = x.size, x.sum()
+    if n == 0 or total <= 0:
+        return None
+    ranks = np.arange(1, n + 1)
+    return float(2.0 * np.sum(ranks * x) / (n * total) - (n + 1) / n)
+
+
+def _share(mask: np.ndarray, n: int) -> float | None:
+    return float(mask.sum() / n) if n else None
+
+
+def backtest(history: pd.DataFrame, agents: pd.DataFrame, rules: RoutingRules | None = None,
+             profile: PriorityProfile | None = None, *, window: str = "1D",
+             label: str | None = None) -> BacktestResult:
+    """Replay ``history`` (tickets with created_at, sentiment, severity, ltv_percentile or
+    lifetime_value, and optionally category, category_confidence, segment, language,
+    agent_id, first_response_at, resolved_at) under ``rules`` and ``profile``."""
+    rules = rules or default_rules()
+    profile = profile or default_profile()
+    try:
+        window_us = int(pd.Timedelta(window) / pd.Timedelta(microseconds=1))
+    except ValueError:
+        raise TriageError(f"backtest: window {window!r} is not a duration like '1D' or "
+                          "'4h'") from None
+    if window_us <= 0:
+        raise TriageError(f"backtest: window must be positive, got {window!r}")
+    if "created_at" not in history.columns:
+        raise TriageError("backtest: history is missing column created_at")
+    hist = history.reset_index(drop=True)
+    n = len(hist)
+    arrival = replay_tiers(hist, profile)
+    tier = arrival["priority_tier"].cat.codes.to_numpy()
+    created = _timestamps_us(hist["created_at"], "created_at")
+    if (created == _NAT).any():
+        raise TriageError("backtest: created_at is missing for some tickets")
+    due = arrival["response_due_at"].to_numpy(dtype="datetime64[us]").view(np.int64)
+
+    # release time of the agent's slot
+    res_us = np.array([p.resolution_hours * _US_PER_HOUR for p in profile.sla])
+    release = created + res_us[tier].astype(np.int64)
+    if "resolved_at" in hist.columns:
+        resolved = _timestamps_us(hist["resolved_at"], "resolved_at")
+        release = np.where((resolved != _NAT) & (resolved >= created), resolved, release)
+
+    # routing replay, window by window
+    agent_ids = sorted(str(a) for a in agents["agent_id"])
+    pos_of = {a: i for i, a in enumerate(agent_ids)}
+    base_agents = agents.drop(columns=[c for c in ("current_load",) if c in agents.columns])
+    frame = hist[[c for c in _ROUTE_COLUMNS if c in hist.columns]].assign(
+        status="new", priority_score=arrival["priority_score"].to_numpy())
+    held = np.full(n, -1, dtype=np.int64)
+    outcome = np.full(n, -1, dtype=np.int64)
+    team = np.empty(n, dtype=object)
+    peak = np.zeros(len(agent_ids), dtype=np.int64)
+    win = created // window_us
+    order = np.argsort(win, kind="stable")
+    w_sorted = win[order]
+    cuts = np.flatnonzero(np.diff(w_sorted)) + 1
+    for rows in np.split(order, cuts) if n else []:
+        start = int(win[rows[0]]) * window_us
+        active = (held >= 0) & (release > start)
+        load = np.bincount(held[active], minlength=len(agent_ids))
+        loads = base_agents["agent_id"].astype(str).map(dict(zip(agent_ids, load.tolist(),
+                                                                 strict=True)))
+        routed = route(frame.iloc[rows], base_agents.assign(current_load=loads.to_numpy()),
+                       rules)
+        got = routed["agent_id"].astype(object).map(pos_of)
+        held[rows] = got.fillna(-1).to_numpy(dtype=np.int64)
+        outcome[rows] = routed["routing_outcome"].cat.codes.to_numpy()
+        team[rows] = routed["team"].astype(object).to_numpy()
+        peak = np.maximum(peak, load + np.bincount(held[rows][held[rows] >= 0],
+                                                   minlength=len(agent_ids)))
+
+    # team accuracy against the historical agent's team
+    team_of = dict(zip(agents["agent_id"].astype(str), agents["team"].astype(str), strict=True))
+    if "agent_id" in hist.columns:
+        actual = hist["agent_id"].astype(object).map(
+            lambda a: team_of.get(str(a)) if pd.notna(a) else None)
+    else:
+        actual = pd.Series([None] * n, dtype=object)
+    planned = rule_teams(hist, rules)
+    evaluable = actual.notna().to_numpy()
+    correct = evaluable & (planned.to_numpy(dtype=object) == actual.to_numpy(dtype=object))
+
+    # expected SLA breaches under the replayed tier
+    if "first_response_at" in hist.columns:
+        first = _timestamps_us(hist["first_response_at"], "first_response_at")
+    else:
+        first = np.full(n, _NAT, dtype=np.int64)
+    responded = first != _NAT
+    breached = responded & (first > due)
+
+    # workload
+    capacity = agents.set_index(agents["agent_id"].astype(str))["capacity"]
+    assigned = np.bincount(held[held >= 0], minlength=len(agent_ids))
+    workload = pd.DataFrame({
+        "agent_id": agent_ids,
+        "team": [team_of[a] for a in agent_ids],
+        "capacity": [int(capacity[a]) for a in agent_ids],
+        "assigned": assigned,
+        "peak_load": peak,
+    })
+    staffed = workload[workload["capacity"] > 0]
+    per_capacity = (staffed["assigned"] / staffed["capacity"]).to_numpy()
+    g = gini(per_capacity)
+
+    outcome_name = np.array(OUTCOMES, dtype=object)
+    tier_counts = {t: int((tier == i).sum()) for i, t in enumerate(TIERS)}
+    metrics: dict[str, float | int | None] = {
+        "tickets": n,
+        "team_evaluable": int(evaluable.sum()),
+        "team_accuracy": (float(correct.sum() / evaluable.sum()) if evaluable.any() else None),
+        "assigned_share": _share(outcome == OUTCOMES.index("assigned"), n),
+        "overflow_share": _share(outcome == OUTCOMES.index("overflow"), n),
+        "triage_share": _share(outcome == OUTCOMES.index("triage"), n),
+        "sla_evaluable": int(responded.sum()),
+        "sla_breaches": int(breached.sum()),
+        "breach_rate": (float(breached.sum() / responded.sum()) if responded.any() else None),
+        "workload_max": int(staffed["assigned"].max()) if len(staffed) else None,
+        "workload_min": int(staffed["assigned"].min()) if len(staffed) else None,
+        "workload_mean": float(staffed["assigned"].mean()) if len(staffed) else None,
+        "balance_index": None if g is None else 1.0 - g,
+    }
+    tickets = pd.DataFrame({
+        "ticket_id": hist["ticket_id"] if "ticket_id" in hist.columns else np.arange(n),
+        "priority_score": arrival["priority_score"].to_numpy(),
+        "priority_tier": arrival["priority_tier"].to_numpy(),
+        "sla_due_at": arrival["sla_due_at"].to_numpy(),
+        "response_tier": arrival["response_tier"].to_numpy(),
+        "response_due_at": arrival["response_due_at"].to_numpy(),
+        "rule_team": planned.to_numpy(dtype=object),
+        "actual_team": actual.to_numpy(dtype=object),
+        "team": team,
+        "agent_id": np.array([*agent_ids, None], dtype=object)[held],
+        "routing_outcome": outcome_name[outcome],
+        "sla_breached": breached,
+    })
+    return BacktestResult(label or profile.name, metrics, tier_counts, workload, tickets)
+
+
+def compare(a: BacktestResult, b: BacktestResult) -> pd.DataFrame:
+    """Two replays side by side: one row per metric (tier counts as ``tier_P1``..), columns
+    ``metric``, ``<a.label>``, ``<b.label>``, ``delta`` (b - a). ``.to_dict("records")`` is
+    JSON-ready (missing values are None)."""
+    name_a, name_b = (a.label, b.label) if a.label != b.label else \
+        (f"{a.label} (a)", f"{b.label} (b)")
+    rows = []
+    for key in a.metrics:
+        rows.append((key, a.metrics[key], b.metrics.get(key)))
+    for t in TIERS:
+        rows.append((f"tier_{t}", a.tier_counts.get(t, 0), b.tier_counts.get(t, 0)))
+    out = pd.DataFrame(rows, columns=["metric", name_a, name_b], dtype=object)
+    out["delta"] = [
+        (vb - va) if va is not None and vb is not None else None
+        for _, va, vb in rows
+    ]
+    return out

@@ -1,0 +1,221 @@
+"""The feedback loop's data: agent corrections (with audit trail and undo), CSAT, review queue.
+
+A correction records the field (``category``, ``tier`` or ``sentiment``), the value shown at the
+time, the corrected value, who, when and an optional comment. Nothing is ever deleted: undo
+stamps ``undone_at``/``undone_by``. The newest correction of a field that is not undone wins over
+the ticket's label and the model's prediction (in scoring and in retraining). A ``flag`` records
+"this prediction looks wrong" without a corrected value; it puts the ticket in the review queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from .errors import TriageError
+from .priority import TIERS
+from .schema import SENTIMENT_LABELS
+from .store import Store
+
+FIELDS = ("category", "tier", "sentiment", "flag")
+_SHOWN = {"category": "category", "tier": "priority_tier", "sentiment": "sentiment_label"}
+
+
+def _validate(field: str, value: str, categories: list[str]) -> str:
+    value = (value or "").strip()
+    if field == "tier":
+        value = value.upper()
+        if value not in TIERS:
+            raise TriageError(f"tier must be one of {', '.join(TIERS)}, not {value!r}")
+    elif field == "sentiment":
+        value = value.lower()
+        if value not in SENTIMENT_LABELS:
+            raise TriageError(f"sentiment must be one of {', '.join(SENTIMENT_LABELS)},"
+                              f" not {value!r}")
+    elif field == "category":
+        if not value:
+            raise TriageError("category must not be empty")
+        if categories and value not in categories:
+            raise TriageError(f"unknown category {value!r}; known: {', '.join(categories)}"
+                              " (use --new-category to add one)")
+    elif field == "flag":
+        value = value or "wrong prediction"
+    else:
+        raise TriageError(f"cannot correct {field!r}; choose one of {', '.join(FIELDS)}")
+    return value
+
+
+def known_categories(store: Store) -> list[str]:
+    sql = "SELECT DISTINCT category FROM tickets WHERE category IS NOT NULL"
+    if store.table_exists("triage_results"):
+        sql += " UNION SELECT DISTINCT category FROM triage_results WHERE category IS NOT NULL"
+    return sorted(store.query(sql)["category"].tolist())
+
+
+def add(store: Store, ticket_id: str, changes: Mapping[str, str | None], *, by: str = "",
+        comment: str = "", allow_new_category: bool = False) -> list[int]:
+    """Record corrections for one ticket; returns their ids. Empty values are skipped."""
+    changes = {k: v for k, v in changes.items() if v is not None and str(v).strip() != ""}
+    if not changes:
+        raise TriageError("nothing to record: give --category, --tier, --sentiment or --flag")
+    if not store.scalar("SELECT count(*) FROM tickets WHERE ticket_id = ?", [ticket_id]):
+        raise TriageError(f"no ticket {ticket_id!r}")
+    categories = [] if allow_new_category else known_categories(store)
+    shown = {}
+    if store.table_exists("triaged_tickets"):
+        row = store.query("SELECT category, priority_tier, sentiment_label FROM triaged_tickets"
+                          " WHERE ticket_id = ?", [ticket_id])
+        if not row.empty:
+            shown = row.iloc[0].to_dict()
+    ids = []
+    with store.transaction():
+        for field, value in changes.items():
+            clean = _validate(field, str(value), categories)
+            old = shown.get(_SHOWN.get(field, ""), None)
+            fid = int(store.scalar("SELECT coalesce(max(feedback_id), 0) + 1 FROM feedback"))
+            store.execute(
+                "INSERT INTO feedback (feedback_id, ticket_id, field, old_value, new_value,"
+                " comment, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                [fid, ticket_id, field, None if old is None or pd.isna(old) else str(old), clean,
+                 comment or None, by or None],
+            )
+            ids.append(fid)
+        _apply_to_triaged(store, ticket_id)
+    return ids
+
+
+def undo(store: Store, feedback_id: int, *, by: str = "") -> None:
+    """Mark a correction as undone (it stays in the audit trail)."""
+    row = store.query("SELECT ticket_id, undone_at FROM feedback WHERE feedback_id = ?",
+                      [feedback_id])
+    if row.empty:
+        raise TriageError(f"no feedback #{feedback_id}")
+    if not pd.isna(row["undone_at"].iloc[0]):
+        raise TriageError(f"feedback #{feedback_id} is already undone")
+    with store.transaction():
+        store.execute("UPDATE feedback SET undone_at = now()::TIMESTAMP, undone_by = ?"
+                      " WHERE feedback_id = ?", [by or None, feedback_id])
+        _apply_to_triaged(store, str(row["ticket_id"].iloc[0]))
+
+
+def _apply_to_triaged(store: Store, ticket_id: str) -> None:
+    """Show the effective corrections in triaged_tickets at once (scoring re-derives them)."""
+    if not store.table_exists("triaged_tickets"):
+        return
+    eff = effective(store, ticket_id)
+    if "category" in eff:
+        store.execute("UPDATE triaged_tickets SET category = ?, category_source = 'correction',"
+                      " category_confidence = 1.0 WHERE ticket_id = ?",
+                      [eff["category"], ticket_id])
+    if "tier" in eff:
+        store.execute("UPDATE triaged_tickets SET priority_tier = ? WHERE ticket_id = ?",
+                      [eff["tier"], ticket_id])
+    if "sentiment" in eff:
+        store.execute("UPDATE triaged_tickets SET sentiment_label = ? WHERE ticket_id = ?",
+                      [eff["sentiment"], ticket_id])
+
+
+def effective(store: Store, ticket_id: str) -> dict[str, str]:
+    """The corrections in force for a ticket: newest not-undone value per field."""
+    df = store.query(
+        "SELECT field, arg_max(new_value, feedback_id) AS value FROM feedback"
+        " WHERE ticket_id = ? AND undone_at IS NULL GROUP BY field", [ticket_id]
+    )
+    return dict(zip(df["field"], df["value"], strict=True))
+
+
+def list_feedback(store: Store, ticket_id: str | None = None, limit: int = 1000) -> pd.DataFrame:
+    return store.query(
+        "SELECT feedback_id, ticket_id, field, old_value, new_value, author, comment, created_at,"
+        " undone_at, undone_by FROM feedback WHERE ? IS NULL OR ticket_id = ?"
+        " ORDER BY feedback_id DESC LIMIT ?", [ticket_id, ticket_id, limit]
+    )
+
+
+def category_corrections(store: Store) -> pd.DataFrame:
+    """ticket_id -> corrected category, for training (newest not-undone correction)."""
+    return store.query(
+        "SELECT ticket_id, arg_max(new_value, feedback_id) AS category FROM feedback"
+        " WHERE field = 'category' AND undone_at IS NULL GROUP BY ticket_id"
+    )
+
+
+def weekly_volume(store: Store) -> pd.DataFrame:
+    """Corrections per week and field (undone ones excluded)."""
+    return store.query(
+        "SELECT date_trunc('week', created_at) AS week, field, count(*) AS n FROM feedback"
+        " WHERE undone_at IS NULL GROUP BY ALL ORDER BY 1, 2"
+    )
+
+
+def csat_vs_sentiment(store: Store, freq: str = "week") -> pd.DataFrame:
+    """Mean CSAT (surveys, else the ticket's csat) against mean sentiment per period."""
+    if freq not in ("day", "week", "month"):
+        raise TriageError("freq must be day, week or month")
+    return store.query(
+        f"""SELECT date_trunc('{freq}', t.created_at) AS period,
+               avg(coalesce(s.score, t.csat)) AS csat, avg(t.sentiment) AS mean_sentiment,
+               count(coalesce(s.score, t.csat)) AS surveys
+            FROM triaged_tickets t LEFT JOIN csat_surveys s USING (ticket_id)
+            GROUP BY 1 ORDER BY 1"""
+    )
+
+
+def review_queue(store: Store, limit: int = 200, confidence_threshold: float = 0.6
+                 ) -> pd.DataFrame:
+    """Tickets worth a human label, most instructive first.
+
+    Candidates: flagged by an agent; model-predicted category with confidence below
+    ``confidence_threshold``; CSAT that disagrees with predicted sentiment (CSAT <= 2 but
+    positive, or CSAT >= 4 but negative). Tickets already corrected are left out.
+    ``teach_score`` = (1 - category confidence) + 0.5 if flagged + 0.25 if CSAT disagrees:
+    uncertainty first, so a label where the model is least sure teaches it the most.
+    """
+    if not store.table_exists("triaged_tickets"):
+        return pd.DataFrame()
+    return store.query(
+        """WITH fb AS (
+               SELECT ticket_id,
+                      bool_or(field = 'flag') AS flagged,
+                      bool_or(field IN ('category', 'sentiment')) AS corrected
+               FROM feedback WHERE undone_at IS NULL GROUP BY ticket_id),
+           base AS (
+               SELECT t.ticket_id, t.created_at, t.status, t.predicted_category,
+                      r.category_confidence AS model_confidence, t.sentiment, t.sentiment_label,
+                      coalesce(s.score, t.csat) AS csat, k.subject,
+                      coalesce(fb.flagged, false) AS flagged,
+                      coalesce(fb.corrected, false) AS corrected,
+                      (coalesce(s.score, t.csat) <= 2 AND t.sentiment_label = 'positive')
+                      OR (coalesce(s.score, t.csat) >= 4 AND t.sentiment_label = 'negative')
+                          AS csat_disagrees
+               FROM triaged_tickets t JOIN tickets k USING (ticket_id)
+               LEFT JOIN triage_results r USING (ticket_id)
+               LEFT JOIN csat_surveys s USING (ticket_id)
+               LEFT JOIN fb USING (ticket_id))
+           SELECT *,
+                  (1 - coalesce(model_confidence, 1)) + CASE WHEN flagged THEN 0.5 ELSE 0 END
+                  + CASE WHEN coalesce(csat_disagrees, false) THEN 0.25 ELSE 0 END
+                      AS teach_score,
+                  concat_ws(', ',
+                      CASE WHEN flagged THEN 'flagged' END,
+                      CASE WHEN model_confidence < ? THEN 'low confidence' END,
+                      CASE WHEN coalesce(csat_disagrees, false)
+                           THEN 'CSAT disagrees with sentiment' END) AS why
+           FROM base
+           WHERE NOT corrected
+             AND (flagged OR model_confidence < ? OR coalesce(csat_disagrees, false))
+           ORDER BY teach_score DESC, created_at DESC, ticket_id
+           LIMIT ?""",
+        [confidence_threshold, confidence_threshold, int(limit)],
+    )
+
+
+def summary(store: Store) -> dict[str, Any]:
+    row = store.query(
+        "SELECT count(*) FILTER (WHERE undone_at IS NULL) AS active,"
+        " count(*) FILTER (WHERE undone_at IS NOT NULL) AS undone,"
+        " count(DISTINCT ticket_id) AS tickets FROM feedback"
+    ).iloc[0]
+    return {k: int(v) for k, v in row.items()}

@@ -1,0 +1,168 @@
+"""Model registry: every trained model is a numbered version in DuckDB.
+
+A version records its kind (``category`` or ``sentiment``), creation time, training-data summary,
+metrics on the fixed holdout and the number of agent corrections behind it; the model itself is
+a skops file kept as a BLOB in the same database (one file to back up, atomic with its record).
+Loading checks every type in the file against a reviewed trusted list and refuses anything else:
+no file is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import skops.io as sio
+
+from .errors import ModelError
+from .store import Store
+
+KINDS = ("category", "sentiment")
+
+
+
+def trusted_types() -> list[str]:
+    """The reviewed list of types a model file may contain (sklearn, numpy, scipy, ours)."""
+    from . import classifier, sentiment
+
+    return sorted(set(classifier.TRUSTED_TYPES) | set(sentiment.TRUSTED_TYPES))
+
+
+def dumps(model: Any) -> bytes:
+    return sio.dumps(model, compression=zipfile.ZIP_DEFLATED)
+
+
+def loads(data: bytes, trusted: list[str] | None = None) -> Any:
+    """Load a skops blob, refusing any type outside the trusted list."""
+    allowed = trusted_types() if trusted is None else trusted
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # a corrupt or foreign file
+        raise ModelError(f"not a readable skops model file ({exc})") from None
+    refused = sorted(set(untrusted) - set(allowed))
+    if refused:
+        raise ModelError(
+            "model file holds types that are not on the trusted list, refusing to load: "
+            + ", ".join(refused[:5]) + (" ..." if len(refused) > 5 else "")
+        )
+    return sio.loads(data, trusted=sorted(set(untrusted)))
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    version: int
+    kind: str
+    created_at: Any
+    active: bool
+    metrics: dict[str, Any]
+    train_summary: dict[str, Any]
+    n_train: int
+    n_corrections: int
+
+
+def save(store: Store, kind: str, model: Any, *, metrics: dict[str, Any],
+         train_summary: dict[str, Any], n_train: int, n_corrections: int = 0,
+         activate: bool = True, note: str = "", by: str = "system") -> int:
+    """Record a new version; with ``activate`` it becomes the active model of its kind."""
+    _check_kind(kind)
+    blob = dumps(model)
+    with store.transaction():
+        version = int(store.scalar("SELECT coalesce(max(version), 0) + 1 FROM model_versions"))
+        store.execute(
+            "INSERT INTO model_versions (version, kind, created_at, active, estimator,"
+            " train_summary, metrics, n_train, n_corrections, note, model)"
+            " VALUES (?, ?, now()::TIMESTAMP, false, ?, ?, ?, ?, ?, ?, ?)",
+            [version, kind, type(model).__name__, json.dumps(train_summary, default=str),
+             json.dumps(metrics, default=str), n_train, n_corrections, note, blob],
+        )
+        _event(store, kind, version, "trained", by)
+        if activate:
+            activate_version(store, version, by=by)
+    return version
+
+
+def _event(store: Store, kind: str, version: int, event: str, by: str) -> None:
+    store.execute("INSERT INTO model_events VALUES (now()::TIMESTAMP, ?, ?, ?, ?)",
+                  [kind, version, event, by])
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ModelError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+def activate_version(store: Store, version: int, by: str = "system") -> str:
+    """Make ``version`` the active model of its kind (promotion and rollback both use this)."""
+    kind = store.scalar("SELECT kind FROM model_versions WHERE version = ?", [version])
+    if kind is None:
+        raise ModelError(f"no model version {version}; see 'triage models'")
+    with store.transaction():
+        store.execute("UPDATE model_versions SET active = false WHERE kind = ? AND active",
+                      [kind])
+        store.execute("UPDATE model_versions SET active = true WHERE version = ?", [version])
+        _event(store, kind, version, "activated", by)
+    return str(kind)
+
+
+def rollback(store: Store, kind: str = "category", by: str = "system") -> int:
+    """Re-activate the version that was active before the current one."""
+    _check_kind(kind)
+    history = store.query(
+        "SELECT version FROM model_events WHERE kind = ? AND event = 'activated'"
+        " ORDER BY event_at, rowid", [kind]
+    )["version"].tolist()
+    current = active_version(store, kind)
+    previous = [v for v in history if v != current]
+    if not previous:
+        raise ModelError(f"no earlier {kind} model to roll back to")
+    target = int(previous[-1])
+    activate_version(store, target, by=by)
+    return target
+
+
+def active_version(store: Store, kind: str = "category") -> int | None:
+    v = store.scalar("SELECT version FROM model_versions WHERE kind = ? AND active", [kind])
+    return None if v is None else int(v)
+
+
+def load(store: Store, kind: str = "category", version: int | None = None) -> Any:
+    """The active model of ``kind`` (or a given version), checked against the trusted list."""
+    _check_kind(kind)
+    if version is None:
+        version = active_version(store, kind)
+        if version is None:
+            raise ModelError(f"no active {kind} model; train one with 'triage train'")
+    blob = store.scalar("SELECT model FROM model_versions WHERE version = ? AND kind = ?",
+                        [version, kind])
+    if blob is None:
+        raise ModelError(f"no {kind} model version {version}; see 'triage models'")
+    return loads(bytes(blob))
+
+
+def list_versions(store: Store, kind: str | None = None) -> pd.DataFrame:
+    """Every version without its blob, newest first, metrics unpacked into columns."""
+    df = store.query(
+        "SELECT version, kind, created_at, active, estimator, n_train, n_corrections, metrics,"
+        " train_summary, note FROM model_versions"
+        " WHERE ? IS NULL OR kind = ? ORDER BY version DESC", [kind, kind]
+    )
+    metrics = [json.loads(m) if m else {} for m in df["metrics"]]
+    df["accuracy"] = [m.get("accuracy") for m in metrics]
+    df["macro_f1"] = [m.get("macro_f1") for m in metrics]
+    return df
+
+
+def get_version(store: Store, version: int) -> ModelVersion:
+    df = store.query(
+        "SELECT version, kind, created_at, active, metrics, train_summary, n_train,"
+        " n_corrections FROM model_versions WHERE version = ?", [version]
+    )
+    if df.empty:
+        raise ModelError(f"no model version {version}; see 'triage models'")
+    r = df.iloc[0]
+    return ModelVersion(int(r.version), str(r.kind), r.created_at, bool(r.active),
+                        json.loads(r.metrics or "{}"), json.loads(r.train_summary or "{}"),
+                        int(r.n_train or 0), int(r.n_corrections or 0))

@@ -1,0 +1,250 @@
+"""Priority, SLA, escalation and routing for every ticket, written to ``triaged_tickets``.
+
+Reads tickets, customers, agents, the model output in ``triage_results`` and agent corrections
+(a correction beats a known label, which beats a prediction), scores with a weight profile
+(:mod:`triage_core.priority`), routes (:mod:`triage_core.routing`) and replaces
+``triaged_tickets`` in one statement. Profiles live in the config (TOML) and in the database
+table ``priority_profiles``; a profile saved in the database wins over the config's of the same
+name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from . import priority, routing
+from .errors import ConfigError
+from .schema import OPEN_STATUSES
+from .store import Store
+
+TRIAGED = "triaged_tickets"
+_OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)  # schema constants, not user data
+
+# Everything the scorer and router need, one row per ticket. Corrections: latest not undone.
+SCORING_SQL = """
+WITH cust AS (
+    SELECT customer_id, segment, plan, coalesce(lifetime_value, 0) AS lifetime_value,
+           cume_dist() OVER (ORDER BY coalesce(lifetime_value, 0)) AS ltv_percentile
+    FROM customers
+),
+corr AS (
+    SELECT ticket_id,
+           arg_max(new_value, feedback_id) FILTER (WHERE field = 'category') AS category,
+           arg_max(new_value, feedback_id) FILTER (WHERE field = 'tier') AS tier,
+           arg_max(new_value, feedback_id) FILTER (WHERE field = 'sentiment') AS sentiment
+    FROM feedback WHERE undone_at IS NULL GROUP BY ticket_id
+),
+last_touch AS (
+    SELECT k.ticket_id, tp.campaign_id, tp.touched_at
+    FROM tickets k ASOF JOIN touchpoints tp
+      ON tp.customer_id = k.customer_id AND tp.touched_at <= k.created_at
+)
+SELECT k.ticket_id, k.created_at, k.customer_id, k.status, k.channel,
+       coalesce(k.language, 'en') AS language, k.first_response_at, k.resolved_at,
+       coalesce(sv.score, k.csat) AS csat,
+       k.agent_id, k.agent_id AS handled_by,
+       c.segment, c.plan, coalesce(c.lifetime_value, 0) AS lifetime_value,
+       coalesce(c.ltv_percentile, 0) AS ltv_percentile,
+       coalesce(corr.category, k.category, r.category) AS category,
+       CASE WHEN corr.category IS NOT NULL THEN 'correction'
+            WHEN k.category IS NOT NULL THEN 'label'
+            WHEN r.category IS NOT NULL THEN 'model' END AS category_source,
+       CASE WHEN corr.category IS NOT NULL OR k.category IS NOT NULL THEN 1.0
+            ELSE r.category_confidence END AS category_confidence,
+       r.category AS predicted_category,
+       CASE corr.sentiment WHEN 'negative' THEN least(coalesce(r.sentiment, -0.5), -0.5)
+                           WHEN 'positive' THEN greatest(coalesce(r.sentiment, 0.5), 0.5)
+                           WHEN 'neutral' THEN 0.0 ELSE r.sentiment END AS sentiment,
+       coalesce(corr.sentiment, r.sentiment_label) AS sentiment_label,
+       r.severity,
+       corr.tier AS tier_correction,
+       CASE WHEN lt.touched_at >= k.created_at - INTERVAL 90 DAY THEN lt.campaign_id END
+           AS campaign_id
+FROM tickets k
+LEFT JOIN cust c USING (customer_id)
+LEFT JOIN triage_results r USING (ticket_id)
+LEFT JOIN corr USING (ticket_id)
+LEFT JOIN last_touch lt USING (ticket_id)
+LEFT JOIN csat_surveys sv USING (ticket_id)
+"""
+
+OUTPUT_COLUMNS = [
+    "ticket_id", "created_at", "customer_id", "status", "channel", "segment", "plan", "language",
+    "first_response_at", "resolved_at", "csat", "handled_by", "campaign_id",
+    "category", "category_source", "category_confidence", "predicted_category",
+    "sentiment", "sentiment_label", "severity", "lifetime_value", "ltv_percentile",
+    "priority_score", "priority_tier", "contrib_sentiment", "contrib_value", "contrib_severity",
+    "contrib_wait", "contrib_boost", "first_response_due_at", "sla_due_at", "sla_status",
+    "escalated", "escalation_reason", "team", "agent_id", "routing_reason", "routing_outcome",
+]
+
+
+def settings(config: Mapping[str, Any]) -> priority.PrioritySettings:
+    return priority.settings_from_dict(config.get("priority", {}))
+
+
+def rules(config: Mapping[str, Any]) -> routing.RoutingRules:
+    return routing.rules_from_dict(config.get("routing", {}))
+
+
+def profile_names(store: Store, config: Mapping[str, Any]) -> list[str]:
+    saved = store.query("SELECT name FROM priority_profiles ORDER BY name")["name"].tolist()
+    return list(dict.fromkeys([*settings(config).names, *saved]))
+
+
+def load_profile(store: Store, config: Mapping[str, Any],
+                 name: str | None = None) -> priority.PriorityProfile:
+    """The named profile (database first, then config); None = the active profile."""
+    s = settings(config)
+    if name is None:
+        name = store.scalar("SELECT value FROM settings WHERE key = 'active_profile'") or None
+    if name is not None:
+        body = store.scalar("SELECT settings FROM priority_profiles WHERE name = ?", [name])
+        if body is not None:
+            return priority.PriorityProfile.from_dict(json.loads(body), name=name,
+                                                      base=s.profile("default"))
+        if name not in s.names:
+            raise ConfigError(f"unknown priority profile {name!r}; known: "
+                              f"{', '.join(profile_names(store, config))}")
+    return s.profile(name)
+
+
+def save_profile(store: Store, profile: priority.PriorityProfile, activate: bool = False) -> None:
+    """Store a profile under its name (replacing one of the same name)."""
+    with store.transaction():
+        store.execute(
+            "INSERT OR REPLACE INTO priority_profiles VALUES (?, ?, now()::TIMESTAMP)",
+            [profile.name, json.dumps(profile.to_dict())],
+        )
+        if activate:
+            store.execute("INSERT OR REPLACE INTO settings VALUES ('active_profile', ?)",
+                          [profile.name])
+
+
+def data_time(store: Store) -> dt.datetime:
+    """The 'now' used for SLA clocks: the newest ticket's creation time, or the clock."""
+    ts = store.scalar("SELECT max(created_at) FROM tickets")
+    return ts if ts is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def scoring_frame(store: Store, open_only: bool = False) -> pd.DataFrame:
+    """One row per ticket with everything scoring needs; ``open_only`` for previews."""
+    if not open_only:
+        return store.query(SCORING_SQL)
+    return store.query(f"SELECT * FROM ({SCORING_SQL}) WHERE status IN ({_OPEN})")
+
+
+def score_frame(frame: pd.DataFrame, agents: pd.DataFrame, profile: priority.PriorityProfile,
+                rule_set: routing.RoutingRules, as_of: dt.datetime) -> pd.DataFrame:
+    """Pure: score, tier, escalate and route a scoring frame (see :data:`SCORING_SQL`)."""
+    scored = priority.score(frame, profile, as_of=as_of)
+    fix = scored["tier_correction"].notna()
+    if fix.any():
+        tiers = scored["priority_tier"].astype(str)
+        scored["priority_tier"] = tiers.where(~fix, scored["tier_correction"])
+    first_sla = {t: sla.first_response_minutes
+                 for t, sla in zip(priority.TIERS, profile.sla, strict=True)}
+    minutes = scored["priority_tier"].astype(str).map(first_sla).astype(float)
+    scored["first_response_due_at"] = scored["created_at"] + pd.to_timedelta(minutes, unit="m")
+    routed = routing.route(scored, agents, rule_set)
+    out = routed[OUTPUT_COLUMNS]
+    categorical = [c for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)]
+    return out.astype({c: object for c in categorical})
+
+
+def score_all(store: Store, config: Mapping[str, Any], profile_name: str | None = None,
+              as_of: dt.datetime | None = None) -> pd.DataFrame:
+    """Score and route every ticket and replace ``triaged_tickets``; returns tier counts."""
+    profile = load_profile(store, config, profile_name)
+    frame = scoring_frame(store)
+    agents = store.query("SELECT * FROM agents")
+    when = as_of or data_time(store)
+    result = score_frame(frame, agents, profile, rules(config), when)
+    with store.transaction():
+        store.write_frame(TRIAGED, result, mode="replace")
+        store.execute("INSERT OR REPLACE INTO settings VALUES ('scored_profile', ?),"
+                      " ('scored_as_of', ?)", [profile.name, str(when)])
+    return (result.groupby("priority_tier", dropna=False).size()
+            .rename("tickets").reset_index())
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a new profile would change, before anything is saved."""
+
+    tiers: pd.DataFrame  # tier, profile ('saved' / 'preview'), tickets
+    reorder: pd.DataFrame  # top tickets under the preview with their saved rank
+    p1: pd.DataFrame  # P1 tickets under the preview
+    sla: pd.DataFrame  # sla_status counts under both
+    workload: pd.DataFrame  # agent_id, team, capacity, assigned, assigned_preview
+    moved: int  # tickets whose tier changes
+
+
+def preview(frame: pd.DataFrame, agents: pd.DataFrame, saved: priority.PriorityProfile,
+            candidate: priority.PriorityProfile, rule_set: routing.RoutingRules,
+            as_of: dt.datetime, top: int = 25) -> Preview:
+    """Score and route the open tickets under both profiles and compare (pure, vectorized)."""
+    a = score_frame(frame, agents, saved, rule_set, as_of)
+    b = score_frame(frame, agents, candidate, rule_set, as_of)
+    tiers = pd.concat([
+        a.groupby("priority_tier").size().rename("tickets").reset_index().assign(profile="saved"),
+        b.groupby("priority_tier").size().rename("tickets").reset_index().assign(
+            profile="preview"),
+    ]).rename(columns={"priority_tier": "tier"})
+    rank_a = a["priority_score"].rank(ascending=False, method="first")
+    rank_b = b["priority_score"].rank(ascending=False, method="first")
+    ranked = b.assign(rank=rank_b.astype(int), saved_rank=rank_a.astype(int),
+                      saved_score=a["priority_score"], saved_tier=a["priority_tier"])
+    reorder = ranked.nsmallest(top, "rank")[
+        ["rank", "saved_rank", "ticket_id", "priority_score", "saved_score", "priority_tier",
+         "saved_tier", "sentiment", "severity", "segment", "category", "sla_status"]]
+    reorder = reorder.assign(moved_by=reorder["saved_rank"] - reorder["rank"])
+    p1 = b[b["priority_tier"] == "P1"].sort_values("priority_score", ascending=False)[
+        ["ticket_id", "priority_score", "sentiment", "severity", "segment", "category",
+         "sla_status", "team", "agent_id"]]
+    sla = pd.concat([
+        a.groupby("sla_status").size().rename("saved"),
+        b.groupby("sla_status").size().rename("preview"),
+    ], axis=1).fillna(0).astype(int).reset_index(names="sla_status")
+    load_a = a.groupby("agent_id").size().rename("assigned")
+    load_b = b.groupby("agent_id").size().rename("assigned_preview")
+    workload = (agents[["agent_id", "team", "capacity"]].set_index("agent_id")
+                .join(load_a).join(load_b).fillna(0).reset_index())
+    workload[["assigned", "assigned_preview"]] = workload[
+        ["assigned", "assigned_preview"]].astype(int)
+    moved = int((a["priority_tier"].astype(str) != b["priority_tier"].astype(str)).sum())
+    return Preview(tiers, reorder, p1, sla, workload, moved)
+
+
+def reassign(store: Store, ticket_id: str, agent_id: str, by: str = "") -> None:
+    """Manually assign an open ticket to an agent with free capacity (kept on re-scoring)."""
+    agent = store.query("SELECT agent_id, team, capacity FROM agents WHERE agent_id = ?",
+                        [agent_id])
+    if agent.empty:
+        raise ConfigError(f"no agent {agent_id!r}")
+    status = store.scalar("SELECT status FROM tickets WHERE ticket_id = ?", [ticket_id])
+    if status is None:
+        raise ConfigError(f"no ticket {ticket_id!r}")
+    if status not in OPEN_STATUSES:
+        raise ConfigError(f"ticket {ticket_id} is {status}; only open tickets can be reassigned")
+    load = store.scalar(
+        f"SELECT count(*) FROM {TRIAGED} WHERE agent_id = ? AND status IN ({_OPEN})"
+        " AND ticket_id <> ?", [agent_id, ticket_id])
+    capacity = int(agent["capacity"].iloc[0])
+    if load >= capacity:
+        raise ConfigError(f"{agent_id} is at capacity ({load}/{capacity}); choose another agent")
+    team = str(agent["team"].iloc[0])
+    with store.transaction():
+        store.execute("UPDATE tickets SET agent_id = ? WHERE ticket_id = ?", [agent_id, ticket_id])
+        store.execute(
+            f"UPDATE {TRIAGED} SET agent_id = ?, team = ?, routing_reason = ?,"
+            " routing_outcome = 'kept' WHERE ticket_id = ?",
+            [agent_id, team, f"manually reassigned to {agent_id}" + (f" by {by}" if by else ""),
+             ticket_id],
+        )
