@@ -245,3 +245,18 @@ def score_contributions(contrib: dict[str, float], title: str = "Priority score 
                  labels={"points": "Points (of 100)", "component": ""})
     fig.update_traces(marker_color=ACCENT)
     return _style(fig, title, height=240)
+
+
+def csat_sentiment(df: pd.DataFrame, title: str = "CSAT (1–5) against mean sentiment per week"
+                   ) -> go.Figure:
+    if df.empty or df["csat"].dropna().empty:
+        return empty(title, "No CSAT answers yet")
+    fig = go.Figure()
+    fig.add_scatter(x=df["period"], y=df["csat"], name="CSAT", mode="lines+markers",
+                    line={"color": "#2e9d6a"})
+    fig.add_scatter(x=df["period"], y=df["mean_sentiment"], name="Mean sentiment", yaxis="y2",
+                    mode="lines+markers", line={"color": ACCENT})
+    fig.update_layout(yaxis={"title": "CSAT (1–5)", "range": [1, 5]},
+                      yaxis2={"title": "Sentiment (−1..+1)", "overlaying": "y", "side": "right",
+                              "range": [-1, 1], "showgrid": False})
+    return _style(fig, title)

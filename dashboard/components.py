@@ -111,3 +111,36 @@ def words_table(words: Any, label: str) -> None:
 
 def today_or(value: dt.date | None) -> dt.date:
     return value or dt.date.today()
+
+
+def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
+    """One-click corrections of category, tier and sentiment for a ticket."""
+    from triage_core.errors import TriageError
+
+    tid = detail["ticket_id"]
+    with st.form(f"{key_prefix}_feedback_{tid}"):
+        st.markdown("**Is a prediction wrong? Record the right value**")
+        cats = data.known_categories()
+        c1, c2, c3 = st.columns(3)
+        keep = "(keep)"
+        category = c1.selectbox("Category", [keep, *cats], key=f"{key_prefix}_fb_cat_{tid}")
+        tier = c2.selectbox("Priority tier", [keep, "P1", "P2", "P3", "P4"],
+                            key=f"{key_prefix}_fb_tier_{tid}")
+        sentiment = c3.selectbox("Sentiment", [keep, "negative", "neutral", "positive"],
+                                 key=f"{key_prefix}_fb_sent_{tid}")
+        c4, c5 = st.columns([1, 2])
+        by = c4.text_input("Your name", key=f"{key_prefix}_fb_by_{tid}")
+        comment = c5.text_input("Comment (optional)", key=f"{key_prefix}_fb_comment_{tid}")
+        flag = st.checkbox("Flag as wrong without a corrected value",
+                           key=f"{key_prefix}_fb_flag_{tid}")
+        if st.form_submit_button("Record feedback"):
+            changes = {"category": None if category == keep else category,
+                       "tier": None if tier == keep else tier,
+                       "sentiment": None if sentiment == keep else sentiment,
+                       "flag": "wrong prediction" if flag else None}
+            try:
+                data.add_feedback(tid, changes, by, comment)
+            except TriageError as exc:
+                st.error(str(exc))
+            else:
+                st.success("Recorded. It overrides the prediction now and feeds retraining.")

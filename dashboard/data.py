@@ -130,12 +130,22 @@ def queue_summary() -> pd.DataFrame:
 
 
 def ticket_detail(ticket_id: str, mask: bool = True) -> dict[str, Any] | None:
+    """One ticket with its triage and the words behind its category and sentiment."""
     detail = _run(analytics.ticket_detail, ticket_id)
+    if detail is not None:
+        detail.update(_explain(ticket_id))
     if detail and mask:
         for key in ("subject", "body"):
             if isinstance(detail.get(key), str):
                 detail[key] = mask_pii_series(pd.Series([detail[key]])).iloc[0]
     return detail
+
+
+@st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
+def _explain(ticket_id: str) -> dict[str, Any]:
+    from triage_core import pipeline
+
+    return _run(pipeline.explain, config(), ticket_id)
 
 
 def counts() -> dict[str, int]:
@@ -183,3 +193,248 @@ def export_bytes(name: str, fmt: str, mask: bool = True) -> bytes:
     if fmt == "parquet":
         return df.to_parquet(index=False)
     return df.to_csv(index=False).encode("utf-8")
+
+
+@st.cache_resource(show_spinner=False)
+def config() -> dict[str, Any]:
+    from triage_core.config import load_config
+
+    return load_config()
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner="Attributing tickets to campaigns…")
+def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
+    from triage_core import attribution
+
+    return _run(attribution.campaign_impact, model, lookback_days=lookback_days, filters=f,
+                config=config().get("attribution"))
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def spike_series(model: str = "last_touch") -> pd.DataFrame:
+    from triage_core import attribution
+
+    return _run(attribution.spike_series, model, config=config().get("attribution"))
+
+
+def spike_alerts(model: str = "last_touch") -> pd.DataFrame:
+    """One row per campaign with at least one spike day after launch."""
+    s = spike_series(model)
+    if s.empty:
+        return s
+    spikes = s[s["is_spike"]]
+    if spikes.empty:
+        return spikes
+    return (spikes.groupby(["campaign_id", "name", "start_at"], as_index=False)
+            .agg(first_spike_day=("day_start", "min"), spike_days=("day", "count"),
+                 peak_tickets=("observed", "max"), expected_per_day=("expected", "max"),
+                 rule=("rule", "first"))
+            .sort_values("peak_tickets", ascending=False))
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: int,
+                     mask: bool = True) -> pd.DataFrame:
+    from triage_core import attribution
+
+    credits = _run(attribution.ticket_credits, model, lookback_days=lookback_days, filters=f,
+                   config=config().get("attribution"))
+    mine = credits[credits["campaign_id"] == campaign_id]
+    if mine.empty:
+        return pd.DataFrame()
+    detail = _run(analytics.tickets_by_id, mine["ticket_id"].tolist())
+    return masked(detail.merge(mine[["ticket_id", "credit"]], on="ticket_id"), mask)
+
+
+# -- priority tuning --------------------------------------------------------------------------
+
+def profile_names() -> list[str]:
+    from triage_core import scoring
+
+    return _run(scoring.profile_names, config())
+
+
+def active_profile_name() -> str:
+    from triage_core import scoring
+
+    return _run(lambda s: scoring.load_profile(s, config()).name)
+
+
+def profile(name: str) -> dict[str, Any]:
+    from triage_core import scoring
+
+    return _run(lambda s: scoring.load_profile(s, config(), name).to_dict())
+
+
+@st.cache_data(ttl=TTL, max_entries=2, show_spinner=False)
+def _open_frame() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+    """Open tickets with scoring inputs, the agents and the data time (cached for previews)."""
+    from triage_core import scoring
+
+    def load(s: Store) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+        frame = scoring.scoring_frame(s, open_only=True)
+        for col in ("status", "segment", "category", "language", "campaign_id", "channel"):
+            frame[col] = frame[col].astype("category")  # cheap re-scoring (see priority.py)
+        return frame, s.query("SELECT * FROM agents"), scoring.data_time(s)
+
+    return _run(load)
+
+
+def preview(saved_name: str, candidate: dict[str, Any]) -> Any:
+    """Score the open tickets under the saved profile and the candidate (pure, in memory)."""
+    from triage_core import priority, scoring
+
+    frame, agents, now = _open_frame()
+    saved = _run(lambda s: scoring.load_profile(s, config(), saved_name))
+    cand = priority.PriorityProfile.from_dict({**candidate, "name": "preview"})
+    return scoring.preview(frame, agents, saved, cand, scoring.rules(config()), now)
+
+
+def save_profile(name: str, candidate: dict[str, Any], activate: bool) -> None:
+    from triage_core import priority, scoring
+
+    prof = priority.PriorityProfile.from_dict({**candidate, "name": name.strip()})
+
+    def go(s: Store) -> None:
+        scoring.save_profile(s, prof, activate=activate)
+        if activate:
+            scoring.score_all(s, config(), prof.name)
+
+    write(go)
+
+
+def escalation_threshold() -> float:
+    return float(profile(active_profile_name())["escalation"]["sentiment_threshold"])
+
+
+def reassign(ticket_id: str, agent_id: str) -> None:
+    from triage_core import scoring
+
+    write(lambda s: scoring.reassign(s, ticket_id, agent_id, by="dashboard"))
+
+
+# -- models, feedback, retraining -------------------------------------------------------------
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def model_versions() -> pd.DataFrame:
+    from triage_core import registry
+
+    return _run(registry.list_versions)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def model_metrics(version: int) -> dict[str, Any]:
+    from triage_core import registry
+
+    return _run(registry.get_version, version).metrics
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def confidence_values() -> pd.Series:
+    return _run(lambda s: s.query(
+        "SELECT category_confidence FROM triage_results USING SAMPLE 50000 ROWS (reservoir, 7)"
+    )["category_confidence"])
+
+
+def promote(version: int) -> None:
+    from triage_core import pipeline
+
+    write(lambda s: pipeline.promote(s, config(), version))
+
+
+def rollback() -> int:
+    from triage_core import pipeline
+
+    return write(lambda s: pipeline.rollback(s, config()))
+
+
+def run_triage(s: Store) -> str:
+    from triage_core import pipeline
+
+    r = pipeline.triage(s, config())
+    return (f"Predicted {r['predicted']:,} new or changed tickets and scored "
+            f"{r['scored']:,} with profile {r['profile']!r}.")
+
+
+def retrain(force: bool = False) -> dict[str, Any]:
+    from triage_core import pipeline
+
+    return write(lambda s: pipeline.retrain(s, config(), force=force))
+
+
+def read_csv_upload(content: bytes) -> pd.DataFrame | str:
+    import io
+
+    try:
+        return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return f"cannot read the file as UTF-8 CSV ({str(exc).splitlines()[0]})"
+
+
+def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_col: str
+                    ) -> dict[str, Any]:
+    from triage_core import evaluate
+
+    if task == "category":
+        from triage_core import registry
+
+        model = _run(registry.load, "category")
+        return evaluate.evaluate_model(model, frame, text_cols, label_col)
+    return evaluate.evaluate_sentiment(None, frame, text_cols, label_col)
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def review_queue(mask: bool = True) -> pd.DataFrame:
+    from triage_core import feedback
+
+    return masked(_run(feedback.review_queue), mask)
+
+
+def feedback_summary() -> dict[str, int]:
+    from triage_core import feedback
+
+    return _run(feedback.summary)
+
+
+def feedback_list() -> pd.DataFrame:
+    from triage_core import feedback
+
+    return _run(feedback.list_feedback, None, 200)
+
+
+def ticket_feedback(ticket_id: str) -> pd.DataFrame:
+    from triage_core import feedback
+
+    return _run(feedback.list_feedback, ticket_id)
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def feedback_weekly() -> pd.DataFrame:
+    from triage_core import feedback
+
+    return _run(feedback.weekly_volume)
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def csat_vs_sentiment() -> pd.DataFrame:
+    from triage_core import feedback
+
+    return _run(feedback.csat_vs_sentiment)
+
+
+def add_feedback(ticket_id: str, changes: dict[str, str | None], by: str, comment: str) -> None:
+    from triage_core import feedback
+
+    write(lambda s: feedback.add(s, ticket_id, changes, by=by, comment=comment))
+
+
+def undo_feedback(feedback_id: int) -> None:
+    from triage_core import feedback
+
+    write(lambda s: feedback.undo(s, feedback_id, by="dashboard"))
+
+
+def known_categories() -> list[str]:
+    from triage_core import feedback
+
+    return _run(feedback.known_categories)

@@ -220,6 +220,15 @@ def tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = Fal
     )
 
 
+def tickets_by_id(store: Store, ids: Sequence[str]) -> pd.DataFrame:
+    """The ticket rows (with triage) of the given ids, newest first."""
+    return store.query(
+        f"SELECT {_TICKET_COLUMNS} FROM {TRIAGED} t JOIN tickets k USING (ticket_id)"
+        " WHERE t.ticket_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY t.created_at DESC",
+        [list(ids)],
+    )
+
+
 def count_tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = False
                   ) -> int:
     where, params = f.where()

@@ -50,9 +50,10 @@ if not components.need_triage():
             "sla_due_at": st.column_config.DatetimeColumn("SLA due"),
         })
     spikes = data.spike_alerts()
-    if spikes is not None and not spikes.empty:
-        flagged = spikes[spikes["flagged"]]
-        if not flagged.empty:
-            st.subheader("Campaign ticket spikes")
-            st.caption(str(flagged["rule"].iloc[0]))
-            st.dataframe(flagged.drop(columns=["rule"]), hide_index=True, width="stretch")
+    if not spikes.empty:
+        st.subheader("Campaign ticket spikes")
+        st.caption(str(spikes["rule"].iloc[0]))
+        st.dataframe(spikes.drop(columns=["rule"]), hide_index=True, width="stretch",
+                     column_config={"peak_tickets": st.column_config.NumberColumn(format="%.1f"),
+                                    "expected_per_day": st.column_config.NumberColumn(
+                                        format="%.1f")})

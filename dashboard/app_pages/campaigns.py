@@ -1,0 +1,123 @@
+"""Campaign impact: tickets, sentiment, support cost and ROI after support cost per campaign."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, components, data
+from triage_core.attribution import MODEL_DESCRIPTIONS, MODELS
+
+st.title("Campaign impact")
+st.caption("Which campaigns create support work, how those customers feel, and what the "
+           "campaign earns once support cost is paid. Credit for each ticket is shared across "
+           "the campaigns that touched the customer before it.")
+
+if not components.need_triage():
+    f = components.filters()
+    c1, c2, c3 = st.columns([2, 2, 1])
+    model = c1.selectbox("Attribution model", MODELS, index=MODELS.index("last_touch"),
+                         key="campaign_model", help="\n".join(
+                             f"- **{m}**: {d}" for m, d in MODEL_DESCRIPTIONS.items()))
+    others = ["(none)", *[m for m in MODELS if m != model]]
+    compare = c2.selectbox("Compare with", others, key="campaign_compare")
+    lookback = int(c3.number_input("Lookback (days)", min_value=1, max_value=365, value=90,
+                                   key="campaign_lookback"))
+    st.caption(MODEL_DESCRIPTIONS[model])
+    impact = data.campaign_impact(model, f, lookback)
+    other = data.campaign_impact(compare, f, lookback) if compare != "(none)" else None
+    campaigns = impact.dropna(subset=["campaign_id"])
+    unattributed = impact[impact["campaign_id"].isna()]
+    if campaigns.empty:
+        st.info("No campaign touched the customers of these tickets. Import campaigns and "
+                "touchpoints on the Data page, or widen the filters.")
+    else:
+        total = float(impact["tickets"].sum())
+        un = float(unattributed["tickets"].sum()) if not unattributed.empty else 0.0
+        fmt = components.fmt_number
+        components.kpi_row([
+            ("Attributed tickets", fmt(total - un), f"{fmt(un)} tickets had no campaign touch "
+                                                    f"in the {lookback} days before"),
+            ("Support cost", fmt(campaigns["support_cost"].sum(), "{:,.0f}"),
+             "Handling cost per category and tier, from the config (currency units)"),
+            ("Value at risk", fmt(campaigns["value_at_risk"].sum(), "{:,.0f}"),
+             "Lifetime value of customers with negative tickets (per campaign, summed)"),
+            ("Spend", fmt(campaigns["spend"].sum(), "{:,.0f}"), None),
+        ])
+        metric_labels = {
+            "tickets": "Attributed tickets", "negative_share": "Negative share",
+            "support_cost": "Support cost", "roi_after_support": "ROI after support cost (×)",
+            "value_at_risk": "Value at risk", "tickets_per_1000_reached":
+                "Tickets per 1,000 customers reached",
+        }
+        metric = st.segmented_control("Chart", list(metric_labels), default="tickets",
+                                      format_func=metric_labels.get, key="campaign_metric"
+                                      ) or "tickets"
+        st.plotly_chart(charts.campaign_bars(impact, metric, metric_labels[metric], model,
+                                             other, None if other is None else compare),
+                        width="stretch")
+        st.plotly_chart(charts.roi_scatter(impact, model), width="stretch")
+
+        st.subheader("Per campaign")
+        st.caption("Select a row to drill into its tickets.")
+        table = campaigns.drop(columns=["category_mix"]).sort_values("tickets", ascending=False)
+        if other is not None:
+            o = other.set_index("campaign_id")[["tickets", "support_cost", "roi_after_support"]]
+            table = table.join(o.add_suffix(f" ({compare})"), on="campaign_id")
+        event = st.dataframe(
+            table, hide_index=True, width="stretch", on_select="rerun",
+            selection_mode="single-row", key="campaign_table",
+            column_config={
+                "tickets": st.column_config.NumberColumn("Tickets", format="%.1f"),
+                "negative_tickets": st.column_config.NumberColumn("Negative", format="%.1f"),
+                "negative_share": st.column_config.NumberColumn("Negative share",
+                                                                format="percent"),
+                "mean_sentiment": st.column_config.NumberColumn("Sentiment", format="%.2f"),
+                "support_cost": st.column_config.NumberColumn("Support cost", format="%.0f"),
+                "roi_after_support": st.column_config.NumberColumn("ROI after support",
+                                                                   format="%.2f"),
+                "value_at_risk": st.column_config.NumberColumn("Value at risk", format="%.0f"),
+                "tickets_per_1000_reached": st.column_config.NumberColumn(
+                    "Tickets / 1,000 reached", format="%.1f"),
+            },
+        )
+        rows = event.selection.rows if event is not None else []
+        ids = table["campaign_id"].tolist()
+        chosen = ids[rows[0]] if rows else None
+        chosen = st.selectbox("Drill into campaign", ids, index=ids.index(chosen) if chosen
+                              else 0, format_func=dict(zip(table["campaign_id"], table["name"],
+                                                           strict=True)).get,
+                              key="campaign_drill")
+        row = table[table["campaign_id"] == chosen].iloc[0]
+        st.subheader(str(row["name"]))
+        tickets = data.campaign_tickets(model, chosen, f, lookback, components.mask())
+        left, right = st.columns(2)
+        mix = pd.DataFrame(list((row.get("category_mix") if "category_mix" in row else None
+                                 or campaigns.set_index("campaign_id").loc[chosen,
+                                                                           "category_mix"]
+                                 ).items()), columns=["category", "value"])
+        left.plotly_chart(charts.category_mix(mix, "Category mix (attributed credit)"),
+                          width="stretch")
+        if not tickets.empty:
+            daily = (tickets.assign(day=pd.to_datetime(tickets["created_at"]).dt.floor("D"))
+                     .groupby("day", as_index=False)
+                     .agg(tickets=("credit", "sum"), sentiment=("sentiment", "mean")))
+            right.plotly_chart(charts.daily_series(daily, "Attributed tickets per day",
+                                                   marker=row.get("start_at")),
+                               width="stretch")
+            st.plotly_chart(charts.daily_series(daily, "Mean sentiment of its tickets per day",
+                                                y="sentiment", label="Sentiment (−1..+1)"),
+                            width="stretch")
+            st.dataframe(tickets.sort_values("credit", ascending=False).head(300)[
+                ["ticket_id", "created_at", "credit", "category", "sentiment", "priority_tier",
+                 "status", "segment", "subject"]], hide_index=True, width="stretch")
+        else:
+            right.info("No tickets credited to this campaign under the current filters.")
+
+    st.subheader("Spike alerts")
+    spikes = data.spike_alerts(model)
+    if spikes.empty:
+        st.success("No campaign produced a clear ticket spike after its launch.")
+    else:
+        st.caption(str(spikes["rule"].iloc[0]))
+        st.dataframe(spikes.drop(columns=["rule"]), hide_index=True, width="stretch")

@@ -1,0 +1,82 @@
+"""Model quality: metrics per version, confusion matrix, per-class F1, confidence, evaluation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data
+from triage_core.errors import TriageError
+
+st.title("Model quality")
+st.caption("Holdout metrics of every trained category model; the active one scores new tickets.")
+
+versions = data.model_versions()
+if versions.empty:
+    st.info("No model trained yet. Run `triage train`, or press **Retrain** on the Review & "
+            "feedback page once tickets with categories are loaded.")
+else:
+    cat = versions[versions["kind"] == "category"]
+    st.plotly_chart(charts.model_history(cat), width="stretch")
+    st.dataframe(cat[["version", "created_at", "active", "estimator", "n_train",
+                      "n_corrections", "accuracy", "macro_f1", "note"]],
+                 hide_index=True, width="stretch", column_config={
+                     "accuracy": st.column_config.NumberColumn(format="%.3f"),
+                     "macro_f1": st.column_config.NumberColumn(format="%.3f")})
+    ids = cat["version"].tolist()
+    active = cat.loc[cat["active"], "version"]
+    version = st.selectbox("Version", ids, index=ids.index(int(active.iloc[0]))
+                           if not active.empty else 0, key="models_version")
+    m = data.model_metrics(int(version))
+    left, right = st.columns(2)
+    per_class = pd.DataFrame([{"label": k, **v} for k, v in m.get("per_class", {}).items()])
+    left.plotly_chart(charts.per_class_f1(per_class, f"F1 per category (version {version})"),
+                      width="stretch")
+    conf = m.get("confusion", {})
+    right.plotly_chart(charts.confusion(conf.get("labels", []), conf.get("matrix", []),
+                                        f"Confusion matrix on the holdout (version {version})"),
+                       width="stretch")
+    st.plotly_chart(charts.histogram(data.confidence_values(), "Confidence of current "
+                                     "predictions", "Category confidence (0–1)"),
+                    width="stretch")
+    c1, c2 = st.columns(2)
+    if c1.button("Promote this version", key="models_promote", disabled=bool(
+            cat.loc[cat["version"] == version, "active"].iloc[0])):
+        data.promote(int(version))
+        st.success(f"Version {version} is now active; tickets were re-scored.")
+    if c2.button("Roll back to the previous version", key="models_rollback"):
+        try:
+            st.success(f"Rolled back to version {data.rollback()}.")
+        except TriageError as exc:
+            st.error(str(exc))
+
+st.subheader("Evaluate on your own labeled file")
+st.caption("A CSV with a text column and a label column. Category: the active model is "
+           "scored on it (nothing is trained or saved). Sentiment labels: negative / neutral / "
+           "positive, scored with the zero-shot default.")
+upload = st.file_uploader("Labeled CSV", type=["csv"], key="models_upload")
+if upload is not None:
+    frame = data.read_csv_upload(upload.getvalue())
+    if isinstance(frame, str):
+        st.error(frame)
+    else:
+        c1, c2, c3 = st.columns(3)
+        task = c1.selectbox("Task", ["category", "sentiment"], key="models_task")
+        text_cols = c2.multiselect("Text column(s)", list(frame.columns),
+                                   default=[c for c in frame.columns if c in ("text", "body",
+                                                                              "subject")][:2],
+                                   key="models_text")
+        label_col = c3.selectbox("Label column", list(frame.columns), key="models_label",
+                                 index=list(frame.columns).index("category")
+                                 if "category" in frame.columns else 0)
+        if st.button("Evaluate", key="models_evaluate", disabled=not text_cols):
+            try:
+                report = data.evaluate_upload(frame, task, text_cols, label_col)
+            except TriageError as exc:
+                st.error(str(exc))
+            else:
+                st.metric("Accuracy", f"{report['accuracy']:.3f}")
+                st.metric("Macro-F1", f"{report['macro_f1']:.3f}")
+                st.caption(f"{report['n_test']:,} rows evaluated, {report['n_skipped']:,} "
+                           "skipped (empty label).")
+                st.dataframe(pd.DataFrame(report["per_class"]).T, width="stretch")

@@ -1,0 +1,101 @@
+"""Priority tuning: every weight and threshold as a slider, previewed against the saved profile.
+
+Nothing changes until "Save as profile"; the preview scores and routes the open tickets under
+both profiles (vectorized, in memory) and shows how the queue, tiers, SLAs and workload move.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, components, data
+from triage_core.errors import TriageError
+
+st.title("Priority tuning")
+st.caption("Move the sliders to preview how the open queue would change. Nothing is applied "
+           "until you save the profile.")
+
+
+@st.fragment
+def tuner() -> None:
+    names = data.profile_names()
+    saved_name = st.selectbox("Compare against saved profile", names,
+                              index=names.index(data.active_profile_name())
+                              if data.active_profile_name() in names else 0,
+                              key="tuning_base")
+    saved = data.profile(saved_name)
+    w = saved["weights"]
+    st.markdown("**Weights** (relative; divided by their sum)")
+    cols = st.columns(5)
+    labels = {"sentiment": "Negative sentiment", "value": "Customer value",
+              "severity": "Severity", "wait": "Time waited vs SLA", "boost": "Segment boost"}
+    weights = {k: cols[i].slider(label, 0.0, 1.0, float(w.get(k, 0.0)), 0.05,
+                                 key=f"tuning_w_{k}_{saved_name}")
+               for i, (k, label) in enumerate(labels.items())}
+    st.markdown("**Tier thresholds** (minimum score) and **escalation**")
+    cols = st.columns(5)
+    tiers = saved["tiers"]
+    p1 = cols[0].slider("P1 from", 0.0, 100.0, float(tiers["P1"]), 1.0,
+                        key=f"tuning_p1_{saved_name}")
+    p2 = cols[1].slider("P2 from", 0.0, 100.0, float(tiers["P2"]), 1.0,
+                        key=f"tuning_p2_{saved_name}")
+    p3 = cols[2].slider("P3 from", 0.0, 100.0, float(tiers["P3"]), 1.0,
+                        key=f"tuning_p3_{saved_name}")
+    esc = saved["escalation"]
+    s_thr = cols[3].slider("Escalate at sentiment ≤", -1.0, 0.0,
+                           float(esc["sentiment_threshold"]), 0.05,
+                           key=f"tuning_esc_{saved_name}")
+    v_thr = cols[4].slider("VIP escalate at ≤", -1.0, 0.0,
+                           float(esc["vip_sentiment_threshold"]), 0.05,
+                           key=f"tuning_vesc_{saved_name}")
+    candidate = {**saved, "weights": weights, "tiers": {"P1": p1, "P2": p2, "P3": p3},
+                 "escalation": {**esc, "sentiment_threshold": s_thr,
+                                "vip_sentiment_threshold": v_thr}}
+    try:
+        result = data.preview(saved_name, candidate)
+    except TriageError as exc:
+        st.error(str(exc))
+        return
+    fmt = components.fmt_number
+    p1_saved = int(result.tiers.query("tier == 'P1' and profile == 'saved'")["tickets"].sum())
+    p1_new = int(result.tiers.query("tier == 'P1' and profile == 'preview'")["tickets"].sum())
+    risk = result.sla.set_index("sla_status")
+    at_risk = {c: int(risk.loc[["at_risk", "breached"], c].sum())
+               if {"at_risk", "breached"} & set(risk.index) else 0 for c in ("saved", "preview")}
+    components.kpi_row([
+        ("P1 tickets", fmt(p1_new), f"saved profile: {p1_saved:,}"),
+        ("Tickets changing tier", fmt(result.moved), None),
+        ("SLA at risk or breached", fmt(at_risk["preview"]), f"saved: {at_risk['saved']:,}"),
+        ("Agents over 90% load", fmt(int((result.workload["assigned_preview"]
+                                          >= 0.9 * result.workload["capacity"]).sum())), None),
+    ])
+    left, right = st.columns(2)
+    left.plotly_chart(charts.tier_counts(result.tiers, "Open tickets per tier: saved vs preview"),
+                      width="stretch")
+    right.plotly_chart(charts.workload(result.workload, "Workload: saved vs preview"),
+                       width="stretch")
+    st.subheader("Top of the queue under the preview")
+    st.caption("moved_by: places gained (+) or lost (−) against the saved profile.")
+    st.dataframe(result.reorder, hide_index=True, width="stretch", column_config={
+        "priority_score": st.column_config.NumberColumn("Score", format="%.1f"),
+        "saved_score": st.column_config.NumberColumn("Saved score", format="%.1f"),
+        "sentiment": st.column_config.NumberColumn(format="%.2f")})
+    with st.expander(f"P1 list under the preview ({len(result.p1):,})"):
+        st.dataframe(result.p1.head(500), hide_index=True, width="stretch")
+    with st.form("save_profile"):
+        c1, c2 = st.columns([3, 1])
+        name = c1.text_input("Save as profile", value=f"{saved_name}_tuned",
+                             key="tuning_name")
+        activate = c2.checkbox("Make active", value=True, key="tuning_activate")
+        if st.form_submit_button("Save profile", type="primary"):
+            try:
+                data.save_profile(name, candidate, activate)
+            except TriageError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Saved profile {name!r}"
+                           + (" and re-scored every ticket with it." if activate else "."))
+
+
+if not components.need_triage():
+    tuner()

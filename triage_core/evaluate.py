@@ -1,0 +1,167 @@
+"""Honest accuracy figures: ``triage evaluate`` on any labeled CSV, and the holdout metrics of
+every trained model.
+
+``evaluate_category`` trains a fresh classifier on TRAIN and scores TEST; ``evaluate_sentiment``
+scores TEST with the zero-shot default, or with a model trained on TRAIN when one is given.
+Rows with an empty label are skipped and counted. Several text columns are joined as one text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.metrics import precision_recall_fscore_support as prfs
+
+from .errors import TriageError
+
+
+def metrics(y_true: Sequence[Any], y_pred: Sequence[Any]) -> dict[str, Any]:
+    """accuracy, macro_f1, per_class {label: precision, recall, f1, support}, confusion."""
+    y_true = np.asarray(y_true, dtype=object)
+    y_pred = np.asarray(y_pred, dtype=object)
+    labels = sorted(set(y_true.tolist()) | set(y_pred.tolist()))
+    if len(y_true) == 0:
+        raise TriageError("nothing to evaluate: no rows with a label")
+    p, r, f, s = prfs(y_true, y_pred, labels=labels, zero_division=0)
+    true_labels = sorted(set(y_true.tolist()))
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        # macro over the labels present in the truth (predicted-only labels would add zeros)
+        "macro_f1": float(f1_score(y_true, y_pred, labels=true_labels, average="macro",
+                                   zero_division=0)),
+        "per_class": {
+            str(lab): {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                       "support": int(s[i])}
+            for i, lab in enumerate(labels) if s[i] > 0 or lab in true_labels
+        },
+        "confusion": {"labels": [str(x) for x in labels],
+                      "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()},
+    }
+
+
+def read_labeled(path: str | Path, text_cols: Sequence[str], label_col: str
+                 ) -> tuple[pd.Series, pd.Series, int]:
+    """(texts, labels, n_skipped) from a CSV; several text columns are joined with '. '."""
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError:
+        raise TriageError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise TriageError(f"{path}: not UTF-8 text") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise TriageError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
+    return frame_texts(df, text_cols, label_col, str(path.name))
+
+
+def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name: str = "file"
+                ) -> tuple[pd.Series, pd.Series, int]:
+    missing = [c for c in [*text_cols, label_col] if c not in df.columns]
+    if missing:
+        raise TriageError(f"{name}: no column {missing[0]!r} (columns: "
+                          f"{', '.join(map(str, df.columns[:15]))})")
+    labels = df[label_col].fillna("").astype(str).str.strip()
+    keep = labels != ""
+    texts = df.loc[keep, list(text_cols)].fillna("").astype(str)
+    joined = texts.iloc[:, 0] if len(text_cols) == 1 else texts.agg(
+        lambda r: ". ".join(v for v in r if v), axis=1)
+    return joined.reset_index(drop=True), labels[keep].reset_index(drop=True), int((~keep).sum())
+
+
+def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], label_col: str
+                   ) -> dict[str, Any]:
+    """Score an already trained category model on a labeled DataFrame."""
+    start = time.perf_counter()
+    texts, labels, skipped = frame_texts(frame, text_cols, label_col)
+    pred = model.predict(texts.tolist())
+    out = metrics(labels, pred)
+    out.update(n_train=0, n_test=len(labels), n_skipped=skipped,
+               seconds=round(time.perf_counter() - start, 3))
+    return out
+
+
+def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[str],
+                      label_col: str) -> dict[str, Any]:
+    from .classifier import TicketClassifier
+
+    start = time.perf_counter()
+    x_train, y_train, skip_train = read_labeled(train, text_cols, label_col)
+    x_test, y_test, skip_test = read_labeled(test, text_cols, label_col)
+    if y_train.nunique() < 2:
+        raise TriageError(f"{Path(train).name}: need at least two labels to train")
+    model = TicketClassifier().fit(x_train.tolist(), y_train.tolist())
+    fitted = time.perf_counter()
+    pred = model.predict(x_test.tolist())
+    out = metrics(y_test, pred)
+    out.update(task="category", n_train=len(y_train), n_test=len(y_test),
+               n_skipped=skip_train + skip_test, n_skipped_train=skip_train,
+               n_skipped_test=skip_test, train_seconds=round(fitted - start, 3),
+               seconds=round(time.perf_counter() - start, 3))
+    return out
+
+
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+
+
+def _check_sentiment_labels(labels: pd.Series, name: str) -> pd.Series:
+    norm = labels.str.lower()
+    bad = sorted(set(norm) - set(SENTIMENT_LABELS))
+    if bad:
+        raise TriageError(f"{name}: sentiment labels must be negative, neutral or positive, "
+                          f"found {bad[0]!r}")
+    return norm
+
+
+def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame,
+                       text_cols: Sequence[str], label_col: str) -> dict[str, Any]:
+    """Zero-shot default (no ``train``) or a trained model, on the labeled ``test``."""
+    from . import sentiment
+
+    start = time.perf_counter()
+    if isinstance(test, pd.DataFrame):
+        x_test, y_test, skipped = frame_texts(test, text_cols, label_col)
+        name = "upload"
+    else:
+        x_test, y_test, skipped = read_labeled(test, text_cols, label_col)
+        name = Path(test).name
+    y_test = _check_sentiment_labels(y_test, name)
+    n_train = 0
+    if train is None:
+        scorer = sentiment.LexiconSentiment()
+        pred = scorer.label(scorer.score_texts(x_test.tolist()))
+        mode = "zero-shot"
+    else:
+        x_train, y_train, skip_train = read_labeled(train, text_cols, label_col)
+        y_train = _check_sentiment_labels(y_train, Path(train).name)
+        skipped += skip_train
+        n_train = len(y_train)
+        model = sentiment.TrainedSentiment().fit(x_train.tolist(), y_train.tolist())
+        pred = model.predict(x_test.tolist())
+        mode = "trained"
+    out = metrics(y_test, list(pred))
+    out.update(task="sentiment", mode=mode, n_train=n_train, n_test=len(y_test),
+               n_skipped=skipped, seconds=round(time.perf_counter() - start, 3))
+    return out
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A readable table for terminals."""
+    lines = [
+        f"task {report.get('task', '?')}"
+        + (f" ({report['mode']})" if report.get("mode") else "")
+        + f": accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}",
+        f"train rows {report['n_train']:,}, test rows {report['n_test']:,}, "
+        f"skipped (empty label) {report['n_skipped']:,}, {report['seconds']:.1f} s",
+        "",
+        f"{'label':<32} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}",
+    ]
+    for label, m in sorted(report["per_class"].items()):
+        lines.append(f"{label[:32]:<32} {m['precision']:>9.3f} {m['recall']:>9.3f} "
+                     f"{m['f1']:>9.3f} {m['support']:>8,}")
+    return "\n".join(lines)

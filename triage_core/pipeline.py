@@ -1,0 +1,326 @@
+"""The triage pipeline: models -> ``triage_results`` -> priority and routing -> ``triaged_tickets``.
+
+:func:`triage_batch` is the unit of work: a pure function from a batch of tickets (pandas) to a
+batch of results, so the same code runs locally, on a Dask cluster (:mod:`triage_core.engines`)
+or inside PySpark's ``mapInPandas``. Only new or changed tickets (by a hash of their text and
+the model version) are predicted again; priorities and routes are recomputed for all tickets,
+because waiting time, capacity and weights move for every ticket.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import registry, scoring
+from .errors import ModelError, TriageError
+from .evaluate import metrics
+from .severity import SeverityRules
+from .store import Store
+
+BATCH_SIZE = 50_000
+HOLDOUT_BUCKETS = 5  # 1 in 5 labeled tickets (by a hash of the id) is the fixed holdout
+RESULT_COLUMNS = ["ticket_id", "text_hash", "category", "category_confidence", "category_top",
+                  "sentiment", "sentiment_label", "severity", "severity_reasons",
+                  "model_version"]
+
+# Tickets whose stored results are missing or stale (text changed or another model version).
+_STALE_SQL = """
+SELECT k.ticket_id, k.subject, k.body, k.category AS label,
+       hash(coalesce(k.subject, ''), coalesce(k.body, '')) AS text_hash
+FROM tickets k LEFT JOIN triage_results r USING (ticket_id)
+WHERE ? OR r.ticket_id IS NULL
+   OR r.text_hash <> hash(coalesce(k.subject, ''), coalesce(k.body, ''))
+   OR r.model_version IS DISTINCT FROM ?
+ORDER BY k.ticket_id
+"""
+
+
+@dataclass
+class TriageModels:
+    """Everything :func:`triage_batch` needs; plain objects, picklable for cluster workers."""
+
+    category: Any | None  # fitted classifier, or None before the first training
+    category_version: int | None
+    sentiment: Any  # LexiconSentiment (zero-shot) or a trained sentiment model
+    severity: SeverityRules
+
+
+def load_models(store: Store, config: Mapping[str, Any]) -> TriageModels:
+    from . import sentiment
+
+    version = registry.active_version(store, "category")
+    category = registry.load(store, "category", version) if version is not None else None
+    senti_version = registry.active_version(store, "sentiment")
+    if senti_version is not None:
+        senti = registry.load(store, "sentiment", senti_version)
+    else:
+        senti = sentiment.LexiconSentiment(
+            sentiment.SentimentSettings.from_config(config.get("sentiment", {})))
+    severity = SeverityRules.from_config(config.get("severity", {}))
+    return TriageModels(category, version, senti, severity)
+
+
+def _texts(batch: pd.DataFrame) -> pd.Series:
+    from .text import ticket_text_series
+
+    return ticket_text_series(batch["subject"], batch["body"])
+
+
+def triage_batch(batch: pd.DataFrame, models: TriageModels) -> pd.DataFrame:
+    """Pure: a batch with ticket_id, subject, body (and optional label, text_hash) -> results.
+
+    Category, confidence and top 3 come from the classifier (when there is none, the known
+    label with confidence 1, else nothing); sentiment -1..+1 and its label from the sentiment
+    model; severity 1-4 from the rules, using the known label or the predicted category.
+    """
+    from . import classifier, sentiment
+
+    n = len(batch)
+    texts = _texts(batch)
+    out = pd.DataFrame({"ticket_id": batch["ticket_id"].to_numpy()})
+    out["text_hash"] = batch["text_hash"].to_numpy() if "text_hash" in batch else 0
+    if models.category is not None and n:
+        top = classifier.predict_top(models.category, texts, k=3)
+        out["category"] = top["category"].to_numpy()
+        out["category_confidence"] = top["confidence"].to_numpy(dtype=float)
+        out["category_top"] = [json.dumps(t) for t in top["top"]]
+    else:
+        out["category"] = None
+        out["category_confidence"] = np.nan
+        out["category_top"] = None
+    scores, labels = sentiment.score_and_label(models.sentiment, texts)
+    out["sentiment"] = scores
+    out["sentiment_label"] = labels
+    known = batch["label"] if "label" in batch else pd.Series([None] * n)
+    effective = known.where(known.notna(), out["category"].to_numpy()).reset_index(drop=True)
+    sev = models.severity.assess(texts.reset_index(drop=True), effective)
+    out["severity"] = sev["severity"].to_numpy()
+    out["severity_reasons"] = sev["severity_reason"].to_numpy()
+    out["model_version"] = models.category_version
+    return out[RESULT_COLUMNS]
+
+
+Progress = Callable[..., Any]
+
+
+def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
+            engine: str = "local", scheduler: str | None = None,
+            progress: Progress | None = None, batch_size: int = BATCH_SIZE) -> int:
+    """Predict new or changed tickets (all with ``full``) into ``triage_results``."""
+    models = load_models(store, config)
+    todo = store.query_arrow(_STALE_SQL, [full, models.category_version])
+    n = todo.num_rows
+    if n == 0:
+        return 0
+    bar = progress("predicting", total=n, unit="tickets") if progress else None
+    batches = (todo.slice(i, batch_size).to_pandas() for i in range(0, n, batch_size))
+    if engine == "dask":
+        from .engines import run_dask
+
+        results = run_dask(list(batches), models, scheduler)
+    elif engine == "local":
+        results = (triage_batch(b, models) for b in batches)
+    else:
+        raise TriageError(f"unknown engine {engine!r}; choose local or dask")
+    with store.transaction():
+        for res in results:
+            res = res.assign(scored_at=pd.Timestamp.now(tz="UTC").tz_localize(None))
+            store.write_frame("triage_results", res, mode="upsert", key=["ticket_id"])
+            if bar:
+                bar.update(len(res))
+    if bar:
+        bar.close()
+    return n
+
+
+def triage(store: Store, config: Mapping[str, Any], *, profile: str | None = None,
+           as_of: str | dt.datetime | None = None, engine: str = "local",
+           scheduler: str | None = None, progress: Progress | None = None,
+           full: bool = False) -> dict[str, Any]:
+    """Predict what is new or changed, then score and route every ticket."""
+    if not store.scalar("SELECT count(*) FROM tickets"):
+        raise TriageError("no tickets to triage; import some with 'triage import tickets FILE'")
+    when = None
+    if as_of is not None:
+        try:
+            when = pd.Timestamp(as_of).tz_localize(None).to_pydatetime()
+        except (ValueError, TypeError):
+            raise TriageError(f"--as-of {as_of!r} is not a timestamp") from None
+    start = time.perf_counter()
+    predicted = predict(store, config, full=full, engine=engine, scheduler=scheduler,
+                        progress=progress)
+    tiers = scoring.score_all(store, config, profile, when)
+    used = scoring.load_profile(store, config, profile)
+    return {
+        "predicted": predicted,
+        "scored": int(tiers["tickets"].sum()),
+        "model_version": registry.active_version(store, "category"),
+        "profile": used.name,
+        "as_of": str(when or scoring.data_time(store)),
+        "tiers": {str(t): int(n) for t, n in zip(tiers["priority_tier"], tiers["tickets"],
+                                                  strict=True)},
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+
+
+# -- training, holdout, retraining ------------------------------------------------------------
+
+_LABELED_SQL = f"""
+WITH corr AS (
+    SELECT ticket_id, arg_max(new_value, feedback_id) AS category FROM feedback
+    WHERE field = 'category' AND undone_at IS NULL GROUP BY ticket_id
+)
+SELECT k.ticket_id, k.subject, k.body, coalesce(corr.category, k.category) AS label,
+       corr.category IS NOT NULL AS corrected,
+       hash(k.ticket_id) % {HOLDOUT_BUCKETS} = 0 AS holdout
+FROM tickets k LEFT JOIN corr USING (ticket_id)
+WHERE coalesce(corr.category, k.category) IS NOT NULL
+"""
+
+
+def labeled(store: Store) -> pd.DataFrame:
+    """Labeled tickets (a correction overrides the label) with the fixed holdout flag."""
+    return store.query(_LABELED_SQL)
+
+
+def _fit_category(train: pd.DataFrame) -> Any:
+    from .classifier import TicketClassifier
+
+    if train["label"].nunique() < 2:
+        raise ModelError("need tickets of at least two categories to train; import tickets "
+                         "with a category column")
+    return TicketClassifier().fit(_texts(train).tolist(), train["label"].tolist())
+
+
+def _holdout_metrics(model: Any, hold: pd.DataFrame) -> dict[str, Any]:
+    if hold.empty:
+        return {}
+    return metrics(hold["label"].tolist(), list(model.predict(_texts(hold).tolist())))
+
+
+def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = "cli",
+          activate: bool = True) -> dict[str, Any]:
+    """Train a category model on the labeled tickets outside the holdout and record it."""
+    data = labeled(store)
+    if data.empty:
+        raise ModelError("no labeled tickets: the tickets need a category (import a file with "
+                         "a category column, or record corrections)")
+    tr, hold = data[~data["holdout"]], data[data["holdout"]]
+    start = time.perf_counter()
+    model = _fit_category(tr)
+    seconds = time.perf_counter() - start
+    m = _holdout_metrics(model, hold)
+    summary = {"n_train": len(tr), "n_holdout": len(hold),
+               "labels": tr["label"].value_counts().to_dict(),
+               "n_corrections": int(tr["corrected"].sum()), "train_seconds": round(seconds, 2)}
+    version = registry.save(store, "category", model, metrics=m, train_summary=summary,
+                            n_train=len(tr), n_corrections=int(data["corrected"].sum()),
+                            activate=activate, note=note, by=by)
+    return {"version": version, "metrics": _short(m), "n_train": len(tr),
+            "n_holdout": len(hold), "train_seconds": round(seconds, 2), "active": activate}
+
+
+def _short(m: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not m:
+        return None
+    return {"accuracy": m.get("accuracy"), "macro_f1": m.get("macro_f1")}
+
+
+def retrain(store: Store, config: Mapping[str, Any], *, force: bool = False,
+            tolerance: float = 0.0, by: str = "cli") -> dict[str, Any]:
+    """Train on labels plus corrections, compare with the active model on the same holdout,
+    promote only when not worse (macro-F1 >= current - tolerance) unless ``force``."""
+    data = labeled(store)
+    if data.empty:
+        raise ModelError("no labeled tickets to train on")
+    tr, hold = data[~data["holdout"]], data[data["holdout"]]
+    new = _fit_category(tr)
+    new_m = _holdout_metrics(new, hold)
+    current_version = registry.active_version(store, "category")
+    cur_m = None
+    if current_version is not None:
+        cur_m = _holdout_metrics(registry.load(store, "category", current_version), hold)
+    better = (cur_m is None or not new_m
+              or new_m["macro_f1"] >= cur_m["macro_f1"] - tolerance)
+    promote_it = force or better
+    n_corr = int(data["corrected"].sum())
+    summary = {"n_train": len(tr), "n_holdout": len(hold), "n_corrections": n_corr,
+               "compared_with": current_version,
+               "current_metrics_same_holdout": _short(cur_m)}
+    version = registry.save(store, "category", new, metrics=new_m, train_summary=summary,
+                            n_train=len(tr), n_corrections=n_corr, activate=promote_it,
+                            note="retrain" + (" (forced)" if force and not better else ""),
+                            by=by)
+    if promote_it:
+        triage(store, config)
+    return {"version": version, "n_corrections_used": n_corr,
+            "metrics": {"new": _short(new_m), "current": _short(cur_m)},
+            "current_version": current_version, "promoted": promote_it,
+            "n_train": len(tr), "n_holdout": len(hold)}
+
+
+def promote(store: Store, config: Mapping[str, Any], version: int, by: str = "cli") -> None:
+    """Activate a version (promotion or rollback) and re-triage with it."""
+    registry.activate_version(store, version, by=by)
+    triage(store, config)
+
+
+def rollback(store: Store, config: Mapping[str, Any], kind: str = "category",
+             by: str = "cli") -> int:
+    version = registry.rollback(store, kind, by=by)
+    triage(store, config)
+    return version
+
+
+# -- explanations, backtest -------------------------------------------------------------------
+
+def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6
+            ) -> dict[str, Any]:
+    """The words behind one ticket's category and sentiment (computed on demand)."""
+    from . import classifier, sentiment
+
+    row = store.query("SELECT ticket_id, subject, body FROM tickets WHERE ticket_id = ?",
+                      [ticket_id])
+    if row.empty:
+        raise TriageError(f"no ticket {ticket_id!r}")
+    text = _texts(row).iloc[0]
+    models = load_models(store, config)
+    out: dict[str, Any] = {"category_words": [], "sentiment_words": []}
+    if models.category is not None:
+        out["category_words"] = classifier.explain(models.category, text, k=k)
+    out["sentiment_words"] = sentiment.explain_with(models.sentiment, text, k=k)
+    return out
+
+
+def backtest(store: Store, config: Mapping[str, Any], profile: str, vs: str | None = None,
+             days: int = 30) -> dict[str, Any]:
+    """Replay the last ``days`` of tickets under one or two profiles."""
+    from . import backtest as bt
+
+    if days <= 0:
+        raise TriageError("--days must be positive")
+    frame = scoring.scoring_frame(store)
+    if frame.empty:
+        raise TriageError("no tickets to replay")
+    end = scoring.data_time(store)
+    history = frame[frame["created_at"] >= pd.Timestamp(end) - pd.Timedelta(days=days)]
+    history = history.assign(agent_id=history["handled_by"])
+    agents = store.query("SELECT * FROM agents")
+    rules = scoring.rules(config)
+    results = {}
+    for name in [profile] + ([vs] if vs else []):
+        prof = scoring.load_profile(store, config, name)
+        results[name] = bt.backtest(history, agents, rules, prof, label=name)
+    out: dict[str, Any] = {"days": days, "tickets": len(history),
+                           "profiles": {k: v.to_dict() for k, v in results.items()}}
+    if vs:
+        out["comparison"] = bt.compare(results[profile], results[vs]).to_dict("records")
+    return out
