@@ -96,7 +96,7 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels) -> pd.DataFrame:
         out["category"] = None
         out["category_confidence"] = np.nan
         out["category_top"] = None
-    scores, labels = sentiment.score_and_label(models.sentiment, texts)
+    scores, labels = sentiment.score_and_label(models.sentiment, texts, clean=False)
     out["sentiment"] = scores
     out["sentiment_label"] = labels
     known = batch["label"] if "label" in batch else pd.Series([None] * n)

@@ -8,10 +8,11 @@ Two modes:
   single tokens of the augmented lexicon, and every sentence is scored on its own; the text's
   score is a length-weighted mean of its sentence compounds in which negative sentences weigh
   more. Long e-mails therefore do not saturate to +-1.
-* Trained (``SentimentModel``): a scikit-learn classifier on TF-IDF word and character n-grams
-  plus the lexicon features, fit on negative/neutral/positive labels or CSAT 1-5 (1-2 negative,
-  3 neutral, 4-5 positive); its score is P(positive) - P(negative). Saved with skops; load it
-  with ``TRUSTED_TYPES``.
+* Trained (``SentimentModel``): a scikit-learn classifier stacking two logistic regressions
+  (TF-IDF word and character n-grams; the zero-shot lexicon features) under a third that
+  calibrates their probabilities; fit on negative/neutral/positive labels or CSAT 1-5 (1-2
+  negative, 3 neutral, 4-5 positive); its score is P(positive) - P(negative). Saved with skops;
+  load it with ``TRUSTED_TYPES``.
 
 The lexicon scoring step is ``VaderEngine.compounds(sentences)``: an exact, vectorized
 re-implementation of ``vaderSentiment.SentimentIntensityAnalyzer.polarity_scores(...)["compound"]``
@@ -25,11 +26,11 @@ import functools
 import math
 import re
 import sys
+import threading
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -37,13 +38,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.ensemble import StackingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from vaderSentiment import vaderSentiment as _vs
 
 from .errors import ConfigError, ModelError
-from .text import clean_body, clean_body_series
+from .text import clean_body_array, clean_body_series, to_arrow
 
 __all__ = [
     "LABELS",
@@ -54,12 +56,15 @@ __all__ = [
     "SentimentModel",
     "SentimentSettings",
     "TextCleaner",
+    "TrainedSentiment",
     "VaderEngine",
     "default_settings",
     "explain",
+    "explain_with",
     "label",
     "labels_from_csat",
     "reference_compounds",
+    "score_and_label",
     "score_frame",
     "score_texts",
     "vader_lexicon",
@@ -94,6 +99,14 @@ def reference_compounds(sentences: Iterable[str], lexicon: Mapping[str, float] |
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _PY312 = sys.version_info >= (3, 12)  # sum() of floats is compensated from 3.12 on
 _SORT_THIS = ("so", "this")
+
+
+def _as_large_string(values: Sequence[str] | pa.Array) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values.cast(pa.large_string()).fill_null("")
+    return pa.array(list(values), type=pa.large_string()).fill_null("")
 
 
 def _round4(values: np.ndarray) -> np.ndarray:
@@ -145,8 +158,27 @@ class VaderEngine:
                                for k, v in _vs.SPECIAL_CASES.items() if " " in k]
         self._booster_grams = [(tuple(self._special_code[w] for w in k.split(" ")), v)
                                for k, v in _vs.BOOSTER_DICT.items() if " " in k]
+        self._reset_memo()
+        self._lock = threading.Lock()
+
+    # the token memo is cleared when it grows past this many distinct tokens
+    MAX_MEMO = 2_000_000
+
+    def _reset_memo(self) -> None:
         self._ids: dict[str, int] = {}
+        self._lower: list[str] = []  # id -> lower-cased token (for explanations)
         self._attrs: dict[str, np.ndarray] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # picklable for cluster workers: no lock, no memo (both are rebuilt)
+        state = {k: v for k, v in self.__dict__.items()
+                 if k not in ("_lock", "_ids", "_lower", "_attrs", "_word_flags")}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reset_memo()
+        self._lock = threading.Lock()
 
     # --- per-token attributes ---------------------------------------------------------------
 
@@ -192,6 +224,7 @@ class VaderEngine:
                     i = len(ids)
                     ids[t] = i
                     rows.append(self._token_row(t))
+                    self._lower.append(_strip_punc_if_word(t).lower())
                 out[k] = i
             cols = list(zip(*rows, strict=True))
             for name, col in zip(self._ATTR_NAMES, cols, strict=True):
@@ -218,17 +251,33 @@ class VaderEngine:
 
     # --- scoring ----------------------------------------------------------------------------
 
-    def _tokenize(self, sentences: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                           np.ndarray]:
+    def _emoji_free(self, arr: pa.Array) -> pa.Array:
+        """Sentences with vaderSentiment's emoji replacement applied (Python only for the few
+        non-ASCII sentences that hold an emoji)."""
+        non_ascii = np.flatnonzero(~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False))
+        if non_ascii.size == 0:
+            return arr
+        texts = arr.take(pa.array(non_ascii)).to_pylist()
+        emoji_free = self._emoji_chars.isdisjoint
+        hit = [k for k, t in enumerate(texts) if not emoji_free(t)]
+        if not hit:
+            return arr
+        mask = np.zeros(len(arr), dtype=bool)
+        mask[non_ascii[hit]] = True
+        fixed = pa.array([self._replace_emojis(texts[k]) for k in hit], type=pa.large_string())
+        return pc.replace_with_mask(arr, pa.array(mask), fixed)
+
+    def _tokenize(self, sentences: Sequence[str] | pa.Array,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Token ids (flat), tokens per sentence, and counts of "!" and "?" per sentence.
 
-        pyarrow's utf8_split_whitespace uses exactly Python's whitespace set; empty pieces
-        (leading or trailing whitespace) are dropped, which gives ``str.split()``'s tokens.
+        pyarrow's utf8_split_whitespace uses exactly Python's whitespace set; dropping its
+        empty pieces (from leading or trailing whitespace) gives ``str.split()``'s tokens.
         """
-        emoji_free = self._emoji_chars.isdisjoint
-        texts = [s if s.isascii() or emoji_free(s) else self._replace_emojis(s)
-                 for s in sentences]
-        arr = pa.array(texts, type=pa.large_string())
+        arr = _as_large_string(sentences)
+        arr = self._emoji_free(arr)
+        if len(self._ids) > self.MAX_MEMO:
+            self._reset_memo()
         ep = pc.count_substring(arr, "!").to_numpy(zero_copy_only=False).astype(np.int64)
         qm = pc.count_substring(arr, "?").to_numpy(zero_copy_only=False).astype(np.int64)
         pieces = pc.utf8_split_whitespace(arr)
@@ -237,7 +286,7 @@ class VaderEngine:
         keep = pc.greater(pc.binary_length(flat), 0)
         flat = flat.filter(keep)
         parent = parent[keep.to_numpy(zero_copy_only=False)]
-        lengths = np.bincount(parent, minlength=len(texts)).astype(np.int64)
+        lengths = np.bincount(parent, minlength=len(arr)).astype(np.int64)
         encoded = flat.dictionary_encode()
         uniques = encoded.dictionary.to_pylist()
         local = encoded.indices.to_numpy(zero_copy_only=False)
@@ -427,8 +476,12 @@ class VaderEngine:
             sums = np.where(fix, sums + comp, sums)
         return sums
 
-    def score(self, sentences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def score(self, sentences: Sequence[str] | pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """Compound per sentence and the number of tokens per sentence."""
+        with self._lock:  # the token memo is shared state
+            return self._score(sentences)
+
+    def _score(self, sentences: Sequence[str] | pa.Array) -> tuple[np.ndarray, np.ndarray]:
         tid, lengths, ep, qm = self._tokenize(sentences)
         if not self._attrs:  # no token seen yet
             return np.zeros(lengths.size), lengths
@@ -443,18 +496,33 @@ class VaderEngine:
         compound = np.where(lengths > 0, compound, 0.0)
         return _round4(compound), lengths
 
-    def compounds(self, sentences: Sequence[str]) -> np.ndarray:
+    def compounds(self, sentences: Sequence[str] | pa.Array) -> np.ndarray:
         """``polarity_scores(s)["compound"]`` for every sentence, exactly."""
         return self.score(sentences)[0]
 
+    def token_table(self, sentences: Sequence[str] | pa.Array,
+                    ) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """(sentence index, lower-cased token, final valence) for every token with a non-zero
+        valence, in order."""
+        with self._lock:
+            tid, lengths, _, _ = self._tokenize(sentences)
+            if tid.size == 0:
+                return np.zeros(0, dtype=np.int64), [], np.zeros(0)
+            values = self._apply_but(self._sentiments(tid, lengths), tid, lengths)
+            nz = np.flatnonzero(values)
+            sent = np.repeat(np.arange(lengths.size), lengths)
+            lower = self._lower
+            return sent[nz], [lower[i] for i in tid[nz].tolist()], values[nz]
+
     def token_valences(self, sentence: str) -> list[tuple[str, float]]:
         """(token, final valence) for every token of one sentence, as VADER sums them."""
-        tid, lengths, _, _ = self._tokenize([sentence])
-        if tid.size == 0:
-            return []
+        with self._lock:
+            tid, lengths, _, _ = self._tokenize([sentence])
+            if tid.size == 0:
+                return []
+            values = self._apply_but(self._sentiments(tid, lengths), tid, lengths)
         tokens = (sentence if sentence.isascii() or self._emoji_chars.isdisjoint(sentence)
                   else self._replace_emojis(sentence)).split()
-        values = self._apply_but(self._sentiments(tid, lengths), tid, lengths)
         return [(_strip_punc_if_word(t), float(v)) for t, v in zip(tokens, values, strict=True)]
 
 
@@ -468,7 +536,7 @@ class SentimentBands:
     """Label bands: negative if score <= neg_threshold, positive if >= pos_threshold."""
 
     neg_threshold: float = -0.05
-    pos_threshold: float = 0.05
+    pos_threshold: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -490,13 +558,18 @@ class SentimentSettings:
     lexicon: tuple[tuple[str, float], ...] = ()
     phrases: tuple[tuple[str, float], ...] = ()
     patterns: tuple[PatternRule, ...] = ()
+    ignore_words: tuple[str, ...] = ()
 
-    _KEYS = ("neg_threshold", "pos_threshold", "negative_weight", "question_weight", "lexicon",
-             "phrases", "patterns")
+    _KEYS = ("neg_threshold", "pos_threshold", "negative_weight", "question_weight",
+             "ignore_words", "lexicon", "phrases", "patterns")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SentimentSettings:
-        """Validate a parsed ``sentiment`` TOML section; ConfigError names the bad key."""
+        """Validate a parsed ``sentiment`` TOML section; ConfigError names the bad key.
+
+        Missing numbers take the packaged defaults' values; missing ``lexicon``, ``phrases``
+        and ``patterns`` are empty (``config.load_config`` passes the merged section).
+        """
         if not isinstance(config, Mapping):
             raise ConfigError("sentiment: expected a table of settings")
         for key in config:
@@ -504,7 +577,7 @@ class SentimentSettings:
                 raise ConfigError(f"sentiment.{key}: unknown setting (known: "
                                   f"{', '.join(cls._KEYS)})")
         neg = _number(config, "neg_threshold", -0.05, -1.0, 1.0)
-        pos = _number(config, "pos_threshold", 0.05, -1.0, 1.0)
+        pos = _number(config, "pos_threshold", 0.3, -1.0, 1.0)
         if neg >= pos:
             raise ConfigError(f"sentiment.neg_threshold: must be below pos_threshold "
                               f"({neg} >= {pos})")
@@ -512,6 +585,10 @@ class SentimentSettings:
         if weight == 0:
             raise ConfigError("sentiment.negative_weight: must be greater than 0")
         question_weight = _number(config, "question_weight", 0.5, 0.0, 1.0)
+        ignore = config.get("ignore_words", [])
+        if not isinstance(ignore, list) or not all(
+                isinstance(w, str) and w and not any(c.isspace() for c in w) for w in ignore):
+            raise ConfigError("sentiment.ignore_words: expected a list of single words")
         lexicon = []
         for word, val in _table(config, "lexicon").items():
             if not word or any(c.isspace() for c in word):
@@ -542,7 +619,7 @@ class SentimentSettings:
             patterns.append(PatternRule(name, regex, _valence(rule["valence"],
                                                               f"{where}.valence")))
         return cls(SentimentBands(neg, pos), weight, question_weight, tuple(lexicon),
-                   tuple(phrases), tuple(patterns))
+                   tuple(phrases), tuple(patterns), tuple(w.lower() for w in ignore))
 
     def to_config(self) -> dict[str, Any]:
         """The plain-dict form (round-trips through ``from_config``)."""
@@ -551,6 +628,7 @@ class SentimentSettings:
             "pos_threshold": self.bands.pos_threshold,
             "negative_weight": self.negative_weight,
             "question_weight": self.question_weight,
+            "ignore_words": list(self.ignore_words),
             "lexicon": dict(self.lexicon),
             "phrases": dict(self.phrases),
             "patterns": {p.name: {"regex": p.regex, "valence": p.valence}
@@ -604,7 +682,9 @@ def label(scores: Any, bands: SentimentBands | None = None) -> np.ndarray:
 # Zero-shot scorer
 # ============================================================================================
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[ \t]+|[ \t]*\n[ \t\n]*")
+_SENTENCE_END = r"([.!?])[ \t]+"  # a sentence ends at . ! or ? followed by blanks ...
+_SENTENCE_BREAK = r"[ \t]*\n[ \t\n]*"  # ... or at a line break
+_QUESTION = r"\?[ \t\r\n]*$"
 _WORD_EDGE_L = r"(?<![A-Za-z0-9_'])"
 _WORD_EDGE_R = r"(?![A-Za-z0-9_'])"
 
@@ -613,12 +693,33 @@ def _token_for(phrase: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", phrase.lower()).strip("_")
 
 
+def _re2_accepts(pattern: str) -> bool:
+    try:
+        pc.match_substring_regex(pa.array([""]), pattern=pattern, ignore_case=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def _missing_to_empty(texts: Sequence[Any] | pd.Series | pa.Array) -> pa.Array:
+    if isinstance(texts, pa.Array | pa.ChunkedArray):
+        return _as_large_string(texts)
+    return to_arrow(texts if isinstance(texts, pd.Series) else list(texts))
+
+
 class LexiconSentiment:
-    """Zero-shot sentiment: VADER + support-domain lexicon, per-sentence scoring."""
+    """Zero-shot sentiment: VADER + support-domain lexicon, per-sentence scoring.
+
+    Text goes through ``clean_body`` (unless ``clean=False``), phrases and patterns become
+    single lexicon tokens, the text is split into sentences, every sentence gets VADER's
+    compound (``VaderEngine``), and ``combine`` turns sentence compounds into one score.
+    """
 
     def __init__(self, settings: SentimentSettings | None = None) -> None:
         self.settings = settings or default_settings()
         lexicon = vader_lexicon()
+        for word in self.settings.ignore_words:
+            lexicon.pop(word, None)
         lexicon.update(self.settings.lexicon)
         self._display: dict[str, str] = {}
         phrase_tokens: dict[str, str] = {}
@@ -628,19 +729,27 @@ class LexiconSentiment:
             phrase_tokens[phrase] = tok
             self._display[tok] = phrase
         self._phrase_tokens = phrase_tokens
-        self._phrase_re: re.Pattern[str] | None = None
-        if phrase_tokens:
-            alts = sorted(phrase_tokens, key=len, reverse=True)
-            body = "|".join(r"[ \t]+".join(re.escape(w).replace("'", "'?") for w in p.split())
-                            for p in alts)
-            self._phrase_re = re.compile(_WORD_EDGE_L + "(?:" + body + ")" + _WORD_EDGE_R,
-                                         re.IGNORECASE)
-        self._patterns = []
+        # one regex per phrase, longest phrase first; the apostrophe-free form is the key of a
+        # cheap substring test that decides whether the regex needs to run at all
+        self._phrases: list[tuple[str, re.Pattern[str]]] = []
+        for phrase in sorted(phrase_tokens, key=lambda p: (-len(p), p)):
+            body = r"[ \t]+".join(re.escape(w).replace("'", "'?") for w in phrase.split())
+            self._phrases.append((phrase.replace("'", ""), re.compile(
+                _WORD_EDGE_L + body + _WORD_EDGE_R, re.IGNORECASE)))
+        self._no_apostrophe = {p.replace("'", ""): t for p, t in phrase_tokens.items()}
+        # RE2 finds the texts that may hold a phrase; only those go through Python
+        self._phrase_filter = "|".join(
+            r"[ \t]+".join(re.escape(w).replace("'", "'?") for w in p.split())
+            for p in phrase_tokens) or None
+        self._patterns: list[tuple[re.Pattern[str], str, str | None]] = []
         for rule in self.settings.patterns:
             tok = f"pattern_{rule.name}"
             lexicon[tok] = rule.valence
             self._display[tok] = rule.name.replace("_", " ")
-            self._patterns.append((re.compile(rule.regex, re.IGNORECASE), tok))
+            # RE2 pre-selects rows (its \b is ASCII-only, so it is at least as permissive;
+            # whitespace is normalized by cleaning); Python-only syntax runs on every row
+            self._patterns.append((re.compile(rule.regex, re.IGNORECASE), tok,
+                                   rule.regex if _re2_accepts(rule.regex) else None))
         self.engine = VaderEngine(lexicon)
 
     # --- text preparation -------------------------------------------------------------------
@@ -648,45 +757,90 @@ class LexiconSentiment:
     def _phrase_sub(self, match: re.Match[str]) -> str:
         text = match.group(0)
         key = " ".join(text.lower().split())
-        tok = self._phrase_tokens.get(key)
-        if tok is None:  # matched without its apostrophe ("doesnt work")
-            tok = self._no_apostrophe[key]
+        tok = self._phrase_tokens.get(key) or self._no_apostrophe[key]
         return f" {tok.upper() if text.isupper() else tok} "
 
-    @functools.cached_property
-    def _no_apostrophe(self) -> dict[str, str]:
-        return {p.replace("'", ""): t for p, t in self._phrase_tokens.items()}
-
-    def sentences(self, text: str) -> list[str]:
-        """Sentences of an already cleaned text, phrases and patterns replaced by tokens."""
-        if self._phrase_re is not None:
-            text = self._phrase_re.sub(self._phrase_sub, text)
-        for pattern, tok in self._patterns:
+    def _substitute(self, text: str, phrases: bool, patterns: Sequence[int]) -> str:
+        if phrases:
+            low = " ".join(text.lower().replace("'", "").split())
+            for key, regex in self._phrases:
+                if key in low:
+                    text = regex.sub(self._phrase_sub, text)
+        for k in patterns:
+            pattern, tok, _ = self._patterns[k]
             text = pattern.sub(f" {tok} ", text)
-        return [s for s in _SENTENCE_SPLIT.split(text) if s.strip()]
+        return text
 
-    def _cleaned(self, texts: Sequence[Any] | pd.Series, clean: bool) -> list[str]:
+    def substitute(self, text: str) -> str:
+        """Phrases (longest first) and then patterns in ``text`` replaced by lexicon tokens."""
+        return self._substitute(text, True, range(len(self._patterns)))
+
+    def prepare(self, texts: Sequence[Any] | pd.Series | pa.Array,
+                clean: bool = True) -> pa.Array:
+        """Cleaned texts with phrases and patterns replaced (a pyarrow string array)."""
+        arr = _missing_to_empty(texts)
         if clean:
-            return clean_body_series(pd.Series(list(texts), dtype=object)).tolist()
-        return ["" if (t is None or (isinstance(t, float) and math.isnan(t))) else str(t)
-                for t in texts]
+            arr = clean_body_array(arr)
+        n = len(arr)
+        if n == 0 or not (self._phrase_filter or self._patterns):
+            return arr
+
+        def rows_matching(regex: str | None) -> np.ndarray:
+            if regex is None:
+                return np.ones(n, dtype=bool)
+            hit = pc.match_substring_regex(arr, pattern=regex, ignore_case=True)
+            return hit.to_numpy(zero_copy_only=False)
+
+        phrase_rows = (rows_matching(self._phrase_filter) if self._phrase_filter
+                       else np.zeros(n, dtype=bool))
+        pattern_rows = [rows_matching(rx) for _, _, rx in self._patterns]
+        todo = phrase_rows.copy()
+        for hit in pattern_rows:
+            todo |= hit
+        rows = np.flatnonzero(todo)
+        if rows.size == 0:
+            return arr
+        texts_todo = arr.take(pa.array(rows)).to_pylist()
+        fixed = [
+            self._substitute(text, bool(phrase_rows[r]),
+                             [k for k, hit in enumerate(pattern_rows) if hit[r]])
+            for text, r in zip(texts_todo, rows.tolist(), strict=True)
+        ]
+        return pc.replace_with_mask(arr, pa.array(todo),
+                                    pa.array(fixed, type=pa.large_string()))
+
+    @staticmethod
+    def split_sentences(arr: pa.Array) -> tuple[np.ndarray, pa.Array]:
+        """(owner text index, sentence) for every non-blank sentence of every text."""
+        marked = pc.replace_substring_regex(arr, pattern=_SENTENCE_END, replacement="\\1\n")
+        pieces = pc.split_pattern_regex(marked, pattern=_SENTENCE_BREAK)
+        flat = pc.list_flatten(pieces)
+        owner = pc.list_parent_indices(pieces).to_numpy(zero_copy_only=False)
+        keep = pc.match_substring_regex(flat, pattern=r"\S")
+        return owner[keep.to_numpy(zero_copy_only=False)], flat.filter(keep)
+
+    def sentences(self, text: Any, clean: bool = True) -> list[str]:
+        """The sentences of one text as the scorer sees them (tokens for phrases)."""
+        return self.split_sentences(self.prepare([text], clean))[1].to_pylist()
 
     # --- scoring ----------------------------------------------------------------------------
 
-    def sentence_scores(self, texts: Sequence[Any] | pd.Series, clean: bool = True,
+    def _sentence_table(self, prepared: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray,
+                                                           np.ndarray]:
+        owner, sentences = self.split_sentences(prepared)
+        compounds, lengths = self.engine.score(sentences)
+        question = pc.match_substring_regex(sentences, pattern=_QUESTION)
+        question = question.to_numpy(zero_copy_only=False)
+        compounds = np.where(question & (compounds > 0),
+                             compounds * self.settings.question_weight, compounds)
+        return owner, sentences, compounds, lengths
+
+    def sentence_scores(self, texts: Sequence[Any] | pd.Series | pa.Array, clean: bool = True,
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(owner text index, compound, token count) for every sentence of every text.
 
         A question's positive compound is scaled by ``question_weight``."""
-        per_text = [self.sentences(t) for t in self._cleaned(texts, clean)]
-        counts = np.fromiter((len(s) for s in per_text), dtype=np.int64, count=len(per_text))
-        owner = np.repeat(np.arange(len(per_text)), counts)
-        sentences = list(chain.from_iterable(per_text))
-        compounds, lengths = self.engine.score(sentences)
-        question = np.fromiter((s.rstrip().endswith("?") for s in sentences), dtype=bool,
-                               count=len(sentences))
-        compounds = np.where(question & (compounds > 0),
-                             compounds * self.settings.question_weight, compounds)
+        owner, _, compounds, lengths = self._sentence_table(self.prepare(texts, clean))
         return owner, compounds, lengths
 
     def combine(self, owner: np.ndarray, compounds: np.ndarray, lengths: np.ndarray,
@@ -702,7 +856,8 @@ class LexiconSentiment:
         den = np.bincount(owner, weights=w, minlength=n_texts)
         return np.divide(num, den, out=np.zeros(n_texts), where=den > 0)
 
-    def score_texts(self, texts: Sequence[Any] | pd.Series, clean: bool = True) -> np.ndarray:
+    def score_texts(self, texts: Sequence[Any] | pd.Series | pa.Array,
+                    clean: bool = True) -> np.ndarray:
         """Scores in -1..+1, one per text (missing or empty text scores 0)."""
         owner, compounds, lengths = self.sentence_scores(texts, clean)
         return self.combine(owner, compounds, lengths, len(texts))
@@ -710,12 +865,13 @@ class LexiconSentiment:
     def label(self, scores: Any) -> np.ndarray:
         return label(scores, self.settings.bands)
 
-    def features(self, texts: Sequence[Any] | pd.Series, clean: bool = True) -> np.ndarray:
+    def features(self, texts: Sequence[Any] | pd.Series | pa.Array,
+                 clean: bool = True) -> np.ndarray:
         """Per-text lexicon features: score, most negative and most positive sentence compound,
-        share of negative and of positive sentences, exclamation and question marks (scaled)."""
-        cleaned = self._cleaned(texts, clean)
-        owner, compounds, lengths = self.sentence_scores(cleaned, clean=False)
-        n = len(cleaned)
+        share of negative and of positive sentences, "!" and "?" counts (capped at 4, / 4)."""
+        prepared = self.prepare(texts, clean)
+        n = len(prepared)
+        owner, _, compounds, lengths = self._sentence_table(prepared)
         score = self.combine(owner, compounds, lengths, n)
         lo = np.zeros(n)
         hi = np.zeros(n)
@@ -724,33 +880,49 @@ class LexiconSentiment:
         n_sent = np.maximum(np.bincount(owner, minlength=n), 1)
         share_neg = np.bincount(owner, weights=compounds < 0, minlength=n) / n_sent
         share_pos = np.bincount(owner, weights=compounds > 0, minlength=n) / n_sent
-        excl = np.array([min(t.count("!"), 4) / 4 for t in cleaned])
-        ques = np.array([min(t.count("?"), 4) / 4 for t in cleaned])
-        return np.column_stack([score, lo, hi, share_neg, share_pos, excl, ques])
+        excl = np.minimum(pc.count_substring(prepared, "!").to_numpy(zero_copy_only=False), 4)
+        ques = np.minimum(pc.count_substring(prepared, "?").to_numpy(zero_copy_only=False), 4)
+        return np.column_stack([score, lo, hi, share_neg, share_pos, excl / 4, ques / 4])
+
+    def explain_many(self, texts: Sequence[Any] | pd.Series | pa.Array, k: int = 5,
+                     clean: bool = True) -> list[list[tuple[str, float]]]:
+        """For each text, the k words or phrases carrying its sentiment: their valence after
+        VADER's rules (negation, boosters, capitals, ``but``), averaged over their occurrences,
+        sorted by absolute valence (then by how often they occur)."""
+        prepared = self.prepare(texts, clean)
+        owner, sentences = self.split_sentences(prepared)
+        sent_idx, terms, values = self.engine.token_table(sentences)
+        out: list[list[tuple[str, float]]] = [[] for _ in range(len(prepared))]
+        if values.size == 0 or k <= 0:
+            return out
+        display = [self._display.get(t, t) for t in terms]
+        table = pd.DataFrame({"text": owner[sent_idx], "term": display, "value": values})
+        table = table.groupby(["text", "term"], sort=False, as_index=False)["value"].agg(
+            ["mean", "size"]).rename(columns={"mean": "value"})
+        table["order"] = -table["value"].abs()
+        table["count"] = -table["size"]
+        table = table.sort_values(["text", "order", "count", "term"], kind="stable")
+        table = table.groupby("text", sort=False).head(k)
+        for text_i, term, value in zip(table["text"].tolist(), table["term"].tolist(),
+                                       table["value"].tolist(), strict=True):
+            out[text_i].append((term, round(value, 4)))
+        return out
 
     def explain(self, text: Any, k: int = 5, clean: bool = True) -> list[tuple[str, float]]:
-        """The k words or phrases carrying the sentiment, with their valence after VADER's rules
-        (negation, boosters, ``but``), summed over the text and sorted by absolute valence."""
-        cleaned = self._cleaned([text], clean)[0]
-        totals: dict[str, float] = {}
-        for sentence in self.sentences(cleaned):
-            for tok, val in self.engine.token_valences(sentence):
-                if val != 0:
-                    key = self._display.get(tok.lower(), tok.lower())
-                    totals[key] = totals.get(key, 0.0) + val
-        ranked = sorted(totals.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
-        return [(w, round(v, 4)) for w, v in ranked[:k] if v != 0]
+        """The k words or phrases carrying one text's sentiment (see ``explain_many``)."""
+        return self.explain_many([text], k, clean)[0]
 
     def score_frame(self, frame: pd.DataFrame, text_column: str = "text", k: int = 3,
                     clean: bool = True) -> pd.DataFrame:
-        """``sentiment``, ``sentiment_label`` and ``sentiment_terms`` (top-k terms, "word
-        (+1.9); ...") for every row of ``frame``, same index."""
+        """``sentiment``, ``sentiment_label`` and ``sentiment_terms`` (top-k terms as
+        "word (+1.90); ...") for every row of ``frame``, same index."""
         if text_column not in frame.columns:
             raise ConfigError(f"score_frame: no column {text_column!r} in the frame")
-        texts = frame[text_column].tolist()
-        scores = self.score_texts(texts, clean)
-        terms = ["; ".join(f"{w} ({v:+.2f})" for w, v in self.explain(t, k, clean))
-                 for t in texts]
+        texts = frame[text_column]
+        prepared = self.prepare(texts, clean)
+        scores = self.score_texts(prepared, clean=False)
+        terms = ["; ".join(f"{w} ({v:+.2f})" for w, v in row)
+                 for row in self.explain_many(prepared, k, clean=False)]
         return pd.DataFrame({"sentiment": scores, "sentiment_label": self.label(scores),
                              "sentiment_terms": terms}, index=frame.index)
 
@@ -823,9 +995,8 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
     settings used are frozen into ``settings_`` so a saved model scores the same later.
     """
 
-    def __init__(self, config: dict[str, Any] | None = None, weight: float = 1.0) -> None:
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
         self.config = config
-        self.weight = weight
 
     def fit(self, X: Any, y: Any = None) -> LexiconFeatures:
         settings = (default_settings() if self.config is None
@@ -842,7 +1013,7 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
         return scorer
 
     def transform(self, X: Any) -> np.ndarray:
-        return self._scorer().features(list(X), clean=False) * self.weight
+        return self._scorer().features(list(X), clean=False)
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
@@ -851,36 +1022,50 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
 
 
 class SentimentModel(ClassifierMixin, BaseEstimator):
-    """Trained sentiment: TF-IDF words + characters + lexicon features -> logistic regression.
+    """Trained sentiment: a stacked, calibrated pair of linear models.
 
-    ``fit(texts, labels)`` takes negative/neutral/positive or CSAT 1-5. ``predict_proba`` gives
-    class probabilities (columns in ``classes_`` order), ``score_texts`` P(pos) - P(neg).
+    One logistic regression reads TF-IDF word (1-2) and character (2-5) n-grams, another the
+    zero-shot scorer's lexicon features (``LexiconFeatures``); a final logistic regression
+    combines their out-of-fold class probabilities (``cv`` folds), which calibrates how much
+    each view is trusted. ``fit(texts, labels)`` takes negative/neutral/positive or CSAT 1-5;
+    ``predict_proba`` gives class probabilities (columns in ``classes_`` order) and
+    ``score_texts`` P(positive) - P(negative).
     """
 
-    def __init__(self, C: float = 2.0, class_weight: str | None = "balanced",
-                 lexicon_weight: float = 1.0, char_ngrams: bool = True,
-                 config: dict[str, Any] | None = None, max_iter: int = 2000) -> None:
+    def __init__(self, C: float = 1.0, class_weight: str | None = "balanced",
+                 char_ngrams: bool = True, cv: int = 3, config: dict[str, Any] | None = None,
+                 max_iter: int = 2000) -> None:
         self.C = C
         self.class_weight = class_weight
-        self.lexicon_weight = lexicon_weight
         self.char_ngrams = char_ngrams
+        self.cv = cv
         self.config = config
         self.max_iter = max_iter
 
     def _pipeline(self) -> Pipeline:
-        parts: list[tuple[str, Any]] = [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
-                                      lowercase=True)),
+        ngrams: list[tuple[str, Any]] = [
+            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)),
         ]
         if self.char_ngrams:
-            parts.append(("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
-                                                   min_df=2, sublinear_tf=True)))
-        parts.append(("lexicon", LexiconFeatures(self.config, self.lexicon_weight)))
-        return Pipeline([
-            ("clean", TextCleaner()),
-            ("features", FeatureUnion(parts)),
+            ngrams.append(("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
+                                                    min_df=2, sublinear_tf=True)))
+        text = Pipeline([
+            ("features", FeatureUnion(ngrams)),
             ("classifier", LogisticRegression(C=self.C, class_weight=self.class_weight,
                                               max_iter=self.max_iter)),
+        ])
+        lexicon = Pipeline([
+            ("features", LexiconFeatures(self.config)),
+            ("classifier", LogisticRegression(class_weight=self.class_weight,
+                                              max_iter=self.max_iter)),
+        ])
+        return Pipeline([
+            ("clean", TextCleaner()),
+            ("stack", StackingClassifier(
+                [("text", text), ("lexicon", lexicon)],
+                final_estimator=LogisticRegression(class_weight=self.class_weight,
+                                                   max_iter=self.max_iter),
+                stack_method="predict_proba", cv=self.cv)),
         ])
 
     def fit(self, X: Any, y: Any) -> SentimentModel:
@@ -888,15 +1073,22 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
         labels = labels_from_csat(y)
         if len(texts) != len(labels):
             raise ModelError(f"{len(texts)} texts but {len(labels)} labels")
-        if len(set(labels)) < 2:
+        counts = pd.Series(labels).value_counts()
+        if len(counts) < 2:
             raise ModelError("training needs at least two different sentiment labels")
+        if counts.min() < self.cv:
+            raise ModelError(f"training needs at least {self.cv} texts of every label; "
+                             f"{counts.idxmin()!r} has {counts.min()}")
         self.pipeline_ = self._pipeline().fit(texts, labels)
         self.classes_ = self.pipeline_.classes_
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
         self._check_fitted()
-        return self.pipeline_.predict_proba(list(X))
+        texts = list(X)
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        return self.pipeline_.predict_proba(texts)
 
     def predict(self, X: Any) -> np.ndarray:
         proba = self.predict_proba(X)
@@ -904,18 +1096,79 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
 
     def score_texts(self, X: Any) -> np.ndarray:
         """P(positive) - P(negative) per text, in -1..+1."""
+        return self.score_and_label(X)[0]
+
+    def score_and_label(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(P(positive) - P(negative), most probable label) per text, one prediction pass."""
         proba = self.predict_proba(X)
         cls = list(self.classes_)
-        pos = proba[:, cls.index("positive")] if "positive" in cls else 0.0
-        neg = proba[:, cls.index("negative")] if "negative" in cls else 0.0
-        return np.asarray(pos - neg, dtype=float)
+        zero = np.zeros(len(proba))
+        pos = proba[:, cls.index("positive")] if "positive" in cls else zero
+        neg = proba[:, cls.index("negative")] if "negative" in cls else zero
+        labels = self.classes_[np.argmax(proba, axis=1)] if len(proba) else \
+            np.array([], dtype=object)
+        return np.asarray(pos - neg, dtype=float), np.asarray(labels, dtype=object)
+
+    def explain(self, text: Any, k: int = 5) -> list[tuple[str, float]]:
+        """The k words or word pairs that move this text's score most in the n-gram model:
+        TF-IDF weight times (positive - negative) coefficient, by absolute contribution."""
+        self._check_fitted()
+        cleaned = self.pipeline_.named_steps["clean"].transform([text])
+        text_model = self.pipeline_.named_steps["stack"].named_estimators_["text"]
+        union = text_model.named_steps["features"]
+        words: TfidfVectorizer = dict(union.transformer_list)["words"]
+        x = words.transform(cleaned).tocsr()
+        clf = text_model.named_steps["classifier"]
+        cls = list(self.classes_)
+        coef = clf.coef_
+        if coef.shape[0] == 1:  # two classes: one row for classes_[1]
+            direction = coef[0] if cls[1] != "negative" else -coef[0]
+        else:
+            direction = (coef[cls.index("positive")] if "positive" in cls else 0) - (
+                coef[cls.index("negative")] if "negative" in cls else 0)
+        direction = np.asarray(direction)[: len(words.vocabulary_)]
+        names = words.get_feature_names_out()
+        contrib = x.data * direction[x.indices]
+        order = np.argsort(-np.abs(contrib), kind="stable")[:k]
+        return [(str(names[x.indices[i]]), round(float(contrib[i]), 4)) for i in order
+                if contrib[i] != 0]
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "pipeline_"):
             raise ModelError("the sentiment model is not trained yet: call fit() first")
 
 
+TrainedSentiment = SentimentModel  # the name the pipeline and evaluation use
+
+
+def score_and_label(model: LexiconSentiment | SentimentModel,
+                    texts: Sequence[Any] | pd.Series,
+                    clean: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Scores in -1..+1 and negative/neutral/positive labels from either kind of model.
+
+    ``clean=False`` skips the zero-shot scorer's ``clean_body`` pass for texts that are already
+    clean (e.g. from ``text.ticket_text_series``); a trained model always cleans.
+    """
+    if isinstance(model, LexiconSentiment):
+        scores = model.score_texts(texts, clean)
+        return scores, model.label(scores)
+    if isinstance(model, SentimentModel):
+        return model.score_and_label(texts)
+    raise ModelError(f"not a sentiment model: {type(model).__name__}")
+
+
+def explain_with(model: LexiconSentiment | SentimentModel, text: Any,
+                 k: int = 5) -> list[tuple[str, float]]:
+    """The k words behind one text's sentiment, from either kind of model."""
+    if isinstance(model, LexiconSentiment | SentimentModel):
+        return model.explain(text, k)
+    raise ModelError(f"not a sentiment model: {type(model).__name__}")
+
+
+# Types a saved SentimentModel holds beyond skops' defaults (reviewed): our three classes,
+# and sklearn's Bunch (a dict subclass; StackingClassifier.named_estimators_).
 TRUSTED_TYPES: list[str] = [
+    "sklearn.utils._bunch.Bunch",
     "triage_core.sentiment.LexiconFeatures",
     "triage_core.sentiment.SentimentModel",
     "triage_core.sentiment.TextCleaner",

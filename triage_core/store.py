@@ -209,7 +209,7 @@ class Store:
 
     def query_arrow(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None):
         with self._lock:
-            return self._con.execute(sql, params or []).to_arrow_table()
+            return self._con.sql(sql, params=params or None).to_arrow_table()
 
     def scalar(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         with self._lock:

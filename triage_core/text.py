@@ -21,11 +21,13 @@ import pyarrow.compute as pc
 
 __all__ = [
     "clean_body",
+    "clean_body_array",
     "clean_body_series",
     "mask_pii",
     "mask_pii_series",
     "ticket_text",
     "ticket_text_series",
+    "to_arrow",
 ]
 
 # --- cleaning rules: (pattern, replacement), applied in order --------------------------------
@@ -34,8 +36,8 @@ _NL = r"(?:\n|$)"
 _QUOTE_INTRO = (
     # "On Mon, 1 Jan 2024 at 10:00, Jane <jane@x.com> wrote:" (may wrap onto a second line),
     # and the German, French and Spanish forms; the intro and everything after it go.
-    r"(?is)(?:^|\n)[ \t]*(?:on|am|le|el)[ \t][^\n]{1,200}(?:\n[^\n]{0,200})?"
-    r"(?:wrote|schrieb[^\n]{0,120}|a écrit|escribió)[ \t]*:[ \t]*(?:\n.*|$)"
+    r"(?is)(?:^|\n)[ \t]*(?:on|am|le|el)[ \t][^\n]+(?:\n[^\n]*)?"
+    r"(?:wrote|schrieb[^\n]*|a écrit|escribió)[ \t]*:[ \t]*(?:\n.*|$)"
 )
 _RULES: tuple[tuple[str, str], ...] = (
     ("\r\n", "\n"),
@@ -46,7 +48,10 @@ _RULES: tuple[tuple[str, str], ...] = (
     ("&gt;", ">"),
     ("&quot;", '"'),
     ("&#39;", "'"),
-    ("\u00a0", " "),
+    ("[\u2028\u2029]", "\n"),
+    # Other whitespace (no-break and typographic spaces, control separators) becomes a space,
+    # so that later rules, RE2 and Python all agree on what whitespace is.
+    ("[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]", " "),
     (_QUOTE_INTRO, ""),
     # Outlook: "-----Original Message-----", or a line of underscores, then the old thread.
     (r"(?is)-{3,}[ \t]*(?:original message|ursprüngliche nachricht|message d'origine)"
@@ -64,13 +69,14 @@ _RULES: tuple[tuple[str, str], ...] = (
     # Remaining single header lines (forwarded or pasted mail).
     (r"(?im)^[ \t]*(?:from|to|cc|bcc|subject|date|sent|reply-to)[ \t]*:[^\n]*" + _NL, ""),
     (r"(?im)^[ \t]*-{2,}[ \t]*forwarded message[ \t]*-{2,}[ \t]*" + _NL, ""),
-    # A closing on its own line near the end ("Thanks,\nJane", "Best regards,\nJane Doe\nACME"):
-    # the closing and up to four short lines after it. Text before the closing must exist.
-    (r"(?is)\n[ \t]*(?:best regards|kind regards|warm regards|regards|best wishes|best|cheers|"
-     r"many thanks|thanks in advance|thanks again|thanks|thank you|thx|sincerely|"
+    # A closing at the end, on its own line or after a sentence ("Thanks,\nJane", "... now.
+    # Best regards,\nJane Doe\nACME"): the closing and up to four short lines after it. Text
+    # before the closing must exist.
+    (r"(?is)(\n|[.!?])[ \t]*(?:best regards|kind regards|warm regards|regards|best wishes|best|"
+     r"cheers|many thanks|thanks in advance|thanks again|thanks|thank you|thx|sincerely|"
      r"yours sincerely|yours truly|yours|mit freundlichen grüßen|viele grüße|grüße|"
      r"cordialement|bien à vous|saludos|atentamente)[ \t]*[,!.]?[ \t]*"
-     r"(?:\n[^\n]{0,39}[^\n.?!])?(?:\n[^\n]{0,40}){0,3}[ \t\n]*$", ""),
+     r"(?:\n[^\n]{0,39}[^\n.?!])?(?:\n[^\n]{0,40}){0,3}[ \t\n]*$", r"\1"),
     # A greeting at the start ("Hi team,", "Dear support,", "Hello!", "Hi John Smith,"): the
     # greeting word, up to three capitalised or addressing words, then , ! : . or a line end.
     (r"^[ \t\n]*(?i:hi|hello|hey|dear|greetings|good morning|good afternoon|good evening|"
@@ -81,7 +87,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"(^|[^A-Za-z0-9_.+-])@[A-Za-z0-9_]+", r"\1"),
     (r"(?i)(?:https?://|www\.)[^ \t\n]+", ""),
     # Whitespace: runs of blanks, blank-line runs, ends.
-    (r"[ \t]+", " "),
+    (r"[ \t]{2,}|\t", " "),
     (r" ?\n[ \n]*\n", "\n\n"),
     (r"^[ \t\n]+|[ \t\n]+$", ""),
 )
@@ -141,8 +147,8 @@ def _mask_cards(text: str) -> str:
 def clean_body(text: Any) -> str:
     """Strip quoted replies, signatures, greetings, header lines, @handles and links.
 
-    >>> clean_body("Hi team,\\nMy invoice is wrong.\\n\\nThanks,\\nJane\\n\\nOn Mon, Bob wrote:\\n> old")
-    'My invoice is wrong.'
+    >>> clean_body("Hi team,\\nMy bill is wrong.\\nThanks,\\nJane\\n\\nOn Mon, Bob wrote:\\n> x")
+    'My bill is wrong.'
     """
     out = _as_text(text)
     for pattern, repl in _COMPILED_RULES:
@@ -161,9 +167,16 @@ def mask_pii(text: Any) -> str:
     return out
 
 
-def _to_arrow(values: Iterable[Any] | pd.Series) -> pa.Array:
-    if isinstance(values, pd.Series):
-        arr = pa.array(values.astype(object), type=pa.large_string(), from_pandas=True)
+def to_arrow(values: Iterable[Any] | pd.Series) -> pa.Array:
+    """Texts as a pyarrow large_string array; missing values become ``""``."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
+        arr = pa.array(values, from_pandas=True)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        arr = arr.cast(pa.large_string())
+    elif isinstance(values, pd.Series):
+        arr = pa.array([None if _is_missing(v) else str(v) for v in values.tolist()],
+                       type=pa.large_string())
     else:
         arr = pa.array([None if _is_missing(v) else str(v) for v in values],
                        type=pa.large_string())
@@ -171,28 +184,34 @@ def _to_arrow(values: Iterable[Any] | pd.Series) -> pa.Array:
 
 
 def _to_series(arr: pa.Array, index: pd.Index | None) -> pd.Series:
-    values = np.asarray(arr.to_pylist(), dtype=object)
-    return pd.Series(values, index=index, dtype="str")
+    """A pandas ``str`` Series over the Arrow data (no copy through Python objects)."""
+    return pd.Series(pd.array(arr, dtype=pd.StringDtype("pyarrow", na_value=np.nan)),
+                     index=index)
 
 
 def _index_of(values: Iterable[Any] | pd.Series) -> pd.Index | None:
     return values.index if isinstance(values, pd.Series) else None
 
 
-def clean_body_series(values: Iterable[Any] | pd.Series) -> pd.Series:
-    """Vectorized ``clean_body`` over a column (same rules, run by pyarrow's RE2)."""
-    arr = _to_arrow(values)
+def clean_body_array(arr: pa.Array) -> pa.Array:
+    """``clean_body`` over a pyarrow string array (nulls become ``""``)."""
+    arr = arr.cast(pa.large_string()).fill_null("")
     for pattern, repl in _RULES:
         if any(c in pattern for c in "()[]^$.*+?\\|{"):
             arr = pc.replace_substring_regex(arr, pattern=pattern, replacement=repl)
         else:
             arr = pc.replace_substring(arr, pattern=pattern, replacement=repl)
-    return _to_series(arr, _index_of(values))
+    return arr
+
+
+def clean_body_series(values: Iterable[Any] | pd.Series) -> pd.Series:
+    """Vectorized ``clean_body`` over a column (same rules, run by pyarrow's RE2)."""
+    return _to_series(clean_body_array(to_arrow(values)), _index_of(values))
 
 
 def mask_pii_series(values: Iterable[Any] | pd.Series) -> pd.Series:
     """Vectorized ``mask_pii``: same output, fast enough for 100k+ texts."""
-    arr = _to_arrow(values)
+    arr = to_arrow(values)
     for pattern, repl in _PII_RULES:
         arr = pc.replace_substring_regex(arr, pattern=pattern, replacement=repl)
     hint = pc.match_substring_regex(arr, pattern=_CARD_HINT)
@@ -223,15 +242,16 @@ def ticket_text_series(subjects: Iterable[Any] | pd.Series,
                        bodies: Iterable[Any] | pd.Series) -> pd.Series:
     """Vectorized ``ticket_text`` (index taken from ``bodies`` if it is a Series)."""
     subj = pc.utf8_trim(
-        pc.replace_substring_regex(_to_arrow(subjects), pattern=_SUBJECT_PREFIX.pattern,
+        pc.replace_substring_regex(to_arrow(subjects), pattern=_SUBJECT_PREFIX.pattern,
                                    replacement=""),
         characters=" \t\n",
     )
-    body = clean_body_series(bodies)
-    body_arr = pa.array(body.astype(object), type=pa.large_string(), from_pandas=True)
-    if len(subj) != len(body_arr):
-        raise ValueError("subjects and bodies must have the same length")
-    both = pc.and_(pc.greater(pc.utf8_length(subj), 0), pc.greater(pc.utf8_length(body_arr), 0))
-    joined = pc.if_else(both, pc.binary_join_element_wise(subj, body_arr, "\n"),
-                        pc.if_else(pc.greater(pc.utf8_length(subj), 0), subj, body_arr))
+    body = clean_body_array(to_arrow(bodies))
+    if len(subj) != len(body):
+        raise ValueError(f"{len(subj)} subjects but {len(body)} bodies")
+    has_subj = pc.greater(pc.utf8_length(subj), 0)
+    has_body = pc.greater(pc.utf8_length(body), 0)
+    sep = pa.scalar("\n", type=pa.large_string())
+    joined = pc.if_else(pc.and_(has_subj, has_body), pc.binary_join_element_wise(subj, body, sep),
+                        pc.if_else(has_subj, subj, body))
     return _to_series(joined, _index_of(bodies))

@@ -1,0 +1,485 @@
+"""Sentiment: exact fast VADER, zero-shot support scorer, bands, explanations, trained mode."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import pickle
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+from sklearn.base import clone
+
+from triage_core.errors import ConfigError, ModelError
+from triage_core.sentiment import (
+    TRUSTED_TYPES,
+    LexiconSentiment,
+    SentimentBands,
+    SentimentModel,
+    SentimentSettings,
+    TrainedSentiment,
+    VaderEngine,
+    default_settings,
+    explain,
+    explain_with,
+    label,
+    labels_from_csat,
+    reference_compounds,
+    score_and_label,
+    score_frame,
+    score_texts,
+    vader_lexicon,
+)
+
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+# Sentences that exercise every VADER rule: negation (1-3 words back, "n't", "never so",
+# "without doubt"), "no", boosters and dampeners (with capitals), "kind of", "least", special
+# idioms, "but" (including its repeated-value quirk), emoticons, emoji, ! and ? emphasis.
+TRICKY = [
+    "VADER is smart, handsome, and funny.", "VADER is VERY SMART, handsome, and FUNNY!!!",
+    "VADER is not smart, handsome, nor funny.", "At least it isn't a horrible book.",
+    "The book was only kind of good.", "Today only kinda sux! But I'll get by, lol",
+    "Make sure you :) or :D today!", "Catch utf-8 emoji such as 💘 and 💋 and 😁",
+    "Not bad at all", "Sentiment analysis has never been this good!",
+    "Most automated sentiment analysis tools are shit.",
+    "With VADER, sentiment analysis is the shit!",
+    "On the other hand, VADER is quite bad ass", "Without a doubt, excellent idea.",
+    "Roger Dodger is one of the least compelling variations on this theme.",
+    "Roger Dodger is at least compelling as a variation on the theme.",
+    "yeah right, like that will work", "it was the kiss of death", "a cake to die for",
+    "good good but good good", "great but great and great", "no no good", "no, not bad",
+    "NO way this is good", "It is not so good, not really good, never so good",
+    "I don't know?? Really??? Why????", "This is sort of ok but just enough", "",
+    "   ", "!!!", "GOOD GOOD GOOD", "the bus stop was fine", "I am beating heart happy",
+    "hate 😍😍😍", "Great😁service", "nope nothing none good", "least bad", "very least good",
+    "x least good", "no or bad", "no nor good", "never so bad", "without any doubt good",
+]
+
+
+# --- the exact, vectorized VADER ------------------------------------------------------------
+
+@pytest.mark.parametrize("lexicon", ["vader", "support"])
+def test_engine_equals_vader_on_tricky_sentences(lexicon: str) -> None:
+    lex = vader_lexicon() if lexicon == "vader" else LexiconSentiment().engine.lexicon
+    got = VaderEngine(lex).compounds(TRICKY)
+    want = reference_compounds(TRICKY, lex)
+    assert np.array_equal(got, want), [
+        (s, g, w) for s, g, w in zip(TRICKY, got, want, strict=True) if g != w]
+
+
+def test_engine_equals_vader_on_random_word_salad() -> None:
+    rng = np.random.default_rng(7)
+    words = ["no", "not", "never", "so", "this", "but", "BUT", "kind", "of", "least", "at",
+             "very", "the", "shit", "bad", "ass", "GOOD", "good", "VERY", "isn't", "or", "nor",
+             "!", "??", ":)", "😁", "hate", "kinda", "without", "doubt", "sort", "just",
+             "enough", "yeah", "right", "to", "die", "for", "great", "Great"]
+    texts = [" ".join(rng.choice(words, size=rng.integers(0, 14))) for _ in range(3000)]
+    lex = vader_lexicon()
+    assert np.array_equal(VaderEngine(lex).compounds(texts), reference_compounds(texts, lex))
+
+
+def _dataset_texts() -> list[str]:
+    texts: list[str] = []
+    for path in sorted(DATASETS.rglob("*.csv")):
+        frame = pd.read_csv(path)
+        if "text" in frame.columns:
+            texts.extend(frame["text"].dropna().astype(str).tolist())
+    return texts
+
+
+DEMO_TICKETS = Path(__file__).resolve().parents[1] / "sample_data" / "tickets.parquet"
+
+
+@pytest.mark.skipif(not DEMO_TICKETS.is_file(),
+                    reason=f"demo tickets not generated yet ({DEMO_TICKETS} is absent)")
+def test_engine_equals_vader_on_demo_tickets() -> None:
+    tickets = pd.read_parquet(DEMO_TICKETS, columns=["subject", "body"]).head(5000)
+    texts = (tickets["subject"].fillna("") + "\n" + tickets["body"].fillna("")).tolist()
+    lex = LexiconSentiment().engine.lexicon
+    diff = np.abs(VaderEngine(lex).compounds(texts) - reference_compounds(texts, lex))
+    assert diff.max() <= 1e-9, texts[int(diff.argmax())]
+
+
+@pytest.mark.skipif(not DATASETS.is_dir(),
+                    reason=f"real evaluation texts not available ({DATASETS} is absent)")
+def test_engine_equals_vader_on_every_dataset_text() -> None:
+    texts = _dataset_texts()
+    assert len(texts) > 1000
+    for lex in (vader_lexicon(), LexiconSentiment().engine.lexicon):
+        got = VaderEngine(lex).compounds(texts)
+        want = reference_compounds(texts, lex)
+        diff = np.abs(got - want)
+        assert diff.max() <= 1e-9, texts[int(diff.argmax())]
+
+
+def test_engine_is_at_least_5x_faster_than_polarity_scores() -> None:
+    base = [
+        *TRICKY,
+        "I've been waiting for 3 weeks and my refund is still not there. Terrible service!",
+        "Thanks a lot, the agent was very helpful and fixed my login problem quickly.",
+        "The app crashes every time I open the settings page, please fix it.",
+        "Can you tell me how to change the e-mail address on my account?",
+    ]
+    texts = [f"{t} (ticket {i % 97})" for i, t in enumerate(base * 250)]
+    engine = VaderEngine(vader_lexicon())
+    engine.compounds(texts)  # token memo warm, as in a running service
+    fast, slow = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        got = engine.compounds(texts)
+        fast.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        want = reference_compounds(texts)
+        slow.append(time.perf_counter() - start)
+    assert np.array_equal(got, want)
+    speedup = min(slow) / min(fast)
+    print(f"VaderEngine speed-up over polarity_scores: {speedup:.1f}x")
+    assert speedup >= 5, f"speed-up only {speedup:.1f}x"
+
+
+# --- zero-shot scorer -------------------------------------------------------------------------
+
+def test_no_problem_and_no_complaints_are_not_negative() -> None:
+    texts = ["no problem", "No problem, thanks", "no complaints", "No worries at all",
+             "I have no complaints about the service"]
+    scores = score_texts(texts)
+    assert (scores >= 0).all(), scores
+    assert "negative" not in set(label(scores))
+    # plain VADER gets "No problem, thanks" wrong: "no" negates "thanks" two words later
+    assert reference_compounds(["No problem, thanks"])[0] < 0
+    assert scores[1] > 0
+
+
+def test_long_emails_do_not_saturate() -> None:
+    sentence = "The new dashboard is great and the team was very helpful."
+    long_mail = " ".join([sentence] * 30)
+    assert reference_compounds([long_mail])[0] > 0.99  # plain VADER saturates
+    single, many = score_texts([sentence, long_mail])
+    assert many == pytest.approx(single)  # a mean of equal sentences is that sentence
+    assert many < 0.95
+    angry = " ".join(["This is awful and the worst experience."] * 30)
+    assert reference_compounds([angry])[0] < -0.99
+    assert score_texts([angry])[0] > -0.95
+
+
+def test_support_language_is_negative() -> None:
+    texts = ["I've been waiting for 3 weeks and still not fixed",
+             "I was charged twice and nobody answers",
+             "My parcel never arrived, on hold for an hour"]
+    scores = score_texts(texts)
+    assert (label(scores) == "negative").all(), scores
+    # plain VADER sees no sentiment in the first one
+    assert reference_compounds(texts[:1])[0] > -0.05
+
+
+def test_quoted_replies_signatures_and_greetings_are_ignored() -> None:
+    quoted = ("Thanks for the quick fix!\n\nOn Mon, 1 Jan 2024, Bob <b@x.com> wrote:\n"
+              "> This is terrible, worst service ever, I hate it")
+    signed = "My order is late.\n-- \nJane Doe | Best company in the world | Love & joy"
+    greeted = "Hi team,\nthe export is broken.\n\nBest regards,\nHappy Customer Ltd"
+    scores = score_texts([quoted, signed, greeted])
+    bare = score_texts(["Thanks for the quick fix!", "My order is late.",
+                        "the export is broken."])
+    assert scores == pytest.approx(bare)
+    assert scores[0] > 0 > scores[1]
+
+
+def _settings(**overrides: object) -> SentimentSettings:
+    config: dict[str, object] = {"lexicon": {}, "phrases": {}, "patterns": {}}
+    config.update(overrides)
+    return SentimentSettings.from_config(config)
+
+
+def test_score_is_length_weighted_mean_with_negative_emphasis() -> None:
+    scorer = LexiconSentiment(_settings(lexicon={"late": -1.2}, negative_weight=2.0))
+    # "great" = 3.1 -> compound 3.1 / sqrt(3.1^2 + 15) = 0.6249; "late" -> -0.2960; 4 tokens each
+    great = round(3.1 / math.sqrt(3.1**2 + 15), 4)
+    late = round(-1.2 / math.sqrt(1.2**2 + 15), 4)
+    assert (great, late) == (0.6249, -0.296)
+    expected = (4 * great + 2.0 * 4 * late) / (4 + 2.0 * 4)
+    score = scorer.score_texts(["The agent was great. The refund is late."])[0]
+    assert score == pytest.approx(expected)
+    # sentences without sentiment words do not dilute the score
+    padded = scorer.score_texts(["The agent was great. I ordered it on Monday at noon."])[0]
+    assert padded == pytest.approx(great)
+
+
+def test_positive_words_in_questions_count_half() -> None:
+    scorer = LexiconSentiment(_settings(question_weight=0.5))
+    question = "Could you help me with this great feature?"
+    statement = "Could you help me with this great feature."
+    full = reference_compounds([question])[0]
+    assert full > 0
+    assert scorer.score_texts([question])[0] == pytest.approx(0.5 * full)
+    assert scorer.score_texts([statement])[0] == pytest.approx(reference_compounds([statement])[0])
+    negative_question = "Why is this so terrible?"
+    assert scorer.score_texts([negative_question])[0] == pytest.approx(
+        reference_compounds([negative_question])[0])
+
+
+def test_phrases_and_patterns_become_lexicon_tokens() -> None:
+    scorer = LexiconSentiment(_settings(
+        phrases={"on hold": -1.5, "doesn't work": -2.0},
+        patterns={"long_wait": {"regex": r"\b[0-9]+ hours\b", "valence": -1.0}},
+    ))
+    sentences = scorer.sentences("I was ON HOLD for 3 hours. It doesnt work")
+    assert [" ".join(s.split()) for s in sentences] == [
+        "I was ON_HOLD for pattern_long_wait .", "It doesn_t_work"]
+    on_hold = -1.5 - 0.733  # capitals add emphasis when the rest is not all capitals
+    terms = scorer.explain("I was ON HOLD for 3 hours.")
+    assert [t for t, _ in terms] == ["on hold", "long wait"]
+    assert [v for _, v in terms] == pytest.approx([on_hold, -1.0])
+    total = on_hold - 1.0
+    compound = round(total / math.sqrt(total * total + 15), 4)
+    assert scorer.score_texts(["I was ON HOLD for 3 hours."])[0] == pytest.approx(compound)
+
+
+def test_user_lexicon_changes_the_score() -> None:
+    plain = LexiconSentiment(_settings())
+    custom = LexiconSentiment(_settings(lexicon={"banana": -3.0}))
+    assert plain.score_texts(["the banana arrived"])[0] == 0
+    assert custom.label(custom.score_texts(["the banana arrived"]))[0] == "negative"
+
+
+def test_foreign_function_words_are_not_english_sentiment() -> None:
+    german = "Die Lieferung war pünktlich, danke"  # "die" and "war" are not die / war
+    assert reference_compounds([german])[0] < -0.5
+    assert score_texts([german])[0] > 0
+    ignoring = LexiconSentiment(_settings(ignore_words=["Banana"], lexicon={"banana": -3.0}))
+    assert ignoring.score_texts(["banana"])[0] < 0  # [lexicon] entries win over ignore_words
+    plain = LexiconSentiment(_settings(ignore_words=["terrible"]))
+    assert plain.score_texts(["terrible"])[0] == 0
+
+
+def test_missing_and_empty_texts_score_zero() -> None:
+    scores = score_texts([None, "", float("nan"), "   ", "terrible"])
+    assert isinstance(scores, np.ndarray)
+    assert scores.tolist()[:4] == [0.0, 0.0, 0.0, 0.0]
+    assert scores[4] < 0
+    assert score_texts([]).shape == (0,)
+
+
+# --- explanations -----------------------------------------------------------------------------
+
+def test_explain_lists_sentiment_words_by_absolute_valence() -> None:
+    terms = explain("I was charged twice!!! This is unacceptable, not good at all.", k=5)
+    words = [w for w, _ in terms]
+    assert words[:2] == ["charged twice", "unacceptable"]
+    assert dict(terms)["good"] == pytest.approx(1.9 * -0.74)  # negated by "not"
+    assert all(abs(a[1]) >= abs(b[1]) for a, b in itertools.pairwise(terms))
+    assert explain("I love it", k=1) == [("love", 3.2)]
+    assert explain("", k=3) == []
+    assert explain("the parcel arrived on Monday") == []
+
+
+def test_score_frame_returns_score_label_and_terms() -> None:
+    frame = pd.DataFrame({"body": ["I love this, thank you!", "Worst support ever.",
+                                   "How do I reset my password?", None]},
+                         index=["a", "b", "c", "d"])
+    out = score_frame(frame, "body")
+    assert list(out.index) == ["a", "b", "c", "d"]
+    assert list(out.columns) == ["sentiment", "sentiment_label", "sentiment_terms"]
+    assert out["sentiment_label"].tolist() == ["positive", "negative", "neutral", "neutral"]
+    assert out.loc["a", "sentiment_terms"].startswith("love (+3.20)")
+    assert "worst (-3.10)" in out.loc["b", "sentiment_terms"]
+    assert out.loc["d", "sentiment_terms"] == ""
+    assert out["sentiment"].tolist() == pytest.approx(score_texts(frame["body"]).tolist())
+    with pytest.raises(ConfigError, match="text"):
+        score_frame(frame, "text")
+
+
+# --- bands and settings -----------------------------------------------------------------------
+
+def test_label_bands_are_inclusive() -> None:
+    bands = SentimentBands(neg_threshold=-0.2, pos_threshold=0.4)
+    scores = [-1.0, -0.2, -0.19, 0.0, 0.39, 0.4, 1.0, float("nan")]
+    assert label(scores, bands).tolist() == ["negative", "negative", "neutral", "neutral",
+                                             "neutral", "positive", "positive", "neutral"]
+
+
+def test_default_settings_come_from_the_packaged_toml() -> None:
+    settings = default_settings()
+    assert settings.bands.neg_threshold < 0 < settings.bands.pos_threshold
+    assert dict(settings.phrases)["no problem"] > 0
+    assert dict(settings.lexicon)["waiting"] < 0
+    assert SentimentSettings.from_config(settings.to_config()) == settings
+
+
+def test_settings_from_config() -> None:
+    settings = SentimentSettings.from_config({"neg_threshold": -0.3, "pos_threshold": 0.2})
+    assert settings.bands == SentimentBands(-0.3, 0.2)
+    scorer = LexiconSentiment(settings)
+    assert scorer.label([-0.3, -0.29, 0.2]).tolist() == ["negative", "neutral", "positive"]
+
+
+@pytest.mark.parametrize(("config", "key"), [
+    ({"neg_threshold": 0.5, "pos_threshold": 0.1}, "sentiment.neg_threshold"),
+    ({"pos_threshold": "high"}, "sentiment.pos_threshold"),
+    ({"neg_threshold": -2}, "sentiment.neg_threshold"),
+    ({"negative_weight": 0}, "sentiment.negative_weight"),
+    ({"question_weight": 1.5}, "sentiment.question_weight"),
+    ({"colour": "blue"}, "sentiment.colour"),
+    ({"lexicon": {"two words": -1}}, "sentiment.lexicon"),
+    ({"lexicon": {"bad": 9}}, "sentiment.lexicon"),
+    ({"lexicon": {"bad": True}}, "sentiment.lexicon"),
+    ({"phrases": {"single": -1}}, "sentiment.phrases"),
+    ({"phrases": ["on hold"]}, "sentiment.phrases"),
+    ({"ignore_words": "die"}, "sentiment.ignore_words"),
+    ({"ignore_words": ["two words"]}, "sentiment.ignore_words"),
+    ({"patterns": {"wait": {"regex": "(unclosed", "valence": -1}}}, "sentiment.patterns.wait"),
+    ({"patterns": {"wait": {"regex": "x"}}}, "sentiment.patterns.wait"),
+    ({"patterns": {"Bad Name": {"regex": "x", "valence": -1}}}, "sentiment.patterns"),
+])
+def test_invalid_settings_name_the_key(config: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        SentimentSettings.from_config(config)
+
+
+def test_patterns_re2_cannot_run_still_apply() -> None:
+    # a look-behind is Python-only: every text then goes through the Python substitution
+    scorer = LexiconSentiment(_settings(
+        patterns={"refund_wait": {"regex": r"(?<=my )refund", "valence": -2.0}}))
+    assert scorer.score_texts(["where is my refund", "a refund"]).tolist()[1] == 0
+    assert scorer.score_texts(["where is my refund"])[0] < 0
+
+
+# --- trained mode -----------------------------------------------------------------------------
+
+NEG = ["My {x} is late and nobody answers", "Terrible service, I want my money back for the {x}",
+       "The {x} broke after one day, this is unacceptable", "Still waiting for my {x}, awful",
+       "Worst experience ever with the {x}", "I am angry, the {x} never arrived"]
+NEU = ["How do I change the address for my {x}?", "Can I pay the {x} by bank transfer?",
+       "Where can I find the invoice for the {x}?", "Please update the {x} to the new plan",
+       "Is the {x} available in blue?", "What are your opening hours for {x} pickup?"]
+POS = ["Thank you, the {x} arrived early and works great", "Love the {x}, excellent quality",
+       "Great support, the {x} issue was resolved quickly", "Amazing {x}, very happy with it",
+       "The agent was so helpful with my {x}, thanks!", "Perfect {x}, I recommend you"]
+ITEMS = ["order", "parcel", "phone", "laptop", "subscription"]
+
+
+def _training_data() -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    for lab, templates in (("negative", NEG), ("neutral", NEU), ("positive", POS)):
+        for t in templates:
+            for x in ITEMS:
+                texts.append(t.format(x=x))
+                labels.append(lab)
+    return texts, labels
+
+
+@pytest.fixture(scope="module")
+def trained() -> SentimentModel:
+    texts, labels = _training_data()
+    return SentimentModel().fit(texts, labels)
+
+
+def test_trained_model_follows_the_estimator_contract(trained: SentimentModel) -> None:
+    fresh = SentimentModel(C=3.0, char_ngrams=False)
+    assert fresh.get_params()["C"] == 3.0
+    assert not hasattr(fresh, "classes_")
+    copy = clone(trained)
+    assert not hasattr(copy, "pipeline_") and copy.get_params() == trained.get_params()
+    texts, labels = _training_data()
+    assert copy.fit(texts, labels) is copy
+    assert trained.classes_.tolist() == ["negative", "neutral", "positive"]
+    probe = ["The tablet never arrived and nobody answers, terrible",
+             "How do I change my delivery address?", "Thank you, great support!"]
+    proba = trained.predict_proba(probe)
+    assert proba.shape == (3, 3)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert trained.predict(probe).tolist() == ["negative", "neutral", "positive"]
+    scores = trained.score_texts(probe)
+    assert scores == pytest.approx(proba[:, 2] - proba[:, 0])
+    assert scores[0] < 0 < scores[2]
+    assert ((scores >= -1) & (scores <= 1)).all()
+
+
+def test_trained_model_accepts_csat_as_weak_labels() -> None:
+    texts, labels = _training_data()
+    csat = [{"negative": 1, "neutral": 3, "positive": 5}[lab] for lab in labels]
+    csat = [2 if i % 2 and c == 1 else 4 if i % 2 and c == 5 else c for i, c in enumerate(csat)]
+    model = SentimentModel(char_ngrams=False).fit(texts, csat)
+    assert model.classes_.tolist() == ["negative", "neutral", "positive"]
+    assert labels_from_csat([1, 2, 3, 4, 5, "4", "Negative"]).tolist() == [
+        "negative", "negative", "neutral", "positive", "positive", "positive", "negative"]
+
+
+@pytest.mark.parametrize("bad", [[0], [6], ["angry"], [2.5], [None]])
+def test_bad_labels_are_refused(bad: list[object]) -> None:
+    with pytest.raises(ModelError, match="label 0"):
+        labels_from_csat(bad)
+
+
+def test_training_needs_two_classes_and_predicting_needs_training() -> None:
+    with pytest.raises(ModelError, match="two different"):
+        SentimentModel().fit(["a", "b"], ["negative", "negative"])
+    with pytest.raises(ModelError, match="not trained"):
+        SentimentModel().predict(["hello"])
+    with pytest.raises(ModelError, match="2 texts but 1 labels"):
+        SentimentModel().fit(["a", "b"], ["negative"])
+    with pytest.raises(ModelError, match="at least 3 texts of every label; 'positive' has 1"):
+        SentimentModel().fit(["a", "b", "c", "d"], ["negative"] * 3 + ["positive"])
+
+
+def test_trained_model_round_trips_through_skops(trained: SentimentModel, tmp_path: Path) -> None:
+    path = tmp_path / "sentiment.skops"
+    sio.dump(trained, path)
+    assert set(sio.get_untrusted_types(file=path)) <= set(TRUSTED_TYPES)
+    loaded = sio.load(path, trusted=TRUSTED_TYPES)
+    probe = ["Terrible, still waiting", "Is it available in red?", "Great job, thanks"]
+    assert np.array_equal(loaded.predict_proba(probe), trained.predict_proba(probe))
+    assert loaded.predict(probe).tolist() == trained.predict(probe).tolist()
+
+
+def test_skops_refuses_the_model_without_trusted_types(trained: SentimentModel,
+                                                       tmp_path: Path) -> None:
+    path = tmp_path / "sentiment.skops"
+    sio.dump(trained, path)
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
+        sio.load(path, trusted=[])
+
+
+def test_score_and_label_and_explain_with_either_model(trained: SentimentModel) -> None:
+    texts = pd.Series(["Terrible service, still waiting for my parcel", "Thank you, great job!"],
+                      index=[7, 3])
+    zero_shot = LexiconSentiment()
+    scores, labels = score_and_label(zero_shot, texts)
+    assert scores.tolist() == pytest.approx(zero_shot.score_texts(texts).tolist())
+    assert labels.tolist() == ["negative", "positive"]
+    cleaned = ["the app crashes", "Hi team, it works now. Thanks,\nJane"]
+    assert score_and_label(zero_shot, cleaned, clean=False)[0][1] != pytest.approx(
+        score_and_label(zero_shot, cleaned)[0][1])  # the closing "Thanks" stays without clean
+    scores, labels = score_and_label(trained, texts)
+    assert scores.tolist() == pytest.approx(trained.score_texts(texts).tolist())
+    assert labels.tolist() == trained.predict(texts).tolist() == ["negative", "positive"]
+    empty_scores, empty_labels = score_and_label(trained, [])
+    assert empty_scores.shape == empty_labels.shape == (0,)
+    assert explain_with(zero_shot, texts[7], k=2)[0] == ("terrible", -2.1)
+    words = explain_with(trained, "terrible service, thank you", k=6)
+    assert 0 < len(words) <= 6
+    assert dict(words)["terrible"] < 0 < dict(words)["thank"]
+    assert len(explain_with(trained, "terrible service, thank you", k=2)) == 2
+    assert TrainedSentiment is SentimentModel
+    with pytest.raises(ModelError, match="not a sentiment model"):
+        score_and_label(object(), texts)  # type: ignore[arg-type]
+
+
+def test_scorer_pickles_for_cluster_workers() -> None:
+    scorer = LexiconSentiment()
+    texts = ["I was charged twice!!", "no problem, thanks", "Die Lieferung war super"]
+    before = scorer.score_texts(texts)
+    copy = pickle.loads(pickle.dumps(scorer))
+    assert np.array_equal(copy.score_texts(texts), before)
+
+
+def test_engine_memo_is_bounded() -> None:
+    engine = VaderEngine({"good": 1.9})
+    engine.MAX_MEMO = 3
+    assert engine.compounds(["good a b c d", "good e f"]).tolist() == [0.4404, 0.4404]
+    assert engine.compounds(["good g"]).tolist() == [0.4404]  # memo was cleared, same result
+    assert len(engine._ids) == 2

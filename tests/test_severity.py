@@ -1,0 +1,162 @@
+"""Severity rules: each rule, category defaults, the maximum of both, config validation."""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+import pytest
+
+from triage_core.errors import ConfigError
+from triage_core.severity import (
+    CATEGORIES,
+    SeverityRules,
+    assess_severity,
+    default_rules,
+)
+from triage_core.severity import _default_config as packaged_config
+
+RULE_CASES = [
+    ("outage", 4, "The site is down for everyone since 9am"),
+    ("outage", 4, "Your API is completely down, we get 503 errors"),
+    ("outage", 4, "Major outage in the EU region"),
+    ("data_loss", 4, "After the update I lost all my data"),
+    ("data_loss", 4, "All my files are gone from the shared folder"),
+    ("security_breach", 4, "Someone hacked my account and changed the password"),
+    ("security_breach", 4, "There is an unauthorized charge on my card"),
+    ("security_breach", 4, "My card was stolen yesterday"),
+    ("security_breach", 4, "I did not make these purchases, this is fraud"),
+    ("payment_failure", 3, "You charged me twice for the same order"),
+    ("payment_failure", 3, "My payment didn't go through at checkout"),
+    ("payment_failure", 3, "card declined again"),
+    ("legal_threat", 3, "I will talk to my lawyer"),
+    ("legal_threat", 3, "Refund me or I file a chargeback"),
+    ("legal_threat", 3, "I am reporting you to the BBB"),
+    ("blocked", 3, "I cannot log in since yesterday"),
+    ("blocked", 3, "I'm locked out of my account"),
+    ("blocked", 3, "My account has been suspended and I can\u2019t work"),
+]
+
+
+@pytest.mark.parametrize(("rule", "level", "text"), RULE_CASES)
+def test_each_rule_fires(rule: str, level: int, text: str) -> None:
+    severity, fired = default_rules().assess_one(text, "product_question")
+    assert rule in fired
+    assert severity == level
+
+
+@pytest.mark.parametrize("text", [
+    "I have an issue with my tissue order",  # "sue" only as a whole word
+    "Of course I will pay the invoice",  # not "court"
+    "How do I download my data?",
+    "The app is slow when I log in",
+    "Please add a dark mode",
+    "",
+])
+def test_ordinary_text_fires_no_rule(text: str) -> None:
+    severity, fired = default_rules().assess_one(text, "feature_request")
+    assert fired == []
+    assert severity == 1
+
+
+def test_category_default_when_no_rule_fires() -> None:
+    texts = ["hello"] * 4
+    out = assess_severity(texts, ["security_fraud", "billing", "coupon_promo", "no_such"])
+    assert out["severity"].tolist() == [3, 2, 1, 1]
+    assert out["severity_rules"].tolist() == ["", "", "", ""]
+    assert out["severity_reason"].tolist() == [
+        "category default for security_fraud (3)", "category default for billing (2)",
+        "category default for coupon_promo (1)", "default (1)"]
+
+
+def test_severity_is_the_max_of_category_and_rules() -> None:
+    texts = ["Someone hacked my account and I was charged twice",  # 4 and 3
+             "Please add a dark mode or I will call my lawyer",  # rule 3 > category 1
+             "I was charged twice",  # rule 3 > category 2
+             "I cannot log in",  # rule 3 == category 3
+             "hi"]
+    cats = ["billing", "feature_request", "billing", "security_fraud", None]
+    out = assess_severity(pd.Series(texts, index=[10, 11, 12, 13, 14]), cats)
+    assert list(out.index) == [10, 11, 12, 13, 14]
+    assert out["severity"].tolist() == [4, 3, 3, 3, 1]
+    assert out.loc[10, "severity_rules"] == "security_breach, payment_failure"
+    assert out.loc[10, "severity_reason"] == "security breach (4), payment failure (3)"
+    assert out.loc[11, "severity_rules"] == "legal_threat"
+    assert out.loc[14, "severity_reason"] == "default (1)"
+
+
+def test_without_categories_uses_default_severity() -> None:
+    out = assess_severity(["hello", "the site is down for everyone"])
+    assert out["severity"].tolist() == [1, 4]
+
+
+def test_vectorized_over_many_rows() -> None:
+    texts = pd.Series([t for _, _, t in RULE_CASES] * 500)
+    out = default_rules().assess(texts, ["product_question"] * len(texts))
+    assert len(out) == len(texts)
+    assert out["severity"].tolist() == [lvl for _, lvl, _ in RULE_CASES] * 500
+
+
+def test_default_config_covers_the_ten_categories() -> None:
+    rules = default_rules()
+    assert sorted(dict(rules.category_defaults)) == sorted(CATEGORIES)
+    assert {r.name for r in rules.rules} == {"outage", "data_loss", "security_breach",
+                                             "payment_failure", "legal_threat", "blocked"}
+    assert all(1 <= r.severity <= 4 for r in rules.rules)
+
+
+def test_custom_rules_from_config() -> None:
+    rules = SeverityRules.from_config({
+        "default_severity": 2,
+        "category_defaults": {"billing": 1},
+        "rules": [{"name": "vip_words", "severity": 4, "patterns": [r"\bceo\b", "board member"],
+                   "description": "Escalations from executives"}],
+    })
+    out = rules.assess(["our CEO is waiting", "a Board  Member wrote", "billing question"],
+                       [None, "billing", "billing"])
+    assert out["severity"].tolist() == [4, 4, 1]
+    assert out["severity_rules"].tolist() == ["vip_words", "vip_words", ""]
+
+
+def _config_with(path: str, value: object) -> dict[str, object]:
+    config = copy.deepcopy(packaged_config())
+    target: object = config
+    keys = path.split("/")
+    for key in keys[:-1]:
+        target = target[int(key)] if isinstance(target, list) else target[key]  # type: ignore[index]
+    last = keys[-1]
+    if isinstance(target, list):
+        target[int(last)] = value
+    elif value is None:
+        target.pop(last)  # type: ignore[union-attr]
+    else:
+        target[last] = value  # type: ignore[index]
+    return config
+
+
+@pytest.mark.parametrize(("path", "value", "key"), [
+    ("default_severity", 5, "severity.default_severity"),
+    ("category_defaults/billing", "high", "severity.category_defaults.billing"),
+    ("category_defaults/refund", True, "severity.category_defaults.refund"),
+    ("category_defaults", [1, 2], "severity.category_defaults"),
+    ("colour", "red", "severity.colour"),
+    ("rules", {"name": "x"}, "severity.rules"),
+    ("rules/0/severity", 0, r"severity.rules\[0\] \(outage\).severity"),
+    ("rules/0/severity", None, r"severity.rules\[0\] \(outage\).severity"),
+    ("rules/1/name", "outage", r"severity.rules\[1\].name"),
+    ("rules/1/name", "Data Loss", r"severity.rules\[1\].name"),
+    ("rules/2/patterns", [], r"severity.rules\[2\] \(security_breach\).patterns"),
+    ("rules/3/patterns", ["(?<=my )card"], r"rules\[3\] \(payment_failure\).patterns\[0\]"),
+    ("rules/3/patterns", ["(unclosed"], r"rules\[3\] \(payment_failure\).patterns\[0\]"),
+    ("rules/4/weight", 2, r"severity.rules\[4\].weight"),
+])
+def test_invalid_config_names_the_key(path: str, value: object, key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        SeverityRules.from_config(_config_with(path, value))
+
+
+def test_rules_must_be_a_table() -> None:
+    with pytest.raises(ConfigError, match=r"severity\.rules\[0\]"):
+        SeverityRules.from_config({"rules": ["outage"]})
+    with pytest.raises(ConfigError, match="severity"):
+        SeverityRules.from_config(["not", "a", "table"])  # type: ignore[arg-type]

@@ -1,0 +1,131 @@
+"""Cleaning of support text and PII masking (scalar and vectorized paths agree)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from triage_core.text import (
+    clean_body,
+    clean_body_series,
+    mask_pii,
+    mask_pii_series,
+    ticket_text,
+    ticket_text_series,
+)
+
+CLEAN_CASES = [
+    # quoted reply: the "On ... wrote:" line and everything after it
+    ("My invoice is wrong.\n\nOn Mon, 1 Jan 2024 at 10:00, Bob <bob@x.com> wrote:\n> old\n> older",
+     "My invoice is wrong."),
+    ("Still broken.\nOn Tue, Jan 2, 2024 at 9:14 AM Support <help@acme.io>\nwrote:\nWe fixed it",
+     "Still broken."),
+    ("Danke.\nAm 1. Januar 2024 um 10:00 schrieb Max <max@example.de>:\nalt", "Danke."),
+    # lines quoted with ">"
+    ("New question here\n> quoted line\n>> deeper\nmore text", "New question here\nmore text"),
+    # Outlook original message and header block
+    ("Please help\n-----Original Message-----\nFrom: a\nSent: b\nold thread", "Please help"),
+    ("New text\n\nFrom: Support <s@x.com>\nSent: Monday\nTo: me\nSubject: Re: x\n\nold",
+     "New text"),
+    # signatures
+    ("The app crashes.\n-- \nJane Doe\nACME Inc.", "The app crashes."),
+    ("I was charged twice.\n\nSent from my iPhone", "I was charged twice."),
+    ("The app is slow.\nBest regards,\nJane Doe\nSenior Buyer\nACME Corp", "The app is slow."),
+    ("Order 123 never arrived.\nThanks,\nJane", "Order 123 never arrived."),
+    ("The app keeps crashing. Thanks,\nJane", "The app keeps crashing."),
+    ("Kind regards,\nJane", "Kind regards,\nJane"),  # nothing before the closing: kept
+    # greetings
+    ("Hi team,\nMy card was declined.", "My card was declined."),
+    ("Hello,\nwhere is my parcel?", "where is my parcel?"),
+    ("Dear support,\nplease cancel my plan", "please cancel my plan"),
+    ("Hi John Smith, the export fails", "the export fails"),
+    ("Hi, I can't log in", "I can't log in"),
+    ("Hey The app crashes.", "Hey The app crashes."),  # not a greeting + name: kept
+    ("Hi I need help.", "Hi I need help."),
+    # header lines, social handles, links, entities, whitespace
+    ("Subject: refund\nI want my money back", "I want my money back"),
+    ("@united thanks for nothing http://t.co/x &amp; more", "thanks for nothing & more"),
+    ("line one\r\nline two\r\n\r\n\r\n\r\nline three", "line one\nline two\n\nline three"),
+    ("It\u2019s   broken\u00a0again", "It's broken again"),
+    ("", ""),
+    ("   \n ", ""),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), CLEAN_CASES)
+def test_clean_body(raw: str, expected: str) -> None:
+    assert clean_body(raw) == expected
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA, np.nan])
+def test_missing_values_are_empty(missing: object) -> None:
+    assert clean_body(missing) == ""
+    assert mask_pii(missing) == ""
+    assert ticket_text(missing, missing) == ""
+
+
+def test_clean_body_series_matches_scalar_and_keeps_index() -> None:
+    raws = [raw for raw, _ in CLEAN_CASES] + [None, float("nan")]
+    series = pd.Series(raws, index=[f"t{i}" for i in range(len(raws))], dtype=object)
+    out = clean_body_series(series)
+    assert list(out.index) == list(series.index)
+    assert out.tolist() == [clean_body(r) for r in raws]
+    assert clean_body_series(raws).tolist() == out.tolist()  # plain lists work too
+
+
+PII_CASES = [
+    ("mail me at jane.doe+x@mail.example.co.uk now", "mail me at [email] now"),
+    ("call +1 (555) 123-4567 or 555.123.4567", "call [phone] or [phone]"),
+    ("Festnetz 030 1234567 und +49 30 12345678", "Festnetz [phone] und [phone]"),
+    ("card 4111 1111 1111 1111 expired", "card [card] expired"),
+    ("card 4111-1111-1111-1111", "card [card]"),
+    ("amex 378282246310005.", "amex [card]."),
+    # 16 digits that fail the Luhn check are not a card
+    ("ref 4111 1111 1111 1112", "ref 4111 1111 1111 1112"),
+    ("order 1234567890123 shipped", "order 1234567890123 shipped"),
+    ("date 2024-01-15, 3 items, $1,234.56", "date 2024-01-15, 3 items, $1,234.56"),
+    ("nothing to hide", "nothing to hide"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), PII_CASES)
+def test_mask_pii(raw: str, expected: str) -> None:
+    assert mask_pii(raw) == expected
+
+
+def test_mask_pii_series_matches_scalar() -> None:
+    raws = [raw for raw, _ in PII_CASES] + [None, ""]
+    series = pd.Series(raws, index=range(10, 10 + len(raws)), dtype=object)
+    out = mask_pii_series(series)
+    assert list(out.index) == list(series.index)
+    assert out.tolist() == [mask_pii(r) for r in raws]
+
+
+def test_mask_pii_series_is_fast_enough_for_100k_texts() -> None:
+    base = [raw for raw, _ in PII_CASES] + ["My order hasn't arrived, please help " * 3]
+    texts = pd.Series(base * (100_000 // len(base) + 1))[:100_000]
+    start = time.perf_counter()
+    out = mask_pii_series(texts)
+    elapsed = time.perf_counter() - start
+    assert len(out) == 100_000
+    assert out.iloc[3] == "card [card] expired"
+    assert elapsed < 10, f"mask_pii_series took {elapsed:.1f}s for 100k texts"
+
+
+def test_ticket_text_joins_subject_and_cleaned_body() -> None:
+    body = "Hi team,\nI was charged twice.\n\nThanks,\nJane\n\nOn Mon, Bob wrote:\n> old"
+    assert ticket_text("Re: Fwd: Double charge", body) == "Double charge\nI was charged twice."
+    assert ticket_text(None, "just a body") == "just a body"
+    assert ticket_text("only subject", None) == "only subject"
+
+
+def test_ticket_text_series_matches_scalar() -> None:
+    subjects = ["RE: Login", None, "", "Refund"]
+    bodies = ["cannot log in\n-- \nsig", "body only", None, float("nan")]
+    out = ticket_text_series(pd.Series(subjects), pd.Series(bodies, index=[5, 6, 7, 8]))
+    assert list(out.index) == [5, 6, 7, 8]
+    assert out.tolist() == [ticket_text(s, b) for s, b in zip(subjects, bodies, strict=True)]
+    assert out.tolist() == ["Login\ncannot log in", "body only", "", "Refund"]
