@@ -18,9 +18,9 @@ ACCENT = "#3557d6"
 
 def _style(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
     fig.update_layout(template=TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"},
-                      height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0,
-                              "xanchor": "right", "x": 1})
+                      height=height, margin={"l": 10, "r": 10, "t": 50, "b": 40},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.12,
+                              "xanchor": "left", "x": 0, "title": {"text": ""}})
     return fig
 
 
@@ -45,7 +45,8 @@ def volume(df: pd.DataFrame, freq: str = "day") -> go.Figure:
                     yaxis="y2", mode="lines", line={"color": SENTIMENT_COLORS["negative"]})
     fig.update_layout(yaxis={"title": "Tickets"},
                       yaxis2={"title": "Negative (%)", "overlaying": "y", "side": "right",
-                              "rangemode": "tozero", "showgrid": False})
+                              "range": [0, 100], "dtick": 20, "tickmode": "linear",
+                              "showgrid": False})
     fig.update_xaxes(title=None)
     return _style(fig, title)
 
@@ -62,7 +63,8 @@ def sla_csat(df: pd.DataFrame, freq: str = "week") -> go.Figure:
                     mode="lines+markers", line={"color": "#2e9d6a"})
     fig.update_layout(yaxis={"title": "SLA met (%)", "range": [0, 105]},
                       yaxis2={"title": "CSAT (1–5)", "overlaying": "y", "side": "right",
-                              "range": [1, 5], "showgrid": False})
+                              "range": [1, 5], "dtick": 1, "tickmode": "linear",
+                              "showgrid": False})
     return _style(fig, title)
 
 
@@ -108,13 +110,15 @@ def workload(df: pd.DataFrame, title: str = "Agent workload: open tickets vs cap
     if df.empty:
         return empty(title)
     d = df.sort_values(["team", "agent_id"])
+    x = [d["team"].astype(str).tolist(), d["agent_id"].astype(str).tolist()]  # team, agent
     fig = go.Figure()
-    fig.add_bar(x=d["agent_id"], y=d["capacity"], name="Capacity", marker_color="#d7dce5")
-    fig.add_bar(x=d["agent_id"], y=d["assigned"], name="Assigned", marker_color=ACCENT)
+    fig.add_bar(x=x, y=d["capacity"], name="Capacity", marker_color="#d7dce5")
+    fig.add_bar(x=x, y=d["assigned"], name="Assigned", marker_color=ACCENT)
     if "assigned_preview" in d.columns:
-        fig.add_bar(x=d["agent_id"], y=d["assigned_preview"], name="Assigned (preview)",
+        fig.add_bar(x=x, y=d["assigned_preview"], name="Assigned (preview)",
                     marker_color="#ef6c00")
-    fig.update_layout(barmode="group", xaxis={"title": "Agent", "tickangle": -60},
+    fig.update_layout(barmode="group", xaxis={"title": None, "tickangle": -90,
+                                              "tickfont": {"size": 9}},
                       yaxis={"title": "Open tickets"})
     return _style(fig, title, height=360)
 
@@ -214,22 +218,28 @@ def model_history(df: pd.DataFrame, title: str = "Model quality per version") ->
         return empty(title)
     d = df.sort_values("version")
     fig = go.Figure()
-    for col, name, color in (("accuracy", "Accuracy", ACCENT), ("macro_f1", "Macro-F1", "#2e9d6a")):
-        fig.add_scatter(x=d["version"].astype(str), y=d[col], name=name, mode="lines+markers",
-                        line={"color": color})
-    fig.add_bar(x=d["version"].astype(str), y=d["n_corrections"], name="Corrections used",
-                yaxis="y2", marker_color="#d7dce5", opacity=0.7)
+    x = "v" + d["version"].astype(str)
+    fig.add_bar(x=x, y=d["n_corrections"], name="Corrections used", yaxis="y2",
+                marker_color="#d7dce5", opacity=0.7)
+    for col, name, color, symbol in (("accuracy", "Accuracy", ACCENT, "circle"),
+                                     ("macro_f1", "Macro-F1", "#2e9d6a", "diamond")):
+        fig.add_scatter(x=x, y=d[col], name=name, mode="lines+markers+text",
+                        line={"color": color}, marker={"symbol": symbol, "size": 10},
+                        text=[f"{v:.3f}" if v == v else "" for v in d[col]],
+                        textposition="top center" if col == "accuracy" else "bottom center")
     fig.update_layout(xaxis={"title": "Model version", "type": "category"},
                       yaxis={"title": "Holdout score (0–1)", "range": [0, 1.02]},
                       yaxis2={"title": "Corrections", "overlaying": "y", "side": "right",
-                              "showgrid": False, "rangemode": "tozero"})
+                              "showgrid": False, "rangemode": "tozero", "tickformat": "d",
+                              "dtick": max(1, int(d["n_corrections"].max() or 0) // 5 or 1)})
     return _style(fig, title)
 
 
 def weekly_bars(df: pd.DataFrame, title: str, x: str = "week", y: str = "n",
-                color: str | None = None) -> go.Figure:
+                color: str | None = None, empty_message: str = "Nothing recorded yet"
+                ) -> go.Figure:
     if df.empty:
-        return empty(title)
+        return empty(title, empty_message)
     fig = px.bar(df, x=x, y=y, color=color, labels={x: "", y: "Count"})
     return _style(fig, title, height=300)
 

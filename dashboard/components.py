@@ -92,7 +92,7 @@ def ticket_text(subject: str | None, body: str | None) -> None:
     st.code(body or "(empty)", language=None, wrap_lines=True)
 
 
-def words_table(words: Any, label: str) -> None:
+def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "weight")) -> None:
     """Explanation words [(word, weight), ...] as a small table."""
     import json
 
@@ -104,9 +104,9 @@ def words_table(words: Any, label: str) -> None:
     if not words:
         st.caption(f"{label}: no strong words")
         return
-    df = pd.DataFrame(words, columns=["word", "weight"])
+    df = pd.DataFrame(words, columns=list(columns))
     st.dataframe(df, hide_index=True, width="stretch",
-                 column_config={"weight": st.column_config.NumberColumn(format="%.3f")})
+                 column_config={columns[1]: st.column_config.NumberColumn(format="%.3f")})
 
 
 def today_or(value: dt.date | None) -> dt.date:
@@ -144,3 +144,36 @@ def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
                 st.error(str(exc))
             else:
                 st.success("Recorded. It overrides the prediction now and feeds retraining.")
+
+
+_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:"
+
+
+def plain(text: Any) -> str:
+    """Escape Markdown so a value from the data is shown literally in a heading."""
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
+
+
+TICKET_COLUMNS = {
+    "ticket_id": st.column_config.TextColumn("Ticket"),
+    "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+    "priority_score": st.column_config.ProgressColumn("Priority", min_value=0, max_value=100,
+                                                      format="%.0f"),
+    "priority_tier": st.column_config.TextColumn("Tier"),
+    "sentiment": st.column_config.NumberColumn("Sentiment", format="%+.2f"),
+    "sla_due_at": st.column_config.DatetimeColumn("SLA due", format="YYYY-MM-DD HH:mm"),
+    "sla_status": st.column_config.TextColumn("SLA"),
+    "category_confidence": st.column_config.NumberColumn("Confidence", format="%.2f"),
+    "agent_id": st.column_config.TextColumn("Agent"),
+    "subject": st.column_config.TextColumn("Subject", width="large"),
+    "escalation_reason": st.column_config.TextColumn("Escalation"),
+    "lifetime_value": st.column_config.NumberColumn("LTV", format="localized"),
+}
+
+SPIKE_COLUMNS = {
+    "start_at": st.column_config.DateColumn("Launch"),
+    "first_spike_day": st.column_config.DateColumn("First spike day"),
+    "spike_days": st.column_config.NumberColumn("Spike days"),
+    "peak_tickets": st.column_config.NumberColumn("Peak tickets/day", format="%.1f"),
+    "expected_per_day": st.column_config.NumberColumn("Expected/day", format="%.1f"),
+}

@@ -14,8 +14,9 @@ C2,2026-01-02T10:00:00Z,vip,pro,9000
 C3,2026-01-03 08:30:00,smb,basic,450
 """
 
-CAMPAIGNS_CSV = """campaign_id,name,channel,utm_source,utm_medium,utm_campaign,start_at,end_at,spend,revenue
-K1,Spring sale,email,newsletter,email,spring,2026-01-10,2026-02-10,1000,5000
+CAMPAIGNS_CSV = (
+    "campaign_id,name,channel,utm_source,utm_medium,utm_campaign,start_at,end_at,spend,revenue\n"
+) + """K1,Spring sale,email,newsletter,email,spring,2026-01-10,2026-02-10,1000,5000
 K2,App launch,paid_social,facebook,cpc,app5,2026-01-20,,2000,3000
 """
 

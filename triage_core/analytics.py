@@ -202,9 +202,10 @@ def tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = Fal
         raise TriageError(f"unknown order {order!r}")
     where, params = f.where()
     if search.strip():
-        where += " AND (k.subject ILIKE ? OR k.body ILIKE ? OR t.ticket_id = ?)"
-        pattern = f"%{search.strip()}%"
-        params += [pattern, pattern, search.strip()]
+        where += (" AND (contains(lower(k.subject), ?) OR contains(lower(k.body), ?)"
+                  " OR t.ticket_id = ?)")
+        needle = search.strip().lower()
+        params += [needle, needle, search.strip()]
     if open_only:
         where += f" AND t.status IN ({_OPEN})"
     if team is not None:
@@ -235,9 +236,10 @@ def count_tickets(store: Store, f: Filters, *, search: str = "", open_only: bool
     join = ""
     if search.strip():
         join = " JOIN tickets k USING (ticket_id)"
-        where += " AND (k.subject ILIKE ? OR k.body ILIKE ? OR t.ticket_id = ?)"
-        pattern = f"%{search.strip()}%"
-        params += [pattern, pattern, search.strip()]
+        where += (" AND (contains(lower(k.subject), ?) OR contains(lower(k.body), ?)"
+                  " OR t.ticket_id = ?)")
+        needle = search.strip().lower()
+        params += [needle, needle, search.strip()]
     if open_only:
         where += f" AND t.status IN ({_OPEN})"
     return int(store.scalar(f"SELECT count(*) FROM {TRIAGED} t{join} WHERE {where}", params))
@@ -267,7 +269,7 @@ def team_workload(store: Store) -> pd.DataFrame:
                count(t.ticket_id) / nullif(a.capacity, 0) AS utilization
             FROM agents a LEFT JOIN {TRIAGED} t ON t.agent_id = a.agent_id
               AND t.status IN ({_OPEN})
-            GROUP BY ALL ORDER BY a.team, a.agent_id"""
+            GROUP BY a.agent_id, a.name, a.team, a.capacity ORDER BY a.team, a.agent_id"""
     )
 
 
@@ -294,7 +296,7 @@ def alerts(store: Store, f: Filters, limit: int = 50) -> pd.DataFrame:
             FROM {TRIAGED} t JOIN tickets k USING (ticket_id)
             WHERE {where} AND t.status IN ({_OPEN})
               AND (t.escalated OR t.sla_status IN ('at_risk', 'breached'))
-            ORDER BY t.escalated DESC, t.sla_status = 'breached' DESC, t.priority_score DESC
+            ORDER BY t.priority_score DESC, t.sla_due_at
             LIMIT ?""",
         [*params, int(limit)],
     )

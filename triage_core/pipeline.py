@@ -74,7 +74,8 @@ def _texts(batch: pd.DataFrame) -> pd.Series:
     return ticket_text_series(batch["subject"], batch["body"])
 
 
-def triage_batch(batch: pd.DataFrame, models: TriageModels) -> pd.DataFrame:
+def triage_batch(batch: pd.DataFrame, models: TriageModels,
+                 timings: dict[str, float] | None = None) -> pd.DataFrame:
     """Pure: a batch with ticket_id, subject, body (and optional label, text_hash) -> results.
 
     Category, confidence and top 3 come from the classifier (when there is none, the known
@@ -83,8 +84,10 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels) -> pd.DataFrame:
     """
     from . import classifier, sentiment
 
+    clock = _Clock(timings)
     n = len(batch)
     texts = _texts(batch)
+    clock.lap("text")
     out = pd.DataFrame({"ticket_id": batch["ticket_id"].to_numpy()})
     out["text_hash"] = batch["text_hash"].to_numpy() if "text_hash" in batch else 0
     if models.category is not None and n:
@@ -96,14 +99,17 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels) -> pd.DataFrame:
         out["category"] = None
         out["category_confidence"] = np.nan
         out["category_top"] = None
+    clock.lap("category")
     scores, labels = sentiment.score_and_label(models.sentiment, texts, clean=False)
     out["sentiment"] = scores
     out["sentiment_label"] = labels
+    clock.lap("sentiment")
     known = batch["label"] if "label" in batch else pd.Series([None] * n)
     effective = known.where(known.notna(), out["category"].to_numpy()).reset_index(drop=True)
     sev = models.severity.assess(texts.reset_index(drop=True), effective)
     out["severity"] = sev["severity"].to_numpy()
     out["severity_reasons"] = sev["severity_reason"].to_numpy()
+    clock.lap("severity")
     out["model_version"] = models.category_version
     return out[RESULT_COLUMNS]
 
@@ -111,13 +117,34 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels) -> pd.DataFrame:
 Progress = Callable[..., Any]
 
 
+class _Clock:
+    """Adds the seconds since the previous lap to ``timings[name]`` (no-op without timings)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        if self.timings is None:
+            return
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
+
+
 def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
             engine: str = "local", scheduler: str | None = None,
-            progress: Progress | None = None, batch_size: int = BATCH_SIZE) -> int:
-    """Predict new or changed tickets (all with ``full``) into ``triage_results``."""
+            progress: Progress | None = None, batch_size: int = BATCH_SIZE,
+            timings: dict[str, float] | None = None) -> int:
+    """Predict new or changed tickets (all with ``full``) into ``triage_results``.
+
+    ``timings`` (optional) accumulates seconds per stage: select, text, category, sentiment,
+    severity, write."""
+    clock = _Clock(timings)
     models = load_models(store, config)
     todo = store.query_arrow(_STALE_SQL, [full, models.category_version])
     n = todo.num_rows
+    clock.lap("select")
     if n == 0:
         return 0
     bar = progress("predicting", total=n, unit="tickets") if progress else None
@@ -127,13 +154,15 @@ def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
 
         results = run_dask(list(batches), models, scheduler)
     elif engine == "local":
-        results = (triage_batch(b, models) for b in batches)
+        results = (triage_batch(b, models, timings) for b in batches)
     else:
         raise TriageError(f"unknown engine {engine!r}; choose local or dask")
     with store.transaction():
         for res in results:
+            clock.last = time.perf_counter()
             res = res.assign(scored_at=pd.Timestamp.now(tz="UTC").tz_localize(None))
             store.write_frame("triage_results", res, mode="upsert", key=["ticket_id"])
+            clock.lap("write")
             if bar:
                 bar.update(len(res))
     if bar:
@@ -178,7 +207,8 @@ WITH corr AS (
     SELECT ticket_id, arg_max(new_value, feedback_id) AS category FROM feedback
     WHERE field = 'category' AND undone_at IS NULL GROUP BY ticket_id
 )
-SELECT k.ticket_id, k.subject, k.body, coalesce(corr.category, k.category) AS label,
+SELECT k.ticket_id, k.created_at, k.subject, k.body,
+       coalesce(corr.category, k.category) AS label,
        corr.category IS NOT NULL AS corrected,
        hash(k.ticket_id) % {HOLDOUT_BUCKETS} = 0 AS holdout
 FROM tickets k LEFT JOIN corr USING (ticket_id)
@@ -186,9 +216,22 @@ WHERE coalesce(corr.category, k.category) IS NOT NULL
 """
 
 
-def labeled(store: Store) -> pd.DataFrame:
-    """Labeled tickets (a correction overrides the label) with the fixed holdout flag."""
-    return store.query(_LABELED_SQL)
+def labeled(store: Store, config: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Labeled tickets (a correction overrides the label) with the fixed holdout flag: the
+    newest ``max_train_rows`` outside the holdout and ``max_holdout_rows`` inside it."""
+    section = (config or {}).get("training", {})
+    max_train = int(section.get("max_train_rows", 60_000))
+    max_hold = int(section.get("max_holdout_rows", 20_000))
+    if max_train < 1 or max_hold < 1:
+        raise TriageError("training.max_train_rows and max_holdout_rows must be at least 1")
+    return store.query(
+        f"""SELECT * EXCLUDE (rn) FROM (
+                SELECT *, row_number() OVER (PARTITION BY holdout
+                                             ORDER BY created_at DESC, ticket_id) AS rn
+                FROM ({_LABELED_SQL}))
+            WHERE rn <= CASE WHEN holdout THEN ? ELSE ? END""",
+        [max_hold, max_train],
+    )
 
 
 def _fit_category(train: pd.DataFrame) -> Any:
@@ -209,7 +252,7 @@ def _holdout_metrics(model: Any, hold: pd.DataFrame) -> dict[str, Any]:
 def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = "cli",
           activate: bool = True) -> dict[str, Any]:
     """Train a category model on the labeled tickets outside the holdout and record it."""
-    data = labeled(store)
+    data = labeled(store, config)
     if data.empty:
         raise ModelError("no labeled tickets: the tickets need a category (import a file with "
                          "a category column, or record corrections)")
@@ -238,7 +281,7 @@ def retrain(store: Store, config: Mapping[str, Any], *, force: bool = False,
             tolerance: float = 0.0, by: str = "cli") -> dict[str, Any]:
     """Train on labels plus corrections, compare with the active model on the same holdout,
     promote only when not worse (macro-F1 >= current - tolerance) unless ``force``."""
-    data = labeled(store)
+    data = labeled(store, config)
     if data.empty:
         raise ModelError("no labeled tickets to train on")
     tr, hold = data[~data["holdout"]], data[data["holdout"]]

@@ -79,6 +79,11 @@ if not components.need_triage():
                 "value_at_risk": st.column_config.NumberColumn("Value at risk", format="%.0f"),
                 "tickets_per_1000_reached": st.column_config.NumberColumn(
                     "Tickets / 1,000 reached", format="%.1f"),
+                "spend": st.column_config.NumberColumn("Spend", format="localized"),
+                "revenue": st.column_config.NumberColumn("Revenue", format="localized"),
+                "reach": st.column_config.NumberColumn("Reach", format="localized"),
+                "customers_at_risk": st.column_config.NumberColumn("Customers at risk",
+                                                                   format="localized"),
             },
         )
         rows = event.selection.rows if event is not None else []
@@ -89,7 +94,7 @@ if not components.need_triage():
                                                            strict=True)).get,
                               key="campaign_drill")
         row = table[table["campaign_id"] == chosen].iloc[0]
-        st.subheader(str(row["name"]))
+        st.subheader(components.plain(row["name"]))
         tickets = data.campaign_tickets(model, chosen, f, lookback, components.mask())
         left, right = st.columns(2)
         mix = pd.DataFrame(list((row.get("category_mix") if "category_mix" in row else None
@@ -110,7 +115,10 @@ if not components.need_triage():
                             width="stretch")
             st.dataframe(tickets.sort_values("credit", ascending=False).head(300)[
                 ["ticket_id", "created_at", "credit", "category", "sentiment", "priority_tier",
-                 "status", "segment", "subject"]], hide_index=True, width="stretch")
+                 "status", "segment", "subject"]], hide_index=True, width="stretch",
+                column_config={**components.TICKET_COLUMNS,
+                               "credit": st.column_config.NumberColumn("Credit",
+                                                                       format="%.2f")})
         else:
             right.info("No tickets credited to this campaign under the current filters.")
 
@@ -120,4 +128,5 @@ if not components.need_triage():
         st.success("No campaign produced a clear ticket spike after its launch.")
     else:
         st.caption(str(spikes["rule"].iloc[0]))
-        st.dataframe(spikes.drop(columns=["rule"]), hide_index=True, width="stretch")
+        st.dataframe(spikes.drop(columns=["rule"]), hide_index=True, width="stretch",
+                     column_config=components.SPIKE_COLUMNS)

@@ -17,7 +17,7 @@ counts = data.counts()
 st.subheader("In the database")
 st.dataframe(
     [{"table": t, "rows": n} for t, n in counts.items()], hide_index=True,
-    column_config={"rows": st.column_config.NumberColumn(format="%d")},
+    column_config={"rows": st.column_config.NumberColumn(format="localized")},
 )
 
 st.subheader("Import a file")

@@ -12,7 +12,7 @@ if not components.need_triage():
     f = components.filters()
     c1, c2, c3 = st.columns([3, 1, 1])
     search = c1.text_input("Search subject, message or ticket id", key="explorer_search",
-                           placeholder="e.g. refund, charged twice, T000123")
+                           placeholder="e.g. refund, charged twice, TK0001792")
     order = c2.selectbox("Order", ["priority", "newest", "sentiment", "due"],
                          key="explorer_order")
     open_only = c3.toggle("Open only", key="explorer_open")
@@ -39,7 +39,7 @@ if not components.need_triage():
         st.warning(f"No ticket {ticket_id!r}.")
     elif detail:
         st.divider()
-        st.subheader(f"Ticket {detail['ticket_id']}")
+        st.subheader(components.plain(f"Ticket {detail['ticket_id']}"))
         left, right = st.columns([3, 2])
         with left:
             components.ticket_text(detail.get("subject"), detail.get("body"))
@@ -48,25 +48,27 @@ if not components.need_triage():
                        f"({detail.get('segment') or '–'}, LTV "
                        f"{components.fmt_number(detail.get('lifetime_value'))})")
         with right:
-            components.kpi_row([
-                ("Category", str(detail.get("category") or "–"),
-                 f"source: {detail.get('category_source') or '–'}"),
-                ("Confidence", components.fmt_number(detail.get("category_confidence"),
-                                                     "{:.2f}"), None),
-            ])
+            st.metric("Category", str(detail.get("category") or "–"), border=True,
+                      help=f"source: {detail.get('category_source') or '–'}; confidence "
+                           f"{components.fmt_number(detail.get('category_confidence'), '{:.2f}')}")
             components.kpi_row([
                 ("Sentiment", components.fmt_number(detail.get("sentiment"), "{:+.2f}"),
                  detail.get("sentiment_label")),
                 ("Severity", components.fmt_number(detail.get("severity")), None),
+            ])
+            components.kpi_row([
                 ("Priority", f"{components.fmt_number(detail.get('priority_score'))} "
                              f"{detail.get('priority_tier') or ''}", None),
+                ("Confidence", components.fmt_number(detail.get("category_confidence"),
+                                                     "{:.2f}"), None),
             ])
         e1, e2, e3 = st.columns(3)
         with e1:
             st.markdown("**Words behind the category**")
             components.words_table(detail.get("category_words"), "Category")
             st.caption("Top alternatives")
-            components.words_table(detail.get("category_top"), "Alternatives")
+            components.words_table(detail.get("category_top"), "Alternatives",
+                                   columns=("category", "probability"))
         with e2:
             st.markdown("**Words carrying the sentiment**")
             components.words_table(detail.get("sentiment_words"), "Sentiment")

@@ -44,7 +44,8 @@ else:
             cat.loc[cat["version"] == version, "active"].iloc[0])):
         data.promote(int(version))
         st.success(f"Version {version} is now active; tickets were re-scored.")
-    if c2.button("Roll back to the previous version", key="models_rollback"):
+    if c2.button("Roll back to the previous version", key="models_rollback",
+                 disabled=len(cat) < 2):
         try:
             st.success(f"Rolled back to version {data.rollback()}.")
         except TriageError as exc:

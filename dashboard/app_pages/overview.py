@@ -15,12 +15,13 @@ if not components.need_triage():
     fmt = components.fmt_number
     components.kpi_row([
         ("Tickets", fmt(k["tickets"]), "Tickets created in the selected range"),
-        ("Negative sentiment", fmt(k["negative_share"] and k["negative_share"] * 100,
-                                   "{:.1f} %"), "Share of tickets scored negative"),
-        ("First-response SLA met", fmt(k["sla_compliance"] and k["sla_compliance"] * 100,
-                                       "{:.1f} %"), "Answered tickets answered before due"),
-        ("Median first response", fmt(k["median_first_response_h"], "{:.1f} h"), None),
-        ("Median resolution", fmt(k["median_resolution_h"], "{:.1f} h"), None),
+        ("Negative", fmt(k["negative_share"] and k["negative_share"] * 100, "{:.1f} %"),
+         "Share of tickets with negative sentiment"),
+        ("SLA met", fmt(k["sla_compliance"] and k["sla_compliance"] * 100, "{:.1f} %"),
+         "Share of answered tickets whose first response came before it was due"),
+        ("1st reply", fmt(k["median_first_response_h"], "{:.1f} h"),
+         "Median time to the first agent response"),
+        ("Resolution", fmt(k["median_resolution_h"], "{:.1f} h"), "Median time to resolve"),
         ("CSAT", fmt(k["csat"], "{:.2f} / 5"), f"{fmt(k['csat_responses'])} survey answers"),
     ])
     components.kpi_row([
@@ -43,17 +44,11 @@ if not components.need_triage():
     if alerts.empty:
         st.success("No open escalations or SLA risks for the current filters.")
     else:
-        st.dataframe(alerts, hide_index=True, width="stretch", column_config={
-            "priority_score": st.column_config.ProgressColumn("Priority", min_value=0,
-                                                              max_value=100, format="%.0f"),
-            "sentiment": st.column_config.NumberColumn("Sentiment", format="%.2f"),
-            "sla_due_at": st.column_config.DatetimeColumn("SLA due"),
-        })
+        st.dataframe(alerts, hide_index=True, width="stretch",
+                     column_config=components.TICKET_COLUMNS)
     spikes = data.spike_alerts()
     if not spikes.empty:
         st.subheader("Campaign ticket spikes")
         st.caption(str(spikes["rule"].iloc[0]))
         st.dataframe(spikes.drop(columns=["rule"]), hide_index=True, width="stretch",
-                     column_config={"peak_tickets": st.column_config.NumberColumn(format="%.1f"),
-                                    "expected_per_day": st.column_config.NumberColumn(
-                                        format="%.1f")})
+                     column_config=components.SPIKE_COLUMNS)

@@ -33,13 +33,9 @@ if not components.need_triage():
                    "subject", "routing_reason"]],
             hide_index=True, width="stretch",
             column_config={
-                "priority_score": st.column_config.ProgressColumn(
-                    "Priority", min_value=0, max_value=100, format="%.0f"),
+                **components.TICKET_COLUMNS,
                 "due_in_h": st.column_config.NumberColumn(
-                    "SLA due in (h)", format="%.1f", help="Negative: already breached"),
-                "category_confidence": st.column_config.NumberColumn("Confidence",
-                                                                     format="%.2f"),
-                "sentiment": st.column_config.NumberColumn(format="%.2f"),
+                    "SLA due in (h)", format="%.0f", help="Negative: already breached"),
             },
         )
         with st.form("reassign"):
@@ -55,7 +51,7 @@ if not components.need_triage():
             if st.form_submit_button("Reassign") and ticket and agent:
                 try:
                     data.reassign(ticket, agent)
-                    st.success(f"{ticket} reassigned to {agent}.")
+                    st.success(components.plain(f"{ticket} reassigned to {agent}."))
                 except ValueError as exc:
                     st.error(str(exc))
     st.plotly_chart(charts.workload(data.team_workload()), width="stretch")

@@ -16,7 +16,7 @@ if not components.need_triage():
     queue = data.review_queue(components.mask())
     s = data.feedback_summary()
     components.kpi_row([
-        ("In review queue", components.fmt_number(len(queue)), "Up to 200 shown"),
+        ("In review queue (top 200)", components.fmt_number(len(queue)), None),
         ("Corrections in force", components.fmt_number(s["active"]), None),
         ("Undone", components.fmt_number(s["undone"]), None),
     ])
@@ -29,12 +29,13 @@ if not components.need_triage():
             hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
             key="review_table",
             column_config={"teach_score": st.column_config.NumberColumn(format="%.2f"),
-                           "model_confidence": st.column_config.NumberColumn(format="%.2f")})
+                           "model_confidence": st.column_config.NumberColumn(format="%.2f"),
+                           "csat": st.column_config.NumberColumn("CSAT", format="%d")})
         rows = event.selection.rows if event is not None else []
         pick = queue["ticket_id"].iloc[rows[0] if rows else 0]
         detail = data.ticket_detail(pick, components.mask())
         if detail:
-            st.subheader(f"Label ticket {pick}")
+            st.subheader(components.plain(f"Label ticket {pick}"))
             components.ticket_text(detail.get("subject"), detail.get("body"))
             components.feedback_form(detail, key_prefix="review")
 
@@ -61,7 +62,9 @@ if not components.need_triage():
                                            "Model quality per version (holdout)"),
                       width="stretch")
     right.plotly_chart(charts.weekly_bars(data.feedback_weekly(), "Corrections per week",
-                                          color="field"), width="stretch")
+                                          color="field",
+                                          empty_message="No corrections recorded yet"),
+                       width="stretch")
     trend = data.csat_vs_sentiment()
     st.plotly_chart(charts.csat_sentiment(trend), width="stretch")
     st.subheader("Recent corrections")

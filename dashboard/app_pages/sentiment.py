@@ -29,15 +29,17 @@ if not components.need_triage():
         help="Open tickets at or below this sentiment are shown (and escalated when the "
              "priority profile uses the same threshold)",
     )
-    worst = data.tickets(f, components.mask(), open_only=True, order="sentiment", limit=500)
-    worst = worst[worst["sentiment"] <= threshold]
-    st.caption(f"{len(worst):,} open tickets at or below {threshold:+.2f} (up to 500 shown).")
+    worst = data.tickets(f, components.mask(), open_only=True, order="sentiment", limit=100)
+    worst = worst.assign(at_or_below=worst["sentiment"] <= threshold)
+    st.caption(f"The 100 most negative open tickets; {int(worst['at_or_below'].sum()):,} are "
+               f"at or below {threshold:+.2f}.")
     if worst.empty:
-        st.success("No open tickets at or below this threshold.")
+        st.success("No open tickets for the current filters.")
     else:
         st.dataframe(
-            worst[["ticket_id", "created_at", "sentiment", "priority_tier", "segment",
-                   "category", "team", "agent_id", "subject"]],
+            worst[["ticket_id", "at_or_below", "sentiment", "priority_tier", "created_at",
+                   "segment", "category", "team", "agent_id", "subject"]],
             hide_index=True, width="stretch",
-            column_config={"sentiment": st.column_config.NumberColumn(format="%.2f")},
+            column_config={**components.TICKET_COLUMNS,
+                           "at_or_below": st.column_config.CheckboxColumn("≤ threshold")},
         )

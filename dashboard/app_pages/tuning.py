@@ -18,7 +18,11 @@ st.caption("Move the sliders to preview how the open queue would change. Nothing
 
 @st.fragment
 def tuner() -> None:
+    if "tuning_flash" in st.session_state:
+        st.success(st.session_state.pop("tuning_flash"))
     names = data.profile_names()
+    if "tuning_base_next" in st.session_state:  # a profile was just saved and activated
+        st.session_state["tuning_base"] = st.session_state.pop("tuning_base_next")
     saved_name = st.selectbox("Compare against saved profile", names,
                               index=names.index(data.active_profile_name())
                               if data.active_profile_name() in names else 0,
@@ -59,9 +63,8 @@ def tuner() -> None:
     fmt = components.fmt_number
     p1_saved = int(result.tiers.query("tier == 'P1' and profile == 'saved'")["tickets"].sum())
     p1_new = int(result.tiers.query("tier == 'P1' and profile == 'preview'")["tickets"].sum())
-    risk = result.sla.set_index("sla_status")
-    at_risk = {c: int(risk.loc[["at_risk", "breached"], c].sum())
-               if {"at_risk", "breached"} & set(risk.index) else 0 for c in ("saved", "preview")}
+    risk = result.sla.set_index("sla_status").reindex(["at_risk", "breached"], fill_value=0)
+    at_risk = {c: int(risk[c].sum()) for c in ("saved", "preview")}
     components.kpi_row([
         ("P1 tickets", fmt(p1_new), f"saved profile: {p1_saved:,}"),
         ("Tickets changing tier", fmt(result.moved), None),
@@ -76,7 +79,9 @@ def tuner() -> None:
                        width="stretch")
     st.subheader("Top of the queue under the preview")
     st.caption("moved_by: places gained (+) or lost (−) against the saved profile.")
-    st.dataframe(result.reorder, hide_index=True, width="stretch", column_config={
+    reorder = result.reorder[["moved_by", *[c for c in result.reorder.columns
+                                            if c != "moved_by"]]]
+    st.dataframe(reorder, hide_index=True, width="stretch", column_config={
         "priority_score": st.column_config.NumberColumn("Score", format="%.1f"),
         "saved_score": st.column_config.NumberColumn("Saved score", format="%.1f"),
         "sentiment": st.column_config.NumberColumn(format="%.2f")})
@@ -93,8 +98,13 @@ def tuner() -> None:
             except TriageError as exc:
                 st.error(str(exc))
             else:
-                st.success(f"Saved profile {name!r}"
+                message = (f"Saved profile {name.strip()!r}"
                            + (" and re-scored every ticket with it." if activate else "."))
+                if activate:  # compare against the new active profile from now on
+                    st.session_state["tuning_base_next"] = name.strip()
+                    st.session_state["tuning_flash"] = message
+                    st.rerun()
+                st.success(message)
 
 
 if not components.need_triage():

@@ -1,0 +1,298 @@
+"""`make bench`: time every stage on demo databases of 100,000 and 1,000,000 tickets.
+
+Each size runs in its own process (so its peak memory is its own): generate the demo files,
+import them, train the category model (capped sample, see defaults/training.toml), predict
+category / sentiment / severity, score + route, re-score with new weights (the ≤ 1 s target),
+attribution per model, every dashboard page's server-side run with AppTest (cold and warm), a
+weight change on the tuning page, and an incremental day: 1,000 new tickets imported and
+triaged. The same run compares against the naive approach: per-ticket
+``SentimentIntensityAnalyzer.polarity_scores`` and row-by-row priority scoring.
+
+Usage: python -m benchmarks.run [--sizes 100000,1000000] [--keep DIR]
+Results: printed table, benchmarks/results/bench.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+PAGES = ["overview", "campaigns", "sentiment", "queues", "tuning", "explorer", "review",
+         "models", "data_io"]
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, stage: str, seconds: float, **extra: Any) -> None:
+        row = {"stage": stage, "seconds": round(seconds, 3), "peak_rss_mib": round(
+            peak_rss_mib(), 1), **extra}
+        self.rows.append(row)
+        print(f"  {stage:<42} {seconds:9.3f} s   peak {row['peak_rss_mib']:8.0f} MiB"
+              + (f"   {extra}" if extra else ""), file=sys.stderr, flush=True)
+
+    def time(self, stage: str, fn, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        out = fn(*args, **kwargs)
+        self.add(stage, time.perf_counter() - start)
+        return out
+
+
+def new_day(store, tmp: Path, n: int = 1000) -> Path:
+    """1,000 new tickets for existing customers (ids that do not exist yet)."""
+    import numpy as np
+
+    from triage_core import demo
+
+    d = tmp / "newday"
+    demo.generate(d, tickets=n, seed=4242)
+    import pandas as pd
+
+    t = pd.read_parquet(d / "tickets.parquet")
+    customers = store.query("SELECT customer_id FROM customers USING SAMPLE 5000 ROWS "
+                            "(reservoir, 1)")["customer_id"].to_numpy()
+    rng = np.random.default_rng(1)
+    t["ticket_id"] = [f"NEW{i:07d}" for i in range(len(t))]
+    t["customer_id"] = rng.choice(customers, len(t))
+    t["created_at"] = pd.Timestamp(store.scalar("SELECT max(created_at) FROM tickets")) + \
+        pd.to_timedelta(rng.integers(60, 86_400, len(t)), unit="s")
+    t["status"] = "new"
+    for c in ("first_response_at", "resolved_at", "agent_id", "csat", "category"):
+        t[c] = None
+    path = tmp / "new_tickets.parquet"
+    t.to_parquet(path, index=False)
+    return path
+
+
+def naive_comparisons(timer: Timer, store, sample: int = 20_000) -> None:
+    """Our scorer vs vaderSentiment per ticket; vectorized vs row-by-row priority scoring."""
+    import numpy as np
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from triage_core import priority, scoring
+    from triage_core.config import load_config
+    from triage_core.sentiment import LexiconSentiment, VaderEngine, vader_lexicon
+    from triage_core.text import ticket_text_series
+
+    # DuckDB's SAMPLE clause takes only constants; int() keeps it a number
+    rows = store.query(f"SELECT subject, body FROM tickets USING SAMPLE {int(sample)} ROWS"
+                       " (reservoir, 3)")
+    texts = ticket_text_series(rows["subject"], rows["body"]).tolist()
+    scorer = LexiconSentiment()
+    sentences = scorer.split_sentences(scorer.prepare(texts, False))[1].to_pylist()
+    sia = SentimentIntensityAnalyzer()
+    start = time.perf_counter()
+    for s in sentences:
+        sia.polarity_scores(s)
+    naive = time.perf_counter() - start
+    engine = VaderEngine(vader_lexicon())
+    engine.compounds(sentences[:200])  # warm the token cache like a running service would
+    start = time.perf_counter()
+    engine.compounds(sentences)
+    fast = time.perf_counter() - start
+    timer.add(f"naive: polarity_scores per sentence ({len(sentences):,})", naive)
+    timer.add(f"ours: VaderEngine same sentences ({len(sentences):,})", fast,
+              ratio=round(naive / fast, 1))
+
+    config = load_config()
+    frame = scoring.scoring_frame(store, open_only=False).head(sample)
+    profile = scoring.load_profile(store, config)
+    as_of = scoring.data_time(store)
+    start = time.perf_counter()
+    priority.score(frame, profile, as_of=as_of)
+    vec = time.perf_counter() - start
+    w = profile.weights
+    total = w.total
+    start = time.perf_counter()
+    out = []
+    for r in frame.itertuples(index=False):  # the row-by-row way: one ticket at a time
+        s = 0.0 if r.sentiment is None or np.isnan(r.sentiment) else max(0.0, -r.sentiment)
+        sev = 0.0 if r.severity is None or r.severity != r.severity else (r.severity - 1) / 3
+        out.append(100 * (w.sentiment * s + w.value * r.ltv_percentile + w.severity * sev)
+                   / total)
+    rowwise = time.perf_counter() - start
+    timer.add(f"naive: row-by-row priority ({len(frame):,}, 3 of 5 terms)", rowwise)
+    timer.add(f"ours: vectorized priority ({len(frame):,}, all terms)", vec,
+              ratio=round(rowwise / vec, 1))
+
+
+def run_size(n: int, workdir: Path) -> dict[str, Any]:
+    from triage_core import attribution, demo, pipeline, scoring
+    from triage_core.config import load_config
+    from triage_core.store import Store
+
+    timer = Timer()
+    files = workdir / f"files_{n}"
+    db = workdir / f"bench_{n}.duckdb"
+    customers = int(n * 1.35) if n >= 1_000_000 else None  # ~5M touchpoints at 1M tickets
+    touches = (2, 12) if n >= 1_000_000 else (1, 8)
+    timer.time("generate demo files", demo.generate, files, tickets=n, seed=42,
+               customers=customers, touches_per_customer=touches)
+    db.unlink(missing_ok=True)
+    store = Store(db)
+    timer.time("import (all tables, validated, one transaction)", store.import_directory, files)
+    counts = store.counts()
+    config = load_config()
+    result = timer.time("train category model (capped sample)", pipeline.train, store, config)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    pipeline.predict(store, config, full=True, timings=timings)
+    predict_total = time.perf_counter() - start
+    for stage in ("select", "text", "category", "sentiment", "severity", "write"):
+        timer.add(f"predict: {stage}", timings.get(stage, 0.0))
+    timer.add("predict total (category + sentiment + severity)", predict_total)
+    start = time.perf_counter()
+    scoring.score_all(store, config)
+    score_total = time.perf_counter() - start
+    timer.add("score + route all tickets (read, compute, write)", score_total)
+    timer.add("full triage (predict + score + route)", predict_total + score_total)
+
+    frame = scoring.scoring_frame(store)
+    for col in ("status", "segment", "category", "language", "campaign_id", "channel"):
+        frame[col] = frame[col].astype("category")
+    agents = store.query("SELECT * FROM agents")
+    base = scoring.load_profile(store, config)
+    new = base.from_dict({**base.to_dict(), "name": "bench",
+                          "weights": {"sentiment": 0.4, "value": 0.3, "severity": 0.2,
+                                      "wait": 0.1, "boost": 0.0}})
+    rules = scoring.rules(config)
+    as_of = scoring.data_time(store)
+    best = min(_timed(scoring.score_frame, frame, agents, new, rules, as_of) for _ in range(3))
+    timer.add(f"re-score + re-route {len(frame):,} with new weights (in memory, best of 3)",
+              best)
+
+    for model in attribution.MODELS:
+        timer.time(f"attribution: {model}", attribution.campaign_impact, store, model,
+                   config=config.get("attribution"))
+
+    new_file = new_day(store, workdir)
+    start = time.perf_counter()
+    store.import_file("tickets", new_file)
+    pipeline.triage(store, config)
+    timer.add("incremental: import + triage 1,000 new tickets", time.perf_counter() - start)
+    naive_comparisons(timer, store)
+    store.close()
+    pages = page_times(db)
+    timer.rows.extend(pages)
+    return {"tickets": n, "counts": counts, "train": result, "stages": timer.rows,
+            "peak_rss_mib": round(peak_rss_mib(), 1)}
+
+
+def _timed(fn, *args: Any) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def page_times(db: Path) -> list[dict[str, Any]]:
+    """Each page's server-side run with AppTest: first (cold caches) and second (warm)."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["TRIAGE_DB"] = str(db)
+    rows = []
+    for page in PAGES:
+        at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=120)
+        at.switch_page(f"app_pages/{page}.py")
+        start = time.perf_counter()
+        at.run()
+        cold = time.perf_counter() - start
+        start = time.perf_counter()
+        at.run()
+        warm = time.perf_counter() - start
+        errors = [str(e.value)[:80] for e in at.exception]
+        row = {"stage": f"page: {page}", "seconds": round(cold, 3), "warm_seconds":
+               round(warm, 3), "errors": errors}
+        print(f"  page {page:<20} cold {cold:7.3f} s  warm {warm:7.3f} s  {errors or ''}",
+              file=sys.stderr, flush=True)
+        rows.append(row)
+        if page == "tuning" and not errors:
+            slider = at.slider(key="tuning_w_sentiment_default") if _has_key(
+                at, "tuning_w_sentiment_default") else at.slider[0]
+            slider.set_value(0.9)
+            start = time.perf_counter()
+            at.run()
+            change = time.perf_counter() - start
+            rows.append({"stage": "tuning: weight change (preview)",
+                         "seconds": round(change, 3)})
+            print(f"  tuning weight change      {change:7.3f} s", file=sys.stderr)
+    return rows
+
+
+def _has_key(at, key: str) -> bool:
+    try:
+        at.slider(key=key)
+    except KeyError:
+        return False
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--keep", help="work folder to keep (default: a temporary one)")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size
+    args = parser.parse_args()
+    if args.one:
+        out = run_size(args.one, Path(args.keep))
+        print(json.dumps(out, default=str))
+        return 0
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="triage-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    machine = {"python": platform.python_version(), "platform": platform.platform(),
+               "cpus": os.cpu_count(), "memory_gib": round(
+                   os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
+    results = {"machine": machine, "sizes": []}
+    for n in sizes:
+        print(f"== {n:,} tickets ==", file=sys.stderr, flush=True)
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--one", str(n),
+                               "--keep", str(work)], capture_output=False,
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT, check=False)
+        if proc.returncode != 0:
+            print(f"size {n} failed (exit {proc.returncode})", file=sys.stderr)
+            return 1
+        results["sizes"].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bench.json").write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nmachine: {machine}")
+    header = "| stage | " + " | ".join(f"{s['tickets']:,} tickets" for s in results["sizes"])
+    print(header + " |")
+    print("|---" * (len(results["sizes"]) + 1) + "|")
+    stages = [r["stage"] for r in results["sizes"][0]["stages"]]
+    for stage in stages:
+        cells = []
+        for s in results["sizes"]:
+            row = next((r for r in s["stages"] if r["stage"] == stage), None)
+            if row is None:
+                cells.append("")
+                continue
+            cell = f"{row['seconds']:.3f} s"
+            if "warm_seconds" in row:
+                cell += f" (warm {row['warm_seconds']:.3f} s)"
+            if "ratio" in row:
+                cell += f" ({row['ratio']}× faster)"
+            cells.append(cell)
+        print(f"| {stage} | " + " | ".join(cells) + " |")
+    print("| peak memory | " + " | ".join(f"{s['peak_rss_mib']:,.0f} MiB"
+                                         for s in results["sizes"]) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

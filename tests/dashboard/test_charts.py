@@ -1,0 +1,253 @@
+"""The pure chart builders in dashboard/charts.py, called directly on small hand-made frames.
+
+Each builder must return a plotly Figure with a title, the right traces and the values the
+frame holds (transformed as the chart says: shares as %, sorted bars, computed ROI).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from dashboard import charts
+
+WEEKS = pd.to_datetime(["2026-01-05", "2026-01-12", "2026-01-19"])
+
+
+def ys(trace) -> list:
+    return list(np.asarray(trace.y).tolist())
+
+
+def xs(trace) -> list:
+    return list(np.asarray(trace.x).tolist())
+
+
+def assert_empty(fig: go.Figure, title_part: str, message: str = "No data") -> None:
+    assert isinstance(fig, go.Figure)
+    assert title_part in fig.layout.title.text
+    assert len(fig.data) == 0
+    assert message in fig.layout.annotations[0].text
+
+
+# -- one test per builder -----------------------------------------------------------------------
+
+def test_volume_bars_and_negative_share_in_percent() -> None:
+    df = pd.DataFrame({"period": WEEKS, "tickets": [10, 20, 5],
+                       "negative_share": [0.1, 0.5, 0.0]})
+    fig = charts.volume(df, "week")
+    assert fig.layout.title.text == "Tickets per week and share with negative sentiment"
+    bar, line = fig.data
+    assert (bar.type, line.type) == ("bar", "scatter")
+    assert ys(bar) == [10, 20, 5]
+    assert ys(line) == pytest.approx([10.0, 50.0, 0.0])
+    assert line.yaxis == "y2" and fig.layout.yaxis2.overlaying == "y"
+    assert_empty(charts.volume(df.iloc[:0], "day"), "Tickets per day")
+
+
+def test_sla_csat_two_axes() -> None:
+    df = pd.DataFrame({"period": WEEKS, "sla_compliance": [0.8, 1.0, np.nan],
+                       "csat": [4.5, 3.0, np.nan]})
+    fig = charts.sla_csat(df, "month")
+    assert "per month" in fig.layout.title.text
+    sla, csat = fig.data
+    assert ys(sla)[:2] == pytest.approx([80.0, 100.0]) and np.isnan(ys(sla)[2])
+    assert ys(csat)[:2] == [4.5, 3.0] and csat.yaxis == "y2"
+    assert list(fig.layout.yaxis2.range) == [1, 5]
+    assert_empty(charts.sla_csat(df.iloc[:0]), "SLA")
+
+
+def test_sentiment_lines_one_trace_per_group() -> None:
+    df = pd.DataFrame({"period": list(WEEKS[:2]) * 2, "group": ["email"] * 2 + ["chat"] * 2,
+                       "mean_sentiment": [-0.2, 0.1, 0.4, 0.3], "tickets": [5, 6, 7, 8]})
+    fig = charts.sentiment_lines(df, "channel", "week")
+    assert fig.layout.title.text.endswith("per week, by channel")
+    by_name = {t.name: ys(t) for t in fig.data}
+    assert by_name == {"email": [-0.2, 0.1], "chat": [0.4, 0.3]}
+    assert any(s.y0 == 0 and s.y1 == 0 for s in fig.layout.shapes)  # the zero line
+    assert_empty(charts.sentiment_lines(df.iloc[:0], "segment", "day"), "by segment")
+
+
+def test_breakdown_bars_horizontal_colored_by_sentiment() -> None:
+    df = pd.DataFrame({"group": ["billing", "refund", "coupon_promo"], "tickets": [30, 20, 10],
+                       "mean_sentiment": [-0.5, -0.1, 0.2]})
+    fig = charts.breakdown_bars(df, "category")
+    assert fig.layout.title.text == "Tickets by category (color: mean sentiment)"
+    (bar,) = fig.data
+    assert bar.orientation == "h"
+    assert xs(bar) == [30, 20, 10] and ys(bar) == ["billing", "refund", "coupon_promo"]
+    assert list(bar.marker.color) == [-0.5, -0.1, 0.2]
+    assert fig.layout.height >= 260
+    assert_empty(charts.breakdown_bars(df.iloc[:0], "category"), "Tickets by category")
+
+
+def test_tier_counts_saved_vs_preview_and_plain() -> None:
+    both = pd.DataFrame({"tier": ["P1", "P2", "P1", "P2"], "tickets": [3, 9, 5, 7],
+                         "profile": ["saved", "saved", "preview", "preview"]})
+    fig = charts.tier_counts(both, "Saved vs preview")
+    assert fig.layout.title.text == "Saved vs preview"
+    assert {t.name: ys(t) for t in fig.data} == {"saved": [3, 9], "preview": [5, 7]}
+    plain = charts.tier_counts(pd.DataFrame({"tier": ["P2", "P1"], "tickets": [4, 2]}))
+    colors = {t.name: t.marker.color for t in plain.data}
+    assert colors == {"P2": charts.TIER_COLORS["P2"], "P1": charts.TIER_COLORS["P1"]}
+    assert_empty(charts.tier_counts(both.iloc[:0]), "Open tickets per priority tier")
+
+
+def test_workload_sorted_by_team_with_optional_preview() -> None:
+    df = pd.DataFrame({"agent_id": ["A2", "A1", "A3"], "team": ["tech", "billing", "billing"],
+                       "capacity": [8, 10, 6], "assigned": [7, 2, 6]})
+    fig = charts.workload(df)
+    assert [t.name for t in fig.data] == ["Capacity", "Assigned"]
+    # two-level axis: team, then agent
+    assert xs(fig.data[0]) == [["billing", "billing", "tech"], ["A1", "A3", "A2"]]
+    assert ys(fig.data[0]) == [10, 6, 8] and ys(fig.data[1]) == [2, 6, 7]
+    fig = charts.workload(df.assign(assigned_preview=[1, 2, 3]), "Preview")
+    assert fig.layout.title.text == "Preview"
+    assert ys(fig.data[2]) == [2, 3, 1]
+    assert_empty(charts.workload(df.iloc[:0]), "Agent workload")
+
+
+IMPACT = pd.DataFrame({
+    "campaign_id": ["K1", "K2", "K3", None], "name": ["Spring", "App", "Free", None],
+    "channel": ["email", "paid_social", "email", None],
+    "tickets": [12.0, 30.0, 3.0, 50.0], "spend": [1000.0, 2000.0, 0.0, np.nan],
+    "revenue": [5000.0, 2500.0, 100.0, np.nan], "roi_after_support": [3.5, -0.1, np.nan, np.nan],
+})
+
+
+def test_campaign_bars_sorted_and_compared() -> None:
+    fig = charts.campaign_bars(IMPACT, "tickets", "Attributed tickets", "last_touch")
+    assert fig.layout.title.text == "Attributed tickets per campaign (last touch attribution)"
+    (bar,) = fig.data
+    assert xs(bar) == ["App", "Spring", "Free"]  # unattributed row dropped, largest first
+    assert ys(bar) == [30.0, 12.0, 3.0]
+    other = IMPACT.assign(tickets=[1.0, 2.0, 4.0, 50.0]).iloc[::-1]
+    fig = charts.campaign_bars(IMPACT, "tickets", "Attributed tickets", "last_touch", other,
+                               "linear")
+    assert fig.layout.title.text == "Attributed tickets per campaign: last_touch vs linear"
+    assert [t.name for t in fig.data] == ["last_touch", "linear"]
+    assert ys(fig.data[1]) == [2.0, 1.0, 4.0]  # aligned by campaign id, not by position
+    assert_empty(charts.campaign_bars(IMPACT.iloc[:0], "tickets", "T", "linear"), "T per")
+
+
+def test_roi_scatter_computes_roi_before_support() -> None:
+    fig = charts.roi_scatter(IMPACT, "first_touch")
+    assert fig.layout.title.text == "ROI before and after support cost (first touch)"
+    points = {(t.name, h): (x, y) for t in fig.data
+              for h, x, y in zip(t.hovertext, xs(t), ys(t), strict=True)}
+    # (revenue - spend) / spend: Spring (5000-1000)/1000 = 4; App (2500-2000)/2000 = 0.25
+    assert points == {("email", "Spring"): (4.0, 3.5), ("paid_social", "App"): (0.25, -0.1)}
+    (diag,) = fig.layout.shapes
+    assert (diag.x0, diag.x1) == (-0.1, 4.0) and (diag.y0, diag.y1) == (-0.1, 4.0)
+    assert_empty(charts.roi_scatter(IMPACT.assign(roi_after_support=np.nan), "linear"), "ROI")
+
+
+def test_daily_series_with_launch_marker() -> None:
+    df = pd.DataFrame({"day": WEEKS, "tickets": [1.0, 2.5, 0.5]})
+    fig = charts.daily_series(df, "Per day", marker="2026-01-10")
+    assert fig.layout.title.text == "Per day"
+    assert ys(fig.data[0]) == [1.0, 2.5, 0.5]
+    (line,) = fig.layout.shapes
+    assert line.x0 == pd.Timestamp("2026-01-10").timestamp() * 1000
+    assert [a.text for a in fig.layout.annotations] == ["launch"]
+    no_marker = charts.daily_series(df.rename(columns={"tickets": "sentiment"}), "S",
+                                    y="sentiment", label="Sentiment")
+    assert not no_marker.layout.shapes
+    assert_empty(charts.daily_series(df.iloc[:0], "Per day"), "Per day")
+
+
+def test_category_mix_donut() -> None:
+    df = pd.DataFrame({"category": ["billing", "refund"], "value": [3.0, 1.0]})
+    fig = charts.category_mix(df, "Mix")
+    (pie,) = fig.data
+    assert pie.type == "pie" and pie.hole == 0.5
+    assert list(pie.labels) == ["billing", "refund"] and list(pie.values) == [3.0, 1.0]
+    assert_empty(charts.category_mix(df.iloc[:0], "Mix"), "Mix")
+
+
+def test_confusion_matrix_heatmap() -> None:
+    fig = charts.confusion(["a", "b"], [[5, 1], [2, 7]], "Confusion")
+    (heat,) = fig.data
+    assert heat.type == "heatmap"
+    assert np.asarray(heat.z).tolist() == [[5, 1], [2, 7]]
+    assert list(heat.x) == ["a", "b"] and list(heat.y) == ["a", "b"]
+    assert fig.layout.xaxis.title.text == "Predicted" and fig.layout.yaxis.title.text == "True"
+    assert_empty(charts.confusion([], [], "Confusion"), "Confusion")
+
+
+def test_per_class_f1_sorted_worst_first() -> None:
+    df = pd.DataFrame({"label": ["a", "b", "c"], "f1": [0.9, 0.4, 0.7], "support": [10, 5, 8]})
+    fig = charts.per_class_f1(df, "F1")
+    (bar,) = fig.data
+    assert ys(bar) == ["b", "c", "a"] and xs(bar) == [0.4, 0.7, 0.9]
+    assert list(fig.layout.xaxis.range) == [0, 1]
+    assert_empty(charts.per_class_f1(df.iloc[:0], "F1"), "F1")
+
+
+def test_histogram_ignores_missing_values() -> None:
+    fig = charts.histogram(pd.Series([0.1, 0.2, np.nan, 0.95]), "Confidence", "Confidence")
+    (hist,) = fig.data
+    assert hist.type == "histogram" and xs(hist) == [0.1, 0.2, 0.95]
+    assert hist.nbinsx == 20
+    assert fig.layout.yaxis.title.text == "Tickets"
+    assert_empty(charts.histogram(pd.Series([np.nan]), "Confidence", "x"), "Confidence")
+
+
+def test_model_history_versions_in_order() -> None:
+    df = pd.DataFrame({"version": [2, 1], "accuracy": [0.9, 0.8], "macro_f1": [0.85, 0.7],
+                       "n_corrections": [4, 0]})
+    fig = charts.model_history(df)
+    assert sorted(t.name for t in fig.data) == ["Accuracy", "Corrections used", "Macro-F1"]
+    by_name = {t.name: t for t in fig.data}
+    acc, corrections = by_name["Accuracy"], by_name["Corrections used"]
+    assert xs(acc) == ["v1", "v2"] and ys(acc) == [0.8, 0.9]
+    assert ys(corrections) == [0, 4] and corrections.yaxis == "y2"
+    assert_empty(charts.model_history(df.iloc[:0]), "Model quality")
+
+
+def test_weekly_bars_one_trace_per_color_value() -> None:
+    df = pd.DataFrame({"week": list(WEEKS[:2]) * 2, "field": ["category"] * 2 + ["tier"] * 2,
+                       "n": [3, 1, 2, 5]})
+    fig = charts.weekly_bars(df, "Corrections per week", color="field")
+    assert fig.layout.title.text == "Corrections per week"
+    assert {t.name: ys(t) for t in fig.data} == {"category": [3, 1], "tier": [2, 5]}
+    assert_empty(charts.weekly_bars(df.iloc[:0], "Corrections per week"), "Corrections",
+                 "Nothing recorded yet")
+
+
+def test_score_contributions_skip_missing() -> None:
+    fig = charts.score_contributions({"sentiment": 20.5, "value": None, "wait": np.nan,
+                                      "severity": 12.0})
+    (bar,) = fig.data
+    assert ys(bar) == ["sentiment", "severity"] and xs(bar) == [20.5, 12.0]
+    assert fig.layout.title.text == "Priority score breakdown"
+    assert_empty(charts.score_contributions({"value": None}), "Priority score")
+
+
+def test_csat_sentiment_needs_csat_answers() -> None:
+    df = pd.DataFrame({"period": WEEKS, "csat": [4.0, np.nan, 2.5],
+                       "mean_sentiment": [0.3, -0.1, -0.6]})
+    fig = charts.csat_sentiment(df)
+    csat, senti = fig.data
+    assert ys(csat)[0] == 4.0 and np.isnan(ys(csat)[1]) and csat.name == "CSAT"
+    assert ys(senti) == [0.3, -0.1, -0.6] and senti.yaxis == "y2"
+    assert list(fig.layout.yaxis2.range) == [-1, 1]
+    assert_empty(charts.csat_sentiment(df.assign(csat=np.nan)), "CSAT", "No CSAT answers yet")
+
+
+def test_every_public_builder_is_tested() -> None:
+    """A new chart builder needs a test here (names of the tests above)."""
+    builders = {n for n, f in inspect.getmembers(charts, inspect.isfunction)
+                if f.__module__ == charts.__name__ and not n.startswith("_") and n != "empty"}
+    tested = {n.removeprefix("test_") for n in globals() if n.startswith("test_")}
+    missing = {b for b in builders if not any(t.startswith(b) for t in tested)}
+    assert not missing, f"untested chart builders: {sorted(missing)}"
+
+
+def test_every_figure_has_the_shared_look() -> None:
+    fig = charts.empty("Nothing")
+    assert fig.layout.template.layout.paper_bgcolor == "white"  # plotly_white
+    assert fig.layout.title.x == 0 and fig.layout.legend.orientation == "h"

@@ -1,0 +1,554 @@
+"""Every dashboard page, run headless with Streamlit's AppTest on real DuckDB files.
+
+Expected values are computed straight from the database (or the demo files), not from the
+dashboard's own query helpers, so a wrong filter, cache or widget wiring shows up as a mismatch.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from triage_core import pipeline, registry
+from triage_core.config import load_config
+from triage_core.store import Store
+
+OpenApp = Callable[..., AppTest]  # the open_app fixture (conftest.py)
+PAGES = ("overview", "campaigns", "sentiment", "queues", "tuning", "explorer", "review",
+         "models", "data_io")
+TRIAGE_PAGES = ("overview", "campaigns", "sentiment", "queues", "tuning", "explorer", "review")
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def query(db: Path, sql: str, params: list | None = None) -> pd.DataFrame:
+    with Store(db) as s:
+        return s.query(sql, params)
+
+
+def scalar(db: Path, sql: str, params: list | None = None) -> Any:
+    with Store(db) as s:
+        return s.scalar(sql, params)
+
+
+def assert_ok(at: AppTest) -> None:
+    """No uncaught exception on the page (shows the app's traceback if there is one)."""
+    if at.exception:
+        e = at.exception[0]
+        pytest.fail(f"page raised: {e.message}\n" + "\n".join(e.stack_trace))
+
+
+def charts(at: AppTest) -> list[dict[str, Any]]:
+    """The plotly figures on the page as plain JSON specs."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def chart(at: AppTest, title_start: str) -> dict[str, Any]:
+    found = [c for c in charts(at) if title(c).startswith(title_start)]
+    assert found, f"no chart titled {title_start!r}; have {[title(c) for c in charts(at)]}"
+    return found[0]
+
+
+def title(spec: dict[str, Any]) -> str:
+    t = spec["layout"].get("title", {})
+    return t.get("text", "") if isinstance(t, dict) else str(t)
+
+
+def values(trace: dict[str, Any], axis: str) -> np.ndarray:
+    """A trace's x/y/z values; plotly >= 6 stores numeric arrays base64-encoded."""
+    v = trace.get(axis)
+    if isinstance(v, dict) and "bdata" in v:
+        arr = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        if "shape" in v:  # "rows, cols"
+            arr = arr.reshape([int(n) for n in str(v["shape"]).split(",")])
+        return arr
+    return np.asarray(v if v is not None else [])
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r}; have {[m.label for m in at.metric]}"
+    return found[0]
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, f"no table with column {column!r}"
+    return found[0]
+
+
+def button(at: AppTest, label: str):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r}; have {[b.label for b in at.button]}"
+    return found[0]
+
+
+MARKDOWN_TYPES = ("markdown", "caption", "title", "header", "subheader", "info", "success",
+                  "warning", "error", "latex")
+
+
+def markdown_texts(at: AppTest) -> list[str]:
+    """Every string the page hands to Streamlit's Markdown renderer (incl. metric labels)."""
+    out = [str(el.value) for t in MARKDOWN_TYPES for el in at.get(t)]
+    out += [m.label for m in at.metric]
+    return out
+
+
+def count_label(at: AppTest) -> int:
+    """The explorer's total from its page widget label 'Page (of N; X tickets)'."""
+    label = at.number_input(key="explorer_page").label
+    return int(label.split(";")[1].split("tickets")[0].replace(",", "").strip())
+
+
+# -- every page, three database states ---------------------------------------------------------
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_demo_db(open_app: OpenApp, demo_db: Path, page: str) -> None:
+    at = open_app(demo_db, page)
+    assert_ok(at)
+    assert at.title, "every page has a title"
+    assert not at.error, [e.value for e in at.error]
+    if page in (*TRIAGE_PAGES, "models"):
+        assert not any("No tickets yet" in i.value or "not triaged" in i.value
+                       for i in at.info)
+        assert at.get("plotly_chart") or at.dataframe, "the page shows data"
+        for spec in charts(at):
+            assert title(spec), "every chart has a title"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_empty_db(open_app: OpenApp, empty_db: Path, page: str) -> None:
+    at = open_app(empty_db, page)
+    assert_ok(at)
+    infos = " ".join(i.value for i in at.info)
+    if page in TRIAGE_PAGES:
+        assert "No tickets yet" in infos
+        assert not at.get("plotly_chart") and not at.dataframe
+    elif page == "models":
+        assert "No model trained yet" in infos
+    else:  # data page: all counts zero, nothing to triage
+        counts = frame_with(at, "rows")
+        assert counts["rows"].sum() == 0
+        assert button(at, "Triage all tickets").disabled
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_untriaged_db(open_app: OpenApp, loaded_db: Path, page: str) -> None:
+    at = open_app(loaded_db, page)
+    assert_ok(at)
+    infos = " ".join(i.value for i in at.info)
+    if page in TRIAGE_PAGES:
+        assert "not triaged yet" in infos
+    elif page == "models":
+        assert "No model trained yet" in infos
+    else:
+        counts = frame_with(at, "rows").set_index("table")["rows"]
+        assert counts["tickets"] == 3_000
+        assert not button(at, "Triage all tickets").disabled
+
+
+def test_sidebar_lists_every_filter_option(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db)
+    channels = sorted(query(demo_db, "SELECT DISTINCT channel FROM tickets")["channel"])
+    assert sorted(at.sidebar.multiselect(key="f_channels").options) == channels
+    n_campaigns = scalar(demo_db, "SELECT count(*) FROM campaigns")
+    assert len(at.sidebar.multiselect(key="f_campaigns").options) == n_campaigns
+    assert at.sidebar.toggle(key="mask_pii").value is True
+
+
+# -- widgets change what is shown ---------------------------------------------------------------
+
+def test_overview_period_changes_the_volume_chart(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db)
+    assert_ok(at)
+    total = scalar(demo_db, "SELECT count(*) FROM tickets")
+    assert metric(at, "Tickets") == f"{total:,}"
+    weekly = chart(at, "Tickets per week")["data"][0]
+    assert values(weekly, "y").sum() == total
+
+    at.segmented_control(key="overview_freq").set_value("day").run()
+    assert_ok(at)
+    daily = chart(at, "Tickets per day")["data"][0]
+    days = query(demo_db, "SELECT count(DISTINCT created_at::DATE) AS n FROM tickets")["n"][0]
+    assert len(values(daily, "y")) == days > len(values(weekly, "y"))
+    assert values(daily, "y").sum() == total
+
+
+def test_sidebar_channel_filter_changes_overview_kpis(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db)
+    before = metric(at, "Tickets")
+    at.sidebar.multiselect(key="f_channels").set_value(["email"]).run()
+    assert_ok(at)
+    n_email = scalar(demo_db, "SELECT count(*) FROM tickets WHERE channel = 'email'")
+    assert 0 < n_email < 3_000
+    assert metric(at, "Tickets") == f"{n_email:,}" != before
+    weekly = chart(at, "Tickets per week")["data"][0]
+    assert values(weekly, "y").sum() == n_email
+
+    # a filter set on one page still holds on the next one
+    at.switch_page("app_pages/explorer.py").run()
+    assert_ok(at)
+    assert count_label(at) == n_email
+
+
+def test_campaigns_model_picker_changes_the_table(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db, "campaigns")
+    assert_ok(at)
+    last = frame_with(at, "roi_after_support").set_index("campaign_id")["tickets"]
+    assert at.selectbox(key="campaign_model").value == "last_touch"
+
+    at.selectbox(key="campaign_model").set_value("first_touch").run()
+    assert_ok(at)
+    first = frame_with(at, "roi_after_support").set_index("campaign_id")["tickets"]
+    assert "earliest campaign touch" in " ".join(c.value for c in at.caption)
+    assert chart(at, "Attributed tickets per campaign (first touch")
+    # one full credit per attributed ticket in both models: same total, different split
+    assert first.sum() == pytest.approx(last.sum())
+    assert not first.reindex(last.index).fillna(0).equals(last)
+
+
+def test_campaigns_compare_adds_a_second_bar_series(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db, "campaigns")
+    assert len(chart(at, "Attributed tickets per campaign")["data"]) == 1
+    at.selectbox(key="campaign_compare").set_value("linear").run()
+    assert_ok(at)
+    spec = chart(at, "Attributed tickets per campaign: last_touch vs linear")
+    assert [t["name"] for t in spec["data"]] == ["last_touch", "linear"]
+    assert "tickets (linear)" in frame_with(at, "roi_after_support").columns
+
+
+def test_sentiment_group_by_changes_the_chart(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db, "sentiment")
+    assert_ok(at)
+    categories = set(query(demo_db, "SELECT DISTINCT category FROM triaged_tickets")["category"])
+    names = {t["name"] for t in chart(at, "Mean sentiment")["data"]}
+    assert names and names <= categories
+
+    at.segmented_control(key="sentiment_by").set_value("channel").run()
+    assert_ok(at)
+    spec = chart(at, "Mean sentiment")
+    assert title(spec).endswith("by channel")
+    channels = set(query(demo_db, "SELECT DISTINCT channel FROM tickets")["channel"])
+    assert {t["name"] for t in spec["data"]} == channels
+
+
+def test_sentiment_threshold_filters_the_worst_tickets(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db, "sentiment")
+    at.slider(key="sentiment_threshold").set_value(-0.5).run()
+    assert_ok(at)
+    worst = frame_with(at, "at_or_below")
+    n_open = scalar(demo_db, "SELECT count(*) FROM triaged_tickets"
+                             " WHERE status IN ('new', 'open', 'pending', 'on_hold')")
+    expected = scalar(demo_db, "SELECT count(*) FROM triaged_tickets WHERE sentiment <= -0.5"
+                               " AND status IN ('new', 'open', 'pending', 'on_hold')")
+    # the 100 most negative open tickets, those at or below the threshold marked
+    assert len(worst) == min(n_open, 100)
+    assert worst["sentiment"].is_monotonic_increasing
+    assert int(worst["at_or_below"].sum()) == min(expected, 100)
+    assert (worst.loc[worst["at_or_below"], "sentiment"] <= -0.5).all()
+
+
+def test_queues_team_picker_changes_the_queue(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db, "queues")
+    assert_ok(at)
+    summary = frame_with(at, "open_tickets")
+    teams = summary["team"].tolist()
+    assert len(teams) >= 2
+    shown = {}
+    for team in teams[:2]:
+        at.selectbox(key="queues_team").set_value(team).run()
+        assert_ok(at)
+        queue = frame_with(at, "due_in_h")
+        in_db = query(demo_db, "SELECT ticket_id FROM triaged_tickets WHERE team = ? AND status"
+                               " IN ('new', 'open', 'pending', 'on_hold')", [team])
+        assert set(queue["ticket_id"]) <= set(in_db["ticket_id"])
+        assert len(queue) == min(len(in_db), 300)
+        assert int(summary.loc[summary["team"] == team, "open_tickets"].iloc[0]) == len(in_db)
+        shown[team] = set(queue["ticket_id"])
+    assert shown[teams[0]].isdisjoint(shown[teams[1]])
+
+
+def _base_profile(at: AppTest) -> str:
+    return at.selectbox(key="tuning_base").value
+
+
+def test_tuning_sliders_change_the_preview(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db, "tuning")
+    assert_ok(at)
+    base = _base_profile(at)
+    assert metric(at, "Tickets changing tier") == "0"
+
+    for k in ("value", "severity", "wait", "boost"):
+        at.slider(key=f"tuning_w_{k}_{base}").set_value(0.0)
+    at.slider(key=f"tuning_w_sentiment_{base}").set_value(1.0).run()
+    assert_ok(at)
+    assert not at.error, [e.value for e in at.error]
+    assert int(metric(at, "Tickets changing tier").replace(",", "")) > 0
+
+
+def test_tuning_tier_thresholds_change_p1(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db, "tuning")
+    base = _base_profile(at)
+    # the preview re-scores with the saved weights, so only the thresholds move tickets
+    open_scores = query(demo_db, "SELECT priority_score FROM triaged_tickets"
+                                 " WHERE status IN ('new', 'open', 'pending', 'on_hold')")
+    expected = int((open_scores["priority_score"] >= 2.0).sum())
+    at.slider(key=f"tuning_p3_{base}").set_value(0.0)
+    at.slider(key=f"tuning_p2_{base}").set_value(1.0)
+    at.slider(key=f"tuning_p1_{base}").set_value(2.0).run()
+    assert_ok(at)
+    assert not at.error, [e.value for e in at.error]
+    assert metric(at, "P1 tickets") == f"{expected:,}"
+    assert expected > (open_scores["priority_score"] >= 75.0).sum()
+
+    # thresholds out of order: one clear message naming the rule, no preview
+    at.slider(key=f"tuning_p2_{base}").set_value(2.0).run()
+    assert_ok(at)
+    assert len(at.error) == 1 and "P1 > P2 > P3" in at.error[0].value
+    assert not at.get("plotly_chart")
+
+
+OPEN_TIERS = ("SELECT ticket_id, priority_tier FROM triaged_tickets"
+              " WHERE status IN ('new', 'open', 'pending', 'on_hold') ORDER BY ticket_id")
+
+
+def test_tuning_save_profile_writes_and_activates(open_app: OpenApp, fresh_db: Path) -> None:
+    before = query(fresh_db, OPEN_TIERS).set_index("ticket_id")["priority_tier"]
+    at = open_app(fresh_db, "tuning")
+    base = _base_profile(at)
+    # the preview's "saved" side is exactly what is stored for the active profile
+    p1_help = next(m.proto.help for m in at.metric if m.label == "P1 tickets")
+    assert p1_help == f"saved profile: {(before == 'P1').sum():,}"
+
+    at.slider(key=f"tuning_w_sentiment_{base}").set_value(1.0)
+    at.slider(key=f"tuning_w_value_{base}").set_value(0.0).run()
+    moved = int(metric(at, "Tickets changing tier").replace(",", ""))
+    assert moved > 0
+    at.text_input(key="tuning_name").set_value("night_shift")
+    button(at, "Save profile").click().run()
+    assert_ok(at)
+    assert any("night_shift" in s.value for s in at.success), [e.value for e in at.error]
+    body = scalar(fresh_db, "SELECT settings FROM priority_profiles WHERE name = 'night_shift'")
+    assert body is not None
+    assert json.loads(body)["weights"]["sentiment"] == pytest.approx(1.0)
+    assert scalar(fresh_db, "SELECT value FROM settings WHERE key = 'active_profile'") \
+        == "night_shift"
+    # saving with "Make active" re-scored the tickets: the preview's count came true
+    after = query(fresh_db, OPEN_TIERS).set_index("ticket_id")["priority_tier"]
+    assert (after != before.reindex(after.index)).sum() == moved
+    at.run()
+    assert_ok(at)
+    assert "night_shift" in at.selectbox(key="tuning_base").options
+
+
+def test_explorer_search_narrows_the_table(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db, "explorer")
+    assert_ok(at)
+    assert count_label(at) == 3_000
+    at.text_input(key="explorer_search").set_value("refund").run()
+    assert_ok(at)
+    raw = query(demo_db, "SELECT ticket_id, subject, body FROM tickets")
+    text = raw["subject"].fillna("") + "\n" + raw["body"].fillna("")
+    hits = raw[text.str.contains("refund", case=False, regex=False)]
+    assert 0 < len(hits) < 3_000
+    assert count_label(at) == len(hits)
+    table = frame_with(at, "priority_tier")
+    assert len(table) == min(len(hits), 100)
+    assert set(table["ticket_id"]) <= set(hits["ticket_id"])
+
+
+def test_explorer_feedback_records_a_correction(open_app: OpenApp, fresh_db: Path) -> None:
+    at = open_app(fresh_db, "explorer")
+    tid = at.text_input(key=next(k for k in at.session_state if str(k).startswith(
+        "explorer_id_"))).value
+    assert tid
+    current = scalar(fresh_db, "SELECT category FROM triaged_tickets WHERE ticket_id = ?", [tid])
+    new = next(c for c in at.selectbox(key=f"explorer_fb_cat_{tid}").options
+               if c not in ("(keep)", current))
+    at.selectbox(key=f"explorer_fb_cat_{tid}").set_value(new)
+    at.text_input(key=f"explorer_fb_by_{tid}").set_value("Dana")
+    button(at, "Record feedback").click().run()
+    assert_ok(at)
+    assert at.success and "Recorded" in at.success[0].value, [e.value for e in at.error]
+    fb = query(fresh_db, "SELECT ticket_id, field, old_value, new_value, author FROM feedback")
+    assert fb.to_dict("records") == [{"ticket_id": tid, "field": "category",
+                                      "old_value": current, "new_value": new,
+                                      "author": "Dana"}]
+    assert scalar(fresh_db, "SELECT category FROM triaged_tickets WHERE ticket_id = ?",
+                  [tid]) == new
+    assert "Corrections on this ticket" in [c.value for c in at.caption]
+
+
+def test_review_retrain_creates_a_new_model_version(open_app: OpenApp, fresh_db: Path) -> None:
+    at = open_app(fresh_db, "review")
+    assert_ok(at)
+    assert scalar(fresh_db, "SELECT count(*) FROM model_versions") == 1
+    at.button(key="review_retrain").click().run()
+    assert_ok(at)
+    assert at.success and "Version 2" in at.success[0].value, [e.value for e in at.error]
+    assert scalar(fresh_db, "SELECT count(*) FROM model_versions") == 2
+    history = chart(at, "Model quality per version")
+    assert list(history["data"][0]["x"]) == ["v1", "v2"]  # version labels
+
+
+def test_models_page_shows_holdout_metrics(open_app: OpenApp, demo_db: Path) -> None:
+    at = open_app(demo_db, "models")
+    assert_ok(at)
+    table = frame_with(at, "macro_f1")
+    assert table["version"].tolist() == [1]
+    with Store(demo_db) as s:
+        m = registry.get_version(s, 1).metrics
+    assert table["accuracy"].iloc[0] == pytest.approx(m["accuracy"])
+    # the confusion matrix counts every holdout ticket once (1 in 5 labeled tickets by id hash)
+    n_holdout = scalar(demo_db, "SELECT count(*) FROM tickets WHERE category IS NOT NULL"
+                                f" AND hash(ticket_id) % {pipeline.HOLDOUT_BUCKETS} = 0")
+    heat = chart(at, "Confusion matrix")["data"][0]
+    z = values(heat, "z")
+    assert z.sum() == n_holdout
+    assert np.trace(z) / n_holdout == pytest.approx(m["accuracy"])
+    f1 = chart(at, "F1 per category")["data"][0]
+    assert len(values(f1, "y")) == len(m["per_class"]) == z.shape[0]
+
+
+# -- data page: import, triage ------------------------------------------------------------------
+
+def _tickets_csv(rows: list[dict[str, str]]) -> bytes:
+    return pd.DataFrame(rows).to_csv(index=False).encode()
+
+
+def test_data_import_of_a_valid_csv_adds_rows(open_app: OpenApp, fresh_db: Path) -> None:
+    customer = scalar(fresh_db, "SELECT min(customer_id) FROM customers")
+    csv = _tickets_csv([
+        {"ticket_id": "NEW-1", "created_at": "2026-06-01 10:00:00", "customer_id": customer,
+         "status": "open", "subject": "Charged twice", "body": "Please refund me."},
+        {"ticket_id": "NEW-2", "created_at": "2026-06-01 11:00:00", "customer_id": customer,
+         "status": "new", "subject": "App crash", "body": "It crashes on start."},
+    ])
+    at = open_app(fresh_db, "data_io")
+    at.file_uploader(key="data_file").set_value(("new.csv", csv, "text/csv")).run()
+    assert_ok(at)
+    preview = frame_with(at, "ticket_id")
+    assert preview["ticket_id"].tolist() == ["NEW-1", "NEW-2"]
+    at.button(key="data_import").click().run()
+    assert_ok(at)
+    assert at.success and "2 new" in at.success[0].value, [e.value for e in at.error]
+    assert scalar(fresh_db, "SELECT count(*) FROM tickets") == 3_002
+
+    at.button(key="data_triage").click().run()
+    assert_ok(at)
+    assert any("Predicted 2 new" in s.value for s in at.success), [e.value for e in at.error]
+    assert scalar(fresh_db, "SELECT count(*) FROM triaged_tickets"
+                            " WHERE ticket_id IN ('NEW-1', 'NEW-2')") == 2
+
+
+def test_data_import_of_a_bad_csv_names_row_and_column(open_app: OpenApp,
+                                                       fresh_db: Path) -> None:
+    customer = scalar(fresh_db, "SELECT min(customer_id) FROM customers")
+    csv = _tickets_csv([
+        {"ticket_id": "BAD-1", "created_at": "2026-06-01 10:00:00", "customer_id": customer,
+         "status": "open"},
+        {"ticket_id": "BAD-2", "created_at": "last tuesday", "customer_id": customer,
+         "status": "open"},
+    ])
+    before = query(fresh_db, "SELECT count(*) AS n FROM tickets")["n"][0]
+    at = open_app(fresh_db, "data_io")
+    at.file_uploader(key="data_file").set_value(("bad.csv", csv, "text/csv")).run()
+    at.button(key="data_import").click().run()
+    assert_ok(at)
+    assert not at.success
+    assert len(at.error) == 1
+    msg = at.error[0].value
+    assert "bad.csv" in msg and "row 2" in msg and "created_at" in msg, msg
+    assert "Traceback" not in msg
+    assert query(fresh_db, "SELECT count(*) AS n FROM tickets")["n"][0] == before
+
+
+def test_data_triage_button_triages_a_loaded_db(open_app: OpenApp, loaded_db: Path,
+                                                tmp_path: Path) -> None:
+    db = tmp_path / "loaded_copy.duckdb"
+    db.write_bytes(loaded_db.read_bytes())
+    at = open_app(db, "data_io")
+    at.button(key="data_triage").click().run()
+    assert_ok(at)
+    assert any("Predicted 3,000" in s.value for s in at.success), [e.value for e in at.error]
+    assert scalar(db, "SELECT count(*) FROM triaged_tickets") == 3_000
+    at.switch_page("app_pages/overview.py").run()
+    assert_ok(at)
+    assert metric(at, "Tickets") == "3,000"
+
+
+# -- untrusted text: never Markdown, PII masked -------------------------------------------------
+
+XSS_SUBJECT = "**bold** <script>alert(1)</script>"
+XSS_BODY = "Click [here](http://evil.example) _now_ <img src=x onerror=alert(1)>"
+PII_BODY = "Please reply to jane.doe@example.com about my refund."
+
+
+@pytest.fixture(scope="module")
+def special_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo copy plus two open tickets with hostile and personal text, triaged (read-only)."""
+    tmp_path = tmp_path_factory.mktemp("special")
+    db = tmp_path / "special.duckdb"
+    shutil.copyfile(demo_db, db)
+    with Store(db) as s:
+        customer = s.scalar("SELECT min(customer_id) FROM customers")
+        newest = s.scalar("SELECT max(created_at) FROM tickets")
+        frame = pd.DataFrame([
+            {"ticket_id": "TXSS1", "created_at": str(newest), "customer_id": customer,
+             "status": "open", "channel": "email", "subject": XSS_SUBJECT, "body": XSS_BODY},
+            {"ticket_id": "TPII1", "created_at": str(newest), "customer_id": customer,
+             "status": "open", "channel": "email", "subject": "Refund",
+             "body": PII_BODY},
+        ])
+        path = tmp_path / "special.csv"
+        frame.to_csv(path, index=False)
+        s.import_file("tickets", path)
+        pipeline.triage(s, load_config())
+    return db
+
+
+def _no_markdown_leak(at: AppTest) -> None:
+    for text in markdown_texts(at):
+        for bad in ("<script>", "**bold**", "evil.example", "onerror"):
+            assert bad not in text, f"ticket text rendered as Markdown: {text!r}"
+
+
+@pytest.mark.parametrize("page", TRIAGE_PAGES)
+def test_ticket_text_is_never_markdown(open_app: OpenApp, special_db: Path, page: str) -> None:
+    at = open_app(special_db, page)
+    assert_ok(at)
+    if page == "explorer":
+        at.text_input(key="explorer_search").set_value("TXSS1").run()
+        assert_ok(at)
+        # the ticket is on screen, as plain text and code, not Markdown
+        assert XSS_SUBJECT in [t.value for t in at.text]
+        assert XSS_BODY in [c.value for c in at.code]
+    if page == "queues":
+        at.selectbox(key="queues_team").set_value(
+            scalar(special_db, "SELECT team FROM triaged_tickets WHERE ticket_id = 'TXSS1'")
+        ).run()
+        assert_ok(at)
+        assert XSS_SUBJECT in frame_with(at, "due_in_h")["subject"].tolist()
+    _no_markdown_leak(at)
+
+
+def test_explorer_masks_pii_unless_turned_off(open_app: OpenApp, special_db: Path) -> None:
+    at = open_app(special_db, "explorer")
+    at.text_input(key="explorer_search").set_value("TPII1").run()
+    assert_ok(at)
+    body = "\n".join(c.value for c in at.code)
+    assert "jane.doe@example.com" not in body
+    assert "[email]" in body
+
+    at.sidebar.toggle(key="mask_pii").set_value(False).run()
+    assert_ok(at)
+    assert PII_BODY in [c.value for c in at.code]

@@ -1,0 +1,220 @@
+"""The real dashboard in a real browser: `streamlit run` as a subprocess, Debian's Chromium
+driven by Playwright. Every page must render without an exception; a full-page screenshot of
+each lands in tests/e2e/screenshots/ (git-ignored) for a human to look at.
+
+Run with `make e2e` (needs /usr/bin/chromium: `apt-get install chromium`). Playwright's own
+browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboard" / "streamlit_app.py"
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+# page file -> (url path from the file name, "/" for the default page; sidebar link; heading)
+PAGES = {
+    "overview": ("", "Overview", "Support overview"),
+    "campaigns": ("campaigns", "Campaign impact", "Campaign impact"),
+    "sentiment": ("sentiment", "Sentiment trends", "Sentiment trends"),
+    "queues": ("queues", "Routing queues", "Routing queues"),
+    "tuning": ("tuning", "Priority tuning", "Priority tuning"),
+    "explorer": ("explorer", "Ticket explorer", "Ticket explorer"),
+    "review": ("review", "Review & feedback", "Review & feedback"),
+    "models": ("models", "Model quality", "Model quality"),
+    "data_io": ("data_io", "Data", "Data"),
+}
+START_TIMEOUT = 90  # seconds for the server to answer /_stcore/health
+RUN_TIMEOUT_MS = 90_000  # a page's script run on 2 busy cores
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="needs Debian's Chromium at /usr/bin/chromium; to run locally: "
+                              "apt-get install chromium; make e2e"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database built the way a user builds one: the `triage demo` command."""
+    db = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
+    r = subprocess.run(
+        [sys.executable, "-m", "triage_core.cli", "demo", "--db", str(db), "--tickets", "3000",
+         "--seed", "7"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stderr
+    return db
+
+
+class Server(NamedTuple):
+    url: str
+    log: Path
+
+    def last_traceback(self) -> str:
+        """The server log from its last traceback on (the browser only shows a redacted one)."""
+        text = self.log.read_text(errors="replace")
+        at = text.rfind("Traceback")
+        return text[at:] if at >= 0 else "(no traceback in the server log)"
+
+
+@pytest.fixture(scope="module")
+def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`streamlit run` on a free port; always stops the process at the end."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("e2e_log") / "streamlit.log"
+    env = {**os.environ, "TRIAGE_DB": str(demo_db), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "0"}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+             "--server.address", "localhost", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    base = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer /_stcore/health in {START_TIMEOUT} s:\n"
+                            f"{log.read_text()}")
+            time.sleep(0.3)
+        yield Server(base, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(RUN_TIMEOUT_MS)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def wait_for_run(pg, heading: str | None = None) -> None:
+    """Until the app is connected, its script has finished and charts have drawn."""
+    from playwright.sync_api import expect
+
+    if heading is not None:  # after a page change: the new page's heading first
+        expect(pg.locator('[data-testid="stMain"] h1').first).to_have_text(
+            heading, timeout=RUN_TIMEOUT_MS)
+    pg.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
+                         '[data-test-script-state="notRunning"]')
+    pg.wait_for_selector('[data-testid="stMain"] h1')
+    pg.wait_for_function(  # every plotly chart has drawn its SVG
+        """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+                 .every(c => c.querySelector('.main-svg'))""")
+    pg.wait_for_load_state("networkidle")
+    pg.wait_for_timeout(500)  # let the last frames paint before a screenshot
+
+
+def full_page_screenshot(pg, name: str) -> Path:
+    """Streamlit scrolls inside its main container: grow the viewport to fit it first."""
+    height = pg.evaluate(
+        """() => Math.max(document.body.scrollHeight,
+                 ...[...document.querySelectorAll('[data-testid="stMain"], section')]
+                   .map(e => e.scrollHeight))""")
+    pg.set_viewport_size({"width": 1440, "height": min(max(int(height) + 40, 1000), 9000)})
+    pg.wait_for_timeout(400)
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def assert_no_error(pg, name: str, server: Server) -> None:
+    exceptions = pg.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, f"{name} shows an exception:\n{server.last_traceback()}"
+    text = pg.locator('[data-testid="stApp"]').inner_text()
+    assert "Traceback" not in text, f"{name}: a traceback is shown"
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_renders_in_chromium(server: Server, page, name: str) -> None:
+    url_path, _, heading = PAGES[name]
+    page.goto(f"{server.url}/{url_path}")
+    wait_for_run(page, heading)
+    shot = full_page_screenshot(page, name)  # first, so a broken page can be looked at
+    assert shot.stat().st_size > 10_000
+    assert_no_error(page, name, server)
+
+
+def test_sidebar_navigation_and_filter(server: Server, page) -> None:
+    """Click through the sidebar like a user: a filter set on one page holds on the next."""
+    from playwright.sync_api import expect
+
+    page.goto(server.url)
+    wait_for_run(page, "Support overview")
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    for name, (_, link_text, _) in PAGES.items():
+        link = nav.get_by_role("link", name=link_text, exact=True)
+        assert link.count() == 1, f"no sidebar link for {name}"
+
+    tickets = page.locator('[data-testid="stMetric"]', has_text="Tickets").first
+    value = tickets.locator('[data-testid="stMetricValue"]')
+    expect(value).to_have_text("3,000")
+    channel = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]',
+                           has_text="Channel")
+    channel.locator("input").click()
+    page.get_by_role("option", name="email", exact=True).click()
+    page.keyboard.press("Escape")
+    expect(value).not_to_have_text("3,000", timeout=RUN_TIMEOUT_MS)  # the rerun landed
+    wait_for_run(page)
+    filtered = value.inner_text()
+    assert int(filtered.replace(",", "")) > 0
+
+    nav.get_by_role("link", name="Ticket explorer", exact=True).click()
+    page.wait_for_url(f"{server.url}/explorer")
+    wait_for_run(page, "Ticket explorer")
+    assert_no_error(page, "explorer", server)
+    assert f"{filtered} tickets" in page.locator('[data-testid="stMain"]').inner_text()
