@@ -28,7 +28,8 @@ _OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)  # schema constants, not user
 
 # Everything the scorer and router need, one row per ticket. Corrections: latest not undone.
 SCORING_SQL = """
-WITH cust AS (
+WITH base AS (SELECT * FROM tickets WHERE {where}),
+cust AS (
     SELECT customer_id, segment, plan, coalesce(lifetime_value, 0) AS lifetime_value,
            cume_dist() OVER (ORDER BY coalesce(lifetime_value, 0)) AS ltv_percentile
     FROM customers
@@ -42,7 +43,7 @@ corr AS (
 ),
 last_touch AS (
     SELECT k.ticket_id, tp.campaign_id, tp.touched_at
-    FROM tickets k ASOF JOIN touchpoints tp
+    FROM base k ASOF JOIN touchpoints tp
       ON tp.customer_id = k.customer_id AND tp.touched_at <= k.created_at
 )
 SELECT k.ticket_id, k.created_at, k.customer_id, k.status, k.channel,
@@ -66,7 +67,7 @@ SELECT k.ticket_id, k.created_at, k.customer_id, k.status, k.channel,
        corr.tier AS tier_correction,
        CASE WHEN lt.touched_at >= k.created_at - INTERVAL 90 DAY THEN lt.campaign_id END
            AS campaign_id
-FROM tickets k
+FROM base k
 LEFT JOIN cust c USING (customer_id)
 LEFT JOIN triage_results r USING (ticket_id)
 LEFT JOIN corr USING (ticket_id)
@@ -133,11 +134,22 @@ def data_time(store: Store) -> dt.datetime:
     return ts if ts is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def scoring_frame(store: Store, open_only: bool = False) -> pd.DataFrame:
-    """One row per ticket with everything scoring needs; ``open_only`` for previews."""
-    if not open_only:
-        return store.query(SCORING_SQL)
-    return store.query(f"SELECT * FROM ({SCORING_SQL}) WHERE status IN ({_OPEN})")
+def scoring_frame(store: Store, open_only: bool = False, since: Any = None) -> pd.DataFrame:
+    """One row per ticket with everything scoring needs.
+
+    ``open_only``: only open tickets (previews). ``since`` (a timestamp): open tickets plus
+    those whose prediction or corrections changed after it, or that were never scored
+    (incremental scoring)."""
+    if since is not None:
+        where = (f"status IN ({_OPEN}) OR ticket_id IN ("
+                 f" SELECT ticket_id FROM triage_results WHERE scored_at > $since"
+                 f" UNION SELECT ticket_id FROM feedback"
+                 f"  WHERE created_at > $since OR undone_at > $since"
+                 f" UNION SELECT ticket_id FROM tickets WHERE ticket_id NOT IN"
+                 f"  (SELECT ticket_id FROM {TRIAGED}))")
+        return store.query(SCORING_SQL.format(where=where), {"since": since})
+    where = f"status IN ({_OPEN})" if open_only else "true"
+    return store.query(SCORING_SQL.format(where=where))
 
 
 def score_frame(frame: pd.DataFrame, agents: pd.DataFrame, profile: priority.PriorityProfile,
@@ -158,20 +170,52 @@ def score_frame(frame: pd.DataFrame, agents: pd.DataFrame, profile: priority.Pri
     return out.astype({c: object for c in categorical})
 
 
+def _fingerprint(profile: priority.PriorityProfile, config: Mapping[str, Any]) -> str:
+    """What closed tickets' rows depend on besides their own data: profile and rules."""
+    return json.dumps({"profile": profile.to_dict(), "routing": rules(config).to_dict()},
+                      sort_keys=True, default=str)
+
+
 def score_all(store: Store, config: Mapping[str, Any], profile_name: str | None = None,
-              as_of: dt.datetime | None = None) -> pd.DataFrame:
-    """Score and route every ticket and replace ``triaged_tickets``; returns tier counts."""
+              as_of: dt.datetime | None = None, full: bool = False) -> pd.DataFrame:
+    """Score and route tickets into ``triaged_tickets``; returns tier counts of all tickets.
+
+    Incremental by default: when the profile and routing rules are the ones of the last run
+    (and customers and agents did not change), only open tickets and tickets whose
+    predictions or corrections changed since then are recomputed; solved and closed tickets
+    keep their rows, which depend on nothing else. Otherwise (or with ``full``) every ticket.
+    """
     profile = load_profile(store, config, profile_name)
-    frame = scoring_frame(store)
+    fingerprint = _fingerprint(profile, config)
+    state = dict(store.query("SELECT key, value FROM settings").itertuples(index=False))
+    data_stamp = str(store.scalar(
+        "SELECT (SELECT count(*) FROM customers) || '/' || (SELECT count(*) FROM agents)"
+        " || '/' || (SELECT coalesce(sum(hash(customer_id, segment, lifetime_value)), 0)"
+        "  FROM customers) || '/' || (SELECT coalesce(sum(hash(agent_id, team, skills,"
+        "  languages, capacity, senior)), 0) FROM agents)"))
+    incremental = (not full and store.table_exists(TRIAGED)
+                   and state.get("scored_fingerprint") == fingerprint
+                   and state.get("scored_data") == data_stamp
+                   and state.get("scored_at") is not None)
+    started = store.scalar("SELECT now()::TIMESTAMP")
+    frame = scoring_frame(store, since=pd.Timestamp(state["scored_at"])
+                          if incremental else None)
     agents = store.query("SELECT * FROM agents")
     when = as_of or data_time(store)
     result = score_frame(frame, agents, profile, rules(config), when)
     with store.transaction():
-        store.write_frame(TRIAGED, result, mode="replace")
-        store.execute("INSERT OR REPLACE INTO settings VALUES ('scored_profile', ?),"
-                      " ('scored_as_of', ?)", [profile.name, str(when)])
-    return (result.groupby("priority_tier", dropna=False).size()
-            .rename("tickets").reset_index())
+        if incremental:
+            store.delete_where_in(TRIAGED, "ticket_id", result["ticket_id"].tolist())
+            store.write_frame(TRIAGED, result, mode="append")
+        else:
+            store.write_frame(TRIAGED, result, mode="replace")
+        store.executemany("INSERT OR REPLACE INTO settings VALUES (?, ?)", [
+            ("scored_profile", profile.name), ("scored_as_of", str(when)),
+            ("scored_fingerprint", fingerprint), ("scored_data", data_stamp),
+            ("scored_at", str(started)), ("scored_mode", "incremental" if incremental
+                                          else "full"), ("scored_rows", str(len(result)))])
+    return store.query(f"SELECT priority_tier, count(*) AS tickets FROM {TRIAGED}"
+                       " GROUP BY 1 ORDER BY 1")
 
 
 @dataclass(frozen=True)
