@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import components, data
 from triage_core.importers import PRESETS
 from triage_core.schema import IMPORT_TABLES
 
@@ -38,7 +38,7 @@ if upload is not None:
     if isinstance(preview, str):
         st.error(preview)
     else:
-        st.caption(f"Preview of {upload.name} (first rows, text masked)")
+        st.caption(components.plain(f"Preview of {upload.name} (first rows, text masked)"))
         st.dataframe(data.masked(preview), hide_index=True, width="stretch")
     if st.button("Import", type="primary", key="data_import"):
         with tempfile.TemporaryDirectory() as tmp:

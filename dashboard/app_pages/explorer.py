@@ -36,17 +36,18 @@ if not components.need_triage():
     ticket_id = st.text_input("Ticket id", value=default_id, key=f"explorer_id_{default_id}")
     detail = data.ticket_detail(ticket_id, components.mask()) if ticket_id else None
     if ticket_id and detail is None:
-        st.warning(f"No ticket {ticket_id!r}.")
+        st.warning(components.plain(f"No ticket {ticket_id!r}."))
     elif detail:
         st.divider()
         st.subheader(components.plain(f"Ticket {detail['ticket_id']}"))
         left, right = st.columns([3, 2])
         with left:
             components.ticket_text(detail.get("subject"), detail.get("body"))
-            st.caption(f"Created {detail['created_at']} · {detail.get('channel') or '–'} · "
-                       f"status {detail.get('status')} · customer {detail.get('customer_id')} "
-                       f"({detail.get('segment') or '–'}, LTV "
-                       f"{components.fmt_number(detail.get('lifetime_value'))})")
+            meta = (f"Created {detail['created_at']} · {detail.get('channel') or '–'} · "
+                    f"status {detail.get('status')} · customer {detail.get('customer_id')} "
+                    f"({detail.get('segment') or '–'}, LTV "
+                    f"{components.fmt_number(detail.get('lifetime_value'))})")
+            st.caption(components.plain(meta))
         with right:
             st.metric("Category", str(detail.get("category") or "–"), border=True,
                       help=f"source: {detail.get('category_source') or '–'}; confidence "
