@@ -195,9 +195,10 @@ def tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = Fal
             team: str | None = None, escalated: bool | None = None,
             order: str = "priority", limit: int = 200, offset: int = 0) -> pd.DataFrame:
     """A page of tickets with their triage, filtered and searched (subject and body)."""
-    orders = {"priority": "t.priority_score DESC, t.created_at",
-              "sentiment": "t.sentiment ASC, t.priority_score DESC",
-              "newest": "t.created_at DESC", "due": "t.sla_due_at ASC NULLS LAST"}
+    orders = {"priority": "t.priority_score DESC, t.created_at, t.ticket_id",
+              "sentiment": "t.sentiment ASC, t.priority_score DESC, t.ticket_id",
+              "newest": "t.created_at DESC, t.ticket_id",
+              "due": "t.sla_due_at ASC NULLS LAST, t.ticket_id"}
     if order not in orders:
         raise TriageError(f"unknown order {order!r}")
     where, params = f.where()

@@ -291,7 +291,7 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"version {args.version} is now active; tickets re-scored")
             return 0
         if args.action == "rollback":
-            version = pipeline.rollback(store, config, args.kind)
+            version = pipeline.rollback(store, config, args.kind or "category")
             print(f"rolled back: version {version} is active again; tickets re-scored")
             return 0
         df = registry.list_versions(store, args.kind)

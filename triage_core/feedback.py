@@ -109,12 +109,26 @@ def _apply_to_triaged(store: Store, ticket_id: str) -> None:
         store.execute("UPDATE triaged_tickets SET category = ?, category_source = 'correction',"
                       " category_confidence = 1.0 WHERE ticket_id = ?",
                       [eff["category"], ticket_id])
-    if "tier" in eff:
-        store.execute("UPDATE triaged_tickets SET priority_tier = ? WHERE ticket_id = ?",
-                      [eff["tier"], ticket_id])
+    else:  # back to the known label, else the model's prediction
+        store.execute(
+            "UPDATE triaged_tickets t SET"
+            " category = coalesce(k.category, r.category),"
+            " category_source = CASE WHEN k.category IS NOT NULL THEN 'label'"
+            "  WHEN r.category IS NOT NULL THEN 'model' END,"
+            " category_confidence = CASE WHEN k.category IS NOT NULL THEN 1.0"
+            "  ELSE r.category_confidence END"
+            " FROM tickets k LEFT JOIN triage_results r USING (ticket_id)"
+            " WHERE t.ticket_id = k.ticket_id AND t.ticket_id = ?", [ticket_id])
+    store.execute("UPDATE triaged_tickets SET priority_tier = coalesce(?, computed_tier)"
+                  " WHERE ticket_id = ?", [eff.get("tier"), ticket_id])
     if "sentiment" in eff:
         store.execute("UPDATE triaged_tickets SET sentiment_label = ? WHERE ticket_id = ?",
                       [eff["sentiment"], ticket_id])
+    else:
+        store.execute(
+            "UPDATE triaged_tickets t SET sentiment_label = r.sentiment_label"
+            " FROM triage_results r WHERE t.ticket_id = r.ticket_id AND t.ticket_id = ?",
+            [ticket_id])
 
 
 def effective(store: Store, ticket_id: str) -> dict[str, str]:
@@ -186,6 +200,7 @@ def review_queue(store: Store, limit: int = 200, confidence_threshold: float = 0
                       r.category_confidence AS model_confidence, t.sentiment, t.sentiment_label,
                       coalesce(s.score, t.csat) AS csat, k.subject,
                       coalesce(fb.flagged, false) AS flagged,
+                      k.category IS NOT NULL AS has_label,
                       coalesce(fb.corrected, false) AS corrected,
                       (coalesce(s.score, t.csat) <= 2 AND t.sentiment_label = 'positive')
                       OR (coalesce(s.score, t.csat) >= 4 AND t.sentiment_label = 'negative')
@@ -205,7 +220,8 @@ def review_queue(store: Store, limit: int = 200, confidence_threshold: float = 0
                            THEN 'CSAT disagrees with sentiment' END) AS why
            FROM base
            WHERE NOT corrected
-             AND (flagged OR model_confidence < ? OR coalesce(csat_disagrees, false))
+             AND (flagged OR (model_confidence < ? AND NOT has_label)
+                  OR coalesce(csat_disagrees, false))
            ORDER BY teach_score DESC, created_at DESC, ticket_id
            LIMIT ?""",
         [confidence_threshold, confidence_threshold, int(limit)],

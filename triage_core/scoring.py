@@ -26,6 +26,10 @@ from .store import Store
 TRIAGED = "triaged_tickets"
 _OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)  # schema constants, not user data
 
+# The ticket's own inputs to scoring: a row whose hash changed is scored again.
+INPUT_HASH = ("hash(k.status, k.category, k.csat, sv.score, k.agent_id, k.first_response_at,"
+              " k.resolved_at, k.channel, k.language, k.customer_id, k.created_at)")
+
 # Everything the scorer and router need, one row per ticket. Corrections: latest not undone.
 SCORING_SQL = """
 WITH base AS (SELECT * FROM tickets WHERE {where}),
@@ -46,7 +50,8 @@ last_touch AS (
     FROM base k ASOF JOIN touchpoints tp
       ON tp.customer_id = k.customer_id AND tp.touched_at <= k.created_at
 )
-SELECT k.ticket_id, k.created_at, k.customer_id, k.status, k.channel,
+SELECT k.ticket_id, {input_hash} AS input_hash, k.created_at, k.customer_id, k.status,
+       k.channel,
        coalesce(k.language, 'en') AS language, k.first_response_at, k.resolved_at,
        coalesce(sv.score, k.csat) AS csat,
        k.agent_id, k.agent_id AS handled_by,
@@ -76,11 +81,11 @@ LEFT JOIN csat_surveys sv USING (ticket_id)
 """
 
 OUTPUT_COLUMNS = [
-    "ticket_id", "created_at", "customer_id", "status", "channel", "segment", "plan", "language",
-    "first_response_at", "resolved_at", "csat", "handled_by", "campaign_id",
-    "category", "category_source", "category_confidence", "predicted_category",
-    "sentiment", "sentiment_label", "severity", "lifetime_value", "ltv_percentile",
-    "priority_score", "priority_tier", "contrib_sentiment", "contrib_value", "contrib_severity",
+    "ticket_id", "input_hash", "created_at", "customer_id", "status", "channel", "segment", "plan",
+    "language", "first_response_at", "resolved_at", "csat", "handled_by", "campaign_id",
+    "category", "category_source", "category_confidence", "predicted_category", "sentiment",
+    "sentiment_label", "severity", "lifetime_value", "ltv_percentile", "priority_score",
+    "priority_tier", "computed_tier", "contrib_sentiment", "contrib_value", "contrib_severity",
     "contrib_wait", "contrib_boost", "first_response_due_at", "sla_due_at", "sla_status",
     "escalated", "escalation_reason", "team", "agent_id", "routing_reason", "routing_outcome",
 ]
@@ -104,15 +109,15 @@ def load_profile(store: Store, config: Mapping[str, Any],
     """The named profile (database first, then config); None = the active profile."""
     s = settings(config)
     if name is None:
-        name = store.scalar("SELECT value FROM settings WHERE key = 'active_profile'") or None
-    if name is not None:
-        body = store.scalar("SELECT settings FROM priority_profiles WHERE name = ?", [name])
-        if body is not None:
-            return priority.PriorityProfile.from_dict(json.loads(body), name=name,
-                                                      base=s.profile("default"))
-        if name not in s.names:
-            raise ConfigError(f"unknown priority profile {name!r}; known: "
-                              f"{', '.join(profile_names(store, config))}")
+        name = (store.scalar("SELECT value FROM settings WHERE key = 'active_profile'")
+                or s.active_profile)
+    body = store.scalar("SELECT settings FROM priority_profiles WHERE name = ?", [name])
+    if body is not None:
+        return priority.PriorityProfile.from_dict(json.loads(body), name=name,
+                                                  base=s.profile("default"))
+    if name not in s.names:
+        raise ConfigError(f"unknown priority profile {name!r}; known: "
+                          f"{', '.join(profile_names(store, config))}")
     return s.profile(name)
 
 
@@ -145,17 +150,21 @@ def scoring_frame(store: Store, open_only: bool = False, since: Any = None) -> p
                  f" SELECT ticket_id FROM triage_results WHERE scored_at > $since"
                  f" UNION SELECT ticket_id FROM feedback"
                  f"  WHERE created_at > $since OR undone_at > $since"
-                 f" UNION SELECT ticket_id FROM tickets WHERE ticket_id NOT IN"
-                 f"  (SELECT ticket_id FROM {TRIAGED}))")
-        return store.query(SCORING_SQL.format(where=where), {"since": since})
+                 f" UNION SELECT k.ticket_id FROM tickets k"
+                 f"  LEFT JOIN csat_surveys sv USING (ticket_id)"
+                 f"  LEFT JOIN {TRIAGED} t USING (ticket_id)"
+                 f"  WHERE t.input_hash IS DISTINCT FROM {INPUT_HASH})")
+        sql = SCORING_SQL.format(where=where, input_hash=INPUT_HASH)
+        return store.query(sql, {"since": since})
     where = f"status IN ({_OPEN})" if open_only else "true"
-    return store.query(SCORING_SQL.format(where=where))
+    return store.query(SCORING_SQL.format(where=where, input_hash=INPUT_HASH))
 
 
 def score_frame(frame: pd.DataFrame, agents: pd.DataFrame, profile: priority.PriorityProfile,
                 rule_set: routing.RoutingRules, as_of: dt.datetime) -> pd.DataFrame:
     """Pure: score, tier, escalate and route a scoring frame (see :data:`SCORING_SQL`)."""
     scored = priority.score(frame, profile, as_of=as_of)
+    scored["computed_tier"] = scored["priority_tier"].astype(str)  # before any correction
     fix = scored["tier_correction"].notna()
     if fix.any():
         tiers = scored["priority_tier"].astype(str)
@@ -190,6 +199,7 @@ def score_all(store: Store, config: Mapping[str, Any], profile_name: str | None 
     state = dict(store.query("SELECT key, value FROM settings").itertuples(index=False))
     data_stamp = str(store.scalar(
         "SELECT (SELECT count(*) FROM customers) || '/' || (SELECT count(*) FROM agents)"
+        " || '/' || (SELECT count(*) || max(touched_at) FROM touchpoints)"
         " || '/' || (SELECT coalesce(sum(hash(customer_id, segment, lifetime_value)), 0)"
         "  FROM customers) || '/' || (SELECT coalesce(sum(hash(agent_id, team, skills,"
         "  languages, capacity, senior)), 0) FROM agents)"))

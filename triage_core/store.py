@@ -149,7 +149,7 @@ class Store:
     def schema_version(self) -> int:
         if not self.table_exists("schema_version"):
             return 0
-        row = self._con.execute("SELECT max(version) FROM schema_version").fetchone()
+        row = self._con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
         return int(row[0] or 0)
 
     def migrate(self) -> int:
@@ -173,7 +173,7 @@ class Store:
     def table_exists(self, name: str) -> bool:
         row = self._con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchone()
+        ).fetchall()[0]
         return bool(row[0])
 
     def columns(self, table: str) -> list[str]:
@@ -197,7 +197,8 @@ class Store:
         ordered += [t for t in names if t not in ordered and t != "schema_version"]
         out = {}
         for t in ordered:
-            out[t] = int(self._con.execute(f"SELECT count(*) FROM {_quote_ident(t)}").fetchone()[0])
+            sql = f"SELECT count(*) FROM {_quote_ident(t)}"
+            out[t] = int(self._con.execute(sql).fetchall()[0][0])
         return out
 
     # -- queries ------------------------------------------------------------------------------
@@ -213,8 +214,8 @@ class Store:
 
     def scalar(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         with self._lock:
-            row = self._con.execute(sql, params or []).fetchone()
-        return None if row is None else row[0]
+            rows = self._con.execute(sql, params or []).fetchall()  # leaves no open result
+        return rows[0][0] if rows else None
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
         with self._lock:
@@ -274,7 +275,7 @@ class Store:
             return
         frame = pd.DataFrame({"v": list(values)})
         view = f"_del_{threading.get_ident()}"
-        with self._lock:
+        with self._lock, self.transaction():
             self._con.register(view, frame)
             try:
                 self._con.execute(
@@ -333,7 +334,7 @@ class Store:
         """Same as :meth:`import_file` for an in-memory DataFrame (dashboard uploads, demo)."""
         spec = _table_spec(table)
         view = f"_upload_{threading.get_ident()}"
-        with self._lock:
+        with self._lock, self.transaction():
             self._con.register(view, frame)
             try:
                 self._con.execute(
@@ -350,7 +351,7 @@ class Store:
         try:
             raw_cols = [c for c in self.columns("_raw") if c != "_row"]
             plan = importers.plan_columns(spec, raw_cols, preset, mapping, name)
-            n = int(con.execute("SELECT count(*) FROM _raw").fetchone()[0])
+            n = int(con.execute("SELECT count(*) FROM _raw").fetchall()[0][0])
             if n == 0:
                 raise ImportValidationError(name, "no data rows (the file has only a header)",
                                             row=1)
@@ -366,7 +367,7 @@ class Store:
             key_join = " AND ".join(f"t.{k} = s.{k}" for k in spec.key)
             existing = int(con.execute(
                 f"SELECT count(*) FROM _clean s JOIN {spec.name} t ON {key_join}"
-            ).fetchone()[0])
+            ).fetchall()[0][0])
             with self.transaction():
                 if create_missing:
                     self._create_missing_refs(spec)
@@ -392,9 +393,10 @@ class Store:
                 con.execute(f"DROP TABLE IF EXISTS {t}")
 
     def _first_bad(self, where: str) -> tuple[int, Any] | None:
-        return self._con.execute(
+        rows = self._con.execute(
             f"SELECT _row, v FROM (SELECT _row, {where}) WHERE bad ORDER BY _row LIMIT 1"
-        ).fetchone()
+        ).fetchall()
+        return rows[0] if rows else None
 
     def _validate(self, spec: Table, present: list, plan: importers.ColumnPlan, name: str) -> None:
         con = self._con
@@ -463,7 +465,8 @@ class Store:
             f"SELECT _row, first_row, {keys} FROM (SELECT _row, {keys},"
             f" min(_row) OVER (PARTITION BY {key_expr}) AS first_row FROM _stage)"
             " WHERE _row <> first_row ORDER BY _row LIMIT 1"
-        ).fetchone()
+        ).fetchall()
+        dup = dup[0] if dup else None
         if dup:
             shown = ", ".join(str(v) for v in dup[2:])
             raise ImportValidationError(
@@ -478,7 +481,8 @@ class Store:
                 f" SELECT 1 FROM {ref.table} t"
                 f" WHERE t.{ref.target} = trim(CAST(s.{ref.column} AS VARCHAR)))"
                 " ORDER BY _row LIMIT 1"
-            ).fetchone()
+            ).fetchall()
+            hit = hit[0] if hit else None
             if hit:
                 raise ImportValidationError(
                     name,

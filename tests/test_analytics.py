@@ -1,0 +1,252 @@
+"""Dashboard queries: filters as bound parameters, counts against hand-written SQL on the raw
+tables, KPIs, and the ticket list (search, ordering, pagination)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+
+from triage_core import analytics, demo, pipeline, scoring
+from triage_core.analytics import Filters
+from triage_core.config import default_config
+from triage_core.errors import TriageError
+from triage_core.priority import TIERS
+from triage_core.schema import OPEN_STATUSES
+from triage_core.store import Store
+
+CONFIG = default_config()
+WORLD_TICKETS = 1500
+OPEN = list(OPEN_STATUSES)
+
+# Raw tables only: category = label, else the model's prediction (the world has no corrections).
+RAW = """
+SELECT k.ticket_id, k.created_at, k.channel, k.customer_id, c.segment, k.status, k.csat,
+       k.first_response_at, k.resolved_at, coalesce(k.category, r.category) AS category,
+       r.sentiment_label, k.subject, k.body
+FROM tickets k LEFT JOIN customers c USING (customer_id)
+LEFT JOIN triage_results r USING (ticket_id)
+"""
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    root = tmp_path_factory.mktemp("analytics_world")
+    demo.generate(root / "data", tickets=WORLD_TICKETS, seed=41)
+    with Store(root / "world.duckdb") as s:
+        s.import_directory(root / "data")
+        pipeline.train(s, CONFIG)
+        pipeline.triage(s, CONFIG)
+        yield s
+
+
+def raw_count(store: Store, where: str = "true", params: list | None = None) -> int:
+    return int(store.scalar(f"SELECT count(*) FROM ({RAW}) x WHERE {where}", params or []))
+
+
+def count(store: Store, f: Filters) -> int:
+    """Tickets matching ``f``; the list count and the KPI count must agree."""
+    n = analytics.count_tickets(store, f)
+    assert analytics.overview_kpis(store, f)["tickets"] == n
+    return n
+
+
+# -- Filters -------------------------------------------------------------------------------------
+
+
+def test_where_binds_every_value(world: Store) -> None:
+    evil = "email' OR '1'='1"
+    f = Filters(channels=(evil,), segments=("vip",), categories=("x'); DROP TABLE tickets; --",),
+                campaigns=("K' OR 1=1 --",), start=dt.date(2026, 1, 1), end=dt.date(2026, 2, 1))
+    where, params = f.where("t")
+    for value in (evil, "DROP", "OR 1=1", "2026"):
+        assert value not in where
+    assert [evil] in params and ["vip"] in params
+    assert where.count("?") == len(params) == 6
+    for injected in (Filters(channels=(evil,)),
+                     Filters(categories=("x'); DROP TABLE tickets; --",)),
+                     Filters(campaigns=("K' OR 1=1 --",))):
+        assert count(world, injected) == 0
+        assert analytics.tickets(world, injected).empty
+    assert world.scalar("SELECT count(*) FROM tickets") == WORLD_TICKETS
+    assert count(world, Filters()) == WORLD_TICKETS
+
+
+def test_each_filter_narrows_like_sql_on_the_raw_tables(world: Store) -> None:
+    campaign = world.query("SELECT campaign_id, count(*) AS n FROM touchpoints GROUP BY 1"
+                           " ORDER BY 2 DESC, 1 LIMIT 1")["campaign_id"].iloc[0]
+    cases = [
+        (Filters(channels=("email",)), "channel = 'email'"),
+        (Filters(channels=("chat", "phone")), "channel IN ('chat', 'phone')"),
+        (Filters(segments=("vip",)), "segment = 'vip'"),
+        (Filters(categories=("billing", "refund")), "category IN ('billing', 'refund')"),
+        (Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31)),
+         "created_at::DATE BETWEEN DATE '2026-03-01' AND DATE '2026-03-31'"),
+        (Filters(campaigns=(campaign,)),
+         f"EXISTS (SELECT 1 FROM touchpoints tp WHERE tp.customer_id = x.customer_id"
+         f" AND tp.campaign_id = '{campaign}' AND tp.touched_at <= x.created_at"
+         f" AND tp.touched_at >= x.created_at - INTERVAL 90 DAY)"),
+        (Filters(channels=("email",), segments=("consumer", "smb"), categories=("app_crash",)),
+         "channel = 'email' AND segment IN ('consumer', 'smb') AND category = 'app_crash'"),
+    ]
+    for f, sql in cases:
+        want = raw_count(world, sql)
+        assert 0 < want < WORLD_TICKETS, sql
+        assert count(world, f) == want, sql
+        got = analytics.tickets(world, f, limit=WORLD_TICKETS)
+        assert len(got) == want, sql
+
+
+def test_end_date_includes_the_whole_day(loaded_store: Store) -> None:
+    """Hand-made tickets: T1 2026-02-01 10:00, T2 02-02 10:00, T3 02-03 11:00, T4 02-02 23:59:59."""
+    late = pd.DataFrame({"ticket_id": ["T4"], "created_at": ["2026-02-02 23:59:59.999"],
+                         "customer_id": ["C1"], "status": ["new"], "channel": ["email"]})
+    loaded_store.import_frame("tickets", late)
+    pipeline.triage(loaded_store, CONFIG)
+    d = dt.date
+
+    def ids(f: Filters) -> list[str]:
+        return sorted(analytics.tickets(loaded_store, f)["ticket_id"])
+
+    assert ids(Filters(start=d(2026, 2, 2), end=d(2026, 2, 2))) == ["T2", "T4"]
+    assert ids(Filters(end=d(2026, 2, 1))) == ["T1"]
+    assert ids(Filters(start=d(2026, 2, 3))) == ["T3"]
+    assert ids(Filters(start=d(2026, 2, 1), end=d(2026, 2, 3))) == ["T1", "T2", "T3", "T4"]
+    assert ids(Filters(start=d(2026, 2, 4))) == []
+    assert analytics.overview_kpis(loaded_store, Filters(end=d(2026, 2, 2)))["tickets"] == 3
+
+
+# -- KPIs ------------------------------------------------------------------------------------------
+
+
+def test_overview_kpis_match_hand_sql(world: Store) -> None:
+    for f, where in [(Filters(), "true"), (Filters(channels=("email",)), "x.channel = 'email'")]:
+        k = analytics.overview_kpis(world, f)
+        raw = world.query(f"""
+            SELECT count(*) AS tickets,
+                   count(*) FILTER (WHERE sentiment_label = 'negative') / count(*) AS neg,
+                   avg(csat) AS csat, count(csat) AS csat_n,
+                   count(*) FILTER (WHERE status IN ('new', 'open', 'pending', 'on_hold'))
+                       AS open_tickets,
+                   quantile_cont(epoch(first_response_at - created_at) / 3600, 0.5) AS frt,
+                   quantile_cont(epoch(resolved_at - created_at) / 3600, 0.5) AS res
+            FROM ({RAW}) x WHERE {where}""").iloc[0]
+        assert k["tickets"] == raw["tickets"]
+        assert k["negative_share"] == pytest.approx(raw["neg"])
+        assert k["csat"] == pytest.approx(raw["csat"])
+        assert k["csat_responses"] == raw["csat_n"]
+        assert k["open_tickets"] == raw["open_tickets"]
+        # the KPI counts whole minutes
+        assert k["median_first_response_h"] == pytest.approx(raw["frt"], abs=1 / 60)
+        assert k["median_resolution_h"] == pytest.approx(raw["res"], abs=1 / 60)
+        # SLA compliance: first response within the first-response SLA of the ticket's tier
+        t = world.query(f"""SELECT t.priority_tier, x.created_at, x.first_response_at
+                            FROM triaged_tickets t JOIN ({RAW}) x USING (ticket_id)
+                            WHERE {where} AND x.first_response_at IS NOT NULL""")
+        sla = scoring.load_profile(world, CONFIG, "default").sla
+        minutes = {t: p.first_response_minutes for t, p in zip(TIERS, sla, strict=True)}
+        due = t["created_at"] + pd.to_timedelta(t["priority_tier"].map(minutes), unit="m")
+        assert k["sla_compliance"] == pytest.approx((t["first_response_at"] <= due).mean())
+        esc = world.scalar(f"SELECT count(*) FROM triaged_tickets t JOIN ({RAW}) x"
+                           f" USING (ticket_id) WHERE {where} AND t.escalated"
+                           " AND x.status IN ('new', 'open', 'pending', 'on_hold')")
+        assert k["escalated_open"] == esc
+        assert 0 <= k["at_risk"] + k["breached"] <= k["open_tickets"]
+
+
+def test_breakdown_and_trend_add_up(world: Store) -> None:
+    f = Filters(segments=("consumer",))
+    total = count(world, f)
+    for by in ("category", "channel", "segment", "tier", "team", "language"):
+        assert analytics.breakdown(world, f, by)["tickets"].sum() == total, by
+    assert analytics.volume_trend(world, f, "week")["tickets"].sum() == total
+    cats = analytics.breakdown(world, f, "category").set_index("group")["tickets"]
+    assert cats["billing"] == raw_count(world, "segment = 'consumer' AND category = 'billing'")
+    with pytest.raises(TriageError, match="cannot group by 'customer_id'"):
+        analytics.breakdown(world, f, "customer_id")
+    with pytest.raises(TriageError, match="unknown period 'hour'"):
+        analytics.volume_trend(world, f, "hour")
+
+
+# -- ticket list ---------------------------------------------------------------------------------
+
+
+def test_search_matches_subject_body_or_id(world: Store) -> None:
+    hits = analytics.tickets(world, Filters(), search="  Refund ", limit=WORLD_TICKETS)
+    want = raw_count(world, "strpos(lower(subject), 'refund') > 0"
+                            " OR strpos(lower(body), 'refund') > 0")
+    assert len(hits) == want > 0
+    assert analytics.count_tickets(world, Filters(), search="refund") == want
+    text = world.query("SELECT ticket_id, lower(coalesce(subject, '') || ' ' ||"
+                       " coalesce(body, '')) AS t FROM tickets").set_index("ticket_id")["t"]
+    assert all("refund" in text[t] for t in hits["ticket_id"])
+    tid = world.scalar("SELECT max(ticket_id) FROM tickets")
+    assert analytics.tickets(world, Filters(), search=tid)["ticket_id"].tolist() == [tid]
+    # LIKE wildcards are plain characters
+    assert analytics.count_tickets(world, Filters(), search="%") == raw_count(
+        world, "strpos(subject, '%') > 0 OR strpos(body, '%') > 0")
+    assert analytics.count_tickets(world, Filters(), search="_") == raw_count(
+        world, "strpos(subject, '_') > 0 OR strpos(body, '_') > 0")
+    narrowed = analytics.count_tickets(world, Filters(channels=("email",)), search="refund")
+    assert narrowed == raw_count(world, "channel = 'email' AND (strpos(lower(subject), 'refund')"
+                                        " > 0 OR strpos(lower(body), 'refund') > 0)")
+
+
+def test_ordering_and_pagination(world: Store) -> None:
+    f = Filters()
+    by_priority = analytics.tickets(world, f, limit=300)
+    assert by_priority["priority_score"].is_monotonic_decreasing
+    assert by_priority["priority_score"].iloc[0] == world.scalar(
+        "SELECT max(priority_score) FROM triaged_tickets")
+    assert analytics.tickets(world, f, order="newest", limit=300)[
+        "created_at"].is_monotonic_decreasing
+    assert analytics.tickets(world, f, order="sentiment", limit=300)[
+        "sentiment"].is_monotonic_increasing
+    due = analytics.tickets(world, f, order="due", limit=WORLD_TICKETS)["sla_due_at"]
+    assert due.dropna().is_monotonic_increasing
+    page1 = analytics.tickets(world, f, limit=25)
+    page2 = analytics.tickets(world, f, limit=25, offset=25)
+    both = analytics.tickets(world, f, limit=50)
+    assert page1["ticket_id"].tolist() + page2["ticket_id"].tolist() == \
+        both["ticket_id"].tolist()
+    last = analytics.tickets(world, f, limit=25, offset=WORLD_TICKETS - 10)
+    assert len(last) == 10
+    with pytest.raises(TriageError, match="unknown order 'random'"):
+        analytics.tickets(world, f, order="random")
+
+
+def test_open_team_and_escalated_narrow_the_list(world: Store) -> None:
+    f = Filters()
+    opened = analytics.tickets(world, f, open_only=True, limit=WORLD_TICKETS)
+    assert len(opened) == raw_count(world, "status IN ('new', 'open', 'pending', 'on_hold')")
+    assert set(opened["status"]) <= set(OPEN)
+    team = opened["team"].value_counts().index[0]
+    mine = analytics.tickets(world, f, open_only=True, team=team, limit=WORLD_TICKETS)
+    assert len(mine) == (opened["team"] == team).sum() and (mine["team"] == team).all()
+    esc = analytics.tickets(world, f, escalated=True, limit=WORLD_TICKETS)
+    assert len(esc) == world.scalar("SELECT count(*) FROM triaged_tickets WHERE escalated") > 0
+    assert esc["escalated"].all()
+    three = sorted(esc["ticket_id"].tolist()[:3])
+    assert sorted(analytics.tickets_by_id(world, three)["ticket_id"]) == three
+
+
+def test_workload_and_queues_agree(world: Store) -> None:
+    load = analytics.team_workload(world)
+    assert (load["assigned"] <= load["capacity"]).all()
+    queues = analytics.queue_summary(world)
+    assert queues["open_tickets"].sum() == raw_count(
+        world, "status IN ('new', 'open', 'pending', 'on_hold')")
+    assert load["assigned"].sum() == queues["open_tickets"].sum() - queues["unassigned"].sum()
+
+
+def test_export_only_allow_listed_tables(world: Store) -> None:
+    """Exports read whole tables by allow-listed name only."""
+    assert "tickets" in analytics.exportable_tables(world)
+    assert "model_versions" not in analytics.exportable_tables(world)
+    with pytest.raises(TriageError, match="cannot export"):
+        analytics.export_table(world, 'tickets"; DROP TABLE tickets; --')
+    with pytest.raises(TriageError, match="cannot export"):
+        analytics.export_table(world, "model_versions")
+    assert len(analytics.export_table(world, "tickets")) == WORLD_TICKETS

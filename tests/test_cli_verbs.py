@@ -1,0 +1,202 @@
+"""The `triage` verbs of the pipeline and the feedback loop, run as real processes against a
+small demo database (built once; each CLI call costs about two seconds of imports)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from triage_core import demo, feedback, pipeline, registry
+from triage_core.config import default_config
+from triage_core.store import Store
+
+CONFIG = default_config()
+WORLD_TICKETS = 1500
+
+
+def triage(*args: str, db: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "triage_core.cli", *args, "--db", str(db)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def ok(*args: str, db: Path) -> str:
+    r = triage(*args, db=db)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def one_line_error(r: subprocess.CompletedProcess) -> str:
+    assert r.returncode == 1 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo world, imported, trained (version 1) and triaged, built once per module."""
+    root = tmp_path_factory.mktemp("cli_world")
+    demo.generate(root / "data", tickets=WORLD_TICKETS, seed=53)
+    path = root / "world.duckdb"
+    with Store(path) as s:
+        s.import_directory(root / "data")
+        pipeline.train(s, CONFIG)
+        pipeline.triage(s, CONFIG)
+    return path
+
+
+@pytest.fixture
+def db(world_db: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(world_db, path)
+    return path
+
+
+def test_score_json(db: Path) -> None:
+    summary = json.loads(ok("score", "--json", db=db))
+    assert set(summary) >= {"predicted", "scored", "model_version", "profile", "as_of", "tiers"}
+    assert (summary["predicted"], summary["scored"], summary["model_version"],
+            summary["profile"]) == (0, WORLD_TICKETS, 1, "default")
+    assert sum(summary["tiers"].values()) == WORLD_TICKETS
+    with Store(db) as s:
+        tiers = s.query("SELECT priority_tier, count(*) AS n FROM triaged_tickets GROUP BY 1")
+        assert summary["as_of"] == str(s.scalar("SELECT max(created_at) FROM tickets"))
+    assert summary["tiers"] == dict(zip(tiers["priority_tier"], tiers["n"], strict=True))
+
+
+def test_backtest_json(db: Path) -> None:
+    out = json.loads(ok("backtest", "--profile", "default", "--vs", "customer_value_first",
+                        "--json", db=db))
+    assert set(out) >= {"days", "tickets", "profiles", "comparison"}
+    assert set(out["profiles"]) == {"default", "customer_value_first"}
+    with Store(db) as s:
+        recent = s.scalar("SELECT count(*) FROM tickets WHERE created_at >="
+                          " (SELECT max(created_at) FROM tickets) - INTERVAL 30 DAY")
+    assert out["days"] == 30 and out["tickets"] == recent
+    assert isinstance(out["comparison"], list) and out["comparison"]
+    r = triage("backtest", "--profile", "nope", "--json", db=db)
+    assert "unknown priority profile 'nope'" in one_line_error(r)
+
+
+def test_attribution_json(db: Path) -> None:
+    records = json.loads(ok("attribution", "--json", db=db))
+    assert isinstance(records, list) and len(records) > 1
+    unattributed = [r for r in records if r["campaign_id"] is None]
+    assert len(unattributed) == 1
+    for r in records:
+        assert {"campaign_id", "tickets", "negative_tickets", "support_cost",
+                "roi_after_support"} <= set(r)
+        assert isinstance(r["tickets"], float)
+    # last touch gives every ticket a credit of exactly 1 somewhere
+    assert sum(r["tickets"] for r in records) == pytest.approx(WORLD_TICKETS)
+    with Store(db) as s:
+        negative = s.scalar("SELECT count(*) FROM triaged_tickets"
+                            " WHERE sentiment_label = 'negative'")
+    assert sum(r["negative_tickets"] for r in records) == pytest.approx(negative)
+
+
+def test_feedback_add_undo_list(db: Path) -> None:
+    with Store(db) as s:
+        tid, shown = s.query("SELECT ticket_id, category FROM triaged_tickets"
+                             " WHERE category <> 'refund' ORDER BY ticket_id LIMIT 1").iloc[0]
+    out = ok("feedback", "add", "--ticket", tid, "--category", "refund", "--by", "ana",
+             "--comment", "customer wants money back", db=db)
+    assert out.strip() == f"recorded feedback #1 on ticket {tid}"
+    assert ok("feedback", "undo", "1", "--by", "lead", db=db).strip() == "undid feedback #1"
+    listed = json.loads(ok("feedback", "list", "--json", "--ticket", tid, db=db))
+    assert len(listed) == 1
+    row = listed[0]
+    assert (row["feedback_id"], row["ticket_id"], row["field"], row["old_value"],
+            row["new_value"], row["author"], row["undone_by"]) == \
+        (1, tid, "category", shown, "refund", "ana", "lead")
+    assert row["undone_at"] is not None
+    err = one_line_error(triage("feedback", "add", "--ticket", tid, "--category", "refnud",
+                                db=db))
+    assert "unknown category 'refnud'" in err
+
+
+def test_review_json(db: Path) -> None:
+    with Store(db) as s:
+        top = feedback.review_queue(s, limit=1).iloc[0]
+        feedback.add(s, top["ticket_id"], {"flag": "x"})
+        want = feedback.review_queue(s, limit=20)["ticket_id"].tolist()
+    queue = json.loads(ok("review", "--json", "--limit", "20", db=db))
+    assert [r["ticket_id"] for r in queue] == want and len(queue) == 20
+    scores = [r["teach_score"] for r in queue]
+    assert scores == sorted(scores, reverse=True)
+    assert queue[0]["ticket_id"] == top["ticket_id"] and queue[0]["flagged"] is True
+    assert queue[0]["teach_score"] == pytest.approx(top["teach_score"] + 0.5)
+    assert queue[0]["why"].startswith("flagged, ")
+
+
+def test_models_retrain_train_promote_rollback(db: Path) -> None:
+    listed = json.loads(ok("models", "--json", db=db))
+    assert [(m["version"], m["active"], m["kind"]) for m in listed] == [(1, True, "category")]
+    assert 0 < listed[0]["macro_f1"] <= 1 and "model" not in listed[0]
+
+    with Store(db) as s:
+        lab = pipeline.labeled(s, CONFIG)
+        ids = lab.loc[~lab["holdout"] & (lab["label"] == "billing"), "ticket_id"].tolist()[:2]
+        for tid in ids:
+            feedback.add(s, tid, {"category": "refund"})
+    result = json.loads(ok("retrain", "--json", db=db))
+    assert set(result) >= {"version", "n_corrections_used", "metrics", "promoted"}
+    assert (result["version"], result["n_corrections_used"]) == (2, 2)
+    for which in ("new", "current"):
+        assert set(result["metrics"][which]) == {"accuracy", "macro_f1"}
+    new_f1, cur_f1 = result["metrics"]["new"]["macro_f1"], result["metrics"]["current"][
+        "macro_f1"]
+    assert result["promoted"] == (new_f1 >= cur_f1)
+
+    out = ok("train", "--note", "from the cli", db=db)
+    assert out.startswith("trained category model version 3 on ")
+    with Store(db) as s:
+        assert registry.active_version(s) == 3
+        assert registry.list_versions(s).set_index("version").loc[3, "note"] == "from the cli"
+
+    assert ok("models", "promote", "1", db=db).strip() == \
+        "version 1 is now active; tickets re-scored"
+    with Store(db) as s:
+        assert registry.active_version(s) == 1
+        assert s.query("SELECT DISTINCT model_version FROM triage_results")[
+            "model_version"].tolist() == [1]
+    assert ok("models", "rollback", "--kind", "category", db=db).strip() == \
+        "rolled back: version 3 is active again; tickets re-scored"
+    with Store(db) as s:
+        assert registry.active_version(s) == 3
+    assert "no model version 99" in one_line_error(triage("models", "promote", "99", db=db))
+
+
+def test_models_rollback_defaults_to_the_category_model(db: Path) -> None:
+    with Store(db) as s:
+        pipeline.train(s, CONFIG)  # version 2, active
+    out = ok("models", "rollback", db=db)
+    assert out.strip() == "rolled back: version 1 is active again; tickets re-scored"
+    with Store(db) as s:
+        assert registry.active_version(s) == 1
+
+
+def test_import_csat_surveys(db: Path, tmp_path: Path) -> None:
+    with Store(db) as s:
+        happy = s.query("SELECT t.ticket_id FROM triaged_tickets t JOIN triage_results r"
+                        " USING (ticket_id) WHERE t.sentiment_label = 'positive'"
+                        " AND r.category_confidence >= 0.6 AND t.csat IS NULL"
+                        " ORDER BY ticket_id LIMIT 1")["ticket_id"].iloc[0]
+    f = tmp_path / "surveys.csv"
+    f.write_text(f"ticket_id,score,comment\n{happy},1,not happy at all\n", encoding="utf-8")
+    out = ok("import", "csat_surveys", str(f), db=db)
+    assert "1 rows into csat_surveys (1 new" in out
+    queue = json.loads(ok("review", "--json", "--limit", "5000", db=db))
+    row = next(r for r in queue if r["ticket_id"] == happy)
+    assert row["csat"] == 1 and row["csat_disagrees"] is True
+    assert "CSAT disagrees with sentiment" in row["why"]
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ticket_id,score\nNOPE,6\n", encoding="utf-8")
+    err = one_line_error(triage("import", "csat_surveys", str(bad), db=db))
+    assert "bad.csv" in err and "score" in err

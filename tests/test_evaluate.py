@@ -1,0 +1,234 @@
+"""Honest accuracy figures: metrics by hand, and `triage evaluate` on small labeled CSVs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from triage_core import cli, evaluate
+from triage_core.errors import TriageError
+
+# Three categories with their own words; the fillers make every text different.
+TOPICS = {
+    "billing": ["I was charged twice on my invoice", "the invoice amount is wrong",
+                "double charge on my credit card", "why is my bill so high",
+                "payment taken twice this month"],
+    "shipping": ["my parcel has not arrived", "the courier lost my package",
+                 "tracking number shows no delivery", "delivery is two weeks late",
+                 "package was delivered to the wrong address"],
+    "login": ["I cannot log in to my account", "password reset email never arrives",
+              "two factor code is rejected at sign in", "my login is locked",
+              "the app says wrong password every time"],
+}
+FILLERS = ["please help", "thanks", "this is urgent", "order 1234", "can you check"]
+POSITIVE = ["Thank you so much, great service and a lovely team!",
+            "I love the new app, it works perfectly. Excellent!",
+            "Fantastic support, you solved it quickly, very happy",
+            "Brilliant, thanks a lot, everything is wonderful now"]
+NEGATIVE = ["This is terrible, I am furious and disappointed",
+            "Worst experience ever, awful support, I hate this",
+            "Horrible service, nobody helps, completely useless and rude",
+            "I am angry, the product is broken and this is unacceptable"]
+NEUTRAL = ["What are your opening hours on weekdays",
+           "Please send me the form for the address change",
+           "Which plan includes the export feature",
+           "Where do I find the settings page"]
+
+
+def rows(offset: int, n_per_class: int) -> list[dict[str, str]]:
+    out = []
+    for label, texts in TOPICS.items():
+        for i in range(n_per_class):
+            j = i + offset
+            out.append({"text": f"{texts[j % 5]}, {FILLERS[(j // 5) % 5]} #{j}",
+                        "category": label})
+    return out
+
+
+def write_csv(path: Path, records: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("evaluate")
+    train = [*rows(0, 20), {"text": "no label here", "category": ""},
+             {"text": "nor here", "category": "  "}]
+    test = [*rows(20, 10), {"text": "unlabeled", "category": ""}]
+    # subject carries the topic, body is the same for every class
+    split = [{"subject": r["text"].split(",")[0], "body": "hello, see my message",
+              "category": r["category"]} for r in rows(0, 20)]
+    split_test = [{"subject": r["text"].split(",")[0], "body": "hello, see my message",
+                   "category": r["category"]} for r in rows(20, 10)]
+    senti = ([{"text": t, "sentiment": "positive"} for t in POSITIVE]
+             + [{"text": t, "sentiment": "negative"} for t in NEGATIVE]
+             + [{"text": t, "sentiment": "neutral"} for t in NEUTRAL])
+    senti_train = [{"text": f"{r['text']} ({i})", "sentiment": r["sentiment"].upper()
+                    if i == 0 else r["sentiment"]} for i in range(5) for r in senti]
+    return {
+        "train": write_csv(d / "train.csv", train),
+        "test": write_csv(d / "test.csv", test),
+        "split_train": write_csv(d / "split_train.csv", split),
+        "split_test": write_csv(d / "split_test.csv", split_test),
+        "senti": write_csv(d / "senti.csv", senti),
+        "senti_train": write_csv(d / "senti_train.csv", senti_train),
+        "bad_senti": write_csv(d / "bad_senti.csv", [{"text": "x", "sentiment": "meh"}]),
+    }
+
+
+def triage(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "triage_core.cli", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+# -- metrics by hand ---------------------------------------------------------------------------
+
+
+def test_metrics_by_hand() -> None:
+    m = evaluate.metrics(["a", "a", "a", "b", "b", "c"], ["a", "a", "b", "b", "c", "c"])
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    assert m["per_class"] == {
+        "a": {"precision": 1.0, "recall": pytest.approx(2 / 3), "f1": pytest.approx(0.8),
+              "support": 3},
+        "b": {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2},
+        "c": {"precision": 0.5, "recall": 1.0, "f1": pytest.approx(2 / 3), "support": 1},
+    }
+    assert m["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
+    assert m["confusion"] == {"labels": ["a", "b", "c"],
+                              "matrix": [[2, 1, 0], [0, 1, 1], [0, 0, 1]]}
+
+
+def test_a_label_only_predicted_does_not_dilute_macro_f1() -> None:
+    m = evaluate.metrics(["a", "a", "b", "b"], ["a", "z", "b", "b"])
+    assert set(m["per_class"]) == {"a", "b"}
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 1.0) / 2)
+    assert m["confusion"]["matrix"] == [[1, 0, 1], [0, 2, 0], [0, 0, 0]]
+    with pytest.raises(TriageError, match="nothing to evaluate"):
+        evaluate.metrics([], [])
+
+
+def test_text_columns_are_joined_and_empty_labels_skipped() -> None:
+    df = pd.DataFrame({"subject": ["Refund", "", None, "Late"],
+                       "body": ["charged twice", "lost parcel", "x", None],
+                       "label": ["billing", "shipping", "", " shipping "]})
+    texts, labels, skipped = evaluate.frame_texts(df, ["subject", "body"], "label")
+    assert texts.tolist() == ["Refund. charged twice", "lost parcel", "Late"]
+    assert labels.tolist() == ["billing", "shipping", "shipping"]
+    assert skipped == 1
+    with pytest.raises(TriageError, match="no column 'text'"):
+        evaluate.frame_texts(df, ["text"], "label")
+
+
+# -- triage evaluate ---------------------------------------------------------------------------
+
+
+def test_category_json_report(files: dict[str, Path]) -> None:
+    r = triage("evaluate", "--task", "category", "--train", str(files["train"]),
+               "--test", str(files["test"]), "--text-col", "text", "--label-col", "category",
+               "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)  # the whole of stdout is one JSON object
+    assert isinstance(report, dict)
+    assert {"accuracy", "macro_f1", "per_class", "n_train", "n_test", "seconds",
+            "n_skipped"} <= set(report)
+    assert (report["n_train"], report["n_test"], report["n_skipped"]) == (60, 30, 3)
+    assert set(report["per_class"]) == set(TOPICS)
+    for m in report["per_class"].values():
+        assert set(m) == {"precision", "recall", "f1", "support"}
+        assert m["support"] == 10
+    # accuracy is the support-weighted recall
+    weighted = sum(m["recall"] * m["support"] for m in report["per_class"].values()) / 30
+    assert report["accuracy"] == pytest.approx(weighted)
+    assert report["accuracy"] >= 0.9 and report["macro_f1"] >= 0.9
+    assert report["seconds"] > 0
+
+
+def test_readable_table_without_json(files: dict[str, Path],
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(capsys, "evaluate", "--task", "category",
+                              "--train", str(files["train"]), "--test", str(files["test"]),
+                              "--text-col", "text", "--label-col", "category")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].startswith("task category: accuracy ")
+    assert "test rows 30" in lines[1] and "skipped (empty label) 3" in lines[1]
+    assert lines[3].split() == ["label", "precision", "recall", "f1", "support"]
+    assert sorted(line.split()[0] for line in lines[4:]) == sorted(TOPICS)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(out)
+
+
+def test_two_text_columns_are_used_together(files: dict[str, Path],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["evaluate", "--task", "category", "--train", str(files["split_train"]),
+            "--test", str(files["split_test"]), "--label-col", "category", "--json"]
+    code, out, _ = run_main(capsys, *args, "--text-col", "body")
+    body_only = json.loads(out)
+    code2, out2, _ = run_main(capsys, *args, "--text-col", "subject", "--text-col", "body")
+    both = json.loads(out2)
+    assert code == code2 == 0
+    assert body_only["accuracy"] <= 0.5  # the body alone says nothing about the topic
+    assert both["accuracy"] >= 0.9
+
+
+def test_sentiment_zero_shot_and_trained(files: dict[str, Path],
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["evaluate", "--task", "sentiment", "--test", str(files["senti"]),
+              "--text-col", "text", "--label-col", "sentiment", "--json"]
+    code, out, err = run_main(capsys, *common)
+    assert code == 0, err
+    zero = json.loads(out)
+    assert (zero["mode"], zero["n_train"], zero["n_test"]) == ("zero-shot", 0, 12)
+    assert zero["per_class"]["positive"]["recall"] == 1.0
+    assert zero["per_class"]["negative"]["recall"] == 1.0
+    assert zero["accuracy"] >= 0.75
+    code, out, err = run_main(capsys, *common, "--train", str(files["senti_train"]))
+    assert code == 0, err
+    trained = json.loads(out)
+    assert (trained["mode"], trained["n_train"], trained["n_test"]) == ("trained", 60, 12)
+    assert set(trained["per_class"]) == {"negative", "neutral", "positive"}  # labels lowered
+    code, _, err = run_main(capsys, "evaluate", "--task", "sentiment",
+                            "--test", str(files["bad_senti"]), "--text-col", "text",
+                            "--label-col", "sentiment")
+    assert code == 1
+    assert err == ("error: bad_senti.csv: sentiment labels must be negative, neutral or "
+                   "positive, found 'meh'\n")
+
+
+def test_mistakes_are_one_line_errors(files: dict[str, Path], tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    r = triage("evaluate", "--task", "category", "--train", str(files["train"]),
+               "--test", str(files["test"]), "--text-col", "txt", "--label-col", "category")
+    assert r.returncode == 1 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "train.csv: no column 'txt'" in lines[0] and "Traceback" not in r.stderr
+
+    code, _, err = run_main(capsys, "evaluate", "--task", "category", "--test",
+                            str(files["test"]), "--text-col", "text", "--label-col", "category")
+    assert (code, err) == (1, "error: --task category needs --train TRAIN.csv\n")
+    code, _, err = run_main(capsys, "evaluate", "--task", "category", "--train",
+                            str(tmp_path / "missing.csv"), "--test", str(files["test"]),
+                            "--text-col", "text", "--label-col", "category")
+    assert code == 1 and err == f"error: {tmp_path / 'missing.csv'}: file not found\n"
+    one = write_csv(tmp_path / "one.csv", [{"text": "a", "category": "billing"}] * 3)
+    code, _, err = run_main(capsys, "evaluate", "--task", "category", "--train", str(one),
+                            "--test", str(files["test"]), "--text-col", "text",
+                            "--label-col", "category")
+    assert (code, err) == (1, "error: one.csv: need at least two labels to train\n")

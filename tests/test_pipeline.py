@@ -1,0 +1,361 @@
+"""The triage pipeline on a small demo world: triage_batch, incremental predict, triaged_tickets,
+routing capacity, explanations, labeled data and training."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from triage_core import demo, pipeline, registry
+from triage_core.config import default_config
+from triage_core.errors import ModelError, TriageError
+from triage_core.schema import OPEN_STATUSES, SENTIMENT_LABELS
+from triage_core.store import Store
+
+CONFIG = default_config()
+WORLD_TICKETS = 1500
+CATEGORIES = {"billing", "refund", "coupon_promo", "account_access", "app_crash",
+              "shipping_delivery", "cancellation", "product_question", "feature_request",
+              "security_fraud"}
+REQUIRED = ["ticket_id", "category", "category_confidence", "sentiment", "severity",
+            "lifetime_value", "priority_score", "priority_tier", "sla_due_at", "team",
+            "agent_id", "routing_reason", "escalated"]
+OPEN = list(OPEN_STATUSES)
+
+
+@pytest.fixture(scope="module")
+def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo world, imported, trained (version 1) and triaged, built once per module."""
+    root = tmp_path_factory.mktemp("pipeline_world")
+    demo.generate(root / "data", tickets=WORLD_TICKETS, seed=11)
+    path = root / "world.duckdb"
+    with Store(path) as s:
+        s.import_directory(root / "data")
+        pipeline.train(s, CONFIG)
+        pipeline.triage(s, CONFIG)
+    assert not Path(str(path) + ".wal").exists()
+    return path
+
+
+@pytest.fixture(scope="module")
+def ro(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A module-wide copy for tests that only read."""
+    path = tmp_path_factory.mktemp("pipeline_ro") / "ro.duckdb"
+    shutil.copy(world_db, path)
+    with Store(path) as s:
+        yield s
+
+
+@pytest.fixture
+def db(world_db: Path, tmp_path: Path) -> Iterator[Store]:
+    """A private copy for tests that write."""
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(world_db, path)
+    with Store(path) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def models(ro: Store) -> pipeline.TriageModels:
+    return pipeline.load_models(ro, CONFIG)
+
+
+def stale_batch(store: Store, n: int) -> pd.DataFrame:
+    """Tickets as predict() hands them to triage_batch (with label and text_hash)."""
+    return store.query("SELECT ticket_id, subject, body, category AS label,"
+                       " hash(coalesce(subject, ''), coalesce(body, '')) AS text_hash"
+                       " FROM tickets ORDER BY ticket_id LIMIT ?", [n])
+
+
+# -- triage_batch -------------------------------------------------------------------------------
+
+
+def test_triage_batch_is_pure_and_deterministic(ro: Store,
+                                                models: pipeline.TriageModels) -> None:
+    batch = stale_batch(ro, 120)
+    before = batch.copy(deep=True)
+    first = pipeline.triage_batch(batch, models)
+    second = pipeline.triage_batch(batch, models)
+    pd.testing.assert_frame_equal(first, second)
+    pd.testing.assert_frame_equal(batch, before)  # the input is not mutated
+    assert first.columns.tolist() == pipeline.RESULT_COLUMNS
+    assert first["ticket_id"].tolist() == batch["ticket_id"].tolist()
+    assert first["text_hash"].tolist() == batch["text_hash"].tolist()
+    assert (first["model_version"] == 1).all()
+    # batches are independent: two halves give the same rows as the whole
+    halves = pd.concat([pipeline.triage_batch(batch.iloc[:50], models),
+                        pipeline.triage_batch(batch.iloc[50:], models)], ignore_index=True)
+    pd.testing.assert_frame_equal(halves, first)
+    # and the same values predict() stored for these tickets
+    stored = ro.query("SELECT * FROM triage_results WHERE ticket_id IN "
+                      "(SELECT unnest(?::VARCHAR[])) ORDER BY ticket_id",
+                      [batch["ticket_id"].tolist()])
+    assert stored["category"].tolist() == first["category"].tolist()
+    np.testing.assert_allclose(stored["sentiment"], first["sentiment"])
+    np.testing.assert_allclose(stored["category_confidence"], first["category_confidence"])
+    assert stored["severity"].tolist() == first["severity"].tolist()
+
+
+def test_triage_batch_handles_odd_texts(models: pipeline.TriageModels) -> None:
+    batch = pd.DataFrame({
+        "ticket_id": ["none", "empty", "long", "de", "zh", "emoji"],
+        "subject": [None, "", "Refund", "Rückerstattung", "退款", None],
+        "body": [None, "   ", "I want my money back. " * 20_000,
+                 "Ich wurde doppelt belastet, bitte erstatten Sie mir das Geld zurück",
+                 "我要退款，订单两次扣费", "😡😡😡 !!!"],
+    })
+    out = pipeline.triage_batch(batch, models)
+    assert out["ticket_id"].tolist() == batch["ticket_id"].tolist()
+    assert set(out["category"]) <= CATEGORIES
+    assert out["category_confidence"].between(0, 1).all()
+    for top in out["category_top"]:
+        pairs = json.loads(top)
+        assert len(pairs) == 3 and pairs[0][1] >= pairs[1][1] >= pairs[2][1]
+    assert out["sentiment"].between(-1, 1).all()
+    assert set(out["sentiment_label"]) <= set(SENTIMENT_LABELS)
+    assert out["severity"].between(1, 4).all()
+    # no words at all: nothing to feel, neutral, and the model is unsure
+    empty = out.set_index("ticket_id").loc[["none", "empty"]]
+    assert (empty["sentiment"] == 0).all() and (empty["sentiment_label"] == "neutral").all()
+    assert (empty["category_confidence"] < 0.5).all()
+    assert out.set_index("ticket_id").loc["long", "category"] == "refund"
+
+
+def test_triage_batch_without_a_category_model(models: pipeline.TriageModels) -> None:
+    bare = pipeline.TriageModels(None, None, models.sentiment, models.severity)
+    batch = pd.DataFrame({"ticket_id": ["a", "b"], "subject": ["hi", "hi"],
+                          "body": ["someone took over my account", "thanks"],
+                          "label": ["security_fraud", None]})
+    out = pipeline.triage_batch(batch, bare)
+    assert out["category"].isna().all() and out["category_confidence"].isna().all()
+    assert out["model_version"].isna().all()
+    # severity uses the known label: security_fraud defaults to 3, no category to 1
+    assert out["severity"].tolist()[1] == 1
+    assert out["severity"].tolist()[0] >= 3
+
+
+def test_triage_batch_of_nothing(models: pipeline.TriageModels) -> None:
+    empty = pd.DataFrame({"ticket_id": pd.Series([], dtype=object),
+                          "subject": pd.Series([], dtype=object),
+                          "body": pd.Series([], dtype=object)})
+    out = pipeline.triage_batch(empty, models)
+    assert out.empty and out.columns.tolist() == pipeline.RESULT_COLUMNS
+
+
+# -- predict: only new or changed tickets ----------------------------------------------------------
+
+
+def new_ticket(store: Store) -> pd.DataFrame:
+    customer = store.query("SELECT min(customer_id) AS c FROM customers")["c"].iloc[0]
+    return pd.DataFrame({"ticket_id": ["NEW1"], "created_at": ["2026-06-30 23:00:00"],
+                         "customer_id": [customer], "subject": ["app crashes"],
+                         "body": ["The app crashes on start"], "status": ["new"]})
+
+
+def test_predict_only_new_or_changed_tickets(db: Store) -> None:
+    assert pipeline.predict(db, CONFIG) == 0  # everything is up to date
+    tid = db.scalar("SELECT ticket_id FROM tickets ORDER BY ticket_id LIMIT 1 OFFSET 7")
+    old = db.query("SELECT text_hash, scored_at FROM triage_results WHERE ticket_id = ?", [tid])
+    db.execute("UPDATE tickets SET body = 'My parcel never arrived and tracking shows nothing.'"
+               " WHERE ticket_id = ?", [tid])
+    assert pipeline.predict(db, CONFIG) == 1
+    new = db.query("SELECT text_hash, scored_at, category FROM triage_results"
+                   " WHERE ticket_id = ?", [tid])
+    expected = db.scalar("SELECT hash(coalesce(subject, ''), coalesce(body, '')) FROM tickets"
+                         " WHERE ticket_id = ?", [tid])
+    assert int(new["text_hash"].iloc[0]) == int(expected) != int(old["text_hash"].iloc[0])
+    assert new["scored_at"].iloc[0] > old["scored_at"].iloc[0]
+    assert new["category"].iloc[0] == "shipping_delivery"
+    # only that row was rewritten
+    assert db.scalar("SELECT count(*) FROM triage_results WHERE scored_at >= ?",
+                     [new["scored_at"].iloc[0]]) == 1
+    assert pipeline.predict(db, CONFIG) == 0
+
+    db.import_frame("tickets", new_ticket(db))
+    assert pipeline.predict(db, CONFIG) == 1
+    assert pipeline.predict(db, CONFIG, full=True) == WORLD_TICKETS + 1
+
+
+def test_a_new_model_version_makes_every_ticket_stale(db: Store) -> None:
+    assert pipeline.predict(db, CONFIG) == 0
+    result = pipeline.train(db, CONFIG, note="second")
+    assert result["version"] == 2 and result["active"]
+    assert pipeline.predict(db, CONFIG) == WORLD_TICKETS
+    assert db.query("SELECT DISTINCT model_version FROM triage_results")[
+        "model_version"].tolist() == [2]
+
+
+def test_predict_small_batches_give_the_same_results(db: Store) -> None:
+    before = db.query("SELECT ticket_id, category, sentiment, severity FROM triage_results"
+                      " ORDER BY ticket_id")
+    seen: list[int] = []
+
+    class Bar:
+        def update(self, n: int) -> None:
+            seen.append(n)
+
+        def close(self) -> None:
+            seen.append(-1)
+
+    n = pipeline.predict(db, CONFIG, full=True, batch_size=400,
+                         progress=lambda *a, **k: Bar())
+    assert n == WORLD_TICKETS
+    assert seen == [400, 400, 400, 300, -1]
+    after = db.query("SELECT ticket_id, category, sentiment, severity FROM triage_results"
+                     " ORDER BY ticket_id")
+    pd.testing.assert_frame_equal(before, after)
+    with pytest.raises(TriageError, match="unknown engine"):
+        pipeline.predict(db, CONFIG, full=True, engine="spark")
+
+
+def test_import_frame_right_after_a_scalar_query(db: Store) -> None:
+    assert db.scalar("SELECT count(*) FROM tickets") == WORLD_TICKETS
+    db.import_frame("tickets", new_ticket(db.cursor()))
+    assert db.scalar("SELECT count(*) FROM tickets") == WORLD_TICKETS + 1
+
+
+# -- triaged_tickets ------------------------------------------------------------------------
+
+
+def test_triaged_tickets_has_what_the_issue_asks(ro: Store) -> None:
+    cols = ro.columns("triaged_tickets")
+    assert set(REQUIRED) <= set(cols)
+    t = ro.query("SELECT * FROM triaged_tickets")
+    assert len(t) == WORLD_TICKETS and t["ticket_id"].is_unique
+    assert set(t["category"].dropna()) <= CATEGORIES
+    assert t["category"].notna().all()
+    assert t["category_confidence"].between(0, 1).all()
+    assert t["sentiment"].between(-1, 1).all()
+    assert t["severity"].between(1, 4).all()
+    assert t["priority_score"].between(0, 100).all()
+    assert set(t["priority_tier"]) <= {"P1", "P2", "P3", "P4"}
+    assert t["escalated"].dtype == bool
+    assert t["sla_due_at"].notna().all()
+    is_open = t["status"].isin(OPEN)
+    assert t.loc[is_open, "team"].notna().all() and t.loc[is_open, "routing_reason"].notna().all()
+    # lifetime value comes from the customer
+    ltv = ro.query("SELECT t.lifetime_value AS a, coalesce(c.lifetime_value, 0) AS b"
+                   " FROM triaged_tickets t JOIN tickets k USING (ticket_id)"
+                   " LEFT JOIN customers c ON c.customer_id = k.customer_id")
+    np.testing.assert_allclose(ltv["a"], ltv["b"])
+    # labeled tickets keep their label, unlabeled ones show the prediction
+    mismatch = ro.scalar(
+        "SELECT count(*) FROM triaged_tickets t JOIN tickets k USING (ticket_id)"
+        " JOIN triage_results r USING (ticket_id)"
+        " WHERE t.category IS DISTINCT FROM coalesce(k.category, r.category)")
+    assert mismatch == 0
+
+
+def _open_load(store: Store) -> pd.DataFrame:
+    return store.query(
+        "SELECT a.agent_id, a.capacity, count(t.ticket_id) AS n FROM agents a"
+        " LEFT JOIN triaged_tickets t ON t.agent_id = a.agent_id"
+        " AND t.status IN (SELECT unnest(?::VARCHAR[]))"
+        " GROUP BY ALL", [OPEN])
+
+
+def test_no_agent_over_capacity(ro: Store) -> None:
+    load = _open_load(ro)
+    assert (load["n"] <= load["capacity"]).all()
+    assert load["n"].sum() > 0
+
+
+def test_no_agent_over_capacity_when_capacity_is_scarce(db: Store) -> None:
+    db.execute("UPDATE agents SET capacity = 1")
+    db.execute("UPDATE tickets SET agent_id = NULL WHERE status IN (SELECT unnest(?::VARCHAR[]))",
+               [OPEN])
+    pipeline.triage(db, CONFIG)
+    load = _open_load(db)
+    assert (load["n"] <= 1).all()
+    n_open = db.scalar("SELECT count(*) FROM tickets WHERE status IN"
+                       " (SELECT unnest(?::VARCHAR[]))", [OPEN])
+    assigned = int(load["n"].sum())
+    assert 0 < assigned <= len(load) < n_open
+    outcomes = db.query("SELECT routing_outcome, count(*) AS n FROM triaged_tickets"
+                        " WHERE status IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1", [OPEN])
+    counts = dict(zip(outcomes["routing_outcome"], outcomes["n"], strict=True))
+    assert counts.get("overflow", 0) > 0
+    assert counts.get("assigned", 0) == assigned
+    assert db.scalar("SELECT count(*) FROM triaged_tickets WHERE routing_outcome = 'overflow'"
+                     " AND team <> 'overflow_queue'") == 0
+
+
+# -- explain, errors ---------------------------------------------------------------------------
+
+
+def test_explain_names_words_of_the_ticket(ro: Store) -> None:
+    row = ro.query("SELECT t.ticket_id, k.subject, k.body FROM triaged_tickets t"
+                   " JOIN tickets k USING (ticket_id) WHERE t.language = 'en'"
+                   " AND t.sentiment_label = 'negative' AND t.category_source = 'model'"
+                   " ORDER BY t.sentiment LIMIT 1").iloc[0]
+    out = pipeline.explain(ro, CONFIG, row["ticket_id"], k=5)
+    text = f"{row['subject']} {row['body']}".lower()
+    assert 1 <= len(out["category_words"]) <= 5
+    for term, weight in out["category_words"]:
+        assert weight > 0
+        for word in term.replace("…", " ").split():
+            assert word in text, (word, text)
+    weights = [w for _, w in out["category_words"]]
+    assert weights == sorted(weights, reverse=True)
+    assert out["sentiment_words"]
+    assert any(w < 0 for _, w in out["sentiment_words"])  # a negative ticket has a negative word
+    with pytest.raises(TriageError, match="no ticket 'NOPE'"):
+        pipeline.explain(ro, CONFIG, "NOPE")
+
+
+def test_triage_refuses_an_empty_database_and_a_bad_time(store: Store, db: Store) -> None:
+    with pytest.raises(TriageError, match="no tickets to triage"):
+        pipeline.triage(store, CONFIG)
+    with pytest.raises(TriageError, match="not a timestamp"):
+        pipeline.triage(db, CONFIG, as_of="yesterday-ish")
+    summary = pipeline.triage(db, CONFIG, as_of="2026-06-30T12:00:00Z")
+    assert summary["as_of"] == "2026-06-30 12:00:00"
+    assert summary["predicted"] == 0 and summary["scored"] == WORLD_TICKETS
+    assert sum(summary["tiers"].values()) == WORLD_TICKETS
+
+
+# -- labeled data and training ----------------------------------------------------------------
+
+
+def test_labeled_uses_the_fixed_holdout(ro: Store) -> None:
+    lab = pipeline.labeled(ro, CONFIG)
+    assert len(lab) == ro.scalar("SELECT count(*) FROM tickets WHERE category IS NOT NULL")
+    assert not lab["corrected"].any()
+    hashed = ro.query("SELECT ticket_id, hash(ticket_id) % 5 = 0 AS h FROM tickets")
+    expected = dict(zip(hashed["ticket_id"], hashed["h"], strict=True))
+    assert lab["holdout"].tolist() == [expected[t] for t in lab["ticket_id"]]
+    share = lab["holdout"].mean()
+    assert 0.15 < share < 0.25
+    version = registry.get_version(ro, 1)
+    assert version.n_train == int((~lab["holdout"]).sum())
+    assert version.train_summary["n_holdout"] == int(lab["holdout"].sum())
+    assert set(version.metrics) >= {"accuracy", "macro_f1", "per_class"}
+    assert version.metrics["macro_f1"] > 0.6  # the demo categories are learnable
+
+
+def test_labeled_caps_keep_the_newest(ro: Store) -> None:
+    capped = pipeline.labeled(ro, {"training": {"max_train_rows": 100, "max_holdout_rows": 30}})
+    train, hold = capped[~capped["holdout"]], capped[capped["holdout"]]
+    assert (len(train), len(hold)) == (100, 30)
+    full = pipeline.labeled(ro, CONFIG)
+    full_train = full[~full["holdout"]]
+    assert train["created_at"].min() >= full_train.nlargest(100, "created_at")[
+        "created_at"].min()
+    with pytest.raises(TriageError, match="at least 1"):
+        pipeline.labeled(ro, {"training": {"max_train_rows": 0}})
+
+
+def test_train_needs_labels(loaded_store: Store) -> None:
+    loaded_store.execute("UPDATE tickets SET category = NULL")
+    with pytest.raises(ModelError, match="no labeled tickets"):
+        pipeline.train(loaded_store, CONFIG)
+    loaded_store.execute("UPDATE tickets SET category = 'billing'")
+    with pytest.raises(ModelError, match="at least two categories"):
+        pipeline.train(loaded_store, CONFIG)
+    assert registry.active_version(loaded_store) is None

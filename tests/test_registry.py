@@ -1,0 +1,197 @@
+"""Model registry: numbered versions in DuckDB, activation history, trusted-type loading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import numpy as np
+import pytest
+import skops.io as sio
+
+from triage_core import registry
+from triage_core.classifier import TicketClassifier
+from triage_core.errors import ModelError
+from triage_core.store import Store
+
+TEXTS = [
+    *(f"I was charged twice on invoice {i}, please fix the billing" for i in range(8)),
+    *(f"my parcel {i} never arrived, where is the delivery" for i in range(8)),
+    *(f"cannot log in, password reset email {i} never comes" for i in range(8)),
+]
+LABELS = ["billing"] * 8 + ["shipping_delivery"] * 8 + ["account_access"] * 8
+
+# Objects a hostile model file might smuggle in: loading must refuse them before building them.
+BUILT: list[str] = []
+
+
+class Gadget:
+    """A class from this test module: not on the trusted list."""
+
+    def __init__(self) -> None:
+        self.payload = "rm -rf /"
+
+    def __setstate__(self, state: dict) -> None:
+        BUILT.append("Gadget")
+        self.__dict__.update(state)
+
+
+@pytest.fixture(scope="module")
+def model() -> TicketClassifier:
+    return TicketClassifier().fit(TEXTS, LABELS)
+
+
+def save(store: Store, model: object, acc: float, *, activate: bool = True,
+         n_train: int = 24, n_corrections: int = 0, kind: str = "category") -> int:
+    return registry.save(store, kind, model, metrics={"accuracy": acc, "macro_f1": acc - 0.1},
+                         train_summary={"n_train": n_train, "labels": {"billing": 8}},
+                         n_train=n_train, n_corrections=n_corrections, activate=activate,
+                         note=f"acc {acc}", by="tester")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def test_save_numbers_versions_and_keeps_bookkeeping(store: Store,
+                                                     model: TicketClassifier) -> None:
+    before = utc_now() - dt.timedelta(seconds=1)
+    v1 = save(store, model, 0.9, n_train=24)
+    v2 = save(store, model, 0.8, activate=False, n_train=20, n_corrections=3)
+    after = utc_now() + dt.timedelta(seconds=1)
+    assert (v1, v2) == (1, 2)
+
+    first, second = registry.get_version(store, 1), registry.get_version(store, 2)
+    assert first.kind == "category" and first.active and not second.active
+    assert first.metrics == {"accuracy": 0.9, "macro_f1": pytest.approx(0.8)}
+    assert first.train_summary == {"n_train": 24, "labels": {"billing": 8}}
+    assert (first.n_train, first.n_corrections) == (24, 0)
+    assert (second.n_train, second.n_corrections) == (20, 3)
+    assert before <= first.created_at <= second.created_at <= after
+
+    listed = registry.list_versions(store)
+    assert listed["version"].tolist() == [2, 1]  # newest first
+    assert listed["accuracy"].tolist() == [0.8, 0.9]
+    assert listed["macro_f1"].tolist() == pytest.approx([0.7, 0.8])
+    assert listed["estimator"].tolist() == ["TicketClassifier"] * 2
+    assert listed["active"].tolist() == [False, True]
+    assert "model" not in listed.columns  # the blob stays in the database
+    assert registry.list_versions(store, "sentiment").empty
+
+    events = store.query("SELECT version, event, actor FROM model_events ORDER BY rowid")
+    assert events.values.tolist() == [[1, "trained", "tester"], [1, "activated", "tester"],
+                                      [2, "trained", "tester"]]
+    assert registry.active_version(store, "category") == 1
+    assert registry.active_version(store, "sentiment") is None
+
+
+def test_loaded_model_predicts_like_the_saved_one(store: Store, model: TicketClassifier) -> None:
+    save(store, model, 0.9)
+    loaded = registry.load(store)  # the active category model
+    probe = ["refund my double charge on the invoice", "package lost in delivery", "login fails"]
+    assert type(loaded) is TicketClassifier
+    assert loaded.predict(probe).tolist() == model.predict(probe).tolist()
+    np.testing.assert_allclose(loaded.predict_proba(probe), model.predict_proba(probe))
+
+
+def test_activate_and_rollback_follow_the_history(store: Store, model: TicketClassifier) -> None:
+    save(store, model, 0.7)
+    save(store, model, 0.8)
+    save(store, model, 0.9, activate=False)
+    assert registry.active_version(store) == 2
+
+    assert registry.activate_version(store, 3, by="lead") == "category"
+    assert registry.active_version(store) == 3
+    assert store.scalar("SELECT count(*) FROM model_versions WHERE active") == 1
+
+    # rollback re-activates the version that was active before the current one ...
+    assert registry.rollback(store, "category", by="lead") == 2
+    assert registry.active_version(store) == 2
+    # ... which, after a rollback, is the version rolled back from (like `git switch -`)
+    assert registry.rollback(store, "category") == 3
+    registry.activate_version(store, 1)
+    assert registry.rollback(store) == 3
+    assert registry.get_version(store, 3).active
+    assert not registry.get_version(store, 1).active
+    activated = store.query("SELECT version FROM model_events WHERE event = 'activated'"
+                            " ORDER BY event_at, rowid")["version"].tolist()
+    assert activated == [1, 2, 3, 2, 3, 1, 3]
+
+
+def test_rollback_without_an_earlier_version(store: Store, model: TicketClassifier) -> None:
+    with pytest.raises(ModelError, match="no earlier category model"):
+        registry.rollback(store)
+    save(store, model, 0.9)
+    with pytest.raises(ModelError, match="no earlier category model"):
+        registry.rollback(store)
+    with pytest.raises(ModelError, match="no earlier sentiment model"):
+        registry.rollback(store, "sentiment")
+    assert registry.active_version(store) == 1
+
+
+def test_unknown_version_kind_or_no_model(store: Store, model: TicketClassifier) -> None:
+    with pytest.raises(ModelError, match="no active category model"):
+        registry.load(store)
+    save(store, model, 0.9)
+    with pytest.raises(ModelError, match="no model version 42"):
+        registry.get_version(store, 42)
+    with pytest.raises(ModelError, match="no model version 42"):
+        registry.activate_version(store, 42)
+    with pytest.raises(ModelError, match="no category model version 42"):
+        registry.load(store, "category", 42)
+    with pytest.raises(ModelError, match="no sentiment model version 1"):
+        registry.load(store, "sentiment", 1)  # version 1 exists, but is a category model
+    with pytest.raises(ModelError, match="unknown model kind 'topic'"):
+        save(store, model, 0.5, kind="topic")
+    assert store.scalar("SELECT count(*) FROM model_versions") == 1
+    assert registry.active_version(store) == 1
+
+
+def _smuggle(store: Store, blob: bytes) -> int:
+    """Put a hostile blob into the registry the way a tampered database file would."""
+    version = int(store.scalar("SELECT coalesce(max(version), 0) + 1 FROM model_versions"))
+    store.execute("INSERT INTO model_versions (version, kind, created_at, active, model)"
+                  " VALUES (?, 'category', now()::TIMESTAMP, false, ?)", [version, blob])
+    return version
+
+
+def test_loading_refuses_an_object_of_an_untrusted_class(store: Store) -> None:
+    BUILT.clear()
+    blob = sio.dumps(Gadget())
+    with pytest.raises(ModelError, match=r"not on the trusted list.*Gadget"):
+        registry.loads(blob)
+    version = _smuggle(store, blob)
+    with pytest.raises(ModelError, match="Gadget"):
+        registry.load(store, "category", version)
+    assert BUILT == []  # refused before anything was instantiated
+
+
+def test_loading_refuses_a_python_function(store: Store) -> None:
+    blob = sio.dumps(os.system)
+    with pytest.raises(ModelError, match=r"refusing to load: (posix|nt)\.system"):
+        registry.loads(blob)
+    with pytest.raises(ModelError, match="system"):
+        registry.load(store, "category", _smuggle(store, blob))
+
+
+def test_loading_refuses_a_real_model_with_a_smuggled_attribute(
+        store: Store, model: TicketClassifier) -> None:
+    BUILT.clear()
+    tampered = TicketClassifier().fit(TEXTS, LABELS)
+    tampered.extra_ = Gadget()
+    with pytest.raises(ModelError, match="Gadget"):
+        registry.load(store, "category", _smuggle(store, registry.dumps(tampered)))
+    assert BUILT == []
+    # the same model without the extra attribute loads fine
+    assert registry.loads(registry.dumps(model)).predict(["parcel lost"]).tolist() == \
+        model.predict(["parcel lost"]).tolist()
+
+
+def test_loading_checks_against_the_given_list_and_rejects_garbage(
+        model: TicketClassifier) -> None:
+    blob = registry.dumps(model)
+    with pytest.raises(ModelError, match="TicketClassifier"):
+        registry.loads(blob, trusted=[])
+    assert "triage_core.classifier.TicketClassifier" in registry.trusted_types()
+    with pytest.raises(ModelError, match="not a readable skops model file"):
+        registry.loads(b"this is not a zip file")
