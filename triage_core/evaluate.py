@@ -88,14 +88,16 @@ def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], la
 
 def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[str],
                       label_col: str) -> dict[str, Any]:
-    from .classifier import TicketClassifier
+    from .classifier import build_classifier
+    from .config import load_config
 
     start = time.perf_counter()
     x_train, y_train, skip_train = read_labeled(train, text_cols, label_col)
     x_test, y_test, skip_test = read_labeled(test, text_cols, label_col)
     if y_train.nunique() < 2:
         raise TriageError(f"{Path(train).name}: need at least two labels to train")
-    model = TicketClassifier().fit(x_train.tolist(), y_train.tolist())
+    model = build_classifier(load_config().get("classifier")).fit(x_train.tolist(),
+                                                                   y_train.tolist())
     fitted = time.perf_counter()
     pred = model.predict(x_test.tolist())
     out = metrics(y_test, pred)

@@ -234,13 +234,14 @@ def labeled(store: Store, config: Mapping[str, Any] | None = None) -> pd.DataFra
     )
 
 
-def _fit_category(train: pd.DataFrame) -> Any:
-    from .classifier import TicketClassifier
+def _fit_category(train: pd.DataFrame, config: Mapping[str, Any]) -> Any:
+    from .classifier import build_classifier
 
     if train["label"].nunique() < 2:
         raise ModelError("need tickets of at least two categories to train; import tickets "
                          "with a category column")
-    return TicketClassifier().fit(_texts(train).tolist(), train["label"].tolist())
+    model = build_classifier(config.get("classifier"))
+    return model.fit(_texts(train).tolist(), train["label"].tolist())
 
 
 def _holdout_metrics(model: Any, hold: pd.DataFrame) -> dict[str, Any]:
@@ -258,7 +259,7 @@ def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = 
                          "a category column, or record corrections)")
     tr, hold = data[~data["holdout"]], data[data["holdout"]]
     start = time.perf_counter()
-    model = _fit_category(tr)
+    model = _fit_category(tr, config)
     seconds = time.perf_counter() - start
     m = _holdout_metrics(model, hold)
     summary = {"n_train": len(tr), "n_holdout": len(hold),
@@ -285,7 +286,7 @@ def retrain(store: Store, config: Mapping[str, Any], *, force: bool = False,
     if data.empty:
         raise ModelError("no labeled tickets to train on")
     tr, hold = data[~data["holdout"]], data[data["holdout"]]
-    new = _fit_category(tr)
+    new = _fit_category(tr, config)
     new_m = _holdout_metrics(new, hold)
     current_version = registry.active_version(store, "category")
     cur_m = None

@@ -1,0 +1,356 @@
+"""Category classifier: estimator contract, top-k, explanations, robustness, skops files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+from triage_core.classifier import (
+    DEFAULTS,
+    TRUSTED_TYPES,
+    TicketClassifier,
+    TicketFeatures,
+    build_classifier,
+    classifier_settings,
+    explain,
+    explain_many,
+    load_model,
+    predict_top,
+    save_model,
+)
+from triage_core.errors import ConfigError, ModelError
+
+KEYWORDS = {
+    "billing": ["invoice", "charged twice", "payment failed", "monthly bill", "statement"],
+    "refund": ["refund", "money back", "reimburse", "return the item", "credit my account"],
+    "app_crash": ["crashes", "freezes", "error screen", "app closes", "keeps restarting"],
+    "shipping_delivery": ["parcel", "courier", "tracking number", "delivery", "not shipped"],
+}
+OPENERS = ["Hi,", "Hello team,", "Good morning.", "Hey", "Dear support,", ""]
+FILLERS = ["I need help with this", "since yesterday", "again today", "on my order",
+           "as soon as possible", "it is urgent", "what can I do", "please look at it"]
+CLOSERS = ["Thanks.", "Regards, Anna", "Best", "Cheers!", ""]
+
+
+def make_tickets(n_per_class: int, seed: int) -> tuple[list[str], list[str]]:
+    """Deterministic synthetic tickets: class keywords in a shared frame of filler text."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for _ in range(n_per_class):
+        for cat, words in KEYWORDS.items():
+            first, second = rng.choice(len(words), size=2, replace=False)
+            parts = [OPENERS[rng.integers(len(OPENERS))], FILLERS[rng.integers(len(FILLERS))],
+                     words[first], FILLERS[rng.integers(len(FILLERS))], words[second],
+                     CLOSERS[rng.integers(len(CLOSERS))]]
+            texts.append(" ".join(p for p in parts if p))
+            labels.append(cat)
+    return texts, labels
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[list[str], list[str]]:
+    return make_tickets(40, seed=1)
+
+
+@pytest.fixture(scope="module")
+def model(data: tuple[list[str], list[str]]) -> TicketClassifier:
+    return TicketClassifier().fit(*data)
+
+
+# -- estimator contract -------------------------------------------------------------------------
+
+
+def test_sklearn_estimator_checks_that_apply_to_text() -> None:
+    est = TicketClassifier()
+    check_parameters_default_constructible("TicketClassifier", est)
+    check_no_attributes_set_in_init("TicketClassifier", est)
+    check_get_params_invariance("TicketClassifier", est)
+    check_set_params("TicketClassifier", est)
+    check_no_attributes_set_in_init("TicketFeatures", TicketFeatures())
+
+
+def test_fit_returns_self_and_sets_fitted_attributes(data: tuple[list[str], list[str]]) -> None:
+    est = TicketClassifier(C=0.7)
+    assert not hasattr(est, "classes_")
+    assert est.fit(*data) is est
+    assert list(est.classes_) == sorted(KEYWORDS)
+    assert est.weights_.shape == (est.features_.n_features_out_, 4)
+    assert 0.02 <= est.temperature_ <= 50
+    assert est.calibration_ == "temperature, 3-fold"
+
+
+def test_clone_gives_unfitted_copy_with_same_params(model: TicketClassifier) -> None:
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert not hasattr(copy, "weights_")
+    assert set(model.get_params()) == set(DEFAULTS)
+    assert TicketClassifier().get_params() == DEFAULTS
+
+
+def test_predict_proba_rows_sum_to_one_and_match_predict(model: TicketClassifier) -> None:
+    texts, labels = make_tickets(15, seed=2)
+    proba = model.predict_proba(texts)
+    assert proba.shape == (len(texts), 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert (proba >= 0).all()
+    pred = model.predict(texts)
+    assert list(pred) == list(model.classes_[proba.argmax(axis=1)])
+    assert np.mean(pred == np.array(labels)) >= 0.95
+    assert model.score(texts, labels) == pytest.approx(np.mean(pred == np.array(labels)))
+
+
+def test_two_classes_give_two_probability_columns_and_1d_decision() -> None:
+    texts, labels = make_tickets(20, seed=3)
+    keep = [i for i, lab in enumerate(labels) if lab in ("refund", "app_crash")]
+    est = TicketClassifier().fit([texts[i] for i in keep], [labels[i] for i in keep])
+    probe = ["the app crashes on start", "I want a refund"]
+    proba = est.predict_proba(probe)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert list(est.predict(probe)) == ["app_crash", "refund"]
+    decision = est.decision_function(probe)
+    assert decision.shape == (2,)
+    assert decision[0] < 0 < decision[1]  # positive means classes_[1] == "refund"
+
+
+def test_one_vs_rest_and_class_weights_by_label(data: tuple[list[str], list[str]]) -> None:
+    ovr = TicketClassifier(multi_class="ovr").fit(*data)
+    texts, labels = make_tickets(10, seed=5)
+    assert np.mean(ovr.predict(texts) == np.array(labels)) >= 0.95
+    vague = ["please look at it, it is urgent"]
+    plain = ovr.predict_proba(vague)[0]
+    heavy = TicketClassifier(multi_class="ovr", class_weight={"refund": 5.0}).fit(*data)
+    heavy = heavy.predict_proba(vague)[0]
+    refund = sorted(KEYWORDS).index("refund")
+    assert heavy[refund] > plain[refund]
+    with pytest.raises(ConfigError, match="class_weight needs multi_class = 'ovr'"):
+        TicketClassifier(class_weight="balanced").fit(*data)
+
+
+def test_same_data_gives_identical_model(data: tuple[list[str], list[str]]) -> None:
+    a = TicketClassifier().fit(*data).predict_proba(data[0][:20])
+    b = TicketClassifier().fit(*data).predict_proba(data[0][:20])
+    np.testing.assert_array_equal(a, b)
+
+
+# -- top-k -------------------------------------------------------------------------------------
+
+
+def test_predict_top_orders_labels_by_probability(model: TicketClassifier) -> None:
+    texts = pd.Series(["my parcel never arrived, courier lost it",
+                       "you charged twice on the invoice", ""], index=[10, 11, 12])
+    top = predict_top(model, texts, k=3)
+    assert list(top.columns) == ["category", "confidence", "top"]
+    assert list(top.index) == [10, 11, 12]
+    assert list(top["category"][:2]) == ["shipping_delivery", "billing"]
+    proba = model.predict_proba(texts)
+    for i, row in enumerate(top.itertuples()):
+        assert len(row.top) == 3
+        probs = [p for _, p in row.top]
+        assert probs == sorted(probs, reverse=True)
+        assert row.top[0] == (row.category, row.confidence)
+        assert all(isinstance(lab, str) and isinstance(p, float) for lab, p in row.top)
+        expected = sorted(zip(model.classes_, proba[i], strict=True), key=lambda t: -t[1])[:3]
+        assert [lab for lab, _ in row.top] == [str(lab) for lab, _ in expected]
+
+
+def test_predict_top_k_is_clipped_to_the_number_of_classes(model: TicketClassifier) -> None:
+    top = predict_top(model, ["refund please"], k=10)
+    assert len(top["top"][0]) == 4
+    assert sum(p for _, p in top["top"][0]) == pytest.approx(1.0)
+    assert len(predict_top(model, ["refund please"], k=1)["top"][0]) == 1
+
+
+def test_predict_top_of_no_texts_is_an_empty_frame(model: TicketClassifier) -> None:
+    top = predict_top(model, [], k=3)
+    assert list(top.columns) == ["category", "confidence", "top"]
+    assert len(top) == 0
+
+
+# -- explanations ------------------------------------------------------------------------------
+
+
+def test_explain_names_the_class_words(model: TicketClassifier) -> None:
+    terms = explain(model, "Hello, I was charged twice and the invoice is wrong", k=5)
+    words = [t for t, _ in terms]
+    assert len(terms) == 5
+    assert "invoice" in words and "charged" in words
+    values = [v for _, v in terms]
+    assert values == sorted(values, reverse=True) and values[-1] > 0
+    assert not any(t.startswith("[") for t in words)  # no character n-grams
+
+
+def test_explain_shows_word_pairs(model: TicketClassifier) -> None:
+    terms = dict(explain(model, "I want my money back", k=20))
+    assert "money back" in terms
+    assert any(" … " in t for t in terms)  # a skip-gram such as "want … back"
+
+
+def test_explanations_add_up_to_the_decision_score(model: TicketClassifier) -> None:
+    text = "the app closes with an error screen every morning"
+    terms = explain_many(model, [text], k=10_000, positive_only=False)[0]
+    target = model.predict([text])[0]
+    column = list(model.classes_).index(target)
+    score = model.decision_function([text])[0, column] - model.intercept_[column]
+    assert sum(v for _, v in terms) == pytest.approx(score, abs=1e-3)
+    # an unseen word still gets credit through its character n-grams
+    terms = dict(explain_many(model, ["crashesss"], k=50, positive_only=False)[0])
+    assert set(terms) == {"crashesss"}
+
+
+def test_explain_many_matches_explain_and_handles_odd_input(model: TicketClassifier) -> None:
+    texts = ["refund please", "", None, float("nan"), "🙂🙂🙂", "parcel tracking number"]
+    many = explain_many(model, texts, k=3)
+    assert many == [explain(model, t, k=3) for t in texts]
+    assert many[1] == many[2] == many[3] == many[4] == []
+    assert explain_many(model, [], k=3) == []
+    forced = explain_many(model, ["refund please"], k=3, category="refund")[0]
+    assert forced[0][0] == "refund"
+    with pytest.raises(ModelError, match="category"):
+        explain_many(model, ["x"], category="nope")
+
+
+# -- robustness --------------------------------------------------------------------------------
+
+
+def test_odd_inputs_never_crash(model: TicketClassifier) -> None:
+    odd = ["", None, float("nan"), pd.NA, "😀" * 50, "x" * 100_000, "word " * 20_000,
+           "Meine Karte ist nicht angekommen, bitte helfen", "返金してください",
+           "\x00\u200b\ufeff  \t\n", 12345, b"bytes refund", "ＲＥＦＵＮＤ full-width"]
+    proba = model.predict_proba(odd)
+    assert proba.shape == (len(odd), 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.isfinite(proba).all()
+    top = predict_top(model, odd)
+    assert len(top) == len(odd)
+    assert model.predict(["ＲＥＦＵＮＤ"])[0] == "refund"  # NFKC folds full-width letters
+    assert len(explain_many(model, odd)) == len(odd)
+    assert model.predict([]).shape == (0,)
+    assert model.predict_proba([]).shape == (0, 4)
+
+
+def test_dataframe_with_subject_and_body(model: TicketClassifier) -> None:
+    frame = pd.DataFrame({"subject": ["Refund", None, "Re: parcel"],
+                          "body": ["I want my money back", "the app crashes", None]})
+    joined = ["Refund\nI want my money back", "the app crashes", "parcel"]
+    np.testing.assert_array_equal(model.predict_proba(frame), model.predict_proba(joined))
+    heavy = clone(model).set_params(subject_weight=3)
+    assert heavy.subject_weight == 3
+    with pytest.raises(ModelError, match="subject"):
+        model.predict(pd.DataFrame({"a": [1], "b": [2]}))
+
+
+def test_small_data_with_rare_classes_still_calibrates() -> None:
+    texts, labels = make_tickets(30, seed=4)
+    texts += ["my password reset link does not work", "locked out of my account",
+              "someone used my card, fraud"]
+    labels += ["account_access", "account_access", "security_fraud"]
+    est = TicketClassifier().fit(texts, labels)
+    assert est.calibration_ == "temperature, 2-fold, 1 single-example categories left out"
+    assert len(est.classes_) == 6
+    np.testing.assert_allclose(est.predict_proba(["fraud on my card"]).sum(), 1.0)
+    tiny = TicketClassifier().fit(["refund", "crash"], ["refund", "app_crash"])
+    assert tiny.calibration_.startswith("none")
+    assert tiny.temperature_ == 1.0
+    assert list(tiny.predict(["refund please"])) == ["refund"]
+
+
+def test_bad_training_data_gives_clear_errors() -> None:
+    with pytest.raises(ModelError, match="at least two categories"):
+        TicketClassifier().fit(["a", "b", "c"], ["billing"] * 3)
+    with pytest.raises(ModelError, match="2 texts but 3 labels"):
+        TicketClassifier().fit(["a", "b"], ["x", "y", "z"])
+    with pytest.raises(ModelError, match="labels are empty"):
+        TicketClassifier().fit(["a", "b", "c"], ["x", None, "y"])
+    with pytest.raises(ModelError, match="single string"):
+        TicketClassifier().fit("some text", ["x"])
+    with pytest.raises(ModelError, match="not trained"):
+        TicketClassifier().predict(["a"])
+
+
+# -- configuration -----------------------------------------------------------------------------
+
+
+def test_settings_from_a_config_section() -> None:
+    est = build_classifier({"C": 2, "char_ngram_range": [1, 3], "class_weight": "none"})
+    assert est.C == 2 and est.char_ngram_range == (1, 3) and est.class_weight is None
+    est = build_classifier({"multi_class": "ovr", "class_weight": {"refund": 2.5}})
+    assert est.class_weight == {"refund": 2.5}
+    assert classifier_settings(None) == DEFAULTS
+
+
+@pytest.mark.parametrize(("section", "key"), [
+    ({"C": 0}, "C"),
+    ({"C": "high"}, "C"),
+    ({"char_ngram_range": [0, 3]}, "char_ngram_range"),
+    ({"char_ngram_range": [4, 2]}, "char_ngram_range"),
+    ({"skip_window": 0}, "skip_window"),
+    ({"skip_weight": -1}, "skip_weight"),
+    ({"calibration_cv": 1}, "calibration_cv"),
+    ({"subject_weight": 1.5}, "subject_weight"),
+    ({"class_weight": "heavy", "multi_class": "ovr"}, "class_weight"),
+    ({"class_weight": {"refund": 0}, "multi_class": "ovr"}, "class_weight"),
+    ({"class_weight": "balanced"}, "class_weight"),
+    ({"multi_class": "ovo"}, "multi_class"),
+    ({"colour": "blue"}, "colour"),
+])
+def test_bad_settings_name_the_key(section: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        classifier_settings(section)
+
+
+def test_fit_validates_parameters(data: tuple[list[str], list[str]]) -> None:
+    with pytest.raises(ConfigError, match="C must be"):
+        TicketClassifier(C=-1).fit(*data)
+
+
+# -- saving and loading ------------------------------------------------------------------------
+
+
+def test_skops_round_trip_gives_identical_predictions(model: TicketClassifier,
+                                                      tmp_path: Path) -> None:
+    path = tmp_path / "category.skops"
+    save_model(model, path)
+    assert sorted(sio.get_untrusted_types(file=path)) == sorted(TRUSTED_TYPES)
+    loaded = sio.load(path, trusted=TRUSTED_TYPES)
+    texts = make_tickets(5, seed=9)[0] + ["", "unseen wordz"]
+    np.testing.assert_array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
+    assert explain_many(loaded, texts) == explain_many(model, texts)
+    again = load_model(path)
+    assert list(again.predict(texts)) == list(model.predict(texts))
+
+
+def test_loading_refuses_untrusted_types(model: TicketClassifier, tmp_path: Path) -> None:
+    path = tmp_path / "category.skops"
+    save_model(model, path)
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
+        sio.load(path, trusted=[])
+
+
+class Intruder(BaseEstimator):
+    """A type nobody reviewed."""
+
+
+def test_load_model_refuses_foreign_or_broken_files(tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign.skops"
+    sio.dump(Intruder(), foreign)
+    with pytest.raises(ModelError, match="not trusted"):
+        load_model(foreign)
+    other = tmp_path / "other.skops"
+    sio.dump(np.arange(3), other)
+    with pytest.raises(ModelError, match="not a ticket category model"):
+        load_model(other)
+    broken = tmp_path / "broken.skops"
+    broken.write_bytes(b"not a zip file")
+    with pytest.raises(ModelError, match="not a readable"):
+        load_model(broken)
