@@ -154,7 +154,11 @@ def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
 
         results = run_dask(list(batches), models, scheduler)
     elif engine == "local":
-        results = (triage_batch(b, models, timings) for b in batches)
+        workers = _local_workers(config, n, batch_size)
+        if workers > 1 and timings is None:
+            results = _process_pool(batches, models, workers)
+        else:
+            results = (triage_batch(b, models, timings) for b in batches)
     else:
         raise TriageError(f"unknown engine {engine!r}; choose local or dask")
     with store.transaction():
@@ -168,6 +172,47 @@ def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
     if bar:
         bar.close()
     return n
+
+
+def _local_workers(config: Mapping[str, Any], n: int, batch_size: int) -> int:
+    """Processes for local prediction: [pipeline] workers (0 = one per core), 1 for small jobs."""
+    import os
+
+    wanted = int(config.get("pipeline", {}).get("workers", 0)) or (os.cpu_count() or 1)
+    return max(1, min(wanted, -(-n // batch_size)))
+
+
+_WORKER_MODELS: TriageModels | None = None
+
+
+def _init_worker(models: TriageModels) -> None:
+    global _WORKER_MODELS
+    _WORKER_MODELS = models
+
+
+def _worker_batch(batch: pd.DataFrame) -> pd.DataFrame:
+    assert _WORKER_MODELS is not None
+    return triage_batch(batch, _WORKER_MODELS)
+
+
+def _process_pool(batches: Any, models: TriageModels, workers: int) -> Any:
+    """Run triage_batch over batches in ``workers`` processes, results in input order.
+
+    The models travel to each worker once (in memory, between our own processes); at most
+    ``2 * workers`` batches are in flight, so memory stays bounded."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(models,)) as pool:
+        pending: list[Any] = []
+        for batch in batches:
+            pending.append(pool.submit(_worker_batch, batch))
+            if len(pending) >= 2 * workers:
+                yield pending.pop(0).result()
+        for fut in pending:
+            yield fut.result()
 
 
 def triage(store: Store, config: Mapping[str, Any], *, profile: str | None = None,
