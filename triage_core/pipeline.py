@@ -265,7 +265,7 @@ def labeled(store: Store, config: Mapping[str, Any] | None = None) -> pd.DataFra
     """Labeled tickets (a correction overrides the label) with the fixed holdout flag: the
     newest ``max_train_rows`` outside the holdout and ``max_holdout_rows`` inside it."""
     section = (config or {}).get("training", {})
-    max_train = int(section.get("max_train_rows", 60_000))
+    max_train = int(section.get("max_train_rows", 30_000))
     max_hold = int(section.get("max_holdout_rows", 20_000))
     if max_train < 1 or max_hold < 1:
         raise TriageError("training.max_train_rows and max_holdout_rows must be at least 1")

@@ -360,9 +360,12 @@ class Store:
                 for col in spec.columns if col.name in plan.targets
             )
             con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT _row, {select} FROM _raw")
+            con.execute("DROP TABLE _raw")  # one staged copy at a time keeps memory down
             present = [c for c in spec.columns if c.name in plan.targets]
             self._validate(spec, present, plan, name)
-            conv = ", ".join(f"{_convert_expr(c)} AS {c.name}" for c in present)
+            types = self._stage_types()
+            conv = ", ".join(f"{_convert_expr(c, types.get(c.name, 'VARCHAR'))} AS {c.name}"
+                             for c in present)
             con.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT {conv} FROM _stage")
             key_join = " AND ".join(f"t.{k} = s.{k}" for k in spec.key)
             existing = int(con.execute(
@@ -398,19 +401,29 @@ class Store:
         ).fetchall()
         return rows[0] if rows else None
 
+    def _stage_types(self) -> dict[str, str]:
+        rows = self._con.execute("SELECT column_name, data_type FROM information_schema.columns"
+                                 " WHERE table_name = '_stage'").fetchall()
+        return {str(n): str(t).upper() for n, t in rows}
+
     def _validate(self, spec: Table, present: list, plan: importers.ColumnPlan, name: str) -> None:
         con = self._con
+        types = self._stage_types()
         for col in present:
             c = col.name
             label = plan.label(c)
+            typed = _already_typed(col, types.get(c, "VARCHAR"))
             if col.required:
-                hit = self._first_bad(
-                    f"{c} AS v, ({c} IS NULL OR trim(CAST({c} AS VARCHAR)) = '') AS bad FROM _stage"
-                )
+                empty = f"{c} IS NULL" if typed else \
+                    f"({c} IS NULL OR trim(CAST({c} AS VARCHAR)) = '')"
+                hit = self._first_bad(f"{c} AS v, {empty} AS bad FROM _stage")
                 if hit:
                     raise ImportValidationError(name, "required value is empty", hit[0], label)
-            nonempty = f"{c} IS NOT NULL AND trim(CAST({c} AS VARCHAR)) <> ''"
-            if col.type == "TIMESTAMP":
+            nonempty = f"{c} IS NOT NULL" if typed else \
+                f"{c} IS NOT NULL AND trim(CAST({c} AS VARCHAR)) <> ''"
+            if typed and col.type == "TIMESTAMP":
+                pass  # a Parquet/JSON timestamp column needs no parsing
+            elif col.type == "TIMESTAMP":
                 hit = self._first_bad(
                     f"{c} AS v, ({nonempty} AND triage_ts({c}) IS NULL) AS bad FROM _stage"
                 )
@@ -422,7 +435,8 @@ class Store:
                         hit[0], label,
                     )
             elif col.type in ("INTEGER", "DOUBLE"):
-                parsed = f"TRY_CAST(trim(CAST({c} AS VARCHAR)) AS DOUBLE)"
+                parsed = (f"CAST({c} AS DOUBLE)" if typed
+                          else f"TRY_CAST(trim(CAST({c} AS VARCHAR)) AS DOUBLE)")
                 check = f"{parsed} IS NULL OR isnan({parsed}) OR isinf({parsed})"
                 if col.type == "INTEGER":
                     check += f" OR {parsed} <> round({parsed})"
@@ -457,10 +471,16 @@ class Store:
                     )
         keys = ", ".join(spec.key)
         key_expr = ", ".join(
-            f"triage_ts({k})" if spec.column(k).type == "TIMESTAMP"
+            k if _already_typed(spec.column(k), types.get(k, "VARCHAR"))
+            else f"triage_ts({k})" if spec.column(k).type == "TIMESTAMP"
             else f"trim(CAST({k} AS VARCHAR))"
             for k in spec.key
         )
+        any_dup = con.execute(
+            f"SELECT 1 FROM _stage GROUP BY {key_expr} HAVING count(*) > 1 LIMIT 1"
+        ).fetchall()
+        if not any_dup:  # the common case: one cheap grouping, no window over every row
+            return
         dup = con.execute(
             f"SELECT _row, first_row, {keys} FROM (SELECT _row, {keys},"
             f" min(_row) OVER (PARTITION BY {key_expr}) AS first_row FROM _stage)"
@@ -531,8 +551,27 @@ def _table_spec(table: str) -> Table:
         ) from None
 
 
-def _convert_expr(col) -> str:
+_TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE",
+                    "TIMESTAMP WITH TIME ZONE")
+_NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                 "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE")
+
+
+def _already_typed(col: Any, source_type: str) -> bool:
+    """True when the file already holds this column in its own type (Parquet, JSON numbers)."""
+    if col.type == "TIMESTAMP":
+        return source_type in _TIMESTAMP_TYPES
+    if col.type == "INTEGER":
+        return source_type in _NUMBER_TYPES[:9]
+    if col.type == "DOUBLE":
+        return source_type in _NUMBER_TYPES or source_type.startswith("DECIMAL")
+    return False
+
+
+def _convert_expr(col: Any, source_type: str = "VARCHAR") -> str:
     c = col.name
+    if _already_typed(col, source_type):
+        return f"CAST({c} AS {col.type})"
     text = f"NULLIF(trim(CAST({c} AS VARCHAR)), '')"
     if col.type == "TIMESTAMP":
         return f"triage_ts(NULLIF(CAST({c} AS VARCHAR), ''))"
