@@ -202,10 +202,32 @@ def config() -> dict[str, Any]:
     return load_config()
 
 
+def _unfiltered(f: Filters) -> bool:
+    """No filter narrows the data (a date range covering every ticket counts as none)."""
+    opts = filter_options()
+    lo, hi = opts["min_date"], opts["max_date"]
+    return (not (f.campaigns or f.channels or f.segments or f.categories)
+            and (f.start is None or lo is None or pd.Timestamp(f.start) <= pd.Timestamp(lo))
+            and (f.end is None or hi is None or pd.Timestamp(f.end) >= pd.Timestamp(hi)))
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def _campaign_tables() -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    return _run(analytics.campaign_tables)
+
+
+def _default_lookback() -> int:
+    return int(config().get("attribution", {}).get("lookback_days", 90))
+
+
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner="Attributing tickets to campaigns…")
 def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
     from triage_core import attribution
 
+    stored = _campaign_tables()
+    if (stored is not None and model == "last_touch" and lookback_days == _default_lookback()
+            and _unfiltered(f)):
+        return stored[0]  # materialized by the last `triage score`
     return _run(attribution.campaign_impact, model, lookback_days=lookback_days, filters=f,
                 config=config().get("attribution"))
 
@@ -214,6 +236,9 @@ def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
 def spike_series(model: str = "last_touch") -> pd.DataFrame:
     from triage_core import attribution
 
+    stored = _campaign_tables()
+    if stored is not None and model == "last_touch":
+        return stored[1]
     return _run(attribution.spike_series, model, config=config().get("attribution"))
 
 
@@ -235,11 +260,13 @@ def spike_alerts(model: str = "last_touch") -> pd.DataFrame:
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
 def campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: int,
                      mask: bool = True) -> pd.DataFrame:
+    import dataclasses
+
     from triage_core import attribution
 
-    credits = _run(attribution.ticket_credits, model, lookback_days=lookback_days, filters=f,
-                   config=config().get("attribution"))
-    mine = credits[credits["campaign_id"] == campaign_id]
+    only = dataclasses.replace(f, campaigns=(campaign_id,))  # credits of this campaign only
+    mine = _run(attribution.ticket_credits, model, lookback_days=lookback_days, filters=only,
+                config=config().get("attribution"))
     if mine.empty:
         return pd.DataFrame()
     detail = _run(analytics.tickets_by_id, mine["ticket_id"].tolist())

@@ -303,6 +303,22 @@ def alerts(store: Store, f: Filters, limit: int = 50) -> pd.DataFrame:
     )
 
 
+CAMPAIGN_TABLES = ("campaign_summary", "campaign_spikes")
+
+
+def campaign_tables(store: Store) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The campaign view materialized by ``triage score`` (last touch, no filters) and its
+    spike series, or None before the first scoring."""
+    import json
+
+    if not all(store.table_exists(t) for t in CAMPAIGN_TABLES):
+        return None
+    impact = store.query("SELECT * FROM campaign_summary")
+    impact["category_mix"] = [json.loads(m) if isinstance(m, str) else {}
+                              for m in impact["category_mix"]]
+    return impact, store.query("SELECT * FROM campaign_spikes")
+
+
 def export_table(store: Store, name: str) -> pd.DataFrame:
     """A whole table for export (the name must be one of :func:`exportable_tables`)."""
     if name not in exportable_tables(store):

@@ -122,7 +122,7 @@ def _triage_all(store: Store, args: argparse.Namespace) -> None:
     config = _config(args)
     print("training the category model on the labeled demo tickets...", file=sys.stderr)
     pipeline.train(store, config, note="demo", by="demo")
-    pipeline.triage(store, config, progress=_progress)
+    pipeline.triage(store, config, progress=_progress, workers=pipeline.cli_workers(config))
 
 
 
@@ -155,7 +155,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         summary = pipeline.triage(store, config, profile=args.profile, as_of=args.as_of,
                                   engine=args.engine, scheduler=args.scheduler,
-                                  progress=_progress, full=args.full)
+                                  progress=_progress, full=args.full,
+                                  workers=pipeline.cli_workers(config))
     if args.json:
         _print_json(summary)
     else:
@@ -266,7 +267,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     with _open_store(args) as store:
         result = pipeline.train(store, config, note=args.note or "", activate=not args.no_activate)
         if not args.no_activate and not args.no_score:
-            pipeline.triage(store, config, progress=_progress)
+            pipeline.triage(store, config, progress=_progress,
+                            workers=pipeline.cli_workers(config))
     if args.json:
         _print_json(result)
     else:
@@ -312,7 +314,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from . import pipeline
 
     with _open_store(args) as store:
-        n = pipeline.predict(store, _config(args), full=args.all, progress=_progress)
+        config = _config(args)
+        n = pipeline.predict(store, config, full=args.all, progress=_progress,
+                             workers=pipeline.cli_workers(config))
     print(f"predicted {n:,} tickets" + ("" if args.all else " (new or changed)"))
     return 0
 

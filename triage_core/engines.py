@@ -60,9 +60,10 @@ def _connect(scheduler: str | None) -> Any:
     except ImportError:
         raise TriageError("the dask engine needs dask: pip install 'ticket-triage[dask]'"
                           ) from None
-    # Ask who answers first: a Client that fails on anything but a plain timeout (a bad
-    # scheme, the dashboard port, a worker's address) is left half-open and hangs the exit.
-    # distributed's connect timeout comes first; ours only ends a handshake that never comes
+    # Ask who answers first: a Client that fails on anything but a refused or timed-out
+    # connection (a bad scheme, a server that is not Dask) is left half-open and hangs
+    # the exit for 20 s. distributed's connect timeout comes first; ours ends a handshake that
+    # never comes.
     probe = asyncio.wait_for(_identity(scheduler), CONNECT_TIMEOUT + 2)
     try:
         # in a thread of its own: the caller may already run an event loop (e.g. Jupyter)
@@ -157,8 +158,8 @@ def _spark_frame(results: pd.DataFrame) -> pd.DataFrame:
     col = results["text_hash"]
     if pd.api.types.is_integer_dtype(col.dtype):  # uint64 from DuckDB's hash()
         decimals = pa.array(col.to_numpy()).cast(exact)
-    else:  # Decimal objects (Spark's decimal(20,0) input) or None
-        decimals = pa.array(col.to_numpy(dtype=object), type=exact, from_pandas=True)
+    else:  # Decimal objects (Spark's decimal(20,0) input), floats of a nullable long, None
+        decimals = pa.array([None if pd.isna(v) else int(v) for v in col], type=exact)
     return results.assign(text_hash=decimals.to_pandas())
 
 

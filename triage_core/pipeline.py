@@ -135,11 +135,14 @@ class _Clock:
 def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
             engine: str = "local", scheduler: str | None = None,
             progress: Progress | None = None, batch_size: int = BATCH_SIZE,
-            timings: dict[str, float] | None = None) -> int:
+            timings: dict[str, float] | None = None, workers: int = 1) -> int:
     """Predict new or changed tickets (all with ``full``) into ``triage_results``.
 
     ``timings`` (optional) accumulates seconds per stage: select, text, category, sentiment,
-    severity, write."""
+    severity, write. ``workers`` > 1 (0 = one per core) predicts in that many processes; the
+    command line passes ``[pipeline] workers``, library callers default to this process
+    (worker processes re-import the caller's main module, which a host such as Streamlit
+    does not expect)."""
     clock = _Clock(timings)
     models = load_models(store, config)
     todo = store.query_arrow(_STALE_SQL, [full, models.category_version])
@@ -154,9 +157,9 @@ def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
 
         results = run_dask(list(batches), models, scheduler)
     elif engine == "local":
-        workers = _local_workers(config, n, batch_size)
-        if workers > 1 and timings is None:
-            results = _process_pool(batches, models, workers)
+        procs = _local_workers(workers, n, batch_size)
+        if procs > 1 and timings is None:
+            results = _process_pool(batches, models, procs)
         else:
             results = (triage_batch(b, models, timings) for b in batches)
     else:
@@ -174,12 +177,20 @@ def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
     return n
 
 
-def _local_workers(config: Mapping[str, Any], n: int, batch_size: int) -> int:
-    """Processes for local prediction: [pipeline] workers (0 = one per core), 1 for small jobs."""
+def _local_workers(workers: int, n: int, batch_size: int) -> int:
+    """Processes for local prediction (0 = one per core), never more than there are batches."""
     import os
 
-    wanted = int(config.get("pipeline", {}).get("workers", 0)) or (os.cpu_count() or 1)
+    wanted = int(workers) or (os.cpu_count() or 1)
     return max(1, min(wanted, -(-n // batch_size)))
+
+
+def cli_workers(config: Mapping[str, Any]) -> int:
+    """``[pipeline] workers`` from the config (0 = one per core)."""
+    workers = config.get("pipeline", {}).get("workers", 0)
+    if not isinstance(workers, int) or workers < 0:
+        raise TriageError("pipeline.workers must be a whole number >= 0 (0 = one per core)")
+    return workers
 
 
 _WORKER_MODELS: TriageModels | None = None
@@ -218,7 +229,7 @@ def _process_pool(batches: Any, models: TriageModels, workers: int) -> Any:
 def triage(store: Store, config: Mapping[str, Any], *, profile: str | None = None,
            as_of: str | dt.datetime | None = None, engine: str = "local",
            scheduler: str | None = None, progress: Progress | None = None,
-           full: bool = False) -> dict[str, Any]:
+           full: bool = False, workers: int = 1) -> dict[str, Any]:
     """Predict what is new or changed, then score and route every ticket."""
     if not store.scalar("SELECT count(*) FROM tickets"):
         raise TriageError("no tickets to triage; import some with 'triage import tickets FILE'")
@@ -230,8 +241,9 @@ def triage(store: Store, config: Mapping[str, Any], *, profile: str | None = Non
             raise TriageError(f"--as-of {as_of!r} is not a timestamp") from None
     start = time.perf_counter()
     predicted = predict(store, config, full=full, engine=engine, scheduler=scheduler,
-                        progress=progress)
+                        progress=progress, workers=workers)
     tiers = scoring.score_all(store, config, profile, when)
+    refresh_campaign_tables(store, config)
     used = scoring.load_profile(store, config, profile)
     return {
         "predicted": predicted,
@@ -243,6 +255,21 @@ def triage(store: Store, config: Mapping[str, Any], *, profile: str | None = Non
                                                   strict=True)},
         "seconds": round(time.perf_counter() - start, 3),
     }
+
+
+def refresh_campaign_tables(store: Store, config: Mapping[str, Any]) -> None:
+    """Materialize the dashboard's default campaign view (last touch, configured lookback,
+    no filters) and the spike series, so the pages read them instead of recomputing."""
+    from . import attribution
+
+    section = config.get("attribution")
+    impact = attribution.campaign_impact(store, "last_touch", config=section)
+    impact = impact.assign(category_mix=[json.dumps(m) if isinstance(m, dict) else None
+                                         for m in impact["category_mix"]])
+    spikes = attribution.spike_series(store, "last_touch", config=section)
+    with store.transaction():
+        store.write_frame("campaign_summary", impact, mode="replace")
+        store.write_frame("campaign_spikes", spikes, mode="replace")
 
 
 # -- training, holdout, retraining ------------------------------------------------------------
