@@ -1,0 +1,442 @@
+"""Scaling out: the Dask engine on a real local cluster, and the PySpark/Arrow batch functions.
+
+The Dask tests start a ``distributed.LocalCluster`` (2 worker processes) and skip when dask is
+not installed; the Spark functions are called exactly as PySpark calls them (an iterator of
+pandas frames or Arrow record batches) and their output is converted the way PySpark converts
+it, so pyspark itself is not needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import decimal
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from triage_core import demo, engines, pipeline
+from triage_core.config import load_config
+from triage_core.errors import TriageError
+from triage_core.store import Store
+
+NEEDS_DASK = "the dask engine needs dask: pip install 'ticket-triage[dask]'"
+# The scheduler serves HTTP (health, metrics) even without a dashboard, on port 8787 unless told
+# otherwise, and warns when 8787 is taken (by another cluster of this module, or anything else on
+# the machine): a free port on localhost avoids the warning and the clash.
+NO_FIXED_PORT = "127.0.0.1:0"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _distributed() -> Any:
+    return pytest.importorskip("distributed", reason=NEEDS_DASK)
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module", autouse=True)
+def bare_main_module() -> Iterator[None]:
+    """Worker processes that Dask's nannies start re-run ``__main__`` from its file. After the
+    dashboard tests ``__main__`` is the Streamlit script (AppTest installs it, as Streamlit
+    does), and every worker would run the app and fail; a bare module runs nothing."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+        yield
+
+
+@pytest.fixture(scope="module")
+def trained_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1,500-ticket demo database with a trained category model, nothing predicted yet."""
+    root = tmp_path_factory.mktemp("engines")
+    demo.generate(root / "world", tickets=1500, seed=3)
+    path = root / "trained.duckdb"
+    with Store(path) as store:
+        store.import_directory(root / "world")
+        pipeline.train(store, load_config())
+    return path
+
+
+def _copy(db: Path, to: Path) -> Path:
+    shutil.copy(db, to)
+    return to
+
+
+def _results(db: Path) -> pd.DataFrame:
+    with Store(db) as store:
+        return store.query("SELECT * EXCLUDE (scored_at) FROM triage_results ORDER BY ticket_id")
+
+
+def _local_results(trained_db: Path, root: Path, batch_size: int) -> pd.DataFrame:
+    db = _copy(trained_db, root / f"local-{batch_size}.duckdb")
+    with Store(db) as store:
+        assert pipeline.predict(store, load_config(), full=True, batch_size=batch_size) == 1500
+    return _results(db)
+
+
+# Compare runs with the same batches: the classifier's float32 arithmetic makes a confidence
+# depend on its batch's make-up by up to ~1e-8, far above the 1e-12 asked of the engines.
+@pytest.fixture(scope="module")
+def local_results(trained_db: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """Local results in batches of 200, as the Dask test sends them."""
+    return _local_results(trained_db, tmp_path_factory.mktemp("local"), 200)
+
+
+@pytest.fixture(scope="module")
+def local_results_one_batch(trained_db: Path, tmp_path_factory: pytest.TempPathFactory
+                            ) -> pd.DataFrame:
+    """Local results in one batch, as ``triage score`` sends 1,500 tickets."""
+    return _local_results(trained_db, tmp_path_factory.mktemp("local"), pipeline.BATCH_SIZE)
+
+
+@pytest.fixture(scope="module")
+def todo(trained_db: Path) -> tuple[pd.DataFrame, pipeline.TriageModels]:
+    """The pipeline's own input batch (every ticket) and the models, as predict() builds them."""
+    with Store(trained_db) as store:
+        models = pipeline.load_models(store, load_config())
+        frame = store.query(pipeline._STALE_SQL, [True, models.category_version])
+    return frame, models
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    distributed = _distributed()
+    # processes=True: the models really travel to other interpreters, as on a real cluster.
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=NO_FIXED_PORT) as c:
+        c.wait_for_workers(2, timeout=60)
+        yield c
+
+
+@pytest.fixture
+def short_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engines, "CONNECT_TIMEOUT", 2)
+
+
+def assert_same_results(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    assert len(got) == len(want) == 1500
+    assert got["ticket_id"].tolist() == want["ticket_id"].tolist()
+    for col in ("text_hash", "category", "category_top", "sentiment_label", "severity",
+                "severity_reasons", "model_version"):
+        assert got[col].tolist() == want[col].tolist(), col
+    for col in ("category_confidence", "sentiment"):
+        np.testing.assert_allclose(got[col].to_numpy(float), want[col].to_numpy(float),
+                                   rtol=0, atol=1e-12)
+
+
+# -- Dask ---------------------------------------------------------------------------------------
+
+def test_local_reference_is_not_trivial(local_results: pd.DataFrame) -> None:
+    r = local_results
+    assert r["category"].notna().all() and r["category"].nunique() >= 5
+    assert r["severity"].between(1, 4).all() and (r["model_version"] == 1).all()
+    assert r["sentiment"].between(-1, 1).all() and r["sentiment"].std() > 0.05
+
+
+@pytest.mark.slow
+def test_predict_on_dask_equals_local_and_runs_on_both_workers(
+        cluster: Any, trained_db: Path, local_results: pd.DataFrame, tmp_path: Path) -> None:
+    from distributed.diagnostics.plugin import SchedulerPlugin
+
+    class WhoComputed(SchedulerPlugin):
+        name = "test-who-computed"
+
+        def __init__(self) -> None:
+            self.workers: dict[str, str] = {}
+
+        def transition(self, key: Any, start: str, finish: str, *args: Any,
+                       **kwargs: Any) -> None:
+            if finish == "memory" and str(key).startswith("triage_batch-"):
+                self.workers[str(key)] = kwargs.get("worker", "")
+
+    spy = WhoComputed()
+    cluster.scheduler.add_plugin(spy)
+    try:
+        db = _copy(trained_db, tmp_path / "dask.duckdb")
+        with Store(db) as store:
+            n = pipeline.predict(store, load_config(), full=True, engine="dask",
+                                 scheduler=cluster.scheduler_address, batch_size=200)
+    finally:
+        cluster.scheduler.remove_plugin(name=spy.name)
+    assert n == 1500
+    assert_same_results(_results(db), local_results)
+    assert len(spy.workers) == 8  # ceil(1500 / 200) batches, each computed on a worker
+    assert set(spy.workers.values()) == set(cluster.scheduler_info["workers"])
+
+
+@pytest.mark.slow
+def test_run_dask_keeps_input_order_and_closes_its_client(cluster: Any, todo) -> None:
+    frame, models = todo
+    cuts = [0, 700, 705, 1005, 1006, 1500]  # uneven: small batches finish first
+    batches = [frame.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(cuts)]
+    clients_before = set(cluster.scheduler.clients)
+    results = list(engines.run_dask(batches, models, cluster.scheduler_address))
+    assert [len(r) for r in results] == [700, 5, 300, 1, 494]
+    for batch, result in zip(batches, results, strict=True):
+        pd.testing.assert_frame_equal(result, pipeline.triage_batch(batch, models))
+    deadline = time.monotonic() + 10
+    while set(cluster.scheduler.clients) != clients_before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(cluster.scheduler.clients) == clients_before
+
+
+def test_dask_engine_needs_a_scheduler_address(trained_db: Path, tmp_path: Path) -> None:
+    with Store(_copy(trained_db, tmp_path / "x.duckdb")) as store:
+        with pytest.raises(TriageError, match=r"needs a scheduler address: --scheduler"):
+            pipeline.predict(store, load_config(), engine="dask", scheduler=None)
+        assert store.scalar("SELECT count(*) FROM triage_results") == 0
+
+
+def test_a_worker_address_is_not_taken_for_the_scheduler(cluster: Any, todo) -> None:
+    worker = next(iter(cluster.scheduler_info["workers"]))
+    with pytest.raises(TriageError, match=rf"^{worker} is a Dask Worker, not the scheduler"):
+        engines.run_dask([todo[0]], todo[1], worker)
+
+
+def test_a_bad_address_scheme_is_one_clear_error(todo) -> None:
+    _distributed()
+    with pytest.raises(TriageError, match=r"at nonsense://x: unknown address scheme 'nonsense'"):
+        engines.run_dask([todo[0]], todo[1], "nonsense://x")
+
+
+@pytest.mark.slow
+def test_a_scheduler_without_workers_is_one_clear_error(todo, short_timeout: None) -> None:
+    distributed = _distributed()
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
+                                  dashboard_address=NO_FIXED_PORT) as empty, \
+            pytest.raises(TriageError, match=r"has no workers \(waited 2 s\); start some with "
+                          rf"'dask worker {empty.scheduler_address}'"):
+        engines.run_dask([todo[0]], todo[1], empty.scheduler_address)
+
+
+# The worker below (a separate process) forgets how to import triage_core, like a worker host
+# where ticket-triage was never installed.
+_WORKER_WITHOUT_TRIAGE_CORE = """
+import sys
+class NoTriageCore:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "triage_core":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NoTriageCore())
+sys.argv = ["dask worker", sys.argv[1], "--nthreads", "1", "--no-nanny", "--no-dashboard"]
+from distributed.cli.dask_worker import main
+main()
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_without_triage_core_is_one_clear_error(todo) -> None:
+    distributed = _distributed()
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
+                                  dashboard_address=NO_FIXED_PORT) as bare:
+        worker = subprocess.Popen(
+            [sys.executable, "-c", _WORKER_WITHOUT_TRIAGE_CORE, bare.scheduler_address],
+            cwd="/", stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        try:
+            bare.wait_for_workers(1, timeout=60)
+            with pytest.raises(TriageError, match=r"cannot load the models .*No module named "
+                               r"'triage_core'.*install ticket-triage, the same version"):
+                list(engines.run_dask([todo[0]], todo[1], bare.scheduler_address))
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+def cli(*args: str, db: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "triage_core.cli", *args, "--db", str(db)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, env=dict(os.environ),
+    )
+
+
+@pytest.mark.slow
+def test_cli_score_with_the_dask_engine(cluster: Any, trained_db: Path,
+                                        local_results_one_batch: pd.DataFrame,
+                                        tmp_path: Path) -> None:
+    db = _copy(trained_db, tmp_path / "cli.duckdb")
+    r = cli("score", "--engine", "dask", "--scheduler", cluster.scheduler_address, "--full",
+            "--json", db=db)
+    assert r.returncode == 0, r.stderr
+    assert '"predicted": 1500' in r.stdout
+    assert "Traceback" not in r.stderr and "Warning" not in r.stderr, r.stderr
+    assert_same_results(_results(db), local_results_one_batch)
+    with Store(db) as store:
+        assert store.scalar("SELECT count(*) FROM triaged_tickets") == 1500
+
+
+def _one_line_error(r: subprocess.CompletedProcess) -> str:
+    assert r.returncode == 1
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    return lines[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_cli_unreachable_scheduler(trained_db: Path, tmp_path: Path) -> None:
+    _distributed()
+    db = _copy(trained_db, tmp_path / "cli.duckdb")
+    address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
+    start = time.monotonic()
+    r = cli("score", "--engine", "dask", "--scheduler", address, db=db)
+    line = _one_line_error(r)
+    assert line == (f"error: cannot connect to the Dask scheduler at {address}: connection "
+                    "refused (is 'dask scheduler' running there?)")
+    assert time.monotonic() - start < 25  # the connect timeout, not a hang at exit
+    with Store(db) as store:
+        assert store.scalar("SELECT count(*) FROM triage_results") == 0
+
+
+@pytest.fixture
+def not_dask() -> Iterator[str]:
+    """A TCP server that answers like a web server (e.g. the Dask dashboard port)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(60)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = server.accept()
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                while conn.recv(4096):
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+def test_cli_address_of_something_else_is_one_line_and_quick(
+        trained_db: Path, tmp_path: Path, not_dask: str) -> None:
+    _distributed()
+    start = time.monotonic()
+    r = cli("score", "--engine", "dask", "--scheduler", not_dask,
+            db=_copy(trained_db, tmp_path / "cli.duckdb"))
+    line = _one_line_error(r)
+    assert line == (f"error: cannot connect to the Dask scheduler at {not_dask}: "
+                    "the server there does not speak the Dask protocol")
+    assert time.monotonic() - start < 9  # no 20 s hang of a half-open client at exit
+
+
+def test_core_imports_and_explains_without_dask() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['dask'] = sys.modules['distributed'] = None  # as if not installed\n"
+        "import triage_core.engines as e\n"
+        "from triage_core.errors import TriageError\n"
+        "try:\n"
+        "    e.run_dask([], None, 'tcp://127.0.0.1:8786')\n"
+        "except TriageError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120, cwd=ROOT)
+    assert out.stdout.strip() == NEEDS_DASK
+
+
+# -- PySpark and Arrow --------------------------------------------------------------------------
+
+SPARK_TO_ARROW = {"string": pa.string(), "double": pa.float64(), "int": pa.int32(),
+                  "long": pa.int64(), "decimal(20,0)": pa.decimal128(20, 0)}
+
+
+def spark_converts(frame: pd.DataFrame, ddl: str) -> pa.Table:
+    """What PySpark does with a ``mapInPandas`` result: take the schema's columns by name and
+    convert each to its type, checked (``safe=True``), so a value that does not fit fails."""
+    fields = [f.split(" ", 1) for f in ddl.split(", ")]
+    return pa.table({name: pa.Array.from_pandas(frame[name], type=SPARK_TO_ARROW[kind],
+                                                safe=True) for name, kind in fields})
+
+
+def test_result_schema_is_spark_ddl_for_result_columns() -> None:
+    assert engines.RESULT_SCHEMA == (
+        "ticket_id string, text_hash decimal(20,0), category string, "
+        "category_confidence double, category_top string, sentiment double, "
+        "sentiment_label string, severity int, severity_reasons string, model_version int")
+    names = [f.split(" ")[0] for f in engines.RESULT_SCHEMA.split(", ")]
+    assert names == pipeline.RESULT_COLUMNS
+    assert engines.result_arrow_schema() == pa.schema(
+        [(n, SPARK_TO_ARROW[f.split(" ", 1)[1]])
+         for n, f in zip(names, engines.RESULT_SCHEMA.split(", "), strict=True)])
+
+
+def test_a_signed_long_would_not_hold_duckdb_hashes(todo) -> None:
+    """Why text_hash is decimal(20,0): about half of DuckDB's UBIGINT hashes exceed 2**63-1."""
+    hashes = todo[0]["text_hash"]
+    assert (hashes > np.iinfo(np.int64).max).mean() > 0.3
+    with pytest.raises(pa.ArrowInvalid):
+        pa.Array.from_pandas(hashes, type=pa.int64(), safe=True)
+
+
+def _as_spark_decimals(frame: pd.DataFrame) -> pd.DataFrame:
+    """text_hash as PySpark hands a decimal(20,0) column to pandas: Decimal objects."""
+    return frame.assign(text_hash=[decimal.Decimal(int(h)) for h in frame["text_hash"]])
+
+
+def test_spark_map_in_pandas_equals_triage_batch(todo) -> None:
+    frame, models = todo
+    partitions = [frame.iloc[:600], frame.iloc[600:601], frame.iloc[601:].reset_index(drop=True)]
+    spark_input = iter([_as_spark_decimals(partitions[0]), partitions[1],
+                        _as_spark_decimals(partitions[2])])
+    fn = engines.spark_map_in_pandas(models)
+    outputs = list(fn(spark_input))
+    assert len(outputs) == 3
+    for part, out in zip(partitions, outputs, strict=True):
+        table = spark_converts(out, engines.RESULT_SCHEMA)  # must not raise
+        want = pipeline.triage_batch(part.reset_index(drop=True), models)
+        got = table.to_pandas()
+        assert [int(h) for h in got["text_hash"]] == [int(h) for h in part["text_hash"]]
+        pd.testing.assert_frame_equal(
+            got.drop(columns="text_hash"),
+            want.drop(columns="text_hash").astype({"severity": "int32",
+                                                   "model_version": "int32"}))
+
+
+def test_spark_map_in_pandas_without_a_model_or_hashes(todo) -> None:
+    frame, models = todo
+    bare = pipeline.TriageModels(None, None, models.sentiment, models.severity)
+    rows = frame.iloc[:5][["ticket_id", "subject", "body"]]
+    (out,) = engines.spark_map_in_pandas(bare)(iter([rows]))
+    got = spark_converts(out, engines.RESULT_SCHEMA).to_pandas()
+    assert got["category"].isna().all() and got["category_confidence"].isna().all()
+    assert got["model_version"].isna().all()
+    assert [int(h) for h in got["text_hash"]] == [0] * 5
+    assert got["severity"].between(1, 4).all()
+
+
+def test_spark_map_in_arrow_equals_triage_batch(todo) -> None:
+    frame, models = todo
+    part = frame.iloc[:300]
+    batches = pa.Table.from_pandas(part, preserve_index=False).to_batches(max_chunksize=128)
+    assert len(batches) == 3
+    outputs = list(engines.spark_map_in_arrow(models)(iter(batches)))
+    assert all(b.schema == engines.result_arrow_schema() for b in outputs)
+    got = pa.Table.from_batches(outputs).to_pandas()
+    want = pipeline.triage_batch(part, models)
+    assert [int(h) for h in got["text_hash"]] == want["text_hash"].tolist()
+    pd.testing.assert_frame_equal(
+        got.drop(columns="text_hash"),
+        want.drop(columns="text_hash").astype({"severity": "int32", "model_version": "int32"}))
