@@ -102,13 +102,18 @@ def naive_comparisons(timer: Timer, store, sample: int = 20_000) -> None:
         sia.polarity_scores(s)
     naive = time.perf_counter() - start
     engine = VaderEngine(vader_lexicon())
-    engine.compounds(sentences[:200])  # warm the token cache like a running service would
     start = time.perf_counter()
-    engine.compounds(sentences)
+    engine.compounds(sentences)  # first call: every word is new to the token memo
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    engine.compounds(sentences)  # as in a running service, which has seen its vocabulary
     fast = time.perf_counter() - start
     timer.add("naive: polarity_scores per sentence (20,000 tickets)", naive,
               sentences=len(sentences))
-    timer.add("ours: VaderEngine, same sentences, 1 core", fast, ratio=round(naive / fast, 1))
+    timer.add("ours: VaderEngine, same sentences, 1 core, first call", cold,
+              ratio=round(naive / cold, 1))
+    timer.add("ours: VaderEngine, same sentences, 1 core, warm", fast,
+              ratio=round(naive / fast, 1))
 
     config = load_config()
     frame = scoring.scoring_frame(store, open_only=False).head(sample)

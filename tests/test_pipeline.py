@@ -359,3 +359,25 @@ def test_train_needs_labels(loaded_store: Store) -> None:
     with pytest.raises(ModelError, match="at least two categories"):
         pipeline.train(loaded_store, CONFIG)
     assert registry.active_version(loaded_store) is None
+
+
+def test_campaign_view_is_stored_by_full_runs_and_stale_after_incremental_ones(
+        db: Store) -> None:
+    from triage_core import analytics, attribution
+
+    pipeline.triage(db, CONFIG, full=True)
+    stored = analytics.campaign_tables(db)
+    assert stored is not None
+    live = attribution.campaign_impact(db, "last_touch", config=CONFIG["attribution"])
+    assert stored[0]["tickets"].sum() == pytest.approx(live["tickets"].sum())
+    assert stored[0]["tickets"].sum() == pytest.approx(WORLD_TICKETS)
+
+    db.import_frame("tickets", new_ticket(db))
+    pipeline.triage(db, CONFIG)  # incremental: the stored view no longer covers every ticket
+    assert db.scalar("SELECT value FROM settings WHERE key = 'scored_mode'") == "incremental"
+    assert analytics.campaign_tables(db) is None
+
+    pipeline.triage(db, CONFIG, refresh_campaigns=True)
+    stored = analytics.campaign_tables(db)
+    assert stored is not None
+    assert stored[0]["tickets"].sum() == pytest.approx(WORLD_TICKETS + 1)

@@ -313,6 +313,10 @@ def campaign_tables(store: Store) -> tuple[pd.DataFrame, pd.DataFrame] | None:
 
     if not all(store.table_exists(t) for t in CAMPAIGN_TABLES):
         return None
+    state = dict(store.query("SELECT key, value FROM settings WHERE key IN"
+                             " ('scored_at', 'campaign_tables_of')").itertuples(index=False))
+    if state.get("scored_at") != state.get("campaign_tables_of"):
+        return None  # tickets were scored since: the stored view is stale
     impact = store.query("SELECT * FROM campaign_summary")
     impact["category_mix"] = [json.loads(m) if isinstance(m, str) else {}
                               for m in impact["category_mix"]]

@@ -156,7 +156,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         summary = pipeline.triage(store, config, profile=args.profile, as_of=args.as_of,
                                   engine=args.engine, scheduler=args.scheduler,
                                   progress=_progress, full=args.full,
-                                  workers=pipeline.cli_workers(config))
+                                  workers=pipeline.cli_workers(config),
+                                  refresh_campaigns=args.refresh_campaigns or None)
     if args.json:
         _print_json(summary)
     else:
@@ -413,7 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "escalation and routing for every ticket into the table triaged_tickets.")
     p.add_argument("--profile", help="priority weight profile (default: the active one)")
     p.add_argument("--as-of", help="time the SLA clocks run to (default: newest ticket)")
-    p.add_argument("--full", action="store_true", help="re-predict every ticket")
+    p.add_argument("--full", action="store_true",
+                   help="re-predict and re-score every ticket")
+    p.add_argument("--refresh-campaigns", action="store_true",
+                   help="also rebuild the dashboard's stored campaign view (done by every full "
+                        "run; incremental runs leave it to be computed live)")
     p.add_argument("--engine", choices=["local", "dask"], default="local",
                    help="where batch prediction runs (default %(default)s)")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")

@@ -229,8 +229,13 @@ def _process_pool(batches: Any, models: TriageModels, workers: int) -> Any:
 def triage(store: Store, config: Mapping[str, Any], *, profile: str | None = None,
            as_of: str | dt.datetime | None = None, engine: str = "local",
            scheduler: str | None = None, progress: Progress | None = None,
-           full: bool = False, workers: int = 1) -> dict[str, Any]:
-    """Predict what is new or changed, then score and route every ticket."""
+           full: bool = False, workers: int = 1,
+           refresh_campaigns: bool | None = None) -> dict[str, Any]:
+    """Predict what is new or changed, then score and route every ticket.
+
+    ``refresh_campaigns``: rebuild the materialized campaign view; None = after a full
+    scoring only (an incremental run leaves it marked stale, and the dashboard computes the
+    campaign view live until the next full run)."""
     if not store.scalar("SELECT count(*) FROM tickets"):
         raise TriageError("no tickets to triage; import some with 'triage import tickets FILE'")
     when = None
@@ -242,8 +247,10 @@ def triage(store: Store, config: Mapping[str, Any], *, profile: str | None = Non
     start = time.perf_counter()
     predicted = predict(store, config, full=full, engine=engine, scheduler=scheduler,
                         progress=progress, workers=workers)
-    tiers = scoring.score_all(store, config, profile, when)
-    refresh_campaign_tables(store, config)
+    tiers = scoring.score_all(store, config, profile, when, full=full)
+    mode = store.scalar("SELECT value FROM settings WHERE key = 'scored_mode'")
+    if refresh_campaigns or (refresh_campaigns is None and mode == "full"):
+        refresh_campaign_tables(store, config)
     used = scoring.load_profile(store, config, profile)
     return {
         "predicted": predicted,
@@ -270,6 +277,9 @@ def refresh_campaign_tables(store: Store, config: Mapping[str, Any]) -> None:
     with store.transaction():
         store.write_frame("campaign_summary", impact, mode="replace")
         store.write_frame("campaign_spikes", spikes, mode="replace")
+        # the view is current as long as triaged_tickets was not rewritten after this run
+        store.execute("INSERT OR REPLACE INTO settings SELECT 'campaign_tables_of', value"
+                      " FROM settings WHERE key = 'scored_at'")
 
 
 # -- training, holdout, retraining ------------------------------------------------------------
@@ -376,7 +386,7 @@ def retrain(store: Store, config: Mapping[str, Any], *, force: bool = False,
                             note="retrain" + (" (forced)" if force and not better else ""),
                             by=by)
     if promote_it:
-        triage(store, config)
+        triage(store, config, refresh_campaigns=True)
     return {"version": version, "n_corrections_used": n_corr,
             "metrics": {"new": _short(new_m), "current": _short(cur_m)},
             "current_version": current_version, "promoted": promote_it,
@@ -386,13 +396,13 @@ def retrain(store: Store, config: Mapping[str, Any], *, force: bool = False,
 def promote(store: Store, config: Mapping[str, Any], version: int, by: str = "cli") -> None:
     """Activate a version (promotion or rollback) and re-triage with it."""
     registry.activate_version(store, version, by=by)
-    triage(store, config)
+    triage(store, config, refresh_campaigns=True)
 
 
 def rollback(store: Store, config: Mapping[str, Any], kind: str = "category",
              by: str = "cli") -> int:
     version = registry.rollback(store, kind, by=by)
-    triage(store, config)
+    triage(store, config, refresh_campaigns=True)
     return version
 
 
