@@ -171,6 +171,8 @@ def run_size(n: int, workdir: Path) -> dict[str, Any]:
     score_total = time.perf_counter() - start
     timer.add("score + route all tickets (read, compute, write)", score_total)
     timer.add("full triage (predict + score + route)", parallel + score_total)
+    timer.time("campaign view for the dashboard (stored by a full `triage score`)",
+               pipeline.refresh_campaign_tables, store, config)
 
     frame = scoring.scoring_frame(store)
     for col in ("status", "segment", "category", "language", "campaign_id", "channel"):
@@ -189,15 +191,22 @@ def run_size(n: int, workdir: Path) -> dict[str, Any]:
         timer.time(f"attribution: {model}", attribution.campaign_impact, store, model,
                    config=config.get("attribution"))
 
+    naive_comparisons(timer, store)
+    store.close()
+    # pages on the database as a full `triage score` leaves it (campaign view stored)
+    timer.rows.extend(page_times(db))
+    store = Store(db)
     new_file = new_day(store, workdir)
     start = time.perf_counter()
     store.import_file("tickets", new_file)
     pipeline.triage(store, config, workers=0)
     timer.add("incremental: import + triage 1,000 new tickets", time.perf_counter() - start)
-    naive_comparisons(timer, store)
     store.close()
-    pages = page_times(db)
-    timer.rows.extend(pages)
+    # after an incremental run the stored campaign view is stale: that page computes live
+    live = [r for r in page_times(db, only=("campaigns",)) if r["stage"] == "page: campaigns"]
+    for r in live:
+        r["stage"] = "page: campaigns, live view (after an incremental run)"
+    timer.rows.extend(live)
     return {"tickets": n, "counts": counts, "train": result, "stages": timer.rows,
             "peak_rss_mib": round(peak_rss_mib(), 1)}
 
@@ -208,7 +217,7 @@ def _timed(fn, *args: Any) -> float:
     return time.perf_counter() - start
 
 
-def page_times(db: Path) -> list[dict[str, Any]]:
+def page_times(db: Path, only: tuple[str, ...] = tuple(PAGES)) -> list[dict[str, Any]]:
     """Each page's server-side run with AppTest: first (cold caches) and second (warm)."""
     from streamlit.testing.v1 import AppTest
 
@@ -232,7 +241,7 @@ def page_times(db: Path) -> list[dict[str, Any]]:
     from streamlit import cache_data
 
     cache_data.clear()  # every page below starts with cold query caches
-    for page in PAGES:
+    for page in only:
         at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=120)
         at.switch_page(f"app_pages/{page}.py")
         start = time.perf_counter()
