@@ -65,3 +65,4 @@ def store():
 def loaded_store(store: Store, data_dir: Path) -> Store:
     store.import_directory(data_dir)
     return store
+

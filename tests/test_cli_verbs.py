@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from _world import build_world
 
-from triage_core import demo, feedback, pipeline, registry
+from triage_core import feedback, pipeline, registry
 from triage_core.config import default_config
 from triage_core.store import Store
 
@@ -40,13 +41,7 @@ def one_line_error(r: subprocess.CompletedProcess) -> str:
 @pytest.fixture(scope="module")
 def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo world, imported, trained (version 1) and triaged, built once per module."""
-    root = tmp_path_factory.mktemp("cli_world")
-    demo.generate(root / "data", tickets=WORLD_TICKETS, seed=53)
-    path = root / "world.duckdb"
-    with Store(path) as s:
-        s.import_directory(root / "data")
-        pipeline.train(s, CONFIG)
-        pipeline.triage(s, CONFIG)
+    path = build_world(tmp_path_factory.mktemp("cli_world"), WORLD_TICKETS, 53)
     return path
 
 

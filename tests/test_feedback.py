@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _world import build_world
 
-from triage_core import demo, feedback, pipeline, registry, scoring
+from triage_core import feedback, pipeline, registry, scoring
 from triage_core.config import default_config
 from triage_core.errors import ImportValidationError, TriageError
 from triage_core.evaluate import metrics
@@ -24,13 +25,7 @@ WORLD_TICKETS = 1500
 @pytest.fixture(scope="module")
 def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo world, imported, trained (version 1) and triaged, built once per module."""
-    root = tmp_path_factory.mktemp("feedback_world")
-    demo.generate(root / "data", tickets=WORLD_TICKETS, seed=23)
-    path = root / "world.duckdb"
-    with Store(path) as s:
-        s.import_directory(root / "data")
-        pipeline.train(s, CONFIG)
-        pipeline.triage(s, CONFIG)
+    path = build_world(tmp_path_factory.mktemp("feedback_world"), WORLD_TICKETS, 23)
     return path
 
 

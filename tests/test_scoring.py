@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _world import build_world
 
-from triage_core import demo, pipeline, priority, scoring
+from triage_core import pipeline, priority, scoring
 from triage_core.config import default_config
 from triage_core.errors import ConfigError
 from triage_core.schema import OPEN_STATUSES
@@ -26,13 +27,7 @@ OPEN = list(OPEN_STATUSES)
 @pytest.fixture(scope="module")
 def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo world, imported, trained and triaged, built once per module."""
-    root = tmp_path_factory.mktemp("scoring_world")
-    demo.generate(root / "data", tickets=WORLD_TICKETS, seed=31)
-    path = root / "world.duckdb"
-    with Store(path) as s:
-        s.import_directory(root / "data")
-        pipeline.train(s, CONFIG)
-        pipeline.triage(s, CONFIG)
+    path = build_world(tmp_path_factory.mktemp("scoring_world"), WORLD_TICKETS, 31)
     return path
 
 

@@ -1,0 +1,22 @@
+"""Shared test helper: a small demo world built the way a user builds one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from triage_core import demo, pipeline
+from triage_core.config import default_config
+from triage_core.store import Store
+
+
+def build_world(root: Path, tickets: int, seed: int, train: bool = True) -> Path:
+    """A demo world in ``root``: generated, imported, and (``train``) trained and triaged."""
+    demo.generate(root / "data", tickets=tickets, seed=seed)
+    path = root / "world.duckdb"
+    with Store(path) as s:
+        s.import_directory(root / "data")
+        if train:
+            config = default_config()
+            pipeline.train(s, config)
+            pipeline.triage(s, config)
+    return path
