@@ -6,7 +6,6 @@ Markdown or HTML.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -108,9 +107,6 @@ def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "wei
     st.dataframe(df, hide_index=True, width="stretch",
                  column_config={columns[1]: st.column_config.NumberColumn(format="%.3f")})
 
-
-def today_or(value: dt.date | None) -> dt.date:
-    return value or dt.date.today()
 
 
 def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:

@@ -69,9 +69,12 @@ def has_triage(store: Store) -> bool:
 
 
 def as_of(store: Store) -> dt.datetime:
-    """The 'now' of the data: the newest ticket's creation time (demo data is historical)."""
-    ts = store.scalar("SELECT max(created_at) FROM tickets")
-    return ts if ts is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    """The time the SLA clocks of ``triaged_tickets`` ran to (``triage score --as-of``, else
+    the newest ticket's creation time), so countdowns match the stored SLA states."""
+    from .scoring import data_time
+
+    stored = store.scalar("SELECT value FROM settings WHERE key = 'scored_as_of'")
+    return pd.Timestamp(stored).to_pydatetime() if stored else data_time(store)
 
 
 def filter_options(store: Store) -> dict[str, Any]:
