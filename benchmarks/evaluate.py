@@ -90,6 +90,14 @@ def main() -> int:
                         "--label-col", "category")
     rows.append(row("ticket-triage classifier", "banking77 test", m,
                     f"train {m.get('train_seconds', '?')} s"))
+    with tempfile.TemporaryDirectory() as tmp:  # what the shipped word vectors earn
+        off = Path(tmp) / "no_vectors.toml"
+        off.write_text("[classifier]\nsemantic_weight = 0\n")
+        m = triage_evaluate("--task", "category", "--train", str(b77 / "train.csv"),
+                            "--test", str(b77 / "test.csv"), "--text-col", "text",
+                            "--label-col", "category", "--config", str(off))
+    rows.append(row("the same without word vectors", "banking77 test", m,
+                    "semantic_weight = 0"))
     rows.append(row("majority class", "banking77 test", majority(train["category"],
                                                                  test["category"])))
     start = time.perf_counter()

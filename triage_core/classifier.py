@@ -1,15 +1,19 @@
 """Ticket category classifier: word, skip-gram and character n-gram TF-IDF + a linear SVM.
 
 ``TicketClassifier`` follows scikit-learn's estimator contract (``clone``, ``get_params``,
-``fit`` returns self, ``classes_``, ``predict``, ``predict_proba``). Features, each block TF-IDF
-weighted (sublinear tf, smooth idf) and L2-normalized on its own:
+``fit`` returns self, ``classes_``, ``predict``, ``predict_proba``). Features, each block
+L2-normalized on its own (the sparse ones TF-IDF weighted: sublinear tf, smooth idf):
 
 * words: unigrams and bigrams;
 * skip-grams: ordered word pairs 2..``skip_window`` tokens apart ("card ... arrived"), which
   catch intents phrased with words in between;
 * characters: n-grams of each word padded with spaces (like ``char_wb``), for typos, inflections
   and unseen words. They are computed as ``word counts @ (word x n-gram matrix)``, so a text
-  costs a tokenization and a few sparse products instead of a Python loop over its characters.
+  costs a tokenization and a few sparse products instead of a Python loop over its characters;
+* meaning (``semantic_weight`` > 0, on by default): the idf-weighted mean of the text's word
+  vectors, which ``embeddings`` distills from a sentence encoder and the package ships, so that
+  words never seen in training ("reimbursement") still count like their neighbours ("refund").
+  It is one dense, L2-normalized block of 256 numbers.
 
 Text is NFKC-normalized, lower-cased and every digit becomes ``0``. The classifier is a linear
 SVM (``LinearSVC``, Crammer-Singer multi-class by default: one joint problem over all classes);
@@ -27,6 +31,7 @@ import math
 import re
 import unicodedata
 import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -41,6 +46,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from .embeddings import load_word_vectors, word_vectors
 from .errors import ConfigError, ModelError
 
 __all__ = [
@@ -73,6 +79,7 @@ DEFAULTS: dict[str, Any] = {
     "calibration_cv": 3,
     "subject_weight": 1,
     "max_chars": 20_000,
+    "semantic_weight": 0.8,
     "random_state": 0,
 }
 
@@ -81,6 +88,8 @@ _DIGIT = re.compile(r"\d")
 _WORDLIKE = re.compile(r"\w")
 _MAX_WORD_CHARS = 30  # character n-grams look at the first 30 characters of a word
 _SKIP_MARK = " … "
+# Vocabulary word vectors of each fitted TicketFeatures (derived data: never saved with it).
+_VOCAB_VECTORS: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
 
 
 # ------------------------------------------------------------------------------------------
@@ -165,10 +174,14 @@ class _Blocks(NamedTuple):
     words: sparse.csr_matrix
     chars: sparse.csr_matrix
     skips: sparse.csr_matrix
+    semantic: np.ndarray  # docs x dims float32, weighted (docs x 0 when the block is off)
     word_counts: sparse.csr_matrix  # docs x (V + unknown) raw token counts
     char_counts: sparse.csr_matrix  # raw n-gram counts, same structure as ``chars``
     word_ngrams: sparse.csr_matrix  # (V + unknown) x n-grams
     unknown: list[str]  # words outside the vocabulary (extended ids V, V + 1, ...)
+    semantic_scale: np.ndarray  # per doc: weight / (sum of word weights * vector norm)
+    word_weights: sparse.csr_matrix  # word counts * idf, same structure as ``word_counts``
+    unknown_vectors: np.ndarray  # unknown x dims: word vectors of the unknown words
 
 
 def _runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -230,12 +243,18 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
 
     Word pairs (bigrams and skip-grams) seen in fewer than ``pair_min_df`` training texts are
     dropped, and at most ``max_pair_features`` of each kind (the most frequent) are kept.
+
+    With ``semantic_weight`` > 0 a fourth, dense block follows: the idf-weighted mean of the
+    text's word vectors (``embeddings``: distilled from a sentence encoder, shipped with the
+    package), centered on the training texts' mean and L2-normalized. Words never seen in
+    training still get a vector there, so a ticket saying "reimbursement" lands near the
+    tickets that said "refund".
     """
 
     def __init__(self, char_ngram_range: tuple[int, int] = (2, 4), skip_window: int = 8,
                  word_weight: float = 1.0, char_weight: float = 1.0, skip_weight: float = 0.8,
                  pair_min_df: int = 2, max_pair_features: int = 500_000,
-                 max_chars: int = 20_000) -> None:
+                 max_chars: int = 20_000, semantic_weight: float = 0.8) -> None:
         self.char_ngram_range = char_ngram_range
         self.skip_window = skip_window
         self.word_weight = word_weight
@@ -244,6 +263,11 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
         self.pair_min_df = pair_min_df
         self.max_pair_features = max_pair_features
         self.max_chars = max_chars
+        self.semantic_weight = semantic_weight
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("semantic_weight", 0.0)  # saved before the semantic block existed
+        super().__setstate__(state)
 
     # -- parsing -----------------------------------------------------------------------------
 
@@ -335,8 +359,75 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
         self.idf_words_ = _idf(blocks[0])
         self.idf_chars_ = _idf(blocks[1])
         self.idf_skips_ = _idf(blocks[2])
-        self.n_features_out_ = len(self.word_keys_) + len(grams) + len(self.skip_keys_)
+        self._fit_semantic(blocks[3])
+        self.n_features_out_ = (len(self.word_keys_) + len(grams) + len(self.skip_keys_)
+                                + self.semantic_dims())
         return self._weigh(*blocks)
+
+    # -- the semantic block ------------------------------------------------------------------
+
+    def _semantic_on(self) -> bool:
+        return self.semantic_weight > 0
+
+    def semantic_dims(self) -> int:
+        return len(self.semantic_mean_) if self._semantic_on() else 0
+
+    def _fit_semantic(self, word_counts: sparse.csr_matrix) -> None:
+        if not self._semantic_on():
+            return
+        wv = load_word_vectors()
+        n = word_counts.shape[0]
+        self.semantic_table_ = wv.sha256
+        self.idf_semantic_ = _idf(word_counts).astype(np.float32)
+        self.semantic_unseen_idf_ = float(math.log(1 + n) + 1.0)  # a word in no training text
+        weights = self._word_weights(word_counts)
+        total = np.asarray(weights.sum(axis=1)).ravel()
+        sums = weights @ self._vocab_vectors()
+        used = total > 0
+        mean = (sums[used] / total[used, None]).mean(axis=0) if used.any() else sums.sum(0)
+        self.semantic_mean_ = mean.astype(np.float32)
+
+    def _vocab_vectors(self) -> np.ndarray:
+        """V x dims vectors of the vocabulary words, computed once per fitted object."""
+        wv = load_word_vectors()
+        if self.semantic_table_ != wv.sha256:
+            raise ModelError("this category model was trained with other word vectors than "
+                             "the installed ones; train it again (triage train)")
+        cached = _VOCAB_VECTORS.get(self)
+        if cached is None or cached.shape[0] != len(self.vocabulary_):
+            cached = word_vectors(self.words(), wv)
+            _VOCAB_VECTORS[self] = cached
+        return cached
+
+    def _word_weights(self, word_counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        """counts * idf; words outside the vocabulary get the idf of a word in no text."""
+        idf = np.full(word_counts.shape[1], self.semantic_unseen_idf_, np.float32)
+        idf[: len(self.idf_semantic_)] = self.idf_semantic_
+        return sparse.csr_matrix(
+            (word_counts.data.astype(np.float32) * idf[word_counts.indices],
+             word_counts.indices, word_counts.indptr), shape=word_counts.shape)
+
+    def _semantic(self, word_counts: sparse.csr_matrix, unknown: list[str]
+                  ) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray]:
+        n = word_counts.shape[0]
+        if not self._semantic_on():
+            return (np.zeros((n, 0), np.float32), np.zeros(n, np.float32),
+                    sparse.csr_matrix(word_counts.shape, dtype=np.float32),
+                    np.zeros((len(unknown), 0), np.float32))
+        v = len(self.vocabulary_)
+        weights = self._word_weights(word_counts)
+        unknown_vectors = word_vectors(unknown)
+        sums = np.asarray(weights[:, :v] @ self._vocab_vectors(), dtype=np.float32)
+        if unknown:
+            sums += weights[:, v:] @ unknown_vectors
+        total = np.asarray(weights.sum(axis=1), dtype=np.float32).ravel()
+        centered = sums - total[:, None] * self.semantic_mean_  # = total * (mean - train mean)
+        norms = np.linalg.norm(centered, axis=1)
+        scale = np.zeros(n, np.float32)
+        ok = norms > 0
+        scale[ok] = self.semantic_weight / norms[ok]
+        # explanations credit word j of text i with weight_ij * scale_i * (vector_j - mean) . coef
+        return (centered * scale[:, None]).astype(np.float32), scale, weights, unknown_vectors
 
     def _raw(self, parsed: _Parsed, pairs: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None
              ) -> tuple[Any, ...]:
@@ -359,10 +450,12 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
     def _weigh(self, words: sparse.csr_matrix, chars: sparse.csr_matrix,
                skips: sparse.csr_matrix, word_counts: sparse.csr_matrix,
                word_ngrams: sparse.csr_matrix, unknown: list[str]) -> _Blocks:
+        semantic, scale, weights, unknown_vectors = self._semantic(word_counts, unknown)
         return _Blocks(_tfidf(words, self.idf_words_, self.word_weight),
                        _tfidf(chars, self.idf_chars_, self.char_weight),
                        _tfidf(skips, self.idf_skips_, self.skip_weight),
-                       word_counts, chars, word_ngrams, unknown)
+                       semantic, word_counts, chars, word_ngrams, unknown,
+                       scale, weights, unknown_vectors)
 
     def blocks(self, X: Any) -> _Blocks:
         """The three weighted TF-IDF blocks of ``X`` plus the counts explanations need."""
@@ -372,7 +465,10 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
 
     @staticmethod
     def _stack(b: _Blocks) -> sparse.csr_matrix:
-        return sparse.hstack([b.words, b.chars, b.skips], format="csr")
+        parts = [b.words, b.chars, b.skips]
+        if b.semantic.shape[1]:
+            parts.append(sparse.csr_matrix(b.semantic))
+        return sparse.hstack(parts, format="csr")
 
     def transform(self, X: Any) -> sparse.csr_matrix:
         return self._stack(self.blocks(X))
@@ -393,7 +489,8 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
         for g, i in self.ngram_vocabulary_.items():
             grams[i] = f"[{g}]"
         return np.array([self._word_feature(words, k) for k in self.word_keys_] + grams
-                        + [self._pair_name(words, k, _SKIP_MARK) for k in self.skip_keys_],
+                        + [self._pair_name(words, k, _SKIP_MARK) for k in self.skip_keys_]
+                        + [f"<meaning {i}>" for i in range(self.semantic_dims())],
                         dtype=object)
 
     def _word_feature(self, words: list[str], key: int) -> str:
@@ -417,7 +514,7 @@ def _check_features(params: Mapping[str, Any]) -> None:
     _check_int(params, "pair_min_df", 1)
     _check_int(params, "max_pair_features", 0)
     _check_int(params, "max_chars", 100)
-    for key in ("word_weight", "char_weight", "skip_weight"):
+    for key in ("word_weight", "char_weight", "skip_weight", "semantic_weight"):
         _check_number(params, key, 0.0)
 
 
@@ -488,7 +585,7 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
                  word_weight: float = 1.0, char_weight: float = 1.0, skip_weight: float = 0.8,
                  pair_min_df: int = 2, max_pair_features: int = 500_000,
                  calibration_cv: int = 3, subject_weight: int = 1, max_chars: int = 20_000,
-                 random_state: int | None = 0) -> None:
+                 semantic_weight: float = 0.8, random_state: int | None = 0) -> None:
         self.C = C
         self.multi_class = multi_class
         self.class_weight = class_weight
@@ -502,14 +599,20 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_cv = calibration_cv
         self.subject_weight = subject_weight
         self.max_chars = max_chars
+        self.semantic_weight = semantic_weight
         self.random_state = random_state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("semantic_weight", 0.0)  # saved before the semantic block existed
+        super().__setstate__(state)
 
     def _features(self) -> TicketFeatures:
         return TicketFeatures(
             char_ngram_range=tuple(self.char_ngram_range), skip_window=self.skip_window,
             word_weight=self.word_weight, char_weight=self.char_weight,
             skip_weight=self.skip_weight, pair_min_df=self.pair_min_df,
-            max_pair_features=self.max_pair_features, max_chars=self.max_chars)
+            max_pair_features=self.max_pair_features, max_chars=self.max_chars,
+            semantic_weight=self.semantic_weight)
 
     def _svm(self, classes: np.ndarray) -> LinearSVC:
         """The SVM for labels encoded as indices into ``classes``."""
@@ -593,10 +696,14 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
 
     def _scores(self, blocks: _Blocks) -> np.ndarray:
         w = self.weights_
-        nw, nc, _ = self.features_.block_sizes()
+        nw, nc, ns = self.features_.block_sizes()
         out = (blocks.words @ w[:nw]).astype(np.float64)
         out += blocks.chars @ w[nw:nw + nc]
-        out += blocks.skips @ w[nw + nc:]
+        out += blocks.skips @ w[nw + nc:nw + nc + ns]
+        if blocks.semantic.shape[1]:
+            # through scipy, not BLAS: BLAS sums in an order that depends on its thread count,
+            # and a ticket must score the same in a Dask worker as here
+            out += sparse.csr_matrix(blocks.semantic) @ w[nw + nc + ns:]
         out += self.intercept_
         return out
 
@@ -727,7 +834,9 @@ def explain_many(model: TicketClassifier, texts: Any, k: int = 5,
     A contribution is the feature's TF-IDF value times the SVM weight of the category (the
     predicted one, or ``category``). Terms are words, bigrams ("card arrived") and skip-grams
     ("card … arrived"); a word's character n-grams are credited to the word (each n-gram's
-    contribution shared among the words of the text containing it), so no char-gram is shown.
+    contribution shared among the words of the text containing it), so no char-gram is shown,
+    and so is the word's exact share of the semantic block (its weight in the text's mean
+    word vector times that vector's score).
     Vectorized over the batch: thousands of texts take well under a second.
     """
     model._check_fitted()
@@ -760,9 +869,10 @@ def explain_many(model: TicketClassifier, texts: Any, k: int = 5,
     r2, c2, x2 = contributions(blocks.skips, nw + nc)
     c2 = c2 + n_ext + nw
     r3, c3, x3 = _char_credit(blocks, contributions(blocks.chars, nw)[2])
+    r4, c4, x4 = _semantic_credit(model, blocks, target)
     items = sparse.csr_matrix(
-        (np.concatenate([x1, x2, x3]),
-         (np.concatenate([r1, r2, r3]), np.concatenate([c1, c2, c3]))),
+        (np.concatenate([x1, x2, x3, x4]),
+         (np.concatenate([r1, r2, r3, r4]), np.concatenate([c1, c2, c3, c4]))),
         shape=(n, n_ext + nw + len(feats.skip_keys_)))
     items.sum_duplicates()
     words = feats.words()
@@ -781,6 +891,32 @@ def explain_many(model: TicketClassifier, texts: Any, k: int = 5,
                 row.append((name, float(vals[j])))
         out.append(row)
     return out
+
+
+def _semantic_credit(model: TicketClassifier, blocks: _Blocks,
+                     target: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Share the semantic block's contribution among the words of each text.
+
+    The block is ``scale_i * sum_j weight_ij * (vector_j - mean)``, so word j's exact share of
+    its score for class c is ``weight_ij * scale_i * (vector_j - mean) . coef_c``.
+    """
+    feats = model.features_
+    ww = blocks.word_weights
+    if not blocks.semantic.shape[1] or ww.nnz == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0)
+    n = ww.shape[0]
+    v = len(feats.vocabulary_)
+    rows = np.repeat(np.arange(n), np.diff(ww.indptr))
+    cols = ww.indices.astype(np.int64)
+    used, where = np.unique(cols, return_inverse=True)
+    vocab = feats._vocab_vectors()
+    vectors = np.vstack([vocab[used[used < v]], blocks.unknown_vectors[used[used >= v] - v]])
+    nw, nc, ns = feats.block_sizes()
+    projected = (vectors - feats.semantic_mean_) @ model.weights_[nw + nc + ns:]
+    values = (ww.data.astype(np.float64) * blocks.semantic_scale[rows]
+              * projected[where, target[rows]])
+    return rows, cols, values
 
 
 def _char_credit(blocks: _Blocks, gram_values: np.ndarray) -> tuple[np.ndarray, ...]:

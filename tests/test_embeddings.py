@@ -1,0 +1,126 @@
+"""The shipped word vectors and the classifier's semantic block built on them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io as sio
+
+from triage_core.classifier import (
+    TRUSTED_TYPES,
+    TicketClassifier,
+    explain_many,
+    load_model,
+    save_model,
+)
+from triage_core.embeddings import DATA_DIR, load_word_vectors, word_vectors
+from triage_core.errors import ModelError
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_shipped_table_matches_its_sidecar() -> None:
+    meta = json.loads((DATA_DIR / "wordpiece_vectors.json").read_text())
+    wv = load_word_vectors()
+    assert wv.table.shape == (meta["vocab_size"], meta["dims"])
+    assert wv.table.dtype == np.float32 and np.isfinite(wv.table).all()
+    assert wv.sha256 == meta["sha256"]
+
+
+def test_related_words_are_closer_than_unrelated_ones() -> None:
+    vec = dict(zip(["refund", "reimbursement", "password", "login", "parcel", "package"],
+                   word_vectors(["refund", "reimbursement", "password", "login", "parcel",
+                                 "package"]), strict=True))
+    assert cosine(vec["refund"], vec["reimbursement"]) > cosine(vec["refund"], vec["password"])
+    assert cosine(vec["password"], vec["login"]) > cosine(vec["password"], vec["parcel"])
+    assert cosine(vec["parcel"], vec["package"]) > cosine(vec["parcel"], vec["login"])
+
+
+def test_word_vectors_of_odd_words() -> None:
+    out = word_vectors(["refund", "", "🙂", "reimbursements", "REFUND"])
+    assert out.shape == (5, load_word_vectors().table.shape[1])
+    assert not out[1].any() and not out[2].any()  # nothing, or only an unknown piece
+    assert out[3].any()  # several pieces: their mean
+    np.testing.assert_array_equal(out[0], out[4])  # the tokenizer lower-cases
+    assert word_vectors([]).shape == (0, out.shape[1])
+
+
+def test_a_changed_table_is_refused(tmp_path: Path) -> None:
+    for name in ("wordpiece_vectors.npy", "wordpiece_vectors.json", "wordpiece_tokenizer.json"):
+        shutil.copyfile(DATA_DIR / name, tmp_path / name)
+    table = np.load(tmp_path / "wordpiece_vectors.npy")
+    table[0, 0] += 1
+    np.save(tmp_path / "wordpiece_vectors.npy", table)
+    with pytest.raises(ModelError, match="checksum"):
+        load_word_vectors(tmp_path)
+    (tmp_path / "wordpiece_tokenizer.json").write_text("{")
+    with pytest.raises(ModelError, match="cannot be read"):
+        load_word_vectors(tmp_path)
+
+
+# -- the semantic block in the classifier --------------------------------------------------------
+
+TRAIN = {
+    "refund": ["I want a refund for my order", "please refund the money", "refund my payment",
+               "how long does a refund take", "where is my refund"],
+    "login": ["I cannot log in to my account", "my password does not work",
+              "reset my password please", "the login page rejects me", "locked out of login"],
+}
+
+
+def fit(weight: float) -> TicketClassifier:
+    texts = [t for ts in TRAIN.values() for t in ts]
+    labels = [c for c, ts in TRAIN.items() for _ in ts]
+    return TicketClassifier(semantic_weight=weight, calibration_cv=0).fit(texts, labels)
+
+
+def test_unseen_synonyms_are_understood_only_with_the_semantic_block() -> None:
+    unseen = ["reimbursement", "money back", "credentials", "sign in"]
+    with_vectors, without = fit(0.8), fit(0.0)
+    assert list(with_vectors.predict(unseen)) == ["refund", "refund", "login", "login"]
+    assert with_vectors.features_.semantic_dims() == load_word_vectors().table.shape[1]
+    assert without.features_.semantic_dims() == 0
+    # words sharing nothing with the training texts: only their meaning separates them
+    new = ["reimbursement", "credentials"]
+    margin = lambda m: np.abs(m.decision_function(new))  # noqa: E731
+    assert (margin(with_vectors) > 2 * margin(without)).all()
+
+
+def test_semantic_credit_goes_to_words_and_adds_up() -> None:
+    model = fit(0.8)
+    text = "reimbursement of my purchase"
+    terms = dict(explain_many(model, [text], k=100, positive_only=False)[0])
+    column = list(model.classes_).index("refund")
+    score = model._scores(model._blocks([text]))[0, column] - model.intercept_[column]
+    assert "reimbursement" in terms
+    assert sum(terms.values()) == pytest.approx(score, abs=1e-4)
+
+
+def test_model_saved_without_the_block_still_loads(tmp_path: Path) -> None:
+    model = fit(0.0)
+    del model.semantic_weight, model.features_.semantic_weight  # as saved before the block
+    path = tmp_path / "old.skops"
+    save_model(model, path)
+    loaded = load_model(path)
+    assert loaded.semantic_weight == 0.0 and loaded.features_.semantic_weight == 0.0
+    assert list(loaded.predict(["refund please"])) == ["refund"]
+    assert "semantic_weight" in loaded.get_params()
+
+
+def test_round_trip_keeps_the_block_and_refuses_other_vectors(tmp_path: Path) -> None:
+    model = fit(0.8)
+    path = tmp_path / "m.skops"
+    save_model(model, path)
+    assert sorted(sio.get_untrusted_types(file=path)) == sorted(TRUSTED_TYPES)
+    loaded = load_model(path)
+    texts = ["reimbursement", "sign in", ""]
+    np.testing.assert_array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
+    loaded.features_.semantic_table_ = "0" * 64  # trained on another table
+    with pytest.raises(ModelError, match="other word vectors"):
+        loaded.predict(texts)
