@@ -232,3 +232,23 @@ def test_mistakes_are_one_line_errors(files: dict[str, Path], tmp_path: Path,
                             "--test", str(files["test"]), "--text-col", "text",
                             "--label-col", "category")
     assert (code, err) == (1, "error: one.csv: need at least two labels to train\n")
+
+
+def test_config_file_reaches_both_tasks(files: dict[str, Path], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    everything_neutral = tmp_path / "bands.toml"
+    everything_neutral.write_text("[sentiment]\nneg_threshold = -1.0\npos_threshold = 1.0\n")
+    code, out, err = run_main(capsys, "evaluate", "--task", "sentiment", "--test",
+                              str(files["senti"]), "--text-col", "text", "--label-col",
+                              "sentiment", "--json", "--config", str(everything_neutral))
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["per_class"]["neutral"]["recall"] == 1.0
+    assert report["per_class"]["positive"]["recall"] == 0.0
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[classifier]\nsemantic_weight = -1\n")
+    code, _, err = run_main(capsys, "evaluate", "--task", "category", "--train",
+                            str(files["train"]), "--test", str(files["test"]), "--text-col",
+                            "text", "--label-col", "category", "--config", str(bad))
+    assert code == 1
+    assert "semantic_weight" in err and len(err.splitlines()) == 1

@@ -328,10 +328,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.task == "category":
         if not args.train:
             raise TriageError("--task category needs --train TRAIN.csv")
-        report = evaluate.evaluate_category(args.train, args.test, args.text_col, args.label_col)
+        report = evaluate.evaluate_category(args.train, args.test, args.text_col, args.label_col,
+                                            _config(args))
     else:
         report = evaluate.evaluate_sentiment(args.train, args.test, args.text_col,
-                                             args.label_col)
+                                             args.label_col, _config(args))
     if args.json:
         _print_json(report)
     else:
@@ -506,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every ticket, not only new or changed")
     p.set_defaults(func=cmd_predict)
 
-    p = sub.add_parser("evaluate", parents=[common],
+    p = sub.add_parser("evaluate", parents=[common, cfg],
                        help="accuracy of the models on a labeled CSV",
                        description="category: train on --train, score --test. sentiment: "
                        "zero-shot default, or trained on --train when given.")

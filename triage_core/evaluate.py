@@ -9,7 +9,7 @@ Rows with an empty label are skipped and counted. Several text columns are joine
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,9 @@ def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], la
 
 
 def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[str],
-                      label_col: str) -> dict[str, Any]:
+                      label_col: str, config: Mapping[str, Any] | None = None
+                      ) -> dict[str, Any]:
+    """Train the category model (settings: ``config``'s [classifier], else the defaults)."""
     from .classifier import build_classifier
     from .config import load_config
 
@@ -96,8 +98,8 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
     x_test, y_test, skip_test = read_labeled(test, text_cols, label_col)
     if y_train.nunique() < 2:
         raise TriageError(f"{Path(train).name}: need at least two labels to train")
-    model = build_classifier(load_config().get("classifier")).fit(x_train.tolist(),
-                                                                   y_train.tolist())
+    section = (load_config() if config is None else config).get("classifier")
+    model = build_classifier(section).fit(x_train.tolist(), y_train.tolist())
     fitted = time.perf_counter()
     pred = model.predict(x_test.tolist())
     out = metrics(y_test, pred)
@@ -121,9 +123,14 @@ def _check_sentiment_labels(labels: pd.Series, name: str) -> pd.Series:
 
 
 def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame,
-                       text_cols: Sequence[str], label_col: str) -> dict[str, Any]:
-    """Zero-shot default (no ``train``) or a trained model, on the labeled ``test``."""
+                       text_cols: Sequence[str], label_col: str,
+                       config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Zero-shot default (no ``train``) or a trained model, on the labeled ``test``.
+
+    The zero-shot scorer takes ``config``'s [sentiment] section (lexicon, rules, bands).
+    """
     from . import sentiment
+    from .config import load_config
 
     start = time.perf_counter()
     if isinstance(test, pd.DataFrame):
@@ -135,7 +142,9 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
     y_test = _check_sentiment_labels(y_test, name)
     n_train = 0
     if train is None:
-        scorer = sentiment.LexiconSentiment()
+        cfg = load_config() if config is None else config
+        settings = sentiment.SentimentSettings.from_config(cfg.get("sentiment", {}))
+        scorer = sentiment.LexiconSentiment(settings)
         pred = scorer.label(scorer.score_texts(x_test.tolist()))
         mode = "zero-shot"
     else:
