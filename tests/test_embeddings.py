@@ -124,3 +124,52 @@ def test_round_trip_keeps_the_block_and_refuses_other_vectors(tmp_path: Path) ->
     loaded.features_.semantic_table_ = "0" * 64  # trained on another table
     with pytest.raises(ModelError, match="other word vectors"):
         loaded.predict(texts)
+
+
+# -- mean word vectors (the trained sentiment model's third view) ------------------------------
+
+
+def test_mean_word_vectors_fit_and_transform() -> None:
+    from triage_core.embeddings import MeanWordVectors
+
+    est = MeanWordVectors().fit(["the refund never came", "great service, thanks!", ""])
+    out = est.transform(["refund please", "", "🙂", "an unseen word: reimbursement"])
+    assert out.shape == (4, load_word_vectors().table.shape[1]) and out.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(out[[0, 3]], axis=1), 1.0, rtol=1e-5)
+    assert not out[1].any() and not out[2].any()
+    assert est.transform([]).shape == (0, out.shape[1])
+    # idf: a word in every training text counts less than a rare one
+    assert est.idf_[est.vocabulary_["the"]] < est.unseen_idf_
+    assert est.transform(["refund please"]).tolist() == out[:1].tolist()  # batch-independent
+
+
+def test_mean_word_vectors_refuse_other_vectors() -> None:
+    from triage_core.embeddings import MeanWordVectors
+
+    est = MeanWordVectors().fit(["a b"])
+    est.table_sha256_ = "0" * 64
+    with pytest.raises(ModelError, match="other word vectors"):
+        est.transform(["a"])
+    with pytest.raises(ModelError, match="not fitted"):
+        MeanWordVectors().transform(["a"])
+
+
+def test_sentiment_model_uses_the_vectors_and_old_models_still_load(tmp_path: Path) -> None:
+    from triage_core.sentiment import TRUSTED_TYPES as SENTIMENT_TYPES
+    from triage_core.sentiment import SentimentModel
+
+    texts = ["terrible, still waiting", "awful support", "this is broken again",
+             "thanks, great help", "wonderful, solved fast", "love it, thank you",
+             "my order number is 12", "the parcel arrives monday", "what are your hours"]
+    labels = ["negative"] * 3 + ["positive"] * 3 + ["neutral"] * 3
+    texts, labels = texts * 2, labels * 2  # the n-gram view keeps words seen twice
+    model = SentimentModel().fit(texts, labels)
+    assert "meaning" in model.pipeline_.named_steps["stack"].named_estimators_
+    old = SentimentModel(word_vectors=False).fit(texts, labels)
+    del old.word_vectors  # as saved before the third view existed
+    path = tmp_path / "old.skops"
+    sio.dump(old, path)
+    loaded = sio.load(path, trusted=SENTIMENT_TYPES)
+    assert loaded.word_vectors is False
+    assert "meaning" not in loaded.pipeline_.named_steps["stack"].named_estimators_
+    np.testing.assert_array_equal(loaded.predict_proba(texts), old.predict_proba(texts))

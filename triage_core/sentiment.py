@@ -44,6 +44,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from vaderSentiment import vaderSentiment as _vs
 
+from .embeddings import MeanWordVectors
 from .errors import ConfigError, ModelError
 from .text import clean_body_array, clean_body_series, to_arrow
 
@@ -1025,22 +1026,29 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
     """Trained sentiment: a stacked, calibrated pair of linear models.
 
     One logistic regression reads TF-IDF word (1-2) and character (2-5) n-grams, another the
-    zero-shot scorer's lexicon features (``LexiconFeatures``); a final logistic regression
-    combines their out-of-fold class probabilities (``cv`` folds), which calibrates how much
-    each view is trusted. ``fit(texts, labels)`` takes negative/neutral/positive or CSAT 1-5;
+    zero-shot scorer's lexicon features (``LexiconFeatures``), a third (``word_vectors``) the
+    idf-weighted mean of the shipped word vectors (``embeddings.MeanWordVectors``: words the
+    training texts never used still count); a final logistic regression combines their
+    out-of-fold class probabilities (``cv`` folds), which calibrates how much each view is
+    trusted. ``fit(texts, labels)`` takes negative/neutral/positive or CSAT 1-5;
     ``predict_proba`` gives class probabilities (columns in ``classes_`` order) and
     ``score_texts`` P(positive) - P(negative).
     """
 
     def __init__(self, C: float = 1.0, class_weight: str | None = "balanced",
                  char_ngrams: bool = True, cv: int = 3, config: dict[str, Any] | None = None,
-                 max_iter: int = 2000) -> None:
+                 max_iter: int = 2000, word_vectors: bool = True) -> None:
         self.C = C
         self.class_weight = class_weight
         self.char_ngrams = char_ngrams
         self.cv = cv
         self.config = config
         self.max_iter = max_iter
+        self.word_vectors = word_vectors
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("word_vectors", False)  # saved before the third view existed
+        super().__setstate__(state)
 
     def _pipeline(self) -> Pipeline:
         ngrams: list[tuple[str, Any]] = [
@@ -1059,10 +1067,17 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
             ("classifier", LogisticRegression(class_weight=self.class_weight,
                                               max_iter=self.max_iter)),
         ])
+        views = [("text", text), ("lexicon", lexicon)]
+        if self.word_vectors:
+            views.append(("meaning", Pipeline([
+                ("features", MeanWordVectors()),
+                ("classifier", LogisticRegression(class_weight=self.class_weight,
+                                                  max_iter=self.max_iter)),
+            ])))
         return Pipeline([
             ("clean", TextCleaner()),
             ("stack", StackingClassifier(
-                [("text", text), ("lexicon", lexicon)],
+                views,
                 final_estimator=LogisticRegression(class_weight=self.class_weight,
                                                    max_iter=self.max_iter),
                 stack_method="predict_proba", cv=self.cv)),
@@ -1165,10 +1180,11 @@ def explain_with(model: LexiconSentiment | SentimentModel, text: Any,
     raise ModelError(f"not a sentiment model: {type(model).__name__}")
 
 
-# Types a saved SentimentModel holds beyond skops' defaults (reviewed): our three classes,
+# Types a saved SentimentModel holds beyond skops' defaults (reviewed): our four classes,
 # and sklearn's Bunch (a dict subclass; StackingClassifier.named_estimators_).
 TRUSTED_TYPES: list[str] = [
     "sklearn.utils._bunch.Bunch",
+    "triage_core.embeddings.MeanWordVectors",
     "triage_core.sentiment.LexiconFeatures",
     "triage_core.sentiment.SentimentModel",
     "triage_core.sentiment.TextCleaner",
