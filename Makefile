@@ -18,6 +18,7 @@ help:
 	@echo "make lint   - ruff only"
 	@echo "make bench  - speed benchmarks (benchmarks/)"
 	@echo "make eval   - accuracy on the real data in ../shared/datasets"
+	@echo "make embeddings - rebuild the shipped word vectors (own venv with torch; rarely needed)"
 	@echo "make clean  - remove the virtualenv, caches and the database"
 
 $(PY):

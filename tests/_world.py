@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from triage_core import demo, pipeline
@@ -19,4 +20,11 @@ def build_world(root: Path, tickets: int, seed: int, train: bool = True) -> Path
             config = default_config()
             pipeline.train(s, config)
             pipeline.triage(s, config)
+    return path
+
+
+def copy_db(world: Path, folder: Path, name: str = "copy.duckdb") -> Path:
+    """A private copy of a built world's database in ``folder``, for a test that writes."""
+    path = folder / name
+    shutil.copy(world, path)
     return path

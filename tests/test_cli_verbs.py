@@ -4,13 +4,12 @@ small demo database (built once; each CLI call costs about two seconds of import
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from _world import build_world
+from _world import build_world, copy_db
 
 from triage_core import feedback, pipeline, registry
 from triage_core.config import default_config
@@ -47,9 +46,7 @@ def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def db(world_db: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(world_db, path)
-    return path
+    return copy_db(world_db, tmp_path)
 
 
 def test_score_json(db: Path) -> None:

@@ -3,13 +3,12 @@ promotion only when not worse, persistence across restarts, review queue and CSA
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from _world import build_world
+from _world import build_world, copy_db
 
 from triage_core import feedback, pipeline, registry, scoring
 from triage_core.config import default_config
@@ -31,9 +30,7 @@ def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def db_path(world_db: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(world_db, path)
-    return path
+    return copy_db(world_db, tmp_path)
 
 
 @pytest.fixture

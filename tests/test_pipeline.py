@@ -4,14 +4,13 @@ routing capacity, explanations, labeled data and training."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from _world import build_world
+from _world import build_world, copy_db
 
 from triage_core import pipeline, registry
 from triage_core.config import default_config
@@ -41,18 +40,14 @@ def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def ro(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A module-wide copy for tests that only read."""
-    path = tmp_path_factory.mktemp("pipeline_ro") / "ro.duckdb"
-    shutil.copy(world_db, path)
-    with Store(path) as s:
+    with Store(copy_db(world_db, tmp_path_factory.mktemp("pipeline_ro"))) as s:
         yield s
 
 
 @pytest.fixture
 def db(world_db: Path, tmp_path: Path) -> Iterator[Store]:
     """A private copy for tests that write."""
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(world_db, path)
-    with Store(path) as s:
+    with Store(copy_db(world_db, tmp_path)) as s:
         yield s
 
 

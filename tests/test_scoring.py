@@ -4,14 +4,13 @@ manual reassignment, and re-scoring after data changes."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from _world import build_world
+from _world import build_world, copy_db
 
 from triage_core import pipeline, priority, scoring
 from triage_core.config import default_config
@@ -33,9 +32,7 @@ def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def db(world_db: Path, tmp_path: Path) -> Iterator[Store]:
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(world_db, path)
-    with Store(path) as s:
+    with Store(copy_db(world_db, tmp_path)) as s:
         yield s
 
 

@@ -194,6 +194,19 @@ _TICKET_COLUMNS = """t.ticket_id, t.created_at, t.status, t.channel, t.segment, 
     t.escalation_reason, t.routing_reason, t.lifetime_value, k.subject"""
 
 
+def _ticket_where(f: Filters, search: str, open_only: bool) -> tuple[str, list[Any]]:
+    """WHERE clause and parameters over ``t`` (triaged) and, when searching, ``k`` (tickets)."""
+    where, params = f.where()
+    if search.strip():
+        where += (" AND (contains(lower(k.subject), ?) OR contains(lower(k.body), ?)"
+                  " OR t.ticket_id = ?)")
+        needle = search.strip().lower()
+        params += [needle, needle, search.strip()]
+    if open_only:
+        where += f" AND t.status IN ({_OPEN})"
+    return where, params
+
+
 def tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = False,
             team: str | None = None, escalated: bool | None = None,
             order: str = "priority", limit: int = 200, offset: int = 0) -> pd.DataFrame:
@@ -204,14 +217,7 @@ def tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = Fal
               "due": "t.sla_due_at ASC NULLS LAST, t.ticket_id"}
     if order not in orders:
         raise TriageError(f"unknown order {order!r}")
-    where, params = f.where()
-    if search.strip():
-        where += (" AND (contains(lower(k.subject), ?) OR contains(lower(k.body), ?)"
-                  " OR t.ticket_id = ?)")
-        needle = search.strip().lower()
-        params += [needle, needle, search.strip()]
-    if open_only:
-        where += f" AND t.status IN ({_OPEN})"
+    where, params = _ticket_where(f, search, open_only)
     if team is not None:
         where += " AND t.team = ?"
         params.append(team)
@@ -236,16 +242,8 @@ def tickets_by_id(store: Store, ids: Sequence[str]) -> pd.DataFrame:
 
 def count_tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = False
                   ) -> int:
-    where, params = f.where()
-    join = ""
-    if search.strip():
-        join = " JOIN tickets k USING (ticket_id)"
-        where += (" AND (contains(lower(k.subject), ?) OR contains(lower(k.body), ?)"
-                  " OR t.ticket_id = ?)")
-        needle = search.strip().lower()
-        params += [needle, needle, search.strip()]
-    if open_only:
-        where += f" AND t.status IN ({_OPEN})"
+    where, params = _ticket_where(f, search, open_only)
+    join = " JOIN tickets k USING (ticket_id)" if search.strip() else ""
     return int(store.scalar(f"SELECT count(*) FROM {TRIAGED} t{join} WHERE {where}", params))
 
 

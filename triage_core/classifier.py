@@ -608,12 +608,10 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
         super().__setstate__(state)
 
     def _features(self) -> TicketFeatures:
-        return TicketFeatures(
-            char_ngram_range=tuple(self.char_ngram_range), skip_window=self.skip_window,
-            word_weight=self.word_weight, char_weight=self.char_weight,
-            skip_weight=self.skip_weight, pair_min_df=self.pair_min_df,
-            max_pair_features=self.max_pair_features, max_chars=self.max_chars,
-            semantic_weight=self.semantic_weight)
+        """The feature extractor, with this classifier's values of its parameters."""
+        params = {k: getattr(self, k) for k in TicketFeatures._get_param_names()}
+        params["char_ngram_range"] = tuple(params["char_ngram_range"])
+        return TicketFeatures(**params)
 
     def _svm(self, classes: np.ndarray) -> LinearSVC:
         """The SVM for labels encoded as indices into ``classes``."""

@@ -36,6 +36,19 @@ def _print_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
+def _print_frame(df: Any, as_json: bool, columns: list[str], empty: str,
+                 floatfmt: str = "{:,.2f}") -> None:
+    """A listing: JSON records, ``empty`` when there are no rows, else a table of ``columns``."""
+    if as_json:
+        from .analytics import to_records
+
+        _print_json(to_records(df))
+    elif df.empty:
+        print(empty)
+    else:
+        print(_table(df, columns, floatfmt=floatfmt))
+
+
 def _info(store: Store) -> dict[str, Any]:
     return {"db": store.path, "schema_version": store.schema_version(),
             "tables": store.counts()}
@@ -233,31 +246,20 @@ def cmd_feedback(args: argparse.Namespace) -> int:
             print(f"undid feedback #{args.id}")
         else:
             df = feedback.list_feedback(store, args.ticket, limit=args.limit)
-            if args.json:
-                from .analytics import to_records
-
-                _print_json(to_records(df))
-            elif df.empty:
-                print("no feedback yet")
-            else:
-                print(_table(df, ["feedback_id", "ticket_id", "field", "old_value", "new_value",
-                                  "author", "created_at", "undone_at"]))
+            _print_frame(df, args.json, ["feedback_id", "ticket_id", "field", "old_value",
+                                         "new_value", "author", "created_at", "undone_at"],
+                         "no feedback yet")
     return 0
 
 
 def cmd_review(args: argparse.Namespace) -> int:
     from . import feedback
-    from .analytics import to_records
 
     with _open_store(args) as store:
         df = feedback.review_queue(store, limit=args.limit)
-    if args.json:
-        _print_json(to_records(df))
-    elif df.empty:
-        print("review queue is empty")
-    else:
-        print(_table(df, ["ticket_id", "teach_score", "predicted_category", "model_confidence",
-                          "sentiment_label", "csat", "why"]))
+    _print_frame(df, args.json, ["ticket_id", "teach_score", "predicted_category",
+                                 "model_confidence", "sentiment_label", "csat", "why"],
+                 "review queue is empty")
     return 0
 
 
@@ -299,15 +301,9 @@ def cmd_models(args: argparse.Namespace) -> int:
             return 0
         df = registry.list_versions(store, args.kind)
     df = df.drop(columns=["metrics", "train_summary"])
-    if args.json:
-        from .analytics import to_records
-
-        _print_json(to_records(df))
-    elif df.empty:
-        print("no models yet; train one with 'triage train'")
-    else:
-        print(_table(df, ["version", "kind", "created_at", "active", "n_train", "n_corrections",
-                          "accuracy", "macro_f1", "note"], floatfmt="{:.3f}"))
+    _print_frame(df, args.json, ["version", "kind", "created_at", "active", "n_train",
+                                 "n_corrections", "accuracy", "macro_f1", "note"],
+                 "no models yet; train one with 'triage train'", floatfmt="{:.3f}")
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import math
 import os
@@ -58,14 +59,14 @@ def load_word_vectors(data_dir: Path = DATA_DIR) -> WordVectors:
         meta = json.loads((data_dir / _META).read_text())
         raw = (data_dir / _VECTORS).read_bytes()
         tokenizer = Tokenizer.from_file(str(data_dir / _TOKENIZER))
-    except (OSError, ValueError, Exception) as exc:  # a broken install
+    except Exception as exc:  # a broken install: missing, unreadable or malformed files
         raise ModelError(f"the word vectors shipped in {data_dir} cannot be read ({exc}); "
                          f"reinstall ticket-triage") from None
     digest = hashlib.sha256(raw).hexdigest()
     if digest != meta.get("sha256"):
         raise ModelError(f"{data_dir / _VECTORS} does not match its checksum in {_META}; "
                          f"reinstall ticket-triage")
-    table = np.load(data_dir / _VECTORS).astype(np.float32)
+    table = np.load(io.BytesIO(raw)).astype(np.float32)
     if table.shape[0] != tokenizer.get_vocab_size():
         raise ModelError(f"{_VECTORS} has {table.shape[0]} rows but the tokenizer has "
                          f"{tokenizer.get_vocab_size()} word-pieces; reinstall ticket-triage")
@@ -121,8 +122,9 @@ class MeanWordVectors(TransformerMixin, BaseEstimator):
         self.vocabulary_ = {str(w): i for i, w in enumerate(words)}
         self.idf_ = (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
         self.unseen_idf_ = float(math.log(1 + n) + 1.0)
-        self.table_sha256_ = load_word_vectors().sha256
-        self.n_features_out_ = load_word_vectors().table.shape[1]
+        wv = load_word_vectors()
+        self.table_sha256_ = wv.sha256
+        self.n_features_out_ = wv.table.shape[1]
         return self
 
     def transform(self, X: Any) -> np.ndarray:
