@@ -66,7 +66,7 @@ clean:
 	rm -f $(DB) $(DB).wal
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-# Rebuild triage_core/data/wordpiece_* (shipped; only needed to change them). Needs torch and
+# Rebuild triage_core/models/data/wordpiece_* (shipped; only needed to change them). Needs torch and
 # a packaged encoder, so it uses its own virtualenv, never the project's.
 EMB_VENV ?= .venv-embeddings
 embeddings:

@@ -37,7 +37,7 @@ def triage_evaluate(*args: str) -> dict:
 
 
 def majority(train: pd.Series, test: pd.Series) -> dict:
-    from triage_core.evaluate import metrics
+    from triage_core.models.evaluate import metrics
 
     top = train.value_counts().idxmax()
     return metrics(test.tolist(), [top] * len(test))
@@ -49,7 +49,7 @@ def tfidf_baseline(x_train, y_train, x_test, y_test, linear: str = "svm") -> dic
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.svm import LinearSVC
 
-    from triage_core.evaluate import metrics
+    from triage_core.models.evaluate import metrics
 
     feats = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
                        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True))
@@ -61,7 +61,7 @@ def tfidf_baseline(x_train, y_train, x_test, y_test, linear: str = "svm") -> dic
 def plain_vader(texts, labels) -> dict:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    from triage_core.evaluate import metrics
+    from triage_core.models.evaluate import metrics
 
     sia = SentimentIntensityAnalyzer()
     pred = []

@@ -85,9 +85,9 @@ def naive_comparisons(timer: Timer, store, sample: int = 20_000) -> None:
     import numpy as np
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    from triage_core import priority, scoring
     from triage_core.config import load_config
-    from triage_core.sentiment import LexiconSentiment, VaderEngine, vader_lexicon
+    from triage_core.models.sentiment import LexiconSentiment, VaderEngine, vader_lexicon
+    from triage_core.ops import priority, scoring
     from triage_core.text import ticket_text_series
 
     # DuckDB's SAMPLE clause takes only constants; int() keeps it a number
@@ -138,9 +138,12 @@ def naive_comparisons(timer: Timer, store, sample: int = 20_000) -> None:
 
 
 def run_size(n: int, workdir: Path) -> dict[str, Any]:
-    from triage_core import attribution, demo, pipeline, scoring
+    from triage_core import demo
     from triage_core.config import load_config
+    from triage_core.marketing import attribution
+    from triage_core.ops import scoring
     from triage_core.store import Store
+    from triage_core.triage import pipeline
 
     timer = Timer()
     files = workdir / f"files_{n}"
@@ -226,7 +229,7 @@ def page_times(db: Path, only: tuple[str, ...] = tuple(PAGES)) -> list[dict[str,
     # Server start: imports (plotly, pandas...) and the connection, paid once per process, not
     # per page view; timed separately so the page figures are the pages' own work.
     sys.path.insert(0, str(ROOT))
-    import triage_core.pipeline  # noqa: F401  (scikit-learn, models: imported once per server)
+    import triage_core.triage.pipeline  # noqa: F401  (scikit-learn, models: imported once per server)
     from dashboard import charts
     from triage_core.text import mask_pii_series
 

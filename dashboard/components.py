@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from triage_core.analytics import Filters
+from triage_core.ops.analytics import Filters
 
 
 def sidebar_filters() -> Filters:

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
-from triage_core import analytics
-from triage_core.analytics import Filters
+from triage_core.ops import analytics
+from triage_core.ops.analytics import Filters
 from triage_core.store import Store, default_db_path
 from triage_core.text import mask_pii_series
 
@@ -143,7 +143,7 @@ def ticket_detail(ticket_id: str, mask: bool = True) -> dict[str, Any] | None:
 
 @st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
 def _explain(ticket_id: str) -> dict[str, Any]:
-    from triage_core import pipeline
+    from triage_core.triage import pipeline
 
     return _run(pipeline.explain, config(), ticket_id)
 
@@ -222,7 +222,7 @@ def _default_lookback() -> int:
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner="Attributing tickets to campaigns…")
 def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
-    from triage_core import attribution
+    from triage_core.marketing import attribution
 
     stored = _campaign_tables()
     if (stored is not None and model == "last_touch" and lookback_days == _default_lookback()
@@ -234,7 +234,7 @@ def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def spike_series(model: str = "last_touch") -> pd.DataFrame:
-    from triage_core import attribution
+    from triage_core.marketing import attribution
 
     stored = _campaign_tables()
     if stored is not None and model == "last_touch":
@@ -262,7 +262,7 @@ def campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: in
                      mask: bool = True) -> pd.DataFrame:
     import dataclasses
 
-    from triage_core import attribution
+    from triage_core.marketing import attribution
 
     only = dataclasses.replace(f, campaigns=(campaign_id,))  # credits of this campaign only
     mine = _run(attribution.ticket_credits, model, lookback_days=lookback_days, filters=only,
@@ -276,19 +276,19 @@ def campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: in
 # -- priority tuning --------------------------------------------------------------------------
 
 def profile_names() -> list[str]:
-    from triage_core import scoring
+    from triage_core.ops import scoring
 
     return _run(scoring.profile_names, config())
 
 
 def active_profile_name() -> str:
-    from triage_core import scoring
+    from triage_core.ops import scoring
 
     return _run(lambda s: scoring.load_profile(s, config()).name)
 
 
 def profile(name: str) -> dict[str, Any]:
-    from triage_core import scoring
+    from triage_core.ops import scoring
 
     return _run(lambda s: scoring.load_profile(s, config(), name).to_dict())
 
@@ -296,7 +296,7 @@ def profile(name: str) -> dict[str, Any]:
 @st.cache_data(ttl=TTL, max_entries=2, show_spinner=False)
 def _open_frame() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """Open tickets with scoring inputs, the agents and the data time (cached for previews)."""
-    from triage_core import scoring
+    from triage_core.ops import scoring
 
     def load(s: Store) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
         frame = scoring.scoring_frame(s, open_only=True)
@@ -309,7 +309,7 @@ def _open_frame() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
 
 def preview(saved_name: str, candidate: dict[str, Any]) -> Any:
     """Score the open tickets under the saved profile and the candidate (pure, in memory)."""
-    from triage_core import priority, scoring
+    from triage_core.ops import priority, scoring
 
     frame, agents, now = _open_frame()
     saved = _run(lambda s: scoring.load_profile(s, config(), saved_name))
@@ -318,7 +318,7 @@ def preview(saved_name: str, candidate: dict[str, Any]) -> Any:
 
 
 def save_profile(name: str, candidate: dict[str, Any], activate: bool) -> None:
-    from triage_core import priority, scoring
+    from triage_core.ops import priority, scoring
 
     prof = priority.PriorityProfile.from_dict({**candidate, "name": name.strip()})
 
@@ -335,7 +335,7 @@ def escalation_threshold() -> float:
 
 
 def reassign(ticket_id: str, agent_id: str) -> None:
-    from triage_core import scoring
+    from triage_core.ops import scoring
 
     write(lambda s: scoring.reassign(s, ticket_id, agent_id, by="dashboard"))
 
@@ -344,14 +344,14 @@ def reassign(ticket_id: str, agent_id: str) -> None:
 
 @st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
 def model_versions() -> pd.DataFrame:
-    from triage_core import registry
+    from triage_core.models import registry
 
     return _run(registry.list_versions)
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def model_metrics(version: int) -> dict[str, Any]:
-    from triage_core import registry
+    from triage_core.models import registry
 
     return _run(registry.get_version, version).metrics
 
@@ -364,19 +364,19 @@ def confidence_values() -> pd.Series:
 
 
 def promote(version: int) -> None:
-    from triage_core import pipeline
+    from triage_core.triage import pipeline
 
     write(lambda s: pipeline.promote(s, config(), version))
 
 
 def rollback() -> int:
-    from triage_core import pipeline
+    from triage_core.triage import pipeline
 
     return write(lambda s: pipeline.rollback(s, config()))
 
 
 def run_triage(s: Store) -> str:
-    from triage_core import pipeline
+    from triage_core.triage import pipeline
 
     r = pipeline.triage(s, config())
     return (f"Predicted {r['predicted']:,} new or changed tickets and scored "
@@ -384,7 +384,7 @@ def run_triage(s: Store) -> str:
 
 
 def retrain(force: bool = False) -> dict[str, Any]:
-    from triage_core import pipeline
+    from triage_core.triage import pipeline
 
     return write(lambda s: pipeline.retrain(s, config(), force=force))
 
@@ -400,10 +400,10 @@ def read_csv_upload(content: bytes) -> pd.DataFrame | str:
 
 def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_col: str
                     ) -> dict[str, Any]:
-    from triage_core import evaluate
+    from triage_core.models import evaluate
 
     if task == "category":
-        from triage_core import registry
+        from triage_core.models import registry
 
         model = _run(registry.load, "category")
         return evaluate.evaluate_model(model, frame, text_cols, label_col)
@@ -412,56 +412,56 @@ def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
 def review_queue(mask: bool = True) -> pd.DataFrame:
-    from triage_core import feedback
+    from triage_core.ops import feedback
 
     return masked(_run(feedback.review_queue), mask)
 
 
 def feedback_summary() -> dict[str, int]:
-    from triage_core import feedback
+    from triage_core.ops import feedback
 
     return _run(feedback.summary)
 
 
 def feedback_list() -> pd.DataFrame:
-    from triage_core import feedback
+    from triage_core.ops import feedback
 
     return _run(feedback.list_feedback, None, 200)
 
 
 def ticket_feedback(ticket_id: str) -> pd.DataFrame:
-    from triage_core import feedback
+    from triage_core.ops import feedback
 
     return _run(feedback.list_feedback, ticket_id)
 
 
 @st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
 def feedback_weekly() -> pd.DataFrame:
-    from triage_core import feedback
+    from triage_core.ops import feedback
 
     return _run(feedback.weekly_volume)
 
 
 @st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
 def csat_vs_sentiment() -> pd.DataFrame:
-    from triage_core import feedback
+    from triage_core.ops import feedback
 
     return _run(feedback.csat_vs_sentiment)
 
 
 def add_feedback(ticket_id: str, changes: dict[str, str | None], by: str, comment: str) -> None:
-    from triage_core import feedback
+    from triage_core.ops import feedback
 
     write(lambda s: feedback.add(s, ticket_id, changes, by=by, comment=comment))
 
 
 def undo_feedback(feedback_id: int) -> None:
-    from triage_core import feedback
+    from triage_core.ops import feedback
 
     write(lambda s: feedback.undo(s, feedback_id, by="dashboard"))
 
 
 def known_categories() -> list[str]:
-    from triage_core import feedback
+    from triage_core.ops import feedback
 
     return _run(feedback.known_categories)

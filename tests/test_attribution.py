@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from triage_core import attribution as attr
-from triage_core.attribution import AttributionSettings, SpikeSettings
 from triage_core.errors import ConfigError, TriageError
+from triage_core.marketing import attribution as attr
+from triage_core.marketing.attribution import AttributionSettings, SpikeSettings
 from triage_core.store import Store
 
 T0 = pd.Timestamp("2026-03-01 12:00:00")

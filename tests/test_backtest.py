@@ -8,10 +8,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from triage_core.backtest import backtest, compare, gini
 from triage_core.errors import TriageError
-from triage_core.priority import PriorityProfile
-from triage_core.routing import RoutingRules
+from triage_core.ops.backtest import backtest, compare, gini
+from triage_core.ops.priority import PriorityProfile
+from triage_core.ops.routing import RoutingRules
 
 DAY = pd.Timestamp("2026-02-02")
 RULES = RoutingRules.from_dict({

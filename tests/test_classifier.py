@@ -16,7 +16,8 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
-from triage_core.classifier import (
+from triage_core.errors import ConfigError, ModelError
+from triage_core.models.classifier import (
     DEFAULTS,
     TRUSTED_TYPES,
     TicketClassifier,
@@ -29,7 +30,6 @@ from triage_core.classifier import (
     predict_top,
     save_model,
 )
-from triage_core.errors import ConfigError, ModelError
 
 KEYWORDS = {
     "billing": ["invoice", "charged twice", "payment failed", "monthly bill", "statement"],

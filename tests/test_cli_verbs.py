@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from _world import build_world, copy_db
 
-from triage_core import feedback, pipeline, registry
 from triage_core.config import default_config
+from triage_core.models import registry
+from triage_core.ops import feedback
 from triage_core.store import Store
+from triage_core.triage import pipeline
 
 CONFIG = default_config()
 WORLD_TICKETS = 1500

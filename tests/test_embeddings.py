@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import skops.io as sio
 
-from triage_core.classifier import (
+from triage_core.errors import ModelError
+from triage_core.models.classifier import (
     TRUSTED_TYPES,
     TicketClassifier,
     explain_many,
     load_model,
     save_model,
 )
-from triage_core.embeddings import DATA_DIR, load_word_vectors, word_vectors
-from triage_core.errors import ModelError
+from triage_core.models.embeddings import DATA_DIR, load_word_vectors, word_vectors
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -130,7 +130,7 @@ def test_round_trip_keeps_the_block_and_refuses_other_vectors(tmp_path: Path) ->
 
 
 def test_mean_word_vectors_fit_and_transform() -> None:
-    from triage_core.embeddings import MeanWordVectors
+    from triage_core.models.embeddings import MeanWordVectors
 
     est = MeanWordVectors().fit(["the refund never came", "great service, thanks!", ""])
     out = est.transform(["refund please", "", "🙂", "an unseen word: reimbursement"])
@@ -144,7 +144,7 @@ def test_mean_word_vectors_fit_and_transform() -> None:
 
 
 def test_mean_word_vectors_refuse_other_vectors() -> None:
-    from triage_core.embeddings import MeanWordVectors
+    from triage_core.models.embeddings import MeanWordVectors
 
     est = MeanWordVectors().fit(["a b"])
     est.table_sha256_ = "0" * 64
@@ -155,8 +155,8 @@ def test_mean_word_vectors_refuse_other_vectors() -> None:
 
 
 def test_sentiment_model_uses_the_vectors_and_old_models_still_load(tmp_path: Path) -> None:
-    from triage_core.sentiment import TRUSTED_TYPES as SENTIMENT_TYPES
-    from triage_core.sentiment import SentimentModel
+    from triage_core.models.sentiment import TRUSTED_TYPES as SENTIMENT_TYPES
+    from triage_core.models.sentiment import SentimentModel
 
     texts = ["terrible, still waiting", "awful support", "this is broken again",
              "thanks, great help", "wonderful, solved fast", "love it, thank you",

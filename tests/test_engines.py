@@ -28,10 +28,11 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from triage_core import demo, engines, pipeline
+from triage_core import demo
 from triage_core.config import load_config
 from triage_core.errors import TriageError
 from triage_core.store import Store
+from triage_core.triage import engines, pipeline
 
 NEEDS_DASK = "the dask engine needs dask: pip install 'ticket-triage[dask]'"
 # The scheduler serves HTTP (health, metrics) even without a dashboard, on port 8787 unless told
@@ -345,7 +346,7 @@ def test_core_imports_and_explains_without_dask() -> None:
     code = (
         "import sys\n"
         "sys.modules['dask'] = sys.modules['distributed'] = None  # as if not installed\n"
-        "import triage_core.engines as e\n"
+        "import triage_core.triage.engines as e\n"
         "from triage_core.errors import TriageError\n"
         "try:\n"
         "    e.run_dask([], None, 'tcp://127.0.0.1:8786')\n"

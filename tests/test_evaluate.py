@@ -11,8 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from triage_core import cli, evaluate
+from triage_core import cli
 from triage_core.errors import TriageError
+from triage_core.models import evaluate
 
 # Three categories with their own words; the fillers make every text different.
 TOPICS = {

@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 from _world import build_world, copy_db
 
-from triage_core import feedback, pipeline, registry, scoring
 from triage_core.config import default_config
 from triage_core.errors import ImportValidationError, TriageError
-from triage_core.evaluate import metrics
+from triage_core.models import registry
+from triage_core.models.evaluate import metrics
+from triage_core.ops import feedback, scoring
 from triage_core.store import Store
 from triage_core.text import ticket_text_series
+from triage_core.triage import pipeline
 
 CONFIG = default_config()
 WORLD_TICKETS = 1500

@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 from _world import build_world, copy_db
 
-from triage_core import pipeline, registry
 from triage_core.config import default_config
 from triage_core.errors import ModelError, TriageError
+from triage_core.models import registry
 from triage_core.schema import OPEN_STATUSES, SENTIMENT_LABELS
 from triage_core.store import Store
+from triage_core.triage import pipeline
 
 CONFIG = default_config()
 WORLD_TICKETS = 1500
@@ -353,7 +354,8 @@ def test_train_needs_labels(loaded_store: Store) -> None:
 
 def test_campaign_view_is_stored_by_full_runs_and_stale_after_incremental_ones(
         db: Store) -> None:
-    from triage_core import analytics, attribution
+    from triage_core.marketing import attribution
+    from triage_core.ops import analytics
 
     pipeline.triage(db, CONFIG, full=True)
     stored = analytics.campaign_tables(db)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from triage_core.errors import ConfigError, TriageError
-from triage_core.priority import (
+from triage_core.ops.priority import (
     CONTRIB_COLUMNS,
     PriorityProfile,
     PrioritySettings,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 import skops.io as sio
 
-from triage_core import registry
-from triage_core.classifier import TicketClassifier
 from triage_core.errors import ModelError
+from triage_core.models import registry
+from triage_core.models.classifier import TicketClassifier
 from triage_core.store import Store
 
 TEXTS = [
@@ -192,6 +195,26 @@ def test_loading_checks_against_the_given_list_and_rejects_garbage(
     blob = registry.dumps(model)
     with pytest.raises(ModelError, match="TicketClassifier"):
         registry.loads(blob, trusted=[])
-    assert "triage_core.classifier.TicketClassifier" in registry.trusted_types()
+    assert "triage_core.models.classifier.TicketClassifier" in registry.trusted_types()
     with pytest.raises(ModelError, match="not a readable skops model file"):
         registry.loads(b"this is not a zip file")
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), [
+    ("legacy_category.skops", "charged twice on my card", "billing"),
+    ("legacy_sentiment.skops", "great help thanks", "positive"),
+])
+def test_models_saved_before_the_package_layout_load(name: str, text: str,
+                                                     expected: str) -> None:
+    """Blobs written when the classes lived in triage_core.classifier / .sentiment still load
+    (the registry points our own types at their current modules) and predict the same."""
+    blob = (FIXTURES / name).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        schema = zf.read("schema.json").decode()
+    assert '"triage_core.classifier"' in schema or '"triage_core.sentiment"' in schema
+    model = registry.loads(blob)
+    assert type(model).__module__.startswith("triage_core.models.")
+    assert model.predict([text]).tolist() == [expected]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from triage_core.errors import ConfigError, TriageError
-from triage_core.routing import (
+from triage_core.ops.routing import (
     RoutingRules,
     agent_loads,
     default_rules,

@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 from _world import build_world, copy_db
 
-from triage_core import pipeline, priority, scoring
 from triage_core.config import default_config
 from triage_core.errors import ConfigError
+from triage_core.ops import priority, scoring
 from triage_core.schema import OPEN_STATUSES
 from triage_core.store import Store
+from triage_core.triage import pipeline
 
 CONFIG = default_config()
 WORLD_TICKETS = 1500

@@ -14,7 +14,7 @@ import skops.io as sio
 from sklearn.base import clone
 
 from triage_core.errors import ConfigError, ModelError
-from triage_core.sentiment import (
+from triage_core.models.sentiment import (
     TRUSTED_TYPES,
     LexiconSentiment,
     SentimentBands,

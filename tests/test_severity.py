@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 from triage_core.errors import ConfigError
-from triage_core.severity import (
+from triage_core.models.severity import (
     CATEGORIES,
     SeverityRules,
     assess_severity,
     default_rules,
 )
-from triage_core.severity import _default_config as packaged_config
+from triage_core.models.severity import _default_config as packaged_config
 
 RULE_CASES = [
     ("outage", 4, "The site is down for everyone since 9am"),

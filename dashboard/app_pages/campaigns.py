@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, components, data
-from triage_core.attribution import MODEL_DESCRIPTIONS, MODELS
+from triage_core.marketing.attribution import MODEL_DESCRIPTIONS, MODELS
 
 st.title("Campaign impact")
 st.caption("Which campaigns create support work, how those customers feel, and what the "

@@ -8,8 +8,8 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import components, data
-from triage_core.importers import PRESETS
 from triage_core.schema import IMPORT_TABLES
+from triage_core.store.mapping import PRESETS
 
 st.title("Data")
 

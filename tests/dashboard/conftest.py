@@ -17,9 +17,10 @@ import streamlit as st
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from triage_core import demo, pipeline
+from triage_core import demo
 from triage_core.config import load_config
 from triage_core.store import Store
+from triage_core.triage import pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"

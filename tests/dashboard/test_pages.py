@@ -18,9 +18,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from triage_core import pipeline, registry
 from triage_core.config import load_config
+from triage_core.models import registry
 from triage_core.store import Store
+from triage_core.triage import pipeline
 
 OpenApp = Callable[..., AppTest]  # the open_app fixture (conftest.py)
 PAGES = ("overview", "campaigns", "sentiment", "queues", "tuning", "explorer", "review",

@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import ConfigError
-from .text import to_arrow
+from triage_core.errors import ConfigError
+from triage_core.text import to_arrow
 
 __all__ = [
     "CATEGORIES",
@@ -199,7 +199,7 @@ def _check_regex(pattern: str, where: str) -> None:
 
 @functools.cache
 def _default_config() -> dict[str, Any]:
-    text = resources.files("triage_core").joinpath("defaults/severity.toml").read_text("utf-8")
+    text = resources.files("triage_core").joinpath("config/defaults/severity.toml").read_text("utf-8")
     return tomllib.loads(text)
 
 

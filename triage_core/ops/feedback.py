@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import TriageError
-from .priority import TIERS
-from .schema import SENTIMENT_LABELS
-from .store import Store
+from triage_core.errors import TriageError
+from triage_core.ops.priority import TIERS
+from triage_core.schema import SENTIMENT_LABELS
+from triage_core.store import Store
 
 FIELDS = ("category", "tier", "sentiment", "flag")
 _SHOWN = {"category": "category", "tier": "priority_tier", "sentiment": "sentiment_label"}
@@ -148,14 +148,6 @@ def list_feedback(store: Store, ticket_id: str | None = None, limit: int = 1000)
     )
 
 
-def category_corrections(store: Store) -> pd.DataFrame:
-    """ticket_id -> corrected category, for training (newest not-undone correction)."""
-    return store.query(
-        "SELECT ticket_id, arg_max(new_value, feedback_id) AS category FROM feedback"
-        " WHERE field = 'category' AND undone_at IS NULL GROUP BY ticket_id"
-    )
-
-
 def weekly_volume(store: Store) -> pd.DataFrame:
     """Corrections per week and field (undone ones excluded)."""
     return store.query(
@@ -190,12 +182,7 @@ def review_queue(store: Store, limit: int = 200, confidence_threshold: float = 0
     if not store.table_exists("triaged_tickets"):
         return pd.DataFrame()
     return store.query(
-        """WITH fb AS (
-               SELECT ticket_id,
-                      bool_or(field = 'flag') AS flagged,
-                      bool_or(field IN ('category', 'sentiment')) AS corrected
-               FROM feedback WHERE undone_at IS NULL GROUP BY ticket_id),
-           base AS (
+        """WITH base AS (
                SELECT t.ticket_id, t.created_at, t.status, t.predicted_category,
                       r.category_confidence AS model_confidence, t.sentiment, t.sentiment_label,
                       coalesce(s.score, t.csat) AS csat, k.subject,
@@ -208,7 +195,7 @@ def review_queue(store: Store, limit: int = 200, confidence_threshold: float = 0
                FROM triaged_tickets t JOIN tickets k USING (ticket_id)
                LEFT JOIN triage_results r USING (ticket_id)
                LEFT JOIN csat_surveys s USING (ticket_id)
-               LEFT JOIN fb USING (ticket_id))
+               LEFT JOIN ticket_corrections fb USING (ticket_id))
            SELECT *,
                   (1 - coalesce(model_confidence, 1)) + CASE WHEN flagged THEN 0.5 ELSE 0 END
                   + CASE WHEN coalesce(csat_disagrees, false) THEN 0.25 ELSE 0 END

@@ -43,14 +43,14 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, TriageError
-from .store import Store
+from triage_core.config import DEFAULTS_DIR
+from triage_core.errors import ConfigError, TriageError
+from triage_core.store import Store
 
 MODELS: tuple[str, ...] = (
     "first_touch",
@@ -90,7 +90,7 @@ IMPACT_METRICS: tuple[str, ...] = (
     "roi_after_support",
 )
 
-DEFAULTS_FILE = Path(__file__).parent / "defaults" / "attribution.toml"
+DEFAULTS_FILE = DEFAULTS_DIR / "attribution.toml"
 _US_PER_DAY = 86_400_000_000
 _ORDER = "touched_at, campaign_id, kind"  # the tie-break rule, in SQL
 _ORDER_DESC = "touched_at DESC, campaign_id DESC, kind DESC"

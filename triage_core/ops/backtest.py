@@ -39,8 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import TriageError
-from .priority import (
+from triage_core.errors import TriageError
+from triage_core.ops.priority import (
     _NAT,
     TIERS,
     PriorityProfile,
@@ -48,7 +48,7 @@ from .priority import (
     default_profile,
     replay_tiers,
 )
-from .routing import OUTCOMES, RoutingRules, default_rules, route, rule_teams
+from triage_core.ops.routing import OUTCOMES, RoutingRules, default_rules, route, rule_teams
 
 _US_PER_HOUR = 3_600_000_000
 _ROUTE_COLUMNS = ("ticket_id", "created_at", "category", "category_confidence", "segment",

@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.metrics import precision_recall_fscore_support as prfs
 
-from .errors import TriageError
+from triage_core.errors import TriageError
 
 
 def metrics(y_true: Sequence[Any], y_pred: Sequence[Any]) -> dict[str, Any]:
@@ -90,8 +90,8 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
                       label_col: str, config: Mapping[str, Any] | None = None
                       ) -> dict[str, Any]:
     """Train the category model (settings: ``config``'s [classifier], else the defaults)."""
-    from .classifier import build_classifier
-    from .config import load_config
+    from triage_core.models.classifier import build_classifier
+    from triage_core.config import load_config
 
     start = time.perf_counter()
     x_train, y_train, skip_train = read_labeled(train, text_cols, label_col)
@@ -129,8 +129,8 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
 
     The zero-shot scorer takes ``config``'s [sentiment] section (lexicon, rules, bands).
     """
-    from . import sentiment
-    from .config import load_config
+    from triage_core.models import sentiment
+    from triage_core.config import load_config
 
     start = time.perf_counter()
     if isinstance(test, pd.DataFrame):

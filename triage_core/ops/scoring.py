@@ -2,7 +2,7 @@
 
 Reads tickets, customers, agents, the model output in ``triage_results`` and agent corrections
 (a correction beats a known label, which beats a prediction), scores with a weight profile
-(:mod:`triage_core.priority`), routes (:mod:`triage_core.routing`) and replaces
+(:mod:`triage_core.ops.priority`), routes (:mod:`triage_core.ops.routing`) and replaces
 ``triaged_tickets`` in one statement. Profiles live in the config (TOML) and in the database
 table ``priority_profiles``; a profile saved in the database wins over the config's of the same
 name.
@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import priority, routing
-from .errors import ConfigError
-from .schema import OPEN_STATUSES
-from .store import Store
+from triage_core.errors import ConfigError
+from triage_core.ops import priority, routing
+from triage_core.schema import OPEN_STATUSES
+from triage_core.store import Store
 
 TRIAGED = "triaged_tickets"
 _OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)  # schema constants, not user data
@@ -38,13 +38,6 @@ cust AS (
            cume_dist() OVER (ORDER BY coalesce(lifetime_value, 0)) AS ltv_percentile
     FROM customers
 ),
-corr AS (
-    SELECT ticket_id,
-           arg_max(new_value, feedback_id) FILTER (WHERE field = 'category') AS category,
-           arg_max(new_value, feedback_id) FILTER (WHERE field = 'tier') AS tier,
-           arg_max(new_value, feedback_id) FILTER (WHERE field = 'sentiment') AS sentiment
-    FROM feedback WHERE undone_at IS NULL GROUP BY ticket_id
-),
 last_touch AS (
     SELECT k.ticket_id, tp.campaign_id, tp.touched_at
     FROM base k ASOF JOIN touchpoints tp
@@ -57,13 +50,10 @@ SELECT k.ticket_id, {input_hash} AS input_hash, k.created_at, k.customer_id, k.s
        k.agent_id, k.agent_id AS handled_by,
        c.segment, c.plan, coalesce(c.lifetime_value, 0) AS lifetime_value,
        coalesce(c.ltv_percentile, 0) AS ltv_percentile,
-       coalesce(corr.category, k.category, r.category) AS category,
-       CASE WHEN corr.category IS NOT NULL THEN 'correction'
-            WHEN k.category IS NOT NULL THEN 'label'
-            WHEN r.category IS NOT NULL THEN 'model' END AS category_source,
-       CASE WHEN corr.category IS NOT NULL OR k.category IS NOT NULL THEN 1.0
-            ELSE r.category_confidence END AS category_confidence,
-       r.category AS predicted_category,
+       tc.category, tc.category_source,
+       CASE WHEN tc.category_source = 'model' THEN tc.model_confidence ELSE 1.0 END
+           AS category_confidence,
+       tc.predicted_category,
        CASE corr.sentiment WHEN 'negative' THEN least(coalesce(r.sentiment, -0.5), -0.5)
                            WHEN 'positive' THEN greatest(coalesce(r.sentiment, 0.5), 0.5)
                            WHEN 'neutral' THEN 0.0 ELSE r.sentiment END AS sentiment,
@@ -75,7 +65,8 @@ SELECT k.ticket_id, {input_hash} AS input_hash, k.created_at, k.customer_id, k.s
 FROM base k
 LEFT JOIN cust c USING (customer_id)
 LEFT JOIN triage_results r USING (ticket_id)
-LEFT JOIN corr USING (ticket_id)
+LEFT JOIN ticket_categories tc USING (ticket_id)
+LEFT JOIN ticket_corrections corr USING (ticket_id)
 LEFT JOIN last_touch lt USING (ticket_id)
 LEFT JOIN csat_surveys sv USING (ticket_id)
 """

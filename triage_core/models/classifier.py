@@ -46,8 +46,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from .embeddings import load_word_vectors, word_vectors
-from .errors import ConfigError, ModelError
+from triage_core.models.embeddings import load_word_vectors, word_vectors
+from triage_core.errors import ConfigError, ModelError
 
 __all__ = [
     "DEFAULTS",
@@ -123,7 +123,7 @@ def _as_texts(X: Any, subject_weight: int = 1) -> list[str]:
     if isinstance(X, pd.DataFrame):
         cols = set(X.columns)
         if {"subject", "body"} <= cols:
-            from .text import ticket_text_series
+            from triage_core.text import ticket_text_series
 
             blank = [""] * len(X)
             subjects = ticket_text_series(X["subject"].map(_as_text), blank)
@@ -973,8 +973,8 @@ def _item_name(col: int, words: list[str], unknown: list[str], n_ext: int, nw: i
 # Reviewed: every type a saved TicketClassifier holds besides what skops trusts by default.
 TRUSTED_TYPES: list[str] = [
     "scipy.sparse._csr.csr_matrix",  # word -> character n-gram counts
-    "triage_core.classifier.TicketClassifier",
-    "triage_core.classifier.TicketFeatures",
+    "triage_core.models.classifier.TicketClassifier",
+    "triage_core.models.classifier.TicketFeatures",
 ]
 
 

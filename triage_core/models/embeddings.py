@@ -1,6 +1,6 @@
 """Static word vectors distilled from a sentence encoder, shipped with the package.
 
-``triage_core/data/wordpiece_vectors.npy`` holds one vector per word-piece of the
+``triage_core/models/data/wordpiece_vectors.npy`` holds one vector per word-piece of the
 all-MiniLM-L6-v2 vocabulary (float16, built once by ``scripts/distill_embeddings.py``; its
 ``.json`` sidecar records the source, the method and the file's SHA-256), and
 ``wordpiece_tokenizer.json`` that encoder's WordPiece tokenizer, read by the ``tokenizers``
@@ -29,7 +29,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
-from .errors import ModelError
+from triage_core.errors import ModelError
 
 __all__ = ["DATA_DIR", "MeanWordVectors", "WordVectors", "load_word_vectors", "word_vectors"]
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import TriageError
-from .schema import OPEN_STATUSES
-from .store import Store
+from triage_core.errors import TriageError
+from triage_core.schema import OPEN_STATUSES
+from triage_core.store import Store
 
 TRIAGED = "triaged_tickets"
 # Filter name -> column of triaged_tickets (the only identifiers a filter can reach).
@@ -71,7 +71,7 @@ def has_triage(store: Store) -> bool:
 def as_of(store: Store) -> dt.datetime:
     """The time the SLA clocks of ``triaged_tickets`` ran to (``triage score --as-of``, else
     the newest ticket's creation time), so countdowns match the stored SLA states."""
-    from .scoring import data_time
+    from triage_core.ops.scoring import data_time
 
     stored = store.scalar("SELECT value FROM settings WHERE key = 'scored_as_of'")
     return pd.Timestamp(stored).to_pydatetime() if stored else data_time(store)

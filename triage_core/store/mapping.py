@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ImportValidationError, TriageError
-from .schema import Column, Table
+from triage_core.errors import ImportValidationError, TriageError
+from triage_core.schema import Column, Table
 
 FORMATS = {
     ".csv": "csv", ".tsv": "csv", ".txt": "csv",

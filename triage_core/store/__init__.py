@@ -18,9 +18,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import importers
-from .errors import ImportValidationError, TriageError
-from .schema import IMPORT_TABLES, Table, create_table_sql
+from triage_core.errors import ImportValidationError, TriageError
+from triage_core.schema import IMPORT_TABLES, Table, create_table_sql
+from triage_core.store import mapping as importers
 
 ENV_DB = "TRIAGE_DB"
 DEFAULT_DB = "triage.duckdb"
@@ -79,6 +79,36 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 created_at TIMESTAMP NOT NULL, undone_at TIMESTAMP, undone_by VARCHAR)""",
             """CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR)""",
             create_table_sql(IMPORT_TABLES["csat_surveys"]),
+        ],
+    ),
+    (
+        3,
+        [
+            # The business rule "a correction beats a known label, which beats the model", in
+            # one place. ticket_corrections: per ticket, the newest correction of each field
+            # that is not undone (NULL where there is none).
+            """CREATE OR REPLACE VIEW ticket_corrections AS
+               SELECT ticket_id,
+                      arg_max(new_value, feedback_id) FILTER (WHERE field = 'category')
+                          AS category,
+                      arg_max(new_value, feedback_id) FILTER (WHERE field = 'tier') AS tier,
+                      arg_max(new_value, feedback_id) FILTER (WHERE field = 'sentiment')
+                          AS sentiment,
+                      bool_or(field = 'flag') AS flagged,
+                      bool_or(field IN ('category', 'sentiment')) AS corrected
+               FROM feedback WHERE undone_at IS NULL GROUP BY ticket_id""",
+            # ticket_categories: every ticket's effective category and where it came from.
+            """CREATE OR REPLACE VIEW ticket_categories AS
+               SELECT k.ticket_id,
+                      coalesce(c.category, k.category, r.category) AS category,
+                      CASE WHEN c.category IS NOT NULL THEN 'correction'
+                           WHEN k.category IS NOT NULL THEN 'label'
+                           WHEN r.category IS NOT NULL THEN 'model' END AS category_source,
+                      r.category AS predicted_category,
+                      r.category_confidence AS model_confidence
+               FROM tickets k
+               LEFT JOIN ticket_corrections c USING (ticket_id)
+               LEFT JOIN triage_results r USING (ticket_id)""",
         ],
     ),
 ]

@@ -44,9 +44,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from vaderSentiment import vaderSentiment as _vs
 
-from .embeddings import MeanWordVectors
-from .errors import ConfigError, ModelError
-from .text import clean_body_array, clean_body_series, to_arrow
+from triage_core.models.embeddings import MeanWordVectors
+from triage_core.errors import ConfigError, ModelError
+from triage_core.text import clean_body_array, clean_body_series, to_arrow
 
 __all__ = [
     "LABELS",
@@ -661,7 +661,7 @@ def _table(config: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 @functools.cache
 def _default_config() -> dict[str, Any]:
-    text = resources.files("triage_core").joinpath("defaults/sentiment.toml").read_text("utf-8")
+    text = resources.files("triage_core").joinpath("config/defaults/sentiment.toml").read_text("utf-8")
     return tomllib.loads(text)
 
 
@@ -1184,8 +1184,8 @@ def explain_with(model: LexiconSentiment | SentimentModel, text: Any,
 # and sklearn's Bunch (a dict subclass; StackingClassifier.named_estimators_).
 TRUSTED_TYPES: list[str] = [
     "sklearn.utils._bunch.Bunch",
-    "triage_core.embeddings.MeanWordVectors",
-    "triage_core.sentiment.LexiconFeatures",
-    "triage_core.sentiment.SentimentModel",
-    "triage_core.sentiment.TextCleaner",
+    "triage_core.models.embeddings.MeanWordVectors",
+    "triage_core.models.sentiment.LexiconFeatures",
+    "triage_core.models.sentiment.SentimentModel",
+    "triage_core.models.sentiment.TextCleaner",
 ]

@@ -49,20 +49,20 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, TriageError
-from .schema import OPEN_STATUSES
+from triage_core.config import DEFAULTS_DIR
+from triage_core.errors import ConfigError, TriageError
+from triage_core.schema import OPEN_STATUSES
 
 COMPONENTS = ("sentiment", "value", "severity", "wait", "boost")
 TIERS = ("P1", "P2", "P3", "P4")
 SLA_STATUSES = ("ok", "at_risk", "breached", "closed")
 CONTRIB_COLUMNS = tuple(f"contrib_{c}" for c in COMPONENTS)
-DEFAULTS_PATH = Path(__file__).parent / "defaults" / "priority.toml"
+DEFAULTS_PATH = DEFAULTS_DIR / "priority.toml"
 
 _EPS = 1e-9
 _US_PER_MINUTE = 60_000_000

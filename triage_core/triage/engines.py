@@ -1,4 +1,4 @@
-"""Run :func:`triage_core.pipeline.triage_batch` somewhere else: a Dask cluster or PySpark.
+"""Run :func:`triage_core.triage.pipeline.triage_batch` somewhere else: a Dask cluster or PySpark.
 
 ``triage_batch`` is pure (a pandas batch in, a pandas batch of results out), so scaling out only
 moves batches: the workers compute, the caller keeps writing the results to DuckDB.
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .errors import TriageError
-from .pipeline import RESULT_COLUMNS, TriageModels, triage_batch
+from triage_core.errors import TriageError
+from triage_core.triage.pipeline import RESULT_COLUMNS, TriageModels, triage_batch
 
 if TYPE_CHECKING:
     import pyarrow as pa

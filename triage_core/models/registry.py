@@ -9,6 +9,7 @@ no file is ever unpickled.
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from dataclasses import dataclass
@@ -17,16 +18,15 @@ from typing import Any
 import pandas as pd
 import skops.io as sio
 
-from .errors import ModelError
-from .store import Store
+from triage_core.errors import ModelError
+from triage_core.store import Store
 
 KINDS = ("category", "sentiment")
 
 
-
 def trusted_types() -> list[str]:
     """The reviewed list of types a model file may contain (sklearn, numpy, scipy, ours)."""
-    from . import classifier, sentiment
+    from triage_core.models import classifier, sentiment
 
     return sorted(set(classifier.TRUSTED_TYPES) | set(sentiment.TRUSTED_TYPES))
 
@@ -35,9 +35,56 @@ def dumps(model: Any) -> bytes:
     return sio.dumps(model, compression=zipfile.ZIP_DEFLATED)
 
 
+def _current_modules(data: bytes) -> bytes:
+    """The blob with our own types pointed at the modules that define them now.
+
+    A skops file names each type by module and class. Models saved before a class moved
+    (``triage_core.classifier.TicketClassifier`` before ``triage_core.models.classifier``) name
+    the old module; every ``triage_core`` class on the trusted list is looked up by its class
+    name instead, so old versions in a database keep loading. Other types are left alone.
+    """
+    ours = {}
+    for name in trusted_types():
+        module, _, cls = name.rpartition(".")
+        if module.startswith("triage_core."):
+            ours[cls] = module
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            schema = json.loads(zf.read("schema.json"))
+            members = {n: zf.read(n) for n in zf.namelist() if n != "schema.json"}
+    except (zipfile.BadZipFile, KeyError, ValueError):
+        return data  # not ours to fix: the loader reports it
+    changed = False
+
+    def walk(node: Any) -> None:
+        nonlocal changed
+        if isinstance(node, dict):
+            module, cls = node.get("__module__"), node.get("__class__")
+            if (isinstance(module, str) and module.startswith("triage_core.")
+                    and ours.get(cls, module) != module):
+                node["__module__"] = ours[cls]
+                changed = True
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    if not changed:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("schema.json", json.dumps(schema))
+        for name, body in members.items():
+            zf.writestr(name, body)
+    return out.getvalue()
+
+
 def loads(data: bytes, trusted: list[str] | None = None) -> Any:
     """Load a skops blob, refusing any type outside the trusted list."""
     allowed = trusted_types() if trusted is None else trusted
+    data = _current_modules(data)
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # a corrupt or foreign file

@@ -31,8 +31,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import ConfigError
-from .schema import (
+from triage_core.errors import ConfigError
+from triage_core.schema import (
     AGENTS,
     CAMPAIGNS,
     CUSTOMERS,

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import TriageError
-from .schema import IMPORT_TABLES
-from .store import ENV_DB, Store, default_db_path
+from triage_core import __version__
+from triage_core.errors import TriageError
+from triage_core.schema import IMPORT_TABLES
+from triage_core.store import ENV_DB, Store, default_db_path
 
 
 def _progress(desc: str, total: int | None = None, unit: str = "it"):
@@ -40,7 +40,7 @@ def _print_frame(df: Any, as_json: bool, columns: list[str], empty: str,
                  floatfmt: str = "{:,.2f}") -> None:
     """A listing: JSON records, ``empty`` when there are no rows, else a table of ``columns``."""
     if as_json:
-        from .analytics import to_records
+        from triage_core.ops.analytics import to_records
 
         _print_json(to_records(df))
     elif df.empty:
@@ -73,7 +73,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .importers import parse_mapping
+    from triage_core.store.mapping import parse_mapping
 
     mapping = parse_mapping(args.map or [])
     with _open_store(args) as store:
@@ -88,7 +88,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from . import demo
+    from triage_core import demo
 
     db = Path(args.db)
     if db.exists():
@@ -96,7 +96,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             raise TriageError(f"{db} already exists; use --force to replace it or choose --db")
         db.unlink()
         Path(str(db) + ".wal").unlink(missing_ok=True)
-    sample = Path(__file__).resolve().parent.parent / "sample_data"
+    sample = Path(__file__).resolve().parents[2] / "sample_data"
     use_sample = (args.tickets == demo.DEMO_TICKETS and args.seed == demo.DEMO_SEED
                   and args.customers is None and (sample / "tickets.parquet").exists())
     with Store(db) as store:
@@ -130,7 +130,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _triage_all(store: Store, args: argparse.Namespace) -> None:
     """Train the first model on the demo labels, then triage every ticket."""
-    from . import pipeline
+    from triage_core.triage import pipeline
 
     config = _config(args)
     print("training the category model on the labeled demo tickets...", file=sys.stderr)
@@ -140,7 +140,7 @@ def _triage_all(store: Store, args: argparse.Namespace) -> None:
 
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:
-    from .config import load_config
+    from triage_core.config import load_config
 
     return load_config(getattr(args, "config", None))
 
@@ -162,7 +162,7 @@ def _table(df, columns: list[str] | None = None, floatfmt: str = "{:,.2f}") -> s
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from . import pipeline
+    from triage_core.triage import pipeline
 
     config = _config(args)
     with _open_store(args) as store:
@@ -183,7 +183,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from . import pipeline
+    from triage_core.triage import pipeline
 
     config = _config(args)
     with _open_store(args) as store:
@@ -204,7 +204,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_attribution(args: argparse.Namespace) -> int:
-    from . import attribution
+    from triage_core.marketing import attribution
 
     config = _config(args).get("attribution")
     with _open_store(args) as store:
@@ -229,7 +229,7 @@ def cmd_attribution(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from . import feedback
+    from triage_core.ops import feedback
 
     with _open_store(args) as store:
         if args.action == "add":
@@ -253,7 +253,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from . import feedback
+    from triage_core.ops import feedback
 
     with _open_store(args) as store:
         df = feedback.review_queue(store, limit=args.limit)
@@ -264,7 +264,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from . import pipeline
+    from triage_core.triage import pipeline
 
     config = _config(args)
     with _open_store(args) as store:
@@ -285,7 +285,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from . import pipeline, registry
+    from triage_core.models import registry
+    from triage_core.triage import pipeline
 
     config = _config(args)
     with _open_store(args) as store:
@@ -308,7 +309,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from . import pipeline
+    from triage_core.triage import pipeline
 
     with _open_store(args) as store:
         config = _config(args)
@@ -319,7 +320,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from . import evaluate
+    from triage_core.models import evaluate
 
     if args.task == "category":
         if not args.train:
@@ -337,7 +338,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
-    from . import pipeline
+    from triage_core.triage import pipeline
 
     with _open_store(args) as store:
         result = pipeline.retrain(store, _config(args), force=args.force,

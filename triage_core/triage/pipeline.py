@@ -1,10 +1,11 @@
 """The triage pipeline: models -> ``triage_results`` -> priority and routing -> ``triaged_tickets``.
 
 :func:`triage_batch` is the unit of work: a pure function from a batch of tickets (pandas) to a
-batch of results, so the same code runs locally, on a Dask cluster (:mod:`triage_core.engines`)
-or inside PySpark's ``mapInPandas``. Only new or changed tickets (by a hash of their text and
-the model version) are predicted again; priorities and routes are recomputed for all tickets,
-because waiting time, capacity and weights move for every ticket.
+batch of results, so the same code runs locally, on a Dask cluster
+(:mod:`triage_core.triage.engines`) or inside PySpark's ``mapInPandas``. Only new or changed
+tickets (by a hash of their text and the model version) are predicted again; priorities and
+routes are recomputed for all tickets, because waiting time, capacity and weights move for
+every ticket.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import registry, scoring
-from .errors import ModelError, TriageError
-from .evaluate import metrics
-from .severity import SeverityRules
-from .store import Store
+from triage_core.errors import ModelError, TriageError
+from triage_core.models import registry
+from triage_core.models.evaluate import metrics
+from triage_core.models.severity import SeverityRules
+from triage_core.ops import scoring
+from triage_core.store import Store
 
 BATCH_SIZE = 50_000
 HOLDOUT_BUCKETS = 5  # 1 in 5 labeled tickets (by a hash of the id) is the fixed holdout
@@ -54,7 +56,7 @@ class TriageModels:
 
 
 def load_models(store: Store, config: Mapping[str, Any]) -> TriageModels:
-    from . import sentiment
+    from triage_core.models import sentiment
 
     version = registry.active_version(store, "category")
     category = registry.load(store, "category", version) if version is not None else None
@@ -69,7 +71,7 @@ def load_models(store: Store, config: Mapping[str, Any]) -> TriageModels:
 
 
 def _texts(batch: pd.DataFrame) -> pd.Series:
-    from .text import ticket_text_series
+    from triage_core.text import ticket_text_series
 
     return ticket_text_series(batch["subject"], batch["body"])
 
@@ -82,7 +84,7 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels,
     label with confidence 1, else nothing); sentiment -1..+1 and its label from the sentiment
     model; severity 1-4 from the rules, using the known label or the predicted category.
     """
-    from . import classifier, sentiment
+    from triage_core.models import classifier, sentiment
 
     clock = _Clock(timings)
     n = len(batch)
@@ -153,7 +155,7 @@ def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
     bar = progress("predicting", total=n, unit="tickets") if progress else None
     batches = (todo.slice(i, batch_size).to_pandas() for i in range(0, n, batch_size))
     if engine == "dask":
-        from .engines import run_dask
+        from triage_core.triage.engines import run_dask
 
         results = run_dask(list(batches), models, scheduler)
     elif engine == "local":
@@ -267,7 +269,7 @@ def triage(store: Store, config: Mapping[str, Any], *, profile: str | None = Non
 def refresh_campaign_tables(store: Store, config: Mapping[str, Any]) -> None:
     """Materialize the dashboard's default campaign view (last touch, configured lookback,
     no filters) and the spike series, so the pages read them instead of recomputing."""
-    from . import attribution
+    from triage_core.marketing import attribution
 
     section = config.get("attribution")
     impact = attribution.campaign_impact(store, "last_touch", config=section)
@@ -285,15 +287,11 @@ def refresh_campaign_tables(store: Store, config: Mapping[str, Any]) -> None:
 # -- training, holdout, retraining ------------------------------------------------------------
 
 _LABELED_SQL = f"""
-WITH corr AS (
-    SELECT ticket_id, arg_max(new_value, feedback_id) AS category FROM feedback
-    WHERE field = 'category' AND undone_at IS NULL GROUP BY ticket_id
-)
 SELECT k.ticket_id, k.created_at, k.subject, k.body,
        coalesce(corr.category, k.category) AS label,
        corr.category IS NOT NULL AS corrected,
        hash(k.ticket_id) % {HOLDOUT_BUCKETS} = 0 AS holdout
-FROM tickets k LEFT JOIN corr USING (ticket_id)
+FROM tickets k LEFT JOIN ticket_corrections corr USING (ticket_id)
 WHERE coalesce(corr.category, k.category) IS NOT NULL
 """
 
@@ -317,7 +315,7 @@ def labeled(store: Store, config: Mapping[str, Any] | None = None) -> pd.DataFra
 
 
 def _fit_category(train: pd.DataFrame, config: Mapping[str, Any]) -> Any:
-    from .classifier import build_classifier
+    from triage_core.models.classifier import build_classifier
 
     if train["label"].nunique() < 2:
         raise ModelError("need tickets of at least two categories to train; import tickets "
@@ -411,7 +409,7 @@ def rollback(store: Store, config: Mapping[str, Any], kind: str = "category",
 def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6
             ) -> dict[str, Any]:
     """The words behind one ticket's category and sentiment (computed on demand)."""
-    from . import classifier, sentiment
+    from triage_core.models import classifier, sentiment
 
     row = store.query("SELECT ticket_id, subject, body FROM tickets WHERE ticket_id = ?",
                       [ticket_id])
@@ -429,7 +427,7 @@ def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6
 def backtest(store: Store, config: Mapping[str, Any], profile: str, vs: str | None = None,
              days: int = 30) -> dict[str, Any]:
     """Replay the last ``days`` of tickets under one or two profiles."""
-    from . import backtest as bt
+    from triage_core.ops import backtest as bt
 
     if days <= 0:
         raise TriageError("--days must be positive")

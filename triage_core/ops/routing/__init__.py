@@ -45,17 +45,17 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, TriageError
-from .priority import _Columns, _timestamps_us
-from .schema import OPEN_STATUSES
+from triage_core.config import DEFAULTS_DIR
+from triage_core.errors import ConfigError, TriageError
+from triage_core.ops.priority import _Columns, _timestamps_us
+from triage_core.schema import OPEN_STATUSES
 
-DEFAULTS_PATH = Path(__file__).parent / "defaults" / "routing.toml"
+DEFAULTS_PATH = DEFAULTS_DIR / "routing.toml"
 OUTCOMES = ("assigned", "kept", "overflow", "triage", "closed")
 _ASSIGNED, _KEPT, _OVERFLOW, _TRIAGE, _CLOSED = range(len(OUTCOMES))
 _TOP_KEYS = ("confidence_threshold", "default_language", "keep_assigned", "triage_queue",

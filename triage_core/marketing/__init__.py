@@ -1,0 +1,1 @@
+"""Marketing analytics: campaign attribution, impact and spikes."""

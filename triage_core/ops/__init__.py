@@ -1,0 +1,1 @@
+"""Support operations: priority, routing, scoring, backtest, feedback, analytics."""

@@ -1,0 +1,1 @@
+"""The triage pipeline: pure batch function, engines, prediction and training."""
