@@ -143,7 +143,7 @@ def run_size(n: int, workdir: Path) -> dict[str, Any]:
     from triage_core.marketing import attribution
     from triage_core.ops import scoring
     from triage_core.store import Store
-    from triage_core.triage import pipeline
+    from triage_core.triage import pipeline, training
 
     timer = Timer()
     files = workdir / f"files_{n}"
@@ -157,7 +157,7 @@ def run_size(n: int, workdir: Path) -> dict[str, Any]:
     timer.time("import (all tables, validated, one transaction)", store.import_directory, files)
     counts = store.counts()
     config = load_config()
-    result = timer.time("train category model (capped sample)", pipeline.train, store, config)
+    result = timer.time("train category model (capped sample)", training.train, store, config)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     pipeline.predict(store, config, full=True, timings=timings)

@@ -364,15 +364,15 @@ def confidence_values() -> pd.Series:
 
 
 def promote(version: int) -> None:
-    from triage_core.triage import pipeline
+    from triage_core.triage import training
 
-    write(lambda s: pipeline.promote(s, config(), version))
+    write(lambda s: training.promote(s, config(), version))
 
 
 def rollback() -> int:
-    from triage_core.triage import pipeline
+    from triage_core.triage import training
 
-    return write(lambda s: pipeline.rollback(s, config()))
+    return write(lambda s: training.rollback(s, config()))
 
 
 def run_triage(s: Store) -> str:
@@ -384,9 +384,9 @@ def run_triage(s: Store) -> str:
 
 
 def retrain(force: bool = False) -> dict[str, Any]:
-    from triage_core.triage import pipeline
+    from triage_core.triage import training
 
-    return write(lambda s: pipeline.retrain(s, config(), force=force))
+    return write(lambda s: training.retrain(s, config(), force=force))
 
 
 def read_csv_upload(content: bytes) -> pd.DataFrame | str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from triage_core import demo
 from triage_core.config import default_config
 from triage_core.store import Store
-from triage_core.triage import pipeline
+from triage_core.triage import pipeline, training
 
 
 def build_world(root: Path, tickets: int, seed: int, train: bool = True) -> Path:
@@ -19,7 +19,7 @@ def build_world(root: Path, tickets: int, seed: int, train: bool = True) -> Path
         s.import_directory(root / "data")
         if train:
             config = default_config()
-            pipeline.train(s, config)
+            training.train(s, config)
             pipeline.triage(s, config)
     return path
 

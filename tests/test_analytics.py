@@ -17,7 +17,7 @@ from triage_core.ops.analytics import Filters
 from triage_core.ops.priority import TIERS
 from triage_core.schema import OPEN_STATUSES
 from triage_core.store import Store
-from triage_core.triage import pipeline
+from triage_core.triage import pipeline, training
 
 CONFIG = default_config()
 WORLD_TICKETS = 1500
@@ -39,7 +39,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     demo.generate(root / "data", tickets=WORLD_TICKETS, seed=41)
     with Store(root / "world.duckdb") as s:
         s.import_directory(root / "data")
-        pipeline.train(s, CONFIG)
+        training.train(s, CONFIG)
         pipeline.triage(s, CONFIG)
         yield s
 

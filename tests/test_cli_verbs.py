@@ -15,7 +15,7 @@ from triage_core.config import default_config
 from triage_core.models import registry
 from triage_core.ops import feedback
 from triage_core.store import Store
-from triage_core.triage import pipeline
+from triage_core.triage import training
 
 CONFIG = default_config()
 WORLD_TICKETS = 1500
@@ -134,7 +134,7 @@ def test_models_retrain_train_promote_rollback(db: Path) -> None:
     assert 0 < listed[0]["macro_f1"] <= 1 and "model" not in listed[0]
 
     with Store(db) as s:
-        lab = pipeline.labeled(s, CONFIG)
+        lab = training.labeled(s, CONFIG)
         ids = lab.loc[~lab["holdout"] & (lab["label"] == "billing"), "ticket_id"].tolist()[:2]
         for tid in ids:
             feedback.add(s, tid, {"category": "refund"})
@@ -168,7 +168,7 @@ def test_models_retrain_train_promote_rollback(db: Path) -> None:
 
 def test_models_rollback_defaults_to_the_category_model(db: Path) -> None:
     with Store(db) as s:
-        pipeline.train(s, CONFIG)  # version 2, active
+        training.train(s, CONFIG)  # version 2, active
     out = ok("models", "rollback", db=db)
     assert out.strip() == "rolled back: version 1 is active again; tickets re-scored"
     with Store(db) as s:

@@ -32,7 +32,8 @@ from triage_core import demo
 from triage_core.config import load_config
 from triage_core.errors import TriageError
 from triage_core.store import Store
-from triage_core.triage import engines, pipeline
+from triage_core.triage import engines, pipeline, training
+from triage_core.triage.batch import RESULT_COLUMNS, TriageModels, triage_batch
 
 NEEDS_DASK = "the dask engine needs dask: pip install 'ticket-triage[dask]'"
 # The scheduler serves HTTP (health, metrics) even without a dashboard, on port 8787 unless told
@@ -66,7 +67,7 @@ def trained_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = root / "trained.duckdb"
     with Store(path) as store:
         store.import_directory(root / "world")
-        pipeline.train(store, load_config())
+        training.train(store, load_config())
     return path
 
 
@@ -103,7 +104,7 @@ def local_results_one_batch(trained_db: Path, tmp_path_factory: pytest.TempPathF
 
 
 @pytest.fixture(scope="module")
-def todo(trained_db: Path) -> tuple[pd.DataFrame, pipeline.TriageModels]:
+def todo(trained_db: Path) -> tuple[pd.DataFrame, TriageModels]:
     """The pipeline's own input batch (every ticket) and the models, as predict() builds them."""
     with Store(trained_db) as store:
         models = pipeline.load_models(store, load_config())
@@ -186,7 +187,7 @@ def test_run_dask_keeps_input_order_and_closes_its_client(cluster: Any, todo) ->
     results = list(engines.run_dask(batches, models, cluster.scheduler_address))
     assert [len(r) for r in results] == [700, 5, 300, 1, 494]
     for batch, result in zip(batches, results, strict=True):
-        pd.testing.assert_frame_equal(result, pipeline.triage_batch(batch, models))
+        pd.testing.assert_frame_equal(result, triage_batch(batch, models))
     deadline = time.monotonic() + 10
     while set(cluster.scheduler.clients) != clients_before and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -316,13 +317,17 @@ def not_dask() -> Iterator[str]:
     server = socket.create_server(("127.0.0.1", 0))
     server.settimeout(60)
 
-    def serve() -> None:
+    def answer(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError), conn:
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            while conn.recv(4096):
+                pass
+
+    def serve() -> None:  # like a web server: every connection gets an answer
         with contextlib.suppress(OSError):
-            conn, _ = server.accept()
-            with conn:
-                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-                while conn.recv(4096):
-                    pass
+            while True:
+                conn, _ = server.accept()
+                threading.Thread(target=answer, args=(conn,), daemon=True).start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -378,7 +383,7 @@ def test_result_schema_is_spark_ddl_for_result_columns() -> None:
         "category_confidence double, category_top string, sentiment double, "
         "sentiment_label string, severity int, severity_reasons string, model_version int")
     names = [f.split(" ")[0] for f in engines.RESULT_SCHEMA.split(", ")]
-    assert names == pipeline.RESULT_COLUMNS
+    assert names == RESULT_COLUMNS
     assert engines.result_arrow_schema() == pa.schema(
         [(n, SPARK_TO_ARROW[f.split(" ", 1)[1]])
          for n, f in zip(names, engines.RESULT_SCHEMA.split(", "), strict=True)])
@@ -407,7 +412,7 @@ def test_spark_map_in_pandas_equals_triage_batch(todo) -> None:
     assert len(outputs) == 3
     for part, out in zip(partitions, outputs, strict=True):
         table = spark_converts(out, engines.RESULT_SCHEMA)  # must not raise
-        want = pipeline.triage_batch(part.reset_index(drop=True), models)
+        want = triage_batch(part.reset_index(drop=True), models)
         got = table.to_pandas()
         assert [int(h) for h in got["text_hash"]] == [int(h) for h in part["text_hash"]]
         pd.testing.assert_frame_equal(
@@ -418,7 +423,7 @@ def test_spark_map_in_pandas_equals_triage_batch(todo) -> None:
 
 def test_spark_map_in_pandas_without_a_model_or_hashes(todo) -> None:
     frame, models = todo
-    bare = pipeline.TriageModels(None, None, models.sentiment, models.severity)
+    bare = TriageModels(None, None, models.sentiment, models.severity)
     rows = frame.iloc[:5][["ticket_id", "subject", "body"]]
     (out,) = engines.spark_map_in_pandas(bare)(iter([rows]))
     got = spark_converts(out, engines.RESULT_SCHEMA).to_pandas()
@@ -436,7 +441,7 @@ def test_spark_map_in_arrow_equals_triage_batch(todo) -> None:
     outputs = list(engines.spark_map_in_arrow(models)(iter(batches)))
     assert all(b.schema == engines.result_arrow_schema() for b in outputs)
     got = pa.Table.from_batches(outputs).to_pandas()
-    want = pipeline.triage_batch(part, models)
+    want = triage_batch(part, models)
     assert [int(h) for h in got["text_hash"]] == want["text_hash"].tolist()
     pd.testing.assert_frame_equal(
         got.drop(columns="text_hash"),

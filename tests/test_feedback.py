@@ -17,7 +17,7 @@ from triage_core.models.evaluate import metrics
 from triage_core.ops import feedback, scoring
 from triage_core.store import Store
 from triage_core.text import ticket_text_series
-from triage_core.triage import pipeline
+from triage_core.triage import pipeline, training
 
 CONFIG = default_config()
 WORLD_TICKETS = 1500
@@ -43,7 +43,7 @@ def db(db_path: Path) -> Iterator[Store]:
 
 def training_ticket(store: Store, label: str, n: int = 0, holdout: bool = False) -> str:
     """The n-th labeled ticket of ``label`` inside or outside the fixed holdout."""
-    lab = pipeline.labeled(store, CONFIG)
+    lab = training.labeled(store, CONFIG)
     pick = lab[(lab["label"] == label) & (lab["holdout"] == holdout)].sort_values("ticket_id")
     return str(pick["ticket_id"].iloc[n])
 
@@ -60,7 +60,7 @@ def test_a_correction_changes_the_training_label(db: Store) -> None:
     tid = training_ticket(db, "billing")
     ids = feedback.add(db, tid, {"category": "refund"}, by="ana", comment="asked for money back")
     assert ids == [1]
-    lab = pipeline.labeled(db, CONFIG).set_index("ticket_id")
+    lab = training.labeled(db, CONFIG).set_index("ticket_id")
     assert lab.loc[tid, "label"] == "refund" and bool(lab.loc[tid, "corrected"])
     assert int(lab["corrected"].sum()) == 1
     # shown at once in triaged_tickets, with the audit trail of what was shown before
@@ -73,7 +73,7 @@ def test_a_correction_changes_the_training_label(db: Store) -> None:
     assert pd.isna(audit["undone_at"])
     # the newest correction wins; the old one stays in the trail
     feedback.add(db, tid, {"category": "cancellation"}, by="ben")
-    assert pipeline.labeled(db, CONFIG).set_index("ticket_id").loc[tid, "label"] == \
+    assert training.labeled(db, CONFIG).set_index("ticket_id").loc[tid, "label"] == \
         "cancellation"
     trail = feedback.list_feedback(db, tid)
     assert trail["new_value"].tolist() == ["cancellation", "refund"]
@@ -111,7 +111,7 @@ def test_retrain_after_corrections_records_a_new_version(db: Store) -> None:
     corrected = [training_ticket(db, "billing", n) for n in range(3)]
     for tid in corrected:
         feedback.add(db, tid, {"category": "refund"}, by="ana")
-    result = pipeline.retrain(db, CONFIG, by="test")
+    result = training.retrain(db, CONFIG, by="test")
     assert set(result) >= {"version", "n_corrections_used", "metrics", "promoted"}
     assert result["version"] == 2 and result["current_version"] == 1
     assert result["n_corrections_used"] == 3
@@ -128,7 +128,7 @@ def test_retrain_after_corrections_records_a_new_version(db: Store) -> None:
     assert v2.metrics["macro_f1"] == pytest.approx(new_f1)
     assert registry.active_version(db) == (2 if result["promoted"] else 1)
     # the recorded holdout metrics are the new model's, recomputed by hand
-    lab = pipeline.labeled(db, CONFIG)
+    lab = training.labeled(db, CONFIG)
     hold = lab[lab["holdout"]]
     model = registry.load(db, "category", 2)
     texts = ticket_text_series(hold["subject"], hold["body"]).tolist()
@@ -139,7 +139,7 @@ def test_retrain_after_corrections_records_a_new_version(db: Store) -> None:
 def poison(store: Store) -> int:
     """Relabel every billing ticket outside the holdout as refund: a worse model on the
     (untouched) holdout. Written in one statement: hundreds of feedback.add calls are slow."""
-    lab = pipeline.labeled(store, CONFIG)
+    lab = training.labeled(store, CONFIG)
     ids = lab.loc[(lab["label"] == "billing") & ~lab["holdout"], "ticket_id"].tolist()
     store.execute(
         "INSERT INTO feedback (feedback_id, ticket_id, field, new_value, author, created_at)"
@@ -151,7 +151,7 @@ def poison(store: Store) -> int:
 def test_a_worse_model_is_not_promoted_unless_forced(db: Store) -> None:
     n = poison(db)
     assert n > 50
-    kept = pipeline.retrain(db, CONFIG)
+    kept = training.retrain(db, CONFIG)
     assert kept["n_corrections_used"] == n
     assert kept["metrics"]["new"]["macro_f1"] < kept["metrics"]["current"]["macro_f1"]
     assert kept["promoted"] is False
@@ -161,7 +161,7 @@ def test_a_worse_model_is_not_promoted_unless_forced(db: Store) -> None:
     assert db.query("SELECT DISTINCT model_version FROM triage_results")[
         "model_version"].tolist() == [1]
 
-    forced = pipeline.retrain(db, CONFIG, force=True)
+    forced = training.retrain(db, CONFIG, force=True)
     assert forced["promoted"] is True and forced["version"] == kept["version"] + 1
     assert registry.active_version(db) == forced["version"]
     notes = registry.list_versions(db).set_index("version")["note"]
@@ -172,18 +172,18 @@ def test_a_worse_model_is_not_promoted_unless_forced(db: Store) -> None:
 
     # a tolerance wide enough lets the worse model through without force
     registry.activate_version(db, 1)
-    lenient = pipeline.retrain(db, CONFIG, tolerance=1.0)
+    lenient = training.retrain(db, CONFIG, tolerance=1.0)
     assert lenient["promoted"] is True and lenient["current_version"] == 1
 
 
 def test_promote_and_rollback_switch_the_model_and_retriage(db: Store) -> None:
-    second = pipeline.train(db, CONFIG, note="second", activate=False)
+    second = training.train(db, CONFIG, note="second", activate=False)
     assert registry.active_version(db) == 1
-    pipeline.promote(db, CONFIG, second["version"])
+    training.promote(db, CONFIG, second["version"])
     assert registry.active_version(db) == 2
     assert db.query("SELECT DISTINCT model_version FROM triage_results")[
         "model_version"].tolist() == [2]
-    assert pipeline.rollback(db, CONFIG) == 1
+    assert training.rollback(db, CONFIG) == 1
     assert registry.active_version(db) == 1
     assert db.query("SELECT DISTINCT model_version FROM triage_results")[
         "model_version"].tolist() == [1]
@@ -204,7 +204,7 @@ def test_corrections_survive_a_restart_and_scoring_applies_them(db_path: Path) -
     with Store(db_path) as s:  # a new process would see the same
         assert feedback.effective(s, unlabeled["ticket_id"]) == {"category": wrong, "tier": "P1"}
         assert len(feedback.list_feedback(s)) == 4
-        lab = pipeline.labeled(s, CONFIG).set_index("ticket_id")
+        lab = training.labeled(s, CONFIG).set_index("ticket_id")
         assert lab.loc[unlabeled["ticket_id"], "label"] == wrong  # a new training example
         assert lab.loc[labeled, "label"] == "account_access"
         s.execute("DROP TABLE triaged_tickets")  # scoring re-derives everything
@@ -226,7 +226,7 @@ def test_undo_stops_a_correction_but_keeps_the_audit_trail(db: Store) -> None:
     (fid,) = feedback.add(db, tid, {"category": "refund"}, by="ana")
     feedback.undo(db, fid, by="lead")
     assert feedback.effective(db, tid) == {}
-    lab = pipeline.labeled(db, CONFIG).set_index("ticket_id")
+    lab = training.labeled(db, CONFIG).set_index("ticket_id")
     assert lab.loc[tid, "label"] == "shipping_delivery" and not lab.loc[tid, "corrected"]
     audit = feedback.list_feedback(db, tid).iloc[0]
     assert audit["new_value"] == "refund" and audit["undone_by"] == "lead"
@@ -240,7 +240,7 @@ def test_undo_stops_a_correction_but_keeps_the_audit_trail(db: Store) -> None:
     with pytest.raises(TriageError, match="no feedback #999"):
         feedback.undo(db, 999)
     # an undone correction does not count in retraining
-    assert pipeline.retrain(db, CONFIG)["n_corrections_used"] == 0
+    assert training.retrain(db, CONFIG)["n_corrections_used"] == 0
 
 
 def test_undo_shows_at_once_in_triaged_tickets(db: Store) -> None:

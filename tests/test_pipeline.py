@@ -17,7 +17,8 @@ from triage_core.errors import ModelError, TriageError
 from triage_core.models import registry
 from triage_core.schema import OPEN_STATUSES, SENTIMENT_LABELS
 from triage_core.store import Store
-from triage_core.triage import pipeline
+from triage_core.triage import pipeline, training
+from triage_core.triage.batch import RESULT_COLUMNS, TriageModels, triage_batch
 
 CONFIG = default_config()
 WORLD_TICKETS = 1500
@@ -53,7 +54,7 @@ def db(world_db: Path, tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="module")
-def models(ro: Store) -> pipeline.TriageModels:
+def models(ro: Store) -> TriageModels:
     return pipeline.load_models(ro, CONFIG)
 
 
@@ -68,20 +69,20 @@ def stale_batch(store: Store, n: int) -> pd.DataFrame:
 
 
 def test_triage_batch_is_pure_and_deterministic(ro: Store,
-                                                models: pipeline.TriageModels) -> None:
+                                                models: TriageModels) -> None:
     batch = stale_batch(ro, 120)
     before = batch.copy(deep=True)
-    first = pipeline.triage_batch(batch, models)
-    second = pipeline.triage_batch(batch, models)
+    first = triage_batch(batch, models)
+    second = triage_batch(batch, models)
     pd.testing.assert_frame_equal(first, second)
     pd.testing.assert_frame_equal(batch, before)  # the input is not mutated
-    assert first.columns.tolist() == pipeline.RESULT_COLUMNS
+    assert first.columns.tolist() == RESULT_COLUMNS
     assert first["ticket_id"].tolist() == batch["ticket_id"].tolist()
     assert first["text_hash"].tolist() == batch["text_hash"].tolist()
     assert (first["model_version"] == 1).all()
     # batches are independent: two halves give the same rows as the whole
-    halves = pd.concat([pipeline.triage_batch(batch.iloc[:50], models),
-                        pipeline.triage_batch(batch.iloc[50:], models)], ignore_index=True)
+    halves = pd.concat([triage_batch(batch.iloc[:50], models),
+                        triage_batch(batch.iloc[50:], models)], ignore_index=True)
     pd.testing.assert_frame_equal(halves, first)
     # and the same values predict() stored for these tickets
     stored = ro.query("SELECT * FROM triage_results WHERE ticket_id IN "
@@ -93,7 +94,7 @@ def test_triage_batch_is_pure_and_deterministic(ro: Store,
     assert stored["severity"].tolist() == first["severity"].tolist()
 
 
-def test_triage_batch_handles_odd_texts(models: pipeline.TriageModels) -> None:
+def test_triage_batch_handles_odd_texts(models: TriageModels) -> None:
     batch = pd.DataFrame({
         "ticket_id": ["none", "empty", "long", "de", "zh", "emoji"],
         "subject": [None, "", "Refund", "Rückerstattung", "退款", None],
@@ -101,7 +102,7 @@ def test_triage_batch_handles_odd_texts(models: pipeline.TriageModels) -> None:
                  "Ich wurde doppelt belastet, bitte erstatten Sie mir das Geld zurück",
                  "我要退款，订单两次扣费", "😡😡😡 !!!"],
     })
-    out = pipeline.triage_batch(batch, models)
+    out = triage_batch(batch, models)
     assert out["ticket_id"].tolist() == batch["ticket_id"].tolist()
     assert set(out["category"]) <= CATEGORIES
     assert out["category_confidence"].between(0, 1).all()
@@ -118,12 +119,12 @@ def test_triage_batch_handles_odd_texts(models: pipeline.TriageModels) -> None:
     assert out.set_index("ticket_id").loc["long", "category"] == "refund"
 
 
-def test_triage_batch_without_a_category_model(models: pipeline.TriageModels) -> None:
-    bare = pipeline.TriageModels(None, None, models.sentiment, models.severity)
+def test_triage_batch_without_a_category_model(models: TriageModels) -> None:
+    bare = TriageModels(None, None, models.sentiment, models.severity)
     batch = pd.DataFrame({"ticket_id": ["a", "b"], "subject": ["hi", "hi"],
                           "body": ["someone took over my account", "thanks"],
                           "label": ["security_fraud", None]})
-    out = pipeline.triage_batch(batch, bare)
+    out = triage_batch(batch, bare)
     assert out["category"].isna().all() and out["category_confidence"].isna().all()
     assert out["model_version"].isna().all()
     # severity uses the known label: security_fraud defaults to 3, no category to 1
@@ -131,12 +132,12 @@ def test_triage_batch_without_a_category_model(models: pipeline.TriageModels) ->
     assert out["severity"].tolist()[0] >= 3
 
 
-def test_triage_batch_of_nothing(models: pipeline.TriageModels) -> None:
+def test_triage_batch_of_nothing(models: TriageModels) -> None:
     empty = pd.DataFrame({"ticket_id": pd.Series([], dtype=object),
                           "subject": pd.Series([], dtype=object),
                           "body": pd.Series([], dtype=object)})
-    out = pipeline.triage_batch(empty, models)
-    assert out.empty and out.columns.tolist() == pipeline.RESULT_COLUMNS
+    out = triage_batch(empty, models)
+    assert out.empty and out.columns.tolist() == RESULT_COLUMNS
 
 
 # -- predict: only new or changed tickets ----------------------------------------------------------
@@ -175,7 +176,7 @@ def test_predict_only_new_or_changed_tickets(db: Store) -> None:
 
 def test_a_new_model_version_makes_every_ticket_stale(db: Store) -> None:
     assert pipeline.predict(db, CONFIG) == 0
-    result = pipeline.train(db, CONFIG, note="second")
+    result = training.train(db, CONFIG, note="second")
     assert result["version"] == 2 and result["active"]
     assert pipeline.predict(db, CONFIG) == WORLD_TICKETS
     assert db.query("SELECT DISTINCT model_version FROM triage_results")[
@@ -315,7 +316,7 @@ def test_triage_refuses_an_empty_database_and_a_bad_time(store: Store, db: Store
 
 
 def test_labeled_uses_the_fixed_holdout(ro: Store) -> None:
-    lab = pipeline.labeled(ro, CONFIG)
+    lab = training.labeled(ro, CONFIG)
     assert len(lab) == ro.scalar("SELECT count(*) FROM tickets WHERE category IS NOT NULL")
     assert not lab["corrected"].any()
     hashed = ro.query("SELECT ticket_id, hash(ticket_id) % 5 = 0 AS h FROM tickets")
@@ -331,24 +332,24 @@ def test_labeled_uses_the_fixed_holdout(ro: Store) -> None:
 
 
 def test_labeled_caps_keep_the_newest(ro: Store) -> None:
-    capped = pipeline.labeled(ro, {"training": {"max_train_rows": 100, "max_holdout_rows": 30}})
+    capped = training.labeled(ro, {"training": {"max_train_rows": 100, "max_holdout_rows": 30}})
     train, hold = capped[~capped["holdout"]], capped[capped["holdout"]]
     assert (len(train), len(hold)) == (100, 30)
-    full = pipeline.labeled(ro, CONFIG)
+    full = training.labeled(ro, CONFIG)
     full_train = full[~full["holdout"]]
     assert train["created_at"].min() >= full_train.nlargest(100, "created_at")[
         "created_at"].min()
     with pytest.raises(TriageError, match="at least 1"):
-        pipeline.labeled(ro, {"training": {"max_train_rows": 0}})
+        training.labeled(ro, {"training": {"max_train_rows": 0}})
 
 
 def test_train_needs_labels(loaded_store: Store) -> None:
     loaded_store.execute("UPDATE tickets SET category = NULL")
     with pytest.raises(ModelError, match="no labeled tickets"):
-        pipeline.train(loaded_store, CONFIG)
+        training.train(loaded_store, CONFIG)
     loaded_store.execute("UPDATE tickets SET category = 'billing'")
     with pytest.raises(ModelError, match="at least two categories"):
-        pipeline.train(loaded_store, CONFIG)
+        training.train(loaded_store, CONFIG)
     assert registry.active_version(loaded_store) is None
 
 

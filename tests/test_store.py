@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from triage_core import store as store_mod
 from triage_core.schema import IMPORT_TABLES
 from triage_core.store import SCHEMA_VERSION, Store
+from triage_core.store import connection as store_mod
 
 
 def test_schema_has_every_table_and_column(store: Store) -> None:

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 from triage_core import demo
 from triage_core.config import load_config
 from triage_core.store import Store
-from triage_core.triage import pipeline
+from triage_core.triage import pipeline, training
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -44,7 +44,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory, demo_files: Path) -> Path:
     with Store(path) as store:
         store.import_directory(demo_files)
         cfg = load_config()
-        pipeline.train(store, cfg, note="test", by="test")
+        training.train(store, cfg, note="test", by="test")
         pipeline.triage(store, cfg)
     return path
 

@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from triage_core.config import load_config
 from triage_core.models import registry
 from triage_core.store import Store
-from triage_core.triage import pipeline
+from triage_core.triage import pipeline, training
 
 OpenApp = Callable[..., AppTest]  # the open_app fixture (conftest.py)
 PAGES = ("overview", "campaigns", "sentiment", "queues", "tuning", "explorer", "review",
@@ -411,7 +411,7 @@ def test_models_page_shows_holdout_metrics(open_app: OpenApp, demo_db: Path) -> 
     assert table["accuracy"].iloc[0] == pytest.approx(m["accuracy"])
     # the confusion matrix counts every holdout ticket once (1 in 5 labeled tickets by id hash)
     n_holdout = scalar(demo_db, "SELECT count(*) FROM tickets WHERE category IS NOT NULL"
-                                f" AND hash(ticket_id) % {pipeline.HOLDOUT_BUCKETS} = 0")
+                                f" AND hash(ticket_id) % {training.HOLDOUT_BUCKETS} = 0")
     heat = chart(at, "Confusion matrix")["data"][0]
     z = values(heat, "z")
     assert z.sum() == n_holdout

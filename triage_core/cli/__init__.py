@@ -130,11 +130,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _triage_all(store: Store, args: argparse.Namespace) -> None:
     """Train the first model on the demo labels, then triage every ticket."""
-    from triage_core.triage import pipeline
+    from triage_core.triage import pipeline, training
 
     config = _config(args)
     print("training the category model on the labeled demo tickets...", file=sys.stderr)
-    pipeline.train(store, config, note="demo", by="demo")
+    training.train(store, config, note="demo", by="demo")
     pipeline.triage(store, config, progress=_progress, workers=pipeline.cli_workers(config))
 
 
@@ -183,11 +183,11 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from triage_core.triage import pipeline
+    from triage_core.ops import backtest as ops_backtest
 
     config = _config(args)
     with _open_store(args) as store:
-        result = pipeline.backtest(store, config, args.profile, args.vs, days=args.days)
+        result = ops_backtest.replay(store, config, args.profile, args.vs, days=args.days)
     if args.json:
         _print_json(result)
     else:
@@ -264,11 +264,11 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from triage_core.triage import pipeline
+    from triage_core.triage import pipeline, training
 
     config = _config(args)
     with _open_store(args) as store:
-        result = pipeline.train(store, config, note=args.note or "", activate=not args.no_activate)
+        result = training.train(store, config, note=args.note or "", activate=not args.no_activate)
         if not args.no_activate and not args.no_score:
             pipeline.triage(store, config, progress=_progress,
                             workers=pipeline.cli_workers(config))
@@ -286,18 +286,18 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from triage_core.models import registry
-    from triage_core.triage import pipeline
+    from triage_core.triage import training
 
     config = _config(args)
     with _open_store(args) as store:
         if args.action == "promote":
             if args.version is None:
                 raise TriageError("give the version to promote: triage models promote VERSION")
-            pipeline.promote(store, config, args.version)
+            training.promote(store, config, args.version)
             print(f"version {args.version} is now active; tickets re-scored")
             return 0
         if args.action == "rollback":
-            version = pipeline.rollback(store, config, args.kind or "category")
+            version = training.rollback(store, config, args.kind or "category")
             print(f"rolled back: version {version} is active again; tickets re-scored")
             return 0
         df = registry.list_versions(store, args.kind)
@@ -338,10 +338,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
-    from triage_core.triage import pipeline
+    from triage_core.triage import training
 
     with _open_store(args) as store:
-        result = pipeline.retrain(store, _config(args), force=args.force,
+        result = training.retrain(store, _config(args), force=args.force,
                                   tolerance=args.tolerance)
     if args.json:
         _print_json(result)

@@ -33,8 +33,9 @@ Metrics (``BacktestResult.metrics``, JSON-friendly; None when there is nothing t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,9 @@ from triage_core.ops.priority import (
     replay_tiers,
 )
 from triage_core.ops.routing import OUTCOMES, RoutingRules, default_rules, route, rule_teams
+
+if TYPE_CHECKING:
+    from triage_core.store import Store
 
 _US_PER_HOUR = 3_600_000_000
 _ROUTE_COLUMNS = ("ticket_id", "created_at", "category", "category_confidence", "segment",
@@ -236,4 +240,30 @@ def compare(a: BacktestResult, b: BacktestResult) -> pd.DataFrame:
         (vb - va) if va is not None and vb is not None else None
         for _, va, vb in rows
     ]
+    return out
+
+
+def replay(store: Store, config: Mapping[str, Any], profile: str, vs: str | None = None,
+           days: int = 30) -> dict[str, Any]:
+    """Replay the last ``days`` of tickets under one or two profiles."""
+    from triage_core.ops import scoring
+
+    if days <= 0:
+        raise TriageError("--days must be positive")
+    frame = scoring.scoring_frame(store)
+    if frame.empty:
+        raise TriageError("no tickets to replay")
+    end = scoring.data_time(store)
+    history = frame[frame["created_at"] >= pd.Timestamp(end) - pd.Timedelta(days=days)]
+    history = history.assign(agent_id=history["handled_by"])
+    agents = store.query("SELECT * FROM agents")
+    rules = scoring.rules(config)
+    results = {}
+    for name in [profile] + ([vs] if vs else []):
+        prof = scoring.load_profile(store, config, name)
+        results[name] = backtest(history, agents, rules, prof, label=name)
+    out: dict[str, Any] = {"days": days, "tickets": len(history),
+                           "profiles": {k: v.to_dict() for k, v in results.items()}}
+    if vs:
+        out["comparison"] = compare(results[profile], results[vs]).to_dict("records")
     return out

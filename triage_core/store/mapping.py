@@ -1,27 +1,17 @@
-"""File formats, helpdesk export presets and column mapping for imports.
+"""Column mapping of imports: helpdesk export presets, --map, and value aliases.
 
-Pure helpers for :mod:`triage_core.store` (which runs the SQL): which reader to use, how source
-columns map to our columns, and how a preset turns a helpdesk's values into ours.
+Pure helpers for :mod:`triage_core.store.importing` (which runs the SQL): how source columns map
+to our columns, and how a preset turns a helpdesk's values into ours.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from triage_core.errors import ImportValidationError, TriageError
 from triage_core.schema import Column, Table
-
-FORMATS = {
-    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
-    ".parquet": "parquet", ".pq": "parquet",
-    ".json": "json", ".jsonl": "json", ".ndjson": "json",
-}
 
 # Values helpdesks use for our closed sets (matched after lower-casing and trimming).
 STATUS_ALIASES = {
@@ -79,57 +69,6 @@ PRESETS: dict[str, Preset] = {
 def normalize_name(name: str) -> str:
     """'Requester id' -> 'requester_id', ' Created Time ' -> 'created_time'."""
     return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
-
-
-def detect_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ImportValidationError(
-            path.name, f"unknown file type {suffix or '(none)'!r}; use .csv, .parquet, .json "
-            "or .jsonl"
-        )
-    return FORMATS[suffix]
-
-
-def check_utf8(path: Path, fmt: str) -> None:
-    """Refuse non-UTF-8 bytes, naming the row and column where they are."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 22):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                _raise_encoding_error(path, fmt, offset + exc.start)
-            offset += len(chunk)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        _raise_encoding_error(path, fmt, offset + exc.start)
-
-
-def _raise_encoding_error(path: Path, fmt: str, byte_offset: int) -> None:
-    message = (f"bytes that are not UTF-8 at byte {byte_offset}; save the file as UTF-8"
-               " (in Excel: 'CSV UTF-8')")
-    if fmt == "csv":
-        text = path.read_bytes().decode("utf-8", errors="surrogateescape")
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = next(reader, [])
-        for row_no, row in enumerate(reader, start=1):
-            for i, cell in enumerate(row):
-                if re.search("[\udc80-\udcff]", cell):
-                    column = header[i] if i < len(header) else f"#{i + 1}"
-                    raise ImportValidationError(path.name, "bytes that are not UTF-8; save the"
-                                                " file as UTF-8 (in Excel: 'CSV UTF-8')",
-                                                row_no, column)
-    line = path.read_bytes()[:byte_offset].count(b"\n") + 1
-    raise ImportValidationError(path.name, message + f" (line {line})")
-
-
-def describe_read_error(exc: Exception, fmt: str) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    first = re.sub(r"^[A-Za-z ]*Error: ", "", first)
-    return f"cannot read the file as {fmt.upper()}: {first}"
 
 
 @dataclass

@@ -1,9 +1,12 @@
-"""Run :func:`triage_core.triage.pipeline.triage_batch` somewhere else: a Dask cluster or PySpark.
+"""Where :func:`triage_core.triage.batch.triage_batch` runs: here, a local process pool, a Dask
+cluster, or PySpark.
 
 ``triage_batch`` is pure (a pandas batch in, a pandas batch of results out), so scaling out only
-moves batches: the workers compute, the caller keeps writing the results to DuckDB.
+moves batches: the workers compute, the caller keeps writing the results to DuckDB. Every
+engine is a :data:`Runner`: ``runner(batches, models)`` yields result batches in input order.
 
-- Dask: :func:`run_dask` (used by ``triage score --engine dask --scheduler ADDRESS``).
+- this process: :func:`run_here`; local processes: :func:`run_local` (``[pipeline] workers``);
+- Dask: :func:`run_dask` (``triage score --engine dask --scheduler ADDRESS``);
 - PySpark: ``df.mapInPandas(spark_map_in_pandas(models), RESULT_SCHEMA)``, or the Arrow
   variant ``df.mapInArrow(spark_map_in_arrow(models), RESULT_SCHEMA)``.
 
@@ -14,21 +17,24 @@ inside the functions that need them, so ``triage_core`` imports without them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from triage_core.errors import TriageError
-from triage_core.triage.pipeline import RESULT_COLUMNS, TriageModels, triage_batch
+from triage_core.triage.batch import RESULT_COLUMNS, TriageModels, triage_batch
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+Runner = Callable[[Iterable[pd.DataFrame], TriageModels], Iterator[pd.DataFrame]]
+
 CONNECT_TIMEOUT = 10  # seconds to reach the Dask scheduler before giving up
 
-# Spark SQL types of the result columns (pipeline.RESULT_COLUMNS). text_hash is DuckDB's unsigned
+# Spark SQL types of the result columns (batch.RESULT_COLUMNS). text_hash is DuckDB's unsigned
 # 64-bit hash (UBIGINT): Spark has no unsigned long, and a signed long would silently wrap half of
 # the hashes to negative numbers, so it is decimal(20,0) - the type Spark itself reads a Parquet
 # UINT64 column as.
@@ -48,6 +54,55 @@ RESULT_SCHEMA = ", ".join(f"{c} {_SPARK_TYPES[c]}" for c in RESULT_COLUMNS)
 """The Spark DDL schema of :func:`triage_batch` results, for ``mapInPandas``/``mapInArrow``."""
 
 
+# -- this process and local processes -----------------------------------------------------------
+
+def run_here(batches: Iterable[pd.DataFrame], models: TriageModels,
+             timings: dict[str, float] | None = None) -> Iterator[pd.DataFrame]:
+    """Triage the batches one after the other in this process."""
+    for batch in batches:
+        yield triage_batch(batch, models, timings)
+
+
+def local_workers(workers: int, n: int, batch_size: int) -> int:
+    """Processes for local prediction (0 = one per core), never more than there are batches."""
+    wanted = int(workers) or (os.cpu_count() or 1)
+    return max(1, min(wanted, -(-n // batch_size)))
+
+
+_WORKER_MODELS: TriageModels | None = None
+
+
+def _init_worker(models: TriageModels) -> None:
+    global _WORKER_MODELS
+    _WORKER_MODELS = models
+
+
+def _worker_batch(batch: pd.DataFrame) -> pd.DataFrame:
+    if _WORKER_MODELS is None:
+        raise RuntimeError("worker process started without models")
+    return triage_batch(batch, _WORKER_MODELS)
+
+
+def run_local(batches: Iterable[pd.DataFrame], models: TriageModels,
+              workers: int) -> Iterator[pd.DataFrame]:
+    """Triage the batches in ``workers`` processes, results in input order.
+
+    The models travel to each worker once (in memory, between our own processes); at most
+    ``2 * workers`` batches are in flight, so memory stays bounded."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(models,)) as pool:
+        pending: list[Any] = []
+        for batch in batches:
+            pending.append(pool.submit(_worker_batch, batch))
+            if len(pending) >= 2 * workers:
+                yield pending.pop(0).result()
+        for fut in pending:
+            yield fut.result()
+
 # -- Dask ---------------------------------------------------------------------------------------
 
 def _connect(scheduler: str | None) -> Any:
@@ -60,28 +115,22 @@ def _connect(scheduler: str | None) -> Any:
     except ImportError:
         raise TriageError("the dask engine needs dask: pip install 'ticket-triage[dask]'"
                           ) from None
-    # Ask who answers first: a Client that fails on anything but a refused or timed-out
-    # connection (a bad scheme, a server that is not Dask) is left half-open and hangs
-    # the exit for 20 s. distributed's connect timeout comes first; ours ends a handshake that
-    # never comes.
-    probe = asyncio.wait_for(_identity(scheduler), CONNECT_TIMEOUT + 2)
-    try:
-        # in a thread of its own: the caller may already run an event loop (e.g. Jupyter)
-        with ThreadPoolExecutor(1) as pool:
-            kind = pool.submit(asyncio.run, probe).result()
-    except Exception as exc:
-        if "ConnectionRefusedError" in str(exc.__cause__):  # retried until the timeout
-            reason = "connection refused (is 'dask scheduler' running there?)"
-        elif str(exc).startswith("Timed out"):
-            reason = f"no answer within {CONNECT_TIMEOUT} s"
-        elif isinstance(exc, TimeoutError):
+    reason = _unreachable(scheduler)
+    if reason is None:
+        # Ask who answers first: a Client that fails on anything but a refused or timed-out
+        # connection (a server that is not Dask) is left half-open and hangs the exit for 20 s.
+        # distributed's connect timeout comes first; ours ends a handshake that never comes.
+        probe = asyncio.wait_for(_identity(scheduler), CONNECT_TIMEOUT + 2)
+        try:
+            # in a thread of its own: the caller may already run an event loop (e.g. Jupyter)
+            with ThreadPoolExecutor(1) as pool:
+                kind = pool.submit(asyncio.run, probe).result()
+        except TimeoutError:
             reason = "something listens there but gives no Dask answer (the dashboard port?)"
-        elif isinstance(exc, OSError | ValueError):  # unknown host, bad address
-            reason = str(exc).splitlines()[0]
-        else:  # garbage from a server that is not Dask
+        except Exception:  # garbage from a server that is not Dask
             reason = "the server there does not speak the Dask protocol"
-        raise TriageError(f"cannot connect to the Dask scheduler at {scheduler}: {reason}"
-                          ) from None
+    if reason is not None:
+        raise TriageError(f"cannot connect to the Dask scheduler at {scheduler}: {reason}")
     if kind != "Scheduler":
         raise TriageError(f"{scheduler} is a Dask {kind or 'server'}, not the scheduler; "
                           "give the address 'dask scheduler' printed (port 8786 by default)")
@@ -90,6 +139,33 @@ def _connect(scheduler: str | None) -> Any:
     except OSError as exc:  # gone since the probe; the Client closed itself
         raise TriageError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}"
                           ) from None
+
+
+def _unreachable(address: str) -> str | None:
+    """Why nothing can be reached at ``address`` (None when something answers a connect).
+
+    A plain socket connect tells a refused port, a silent host and an unknown host apart by
+    the exception's type, before Dask's own connect retries them until its timeout."""
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import backends
+
+    scheme, location = parse_address(address)
+    if scheme not in backends:
+        return f"unknown address scheme {scheme!r}"
+    if scheme not in ("tcp", "tls"):
+        return None
+    try:
+        host, port = parse_host_port(location)
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+    except ConnectionRefusedError:
+        return "connection refused (is 'dask scheduler' running there?)"
+    except TimeoutError:
+        return f"no answer within {CONNECT_TIMEOUT} s"
+    except (OSError, ValueError) as exc:  # unknown host, no port
+        return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return None
 
 
 async def _identity(address: str) -> str | None:
@@ -107,32 +183,42 @@ async def _identity(address: str) -> str | None:
     return reply.get("type") if isinstance(reply, dict) else None
 
 
-def run_dask(batches: list[pd.DataFrame], models: TriageModels,
+def _check_workers(client: Any, scheduler: str) -> None:
+    """At least one worker, and every worker can import triage_core (else it cannot load the
+    models): checked by asking the workers, so no error text needs reading."""
+    import importlib.util
+
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+    except TimeoutError:
+        raise TriageError(f"the Dask scheduler at {scheduler} has no workers (waited "
+                          f"{CONNECT_TIMEOUT} s); start some with 'dask worker {scheduler}'"
+                          ) from None
+    found = client.run(importlib.util.find_spec, "triage_core", on_error="return")
+    if any(spec is None or isinstance(spec, BaseException) for spec in found.values()):
+        raise TriageError(f"a Dask worker of {scheduler} cannot load the models (No module "
+                          "named 'triage_core'): install ticket-triage, the same version as "
+                          "here, on every worker")
+
+
+def run_dask(batches: Iterable[pd.DataFrame], models: TriageModels,
              scheduler: str | None) -> Iterator[pd.DataFrame]:
     """Triage ``batches`` on the Dask cluster at ``scheduler``; yield results in input order.
 
     Connects at once (a missing or unreachable scheduler raises :class:`TriageError` here,
-    within ``CONNECT_TIMEOUT`` seconds), sends the models to every worker once, scatters the
-    batches and maps :func:`triage_batch` over them. The client closes when the returned
-    iterator is exhausted or closed. Workers need ``ticket-triage`` installed (same version).
+    within ``CONNECT_TIMEOUT`` seconds), checks the workers, sends the models to every worker
+    once, scatters the batches and maps :func:`triage_batch` over them. The client closes when
+    the returned iterator is exhausted or closed. Workers need ``ticket-triage`` installed
+    (same version).
     """
     client = _connect(scheduler)
     try:
+        _check_workers(client, str(scheduler))
         on_workers = client.scatter(models, broadcast=True, hash=False)
         data = client.scatter(list(batches), hash=False)
         futures = client.map(triage_batch, data, models=on_workers, pure=False)
-    except BaseException as exc:
+    except BaseException:
         client.close()
-        if isinstance(exc, TimeoutError) and "No valid workers" in str(exc):
-            raise TriageError(f"the Dask scheduler at {scheduler} has no workers (waited "
-                              f"{CONNECT_TIMEOUT} s); start some with 'dask worker {scheduler}'"
-                              ) from None
-        # a worker without triage_core cannot unpickle the models; distributed re-raises
-        # that as a plain Exception carrying the original message
-        if isinstance(exc, Exception) and "No module named" in str(exc):
-            raise TriageError(f"a Dask worker of {scheduler} cannot load the models "
-                              f"({str(exc).splitlines()[0]}): install ticket-triage, the same "
-                              "version as here, on every worker") from None
         raise
     return _gather_in_order(client, futures)
 
@@ -168,8 +254,8 @@ def spark_map_in_pandas(models: TriageModels
     """A function for ``spark_df.mapInPandas(fn, RESULT_SCHEMA)``.
 
     The input rows need ticket_id, subject and body (optional: label, text_hash as a number,
-    e.g. decimal(20,0)); ``models`` (from :func:`pipeline.load_models`) travel to the
-    executors inside the function.
+    e.g. decimal(20,0)); ``models`` (from :func:`triage_core.triage.pipeline.load_models`)
+    travel to the executors inside the function.
     """
 
     def triage_partition(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

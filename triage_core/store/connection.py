@@ -1,0 +1,249 @@
+"""The database connection: one DuckDB file (or ``:memory:``) with the triage schema.
+
+Every query of the library goes through a :class:`Store`, which always binds parameters.
+A store is shared by threads through :meth:`Store.cursor` (one cursor per thread).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from triage_core.errors import TriageError
+from triage_core.schema import IMPORT_TABLES
+from triage_core.store.migrations import MIGRATIONS, TS_MACRO
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from triage_core.store.importing import ImportResult
+
+ENV_DB = "TRIAGE_DB"
+DEFAULT_DB = "triage.duckdb"
+
+Params = Sequence[Any] | Mapping[str, Any] | None
+
+
+def default_db_path() -> Path:
+    """The database used when no --db is given: $TRIAGE_DB, else ./triage.duckdb."""
+    return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Store:
+    """A DuckDB database file (or ``:memory:``) with the triage schema."""
+
+    def __init__(self, path: str | Path = ":memory:", read_only: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise TriageError(f"{self.path}: cannot open database ({first})") from None
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute("SET enable_progress_bar = false")
+        self._lock = threading.RLock()
+        self._in_tx = False
+        if not read_only:
+            self.migrate()
+        self._con.execute(TS_MACRO)
+
+    # -- connection ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def cursor(self) -> Store:
+        """A store sharing this database through its own cursor (one per thread)."""
+        child = object.__new__(Store)
+        child.path = self.path
+        child._con = self._con.cursor()
+        child._con.execute("SET TimeZone = 'UTC'")
+        child._con.execute(TS_MACRO)
+        child._lock = threading.RLock()
+        child._in_tx = False
+        return child
+
+    def raw_connection(self) -> Any:
+        """The DuckDB connection, for the store package's own modules (importing)."""
+        return self._con
+
+    def lock(self) -> threading.RLock:
+        return self._lock
+
+    # -- schema -------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        if not self.table_exists("schema_version"):
+            return 0
+        row = self._con.execute("SELECT max(version) FROM schema_version").fetchall()[0]
+        return int(row[0] or 0)
+
+    def migrate(self) -> int:
+        """Bring the schema forward to the newest version; returns the version."""
+        with self._lock:
+            self._con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)"
+            )
+            current = self.schema_version()
+            for version, statements in MIGRATIONS:
+                if version <= current:
+                    continue
+                with self.transaction():
+                    for stmt in statements:
+                        self._con.execute(stmt)
+                    self._con.execute(
+                        "INSERT INTO schema_version VALUES (?, now()::TIMESTAMP)", [version]
+                    )
+            return self.schema_version()
+
+    def table_exists(self, name: str) -> bool:
+        row = self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchall()[0]
+        return bool(row[0])
+
+    def columns(self, table: str) -> list[str]:
+        rows = self._con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
+            " ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Row count of every user table, in load order, then the others alphabetically."""
+        names = [
+            r[0]
+            for r in self._con.execute(
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
+            ).fetchall()
+        ]
+        ordered = [t for t in IMPORT_TABLES if t in names]
+        ordered += [t for t in names if t not in ordered and t != "schema_version"]
+        out = {}
+        for t in ordered:
+            sql = f"SELECT count(*) FROM {quote_ident(t)}"
+            out[t] = int(self._con.execute(sql).fetchall()[0][0])
+        return out
+
+    # -- queries ------------------------------------------------------------------------------
+    def query(self, sql: str, params: Params = None) -> pd.DataFrame:
+        """Run a SELECT with bound parameters and return a DataFrame."""
+        with self._lock:
+            return self._con.execute(sql, params or []).df()
+
+    def query_arrow(self, sql: str, params: Params = None) -> Any:
+        with self._lock:
+            return self._con.sql(sql, params=params or None).to_arrow_table()
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        with self._lock:
+            rows = self._con.execute(sql, params or []).fetchall()  # leaves no open result
+        return rows[0][0] if rows else None
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        with self._lock:
+            self._con.execute(sql, params or [])
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._lock:
+            self._con.executemany(sql, rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All statements inside land together or not at all (nesting joins the outer one)."""
+        with self._lock:
+            if self._in_tx:
+                yield self
+                return
+            self._con.execute("BEGIN TRANSACTION")
+            self._in_tx = True
+            try:
+                yield self
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            else:
+                self._con.execute("COMMIT")
+            finally:
+                self._in_tx = False
+
+    def write_frame(self, table: str, df: Any, mode: str = "replace",
+                    key: Sequence[str] | None = None) -> None:
+        """Write a DataFrame (or Arrow table) as ``table``.
+
+        ``replace`` recreates the table, ``append`` inserts, ``upsert`` replaces rows with the same
+        ``key`` (the table must exist with that primary key).
+        """
+        if mode not in ("replace", "append", "upsert"):
+            raise ValueError(f"unknown write mode {mode!r}")
+        if mode == "upsert" and not key:
+            raise ValueError("upsert needs a key")
+        name = quote_ident(table)
+        sql = {"replace": f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {{view}}",
+               "append": f"INSERT INTO {name} BY NAME SELECT * FROM {{view}}",
+               "upsert": f"INSERT OR REPLACE INTO {name} BY NAME SELECT * FROM {{view}}"}[mode]
+        self._with_frame(df, "_frame", lambda view: self._con.execute(sql.format(view=view)))
+
+    def delete_where_in(self, table: str, column: str, values: Sequence[Any]) -> None:
+        """Delete rows whose ``column`` is in ``values`` (identifiers must be trusted names)."""
+        if not values:
+            return
+        import pandas as pd
+
+        sql = (f"DELETE FROM {quote_ident(table)} WHERE {quote_ident(column)}"
+               " IN (SELECT v FROM {view})")
+        self._with_frame(pd.DataFrame({"v": list(values)}), "_del",
+                         lambda view: self._con.execute(sql.format(view=view)))
+
+    def _with_frame(self, frame: Any, prefix: str, run: Callable[[str], Any]) -> None:
+        """Run ``run(view)`` with ``frame`` registered as a private view, in a transaction."""
+        view = f"{prefix}_{threading.get_ident()}"
+        with self._lock, self.transaction():
+            self._con.register(view, frame)
+            try:
+                run(view)
+            finally:
+                self._con.unregister(view)
+
+    # -- import (see triage_core.store.importing) -------------------------------------------
+    def import_file(self, table: str, path: str | Path, preset: str | None = None,
+                    mapping: Mapping[str, str] | None = None,
+                    create_missing: bool = False) -> ImportResult:
+        """Validate ``path`` and upsert it into ``table`` in one transaction, or refuse it whole."""
+        from triage_core.store import importing
+
+        return importing.import_file(self, table, path, preset, mapping, create_missing)
+
+    def import_frame(self, table: str, frame: pd.DataFrame, source: str = "<data frame>",
+                     preset: str | None = None, mapping: Mapping[str, str] | None = None,
+                     create_missing: bool = False) -> ImportResult:
+        """Same as :meth:`import_file` for an in-memory DataFrame (dashboard uploads, demo)."""
+        from triage_core.store import importing
+
+        return importing.import_frame(self, table, frame, source, preset, mapping,
+                                      create_missing)
+
+    def import_directory(self, directory: str | Path,
+                         progress: Callable[[str], None] | None = None) -> list[ImportResult]:
+        """Import every known table file found in ``directory`` in reference order, atomically."""
+        from triage_core.store import importing
+
+        return importing.import_directory(self, directory, progress)

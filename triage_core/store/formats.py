@@ -1,0 +1,76 @@
+"""File formats of imports: which reader to use, UTF-8 checks, and read errors in words."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from pathlib import Path
+
+from triage_core.errors import ImportValidationError
+
+FORMATS = {
+    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
+    ".parquet": "parquet", ".pq": "parquet",
+    ".json": "json", ".jsonl": "json", ".ndjson": "json",
+}
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ImportValidationError(
+            path.name, f"unknown file type {suffix or '(none)'!r}; use .csv, .parquet, .json "
+            "or .jsonl"
+        )
+    return FORMATS[suffix]
+
+
+def check_utf8(path: Path, fmt: str) -> None:
+    """Refuse non-UTF-8 bytes, naming the row and column where they are."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                _raise_encoding_error(path, fmt, offset + exc.start)
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        _raise_encoding_error(path, fmt, offset + exc.start)
+
+
+def _raise_encoding_error(path: Path, fmt: str, byte_offset: int) -> None:
+    message = (f"bytes that are not UTF-8 at byte {byte_offset}; save the file as UTF-8"
+               " (in Excel: 'CSV UTF-8')")
+    if fmt == "csv":
+        text = path.read_bytes().decode("utf-8", errors="surrogateescape")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, [])
+        for row_no, row in enumerate(reader, start=1):
+            for i, cell in enumerate(row):
+                if re.search("[\udc80-\udcff]", cell):
+                    column = header[i] if i < len(header) else f"#{i + 1}"
+                    raise ImportValidationError(path.name, "bytes that are not UTF-8; save the"
+                                                " file as UTF-8 (in Excel: 'CSV UTF-8')",
+                                                row_no, column)
+    line = path.read_bytes()[:byte_offset].count(b"\n") + 1
+    raise ImportValidationError(path.name, message + f" (line {line})")
+
+
+def describe_read_error(exc: Exception, fmt: str) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first = re.sub(r"^[A-Za-z ]*Error: ", "", first)
+    return f"cannot read the file as {fmt.upper()}: {first}"
+
+
+# The reader of each format, as a SELECT over one bound parameter (the path).
+READERS = {
+    "csv": "SELECT * FROM read_csv(?, header = true, all_varchar = true,"
+           " strict_mode = true, null_padding = false)",
+    "parquet": "SELECT * FROM read_parquet(?)",
+    "json": "SELECT * FROM read_json(?, format = 'auto')",
+}

@@ -1,0 +1,344 @@
+"""Importing a file or a DataFrame: read -> stage -> validate -> one transaction -> upsert.
+
+A refused input raises :class:`ImportValidationError` naming the file, the row (counted from 1
+after the header) and the column, and the database is left exactly as it was. Staging tables
+are temporary and private to the connection (``_raw`` -> ``_stage`` -> ``_clean``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from triage_core.errors import ImportValidationError, TriageError
+from triage_core.schema import IMPORT_TABLES, Column, Table
+from triage_core.store import formats
+from triage_core.store import mapping as mapping_rules
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from triage_core.store.connection import Store
+
+_TIMESTAMP_TYPES = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE",
+                    "TIMESTAMP WITH TIME ZONE")
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT")
+_NUMBER_TYPES = (*_INTEGER_TYPES, "FLOAT", "DOUBLE")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    table: str
+    source: str
+    rows_in_file: int
+    new_rows: int
+    existing_rows: int
+    ignored_columns: tuple[str, ...]
+
+
+def table_spec(table: str) -> Table:
+    try:
+        return IMPORT_TABLES[table]
+    except KeyError:
+        raise TriageError(
+            f"unknown table {table!r}; choose one of {', '.join(IMPORT_TABLES)}"
+        ) from None
+
+
+def sql_literal_list(values: Sequence[str]) -> str:
+    """Render an allow-listed, code-defined set of constants (never user data) as SQL."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def import_file(store: Store, table: str, path: str | Path, preset: str | None = None,
+                mapping: Mapping[str, str] | None = None,
+                create_missing: bool = False) -> ImportResult:
+    """Validate ``path`` and upsert it into ``table`` in one transaction, or refuse it whole."""
+    spec = table_spec(table)
+    path = Path(path)
+    name = path.name
+    fmt = formats.detect_format(path)
+    if not path.exists():
+        raise ImportValidationError(name, "file not found")
+    if path.stat().st_size == 0:
+        raise ImportValidationError(name, "file is empty")
+    if fmt in ("csv", "json"):
+        formats.check_utf8(path, fmt)
+    con = store.raw_connection()
+    with store.lock():
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row,"
+                        f" * FROM ({formats.READERS[fmt]})", [str(path)])
+        except duckdb.Error as exc:
+            raise ImportValidationError(name, formats.describe_read_error(exc, fmt)) from None
+        return _Importer(store, spec, name).run(preset, mapping, create_missing)
+
+
+def import_frame(store: Store, table: str, frame: pd.DataFrame, source: str = "<data frame>",
+                 preset: str | None = None, mapping: Mapping[str, str] | None = None,
+                 create_missing: bool = False) -> ImportResult:
+    """Same as :func:`import_file` for an in-memory DataFrame (dashboard uploads, demo)."""
+    spec = table_spec(table)
+    view = f"_upload_{threading.get_ident()}"
+    con = store.raw_connection()
+    with store.lock(), store.transaction():
+        con.register(view, frame)
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row,"
+                        f" * FROM {view}")
+        finally:
+            con.unregister(view)
+        return _Importer(store, spec, source).run(preset, mapping, create_missing)
+
+
+def import_directory(store: Store, directory: str | Path,
+                     progress: Callable[[str], None] | None = None) -> list[ImportResult]:
+    """Import every known table file found in ``directory`` in reference order, atomically."""
+    directory = Path(directory)
+    results = []
+    with store.transaction():
+        for table in IMPORT_TABLES:
+            for ext in ("parquet", "csv", "jsonl", "json"):
+                f = directory / f"{table}.{ext}"
+                if f.exists():
+                    if progress:
+                        progress(table)
+                    results.append(import_file(store, table, f))
+                    break
+    return results
+
+
+class _Importer:
+    """One staged import into ``spec``; the raw rows are in the temp table ``_raw``."""
+
+    def __init__(self, store: Store, spec: Table, name: str) -> None:
+        self.store = store
+        self.con = store.raw_connection()
+        self.spec = spec
+        self.name = name
+
+    def run(self, preset: str | None, mapping: Mapping[str, str] | None,
+            create_missing: bool) -> ImportResult:
+        try:
+            plan, n = self._stage(preset, mapping)
+            present = [c for c in self.spec.columns if c.name in plan.targets]
+            _Validator(self.con, self.spec, present, plan, self.name).validate()
+            existing = self._clean(present)
+            with self.store.transaction():
+                if create_missing:
+                    self._create_missing_refs()
+                else:
+                    self._check_references()
+                self._upsert(present)
+            return ImportResult(self.spec.name, self.name, n, n - existing, existing,
+                                tuple(plan.ignored))
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise ImportValidationError(self.name, f"could not import: {first}") from None
+        finally:
+            for t in ("_raw", "_stage", "_clean"):
+                self.con.execute(f"DROP TABLE IF EXISTS {t}")
+
+    def _stage(self, preset: str | None, mapping: Mapping[str, str] | None
+               ) -> tuple[mapping_rules.ColumnPlan, int]:
+        raw_cols = [c for c in self.store.columns("_raw") if c != "_row"]
+        plan = mapping_rules.plan_columns(self.spec, raw_cols, preset, mapping, self.name)
+        n = int(self.con.execute("SELECT count(*) FROM _raw").fetchall()[0][0])
+        if n == 0:
+            raise ImportValidationError(self.name, "no data rows (the file has only a header)",
+                                        row=1)
+        select = ", ".join(f"{mapping_rules.source_expr(plan, col)} AS {col.name}"
+                           for col in self.spec.columns if col.name in plan.targets)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT _row, {select} FROM _raw")
+        self.con.execute("DROP TABLE _raw")  # one staged copy at a time keeps memory down
+        return plan, n
+
+    def _clean(self, present: list[Column]) -> int:
+        """Convert the staged rows to our types in ``_clean``; returns how many keys exist."""
+        types = stage_types(self.con)
+        conv = ", ".join(f"{convert_expr(c, types.get(c.name, 'VARCHAR'))} AS {c.name}"
+                         for c in present)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT {conv} FROM _stage")
+        key_join = " AND ".join(f"t.{k} = s.{k}" for k in self.spec.key)
+        return int(self.con.execute(
+            f"SELECT count(*) FROM _clean s JOIN {self.spec.name} t ON {key_join}"
+        ).fetchall()[0][0])
+
+    def _upsert(self, present: list[Column]) -> None:
+        cols = ", ".join(c.name for c in present)
+        updates = [c.name for c in present if c.name not in self.spec.key]
+        conflict = ("DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+                    if updates else "DO NOTHING")
+        self.con.execute(f"INSERT INTO {self.spec.name} ({cols}) SELECT {cols} FROM _clean"
+                         f" ON CONFLICT ({', '.join(self.spec.key)}) {conflict}")
+
+    def _check_references(self) -> None:
+        for ref in self.spec.references:
+            hit = self.con.execute(
+                f"SELECT _row, s.{ref.column} FROM _stage s WHERE NOT EXISTS ("
+                f" SELECT 1 FROM {ref.table} t"
+                f" WHERE t.{ref.target} = trim(CAST(s.{ref.column} AS VARCHAR)))"
+                " ORDER BY _row LIMIT 1"
+            ).fetchall()
+            if hit:
+                raise ImportValidationError(
+                    self.name, f"{ref.column} {hit[0][1]!r} does not exist in {ref.table}"
+                    f" (import {ref.table} first, or use --create-missing)", hit[0][0],
+                    ref.column)
+
+    def _create_missing_refs(self) -> None:
+        for ref in self.spec.references:
+            target = IMPORT_TABLES[ref.table]
+            required = [c for c in target.columns if c.required and c.name != ref.target]
+            if required:
+                raise TriageError(
+                    f"cannot create missing {ref.table}: they need {required[0].name}")
+            self.con.execute(
+                f"INSERT INTO {ref.table} ({ref.target}) SELECT DISTINCT {ref.column} FROM _clean"
+                f" WHERE {ref.column} NOT IN (SELECT {ref.target} FROM {ref.table})")
+
+
+class _Validator:
+    """The checks of a staged import, each raising on the first bad row."""
+
+    def __init__(self, con: Any, spec: Table, present: list[Column],
+                 plan: mapping_rules.ColumnPlan, name: str) -> None:
+        self.con = con
+        self.spec = spec
+        self.present = present
+        self.plan = plan
+        self.name = name
+        self.types = stage_types(con)
+
+    def validate(self) -> None:
+        for col in self.present:
+            typed = already_typed(col, self.types.get(col.name, "VARCHAR"))
+            if col.required:
+                self._check_required(col, typed)
+            if col.type == "TIMESTAMP" and not typed:  # typed Parquet/JSON columns need no parse
+                self._check_timestamp(col)
+            elif col.type in ("INTEGER", "DOUBLE"):
+                self._check_number(col, typed)
+            if col.allowed:
+                self._check_allowed(col, typed)
+        self._check_duplicates()
+
+    def _fail(self, message: str, row: int, col: Column) -> None:
+        raise ImportValidationError(self.name, message, row, self.plan.label(col.name))
+
+    def _first_bad(self, where: str) -> tuple[int, Any] | None:
+        rows = self.con.execute(
+            f"SELECT _row, v FROM (SELECT _row, {where}) WHERE bad ORDER BY _row LIMIT 1"
+        ).fetchall()
+        return rows[0] if rows else None
+
+    @staticmethod
+    def _nonempty(c: str, typed: bool) -> str:
+        return (f"{c} IS NOT NULL" if typed
+                else f"{c} IS NOT NULL AND trim(CAST({c} AS VARCHAR)) <> ''")
+
+    def _check_required(self, col: Column, typed: bool) -> None:
+        c = col.name
+        empty = f"{c} IS NULL" if typed else f"({c} IS NULL OR trim(CAST({c} AS VARCHAR)) = '')"
+        hit = self._first_bad(f"{c} AS v, {empty} AS bad FROM _stage")
+        if hit:
+            self._fail("required value is empty", hit[0], col)
+
+    def _check_timestamp(self, col: Column) -> None:
+        c = col.name
+        hit = self._first_bad(f"{c} AS v, ({self._nonempty(c, False)} AND triage_ts({c}) IS NULL)"
+                              " AS bad FROM _stage")
+        if hit:
+            self._fail(f"cannot read {str(hit[1])[:40]!r} as a timestamp (expected ISO 8601,"
+                       " e.g. 2026-03-01 14:30:00 or 2026-03-01T14:30:00Z)", hit[0], col)
+
+    def _check_number(self, col: Column, typed: bool) -> None:
+        c = col.name
+        nonempty = self._nonempty(c, typed)
+        parsed = (f"CAST({c} AS DOUBLE)" if typed
+                  else f"TRY_CAST(trim(CAST({c} AS VARCHAR)) AS DOUBLE)")
+        check = f"{parsed} IS NULL OR isnan({parsed}) OR isinf({parsed})"
+        if col.type == "INTEGER":
+            check += f" OR {parsed} <> round({parsed})"
+        hit = self._first_bad(f"{c} AS v, ({nonempty} AND ({check})) AS bad FROM _stage")
+        if hit:
+            kind = "a whole number" if col.type == "INTEGER" else "a number"
+            self._fail(f"{str(hit[1])[:40]!r} is not {kind}", hit[0], col)
+        for bound, op, word in ((col.min_value, "<", "at least"),
+                                (col.max_value, ">", "at most")):
+            if bound is None:
+                continue
+            hit = self._first_bad(f"{c} AS v, ({nonempty} AND {parsed} {op} {float(bound)!r})"
+                                  " AS bad FROM _stage")
+            if hit:
+                self._fail(f"{hit[1]!r} must be {word} {bound:g}", hit[0], col)
+
+    def _check_allowed(self, col: Column, typed: bool) -> None:
+        c = col.name
+        hit = self._first_bad(
+            f"{c} AS v, ({self._nonempty(c, typed)} AND lower(trim(CAST({c} AS VARCHAR)))"
+            f" NOT IN ({sql_literal_list(col.allowed or ())})) AS bad FROM _stage")
+        if hit:
+            self._fail(f"{str(hit[1])[:40]!r} is not one of {', '.join(col.allowed or ())}",
+                       hit[0], col)
+
+    def _check_duplicates(self) -> None:
+        spec = self.spec
+        keys = ", ".join(spec.key)
+        key_expr = ", ".join(
+            k if already_typed(spec.column(k), self.types.get(k, "VARCHAR"))
+            else f"triage_ts({k})" if spec.column(k).type == "TIMESTAMP"
+            else f"trim(CAST({k} AS VARCHAR))"
+            for k in spec.key
+        )
+        any_dup = self.con.execute(
+            f"SELECT 1 FROM _stage GROUP BY {key_expr} HAVING count(*) > 1 LIMIT 1").fetchall()
+        if not any_dup:  # the common case: one cheap grouping, no window over every row
+            return
+        dup = self.con.execute(
+            f"SELECT _row, first_row, {keys} FROM (SELECT _row, {keys},"
+            f" min(_row) OVER (PARTITION BY {key_expr}) AS first_row FROM _stage)"
+            " WHERE _row <> first_row ORDER BY _row LIMIT 1").fetchall()
+        if dup:
+            shown = ", ".join(str(v) for v in dup[0][2:])
+            self._fail(f"duplicate {keys} {shown!r} (first seen in row {dup[0][1]})", dup[0][0],
+                       spec.column(spec.key[0]))
+
+
+def stage_types(con: Any) -> dict[str, str]:
+    rows = con.execute("SELECT column_name, data_type FROM information_schema.columns"
+                       " WHERE table_name = '_stage'").fetchall()
+    return {str(n): str(t).upper() for n, t in rows}
+
+
+def already_typed(col: Column, source_type: str) -> bool:
+    """True when the file already holds this column in its own type (Parquet, JSON numbers)."""
+    if col.type == "TIMESTAMP":
+        return source_type in _TIMESTAMP_TYPES
+    if col.type == "INTEGER":
+        return source_type in _INTEGER_TYPES
+    if col.type == "DOUBLE":
+        return source_type in _NUMBER_TYPES or source_type.startswith("DECIMAL")
+    return False
+
+
+def convert_expr(col: Column, source_type: str = "VARCHAR") -> str:
+    c = col.name
+    if already_typed(col, source_type):
+        return f"CAST({c} AS {col.type})"
+    text = f"NULLIF(trim(CAST({c} AS VARCHAR)), '')"
+    if col.type == "TIMESTAMP":
+        return f"triage_ts(NULLIF(CAST({c} AS VARCHAR), ''))"
+    if col.type == "INTEGER":
+        return f"CAST(round(CAST({text} AS DOUBLE)) AS INTEGER)"
+    if col.type == "DOUBLE":
+        return f"CAST({text} AS DOUBLE)"
+    if col.allowed:
+        return f"lower({text})"
+    return text

@@ -1,0 +1,89 @@
+"""The schema of the database: forward-only migrations (tables and views) and SQL macros.
+
+Never edit a released migration; append a new one. The views hold business rules that several
+readers share (a correction beats a known label, which beats the model), so they are written once.
+"""
+
+from __future__ import annotations
+
+from triage_core.schema import IMPORT_TABLES, create_table_sql
+
+# Timestamps: ISO 8601 with or without offset (converted to UTC), or "2026-03-01 14:30:00 +0000".
+TS_MACRO = """
+CREATE OR REPLACE TEMP MACRO triage_ts(v) AS COALESCE(
+    TRY_CAST(TRY_CAST(v AS TIMESTAMPTZ) AS TIMESTAMP),
+    TRY_CAST(v AS TIMESTAMP),
+    TRY_CAST(TRY_STRPTIME(CAST(v AS VARCHAR), '%Y-%m-%d %H:%M:%S %z') AS TIMESTAMP),
+    TRY_CAST(TRY_STRPTIME(CAST(v AS VARCHAR), '%Y-%m-%d %H:%M %z') AS TIMESTAMP)
+)
+"""
+
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (
+        1,
+        [create_table_sql(IMPORT_TABLES[t])
+         for t in ("customers", "campaigns", "agents", "tickets", "touchpoints")],
+    ),
+    (
+        2,
+        [
+            # model registry (models/registry.py): skops blobs, metrics, activation history
+            """CREATE TABLE model_versions (
+                version INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
+                active BOOLEAN NOT NULL DEFAULT false, estimator VARCHAR, train_summary VARCHAR,
+                metrics VARCHAR, n_train INTEGER, n_corrections INTEGER DEFAULT 0, note VARCHAR,
+                model BLOB NOT NULL)""",
+            """CREATE TABLE model_events (
+                event_at TIMESTAMP NOT NULL, kind VARCHAR, version INTEGER, event VARCHAR,
+                actor VARCHAR)""",
+            # per-ticket model output (triage/pipeline.py); text_hash finds new or changed tickets
+            """CREATE TABLE triage_results (
+                ticket_id VARCHAR PRIMARY KEY, text_hash UBIGINT, category VARCHAR,
+                category_confidence DOUBLE, category_top VARCHAR, category_words VARCHAR,
+                sentiment DOUBLE, sentiment_label VARCHAR, sentiment_words VARCHAR,
+                severity INTEGER, severity_reasons VARCHAR, model_version INTEGER,
+                scored_at TIMESTAMP)""",
+            # named priority weight profiles (ops/scoring.py); the TOML defaults seed it
+            """CREATE TABLE priority_profiles (
+                name VARCHAR PRIMARY KEY, settings VARCHAR NOT NULL, updated_at TIMESTAMP)""",
+            # feedback loop (ops/feedback.py): corrections with audit trail and undo
+            """CREATE TABLE feedback (
+                feedback_id INTEGER PRIMARY KEY, ticket_id VARCHAR NOT NULL, field VARCHAR NOT NULL,
+                old_value VARCHAR, new_value VARCHAR NOT NULL, comment VARCHAR, author VARCHAR,
+                created_at TIMESTAMP NOT NULL, undone_at TIMESTAMP, undone_by VARCHAR)""",
+            """CREATE TABLE settings (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+            create_table_sql(IMPORT_TABLES["csat_surveys"]),
+        ],
+    ),
+    (
+        3,
+        [
+            # The business rule "a correction beats a known label, which beats the model", in
+            # one place. ticket_corrections: per ticket, the newest correction of each field
+            # that is not undone (NULL where there is none).
+            """CREATE OR REPLACE VIEW ticket_corrections AS
+               SELECT ticket_id,
+                      arg_max(new_value, feedback_id) FILTER (WHERE field = 'category')
+                          AS category,
+                      arg_max(new_value, feedback_id) FILTER (WHERE field = 'tier') AS tier,
+                      arg_max(new_value, feedback_id) FILTER (WHERE field = 'sentiment')
+                          AS sentiment,
+                      bool_or(field = 'flag') AS flagged,
+                      bool_or(field IN ('category', 'sentiment')) AS corrected
+               FROM feedback WHERE undone_at IS NULL GROUP BY ticket_id""",
+            # ticket_categories: every ticket's effective category and where it came from.
+            """CREATE OR REPLACE VIEW ticket_categories AS
+               SELECT k.ticket_id,
+                      coalesce(c.category, k.category, r.category) AS category,
+                      CASE WHEN c.category IS NOT NULL THEN 'correction'
+                           WHEN k.category IS NOT NULL THEN 'label'
+                           WHEN r.category IS NOT NULL THEN 'model' END AS category_source,
+                      r.category AS predicted_category,
+                      r.category_confidence AS model_confidence
+               FROM tickets k
+               LEFT JOIN ticket_corrections c USING (ticket_id)
+               LEFT JOIN triage_results r USING (ticket_id)""",
+        ],
+    ),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,139 @@
+"""Training, the fixed holdout, retraining with corrections, promotion and rollback.
+
+The holdout is 1 in 5 labeled tickets chosen by a hash of the ticket id, so a new and the
+current model are always compared on the same tickets. A correction overrides a ticket's label
+(the database view ``ticket_corrections``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from triage_core.errors import ModelError, TriageError
+from triage_core.models import registry
+from triage_core.models.evaluate import metrics
+from triage_core.store import Store
+from triage_core.triage.batch import ticket_texts
+from triage_core.triage.pipeline import triage
+
+HOLDOUT_BUCKETS = 5  # 1 in 5 labeled tickets (by a hash of the id) is the fixed holdout
+_LABELED_SQL = f"""
+SELECT k.ticket_id, k.created_at, k.subject, k.body,
+       coalesce(corr.category, k.category) AS label,
+       corr.category IS NOT NULL AS corrected,
+       hash(k.ticket_id) % {HOLDOUT_BUCKETS} = 0 AS holdout
+FROM tickets k LEFT JOIN ticket_corrections corr USING (ticket_id)
+WHERE coalesce(corr.category, k.category) IS NOT NULL
+"""
+
+
+def labeled(store: Store, config: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Labeled tickets (a correction overrides the label) with the fixed holdout flag: the
+    newest ``max_train_rows`` outside the holdout and ``max_holdout_rows`` inside it."""
+    section = (config or {}).get("training", {})
+    max_train = int(section.get("max_train_rows", 30_000))
+    max_hold = int(section.get("max_holdout_rows", 20_000))
+    if max_train < 1 or max_hold < 1:
+        raise TriageError("training.max_train_rows and max_holdout_rows must be at least 1")
+    return store.query(
+        f"""SELECT * EXCLUDE (rn) FROM (
+                SELECT *, row_number() OVER (PARTITION BY holdout
+                                             ORDER BY created_at DESC, ticket_id) AS rn
+                FROM ({_LABELED_SQL}))
+            WHERE rn <= CASE WHEN holdout THEN ? ELSE ? END""",
+        [max_hold, max_train],
+    )
+
+
+def _fit_category(train: pd.DataFrame, config: Mapping[str, Any]) -> Any:
+    from triage_core.models.classifier import build_classifier
+
+    if train["label"].nunique() < 2:
+        raise ModelError("need tickets of at least two categories to train; import tickets "
+                         "with a category column")
+    model = build_classifier(config.get("classifier"))
+    return model.fit(ticket_texts(train).tolist(), train["label"].tolist())
+
+
+def _holdout_metrics(model: Any, hold: pd.DataFrame) -> dict[str, Any]:
+    if hold.empty:
+        return {}
+    return metrics(hold["label"].tolist(), list(model.predict(ticket_texts(hold).tolist())))
+
+
+def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = "cli",
+          activate: bool = True) -> dict[str, Any]:
+    """Train a category model on the labeled tickets outside the holdout and record it."""
+    data = labeled(store, config)
+    if data.empty:
+        raise ModelError("no labeled tickets: the tickets need a category (import a file with "
+                         "a category column, or record corrections)")
+    tr, hold = data[~data["holdout"]], data[data["holdout"]]
+    start = time.perf_counter()
+    model = _fit_category(tr, config)
+    seconds = time.perf_counter() - start
+    m = _holdout_metrics(model, hold)
+    summary = {"n_train": len(tr), "n_holdout": len(hold),
+               "labels": tr["label"].value_counts().to_dict(),
+               "n_corrections": int(tr["corrected"].sum()), "train_seconds": round(seconds, 2)}
+    version = registry.save(store, "category", model, metrics=m, train_summary=summary,
+                            n_train=len(tr), n_corrections=int(data["corrected"].sum()),
+                            activate=activate, note=note, by=by)
+    return {"version": version, "metrics": _short(m), "n_train": len(tr),
+            "n_holdout": len(hold), "train_seconds": round(seconds, 2), "active": activate}
+
+
+def _short(m: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not m:
+        return None
+    return {"accuracy": m.get("accuracy"), "macro_f1": m.get("macro_f1")}
+
+
+def retrain(store: Store, config: Mapping[str, Any], *, force: bool = False,
+            tolerance: float = 0.0, by: str = "cli") -> dict[str, Any]:
+    """Train on labels plus corrections, compare with the active model on the same holdout,
+    promote only when not worse (macro-F1 >= current - tolerance) unless ``force``."""
+    data = labeled(store, config)
+    if data.empty:
+        raise ModelError("no labeled tickets to train on")
+    tr, hold = data[~data["holdout"]], data[data["holdout"]]
+    new = _fit_category(tr, config)
+    new_m = _holdout_metrics(new, hold)
+    current_version = registry.active_version(store, "category")
+    cur_m = None
+    if current_version is not None:
+        cur_m = _holdout_metrics(registry.load(store, "category", current_version), hold)
+    better = (cur_m is None or not new_m
+              or new_m["macro_f1"] >= cur_m["macro_f1"] - tolerance)
+    promote_it = force or better
+    n_corr = int(data["corrected"].sum())
+    summary = {"n_train": len(tr), "n_holdout": len(hold), "n_corrections": n_corr,
+               "compared_with": current_version,
+               "current_metrics_same_holdout": _short(cur_m)}
+    version = registry.save(store, "category", new, metrics=new_m, train_summary=summary,
+                            n_train=len(tr), n_corrections=n_corr, activate=promote_it,
+                            note="retrain" + (" (forced)" if force and not better else ""),
+                            by=by)
+    if promote_it:
+        triage(store, config, refresh_campaigns=True)
+    return {"version": version, "n_corrections_used": n_corr,
+            "metrics": {"new": _short(new_m), "current": _short(cur_m)},
+            "current_version": current_version, "promoted": promote_it,
+            "n_train": len(tr), "n_holdout": len(hold)}
+
+
+def promote(store: Store, config: Mapping[str, Any], version: int, by: str = "cli") -> None:
+    """Activate a version (promotion or rollback) and re-triage with it."""
+    registry.activate_version(store, version, by=by)
+    triage(store, config, refresh_campaigns=True)
+
+
+def rollback(store: Store, config: Mapping[str, Any], kind: str = "category",
+             by: str = "cli") -> int:
+    version = registry.rollback(store, kind, by=by)
+    triage(store, config, refresh_campaigns=True)
+    return version
