@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import runpy
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from triage_core import demo
+from triage_core.demo import plan, pools, render, templates, writers
+from triage_core.demo import world as world_model
 from triage_core.errors import ConfigError
 from triage_core.schema import IMPORT_TABLES, OPEN_STATUSES, Table
 from triage_core.store import Store
@@ -217,6 +221,15 @@ def test_progress_reports_every_step(tmp_path: Path) -> None:
     assert calls[-1] == ("tickets", 2_500, 2_500)
 
 
+def test_module_runs_as_a_script(monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["__main__.py", "--help"])
+    with pytest.raises(SystemExit) as done:
+        runpy.run_module("triage_core.demo", run_name="__main__")
+    assert done.value.code == 0
+    assert "usage: python -m triage_core.demo" in capsys.readouterr().out
+
+
 # --- realism: text ------------------------------------------------------------------------------
 
 
@@ -300,8 +313,11 @@ def test_typos_appear_in_some_tickets(world: dict[str, pd.DataFrame]) -> None:
     # Every word the generator can write comes from its templates and pools; a typo (swapped,
     # dropped or doubled character) makes words that are in none of them. Subjects never get
     # typos, so they show the vocabulary is complete.
-    vocabulary = set().union(*(_words(s) for v in vars(demo).values() for s in _strings(v)))
-    vocabulary |= {"am", "pm"} | {m[:3].lower() for m in demo._MONTHS["en"]}
+    texts = [templates.load(name) for name in templates.NAMES]
+    texts += [vars(m) for m in (demo, world_model, pools, plan, render, writers)]
+    vocabulary = set().union(*(_words(s) for v in texts for s in _strings(v)))
+    months = templates.load("calendar")["months"]["en"]
+    vocabulary |= {"am", "pm"} | {m[:3].lower() for m in months}
     t = world["tickets"]
     english = t["language"] == "en"
     body_oov = t.loc[english, "body"].map(lambda b: bool(_words(b) - vocabulary))
@@ -423,8 +439,10 @@ def test_vip_and_enterprise_have_their_own_issues(world: dict[str, pd.DataFrame]
     waiting = t["body"].str.contains(r"waiting|long-standing customer|no reply", regex=True)
     assert waiting[high].mean() > 2 * waiting[~high].mean()
     # Angrier overall: furious, angry or waiting sentences (English tickets).
-    sentences = [s.split("{")[0] for level in demo._TONES["en"][:2] for s in level]
-    sentences += [s.split("{")[0] for s in demo._WAITING["en"]]
+    message = templates.load("message")
+    tones = message["tones"]["en"]
+    sentences = [s.split("{")[0] for s in tones["furious"] + tones["angry"]]
+    sentences += [s.split("{")[0] for s in message["waiting"]["en"]]
     english = t["language"] == "en"
     angry = t["body"].map(lambda b: any(s in b for s in sentences))
     assert angry[high & english].mean() > 1.2 * angry[~high & english].mean()
