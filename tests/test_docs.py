@@ -29,3 +29,17 @@ def test_every_cli_verb_is_documented() -> None:
 
 def test_quick_start_commands() -> None:
     assert "make run" in README and "make test" in README
+
+
+def test_license_and_notice_match_the_package() -> None:
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"
+    assert (root / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    notice = (root / "NOTICE").read_text(encoding="utf-8")
+    assert "Apache License" in notice and "all-MiniLM-L6-v2" in notice
+    assert set(project["license-files"]) == {"LICENSE", "NOTICE"}
+    pins = [d for d in project["dependencies"] if d.lower().startswith("vadersentiment")]
+    assert pins == ["vaderSentiment==3.3.2"]  # the exact engine reads its module constants
