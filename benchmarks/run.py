@@ -138,9 +138,8 @@ def naive_comparisons(timer: Timer, store, sample: int = 20_000) -> None:
 
 
 def run_size(n: int, workdir: Path) -> dict[str, Any]:
-    from triage_core import demo
+    from triage_core import demo, marketing
     from triage_core.config import load_config
-    from triage_core.marketing import attribution
     from triage_core.ops import scoring
     from triage_core.store import Store
     from triage_core.triage import pipeline, training
@@ -190,8 +189,8 @@ def run_size(n: int, workdir: Path) -> dict[str, Any]:
     best = min(_timed(scoring.score_frame, frame, agents, new, rules, as_of) for _ in range(3))
     timer.add("re-score + re-route all tickets, new weights (in memory, best of 3)", best)
 
-    for model in attribution.MODELS:
-        timer.time(f"attribution: {model}", attribution.campaign_impact, store, model,
+    for model in marketing.MODELS:
+        timer.time(f"attribution: {model}", marketing.campaign_impact, store, model,
                    config=config.get("attribution"))
 
     naive_comparisons(timer, store)

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from triage_core.ops.analytics import Filters
+from triage_core.marketing import Filters
 
 
 def sidebar_filters() -> Filters:
@@ -30,20 +30,29 @@ def sidebar_filters() -> Filters:
                 start, end = picked
             elif isinstance(picked, Sequence) and len(picked) == 1:
                 start = picked[0]
+        lookback = data.attribution_settings().lookback_days
         campaigns = opts["campaigns"]
         names = dict(zip(campaigns["campaign_id"], campaigns["name"], strict=True))
         chosen_campaigns = st.multiselect(
             "Campaign", list(names), format_func=lambda c: names.get(c, c), key="f_campaigns",
-            help="Tickets from customers the campaign touched in the 90 days before",
+            help=f"Tickets from customers the campaign touched in the {lookback:g} days before",
         )
-        channels = st.multiselect("Channel", opts["channels"], key="f_channels")
+        campaign_channels = st.multiselect(
+            "Campaign channel", opts["campaign_channels"], key="f_campaign_channels",
+            help=f"Where marketing reached the customer: tickets from customers a campaign of "
+                 f"these channels touched in the {lookback:g} days before; on the campaign "
+                 f"page, the campaigns of these channels")
+        ticket_channels = st.multiselect("Ticket channel", opts["ticket_channels"],
+                                         key="f_ticket_channels",
+                                         help="Where the customer contacted support")
         segments = st.multiselect("Segment", opts["segments"], key="f_segments")
         categories = st.multiselect("Category", opts["categories"], key="f_categories")
         st.toggle("Mask e-mails, phones and cards", value=True, key="mask_pii",
                   help="Applies to every view and export")
     filters = Filters(start=start, end=end, campaigns=tuple(chosen_campaigns),
-                      channels=tuple(channels), segments=tuple(segments),
-                      categories=tuple(categories))
+                      campaign_channels=tuple(campaign_channels),
+                      ticket_channels=tuple(ticket_channels), segments=tuple(segments),
+                      categories=tuple(categories), lookback_days=lookback)
     st.session_state["filters"] = filters
     return filters
 

@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
+from triage_core import marketing
+from triage_core.marketing import AttributionSettings, Filters
 from triage_core.ops import analytics
-from triage_core.ops.analytics import Filters
 from triage_core.store import Store, default_db_path
 from triage_core.text import mask_pii_series
 
@@ -206,7 +207,8 @@ def _unfiltered(f: Filters) -> bool:
     """No filter narrows the data (a date range covering every ticket counts as none)."""
     opts = filter_options()
     lo, hi = opts["min_date"], opts["max_date"]
-    return (not (f.campaigns or f.channels or f.segments or f.categories)
+    return (not (f.campaigns or f.campaign_channels or f.ticket_channels or f.segments
+                 or f.categories)
             and (f.start is None or lo is None or pd.Timestamp(f.start) <= pd.Timestamp(lo))
             and (f.end is None or hi is None or pd.Timestamp(f.end) >= pd.Timestamp(hi)))
 
@@ -216,45 +218,37 @@ def _campaign_tables() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     return _run(analytics.campaign_tables)
 
 
-def _default_lookback() -> int:
-    return int(config().get("attribution", {}).get("lookback_days", 90))
+def attribution_settings() -> AttributionSettings:
+    """The ``[attribution]`` section of the config, validated."""
+    return AttributionSettings.from_mapping(config().get("attribution"))
+
+
+def default_lookback() -> int:
+    """The configured attribution lookback in whole days (the campaign page's default)."""
+    return int(attribution_settings().lookback_days)
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner="Attributing tickets to campaigns…")
 def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
-    from triage_core.marketing import attribution
-
     stored = _campaign_tables()
-    if (stored is not None and model == "last_touch" and lookback_days == _default_lookback()
+    if (stored is not None and model == "last_touch" and lookback_days == default_lookback()
             and _unfiltered(f)):
         return stored[0]  # materialized by the last `triage score`
-    return _run(attribution.campaign_impact, model, lookback_days=lookback_days, filters=f,
-                config=config().get("attribution"))
+    return _run(marketing.campaign_impact, model, lookback_days=lookback_days, filters=f,
+                config=attribution_settings())
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def spike_series(model: str = "last_touch") -> pd.DataFrame:
-    from triage_core.marketing import attribution
-
     stored = _campaign_tables()
     if stored is not None and model == "last_touch":
         return stored[1]
-    return _run(attribution.spike_series, model, config=config().get("attribution"))
+    return _run(marketing.spike_series, model, config=attribution_settings())
 
 
 def spike_alerts(model: str = "last_touch") -> pd.DataFrame:
     """One row per campaign with at least one spike day after launch."""
-    s = spike_series(model)
-    if s.empty:
-        return s
-    spikes = s[s["is_spike"]]
-    if spikes.empty:
-        return spikes
-    return (spikes.groupby(["campaign_id", "name", "start_at"], as_index=False)
-            .agg(first_spike_day=("day_start", "min"), spike_days=("day", "count"),
-                 peak_tickets=("observed", "max"), expected_per_day=("expected", "max"),
-                 rule=("rule", "first"))
-            .sort_values("peak_tickets", ascending=False))
+    return marketing.spike_alerts(spike_series(model))
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
@@ -262,11 +256,9 @@ def campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: in
                      mask: bool = True) -> pd.DataFrame:
     import dataclasses
 
-    from triage_core.marketing import attribution
-
     only = dataclasses.replace(f, campaigns=(campaign_id,))  # credits of this campaign only
-    mine = _run(attribution.ticket_credits, model, lookback_days=lookback_days, filters=only,
-                config=config().get("attribution"))
+    mine = _run(marketing.ticket_credits, model, lookback_days=lookback_days, filters=only,
+                config=attribution_settings())
     if mine.empty:
         return pd.DataFrame()
     detail = _run(analytics.tickets_by_id, mine["ticket_id"].tolist())
@@ -299,7 +291,8 @@ def _open_frame() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     from triage_core.ops import scoring
 
     def load(s: Store) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-        frame = scoring.scoring_frame(s, open_only=True)
+        frame = scoring.scoring_frame(s, open_only=True,
+                                      lookback_days=attribution_settings().lookback_days)
         for col in ("status", "segment", "category", "language", "campaign_id", "channel"):
             frame[col] = frame[col].astype("category")  # cheap re-scoring (see priority.py)
         return frame, s.query("SELECT * FROM agents"), scoring.data_time(s)

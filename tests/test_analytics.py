@@ -12,14 +12,15 @@ import pytest
 from triage_core import demo
 from triage_core.config import default_config
 from triage_core.errors import TriageError
+from triage_core.marketing import AttributionSettings, Filters
 from triage_core.ops import analytics, scoring
-from triage_core.ops.analytics import Filters
 from triage_core.ops.priority import TIERS
 from triage_core.schema import OPEN_STATUSES
 from triage_core.store import Store
 from triage_core.triage import pipeline, training
 
 CONFIG = default_config()
+LOOKBACK = AttributionSettings.from_mapping(CONFIG["attribution"]).lookback_days
 WORLD_TICKETS = 1500
 OPEN = list(OPEN_STATUSES)
 
@@ -60,37 +61,55 @@ def count(store: Store, f: Filters) -> int:
 
 def test_where_binds_every_value(world: Store) -> None:
     evil = "email' OR '1'='1"
-    f = Filters(channels=(evil,), segments=("vip",), categories=("x'); DROP TABLE tickets; --",),
-                campaigns=("K' OR 1=1 --",), start=dt.date(2026, 1, 1), end=dt.date(2026, 2, 1))
+    f = Filters(ticket_channels=(evil,), segments=("vip",),
+                categories=("x'); DROP TABLE tickets; --",), campaigns=("K' OR 1=1 --",),
+                campaign_channels=(evil,), start=dt.date(2026, 1, 1), end=dt.date(2026, 2, 1),
+                lookback_days=45)
     where, params = f.where("t")
-    for value in (evil, "DROP", "OR 1=1", "2026"):
+    for value in (evil, "DROP", "OR 1=1", "2026", "45"):
         assert value not in where
-    assert [evil] in params and ["vip"] in params
-    assert where.count("?") == len(params) == 6
-    for injected in (Filters(channels=(evil,)),
+    assert [evil] in params and ["vip"] in params and 45 * 86_400_000_000 in params
+    assert where.count("?") == len(params) == 8
+    for injected in (Filters(ticket_channels=(evil,)),
                      Filters(categories=("x'); DROP TABLE tickets; --",)),
-                     Filters(campaigns=("K' OR 1=1 --",))):
+                     Filters(campaigns=("K' OR 1=1 --",)),
+                     Filters(campaign_channels=(evil,))):
         assert count(world, injected) == 0
         assert analytics.tickets(world, injected).empty
     assert world.scalar("SELECT count(*) FROM tickets") == WORLD_TICKETS
     assert count(world, Filters()) == WORLD_TICKETS
 
 
+def touched(condition: str, days: float = LOOKBACK) -> str:
+    """Raw SQL: a touch of a campaign meeting ``condition`` in the ``days`` before ticket x."""
+    return (f"EXISTS (SELECT 1 FROM touchpoints tp JOIN campaigns c USING (campaign_id)"
+            f" WHERE tp.customer_id = x.customer_id AND {condition}"
+            f" AND tp.touched_at <= x.created_at"
+            f" AND tp.touched_at >= x.created_at - INTERVAL {days:g} DAY)")
+
+
 def test_each_filter_narrows_like_sql_on_the_raw_tables(world: Store) -> None:
-    campaign = world.query("SELECT campaign_id, count(*) AS n FROM touchpoints GROUP BY 1"
-                           " ORDER BY 2 DESC, 1 LIMIT 1")["campaign_id"].iloc[0]
+    campaign = world.query("SELECT tp.campaign_id, count(*) AS n FROM touchpoints tp"
+                           " JOIN campaigns USING (campaign_id) WHERE channel = 'email'"
+                           " GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1")["campaign_id"].iloc[0]
     cases = [
-        (Filters(channels=("email",)), "channel = 'email'"),
-        (Filters(channels=("chat", "phone")), "channel IN ('chat', 'phone')"),
+        (Filters(ticket_channels=("email",)), "channel = 'email'"),
+        (Filters(ticket_channels=("chat", "phone")), "channel IN ('chat', 'phone')"),
         (Filters(segments=("vip",)), "segment = 'vip'"),
         (Filters(categories=("billing", "refund")), "category IN ('billing', 'refund')"),
         (Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31)),
          "created_at::DATE BETWEEN DATE '2026-03-01' AND DATE '2026-03-31'"),
-        (Filters(campaigns=(campaign,)),
-         f"EXISTS (SELECT 1 FROM touchpoints tp WHERE tp.customer_id = x.customer_id"
-         f" AND tp.campaign_id = '{campaign}' AND tp.touched_at <= x.created_at"
-         f" AND tp.touched_at >= x.created_at - INTERVAL 90 DAY)"),
-        (Filters(channels=("email",), segments=("consumer", "smb"), categories=("app_crash",)),
+        (Filters(campaigns=(campaign,)), touched(f"tp.campaign_id = '{campaign}'")),
+        (Filters(campaigns=(campaign,), lookback_days=20),
+         touched(f"tp.campaign_id = '{campaign}'", 20)),
+        # the campaign's channel, not the ticket's: e-mail campaigns, tickets of any channel
+        (Filters(campaign_channels=("email",)), touched("c.channel = 'email'")),
+        (Filters(campaign_channels=("email",), ticket_channels=("chat",)),
+         "channel = 'chat' AND " + touched("c.channel = 'email'")),
+        (Filters(campaigns=(campaign, "nope"), campaign_channels=("email", "webinar")),
+         touched(f"tp.campaign_id = '{campaign}' AND c.channel IN ('email', 'webinar')")),
+        (Filters(ticket_channels=("email",), segments=("consumer", "smb"),
+                 categories=("app_crash",)),
          "channel = 'email' AND segment IN ('consumer', 'smb') AND category = 'app_crash'"),
     ]
     for f, sql in cases:
@@ -124,7 +143,8 @@ def test_end_date_includes_the_whole_day(loaded_store: Store) -> None:
 
 
 def test_overview_kpis_match_hand_sql(world: Store) -> None:
-    for f, where in [(Filters(), "true"), (Filters(channels=("email",)), "x.channel = 'email'")]:
+    for f, where in [(Filters(), "true"),
+                     (Filters(ticket_channels=("email",)), "x.channel = 'email'")]:
         k = analytics.overview_kpis(world, f)
         raw = world.query(f"""
             SELECT count(*) AS tickets,
@@ -172,6 +192,24 @@ def test_breakdown_and_trend_add_up(world: Store) -> None:
         analytics.volume_trend(world, f, "hour")
 
 
+def test_sentiment_by_campaign_counts_each_touching_campaign(world: Store) -> None:
+    f = Filters(segments=("consumer", "smb"))
+    got = analytics.sentiment_trend(world, f, by="campaign", freq="month", top=1000)
+    want = world.query(f"""
+        SELECT c.name AS "group", count(DISTINCT x.ticket_id) AS tickets
+        FROM ({RAW}) x JOIN touchpoints tp ON tp.customer_id = x.customer_id
+          AND tp.touched_at <= x.created_at
+          AND tp.touched_at >= x.created_at - INTERVAL {LOOKBACK:g} DAY
+        JOIN campaigns c ON c.campaign_id = tp.campaign_id
+        WHERE x.segment IN ('consumer', 'smb') GROUP BY 1""").set_index("group")["tickets"]
+    assert len(want) > 1
+    assert got.groupby("group")["tickets"].sum().sort_index().to_dict() == \
+        want.sort_index().to_dict()
+    short = analytics.sentiment_trend(world, Filters(segments=("consumer", "smb"),
+                                                     lookback_days=7), "campaign", "month", 1000)
+    assert short["tickets"].sum() < got["tickets"].sum()
+
+
 # -- ticket list ---------------------------------------------------------------------------------
 
 
@@ -191,7 +229,7 @@ def test_search_matches_subject_body_or_id(world: Store) -> None:
         world, "strpos(subject, '%') > 0 OR strpos(body, '%') > 0")
     assert analytics.count_tickets(world, Filters(), search="_") == raw_count(
         world, "strpos(subject, '_') > 0 OR strpos(body, '_') > 0")
-    narrowed = analytics.count_tickets(world, Filters(channels=("email",)), search="refund")
+    narrowed = analytics.count_tickets(world, Filters(ticket_channels=("email",)), search="refund")
     assert narrowed == raw_count(world, "channel = 'email' AND (strpos(lower(subject), 'refund')"
                                         " > 0 OR strpos(lower(body), 'refund') > 0)")
 

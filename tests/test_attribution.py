@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterable
@@ -10,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from triage_core import marketing
 from triage_core.errors import ConfigError, TriageError
-from triage_core.marketing import attribution as attr
-from triage_core.marketing.attribution import AttributionSettings, SpikeSettings
+from triage_core.marketing import AttributionSettings, Filters, SpikeSettings, markov
 from triage_core.store import Store
 
 T0 = pd.Timestamp("2026-03-01 12:00:00")
@@ -61,7 +62,7 @@ def load(
 
 
 def credits_of(store: Store, model: str, **kw) -> dict[str, dict[str | None, float]]:
-    df = attr.ticket_credits(store, model, **kw)
+    df = marketing.ticket_credits(store, model, **kw)
     out: dict[str, dict[str | None, float]] = {}
     for t, c, v in df.itertuples(index=False):
         out.setdefault(t, {})[None if pd.isna(c) else c] = v
@@ -101,7 +102,7 @@ def test_lookback_is_configurable(window_store: Store) -> None:
     assert credits_of(window_store, "first_touch", config=cfg)["T1"] == {"K4": 1.0}
 
 
-@pytest.mark.parametrize("model", attr.MODELS)
+@pytest.mark.parametrize("model", marketing.MODELS)
 def test_no_touch_is_unattributed_and_credits_sum_to_one(window_store: Store, model: str) -> None:
     got = credits_of(window_store, model)
     assert got["T2"] == {None: 1.0}
@@ -181,12 +182,12 @@ def test_position_based_u_shape(journeys: Store) -> None:
     assert got["T-tie"] == approx({"K1": 0.6, "K2": 0.4})
 
 
-@pytest.mark.parametrize("model", attr.MODELS)
+@pytest.mark.parametrize("model", marketing.MODELS)
 def test_credits_sum_to_ticket_count(journeys: Store, model: str) -> None:
-    df = attr.ticket_credits(journeys, model)
+    df = marketing.ticket_credits(journeys, model)
     assert df["credit"].sum() == pytest.approx(8.0)
     assert df.groupby("ticket_id")["credit"].sum().to_numpy() == pytest.approx(np.ones(8))
-    impact = attr.campaign_impact(journeys, model)
+    impact = marketing.campaign_impact(journeys, model)
     assert impact["tickets"].sum() == pytest.approx(8.0)
 
 
@@ -204,7 +205,7 @@ def markov_store(store: Store) -> Store:
 
 
 def test_transition_counts(markov_store: Store) -> None:
-    counts = attr.transition_counts(markov_store)
+    counts = markov.transition_counts(markov_store)
     got = {(None if pd.isna(s) else s, None if pd.isna(d) else d, int(c)): int(n)
            for s, d, c, n in counts.itertuples(index=False)}
     assert got == {(None, "A", 1): 2, (None, "B", 0): 1, ("A", "B", 1): 1, ("A", None, 1): 1,
@@ -216,7 +217,7 @@ def test_data_driven_removal_effects_by_hand(markov_store: Store) -> None:
     # P(B) = 1/2, P(A) = 1/2 * 1/2 + 1/2 = 3/4, P = 2/3 * 3/4 + 1/3 * 1/2 = 2/3.
     # Without A: 1/3 * 1/2 = 1/6 -> effect 1 - (1/6)/(2/3) = 3/4.
     # Without B: 2/3 * 1/2 = 1/3 -> effect 1 - (1/3)/(2/3) = 1/2. Shares 0.6 / 0.4.
-    eff = attr.removal_effects(markov_store).set_index("campaign_id")
+    eff = marketing.removal_effects(markov_store).set_index("campaign_id")
     assert list(eff.index) == ["A", "B"]
     assert eff["removal_effect"].to_dict() == approx({"A": 0.75, "B": 0.5})
     assert eff["share"].to_dict() == approx({"A": 0.6, "B": 0.4})
@@ -230,7 +231,7 @@ def test_removal_effect_formula_matches_brute_force() -> None:
             ("A", "B", 1, 4), ("B", "A", 1, 2), ("A", None, 1, 3), ("A", None, 0, 1),
             ("B", "C", 1, 3), ("B", None, 0, 2), ("C", None, 1, 4), ("C", "A", 0, 1)]
     counts = pd.DataFrame(rows, columns=["src", "dst", "converted", "n"])
-    got = attr.removal_effects_from_transitions(counts).set_index("campaign_id")
+    got = markov.removal_effects_from_transitions(counts).set_index("campaign_id")
 
     states = ["A", "B", "C"]
     moves = np.zeros((3, 3))
@@ -259,7 +260,8 @@ def test_removal_effect_formula_matches_brute_force() -> None:
 
 
 # -- impact table -------------------------------------------------------------------------------
-COST = AttributionSettings(
+COST = dataclasses.replace(
+    AttributionSettings.from_mapping(),
     default_cost=10.0,
     category_cost={"billing": 20.0, "refund": 30.0},
     tier_multiplier={"P1": 2.0, "P4": 0.5},
@@ -308,7 +310,7 @@ def by_campaign(df: pd.DataFrame) -> dict[str | None, dict]:
 
 def test_impact_table_hand_checked(impact_store: Store) -> None:
     add_triage(impact_store)
-    df = attr.campaign_impact(impact_store, "linear", config=COST)
+    df = marketing.campaign_impact(impact_store, "linear", config=COST)
     assert list(df["campaign_id"].iloc[:3]) == ["K1", "K2", "K3"]
     assert pd.isna(df["campaign_id"].iloc[-1]) and len(df) == 4
     rows = by_campaign(df)
@@ -343,7 +345,7 @@ def test_impact_table_hand_checked(impact_store: Store) -> None:
 
 def test_impact_without_triaged_tickets(impact_store: Store) -> None:
     assert not impact_store.table_exists("triaged_tickets")
-    rows = by_campaign(attr.campaign_impact(impact_store, "linear", config=COST))
+    rows = by_campaign(marketing.campaign_impact(impact_store, "linear", config=COST))
     # categories from tickets, every tier multiplier 1: 20 + 30 + 10 + 0.5 * 10
     assert rows["K1"]["support_cost"] == pytest.approx(65.0)
     assert rows["K1"]["roi_after_support"] == pytest.approx((1500 - 1000 - 65) / 1000)
@@ -354,27 +356,52 @@ def test_impact_without_triaged_tickets(impact_store: Store) -> None:
 
 def test_impact_filters(impact_store: Store) -> None:
     add_triage(impact_store)
-    vip = by_campaign(attr.campaign_impact(impact_store, "linear", config=COST,
-                                           filters={"segment": "vip"}))
+    vip = by_campaign(marketing.campaign_impact(impact_store, "linear", config=COST,
+                                                filters=Filters(segments="vip")))
     assert vip["K1"]["tickets"] == pytest.approx(0.5) and vip["K2"]["tickets"] == 0.5
     assert vip["K1"]["reach"] == 1 and vip[None]["tickets"] == 0
-    billing = by_campaign(attr.campaign_impact(impact_store, "linear", config=COST,
-                                               filters={"categories": ["billing"]}))
+    billing = by_campaign(marketing.campaign_impact(impact_store, "linear", config=COST,
+                                                    filters={"categories": ["billing"]}))
     assert billing["K1"]["tickets"] == 1.0 and billing[None]["tickets"] == 1.0
-    chat = attr.ticket_credits(impact_store, "linear", filters={"channel": ["chat"]})
+    chat = marketing.ticket_credits(impact_store, "linear",
+                                    filters=Filters(ticket_channels=["chat"]))
     assert chat["ticket_id"].tolist() == ["T2"]
     # end as a bare date covers that whole day: T0 day only (T2, T5 are later days)
-    day = attr.ticket_credits(impact_store, "last_touch",
-                              filters={"start": "2026-03-01", "end": "2026-03-01"})
+    day = marketing.ticket_credits(impact_store, "last_touch",
+                                   filters=Filters(start="2026-03-01", end="2026-03-01"))
     assert sorted(day["ticket_id"]) == ["T1", "T3", "T4"]
-    later = attr.ticket_credits(impact_store, "last_touch", filters={"start": T0 + days(1)})
+    later = marketing.ticket_credits(impact_store, "last_touch",
+                                     filters=Filters(start=T0 + days(1)))
     assert sorted(later["ticket_id"]) == ["T2", "T5"]
-    only_k2 = attr.campaign_impact(impact_store, filters={"campaigns": ["K2"]}, config=COST)
+    only_k2 = marketing.campaign_impact(impact_store, filters={"campaigns": ["K2"]}, config=COST)
     assert only_k2["campaign_id"].tolist()[0] == "K2" and len(only_k2) == 2
 
 
+def test_ticket_channel_and_campaign_channel_are_different_filters(impact_store: Store) -> None:
+    """Every ticket channel differs from K2's campaign channel (paid_social); K1 and K3 are
+    e-mail campaigns and T1, T3, T4, T5 e-mail (or phone) tickets."""
+    impact_store.execute("UPDATE campaigns SET channel = 'paid_social' WHERE campaign_id = 'K2'")
+    social = marketing.campaign_impact(impact_store, "linear", config=COST,
+                                       filters=Filters(campaign_channels=("paid_social",)))
+    # campaign rows of that channel, credits unchanged, the unattributed row kept
+    assert social["campaign_id"].tolist()[0] == "K2" and len(social) == 2
+    assert social["tickets"].tolist() == [0.5, 1.0]
+    assert marketing.campaign_impact(impact_store, "linear", config=COST,
+                                     filters=Filters(ticket_channels=("paid_social",)))[
+        "tickets"].sum() == 0  # no ticket came in through paid_social
+    email = credits_of(impact_store, "linear", filters=Filters(campaign_channels="email"))
+    assert email == {"T1": {"K1": 1.0}, "T2": {"K1": 1.0}, "T3": {"K1": 0.5},
+                     "T5": {"K1": 1.0}}
+    both = credits_of(impact_store, "linear",
+                      filters=Filters(campaign_channels="email", ticket_channels="chat"))
+    assert both == {"T2": {"K1": 1.0}}
+    k1_social = marketing.ticket_credits(impact_store, "linear", filters=Filters(
+        campaigns=("K1",), campaign_channels=("paid_social",)))
+    assert k1_social.empty  # K1 is not a paid_social campaign
+
+
 def test_compare_models_side_by_side(impact_store: Store) -> None:
-    df = attr.compare_models(impact_store, "first_touch", "last_touch", config=COST)
+    df = marketing.compare_models(impact_store, "first_touch", "last_touch", config=COST)
     rows = by_campaign(df)
     # T3 (C2: K1 then K2) moves from K1 to K2.
     assert rows["K1"]["tickets_first_touch"] == 4 and rows["K1"]["tickets_last_touch"] == 3
@@ -384,12 +411,12 @@ def test_compare_models_side_by_side(impact_store: Store) -> None:
     assert rows["K2"]["support_cost_delta"] == pytest.approx(10.0)
     assert {"roi_after_support_first_touch", "roi_after_support_last_touch"} <= set(df.columns)
     with pytest.raises(TriageError, match="different"):
-        attr.compare_models(impact_store, "linear", "linear")
+        marketing.compare_models(impact_store, "linear", "linear")
 
 
 def test_json_records(impact_store: Store) -> None:
     add_triage(impact_store)
-    recs = attr.to_json_records(attr.campaign_impact(impact_store, "linear", config=COST))
+    recs = marketing.to_json_records(marketing.campaign_impact(impact_store, "linear", config=COST))
     json.dumps(recs, allow_nan=False)
     k2 = next(r for r in recs if r["campaign_id"] == "K2")
     un = next(r for r in recs if r["campaign_id"] is None)
@@ -430,7 +457,7 @@ def spike_store(store: Store) -> Store:
 
 
 def test_spike_rule_on_constructed_series(spike_store: Store) -> None:
-    df = attr.spike_series(spike_store)
+    df = marketing.spike_series(spike_store)
     ks = df[df["campaign_id"] == "KS"].set_index("day")
     # Days after the newest ticket (day 3) are not reported.
     assert list(ks.index) == [0, 1, 2, 3]
@@ -444,8 +471,26 @@ def test_spike_rule_on_constructed_series(spike_store: Store) -> None:
     assert kn["is_spike"].tolist() == [False, False, False, True]  # 4 tickets no, 5 yes
     assert "3 x sqrt(expected)" in df["rule"].iloc[0]
     assert "first 14 days" in df["rule"].iloc[0] and "28 days before launch" in df["rule"].iloc[0]
-    alerts = attr.spike_alerts(spike_store)
-    assert list(zip(alerts["campaign_id"], alerts["day"], strict=True)) == [("KN", 3), ("KS", 1)]
+    alerts = marketing.spike_alerts(df)  # one row per campaign, the highest peak first
+    assert alerts["campaign_id"].tolist() == ["KS", "KN"]
+    assert alerts["first_spike_day"].tolist() == [LAUNCH + days(1), LAUNCH + days(3)]
+    assert alerts["spike_days"].tolist() == [1, 1]
+    assert alerts["peak_tickets"].tolist() == [20.0, 5.0]
+    assert alerts["expected_per_day"].tolist() == pytest.approx([10.0, 0.0])
+    assert alerts["rule"].tolist() == [df["rule"].iloc[0]] * 2
+    quiet = marketing.spike_alerts(df[df["campaign_id"] == "KS"].head(1))
+    assert quiet.empty and list(quiet.columns) == list(alerts.columns)
+
+
+def test_spike_series_campaign_filters(spike_store: Store) -> None:
+    spike_store.execute("UPDATE campaigns SET channel = 'webinar' WHERE campaign_id = 'KN'")
+    all_days = marketing.spike_series(spike_store)
+    webinar = marketing.spike_series(spike_store, filters=Filters(campaign_channels=("webinar",)))
+    assert set(webinar["campaign_id"]) == {"KN"}
+    pd.testing.assert_frame_equal(
+        webinar, all_days[all_days["campaign_id"] == "KN"].reset_index(drop=True))
+    only_ks = marketing.spike_series(spike_store, filters=Filters(campaigns=("KS",)))
+    assert set(only_ks["campaign_id"]) == {"KS"}
 
 
 def test_spike_baseline_uses_only_the_covered_days(store: Store) -> None:
@@ -462,7 +507,7 @@ def test_spike_baseline_uses_only_the_covered_days(store: Store) -> None:
                ("Z1", "KZ", kz + pd.Timedelta(hours=1))]
     load(store, tickets=tickets, touches=touches,
          campaigns=[("KE", 1.0, 1.0, ke), ("KZ", 1.0, 1.0, kz)])
-    df = attr.spike_series(store)
+    df = marketing.spike_series(store)
     e = df[df["campaign_id"] == "KE"].set_index("day")
     assert e["baseline_days"].iloc[0] == pytest.approx(10.0)
     assert e["expected"].iloc[0] == pytest.approx(0.3)
@@ -475,8 +520,8 @@ def test_spike_baseline_uses_only_the_covered_days(store: Store) -> None:
 
 
 def test_spike_rule_sigma_term_and_config(spike_store: Store) -> None:
-    cfg = AttributionSettings(spike=SpikeSettings(window_days=3, min_ratio=1.5))
-    df = attr.spike_series(spike_store, config=cfg)
+    cfg = AttributionSettings.from_mapping({"spike": {"window_days": 3, "min_ratio": 1.5}})
+    df = marketing.spike_series(spike_store, config=cfg)
     ks = df[df["campaign_id"] == "KS"].set_index("day")
     assert list(ks.index) == [0, 1, 2]
     # now the Poisson term wins: 10 + 3 * sqrt(10) = 19.487 -> 19 is still no spike
@@ -487,12 +532,15 @@ def test_spike_rule_sigma_term_and_config(spike_store: Store) -> None:
 
 # -- settings and errors ------------------------------------------------------------------------
 def test_settings_defaults_and_overrides() -> None:
-    d = attr.settings_from_dict({})
+    d = AttributionSettings.from_mapping({})
+    assert d == AttributionSettings.from_mapping() == AttributionSettings.from_mapping(None)
     assert d.lookback_days == 90 and d.half_life_days == 7.0
     assert set(d.tier_multiplier) == {"P1", "P2", "P3", "P4"}
-    assert d.spike == SpikeSettings()
-    s = attr.settings_from_dict({"lookback_days": 30,
-                                 "support_cost": {"base": {"billing": 1.5}}})
+    assert d.spike == SpikeSettings(window_days=14, baseline_days=28, sigmas=3.0,
+                                    min_ratio=2.0, min_tickets=5.0)
+    assert d.spike == SpikeSettings.from_mapping()
+    s = AttributionSettings.from_mapping({"lookback_days": 30,
+                                          "support_cost": {"base": {"billing": 1.5}}})
     assert s.lookback_days == 30 and s.category_cost["billing"] == 1.5
     assert s.category_cost["refund"] == d.category_cost["refund"]  # merged over defaults
 
@@ -503,27 +551,46 @@ def test_settings_defaults_and_overrides() -> None:
     ({"support_cost": {"base": {"billing": -1}}}, "support_cost.base.billing"),
     ({"support_cost": {"tier_multiplier": {"P9": 1}}}, "support_cost.tier_multiplier.P9"),
     ({"spike": {"window_days": 2.5}}, "spike.window_days"),
+    ({"spike": {"sigmas": "three"}}, "spike.sigmas"),
+    ({"spike": {"windw_days": 3}}, "windw_days"),
     ({"lookbak_days": 5}, "lookbak_days"),
 ])
 def test_bad_config_names_the_key(section: dict, key: str) -> None:
-    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        attr.settings_from_dict(section)
+    with pytest.raises(ConfigError, match="attribution: .*" + key.replace(".", r"\.")):
+        AttributionSettings.from_mapping(section)
 
 
 def test_user_errors(window_store: Store) -> None:
     with pytest.raises(TriageError, match="first_touch, last_touch, linear, time_decay"):
-        attr.campaign_impact(window_store, "u_shaped")
+        marketing.campaign_impact(window_store, "u_shaped")
     with pytest.raises(TriageError, match="lookback_days must be greater than 0"):
-        attr.ticket_credits(window_store, "linear", lookback_days=0)
+        marketing.ticket_credits(window_store, "linear", lookback_days=0)
     with pytest.raises(TriageError, match="half_life_days must be greater than 0"):
-        attr.ticket_credits(window_store, "time_decay", half_life_days=-1)
+        marketing.ticket_credits(window_store, "time_decay", half_life_days=-1)
     with pytest.raises(TriageError, match="unknown filter 'team'"):
-        attr.ticket_credits(window_store, filters={"team": "x"})
+        marketing.ticket_credits(window_store, filters={"team": "x"})
+    with pytest.raises(TriageError, match=r"unknown filter 'channel'.*ticket_channels"):
+        marketing.ticket_credits(window_store, filters={"channel": "x"})
     with pytest.raises(TriageError, match="cannot read 'yesterday'"):
-        attr.campaign_impact(window_store, filters={"start": "yesterday"})
+        marketing.campaign_impact(window_store, filters={"start": "yesterday"})
+    with pytest.raises(TriageError, match="cannot read 'yesterday'"):
+        Filters(end="yesterday")
+    with pytest.raises(TriageError, match="filter segments: expected text values"):
+        Filters(segments=[1])
+    with pytest.raises(TriageError, match="lookback_days must be greater than 0"):
+        Filters(lookback_days=0)
+
+
+def test_filters_lookback_is_the_default_window(window_store: Store) -> None:
+    """K3 is exactly 90 days before T1: a 30-day window in the filters drops it, an explicit
+    lookback_days still wins over the filters."""
+    assert credits_of(window_store, "first_touch",
+                      filters=Filters(lookback_days=30))["T1"] == {"K1": 1.0}
+    assert credits_of(window_store, "first_touch", lookback_days=90,
+                      filters=Filters(lookback_days=30))["T1"] == {"K3": 1.0}
 
 
 def test_filter_values_are_bound_not_formatted(window_store: Store) -> None:
     evil = "x') OR TRUE OR ('"
-    df = attr.ticket_credits(window_store, "linear", filters={"channel": evil})
+    df = marketing.ticket_credits(window_store, "linear", filters=Filters(ticket_channels=evil))
     assert df.empty

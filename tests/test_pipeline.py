@@ -355,13 +355,13 @@ def test_train_needs_labels(loaded_store: Store) -> None:
 
 def test_campaign_view_is_stored_by_full_runs_and_stale_after_incremental_ones(
         db: Store) -> None:
-    from triage_core.marketing import attribution
+    from triage_core import marketing
     from triage_core.ops import analytics
 
     pipeline.triage(db, CONFIG, full=True)
     stored = analytics.campaign_tables(db)
     assert stored is not None
-    live = attribution.campaign_impact(db, "last_touch", config=CONFIG["attribution"])
+    live = marketing.campaign_impact(db, "last_touch", config=CONFIG["attribution"])
     assert stored[0]["tickets"].sum() == pytest.approx(live["tickets"].sum())
     assert stored[0]["tickets"].sum() == pytest.approx(WORLD_TICKETS)
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, components, data
-from triage_core.marketing.attribution import MODEL_DESCRIPTIONS, MODELS
+from triage_core.marketing import MODEL_DESCRIPTIONS, MODELS
 
 st.title("Campaign impact")
 st.caption("Which campaigns create support work, how those customers feel, and what the "
@@ -21,7 +21,9 @@ if not components.need_triage():
                              f"- **{m}**: {d}" for m, d in MODEL_DESCRIPTIONS.items()))
     others = ["(none)", *[m for m in MODELS if m != model]]
     compare = c2.selectbox("Compare with", others, key="campaign_compare")
-    lookback = int(c3.number_input("Lookback (days)", min_value=1, max_value=365, value=90,
+    default_lookback = data.default_lookback()
+    lookback = int(c3.number_input("Lookback (days)", min_value=1,
+                                   max_value=max(365, default_lookback), value=default_lookback,
                                    key="campaign_lookback"))
     st.caption(MODEL_DESCRIPTIONS[model])
     impact = data.campaign_impact(model, f, lookback)

@@ -19,6 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from triage_core.config import load_config
+from triage_core.marketing import AttributionSettings
 from triage_core.models import registry
 from triage_core.store import Store
 from triage_core.triage import pipeline, training
@@ -160,7 +161,9 @@ def test_page_runs_on_untriaged_db(open_app: OpenApp, loaded_db: Path, page: str
 def test_sidebar_lists_every_filter_option(open_app: OpenApp, demo_db: Path) -> None:
     at = open_app(demo_db)
     channels = sorted(query(demo_db, "SELECT DISTINCT channel FROM tickets")["channel"])
-    assert sorted(at.sidebar.multiselect(key="f_channels").options) == channels
+    assert sorted(at.sidebar.multiselect(key="f_ticket_channels").options) == channels
+    channels = sorted(query(demo_db, "SELECT DISTINCT channel FROM campaigns")["channel"])
+    assert sorted(at.sidebar.multiselect(key="f_campaign_channels").options) == channels
     n_campaigns = scalar(demo_db, "SELECT count(*) FROM campaigns")
     assert len(at.sidebar.multiselect(key="f_campaigns").options) == n_campaigns
     assert at.sidebar.toggle(key="mask_pii").value is True
@@ -187,7 +190,7 @@ def test_overview_period_changes_the_volume_chart(open_app: OpenApp, demo_db: Pa
 def test_sidebar_channel_filter_changes_overview_kpis(open_app: OpenApp, demo_db: Path) -> None:
     at = open_app(demo_db)
     before = metric(at, "Tickets")
-    at.sidebar.multiselect(key="f_channels").set_value(["email"]).run()
+    at.sidebar.multiselect(key="f_ticket_channels").set_value(["email"]).run()
     assert_ok(at)
     n_email = scalar(demo_db, "SELECT count(*) FROM tickets WHERE channel = 'email'")
     assert 0 < n_email < 3_000
@@ -199,6 +202,47 @@ def test_sidebar_channel_filter_changes_overview_kpis(open_app: OpenApp, demo_db
     at.switch_page("app_pages/explorer.py").run()
     assert_ok(at)
     assert count_label(at) == n_email
+
+
+def test_sidebar_campaign_channel_is_not_the_ticket_channel(open_app: OpenApp,
+                                                           demo_db: Path) -> None:
+    """Campaign channel: tickets from customers an e-mail campaign touched in the lookback
+    before the ticket, whatever channel the ticket came in through."""
+    at = open_app(demo_db)
+    at.sidebar.multiselect(key="f_campaign_channels").set_value(["email"]).run()
+    assert_ok(at)
+    lookback = AttributionSettings.from_mapping(load_config().get("attribution")).lookback_days
+    touched = scalar(demo_db, f"""
+        SELECT count(*) FROM tickets k WHERE EXISTS (
+            SELECT 1 FROM touchpoints tp JOIN campaigns c USING (campaign_id)
+            WHERE c.channel = 'email' AND tp.customer_id = k.customer_id
+              AND tp.touched_at <= k.created_at
+              AND tp.touched_at >= k.created_at - INTERVAL {lookback:g} DAY)""")
+    by_ticket = scalar(demo_db, "SELECT count(*) FROM tickets WHERE channel = 'email'")
+    assert 0 < touched < 3_000 and touched != by_ticket
+    assert metric(at, "Tickets") == f"{touched:,}"
+
+
+def test_campaigns_page_channel_filters(open_app: OpenApp, demo_db: Path) -> None:
+    """On the campaign page the campaign channel chooses campaign rows (their credit does not
+    change); the ticket channel chooses the tickets that are attributed."""
+    at = open_app(demo_db, "campaigns")
+    assert_ok(at)
+    everything = frame_with(at, "roi_after_support").set_index("campaign_id")["tickets"]
+    at.sidebar.multiselect(key="f_campaign_channels").set_value(["email"]).run()
+    assert_ok(at)
+    email = frame_with(at, "roi_after_support").set_index("campaign_id")["tickets"]
+    want = set(query(demo_db, "SELECT campaign_id FROM campaigns WHERE channel = 'email'")[
+        "campaign_id"])
+    assert set(email.index) == want and 0 < len(want) < len(everything)
+    assert email.to_dict() == pytest.approx(everything[sorted(want)].to_dict())
+
+    at.sidebar.multiselect(key="f_campaign_channels").set_value([]).run()
+    at.sidebar.multiselect(key="f_ticket_channels").set_value(["email"]).run()
+    assert_ok(at)
+    by_ticket = frame_with(at, "roi_after_support").set_index("campaign_id")["tickets"]
+    assert set(by_ticket.index) == set(everything.index)
+    assert 0 < by_ticket.sum() < everything.sum()
 
 
 def test_campaigns_model_picker_changes_the_table(open_app: OpenApp, demo_db: Path) -> None:

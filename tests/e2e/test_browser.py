@@ -204,7 +204,7 @@ def test_sidebar_navigation_and_filter(server: Server, page) -> None:
     value = tickets.locator('[data-testid="stMetricValue"]')
     expect(value).to_have_text("3,000")
     channel = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]',
-                           has_text="Channel")
+                           has_text="Ticket channel")
     channel.locator("input").click()
     page.get_by_role("option", name="email", exact=True).click()
     page.keyboard.press("Escape")

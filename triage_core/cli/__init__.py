@@ -204,19 +204,19 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_attribution(args: argparse.Namespace) -> int:
-    from triage_core.marketing import attribution
+    from triage_core import marketing
 
     config = _config(args).get("attribution")
     with _open_store(args) as store:
         if args.vs:
-            df = attribution.compare_models(store, args.model, args.vs,
-                                            lookback_days=args.lookback_days,
-                                            half_life_days=args.half_life_days, config=config)
+            df = marketing.compare_models(store, args.model, args.vs,
+                                          lookback_days=args.lookback_days,
+                                          half_life_days=args.half_life_days, config=config)
         else:
-            df = attribution.campaign_impact(store, args.model, lookback_days=args.lookback_days,
-                                             half_life_days=args.half_life_days, config=config)
+            df = marketing.campaign_impact(store, args.model, lookback_days=args.lookback_days,
+                                           half_life_days=args.half_life_days, config=config)
     if args.json:
-        _print_json(attribution.to_json_records(df))
+        _print_json(marketing.to_json_records(df))
         return 0
     if args.vs:
         cols = [c for c in df.columns if c.startswith(("tickets_", "support_cost_",
@@ -439,7 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "data_driven (default %(default)s)")
     p.add_argument("--vs", help="a second model, side by side")
     p.add_argument("--lookback-days", type=float, default=None,
-                   help="touches this many days before the ticket count (default 90)")
+                   help="touches this many days before the ticket count (default: "
+                        "lookback_days of [attribution] in the config)")
     p.add_argument("--half-life-days", type=float, default=None,
                    help="time_decay half-life in days (default 7)")
     p.add_argument("--json", action="store_true", help="print one JSON list on stdout")

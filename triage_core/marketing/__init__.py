@@ -1,1 +1,43 @@
-"""Marketing analytics: campaign attribution, impact and spikes."""
+"""Marketing analytics: which campaigns create support work, and what it costs.
+
+Modules, lowest first:
+
+* :mod:`~triage_core.marketing.settings` - the ``[attribution]`` config (lookback, half-life,
+  support cost, spike rule).
+* :mod:`~triage_core.marketing.window` - the lookback window rule and the SQL builder.
+* :mod:`~triage_core.marketing.filters` - :class:`Filters`, the one filter type of the
+  dashboard views and attribution (ticket channel and campaign channel kept apart).
+* :mod:`~triage_core.marketing.markov` - Markov removal effects (the data-driven model).
+* :mod:`~triage_core.marketing.attribution` - the six models and each ticket's credits.
+* :mod:`~triage_core.marketing.impact` - per-campaign impact, model comparison, JSON records.
+* :mod:`~triage_core.marketing.spikes` - post-launch spike series and alerts.
+"""
+
+from triage_core.marketing.attribution import MODEL_DESCRIPTIONS, MODELS, ticket_credits
+from triage_core.marketing.filters import Filters
+from triage_core.marketing.impact import (
+    IMPACT_METRICS,
+    campaign_impact,
+    compare_models,
+    to_json_records,
+)
+from triage_core.marketing.markov import removal_effects
+from triage_core.marketing.settings import AttributionSettings, SpikeSettings
+from triage_core.marketing.spikes import spike_alerts, spike_rule_text, spike_series
+
+__all__ = [
+    "IMPACT_METRICS",
+    "MODELS",
+    "MODEL_DESCRIPTIONS",
+    "AttributionSettings",
+    "Filters",
+    "SpikeSettings",
+    "campaign_impact",
+    "compare_models",
+    "removal_effects",
+    "spike_alerts",
+    "spike_rule_text",
+    "spike_series",
+    "ticket_credits",
+    "to_json_records",
+]

@@ -1,67 +1,29 @@
 """Read-side queries for the dashboard and exports: every aggregation runs in DuckDB.
 
 Views read ``triaged_tickets`` (one row per ticket, written by ``triage score``) joined with
-``tickets`` only where text is needed. Filters become a WHERE clause with bound parameters;
-column names come from the allow-list in :data:`FILTER_COLUMNS`.
+``tickets`` only where text is needed. Filters (:class:`triage_core.marketing.filters.Filters`)
+become a WHERE clause with bound parameters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from triage_core.errors import TriageError
+from triage_core.marketing.filters import Filters
+from triage_core.marketing.window import lookback_us, touched_within
 from triage_core.schema import OPEN_STATUSES
 from triage_core.store import Store
 
 TRIAGED = "triaged_tickets"
-# Filter name -> column of triaged_tickets (the only identifiers a filter can reach).
-FILTER_COLUMNS = {"channels": "channel", "segments": "segment", "categories": "category"}
 GROUPINGS = {"category": "t.category", "channel": "t.channel", "segment": "t.segment",
              "tier": "t.priority_tier", "team": "t.team", "language": "t.language"}
 FREQS = {"day": "day", "week": "week", "month": "month"}
-CAMPAIGN_LOOKBACK_DAYS = 90
 _OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)  # constants from schema, not user data
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The dashboard's global filters; empty tuples mean 'all'."""
-
-    start: dt.date | None = None
-    end: dt.date | None = None
-    campaigns: tuple[str, ...] = ()
-    channels: tuple[str, ...] = ()
-    segments: tuple[str, ...] = ()
-    categories: tuple[str, ...] = field(default_factory=tuple)
-
-    def where(self, alias: str = "t") -> tuple[str, list[Any]]:
-        """SQL condition on ``triaged_tickets AS alias`` and its parameters."""
-        parts, params = ["true"], []
-        if self.start is not None:
-            parts.append(f"{alias}.created_at >= ?")
-            params.append(dt.datetime.combine(self.start, dt.time()))
-        if self.end is not None:
-            parts.append(f"{alias}.created_at < ?")
-            params.append(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time()))
-        for name, column in FILTER_COLUMNS.items():
-            values = getattr(self, name)
-            if values:
-                parts.append(f"{alias}.{column} IN (SELECT unnest(?::VARCHAR[]))")
-                params.append(list(values))
-        if self.campaigns:
-            parts.append(
-                f"EXISTS (SELECT 1 FROM touchpoints tp WHERE tp.customer_id = {alias}.customer_id"
-                " AND tp.campaign_id IN (SELECT unnest(?::VARCHAR[]))"
-                f" AND tp.touched_at <= {alias}.created_at"
-                f" AND tp.touched_at >= {alias}.created_at - INTERVAL {CAMPAIGN_LOOKBACK_DAYS} DAY)"
-            )
-            params.append(list(self.campaigns))
-        return " AND ".join(parts), params
 
 
 def has_triage(store: Store) -> bool:
@@ -89,7 +51,8 @@ def filter_options(store: Store) -> dict[str, Any]:
     return {
         "min_date": None if pd.isna(lo) else lo,
         "max_date": None if pd.isna(hi) else hi,
-        "channels": distinct("SELECT DISTINCT channel FROM tickets ORDER BY 1"),
+        "ticket_channels": distinct("SELECT DISTINCT channel FROM tickets ORDER BY 1"),
+        "campaign_channels": distinct("SELECT DISTINCT channel FROM campaigns ORDER BY 1"),
         "segments": distinct("SELECT DISTINCT segment FROM customers ORDER BY 1"),
         "categories": distinct(category_sql),
         "campaigns": store.query("SELECT campaign_id, name FROM campaigns ORDER BY start_at"),
@@ -144,20 +107,18 @@ def sentiment_trend(store: Store, f: Filters, by: str = "category", freq: str = 
     """Mean sentiment per period and group (the ``top`` largest groups)."""
     unit = _freq(freq)
     where, params = f.where()
-    if by == "campaign":
+    if by == "campaign":  # the campaigns that touched the ticket in the filters' lookback
         return store.query(
             f"""WITH t AS (SELECT * FROM {TRIAGED} t WHERE {where}),
                 tagged AS (
                     SELECT DISTINCT t.ticket_id, c.name AS grp, t.created_at, t.sentiment
-                    FROM t JOIN touchpoints tp ON tp.customer_id = t.customer_id
-                      AND tp.touched_at <= t.created_at
-                      AND tp.touched_at >= t.created_at - INTERVAL {CAMPAIGN_LOOKBACK_DAYS} DAY
-                    JOIN campaigns c USING (campaign_id)),
+                    FROM t JOIN touchpoints tp ON {touched_within("tp", "t", "?")}
+                    JOIN campaigns c ON c.campaign_id = tp.campaign_id),
                 big AS (SELECT grp FROM tagged GROUP BY grp ORDER BY count(*) DESC LIMIT ?)
             SELECT date_trunc('{unit}', created_at) AS period, grp AS "group",
                    avg(sentiment) AS mean_sentiment, count(*) AS tickets
             FROM tagged WHERE grp IN (SELECT grp FROM big) GROUP BY ALL ORDER BY 1, 2""",
-            [*params, top],
+            [*params, lookback_us(f.lookback()), top],
         )
     if by not in GROUPINGS:
         raise TriageError(f"cannot group by {by!r}; choose one of "

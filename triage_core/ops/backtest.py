@@ -250,7 +250,7 @@ def replay(store: Store, config: Mapping[str, Any], profile: str, vs: str | None
 
     if days <= 0:
         raise TriageError("--days must be positive")
-    frame = scoring.scoring_frame(store)
+    frame = scoring.scoring_frame(store, lookback_days=scoring.lookback_days(config))
     if frame.empty:
         raise TriageError("no tickets to replay")
     end = scoring.data_time(store)

@@ -19,6 +19,8 @@ from typing import Any
 import pandas as pd
 
 from triage_core.errors import ConfigError
+from triage_core.marketing.settings import AttributionSettings
+from triage_core.marketing.window import lookback_us
 from triage_core.ops import priority, routing
 from triage_core.schema import OPEN_STATUSES
 from triage_core.store import Store
@@ -60,8 +62,8 @@ SELECT k.ticket_id, {input_hash} AS input_hash, k.created_at, k.customer_id, k.s
        coalesce(corr.sentiment, r.sentiment_label) AS sentiment_label,
        r.severity,
        corr.tier AS tier_correction,
-       CASE WHEN lt.touched_at >= k.created_at - INTERVAL 90 DAY THEN lt.campaign_id END
-           AS campaign_id
+       CASE WHEN lt.touched_at >= k.created_at - to_microseconds($lookback_us)
+            THEN lt.campaign_id END AS campaign_id
 FROM base k
 LEFT JOIN cust c USING (customer_id)
 LEFT JOIN triage_results r USING (ticket_id)
@@ -84,6 +86,11 @@ OUTPUT_COLUMNS = [
 
 def settings(config: Mapping[str, Any]) -> priority.PrioritySettings:
     return priority.settings_from_dict(config.get("priority", {}))
+
+
+def lookback_days(config: Mapping[str, Any]) -> float:
+    """The attribution lookback of ``config`` (a ticket's campaign touched it within it)."""
+    return AttributionSettings.from_mapping(config.get("attribution")).lookback_days
 
 
 def rules(config: Mapping[str, Any]) -> routing.RoutingRules:
@@ -130,12 +137,17 @@ def data_time(store: Store) -> dt.datetime:
     return ts if ts is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def scoring_frame(store: Store, open_only: bool = False, since: Any = None) -> pd.DataFrame:
+def scoring_frame(store: Store, open_only: bool = False, since: Any = None,
+                  lookback_days: float | None = None) -> pd.DataFrame:
     """One row per ticket with everything scoring needs.
 
     ``open_only``: only open tickets (previews). ``since`` (a timestamp): open tickets plus
     those whose prediction or corrections changed after it, or that were never scored
-    (incremental scoring)."""
+    (incremental scoring). ``campaign_id`` is the last campaign that touched the customer in
+    the ``lookback_days`` before the ticket (default: the packaged ``[attribution]`` config)."""
+    lookback = {"lookback_us": lookback_us(
+        AttributionSettings.from_mapping().lookback_days if lookback_days is None
+        else lookback_days)}
     if since is not None:
         where = (f"status IN ({_OPEN}) OR ticket_id IN ("
                  f" SELECT ticket_id FROM triage_results WHERE scored_at > $since"
@@ -146,9 +158,9 @@ def scoring_frame(store: Store, open_only: bool = False, since: Any = None) -> p
                  f"  LEFT JOIN {TRIAGED} t USING (ticket_id)"
                  f"  WHERE t.input_hash IS DISTINCT FROM {INPUT_HASH})")
         sql = SCORING_SQL.format(where=where, input_hash=INPUT_HASH)
-        return store.query(sql, {"since": since})
+        return store.query(sql, {"since": since, **lookback})
     where = f"status IN ({_OPEN})" if open_only else "true"
-    return store.query(SCORING_SQL.format(where=where, input_hash=INPUT_HASH))
+    return store.query(SCORING_SQL.format(where=where, input_hash=INPUT_HASH), lookback)
 
 
 def score_frame(frame: pd.DataFrame, agents: pd.DataFrame, profile: priority.PriorityProfile,
@@ -171,9 +183,10 @@ def score_frame(frame: pd.DataFrame, agents: pd.DataFrame, profile: priority.Pri
 
 
 def _fingerprint(profile: priority.PriorityProfile, config: Mapping[str, Any]) -> str:
-    """What closed tickets' rows depend on besides their own data: profile and rules."""
-    return json.dumps({"profile": profile.to_dict(), "routing": rules(config).to_dict()},
-                      sort_keys=True, default=str)
+    """What closed tickets' rows depend on besides their own data: profile, rules and the
+    attribution lookback (their campaign)."""
+    return json.dumps({"profile": profile.to_dict(), "routing": rules(config).to_dict(),
+                       "lookback_days": lookback_days(config)}, sort_keys=True, default=str)
 
 
 def score_all(store: Store, config: Mapping[str, Any], profile_name: str | None = None,
@@ -200,7 +213,7 @@ def score_all(store: Store, config: Mapping[str, Any], profile_name: str | None 
                    and state.get("scored_at") is not None)
     started = store.scalar("SELECT now()::TIMESTAMP")
     frame = scoring_frame(store, since=pd.Timestamp(state["scored_at"])
-                          if incremental else None)
+                          if incremental else None, lookback_days=lookback_days(config))
     agents = store.query("SELECT * FROM agents")
     when = as_of or data_time(store)
     result = score_frame(frame, agents, profile, rules(config), when)

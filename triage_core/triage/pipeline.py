@@ -153,13 +153,13 @@ def triage(store: Store, config: Mapping[str, Any], *, profile: str | None = Non
 def refresh_campaign_tables(store: Store, config: Mapping[str, Any]) -> None:
     """Materialize the dashboard's default campaign view (last touch, configured lookback,
     no filters) and the spike series, so the pages read them instead of recomputing."""
-    from triage_core.marketing import attribution
+    from triage_core import marketing
 
     section = config.get("attribution")
-    impact = attribution.campaign_impact(store, "last_touch", config=section)
+    impact = marketing.campaign_impact(store, "last_touch", config=section)
     impact = impact.assign(category_mix=[json.dumps(m) if isinstance(m, dict) else None
                                          for m in impact["category_mix"]])
-    spikes = attribution.spike_series(store, "last_touch", config=section)
+    spikes = marketing.spike_series(store, "last_touch", config=section)
     with store.transaction():
         store.write_frame("campaign_summary", impact, mode="replace")
         store.write_frame("campaign_spikes", spikes, mode="replace")
