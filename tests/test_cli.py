@@ -1,4 +1,5 @@
-"""The `triage` command as a user runs it: real processes, exit codes, one-line errors."""
+"""The `triage` command: import and info in this process, exit codes and one-line errors, and a
+few runs of the real `python -m triage_core.cli` (one-line errors, usage errors, fast help)."""
 
 from __future__ import annotations
 
@@ -6,83 +7,141 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
+import click
 import pytest
+from _cli import ok, one_line_error, run
+
+from triage_core import cli, demo, store
+from triage_core.cli import common
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("pandas", "sklearn", "skops", "numpy", "duckdb", "streamlit", "pyarrow", "tqdm")
 
 
-def run(*args: str, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "triage_core.cli", *args, "--db", str(db)],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
-    )
+def process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The real command in a new interpreter, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "triage_core.cli", *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=300)
 
 
 def info(db: Path) -> dict:
-    out = run("info", "--json", db=db)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)["tables"]
+    return json.loads(ok("info", "--json", db=db))["tables"]
+
+
+def verbs(group: click.Group = cli.triage, path: tuple[str, ...] = ()):
+    """Every command of the tree as (path, command), groups included."""
+    for name, command in group.commands.items():
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from verbs(command, (*path, name))
 
 
 @pytest.fixture
 def db(tmp_path: Path, data_dir: Path) -> Path:
     path = tmp_path / "cli.duckdb"
     for table in ("customers", "campaigns", "agents", "tickets", "touchpoints"):
-        r = run("import", table, str(data_dir / f"{table}.csv"), db=path)
-        assert r.returncode == 0, r.stderr
+        ok("import", table, str(data_dir / f"{table}.csv"), db=path)
     return path
 
 
 def test_import_and_info(db: Path, data_dir: Path) -> None:
     counts = info(db)
     assert counts["tickets"] == 3 and counts["touchpoints"] == 3
-    again = run("import", "tickets", str(data_dir / "tickets.csv"), db=db)
-    assert again.returncode == 0
-    assert "0 new" in again.stdout
+    assert "0 new" in ok("import", "tickets", str(data_dir / "tickets.csv"), db=db)
     assert info(db) == counts
+    text = ok("info", db=db)
+    assert text.startswith(f"database {db} (schema version ")
+    assert "  tickets  " in text
 
 
 def test_bad_file_one_line_exit_1(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("ticket_id,created_at,customer_id,status\nT9,not-a-date,C1,open\n")
     before = info(db)
-    r = run("import", "tickets", str(bad), db=db)
+    r = process("import", "tickets", str(bad), "--db", str(db))
     assert r.returncode == 1
     assert r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("error: ")
     assert "bad.csv" in lines[0] and "row 1" in lines[0] and "created_at" in lines[0]
     assert "Traceback" not in r.stderr
     assert info(db) == before
 
 
+def test_usage_errors_exit_2_and_help_imports_no_heavy_module() -> None:
+    r = process("import", "nope", "x.csv")
+    assert r.returncode == 2 and r.stdout == "" and "TABLE" in r.stderr
+    assert process("bogus").returncode == 2
+    code = ("import sys\nfrom triage_core.cli import main\n"
+            "codes = [main(['--help']), main(['score', '--help'])]\n"
+            f"print(codes, [m for m in {HEAVY!r} if m in sys.modules])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "[0, 0] []"
+
+
+def test_main_returns_the_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == "triage 0.1.0"
+    assert cli.main(["feedback", "add"]) == 2
+    assert "--ticket" in capsys.readouterr().err
+
+
+def test_console_script_is_main() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["scripts"] == {"triage": "triage_core.cli:main"}
+
+
 def test_map_option_and_preset_flag(db: Path, tmp_path: Path) -> None:
     f = tmp_path / "mapped.csv"
     f.write_text("Case,Opened,Client,State\nM1,2026-02-01 10:00,C1,open\n")
-    r = run("import", "tickets", str(f), "--map", "Case=ticket_id", "--map", "Opened=created_at",
-            "--map", "Client=customer_id", "--map", "State=status", db=db)
-    assert r.returncode == 0, r.stderr
+    ok("import", "tickets", str(f), "--map", "Case=ticket_id", "--map", "Opened=created_at",
+       "--map", "Client=customer_id", "--map", "State=status", db=db)
     assert info(db)["tickets"] == 4
-    bad = run("import", "tickets", str(f), "--map", "Case", db=db)
-    assert bad.returncode == 1 and "SOURCE=TARGET" in bad.stderr
+    err = one_line_error(run("import", "tickets", str(f), "--map", "Case", db=db))
+    assert "SOURCE=TARGET" in err
 
 
 def test_db_from_environment(tmp_path: Path, data_dir: Path) -> None:
     path = tmp_path / "env.duckdb"
-    r = subprocess.run([sys.executable, "-m", "triage_core.cli", "import", "customers",
-                        str(data_dir / "customers.csv")], capture_output=True, text=True,
-                       env={**os.environ, "TRIAGE_DB": str(path)}, timeout=120)
-    assert r.returncode == 0, r.stderr
+    r = run("import", "customers", str(data_dir / "customers.csv"),
+            env={"TRIAGE_DB": str(path)})
+    assert r.exit_code == 0, r.stderr
     assert path.exists()
 
 
+def test_db_after_the_verb_wins(db: Path, tmp_path: Path) -> None:
+    assert json.loads(ok("--db", str(db), "info", "--json"))["db"] == str(db)
+    r = run("--db", str(db), "info", db=tmp_path / "other.duckdb")
+    assert "no such database" in one_line_error(r)
+    assert ok("feedback", "--db", str(db), "list").strip() == "no feedback yet"
+
+
+def test_default_db_is_the_stores(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("TRIAGE_DB", raising=False)
+    assert common.default_db() == str(store.default_db_path()) == "triage.duckdb"
+    monkeypatch.setenv("TRIAGE_DB", "")
+    assert common.default_db() == str(store.default_db_path())
+    monkeypatch.setenv("TRIAGE_DB", str(tmp_path / "x.duckdb"))
+    assert common.default_db() == str(store.default_db_path())
+
+
+def test_demo_defaults_are_the_demo_worlds() -> None:
+    defaults = {p.name: p.default for p in cli.data.demo_cmd.params}
+    assert (defaults["tickets"], defaults["seed"]) == (demo.DEMO_TICKETS, demo.DEMO_SEED)
+
+
 def test_info_on_missing_database(tmp_path: Path) -> None:
-    r = run("info", db=tmp_path / "nope.duckdb")
-    assert r.returncode == 1 and "no such database" in r.stderr
+    assert "no such database" in one_line_error(run("info", db=tmp_path / "nope.duckdb"))
     assert not (tmp_path / "nope.duckdb").exists()
 
 
-@pytest.mark.parametrize("verb", ["demo", "import", "info"])
-def test_help_everywhere(verb: str, tmp_path: Path) -> None:
-    r = run(verb, "--help", db=tmp_path / "x.duckdb")
-    assert r.returncode == 0 and "--db" in r.stdout
+@pytest.mark.parametrize("path", [" ".join(p) for p, _ in verbs()])
+def test_help_everywhere(path: str, tmp_path: Path) -> None:
+    out = ok(*path.split(), "--help", db=tmp_path / "x.duckdb")
+    assert "--db" in out and f"Usage: triage {path} " in out
+    assert not (tmp_path / "x.duckdb").exists()

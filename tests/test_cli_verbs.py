@@ -1,14 +1,14 @@
-"""The `triage` verbs of the pipeline and the feedback loop, run as real processes against a
-small demo database (built once; each CLI call costs about two seconds of imports)."""
+"""The `triage` verbs of the pipeline and the feedback loop, run in this process with click's
+CliRunner against a small demo database (built once per module, copied per test)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _cli import ok, one_line_error
+from _cli import run as triage
 from _world import build_world, copy_db
 
 from triage_core.config import default_config
@@ -19,24 +19,6 @@ from triage_core.triage import training
 
 CONFIG = default_config()
 WORLD_TICKETS = 1500
-
-
-def triage(*args: str, db: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "triage_core.cli", *args, "--db", str(db)],
-                          capture_output=True, text=True, timeout=300)
-
-
-def ok(*args: str, db: Path) -> str:
-    r = triage(*args, db=db)
-    assert r.returncode == 0, r.stderr
-    return r.stdout
-
-
-def one_line_error(r: subprocess.CompletedProcess) -> str:
-    assert r.returncode == 1 and r.stdout == ""
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

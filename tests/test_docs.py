@@ -1,14 +1,38 @@
-"""The README stays true: every column and every CLI verb is documented."""
+"""The README stays true: every column, every CLI verb and every option of every verb is
+documented."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
-from triage_core.cli import build_parser
+import click
+
+from triage_core.cli import triage
 from triage_core.schema import IMPORT_TABLES
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+CLI_SECTION = README.split("## The `triage` command", 1)[1].split("\n## ", 1)[0]
+# Options documented once for the whole section rather than in every verb's row.
+SHARED = {"--db", "--config", "--help"}
+
+
+def commands(group: click.Group = triage,
+             path: str = "triage") -> Iterator[tuple[str, click.Command]]:
+    """Every command of the tree with its full name, the root and groups included."""
+    if group is triage:
+        yield path, group
+    for name, command in group.commands.items():
+        yield f"{path} {name}", command
+        if isinstance(command, click.Group):
+            yield from commands(command, f"{path} {name}")
+
+
+def usages(name: str) -> list[str]:
+    """The code spans of the CLI section that show ``name`` with its arguments."""
+    return [span for span in re.findall(r"`(triage [^`]*)`", CLI_SECTION)
+            if span == name or span.startswith(name + " ")]
 
 
 def test_every_column_is_documented_with_its_type() -> None:
@@ -20,11 +44,27 @@ def test_every_column_is_documented_with_its_type() -> None:
             assert re.search(pattern, README), f"{table.name}.{col.name} not documented"
 
 
-def test_every_cli_verb_is_documented() -> None:
-    parser = build_parser()
-    verbs = next(a for a in parser._actions if a.dest == "verb").choices
-    for verb in verbs:
-        assert f"`triage {verb}" in README, f"verb {verb} missing from README"
+def test_every_cli_verb_and_option_is_documented() -> None:
+    for name, command in commands():
+        spans = usages(name)
+        assert spans, f"`{name}` missing from the README's CLI section"
+        for param in command.params:
+            if not isinstance(param, click.Option):
+                continue
+            for opt in param.opts:
+                if opt in SHARED:
+                    continue
+                assert any(re.search(rf"{opt}\b(?!-)", s) for s in spans), \
+                    f"`{name} {opt}` missing from the README's CLI section"
+
+
+def test_shared_options_are_documented() -> None:
+    assert "Every verb takes `--db PATH`" in CLI_SECTION
+    with_config = [name.removeprefix("triage ") for name, c in commands()
+                   if any("--config" in p.opts for p in c.params if isinstance(p, click.Option))]
+    sentence = CLI_SECTION.split("`--config FILE`", 1)[1].split("\n\n", 1)[0]
+    for name in with_config:
+        assert f"`{name}`" in sentence, f"README does not say that `{name}` takes --config"
 
 
 def test_quick_start_commands() -> None:

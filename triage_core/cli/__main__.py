@@ -1,7 +1,8 @@
-"""`python -m triage_core.cli`: the same as the `triage` command."""
+"""``python -m triage_core.cli``: the ``triage`` command."""
 
 import sys
 
 from triage_core.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""What every verb of the ``triage`` command shares: the command group type that turns
+:class:`~triage_core.errors.TriageError` into one line on stderr, the ``--db``, ``--config`` and
+``--json`` options, the progress bar and the JSON and table printers.
+
+This module and the verb modules import only click and light leaves at module level, so that
+``triage --help`` starts fast; each verb imports the heavy modules (pandas, scikit-learn, the
+DuckDB store) inside its body.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from triage_core.errors import TriageError
+
+F = Callable[..., Any]
+_DB_KEY = "triage.db"
+
+
+class VerbGroup(click.Group):
+    """A group that lists its verbs in the order they were added and prints the problems a user
+    can fix (:class:`TriageError`) as one line on stderr with exit status 1, no traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TriageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            ctx.exit(130)
+        except BrokenPipeError:
+            ctx.exit(0)
+
+
+def default_db() -> str:
+    """``$TRIAGE_DB``, else ``./triage.duckdb``: :func:`triage_core.store.default_db_path`, read
+    here without importing the store (it loads duckdb and pandas); tests/test_cli.py checks that
+    the two agree."""
+    return os.environ.get("TRIAGE_DB") or "triage.duckdb"
+
+
+def _keep_db(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    """A ``--db`` given after a verb wins over one given before it; neither: the default."""
+    if value is not None:
+        ctx.meta[_DB_KEY] = value
+    return ctx.meta.get(_DB_KEY) or default_db()
+
+
+def db_option(expose: bool = True) -> Callable[[F], F]:
+    """``--db PATH``; the verb receives the path as ``db`` (groups only pass it on)."""
+    return click.option(
+        "--db", default=None, callback=_keep_db, expose_value=expose, metavar="DB",
+        help=f"DuckDB database file (default: $TRIAGE_DB or ./triage.duckdb; now {default_db()})",
+    )
+
+
+config_option = click.option(
+    "--config", default=None, metavar="CONFIG",
+    help="TOML file overriding the defaults (default: $TRIAGE_CONFIG)")
+
+
+def json_option(help: str = "print JSON") -> Callable[[F], F]:
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def load_config(path: str | None) -> dict[str, Any]:
+    """The packaged defaults, overridden by ``--config`` (or ``$TRIAGE_CONFIG``)."""
+    from triage_core.config import load_config as load
+
+    return load(path)
+
+
+def progress(desc: str, total: int | None = None, unit: str = "it"):
+    """A tqdm progress bar on stderr (silent when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr,
+                disable=not sys.stderr.isatty(), leave=False, dynamic_ncols=True)
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=str, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+def print_frame(df: Any, as_json: bool, columns: list[str], empty: str,
+                floatfmt: str = "{:,.2f}") -> None:
+    """A listing: JSON records, ``empty`` when there are no rows, else a table of ``columns``."""
+    if as_json:
+        from triage_core.ops.analytics import to_records
+
+        print_json(to_records(df))
+    elif df.empty:
+        print(empty)
+    else:
+        print(table(df, columns, floatfmt=floatfmt))
+
+
+def table(df: Any, columns: list[str] | None = None, floatfmt: str = "{:,.2f}") -> str:
+    """A plain-text table for terminals."""
+    import pandas as pd
+
+    d = df if columns is None else df[columns]
+    cells = [[("" if v is None or (isinstance(v, float) and pd.isna(v)) else
+               floatfmt.format(v) if isinstance(v, float) else str(v)) for v in row]
+             for row in d.itertuples(index=False)]
+    heads = [str(c) for c in d.columns]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""Verbs that fill and inspect the database: ``triage demo``, ``triage import``, ``triage info``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from triage_core.cli.common import db_option, json_option, load_config, print_json, progress
+from triage_core.errors import TriageError
+from triage_core.schema import IMPORT_TABLES
+
+# The committed demo world, loaded instead of generating one of the default size and seed.
+SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def _info(store: Any) -> dict[str, Any]:
+    return {"db": store.path, "schema_version": store.schema_version(),
+            "tables": store.counts()}
+
+
+@click.command(
+    "demo", short_help="build a database from the demo world",
+    help="Build a database from the seeded demo world. The default size and seed load the "
+    "committed sample_data/; other sizes are generated.")
+@db_option()
+@click.option("--tickets", type=int, default=25_000, help="tickets (default 25000)")
+@click.option("--seed", type=int, default=42, help="random seed (default 42)")
+@click.option("--customers", type=int, default=None,
+              help="customers (default: about a third of the tickets)")
+@click.option("--out", default=None, help="keep the generated files in this folder")
+@click.option("--force", is_flag=True, help="replace an existing database")
+@click.option("--no-triage", is_flag=True, help="only load the data; do not train and score")
+def demo_cmd(db: str, tickets: int, seed: int, customers: int | None, out: str | None,
+             force: bool, no_triage: bool) -> None:
+    from triage_core import demo
+    from triage_core.store import Store
+
+    path = Path(db)
+    if path.exists():
+        if not force:
+            raise TriageError(f"{path} already exists; use --force to replace it or choose --db")
+        path.unlink()
+        Path(str(path) + ".wal").unlink(missing_ok=True)
+    use_sample = (tickets == demo.DEMO_TICKETS and seed == demo.DEMO_SEED
+                  and customers is None and (SAMPLE_DATA / "tickets.parquet").exists())
+    with Store(path) as store:
+        if use_sample:
+            source = SAMPLE_DATA
+        else:
+            source = Path(out) if out else path.parent / f".{path.name}.demo"
+            _generate(source, tickets, seed, customers)
+        with progress("importing", total=len(IMPORT_TABLES)) as bar:
+            store.import_directory(source, progress=lambda t: bar.update(1))
+        if not no_triage:
+            _triage_all(store)
+        info = _info(store)
+    print(f"demo database {path}: " + ", ".join(f"{n:,} {t}" for t, n in info["tables"].items()
+                                                if t in IMPORT_TABLES))
+
+
+def _generate(source: Path, tickets: int, seed: int, customers: int | None) -> None:
+    """Generate the demo world's files into ``source`` with a progress bar per step."""
+    from triage_core import demo
+
+    bar = progress("generating demo world", total=None)
+    state = {"step": ""}
+
+    def step_done(step: str, done: int, total: int) -> None:
+        if step != state["step"]:
+            state["step"] = step
+            bar.reset(total=total)
+            bar.set_description(f"generating {step}")
+        bar.n = done
+        bar.refresh()
+
+    demo.generate(source, tickets=tickets, seed=seed, customers=customers, progress=step_done)
+    bar.close()
+
+
+def _triage_all(store: Any) -> None:
+    """Train the first model on the demo labels, then triage every ticket."""
+    from triage_core.triage import pipeline, training
+
+    config = load_config(None)
+    print("training the category model on the labeled demo tickets...", file=sys.stderr)
+    training.train(store, config, note="demo", by="demo")
+    pipeline.triage(store, config, progress=progress, workers=pipeline.cli_workers(config))
+
+
+@click.command(
+    "import", short_help="import a CSV, Parquet or JSON file",
+    help="Validate FILE and upsert it into TABLE in one transaction. A bad file changes nothing "
+    f"and is reported with its row and column.\n\nTABLE is one of {', '.join(IMPORT_TABLES)}; "
+    "FILE is .csv, .parquet, .json or .jsonl.")
+@db_option()
+@click.argument("table", metavar="TABLE", type=click.Choice(list(IMPORT_TABLES)))
+@click.argument("file", metavar="FILE")
+@click.option("--preset", type=click.Choice(["zendesk", "freshdesk"]), default=None,
+              help="column names of a helpdesk's ticket export")
+@click.option("--map", "maps", multiple=True, metavar="SOURCE=TARGET",
+              help="map a column of the file to one of ours (repeatable)")
+@click.option("--create-missing", is_flag=True,
+              help="create customers/campaigns that tickets or touchpoints refer to but that do "
+              "not exist yet, instead of refusing the file")
+def import_cmd(db: str, table: str, file: str, preset: str | None, maps: tuple[str, ...],
+               create_missing: bool) -> None:
+    from triage_core.store import Store
+    from triage_core.store.mapping import parse_mapping
+
+    mapping = parse_mapping(list(maps))
+    with Store(db) as store:
+        result = store.import_file(table, file, preset=preset, mapping=mapping,
+                                   create_missing=create_missing)
+    msg = (f"{result.source}: {result.rows_in_file:,} rows into {result.table} "
+           f"({result.new_rows:,} new, {result.existing_rows:,} already there, updated)")
+    if result.ignored_columns:
+        msg += f"; ignored columns: {', '.join(result.ignored_columns)}"
+    print(msg)
+
+
+@click.command("info", short_help="row counts per table", help="Row counts per table.")
+@db_option()
+@json_option()
+def info_cmd(db: str, as_json: bool) -> None:
+    from triage_core.store import Store
+
+    if db != ":memory:" and not Path(db).exists():
+        raise TriageError(f"{db}: no such database; create one with 'triage demo' or "
+                          "'triage import'")
+    with Store(db) as store:
+        info = _info(store)
+    if as_json:
+        print_json(info)
+    else:
+        print(f"database {info['db']} (schema version {info['schema_version']})")
+        width = max(len(t) for t in info["tables"])
+        for name, n in info["tables"].items():
+            print(f"  {name:<{width}}  {n:>10,}")
+
