@@ -183,11 +183,11 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from triage_core.triage import pipeline
+    from triage_core.ops import backtest
 
     config = _config(args)
     with _open_store(args) as store:
-        result = pipeline.backtest(store, config, args.profile, args.vs, days=args.days)
+        result = backtest.replay(store, config, args.profile, args.vs, days=args.days)
     if args.json:
         _print_json(result)
     else:
@@ -253,10 +253,11 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from triage_core.ops import feedback
+    from triage_core.ops import feedback, scoring
 
     with _open_store(args) as store:
-        df = feedback.review_queue(store, limit=args.limit)
+        df = feedback.review_queue(store, scoring.rules(_config(args)).confidence_threshold,
+                                   limit=args.limit)
     _print_frame(df, args.json, ["ticket_id", "teach_score", "predicted_category",
                                  "model_confidence", "sentiment_label", "csat", "why"],
                  "review queue is empty")

@@ -404,7 +404,7 @@ def rollback(store: Store, config: Mapping[str, Any], kind: str = "category",
     return version
 
 
-# -- explanations, backtest -------------------------------------------------------------------
+# -- explanations ------------------------------------------------------------------------------
 
 def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6
             ) -> dict[str, Any]:
@@ -423,28 +423,3 @@ def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6
     out["sentiment_words"] = sentiment.explain_with(models.sentiment, text, k=k)
     return out
 
-
-def backtest(store: Store, config: Mapping[str, Any], profile: str, vs: str | None = None,
-             days: int = 30) -> dict[str, Any]:
-    """Replay the last ``days`` of tickets under one or two profiles."""
-    from triage_core.ops import backtest as bt
-
-    if days <= 0:
-        raise TriageError("--days must be positive")
-    frame = scoring.scoring_frame(store)
-    if frame.empty:
-        raise TriageError("no tickets to replay")
-    end = scoring.data_time(store)
-    history = frame[frame["created_at"] >= pd.Timestamp(end) - pd.Timedelta(days=days)]
-    history = history.assign(agent_id=history["handled_by"])
-    agents = store.query("SELECT * FROM agents")
-    rules = scoring.rules(config)
-    results = {}
-    for name in [profile] + ([vs] if vs else []):
-        prof = scoring.load_profile(store, config, name)
-        results[name] = bt.backtest(history, agents, rules, prof, label=name)
-    out: dict[str, Any] = {"days": days, "tickets": len(history),
-                           "profiles": {k: v.to_dict() for k, v in results.items()}}
-    if vs:
-        out["comparison"] = bt.compare(results[profile], results[vs]).to_dict("records")
-    return out
