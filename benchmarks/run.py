@@ -181,9 +181,9 @@ def run_size(n: int, workdir: Path) -> dict[str, Any]:
         frame[col] = frame[col].astype("category")
     agents = store.query("SELECT * FROM agents")
     base = scoring.load_profile(store, config)
-    new = base.from_dict({**base.to_dict(), "name": "bench",
-                          "weights": {"sentiment": 0.4, "value": 0.3, "severity": 0.2,
-                                      "wait": 0.1, "boost": 0.0}})
+    new = base.from_mapping({**base.to_dict(), "name": "bench",
+                             "weights": {"sentiment": 0.4, "value": 0.3, "severity": 0.2,
+                                         "wait": 0.1, "boost": 0.0}})
     rules = scoring.rules(config)
     as_of = scoring.data_time(store)
     best = min(_timed(scoring.score_frame, frame, agents, new, rules, as_of) for _ in range(3))

@@ -294,7 +294,7 @@ def _open_frame() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
         frame = scoring.scoring_frame(s, open_only=True,
                                       lookback_days=attribution_settings().lookback_days)
         for col in ("status", "segment", "category", "language", "campaign_id", "channel"):
-            frame[col] = frame[col].astype("category")  # cheap re-scoring (see priority.py)
+            frame[col] = frame[col].astype("category")  # cheap re-scoring (see ops/priority)
         return frame, s.query("SELECT * FROM agents"), scoring.data_time(s)
 
     return _run(load)
@@ -306,14 +306,14 @@ def preview(saved_name: str, candidate: dict[str, Any]) -> Any:
 
     frame, agents, now = _open_frame()
     saved = _run(lambda s: scoring.load_profile(s, config(), saved_name))
-    cand = priority.PriorityProfile.from_dict({**candidate, "name": "preview"})
+    cand = priority.PriorityProfile.from_mapping({**candidate, "name": "preview"})
     return scoring.preview(frame, agents, saved, cand, scoring.rules(config()), now)
 
 
 def save_profile(name: str, candidate: dict[str, Any], activate: bool) -> None:
     from triage_core.ops import priority, scoring
 
-    prof = priority.PriorityProfile.from_dict({**candidate, "name": name.strip()})
+    prof = priority.PriorityProfile.from_mapping({**candidate, "name": name.strip()})
 
     def go(s: Store) -> None:
         scoring.save_profile(s, prof, activate=activate)
@@ -405,9 +405,10 @@ def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
 def review_queue(mask: bool = True) -> pd.DataFrame:
-    from triage_core.ops import feedback
+    from triage_core.ops import feedback, scoring
 
-    return masked(_run(feedback.review_queue), mask)
+    threshold = scoring.rules(config()).confidence_threshold
+    return masked(_run(feedback.review_queue, threshold), mask)
 
 
 def feedback_summary() -> dict[str, int]:

@@ -1,4 +1,5 @@
-"""Backtest on a tiny hand-made history: every metric is worked out by hand below."""
+"""Backtest on a tiny hand-made history: every metric is worked out by hand below; the replay
+of stored tickets (``triage backtest``) on the conftest store."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from triage_core.errors import TriageError
-from triage_core.ops.backtest import backtest, compare, gini
+from triage_core.config import default_config
+from triage_core.errors import ConfigError, TriageError
+from triage_core.ops.backtest import backtest, compare, gini, replay
 from triage_core.ops.priority import PriorityProfile
 from triage_core.ops.routing import RoutingRules
+from triage_core.store import Store
+from triage_core.triage import pipeline
+
+CONFIG = default_config()
 
 DAY = pd.Timestamp("2026-02-02")
-RULES = RoutingRules.from_dict({
+RULES = RoutingRules.from_mapping({
     "confidence_threshold": 0.5,
     "categories": {"billing": {"team": "billing_team", "skill": "billing"},
                    "app_crash": {"team": "tech_support", "skill": "app_crash"}},
@@ -29,7 +35,7 @@ AGENTS = pd.DataFrame({
 
 def profile(**weights: float) -> PriorityProfile:
     """Severity-only by default: sev 4 -> 100 (P1), 3 -> 66.7 (P2), 2 -> 33.3 (P3), 1 -> 0."""
-    return PriorityProfile.from_dict({
+    return PriorityProfile.from_mapping({
         "name": "severity", "weights": weights or {"severity": 1.0},
         "tiers": {"P1": 75, "P2": 50, "P3": 25},
         "sla": {"at_risk_fraction": 0.75,
@@ -166,3 +172,21 @@ def test_gini_by_hand() -> None:
 def test_bad_window_is_reported() -> None:
     with pytest.raises(TriageError, match="window"):
         backtest(HISTORY, AGENTS, RULES, profile(), window="soon")
+
+
+def test_replay_of_the_stored_tickets_compares_two_profiles(loaded_store: Store) -> None:
+    """The conftest store: three tickets on 1, 2 and 3 February, two agents."""
+    pipeline.triage(loaded_store, CONFIG)
+    out = replay(loaded_store, CONFIG, "default", "sla_first", days=30)
+    assert (out["days"], out["tickets"]) == (30, 3)
+    assert list(out["profiles"]) == ["default", "sla_first"]
+    assert out["profiles"]["sla_first"]["metrics"]["tickets"] == 3
+    assert {r["metric"] for r in out["comparison"]} >= {"sla_breaches", "tier_P1"}
+    json.dumps(out)
+    # the window ends at the newest ticket (3 Feb 11:00): one day back holds only it
+    alone = replay(loaded_store, CONFIG, "default", days=1)
+    assert alone["tickets"] == 1 and "comparison" not in alone
+    with pytest.raises(TriageError, match="--days must be positive"):
+        replay(loaded_store, CONFIG, "default", days=0)
+    with pytest.raises(ConfigError, match="unknown priority profile 'nope'"):
+        replay(loaded_store, CONFIG, "nope")

@@ -13,7 +13,7 @@ from _world import build_world, copy_db
 
 from triage_core.config import default_config
 from triage_core.models import registry
-from triage_core.ops import feedback
+from triage_core.ops import feedback, scoring
 from triage_core.store import Store
 from triage_core.triage import training
 
@@ -98,9 +98,10 @@ def test_feedback_add_undo_list(db: Path) -> None:
 
 def test_review_json(db: Path) -> None:
     with Store(db) as s:
-        top = feedback.review_queue(s, limit=1).iloc[0]
+        threshold = scoring.rules(CONFIG).confidence_threshold
+        top = feedback.review_queue(s, threshold, limit=1).iloc[0]
         feedback.add(s, top["ticket_id"], {"flag": "x"})
-        want = feedback.review_queue(s, limit=20)["ticket_id"].tolist()
+        want = feedback.review_queue(s, threshold, limit=20)["ticket_id"].tolist()
     queue = json.loads(ok("review", "--json", "--limit", "20", db=db))
     assert [r["ticket_id"] for r in queue] == want and len(queue) == 20
     scores = [r["teach_score"] for r in queue]

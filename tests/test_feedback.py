@@ -21,6 +21,8 @@ from triage_core.triage import pipeline, training
 
 CONFIG = default_config()
 WORLD_TICKETS = 1500
+# the review queue's "low confidence" is routing's: below it a ticket goes to the triage queue
+THRESHOLD = scoring.rules(CONFIG).confidence_threshold
 
 
 @pytest.fixture(scope="module")
@@ -257,7 +259,7 @@ def test_undo_shows_at_once_in_triaged_tickets(db: Store) -> None:
 # -- review queue and CSAT ---------------------------------------------------------------------
 
 
-def expected_queue(store: Store, threshold: float = 0.6) -> pd.DataFrame:
+def expected_queue(store: Store, threshold: float = THRESHOLD) -> pd.DataFrame:
     """The review queue recomputed in pandas from the raw tables.
 
     Low confidence only counts for tickets without a human label (a labeled ticket teaches
@@ -290,7 +292,7 @@ def test_review_queue_orders_by_what_teaches_most(db: Store) -> None:
     feedback.add(db, unsure[0], {"category": "billing"})  # corrected: leaves the queue
     feedback.add(db, unsure[1], {"sentiment": "neutral"})  # so does a sentiment correction
 
-    queue = feedback.review_queue(db, limit=100_000)
+    queue = feedback.review_queue(db, THRESHOLD, limit=100_000)
     want = expected_queue(db)
     assert set(queue["ticket_id"]) == set(want.index)
     assert not set(unsure) & set(queue["ticket_id"])
@@ -305,17 +307,29 @@ def test_review_queue_orders_by_what_teaches_most(db: Store) -> None:
     # uncertainty first: among plain low-confidence tickets, the least sure comes first
     plain = queue[(queue["why"] == "low confidence")]
     assert plain["model_confidence"].is_monotonic_increasing
-    assert feedback.review_queue(db, limit=5)["ticket_id"].tolist() == \
+    assert feedback.review_queue(db, THRESHOLD, limit=5)["ticket_id"].tolist() == \
         queue["ticket_id"].tolist()[:5]
+
+
+def test_review_queue_low_confidence_follows_the_threshold_given(db: Store) -> None:
+    assert THRESHOLD < 0.8
+    low = {}
+    for threshold in (THRESHOLD, 0.8):
+        queue = feedback.review_queue(db, threshold, limit=100_000)
+        assert set(queue["ticket_id"]) == set(expected_queue(db, threshold).index)
+        plain = queue[queue["why"] == "low confidence"]
+        assert (plain["model_confidence"] < threshold).all()
+        low[threshold] = set(plain["ticket_id"])
+    assert low[THRESHOLD] < low[0.8]
 
 
 def test_csat_survey_links_to_its_ticket_and_makes_a_review_candidate(
         db: Store, tmp_path: Path) -> None:
     happy = db.query("SELECT t.ticket_id FROM triaged_tickets t JOIN triage_results r"
                      " USING (ticket_id) WHERE t.sentiment_label = 'positive'"
-                     " AND r.category_confidence >= 0.6 AND t.csat IS NULL"
-                     " ORDER BY ticket_id LIMIT 2")["ticket_id"].tolist()
-    queue = feedback.review_queue(db, limit=100_000)
+                     " AND r.category_confidence >= ? AND t.csat IS NULL"
+                     " ORDER BY ticket_id LIMIT 2", [THRESHOLD])["ticket_id"].tolist()
+    queue = feedback.review_queue(db, THRESHOLD, limit=100_000)
     assert not set(happy) & set(queue["ticket_id"])
     surveys = tmp_path / "csat_surveys.csv"
     surveys.write_text("ticket_id,score,comment,answered_at\n"
@@ -326,7 +340,7 @@ def test_csat_survey_links_to_its_ticket_and_makes_a_review_candidate(
     linked = db.query("SELECT s.ticket_id, s.score FROM csat_surveys s JOIN tickets k"
                       " USING (ticket_id) ORDER BY s.score")
     assert linked.values.tolist() == [[happy[0], 1], [happy[1], 5]]
-    queue = feedback.review_queue(db, limit=100_000).set_index("ticket_id")
+    queue = feedback.review_queue(db, THRESHOLD, limit=100_000).set_index("ticket_id")
     assert happy[0] in queue.index and happy[1] not in queue.index
     row = queue.loc[happy[0]]
     assert row["csat"] == 1 and bool(row["csat_disagrees"])

@@ -1,4 +1,4 @@
-"""Priority scores, contributions, tiers, SLA status, escalation, alerts and profile config.
+"""Priority scores, contributions, tiers, SLA status, escalation and profile config.
 
 Expected numbers are computed by hand in each test from the formula
 score = 100 * sum(w_k * c_k) / sum(w).
@@ -19,12 +19,10 @@ from triage_core.ops.priority import (
     CONTRIB_COLUMNS,
     PriorityProfile,
     PrioritySettings,
-    alerts,
     default_settings,
     ltv_percentile,
     replay_tiers,
     score,
-    settings_from_dict,
 )
 
 T0 = pd.Timestamp("2026-03-02 10:00:00")
@@ -50,7 +48,7 @@ def profile_dict(**weights: float) -> dict[str, Any]:
 
 
 def make_profile(**weights: float) -> PriorityProfile:
-    return PriorityProfile.from_dict(profile_dict(**weights))
+    return PriorityProfile.from_mapping(profile_dict(**weights))
 
 
 def tickets(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -232,35 +230,6 @@ def test_escalation_rules_and_reasons() -> None:
     ]
 
 
-def test_alerts_lists_open_tickets_most_urgent_first() -> None:
-    prof = make_profile(severity=1.0)
-    df = tickets([
-        {"ticket_id": "low-breach", "severity": 1, "created_at": T0 - pd.Timedelta(hours=30)},
-        {"ticket_id": "high-breach", "severity": 4, "created_at": T0 - pd.Timedelta(hours=1)},
-        {"ticket_id": "angry", "severity": 2, "sentiment": -0.9},
-        {"ticket_id": "risk", "severity": 1, "created_at": T0 - pd.Timedelta(hours=20)},
-        {"ticket_id": "closed-angry", "status": "closed", "sentiment": -0.9},
-        {"ticket_id": "calm", "severity": 1},
-    ])
-    df["ticket_id"] = ["low-breach", "high-breach", "angry", "risk", "closed-angry", "calm"]
-    got = alerts(score(df, prof, T0))
-    assert list(zip(got["ticket_id"], got["kind"], strict=True)) == [
-        ("high-breach", "sla_breached"),
-        ("low-breach", "sla_breached"),
-        ("angry", "escalation"),
-        ("risk", "sla_at_risk"),
-    ]
-    assert got["message"].iloc[2] == "escalate: sentiment -0.90 <= -0.6"
-    assert got["message"].iloc[0] == "SLA breached: due 2026-03-02 09:30"
-
-
-def test_alerts_empty_when_nothing_is_wrong() -> None:
-    out = alerts(score(tickets([{"severity": 1}]), make_profile(severity=1.0), T0))
-    assert out.empty
-    assert list(out.columns) == ["ticket_id", "kind", "message", "priority_score",
-                                 "priority_tier", "sla_due_at"]
-
-
 # --------------------------------------------------------------------------- contract
 
 
@@ -314,7 +283,7 @@ def test_replay_tiers_at_arrival_and_at_first_response() -> None:
          "weights sum to 0"),
         ({}, "weights sum to 0"),
         ({"sentiment": 1, "value": -0.1}, "weights.value must be >= 0"),
-        ({"sentiment": 1, "severity": math.nan}, "weights.severity is NaN"),
+        ({"sentiment": 1, "severity": math.nan}, "weights.severity must be a finite number"),
         ({"sentiment": 1, "sentimnet": 1}, "unknown key 'weights.sentimnet'"),
         ({"sentiment": True}, "weights.sentiment must be a number"),
         ({"sentiment": "high"}, "weights.sentiment must be a number"),
@@ -322,7 +291,7 @@ def test_replay_tiers_at_arrival_and_at_first_response() -> None:
 )
 def test_bad_weights_are_rejected_naming_the_key(weights: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        PriorityProfile.from_dict({"name": "mine", "weights": weights})
+        PriorityProfile.from_mapping({"name": "mine", "weights": weights})
 
 
 @pytest.mark.parametrize(
@@ -342,19 +311,19 @@ def test_bad_weights_are_rejected_naming_the_key(weights: dict[str, Any], messag
 )
 def test_bad_profile_settings_are_rejected(change: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        PriorityProfile.from_dict({"name": "mine", "weights": {"sentiment": 1}, **change},
+        PriorityProfile.from_mapping({"name": "mine", "weights": {"sentiment": 1}, **change},
                                   base=make_profile(severity=1))
 
 
 def test_profile_round_trips_through_json() -> None:
     prof = make_profile(sentiment=0.4, value=0.3, severity=0.2, wait=0.1)
     text = json.dumps(prof.to_dict())
-    assert PriorityProfile.from_dict(json.loads(text)) == prof
+    assert PriorityProfile.from_mapping(json.loads(text)) == prof
 
 
 def test_weights_left_out_are_zero_and_other_tables_come_from_the_base() -> None:
     base = make_profile(sentiment=1)
-    prof = PriorityProfile.from_dict({"weights": {"value": 2}, "tiers": {"P1": 90}},
+    prof = PriorityProfile.from_mapping({"weights": {"value": 2}, "tiers": {"P1": 90}},
                                      name="value_only", base=base)
     assert prof.name == "value_only"
     assert prof.weights.as_dict() == {"sentiment": 0, "value": 2, "severity": 0, "wait": 0,
@@ -370,21 +339,30 @@ def test_packaged_settings_hold_documented_profiles() -> None:
     default, value_first = settings.profile(), settings.profile("customer_value_first")
     assert value_first.weights.value > default.weights.value
     assert value_first.sla == default.sla  # inherited from default
-    assert settings_from_dict(settings.to_dict()) == settings
+    assert PrioritySettings.from_mapping(settings.to_dict()) == settings
 
 
 def test_settings_errors_name_the_problem() -> None:
-    good = default_settings().to_dict()
     with pytest.raises(ConfigError, match="unknown profile 'nope'"):
-        PrioritySettings.from_dict({**good, "active_profile": "nope"})
-    with pytest.raises(ConfigError, match=r"profiles\.default is missing"):
-        PrioritySettings.from_dict({"profiles": {}})
-    broken = json.loads(json.dumps(good))
-    del broken["profiles"]["default"]["sla"]["P3"]
-    with pytest.raises(ConfigError, match=r"sla.P3.first_response_minutes is missing"):
-        PrioritySettings.from_dict(broken)
+        PrioritySettings.from_mapping({"active_profile": "nope"})
     with pytest.raises(ConfigError, match="unknown key 'profile'"):
-        PrioritySettings.from_dict({**good, "profile": "x"})
+        PrioritySettings.from_mapping({"profile": "x"})
+    with pytest.raises(ConfigError, match=r"priority: profiles\.default must be a table"):
+        PrioritySettings.from_mapping({"profiles": {"default": "x"}})
+    with pytest.raises(ConfigError, match=r"priority profile 'default': sla\.P3 must be a table"):
+        PrioritySettings.from_mapping({"profiles": {"default": {"sla": {"P3": 5}}}})
     with pytest.raises(ConfigError, match=r"priority profile 'extra': weights\.wait must be"):
-        PrioritySettings.from_dict(
-            {**good, "profiles": {**good["profiles"], "extra": {"weights": {"wait": -1}}}})
+        PrioritySettings.from_mapping({"profiles": {"extra": {"weights": {"wait": -1}}}})
+
+
+def test_settings_put_a_section_over_the_packaged_defaults() -> None:
+    packaged = default_settings()
+    assert PrioritySettings.from_mapping(None) == packaged
+    assert PrioritySettings.from_mapping({"profiles": {}}) == packaged
+    changed = PrioritySettings.from_mapping(
+        {"profiles": {"default": {"sla": {"P3": {"first_response_minutes": 600}}}}})
+    p3 = changed.profile("default").sla[2]
+    assert p3.first_response_minutes == 600
+    assert p3.resolution_hours == packaged.profile("default").sla[2].resolution_hours
+    # another profile takes what it leaves out from the default of the same settings
+    assert changed.profile("sla_first").sla == changed.profile("default").sla

@@ -15,7 +15,6 @@ from triage_core.ops.routing import (
     default_rules,
     route,
     rule_teams,
-    rules_from_dict,
 )
 
 T0 = pd.Timestamp("2026-03-02 10:00:00")
@@ -39,7 +38,7 @@ RULES = {
 
 @pytest.fixture
 def rules() -> RoutingRules:
-    return RoutingRules.from_dict(RULES)
+    return RoutingRules.from_mapping(RULES)
 
 
 def agents(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
@@ -198,7 +197,7 @@ def test_assigned_open_tickets_are_kept_and_count_toward_load(rules: RoutingRule
     assert out["agent_id"].tolist()[:3] == ["A", "A", "B"]
     assert out["routing_reason"].iloc[0] == "already assigned to A; kept"
     moved = route(tickets([{"status": "pending", "agent_id": "A"}]), staff,
-                  RoutingRules.from_dict({**RULES, "keep_assigned": False}))
+                  RoutingRules.from_mapping({**RULES, "keep_assigned": False}))
     assert moved["routing_outcome"].tolist() == ["assigned"]
 
 
@@ -307,14 +306,14 @@ def test_rule_teams_ignore_capacity(rules: RoutingRules) -> None:
 )
 def test_bad_rules_are_rejected_naming_the_key(section: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        rules_from_dict(section)
+        RoutingRules.from_mapping(section)
 
 
 def test_rules_round_trip_and_merge_over_defaults() -> None:
     packaged = default_rules()
-    assert RoutingRules.from_dict(packaged.to_dict()) == packaged
-    custom = rules_from_dict({"confidence_threshold": 0.7,
-                              "categories": {"billing": {"team": "finance"}}})
+    assert RoutingRules.from_mapping(packaged.to_dict()) == packaged
+    custom = RoutingRules.from_mapping({"confidence_threshold": 0.7,
+                                        "categories": {"billing": {"team": "finance"}}})
     assert custom.confidence_threshold == 0.7
     assert custom.rule("billing").team == "finance"
     assert custom.rule("billing").skill == "billing"  # kept from the default entry

@@ -14,7 +14,7 @@ from _world import build_world, copy_db
 
 from triage_core.config import default_config
 from triage_core.errors import ConfigError
-from triage_core.ops import priority, scoring
+from triage_core.ops import analytics, priority, scoring
 from triage_core.schema import OPEN_STATUSES
 from triage_core.store import Store
 from triage_core.triage import pipeline
@@ -40,7 +40,7 @@ def db(world_db: Path, tmp_path: Path) -> Iterator[Store]:
 def severity_only(name: str) -> priority.PriorityProfile:
     """Score = 100 * (severity - 1) / 3: severity 4 -> 100 (P1), 3 -> 66.7 (P2),
     2 -> 33.3 (P3), 1 -> 0 (P4) with tier thresholds 75 / 50 / 25."""
-    return priority.PriorityProfile.from_dict(
+    return priority.PriorityProfile.from_mapping(
         {"weights": {"severity": 1.0}, "tiers": {"P1": 75, "P2": 50, "P3": 25}}, name=name)
 
 
@@ -75,7 +75,8 @@ def test_profile_round_trip_and_the_database_wins(db: Store) -> None:
     names = scoring.profile_names(db, CONFIG)
     assert names[-1] == "night_shift" and names.count("default") == 1
     assert set(scoring.settings(CONFIG).names) <= set(names)
-    changed = priority.PriorityProfile.from_dict({"weights": {"wait": 1.0}}, name="night_shift")
+    changed = priority.PriorityProfile.from_mapping({"weights": {"wait": 1.0}},
+                                                    name="night_shift")
     scoring.save_profile(db, changed)
     assert scoring.load_profile(db, CONFIG, "night_shift") == changed
     assert db.scalar("SELECT count(*) FROM priority_profiles") == 2
@@ -245,3 +246,25 @@ def test_as_of_moves_the_sla_clock(db: Store) -> None:
     # a month on, every open ticket is past even the longest SLA (P4: 168 hours)
     assert statuses["sla_status"].tolist() == ["breached"]
     assert db.scalar("SELECT value FROM settings WHERE key = 'scored_as_of'") == str(later)
+
+
+# -- alerts ------------------------------------------------------------------------------------
+
+
+def test_alerts_are_open_escalations_and_sla_risks_most_urgent_first(db: Store) -> None:
+    """An alert is an open ticket that is escalated or whose SLA is at risk or breached; the
+    most urgent (highest priority score, then earliest due) comes first."""
+    t = db.query("SELECT ticket_id, status, escalated, sla_status, priority_score"
+                 " FROM triaged_tickets")
+    alerting = t["escalated"] | t["sla_status"].isin(["at_risk", "breached"])
+    want = t[t["status"].isin(OPEN) & alerting]
+    got = analytics.alerts(db, analytics.Filters(), limit=100_000)
+    assert set(got["ticket_id"]) == set(want["ticket_id"]) and len(got) == len(want)
+    assert got["escalated"].any() and set(got["sla_status"]) >= {"at_risk", "breached"}
+    assert got["priority_score"].is_monotonic_decreasing
+    ties = got.groupby("priority_score")["sla_due_at"]
+    assert ties.apply(lambda due: due.is_monotonic_increasing).all()
+    assert (got.loc[got["escalated"], "escalation_reason"].str.len() > 0).all()
+    assert got.loc[~got["escalated"], "escalation_reason"].eq("").all()
+    top = analytics.alerts(db, analytics.Filters(), limit=5)
+    assert top["ticket_id"].tolist() == got["ticket_id"].tolist()[:5]

@@ -6,6 +6,8 @@ both profiles (vectorized, in memory) and shows how the queue, tiers, SLAs and w
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from dashboard import charts, components, data
@@ -27,7 +29,18 @@ def tuner() -> None:
                               index=names.index(data.active_profile_name())
                               if data.active_profile_name() in names else 0,
                               key="tuning_base")
-    saved = data.profile(saved_name)
+    candidate = sliders(data.profile(saved_name), saved_name)
+    try:
+        result = data.preview(saved_name, candidate)
+    except TriageError as exc:
+        st.error(str(exc))
+        return
+    show_preview(result)
+    save_form(saved_name, candidate)
+
+
+def sliders(saved: dict[str, Any], saved_name: str) -> dict[str, Any]:
+    """The saved profile with the weights, tiers and escalation thresholds of the sliders."""
     w = saved["weights"]
     st.markdown("**Weights** (relative; divided by their sum)")
     cols = st.columns(5)
@@ -52,14 +65,13 @@ def tuner() -> None:
     v_thr = cols[4].slider("VIP escalate at ≤", -1.0, 0.0,
                            float(esc["vip_sentiment_threshold"]), 0.05,
                            key=f"tuning_vesc_{saved_name}")
-    candidate = {**saved, "weights": weights, "tiers": {"P1": p1, "P2": p2, "P3": p3},
-                 "escalation": {**esc, "sentiment_threshold": s_thr,
-                                "vip_sentiment_threshold": v_thr}}
-    try:
-        result = data.preview(saved_name, candidate)
-    except TriageError as exc:
-        st.error(str(exc))
-        return
+    return {**saved, "weights": weights, "tiers": {"P1": p1, "P2": p2, "P3": p3},
+            "escalation": {**esc, "sentiment_threshold": s_thr,
+                           "vip_sentiment_threshold": v_thr}}
+
+
+def show_preview(result: Any) -> None:
+    """KPIs, tier and workload charts, the top of the queue and the P1 list of a preview."""
     fmt = components.fmt_number
     p1_saved = int(result.tiers.query("tier == 'P1' and profile == 'saved'")["tickets"].sum())
     p1_new = int(result.tiers.query("tier == 'P1' and profile == 'preview'")["tickets"].sum())
@@ -87,6 +99,10 @@ def tuner() -> None:
         "sentiment": st.column_config.NumberColumn(format="%.2f")})
     with st.expander(f"P1 list under the preview ({len(result.p1):,})"):
         st.dataframe(result.p1.head(500), hide_index=True, width="stretch")
+
+
+def save_form(saved_name: str, candidate: dict[str, Any]) -> None:
+    """Save the candidate under a name, optionally as the active profile (re-scores all)."""
     with st.form("save_profile"):
         c1, c2 = st.columns([3, 1])
         name = c1.text_input("Save as profile", value=f"{saved_name}_tuned",

@@ -163,13 +163,15 @@ def feedback_undo(db: str, feedback_id: int, by: str | None) -> None:
     help="Tickets worth labeling: flagged, uncertain, CSAT disagreements.")
 @db_option()
 @click.option("--limit", type=int, default=50, help="at most this many (default 50)")
+@config_option
 @json_option()
-def review_cmd(db: str, limit: int, as_json: bool) -> None:
-    from triage_core.ops import feedback
+def review_cmd(db: str, limit: int, config: str | None, as_json: bool) -> None:
+    from triage_core.ops import feedback, scoring
     from triage_core.store import Store
 
+    threshold = scoring.rules(load_config(config)).confidence_threshold
     with Store(db) as store:
-        df = feedback.review_queue(store, limit=limit)
+        df = feedback.review_queue(store, threshold, limit=limit)
     print_frame(df, as_json, ["ticket_id", "teach_score", "predicted_category",
                               "model_confidence", "sentiment_label", "csat", "why"],
                 "review queue is empty")

@@ -250,7 +250,12 @@ def queue_summary(store: Store) -> pd.DataFrame:
 
 
 def alerts(store: Store, f: Filters, limit: int = 50) -> pd.DataFrame:
-    """Open escalations and SLAs at risk or breached, most urgent first."""
+    """Open escalations and SLAs at risk or breached, most urgent first.
+
+    The one definition of an alert: an open ticket that is ``escalated`` (see
+    :func:`triage_core.ops.priority.score`, whose ``escalation_reason`` says why) or whose
+    ``sla_status`` is ``at_risk`` or ``breached``; ordered by priority score (high first),
+    then due time."""
     where, params = f.where()
     return store.query(
         f"""SELECT t.ticket_id, t.created_at, t.priority_tier, t.priority_score, t.sentiment,

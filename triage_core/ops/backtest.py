@@ -1,6 +1,7 @@
 """Backtest: replay historical tickets under a routing rule set and a priority profile.
 
-Replay (:func:`backtest`):
+Replay (:func:`backtest` on a frame of tickets; :func:`replay` on the stored tickets of the
+last days, for ``triage backtest``):
 
 1. Every ticket is scored as at its arrival (wait term 0, :func:`priority.replay_tiers`): this
    replayed tier orders the routing and is what ``tier_counts`` counts.
@@ -35,26 +36,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from triage_core.errors import TriageError
+from triage_core.ops import scoring
+from triage_core.ops.columns import NAT, timestamps_us
 from triage_core.ops.priority import (
-    _NAT,
     TIERS,
     PriorityProfile,
-    _timestamps_us,
     default_profile,
     replay_tiers,
+    sla_tables,
 )
 from triage_core.ops.routing import OUTCOMES, RoutingRules, default_rules, route, rule_teams
+from triage_core.store import Store
 
-if TYPE_CHECKING:
-    from triage_core.store import Store
-
-_US_PER_HOUR = 3_600_000_000
 _ROUTE_COLUMNS = ("ticket_id", "created_at", "category", "category_confidence", "segment",
                   "language")
 
@@ -103,6 +102,47 @@ def backtest(history: pd.DataFrame, agents: pd.DataFrame, rules: RoutingRules | 
     agent_id, first_response_at, resolved_at) under ``rules`` and ``profile``."""
     rules = rules or default_rules()
     profile = profile or default_profile()
+    window_us = _window_us(window)
+    if "created_at" not in history.columns:
+        raise TriageError("backtest: history is missing column created_at")
+    hist = history.reset_index(drop=True)
+    arrival = replay_tiers(hist, profile)
+    created = timestamps_us(hist["created_at"], "created_at")
+    if (created == NAT).any():
+        raise TriageError("backtest: created_at is missing for some tickets")
+    tier = arrival["priority_tier"].cat.codes.to_numpy()
+    release = _release_times(hist, profile, tier, created)
+    replayed = _replay_routing(hist, agents, rules, arrival, created, release, window_us)
+    team_of = dict(zip(agents["agent_id"].astype(str), agents["team"].astype(str), strict=True))
+    actual = _actual_teams(hist, team_of)
+    planned = rule_teams(hist, rules)
+    if "first_response_at" in hist.columns:
+        first = timestamps_us(hist["first_response_at"], "first_response_at")
+    else:
+        first = np.full(len(hist), NAT, dtype=np.int64)
+    due = arrival["response_due_at"].to_numpy(dtype="datetime64[us]").view(np.int64)
+    breached = (first != NAT) & (first > due)
+    workload = _workload(agents, team_of, replayed)
+    metrics = _metrics(replayed, workload, actual, planned, first != NAT, breached)
+    tier_counts = {t: int((tier == i).sum()) for i, t in enumerate(TIERS)}
+    tickets = pd.DataFrame({
+        "ticket_id": hist["ticket_id"] if "ticket_id" in hist.columns else np.arange(len(hist)),
+        "priority_score": arrival["priority_score"].to_numpy(),
+        "priority_tier": arrival["priority_tier"].to_numpy(),
+        "sla_due_at": arrival["sla_due_at"].to_numpy(),
+        "response_tier": arrival["response_tier"].to_numpy(),
+        "response_due_at": arrival["response_due_at"].to_numpy(),
+        "rule_team": planned.to_numpy(dtype=object),
+        "actual_team": actual.to_numpy(dtype=object),
+        "team": replayed.team,
+        "agent_id": np.array([*replayed.agent_ids, None], dtype=object)[replayed.held],
+        "routing_outcome": np.array(OUTCOMES, dtype=object)[replayed.outcome],
+        "sla_breached": breached,
+    })
+    return BacktestResult(label or profile.name, metrics, tier_counts, workload, tickets)
+
+
+def _window_us(window: str) -> int:
     try:
         window_us = int(pd.Timedelta(window) / pd.Timedelta(microseconds=1))
     except ValueError:
@@ -110,25 +150,39 @@ def backtest(history: pd.DataFrame, agents: pd.DataFrame, rules: RoutingRules | 
                           "'4h'") from None
     if window_us <= 0:
         raise TriageError(f"backtest: window must be positive, got {window!r}")
-    if "created_at" not in history.columns:
-        raise TriageError("backtest: history is missing column created_at")
-    hist = history.reset_index(drop=True)
-    n = len(hist)
-    arrival = replay_tiers(hist, profile)
-    tier = arrival["priority_tier"].cat.codes.to_numpy()
-    created = _timestamps_us(hist["created_at"], "created_at")
-    if (created == _NAT).any():
-        raise TriageError("backtest: created_at is missing for some tickets")
-    due = arrival["response_due_at"].to_numpy(dtype="datetime64[us]").view(np.int64)
+    return window_us
 
-    # release time of the agent's slot
-    res_us = np.array([p.resolution_hours * _US_PER_HOUR for p in profile.sla])
+
+def _release_times(hist: pd.DataFrame, profile: PriorityProfile, tier: np.ndarray,
+                   created: np.ndarray) -> np.ndarray:
+    """When each ticket frees its agent's slot: resolved_at when given, else created_at + the
+    resolution SLA of its tier at arrival."""
+    _, res_us = sla_tables(profile)
     release = created + res_us[tier].astype(np.int64)
     if "resolved_at" in hist.columns:
-        resolved = _timestamps_us(hist["resolved_at"], "resolved_at")
-        release = np.where((resolved != _NAT) & (resolved >= created), resolved, release)
+        resolved = timestamps_us(hist["resolved_at"], "resolved_at")
+        release = np.where((resolved != NAT) & (resolved >= created), resolved, release)
+    return release
 
-    # routing replay, window by window
+
+@dataclass(frozen=True)
+class _Replay:
+    """The routing replay: per ticket, the agent that held it (index into ``agent_ids``, -1
+    none), its outcome (index into OUTCOMES) and team; per agent, the peak load."""
+
+    agent_ids: list[str]
+    held: np.ndarray
+    outcome: np.ndarray
+    team: np.ndarray
+    peak: np.ndarray
+
+
+def _replay_routing(hist: pd.DataFrame, agents: pd.DataFrame, rules: RoutingRules,
+                    arrival: pd.DataFrame, created: np.ndarray, release: np.ndarray,
+                    window_us: int) -> _Replay:
+    """Route the tickets window by window, as new and unassigned, each window starting from
+    the loads of the tickets still held (not yet released) at its start."""
+    n = len(hist)
     agent_ids = sorted(str(a) for a in agents["agent_id"])
     pos_of = {a: i for i, a in enumerate(agent_ids)}
     base_agents = agents.drop(columns=[c for c in ("current_load",) if c in agents.columns])
@@ -140,8 +194,7 @@ def backtest(history: pd.DataFrame, agents: pd.DataFrame, rules: RoutingRules | 
     peak = np.zeros(len(agent_ids), dtype=np.int64)
     win = created // window_us
     order = np.argsort(win, kind="stable")
-    w_sorted = win[order]
-    cuts = np.flatnonzero(np.diff(w_sorted)) + 1
+    cuts = np.flatnonzero(np.diff(win[order])) + 1
     for rows in np.split(order, cuts) if n else []:
         start = int(win[rows[0]]) * window_us
         active = (held >= 0) & (release > start)
@@ -156,43 +209,42 @@ def backtest(history: pd.DataFrame, agents: pd.DataFrame, rules: RoutingRules | 
         team[rows] = routed["team"].astype(object).to_numpy()
         peak = np.maximum(peak, load + np.bincount(held[rows][held[rows] >= 0],
                                                    minlength=len(agent_ids)))
+    return _Replay(agent_ids, held, outcome, team, peak)
 
-    # team accuracy against the historical agent's team
-    team_of = dict(zip(agents["agent_id"].astype(str), agents["team"].astype(str), strict=True))
-    if "agent_id" in hist.columns:
-        actual = hist["agent_id"].astype(object).map(
-            lambda a: team_of.get(str(a)) if pd.notna(a) else None)
-    else:
-        actual = pd.Series([None] * n, dtype=object)
-    planned = rule_teams(hist, rules)
+
+def _actual_teams(hist: pd.DataFrame, team_of: Mapping[str, str]) -> pd.Series:
+    """The team of each ticket's historical agent (None when unknown)."""
+    if "agent_id" not in hist.columns:
+        return pd.Series([None] * len(hist), dtype=object)
+    return hist["agent_id"].astype(object).map(
+        lambda a: team_of.get(str(a)) if pd.notna(a) else None)
+
+
+def _workload(agents: pd.DataFrame, team_of: Mapping[str, str],
+              replayed: _Replay) -> pd.DataFrame:
+    """Per agent: agent_id, team, capacity, tickets assigned in the replay, peak load."""
+    ids = replayed.agent_ids
+    capacity = agents.set_index(agents["agent_id"].astype(str))["capacity"]
+    held = replayed.held
+    return pd.DataFrame({
+        "agent_id": ids,
+        "team": [team_of[a] for a in ids],
+        "capacity": [int(capacity[a]) for a in ids],
+        "assigned": np.bincount(held[held >= 0], minlength=len(ids)),
+        "peak_load": replayed.peak,
+    })
+
+
+def _metrics(replayed: _Replay, workload: pd.DataFrame, actual: pd.Series, planned: pd.Series,
+             responded: np.ndarray, breached: np.ndarray) -> dict[str, float | int | None]:
+    """The metrics of the module doc (JSON-friendly; None when there is nothing to measure)."""
+    n = len(replayed.held)
     evaluable = actual.notna().to_numpy()
     correct = evaluable & (planned.to_numpy(dtype=object) == actual.to_numpy(dtype=object))
-
-    # expected SLA breaches under the replayed tier
-    if "first_response_at" in hist.columns:
-        first = _timestamps_us(hist["first_response_at"], "first_response_at")
-    else:
-        first = np.full(n, _NAT, dtype=np.int64)
-    responded = first != _NAT
-    breached = responded & (first > due)
-
-    # workload
-    capacity = agents.set_index(agents["agent_id"].astype(str))["capacity"]
-    assigned = np.bincount(held[held >= 0], minlength=len(agent_ids))
-    workload = pd.DataFrame({
-        "agent_id": agent_ids,
-        "team": [team_of[a] for a in agent_ids],
-        "capacity": [int(capacity[a]) for a in agent_ids],
-        "assigned": assigned,
-        "peak_load": peak,
-    })
     staffed = workload[workload["capacity"] > 0]
-    per_capacity = (staffed["assigned"] / staffed["capacity"]).to_numpy()
-    g = gini(per_capacity)
-
-    outcome_name = np.array(OUTCOMES, dtype=object)
-    tier_counts = {t: int((tier == i).sum()) for i, t in enumerate(TIERS)}
-    metrics: dict[str, float | int | None] = {
+    g = gini((staffed["assigned"] / staffed["capacity"]).to_numpy())
+    outcome = replayed.outcome
+    return {
         "tickets": n,
         "team_evaluable": int(evaluable.sum()),
         "team_accuracy": (float(correct.sum() / evaluable.sum()) if evaluable.any() else None),
@@ -207,21 +259,6 @@ def backtest(history: pd.DataFrame, agents: pd.DataFrame, rules: RoutingRules | 
         "workload_mean": float(staffed["assigned"].mean()) if len(staffed) else None,
         "balance_index": None if g is None else 1.0 - g,
     }
-    tickets = pd.DataFrame({
-        "ticket_id": hist["ticket_id"] if "ticket_id" in hist.columns else np.arange(n),
-        "priority_score": arrival["priority_score"].to_numpy(),
-        "priority_tier": arrival["priority_tier"].to_numpy(),
-        "sla_due_at": arrival["sla_due_at"].to_numpy(),
-        "response_tier": arrival["response_tier"].to_numpy(),
-        "response_due_at": arrival["response_due_at"].to_numpy(),
-        "rule_team": planned.to_numpy(dtype=object),
-        "actual_team": actual.to_numpy(dtype=object),
-        "team": team,
-        "agent_id": np.array([*agent_ids, None], dtype=object)[held],
-        "routing_outcome": outcome_name[outcome],
-        "sla_breached": breached,
-    })
-    return BacktestResult(label or profile.name, metrics, tier_counts, workload, tickets)
 
 
 def compare(a: BacktestResult, b: BacktestResult) -> pd.DataFrame:
@@ -245,9 +282,8 @@ def compare(a: BacktestResult, b: BacktestResult) -> pd.DataFrame:
 
 def replay(store: Store, config: Mapping[str, Any], profile: str, vs: str | None = None,
            days: int = 30) -> dict[str, Any]:
-    """Replay the last ``days`` of tickets under one or two profiles."""
-    from triage_core.ops import scoring
-
+    """Replay the stored tickets of the last ``days`` (up to the newest ticket) under the
+    profile called ``profile`` and, with ``vs``, a second one (``triage backtest``)."""
     if days <= 0:
         raise TriageError("--days must be positive")
     frame = scoring.scoring_frame(store, lookback_days=scoring.lookback_days(config))

@@ -169,13 +169,14 @@ def csat_vs_sentiment(store: Store, freq: str = "week") -> pd.DataFrame:
     )
 
 
-def review_queue(store: Store, limit: int = 200, confidence_threshold: float = 0.6
-                 ) -> pd.DataFrame:
+def review_queue(store: Store, confidence_threshold: float, limit: int = 200) -> pd.DataFrame:
     """Tickets worth a human label, most instructive first.
 
     Candidates: flagged by an agent; model-predicted category with confidence below
-    ``confidence_threshold``; CSAT that disagrees with predicted sentiment (CSAT <= 2 but
-    positive, or CSAT >= 4 but negative). Tickets already corrected are left out.
+    ``confidence_threshold`` (callers pass the routing rules' ``confidence_threshold``, below
+    which routing sends a ticket to the triage queue); CSAT that disagrees with predicted
+    sentiment (CSAT <= 2 but positive, or CSAT >= 4 but negative). Tickets already corrected
+    are left out.
     ``teach_score`` = (1 - category confidence) + 0.5 if flagged + 0.25 if CSAT disagrees:
     uncertainty first, so a label where the model is least sure teaches it the most.
     """

@@ -85,7 +85,8 @@ OUTPUT_COLUMNS = [
 
 
 def settings(config: Mapping[str, Any]) -> priority.PrioritySettings:
-    return priority.settings_from_dict(config.get("priority", {}))
+    """The priority profiles of ``config`` (its ``[priority]`` over the packaged defaults)."""
+    return priority.PrioritySettings.from_mapping(config.get("priority"))
 
 
 def lookback_days(config: Mapping[str, Any]) -> float:
@@ -94,7 +95,8 @@ def lookback_days(config: Mapping[str, Any]) -> float:
 
 
 def rules(config: Mapping[str, Any]) -> routing.RoutingRules:
-    return routing.rules_from_dict(config.get("routing", {}))
+    """The routing rules of ``config`` (its ``[routing]`` over the packaged defaults)."""
+    return routing.RoutingRules.from_mapping(config.get("routing"))
 
 
 def profile_names(store: Store, config: Mapping[str, Any]) -> list[str]:
@@ -111,8 +113,8 @@ def load_profile(store: Store, config: Mapping[str, Any],
                 or s.active_profile)
     body = store.scalar("SELECT settings FROM priority_profiles WHERE name = ?", [name])
     if body is not None:
-        return priority.PriorityProfile.from_dict(json.loads(body), name=name,
-                                                  base=s.profile("default"))
+        return priority.PriorityProfile.from_mapping(json.loads(body), name=name,
+                                                     base=s.profile("default"))
     if name not in s.names:
         raise ConfigError(f"unknown priority profile {name!r}; known: "
                           f"{', '.join(profile_names(store, config))}")
