@@ -1,8 +1,6 @@
-"""Category classifier: estimator contract, top-k, explanations, robustness, skops files."""
+"""Category classifier: estimator contract, top-k, explanations, robustness, skops blobs."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,20 +14,19 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
+from triage_core.config import defaults
 from triage_core.errors import ConfigError, ModelError
+from triage_core.models import registry
 from triage_core.models.classifier import (
-    DEFAULTS,
     TRUSTED_TYPES,
+    ClassifierSettings,
     TicketClassifier,
-    TicketFeatures,
     build_classifier,
     classifier_settings,
-    explain,
-    explain_many,
-    load_model,
     predict_top,
-    save_model,
 )
+from triage_core.models.explain import explain, explain_many
+from triage_core.models.features import TicketFeatures
 
 KEYWORDS = {
     "billing": ["invoice", "charged twice", "payment failed", "monthly bill", "statement"],
@@ -94,8 +91,10 @@ def test_clone_gives_unfitted_copy_with_same_params(model: TicketClassifier) -> 
     copy = clone(model)
     assert copy.get_params() == model.get_params()
     assert not hasattr(copy, "weights_")
-    assert set(model.get_params()) == set(DEFAULTS)
-    assert TicketClassifier().get_params() == DEFAULTS
+    assert set(model.get_params()) == set(classifier_settings())
+    assert TicketClassifier().get_params() == classifier_settings()
+    features = TicketFeatures().get_params()
+    assert features == {k: v for k, v in classifier_settings().items() if k in features}
 
 
 def test_predict_proba_rows_sum_to_one_and_match_predict(model: TicketClassifier) -> None:
@@ -286,7 +285,13 @@ def test_settings_from_a_config_section() -> None:
     assert est.C == 2 and est.char_ngram_range == (1, 3) and est.class_weight is None
     est = build_classifier({"multi_class": "ovr", "class_weight": {"refund": 2.5}})
     assert est.class_weight == {"refund": 2.5}
-    assert classifier_settings(None) == DEFAULTS
+    # the defaults are the packaged TOML's values ("none" is TOML's way to say no weights)
+    packaged = defaults("classifier")
+    assert classifier_settings(None) == {**packaged, "class_weight": None,
+                                         "char_ngram_range": tuple(packaged["char_ngram_range"])}
+    assert ClassifierSettings.from_mapping(packaged) == ClassifierSettings.from_config()
+    with pytest.raises(ConfigError, match="classifier: C is missing"):
+        ClassifierSettings.from_mapping({k: v for k, v in packaged.items() if k != "C"})
 
 
 @pytest.mark.parametrize(("section", "key"), [
@@ -314,43 +319,31 @@ def test_fit_validates_parameters(data: tuple[list[str], list[str]]) -> None:
         TicketClassifier(C=-1).fit(*data)
 
 
-# -- saving and loading ------------------------------------------------------------------------
+# -- saving and loading (through the registry: the one skops loader) --------------------------
 
 
-def test_skops_round_trip_gives_identical_predictions(model: TicketClassifier,
-                                                      tmp_path: Path) -> None:
-    path = tmp_path / "category.skops"
-    save_model(model, path)
-    assert sorted(sio.get_untrusted_types(file=path)) == sorted(TRUSTED_TYPES)
-    loaded = sio.load(path, trusted=TRUSTED_TYPES)
+def test_skops_round_trip_gives_identical_predictions(model: TicketClassifier) -> None:
+    blob = registry.dumps(model)
+    assert sorted(sio.get_untrusted_types(data=blob)) == sorted(TRUSTED_TYPES)
+    loaded = registry.loads(blob, trusted=TRUSTED_TYPES)
     texts = make_tickets(5, seed=9)[0] + ["", "unseen wordz"]
     np.testing.assert_array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
     assert explain_many(loaded, texts) == explain_many(model, texts)
-    again = load_model(path)
+    again = registry.loads(blob)
     assert list(again.predict(texts)) == list(model.predict(texts))
 
 
-def test_loading_refuses_untrusted_types(model: TicketClassifier, tmp_path: Path) -> None:
-    path = tmp_path / "category.skops"
-    save_model(model, path)
-    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
-        sio.load(path, trusted=[])
+def test_loading_refuses_untrusted_types(model: TicketClassifier) -> None:
+    with pytest.raises(ModelError, match="TicketClassifier"):
+        registry.loads(registry.dumps(model), trusted=[])
 
 
 class Intruder(BaseEstimator):
     """A type nobody reviewed."""
 
 
-def test_load_model_refuses_foreign_or_broken_files(tmp_path: Path) -> None:
-    foreign = tmp_path / "foreign.skops"
-    sio.dump(Intruder(), foreign)
-    with pytest.raises(ModelError, match="not trusted"):
-        load_model(foreign)
-    other = tmp_path / "other.skops"
-    sio.dump(np.arange(3), other)
-    with pytest.raises(ModelError, match="not a ticket category model"):
-        load_model(other)
-    broken = tmp_path / "broken.skops"
-    broken.write_bytes(b"not a zip file")
+def test_loading_refuses_foreign_or_broken_files() -> None:
+    with pytest.raises(ModelError, match="not on the trusted list"):
+        registry.loads(sio.dumps(Intruder()))
     with pytest.raises(ModelError, match="not a readable"):
-        load_model(broken)
+        registry.loads(b"not a zip file")

@@ -11,14 +11,10 @@ import pytest
 import skops.io as sio
 
 from triage_core.errors import ModelError
-from triage_core.models.classifier import (
-    TRUSTED_TYPES,
-    TicketClassifier,
-    explain_many,
-    load_model,
-    save_model,
-)
+from triage_core.models import registry
+from triage_core.models.classifier import TRUSTED_TYPES, TicketClassifier
 from triage_core.models.embeddings import DATA_DIR, load_word_vectors, word_vectors
+from triage_core.models.explain import explain_many
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
@@ -102,23 +98,20 @@ def test_semantic_credit_goes_to_words_and_adds_up() -> None:
     assert sum(terms.values()) == pytest.approx(score, abs=1e-4)
 
 
-def test_model_saved_without_the_block_still_loads(tmp_path: Path) -> None:
+def test_model_saved_without_the_block_still_loads() -> None:
     model = fit(0.0)
     del model.semantic_weight, model.features_.semantic_weight  # as saved before the block
-    path = tmp_path / "old.skops"
-    save_model(model, path)
-    loaded = load_model(path)
+    loaded = registry.loads(registry.dumps(model))
     assert loaded.semantic_weight == 0.0 and loaded.features_.semantic_weight == 0.0
     assert list(loaded.predict(["refund please"])) == ["refund"]
     assert "semantic_weight" in loaded.get_params()
 
 
-def test_round_trip_keeps_the_block_and_refuses_other_vectors(tmp_path: Path) -> None:
+def test_round_trip_keeps_the_block_and_refuses_other_vectors() -> None:
     model = fit(0.8)
-    path = tmp_path / "m.skops"
-    save_model(model, path)
-    assert sorted(sio.get_untrusted_types(file=path)) == sorted(TRUSTED_TYPES)
-    loaded = load_model(path)
+    blob = registry.dumps(model)
+    assert sorted(sio.get_untrusted_types(data=blob)) == sorted(TRUSTED_TYPES)
+    loaded = registry.loads(blob)
     texts = ["reimbursement", "sign in", ""]
     np.testing.assert_array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
     loaded.features_.semantic_table_ = "0" * 64  # trained on another table
@@ -154,7 +147,7 @@ def test_mean_word_vectors_refuse_other_vectors() -> None:
         MeanWordVectors().transform(["a"])
 
 
-def test_sentiment_model_uses_the_vectors_and_old_models_still_load(tmp_path: Path) -> None:
+def test_sentiment_model_uses_the_vectors_and_old_models_still_load() -> None:
     from triage_core.models.sentiment import TRUSTED_TYPES as SENTIMENT_TYPES
     from triage_core.models.sentiment import SentimentModel
 
@@ -167,9 +160,7 @@ def test_sentiment_model_uses_the_vectors_and_old_models_still_load(tmp_path: Pa
     assert "meaning" in model.pipeline_.named_steps["stack"].named_estimators_
     old = SentimentModel(word_vectors=False).fit(texts, labels)
     del old.word_vectors  # as saved before the third view existed
-    path = tmp_path / "old.skops"
-    sio.dump(old, path)
-    loaded = sio.load(path, trusted=SENTIMENT_TYPES)
+    loaded = registry.loads(registry.dumps(old), trusted=SENTIMENT_TYPES)
     assert loaded.word_vectors is False
     assert "meaning" not in loaded.pipeline_.named_steps["stack"].named_estimators_
     np.testing.assert_array_equal(loaded.predict_proba(texts), old.predict_proba(texts))

@@ -13,7 +13,9 @@ import pytest
 import skops.io as sio
 from sklearn.base import clone
 
+from triage_core.config import section
 from triage_core.errors import ConfigError, ModelError
+from triage_core.models import registry
 from triage_core.models.sentiment import (
     TRUSTED_TYPES,
     LexiconSentiment,
@@ -162,9 +164,11 @@ def test_quoted_replies_signatures_and_greetings_are_ignored() -> None:
 
 
 def _settings(**overrides: object) -> SentimentSettings:
-    config: dict[str, object] = {"lexicon": {}, "phrases": {}, "patterns": {}}
+    """The packaged numbers, no domain lexicon, phrases, patterns or ignored words."""
+    config = section("sentiment")
+    config.update(lexicon={}, phrases={}, patterns={}, ignore_words=[])
     config.update(overrides)
-    return SentimentSettings.from_config(config)
+    return SentimentSettings.from_mapping(config)
 
 
 def test_score_is_length_weighted_mean_with_negative_emphasis() -> None:
@@ -199,7 +203,8 @@ def test_phrases_and_patterns_become_lexicon_tokens() -> None:
         phrases={"on hold": -1.5, "doesn't work": -2.0},
         patterns={"long_wait": {"regex": r"\b[0-9]+ hours\b", "valence": -1.0}},
     ))
-    sentences = scorer.sentences("I was ON HOLD for 3 hours. It doesnt work")
+    prepared = scorer.prepare(["I was ON HOLD for 3 hours. It doesnt work"])
+    sentences = scorer.split_sentences(prepared)[1].to_pylist()
     assert [" ".join(s.split()) for s in sentences] == [
         "I was ON_HOLD for pattern_long_wait .", "It doesn_t_work"]
     on_hold = -1.5 - 0.733  # capitals add emphasis when the rest is not all capitals
@@ -279,7 +284,11 @@ def test_default_settings_come_from_the_packaged_toml() -> None:
     assert settings.bands.neg_threshold < 0 < settings.bands.pos_threshold
     assert dict(settings.phrases)["no problem"] > 0
     assert dict(settings.lexicon)["waiting"] < 0
-    assert SentimentSettings.from_config(settings.to_config()) == settings
+    assert SentimentSettings.from_mapping(settings.to_config()) == settings
+    assert SentimentSettings.from_config({}) == settings
+    partial = {k: v for k, v in settings.to_config().items() if k != "question_weight"}
+    with pytest.raises(ConfigError, match="sentiment: question_weight is missing"):
+        SentimentSettings.from_mapping(partial)
 
 
 def test_settings_from_config() -> None:
@@ -290,22 +299,22 @@ def test_settings_from_config() -> None:
 
 
 @pytest.mark.parametrize(("config", "key"), [
-    ({"neg_threshold": 0.5, "pos_threshold": 0.1}, "sentiment.neg_threshold"),
-    ({"pos_threshold": "high"}, "sentiment.pos_threshold"),
-    ({"neg_threshold": -2}, "sentiment.neg_threshold"),
-    ({"negative_weight": 0}, "sentiment.negative_weight"),
-    ({"question_weight": 1.5}, "sentiment.question_weight"),
-    ({"colour": "blue"}, "sentiment.colour"),
-    ({"lexicon": {"two words": -1}}, "sentiment.lexicon"),
-    ({"lexicon": {"bad": 9}}, "sentiment.lexicon"),
-    ({"lexicon": {"bad": True}}, "sentiment.lexicon"),
-    ({"phrases": {"single": -1}}, "sentiment.phrases"),
-    ({"phrases": ["on hold"]}, "sentiment.phrases"),
-    ({"ignore_words": "die"}, "sentiment.ignore_words"),
-    ({"ignore_words": ["two words"]}, "sentiment.ignore_words"),
-    ({"patterns": {"wait": {"regex": "(unclosed", "valence": -1}}}, "sentiment.patterns.wait"),
-    ({"patterns": {"wait": {"regex": "x"}}}, "sentiment.patterns.wait"),
-    ({"patterns": {"Bad Name": {"regex": "x", "valence": -1}}}, "sentiment.patterns"),
+    ({"neg_threshold": 0.5, "pos_threshold": 0.1}, "sentiment: neg_threshold"),
+    ({"pos_threshold": "high"}, "sentiment: pos_threshold"),
+    ({"neg_threshold": -2}, "sentiment: neg_threshold"),
+    ({"negative_weight": 0}, "sentiment: negative_weight"),
+    ({"question_weight": 1.5}, "sentiment: question_weight"),
+    ({"colour": "blue"}, "sentiment: unknown key 'colour'"),
+    ({"lexicon": {"two words": -1}}, "sentiment: lexicon.'two words'"),
+    ({"lexicon": {"bad": 9}}, "sentiment: lexicon.'bad'"),
+    ({"lexicon": {"bad": True}}, "sentiment: lexicon.'bad'"),
+    ({"phrases": {"single": -1}}, "sentiment: phrases.'single'"),
+    ({"phrases": ["on hold"]}, "sentiment: phrases"),
+    ({"ignore_words": "die"}, "sentiment: ignore_words"),
+    ({"ignore_words": ["two words"]}, "sentiment: ignore_words"),
+    ({"patterns": {"wait": {"regex": "(unclosed", "valence": -1}}}, "sentiment: patterns.wait"),
+    ({"patterns": {"wait": {"regex": "x"}}}, "sentiment: patterns.wait"),
+    ({"patterns": {"Bad Name": {"regex": "x", "valence": -1}}}, "sentiment: patterns"),
 ])
 def test_invalid_settings_name_the_key(config: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
@@ -398,22 +407,18 @@ def test_training_needs_two_classes_and_predicting_needs_training() -> None:
         SentimentModel().fit(["a", "b", "c", "d"], ["negative"] * 3 + ["positive"])
 
 
-def test_trained_model_round_trips_through_skops(trained: SentimentModel, tmp_path: Path) -> None:
-    path = tmp_path / "sentiment.skops"
-    sio.dump(trained, path)
-    assert set(sio.get_untrusted_types(file=path)) <= set(TRUSTED_TYPES)
-    loaded = sio.load(path, trusted=TRUSTED_TYPES)
+def test_trained_model_round_trips_through_skops(trained: SentimentModel) -> None:
+    blob = registry.dumps(trained)
+    assert set(sio.get_untrusted_types(data=blob)) <= set(TRUSTED_TYPES)
+    loaded = registry.loads(blob, trusted=TRUSTED_TYPES)
     probe = ["Terrible, still waiting", "Is it available in red?", "Great job, thanks"]
     assert np.array_equal(loaded.predict_proba(probe), trained.predict_proba(probe))
     assert loaded.predict(probe).tolist() == trained.predict(probe).tolist()
 
 
-def test_skops_refuses_the_model_without_trusted_types(trained: SentimentModel,
-                                                       tmp_path: Path) -> None:
-    path = tmp_path / "sentiment.skops"
-    sio.dump(trained, path)
-    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
-        sio.load(path, trusted=[])
+def test_skops_refuses_the_model_without_trusted_types(trained: SentimentModel) -> None:
+    with pytest.raises(ModelError, match="SentimentModel"):
+        registry.loads(registry.dumps(trained), trusted=[])
 
 
 def test_score_and_label_and_explain_with_either_model(trained: SentimentModel) -> None:

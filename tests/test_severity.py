@@ -7,14 +7,10 @@ import copy
 import pandas as pd
 import pytest
 
+from triage_core.config import defaults
+from triage_core.demo import CATEGORIES
 from triage_core.errors import ConfigError
-from triage_core.models.severity import (
-    CATEGORIES,
-    SeverityRules,
-    assess_severity,
-    default_rules,
-)
-from triage_core.models.severity import _default_config as packaged_config
+from triage_core.models.severity import SeverityRules, default_rules
 
 RULE_CASES = [
     ("outage", 4, "The site is down for everyone since 9am"),
@@ -38,9 +34,15 @@ RULE_CASES = [
 ]
 
 
+def assess_one(text: str, category: str) -> tuple[int, list[str]]:
+    """(severity, fired rule names) of one ticket under the default rules."""
+    row = default_rules().assess([text], [category]).iloc[0]
+    return int(row["severity"]), row["severity_rules"].split(", ") if row["severity_rules"] else []
+
+
 @pytest.mark.parametrize(("rule", "level", "text"), RULE_CASES)
 def test_each_rule_fires(rule: str, level: int, text: str) -> None:
-    severity, fired = default_rules().assess_one(text, "product_question")
+    severity, fired = assess_one(text, "product_question")
     assert rule in fired
     assert severity == level
 
@@ -54,14 +56,14 @@ def test_each_rule_fires(rule: str, level: int, text: str) -> None:
     "",
 ])
 def test_ordinary_text_fires_no_rule(text: str) -> None:
-    severity, fired = default_rules().assess_one(text, "feature_request")
+    severity, fired = assess_one(text, "feature_request")
     assert fired == []
     assert severity == 1
 
 
 def test_category_default_when_no_rule_fires() -> None:
     texts = ["hello"] * 4
-    out = assess_severity(texts, ["security_fraud", "billing", "coupon_promo", "no_such"])
+    out = default_rules().assess(texts, ["security_fraud", "billing", "coupon_promo", "no_such"])
     assert out["severity"].tolist() == [3, 2, 1, 1]
     assert out["severity_rules"].tolist() == ["", "", "", ""]
     assert out["severity_reason"].tolist() == [
@@ -76,7 +78,7 @@ def test_severity_is_the_max_of_category_and_rules() -> None:
              "I cannot log in",  # rule 3 == category 3
              "hi"]
     cats = ["billing", "feature_request", "billing", "security_fraud", None]
-    out = assess_severity(pd.Series(texts, index=[10, 11, 12, 13, 14]), cats)
+    out = default_rules().assess(pd.Series(texts, index=[10, 11, 12, 13, 14]), cats)
     assert list(out.index) == [10, 11, 12, 13, 14]
     assert out["severity"].tolist() == [4, 3, 3, 3, 1]
     assert out.loc[10, "severity_rules"] == "security_breach, payment_failure"
@@ -86,7 +88,7 @@ def test_severity_is_the_max_of_category_and_rules() -> None:
 
 
 def test_without_categories_uses_default_severity() -> None:
-    out = assess_severity(["hello", "the site is down for everyone"])
+    out = default_rules().assess(["hello", "the site is down for everyone"])
     assert out["severity"].tolist() == [1, 4]
 
 
@@ -103,6 +105,10 @@ def test_default_config_covers_the_ten_categories() -> None:
     assert {r.name for r in rules.rules} == {"outage", "data_loss", "security_breach",
                                              "payment_failure", "legal_threat", "blocked"}
     assert all(1 <= r.severity <= 4 for r in rules.rules)
+    assert SeverityRules.from_mapping(defaults("severity")) == rules
+    assert SeverityRules.from_config({}) == rules
+    with pytest.raises(ConfigError, match="severity: rules is missing"):
+        SeverityRules.from_mapping({"default_severity": 1, "category_defaults": {}})
 
 
 def test_custom_rules_from_config() -> None:
@@ -119,7 +125,7 @@ def test_custom_rules_from_config() -> None:
 
 
 def _config_with(path: str, value: object) -> dict[str, object]:
-    config = copy.deepcopy(packaged_config())
+    config = copy.deepcopy(defaults("severity"))
     target: object = config
     keys = path.split("/")
     for key in keys[:-1]:
@@ -135,20 +141,20 @@ def _config_with(path: str, value: object) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(("path", "value", "key"), [
-    ("default_severity", 5, "severity.default_severity"),
-    ("category_defaults/billing", "high", "severity.category_defaults.billing"),
-    ("category_defaults/refund", True, "severity.category_defaults.refund"),
-    ("category_defaults", [1, 2], "severity.category_defaults"),
-    ("colour", "red", "severity.colour"),
-    ("rules", {"name": "x"}, "severity.rules"),
-    ("rules/0/severity", 0, r"severity.rules\[0\] \(outage\).severity"),
-    ("rules/0/severity", None, r"severity.rules\[0\] \(outage\).severity"),
-    ("rules/1/name", "outage", r"severity.rules\[1\].name"),
-    ("rules/1/name", "Data Loss", r"severity.rules\[1\].name"),
-    ("rules/2/patterns", [], r"severity.rules\[2\] \(security_breach\).patterns"),
-    ("rules/3/patterns", ["(?<=my )card"], r"rules\[3\] \(payment_failure\).patterns\[0\]"),
-    ("rules/3/patterns", ["(unclosed"], r"rules\[3\] \(payment_failure\).patterns\[0\]"),
-    ("rules/4/weight", 2, r"severity.rules\[4\].weight"),
+    ("default_severity", 5, "severity: default_severity"),
+    ("category_defaults/billing", "high", r"severity: category_defaults\.billing"),
+    ("category_defaults/refund", True, r"severity: category_defaults\.refund"),
+    ("category_defaults", [1, 2], "severity: category_defaults"),
+    ("colour", "red", "severity: unknown key 'colour'"),
+    ("rules", {"name": "x"}, "severity: rules"),
+    ("rules/0/severity", 0, r"severity: rules\[0\] \(outage\)\.severity"),
+    ("rules/0/severity", None, r"severity: rules\[0\] \(outage\)\.severity is missing"),
+    ("rules/1/name", "outage", r"severity: rules\[1\]\.name"),
+    ("rules/1/name", "Data Loss", r"severity: rules\[1\]\.name"),
+    ("rules/2/patterns", [], r"severity: rules\[2\] \(security_breach\)\.patterns"),
+    ("rules/3/patterns", ["(?<=my )card"], r"rules\[3\] \(payment_failure\)\.patterns\[0\]"),
+    ("rules/3/patterns", ["(unclosed"], r"rules\[3\] \(payment_failure\)\.patterns\[0\]"),
+    ("rules/4/weight", 2, r"severity: unknown key 'rules\[4\]\.weight'"),
 ])
 def test_invalid_config_names_the_key(path: str, value: object, key: str) -> None:
     with pytest.raises(ConfigError, match=key):
@@ -156,7 +162,7 @@ def test_invalid_config_names_the_key(path: str, value: object, key: str) -> Non
 
 
 def test_rules_must_be_a_table() -> None:
-    with pytest.raises(ConfigError, match=r"severity\.rules\[0\]"):
+    with pytest.raises(ConfigError, match=r"severity: rules\[0\]"):
         SeverityRules.from_config({"rules": ["outage"]})
     with pytest.raises(ConfigError, match="severity"):
         SeverityRules.from_config(["not", "a", "table"])  # type: ignore[arg-type]

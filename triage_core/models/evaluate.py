@@ -19,6 +19,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.metrics import precision_recall_fscore_support as prfs
 
 from triage_core.errors import TriageError
+from triage_core.schema import SENTIMENT_LABELS
 
 
 def metrics(y_true: Sequence[Any], y_pred: Sequence[Any]) -> dict[str, Any]:
@@ -90,8 +91,8 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
                       label_col: str, config: Mapping[str, Any] | None = None
                       ) -> dict[str, Any]:
     """Train the category model (settings: ``config``'s [classifier], else the defaults)."""
-    from triage_core.models.classifier import build_classifier
     from triage_core.config import load_config
+    from triage_core.models.classifier import build_classifier
 
     start = time.perf_counter()
     x_train, y_train, skip_train = read_labeled(train, text_cols, label_col)
@@ -110,9 +111,6 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
     return out
 
 
-SENTIMENT_LABELS = ("negative", "neutral", "positive")
-
-
 def _check_sentiment_labels(labels: pd.Series, name: str) -> pd.Series:
     norm = labels.str.lower()
     bad = sorted(set(norm) - set(SENTIMENT_LABELS))
@@ -129,8 +127,8 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
 
     The zero-shot scorer takes ``config``'s [sentiment] section (lexicon, rules, bands).
     """
-    from triage_core.models import sentiment
     from triage_core.config import load_config
+    from triage_core.models import sentiment
 
     start = time.perf_counter()
     if isinstance(test, pd.DataFrame):

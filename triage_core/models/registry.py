@@ -4,7 +4,7 @@ A version records its kind (``category`` or ``sentiment``), creation time, train
 metrics on the fixed holdout and the number of agent corrections behind it; the model itself is
 a skops file kept as a BLOB in the same database (one file to back up, atomic with its record).
 Loading checks every type in the file against a reviewed trusted list and refuses anything else:
-no file is ever unpickled.
+no file is ever unpickled. ``dumps`` / ``loads`` are the package's only skops writer and loader.
 """
 
 from __future__ import annotations

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -21,20 +19,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from triage_core.errors import ConfigError
+from triage_core.config import Checker, section
 from triage_core.text import to_arrow
 
-__all__ = [
-    "CATEGORIES",
-    "SeverityRule",
-    "SeverityRules",
-    "assess_severity",
-    "default_rules",
-]
+__all__ = ["SeverityRule", "SeverityRules", "default_rules"]
 
-CATEGORIES = ("billing", "refund", "coupon_promo", "account_access", "app_crash",
-              "shipping_delivery", "cancellation", "product_question", "feature_request",
-              "security_fraud")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _KEYS = ("default_severity", "category_defaults", "rules")
 _RULE_KEYS = ("name", "severity", "description", "patterns")
@@ -47,7 +36,7 @@ class SeverityRule:
     name: str
     severity: int
     patterns: tuple[str, ...]
-    description: str = ""
+    description: str
 
     @property
     def regex(self) -> str:
@@ -57,62 +46,45 @@ class SeverityRule:
 
 @dataclass(frozen=True)
 class SeverityRules:
-    """Rules plus per-category default severities; build with ``from_config``."""
+    """Rules plus per-category default severities: the ``[severity]`` section.
+
+    Build it with ``from_mapping`` (a complete section) or ``from_config`` (the packaged
+    defaults with a user's section on top).
+    """
 
     rules: tuple[SeverityRule, ...]
     category_defaults: tuple[tuple[str, int], ...]
-    default_severity: int = 1
+    default_severity: int
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> SeverityRules:
-        """Validate a parsed ``severity`` TOML section; ConfigError names the bad key."""
-        if not isinstance(config, Mapping):
-            raise ConfigError("severity: expected a table of settings")
-        for key in config:
-            if key not in _KEYS:
-                raise ConfigError(f"severity.{key}: unknown setting (known: {', '.join(_KEYS)})")
-        default = _level(config.get("default_severity", 1), "severity.default_severity")
-        cats = config.get("category_defaults", {})
-        if not isinstance(cats, Mapping):
-            raise ConfigError("severity.category_defaults: expected a table category = 1..4")
+    def from_mapping(cls, data: Mapping[str, Any]) -> SeverityRules:
+        """Validate a complete ``[severity]`` section; ConfigError names the bad key."""
+        check = Checker("severity")
+        if not isinstance(data, Mapping):
+            check.fail(f"expected a table of settings, got {data!r}")
+        check.keys(data, _KEYS)
+        missing = [key for key in _KEYS if key not in data]
+        if missing:
+            check.fail(f"{missing[0]} is missing")
+        default = _level(data["default_severity"], "default_severity", check)
         category_defaults = tuple(
-            (str(cat), _level(val, f"severity.category_defaults.{cat}"))
-            for cat, val in cats.items())
-        raw_rules = config.get("rules", [])
+            (str(cat), _level(val, f"category_defaults.{cat}", check))
+            for cat, val in check.table(data["category_defaults"], "category_defaults").items())
+        raw_rules = data["rules"]
         if not isinstance(raw_rules, list):
-            raise ConfigError("severity.rules: expected an array of tables ([[rules]])")
+            check.fail(f"rules must be an array of tables ([[rules]]), got {raw_rules!r}")
         rules: list[SeverityRule] = []
-        seen: set[str] = set()
         for i, raw in enumerate(raw_rules):
-            where = f"severity.rules[{i}]"
-            if not isinstance(raw, Mapping):
-                raise ConfigError(f"{where}: expected a table with name, severity, patterns")
-            for key in raw:
-                if key not in _RULE_KEYS:
-                    raise ConfigError(f"{where}.{key}: unknown key (known: "
-                                      f"{', '.join(_RULE_KEYS)})")
-            name = raw.get("name")
-            if not isinstance(name, str) or not _NAME.fullmatch(name):
-                raise ConfigError(f"{where}.name: expected a name of a-z, 0-9 and _, "
-                                  f"got {name!r}")
-            if name in seen:
-                raise ConfigError(f"{where}.name: duplicate rule name {name!r}")
-            seen.add(name)
-            where = f"severity.rules[{i}] ({name})"
-            if "severity" not in raw:
-                raise ConfigError(f"{where}.severity: missing")
-            level = _level(raw["severity"], f"{where}.severity")
-            description = raw.get("description", "")
-            if not isinstance(description, str):
-                raise ConfigError(f"{where}.description: expected a string")
-            patterns = raw.get("patterns")
-            if (not isinstance(patterns, list) or not patterns
-                    or not all(isinstance(p, str) and p for p in patterns)):
-                raise ConfigError(f"{where}.patterns: expected a non-empty list of regex strings")
-            for j, pattern in enumerate(patterns):
-                _check_regex(pattern, f"{where}.patterns[{j}]")
-            rules.append(SeverityRule(name, level, tuple(patterns), description))
+            rule = _rule(raw, i, check)
+            if any(r.name == rule.name for r in rules):
+                check.fail(f"rules[{i}].name {rule.name!r} is a duplicate rule name")
+            rules.append(rule)
         return cls(tuple(rules), category_defaults, default)
+
+    @classmethod
+    def from_config(cls, over: Mapping[str, Any] | None = None) -> SeverityRules:
+        """The packaged defaults with ``over`` (a parsed ``[severity]`` table) on top."""
+        return cls.from_mapping(section("severity", over))
 
     def category_severity(self, categories: Iterable[Any] | pd.Series) -> np.ndarray:
         """The default severity of each category (``default_severity`` if unknown/missing)."""
@@ -175,42 +147,50 @@ class SeverityRules:
         return pd.DataFrame({"severity": severity, "severity_rules": rule_names,
                              "severity_reason": reasons}, index=index)
 
-    def assess_one(self, text: Any, category: str | None = None) -> tuple[int, list[str]]:
-        """(severity, fired rule names) for a single ticket text."""
-        row = self.assess([text], [category]).iloc[0]
-        rules = row["severity_rules"]
-        return int(row["severity"]), rules.split(", ") if rules else []
+
+def _level(value: Any, key: str, check: Checker) -> int:
+    return check.integer(value, key, lo=1, hi=4)
 
 
-def _level(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
-        raise ConfigError(f"{where}: expected a severity 1, 2, 3 or 4, got {value!r}")
-    return value
+def _rule(raw: Any, i: int, check: Checker) -> SeverityRule:
+    """Rule ``i`` of ``[[rules]]``, validated."""
+    key = f"rules[{i}]"
+    if not isinstance(raw, Mapping):
+        check.fail(f"{key} must be a table with name, severity, patterns, got {raw!r}")
+    check.keys(raw, _RULE_KEYS, prefix=f"{key}.")
+    name = raw.get("name")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        check.fail(f"{key}.name must be a name of a-z, 0-9 and _, got {name!r}")
+    key = f"rules[{i}] ({name})"
+    if "severity" not in raw:
+        check.fail(f"{key}.severity is missing")
+    level = _level(raw["severity"], f"{key}.severity", check)
+    description = raw.get("description", "")  # optional
+    if not isinstance(description, str):
+        check.fail(f"{key}.description must be a text, got {description!r}")
+    patterns = raw.get("patterns")
+    if (not isinstance(patterns, list) or not patterns
+            or not all(isinstance(p, str) and p for p in patterns)):
+        check.fail(f"{key}.patterns must be a non-empty list of regex strings, "
+                   f"got {patterns!r}")
+    for j, pattern in enumerate(patterns):
+        error = _re2_error(pattern)
+        if error is not None:
+            check.fail(f"{key}.patterns[{j}] is not a valid regular expression for RE2 "
+                       f"({error}); look-arounds and back-references are not supported")
+    return SeverityRule(name, level, tuple(patterns), description)
 
 
-def _check_regex(pattern: str, where: str) -> None:
+def _re2_error(pattern: str) -> str | None:
+    """Why RE2 refuses ``pattern`` (matched case-insensitively), or None."""
     try:
         pc.match_substring_regex(pa.array([""]), pattern="(?i)" + pattern)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        detail = str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: invalid regular expression for RE2 ({detail}); "
-                          "look-arounds and back-references are not supported") from None
-
-
-@functools.cache
-def _default_config() -> dict[str, Any]:
-    text = resources.files("triage_core").joinpath("config/defaults/severity.toml").read_text("utf-8")
-    return tomllib.loads(text)
+        return str(exc).splitlines()[0]
+    return None
 
 
 @functools.cache
 def default_rules() -> SeverityRules:
     """Rules from the packaged ``defaults/severity.toml``."""
-    return SeverityRules.from_config(_default_config())
-
-
-def assess_severity(texts: Sequence[Any] | pd.Series,
-                    categories: Iterable[Any] | pd.Series | None = None,
-                    rules: SeverityRules | None = None) -> pd.DataFrame:
-    """Severity, fired rules and reason for each ticket text (see ``SeverityRules.assess``)."""
-    return (rules or default_rules()).assess(texts, categories)
+    return SeverityRules.from_config()

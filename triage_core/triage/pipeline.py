@@ -171,7 +171,8 @@ def refresh_campaign_tables(store: Store, config: Mapping[str, Any]) -> None:
 def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6
             ) -> dict[str, Any]:
     """The words behind one ticket's category and sentiment (computed on demand)."""
-    from triage_core.models import classifier, sentiment
+    from triage_core.models import sentiment
+    from triage_core.models.explain import explain as category_terms
 
     row = store.query("SELECT ticket_id, subject, body FROM tickets WHERE ticket_id = ?",
                       [ticket_id])
@@ -181,6 +182,6 @@ def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6
     models = load_models(store, config)
     out: dict[str, Any] = {"category_words": [], "sentiment_words": []}
     if models.category is not None:
-        out["category_words"] = classifier.explain(models.category, text, k=k)
+        out["category_words"] = category_terms(models.category, text, k=k)
     out["sentiment_words"] = sentiment.explain_with(models.sentiment, text, k=k)
     return out

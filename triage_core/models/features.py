@@ -1,0 +1,502 @@
+"""Ticket text features for the category classifier (``TicketFeatures``).
+
+Blocks, each L2-normalized on its own (the sparse ones TF-IDF weighted: sublinear tf, smooth
+idf):
+
+* words: unigrams and bigrams;
+* skip-grams: ordered word pairs 2..``skip_window`` tokens apart ("card ... arrived"), which
+  catch intents phrased with words in between;
+* characters: n-grams of each word padded with spaces (like ``char_wb``), for typos, inflections
+  and unseen words. They are computed as ``word counts @ (word x n-gram matrix)``, so a text
+  costs a tokenization and a few sparse products instead of a Python loop over its characters;
+* meaning (``semantic_weight`` > 0, on by default): the idf-weighted mean of the text's word
+  vectors, which ``embeddings`` distills from a sentence encoder and the package ships, so that
+  words never seen in training ("reimbursement") still count like their neighbours ("refund").
+  It is one dense, L2-normalized block of 256 numbers.
+
+Text is NFKC-normalized, lower-cased and every digit becomes ``0``. The parameters' defaults
+are those of the packaged ``[classifier]`` section (``config/defaults/classifier.toml``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import unicodedata
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from triage_core.config import Checker, section
+from triage_core.errors import ModelError
+from triage_core.models.embeddings import load_word_vectors, word_vectors
+
+__all__ = ["FEATURE_PARAMS", "SKIP_MARK", "Blocks", "TicketFeatures", "as_text", "as_texts",
+           "check_feature_params", "is_wordlike", "to_python"]
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_DIGIT = re.compile(r"\d")
+_WORDLIKE = re.compile(r"\w")
+_MAX_WORD_CHARS = 30  # character n-grams look at the first 30 characters of a word
+SKIP_MARK = " … "  # joins the two words of a skip-gram's name
+# Vocabulary word vectors of each fitted TicketFeatures (derived data: never saved with it).
+_VOCAB_VECTORS: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+# ------------------------------------------------------------------------------------------
+# Input coercion
+# ------------------------------------------------------------------------------------------
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, float | np.floating) and math.isnan(value):
+        return ""
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def as_texts(X: Any, subject_weight: int = 1) -> list[str]:
+    """Texts from a sequence/Series of strings, or a DataFrame with subject and body columns.
+
+    None/NaN become "". A DataFrame's subject is cleaned and joined to its cleaned body like
+    ``text.ticket_text_series`` does, with the subject repeated ``subject_weight`` times.
+    """
+    if isinstance(X, str):
+        raise ModelError("expected a list of texts, got a single string (wrap it in a list)")
+    if isinstance(X, pd.DataFrame):
+        cols = set(X.columns)
+        if {"subject", "body"} <= cols:
+            from triage_core.text import ticket_text_series
+
+            blank = [""] * len(X)
+            subjects = ticket_text_series(X["subject"].map(as_text), blank)
+            bodies = ticket_text_series(blank, X["body"].map(as_text))
+            return ["\n".join([s] * subject_weight * bool(s) + [b] * bool(b))
+                    for s, b in zip(subjects.map(as_text), bodies.map(as_text), strict=True)]
+        if "text" in cols:
+            return [as_text(v) for v in X["text"]]
+        if X.shape[1] == 1:
+            return [as_text(v) for v in X.iloc[:, 0]]
+        raise ModelError("a DataFrame of tickets needs 'subject' and 'body' columns, or 'text'")
+    if isinstance(X, np.ndarray) and X.ndim == 2:
+        if X.shape[1] != 1:
+            raise ModelError(f"expected one column of texts, got an array of shape {X.shape}")
+        X = X[:, 0]
+    try:
+        return [as_text(v) for v in X]
+    except TypeError:
+        raise ModelError(f"expected a list of texts, got {type(X).__name__}") from None
+
+
+def _normalize(text: str, max_chars: int) -> str:
+    text = unicodedata.normalize("NFKC", text[:max_chars]).lower()
+    return _DIGIT.sub("0", text)
+
+
+def _char_ngrams(word: str, lo: int, hi: int) -> list[str]:
+    """n-grams of `` word `` (padded with spaces) for n in lo..hi; a short word gives itself."""
+    w = f" {word[:_MAX_WORD_CHARS]} "
+    size = len(w)
+    return [w[i:i + n] for n in range(lo, hi + 1) for i in range(max(size - n + 1, 1))]
+
+
+# ------------------------------------------------------------------------------------------
+# Features
+# ------------------------------------------------------------------------------------------
+
+
+class _Parsed(NamedTuple):
+    """Tokens of a batch: ``ids`` (vocabulary id, or V + j for the j-th unknown word)."""
+
+    n_docs: int
+    ids: np.ndarray  # int64, one per token, in document order
+    doc: np.ndarray  # int64 document index of each token
+    unknown: list[str]  # words outside the vocabulary, in order of their extended id
+
+
+class Blocks(NamedTuple):
+    words: sparse.csr_matrix
+    chars: sparse.csr_matrix
+    skips: sparse.csr_matrix
+    semantic: np.ndarray  # docs x dims float32, weighted (docs x 0 when the block is off)
+    word_counts: sparse.csr_matrix  # docs x (V + unknown) raw token counts
+    char_counts: sparse.csr_matrix  # raw n-gram counts, same structure as ``chars``
+    word_ngrams: sparse.csr_matrix  # (V + unknown) x n-grams
+    unknown: list[str]  # words outside the vocabulary (extended ids V, V + 1, ...)
+    semantic_scale: np.ndarray  # per doc: weight / (sum of word weights * vector norm)
+    word_weights: sparse.csr_matrix  # word counts * idf, same structure as ``word_counts``
+    unknown_vectors: np.ndarray  # unknown x dims: word vectors of the unknown words
+
+
+def _runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of a sorted array and the length of each run."""
+    if len(sorted_values) == 0:
+        return sorted_values, np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    return sorted_values[starts], np.diff(np.r_[starts, len(sorted_values)])
+
+
+def _count_matrix(docs: np.ndarray, keys: np.ndarray, n_docs: int,
+                  vocab_keys: np.ndarray | None = None, n_cols: int = 0) -> sparse.csr_matrix:
+    """Document x feature counts of integer ``keys``.
+
+    The feature of a key is its position in the sorted ``vocab_keys`` (keys outside it are
+    dropped), or the key itself (< n_cols) when ``vocab_keys`` is None. One sort of the
+    key-major (key, doc) pairs gives the counts and sorted lookups. (Sorting beats
+    ``np.unique``, whose hashing is very slow on these structured keys.)
+    """
+    if len(keys) and int(keys.max()) >= (2**62) // max(n_docs, 1):
+        raise ModelError(f"too many texts in one batch ({n_docs}); predict in smaller batches")
+    uniq, counts = _runs(np.sort(keys * n_docs + docs))
+    key, doc = np.divmod(uniq, n_docs)
+    if vocab_keys is None:
+        cols = key
+    else:
+        n_cols = len(vocab_keys)
+        cols = np.searchsorted(vocab_keys, key)
+        cols[cols >= n_cols] = 0
+        hit = vocab_keys[cols] == key if n_cols else np.zeros(len(key), bool)
+        doc, cols, counts = doc[hit], cols[hit], counts[hit]
+    return sparse.csr_matrix((counts.astype(np.float64), (doc, cols)), shape=(n_docs, n_cols))
+
+
+def _tfidf(counts: sparse.csr_matrix, idf: np.ndarray, weight: float) -> sparse.csr_matrix:
+    """Sublinear tf * idf, rows L2-normalized, times the block weight (same structure)."""
+    data = np.log(counts.data) + 1.0
+    data *= idf[counts.indices]
+    sq = np.zeros(counts.shape[0])
+    lengths = np.diff(counts.indptr)
+    nonempty = lengths > 0
+    if data.size:
+        sq[nonempty] = np.add.reduceat(data * data, counts.indptr[:-1][nonempty])
+    norms = np.sqrt(sq)
+    norms[norms == 0] = 1.0
+    data *= np.repeat(weight / norms, lengths)
+    return sparse.csr_matrix((data.astype(np.float32), counts.indices, counts.indptr),
+                             shape=counts.shape)
+
+
+def _idf(counts: sparse.csr_matrix) -> np.ndarray:
+    n = counts.shape[0]
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    return np.log((1 + n) / (1 + df)) + 1.0
+
+
+FEATURE_PARAMS = ("char_ngram_range", "skip_window", "word_weight", "char_weight",
+                  "skip_weight", "pair_min_df", "max_pair_features", "max_chars",
+                  "semantic_weight")
+
+
+def to_python(value: Any) -> Any:
+    """A numpy scalar (e.g. from a parameter search) as the Python number it holds."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def check_feature_params(params: Mapping[str, Any], check: Checker) -> dict[str, Any]:
+    """The ``FEATURE_PARAMS`` of ``params``, validated (``char_ngram_range`` as a tuple)."""
+    rng = params["char_ngram_range"]
+    if (not isinstance(rng, Sequence) or len(rng) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in rng)
+            or not 1 <= rng[0] <= rng[1] <= 8):
+        check.fail(f"char_ngram_range must be [low, high] with 1 <= low <= high <= 8, "
+                   f"got {rng!r}")
+    out: dict[str, Any] = {"char_ngram_range": tuple(rng)}
+    for key, lowest in (("skip_window", 1), ("pair_min_df", 1), ("max_pair_features", 0),
+                        ("max_chars", 100)):
+        out[key] = check.integer(to_python(params[key]), key, lo=lowest)
+    for key in ("word_weight", "char_weight", "skip_weight", "semantic_weight"):
+        out[key] = check.number(to_python(params[key]), key, lo=0)
+    return {key: out[key] for key in FEATURE_PARAMS}
+
+
+# the packaged [classifier] section's values: the defaults of TicketFeatures' parameters
+_DEFAULTS = check_feature_params(section("classifier"), Checker("classifier"))
+
+
+class TicketFeatures(TransformerMixin, BaseEstimator):
+    """Texts -> [word 1-2 grams | character n-grams | skip-grams] TF-IDF blocks (CSR).
+
+    Word pairs (bigrams and skip-grams) seen in fewer than ``pair_min_df`` training texts are
+    dropped, and at most ``max_pair_features`` of each kind (the most frequent) are kept.
+
+    With ``semantic_weight`` > 0 a fourth, dense block follows: the idf-weighted mean of the
+    text's word vectors (``embeddings``: distilled from a sentence encoder, shipped with the
+    package), centered on the training texts' mean and L2-normalized. Words never seen in
+    training still get a vector there, so a ticket saying "reimbursement" lands near the
+    tickets that said "refund".
+    """
+
+    def __init__(self, char_ngram_range: tuple[int, int] = _DEFAULTS["char_ngram_range"],
+                 skip_window: int = _DEFAULTS["skip_window"],
+                 word_weight: float = _DEFAULTS["word_weight"],
+                 char_weight: float = _DEFAULTS["char_weight"],
+                 skip_weight: float = _DEFAULTS["skip_weight"],
+                 pair_min_df: int = _DEFAULTS["pair_min_df"],
+                 max_pair_features: int = _DEFAULTS["max_pair_features"],
+                 max_chars: int = _DEFAULTS["max_chars"],
+                 semantic_weight: float = _DEFAULTS["semantic_weight"]) -> None:
+        self.char_ngram_range = char_ngram_range
+        self.skip_window = skip_window
+        self.word_weight = word_weight
+        self.char_weight = char_weight
+        self.skip_weight = skip_weight
+        self.pair_min_df = pair_min_df
+        self.max_pair_features = max_pair_features
+        self.max_chars = max_chars
+        self.semantic_weight = semantic_weight
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("semantic_weight", 0.0)  # saved before the semantic block existed
+        super().__setstate__(state)
+
+    # -- parsing -----------------------------------------------------------------------------
+
+    def _tokenize(self, texts: Sequence[str]) -> list[list[str]]:
+        return [_TOKEN.findall(_normalize(t, self.max_chars)) for t in texts]
+
+    def _parse(self, tokens: list[list[str]]) -> _Parsed:
+        vocab = self.vocabulary_
+        flat = list(itertools.chain.from_iterable(tokens))
+        ids = np.fromiter(map(vocab.get, flat, itertools.repeat(-1)), dtype=np.int64,
+                          count=len(flat))
+        lengths = np.fromiter((len(d) for d in tokens), dtype=np.int64, count=len(tokens))
+        doc = np.repeat(np.arange(len(tokens), dtype=np.int64), lengths)
+        unknown: dict[str, int] = {}
+        missing = np.flatnonzero(ids < 0)
+        if len(missing):
+            v = len(vocab)
+            ids[missing] = [v + unknown.setdefault(flat[i], len(unknown)) for i in missing]
+        return _Parsed(len(tokens), ids, doc, list(unknown))
+
+    def _pairs(self, parsed: _Parsed, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Keys a * V + b of known-word pairs (a, b) that are lo..hi tokens apart."""
+        v = len(self.vocabulary_)
+        ids, doc = parsed.ids, parsed.doc
+        keys, docs = [], []
+        for d in range(lo, min(hi, len(ids) - 1) + 1):
+            a, b = ids[:-d], ids[d:]
+            ok = (doc[:-d] == doc[d:]) & (a < v) & (b < v)
+            keys.append(a[ok] * v + b[ok])
+            docs.append(doc[:-d][ok])
+        if not keys:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(keys), np.concatenate(docs)
+
+    def _select_pairs(self, keys: np.ndarray, docs: np.ndarray, n_docs: int) -> np.ndarray:
+        """Sorted pair keys kept as features (document frequency and count limits)."""
+        uniq, df = _runs(_runs(np.sort(keys * n_docs + docs))[0] // n_docs)
+        keep = df >= self.pair_min_df
+        if keep.sum() > self.max_pair_features:
+            order = np.lexsort((uniq, -df))  # most frequent first, ties by key
+            chosen = order[keep[order]][: self.max_pair_features]
+            keep = np.zeros(len(uniq), bool)
+            keep[chosen] = True
+        return uniq[keep]
+
+    def _ngram_matrix(self, words: Sequence[str], grams: dict[str, int],
+                      grow: bool) -> sparse.csr_matrix:
+        lo, hi = self.char_ngram_range
+        rows: list[int] = []
+        cols: list[int] = []
+        for i, w in enumerate(words):
+            for g in _char_ngrams(w, lo, hi):
+                j = grams.setdefault(g, len(grams)) if grow else grams.get(g)
+                if j is not None:
+                    rows.append(i)
+                    cols.append(j)
+        m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(words), len(grams)))
+        m.sum_duplicates()
+        return m
+
+    # -- fit / transform ---------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any = None) -> TicketFeatures:
+        self._fit_blocks(as_texts(X))
+        return self
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> sparse.csr_matrix:
+        return self._stack(self._fit_blocks(as_texts(X)))
+
+    def _fit_blocks(self, texts: list[str]) -> Blocks:
+        check_feature_params(self.get_params(), Checker("classifier"))
+        tokens = self._tokenize(texts)
+        words = sorted(set(itertools.chain.from_iterable(tokens)))
+        self.vocabulary_ = {w: i for i, w in enumerate(words)}
+        v = len(words)
+        parsed = self._parse(tokens)
+        n = parsed.n_docs
+        if (n + 1) * (v + 1) ** 2 >= 2**62:
+            raise ModelError(f"too much text to train on at once ({n} texts, {v} words)")
+        pairs = self._pairs(parsed, 1, 1), self._pairs(parsed, 2, self.skip_window)
+        (bk, bd), (sk, sd) = pairs
+        self.word_keys_ = np.concatenate(
+            [np.arange(v, dtype=np.int64), v + self._select_pairs(bk, bd, n)])
+        self.skip_keys_ = self._select_pairs(sk, sd, n)
+        grams: dict[str, int] = {}
+        self.word_ngrams_ = self._ngram_matrix(words, grams, grow=True)
+        self.ngram_vocabulary_ = grams
+        blocks = self._raw(parsed, pairs)
+        self.idf_words_ = _idf(blocks[0])
+        self.idf_chars_ = _idf(blocks[1])
+        self.idf_skips_ = _idf(blocks[2])
+        self._fit_semantic(blocks[3])
+        self.n_features_out_ = (len(self.word_keys_) + len(grams) + len(self.skip_keys_)
+                                + self.semantic_dims())
+        return self._weigh(*blocks)
+
+    # -- the semantic block ------------------------------------------------------------------
+
+    def _semantic_on(self) -> bool:
+        return self.semantic_weight > 0
+
+    def semantic_dims(self) -> int:
+        return len(self.semantic_mean_) if self._semantic_on() else 0
+
+    def _fit_semantic(self, word_counts: sparse.csr_matrix) -> None:
+        if not self._semantic_on():
+            return
+        wv = load_word_vectors()
+        n = word_counts.shape[0]
+        self.semantic_table_ = wv.sha256
+        self.idf_semantic_ = _idf(word_counts).astype(np.float32)
+        self.semantic_unseen_idf_ = float(math.log(1 + n) + 1.0)  # a word in no training text
+        weights = self._word_weights(word_counts)
+        total = np.asarray(weights.sum(axis=1)).ravel()
+        sums = weights @ self._vocab_vectors()
+        used = total > 0
+        mean = (sums[used] / total[used, None]).mean(axis=0) if used.any() else sums.sum(0)
+        self.semantic_mean_ = mean.astype(np.float32)
+
+    def _vocab_vectors(self) -> np.ndarray:
+        """V x dims vectors of the vocabulary words, computed once per fitted object."""
+        wv = load_word_vectors()
+        if self.semantic_table_ != wv.sha256:
+            raise ModelError("this category model was trained with other word vectors than "
+                             "the installed ones; train it again (triage train)")
+        cached = _VOCAB_VECTORS.get(self)
+        if cached is None or cached.shape[0] != len(self.vocabulary_):
+            cached = word_vectors(self.words(), wv)
+            _VOCAB_VECTORS[self] = cached
+        return cached
+
+    def _word_weights(self, word_counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        """counts * idf; words outside the vocabulary get the idf of a word in no text."""
+        idf = np.full(word_counts.shape[1], self.semantic_unseen_idf_, np.float32)
+        idf[: len(self.idf_semantic_)] = self.idf_semantic_
+        return sparse.csr_matrix(
+            (word_counts.data.astype(np.float32) * idf[word_counts.indices],
+             word_counts.indices, word_counts.indptr), shape=word_counts.shape)
+
+    def _semantic(self, word_counts: sparse.csr_matrix, unknown: list[str]
+                  ) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray]:
+        n = word_counts.shape[0]
+        if not self._semantic_on():
+            return (np.zeros((n, 0), np.float32), np.zeros(n, np.float32),
+                    sparse.csr_matrix(word_counts.shape, dtype=np.float32),
+                    np.zeros((len(unknown), 0), np.float32))
+        v = len(self.vocabulary_)
+        weights = self._word_weights(word_counts)
+        unknown_vectors = word_vectors(unknown)
+        sums = np.asarray(weights[:, :v] @ self._vocab_vectors(), dtype=np.float32)
+        if unknown:
+            sums += weights[:, v:] @ unknown_vectors
+        total = np.asarray(weights.sum(axis=1), dtype=np.float32).ravel()
+        centered = sums - total[:, None] * self.semantic_mean_  # = total * (mean - train mean)
+        norms = np.linalg.norm(centered, axis=1)
+        scale = np.zeros(n, np.float32)
+        ok = norms > 0
+        scale[ok] = self.semantic_weight / norms[ok]
+        # explanations credit word j of text i with weight_ij * scale_i * (vector_j - mean) . coef
+        return (centered * scale[:, None]).astype(np.float32), scale, weights, unknown_vectors
+
+    def _raw(self, parsed: _Parsed, pairs: tuple[tuple[np.ndarray, np.ndarray], ...] | None = None
+             ) -> tuple[Any, ...]:
+        """Raw counts of the blocks, word counts (extended ids), extended n-gram matrix."""
+        n, v = parsed.n_docs, len(self.vocabulary_)
+        (bk, bd), (sk, sd) = pairs or (self._pairs(parsed, 1, 1),
+                                       self._pairs(parsed, 2, self.skip_window))
+        known = parsed.ids < v
+        words = _count_matrix(np.concatenate([parsed.doc[known], bd]),
+                              np.concatenate([parsed.ids[known], bk + v]), n, self.word_keys_)
+        skips = _count_matrix(sd, sk, n, self.skip_keys_)
+        word_counts = _count_matrix(parsed.doc, parsed.ids, n, None, v + len(parsed.unknown))
+        word_ngrams = self.word_ngrams_
+        if parsed.unknown:
+            extra = self._ngram_matrix(parsed.unknown, self.ngram_vocabulary_, grow=False)
+            word_ngrams = sparse.vstack([word_ngrams, extra], format="csr")
+        chars = sparse.csr_matrix(word_counts @ word_ngrams)
+        return words, chars, skips, word_counts, word_ngrams, parsed.unknown
+
+    def _weigh(self, words: sparse.csr_matrix, chars: sparse.csr_matrix,
+               skips: sparse.csr_matrix, word_counts: sparse.csr_matrix,
+               word_ngrams: sparse.csr_matrix, unknown: list[str]) -> Blocks:
+        semantic, scale, weights, unknown_vectors = self._semantic(word_counts, unknown)
+        return Blocks(_tfidf(words, self.idf_words_, self.word_weight),
+                       _tfidf(chars, self.idf_chars_, self.char_weight),
+                       _tfidf(skips, self.idf_skips_, self.skip_weight),
+                       semantic, word_counts, chars, word_ngrams, unknown,
+                       scale, weights, unknown_vectors)
+
+    def blocks(self, X: Any) -> Blocks:
+        """The weighted feature blocks of ``X`` plus the counts explanations need."""
+        if not hasattr(self, "vocabulary_"):
+            raise ModelError("the features are not fitted yet: call fit() first")
+        return self._weigh(*self._raw(self._parse(self._tokenize(as_texts(X)))))
+
+    @staticmethod
+    def _stack(b: Blocks, dtype: type = np.float32) -> sparse.csr_matrix:
+        parts = [b.words, b.chars, b.skips]
+        if b.semantic.shape[1]:
+            parts.append(sparse.csr_matrix(b.semantic))
+        return sparse.hstack(parts, format="csr", dtype=dtype)
+
+    def transform(self, X: Any) -> sparse.csr_matrix:
+        return self._stack(self.blocks(X))
+
+    def block_sizes(self) -> tuple[int, int, int]:
+        return len(self.word_keys_), len(self.ngram_vocabulary_), len(self.skip_keys_)
+
+    def words(self) -> list[str]:
+        """Vocabulary words by id."""
+        out = [""] * len(self.vocabulary_)
+        for w, i in self.vocabulary_.items():
+            out[i] = w
+        return out
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        words = self.words()
+        grams = [""] * len(self.ngram_vocabulary_)
+        for g, i in self.ngram_vocabulary_.items():
+            grams[i] = f"[{g}]"
+        return np.array([self._word_feature(words, k) for k in self.word_keys_] + grams
+                        + [self._pair_name(words, k, SKIP_MARK) for k in self.skip_keys_]
+                        + [f"<meaning {i}>" for i in range(self.semantic_dims())],
+                        dtype=object)
+
+    def _word_feature(self, words: list[str], key: int) -> str:
+        v = len(words)
+        return words[key] if key < v else self._pair_name(words, key - v, " ")
+
+    @staticmethod
+    def _pair_name(words: list[str], key: int, sep: str) -> str:
+        a, b = divmod(int(key), len(words))
+        return f"{words[a]}{sep}{words[b]}"
+
+
+
+def is_wordlike(term: str) -> bool:
+    """Whether a term holds a word character (punctuation-only terms are never shown)."""
+    return _WORDLIKE.search(term) is not None

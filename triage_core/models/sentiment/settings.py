@@ -1,0 +1,175 @@
+"""Settings of the zero-shot sentiment scorer: the ``[sentiment]`` section, and the labels.
+
+Label bands, how sentence scores combine, and the support-domain lexicon (single words,
+multi-word phrases, regular-expression patterns) added on top of VADER's. The defaults live
+only in ``config/defaults/sentiment.toml``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from triage_core.config import Checker, section
+from triage_core.schema import SENTIMENT_LABELS
+
+__all__ = ["LABELS", "PatternRule", "SentimentBands", "SentimentSettings", "default_settings",
+           "label"]
+
+LABELS = SENTIMENT_LABELS  # negative, neutral, positive
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class SentimentBands:
+    """Label bands: negative if score <= neg_threshold, positive if >= pos_threshold."""
+
+    neg_threshold: float
+    pos_threshold: float
+
+
+@dataclass(frozen=True)
+class PatternRule:
+    """A regular expression (matched case-insensitively) that counts as one lexicon token."""
+
+    name: str
+    regex: str
+    valence: float
+
+
+@dataclass(frozen=True)
+class SentimentSettings:
+    """Everything the zero-shot scorer needs.
+
+    Build it with ``from_mapping`` (a complete ``[sentiment]`` section, e.g. ``to_config()``'s
+    output) or ``from_config`` (the packaged defaults with a user's section on top).
+    """
+
+    bands: SentimentBands
+    negative_weight: float
+    question_weight: float
+    lexicon: tuple[tuple[str, float], ...]
+    phrases: tuple[tuple[str, float], ...]
+    patterns: tuple[PatternRule, ...]
+    ignore_words: tuple[str, ...]
+
+    _KEYS = ("neg_threshold", "pos_threshold", "negative_weight", "question_weight",
+             "ignore_words", "lexicon", "phrases", "patterns")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> SentimentSettings:
+        """Validate a complete ``[sentiment]`` section; ConfigError names the bad key."""
+        check = Checker("sentiment")
+        if not isinstance(data, Mapping):
+            check.fail(f"expected a table of settings, got {data!r}")
+        check.keys(data, cls._KEYS)
+        missing = [key for key in cls._KEYS if key not in data]
+        if missing:
+            check.fail(f"{missing[0]} is missing")
+        neg = check.number(data["neg_threshold"], "neg_threshold", lo=-1, hi=1)
+        pos = check.number(data["pos_threshold"], "pos_threshold", lo=-1, hi=1)
+        if neg >= pos:
+            check.fail(f"neg_threshold must be below pos_threshold ({neg} >= {pos})")
+        negative_weight = check.number(data["negative_weight"], "negative_weight",
+                                       positive=True, hi=100)
+        question_weight = check.number(data["question_weight"], "question_weight", lo=0, hi=1)
+        ignore_words = _ignore_words(data["ignore_words"], check)
+        return cls(SentimentBands(neg, pos), negative_weight, question_weight,
+                   _lexicon(data["lexicon"], check), _phrases(data["phrases"], check),
+                   _patterns(data["patterns"], check), ignore_words)
+
+    @classmethod
+    def from_config(cls, over: Mapping[str, Any] | None = None) -> SentimentSettings:
+        """The packaged defaults with ``over`` (a parsed ``[sentiment]`` table) on top."""
+        return cls.from_mapping(section("sentiment", over))
+
+    def to_config(self) -> dict[str, Any]:
+        """The plain-dict form (round-trips through ``from_mapping``)."""
+        return {
+            "neg_threshold": self.bands.neg_threshold,
+            "pos_threshold": self.bands.pos_threshold,
+            "negative_weight": self.negative_weight,
+            "question_weight": self.question_weight,
+            "ignore_words": list(self.ignore_words),
+            "lexicon": dict(self.lexicon),
+            "phrases": dict(self.phrases),
+            "patterns": {p.name: {"regex": p.regex, "valence": p.valence}
+                         for p in self.patterns},
+        }
+
+
+def _valence(value: Any, key: str, check: Checker) -> float:
+    return check.number(value, key, lo=-4, hi=4)
+
+
+def _ignore_words(value: Any, check: Checker) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(
+            isinstance(w, str) and w and not any(c.isspace() for c in w) for w in value):
+        check.fail(f"ignore_words must be a list of single words, got {value!r}")
+    return tuple(w.lower() for w in value)
+
+
+def _lexicon(value: Any, check: Checker) -> tuple[tuple[str, float], ...]:
+    out = []
+    for word, val in check.table(value, "lexicon").items():
+        if not word or any(c.isspace() for c in word):
+            check.fail(f"lexicon.{word!r} must be one word; put multi-word entries under "
+                       "[phrases]")
+        out.append((word.lower(), _valence(val, f"lexicon.{word!r}", check)))
+    return tuple(out)
+
+
+def _phrases(value: Any, check: Checker) -> tuple[tuple[str, float], ...]:
+    out = []
+    for phrase, val in check.table(value, "phrases").items():
+        words = phrase.lower().split()
+        if len(words) < 2:
+            check.fail(f"phrases.{phrase!r} must have two or more words; put single words "
+                       "under [lexicon]")
+        out.append((" ".join(words), _valence(val, f"phrases.{phrase!r}", check)))
+    return tuple(out)
+
+
+def _regex_error(regex: str) -> str | None:
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        return str(exc)
+    return None
+
+
+def _patterns(value: Any, check: Checker) -> tuple[PatternRule, ...]:
+    out = []
+    for name, rule in check.table(value, "patterns").items():
+        key = f"patterns.{name}"
+        if not _NAME.fullmatch(name):
+            check.fail(f"patterns.{name!r}: pattern names use a-z, 0-9 and _")
+        if not isinstance(rule, Mapping) or set(rule) != {"regex", "valence"}:
+            check.fail(f"{key} must be a table with 'regex' and 'valence', got {rule!r}")
+        regex = rule["regex"]
+        if not isinstance(regex, str):
+            check.fail(f"{key}.regex must be a string, got {regex!r}")
+        error = _regex_error(regex)
+        if error is not None:
+            check.fail(f"{key}.regex is not a valid regular expression ({error})")
+        out.append(PatternRule(name, regex, _valence(rule["valence"], f"{key}.valence", check)))
+    return tuple(out)
+
+
+@functools.cache
+def default_settings() -> SentimentSettings:
+    """Settings from the packaged ``defaults/sentiment.toml``."""
+    return SentimentSettings.from_config()
+
+
+def label(scores: Any, bands: SentimentBands | None = None) -> np.ndarray:
+    """negative / neutral / positive for each score (NaN -> neutral)."""
+    bands = bands or default_settings().bands
+    s = np.asarray(scores, dtype=float)
+    return np.where(s <= bands.neg_threshold, "negative",
+                    np.where(s >= bands.pos_threshold, "positive", "neutral")).astype(object)
