@@ -13,10 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
-from triage_core.marketing import Filters
 
 
-def sidebar_filters() -> Filters:
+def sidebar_filters() -> data.Filters:
     """Global filters in the sidebar; the result is kept in ``st.session_state['filters']``."""
     opts = data.filter_options()
     with st.sidebar:
@@ -49,7 +48,7 @@ def sidebar_filters() -> Filters:
         categories = st.multiselect("Category", opts["categories"], key="f_categories")
         st.toggle("Mask e-mails, phones and cards", value=True, key="mask_pii",
                   help="Applies to every view and export")
-    filters = Filters(start=start, end=end, campaigns=tuple(chosen_campaigns),
+    filters = data.Filters(start=start, end=end, campaigns=tuple(chosen_campaigns),
                       campaign_channels=tuple(campaign_channels),
                       ticket_channels=tuple(ticket_channels), segments=tuple(segments),
                       categories=tuple(categories), lookback_days=lookback)
@@ -57,8 +56,8 @@ def sidebar_filters() -> Filters:
     return filters
 
 
-def filters() -> Filters:
-    return st.session_state.get("filters") or Filters()
+def filters() -> data.Filters:
+    return st.session_state.get("filters") or data.Filters()
 
 
 def mask() -> bool:
@@ -120,7 +119,6 @@ def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "wei
 
 def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
     """One-click corrections of category, tier and sentiment for a ticket."""
-    from triage_core.errors import TriageError
 
     tid = detail["ticket_id"]
     with st.form(f"{key_prefix}_feedback_{tid}"):
@@ -145,7 +143,7 @@ def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
                        "flag": "wrong prediction" if flag else None}
             try:
                 data.add_feedback(tid, changes, by, comment)
-            except TriageError as exc:
+            except data.TriageError as exc:
                 st.error(str(exc))
             else:
                 st.success("Recorded. It overrides the prediction now and feeds retraining.")

@@ -17,10 +17,16 @@ import pandas as pd
 import streamlit as st
 
 from triage_core import marketing
-from triage_core.marketing import AttributionSettings, Filters
+from triage_core.errors import TriageError
+from triage_core.marketing import MODEL_DESCRIPTIONS, MODELS, AttributionSettings, Filters
 from triage_core.ops import analytics
+from triage_core.schema import IMPORT_TABLES
 from triage_core.store import Store, default_db_path
+from triage_core.store.mapping import PRESETS
 from triage_core.text import mask_pii_series
+
+# What pages may use from triage_core, re-exported: pages import only this module.
+__all__ = ["IMPORT_TABLES", "MODELS", "MODEL_DESCRIPTIONS", "PRESETS", "Filters", "TriageError"]
 
 T = TypeVar("T")
 TTL = 600

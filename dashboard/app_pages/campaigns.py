@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, components, data
-from triage_core.marketing import MODEL_DESCRIPTIONS, MODELS
 
 st.title("Campaign impact")
 st.caption("Which campaigns create support work, how those customers feel, and what the "
@@ -16,16 +15,16 @@ st.caption("Which campaigns create support work, how those customers feel, and w
 if not components.need_triage():
     f = components.filters()
     c1, c2, c3 = st.columns([2, 2, 1])
-    model = c1.selectbox("Attribution model", MODELS, index=MODELS.index("last_touch"),
+    model = c1.selectbox("Attribution model", data.MODELS, index=data.MODELS.index("last_touch"),
                          key="campaign_model", help="\n".join(
-                             f"- **{m}**: {d}" for m, d in MODEL_DESCRIPTIONS.items()))
-    others = ["(none)", *[m for m in MODELS if m != model]]
+                             f"- **{m}**: {d}" for m, d in data.MODEL_DESCRIPTIONS.items()))
+    others = ["(none)", *[m for m in data.MODELS if m != model]]
     compare = c2.selectbox("Compare with", others, key="campaign_compare")
     default_lookback = data.default_lookback()
     lookback = int(c3.number_input("Lookback (days)", min_value=1,
                                    max_value=max(365, default_lookback), value=default_lookback,
                                    key="campaign_lookback"))
-    st.caption(MODEL_DESCRIPTIONS[model])
+    st.caption(data.MODEL_DESCRIPTIONS[model])
     impact = data.campaign_impact(model, f, lookback)
     other = data.campaign_impact(compare, f, lookback) if compare != "(none)" else None
     campaigns = impact.dropna(subset=["campaign_id"])

@@ -8,8 +8,6 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import components, data
-from triage_core.schema import IMPORT_TABLES
-from triage_core.store.mapping import PRESETS
 
 st.title("Data")
 
@@ -25,9 +23,9 @@ st.caption("CSV, Parquet, JSON or JSON Lines, UTF-8. Load customers and campaign
            "tickets and touchpoints that refer to them. A file with any problem is refused "
            "whole and the database is unchanged.")
 c1, c2 = st.columns(2)
-table = c1.selectbox("Table", list(IMPORT_TABLES), index=list(IMPORT_TABLES).index("tickets"),
-                     key="data_table")
-preset = c2.selectbox("Helpdesk export preset", ["none", *PRESETS], key="data_preset",
+tables = list(data.IMPORT_TABLES)
+table = c1.selectbox("Table", tables, index=tables.index("tickets"), key="data_table")
+preset = c2.selectbox("Helpdesk export preset", ["none", *data.PRESETS], key="data_preset",
                       help="Maps Zendesk or Freshdesk export column names to ours",
                       disabled=table != "tickets")
 upload = st.file_uploader("File", type=["csv", "parquet", "json", "jsonl"], key="data_file")

@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data
-from triage_core.errors import TriageError
 
 st.title("Model quality")
 st.caption("Holdout metrics of every trained category model; the active one scores new tickets.")
@@ -48,7 +47,7 @@ else:
                  disabled=len(cat) < 2):
         try:
             st.success(f"Rolled back to version {data.rollback()}.")
-        except TriageError as exc:
+        except data.TriageError as exc:
             st.error(str(exc))
 
 st.subheader("Evaluate on your own labeled file")
@@ -73,7 +72,7 @@ if upload is not None:
         if st.button("Evaluate", key="models_evaluate", disabled=not text_cols):
             try:
                 report = data.evaluate_upload(frame, task, text_cols, label_col)
-            except TriageError as exc:
+            except data.TriageError as exc:
                 st.error(str(exc))
             else:
                 st.metric("Accuracy", f"{report['accuracy']:.3f}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, components, data
-from triage_core.errors import TriageError
 
 st.title("Review & feedback")
 st.caption("Tickets where a human label teaches the models most: flagged by agents, "
@@ -48,7 +47,7 @@ if not components.need_triage():
         with st.spinner("Training…"):
             try:
                 result = data.retrain(force)
-            except TriageError as exc:
+            except data.TriageError as exc:
                 st.error(str(exc))
             else:
                 verdict = "promoted" if result["promoted"] else "kept the current model"
@@ -81,5 +80,5 @@ if not components.need_triage():
                 try:
                     data.undo_feedback(int(fid))
                     st.success(f"Correction #{fid} undone.")
-                except TriageError as exc:
+                except data.TriageError as exc:
                     st.error(str(exc))

@@ -11,7 +11,6 @@ from typing import Any
 import streamlit as st
 
 from dashboard import charts, components, data
-from triage_core.errors import TriageError
 
 st.title("Priority tuning")
 st.caption("Move the sliders to preview how the open queue would change. Nothing is applied "
@@ -32,7 +31,7 @@ def tuner() -> None:
     candidate = sliders(data.profile(saved_name), saved_name)
     try:
         result = data.preview(saved_name, candidate)
-    except TriageError as exc:
+    except data.TriageError as exc:
         st.error(str(exc))
         return
     show_preview(result)
@@ -111,7 +110,7 @@ def save_form(saved_name: str, candidate: dict[str, Any]) -> None:
         if st.form_submit_button("Save profile", type="primary"):
             try:
                 data.save_profile(name, candidate, activate)
-            except TriageError as exc:
+            except data.TriageError as exc:
                 st.error(str(exc))
             else:
                 message = (f"Saved profile {name.strip()!r}"

@@ -1,0 +1,1 @@
+"""Learned and rule-based models: category classifier, sentiment, severity, registry."""
