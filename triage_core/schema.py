@@ -67,6 +67,8 @@ TICKETS = Table(
         Column("csat", "INTEGER", False, "Customer satisfaction 1-5", min_value=1, max_value=5),
         Column("category", "VARCHAR", False, "Known issue-type label (training data), if any"),
         Column("language", "VARCHAR", False, "ISO 639-1 language code, e.g. en, de, es"),
+        Column("source_priority", "VARCHAR", False,
+               "The helpdesk's own priority, e.g. Low, Medium, High, Urgent"),
     ),
     key=("ticket_id",),
     references=(Reference("customer_id", "customers", "customer_id"),),

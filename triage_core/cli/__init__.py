@@ -1,6 +1,7 @@
 """The ``triage`` command: one verb per job, one module per group of verbs.
 
 - :mod:`triage_core.cli.data`: ``demo``, ``import``, ``info``
+- :mod:`triage_core.cli.mapping`: ``mapping suggest|show|save|list|delete``
 - :mod:`triage_core.cli.ops`: ``score``, ``backtest``, ``feedback add|list|undo``, ``review``
 - :mod:`triage_core.cli.marketing`: ``attribution``
 - :mod:`triage_core.cli.models`: ``train``, ``models``, ``predict``, ``evaluate``, ``retrain``
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 import click
 
 from triage_core import __version__
-from triage_core.cli import data, marketing, models, ops
+from triage_core.cli import data, mapping, marketing, models, ops
 from triage_core.cli.common import VerbGroup, db_option
 
 
@@ -32,9 +33,10 @@ def triage() -> None:
     pass
 
 
-for _verb in (data.demo_cmd, data.import_cmd, data.info_cmd, ops.score_cmd, ops.backtest_cmd,
-              marketing.attribution_cmd, ops.feedback_group, ops.review_cmd, models.train_cmd,
-              models.models_cmd, models.predict_cmd, models.evaluate_cmd, models.retrain_cmd):
+for _verb in (data.demo_cmd, data.import_cmd, mapping.mapping_group, data.info_cmd,
+              ops.score_cmd, ops.backtest_cmd, marketing.attribution_cmd, ops.feedback_group,
+              ops.review_cmd, models.train_cmd, models.models_cmd, models.predict_cmd,
+              models.evaluate_cmd, models.retrain_cmd):
     triage.add_command(_verb)
 
 

@@ -121,3 +121,9 @@ def table(df: Any, columns: list[str] | None = None, floatfmt: str = "{:,.2f}") 
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
     return "\n".join(lines)
+
+
+def warn(messages: list[str]) -> None:
+    """Warnings about hollow or doubtful results: one line each on stderr, never silent."""
+    for message in dict.fromkeys(messages):
+        print(f"warning: {message}", file=sys.stderr)

@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from triage_core.cli.common import db_option, json_option, load_config, print_json, progress
+from triage_core.cli.common import (
+    db_option,
+    json_option,
+    load_config,
+    print_json,
+    progress,
+    warn,
+)
 from triage_core.errors import TriageError
 from triage_core.schema import IMPORT_TABLES
 
@@ -99,26 +106,35 @@ def _triage_all(store: Any) -> None:
 @click.argument("table", metavar="TABLE", type=click.Choice(list(IMPORT_TABLES)))
 @click.argument("file", metavar="FILE")
 @click.option("--preset", type=click.Choice(["zendesk", "freshdesk"]), default=None,
-              help="column names of a helpdesk's ticket export")
+              help="a shipped mapping for a helpdesk's ticket export (same as --mapping NAME)")
+@click.option("--mapping", "mapping_ref", default=None, metavar="MAP",
+              help="a mapping TOML file ([columns], [values.COLUMN], [defaults]) or the name of"
+              " a saved mapping; see 'triage mapping'")
 @click.option("--map", "maps", multiple=True, metavar="SOURCE=TARGET",
-              help="map a column of the file to one of ours (repeatable)")
+              help="map a column of the file to one of ours (repeatable; wins over --mapping)")
 @click.option("--create-missing", is_flag=True,
               help="create customers/campaigns that tickets or touchpoints refer to but that do "
               "not exist yet, instead of refusing the file")
-def import_cmd(db: str, table: str, file: str, preset: str | None, maps: tuple[str, ...],
-               create_missing: bool) -> None:
-    from triage_core.store import Store
+def import_cmd(db: str, table: str, file: str, preset: str | None, mapping_ref: str | None,
+               maps: tuple[str, ...], create_missing: bool) -> None:
+    from triage_core.ops import health
+    from triage_core.store import Store, importing
     from triage_core.store.mapping import parse_mapping
 
-    mapping = parse_mapping(list(maps))
     with Store(db) as store:
-        result = store.import_file(table, file, preset=preset, mapping=mapping,
-                                   create_missing=create_missing)
+        spec = importing.table_spec(table)
+        chosen = importing.resolve_mapping(store, spec, mapping_ref, preset)
+        if maps:
+            chosen = importing.resolve_mapping(store, spec, parse_mapping(list(maps)), None) \
+                if chosen is None else chosen.with_overrides(parse_mapping(list(maps)))
+        result = store.import_file(table, file, mapping=chosen, create_missing=create_missing)
+        notes = [*result.warnings, *health.messages(health.check(store))]
     msg = (f"{result.source}: {result.rows_in_file:,} rows into {result.table} "
            f"({result.new_rows:,} new, {result.existing_rows:,} already there, updated)")
     if result.ignored_columns:
         msg += f"; ignored columns: {', '.join(result.ignored_columns)}"
     print(msg)
+    warn(notes)
 
 
 @click.command("info", short_help="row counts per table", help="Row counts per table.")

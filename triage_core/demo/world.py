@@ -22,6 +22,7 @@ CATEGORIES = (
     "shipping_delivery", "cancellation", "product_question", "feature_request", "security_fraud",
 )
 SEGMENTS = ("consumer", "smb", "enterprise", "vip")
+SOURCE_PRIORITIES = ("Low", "Normal", "High", "Urgent")
 PLANS = ("free", "basic", "pro", "business", "enterprise")
 LANGUAGES = ("en", "de", "es", "fr")
 TICKET_CHANNELS = ("email", "chat", "phone", "web", "social")
@@ -584,7 +585,19 @@ def ticket_handling(rng: np.random.Generator, ev: dict[str, np.ndarray], cust: C
     label = _labels(rng, cat, done)
     return {"lang": lang, "channel": channel, "tone": tone, "status": status,
             "first_resp": first_resp, "resolved": resolved, "agent": agent, "csat": csat,
-            "label": label}
+            "label": label, "prio": _source_priority(cat, seg, tone, incident)}
+
+
+def _source_priority(cat: np.ndarray, seg: np.ndarray, tone: np.ndarray,
+                     incident: np.ndarray) -> np.ndarray:
+    """The priority the demo helpdesk's intake form sets (index into SOURCE_PRIORITIES), from
+    what the requester picked: no random draw, so the rest of the world does not move."""
+    security = cat == CATEGORIES.index("security_fraud")
+    prio = np.full(cat.size, 1)  # Normal
+    prio[(tone >= 3) | (cat == CATEGORIES.index("feature_request"))] = 0  # Low
+    prio[(tone <= 1) | (seg >= SEGMENTS.index("enterprise"))] = 2  # High
+    prio[incident | (security & (tone == 0))] = 3  # Urgent
+    return prio
 
 
 def _response_times(rng: np.random.Generator, t: np.ndarray, cat: np.ndarray, seg: np.ndarray,

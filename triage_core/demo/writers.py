@@ -20,6 +20,7 @@ from triage_core.demo.world import (
     LANGUAGES,
     PLANS,
     SEGMENTS,
+    SOURCE_PRIORITIES,
     TICKET_CHANNELS,
     TOUCH_KINDS,
     Agents,
@@ -143,7 +144,7 @@ class TicketWriter(_ParquetFile):
 
     def __init__(self, path: Path, n: int, cust: Customers, agents: Agents) -> None:
         super().__init__(path, TICKETS, ("customer_id", "channel", "status", "agent_id",
-                                         "category", "language"))
+                                         "category", "language", "source_priority"))
         self._width = max(7, len(str(n)))
         self._customer_ids = cust.ids
         self._agent_ids = agents.ids
@@ -151,6 +152,7 @@ class TicketWriter(_ParquetFile):
         self._statuses = pa.array(TICKET_STATUSES, type=pa.string())
         self._categories = pa.array(CATEGORIES, type=pa.string())
         self._languages = pa.array(LANGUAGES, type=pa.string())
+        self._priorities = pa.array(SOURCE_PRIORITIES, type=pa.string())
 
     def write(self, lo: int, hi: int, ev: dict[str, np.ndarray], hd: dict[str, np.ndarray],
               subjects: list[str], bodies: list[str]) -> None:
@@ -174,4 +176,5 @@ class TicketWriter(_ParquetFile):
             pa.array(csat.astype(np.int32), type=pa.int32(), mask=csat == 0),
             self._categories.take(pa.array(label, mask=label < 0)),
             self._languages.take(pa.array(hd["lang"][sl])),
+            self._priorities.take(pa.array(hd["prio"][sl])),
         ], schema=self.schema))

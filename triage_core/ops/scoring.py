@@ -73,15 +73,24 @@ LEFT JOIN last_touch lt USING (ticket_id)
 LEFT JOIN csat_surveys sv USING (ticket_id)
 """
 
-OUTPUT_COLUMNS = [
-    "ticket_id", "input_hash", "created_at", "customer_id", "status", "channel", "segment", "plan",
-    "language", "first_response_at", "resolved_at", "csat", "handled_by", "campaign_id",
-    "category", "category_source", "category_confidence", "predicted_category", "sentiment",
-    "sentiment_label", "severity", "lifetime_value", "ltv_percentile", "priority_score",
-    "priority_tier", "computed_tier", "contrib_sentiment", "contrib_value", "contrib_severity",
-    "contrib_wait", "contrib_boost", "first_response_due_at", "sla_due_at", "sla_status",
-    "escalated", "escalation_reason", "team", "agent_id", "routing_reason", "routing_outcome",
-]
+# The columns of triaged_tickets and their types (written with these types even when a column
+# is empty in one run, so any order of imports and runs keeps the table writable).
+OUTPUT_TYPES: dict[str, str] = {
+    "ticket_id": "VARCHAR", "input_hash": "UBIGINT", "created_at": "TIMESTAMP",
+    "customer_id": "VARCHAR", "status": "VARCHAR", "channel": "VARCHAR", "segment": "VARCHAR",
+    "plan": "VARCHAR", "language": "VARCHAR", "first_response_at": "TIMESTAMP",
+    "resolved_at": "TIMESTAMP", "csat": "INTEGER", "handled_by": "VARCHAR",
+    "campaign_id": "VARCHAR", "category": "VARCHAR", "category_source": "VARCHAR",
+    "category_confidence": "DOUBLE", "predicted_category": "VARCHAR", "sentiment": "DOUBLE",
+    "sentiment_label": "VARCHAR", "severity": "INTEGER", "lifetime_value": "DOUBLE",
+    "ltv_percentile": "DOUBLE", "priority_score": "DOUBLE", "priority_tier": "VARCHAR",
+    "computed_tier": "VARCHAR", "contrib_sentiment": "DOUBLE", "contrib_value": "DOUBLE",
+    "contrib_severity": "DOUBLE", "contrib_wait": "DOUBLE", "contrib_boost": "DOUBLE",
+    "first_response_due_at": "TIMESTAMP", "sla_due_at": "TIMESTAMP", "sla_status": "VARCHAR",
+    "escalated": "BOOLEAN", "escalation_reason": "VARCHAR", "team": "VARCHAR",
+    "agent_id": "VARCHAR", "routing_reason": "VARCHAR", "routing_outcome": "VARCHAR",
+}
+OUTPUT_COLUMNS = list(OUTPUT_TYPES)
 
 
 def settings(config: Mapping[str, Any]) -> priority.PrioritySettings:
@@ -184,6 +193,16 @@ def score_frame(frame: pd.DataFrame, agents: pd.DataFrame, profile: priority.Pri
     return out.astype({c: object for c in categorical})
 
 
+def _table_is_current(store: Store) -> bool:
+    """triaged_tickets exists with exactly today's columns and types (a table written by an
+    older version, or with a column typed NULL by an empty run, is rewritten in full)."""
+    if not store.table_exists(TRIAGED):
+        return False
+    rows = store.query("SELECT column_name, data_type FROM information_schema.columns"
+                       " WHERE table_name = ? ORDER BY ordinal_position", [TRIAGED])
+    return dict(zip(rows["column_name"], rows["data_type"], strict=True)) == OUTPUT_TYPES
+
+
 def _fingerprint(profile: priority.PriorityProfile, config: Mapping[str, Any]) -> str:
     """What closed tickets' rows depend on besides their own data: profile, rules and the
     attribution lookback (their campaign)."""
@@ -209,7 +228,7 @@ def score_all(store: Store, config: Mapping[str, Any], profile_name: str | None 
         " || '/' || (SELECT coalesce(sum(hash(customer_id, segment, lifetime_value)), 0)"
         "  FROM customers) || '/' || (SELECT coalesce(sum(hash(agent_id, team, skills,"
         "  languages, capacity, senior)), 0) FROM agents)"))
-    incremental = (not full and store.table_exists(TRIAGED)
+    incremental = (not full and _table_is_current(store)
                    and state.get("scored_fingerprint") == fingerprint
                    and state.get("scored_data") == data_stamp
                    and state.get("scored_at") is not None)
@@ -222,9 +241,9 @@ def score_all(store: Store, config: Mapping[str, Any], profile_name: str | None 
     with store.transaction():
         if incremental:
             store.delete_where_in(TRIAGED, "ticket_id", result["ticket_id"].tolist())
-            store.write_frame(TRIAGED, result, mode="append")
+            store.write_frame(TRIAGED, result, mode="append", types=OUTPUT_TYPES)
         else:
-            store.write_frame(TRIAGED, result, mode="replace")
+            store.write_frame(TRIAGED, result, mode="replace", types=OUTPUT_TYPES)
         store.executemany("INSERT OR REPLACE INTO settings VALUES (?, ?)", [
             ("scored_profile", profile.name), ("scored_as_of", str(when)),
             ("scored_fingerprint", fingerprint), ("scored_data", data_stamp),

@@ -6,6 +6,7 @@ A store is shared by threads through :meth:`Store.cursor` (one cursor per thread
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -186,20 +187,29 @@ class Store:
                 self._in_tx = False
 
     def write_frame(self, table: str, df: Any, mode: str = "replace",
-                    key: Sequence[str] | None = None) -> None:
+                    key: Sequence[str] | None = None,
+                    types: Mapping[str, str] | None = None) -> None:
         """Write a DataFrame (or Arrow table) as ``table``.
 
         ``replace`` recreates the table, ``append`` inserts, ``upsert`` replaces rows with the same
-        ``key`` (the table must exist with that primary key).
+        ``key`` (the table must exist with that primary key). ``types`` (column -> DuckDB type, a
+        fixed name in code) casts those columns, so a column that happens to be empty in this
+        frame still gets its real type (an all-None column would otherwise be typed NULL, and
+        every later write of a value into it would fail).
         """
         if mode not in ("replace", "append", "upsert"):
             raise ValueError(f"unknown write mode {mode!r}")
         if mode == "upsert" and not key:
             raise ValueError("upsert needs a key")
         name = quote_ident(table)
-        sql = {"replace": f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {{view}}",
-               "append": f"INSERT INTO {name} BY NAME SELECT * FROM {{view}}",
-               "upsert": f"INSERT OR REPLACE INTO {name} BY NAME SELECT * FROM {{view}}"}[mode]
+        cols = list(df.columns) if hasattr(df, "columns") else list(df.schema.names)
+        select = ", ".join(
+            f"CAST({quote_ident(c)} AS {types[c]}) AS {quote_ident(c)}" if types and c in types
+            else quote_ident(c) for c in cols)
+        sql = {"replace": f"CREATE OR REPLACE TABLE {name} AS SELECT {select} FROM {{view}}",
+               "append": f"INSERT INTO {name} BY NAME SELECT {select} FROM {{view}}",
+               "upsert": f"INSERT OR REPLACE INTO {name} BY NAME SELECT {select} FROM {{view}}"
+               }[mode]
         self._with_frame(df, "_frame", lambda view: self._con.execute(sql.format(view=view)))
 
     def delete_where_in(self, table: str, column: str, values: Sequence[Any]) -> None:
@@ -220,8 +230,9 @@ class Store:
             self._con.register(view, frame)
             try:
                 run(view)
-            finally:
-                self._con.unregister(view)
+            finally:  # an error above aborted the transaction: let that error surface
+                with contextlib.suppress(duckdb.Error):
+                    self._con.unregister(view)
 
     # -- import (see triage_core.store.importing) -------------------------------------------
     def import_file(self, table: str, path: str | Path, preset: str | None = None,

@@ -16,6 +16,28 @@ FORMATS = {
     ".json": "json", ".jsonl": "json", ".ndjson": "json",
 }
 
+def check_readable(path: Path) -> str:
+    """The format of ``path``, after refusing what cannot be imported: an unknown type, a
+    missing file, a folder, an unreadable or empty file, bytes that are not UTF-8."""
+    name = path.name or str(path)
+    fmt = detect_format(path)
+    if not path.exists():
+        raise ImportValidationError(name, "file not found")
+    if path.is_dir():
+        raise ImportValidationError(name, "is a folder, not a file")
+    try:
+        with path.open("rb") as fh:
+            first = fh.read(1)
+    except OSError as exc:
+        raise ImportValidationError(name, f"cannot read the file ({exc.strerror or exc})"
+                                    ) from None
+    if not first:
+        raise ImportValidationError(name, "file is empty")
+    if fmt in ("csv", "json"):
+        check_utf8(path, fmt)
+    return fmt
+
+
 def detect_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:

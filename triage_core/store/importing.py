@@ -19,6 +19,7 @@ from triage_core.errors import ImportValidationError, TriageError
 from triage_core.schema import IMPORT_TABLES, Column, Table
 from triage_core.store import formats
 from triage_core.store import mapping as mapping_rules
+from triage_core.store.mapping import ImportMapping
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,6 +33,13 @@ _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYI
 _NUMBER_TYPES = (*_INTEGER_TYPES, "FLOAT", "DOUBLE")
 
 
+# Timestamps outside these years are refused: no helpdesk has tickets from before 1970 or after
+# 2100, and such values break every duration computed from them.
+MIN_YEAR, MAX_YEAR = 1970, 2100
+MAX_OFFSET_MINUTES = 14 * 60  # UTC offsets run from -12:00 to +14:00
+MAX_LISTED_VALUES = 20
+
+
 @dataclass(frozen=True)
 class ImportResult:
     table: str
@@ -40,6 +48,7 @@ class ImportResult:
     new_rows: int
     existing_rows: int
     ignored_columns: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
 
 
 def table_spec(table: str) -> Table:
@@ -56,45 +65,94 @@ def sql_literal_list(values: Sequence[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
+def resolve_mapping(store: Store, spec: Table,
+                    mapping: ImportMapping | str | Mapping[str, str] | None,
+                    preset: str | None = None) -> ImportMapping | None:
+    """The mapping to use: an :class:`ImportMapping`; a path to a mapping TOML file; the name of a
+    saved mapping or of a shipped preset; or ``--map`` pairs ``{file column: our column}``."""
+    from triage_core.store import saved_mappings
+
+    chosen = mapping_rules.preset(preset) if preset else None
+    if mapping is None or isinstance(mapping, ImportMapping):
+        return mapping or chosen
+    if isinstance(mapping, str):
+        return saved_mappings.load(store, mapping)
+    base = chosen or ImportMapping()
+    for theirs, ours in mapping.items():
+        if ours not in spec.column_names:
+            raise TriageError(f"--map {theirs}={ours}: {spec.name} has no column {ours!r}"
+                              f" (columns: {', '.join(spec.column_names)})")
+    return base.with_overrides(mapping)
+
+
 def import_file(store: Store, table: str, path: str | Path, preset: str | None = None,
-                mapping: Mapping[str, str] | None = None,
+                mapping: ImportMapping | str | Mapping[str, str] | None = None,
                 create_missing: bool = False) -> ImportResult:
     """Validate ``path`` and upsert it into ``table`` in one transaction, or refuse it whole."""
     spec = table_spec(table)
     path = Path(path)
-    name = path.name
-    fmt = formats.detect_format(path)
-    if not path.exists():
-        raise ImportValidationError(name, "file not found")
-    if path.stat().st_size == 0:
-        raise ImportValidationError(name, "file is empty")
-    if fmt in ("csv", "json"):
-        formats.check_utf8(path, fmt)
-    con = store.raw_connection()
+    chosen = resolve_mapping(store, spec, mapping, preset)
     with store.lock():
-        try:
-            con.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row,"
-                        f" * FROM ({formats.READERS[fmt]})", [str(path)])
-        except duckdb.Error as exc:
-            raise ImportValidationError(name, formats.describe_read_error(exc, fmt)) from None
-        return _Importer(store, spec, name).run(preset, mapping, create_missing)
+        load_raw_file(store, path)
+        return _Importer(store, spec, path.name).run(chosen, create_missing)
 
 
 def import_frame(store: Store, table: str, frame: pd.DataFrame, source: str = "<data frame>",
-                 preset: str | None = None, mapping: Mapping[str, str] | None = None,
+                 preset: str | None = None,
+                 mapping: ImportMapping | str | Mapping[str, str] | None = None,
                  create_missing: bool = False) -> ImportResult:
     """Same as :func:`import_file` for an in-memory DataFrame (dashboard uploads, demo)."""
     spec = table_spec(table)
-    view = f"_upload_{threading.get_ident()}"
-    con = store.raw_connection()
+    chosen = resolve_mapping(store, spec, mapping, preset)
     with store.lock(), store.transaction():
-        con.register(view, frame)
-        try:
-            con.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row,"
-                        f" * FROM {view}")
-        finally:
-            con.unregister(view)
-        return _Importer(store, spec, source).run(preset, mapping, create_missing)
+        load_raw_frame(store, frame)
+        return _Importer(store, spec, source).run(chosen, create_missing)
+
+
+def load_raw_file(store: Store, path: Path) -> None:
+    """The file's rows, as they are, in the temp table ``_raw`` (with a row number)."""
+    fmt = formats.check_readable(path)
+    try:
+        store.raw_connection().execute(
+            "CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row,"
+            f" * FROM ({formats.READERS[fmt]})", [str(path)])
+    except duckdb.Error as exc:
+        raise ImportValidationError(path.name, formats.describe_read_error(exc, fmt)) from None
+
+
+def load_raw_frame(store: Store, frame: pd.DataFrame) -> None:
+    """A DataFrame's rows in the temp table ``_raw`` (with a row number)."""
+    con = store.raw_connection()
+    view = f"_upload_{threading.get_ident()}"
+    con.register(view, frame)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row,"
+                    f" * FROM {view}")
+    finally:
+        con.unregister(view)
+
+
+def stage(store: Store, spec: Table, mapping: ImportMapping | None, name: str
+          ) -> tuple[mapping_rules.ColumnPlan, int]:
+    """Map ``_raw`` into ``_stage`` (our columns, values mapped, not yet checked)."""
+    con = store.raw_connection()
+    raw_cols = [c for c in store.columns("_raw") if c != "_row"]
+    plan = mapping_rules.plan_columns(spec, raw_cols, mapping, name)
+    n = int(con.execute("SELECT count(*) FROM _raw").fetchall()[0][0])
+    exprs, params = [], []
+    for col in spec.columns:
+        if col.name in plan.present:
+            sql, values = mapping_rules.value_cases(plan, col)
+            exprs.append(f"{sql} AS {col.name}")
+            params += values
+    con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT _row,"
+                f" {', '.join(exprs)} FROM _raw", params)
+    return plan, n
+
+
+def drop_staging(store: Store) -> None:
+    for t in ("_raw", "_stage", "_clean"):
+        store.raw_connection().execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def import_directory(store: Store, directory: str | Path,
@@ -123,11 +181,14 @@ class _Importer:
         self.spec = spec
         self.name = name
 
-    def run(self, preset: str | None, mapping: Mapping[str, str] | None,
-            create_missing: bool) -> ImportResult:
+    def run(self, mapping: ImportMapping | None, create_missing: bool) -> ImportResult:
         try:
-            plan, n = self._stage(preset, mapping)
-            present = [c for c in self.spec.columns if c.name in plan.targets]
+            plan, n = stage(self.store, self.spec, mapping, self.name)
+            if n == 0:
+                raise ImportValidationError(self.name, "no data rows (the file has only a"
+                                            " header)", row=1)
+            self.con.execute("DROP TABLE _raw")  # one staged copy at a time keeps memory down
+            present = [c for c in self.spec.columns if c.name in plan.present]
             _Validator(self.con, self.spec, present, plan, self.name).validate()
             existing = self._clean(present)
             with self.store.transaction():
@@ -137,27 +198,12 @@ class _Importer:
                     self._check_references()
                 self._upsert(present)
             return ImportResult(self.spec.name, self.name, n, n - existing, existing,
-                                tuple(plan.ignored))
+                                tuple(plan.ignored), tuple(plan.warnings))
         except duckdb.Error as exc:
             first = str(exc).splitlines()[0]
             raise ImportValidationError(self.name, f"could not import: {first}") from None
         finally:
-            for t in ("_raw", "_stage", "_clean"):
-                self.con.execute(f"DROP TABLE IF EXISTS {t}")
-
-    def _stage(self, preset: str | None, mapping: Mapping[str, str] | None
-               ) -> tuple[mapping_rules.ColumnPlan, int]:
-        raw_cols = [c for c in self.store.columns("_raw") if c != "_row"]
-        plan = mapping_rules.plan_columns(self.spec, raw_cols, preset, mapping, self.name)
-        n = int(self.con.execute("SELECT count(*) FROM _raw").fetchall()[0][0])
-        if n == 0:
-            raise ImportValidationError(self.name, "no data rows (the file has only a header)",
-                                        row=1)
-        select = ", ".join(f"{mapping_rules.source_expr(plan, col)} AS {col.name}"
-                           for col in self.spec.columns if col.name in plan.targets)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT _row, {select} FROM _raw")
-        self.con.execute("DROP TABLE _raw")  # one staged copy at a time keeps memory down
-        return plan, n
+            drop_staging(self.store)
 
     def _clean(self, present: list[Column]) -> int:
         """Convert the staged rows to our types in ``_clean``; returns how many keys exist."""
@@ -221,8 +267,8 @@ class _Validator:
             typed = already_typed(col, self.types.get(col.name, "VARCHAR"))
             if col.required:
                 self._check_required(col, typed)
-            if col.type == "TIMESTAMP" and not typed:  # typed Parquet/JSON columns need no parse
-                self._check_timestamp(col)
+            if col.type == "TIMESTAMP":  # typed Parquet/JSON columns need no parsing
+                self._check_timestamp(col, typed)
             elif col.type in ("INTEGER", "DOUBLE"):
                 self._check_number(col, typed)
             if col.allowed:
@@ -250,13 +296,29 @@ class _Validator:
         if hit:
             self._fail("required value is empty", hit[0], col)
 
-    def _check_timestamp(self, col: Column) -> None:
+    def _check_timestamp(self, col: Column, typed: bool) -> None:
         c = col.name
-        hit = self._first_bad(f"{c} AS v, ({self._nonempty(c, False)} AND triage_ts({c}) IS NULL)"
-                              " AS bad FROM _stage")
+        parsed = f"CAST({c} AS TIMESTAMP)" if typed else f"triage_ts({c})"
+        if not typed:
+            hit = self._first_bad(f"{c} AS v, ({self._nonempty(c, False)} AND {parsed} IS NULL)"
+                                  " AS bad FROM _stage")
+            if hit:
+                self._fail(f"cannot read {str(hit[1])[:40]!r} as a timestamp (expected ISO"
+                           " 8601, e.g. 2026-03-01 14:30:00 or 2026-03-01T14:30:00Z)", hit[0],
+                           col)
+            part = ("TRY_CAST(regexp_extract(trim(CAST({c} AS VARCHAR)),"
+                    " '[+-]([0-9][0-9]):?([0-9][0-9])$', {i}) AS INTEGER)")
+            minutes = f"{part.format(c=c, i=1)} * 60 + {part.format(c=c, i=2)}"
+            hit = self._first_bad(
+                f"{c} AS v, coalesce({minutes} > {MAX_OFFSET_MINUTES}, false) AS bad FROM _stage")
+            if hit:
+                self._fail(f"{str(hit[1])[:40]!r} has a UTC offset beyond ±14:00", hit[0], col)
+        hit = self._first_bad(
+            f"{c} AS v, ({parsed} < TIMESTAMP '{MIN_YEAR}-01-01'"
+            f" OR {parsed} >= TIMESTAMP '{MAX_YEAR + 1}-01-01') AS bad FROM _stage")
         if hit:
-            self._fail(f"cannot read {str(hit[1])[:40]!r} as a timestamp (expected ISO 8601,"
-                       " e.g. 2026-03-01 14:30:00 or 2026-03-01T14:30:00Z)", hit[0], col)
+            self._fail(f"{str(hit[1])[:40]!r} is outside the years {MIN_YEAR}-{MAX_YEAR}",
+                       hit[0], col)
 
     def _check_number(self, col: Column, typed: bool) -> None:
         c = col.name
@@ -280,13 +342,26 @@ class _Validator:
                 self._fail(f"{hit[1]!r} must be {word} {bound:g}", hit[0], col)
 
     def _check_allowed(self, col: Column, typed: bool) -> None:
+        """Every distinct value outside the closed set, listed once, with how to map it."""
         c = col.name
-        hit = self._first_bad(
-            f"{c} AS v, ({self._nonempty(c, typed)} AND lower(trim(CAST({c} AS VARCHAR)))"
-            f" NOT IN ({sql_literal_list(col.allowed or ())})) AS bad FROM _stage")
-        if hit:
-            self._fail(f"{str(hit[1])[:40]!r} is not one of {', '.join(col.allowed or ())}",
-                       hit[0], col)
+        allowed = sql_literal_list(col.allowed or ())
+        bad = self.con.execute(
+            f"SELECT CAST({c} AS VARCHAR) AS v, min(_row) AS first, count(*) AS n FROM _stage"
+            f" WHERE {self._nonempty(c, typed)} AND lower(trim(CAST({c} AS VARCHAR)))"
+            f" NOT IN ({allowed}) GROUP BY 1 ORDER BY first LIMIT {MAX_LISTED_VALUES + 1}"
+        ).fetchall()
+        if not bad:
+            return
+        shown = ", ".join(f"{str(v)[:40]!r} ({n:,} row{'s' if n > 1 else ''})"
+                          for v, _, n in bad[:MAX_LISTED_VALUES])
+        more = " and more" if len(bad) > MAX_LISTED_VALUES else ""
+        example = str(bad[0][0])[:40].replace('"', "'")
+        count = f"{len(bad)}{'+' if more else ''} values are" if len(bad) > 1 else "a value is"
+        self._fail(
+            f"{count} not one of {', '.join(col.allowed or ())}: {shown}{more}; map them in a"
+            f" mapping file ([values.{c}] \"{example}\" = \"{(col.allowed or ('',))[0]}\";"
+            " 'triage mapping suggest' lists them all) and import with --mapping FILE",
+            bad[0][1], col)
 
     def _check_duplicates(self) -> None:
         spec = self.spec

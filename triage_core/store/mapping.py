@@ -1,69 +1,85 @@
-"""Column mapping of imports: helpdesk export presets, --map, and value aliases.
+"""Column and value mapping of imports: mapping files, shipped presets, ``--map``, guessing.
 
-Pure helpers for :mod:`triage_core.store.importing` (which runs the SQL): how source columns map
-to our columns, and how a preset turns a helpdesk's values into ours.
+A mapping says how a file's columns and values become ours, as TOML::
+
+    table = "tickets"                       # optional: refuse it for another table
+    [columns]                               # our column = the file's column (or a list of
+    ticket_id = "Ticket ID"                 #   alternatives, the first one present wins)
+    customer_id = ["Customer Email", "Requester id"]
+    [values.status]                         # the file's value = ours (case and blanks ignored;
+    "Pending Customer Response" = "pending" #   "" maps a value to empty)
+    [defaults]                              # a constant for a column the file does not have
+    channel = "email"
+
+The presets (``--preset zendesk``) are such files shipped in ``store/presets/``; saved mappings
+live in the database (``import_mappings``). Pure helpers: :mod:`triage_core.store.importing`
+runs the SQL, with every value from a mapping bound as a parameter.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from triage_core.errors import ImportValidationError, TriageError
-from triage_core.schema import Column, Table
+from triage_core.config.validate import Checker
+from triage_core.errors import ConfigError, ImportValidationError, TriageError
+from triage_core.schema import IMPORT_TABLES, Column, Table
 
-# Values helpdesks use for our closed sets (matched after lower-casing and trimming).
-STATUS_ALIASES = {
-    "hold": "on_hold", "on-hold": "on_hold", "on hold": "on_hold", "resolved": "solved",
-    "waiting on customer": "pending", "waiting on third party": "pending",
+PRESETS_DIR = Path(__file__).parent / "presets"
+PRESETS = tuple(sorted(p.stem for p in PRESETS_DIR.glob("*.toml")))
+
+# Values helpdesks use for our columns (matched after lower-casing and trimming); a mapping's
+# own [values] win over these.
+BUILTIN_VALUES: dict[str, dict[str, str]] = {
+    "status": {
+        "hold": "on_hold", "on-hold": "on_hold", "on hold": "on_hold", "resolved": "solved",
+        "waiting on customer": "pending", "waiting on third party": "pending",
+    },
+    "channel": {
+        "web form": "web", "web_form": "web", "portal": "web", "feedback widget": "web",
+        "api": "web", "web widget": "web", "mail": "email", "outbound email": "email",
+        "e-mail": "email", "phone call (incoming)": "phone", "phone call (outgoing)": "phone",
+        "voice": "phone", "twitter": "social", "facebook": "social", "instagram": "social",
+        "social media": "social", "whatsapp": "chat", "messaging": "chat", "chat": "chat",
+        "email": "email", "phone": "phone",
+    },
 }
-CHANNEL_ALIASES = {
-    "web form": "web", "web_form": "web", "portal": "web", "feedback widget": "web", "api": "web",
-    "web widget": "web", "mail": "email", "outbound email": "email", "e-mail": "email",
-    "phone call (incoming)": "phone", "phone call (outgoing)": "phone", "voice": "phone",
-    "twitter": "social", "facebook": "social", "instagram": "social", "whatsapp": "chat",
-    "messaging": "chat", "chat": "chat", "email": "email", "phone": "phone",
+
+# Other names a helpdesk export uses for our columns (normalized), for guessing.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "ticket_id": ("id", "ticket", "ticket_number", "case_id", "case_number", "number", "key"),
+    "customer_id": ("requester_id", "requester", "contact_id", "customer", "customer_email",
+                    "requester_email", "email", "contact", "user_id", "client_id"),
+    "created_at": ("created", "created_time", "creation_date", "date_created", "opened_at",
+                   "opened", "submitted_at", "date", "timestamp", "created_on"),
+    "channel": ("via", "source", "medium", "origin"),
+    "subject": ("title", "summary", "short_description", "topic"),
+    "body": ("description", "text", "message", "content", "details", "comment", "question",
+             "long_description"),
+    "status": ("state", "stage"),
+    "first_response_at": ("first_response_time", "first_reply_at", "first_response",
+                          "first_reply_time", "initial_response_time",
+                          "initially_assigned_at"),
+    "resolved_at": ("solved_at", "closed_at", "resolved_time", "resolution_date",
+                    "time_to_resolution", "closed", "resolved"),
+    "agent_id": ("assignee", "assignee_id", "agent", "owner", "assigned_to", "responder"),
+    "csat": ("satisfaction", "satisfaction_score", "customer_satisfaction_rating", "rating",
+             "survey_results", "satisfaction_rating"),
+    "category": ("type", "issue_type", "topic", "category", "request_type", "reason"),
+    "language": ("locale", "lang", "requester_locale"),
+    "source_priority": ("priority", "urgency", "severity"),
+    "lifetime_value": ("ltv", "clv", "customer_lifetime_value", "lifetime_value"),
+    "name": ("campaign_name", "agent_name", "full_name", "title"),
+    "score": ("csat", "rating", "satisfaction"),
+    "touched_at": ("timestamp", "time", "event_time", "date"),
+    "kind": ("event", "event_type", "type", "action"),
 }
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Column names of a helpdesk's ticket CSV export (normalized) -> our column names."""
-
-    name: str
-    columns: Mapping[str, str]
-    values: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
-
-
-PRESETS: dict[str, Preset] = {
-    # Zendesk Support "CSV export" of tickets.
-    "zendesk": Preset(
-        "zendesk",
-        {
-            "id": "ticket_id", "requester_id": "customer_id", "requester": "customer_id",
-            "via": "channel", "subject": "subject", "description": "body", "status": "status",
-            "created_at": "created_at", "solved_at": "resolved_at", "assignee_id": "agent_id",
-            "assignee": "agent_id", "satisfaction_score": "csat", "requester_locale": "language",
-            "initially_assigned_at": "first_response_at",
-        },
-        {"csat": {"good": "5", "bad": "1", "offered": None, "unoffered": None}},
-    ),
-    # Freshdesk "Export tickets" CSV.
-    "freshdesk": Preset(
-        "freshdesk",
-        {
-            "ticket_id": "ticket_id", "contact_id": "customer_id", "requester_email": "customer_id",
-            "subject": "subject", "description": "body", "status": "status",
-            "source": "channel", "created_time": "created_at", "resolved_time": "resolved_at",
-            "initial_response_time": "first_response_at", "agent": "agent_id",
-            "language": "language", "survey_results": "csat",
-        },
-        {"csat": {"awesome": "5", "extremely happy": "5", "very happy": "4", "happy": "4",
-                  "just okay": "3", "neutral": "3", "not good": "1", "unhappy": "2",
-                  "very unhappy": "1", "extremely unhappy": "1"}},
-    ),
-}
+# Words that only say which table a column belongs to ("Ticket Subject" -> subject).
+_TABLE_WORDS = ("ticket", "tickets", "case", "customer", "campaign", "agent", "contact")
 
 
 def normalize_name(name: str) -> str:
@@ -71,16 +87,109 @@ def normalize_name(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
 
 
-@dataclass
-class ColumnPlan:
-    """Which source column feeds each target column, and what is ignored."""
+def _value_key(value: str) -> str:
+    """How file values are compared with a mapping's keys: trimmed, lower case."""
+    return str(value).strip().lower()
 
-    targets: dict[str, str]  # target -> source column name in the file
-    ignored: list[str]
-    values: Mapping[str, Mapping[str, str | None]]
 
-    def label(self, target: str) -> str:
-        return self.targets.get(target, target)
+@dataclass(frozen=True)
+class ImportMapping:
+    """How one file's columns and values become ours (see the module docstring)."""
+
+    name: str = ""
+    table: str | None = None
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    values: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+    defaults: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], name: str = "") -> ImportMapping:
+        check = Checker(f"mapping {name}" if name else "mapping")
+        check.keys(data, ("table", "columns", "values", "defaults"))
+        table = data.get("table")
+        if table is not None:
+            table = check.choice(table, "table", IMPORT_TABLES)
+        known = _known_columns(table)
+        columns: dict[str, tuple[str, ...]] = {}
+        for ours, theirs in check.table(data.get("columns", {}), "columns", known).items():
+            sources = [theirs] if isinstance(theirs, str) else theirs
+            columns[ours] = check.texts(sources, f"columns.{ours}")
+        values: dict[str, dict[str, str | None]] = {}
+        for ours, table_ in check.table(data.get("values", {}), "values", known).items():
+            pairs = check.table(table_, f"values.{ours}")
+            values[ours] = {_value_key(k): _mapped_value(check, v, f"values.{ours}.{k}")
+                            for k, v in pairs.items()}
+        defaults = {ours: _default_value(check, v, f"defaults.{ours}")
+                    for ours, v in check.table(data.get("defaults", {}), "defaults",
+                                               known).items()}
+        return cls(name, table, columns, values, defaults)
+
+    @classmethod
+    def from_toml(cls, text: str, name: str = "") -> ImportMapping:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            where = f"mapping {name}" if name else "mapping"
+            raise ConfigError(f"{where}: not valid TOML ({exc})") from None
+        return cls.from_mapping(data, name)
+
+    def to_toml(self) -> str:
+        """The mapping as a TOML file that :meth:`from_toml` reads back."""
+        lines = [f"table = {_toml_str(self.table)}"] if self.table else []
+        lines.append("\n[columns]")
+        for ours, theirs in self.columns.items():
+            shown = (_toml_str(theirs[0]) if len(theirs) == 1
+                     else "[" + ", ".join(_toml_str(t) for t in theirs) + "]")
+            lines.append(f"{ours} = {shown}")
+        for ours, pairs in self.values.items():
+            lines.append(f"\n[values.{ours}]")
+            lines += [f"{_toml_str(k)} = {_toml_str('' if v is None else v)}"
+                      for k, v in pairs.items()]
+        if self.defaults:
+            lines.append("\n[defaults]")
+            lines += [f"{ours} = {_toml_str(v)}" for ours, v in self.defaults.items()]
+        return "\n".join(lines).lstrip("\n") + "\n"
+
+    def with_overrides(self, columns: Mapping[str, str]) -> ImportMapping:
+        """This mapping with ``--map SOURCE=TARGET`` pairs on top (they win)."""
+        merged = dict(self.columns)
+        for source, ours in columns.items():
+            merged[ours] = (source,)
+        return ImportMapping(self.name, self.table, merged, self.values, self.defaults)
+
+
+def _known_columns(table: str | None) -> tuple[str, ...]:
+    if table is not None:
+        return tuple(IMPORT_TABLES[table].column_names)
+    return tuple(dict.fromkeys(c for t in IMPORT_TABLES.values() for c in t.column_names))
+
+
+def _mapped_value(check: Checker, value: Any, key: str) -> str | None:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        check.fail(f"{key} must be a text (\"\" for empty), got {value!r}")
+    text = str(value).strip()
+    return text or None
+
+
+def _default_value(check: Checker, value: Any, key: str) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        check.fail(f"{key} must be a text or a number, got {value!r}")
+    return str(value)
+
+
+def _toml_str(value: str) -> str:
+    escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+               .replace("\t", "\\t"))
+    escaped = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped)
+    return f'"{escaped}"'
+
+
+def preset(name: str) -> ImportMapping:
+    """A shipped mapping (``store/presets/NAME.toml``)."""
+    if name not in PRESETS:
+        raise TriageError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    text = (PRESETS_DIR / f"{name}.toml").read_text(encoding="utf-8")
+    return ImportMapping.from_toml(text, name)
 
 
 def parse_mapping(items: Sequence[str]) -> dict[str, str]:
@@ -94,68 +203,147 @@ def parse_mapping(items: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def plan_columns(spec: Table, source_columns: Sequence[str], preset: str | None,
-                 mapping: Mapping[str, str] | None, file: str) -> ColumnPlan:
-    if preset is not None and preset not in PRESETS:
-        raise TriageError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    chosen = PRESETS[preset] if preset else None
-    wanted = set(spec.column_names)
+@dataclass
+class ColumnPlan:
+    """Which source column feeds each target column, constants, values, what is ignored."""
+
+    targets: dict[str, str]  # target -> source column name in the file
+    ignored: list[str]
+    values: Mapping[str, Mapping[str, str | None]]
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def label(self, target: str) -> str:
+        return self.targets.get(target, target)
+
+    @property
+    def present(self) -> set[str]:
+        """Our columns the import fills: from the file or from a default."""
+        return set(self.targets) | set(self.defaults)
+
+
+def plan_columns(spec: Table, source_columns: Sequence[str],
+                 mapping: ImportMapping | None, file: str, require: bool = True) -> ColumnPlan:
+    """Match the file's columns to ours: the mapping first, then the same (normalized) name."""
+    mapping = mapping or ImportMapping()
+    if mapping.table is not None and mapping.table != spec.name:
+        raise TriageError(f"mapping {mapping.name or '(file)'} is for table {mapping.table},"
+                          f" not {spec.name}")
     by_norm: dict[str, str] = {}
     for src in source_columns:
         by_norm.setdefault(normalize_name(src), src)
     targets: dict[str, str] = {}
-    # 1. explicit --map wins
-    for src, dst in (mapping or {}).items():
-        if dst not in wanted:
-            raise TriageError(
-                f"--map {src}={dst}: {spec.name} has no column {dst!r}"
-                f" (columns: {', '.join(spec.column_names)})"
-            )
-        actual = src if src in source_columns else by_norm.get(normalize_name(src))
-        if actual is None:
-            raise ImportValidationError(file, f"--map names column {src!r}, which the file"
-                                        " does not have", column=src)
-        targets[dst] = actual
-    # 2. preset columns, in the preset's order of preference
-    if chosen:
-        for norm, dst in chosen.columns.items():
-            if dst in wanted and dst not in targets and norm in by_norm:
-                targets[dst] = by_norm[norm]
-    # 3. same name as ours
+    absent: list[str] = []
+    for ours, theirs in mapping.columns.items():
+        if ours not in spec.column_names:
+            continue  # a mapping may cover several tables
+        found = [by_norm[normalize_name(t)] for t in theirs if normalize_name(t) in by_norm]
+        if found:
+            targets[ours] = found[0]
+        elif ours not in mapping.defaults:
+            absent.append(f"{' or '.join(map(repr, theirs))} for {ours}")
     for norm, src in by_norm.items():
-        if norm in wanted and norm not in targets and src not in targets.values():
+        if norm in spec.column_names and norm not in targets and src not in targets.values():
             targets[norm] = src
-    missing = [c.name for c in spec.columns if c.required and c.name not in targets]
-    if missing:
-        found = ", ".join(str(c) for c in source_columns[:12])
-        raise ImportValidationError(
-            file,
-            f"missing required column for {spec.name} (found: {found}); "
-            "rename it or use --map SOURCE=TARGET" + ("" if preset else " or --preset"),
-            column=missing[0],
-        )
+    defaults = {k: v for k, v in mapping.defaults.items()
+                if k in spec.column_names and k not in targets}
+    if require:
+        _require(spec, source_columns, targets, defaults, file)
     used = set(targets.values())
     ignored = [c for c in source_columns if c not in used]
-    return ColumnPlan(targets, ignored, chosen.values if chosen else {})
+    values = {c: {**BUILTIN_VALUES.get(c, {}), **mapping.values.get(c, {})}
+              for c in spec.column_names}
+    plan = ColumnPlan(targets, ignored, {c: v for c, v in values.items() if v}, defaults)
+    if absent and mapping.name not in PRESETS:  # a preset lists every column an export may have
+        plan.warnings.append(f"{file}: the mapping names {'; '.join(absent)}, which the file"
+                             " does not have; those columns stay empty")
+    plan.warnings.extend(_hollow_warnings(spec, plan, file))
+    return plan
 
 
-def _literal(value: str | None) -> str:
-    if value is None:
-        return "NULL"
-    return "'" + value.replace("'", "''") + "'"
+def _require(spec: Table, source_columns: Sequence[str], targets: Mapping[str, str],
+             defaults: Mapping[str, str], file: str) -> None:
+    missing = [c.name for c in spec.columns
+               if c.required and c.name not in targets and c.name not in defaults]
+    if not missing:
+        return
+    guesses = guess_columns(spec, source_columns)
+    hint = "; ".join(f"{m} = {guesses[m]!r}?" for m in missing if m in guesses)
+    raise ImportValidationError(
+        file,
+        f"missing required column{'s' if len(missing) > 1 else ''} for {spec.name}:"
+        f" {', '.join(missing)} (found: {', '.join(map(str, source_columns))})"
+        + (f"; perhaps {hint}" if hint else "")
+        + "; map them with --mapping FILE.toml ([columns] our_column = \"Their column\";"
+        " 'triage mapping suggest' writes one) or --map SOURCE=TARGET",
+        column=missing[0])
 
 
-def source_expr(plan: ColumnPlan, col: Column) -> str:
-    """SQL expression reading the source column for ``col`` with value aliases applied."""
+def _hollow_warnings(spec: Table, plan: ColumnPlan, file: str) -> list[str]:
+    """Columns a user would expect to land that will not: said, never silent."""
+    out = []
+    likely = {c: s for c, s in guess_columns(spec, plan.ignored).items()
+              if c not in plan.present}
+    if spec.name == "tickets" and not {"subject", "body"} & plan.present:
+        hint = [f"{c} = {likely.pop(c)!r}" for c in ("subject", "body") if c in likely]
+        out.append(f"{file}: no text column is mapped (subject, body), so the tickets have no"
+                   " text to categorize or score" + (f"; perhaps {', '.join(hint)}" if hint
+                                                     else ""))
+    if likely:
+        shown = ", ".join(f"{s!r} (-> {c}?)" for c, s in likely.items())
+        out.append(f"{file}: ignored columns that look like ours: {shown}; map them with"
+                   " --mapping if they are")
+    return out
+
+
+def guess_columns(spec: Table, source_columns: Sequence[str]) -> dict[str, str]:
+    """Our column -> the file column that most likely holds it (exact names, names without a
+    table word such as 'Ticket Subject', then known synonyms); each file column used once."""
+    by_norm: dict[str, str] = {}
+    for src in source_columns:
+        by_norm.setdefault(normalize_name(src), src)
+    stripped: dict[str, str] = {}
+    for norm, src in by_norm.items():
+        parts = norm.split("_")
+        while len(parts) > 1 and parts[0] in _TABLE_WORDS:
+            parts = parts[1:]
+        stripped.setdefault("_".join(parts), src)
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for lookup in (by_norm, stripped):
+        for col in spec.column_names:
+            src = lookup.get(col)
+            if col not in out and src is not None and src not in used:
+                out[col] = src
+                used.add(src)
+    for col in spec.column_names:
+        for alias in SYNONYMS.get(col, ()):
+            src = by_norm.get(alias) or stripped.get(alias)
+            if col not in out and src is not None and src not in used:
+                out[col] = src
+                used.add(src)
+    return out
+
+
+def suggest(spec: Table, source_columns: Sequence[str],
+            unmapped_values: Mapping[str, Sequence[str]] | None = None) -> ImportMapping:
+    """A mapping to start from: guessed columns, and every value that does not fit listed
+    (mapped to itself, to be edited)."""
+    columns = {c: (s,) for c, s in guess_columns(spec, source_columns).items()}
+    values = {c: {v: v for v in vals} for c, vals in (unmapped_values or {}).items() if vals}
+    return ImportMapping("", spec.name, columns, values, {})
+
+
+def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
+    """SQL reading the file's column for ``col`` with value mappings applied, and its bound
+    parameters (every value of a mapping is a parameter, never SQL text)."""
+    if col.name in plan.defaults and col.name not in plan.targets:
+        return "CAST(? AS VARCHAR)", [plan.defaults[col.name]]
     src = '"' + plan.targets[col.name].replace('"', '""') + '"'
-    aliases: dict[str, str | None] = {}
-    if col.name == "status":
-        aliases.update(STATUS_ALIASES)
-    if col.name == "channel":
-        aliases.update(CHANNEL_ALIASES)
-    aliases.update(plan.values.get(col.name, {}))
-    if not aliases:
-        return src
+    pairs = plan.values.get(col.name, {})
+    if not pairs:
+        return src, []
     key = f"lower(trim(CAST({src} AS VARCHAR)))"
-    whens = " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}" for k, v in aliases.items())
-    return f"(CASE {key} {whens} ELSE CAST({src} AS VARCHAR) END)"
+    whens = " ".join("WHEN ? THEN CAST(? AS VARCHAR)" for _ in pairs)
+    params: list[Any] = [p for k, v in pairs.items() for p in (k, v)]
+    return f"(CASE {key} {whens} ELSE CAST({src} AS VARCHAR) END)", params

@@ -85,5 +85,21 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                LEFT JOIN triage_results r USING (ticket_id)""",
         ],
     ),
+    (
+        4,
+        [
+            # the helpdesk's own priority (mapped to a 0..1 level by [priority] source_levels)
+            "ALTER TABLE tickets ADD COLUMN IF NOT EXISTS source_priority VARCHAR",
+            # the language detected from the text, for tickets that came without one
+            "ALTER TABLE triage_results ADD COLUMN IF NOT EXISTS language VARCHAR",
+            # never written: explanations are computed on demand
+            "ALTER TABLE triage_results DROP COLUMN IF EXISTS category_words",
+            "ALTER TABLE triage_results DROP COLUMN IF EXISTS sentiment_words",
+            # named import mappings saved from the Data page or `triage mapping save`
+            """CREATE TABLE IF NOT EXISTS import_mappings (
+                name VARCHAR PRIMARY KEY, table_name VARCHAR, body VARCHAR NOT NULL,
+                updated_at TIMESTAMP)""",
+        ],
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

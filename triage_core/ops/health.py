@@ -1,0 +1,117 @@
+"""Data health: the gaps in a helpdesk's own data that would make results hollow or misleading.
+
+Each finding says what is missing, what it does to the results, and how to fill it. The CLI
+prints them on stderr after ``import``, ``train`` and ``score``; the Data and Overview pages show
+them. Nothing here changes data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from triage_core.store import Store
+
+ABSURD_FIRST_RESPONSE_DAYS = 90  # a median first response slower than this is a mapping problem
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+
+
+def check(store: Store) -> list[Finding]:
+    """What is missing or doubtful in the database now (empty when nothing is)."""
+    tickets = int(store.scalar("SELECT count(*) FROM tickets") or 0)
+    if tickets == 0:
+        return []
+    out: list[Finding] = []
+    out += _text(store, tickets)
+    out += _labels(store)
+    out += _values(store)
+    out += _campaigns(store)
+    out += _durations(store)
+    out += _agents(store)
+    return out
+
+
+def messages(findings: list[Finding]) -> list[str]:
+    return [f.message for f in findings]
+
+
+def _text(store: Store, tickets: int) -> list[Finding]:
+    empty = int(store.scalar(
+        "SELECT count(*) FROM tickets WHERE coalesce(trim(subject), '') = ''"
+        " AND coalesce(trim(body), '') = ''") or 0)
+    if empty * 2 < tickets:
+        return []
+    return [Finding("no_text", f"{empty:,} of {tickets:,} tickets have no text (subject and body"
+                    " are empty): categories, sentiment and severity need text; map the file's"
+                    " subject and description columns when importing (--mapping)")]
+
+
+def _labels(store: Store) -> list[Finding]:
+    labeled = int(store.scalar(
+        "SELECT count(*) FROM tickets k LEFT JOIN ticket_corrections c USING (ticket_id)"
+        " WHERE coalesce(c.category, k.category) IS NOT NULL") or 0)
+    if labeled:
+        return []
+    return [Finding("no_labels", "no ticket has a category label, so no category model can be"
+                    " trained: import a category column, correct tickets in the explorer"
+                    " (triage feedback add), or find categories with 'triage topics' and accept"
+                    " them")]
+
+
+def _values(store: Store) -> list[Finding]:
+    row = store.query("SELECT count(*) AS n, count(lifetime_value) AS ltv, count(segment) AS seg"
+                      " FROM customers").iloc[0]
+    out = []
+    if int(row["n"]) and not int(row["ltv"]):
+        out.append(Finding("no_ltv", "no customer has a lifetime value: the customer-value part"
+                           " of priority is neutral (the same for everyone) and nobody counts as"
+                           " VIP by value; import customers with a lifetime_value column"))
+    if int(row["n"]) and not int(row["seg"]):
+        out.append(Finding("no_segment", "no customer has a segment: no segment boost and no VIP"
+                           " desk; import customers with a segment column"))
+    return out
+
+
+def _campaigns(store: Store) -> list[Finding]:
+    campaigns = int(store.scalar("SELECT count(*) FROM campaigns") or 0)
+    touches = int(store.scalar("SELECT count(*) FROM touchpoints") or 0)
+    if campaigns and touches:
+        return []
+    missing = "campaigns" if not campaigns else "touchpoints"
+    return [Finding("no_campaigns", f"no {missing}: campaign attribution, impact, spikes and"
+                    " lift have nothing to show; import campaigns and the touchpoints that link"
+                    " customers to them")]
+
+
+def _durations(store: Store) -> list[Finding]:
+    row = store.query(
+        """SELECT count(*) FILTER (WHERE first_response_at < created_at) AS early_reply,
+                  count(*) FILTER (WHERE resolved_at < created_at) AS early_solve,
+                  median(date_diff('minute', created_at, first_response_at)) / 1440.0 AS days
+           FROM tickets""").iloc[0]
+    out = []
+    for column, n in (("first_response_at", row["early_reply"]),
+                      ("resolved_at", row["early_solve"])):
+        if int(n):
+            out.append(Finding(f"negative_{column}", f"{int(n):,} tickets have {column} before"
+                               " created_at, so their durations are negative: check which file"
+                               " column is mapped to created_at"))
+    days = row["days"]
+    if days is not None and days == days and float(days) > ABSURD_FIRST_RESPONSE_DAYS:
+        out.append(Finding("absurd_first_response", f"the median first response takes"
+                           f" {float(days):,.0f} days: created_at may not be when the tickets"
+                           " were opened (a purchase date?); SLA figures will be meaningless"))
+    return out
+
+
+def _agents(store: Store) -> list[Finding]:
+    if int(store.scalar("SELECT count(*) FROM agents") or 0):
+        return []
+    return [Finding("no_agents", "no agents: tickets are routed to team queues only; import"
+                    " agents (agent_id, name, team, capacity) to assign them")]

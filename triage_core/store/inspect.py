@@ -1,0 +1,119 @@
+"""Look at a file before importing it: its columns, the guessed mapping, values that do not fit.
+
+Used by ``triage mapping suggest`` and the Data page's mapping form. Nothing is written to the
+database's tables: the file is staged in temporary tables and dropped again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from triage_core.store import importing
+from triage_core.store import mapping as mapping_rules
+from triage_core.store.mapping import ColumnPlan, ImportMapping
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from triage_core.store.connection import Store
+
+MAX_VALUES = 50  # distinct unmatched values listed per column
+
+
+@dataclass
+class FileReport:
+    """What the import of a file with a mapping would see."""
+
+    table: str
+    columns: list[str]  # the file's columns, in order
+    guesses: dict[str, str]  # our column -> the file column that most likely holds it
+    plan: ColumnPlan | None  # None when the mapping leaves a required column unmapped
+    problem: str | None  # why the plan failed, one line
+    unmatched: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    preview: pd.DataFrame | None = None  # first rows as they would be imported
+    rows: int = 0
+    mapping: ImportMapping | None = None  # the mapping given, if any
+    missing: list[str] = field(default_factory=list)  # required columns nothing maps
+
+    def suggestion(self) -> ImportMapping:
+        """A mapping to start from: the given one (else the guesses), with every value that
+        still does not fit listed, mapped to itself, to be edited."""
+        spec = importing.table_spec(self.table)
+        guessed = mapping_rules.suggest(
+            spec, self.columns, {c: [v for v, _ in vals] for c, vals in self.unmatched.items()})
+        if self.mapping is None:
+            return guessed
+        values = {c: {**guessed.values.get(c, {}), **self.mapping.values.get(c, {})}
+                  for c in {*self.mapping.values, *guessed.values}}
+        return ImportMapping(self.mapping.name, self.table, self.mapping.columns, values,
+                             self.mapping.defaults)
+
+
+def inspect_file(store: Store, table: str, path: str | Path,
+                 mapping: ImportMapping | str | None = None, rows: int = 20) -> FileReport:
+    spec = importing.table_spec(table)
+    chosen = importing.resolve_mapping(store, spec, mapping)
+    path = Path(path)
+    with store.lock():
+        try:
+            importing.load_raw_file(store, path)
+            return _report(store, table, chosen, path.name, rows)
+        finally:
+            importing.drop_staging(store)
+
+
+def inspect_frame(store: Store, table: str, frame: pd.DataFrame, name: str,
+                  mapping: ImportMapping | str | None = None, rows: int = 20) -> FileReport:
+    spec = importing.table_spec(table)
+    chosen = importing.resolve_mapping(store, spec, mapping)
+    with store.lock():
+        try:
+            importing.load_raw_frame(store, frame)
+            return _report(store, table, chosen, name, rows)
+        finally:
+            importing.drop_staging(store)
+
+
+def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
+            rows: int) -> FileReport:
+    from triage_core.errors import TriageError
+
+    spec = importing.table_spec(table)
+    columns = [c for c in store.columns("_raw") if c != "_row"]
+    report = FileReport(table, columns, mapping_rules.guess_columns(spec, columns), None, None,
+                        mapping=mapping)
+    guessed = mapping or ImportMapping(
+        "", table, {c: (s,) for c, s in report.guesses.items()}, {}, {})
+    try:
+        plan, n = importing.stage(store, spec, guessed, name)
+        report.plan = plan
+    except TriageError as exc:  # required columns unmapped: stage the rest to list values
+        report.problem = str(exc)
+        report.missing = [c.name for c in spec.columns if c.required
+                          and c.name not in mapping_rules.plan_columns(
+                              spec, columns, guessed, name, require=False).present]
+        stand_in = {c: "" for c in report.missing}
+        plan, n = importing.stage(store, spec, ImportMapping(
+            guessed.name, guessed.table, guessed.columns, guessed.values,
+            {**guessed.defaults, **stand_in}), name)
+    report.rows = n
+    con = store.raw_connection()
+    for col in spec.columns:
+        if col.allowed and col.name in plan.present:
+            report.unmatched[col.name] = _unmatched(con, col.name, col.allowed)
+    report.unmatched = {c: v for c, v in report.unmatched.items() if v}
+    report.preview = store.query("SELECT * EXCLUDE (_row) FROM _stage ORDER BY _row LIMIT ?",
+                                 [int(rows)])
+    return report
+
+
+def _unmatched(con: Any, column: str, allowed: tuple[str, ...]) -> list[tuple[str, int]]:
+    rows = con.execute(
+        f"SELECT CAST({column} AS VARCHAR) AS v, count(*) FROM _stage"
+        f" WHERE {column} IS NOT NULL AND trim(CAST({column} AS VARCHAR)) <> ''"
+        f" AND lower(trim(CAST({column} AS VARCHAR))) NOT IN"
+        f" ({importing.sql_literal_list(allowed)})"
+        f" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {MAX_VALUES}").fetchall()
+    return [(str(v), int(n)) for v, n in rows]
