@@ -60,7 +60,7 @@ def models(ro: Store) -> TriageModels:
 
 def stale_batch(store: Store, n: int) -> pd.DataFrame:
     """Tickets as predict() hands them to triage_batch (with label and text_hash)."""
-    return store.query("SELECT ticket_id, subject, body, category AS label,"
+    return store.query("SELECT ticket_id, subject, body, category AS label, language,"
                        " hash(coalesce(subject, ''), coalesce(body, '')) AS text_hash"
                        " FROM tickets ORDER BY ticket_id LIMIT ?", [n])
 
@@ -109,8 +109,13 @@ def test_triage_batch_handles_odd_texts(models: TriageModels) -> None:
     for top in out["category_top"]:
         pairs = json.loads(top)
         assert len(pairs) == 3 and pairs[0][1] >= pairs[1][1] >= pairs[2][1]
-    assert out["sentiment"].between(-1, 1).all()
-    assert set(out["sentiment_label"]) <= set(SENTIMENT_LABELS)
+    # German and Chinese are detected and not scored by the English lexicon; the rest are
+    english = out.set_index("ticket_id").drop(index=["de", "zh"])
+    assert english["sentiment"].between(-1, 1).all()
+    assert set(english["sentiment_label"]) <= set(SENTIMENT_LABELS)
+    foreign = out.set_index("ticket_id").loc[["de", "zh"]]
+    assert foreign["language"].tolist() == ["de", "zh"]
+    assert foreign["sentiment"].isna().all() and foreign["sentiment_label"].isna().all()
     assert out["severity"].between(1, 4).all()
     # no words at all: nothing to feel, neutral, and the model is unsure
     empty = out.set_index("ticket_id").loc[["none", "empty"]]
@@ -223,7 +228,9 @@ def test_triaged_tickets_has_what_the_issue_asks(ro: Store) -> None:
     assert set(t["category"].dropna()) <= CATEGORIES
     assert t["category"].notna().all()
     assert t["category_confidence"].between(0, 1).all()
-    assert t["sentiment"].between(-1, 1).all()
+    scored = t["language"] == "en"  # the lexicon's language; others are "not scored"
+    assert t.loc[scored, "sentiment"].between(-1, 1).all()
+    assert t.loc[~scored, "sentiment"].isna().all()
     assert t["severity"].between(1, 4).all()
     assert t["priority_score"].between(0, 100).all()
     assert set(t["priority_tier"]) <= {"P1", "P2", "P3", "P4"}

@@ -132,9 +132,25 @@ def test_ltv_percentile_counts_each_customer_once() -> None:
     cust = pd.Series(["C1", "C2", "C2", "C3", "C4", "C5"])
     # distinct customers with a value: 100, 300 (C2), 300 (C3), 1000 -> share with LTV <= own
     got = ltv_percentile(ltv, cust)
-    assert got.tolist() == pytest.approx([1 / 4, 3 / 4, 3 / 4, 3 / 4, 1.0, 0.0])
+    assert got.iloc[:5].tolist() == pytest.approx([1 / 4, 3 / 4, 3 / 4, 3 / 4, 1.0])
+    assert np.isnan(got.iloc[5])  # no lifetime value: no percentile (neutral, never VIP)
     # without customer ids every row counts: 5 values
-    assert ltv_percentile(ltv).tolist() == pytest.approx([1 / 5, 4 / 5, 4 / 5, 4 / 5, 1.0, 0.0])
+    assert ltv_percentile(ltv).iloc[:5].tolist() == pytest.approx([1 / 5, 4 / 5, 4 / 5, 4 / 5,
+                                                                    1.0])
+
+
+def test_missing_lifetime_values_are_neutral_never_vip() -> None:
+    """A helpdesk without LTV data: every customer gets the same middle value, nobody is VIP
+    by value (the old behaviour made everyone's percentile 1.0: all 'VIP')."""
+    prof = make_profile(sentiment=0.3, value=0.2, severity=0.3, wait=0.1, boost=0.1)
+    df = tickets([{"sentiment": -0.4, "lifetime_value": np.nan, "segment": None}] * 3
+                 + [{"sentiment": 0.2, "lifetime_value": np.nan, "segment": None}])
+    df = df.drop(columns=[c for c in ("ltv_percentile",) if c in df.columns])
+    out = score(df, prof, T0)
+    share = prof.weights.value / prof.weights.total
+    assert out["contrib_value"].tolist() == pytest.approx([100 * share * 0.5] * 4)
+    assert not out["escalated"].any()  # -0.4 is above the general threshold; VIP never applies
+    assert out["contrib_boost"].tolist() == [0.0] * 4  # no segment, no boost
 
 
 def test_score_computes_value_from_lifetime_value() -> None:

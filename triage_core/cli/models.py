@@ -13,6 +13,7 @@ from triage_core.cli.common import (
     print_frame,
     print_json,
     progress,
+    warn,
 )
 from triage_core.errors import TriageError
 
@@ -20,41 +21,53 @@ from triage_core.errors import TriageError
 @click.command(
     "train", short_help="train a category model on the labeled tickets",
     help="Train on labeled tickets (corrections override labels) outside the fixed holdout "
-    "(1 in 5 by ticket id), record the version with its holdout metrics, activate it and "
-    "re-score.")
+    "(1 in 5 by ticket id) and record the version with its holdout metrics. It is activated "
+    "(and the tickets re-scored) only when it is clearly better than guessing and not worse "
+    "than the active model on the same holdout; otherwise it is kept inactive and the reason "
+    "is printed (--force activates it anyway).")
 @db_option()
 @config_option
 @click.option("--note", default=None, help="free text stored with the version")
 @click.option("--no-activate", is_flag=True, help="record without activating")
+@click.option("--force", is_flag=True,
+              help="activate even when no better than guessing or worse than the active model")
 @click.option("--no-score", is_flag=True, help="do not re-score after training")
 @json_option()
-def train_cmd(db: str, config: str | None, note: str | None, no_activate: bool, no_score: bool,
-              as_json: bool) -> None:
+def train_cmd(db: str, config: str | None, note: str | None, no_activate: bool, force: bool,
+              no_score: bool, as_json: bool) -> None:
+    from triage_core.ops import health
     from triage_core.store import Store
     from triage_core.triage import pipeline, training
 
     settings = load_config(config)
     with Store(db) as store:
-        result = training.train(store, settings, note=note or "", activate=not no_activate)
-        if not no_activate and not no_score:
+        result = training.train(store, settings, note=note or "", activate=not no_activate,
+                                force=force)
+        if result["active"] and not no_score:
             pipeline.triage(store, settings, progress=progress,
                             workers=pipeline.cli_workers(settings))
+        notes = health.messages(health.check(store))
     if as_json:
         print_json(result)
-        return
-    m = result["metrics"] or {}
-    print(f"trained category model version {result['version']} on {result['n_train']:,} "
-          f"tickets in {result['train_seconds']:.1f} s; holdout ({result['n_holdout']:,}): "
-          f"accuracy {m.get('accuracy', float('nan')):.3f}, "
-          f"macro-F1 {m.get('macro_f1', float('nan')):.3f}"
-          + ("" if result["active"] else " (not activated)"))
+    else:
+        m = result["metrics"] or {}
+        print(f"trained category model version {result['version']} on {result['n_train']:,} "
+              f"tickets in {result['train_seconds']:.1f} s; holdout ({result['n_holdout']:,}):"
+              f" accuracy {m.get('accuracy', float('nan')):.3f}, "
+              f"macro-F1 {m.get('macro_f1', float('nan')):.3f}"
+              + ("" if result["active"] else " (not activated)"))
+    if not result["active"] and not no_activate:
+        notes.insert(0, f"model version {result['version']} was not activated: "
+                     f"{result['reason']} (--force activates it)")
+    warn(notes)
 
 
 @click.command(
-    "retrain", short_help="retrain with corrections; promote only if not worse",
+    "retrain", short_help="retrain with corrections; promote only if better than guessing "
+    "and not worse",
     help="Train on labels plus corrections, evaluate new and current model on the same fixed "
-    "holdout, record the version and promote it only when its macro-F1 is not worse (unless "
-    "--force).")
+    "holdout, record the version and promote it only when it is clearly better than guessing "
+    "and its macro-F1 is not worse (unless --force).")
 @db_option()
 @config_option
 @click.option("--force", is_flag=True, help="promote even if worse")
@@ -72,10 +85,12 @@ def retrain_cmd(db: str, config: str | None, force: bool, tolerance: float,
         print_json(result)
         return
     new, cur = result["metrics"]["new"] or {}, result["metrics"]["current"] or {}
-    print(f"version {result['version']} trained with {result['n_corrections_used']:,} "
-          f"corrections; holdout macro-F1 new {new.get('macro_f1', float('nan')):.4f} vs "
+    used = result["corrections_used"]
+    print(f"version {result['version']} trained with {used['category']:,} category corrections"
+          f" ({used['sentiment']:,} sentiment and {used['tier']:,} tier corrections apply to"
+          f" scoring); holdout macro-F1 new {new.get('macro_f1', float('nan')):.4f} vs "
           f"current {cur.get('macro_f1', float('nan')):.4f}: "
-          + ("promoted" if result["promoted"] else "kept the current model"))
+          + ("promoted" if result["promoted"] else f"kept the current model ({result['reason']})"))
 
 
 @click.command(

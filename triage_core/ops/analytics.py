@@ -19,6 +19,10 @@ from triage_core.marketing.window import lookback_us, touched_within
 from triage_core.schema import OPEN_STATUSES
 from triage_core.store import Store
 
+# Share of negative tickets among those with a sentiment (tickets in a language that is not
+# scored have none and are left out, not counted as "not negative").
+NEGATIVE_SHARE = ("avg(CASE WHEN sentiment_label = 'negative' THEN 1.0"
+                  " WHEN sentiment_label IS NOT NULL THEN 0.0 END)")
 TRIAGED = "triaged_tickets"
 GROUPINGS = {"category": "t.category", "channel": "t.channel", "segment": "t.segment",
              "tier": "t.priority_tier", "team": "t.team", "language": "t.language"}
@@ -63,7 +67,7 @@ def overview_kpis(store: Store, f: Filters) -> dict[str, Any]:
     where, params = f.where()
     row = store.query(
         f"""SELECT count(*) AS tickets,
-               avg(CASE WHEN sentiment_label = 'negative' THEN 1.0 ELSE 0.0 END) AS negative_share,
+               {NEGATIVE_SHARE} AS negative_share,
                avg(CASE WHEN first_response_at IS NULL THEN NULL
                         WHEN first_response_at <= first_response_due_at THEN 1.0 ELSE 0.0 END)
                    AS sla_compliance,
@@ -91,7 +95,7 @@ def volume_trend(store: Store, f: Filters, freq: str = "day") -> pd.DataFrame:
     where, params = f.where()
     return store.query(
         f"""SELECT date_trunc('{unit}', created_at) AS period, count(*) AS tickets,
-               avg(CASE WHEN sentiment_label = 'negative' THEN 1.0 ELSE 0.0 END) AS negative_share,
+               {NEGATIVE_SHARE} AS negative_share,
                avg(sentiment) AS mean_sentiment,
                avg(CASE WHEN first_response_at IS NULL THEN NULL
                         WHEN first_response_at <= first_response_due_at THEN 1.0 ELSE 0.0 END)
@@ -143,7 +147,7 @@ def breakdown(store: Store, f: Filters, by: str = "category") -> pd.DataFrame:
     col = GROUPINGS[by]
     return store.query(
         f"""SELECT {col} AS "group", count(*) AS tickets, avg(sentiment) AS mean_sentiment,
-               avg(CASE WHEN sentiment_label = 'negative' THEN 1.0 ELSE 0.0 END) AS negative_share
+               {NEGATIVE_SHARE} AS negative_share
             FROM {TRIAGED} t WHERE {where} GROUP BY 1 ORDER BY 2 DESC""",
         params,
     )

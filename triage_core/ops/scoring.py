@@ -35,9 +35,10 @@ INPUT_HASH = ("hash(k.status, k.category, k.csat, sv.score, k.agent_id, k.first_
 # Everything the scorer and router need, one row per ticket. Corrections: latest not undone.
 SCORING_SQL = """
 WITH base AS (SELECT * FROM tickets WHERE {where}),
-cust AS (
-    SELECT customer_id, segment, plan, coalesce(lifetime_value, 0) AS lifetime_value,
-           cume_dist() OVER (ORDER BY coalesce(lifetime_value, 0)) AS ltv_percentile
+cust AS (  -- LTV percentile among the customers that have a lifetime value (else NULL)
+    SELECT customer_id, segment, plan, lifetime_value,
+           CASE WHEN lifetime_value IS NOT NULL THEN cume_dist() OVER (
+               PARTITION BY lifetime_value IS NULL ORDER BY lifetime_value) END AS ltv_percentile
     FROM customers
 ),
 last_touch AS (
@@ -47,11 +48,10 @@ last_touch AS (
 )
 SELECT k.ticket_id, {input_hash} AS input_hash, k.created_at, k.customer_id, k.status,
        k.channel,
-       coalesce(k.language, 'en') AS language, k.first_response_at, k.resolved_at,
+       coalesce(k.language, r.language) AS language, k.first_response_at, k.resolved_at,
        coalesce(sv.score, k.csat) AS csat,
        k.agent_id, k.agent_id AS handled_by,
-       c.segment, c.plan, coalesce(c.lifetime_value, 0) AS lifetime_value,
-       coalesce(c.ltv_percentile, 0) AS ltv_percentile,
+       c.segment, c.plan, c.lifetime_value, c.ltv_percentile,
        tc.category, tc.category_source,
        CASE WHEN tc.category_source = 'model' THEN tc.model_confidence ELSE 1.0 END
            AS category_confidence,

@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from triage_core.models.language import LanguageSettings
 from triage_core.models.severity import SeverityRules
 
 # The columns of a result batch, in order (the table triage_results minus scored_at).
 RESULT_COLUMNS = ["ticket_id", "text_hash", "category", "category_confidence", "category_top",
                   "sentiment", "sentiment_label", "severity", "severity_reasons",
-                  "model_version"]
+                  "model_version", "language"]
 
 
 @dataclass
@@ -31,6 +32,11 @@ class TriageModels:
     category_version: int | None
     sentiment: Any  # LexiconSentiment (zero-shot) or a trained sentiment model
     severity: SeverityRules
+    # below this confidence a predicted category goes to the triage queue and does not bring
+    # its category's default severity ([routing] confidence_threshold)
+    confidence_threshold: float = 0.0
+    language: LanguageSettings | None = None  # detection for tickets without a language
+    default_language: str = "en"  # what an undetectable (short) text is taken to be
 
 
 class Clock:
@@ -55,6 +61,38 @@ def ticket_texts(batch: pd.DataFrame) -> pd.Series:
     return ticket_text_series(batch["subject"], batch["body"])
 
 
+def ticket_languages(batch: pd.DataFrame, texts: pd.Series, models: TriageModels) -> np.ndarray:
+    """The given language of each ticket, else the detected one, else None (undetectable)."""
+    from triage_core.models.language import detect
+
+    given = (batch["language"].to_numpy(dtype=object) if "language" in batch
+             else np.full(len(batch), None, dtype=object))
+    out = np.array([g.strip().lower() if isinstance(g, str) and g.strip() else None
+                    for g in given], dtype=object)
+    missing = np.flatnonzero(pd.isna(out))
+    if missing.size:
+        out[missing] = detect(texts.iloc[missing].tolist(), models.language)
+    return out
+
+
+def _sentiment(models: TriageModels, texts: pd.Series,
+               languages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and labels; tickets in a language the sentiment model does not cover are not
+    scored (NaN, label None), and not computed either."""
+    from triage_core.models import sentiment
+
+    covered = sentiment.covered_languages(models.sentiment)
+    scores = np.full(len(texts), np.nan)
+    labels = np.full(len(texts), None, dtype=object)
+    lang = np.where(pd.isna(languages), models.default_language, languages)
+    todo = np.arange(len(texts)) if covered is None else np.flatnonzero(
+        np.isin(lang.astype(str), list(covered)))
+    if todo.size:
+        s, lab = sentiment.score_and_label(models.sentiment, texts.iloc[todo], clean=False)
+        scores[todo], labels[todo] = s, lab
+    return scores, labels
+
+
 def triage_batch(batch: pd.DataFrame, models: TriageModels,
                  timings: dict[str, float] | None = None) -> pd.DataFrame:
     """Pure: a batch with ticket_id, subject, body (and optional label, text_hash) -> results.
@@ -63,7 +101,7 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels,
     sentiment -1..+1 and its label from the sentiment model; severity 1-4 from the rules,
     using the known label or the predicted category.
     """
-    from triage_core.models import classifier, sentiment
+    from triage_core.models import classifier
 
     clock = Clock(timings)
     n = len(batch)
@@ -81,12 +119,13 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels,
         out["category_confidence"] = np.nan
         out["category_top"] = None
     clock.lap("category")
-    scores, labels = sentiment.score_and_label(models.sentiment, texts, clean=False)
-    out["sentiment"] = scores
-    out["sentiment_label"] = labels
+    out["language"] = ticket_languages(batch, texts, models)
+    clock.lap("language")
+    out["sentiment"], out["sentiment_label"] = _sentiment(models, texts, out["language"])
     clock.lap("sentiment")
     known = batch["label"] if "label" in batch else pd.Series([None] * n)
-    effective = known.where(known.notna(), out["category"].to_numpy()).reset_index(drop=True)
+    trusted = out["category"].where(out["category_confidence"] >= models.confidence_threshold)
+    effective = known.where(known.notna(), trusted.to_numpy()).reset_index(drop=True)
     sev = models.severity.assess(texts.reset_index(drop=True), effective)
     out["severity"] = sev["severity"].to_numpy()
     out["severity_reasons"] = sev["severity_reason"].to_numpy()

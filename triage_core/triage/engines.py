@@ -49,6 +49,7 @@ _SPARK_TYPES = {
     "severity": "int",
     "severity_reasons": "string",
     "model_version": "int",
+    "language": "string",
 }
 RESULT_SCHEMA = ", ".join(f"{c} {_SPARK_TYPES[c]}" for c in RESULT_COLUMNS)
 """The Spark DDL schema of :func:`triage_batch` results, for ``mapInPandas``/``mapInArrow``."""

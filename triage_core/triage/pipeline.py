@@ -19,6 +19,7 @@ import pandas as pd
 
 from triage_core.errors import TriageError
 from triage_core.models import registry
+from triage_core.models.language import LanguageSettings
 from triage_core.models.severity import SeverityRules
 from triage_core.ops import scoring
 from triage_core.store import Store
@@ -30,7 +31,7 @@ Progress = Callable[..., Any]
 
 # Tickets whose stored results are missing or stale (text changed or another model version).
 _STALE_SQL = """
-SELECT k.ticket_id, k.subject, k.body, k.category AS label,
+SELECT k.ticket_id, k.subject, k.body, k.category AS label, k.language,
        hash(coalesce(k.subject, ''), coalesce(k.body, '')) AS text_hash
 FROM tickets k LEFT JOIN triage_results r USING (ticket_id)
 WHERE ? OR r.ticket_id IS NULL
@@ -52,7 +53,10 @@ def load_models(store: Store, config: Mapping[str, Any]) -> TriageModels:
         senti = sentiment.LexiconSentiment(
             sentiment.SentimentSettings.from_config(config.get("sentiment", {})))
     severity = SeverityRules.from_config(config.get("severity", {}))
-    return TriageModels(category, version, senti, severity)
+    rules = scoring.rules(config)
+    return TriageModels(category, version, senti, severity, rules.confidence_threshold,
+                        LanguageSettings.from_mapping(config.get("language")),
+                        rules.default_language)
 
 
 def cli_workers(config: Mapping[str, Any]) -> int:

@@ -17,6 +17,7 @@ from triage_core.errors import ModelError, TriageError
 from triage_core.models import registry
 from triage_core.models.evaluate import metrics
 from triage_core.store import Store
+from triage_core.triage import guardrails
 from triage_core.triage.batch import ticket_texts
 from triage_core.triage.pipeline import triage
 
@@ -66,8 +67,11 @@ def _holdout_metrics(model: Any, hold: pd.DataFrame) -> dict[str, Any]:
 
 
 def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = "cli",
-          activate: bool = True) -> dict[str, Any]:
-    """Train a category model on the labeled tickets outside the holdout and record it."""
+          activate: bool = True, force: bool = False, tolerance: float = 0.0) -> dict[str, Any]:
+    """Train a category model on the labeled tickets outside the holdout and record it.
+
+    With ``activate`` it becomes active only when :func:`guardrails.judge` allows it (clearly
+    better than guessing, not worse than the active model on the same holdout) or ``force``."""
     data = labeled(store, config)
     if data.empty:
         raise ModelError("no labeled tickets: the tickets need a category (import a file with "
@@ -76,54 +80,69 @@ def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = 
     start = time.perf_counter()
     model = _fit_category(tr, config)
     seconds = time.perf_counter() - start
-    m = _holdout_metrics(model, hold)
+    return _record(store, model, tr, hold, data, activate=activate, force=force,
+                   tolerance=tolerance, note=note, by=by, seconds=seconds)
+
+
+def retrain(store: Store, config: Mapping[str, Any], *, force: bool = False,
+            tolerance: float = 0.0, by: str = "cli") -> dict[str, Any]:
+    """Train on labels plus corrections, compare with the active model on the same holdout,
+    promote only when the guardrails allow it (see :func:`train`) unless ``force``; then
+    re-triage with the new model."""
+    out = train(store, config, note="retrain", by=by, force=force, tolerance=tolerance)
+    if out["active"]:
+        triage(store, config, refresh_campaigns=True)
+    keys = ("version", "n_corrections_used", "corrections_used", "current_version", "promoted",
+            "reason", "n_train", "n_holdout", "baseline")
+    return {**{k: out[k] for k in keys}, "metrics": out["metrics_compared"]}
+
+
+def _record(store: Store, model: Any, tr: pd.DataFrame, hold: pd.DataFrame,
+            data: pd.DataFrame, *, activate: bool, force: bool, tolerance: float, note: str,
+            by: str, seconds: float) -> dict[str, Any]:
+    """Judge the new model against guessing and the active one, save it, maybe activate."""
+    new_m = _holdout_metrics(model, hold)
+    current_version = registry.active_version(store, "category")
+    cur_m = None
+    if current_version is not None:
+        cur_m = _holdout_metrics(registry.load(store, "category", current_version), hold)
+    verdict = guardrails.judge(new_m, hold["label"].tolist(), cur_m, tolerance)
+    active = activate and (verdict.activate or force)
+    reason = verdict.reason if activate else "recorded without activating (--no-activate)"
+    if activate and force and not verdict.activate:
+        reason = f"activated by --force although {verdict.reason}"
+    n_corr = int(data["corrected"].sum())
     summary = {"n_train": len(tr), "n_holdout": len(hold),
-               "labels": tr["label"].value_counts().to_dict(),
-               "n_corrections": int(tr["corrected"].sum()), "train_seconds": round(seconds, 2)}
-    version = registry.save(store, "category", model, metrics=m, train_summary=summary,
-                            n_train=len(tr), n_corrections=int(data["corrected"].sum()),
-                            activate=activate, note=note, by=by)
-    return {"version": version, "metrics": _short(m), "n_train": len(tr),
-            "n_holdout": len(hold), "train_seconds": round(seconds, 2), "active": activate}
+               "labels": tr["label"].value_counts().to_dict(), "n_corrections": n_corr,
+               "corrections_used": _corrections_used(store),
+               "train_seconds": round(seconds, 2), "compared_with": current_version,
+               "current_metrics_same_holdout": _short(cur_m), "baseline": verdict.baseline,
+               "decision": reason}
+    metrics = {**new_m, "baseline": verdict.baseline} if new_m else {}
+    version = registry.save(store, "category", model, metrics=metrics, train_summary=summary,
+                            n_train=len(tr), n_corrections=n_corr, activate=active,
+                            note=note + (" (forced)" if active and not verdict.activate
+                                         else ""), by=by)
+    return {"version": version, "metrics": _short(new_m), "n_train": len(tr),
+            "n_holdout": len(hold), "train_seconds": round(seconds, 2), "active": active,
+            "promoted": active, "reason": reason, "baseline": verdict.baseline,
+            "current_version": current_version, "n_corrections_used": n_corr,
+            "corrections_used": summary["corrections_used"],
+            "metrics_compared": {"new": _short(new_m), "current": _short(cur_m)}}
+
+
+def _corrections_used(store: Store) -> dict[str, int]:
+    """Corrections in force by field: category ones train the model; sentiment and tier ones
+    apply to scoring (counted so a retrain can say what it used)."""
+    row = store.query("SELECT count(category) AS category, count(sentiment) AS sentiment,"
+                      " count(tier) AS tier FROM ticket_corrections").iloc[0]
+    return {k: int(v) for k, v in row.items()}
 
 
 def _short(m: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not m:
         return None
     return {"accuracy": m.get("accuracy"), "macro_f1": m.get("macro_f1")}
-
-
-def retrain(store: Store, config: Mapping[str, Any], *, force: bool = False,
-            tolerance: float = 0.0, by: str = "cli") -> dict[str, Any]:
-    """Train on labels plus corrections, compare with the active model on the same holdout,
-    promote only when not worse (macro-F1 >= current - tolerance) unless ``force``."""
-    data = labeled(store, config)
-    if data.empty:
-        raise ModelError("no labeled tickets to train on")
-    tr, hold = data[~data["holdout"]], data[data["holdout"]]
-    new = _fit_category(tr, config)
-    new_m = _holdout_metrics(new, hold)
-    current_version = registry.active_version(store, "category")
-    cur_m = None
-    if current_version is not None:
-        cur_m = _holdout_metrics(registry.load(store, "category", current_version), hold)
-    better = (cur_m is None or not new_m
-              or new_m["macro_f1"] >= cur_m["macro_f1"] - tolerance)
-    promote_it = force or better
-    n_corr = int(data["corrected"].sum())
-    summary = {"n_train": len(tr), "n_holdout": len(hold), "n_corrections": n_corr,
-               "compared_with": current_version,
-               "current_metrics_same_holdout": _short(cur_m)}
-    version = registry.save(store, "category", new, metrics=new_m, train_summary=summary,
-                            n_train=len(tr), n_corrections=n_corr, activate=promote_it,
-                            note="retrain" + (" (forced)" if force and not better else ""),
-                            by=by)
-    if promote_it:
-        triage(store, config, refresh_campaigns=True)
-    return {"version": version, "n_corrections_used": n_corr,
-            "metrics": {"new": _short(new_m), "current": _short(cur_m)},
-            "current_version": current_version, "promoted": promote_it,
-            "n_train": len(tr), "n_holdout": len(hold)}
 
 
 def promote(store: Store, config: Mapping[str, Any], version: int, by: str = "cli") -> None:

@@ -57,9 +57,13 @@ class SentimentSettings:
     phrases: tuple[tuple[str, float], ...]
     patterns: tuple[PatternRule, ...]
     ignore_words: tuple[str, ...]
+    # languages the lexicon covers (ISO 639-1); tickets in others are not scored. Empty: any
+    # (settings stored with models trained before this key existed).
+    languages: tuple[str, ...] = ()
 
     _KEYS = ("neg_threshold", "pos_threshold", "negative_weight", "question_weight",
-             "ignore_words", "lexicon", "phrases", "patterns")
+             "ignore_words", "lexicon", "phrases", "patterns", "languages")
+    _OPTIONAL = ("languages",)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> SentimentSettings:
@@ -68,7 +72,7 @@ class SentimentSettings:
         if not isinstance(data, Mapping):
             check.fail(f"expected a table of settings, got {data!r}")
         check.keys(data, cls._KEYS)
-        missing = [key for key in cls._KEYS if key not in data]
+        missing = [key for key in cls._KEYS if key not in data and key not in cls._OPTIONAL]
         if missing:
             check.fail(f"{missing[0]} is missing")
         neg = check.number(data["neg_threshold"], "neg_threshold", lo=-1, hi=1)
@@ -79,9 +83,11 @@ class SentimentSettings:
                                        positive=True, hi=100)
         question_weight = check.number(data["question_weight"], "question_weight", lo=0, hi=1)
         ignore_words = _ignore_words(data["ignore_words"], check)
+        languages = tuple(x.lower() for x in check.texts(data.get("languages", []),
+                                                           "languages"))
         return cls(SentimentBands(neg, pos), negative_weight, question_weight,
                    _lexicon(data["lexicon"], check), _phrases(data["phrases"], check),
-                   _patterns(data["patterns"], check), ignore_words)
+                   _patterns(data["patterns"], check), ignore_words, languages)
 
     @classmethod
     def from_config(cls, over: Mapping[str, Any] | None = None) -> SentimentSettings:
@@ -100,6 +106,7 @@ class SentimentSettings:
             "phrases": dict(self.phrases),
             "patterns": {p.name: {"regex": p.regex, "valence": p.valence}
                          for p in self.patterns},
+            "languages": list(self.languages),
         }
 
 

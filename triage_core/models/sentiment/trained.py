@@ -111,7 +111,8 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
 
     def __init__(self, C: float = 1.0, class_weight: str | None = "balanced",
                  char_ngrams: bool = True, cv: int = 3, config: dict[str, Any] | None = None,
-                 max_iter: int = 2000, word_vectors: bool = True) -> None:
+                 max_iter: int = 2000, word_vectors: bool = True,
+                 languages: tuple[str, ...] | None = None) -> None:
         self.C = C
         self.class_weight = class_weight
         self.char_ngrams = char_ngrams
@@ -119,9 +120,11 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
         self.config = config
         self.max_iter = max_iter
         self.word_vectors = word_vectors
+        self.languages = languages  # the languages it was trained on; None: not restricted
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("word_vectors", False)  # saved before the third view existed
+        state.setdefault("languages", None)  # saved before languages were recorded
         super().__setstate__(state)
 
     def _pipeline(self) -> Pipeline:
@@ -244,6 +247,16 @@ def score_and_label(model: LexiconSentiment | SentimentModel,
     if isinstance(model, SentimentModel):
         return model.score_and_label(texts)
     raise ModelError(f"not a sentiment model: {type(model).__name__}")
+
+
+def covered_languages(model: LexiconSentiment | SentimentModel) -> frozenset[str] | None:
+    """The languages ``model`` can score (None: any). The zero-shot lexicon covers the
+    configured ``[sentiment] languages``; a trained model the ones it was trained on."""
+    if isinstance(model, LexiconSentiment):
+        langs = model.settings.languages
+    else:
+        langs = getattr(model, "languages", None)
+    return frozenset(langs) if langs else None
 
 
 def explain_with(model: LexiconSentiment | SentimentModel, text: Any,

@@ -8,7 +8,8 @@ Score. ``score = 100 * sum_k(w_k * c_k) / sum_k(w_k)`` over five components, eac
 - ``sentiment``: ``max(0, -sentiment)`` (missing sentiment counts 0);
 - ``value``: LTV percentile of the customer, the share of customers whose lifetime value is
   <= theirs (column ``ltv_percentile`` if given, else computed from ``lifetime_value`` over the
-  distinct ``customer_id`` values of the frame, see :func:`ltv_percentile`);
+  distinct ``customer_id`` values of the frame, see :func:`ltv_percentile`); a customer without
+  a lifetime value counts :data:`NEUTRAL_VALUE` (0.5) and is never VIP by value;
 - ``severity``: ``(severity - 1) / 3`` (severity 1..4; missing counts 0);
 - ``wait``: time elapsed / SLA of the running clock, clipped to 0..1 (below);
 - ``boost``: ``max(segment boost, campaign boost)`` from the profile.
@@ -94,8 +95,14 @@ def _instant_us(as_of: datetime | str | pd.Timestamp) -> int:
     return int(np.datetime64(ts.to_datetime64(), "us").astype(np.int64))
 
 
+# The value component of a customer without a lifetime value: the middle of the customer base,
+# so a helpdesk without LTV data gets no "everyone is VIP" (or "nobody matters") ranking.
+NEUTRAL_VALUE = 0.5
+
+
 def ltv_percentile(lifetime_value: pd.Series, customer_id: pd.Series | None = None) -> pd.Series:
-    """Share of customers whose lifetime value is <= each row's (0..1; missing LTV -> 0).
+    """Share of customers whose lifetime value is <= each row's (0..1), among the customers
+    that have one; a missing LTV stays missing (neutral for priority, never VIP).
 
     With ``customer_id``, each customer counts once (the "customer base"); without it, every
     row counts. Same as SQL ``cume_dist() OVER (ORDER BY lifetime_value)`` over customers.
@@ -106,11 +113,11 @@ def ltv_percentile(lifetime_value: pd.Series, customer_id: pd.Series | None = No
         base = values[~customer_id.duplicated().to_numpy()]
     base = np.sort(base[~np.isnan(base)])
     if base.size == 0:
-        return pd.Series(0.0, index=lifetime_value.index)
+        return pd.Series(np.nan, index=lifetime_value.index)
     # searchsorted on the sorted distinct values, not on every row: far fewer cache misses
     uniq, inverse = np.unique(values, return_inverse=True)
     pct = (np.searchsorted(base, uniq, side="right") / base.size)[inverse.ravel()]
-    pct[np.isnan(values)] = 0.0
+    pct[np.isnan(values)] = np.nan
     return pd.Series(pct, index=lifetime_value.index)
 
 
@@ -135,7 +142,7 @@ class _Parts:
 def _components(df: pd.DataFrame, profile: PriorityProfile, cols: Columns) -> _Parts:
     _require(df, ("sentiment", "severity"), "score()")
     if "ltv_percentile" in df.columns:
-        ltv_pct = np.clip(np.nan_to_num(_floats(df["ltv_percentile"], "ltv_percentile")), 0, 1)
+        ltv_pct = np.clip(_floats(df["ltv_percentile"], "ltv_percentile"), 0, 1)
     elif "lifetime_value" in df.columns:
         ids = df["customer_id"] if "customer_id" in df.columns else None
         ltv_pct = ltv_percentile(df["lifetime_value"], ids).to_numpy()
@@ -145,7 +152,7 @@ def _components(df: pd.DataFrame, profile: PriorityProfile, cols: Columns) -> _P
     severity = _floats(df["severity"], "severity")
     comp = {
         "sentiment": np.clip(np.nan_to_num(-sentiment), 0.0, 1.0),
-        "value": ltv_pct,
+        "value": np.where(np.isnan(ltv_pct), NEUTRAL_VALUE, ltv_pct),
         "severity": np.clip(np.nan_to_num((severity - 1.0) / 3.0), 0.0, 1.0),
     }
     boost = np.zeros(len(df))

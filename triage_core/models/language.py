@@ -1,0 +1,66 @@
+"""Which language a ticket is written in, for tickets that arrive without one.
+
+py3langid (a maintained fork of langid.py) ships its model in the wheel, so nothing is
+downloaded. Detection is restricted to the configured candidate languages, and a text that is
+too short or not clearly one language gets no language (``None``): a one-word ticket should not
+be routed to the Swahili desk.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from triage_core.config import Checker, section
+
+__all__ = ["LanguageSettings", "detect"]
+
+
+@dataclass(frozen=True)
+class LanguageSettings:
+    candidates: tuple[str, ...]
+    min_confidence: float
+    min_chars: int
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any] | None = None) -> LanguageSettings:
+        raw = section("language", data)
+        check = Checker("language")
+        check.keys(raw, ("candidates", "min_confidence", "min_chars"))
+        candidates = tuple(c.lower() for c in check.texts(raw["candidates"], "candidates"))
+        unknown = sorted(set(candidates) - set(_identifier(())[1]))
+        if unknown:
+            check.fail(f"candidates: the detector does not know {', '.join(unknown)}")
+        return cls(candidates, check.number(raw["min_confidence"], "min_confidence", lo=0, hi=1),
+                   check.integer(raw["min_chars"], "min_chars", lo=0))
+
+
+@functools.cache
+def _identifier(candidates: tuple[str, ...]) -> tuple[Any, list[str]]:
+    """(a py3langid identifier restricted to ``candidates``, every label it knows)."""
+    from py3langid import langid
+
+    ident = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    labels = list(ident.labels)
+    if candidates:
+        ident.set_languages(list(candidates))
+    return ident, labels
+
+
+def detect(texts: Sequence[str], settings: LanguageSettings | None = None) -> np.ndarray:
+    """ISO 639-1 code of each text, or None when it is too short or not clearly one language."""
+    settings = settings or LanguageSettings.from_mapping()
+    ident, _ = _identifier(settings.candidates)
+    out = np.full(len(texts), None, dtype=object)
+    for i, text in enumerate(texts):
+        text = text if isinstance(text, str) else ""
+        if len(text.strip()) < settings.min_chars:
+            continue
+        lang, prob = ident.classify(text)
+        if prob >= settings.min_confidence:
+            out[i] = lang
+    return out
