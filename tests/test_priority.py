@@ -343,7 +343,7 @@ def test_weights_left_out_are_zero_and_other_tables_come_from_the_base() -> None
                                      name="value_only", base=base)
     assert prof.name == "value_only"
     assert prof.weights.as_dict() == {"sentiment": 0, "value": 2, "severity": 0, "wait": 0,
-                                      "boost": 0}
+                                      "boost": 0, "source": 0}
     assert prof.tier_thresholds == (90, 50, 25)
     assert prof.sla == base.sla
 
@@ -382,3 +382,16 @@ def test_settings_put_a_section_over_the_packaged_defaults() -> None:
     assert p3.resolution_hours == packaged.profile("default").sla[2].resolution_hours
     # another profile takes what it leaves out from the default of the same settings
     assert changed.profile("sla_first").sla == changed.profile("default").sla
+
+
+def test_the_helpdesks_own_priority_counts_only_with_a_weight() -> None:
+    """source_priority is mapped case-blind through source_levels; weight 0 adds nothing."""
+    rows = [{"source_priority": p} for p in ("Urgent", "low", "HIGH", None, "whatever")]
+    off = score(tickets(rows), make_profile(sentiment=1.0), T0)
+    assert off["contrib_source"].tolist() == [0.0] * 5
+    levels = {"low": 0.0, "high": 0.5, "urgent": 1.0}
+    on = PriorityProfile.from_mapping({"name": "src", "weights": {"source": 1.0},
+                                       "source_levels": levels})
+    got = score(tickets(rows), on, T0)
+    assert got["contrib_source"].tolist() == pytest.approx([100.0, 0.0, 50.0, 0.0, 0.0])
+    assert got["priority_score"].tolist() == pytest.approx(got["contrib_source"].tolist())

@@ -69,7 +69,7 @@ def test_profile_round_trip_and_the_database_wins(db: Store) -> None:
     loaded = scoring.load_profile(db, CONFIG, "default")
     assert loaded == mine and loaded != config_default
     assert loaded.weights.as_dict() == {"sentiment": 0.0, "value": 0.0, "severity": 1.0,
-                                        "wait": 0.0, "boost": 0.0}
+                                        "wait": 0.0, "boost": 0.0, "source": 0.0}
     # a new name is listed after the config's, and saving again replaces it
     scoring.save_profile(db, severity_only("night_shift"))
     names = scoring.profile_names(db, CONFIG)

@@ -30,7 +30,8 @@ _OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)  # schema constants, not user
 
 # The ticket's own inputs to scoring: a row whose hash changed is scored again.
 INPUT_HASH = ("hash(k.status, k.category, k.csat, sv.score, k.agent_id, k.first_response_at,"
-              " k.resolved_at, k.channel, k.language, k.customer_id, k.created_at)")
+              " k.resolved_at, k.channel, k.language, k.customer_id, k.created_at,"
+              " k.source_priority)")
 
 # Everything the scorer and router need, one row per ticket. Corrections: latest not undone.
 SCORING_SQL = """
@@ -50,7 +51,7 @@ SELECT k.ticket_id, {input_hash} AS input_hash, k.created_at, k.customer_id, k.s
        k.channel,
        coalesce(k.language, r.language) AS language, k.first_response_at, k.resolved_at,
        coalesce(sv.score, k.csat) AS csat,
-       k.agent_id, k.agent_id AS handled_by,
+       k.agent_id, k.agent_id AS handled_by, k.source_priority,
        c.segment, c.plan, c.lifetime_value, c.ltv_percentile,
        tc.category, tc.category_source,
        CASE WHEN tc.category_source = 'model' THEN tc.model_confidence ELSE 1.0 END
@@ -86,6 +87,7 @@ OUTPUT_TYPES: dict[str, str] = {
     "ltv_percentile": "DOUBLE", "priority_score": "DOUBLE", "priority_tier": "VARCHAR",
     "computed_tier": "VARCHAR", "contrib_sentiment": "DOUBLE", "contrib_value": "DOUBLE",
     "contrib_severity": "DOUBLE", "contrib_wait": "DOUBLE", "contrib_boost": "DOUBLE",
+    "contrib_source": "DOUBLE", "source_priority": "VARCHAR",
     "first_response_due_at": "TIMESTAMP", "sla_due_at": "TIMESTAMP", "sla_status": "VARCHAR",
     "escalated": "BOOLEAN", "escalation_reason": "VARCHAR", "team": "VARCHAR",
     "agent_id": "VARCHAR", "routing_reason": "VARCHAR", "routing_outcome": "VARCHAR",
@@ -193,6 +195,19 @@ def score_frame(frame: pd.DataFrame, agents: pd.DataFrame, profile: priority.Pri
     return out.astype({c: object for c in categorical})
 
 
+def _data_stamp(store: Store) -> str:
+    """What every ticket's row depends on besides its own data: customers (segment, LTV),
+    agents and touchpoints. concat_ws skips NULL parts, so an empty table cannot make the
+    whole stamp NULL (which would match any later state)."""
+    return str(store.scalar(
+        "SELECT concat_ws('/', (SELECT count(*) FROM customers), (SELECT count(*) FROM agents),"
+        " (SELECT count(*) FROM touchpoints), (SELECT coalesce(max(touched_at)::VARCHAR, '-')"
+        "  FROM touchpoints),"
+        " (SELECT coalesce(sum(hash(customer_id, segment, lifetime_value)), 0) FROM customers),"
+        " (SELECT coalesce(sum(hash(agent_id, team, skills, languages, capacity, senior)), 0)"
+        "  FROM agents))"))
+
+
 def _table_is_current(store: Store) -> bool:
     """triaged_tickets exists with exactly today's columns and types (a table written by an
     older version, or with a column typed NULL by an empty run, is rewritten in full)."""
@@ -222,12 +237,7 @@ def score_all(store: Store, config: Mapping[str, Any], profile_name: str | None 
     profile = load_profile(store, config, profile_name)
     fingerprint = _fingerprint(profile, config)
     state = dict(store.query("SELECT key, value FROM settings").itertuples(index=False))
-    data_stamp = str(store.scalar(
-        "SELECT (SELECT count(*) FROM customers) || '/' || (SELECT count(*) FROM agents)"
-        " || '/' || (SELECT count(*) || max(touched_at) FROM touchpoints)"
-        " || '/' || (SELECT coalesce(sum(hash(customer_id, segment, lifetime_value)), 0)"
-        "  FROM customers) || '/' || (SELECT coalesce(sum(hash(agent_id, team, skills,"
-        "  languages, capacity, senior)), 0) FROM agents)"))
+    data_stamp = _data_stamp(store)
     incremental = (not full and _table_is_current(store)
                    and state.get("scored_fingerprint") == fingerprint
                    and state.get("scored_data") == data_stamp
@@ -301,15 +311,18 @@ def preview(frame: pd.DataFrame, agents: pd.DataFrame, saved: priority.PriorityP
     return Preview(tiers, reorder, p1, sla, workload, moved)
 
 
-def reassign(store: Store, ticket_id: str, agent_id: str, by: str = "") -> None:
-    """Manually assign an open ticket to an agent with free capacity (kept on re-scoring)."""
+def reassign(store: Store, ticket_id: str, agent_id: str, by: str = "",
+             reason: str = "") -> None:
+    """Manually assign an open ticket to an agent with free capacity (kept on re-scoring),
+    recorded in ``reassignments``."""
     agent = store.query("SELECT agent_id, team, capacity FROM agents WHERE agent_id = ?",
                         [agent_id])
     if agent.empty:
         raise ConfigError(f"no agent {agent_id!r}")
-    status = store.scalar("SELECT status FROM tickets WHERE ticket_id = ?", [ticket_id])
-    if status is None:
+    row = store.query("SELECT status, agent_id FROM tickets WHERE ticket_id = ?", [ticket_id])
+    if row.empty:
         raise ConfigError(f"no ticket {ticket_id!r}")
+    status, before = row["status"].iloc[0], row["agent_id"].iloc[0]
     if status not in OPEN_STATUSES:
         raise ConfigError(f"ticket {ticket_id} is {status}; only open tickets can be reassigned")
     load = store.scalar(
@@ -319,11 +332,13 @@ def reassign(store: Store, ticket_id: str, agent_id: str, by: str = "") -> None:
     if load >= capacity:
         raise ConfigError(f"{agent_id} is at capacity ({load}/{capacity}); choose another agent")
     team = str(agent["team"].iloc[0])
+    why = reason or f"manually reassigned to {agent_id}" + (f" by {by}" if by else "")
     with store.transaction():
         store.execute("UPDATE tickets SET agent_id = ? WHERE ticket_id = ?", [agent_id, ticket_id])
         store.execute(
             f"UPDATE {TRIAGED} SET agent_id = ?, team = ?, routing_reason = ?,"
-            " routing_outcome = 'kept' WHERE ticket_id = ?",
-            [agent_id, team, f"manually reassigned to {agent_id}" + (f" by {by}" if by else ""),
-             ticket_id],
-        )
+            " routing_outcome = 'kept' WHERE ticket_id = ?", [agent_id, team, why, ticket_id])
+        store.execute(
+            "INSERT INTO reassignments (ticket_id, from_agent, to_agent, reason, author,"
+            " created_at) VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            [ticket_id, None if pd.isna(before) else str(before), agent_id, why, by or None])

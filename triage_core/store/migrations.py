@@ -101,5 +101,14 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 updated_at TIMESTAMP)""",
         ],
     ),
+    (
+        5,
+        [
+            # manual reassignments and confirmed rebalancing moves (ops/rebalance.py)
+            """CREATE TABLE IF NOT EXISTS reassignments (
+                ticket_id VARCHAR NOT NULL, from_agent VARCHAR, to_agent VARCHAR NOT NULL,
+                reason VARCHAR, author VARCHAR, created_at TIMESTAMP NOT NULL)""",
+        ],
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -19,7 +19,7 @@ from triage_core.errors import ConfigError
 __all__ = ["COMPONENTS", "TIERS", "EscalationRule", "PriorityProfile", "PrioritySettings",
            "SlaPolicy", "Weights", "default_profile", "default_settings"]
 
-COMPONENTS = ("sentiment", "value", "severity", "wait", "boost")
+COMPONENTS = ("sentiment", "value", "severity", "wait", "boost", "source")
 TIERS = ("P1", "P2", "P3", "P4")
 
 _SLA_KEYS = ("first_response_minutes", "resolution_hours")
@@ -32,6 +32,7 @@ _TABLES: dict[str, tuple[str, ...]] = {
     "sla": ("at_risk_fraction", *TIERS),
     "escalation": _ESCALATION_KEYS,
     "boost": ("segments", "campaigns"),
+    "source_levels": None,  # the helpdesk's own priority (lower case) -> 0..1
 }
 
 
@@ -44,10 +45,11 @@ class Weights:
     severity: float
     wait: float
     boost: float
+    source: float  # the helpdesk's own priority (tickets.source_priority)
 
     @property
     def total(self) -> float:
-        return self.sentiment + self.value + self.severity + self.wait + self.boost
+        return sum(getattr(self, c) for c in COMPONENTS)
 
     def as_dict(self) -> dict[str, float]:
         return {c: getattr(self, c) for c in COMPONENTS}
@@ -83,6 +85,7 @@ class PriorityProfile:
     escalation: EscalationRule
     segment_boost: tuple[tuple[str, float], ...] = ()
     campaign_boost: tuple[tuple[str, float], ...] = ()
+    source_levels: tuple[tuple[str, float], ...] = ()
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -94,7 +97,8 @@ class PriorityProfile:
         _check_sla(check, self.sla, self.at_risk_fraction)
         _check_escalation(check, self.escalation)
         for key, pairs in (("boost.segments", self.segment_boost),
-                           ("boost.campaigns", self.campaign_boost)):
+                           ("boost.campaigns", self.campaign_boost),
+                           ("source_levels", self.source_levels)):
             for name, b in pairs:
                 check.number(b, f"{key}.{name}", lo=0.0, hi=1.0)
 
@@ -123,6 +127,7 @@ class PriorityProfile:
                        d: Mapping[str, Any]) -> PriorityProfile:
         """A profile from a dict that holds every table (``weights`` may leave some out)."""
         w, t, s, e, b = (d[k] for k in ("weights", "tiers", "sla", "escalation", "boost"))
+        levels = d.get("source_levels", {})
         segments = e["vip_segments"]
         if isinstance(segments, str) or not isinstance(segments, list | tuple):
             check.fail("escalation.vip_segments must be a list of segment names")
@@ -147,6 +152,8 @@ class PriorityProfile:
             segment_boost=tuple((k.lower(), v) for k, v in
                                 _boost_map(check, b.get("segments", {}), "boost.segments")),
             campaign_boost=_boost_map(check, b.get("campaigns", {}), "boost.campaigns"),
+            source_levels=tuple((k.strip().lower(), v) for k, v in
+                                _boost_map(check, levels, "source_levels")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,6 +176,7 @@ class PriorityProfile:
             },
             "boost": {"segments": dict(self.segment_boost),
                       "campaigns": dict(self.campaign_boost)},
+            "source_levels": dict(self.source_levels),
         }
 
 
@@ -187,7 +195,8 @@ def _overlay(tables: Mapping[str, Mapping[str, Any]], base: dict[str, Any]) -> d
     """``base`` (a profile's ``to_dict()``, changed in place) with ``tables`` on top."""
     if "weights" in tables:
         base["weights"] = {c: tables["weights"].get(c, 0.0) for c in COMPONENTS}
-    for key in ("tiers", "escalation", "boost"):
+    base.setdefault("source_levels", {})
+    for key in ("tiers", "escalation", "boost", "source_levels"):
         base[key].update(tables.get(key, {}))
     for key, value in tables.get("sla", {}).items():
         if key == "at_risk_fraction":

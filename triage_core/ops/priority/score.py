@@ -3,7 +3,7 @@
 The weights, tiers, SLAs and escalation thresholds come from a
 :class:`~triage_core.ops.priority.profile.PriorityProfile`.
 
-Score. ``score = 100 * sum_k(w_k * c_k) / sum_k(w_k)`` over five components, each in 0..1:
+Score. ``score = 100 * sum_k(w_k * c_k) / sum_k(w_k)`` over six components, each in 0..1:
 
 - ``sentiment``: ``max(0, -sentiment)`` (missing sentiment counts 0);
 - ``value``: LTV percentile of the customer, the share of customers whose lifetime value is
@@ -12,9 +12,12 @@ Score. ``score = 100 * sum_k(w_k * c_k) / sum_k(w_k)`` over five components, eac
   a lifetime value counts :data:`NEUTRAL_VALUE` (0.5) and is never VIP by value;
 - ``severity``: ``(severity - 1) / 3`` (severity 1..4; missing counts 0);
 - ``wait``: time elapsed / SLA of the running clock, clipped to 0..1 (below);
-- ``boost``: ``max(segment boost, campaign boost)`` from the profile.
+- ``boost``: ``max(segment boost, campaign boost)`` from the profile;
+- ``source``: the helpdesk's own priority (column ``source_priority``, e.g. Low/High/Urgent),
+  through the profile's ``source_levels`` (case-blind; unknown or missing counts 0). Its
+  packaged weight is 0: the helpdesk's label is shown, and counts only where a lead wants it.
 
-``contrib_<k> = 100 * w_k * c_k / sum(w)``, so the five ``contrib_*`` columns add up to
+``contrib_<k> = 100 * w_k * c_k / sum(w)``, so the six ``contrib_*`` columns add up to
 ``priority_score``. Tiers: ``score >= P1`` -> P1, ``>= P2`` -> P2, ``>= P3`` -> P3, else P4
 (compared with a 1e-9 tolerance so that a score computed as 74.99999999999999 is P1 at 75).
 
@@ -162,9 +165,12 @@ def _components(df: pd.DataFrame, profile: PriorityProfile, cols: Columns) -> _P
         boost = np.maximum(boost, cols.lookup("campaign_id", dict(profile.campaign_boost),
                                               lower=False))
     comp["boost"] = boost
+    comp["source"] = (cols.lookup("source_priority", dict(profile.source_levels), lower=True)
+                      if profile.source_levels and "source_priority" in df.columns
+                      else np.zeros(len(df)))
     scale = 100.0 / profile.weights.total
     contrib = {k: (getattr(profile.weights, k) * scale) * v for k, v in comp.items()}
-    base = contrib["sentiment"] + contrib["value"] + contrib["severity"] + contrib["boost"]
+    base = sum(v for k, v in contrib.items() if k != "wait")
     return _Parts(contrib, base, sentiment, ltv_pct)
 
 
@@ -262,7 +268,7 @@ def score(df: pd.DataFrame, profile: PriorityProfile | None = None,
 
     Needs ticket_id, created_at, status, sentiment, severity and ltv_percentile or
     lifetime_value; uses segment, campaign_id, customer_id, first_response_at when present.
-    Adds priority_score, priority_tier, contrib_{sentiment,value,severity,wait,boost},
+    Adds priority_score, priority_tier, contrib_{sentiment,value,severity,wait,boost,source},
     sla_due_at, sla_status, escalated, escalation_reason. ``as_of`` defaults to now (UTC).
     ``df`` is not modified.
     """
