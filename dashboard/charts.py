@@ -16,8 +16,51 @@ SENTIMENT_COLORS = {"negative": "#d64545", "neutral": "#9aa5b1", "positive": "#2
 ACCENT = "#3557d6"
 
 
+# Plotly renders a subset of HTML in every label (<b>, <i>, <a href>, <span style>, <br>):
+# values from the data must reach it escaped, and without bidirectional controls.
+_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069\u061c"))
+_DATA_ATTRS = ("x", "y", "z", "text", "hovertext", "labels", "ids", "customdata", "parents")
+
+
+def _label(value: object) -> str:
+    """A value from the data as a Plotly label that shows exactly its characters."""
+    s = str(value).translate(_BIDI)
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape(values: object) -> object:
+    if isinstance(values, str):
+        return _label(values)
+    if isinstance(values, tuple | list):
+        return type(values)(_escape(v) for v in values)
+    if hasattr(values, "dtype") and getattr(values, "dtype", None) is not None \
+            and values.dtype.kind == "O":
+        return [_escape(v) for v in values.tolist()]
+    return values
+
+
+def _sanitize(fig: go.Figure) -> go.Figure:
+    """Escape every text a figure shows from its data: values, trace names, categories.
+    Templates (hovertemplate, texttemplate) are code and stay as they are."""
+    for trace in fig.data:
+        for attr in _DATA_ATTRS:
+            if attr in trace and trace[attr] is not None:
+                trace[attr] = _escape(trace[attr])
+        for attr in ("name", "legendgroup"):
+            if isinstance(getattr(trace, attr, None), str):
+                trace[attr] = _label(trace[attr])
+    for axis in ("xaxis", "yaxis"):
+        ax = fig.layout[axis]
+        for attr in ("categoryarray", "ticktext"):
+            if ax[attr] is not None:
+                ax[attr] = _escape(ax[attr])
+    return fig
+
+
 def _style(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
-    fig.update_layout(template=TEMPLATE, title={"text": title, "x": 0, "xanchor": "left"},
+    _sanitize(fig)
+    fig.update_layout(template=TEMPLATE, title={"text": _label(title), "x": 0, "xanchor": "left"},
                       height=height, margin={"l": 10, "r": 10, "t": 50, "b": 40},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.12,
                               "xanchor": "left", "x": 0, "title": {"text": ""}})

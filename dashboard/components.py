@@ -19,7 +19,7 @@ def sidebar_filters() -> data.Filters:
     """Global filters in the sidebar; the result is kept in ``st.session_state['filters']``."""
     opts = data.filter_options()
     with st.sidebar:
-        st.caption(f"Database: {data.db_path()}")
+        st.caption(f"Database: {plain(data.db_name())}")
         lo, hi = opts["min_date"], opts["max_date"]
         start = end = None
         if lo is not None and hi is not None:
@@ -33,19 +33,23 @@ def sidebar_filters() -> data.Filters:
         campaigns = opts["campaigns"]
         names = dict(zip(campaigns["campaign_id"], campaigns["name"], strict=True))
         chosen_campaigns = st.multiselect(
-            "Campaign", list(names), format_func=lambda c: names.get(c, c), key="f_campaigns",
+            "Campaign", list(names), format_func=lambda c: data.display(names.get(c, c)),
+            key="f_campaigns",
             help=f"Tickets from customers the campaign touched in the {lookback:g} days before",
         )
         campaign_channels = st.multiselect(
             "Campaign channel", opts["campaign_channels"], key="f_campaign_channels",
+            format_func=data.display,
             help=f"Where marketing reached the customer: tickets from customers a campaign of "
                  f"these channels touched in the {lookback:g} days before; on the campaign "
                  f"page, the campaigns of these channels")
         ticket_channels = st.multiselect("Ticket channel", opts["ticket_channels"],
-                                         key="f_ticket_channels",
+                                         key="f_ticket_channels", format_func=data.display,
                                          help="Where the customer contacted support")
-        segments = st.multiselect("Segment", opts["segments"], key="f_segments")
-        categories = st.multiselect("Category", opts["categories"], key="f_categories")
+        segments = st.multiselect("Segment", opts["segments"], key="f_segments",
+                                  format_func=data.display)
+        categories = st.multiselect("Category", opts["categories"], key="f_categories",
+                                    format_func=data.display)
         st.toggle("Mask e-mails, phones and cards", value=True, key="mask_pii",
                   help="Applies to every view and export")
     filters = data.Filters(start=start, end=end, campaigns=tuple(chosen_campaigns),
@@ -76,6 +80,12 @@ def need_triage() -> bool:
         st.info("Tickets are loaded but not triaged yet. Press **Triage all tickets** on the "
                 "**Data** page (or run `triage score`).", icon=":material/info:")
     return True
+
+
+def health_notes(notes: list[str]) -> None:
+    """What is missing or doubtful in the data: one warning each, never silent."""
+    for note in notes:
+        st.warning(plain(note), icon=":material/warning:")
 
 
 def fmt_number(value: Any, fmt: str = "{:,.0f}", none: str = "–") -> str:
@@ -119,14 +129,14 @@ def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "wei
 
 def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
     """One-click corrections of category, tier and sentiment for a ticket."""
-
-    tid = detail["ticket_id"]
+    tid = detail.get("_ticket", detail["ticket_id"])
     with st.form(f"{key_prefix}_feedback_{tid}"):
         st.markdown("**Is a prediction wrong? Record the right value**")
         cats = data.known_categories()
         c1, c2, c3 = st.columns(3)
         keep = "(keep)"
-        category = c1.selectbox("Category", [keep, *cats], key=f"{key_prefix}_fb_cat_{tid}")
+        category = c1.selectbox("Category", [keep, *cats], key=f"{key_prefix}_fb_cat_{tid}",
+                                format_func=data.display)
         tier = c2.selectbox("Priority tier", [keep, "P1", "P2", "P3", "P4"],
                             key=f"{key_prefix}_fb_tier_{tid}")
         sentiment = c3.selectbox("Sentiment", [keep, "negative", "neutral", "positive"],
@@ -144,17 +154,29 @@ def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
             try:
                 data.add_feedback(tid, changes, by, comment)
             except data.TriageError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
             else:
                 st.success("Recorded. It overrides the prediction now and feeds retraining.")
 
 
-_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:"
+_MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:&@="
+# Bidirectional controls (e.g. U+202E RIGHT-TO-LEFT OVERRIDE) make "gpj.exe" read "exe.jpg".
+_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069\u061c"))
+_ZWSP = "\u200b"
 
 
 def plain(text: Any) -> str:
-    """Escape Markdown so a value from the data is shown literally in a heading."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text))
+    """A value from the data, safe to put into Markdown (headings, captions, messages).
+
+    Markdown and Streamlit's own syntax (``:red[...]``, ``:material/...:``) are escaped, HTML
+    cannot form (``<`` and ``&`` are escaped), links written as URLs, ``www.`` or e-mail
+    addresses are not turned into links (a zero-width space breaks them), and bidirectional
+    control characters are removed."""
+    s = str(text).translate(_BIDI)
+    s = (s.replace("://", ":" + _ZWSP + "//").replace("www.", "www" + _ZWSP + ".")
+         .replace("@", _ZWSP + "@"))
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in s)
 
 
 TICKET_COLUMNS = {

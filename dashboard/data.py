@@ -23,7 +23,7 @@ from triage_core.ops import analytics
 from triage_core.schema import IMPORT_TABLES
 from triage_core.store import Store, default_db_path
 from triage_core.store.mapping import PRESETS
-from triage_core.text import mask_pii_series
+from triage_core.text import mask_pii_series, pseudonymize_series
 
 # What pages may use from triage_core, re-exported: pages import only this module.
 __all__ = ["IMPORT_TABLES", "MODELS", "MODEL_DESCRIPTIONS", "PRESETS", "Filters", "TriageError"]
@@ -35,6 +35,11 @@ TEXT_COLUMNS = ("subject", "body", "comment")
 
 def db_path() -> str:
     return str(Path(os.environ.get("TRIAGE_DB") or default_db_path()).resolve())
+
+
+def db_name() -> str:
+    """The database's file name (pages never show server paths)."""
+    return Path(db_path()).name
 
 
 @st.cache_resource(show_spinner=False)
@@ -65,15 +70,82 @@ def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         cur.close()
 
 
-def masked(df: pd.DataFrame, mask: bool = True) -> pd.DataFrame:
-    """Mask e-mail addresses, phone numbers and card numbers in the text columns."""
-    if not mask or df.empty:
+# -- what pages are allowed to see ------------------------------------------------------------
+#
+# With masking on (the sidebar switch, on by default), every value a page gets from this
+# module has its e-mail addresses, phone numbers and card numbers masked: free text as
+# "[email]", every other column (ids, names, labels) and column names as a keyed token
+# ("[email 3fa2c1d0]") that still tells customers apart. Cached results hold the raw data;
+# masking is applied on the way out (``shown``), so no page can forget it. A frame with a
+# ticket_id column keeps the real ids in its (hidden) index, for selections.
+
+
+def mask_on() -> bool:
+    return bool(st.session_state.get("mask_pii", True))
+
+
+@st.cache_resource(show_spinner=False)
+def _salt(path: str) -> bytes:
+    """The database's own key for masked tokens (created once, kept in ``settings``)."""
+    import secrets
+
+    def get(s: Store) -> bytes:
+        value = s.scalar("SELECT value FROM settings WHERE key = 'pii_salt'")
+        if value is None:
+            value = secrets.token_hex(16)
+            s.execute("INSERT OR IGNORE INTO settings VALUES ('pii_salt', ?)", [value])
+            value = s.scalar("SELECT value FROM settings WHERE key = 'pii_salt'")
+        return bytes.fromhex(str(value))
+
+    return _run(get)
+
+
+def masked(df: pd.DataFrame, mask: bool | None = None) -> pd.DataFrame:
+    """``df`` as a page may show it (see above)."""
+    if df is None or df.empty:
         return df
     out = df.copy()
-    for col in TEXT_COLUMNS:
-        if col in out.columns:
-            out[col] = mask_pii_series(out[col])
+    if "ticket_id" in out.columns:
+        out.index = pd.Index(df["ticket_id"].to_numpy(), name="_ticket")
+    if not (mask_on() if mask is None else mask):
+        return out
+    salt = _salt(db_path())
+    for col in out.columns:
+        if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]) \
+                or pd.api.types.is_datetime64_any_dtype(out[col]):
+            continue
+        values = out[col].astype(object)
+        texts = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        if not texts.any():
+            continue
+        strings = values[texts]
+        values[texts] = (mask_pii_series(strings) if col in TEXT_COLUMNS
+                         else pseudonymize_series(strings, salt)).to_numpy()
+        out[col] = values
+    out.columns = [display(c) for c in out.columns]
     return out
+
+
+def display(value: Any) -> str:
+    """One value from the data as a page may show it (widget labels, format_func)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if not mask_on():
+        return str(value)
+    return str(pseudonymize_series(pd.Series([str(value)]), _salt(db_path())).iloc[0])
+
+
+def shown(value: Any) -> Any:
+    """Masked frames, dicts, lists and texts (see above); numbers and dates as they are."""
+    if isinstance(value, pd.DataFrame):
+        return masked(value)
+    if isinstance(value, dict):
+        return {shown(k): shown(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(shown(v) for v in value)
+    if isinstance(value, str):
+        return display(value)
+    return value
 
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
@@ -101,19 +173,32 @@ def volume_trend(f: Filters, freq: str) -> pd.DataFrame:
     return _run(analytics.volume_trend, f, freq)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
 def sentiment_trend(f: Filters, by: str, freq: str) -> pd.DataFrame:
+    return masked(_sentiment_trend(f, by, freq))
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _sentiment_trend(f: Filters, by: str, freq: str) -> pd.DataFrame:
     return _run(analytics.sentiment_trend, f, by, freq)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
 def breakdown(f: Filters, by: str) -> pd.DataFrame:
+    return masked(_breakdown(f, by))
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def _breakdown(f: Filters, by: str) -> pd.DataFrame:
     return _run(analytics.breakdown, f, by)
 
 
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
-def tickets(f: Filters, mask: bool = True, **kwargs: Any) -> pd.DataFrame:
-    return masked(_run(analytics.tickets, f, **kwargs), mask)
+def _tickets(f: Filters, **kwargs: Any) -> pd.DataFrame:
+    return _run(analytics.tickets, f, **kwargs)
+
+
+def tickets(f: Filters, **kwargs: Any) -> pd.DataFrame:
+    """Tickets as a page may show them; the real ticket ids are the (hidden) index."""
+    return masked(_tickets(f, **kwargs))
 
 
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
@@ -122,29 +207,55 @@ def count_tickets(f: Filters, **kwargs: Any) -> int:
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def alerts(f: Filters, mask: bool = True) -> pd.DataFrame:
-    return masked(_run(analytics.alerts, f), mask)
+def _alerts(f: Filters) -> pd.DataFrame:
+    return _run(analytics.alerts, f)
+
+
+def alerts(f: Filters) -> pd.DataFrame:
+    return masked(_alerts(f))
 
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
-def team_workload() -> pd.DataFrame:
+def _team_workload() -> pd.DataFrame:
     return _run(analytics.team_workload)
 
 
+def team_workload() -> pd.DataFrame:
+    return masked(_team_workload())
+
+
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
-def queue_summary() -> pd.DataFrame:
+def _queue_summary() -> pd.DataFrame:
     return _run(analytics.queue_summary)
 
 
-def ticket_detail(ticket_id: str, mask: bool = True) -> dict[str, Any] | None:
-    """One ticket with its triage and the words behind its category and sentiment."""
+def agent_choices() -> dict[str, str]:
+    """Real agent id -> how a page may show it (id, name, team, load), for pickers."""
+    raw = _team_workload()
+    shown_rows = masked(raw)
+    return {str(a): f"{r.agent_id} – {r.name} ({r.team}, {r.assigned}/{r.capacity})"
+            for a, r in zip(raw["agent_id"], shown_rows.itertuples(), strict=True)}
+
+
+def queue_summary() -> pd.DataFrame:
+    """Queues per team; ``team`` masked for display, the raw name in ``team_key``."""
+    raw = _queue_summary()
+    return masked(raw).assign(team_key=raw["team"].to_numpy()) if not raw.empty else raw
+
+
+def ticket_detail(ticket_id: str) -> dict[str, Any] | None:
+    """One ticket with its triage and the words behind its category and sentiment, as a page
+    may show it; ``_ticket`` holds the real id (for corrections)."""
     detail = _run(analytics.ticket_detail, ticket_id)
-    if detail is not None:
-        detail.update(_explain(ticket_id))
-    if detail and mask:
+    if detail is None:
+        return None
+    detail.update(_explain(ticket_id))
+    if mask_on():
         for key in ("subject", "body"):
             if isinstance(detail.get(key), str):
                 detail[key] = mask_pii_series(pd.Series([detail[key]])).iloc[0]
+        detail = {k: v if k in ("subject", "body") else shown(v) for k, v in detail.items()}
+    detail["_ticket"] = ticket_id
     return detail
 
 
@@ -166,14 +277,14 @@ def preview_upload(name: str, content: bytes, rows: int = 20) -> pd.DataFrame | 
     suffix = Path(name).suffix.lower()
     try:
         if suffix == ".parquet":
-            return pd.read_parquet(io.BytesIO(content)).head(rows)
+            return masked(pd.read_parquet(io.BytesIO(content)).head(rows))
         if suffix in (".json", ".jsonl"):
-            return pd.read_json(io.BytesIO(content), lines=suffix == ".jsonl",
-                                dtype=False).head(rows)
-        return pd.read_csv(io.BytesIO(content), nrows=rows, dtype=str, keep_default_na=False,
-                           encoding="utf-8")
+            return masked(pd.read_json(io.BytesIO(content), lines=suffix == ".jsonl",
+                                       dtype=False).head(rows))
+        return masked(pd.read_csv(io.BytesIO(content), nrows=rows, dtype=str,
+                                  keep_default_na=False, encoding="utf-8"))
     except (ValueError, UnicodeDecodeError, OSError) as exc:
-        return f"{name}: cannot preview ({str(exc).splitlines()[0] if str(exc) else exc})"
+        return f"{display(name)}: cannot preview ({str(exc).splitlines()[0] if str(exc) else exc})"
 
 
 QUEUE_PREFIX = "queue: "
@@ -182,21 +293,21 @@ QUEUE_PREFIX = "queue: "
 @st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
 def exportable() -> list[str]:
     tables = _run(analytics.exportable_tables)
-    queues = queue_summary()["team"].dropna().tolist() if has_triage() else []
+    queues = _queue_summary()["team"].dropna().tolist() if has_triage() else []
     return tables + [QUEUE_PREFIX + q for q in queues]
 
 
-def export_frame(name: str, mask: bool = True) -> pd.DataFrame:
+def export_frame(name: str) -> pd.DataFrame:
     if name.startswith(QUEUE_PREFIX):
         df = _run(analytics.tickets, Filters(), open_only=True,
                   team=name.removeprefix(QUEUE_PREFIX), limit=10_000_000)
     else:
         df = _run(analytics.export_table, name)
-    return masked(df, mask)
+    return masked(df)
 
 
-def export_bytes(name: str, fmt: str, mask: bool = True) -> bytes:
-    df = export_frame(name, mask)
+def export_bytes(name: str, fmt: str) -> bytes:
+    df = export_frame(name)
     if fmt == "parquet":
         return df.to_parquet(index=False)
     return df.to_csv(index=False).encode("utf-8")
@@ -234,8 +345,14 @@ def default_lookback() -> int:
     return int(attribution_settings().lookback_days)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner="Attributing tickets to campaigns…")
 def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
+    """Per campaign impact as a page may show it (raw campaign ids in ``campaign_key``)."""
+    raw = _campaign_impact(model, f, lookback_days)
+    return masked(raw).assign(campaign_key=raw["campaign_id"].to_numpy()) if len(raw) else raw
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner="Attributing tickets to campaigns…")
+def _campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
     stored = _campaign_tables()
     if (stored is not None and model == "last_touch" and lookback_days == default_lookback()
             and _unfiltered(f)):
@@ -244,8 +361,12 @@ def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
                 config=attribution_settings())
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def spike_series(model: str = "last_touch") -> pd.DataFrame:
+    return masked(_spike_series(model))
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _spike_series(model: str = "last_touch") -> pd.DataFrame:
     stored = _campaign_tables()
     if stored is not None and model == "last_touch":
         return stored[1]
@@ -257,9 +378,14 @@ def spike_alerts(model: str = "last_touch") -> pd.DataFrame:
     return marketing.spike_alerts(spike_series(model))
 
 
+def campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: int
+                     ) -> pd.DataFrame:
+    return masked(_campaign_tickets(model, campaign_id, f, lookback_days))
+
+
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
-def campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: int,
-                     mask: bool = True) -> pd.DataFrame:
+def _campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: int
+                      ) -> pd.DataFrame:
     import dataclasses
 
     only = dataclasses.replace(f, campaigns=(campaign_id,))  # credits of this campaign only
@@ -268,7 +394,7 @@ def campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: in
     if mine.empty:
         return pd.DataFrame()
     detail = _run(analytics.tickets_by_id, mine["ticket_id"].tolist())
-    return masked(detail.merge(mine[["ticket_id", "credit"]], on="ticket_id"), mask)
+    return detail.merge(mine[["ticket_id", "credit"]], on="ticket_id")
 
 
 # -- priority tuning --------------------------------------------------------------------------
@@ -341,15 +467,23 @@ def reassign(ticket_id: str, agent_id: str) -> None:
 
 # -- models, feedback, retraining -------------------------------------------------------------
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
 def model_versions() -> pd.DataFrame:
+    return masked(_model_versions())
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def _model_versions() -> pd.DataFrame:
     from triage_core.models import registry
 
     return _run(registry.list_versions)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def model_metrics(version: int) -> dict[str, Any]:
+    return shown(_model_metrics(version))
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def _model_metrics(version: int) -> dict[str, Any]:
     from triage_core.models import registry
 
     return _run(registry.get_version, version).metrics
@@ -409,12 +543,16 @@ def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_
     return evaluate.evaluate_sentiment(None, frame, text_cols, label_col)
 
 
+def review_queue() -> pd.DataFrame:
+    return masked(_review_queue())
+
+
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
-def review_queue(mask: bool = True) -> pd.DataFrame:
+def _review_queue() -> pd.DataFrame:
     from triage_core.ops import feedback, scoring
 
     threshold = scoring.rules(config()).confidence_threshold
-    return masked(_run(feedback.review_queue, threshold), mask)
+    return _run(feedback.review_queue, threshold)
 
 
 def feedback_summary() -> dict[str, int]:
@@ -426,13 +564,13 @@ def feedback_summary() -> dict[str, int]:
 def feedback_list() -> pd.DataFrame:
     from triage_core.ops import feedback
 
-    return _run(feedback.list_feedback, None, 200)
+    return masked(_run(feedback.list_feedback, None, 200))
 
 
 def ticket_feedback(ticket_id: str) -> pd.DataFrame:
     from triage_core.ops import feedback
 
-    return _run(feedback.list_feedback, ticket_id)
+    return masked(_run(feedback.list_feedback, ticket_id))
 
 
 @st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
@@ -465,3 +603,104 @@ def known_categories() -> list[str]:
     from triage_core.ops import feedback
 
     return _run(feedback.known_categories)
+
+
+# -- imports with a mapping, and data health ------------------------------------------------
+
+UPLOAD_DIR_KEY = "_upload_dir"
+
+
+def max_upload_mb() -> int:
+    """The largest file a page accepts ([dashboard] max_upload_mb)."""
+    return int(config().get("dashboard", {}).get("max_upload_mb", 200))
+
+
+def save_upload(name: str, content: bytes) -> Path:
+    """Keep an uploaded file for this session (a private temporary folder; never shown)."""
+    import hashlib
+    import tempfile
+
+    folder = st.session_state.get(UPLOAD_DIR_KEY)
+    if folder is None or not Path(folder).is_dir():
+        folder = tempfile.mkdtemp(prefix="triage-upload-")
+        st.session_state[UPLOAD_DIR_KEY] = folder
+    safe = safe_file_name(Path(name).name) or "upload"
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    path = Path(folder) / digest / safe
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return path
+
+
+def safe_file_name(name: str) -> str:
+    """A file name made only of letters, digits, '.', '-' and '_' (for downloads too)."""
+    import re
+
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    return cleaned[:120]
+
+
+def mapping_names() -> list[str]:
+    from triage_core.store import saved_mappings
+
+    return _run(saved_mappings.names)
+
+
+def load_mapping(ref: str) -> Any:
+    from triage_core.store import saved_mappings
+
+    return _run(saved_mappings.load, ref)
+
+
+def parse_mapping(text: str, name: str = "") -> Any:
+    from triage_core.store.mapping import ImportMapping
+
+    return ImportMapping.from_toml(text, name)
+
+
+def mapping_of(table: str, columns: dict[str, tuple[str, ...]], defaults: dict[str, str],
+               values: dict[str, dict[str, str | None]]) -> Any:
+    """The mapping a page's form describes."""
+    from triage_core.store.mapping import ImportMapping
+
+    return ImportMapping("", table, columns, values, defaults)
+
+
+def save_mapping(name: str, mapping: Any) -> None:
+    from triage_core.store import saved_mappings
+
+    write(lambda s: saved_mappings.save(s, name, mapping))
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner="Reading the file…")
+def _inspect(table: str, path: str, mapping_toml: str | None) -> Any:
+    from triage_core.store.inspect import inspect_file
+
+    mapping = parse_mapping(mapping_toml) if mapping_toml else None
+    return _run(inspect_file, table, path, mapping)
+
+
+def inspect_upload(table: str, path: Path, mapping: Any | None) -> Any:
+    """What importing the file with ``mapping`` would do: columns, guesses, values that do not
+    fit, a preview (masked like everything else)."""
+    import dataclasses
+
+    report = _inspect(table, str(path), mapping.to_toml() if mapping is not None else None)
+    return dataclasses.replace(report, preview=masked(report.preview),
+                               unmatched={c: [(display(v), n) for v, n in vals]
+                                          for c, vals in report.unmatched.items()},
+                               raw_unmatched=report.unmatched)
+
+
+def import_upload(table: str, path: Path, mapping: Any | None, create_missing: bool) -> Any:
+    return write(lambda s: s.import_file(table, path, mapping=mapping,
+                                         create_missing=create_missing))
+
+
+def health() -> list[str]:
+    """What is missing or doubtful in the data, in words (see triage_core.ops.health)."""
+    from triage_core.ops import health as checks
+
+    return [display(m) if mask_on() else m
+            for m in checks.messages(_run(checks.check))]

@@ -62,11 +62,12 @@ if not components.need_triage():
         st.subheader("Per campaign")
         st.caption("Select a row to drill into its tickets.")
         table = campaigns.drop(columns=["category_mix"]).sort_values("tickets", ascending=False)
+        column_order = [c for c in table.columns if c != "campaign_key"]
         if other is not None:
             o = other.set_index("campaign_id")[["tickets", "support_cost", "roi_after_support"]]
             table = table.join(o.add_suffix(f" ({compare})"), on="campaign_id")
         event = st.dataframe(
-            table, hide_index=True, width="stretch", on_select="rerun",
+            table, hide_index=True, width="stretch", on_select="rerun", column_order=column_order,
             selection_mode="single-row", key="campaign_table",
             column_config={
                 "tickets": st.column_config.NumberColumn("Tickets", format="%.1f"),
@@ -88,19 +89,19 @@ if not components.need_triage():
             },
         )
         rows = event.selection.rows if event is not None else []
-        ids = table["campaign_id"].tolist()
+        ids = table["campaign_key"].tolist()
         chosen = ids[rows[0]] if rows else None
         chosen = st.selectbox("Drill into campaign", ids, index=ids.index(chosen) if chosen
-                              else 0, format_func=dict(zip(table["campaign_id"], table["name"],
+                              else 0, format_func=dict(zip(table["campaign_key"], table["name"],
                                                            strict=True)).get,
                               key="campaign_drill")
-        row = table[table["campaign_id"] == chosen].iloc[0]
+        row = table[table["campaign_key"] == chosen].iloc[0]
         st.subheader(components.plain(row["name"]))
-        tickets = data.campaign_tickets(model, chosen, f, lookback, components.mask())
+        tickets = data.campaign_tickets(model, chosen, f, lookback)
         left, right = st.columns(2)
         mix = pd.DataFrame(list((row.get("category_mix") if "category_mix" in row else None
-                                 or campaigns.set_index("campaign_id").loc[chosen,
-                                                                           "category_mix"]
+                                 or campaigns.set_index("campaign_key").loc[chosen,
+                                                                            "category_mix"]
                                  ).items()), columns=["category", "value"])
         left.plotly_chart(charts.category_mix(mix, "Category mix (attributed credit)"),
                           width="stretch")
@@ -126,7 +127,10 @@ if not components.need_triage():
     st.subheader("Spike alerts")
     spikes = data.spike_alerts(model)
     if spikes.empty:
-        st.success("No campaign produced a clear ticket spike after its launch.")
+        if campaigns.empty:
+            st.info("No campaign data, so no spikes to look for.")
+        else:
+            st.success("No campaign produced a clear ticket spike after its launch.")
     else:
         st.caption(str(spikes["rule"].iloc[0]))
         st.dataframe(spikes.drop(columns=["rule"]), hide_index=True, width="stretch",

@@ -1,13 +1,13 @@
-"""Data: import files (preview, preset, validation), run triage, export any table or queue."""
+"""Data: import files with a mapping (guessed, preset, saved), triage them, export anything."""
 
 from __future__ import annotations
-
-import tempfile
-from pathlib import Path
 
 import streamlit as st
 
 from dashboard import components, data
+
+NOT_IN_FILE = "(not in the file)"
+LEAVE = "(leave it: the import refuses it)"
 
 st.title("Data")
 
@@ -17,67 +17,182 @@ st.dataframe(
     [{"table": t, "rows": n} for t, n in counts.items()], hide_index=True,
     column_config={"rows": st.column_config.NumberColumn(format="localized")},
 )
+components.health_notes(data.health())
 
-st.subheader("Import a file")
-st.caption("CSV, Parquet, JSON or JSON Lines, UTF-8. Load customers and campaigns before the "
-           "tickets and touchpoints that refer to them. A file with any problem is refused "
-           "whole and the database is unchanged.")
-c1, c2 = st.columns(2)
-tables = list(data.IMPORT_TABLES)
-table = c1.selectbox("Table", tables, index=tables.index("tickets"), key="data_table")
-preset = c2.selectbox("Helpdesk export preset", ["none", *data.PRESETS], key="data_preset",
-                      help="Maps Zendesk or Freshdesk export column names to ours",
-                      disabled=table != "tickets")
-upload = st.file_uploader("File", type=["csv", "parquet", "json", "jsonl"], key="data_file")
-create_missing = st.checkbox("Create customers/campaigns that do not exist yet",
-                             key="data_create_missing")
-if upload is not None:
-    preview = data.preview_upload(upload.name, upload.getvalue())
-    if isinstance(preview, str):
-        st.error(preview)
-    else:
-        st.caption(components.plain(f"Preview of {upload.name} (first rows, text masked)"))
-        st.dataframe(data.masked(preview), hide_index=True, width="stretch")
-    if st.button("Import", type="primary", key="data_import"):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(upload.name).name
-            path.write_bytes(upload.getvalue())
-            try:
-                result = data.write(lambda s: s.import_file(
-                    table, path, preset=None if preset == "none" else preset,
-                    create_missing=create_missing))
-            except ValueError as exc:  # TriageError: one line naming file, row and column
-                st.error(str(exc))
-            else:
-                st.success(f"{result.rows_in_file:,} rows into {result.table}: "
-                           f"{result.new_rows:,} new, {result.existing_rows:,} updated.")
-                if result.ignored_columns:
-                    st.info("Ignored columns: " + ", ".join(result.ignored_columns))
+
+def choose_mapping(table: str) -> object | None:
+    """The mapping to start from: guessed from the file, a preset, a saved one, or a file."""
+    names = data.mapping_names()
+    start = st.selectbox("Start from", ["guess from the file", *names, "a mapping file (.toml)"],
+                         key="data_mapping_source", format_func=data.display,
+                         help="Mappings say which of the file's columns and values are ours")
+    if start == "guess from the file":
+        return None
+    if start == "a mapping file (.toml)":
+        upload = st.file_uploader("Mapping file", type=["toml"], key="data_mapping_file")
+        if upload is None:
+            return None
+        try:
+            return data.parse_mapping(upload.getvalue().decode("utf-8"), "uploaded")
+        except (ValueError, UnicodeDecodeError) as exc:
+            st.error(components.plain(exc))
+            return None
+    try:
+        mapping = data.load_mapping(start)
+    except data.TriageError as exc:
+        st.error(components.plain(exc))
+        return None
+    if mapping.table not in (None, table):
+        st.warning(components.plain(f"That mapping is for {mapping.table}, not {table}."))
+    return mapping
+
+
+def column_form(table: str, report: object) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """One picker per column of ours, pre-filled with the mapping or the guess; a constant
+    for a required column the file lacks."""
+    spec = data.IMPORT_TABLES[table]
+    columns, defaults = {}, {}
+    start = report.mapping.columns if report.mapping is not None else {
+        c: (s,) for c, s in report.guesses.items()}
+    options = [NOT_IN_FILE, *report.columns]
+    cols = st.columns(3)
+    for i, col in enumerate(spec.columns):
+        found = [s for s in start.get(col.name, ()) if s in report.columns]
+        pick = cols[i % 3].selectbox(
+            f"{col.name}{' *' if col.required else ''}", options,
+            index=options.index(found[0]) if found else 0, format_func=data.display,
+            key=f"data_col_{table}_{col.name}", help=col.meaning)
+        if pick != NOT_IN_FILE:
+            columns[col.name] = (pick,)
+        elif col.required:
+            value = cols[i % 3].text_input(f"{col.name}: the same value for every row",
+                                           key=f"data_default_{table}_{col.name}")
+            if value.strip():
+                defaults[col.name] = value.strip()
+    return columns, defaults
+
+
+def value_form(table: str, report: object, base: dict[str, dict[str, str | None]]
+               ) -> dict[str, dict[str, str | None]]:
+    """Every value of a closed-set column that does not fit, with a place to map it."""
+    spec = data.IMPORT_TABLES[table]
+    values = {c: dict(v) for c, v in base.items()}
+    raw = report.raw_unmatched or {}
+    for col, found in raw.items():
+        allowed = list(spec.column(col).allowed or ())
+        st.markdown(f"**Values of {components.plain(col)} that are not ours** "
+                    f"(ours: {components.plain(', '.join(allowed))})")
+        cols = st.columns(3)
+        for i, (value, n) in enumerate(found):
+            pick = cols[i % 3].selectbox(
+                f"{components.plain(data.display(value))} ({n:,} rows)", [LEAVE, *allowed],
+                key=f"data_val_{table}_{col}_{i}")
+            if pick != LEAVE:
+                values.setdefault(col, {})[value.strip().lower()] = pick
+    return values
+
+
+def import_section() -> None:
+    st.subheader("Import a file")
+    st.caption("CSV, Parquet, JSON or JSON Lines, UTF-8. Load customers and campaigns before "
+               "the tickets and touchpoints that refer to them. A file with any problem is "
+               "refused whole and the database is unchanged.")
+    tables = list(data.IMPORT_TABLES)
+    table = st.selectbox("Table", tables, index=tables.index("tickets"), key="data_table")
+    upload = st.file_uploader("File", type=["csv", "parquet", "json", "jsonl"],
+                              key="data_file")
+    if upload is None:
+        return
+    if upload.size > data.max_upload_mb() * 1024 * 1024:
+        st.error(f"The file is {upload.size / 2**20:,.0f} MB; the limit is "
+                 f"{data.max_upload_mb():,} MB ([dashboard] max_upload_mb). Import it with "
+                 "'triage import' instead.")
+        return
+    path = data.save_upload(upload.name, upload.getvalue())
+    base = choose_mapping(table)
+    try:
+        first = data.inspect_upload(table, path, base)
+    except data.TriageError as exc:
+        st.error(components.plain(exc))
+        return
+    st.markdown("**Columns** (ours on the left; `*` required)")
+    columns, defaults = column_form(table, first)
+    from_base = dict(base.values) if base is not None else {}
+    draft = data.mapping_of(table, columns, {**(base.defaults if base else {}), **defaults},
+                            from_base)
+    report = data.inspect_upload(table, path, draft)
+    values = value_form(table, report, dict(draft.values))
+    mapping = data.mapping_of(table, columns, dict(draft.defaults), values)
+    preview_and_import(table, path, mapping)
+
+
+def preview_and_import(table: str, path: object, mapping: object) -> None:
+    try:
+        report = data.inspect_upload(table, path, mapping)
+    except data.TriageError as exc:
+        st.error(components.plain(exc))
+        return
+    if report.problem:
+        st.warning(components.plain(report.problem))
+    if report.plan is not None:
+        for note in report.plan.warnings:
+            st.warning(components.plain(note))
+    if report.preview is not None:
+        st.caption(f"Preview: the first rows as they would be imported ({report.rows:,} rows "
+                   "in the file)")
+        st.dataframe(report.preview, hide_index=True, width="stretch")
+    create_missing = st.checkbox("Create customers/campaigns that do not exist yet",
+                                 key="data_create_missing")
+    c1, c2, c3 = st.columns([1, 2, 1])
+    if c1.button("Import", type="primary", key="data_import"):
+        try:
+            result = data.import_upload(table, path, mapping, create_missing)
+        except data.TriageError as exc:
+            st.error(components.plain(exc))
+        else:
+            st.success(f"{result.rows_in_file:,} rows into {result.table}: "
+                       f"{result.new_rows:,} new, {result.existing_rows:,} updated.")
+            for note in result.warnings:
+                st.warning(components.plain(note))
+    name = c2.text_input("Save this mapping as", key="data_mapping_name",
+                         label_visibility="collapsed", placeholder="Save this mapping as…")
+    if c2.button("Save mapping", key="data_mapping_save", disabled=not name.strip()):
+        try:
+            data.save_mapping(name, mapping)
+            st.success(f"Saved mapping {components.plain(name.strip())}.")
+        except data.TriageError as exc:
+            st.error(components.plain(exc))
+    c3.download_button("Download mapping", mapping.to_toml(), file_name="mapping.toml",
+                       mime="application/toml", key="data_mapping_download")
+
+
+import_section()
 
 st.subheader("Triage")
 st.caption("Categorize, score sentiment and severity for new or changed tickets, then "
-           "re-score priorities and re-route every open ticket.")
+           "compute priority, tier, SLA and routing for every ticket.")
 if st.button("Triage all tickets", key="data_triage", disabled=not counts.get("tickets")):
     with st.spinner("Triaging…"):
         try:
             summary = data.write(data.run_triage)
         except ValueError as exc:
-            st.error(str(exc))
+            st.error(components.plain(exc))
         else:
-            st.success(summary)
+            st.success(components.plain(summary))
 
 st.subheader("Export")
-st.caption("Text columns are masked unless masking is turned off in the sidebar.")
+st.caption("E-mail addresses, phone numbers and card numbers are masked in every column unless "
+           "masking is turned off in the sidebar.")
 c1, c2 = st.columns(2)
 choices = data.exportable()
-name = c1.selectbox("Table or queue", choices, key="data_export_table")
+name = c1.selectbox("Table or queue", choices, key="data_export_table", format_func=data.display)
 fmt = c2.radio("Format", ["CSV", "Parquet"], horizontal=True, key="data_export_fmt")
-mask = bool(st.session_state.get("mask_pii", True))
 if name:
+    file_name = f"{data.safe_file_name(data.display(name)) or 'export'}.{fmt.lower()}"
     st.download_button(
-        f"Download {name}.{fmt.lower()}",
-        data=lambda: data.export_bytes(name, fmt.lower(), mask),
-        file_name=f"{name.replace(':', '_')}.{fmt.lower()}",
+        f"Download {components.plain(file_name)}",
+        data=lambda: data.export_bytes(name, fmt.lower()),
+        file_name=file_name,
         mime="text/csv" if fmt == "CSV" else "application/octet-stream",
         key="data_download", icon=":material/download:",
     )

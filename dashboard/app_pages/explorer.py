@@ -21,7 +21,7 @@ if not components.need_triage():
     pages = max(1, -(-total // page_size))
     page = st.number_input(f"Page (of {pages:,}; {total:,} tickets)", min_value=1,
                            max_value=pages, value=1, key="explorer_page")
-    rows = data.tickets(f, components.mask(), search=search, open_only=open_only, order=order,
+    rows = data.tickets(f, search=search, open_only=open_only, order=order,
                         limit=page_size, offset=(int(page) - 1) * page_size)
     event = st.dataframe(
         rows[["ticket_id", "created_at", "status", "priority_tier", "category", "sentiment",
@@ -31,12 +31,11 @@ if not components.need_triage():
         column_config={"sentiment": st.column_config.NumberColumn(format="%.2f")},
     )
     selected = event.selection.rows if event is not None else []
-    default_id = rows["ticket_id"].iloc[selected[0]] if selected else (
-        rows["ticket_id"].iloc[0] if not rows.empty else "")
-    ticket_id = st.text_input("Ticket id", value=default_id, key=f"explorer_id_{default_id}")
-    detail = data.ticket_detail(ticket_id, components.mask()) if ticket_id else None
+    ticket_id = str(rows.index[selected[0]] if selected else (
+        rows.index[0] if not rows.empty else ""))
+    detail = data.ticket_detail(ticket_id) if ticket_id else None
     if ticket_id and detail is None:
-        st.warning(components.plain(f"No ticket {ticket_id!r}."))
+        st.warning("That ticket no longer exists.")
     elif detail:
         st.divider()
         st.subheader(components.plain(f"Ticket {detail['ticket_id']}"))
@@ -83,7 +82,7 @@ if not components.need_triage():
             st.text(f"{detail.get('team') or '–'} / {detail.get('assigned_agent') or '–'}\n"
                     f"{detail.get('routing_reason') or ''}")
         components.feedback_form(detail)
-        history = data.ticket_feedback(detail["ticket_id"])
+        history = data.ticket_feedback(detail["_ticket"])
         if not history.empty:
             st.caption("Corrections on this ticket")
             st.dataframe(history, hide_index=True, width="stretch")

@@ -8,6 +8,7 @@ from dashboard import charts, components, data
 
 st.title("Support overview")
 st.caption("Everything below follows the filters in the sidebar.")
+components.health_notes(data.health())
 
 if not components.need_triage():
     f = components.filters()
@@ -40,7 +41,7 @@ if not components.need_triage():
     st.subheader("Current alerts")
     st.caption("Open tickets that are escalated or whose SLA is at risk or breached, "
                "most urgent first.")
-    alerts = data.alerts(f, components.mask())
+    alerts = data.alerts(f)
     if alerts.empty:
         st.success("No open escalations or SLA risks for the current filters.")
     else:

@@ -13,16 +13,19 @@ st.caption("Open tickets per team, highest priority first. SLA countdowns are me
 
 if not components.need_triage():
     summary = data.queue_summary()
-    st.dataframe(summary, hide_index=True, width="stretch", column_config={
+    st.dataframe(summary.drop(columns=["team_key"], errors="ignore"), hide_index=True,
+                 width="stretch", column_config={
         "team": "Team / queue", "open_tickets": "Open", "p1": "P1", "p2": "P2",
         "at_risk": "SLA at risk", "breached": "SLA breached", "unassigned": "Unassigned"})
-    teams = summary["team"].dropna().tolist()
+    names = dict(zip(summary["team_key"], summary["team"], strict=True)) \
+        if not summary.empty else {}
+    teams = [t for t in names if t is not None]
     if teams:
-        team = st.selectbox("Queue", teams, key="queues_team",
+        team = st.selectbox("Queue", teams, key="queues_team", format_func=names.get,
                             help="triage_queue: low category confidence; overflow_queue: "
                                  "every suitable agent at capacity")
         f = components.filters()
-        queue = data.tickets(f, components.mask(), open_only=True, team=team, limit=300)
+        queue = data.tickets(f, open_only=True, team=team, limit=300)
         now = pd.Timestamp(data.as_of())
         queue = queue.assign(
             due_in_h=(pd.to_datetime(queue["sla_due_at"]) - now).dt.total_seconds() / 3600
@@ -40,18 +43,18 @@ if not components.need_triage():
         )
         with st.form("reassign"):
             st.markdown("**Reassign a ticket**")
-            workload = data.team_workload()
             c1, c2 = st.columns(2)
-            ticket = c1.selectbox("Ticket", queue["ticket_id"].tolist(), key="reassign_ticket")
-            agents = workload["agent_id"].tolist()
-            labels = {r.agent_id: f"{r.agent_id} – {r.name} ({r.team}, {r.assigned}/{r.capacity})"
-                      for r in workload.itertuples()}
-            agent = c2.selectbox("Agent", agents, format_func=lambda a: labels.get(a, a),
+            shown_ids = dict(zip(queue.index, queue["ticket_id"], strict=True))
+            ticket = c1.selectbox("Ticket", list(shown_ids), format_func=shown_ids.get,
+                                  key="reassign_ticket")
+            labels = data.agent_choices()
+            agent = c2.selectbox("Agent", list(labels), format_func=labels.get,
                                  key="reassign_agent")
             if st.form_submit_button("Reassign") and ticket and agent:
                 try:
                     data.reassign(ticket, agent)
-                    st.success(components.plain(f"{ticket} reassigned to {agent}."))
+                    st.success(components.plain(f"{shown_ids[ticket]} reassigned to "
+                                                f"{labels.get(agent, agent)}."))
                 except ValueError as exc:
-                    st.error(str(exc))
+                    st.error(components.plain(exc))
     st.plotly_chart(charts.workload(data.team_workload()), width="stretch")

@@ -12,7 +12,7 @@ st.caption("Tickets where a human label teaches the models most: flagged by agen
            "sentiment. Labels recorded here override predictions and feed retraining.")
 
 if not components.need_triage():
-    queue = data.review_queue(components.mask())
+    queue = data.review_queue()
     s = data.feedback_summary()
     components.kpi_row([
         ("In review queue (top 200)", components.fmt_number(len(queue)), None),
@@ -31,10 +31,10 @@ if not components.need_triage():
                            "model_confidence": st.column_config.NumberColumn(format="%.2f"),
                            "csat": st.column_config.NumberColumn("CSAT", format="%d")})
         rows = event.selection.rows if event is not None else []
-        pick = queue["ticket_id"].iloc[rows[0] if rows else 0]
-        detail = data.ticket_detail(pick, components.mask())
+        pick = str(queue.index[rows[0] if rows else 0])
+        detail = data.ticket_detail(pick)
         if detail:
-            st.subheader(components.plain(f"Label ticket {pick}"))
+            st.subheader(components.plain(f"Label ticket {detail['ticket_id']}"))
             components.ticket_text(detail.get("subject"), detail.get("body"))
             components.feedback_form(detail, key_prefix="review")
 
@@ -48,7 +48,7 @@ if not components.need_triage():
             try:
                 result = data.retrain(force)
             except data.TriageError as exc:
-                st.error(str(exc))
+                st.error(components.plain(exc))
             else:
                 verdict = "promoted" if result["promoted"] else "kept the current model"
                 st.success(
@@ -81,4 +81,4 @@ if not components.need_triage():
                     data.undo_feedback(int(fid))
                     st.success(f"Correction #{fid} undone.")
                 except data.TriageError as exc:
-                    st.error(str(exc))
+                    st.error(components.plain(exc))

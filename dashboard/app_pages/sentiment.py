@@ -29,7 +29,7 @@ if not components.need_triage():
         help="Open tickets at or below this sentiment are shown (and escalated when the "
              "priority profile uses the same threshold)",
     )
-    worst = data.tickets(f, components.mask(), open_only=True, order="sentiment", limit=100)
+    worst = data.tickets(f, open_only=True, order="sentiment", limit=100, scored_only=True)
     worst = worst.assign(at_or_below=worst["sentiment"] <= threshold)
     st.caption(f"The 100 most negative open tickets; {int(worst['at_or_below'].sum()):,} are "
                f"at or below {threshold:+.2f}.")

@@ -251,3 +251,31 @@ def test_every_figure_has_the_shared_look() -> None:
     fig = charts.empty("Nothing")
     assert fig.layout.template.layout.paper_bgcolor == "white"  # plotly_white
     assert fig.layout.title.x == 0 and fig.layout.legend.orientation == "h"
+
+
+PAYLOAD = '<a href="https://evil.example/x">click</a><b>bold</b>&amp;\u202egpj.exe'
+
+
+def _shown_texts(fig: go.Figure) -> list[str]:
+    """Every string a figure shows from its data: values, names, categories, title."""
+    out = [fig.layout.title.text or ""]
+    for trace in fig.data:
+        for attr in ("x", "y", "text", "hovertext", "labels", "name", "legendgroup"):
+            value = getattr(trace, attr, None)
+            if isinstance(value, str):
+                out.append(value)
+            elif value is not None:
+                out += [v for v in np.asarray(value, dtype=object).ravel().tolist()
+                        if isinstance(v, str)]
+    return out
+
+
+def test_markup_from_the_data_reaches_plotly_escaped() -> None:
+    """Plotly renders <a>, <b> and styled spans in labels: names from the data must arrive
+    escaped (so they show as typed) and without bidirectional overrides."""
+    df = pd.DataFrame({"group": [PAYLOAD, "plain"], "tickets": [3, 4],
+                       "negative_share": [0.1, 0.2], "mean_sentiment": [-0.1, 0.2]})
+    texts = _shown_texts(charts.breakdown_bars(df, "category"))
+    assert any("&lt;a href" in t for t in texts)
+    for t in texts:
+        assert "<a" not in t and "<b>" not in t and "\u202e" not in t

@@ -174,10 +174,12 @@ def _ticket_where(f: Filters, search: str, open_only: bool) -> tuple[str, list[A
 
 def tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = False,
             team: str | None = None, escalated: bool | None = None,
-            order: str = "priority", limit: int = 200, offset: int = 0) -> pd.DataFrame:
-    """A page of tickets with their triage, filtered and searched (subject and body)."""
+            order: str = "priority", limit: int = 200, offset: int = 0,
+            scored_only: bool = False) -> pd.DataFrame:
+    """A page of tickets with their triage, filtered and searched (subject and body).
+    ``scored_only``: only tickets with a sentiment (not those in a language not scored)."""
     orders = {"priority": "t.priority_score DESC, t.created_at, t.ticket_id",
-              "sentiment": "t.sentiment ASC, t.priority_score DESC, t.ticket_id",
+              "sentiment": "t.sentiment ASC NULLS LAST, t.priority_score DESC, t.ticket_id",
               "newest": "t.created_at DESC, t.ticket_id",
               "due": "t.sla_due_at ASC NULLS LAST, t.ticket_id"}
     if order not in orders:
@@ -189,6 +191,8 @@ def tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = Fal
     if escalated is not None:
         where += " AND t.escalated = ?"
         params.append(escalated)
+    if scored_only:
+        where += " AND t.sentiment IS NOT NULL"
     return store.query(
         f"SELECT {_TICKET_COLUMNS} FROM {TRIAGED} t JOIN tickets k USING (ticket_id)"
         f" WHERE {where} ORDER BY {orders[order]} LIMIT ? OFFSET ?",
@@ -215,13 +219,17 @@ def count_tickets(store: Store, f: Filters, *, search: str = "", open_only: bool
 def ticket_detail(store: Store, ticket_id: str) -> dict[str, Any] | None:
     """Everything known about one ticket: text, triage, explanation, customer."""
     df = store.query(
-        f"""SELECT k.*, t.* EXCLUDE (ticket_id, created_at, customer_id, status, channel,
-                   language, first_response_at, resolved_at, csat, category, agent_id),
-               t.category AS category, t.agent_id AS assigned_agent, k.agent_id AS handled_by,
-               r.category AS predicted_category, r.category_top, r.category_words,
-               r.sentiment_words, r.severity_reasons, r.model_version
+        f"""SELECT k.* EXCLUDE (category, agent_id, language),
+               t.* EXCLUDE (ticket_id, created_at, customer_id, status, channel, source_priority,
+                            first_response_at, resolved_at, csat, category, category_source,
+                            category_confidence, predicted_category, agent_id, handled_by),
+               k.category AS label, coalesce(k.language, r.language) AS language,
+               tc.category, tc.category_source, tc.predicted_category, tc.model_confidence,
+               t.agent_id AS assigned_agent, k.agent_id AS handled_by,
+               r.category_top, r.severity_reasons, r.model_version
             FROM tickets k LEFT JOIN {TRIAGED} t USING (ticket_id)
             LEFT JOIN triage_results r USING (ticket_id)
+            LEFT JOIN ticket_categories tc USING (ticket_id)
             WHERE k.ticket_id = ?""",
         [ticket_id],
     )

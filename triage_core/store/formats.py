@@ -83,9 +83,13 @@ def _raise_encoding_error(path: Path, fmt: str, byte_offset: int) -> None:
     raise ImportValidationError(path.name, message + f" (line {line})")
 
 
-def describe_read_error(exc: Exception, fmt: str) -> str:
+def describe_read_error(exc: Exception, fmt: str, path: Path | None = None) -> str:
+    """DuckDB's reason in one line, without the file's folder (no server paths in errors)."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     first = re.sub(r"^[A-Za-z ]*Error: ", "", first)
+    if path is not None:
+        for shown in {str(path), str(path.resolve()), path.as_posix()}:
+            first = first.replace(shown, path.name)
     return f"cannot read the file as {fmt.upper()}: {first}"
 
 

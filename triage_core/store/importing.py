@@ -117,7 +117,8 @@ def load_raw_file(store: Store, path: Path) -> None:
             "CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row,"
             f" * FROM ({formats.READERS[fmt]})", [str(path)])
     except duckdb.Error as exc:
-        raise ImportValidationError(path.name, formats.describe_read_error(exc, fmt)) from None
+        raise ImportValidationError(path.name, formats.describe_read_error(exc, fmt, path)
+                                    ) from None
 
 
 def load_raw_frame(store: Store, frame: pd.DataFrame) -> None:

@@ -36,6 +36,7 @@ class FileReport:
     rows: int = 0
     mapping: ImportMapping | None = None  # the mapping given, if any
     missing: list[str] = field(default_factory=list)  # required columns nothing maps
+    raw_unmatched: dict[str, list[tuple[str, int]]] | None = None  # for a masked copy
 
     def suggestion(self) -> ImportMapping:
         """A mapping to start from: the given one (else the guesses), with every value that
