@@ -82,6 +82,15 @@ def need_triage() -> bool:
     return True
 
 
+def error(exc: Exception | str) -> None:
+    """A one-line error for the user: masked like every value, shown as plain text."""
+    st.error(plain(data.display(str(exc))))
+
+
+def warn(message: str) -> None:
+    st.warning(plain(data.display(message)))
+
+
 def health_notes(notes: list[str]) -> None:
     """What is missing or doubtful in the data: one warning each, never silent."""
     for note in notes:
@@ -154,7 +163,7 @@ def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
             try:
                 data.add_feedback(tid, changes, by, comment)
             except data.TriageError as exc:
-                st.error(plain(exc))
+                error(exc)
             else:
                 st.success("Recorded. It overrides the prediction now and feeds retraining.")
 

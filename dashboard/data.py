@@ -9,6 +9,7 @@ Writes go through :func:`write` which clears the cached results afterwards.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -624,7 +625,8 @@ def save_upload(name: str, content: bytes) -> Path:
     if folder is None or not Path(folder).is_dir():
         folder = tempfile.mkdtemp(prefix="triage-upload-")
         st.session_state[UPLOAD_DIR_KEY] = folder
-    safe = safe_file_name(Path(name).name) or "upload"
+    # the user's own name (error messages name it), minus anything that could leave the folder
+    safe = re.sub(r"[\x00-\x1f/\\]+", "_", Path(name).name).lstrip(".") or "upload"
     digest = hashlib.sha256(content).hexdigest()[:12]
     path = Path(folder) / digest / safe
     if not path.exists():
@@ -634,9 +636,7 @@ def save_upload(name: str, content: bytes) -> Path:
 
 
 def safe_file_name(name: str) -> str:
-    """A file name made only of letters, digits, '.', '-' and '_' (for downloads too)."""
-    import re
-
+    """A file name made only of letters, digits, '.', '-' and '_' (for downloads)."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
     return cleaned[:120]
 

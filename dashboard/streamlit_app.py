@@ -19,7 +19,8 @@ from dashboard import components  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
 
-st.set_page_config(page_title="Ticket triage", page_icon=":material/support_agent:",
+# The icon ships with the app: a Material icon name here would be fetched from a font CDN.
+st.set_page_config(page_title="Ticket triage", page_icon=str(Path(__file__).parent / "icon.png"),
                    layout="wide", initial_sidebar_state="expanded")
 
 navigation = st.navigation(

@@ -35,12 +35,12 @@ def choose_mapping(table: str) -> object | None:
         try:
             return data.parse_mapping(upload.getvalue().decode("utf-8"), "uploaded")
         except (ValueError, UnicodeDecodeError) as exc:
-            st.error(components.plain(exc))
+            components.error(exc)
             return None
     try:
         mapping = data.load_mapping(start)
     except data.TriageError as exc:
-        st.error(components.plain(exc))
+        components.error(exc)
         return None
     if mapping.table not in (None, table):
         st.warning(components.plain(f"That mapping is for {mapping.table}, not {table}."))
@@ -113,7 +113,7 @@ def import_section() -> None:
     try:
         first = data.inspect_upload(table, path, base)
     except data.TriageError as exc:
-        st.error(components.plain(exc))
+        components.error(exc)
         return
     st.markdown("**Columns** (ours on the left; `*` required)")
     columns, defaults = column_form(table, first)
@@ -130,13 +130,13 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
     try:
         report = data.inspect_upload(table, path, mapping)
     except data.TriageError as exc:
-        st.error(components.plain(exc))
+        components.error(exc)
         return
     if report.problem:
-        st.warning(components.plain(report.problem))
+        components.warn(report.problem)
     if report.plan is not None:
         for note in report.plan.warnings:
-            st.warning(components.plain(note))
+            components.warn(note)
     if report.preview is not None:
         st.caption(f"Preview: the first rows as they would be imported ({report.rows:,} rows "
                    "in the file)")
@@ -148,12 +148,12 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
         try:
             result = data.import_upload(table, path, mapping, create_missing)
         except data.TriageError as exc:
-            st.error(components.plain(exc))
+            components.error(exc)
         else:
             st.success(f"{result.rows_in_file:,} rows into {result.table}: "
                        f"{result.new_rows:,} new, {result.existing_rows:,} updated.")
             for note in result.warnings:
-                st.warning(components.plain(note))
+                components.warn(note)
     name = c2.text_input("Save this mapping as", key="data_mapping_name",
                          label_visibility="collapsed", placeholder="Save this mapping as…")
     if c2.button("Save mapping", key="data_mapping_save", disabled=not name.strip()):
@@ -161,7 +161,7 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
             data.save_mapping(name, mapping)
             st.success(f"Saved mapping {components.plain(name.strip())}.")
         except data.TriageError as exc:
-            st.error(components.plain(exc))
+            components.error(exc)
     c3.download_button("Download mapping", mapping.to_toml(), file_name="mapping.toml",
                        mime="application/toml", key="data_mapping_download")
 
@@ -176,7 +176,7 @@ if st.button("Triage all tickets", key="data_triage", disabled=not counts.get("t
         try:
             summary = data.write(data.run_triage)
         except ValueError as exc:
-            st.error(components.plain(exc))
+            components.error(exc)
         else:
             st.success(components.plain(summary))
 

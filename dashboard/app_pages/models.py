@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import charts, components, data
 
 st.title("Model quality")
 st.caption("Holdout metrics of every trained category model; the active one scores new tickets.")
@@ -48,7 +48,7 @@ else:
         try:
             st.success(f"Rolled back to version {data.rollback()}.")
         except data.TriageError as exc:
-            st.error(str(exc))
+            components.error(exc)
 
 st.subheader("Evaluate on your own labeled file")
 st.caption("A CSV with a text column and a label column. Category: the active model is "
@@ -58,7 +58,7 @@ upload = st.file_uploader("Labeled CSV", type=["csv"], key="models_upload")
 if upload is not None:
     frame = data.read_csv_upload(upload.getvalue())
     if isinstance(frame, str):
-        st.error(frame)
+        components.error(frame)
     else:
         c1, c2, c3 = st.columns(3)
         task = c1.selectbox("Task", ["category", "sentiment"], key="models_task")
@@ -73,7 +73,7 @@ if upload is not None:
             try:
                 report = data.evaluate_upload(frame, task, text_cols, label_col)
             except data.TriageError as exc:
-                st.error(str(exc))
+                components.error(exc)
             else:
                 st.metric("Accuracy", f"{report['accuracy']:.3f}")
                 st.metric("Macro-F1", f"{report['macro_f1']:.3f}")

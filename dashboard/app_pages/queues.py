@@ -56,5 +56,5 @@ if not components.need_triage():
                     st.success(components.plain(f"{shown_ids[ticket]} reassigned to "
                                                 f"{labels.get(agent, agent)}."))
                 except ValueError as exc:
-                    st.error(components.plain(exc))
+                    components.error(exc)
     st.plotly_chart(charts.workload(data.team_workload()), width="stretch")

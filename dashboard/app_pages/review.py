@@ -48,7 +48,7 @@ if not components.need_triage():
             try:
                 result = data.retrain(force)
             except data.TriageError as exc:
-                st.error(components.plain(exc))
+                components.error(exc)
             else:
                 verdict = "promoted" if result["promoted"] else "kept the current model"
                 st.success(
@@ -81,4 +81,4 @@ if not components.need_triage():
                     data.undo_feedback(int(fid))
                     st.success(f"Correction #{fid} undone.")
                 except data.TriageError as exc:
-                    st.error(components.plain(exc))
+                    components.error(exc)

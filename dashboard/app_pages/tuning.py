@@ -32,7 +32,7 @@ def tuner() -> None:
     try:
         result = data.preview(saved_name, candidate)
     except data.TriageError as exc:
-        st.error(str(exc))
+        components.error(exc)
         return
     show_preview(result)
     save_form(saved_name, candidate)
@@ -111,7 +111,7 @@ def save_form(saved_name: str, candidate: dict[str, Any]) -> None:
             try:
                 data.save_profile(name, candidate, activate)
             except data.TriageError as exc:
-                st.error(str(exc))
+                components.error(exc)
             else:
                 message = (f"Saved profile {name.strip()!r}"
                            + (" and re-scored every ticket with it." if activate else "."))
