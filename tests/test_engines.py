@@ -449,3 +449,58 @@ def test_spark_map_in_arrow_equals_triage_batch(todo) -> None:
     pd.testing.assert_frame_equal(
         got.drop(columns="text_hash"),
         want.drop(columns="text_hash").astype({"severity": "int32", "model_version": "int32"}))
+
+
+_POOL_PARENT = """
+import multiprocessing as mp, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from triage_core.triage import engines
+
+def init(parent):
+    engines.watch_parent(parent, every=0.2)
+
+def work(_):
+    return os.getpid(), time.sleep(600)
+
+if __name__ == "__main__":
+    ctx = mp.get_context("forkserver")
+    pool = ProcessPoolExecutor(2, mp_context=ctx, initializer=init, initargs=(os.getpid(),))
+    futures = [pool.submit(work, i) for i in range(2)]
+    time.sleep(3)
+    print(" ".join(str(p.pid) for p in pool._processes.values()), flush=True)
+    time.sleep(600)
+"""
+
+
+def test_workers_end_when_the_parent_is_killed(tmp_path: Path) -> None:
+    """A `triage score` killed with SIGKILL leaves no worker computing (they watch it)."""
+    import signal
+
+    script = tmp_path / "parent.py"
+    script.write_text(_POOL_PARENT, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            cwd=ROOT, env=dict(os.environ))
+    try:
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert len(workers) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [w for w in workers if _running(w)]
+        assert alive == [], f"workers still running after their parent died: {alive}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().split()[2] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False

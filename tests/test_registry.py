@@ -110,15 +110,41 @@ def test_activate_and_rollback_follow_the_history(store: Store, model: TicketCla
     # rollback re-activates the version that was active before the current one ...
     assert registry.rollback(store, "category", by="lead") == 2
     assert registry.active_version(store) == 2
-    # ... which, after a rollback, is the version rolled back from (like `git switch -`)
-    assert registry.rollback(store, "category") == 3
-    registry.activate_version(store, 1)
-    assert registry.rollback(store) == 3
-    assert registry.get_version(store, 3).active
-    assert not registry.get_version(store, 1).active
-    activated = store.query("SELECT version FROM model_events WHERE event = 'activated'"
-                            " ORDER BY event_at, rowid")["version"].tolist()
-    assert activated == [1, 2, 3, 2, 3, 1, 3]
+    # ... and rolling back again walks further back through the history, not back and forth
+    assert registry.rollback(store, "category") == 1
+    with pytest.raises(ModelError, match="no earlier category model"):
+        registry.rollback(store)
+    registry.activate_version(store, 3)
+    assert registry.activation_stack(store, "category") == [1, 3]
+    assert registry.rollback(store) == 1
+    assert registry.get_version(store, 1).active
+    assert not registry.get_version(store, 3).active
+    events = store.query("SELECT version, event FROM model_events WHERE event <> 'trained'"
+                         " ORDER BY event_at, rowid")
+    assert list(events.itertuples(index=False, name=None)) == [
+        (1, "activated"), (2, "activated"), (3, "activated"), (2, "rolled_back"),
+        (1, "rolled_back"), (3, "activated"), (1, "rolled_back")]
+
+
+def test_a_version_that_cannot_be_used_is_never_activated(store: Store,
+                                                          model: TicketClassifier) -> None:
+    """promote loads and checks first: a blob with an untrusted type, or a scikit-learn model
+    that is not ours, or ours untrained, is refused and the active model stays."""
+    from sklearn.linear_model import LogisticRegression
+
+    save(store, model, 0.8)
+    foreign = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
+    for blob in (sio.dumps(Gadget()), registry.dumps(foreign),
+                 registry.dumps(TicketClassifier())):
+        version = _smuggle(store, blob)
+        with pytest.raises(ModelError):
+            registry.activate_version(store, version)
+        assert registry.active_version(store) == 1
+    # a broken active model can still be replaced by promoting a good one
+    store.execute("UPDATE model_versions SET active = (version = ?)", [version])
+    good = save(store, model, 0.9, activate=False)
+    registry.activate_version(store, good)
+    assert registry.active_version(store) == good
 
 
 def test_rollback_without_an_earlier_version(store: Store, model: TicketClassifier) -> None:

@@ -141,32 +141,75 @@ def _check_kind(kind: str) -> None:
         raise ModelError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
-def activate_version(store: Store, version: int, by: str = "system") -> str:
-    """Make ``version`` the active model of its kind (promotion and rollback both use this)."""
+def _root_types(kind: str) -> tuple[type, ...]:
+    """The estimator classes a version of ``kind`` may be (ours only; the types inside them
+    are checked by the trusted list)."""
+    if kind == "category":
+        from triage_core.models.classifier import TicketClassifier
+
+        return (TicketClassifier,)
+    from triage_core.models.sentiment import SentimentModel
+
+    return (SentimentModel,)
+
+
+def checked(store: Store, version: int) -> tuple[str, Any]:
+    """(kind, model) of ``version``, loaded and checked: trusted types only, one of our
+    estimators for that kind, fitted. Raises ModelError with the reason otherwise."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
     kind = store.scalar("SELECT kind FROM model_versions WHERE version = ?", [version])
     if kind is None:
         raise ModelError(f"no model version {version}; see 'triage models'")
+    model = load(store, str(kind), version)
+    if not isinstance(model, _root_types(str(kind))):
+        raise ModelError(f"model version {version} is a {type(model).__name__}, not a"
+                         f" {kind} model of this program; refusing it")
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        raise ModelError(f"model version {version} was never trained; refusing it") from None
+    return str(kind), model
+
+
+def activate_version(store: Store, version: int, by: str = "system",
+                     event: str = "activated") -> str:
+    """Make ``version`` the active model of its kind, after loading and checking it (a version
+    that cannot be used is refused and the active model stays)."""
+    kind, _ = checked(store, version)
     with store.transaction():
         store.execute("UPDATE model_versions SET active = false WHERE kind = ? AND active",
                       [kind])
         store.execute("UPDATE model_versions SET active = true WHERE version = ?", [version])
-        _event(store, kind, version, "activated", by)
-    return str(kind)
+        _event(store, kind, version, event, by)
+    return kind
+
+
+def activation_stack(store: Store, kind: str) -> list[int]:
+    """The activation history as a stack: an activation pushes its version, a rollback pops
+    the version it left. The top is the active version; rollback goes one further down."""
+    events = store.query(
+        "SELECT version, event FROM model_events WHERE kind = ?"
+        " AND event IN ('activated', 'rolled_back') ORDER BY event_at, rowid", [kind])
+    stack: list[int] = []
+    for version, event in events.itertuples(index=False):
+        if event == "activated":
+            stack.append(int(version))
+        elif stack:
+            stack.pop()
+    return stack
 
 
 def rollback(store: Store, kind: str = "category", by: str = "system") -> int:
-    """Re-activate the version that was active before the current one."""
+    """Re-activate the version that was active before the current one; rolling back again
+    walks further back through the activation history."""
     _check_kind(kind)
-    history = store.query(
-        "SELECT version FROM model_events WHERE kind = ? AND event = 'activated'"
-        " ORDER BY event_at, rowid", [kind]
-    )["version"].tolist()
-    current = active_version(store, kind)
-    previous = [v for v in history if v != current]
-    if not previous:
+    stack = activation_stack(store, kind)
+    if len(stack) < 2:
         raise ModelError(f"no earlier {kind} model to roll back to")
-    target = int(previous[-1])
-    activate_version(store, target, by=by)
+    target = stack[-2]
+    activate_version(store, target, by=by, event="rolled_back")
     return target
 
 

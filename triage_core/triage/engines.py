@@ -71,11 +71,36 @@ def local_workers(workers: int, n: int, batch_size: int) -> int:
 
 
 _WORKER_MODELS: TriageModels | None = None
+PARENT_CHECK_SECONDS = 1.0
 
 
-def _init_worker(models: TriageModels) -> None:
+def watch_parent(pid: int, every: float = PARENT_CHECK_SECONDS) -> None:
+    """End this process soon after process ``pid`` is gone (a killed ``triage score`` must not
+    leave its workers computing for minutes): a daemon thread checks every ``every`` s."""
+    import threading
+    import time
+
+    def alive() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # exists, owned by someone else
+            return True
+        return True
+
+    def loop() -> None:
+        while alive():
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=loop, name="watch-parent", daemon=True).start()
+
+
+def _init_worker(models: TriageModels, parent: int) -> None:
     global _WORKER_MODELS
     _WORKER_MODELS = models
+    watch_parent(parent)
 
 
 def _worker_batch(batch: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +120,7 @@ def run_local(batches: Iterable[pd.DataFrame], models: TriageModels,
 
     ctx = mp.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(models,)) as pool:
+                             initargs=(models, os.getpid())) as pool:
         pending: list[Any] = []
         for batch in batches:
             pending.append(pool.submit(_worker_batch, batch))
