@@ -18,7 +18,7 @@ import duckdb
 
 from triage_core.errors import TriageError
 from triage_core.schema import IMPORT_TABLES
-from triage_core.store.migrations import MIGRATIONS, TS_MACRO
+from triage_core.store.migrations import MIGRATIONS, TRIM_MACRO, TS_MACRO
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,6 +59,7 @@ class Store:
         if not read_only:
             self.migrate()
         self._con.execute(TS_MACRO)
+        self._con.execute(TRIM_MACRO)
 
     # -- connection ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -77,6 +78,7 @@ class Store:
         child._con = self._con.cursor()
         child._con.execute("SET TimeZone = 'UTC'")
         child._con.execute(TS_MACRO)
+        child._con.execute(TRIM_MACRO)
         child._lock = threading.RLock()
         child._in_tx = False
         return child

@@ -230,7 +230,7 @@ class _Importer:
             hit = self.con.execute(
                 f"SELECT _row, s.{ref.column} FROM _stage s WHERE NOT EXISTS ("
                 f" SELECT 1 FROM {ref.table} t"
-                f" WHERE t.{ref.target} = trim(CAST(s.{ref.column} AS VARCHAR)))"
+                f" WHERE t.{ref.target} = triage_trim(s.{ref.column}))"
                 " ORDER BY _row LIMIT 1"
             ).fetchall()
             if hit:
@@ -288,11 +288,11 @@ class _Validator:
     @staticmethod
     def _nonempty(c: str, typed: bool) -> str:
         return (f"{c} IS NOT NULL" if typed
-                else f"{c} IS NOT NULL AND trim(CAST({c} AS VARCHAR)) <> ''")
+                else f"{c} IS NOT NULL AND triage_trim({c}) <> ''")
 
     def _check_required(self, col: Column, typed: bool) -> None:
         c = col.name
-        empty = f"{c} IS NULL" if typed else f"({c} IS NULL OR trim(CAST({c} AS VARCHAR)) = '')"
+        empty = f"{c} IS NULL" if typed else f"({c} IS NULL OR triage_trim({c}) = '')"
         hit = self._first_bad(f"{c} AS v, {empty} AS bad FROM _stage")
         if hit:
             self._fail("required value is empty", hit[0], col)
@@ -307,7 +307,7 @@ class _Validator:
                 self._fail(f"cannot read {str(hit[1])[:40]!r} as a timestamp (expected ISO"
                            " 8601, e.g. 2026-03-01 14:30:00 or 2026-03-01T14:30:00Z)", hit[0],
                            col)
-            part = ("TRY_CAST(regexp_extract(trim(CAST({c} AS VARCHAR)),"
+            part = ("TRY_CAST(regexp_extract(triage_trim({c}),"
                     " '[+-]([0-9][0-9]):?([0-9][0-9])$', {i}) AS INTEGER)")
             minutes = f"{part.format(c=c, i=1)} * 60 + {part.format(c=c, i=2)}"
             hit = self._first_bad(
@@ -325,7 +325,7 @@ class _Validator:
         c = col.name
         nonempty = self._nonempty(c, typed)
         parsed = (f"CAST({c} AS DOUBLE)" if typed
-                  else f"TRY_CAST(trim(CAST({c} AS VARCHAR)) AS DOUBLE)")
+                  else f"TRY_CAST(triage_trim({c}) AS DOUBLE)")
         check = f"{parsed} IS NULL OR isnan({parsed}) OR isinf({parsed})"
         if col.type == "INTEGER":
             check += f" OR {parsed} <> round({parsed})"
@@ -348,7 +348,7 @@ class _Validator:
         allowed = sql_literal_list(col.allowed or ())
         bad = self.con.execute(
             f"SELECT CAST({c} AS VARCHAR) AS v, min(_row) AS first, count(*) AS n FROM _stage"
-            f" WHERE {self._nonempty(c, typed)} AND lower(trim(CAST({c} AS VARCHAR)))"
+            f" WHERE {self._nonempty(c, typed)} AND lower(triage_trim({c}))"
             f" NOT IN ({allowed}) GROUP BY 1 ORDER BY first LIMIT {MAX_LISTED_VALUES + 1}"
         ).fetchall()
         if not bad:
@@ -370,7 +370,7 @@ class _Validator:
         key_expr = ", ".join(
             k if already_typed(spec.column(k), self.types.get(k, "VARCHAR"))
             else f"triage_ts({k})" if spec.column(k).type == "TIMESTAMP"
-            else f"trim(CAST({k} AS VARCHAR))"
+            else f"triage_trim({k})"
             for k in spec.key
         )
         any_dup = self.con.execute(
@@ -408,7 +408,7 @@ def convert_expr(col: Column, source_type: str = "VARCHAR") -> str:
     c = col.name
     if already_typed(col, source_type):
         return f"CAST({c} AS {col.type})"
-    text = f"NULLIF(trim(CAST({c} AS VARCHAR)), '')"
+    text = f"NULLIF(triage_trim({c}), '')"
     if col.type == "TIMESTAMP":
         return f"triage_ts(NULLIF(CAST({c} AS VARCHAR), ''))"
     if col.type == "INTEGER":

@@ -113,8 +113,8 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
 def _unmatched(con: Any, column: str, allowed: tuple[str, ...]) -> list[tuple[str, int]]:
     rows = con.execute(
         f"SELECT CAST({column} AS VARCHAR) AS v, count(*) FROM _stage"
-        f" WHERE {column} IS NOT NULL AND trim(CAST({column} AS VARCHAR)) <> ''"
-        f" AND lower(trim(CAST({column} AS VARCHAR))) NOT IN"
+        f" WHERE {column} IS NOT NULL AND triage_trim({column}) <> ''"
+        f" AND lower(triage_trim({column})) NOT IN"
         f" ({importing.sql_literal_list(allowed)})"
         f" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {MAX_VALUES}").fetchall()
     return [(str(v), int(n)) for v, n in rows]

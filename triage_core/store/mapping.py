@@ -343,7 +343,7 @@ def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
     pairs = plan.values.get(col.name, {})
     if not pairs:
         return src, []
-    key = f"lower(trim(CAST({src} AS VARCHAR)))"
+    key = f"lower(triage_trim({src}))"
     whens = " ".join("WHEN ? THEN CAST(? AS VARCHAR)" for _ in pairs)
     params: list[Any] = [p for k, v in pairs.items() for p in (k, v)]
     return f"(CASE {key} {whens} ELSE CAST({src} AS VARCHAR) END)", params

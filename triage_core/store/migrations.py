@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from triage_core.schema import IMPORT_TABLES, create_table_sql
 
+# Blanks around a value are what Python's str.strip() removes: every Unicode white space
+# (tabs, line breaks, form feeds, no-break and typographic spaces, ...), not only " ".
+_WHITESPACE = " || ".join(f"chr({ord(c)})" for c in map(chr, range(0x3001))
+                          if c.isspace())
+TRIM_MACRO = ("CREATE OR REPLACE TEMP MACRO triage_trim(v) AS"
+              f" trim(CAST(v AS VARCHAR), {_WHITESPACE})")
+
 # Timestamps: ISO 8601 with or without offset (converted to UTC), or "2026-03-01 14:30:00 +0000".
 TS_MACRO = """
 CREATE OR REPLACE TEMP MACRO triage_ts(v) AS COALESCE(
