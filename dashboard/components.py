@@ -68,6 +68,23 @@ def mask() -> bool:
     return bool(st.session_state.get("mask_pii", True))
 
 
+def database_ready() -> bool:
+    """Open the database, or say in words why it cannot be opened (another program holding
+    its lock, a file that is not a database) instead of Streamlit's generic error."""
+    try:
+        data.counts()
+    except data.TriageError as exc:
+        busy = isinstance(exc, data.DatabaseBusyError)
+        st.title("Ticket triage")
+        st.error(f"The database {plain(data.db_name())} cannot be opened"
+                 + (": another program holds it (a `triage` command such as import, train or"
+                    " score). Reload this page when it has finished, or run `triage serve`,"
+                    " which lets the dashboard and the commands share the database."
+                    if busy else "; it may not be a triage database. Check `triage info`."))
+        return False
+    return True
+
+
 def need_triage() -> bool:
     """Show an empty state and return True when there is nothing triaged to show."""
     if data.has_triage():

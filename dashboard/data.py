@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from triage_core import marketing
-from triage_core.errors import TriageError
+from triage_core.errors import DatabaseBusyError, TriageError
 from triage_core.marketing import MODEL_DESCRIPTIONS, MODELS, AttributionSettings, Filters
 from triage_core.ops import analytics
 from triage_core.schema import IMPORT_TABLES
@@ -27,7 +27,8 @@ from triage_core.store.mapping import PRESETS
 from triage_core.text import mask_pii_series, pseudonymize_series
 
 # What pages may use from triage_core, re-exported: pages import only this module.
-__all__ = ["IMPORT_TABLES", "MODELS", "MODEL_DESCRIPTIONS", "PRESETS", "Filters", "TriageError"]
+__all__ = ["IMPORT_TABLES", "MODELS", "MODEL_DESCRIPTIONS", "PRESETS", "DatabaseBusyError",
+           "Filters", "TriageError"]
 
 T = TypeVar("T")
 TTL = 600
@@ -458,6 +459,26 @@ def save_profile(name: str, candidate: dict[str, Any], activate: bool) -> None:
 
 def escalation_threshold() -> float:
     return float(profile(active_profile_name())["escalation"]["sentiment_threshold"])
+
+
+def overloaded() -> pd.DataFrame:
+    """Agents holding more open tickets than their capacity."""
+    from triage_core.ops import rebalance
+
+    return masked(_run(rebalance.overloaded))
+
+
+def rebalance_proposal() -> pd.DataFrame:
+    """Moves that bring over-capacity agents back under capacity (raw ids, for applying)."""
+    from triage_core.ops import rebalance
+
+    return _run(rebalance.propose, config())
+
+
+def apply_rebalance(moves: pd.DataFrame) -> int:
+    from triage_core.ops import rebalance
+
+    return write(lambda s: rebalance.apply(s, moves, by="dashboard"))
 
 
 def reassign(ticket_id: str, agent_id: str) -> None:

@@ -46,5 +46,6 @@ navigation = st.navigation(
         ],
     }
 )
-components.sidebar_filters()
-navigation.run()
+if components.database_ready():
+    components.sidebar_filters()
+    navigation.run()

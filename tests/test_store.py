@@ -67,3 +67,26 @@ def test_locked_database_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(TriageError, match="cannot open database"):
         Store(db)
+
+
+def test_a_database_held_by_another_process_is_said_in_words(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from triage_core.errors import DatabaseBusyError
+
+    db = tmp_path / "held.duckdb"
+    Store(db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from triage_core.store import Store;"
+         f" s = Store({str(db)!r}); print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(DatabaseBusyError, match="another program is using this database"):
+            Store(db)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    Store(db).close()  # free again once the other program is gone

@@ -30,3 +30,7 @@ class ImportValidationError(TriageError):
 
 class ModelError(TriageError):
     """No model, an unknown version, or a model file that is not trusted."""
+
+
+class DatabaseBusyError(TriageError):
+    """Another process holds the database file (DuckDB allows one writing process)."""

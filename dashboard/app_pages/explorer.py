@@ -48,19 +48,26 @@ if not components.need_triage():
                     f"{components.fmt_number(detail.get('lifetime_value'))})")
             st.caption(components.plain(meta))
         with right:
-            st.metric("Category", str(detail.get("category") or "–"), border=True,
-                      help=f"source: {detail.get('category_source') or '–'}; confidence "
-                           f"{components.fmt_number(detail.get('category_confidence'), '{:.2f}')}")
+            source = {"correction": "an agent's correction", "label": "the helpdesk's label",
+                      "model": "the model"}.get(detail.get("category_source") or "", "nowhere")
+            st.caption("Category")
+            st.text(f"{detail.get('category') or '–'} (from {source})")
+            if detail.get("predicted_category") is not None:
+                st.caption(f"The model says {components.plain(detail['predicted_category'])} "
+                           f"with confidence "
+                           f"{components.fmt_number(detail.get('model_confidence'), '{:.2f}')}")
             components.kpi_row([
-                ("Sentiment", components.fmt_number(detail.get("sentiment"), "{:+.2f}"),
-                 detail.get("sentiment_label")),
+                ("Sentiment", components.fmt_number(detail.get("sentiment"), "{:+.2f}",
+                                                    none="not scored"),
+                 detail.get("sentiment_label") or "Not scored: the sentiment lexicon does not "
+                 f"cover the language ({detail.get('language') or 'unknown'})"),
                 ("Severity", components.fmt_number(detail.get("severity")), None),
             ])
             components.kpi_row([
                 ("Priority", f"{components.fmt_number(detail.get('priority_score'))} "
                              f"{detail.get('priority_tier') or ''}", None),
-                ("Confidence", components.fmt_number(detail.get("category_confidence"),
-                                                     "{:.2f}"), None),
+                ("Helpdesk priority", str(detail.get("source_priority") or "–"),
+                 "The priority the helpdesk itself set (source_priority)"),
             ])
         e1, e2, e3 = st.columns(3)
         with e1:

@@ -11,6 +11,40 @@ st.title("Routing queues")
 st.caption("Open tickets per team, highest priority first. SLA countdowns are measured from "
            "the data's current time.")
 
+def rebalance_section() -> None:
+    """Agents over capacity (assignments made in the helpdesk can exceed it), and a proposal
+    that moves their lowest-priority tickets to free agents with the right skills."""
+    over = data.overloaded()
+    st.subheader("Agents over capacity")
+    if over.empty:
+        st.success("No agent holds more open tickets than their capacity.")
+        return
+    st.dataframe(over, hide_index=True, width="stretch", column_config={
+        "agent_id": "Agent", "name": "Name", "team": "Team", "capacity": "Capacity",
+        "open_tickets": "Open tickets", "over": st.column_config.NumberColumn(
+            "Over by", help="Open tickets beyond capacity")})
+    if st.button("Propose a rebalance", key="queues_propose"):
+        st.session_state["queues_proposal"] = data.rebalance_proposal()
+    proposal = st.session_state.get("queues_proposal")
+    if proposal is None:
+        return
+    if proposal.empty:
+        st.info("No agent with the right skills has free capacity: nothing can move now.")
+        return
+    st.caption(f"{len(proposal):,} tickets would move (lowest priority first, each to a free "
+               "agent the routing rules allow). Nothing changes until you apply it.")
+    st.dataframe(data.masked(proposal), hide_index=True, width="stretch")
+    if st.button("Apply these moves", type="primary", key="queues_apply"):
+        try:
+            n = data.apply_rebalance(proposal)
+        except data.TriageError as exc:
+            components.error(exc)
+        else:
+            st.session_state.pop("queues_proposal", None)
+            st.success(f"Moved {n:,} tickets; each move is recorded with who and why.")
+            st.rerun()
+
+
 if not components.need_triage():
     summary = data.queue_summary()
     st.dataframe(summary.drop(columns=["team_key"], errors="ignore"), hide_index=True,
@@ -58,3 +92,4 @@ if not components.need_triage():
                 except ValueError as exc:
                     components.error(exc)
     st.plotly_chart(charts.workload(data.team_workload()), width="stretch")
+    rebalance_section()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from triage_core.errors import TriageError
+from triage_core.errors import DatabaseBusyError, TriageError
 from triage_core.schema import IMPORT_TABLES
 from triage_core.store.migrations import MIGRATIONS, TRIM_MACRO, TS_MACRO
 
@@ -36,6 +36,21 @@ def default_db_path() -> Path:
     return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
 
 
+def _locked_by_another_process(path: str) -> bool:
+    """Whether another process holds DuckDB's lock on ``path`` (asked only after opening it
+    failed, so this process holds no lock that closing the probe could release)."""
+    import fcntl
+
+    try:
+        with open(path, "rb") as fh:
+            fcntl.lockf(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except (BlockingIOError, PermissionError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -50,6 +65,11 @@ class Store:
         try:
             self._con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.Error as exc:
+            if _locked_by_another_process(self.path):
+                raise DatabaseBusyError(
+                    f"{self.path}: another program is using this database (a 'triage' command"
+                    " or the dashboard); wait for it, or run 'triage serve' so they share it"
+                ) from None
             first = str(exc).splitlines()[0]
             raise TriageError(f"{self.path}: cannot open database ({first})") from None
         self._con.execute("SET TimeZone = 'UTC'")
