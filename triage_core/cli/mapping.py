@@ -15,6 +15,7 @@ from triage_core.schema import IMPORT_TABLES
     help="Import mappings say how a file's columns and values become ours: [columns] our_column"
     " = \"Their column\", [values.status] \"Their value\" = \"ours\", [defaults] column ="
     " \"constant\". Use one with 'triage import TABLE FILE --mapping MAP'.")
+@db_option(expose=False)
 def mapping_group() -> None:
     pass
 
