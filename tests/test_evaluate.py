@@ -129,7 +129,7 @@ def test_text_columns_are_joined_and_empty_labels_skipped() -> None:
                        "body": ["charged twice", "lost parcel", "x", None],
                        "label": ["billing", "shipping", "", " shipping "]})
     texts, labels, skipped = evaluate.frame_texts(df, ["subject", "body"], "label")
-    assert texts.tolist() == ["Refund. charged twice", "lost parcel", "Late"]
+    assert texts.tolist() == ["Refund\ncharged twice", "lost parcel", "Late"]  # one per line
     assert labels.tolist() == ["billing", "shipping", "shipping"]
     assert skipped == 1
     with pytest.raises(TriageError, match="no column 'text'"):
@@ -169,8 +169,13 @@ def test_readable_table_without_json(files: dict[str, Path],
     lines = out.splitlines()
     assert lines[0].startswith("task category: accuracy ")
     assert "test rows 30" in lines[1] and "skipped (empty label) 3" in lines[1]
-    assert lines[3].split() == ["label", "precision", "recall", "f1", "support"]
-    assert sorted(line.split()[0] for line in lines[4:]) == sorted(TOPICS)
+    head = next(i for i, line in enumerate(lines) if line.startswith("label "))
+    assert lines[head].split() == ["label", "precision", "recall", "f1", "support"]
+    assert sorted(line.split()[0] for line in lines[head + 1:]) == sorted(TOPICS)
+    between = "\n".join(lines[2:head])
+    assert "configuration 'default'" in between or "configuration 'plain" in between
+    assert "baseline majority:" in between and "baseline tfidf_svm (C = " in between
+    assert "margin over the best baseline: accuracy " in between
     with pytest.raises(json.JSONDecodeError):
         json.loads(out)
 
