@@ -163,7 +163,23 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
         mode = "trained"
     out = metrics(y_test, list(pred))
     out.update(task="sentiment", mode=mode, n_train=n_train, n_test=len(y_test),
-               n_skipped=skipped, seconds=round(time.perf_counter() - start, 3))
+               n_skipped=skipped, seconds=round(time.perf_counter() - start, 3),
+               calibration=calibration(out))
+    return out
+
+
+def calibration(report: Mapping[str, Any]) -> dict[str, Any]:
+    """How often a predicted label is right: the precision of each predicted label (e.g. of
+    the texts called negative, the share that is really negative), with a note in words."""
+    per = report["per_class"]
+    conf = report["confusion"]
+    predicted = dict(zip(conf["labels"], np.asarray(conf["matrix"]).sum(axis=0).tolist(),
+                         strict=True))
+    out: dict[str, Any] = {
+        label: {"right": round(per[label]["precision"], 4), "predicted": int(predicted[label])}
+        for label in SENTIMENT_LABELS if label in per and predicted.get(label)}
+    out["note"] = "; ".join(f"{v['right']:.0%} of {v['predicted']:,} called {k} are {k}"
+                            for k, v in out.items())
     return out
 
 

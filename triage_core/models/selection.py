@@ -230,7 +230,7 @@ def select(X: Any, y: Any, classifier: Mapping[str, Any] | None = None,
     if why:
         return _unscored(names, changes, params, settings, why, time.perf_counter() - start)
     n = len(texts)
-    budget = settings.time_budget_seconds * max(1.0, n / settings.budget_rows)
+    budget = settings.time_budget_seconds * max(0.1, n / settings.budget_rows)
     run = _Run(texts, yi, len(classes), params)
     workers = settings.workers or _cores()
     _run_folds(run, folds, workers, budget, start, progress)
