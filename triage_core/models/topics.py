@@ -142,9 +142,26 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return np.asarray(x / norms, dtype=np.float64)
 
 
-def _cohesion(x: np.ndarray) -> float:
-    """Mean cosine similarity of unit vectors to their (normalized) centre."""
-    return float((x @ _unit(x.mean(axis=0, keepdims=True))[0]).mean())
+_MAX_UNLIKE = 3000
+
+
+def _close_knit(x: np.ndarray, tight: float) -> list[np.ndarray]:
+    """Groups of rows of x (unit vectors) by average-linkage clustering, merged while their
+    mean pairwise cosine similarity stays at least ``tight``."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    if len(x) < 2:
+        return [np.arange(len(x))]
+    labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                     distance_threshold=1 - tight).fit_predict(x)
+    return [np.flatnonzero(labels == c) for c in np.unique(labels)]
+
+
+def _knit(x: np.ndarray) -> float:
+    """How close-knit unit vectors are: their mean pairwise cosine similarity (self pairs
+    included), the squared length of their mean."""
+    mean = x.mean(axis=0)
+    return float(mean @ mean)
 
 
 def _kmeans(x: np.ndarray, k: int, seed: int, n_init: int = 3
@@ -236,8 +253,10 @@ def emerging(known_texts: Sequence[str], known_labels: Sequence[str],
 
     Each known category is the centre of its texts' vectors. A recent text is *unlike* them
     when its similarity to the nearest centre is below the ``novelty_quantile`` of the known
-    texts' similarities to their own category's centre; unlike texts are clustered, and
-    clusters of at least ``min_alert_size`` texts are returned, largest first (indices into
+    texts' similarities to their own category's centre. Unlike texts are grouped by
+    average-linkage clustering while a group stays close-knit (mean pairwise similarity at
+    least half-way between random known texts and a typical known category), and groups of at
+    least ``min_alert_size`` texts are returned, largest first (indices into
     ``recent_texts``)."""
     settings = settings or TopicSettings.from_config()
     labels = np.asarray([str(v) for v in known_labels], dtype=object)
@@ -253,12 +272,13 @@ def emerging(known_texts: Sequence[str], known_labels: Sequence[str],
     unlike = np.flatnonzero((recent @ centres.T).max(axis=1) < threshold)
     if len(unlike) < settings.min_alert_size:
         return []
-    k = max(1, min(settings.max_alerts * 2, len(unlike) // settings.min_alert_size))
-    groups = ([unlike] if k == 1 else
-              [unlike[_kmeans(recent[unlike], k, settings.random_state)[0] == c]
-               for c in range(k)])
-    tight = float(np.quantile(own, 0.25))  # as close-knit as a typical known category
-    groups = sorted((g for g in groups if len(g) >= settings.min_alert_size
-                     and _cohesion(recent[g]) >= tight),
+    unlike = unlike[:_MAX_UNLIKE]  # the newest first: pairwise clustering is quadratic
+    # half-way between tickets taken at random and a typical known category (the lower
+    # quartile of theirs) in how close-knit it is
+    typical = float(np.quantile([_knit(known[idx == c]) for c in range(len(cats))], 0.25))
+    tight = (typical + _knit(known)) / 2
+    groups = _close_knit(recent[unlike], tight)
+    groups = sorted((unlike[g] for g in groups if len(g) >= settings.min_alert_size
+                     and _knit(recent[unlike[g]]) >= tight),
                     key=lambda g: (-len(g), int(g[0])))[: settings.max_alerts]
     return name_groups(space, list(recent_texts), groups) if groups else []
