@@ -81,12 +81,21 @@ def as_texts(X: Any, subject_weight: int = 1, clean: bool = False) -> list[str]:
     if isinstance(X, pd.DataFrame) and {"subject", "body"} <= set(X.columns):
         return texts  # already cleaned and joined, the subject repeated
     if clean:
-        from triage_core.text import clean_body_series
-
-        texts = clean_body_series(pd.Series(texts, dtype=object)).tolist()
+        texts = _clean(texts)
     if subject_weight > 1:
         texts = [_repeat_head(t, subject_weight) for t in texts]
     return texts
+
+
+def _clean(texts: list[str]) -> list[str]:
+    """``clean_body`` over each text, then over all but its first line (the subject, whose
+    body may start with a greeting of its own)."""
+    from triage_core.text import clean_body_series
+
+    once = clean_body_series(pd.Series(texts, dtype=object)).tolist()
+    heads, _, rests = zip(*(t.partition("\n") for t in once), strict=True) if once else ((),) * 3
+    bodies = clean_body_series(pd.Series(rests, dtype=object)).tolist()
+    return [f"{h}\n{b}" if b else h for h, b in zip(heads, bodies, strict=True)]
 
 
 def _repeat_head(text: str, times: int) -> str:
