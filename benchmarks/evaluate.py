@@ -108,12 +108,6 @@ def banking77(rows: list[dict]) -> None:
     rows += category_rows("ticket-triage classifier", "banking77 test", m,
                           f"train {m['train_seconds']:.0f} s incl. selection")
     (RESULTS / "eval_banking77_selection.json").write_text(json.dumps(m["selection"], indent=2))
-    with tempfile.TemporaryDirectory() as tmp:  # what the shipped word vectors earn
-        off = Path(tmp) / "no_vectors.toml"
-        off.write_text("[classifier]\nsemantic_weight = 0\n")
-        m = triage_evaluate(*args, "--config", str(off))
-    rows.append(row("the same without word vectors", "banking77 test", m,
-                    "semantic_weight = 0 in every candidate"))
 
 
 def tweets(rows: list[dict]) -> None:

@@ -98,12 +98,14 @@ def test_rare_classes_do_not_break_selection() -> None:
 
 def test_the_time_budget_stops_new_fits() -> None:
     texts, labels = make_tickets(20, seed=6)
-    s = settings(time_budget_seconds=1e-6, candidates=TWO, workers=1)
+    s = settings(time_budget_seconds=1e-6, candidates={**TWO, "third": {"C": 2.0}},
+                 workers=1)
     chosen = select(texts, labels, None, s)
-    first, second = chosen.candidates
-    assert first.folds == 1 and first.score is not None  # the first fit always runs
-    assert second.score is None and "time budget" in second.note
-    assert chosen.chosen == "default" and "1 of 3 folds" in chosen.reason
+    first, second, third = chosen.candidates
+    # the first fold of the fallback and of the plain baseline always runs
+    assert first.folds == second.folds == 1 and second.score is not None
+    assert third.score is None and "time budget" in third.note
+    assert chosen.chosen in ("default", "plain") and "1 of 3 folds" in chosen.reason
 
 
 def test_too_few_rows_or_selection_off_use_the_first_candidate() -> None:

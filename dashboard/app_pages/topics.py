@@ -58,24 +58,18 @@ def _apply(action: str, *args: object) -> None:
 
 
 left, right = st.columns(2)
-with left.form("topics_rename_form"):
-    name = st.text_input("New name", value=topic["name"], key="topics_name")
-    if st.form_submit_button("Rename"):
-        _apply("rename", chosen, name)
-with right.form("topics_split_form"):
-    parts = st.number_input("Split into", min_value=2, max_value=10, value=2, step=1,
-                            key="topics_parts")
-    if st.form_submit_button("Split"):
-        _apply("split", chosen, int(parts))
-with left.form("topics_merge_form"):
-    others = st.multiselect("Merge with", [i for i in by_id if i != chosen],
-                            key="topics_merge_with",
-                            format_func=lambda i: f"{i}: {by_id[i]['name']}")
-    if st.form_submit_button("Merge"):
-        if others:
-            _apply("merge", [chosen, *others], None)
-        else:
-            st.error("choose at least one topic to merge with")
+name = left.text_input("New name", value=topic["name"], key=f"topics_name_{chosen}")
+if left.button("Rename", key="topics_rename"):
+    _apply("rename", chosen, name)
+parts = right.number_input("Split into", min_value=2, max_value=10, value=2, step=1,
+                           key="topics_parts")
+if right.button("Split", key="topics_split"):
+    _apply("split", chosen, int(parts))
+others = left.multiselect("Merge with", [i for i in by_id if i != chosen],
+                          key="topics_merge_with",
+                          format_func=lambda i: f"{i}: {by_id[i]['name']}")
+if left.button("Merge", key="topics_merge", disabled=not others):
+    _apply("merge", [chosen, *others], None)
 if right.button("Drop this topic", key="topics_drop"):
     _apply("drop", [chosen])
 

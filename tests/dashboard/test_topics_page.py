@@ -55,8 +55,8 @@ def test_topics_page_finds_renames_and_accepts(open_app: OpenApp, fresh_db: Path
     table = frame_with(at, "terms")
     assert table["tickets"].sum() == unlabeled and len(table) >= 2
     first = int(table["id"].iloc[0])
-    at.text_input(key="topics_name").set_value("<b>Outages</b>").run()
-    at.button(key="FormSubmitter:topics_rename_form-Rename").click().run()
+    at.text_input(key=f"topics_name_{first}").set_value("<b>Outages</b>").run()
+    at.button(key="topics_rename").click().run()
     assert_ok(at)
     assert frame_with(at, "terms")["name"].iloc[0] == "<b>Outages</b>"  # shown as data
     assert all("<b>" not in h.value or "\\<b\\>" in h.value for h in at.subheader)
@@ -68,7 +68,6 @@ def test_topics_page_finds_renames_and_accepts(open_app: OpenApp, fresh_db: Path
                             " GROUP BY 1").set_index("category")["n"]
     assert corrected.sum() == unlabeled
     assert corrected["<b>Outages</b>"] == table["tickets"].iloc[0]
-    assert first == 1
 
 
 def test_overview_raises_an_emerging_topic_alert(open_app: OpenApp, fresh_db: Path) -> None:

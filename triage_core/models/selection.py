@@ -178,17 +178,20 @@ def _run_folds(run: _Run, folds: list[tuple[np.ndarray, np.ndarray]], workers: i
 
     A fit starts only when the elapsed time plus its estimate and a reserve for the final fit
     on all rows (1.5 x the slowest candidate's fold fit) stays within the budget; a candidate
-    that misses a fold is dropped from the later ones. The first fit always runs."""
+    that misses a fold is dropped from the later ones. The first fold of the first two
+    candidates (the fallback and, in the packaged list, the plain baseline) always runs, side
+    by side when there are two workers."""
     tasks = [(c, f) for f in range(len(folds)) for c in range(len(run.params))]
     bar = progress("model selection", total=len(tasks), unit="fits") if progress else None
     pending: set[Future[None]] = set()
     dropped: set[int] = set()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for c, f in tasks:
-            while pending and (len(pending) >= workers or not run.seconds):
+            always = f == 0 and c < 2
+            while pending and (len(pending) >= workers or not (run.seconds or always)):
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 _finish(done, bar)
-            if c in dropped or (tasks[0] != (c, f) and not _fits_budget(run, c, budget, start)):
+            if c in dropped or not (always or _fits_budget(run, c, budget, start)):
                 dropped.add(c)
                 continue
             pending.add(pool.submit(run.fit, c, f, folds[f]))

@@ -143,6 +143,7 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 _MAX_UNLIKE = 3000
+_NEIGHBOURS = 5
 
 
 def _close_knit(x: np.ndarray, tight: float) -> list[np.ndarray]:
@@ -246,15 +247,28 @@ def split(texts: Sequence[str], parts: int, settings: TopicSettings | None = Non
     return discover(texts, replace(settings, n_topics=parts))
 
 
+def _neighbour_similarity(x: np.ndarray, ref: np.ndarray, k: int,
+                          skip_self: bool = False) -> np.ndarray:
+    """Per row of x: the mean cosine similarity of its k nearest rows of ref (chunked)."""
+    out = np.empty(len(x))
+    k = min(k, len(ref) - int(skip_self))
+    for at in range(0, len(x), 500):
+        sims = np.asarray(x[at:at + 500] @ ref.T, dtype=np.float32)
+        top = -np.sort(-np.partition(sims, -(k + skip_self), axis=1)[:, -(k + skip_self):],
+                       axis=1)
+        out[at:at + 500] = top[:, int(skip_self):].mean(axis=1)
+    return out
+
+
 def emerging(known_texts: Sequence[str], known_labels: Sequence[str],
              recent_texts: Sequence[str], settings: TopicSettings | None = None
              ) -> list[Topic]:
     """Topics among ``recent_texts`` that are unlike every known category.
 
-    Each known category is the centre of its texts' vectors. A recent text is *unlike* them
-    when its similarity to the nearest centre is below the ``novelty_quantile`` of the known
-    texts' similarities to their own category's centre. Unlike texts are grouped by
-    average-linkage clustering while a group stays close-knit (mean pairwise similarity at
+    A recent text is *unlike* the known ones when the mean similarity of its 5 nearest known
+    texts is below the ``novelty_quantile`` of the same measure among the known texts
+    themselves (on a sample of 1,000): nothing known talks about it. Unlike texts are grouped
+    by average-linkage clustering while a group stays close-knit (mean pairwise similarity at
     least half-way between random known texts and a typical known category), and groups of at
     least ``min_alert_size`` texts are returned, largest first (indices into
     ``recent_texts``)."""
@@ -263,18 +277,17 @@ def emerging(known_texts: Sequence[str], known_labels: Sequence[str],
     if len(recent_texts) < settings.min_alert_size or len(set(labels.tolist())) < 2:
         return []
     space = TopicSpace(settings).fit([*known_texts, *recent_texts])
-    known = space.transform(known_texts)
-    cats, idx = np.unique(labels, return_inverse=True)
-    centres = _unit(np.vstack([known[idx == c].mean(axis=0) for c in range(len(cats))]))
-    own = np.einsum("ij,ij->i", known, centres[idx])
-    threshold = float(np.quantile(own, settings.novelty_quantile))
-    recent = space.transform(recent_texts)
-    unlike = np.flatnonzero((recent @ centres.T).max(axis=1) < threshold)
+    known = space.transform(known_texts).astype(np.float32)
+    rng = np.random.default_rng(settings.random_state)
+    probe = rng.choice(len(known), size=min(len(known), 1000), replace=False)
+    usual = _neighbour_similarity(known[probe], known, _NEIGHBOURS, skip_self=True)
+    threshold = float(np.quantile(usual, settings.novelty_quantile))
+    recent = space.transform(recent_texts).astype(np.float32)
+    unlike = np.flatnonzero(_neighbour_similarity(recent, known, _NEIGHBOURS) < threshold)
     if len(unlike) < settings.min_alert_size:
         return []
     unlike = unlike[:_MAX_UNLIKE]  # the newest first: pairwise clustering is quadratic
-    # half-way between tickets taken at random and a typical known category (the lower
-    # quartile of theirs) in how close-knit it is
+    cats, idx = np.unique(labels, return_inverse=True)
     typical = float(np.quantile([_knit(known[idx == c]) for c in range(len(cats))], 0.25))
     tight = (typical + _knit(known)) / 2
     groups = _close_knit(recent[unlike], tight)
