@@ -54,12 +54,16 @@ class BaselineSettings:
         return cls.from_mapping(section("training", training).get("baseline", {}))
 
 
-def _majority(y_train: Sequence[Any], y_test: Sequence[Any]) -> dict[str, float]:
-    from triage_core.models.evaluate import metrics
+def _scores(y_true: Sequence[Any], y_pred: Sequence[Any]) -> dict[str, float]:
+    from triage_core.models.selection import accuracy_and_macro_f1
 
+    acc, f1 = accuracy_and_macro_f1(list(y_true), list(y_pred))
+    return {"accuracy": acc, "macro_f1": f1}
+
+
+def _majority(y_train: Sequence[Any], y_test: Sequence[Any]) -> dict[str, float]:
     top = Counter(y_train).most_common(1)[0][0]
-    m = metrics(list(y_test), [top] * len(y_test))
-    return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
+    return _scores(y_test, [top] * len(y_test))
 
 
 def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[str],
@@ -69,7 +73,6 @@ def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[
     from sklearn.pipeline import make_union
     from sklearn.svm import LinearSVC
 
-    from triage_core.models.evaluate import metrics
     from triage_core.models.selection import cv_folds
 
     vec = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
@@ -88,8 +91,7 @@ def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[
                     best_c, best = c, hits
         svm = LinearSVC(C=best_c).fit(xtr, yi)
     pred = classes[svm.predict(vec.transform(list(x_test)))]
-    m = metrics(list(y_test), list(pred))
-    return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "C": best_c}
+    return {**_scores(y_test, pred), "C": best_c}
 
 
 def baselines(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[str],

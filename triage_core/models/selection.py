@@ -37,8 +37,8 @@ from triage_core.config import Checker, section
 from triage_core.models.classifier import ClassifierSettings, TicketClassifier
 from triage_core.models.features import as_texts, to_python
 
-__all__ = ["CandidateScore", "Selection", "SelectionSettings", "cv_folds", "fit_selected", "select",
-           "selection_settings"]
+__all__ = ["CandidateScore", "Selection", "SelectionSettings", "accuracy_and_macro_f1", "cv_folds",
+           "fit_selected", "select", "selection_settings"]
 
 METRICS = ("accuracy", "macro_f1", "mean")
 
@@ -138,10 +138,15 @@ def cv_folds(y: np.ndarray, k: int, seed: int | None) -> list[tuple[np.ndarray, 
             for tr, te in split.split(np.zeros(len(rows)), y[rows])]
 
 
+def accuracy_and_macro_f1(y_true: Any, y_pred: Any) -> tuple[float, float]:
+    """Accuracy, and macro-F1 over the labels present in the truth (as ``evaluate.metrics``)."""
+    y_true, y_pred = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
+    f1 = f1_score(y_true, y_pred, average="macro", labels=np.unique(y_true), zero_division=0)
+    return float(accuracy_score(y_true, y_pred)), float(f1)
+
+
 def _metrics(y_true: np.ndarray, y_pred: np.ndarray, metric: str) -> tuple[float, float, float]:
-    acc = float(accuracy_score(y_true, y_pred))
-    f1 = float(f1_score(y_true, y_pred, average="macro", labels=np.unique(y_true),
-                        zero_division=0))
+    acc, f1 = accuracy_and_macro_f1(y_true, y_pred)
     return acc, f1, {"accuracy": acc, "macro_f1": f1, "mean": (acc + f1) / 2}[metric]
 
 
