@@ -140,7 +140,7 @@ def cv_folds(y: np.ndarray, k: int, seed: int | None) -> list[tuple[np.ndarray, 
 
 def accuracy_and_macro_f1(y_true: Any, y_pred: Any) -> tuple[float, float]:
     """Accuracy, and macro-F1 over the labels present in the truth (as ``evaluate.metrics``)."""
-    y_true, y_pred = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     f1 = f1_score(y_true, y_pred, average="macro", labels=np.unique(y_true), zero_division=0)
     return float(accuracy_score(y_true, y_pred)), float(f1)
 
