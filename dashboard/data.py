@@ -725,3 +725,79 @@ def health() -> list[str]:
 
     return [display(m) if mask_on() else m
             for m in checks.messages(_run(checks.check))]
+
+
+# -- topics: cold start and the emerging-topic alert ------------------------------------------
+
+def model_summary(version: int) -> dict[str, Any]:
+    """The training summary of a version: the chosen configuration (``selection``) with every
+    candidate's CV score, the plain baselines and the margin."""
+    from triage_core.models import registry
+
+    return shown(_run(registry.get_version, version).train_summary)
+
+
+def topic_proposal() -> dict[str, Any] | None:
+    from triage_core.triage import labeling
+
+    return _run(labeling.load_proposal)
+
+
+def topic_table(proposal: dict[str, Any] | None) -> pd.DataFrame:
+    from triage_core.triage import labeling
+
+    return masked(labeling.topic_frame(proposal))
+
+
+def propose_topics() -> dict[str, Any]:
+    from triage_core.triage import labeling
+
+    return write(lambda s: labeling.propose(s, config()))
+
+
+def edit_topics(action: str, *args: Any) -> dict[str, Any]:
+    """rename / merge / split / drop on the saved proposal (TriageError for bad input)."""
+    from triage_core.triage import labeling
+
+    if action not in ("rename", "merge", "split", "drop"):
+        raise TriageError(f"unknown topic action {action!r}")
+    extra = (config(),) if action == "split" else ()
+    return write(lambda s: getattr(labeling, action)(s, *args, *extra))
+
+
+def accept_topics(topic_ids: list[int] | None) -> dict[str, int]:
+    from triage_core.triage import labeling
+
+    return write(lambda s: labeling.accept(s, topic_ids, by="dashboard"))
+
+
+def topic_tickets(ticket_ids: list[str], mask: bool | None = None) -> pd.DataFrame:
+    """Subject and body of the given tickets, in the given order (masked)."""
+    frame = _run(lambda s: s.query(
+        "SELECT ticket_id, created_at, subject, body FROM tickets"
+        " WHERE ticket_id IN (SELECT unnest(?::VARCHAR[]))", [list(ticket_ids)]))
+    order = {t: i for i, t in enumerate(ticket_ids)}
+    frame = frame.sort_values("ticket_id", key=lambda c: c.map(order)).reset_index(drop=True)
+    return masked(frame, mask)
+
+
+def emerging_topics() -> list[dict[str, Any]]:
+    """Recent tickets unlike every known category, as a page may show them."""
+    return shown(_emerging_topics())
+
+
+@st.cache_data(ttl=TTL, max_entries=2, show_spinner="Looking for emerging topics…")
+def _emerging_topics() -> list[dict[str, Any]]:
+    from triage_core.triage import labeling
+
+    return _run(labeling.emerging_alerts, config())
+
+
+def selection_table(selection: dict[str, Any]) -> pd.DataFrame:
+    """One row per candidate configuration: name, chosen, CV accuracy and macro-F1, folds,
+    the keys it changes, note."""
+    rows = [{"candidate": c["name"], "chosen": c["name"] == selection["chosen"],
+             "accuracy": c["accuracy"], "macro_f1": c["macro_f1"], "folds": c["folds"],
+             "changes": ", ".join(f"{k} = {v}" for k, v in c["changes"].items()) or "(none)",
+             "note": c.get("note", "")} for c in selection.get("candidates", [])]
+    return pd.DataFrame(rows)

@@ -42,6 +42,7 @@ navigation = st.navigation(
         ],
         "Models & data": [
             st.Page(PAGES / "models.py", title="Model quality", icon=":material/model_training:"),
+            st.Page(PAGES / "topics.py", title="Topics", icon=":material/category:"),
             st.Page(PAGES / "data_io.py", title="Data", icon=":material/database:"),
         ],
     }

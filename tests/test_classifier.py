@@ -347,3 +347,40 @@ def test_loading_refuses_foreign_or_broken_files() -> None:
         registry.loads(sio.dumps(Intruder()))
     with pytest.raises(ModelError, match="not a readable"):
         registry.loads(b"not a zip file")
+
+
+def test_subject_weight_and_cleaning_of_plain_texts(data: tuple[list[str], list[str]]) -> None:
+    from triage_core.models.features import as_texts
+
+    texts = ["Refund\nI want my money back", "one line only", "Parcel\n\nlate"]
+    assert as_texts(texts, 2) == ["Refund\nRefund\nI want my money back", "one line only",
+                                  "Parcel\nParcel\n\nlate"]
+    mail = ["Login broken\nHi team,\nI cannot log in.\n\nThanks,\nJane Doe\nACME Corp"]
+    assert as_texts(mail, 1, clean=True) == ["Login broken\nI cannot log in."]
+    clean = TicketClassifier(clean_text=True, subject_weight=2, calibration_cv=0)
+    clean.fit(*data)
+    signed = [t + "\n\nBest regards,\nJane Doe\nACME Corp" for t in data[0][:8]]
+    np.testing.assert_allclose(clean.class_scores(signed), clean.class_scores(data[0][:8]),
+                               atol=1e-9)  # the signature is cleaned away
+
+
+def test_held_out_scores_calibrate_without_new_folds(data: tuple[list[str], list[str]]) -> None:
+    texts, labels = data
+    half = len(texts) // 2
+    first = TicketClassifier(calibration_cv=0).fit(texts[:half], labels[:half])
+    held = (first.class_scores(texts[half:]), labels[half:])
+    model = TicketClassifier().fit(texts, labels, held_out=held)
+    assert "held-out rows of model selection" in model.calibration_
+    proba = model.predict_proba(texts[:5])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert model.temperature_ != TicketClassifier().fit(texts, labels).temperature_
+
+
+def test_models_saved_before_clean_text_load(data: tuple[list[str], list[str]]) -> None:
+    model = TicketClassifier(calibration_cv=0).fit(*data)
+    state = model.__getstate__()
+    del state["clean_text"]
+    old = TicketClassifier.__new__(TicketClassifier)
+    old.__setstate__(state)
+    assert old.clean_text is False
+    np.testing.assert_array_equal(old.predict(data[0][:10]), model.predict(data[0][:10]))

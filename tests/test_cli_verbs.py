@@ -130,11 +130,15 @@ def test_models_retrain_train_promote_rollback(db: Path) -> None:
         "macro_f1"]
     assert result["promoted"] == (new_f1 >= cur_f1)
 
-    out = ok("train", "--note", "from the cli", db=db)
+    # --force: model selection runs within a time budget, so on a busy machine it may choose
+    # another configuration than version 1's, which the guardrails could find a little worse
+    out = ok("train", "--note", "from the cli", "--force", db=db)
     assert out.startswith("trained category model version 3 on ")
+    assert "configuration '" in out and "plain TF-IDF + linear SVM on the same holdout" in out
     with Store(db) as s:
         assert registry.active_version(s) == 3
-        assert registry.list_versions(s).set_index("version").loc[3, "note"] == "from the cli"
+        assert registry.list_versions(s).set_index("version").loc[3, "note"].startswith(
+            "from the cli")
 
     assert ok("models", "promote", "1", db=db).strip() == \
         "version 1 is now active; tickets re-scored"
@@ -151,7 +155,7 @@ def test_models_retrain_train_promote_rollback(db: Path) -> None:
 
 def test_models_rollback_defaults_to_the_category_model(db: Path) -> None:
     with Store(db) as s:
-        training.train(s, CONFIG)  # version 2, active
+        training.train(s, CONFIG, force=True)  # version 2, active
     out = ok("models", "rollback", db=db)
     assert out.strip() == "rolled back: version 1 is active again; tickets re-scored"
     with Store(db) as s:

@@ -129,7 +129,7 @@ def test_text_columns_are_joined_and_empty_labels_skipped() -> None:
                        "body": ["charged twice", "lost parcel", "x", None],
                        "label": ["billing", "shipping", "", " shipping "]})
     texts, labels, skipped = evaluate.frame_texts(df, ["subject", "body"], "label")
-    assert texts.tolist() == ["Refund. charged twice", "lost parcel", "Late"]
+    assert texts.tolist() == ["Refund\ncharged twice", "lost parcel", "Late"]  # one per line
     assert labels.tolist() == ["billing", "shipping", "shipping"]
     assert skipped == 1
     with pytest.raises(TriageError, match="no column 'text'"):
@@ -158,6 +158,20 @@ def test_category_json_report(files: dict[str, Path]) -> None:
     assert report["accuracy"] == pytest.approx(weighted)
     assert report["accuracy"] >= 0.9 and report["macro_f1"] >= 0.9
     assert report["seconds"] > 0
+    # the configuration chosen by CV on TRAIN, and the plain baselines of the same run
+    sel = report["selection"]
+    names = [c["name"] for c in sel["candidates"]]
+    assert sel["chosen"] in names and "plain" in names
+    scored = [c for c in sel["candidates"] if c["score"] is not None]
+    assert max(scored, key=lambda c: c["score"])["name"] == sel["chosen"] or any(
+        c["score"] == max(x["score"] for x in scored) for c in scored
+        if c["name"] == sel["chosen"])
+    base = report["baseline"]
+    assert set(base) == {"majority", "tfidf_svm"}
+    assert base["majority"]["accuracy"] == pytest.approx(10 / 30)  # three classes of ten
+    assert base["tfidf_svm"]["C"] in (0.1, 0.3, 1.0, 3.0)
+    best = max(b["macro_f1"] for b in base.values())
+    assert report["margin"]["macro_f1"] == pytest.approx(report["macro_f1"] - best, abs=1e-4)
 
 
 def test_readable_table_without_json(files: dict[str, Path],
@@ -169,8 +183,13 @@ def test_readable_table_without_json(files: dict[str, Path],
     lines = out.splitlines()
     assert lines[0].startswith("task category: accuracy ")
     assert "test rows 30" in lines[1] and "skipped (empty label) 3" in lines[1]
-    assert lines[3].split() == ["label", "precision", "recall", "f1", "support"]
-    assert sorted(line.split()[0] for line in lines[4:]) == sorted(TOPICS)
+    head = next(i for i, line in enumerate(lines) if line.startswith("label "))
+    assert lines[head].split() == ["label", "precision", "recall", "f1", "support"]
+    assert sorted(line.split()[0] for line in lines[head + 1:]) == sorted(TOPICS)
+    between = "\n".join(lines[2:head])
+    assert "configuration 'default'" in between or "configuration 'plain" in between
+    assert "baseline majority:" in between and "baseline tfidf_svm (C = " in between
+    assert "margin over the best baseline: accuracy " in between
     with pytest.raises(json.JSONDecodeError):
         json.loads(out)
 
@@ -199,6 +218,13 @@ def test_sentiment_zero_shot_and_trained(files: dict[str, Path],
     assert zero["per_class"]["positive"]["recall"] == 1.0
     assert zero["per_class"]["negative"]["recall"] == 1.0
     assert zero["accuracy"] >= 0.75
+    cal = zero["calibration"]  # of the texts called negative, how many are negative
+    neg = zero["per_class"]["negative"]
+    assert cal["negative"]["right"] == pytest.approx(neg["precision"], abs=1e-4)
+    called = sum(row[zero["confusion"]["labels"].index("negative")]
+                 for row in zero["confusion"]["matrix"])
+    assert cal["negative"]["predicted"] == called
+    assert f"of {called:,} called negative are negative" in cal["note"]
     code, out, err = run_main(capsys, *common, "--train", str(files["senti_train"]))
     assert code == 0, err
     trained = json.loads(out)

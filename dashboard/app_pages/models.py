@@ -1,4 +1,5 @@
-"""Model quality: metrics per version, confusion matrix, per-class F1, confidence, evaluation."""
+"""Model quality: metrics per version beside the plain baselines, the chosen configuration and
+every candidate's CV score, confusion matrix, per-class F1, confidence, evaluation."""
 
 from __future__ import annotations
 
@@ -27,6 +28,33 @@ else:
     version = st.selectbox("Version", ids, index=ids.index(int(active.iloc[0]))
                            if not active.empty else 0, key="models_version")
     m = data.model_metrics(int(version))
+    summary = data.model_summary(int(version))
+    base = m.get("plain_baselines") or {}
+    if m.get("accuracy") is not None:
+        st.subheader("Against plain baselines on the same holdout")
+        st.caption("Trained in the same run on the same training tickets: always the most "
+                   "common category, and TF-IDF + linear SVM with C chosen by cross-validation. "
+                   "The margin is this model minus the better baseline.")
+        rows = [{"model": f"version {version}", "accuracy": m["accuracy"],
+                 "macro_f1": m["macro_f1"]}]
+        rows += [{"model": {"majority": "majority class",
+                            "tfidf_svm": "TF-IDF + linear SVM"}.get(k, k),
+                  "accuracy": v["accuracy"], "macro_f1": v["macro_f1"]} for k, v in base.items()]
+        if m.get("margin"):
+            rows.append({"model": "margin", **m["margin"]})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+            "accuracy": st.column_config.NumberColumn(format="%.3f"),
+            "macro_f1": st.column_config.NumberColumn(format="%.3f")})
+    selection = summary.get("selection")
+    if selection:
+        st.subheader("Chosen configuration")
+        st.caption(f"{selection['chosen']}: {selection['reason']} on the training tickets "
+                   f"only ({selection['seconds']:.0f} s). Every candidate's cross-validated "
+                   "score:")
+        st.dataframe(data.selection_table(selection), hide_index=True, width="stretch",
+                     column_config={
+                         "accuracy": st.column_config.NumberColumn(format="%.3f"),
+                         "macro_f1": st.column_config.NumberColumn(format="%.3f")})
     left, right = st.columns(2)
     per_class = pd.DataFrame([{"label": k, **v} for k, v in m.get("per_class", {}).items()])
     left.plotly_chart(charts.per_class_f1(per_class, f"F1 per category (version {version})"),

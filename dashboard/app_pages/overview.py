@@ -53,3 +53,15 @@ if not components.need_triage():
         st.caption(str(spikes["rule"].iloc[0]))
         st.dataframe(spikes.drop(columns=["rule"]), hide_index=True, width="stretch",
                      column_config=components.SPIKE_COLUMNS)
+
+    emerging = data.emerging_topics()
+    if emerging:
+        st.subheader("Emerging topics")
+        st.caption("Clusters of recent tickets unlike every known category, e.g. a new bug "
+                   "after a release or a campaign. Give them a category on the Topics page or "
+                   "by correcting a few tickets.")
+        for topic in emerging:
+            st.warning(f"{topic['size']:,} recent tickets about "
+                       f"{components.plain(topic['name'])}", icon=":material/new_releases:")
+            st.dataframe(data.topic_tickets(topic["ticket_ids"][:3], components.mask()),
+                         hide_index=True, width="stretch")

@@ -4,7 +4,8 @@
 - :mod:`triage_core.cli.mapping`: ``mapping suggest|show|save|list|delete``
 - :mod:`triage_core.cli.ops`: ``score``, ``backtest``, ``feedback add|list|undo``, ``review``
 - :mod:`triage_core.cli.marketing`: ``attribution``
-- :mod:`triage_core.cli.models`: ``train``, ``models``, ``predict``, ``evaluate``, ``retrain``
+- :mod:`triage_core.cli.models`: ``train``, ``models``, ``predict``, ``evaluate``, ``retrain``,
+  ``topics``, ``emerging``
 - :mod:`triage_core.cli.common`: the options, printers and error handling they share
 
 Every verb takes ``--db PATH`` (default ``$TRIAGE_DB`` or ``./triage.duckdb``). Problems the user
@@ -36,7 +37,8 @@ def triage() -> None:
 for _verb in (data.demo_cmd, data.import_cmd, mapping.mapping_group, data.info_cmd,
               ops.score_cmd, ops.backtest_cmd, marketing.attribution_cmd, ops.feedback_group,
               ops.review_cmd, models.train_cmd, models.models_cmd, models.predict_cmd,
-              models.evaluate_cmd, models.retrain_cmd):
+              models.evaluate_cmd, models.retrain_cmd, models.topics_group,
+              models.emerging_cmd):
     triage.add_command(_verb)
 
 

@@ -1,11 +1,15 @@
-"""Verbs of the model lifecycle: ``triage train``, ``retrain``, ``models``, ``predict`` and
-``evaluate``."""
+"""Verbs of the model lifecycle: ``triage train``, ``retrain``, ``models``, ``predict``,
+``evaluate``, and topic discovery: ``topics`` (rename, merge, split, drop, accept, undo) and
+``emerging``."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
 from triage_core.cli.common import (
+    VerbGroup,
     config_option,
     db_option,
     json_option,
@@ -42,7 +46,7 @@ def train_cmd(db: str, config: str | None, note: str | None, no_activate: bool, 
     settings = load_config(config)
     with Store(db) as store:
         result = training.train(store, settings, note=note or "", activate=not no_activate,
-                                force=force)
+                                force=force, progress=progress)
         if result["active"] and not no_score:
             pipeline.triage(store, settings, progress=progress,
                             workers=pipeline.cli_workers(settings))
@@ -56,6 +60,7 @@ def train_cmd(db: str, config: str | None, note: str | None, no_activate: bool, 
               f" accuracy {m.get('accuracy', float('nan')):.3f}, "
               f"macro-F1 {m.get('macro_f1', float('nan')):.3f}"
               + ("" if result["active"] else " (not activated)"))
+        print(_choice_line(result))
     if not result["active"] and not no_activate:
         notes.insert(0, f"model version {result['version']} was not activated: "
                      f"{result['reason']} (--force activates it)")
@@ -80,7 +85,8 @@ def retrain_cmd(db: str, config: str | None, force: bool, tolerance: float,
     from triage_core.triage import training
 
     with Store(db) as store:
-        result = training.retrain(store, load_config(config), force=force, tolerance=tolerance)
+        result = training.retrain(store, load_config(config), force=force, tolerance=tolerance,
+                                  progress=progress)
     if as_json:
         print_json(result)
         return
@@ -91,6 +97,18 @@ def retrain_cmd(db: str, config: str | None, force: bool, tolerance: float,
           f" scoring); holdout macro-F1 new {new.get('macro_f1', float('nan')):.4f} vs "
           f"current {cur.get('macro_f1', float('nan')):.4f}: "
           + ("promoted" if result["promoted"] else f"kept the current model ({result['reason']})"))
+    print(_choice_line(result))
+
+
+def _choice_line(result: dict) -> str:
+    """The chosen configuration and the margin over the plain baseline, in words."""
+    sel = result.get("selection") or {}
+    line = f"configuration {sel.get('chosen', '?')!r} ({sel.get('reason', '')})"
+    plain = (result.get("plain_baselines") or {}).get("tfidf_svm")
+    if plain and result.get("margin"):
+        line += (f"; plain TF-IDF + linear SVM on the same holdout: macro-F1 "
+                 f"{plain['macro_f1']:.3f}, margin {result['margin']['macro_f1']:+.3f}")
+    return line
 
 
 @click.command(
@@ -148,8 +166,10 @@ def predict_cmd(db: str, config: str | None, every: bool) -> None:
 
 @click.command(
     "evaluate", short_help="accuracy of the models on a labeled CSV",
-    help="category: train on --train, score --test. sentiment: zero-shot default, or trained "
-    "on --train when given.")
+    help="category: choose a configuration by cross-validation on --train, train it, score "
+    "--test, beside the plain baselines trained on the same --train (majority class; TF-IDF + "
+    "linear SVM with C by cross-validation) and the margin. sentiment: zero-shot default, or "
+    "trained on --train when given; with calibration (how often a predicted label is right).")
 @db_option()
 @config_option
 @click.option("--task", required=True, type=click.Choice(["category", "sentiment"]))
@@ -167,7 +187,7 @@ def evaluate_cmd(db: str, config: str | None, task: str, train: str | None, test
         if not train:
             raise TriageError("--task category needs --train TRAIN.csv")
         report = evaluate.evaluate_category(train, test, list(text_col), label_col,
-                                            load_config(config))
+                                            load_config(config), progress=progress)
     else:
         report = evaluate.evaluate_sentiment(train, test, list(text_col), label_col,
                                              load_config(config))
@@ -176,3 +196,144 @@ def evaluate_cmd(db: str, config: str | None, task: str, train: str | None, test
     else:
         print(evaluate.format_report(report))
 
+
+
+def _show_topics(proposal: dict | None, as_json: bool, examples: int = 0) -> None:
+    from triage_core.triage import labeling
+
+    if as_json:
+        print_json(proposal or {"topics": []})
+        return
+    frame = labeling.topic_frame(proposal)
+    print_frame(frame, False, ["id", "name", "tickets", "terms"],
+                "no topics proposed; run 'triage topics --refresh'")
+    for topic in (proposal or {}).get("topics", []) if examples else []:
+        print(f"\ntopic {topic['id']} ({topic['name']}): " + ", ".join(
+            topic["examples"][:examples]))
+
+
+@click.group(
+    "topics", cls=VerbGroup, invoke_without_command=True,
+    short_help="find topics in tickets without a category; accept them as labels",
+    help="Cold start: cluster the tickets without a category into topics named by their top "
+    "terms and save the proposal (shown again on later calls; --refresh finds it anew). "
+    "Rename, merge, split or drop topics, then accept them: each ticket of an accepted topic "
+    "gets the topic's name as a category correction, which 'triage train' learns from.")
+@db_option()
+@config_option
+@click.option("--refresh", is_flag=True, help="discover the topics anew")
+@click.option("--examples", type=int, default=3, help="example ticket ids per topic (default 3)")
+@json_option()
+@click.pass_context
+def topics_group(ctx: click.Context, db: str, config: str | None, refresh: bool,
+                 examples: int, as_json: bool) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from triage_core.store import Store
+    from triage_core.triage import labeling
+
+    with Store(db) as store:
+        proposal = None if refresh else labeling.load_proposal(store)
+        if not proposal or not proposal["topics"]:
+            print("finding topics ...", file=sys.stderr)
+            proposal = labeling.propose(store, load_config(config))
+    _show_topics(proposal, as_json, examples)
+
+
+def _edit(db: str, action: str, *args: object, as_json: bool = False) -> None:
+    from triage_core.store import Store
+    from triage_core.triage import labeling
+
+    with Store(db) as store:
+        proposal = getattr(labeling, action)(store, *args)
+    _show_topics(proposal, as_json)
+
+
+@topics_group.command("rename", help="triage topics rename ID NAME")
+@db_option()
+@click.argument("topic_id", type=int)
+@click.argument("name")
+@json_option()
+def topics_rename(db: str, topic_id: int, name: str, as_json: bool) -> None:
+    _edit(db, "rename", topic_id, name, as_json=as_json)
+
+
+@topics_group.command("merge", help="triage topics merge ID ID... [--name NAME]")
+@db_option()
+@click.argument("topic_ids", type=int, nargs=-1, required=True)
+@click.option("--name", default=None, help="name of the merged topic (default: the first's)")
+@json_option()
+def topics_merge(db: str, topic_ids: tuple[int, ...], name: str | None,
+                 as_json: bool) -> None:
+    _edit(db, "merge", list(topic_ids), name, as_json=as_json)
+
+
+@topics_group.command("split", help="triage topics split ID [--parts N]")
+@db_option()
+@config_option
+@click.argument("topic_id", type=int)
+@click.option("--parts", type=int, default=2, help="into how many topics (default 2)")
+@json_option()
+def topics_split(db: str, config: str | None, topic_id: int, parts: int, as_json: bool) -> None:
+    _edit(db, "split", topic_id, parts, load_config(config), as_json=as_json)
+
+
+@topics_group.command("drop", help="triage topics drop ID...: their tickets stay unlabeled")
+@db_option()
+@click.argument("topic_ids", type=int, nargs=-1, required=True)
+@json_option()
+def topics_drop(db: str, topic_ids: tuple[int, ...], as_json: bool) -> None:
+    _edit(db, "drop", list(topic_ids), as_json=as_json)
+
+
+@topics_group.command(
+    "accept", help="triage topics accept [ID...]: label the tickets of these topics (default: "
+    "all) with the topic names, as category corrections; then run 'triage train'")
+@db_option()
+@click.argument("topic_ids", type=int, nargs=-1)
+@json_option()
+def topics_accept(db: str, topic_ids: tuple[int, ...], as_json: bool) -> None:
+    from triage_core.store import Store
+    from triage_core.triage import labeling
+
+    with Store(db) as store:
+        labeled = labeling.accept(store, list(topic_ids) or None)
+    if as_json:
+        print_json(labeled)
+        return
+    for name, n in labeled.items():
+        print(f"{n:,} tickets labeled {name!r}")
+    print("train a category model on them with 'triage train'")
+
+
+@topics_group.command("undo", help="triage topics undo: undo every label written by accept")
+@db_option()
+def topics_undo(db: str) -> None:
+    from triage_core.store import Store
+    from triage_core.triage import labeling
+
+    with Store(db) as store:
+        n = labeling.undo_accepted(store)
+    print(f"undid {n:,} topic labels")
+
+
+@click.command(
+    "emerging", short_help="clusters of recent tickets unlike every known category",
+    help="The emerging-topic alert of the Overview page: clusters of the tickets of the last "
+    "[topics] recent_days that are unlike every known category, with size and example ids.")
+@db_option()
+@config_option
+@json_option()
+def emerging_cmd(db: str, config: str | None, as_json: bool) -> None:
+    from triage_core.store import Store
+    from triage_core.triage import labeling
+
+    with Store(db) as store:
+        alerts = labeling.emerging_alerts(store, load_config(config))
+    if as_json:
+        print_json(alerts)
+    elif not alerts:
+        print("no emerging topic: recent tickets resemble the known categories")
+    for a in alerts if not as_json else []:
+        print(f"{a['size']:,} recent tickets about {a['name']!r} "
+              f"(terms: {', '.join(a['terms'])}); e.g. {', '.join(a['ticket_ids'][:3])}")

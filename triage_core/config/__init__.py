@@ -2,7 +2,7 @@
 
 The TOML files are the only home of default values: one file per section (``severity``,
 ``sentiment``, ``priority``, ``routing``, ``attribution``, ``classifier``, ``training``,
-``pipeline``), each commented key by key. A user file given with ``--config`` or
+``pipeline``, ``topics``), each commented key by key. A user file given with ``--config`` or
 ``$TRIAGE_CONFIG`` overrides keys, table by table. Each section is validated by the settings
 type that owns it (a frozen dataclass built by ``from_mapping``), with the one helper in
 :mod:`triage_core.config.validate`.

@@ -81,6 +81,7 @@ class ClassifierSettings:
     subject_weight: int
     max_chars: int
     semantic_weight: float
+    clean_text: bool
     random_state: int | None
 
     @classmethod
@@ -134,6 +135,7 @@ def _check_params(params: Mapping[str, Any], check: Checker) -> dict[str, Any]:
     out["calibration_cv"] = cv
     out["subject_weight"] = check.integer(to_python(params["subject_weight"]), "subject_weight",
                                           lo=0)
+    out["clean_text"] = check.flag(to_python(params["clean_text"]), "clean_text")
     rs = to_python(params["random_state"])
     out["random_state"] = None if rs is None else check.integer(rs, "random_state")
     return out
@@ -200,6 +202,7 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
                  subject_weight: int = _DEFAULTS.subject_weight,
                  max_chars: int = _DEFAULTS.max_chars,
                  semantic_weight: float = _DEFAULTS.semantic_weight,
+                 clean_text: bool = _DEFAULTS.clean_text,
                  random_state: int | None = _DEFAULTS.random_state) -> None:
         self.C = C
         self.multi_class = multi_class
@@ -215,11 +218,16 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
         self.subject_weight = subject_weight
         self.max_chars = max_chars
         self.semantic_weight = semantic_weight
+        self.clean_text = clean_text
         self.random_state = random_state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("semantic_weight", 0.0)  # saved before the semantic block existed
+        state.setdefault("clean_text", False)  # saved before texts could be cleaned here
         super().__setstate__(state)
+
+    def _texts(self, X: Any) -> list[str]:
+        return as_texts(X, self.subject_weight, self.clean_text)
 
     def _features(self) -> TicketFeatures:
         """The feature extractor, with this classifier's values of its parameters."""
@@ -252,10 +260,16 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
         d = svm.decision_function(X)
         return np.column_stack([-d / 2, d / 2]) if d.ndim == 1 else d
 
-    def fit(self, X: Any, y: Any) -> TicketClassifier:
-        """Fit features, the SVM on all rows and the temperature on cross-validated scores."""
+    def fit(self, X: Any, y: Any, held_out: tuple[np.ndarray, Any] | None = None
+            ) -> TicketClassifier:
+        """Fit features, the SVM on all rows and the temperature on cross-validated scores.
+
+        ``held_out`` = (scores, labels): decision scores of this configuration on rows it was
+        not trained on (columns: the sorted classes of ``y``), e.g. from model selection's
+        cross-validation; the temperature is then fitted on them instead of on new folds.
+        """
         _check_params(self.get_params(), Checker("classifier"))
-        texts = as_texts(X, self.subject_weight)
+        texts = self._texts(X)
         classes, yi = _encode_labels(y, len(texts))
         if len(classes) < 2:
             found = f"only {classes[0]!r}" if len(classes) else "no labels"
@@ -274,7 +288,13 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
         # n_features x n_classes, float32: half the size and memory traffic of float64
         self.weights_ = np.ascontiguousarray(coef.T, dtype=np.float32)
         self.intercept_ = np.asarray(intercept, dtype=np.float64)
-        self.temperature_, self.calibration_ = self._calibrate(Xf, yi, classes)
+        if held_out is not None and self.calibration_cv:
+            scores, labels = held_out
+            held = np.searchsorted(classes, np.asarray(list(labels)))
+            self.temperature_ = _fit_temperature(np.asarray(scores, np.float64), held)
+            self.calibration_ = f"temperature, on {len(held):,} held-out rows of model selection"
+        else:
+            self.temperature_, self.calibration_ = self._calibrate(Xf, yi, classes)
         return self
 
     def _calibrate(self, X: sparse.csr_matrix, y: np.ndarray,
@@ -325,7 +345,11 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
 
     def _blocks(self, X: Any) -> Blocks:
         self._check_fitted()
-        return self.features_.blocks(as_texts(X, self.subject_weight))
+        return self.features_.blocks(self._texts(X))
+
+    def class_scores(self, X: Any) -> np.ndarray:
+        """SVM scores before the temperature, n_samples x n_classes (``classes_`` order)."""
+        return self._scores(self._blocks(X))
 
     def decision_function(self, X: Any) -> np.ndarray:
         """SVM scores, n_samples x n_classes (a 1-d score for two classes, as in sklearn)."""

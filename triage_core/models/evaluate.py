@@ -59,7 +59,7 @@ def metrics(y_true: Sequence[Any], y_pred: Sequence[Any]) -> dict[str, Any]:
 
 def read_labeled(path: str | Path, text_cols: Sequence[str], label_col: str
                  ) -> tuple[pd.Series, pd.Series, int]:
-    """(texts, labels, n_skipped) from a CSV; several text columns are joined with '. '."""
+    """(texts, labels, n_skipped) from a CSV (see ``frame_texts``)."""
     path = Path(path)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
@@ -74,6 +74,8 @@ def read_labeled(path: str | Path, text_cols: Sequence[str], label_col: str
 
 def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name: str = "file"
                 ) -> tuple[pd.Series, pd.Series, int]:
+    """(texts, labels, n_skipped); several text columns are joined one per line, as the
+    pipeline joins subject and body (so the first column is the text's first line)."""
     missing = [c for c in [*text_cols, label_col] if c not in df.columns]
     if missing:
         raise TriageError(f"{name}: no column {missing[0]!r} (columns: "
@@ -82,7 +84,7 @@ def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name
     keep = labels != ""
     texts = df.loc[keep, list(text_cols)].fillna("").astype(str)
     joined = texts.iloc[:, 0] if len(text_cols) == 1 else texts.agg(
-        lambda r: ". ".join(v for v in r if v), axis=1)
+        lambda r: "\n".join(v for v in r if v), axis=1)
     return joined.reset_index(drop=True), labels[keep].reset_index(drop=True), int((~keep).sum())
 
 
@@ -99,26 +101,32 @@ def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], la
 
 
 def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[str],
-                      label_col: str, config: Mapping[str, Any] | None = None
-                      ) -> dict[str, Any]:
-    """Train the category model (settings: ``config``'s [classifier], else the defaults)."""
+                      label_col: str, config: Mapping[str, Any] | None = None,
+                      progress: Any = None) -> dict[str, Any]:
+    """Select and train the category model on TRAIN (``config``'s [classifier] and [training]
+    sections, else the defaults), score TEST, and report the plain baselines trained on the
+    same TRAIN (``baseline``) and the margin over the best of them."""
     from triage_core.config import load_config
-    from triage_core.models.classifier import build_classifier
+    from triage_core.models.baseline import baselines, margin
+    from triage_core.models.selection import fit_selected
 
     start = time.perf_counter()
     x_train, y_train, skip_train = read_labeled(train, text_cols, label_col)
     x_test, y_test, skip_test = read_labeled(test, text_cols, label_col)
     if y_train.nunique() < 2:
         raise TriageError(f"{Path(train).name}: need at least two labels to train")
-    section = (load_config() if config is None else config).get("classifier")
-    model = build_classifier(section).fit(x_train.tolist(), y_train.tolist())
+    config = load_config() if config is None else config
+    model, chosen = fit_selected(x_train.tolist(), y_train.tolist(), config, progress)
     fitted = time.perf_counter()
     pred = model.predict(x_test.tolist())
     out = metrics(y_test, pred)
     out.update(task="category", n_train=len(y_train), n_test=len(y_test),
                n_skipped=skip_train + skip_test, n_skipped_train=skip_train,
                n_skipped_test=skip_test, train_seconds=round(fitted - start, 3),
-               seconds=round(time.perf_counter() - start, 3))
+               seconds=round(time.perf_counter() - start, 3), selection=chosen.summary())
+    base = baselines(x_train.tolist(), y_train.tolist(), x_test.tolist(), y_test.tolist(),
+                     config.get("training"))
+    out.update(baseline=base, margin=margin(out, base))
     return out
 
 
@@ -166,7 +174,23 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
         mode = "trained"
     out = metrics(y_test, list(pred))
     out.update(task="sentiment", mode=mode, n_train=n_train, n_test=len(y_test),
-               n_skipped=skipped, seconds=round(time.perf_counter() - start, 3))
+               n_skipped=skipped, seconds=round(time.perf_counter() - start, 3),
+               calibration=calibration(out))
+    return out
+
+
+def calibration(report: Mapping[str, Any]) -> dict[str, Any]:
+    """How often a predicted label is right: the precision of each predicted label (e.g. of
+    the texts called negative, the share that is really negative), with a note in words."""
+    per = report["per_class"]
+    conf = report["confusion"]
+    predicted = dict(zip(conf["labels"], np.asarray(conf["matrix"]).sum(axis=0).tolist(),
+                         strict=True))
+    out: dict[str, Any] = {
+        label: {"right": round(per[label]["precision"], 4), "predicted": int(predicted[label])}
+        for label in SENTIMENT_LABELS if label in per and predicted.get(label)}
+    out["note"] = "; ".join(f"{v['right']:.0%} of {v['predicted']:,} called {k} are {k}"
+                            for k, v in out.items())
     return out
 
 
@@ -178,6 +202,7 @@ def format_report(report: dict[str, Any]) -> str:
         + f": accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}",
         f"train rows {report['n_train']:,}, test rows {report['n_test']:,}, "
         f"skipped (empty label) {report['n_skipped']:,}, {report['seconds']:.1f} s",
+        *_comparison_lines(report),
         "",
         f"{'label':<32} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}",
     ]
@@ -185,3 +210,27 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"{label[:32]:<32} {m['precision']:>9.3f} {m['recall']:>9.3f} "
                      f"{m['f1']:>9.3f} {m['support']:>8,}")
     return "\n".join(lines)
+
+
+def _comparison_lines(report: Mapping[str, Any]) -> list[str]:
+    """The chosen configuration, every candidate's CV score, the baselines and the margin."""
+    lines = []
+    sel = report.get("selection")
+    if sel:
+        lines.append(f"configuration {sel['chosen']!r}: {sel['reason']} ({sel['seconds']:.1f} s)")
+        for c in sel["candidates"]:
+            score = "" if c["score"] is None else (
+                f"accuracy {c['accuracy']:.4f}, macro-F1 {c['macro_f1']:.4f}")
+            lines.append(f"  {c['name']:<14} {score or c['note']}")
+    for name, m in (report.get("baseline") or {}).items():
+        extra = f" (C = {m['C']:g})" if "C" in m else ""
+        lines.append(f"baseline {name}{extra}: accuracy {m['accuracy']:.4f}, "
+                     f"macro-F1 {m['macro_f1']:.4f}")
+    if report.get("margin"):
+        mg = report["margin"]
+        lines.append(f"margin over the best baseline: accuracy {mg['accuracy']:+.4f}, "
+                     f"macro-F1 {mg['macro_f1']:+.4f}")
+    if report.get("calibration"):
+        cal = report["calibration"]
+        lines.append(f"calibration: {cal['note']}")
+    return lines

@@ -68,12 +68,42 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-def as_texts(X: Any, subject_weight: int = 1) -> list[str]:
+def as_texts(X: Any, subject_weight: int = 1, clean: bool = False) -> list[str]:
     """Texts from a sequence/Series of strings, or a DataFrame with subject and body columns.
 
     None/NaN become "". A DataFrame's subject is cleaned and joined to its cleaned body like
-    ``text.ticket_text_series`` does, with the subject repeated ``subject_weight`` times.
+    ``text.ticket_text_series`` does, with the subject repeated ``subject_weight`` times. Plain
+    texts are taken as that join's output: with ``clean`` they go through ``clean_body``
+    first (quoted replies, signatures, greetings), and the first line of a text of several
+    lines (the subject) is repeated ``subject_weight`` times.
     """
+    texts = _raw_texts(X, subject_weight)
+    if isinstance(X, pd.DataFrame) and {"subject", "body"} <= set(X.columns):
+        return texts  # already cleaned and joined, the subject repeated
+    if clean:
+        texts = _clean(texts)
+    if subject_weight > 1:
+        texts = [_repeat_head(t, subject_weight) for t in texts]
+    return texts
+
+
+def _clean(texts: list[str]) -> list[str]:
+    """``clean_body`` over each text, then over all but its first line (the subject, whose
+    body may start with a greeting of its own)."""
+    from triage_core.text import clean_body_series
+
+    once = clean_body_series(pd.Series(texts, dtype=object)).tolist()
+    heads, _, rests = zip(*(t.partition("\n") for t in once), strict=True) if once else ((),) * 3
+    bodies = clean_body_series(pd.Series(rests, dtype=object)).tolist()
+    return [f"{h}\n{b}" if b else h for h, b in zip(heads, bodies, strict=True)]
+
+
+def _repeat_head(text: str, times: int) -> str:
+    head, sep, rest = text.partition("\n")
+    return "\n".join([head] * times + [rest]) if sep and head and rest else text
+
+
+def _raw_texts(X: Any, subject_weight: int) -> list[str]:
     if isinstance(X, str):
         raise ModelError("expected a list of texts, got a single string (wrap it in a list)")
     if isinstance(X, pd.DataFrame):

@@ -50,14 +50,27 @@ def labeled(store: Store, config: Mapping[str, Any] | None = None) -> pd.DataFra
     )
 
 
-def _fit_category(train: pd.DataFrame, config: Mapping[str, Any]) -> Any:
-    from triage_core.models.classifier import build_classifier
+def _fit_category(train: pd.DataFrame, config: Mapping[str, Any],
+                  progress: Any = None) -> tuple[Any, Any]:
+    """The model of the configuration chosen by :func:`selection.select`, and the choice."""
+    from triage_core.models.selection import fit_selected
 
     if train["label"].nunique() < 2:
         raise ModelError("need tickets of at least two categories to train; import tickets "
                          "with a category column")
-    model = build_classifier(config.get("classifier"))
-    return model.fit(ticket_texts(train).tolist(), train["label"].tolist())
+    return fit_selected(ticket_texts(train).tolist(), train["label"].tolist(), config,
+                        progress)
+
+
+def _baselines(tr: pd.DataFrame, hold: pd.DataFrame,
+               config: Mapping[str, Any]) -> dict[str, Any]:
+    """The plain baselines trained on the same training rows, scored on the holdout."""
+    from triage_core.models.baseline import baselines
+
+    if hold.empty:
+        return {}
+    return baselines(ticket_texts(tr).tolist(), tr["label"].tolist(),
+                     ticket_texts(hold).tolist(), hold["label"].tolist(), config.get("training"))
 
 
 def _holdout_metrics(model: Any, hold: pd.DataFrame) -> dict[str, Any]:
@@ -67,41 +80,54 @@ def _holdout_metrics(model: Any, hold: pd.DataFrame) -> dict[str, Any]:
 
 
 def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = "cli",
-          activate: bool = True, force: bool = False, tolerance: float = 0.0) -> dict[str, Any]:
+          activate: bool = True, force: bool = False, tolerance: float = 0.0,
+          progress: Any = None) -> dict[str, Any]:
     """Train a category model on the labeled tickets outside the holdout and record it.
 
-    With ``activate`` it becomes active only when :func:`guardrails.judge` allows it (clearly
-    better than guessing, not worse than the active model on the same holdout) or ``force``."""
+    The configuration is chosen by cross-validation on the training rows
+    (:mod:`triage_core.models.selection`); the chosen model is then judged on the fixed
+    holdout. With ``activate`` it becomes active only when :func:`guardrails.judge` allows it
+    (clearly better than guessing, not worse than the active model on the same holdout) or
+    ``force``. The plain baselines are trained on the same rows and scored on the holdout."""
     data = labeled(store, config)
     if data.empty:
         raise ModelError("no labeled tickets: the tickets need a category (import a file with "
                          "a category column, or record corrections)")
     tr, hold = data[~data["holdout"]], data[data["holdout"]]
     start = time.perf_counter()
-    model = _fit_category(tr, config)
+    model, chosen = _fit_category(tr, config, progress)
     seconds = time.perf_counter() - start
+    plain = _baselines(tr, hold, config)
     return _record(store, model, tr, hold, data, activate=activate, force=force,
-                   tolerance=tolerance, note=note, by=by, seconds=seconds)
+                   tolerance=tolerance, note=note, by=by, seconds=seconds,
+                   extra={"selection": chosen.summary(), "plain_baselines": plain})
 
 
 def retrain(store: Store, config: Mapping[str, Any], *, force: bool = False,
-            tolerance: float = 0.0, by: str = "cli") -> dict[str, Any]:
+            tolerance: float = 0.0, by: str = "cli", progress: Any = None) -> dict[str, Any]:
     """Train on labels plus corrections, compare with the active model on the same holdout,
     promote only when the guardrails allow it (see :func:`train`) unless ``force``; then
     re-triage with the new model."""
-    out = train(store, config, note="retrain", by=by, force=force, tolerance=tolerance)
+    out = train(store, config, note="retrain", by=by, force=force, tolerance=tolerance,
+                progress=progress)
     if out["active"]:
         triage(store, config, refresh_campaigns=True)
     keys = ("version", "n_corrections_used", "corrections_used", "current_version", "promoted",
-            "reason", "n_train", "n_holdout", "baseline")
+            "reason", "n_train", "n_holdout", "baseline", "selection", "plain_baselines",
+            "margin")
     return {**{k: out[k] for k in keys}, "metrics": out["metrics_compared"]}
 
 
 def _record(store: Store, model: Any, tr: pd.DataFrame, hold: pd.DataFrame,
             data: pd.DataFrame, *, activate: bool, force: bool, tolerance: float, note: str,
-            by: str, seconds: float) -> dict[str, Any]:
-    """Judge the new model against guessing and the active one, save it, maybe activate."""
+            by: str, seconds: float, extra: dict[str, Any]) -> dict[str, Any]:
+    """Judge the new model against guessing and the active one, save it, maybe activate.
+
+    ``extra`` (the selection and the plain baselines) is stored with the version."""
+    from triage_core.models.baseline import margin
+
     new_m = _holdout_metrics(model, hold)
+    extra = {**extra, "margin": margin(new_m, extra["plain_baselines"]) if new_m else None}
     current_version = registry.active_version(store, "category")
     cur_m = None
     if current_version is not None:
@@ -117,8 +143,9 @@ def _record(store: Store, model: Any, tr: pd.DataFrame, hold: pd.DataFrame,
                "corrections_used": _corrections_used(store),
                "train_seconds": round(seconds, 2), "compared_with": current_version,
                "current_metrics_same_holdout": _short(cur_m), "baseline": verdict.baseline,
-               "decision": reason}
-    metrics = {**new_m, "baseline": verdict.baseline} if new_m else {}
+               "decision": reason, **extra}
+    metrics = {**new_m, "baseline": verdict.baseline, "plain_baselines":
+               extra["plain_baselines"], "margin": extra["margin"]} if new_m else {}
     version = registry.save(store, "category", model, metrics=metrics, train_summary=summary,
                             n_train=len(tr), n_corrections=n_corr, activate=active,
                             note=note + (" (forced)" if active and not verdict.activate
@@ -128,7 +155,7 @@ def _record(store: Store, model: Any, tr: pd.DataFrame, hold: pd.DataFrame,
             "promoted": active, "reason": reason, "baseline": verdict.baseline,
             "current_version": current_version, "n_corrections_used": n_corr,
             "corrections_used": summary["corrections_used"],
-            "metrics_compared": {"new": _short(new_m), "current": _short(cur_m)}}
+            "metrics_compared": {"new": _short(new_m), "current": _short(cur_m)}, **extra}
 
 
 def _corrections_used(store: Store) -> dict[str, int]:

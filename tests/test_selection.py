@@ -1,0 +1,140 @@
+"""Model selection: candidates scored by stratified CV on the training rows only, rare classes,
+the time budget, the settings, calibration from the held-out scores, and the recorded choice."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from test_classifier import make_tickets
+
+from triage_core.config import defaults
+from triage_core.errors import ConfigError
+from triage_core.models.classifier import TicketClassifier
+from triage_core.models.selection import (
+    SelectionSettings,
+    cv_folds,
+    fit_selected,
+    select,
+    selection_settings,
+)
+
+
+def settings(**over: object) -> SelectionSettings:
+    """The packaged table with ``over``; no time limit unless given (a busy machine must not
+    change what the tests see)."""
+    data = defaults("training")["selection"]
+    data.update({"time_budget_seconds": 1e6, **over})
+    return SelectionSettings.from_mapping(data)
+
+
+TWO = {"default": {}, "plain": dict(defaults("training")["selection"]["candidates"]["plain"])}
+
+
+def test_packaged_candidates_include_the_plain_baseline() -> None:
+    s = selection_settings()
+    names = [n for n, _ in s.candidates]
+    assert names[0] == "default" and "plain" in names
+    plain = dict(s.candidates)["plain"]
+    assert plain["semantic_weight"] == 0 and plain["skip_weight"] == 0
+    assert plain["multi_class"] == "ovr"
+
+
+def test_folds_keep_rare_classes_in_training() -> None:
+    y = np.array([0] * 9 + [1] * 9 + [2] + [3, 3])  # class 2 once, class 3 twice
+    folds = cv_folds(y, 3, 0)
+    assert len(folds) == 3
+    held = np.concatenate([te for _, te in folds])
+    assert sorted(held.tolist()) == list(range(18))  # every common row held out once
+    for train, test in folds:
+        assert {18, 19, 20} <= set(train.tolist())  # the rare rows train every fold
+        assert not set(train.tolist()) & set(test.tolist())
+        assert set(y[train].tolist()) == {0, 1, 2, 3}  # each fold's model knows every class
+
+
+def test_no_folds_when_fewer_than_two_classes_are_common() -> None:
+    assert cv_folds(np.array([0] * 10 + [1, 2]), 3, 0) == []
+
+
+def test_chooses_the_best_cv_candidate_and_records_every_score() -> None:
+    texts, labels = make_tickets(15, seed=2)
+    # a candidate that cannot learn: every feature block weighs nothing
+    blind = {"word_weight": 0.0, "char_weight": 0.0, "skip_weight": 0.0,
+             "semantic_weight": 0.0}
+    s = settings(candidates={"weak": blind, **TWO})
+    chosen = select(texts, labels, None, s)
+    scores = {c.name: c for c in chosen.candidates}
+    assert set(scores) == {"weak", "default", "plain"}
+    assert all(c.folds == 3 for c in scores.values())
+    best = max(scores.values(), key=lambda c: c.score)
+    assert chosen.chosen == best.name != "weak"
+    assert scores["weak"].score < best.score
+    assert chosen.params["C"] == (1.0 if chosen.chosen == "plain" else 0.5)
+    summary = chosen.summary()
+    json.dumps(summary)  # JSON-ready
+    assert summary["chosen"] == chosen.chosen and len(summary["candidates"]) == 3
+    assert "3-fold cross-validation" in summary["reason"]
+
+
+def test_ties_go_to_the_earlier_candidate() -> None:
+    texts, labels = make_tickets(10, seed=3)
+    s = settings(candidates={"first": {}, "same": {}})
+    chosen = select(texts, labels, None, s)
+    a, b = chosen.candidates
+    assert a.score == b.score and chosen.chosen == "first"
+
+
+def test_rare_classes_do_not_break_selection() -> None:
+    texts, labels = make_tickets(12, seed=5)
+    texts += ["my password reset link does not work", "locked out", "locked out again"]
+    labels += ["account", "lockout", "lockout"]
+    model, chosen = fit_selected(texts, labels, {"training": {"selection": {
+        "candidates": TWO, "time_budget_seconds": 1e6}}})
+    assert chosen.folds == 3
+    assert set(model.classes_) == set(labels)
+    assert "held-out rows of model selection" in model.calibration_
+
+
+def test_the_time_budget_stops_new_fits() -> None:
+    texts, labels = make_tickets(20, seed=6)
+    s = settings(time_budget_seconds=1e-6, candidates={**TWO, "third": {"C": 2.0}},
+                 workers=1)
+    chosen = select(texts, labels, None, s)
+    first, second, third = chosen.candidates
+    # the first fold of the fallback and of the plain baseline always runs
+    assert first.folds == second.folds == 1 and second.score is not None
+    assert third.score is None and "time budget" in third.note
+    assert chosen.chosen in ("default", "plain") and "1 of 3 folds" in chosen.reason
+
+
+def test_too_few_rows_or_selection_off_use_the_first_candidate() -> None:
+    texts, labels = make_tickets(2, seed=7)
+    chosen = select(texts, labels, None, settings(candidates=TWO))
+    assert chosen.chosen == "default" and "too few tickets" in chosen.reason
+    assert all(c.score is None for c in chosen.candidates)
+    model, off = fit_selected(*make_tickets(10, seed=8), {"training": {"selection": {
+        "enabled": False, "candidates": TWO}}})
+    assert off.chosen == "default" and "off" in off.reason
+    assert isinstance(model, TicketClassifier) and model.calibration_.startswith("temperature")
+
+
+def test_candidates_change_the_classifier_section() -> None:
+    texts, labels = make_tickets(10, seed=9)
+    chosen = select(texts, labels, {"C": 0.25}, settings(candidates={"only": {}}))
+    assert chosen.params["C"] == 0.25  # the user's [classifier] section is the base
+
+
+@pytest.mark.parametrize(("over", "message"), [
+    ({"metric": "f2"}, "training.selection: metric"),
+    ({"cv_folds": 1}, "training.selection: cv_folds"),
+    ({"candidates": {}}, "at least one"),
+    ({"candidates": {"bad": {"C": -1}}}, "classifier: C"),
+    ({"candidates": {"bad": {"nope": 1}}}, "nope"),
+    ({"time_budget_seconds": 0}, "time_budget_seconds"),
+    ({"extra": 1}, "extra"),
+])
+def test_bad_settings_are_named(over: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        settings(**over)
+

@@ -1,0 +1,239 @@
+"""Topic discovery: clusters named by their terms, the proposal edited and accepted as labels
+that `triage train` learns from, the emerging-topic alert, and the CLI verbs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from _cli import one_line_error, run
+
+from triage_core.config import default_config
+from triage_core.errors import ConfigError, ModelError, TriageError
+from triage_core.models import topics
+from triage_core.models.topics import TopicSettings
+from triage_core.store import Store
+from triage_core.triage import labeling, training
+
+THEMES = {
+    "refund": ["refund", "money back", "reimbursement", "charged twice", "return payment"],
+    "login": ["password", "log in", "locked out", "two factor code", "sign in"],
+    "delivery": ["parcel", "courier", "tracking number", "package", "shipment"],
+}
+FILL = ["I need help", "since yesterday", "with my account", "please check", "again today",
+        "what is going on", "asap", "for my order"]
+
+
+def themed(n: int, seed: int, themes: dict[str, list[str]] = THEMES) -> tuple[list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        name = list(themes)[i % len(themes)]
+        words = themes[name]
+        a, b = rng.choice(len(words), 2, replace=False)
+        texts.append(f"{FILL[rng.integers(len(FILL))]} {words[a]} {FILL[rng.integers(len(FILL))]}"
+                     f" {words[b]}")
+        labels.append(name)
+    return texts, labels
+
+
+def settings(**over: object) -> TopicSettings:
+    return TopicSettings.from_config({"min_topics": 2, "max_topics": 6, **over})
+
+
+def purity(found: list[topics.Topic], labels: list[str]) -> float:
+    hits = sum(pd.Series([labels[i] for i in t.members]).value_counts().iloc[0] for t in found)
+    return hits / len(labels)
+
+
+def test_discover_finds_the_themes_and_names_them() -> None:
+    texts, labels = themed(90, seed=1)
+    auto = topics.discover(texts, settings())  # k by silhouette: no topic mixes two themes
+    assert 3 <= len(auto) <= 6 and purity(auto, labels) >= 0.95
+    found = topics.discover(texts, settings(n_topics=3))
+    assert sorted(i for t in found for i in t.members) == list(range(90))  # each text once
+    assert len(found) == 3 and purity(found, labels) >= 0.95
+    for t in found:
+        theme = pd.Series([labels[i] for i in t.members]).mode()[0]
+        vocabulary = " ".join(THEMES[theme])
+        assert any(term in vocabulary for term in t.terms[:2]), (theme, t.terms)
+        assert t.name == " / ".join(t.terms[:3])
+        assert set(t.examples) <= set(t.members) and len(t.examples) == 5
+    assert [t.size for t in found] == sorted((t.size for t in found), reverse=True)
+
+
+def test_fixed_number_of_topics_and_split() -> None:
+    texts, _ = themed(60, seed=2)
+    assert len(topics.discover(texts, settings(n_topics=4))) == 4
+    parts = topics.split(texts[:20], 2, settings())
+    assert len(parts) == 2 and sum(p.size for p in parts) == 20
+    with pytest.raises(ModelError, match="cannot split"):
+        topics.split(texts[:3], 5, settings())
+
+
+def test_too_little_text_is_a_clear_error() -> None:
+    with pytest.raises(ModelError, match="at least 4 tickets"):
+        topics.discover(["a", "b"], settings())
+    with pytest.raises(ModelError, match="too few words"):
+        topics.discover(["!!", "??", "...", "-"], settings())
+
+
+def test_emerging_finds_a_new_theme_and_nothing_in_known_ones() -> None:
+    known, labels = themed(150, seed=3)
+    same, _ = themed(30, seed=4)
+    assert topics.emerging(known, labels, same, settings()) == []
+    new = {"outage": ["server outage", "website down", "error 503", "status page down",
+                      "cannot reach the site"]}
+    fresh, _ = themed(12, seed=5, themes=new)
+    found = topics.emerging(known, labels, same + fresh, settings())
+    members = {i for t in found for i in t.members}
+    assert 1 <= len(found) <= 3  # the new theme, maybe as two close-knit halves
+    assert len(members & set(range(30, 42))) >= 10 and len(members - set(range(30, 42))) <= 1
+    for t in found:
+        assert any(w in " ".join(new["outage"]) for w in t.terms[:3])
+
+
+@pytest.mark.parametrize(("over", "message"), [
+    ({"min_topics": 9, "max_topics": 3}, "min_topics"),
+    ({"novelty_quantile": 0.9}, "novelty_quantile"),
+    ({"stop_words": "the"}, "stop_words"),
+    ({"bogus": 1}, "bogus"),
+])
+def test_bad_settings_are_named(over: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        TopicSettings.from_config(over)
+
+
+# -- the database side ----------------------------------------------------------------------
+
+def unlabeled_store(path: Path, n: int = 90) -> tuple[Store, list[str]]:
+    """Tickets without categories (their hidden theme returned), customers and all."""
+    texts, labels = themed(n, seed=6)
+    store = Store(path)
+    store.import_frame("customers", pd.DataFrame({"customer_id": ["C1"]}))
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": [f"T{i:03d}" for i in range(n)],
+        "created_at": pd.date_range("2026-01-01", periods=n, freq="h").astype(str),
+        "customer_id": "C1", "subject": "", "body": texts, "status": "open"}))
+    return store, labels
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> tuple[Path, list[str]]:
+    path = tmp_path / "topics.duckdb"
+    store, labels = unlabeled_store(path)
+    store.close()
+    return path, labels
+
+
+def config() -> dict:
+    cfg = default_config()
+    cfg["topics"] = {"n_topics": 3}
+    cfg["training"] = {"selection": {"enabled": False}, "baseline": {"enabled": False}}
+    return cfg
+
+
+def test_propose_edit_accept_then_train(db: tuple[Path, list[str]]) -> None:
+    path, labels = db
+    with Store(path) as s:
+        proposal = labeling.propose(s, config())
+        assert proposal["n_tickets"] == 90 and len(proposal["topics"]) == 3
+        ids = [t["id"] for t in proposal["topics"]]
+        assert labeling.load_proposal(s) == proposal
+        labeling.rename(s, ids[0], "  Money   back ")
+        merged = labeling.merge(s, ids[1:], "Access and parcels")
+        assert [t["name"] for t in merged["topics"]] == ["Money back", "Access and parcels"]
+        assert len(merged["topics"][1]["ticket_ids"]) == 60
+        split = labeling.split(s, ids[1], 2, config())
+        assert [t["id"] for t in split["topics"]][1:] == [4, 5]  # new ids, never reused
+        labeling.drop(s, [5])
+        counts = labeling.accept(s)
+        corr = s.query("SELECT ticket_id, category FROM ticket_corrections ORDER BY 1")
+        log = s.query("SELECT DISTINCT author, field FROM feedback")
+        left = labeling.load_proposal(s)
+        result = training.train(s, config())
+    assert sum(counts.values()) == len(corr) == 30 + len(split["topics"][1]["ticket_ids"])
+    assert counts["Money back"] == 30
+    assert log.to_dict("records") == [{"author": "topics", "field": "category"}]
+    assert left["topics"] == []
+    # the accepted labels are the theme of each ticket (the clusters were pure)
+    theme = dict(zip([f"T{i:03d}" for i in range(90)], labels, strict=True))
+    money = corr[corr["category"] == "Money back"]["ticket_id"]
+    assert len({theme[t] for t in money}) == 1
+    assert result["n_train"] + result["n_holdout"] == len(corr)
+
+
+def test_accept_some_and_undo(db: tuple[Path, list[str]]) -> None:
+    path, _ = db
+    with Store(path) as s:
+        first = labeling.propose(s, config())["topics"][0]
+        labeling.accept(s, [first["id"]])
+        assert len(labeling.load_proposal(s)["topics"]) == 2
+        again = labeling.propose(s, config())  # accepted tickets are no longer unlabeled
+        assert again["n_tickets"] == 90 - len(first["ticket_ids"])
+        assert labeling.undo_accepted(s) == len(first["ticket_ids"])
+        assert s.scalar("SELECT count(category) FROM ticket_corrections") == 0
+
+
+def test_mistakes_are_one_line_errors_and_change_nothing(db: tuple[Path, list[str]]) -> None:
+    path, _ = db
+    with Store(path) as s:
+        with pytest.raises(TriageError, match="no topic proposal"):
+            labeling.rename(s, 1, "x")
+        labeling.propose(s, config())
+        before = labeling.load_proposal(s)
+        for call, message in [(lambda: labeling.rename(s, 99, "x"), "no topic 99"),
+                              (lambda: labeling.rename(s, 1, "  "), "must not be empty"),
+                              (lambda: labeling.rename(s, 1, "x" * 81), "at most 80"),
+                              (lambda: labeling.merge(s, [1, 1]), "two different"),
+                              (lambda: labeling.accept(s, [7]), "no topic 7")]:
+            with pytest.raises(TriageError, match=message):
+                call()
+        assert labeling.load_proposal(s) == before
+        assert s.scalar("SELECT count(*) FROM feedback") == 0
+
+
+def test_every_ticket_labeled_is_a_clear_error(tmp_path: Path) -> None:
+    store, _ = unlabeled_store(tmp_path / "x.duckdb", n=8)
+    store.execute("UPDATE tickets SET category = 'known'")
+    with pytest.raises(TriageError, match="no tickets without a category"):
+        labeling.propose(store, config())
+    store.close()
+
+
+def test_emerging_alerts_from_the_database(tmp_path: Path) -> None:
+    store, labels = unlabeled_store(tmp_path / "e.duckdb", n=150)
+    store.executemany("UPDATE tickets SET category = ? WHERE ticket_id = ?",
+                      [[lab, f"T{i:03d}"] for i, lab in enumerate(labels)])
+    new = {"outage": ["server outage", "website down", "error 503", "status page down",
+                      "cannot reach the site"]}
+    fresh, _ = themed(12, seed=8, themes=new)
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": [f"N{i:02d}" for i in range(12)], "created_at": "2026-03-01 10:00:00",
+        "customer_id": "C1", "body": fresh, "status": "new"}))
+    alerts = labeling.emerging_alerts(store, config())
+    store.close()
+    assert alerts and sum(a["size"] for a in alerts) >= 8  # of the 12 new tickets
+    assert all(t.startswith("N") for a in alerts for t in a["ticket_ids"])
+
+
+def test_cli_topics_verbs(db: tuple[Path, list[str]], tmp_path: Path) -> None:
+    path, _ = db
+    cfg = tmp_path / "t.toml"
+    cfg.write_text("[topics]\nn_topics = 3\n")
+    r = run("topics", "--config", str(cfg), "--json", db=path)
+    assert r.exit_code == 0, r.stderr
+    ids = [t["id"] for t in json.loads(r.stdout)["topics"]]
+    r = run("topics", "rename", str(ids[0]), "Refunds", db=path)
+    assert r.exit_code == 0 and "Refunds" in r.stdout
+    assert one_line_error(run("topics", "merge", "1", "99", db=path)).startswith(
+        "error: no topic 99")
+    r = run("topics", "accept", str(ids[0]), "--json", db=path)
+    assert r.exit_code == 0 and json.loads(r.stdout) == {"Refunds": 30}
+    r = run("topics", "undo", db=path)
+    assert r.exit_code == 0 and "undid 30 topic labels" in r.stdout
+    r = run("emerging", "--json", db=path)
+    assert r.exit_code == 0 and json.loads(r.stdout) == []  # no known category to compare

@@ -1,0 +1,297 @@
+"""Topic discovery: clusters of similar tickets, named by their top terms.
+
+For a helpdesk without category labels (a cold start) and for tickets unlike every known
+category (an emerging topic). Texts become one vector each: the TF-IDF of their words reduced
+by truncated SVD (latent semantic analysis), beside the idf-weighted mean of the shipped word
+vectors (:class:`triage_core.models.embeddings.MeanWordVectors`, weighted by
+``semantic_weight``), both L2-normalized. scikit-learn's k-means groups them; with
+``n_topics = 0`` the number of topics is the one with the best silhouette (cosine) among a few
+candidates between ``min_topics`` and ``max_topics``. A topic is named by the terms whose
+TF-IDF is highest in it compared with all texts (class-based TF-IDF), and shown with the texts
+nearest its centre.
+
+Settings: the ``[topics]`` section (``TopicSettings``; defaults in
+``config/defaults/topics.toml``). Everything here is pure: texts in, topics out; the database
+side (proposals, accepting them as labels, the emerging-topic alert) is
+:mod:`triage_core.triage.labeling`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from triage_core.config import Checker, section
+from triage_core.errors import ModelError
+
+__all__ = ["Topic", "TopicSettings", "TopicSpace", "discover", "emerging", "name_groups",
+           "split"]
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """The ``[topics]`` section."""
+
+    n_topics: int
+    min_topics: int
+    max_topics: int
+    max_rows: int
+    top_terms: int
+    examples: int
+    semantic_weight: float
+    svd_dims: int
+    stop_words: tuple[str, ...]
+    recent_days: int
+    novelty_quantile: float
+    min_alert_size: int
+    max_alerts: int
+    random_state: int
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> TopicSettings:
+        check = Checker("topics")
+        names = [f.name for f in fields(cls)]
+        data = check.table(data, "", names)
+        missing = [n for n in names if n not in data]
+        if missing:
+            check.fail(f"{missing[0]} is missing")
+        ints = {n: check.integer(data[n], n, lo=lo) for n, lo in (
+            ("n_topics", 0), ("min_topics", 2), ("max_topics", 2), ("max_rows", 10),
+            ("top_terms", 1), ("examples", 1), ("svd_dims", 2), ("recent_days", 1),
+            ("min_alert_size", 2), ("max_alerts", 1), ("random_state", 0))}
+        if ints["min_topics"] > ints["max_topics"]:
+            check.fail("min_topics must not exceed max_topics")
+        return cls(**ints,
+                   semantic_weight=check.number(data["semantic_weight"], "semantic_weight",
+                                                lo=0),
+                   stop_words=tuple(w.lower() for w in check.texts(data["stop_words"],
+                                                                   "stop_words")),
+                   novelty_quantile=check.number(data["novelty_quantile"], "novelty_quantile",
+                                                 lo=0.001, hi=0.5))
+
+    @classmethod
+    def from_config(cls, over: Mapping[str, Any] | None = None) -> TopicSettings:
+        return cls.from_mapping(section("topics", over))
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A group of texts: ``members`` and ``examples`` are indices into the clustered texts
+    (examples: the nearest to the topic's centre first)."""
+
+    name: str
+    terms: tuple[str, ...]
+    members: tuple[int, ...]
+    examples: tuple[int, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+
+class TopicSpace:
+    """Texts -> unit vectors (LSA of word TF-IDF beside the mean word vector)."""
+
+    def __init__(self, settings: TopicSettings) -> None:
+        self.settings = settings
+
+    def fit(self, texts: Sequence[str]) -> TopicSpace:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+        from triage_core.models.embeddings import MeanWordVectors
+
+        texts = list(texts)
+        stop = sorted(ENGLISH_STOP_WORDS | set(self.settings.stop_words))
+        self.tfidf = TfidfVectorizer(token_pattern=r"(?u)\b[^\W\d_]{2,}\b", stop_words=stop,
+                                     min_df=2 if len(texts) >= 20 else 1, max_df=0.5,
+                                     sublinear_tf=True)
+        try:
+            words = self.tfidf.fit_transform(texts)
+        except ValueError:  # no word in any text (after stop words and document frequency)
+            raise ModelError("the tickets have too few words in common to find topics; "
+                             "add more tickets with text") from None
+        dims = min(self.settings.svd_dims, words.shape[1] - 1, len(texts) - 1)
+        self.svd = (TruncatedSVD(dims, random_state=self.settings.random_state).fit(words)
+                    if dims >= 2 else None)
+        self.meaning = (MeanWordVectors().fit(texts) if self.settings.semantic_weight > 0
+                        else None)
+        return self
+
+    def words(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return self.tfidf.transform(list(texts))
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        words = self.words(texts)
+        parts = [_unit(self.svd.transform(words) if self.svd else words.toarray())]
+        if self.meaning is not None:
+            parts.append(self.settings.semantic_weight * self.meaning.transform(list(texts)))
+        return _unit(np.hstack(parts))
+
+    def terms(self) -> np.ndarray:
+        return self.tfidf.get_feature_names_out()
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.asarray(x / norms, dtype=np.float64)
+
+
+_MAX_UNLIKE = 3000
+_NEIGHBOURS = 5
+
+
+def _close_knit(x: np.ndarray, tight: float) -> list[np.ndarray]:
+    """Groups of rows of x (unit vectors) by average-linkage clustering, merged while their
+    mean pairwise cosine similarity stays at least ``tight``."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    if len(x) < 2:
+        return [np.arange(len(x))]
+    labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                     distance_threshold=1 - tight).fit_predict(x)
+    return [np.flatnonzero(labels == c) for c in np.unique(labels)]
+
+
+def _knit(x: np.ndarray) -> float:
+    """How close-knit unit vectors are: their mean pairwise cosine similarity (self pairs
+    included), the squared length of their mean."""
+    mean = x.mean(axis=0)
+    return float(mean @ mean)
+
+
+def _kmeans(x: np.ndarray, k: int, seed: int, n_init: int = 3
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, centres) of k-means on x (mini-batches beyond 10,000 rows)."""
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    km = (MiniBatchKMeans(k, random_state=seed, n_init=n_init, batch_size=2048)
+          if len(x) > 10_000 else KMeans(k, random_state=seed, n_init=n_init))
+    return km.fit_predict(x), km.cluster_centers_
+
+
+def _best_k(x: np.ndarray, settings: TopicSettings) -> int:
+    """``n_topics``, else the candidate k with the best cosine silhouette on a sample."""
+    from sklearn.metrics import silhouette_score
+
+    n = len(x)
+    hi = min(settings.max_topics, max(2, n // 3))
+    lo = min(settings.min_topics, hi)
+    if settings.n_topics:
+        return min(settings.n_topics, n)
+    ks = sorted(set(np.linspace(lo, hi, num=min(4, hi - lo + 1)).round().astype(int)))
+    rng = np.random.default_rng(settings.random_state)
+    sample = x[rng.choice(n, size=min(n, 2000), replace=False)]
+    best_k, best = ks[0], -2.0
+    for k in ks:
+        labels, _ = _kmeans(sample, k, settings.random_state, n_init=1)
+        if len(set(labels.tolist())) < 2:
+            continue
+        score = silhouette_score(sample, labels, metric="cosine",
+                                 sample_size=min(len(sample), 1000),
+                                 random_state=settings.random_state)
+        if score > best + 1e-9:
+            best_k, best = k, score
+    return int(best_k)
+
+
+def name_groups(space: TopicSpace, texts: Sequence[str], groups: Sequence[Sequence[int]],
+                vectors: np.ndarray | None = None) -> list[Topic]:
+    """Topics of the given groups of text indices: top terms (class-based TF-IDF: the mean
+    TF-IDF in the group over the mean in all texts), and the texts nearest its centre."""
+    k, n_ex = space.settings.top_terms, space.settings.examples
+    words = space.words(texts)
+    overall = np.asarray(words.mean(axis=0)).ravel() + 1e-3
+    vectors = space.transform(texts) if vectors is None else vectors
+    names = space.terms()
+    out = []
+    for members in groups:
+        rows = np.asarray(members, dtype=np.int64)
+        weight = np.asarray(words[rows].mean(axis=0)).ravel() / overall
+        weight[np.asarray((words[rows] > 0).sum(axis=0)).ravel() < min(2, len(rows))] = 0
+        top = [str(names[i]) for i in np.argsort(-weight, kind="stable")[:k] if weight[i] > 0]
+        centre = vectors[rows].mean(axis=0)
+        near = rows[np.argsort(-(vectors[rows] @ centre), kind="stable")[:n_ex]]
+        out.append(Topic(" / ".join(top[:3]) or "(no common words)", tuple(top),
+                         tuple(int(i) for i in rows), tuple(int(i) for i in near)))
+    return out
+
+
+def discover(texts: Sequence[str], settings: TopicSettings | None = None) -> list[Topic]:
+    """Topics of ``texts`` (every text in exactly one), largest first."""
+    settings = settings or TopicSettings.from_config()
+    texts = [str(t) for t in texts]
+    if len(texts) < 4:
+        raise ModelError(f"need at least 4 tickets with text to find topics, got {len(texts)}")
+    space = TopicSpace(settings).fit(texts)
+    x = space.transform(texts)
+    labels, _ = _kmeans(x, _best_k(x, settings), settings.random_state)
+    groups = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+    groups.sort(key=lambda g: (-len(g), int(g[0])))
+    return name_groups(space, texts, groups, x)
+
+
+def split(texts: Sequence[str], parts: int, settings: TopicSettings | None = None
+          ) -> list[Topic]:
+    """The texts of one topic split into ``parts`` topics (indices into ``texts``)."""
+    settings = settings or TopicSettings.from_config()
+    if parts < 2 or parts > len(texts):
+        raise ModelError(f"cannot split {len(texts)} tickets into {parts} topics")
+    from dataclasses import replace
+
+    return discover(texts, replace(settings, n_topics=parts))
+
+
+def _neighbour_similarity(x: np.ndarray, ref: np.ndarray, k: int,
+                          skip_self: bool = False) -> np.ndarray:
+    """Per row of x: the mean cosine similarity of its k nearest rows of ref (chunked)."""
+    out = np.empty(len(x))
+    k = min(k, len(ref) - int(skip_self))
+    for at in range(0, len(x), 500):
+        sims = np.asarray(x[at:at + 500] @ ref.T, dtype=np.float32)
+        top = -np.sort(-np.partition(sims, -(k + skip_self), axis=1)[:, -(k + skip_self):],
+                       axis=1)
+        out[at:at + 500] = top[:, int(skip_self):].mean(axis=1)
+    return out
+
+
+def emerging(known_texts: Sequence[str], known_labels: Sequence[str],
+             recent_texts: Sequence[str], settings: TopicSettings | None = None
+             ) -> list[Topic]:
+    """Topics among ``recent_texts`` that are unlike every known category.
+
+    A recent text is *unlike* the known ones when the mean similarity of its 5 nearest known
+    texts is below the ``novelty_quantile`` of the same measure among the known texts
+    themselves (on a sample of 1,000): nothing known talks about it. Unlike texts are grouped
+    by average-linkage clustering while a group stays close-knit (mean pairwise similarity at
+    least half-way between random known texts and a typical known category), and groups of at
+    least ``min_alert_size`` texts are returned, largest first (indices into
+    ``recent_texts``)."""
+    settings = settings or TopicSettings.from_config()
+    labels = np.asarray([str(v) for v in known_labels], dtype=object)
+    if len(recent_texts) < settings.min_alert_size or len(set(labels.tolist())) < 2:
+        return []
+    space = TopicSpace(settings).fit([*known_texts, *recent_texts])
+    known = space.transform(known_texts).astype(np.float32)
+    rng = np.random.default_rng(settings.random_state)
+    probe = rng.choice(len(known), size=min(len(known), 1000), replace=False)
+    usual = _neighbour_similarity(known[probe], known, _NEIGHBOURS, skip_self=True)
+    threshold = float(np.quantile(usual, settings.novelty_quantile))
+    recent = space.transform(recent_texts).astype(np.float32)
+    unlike = np.flatnonzero(_neighbour_similarity(recent, known, _NEIGHBOURS) < threshold)
+    if len(unlike) < settings.min_alert_size:
+        return []
+    unlike = unlike[:_MAX_UNLIKE]  # the newest first: pairwise clustering is quadratic
+    cats, idx = np.unique(labels, return_inverse=True)
+    typical = float(np.quantile([_knit(known[idx == c]) for c in range(len(cats))], 0.25))
+    tight = (typical + _knit(known)) / 2
+    groups = _close_knit(recent[unlike], tight)
+    groups = sorted((unlike[g] for g in groups if len(g) >= settings.min_alert_size
+                     and _knit(recent[unlike[g]]) >= tight),
+                    key=lambda g: (-len(g), int(g[0])))[: settings.max_alerts]
+    return name_groups(space, list(recent_texts), groups) if groups else []

@@ -1,0 +1,230 @@
+"""Cold start by topic discovery, and the emerging-topic alert (the database side of
+:mod:`triage_core.models.topics`).
+
+A helpdesk without category labels runs ``triage topics``: the newest tickets without a
+category (no label, no correction) are clustered into topics, and the *proposal* is saved in
+the database (table ``settings``, key ``topics_proposal``, as JSON) so that a support lead can
+rename, merge, split and drop topics over several commands or on the Topics page. Accepting
+topics labels their tickets: one category **correction** per ticket (``feedback`` rows with
+``author = 'topics'``), so they feed ``triage train`` like an agent's corrections, stay in the
+audit trail, survive a re-import of the tickets and can be undone
+(:func:`undo_accepted`). Accepted topics leave the proposal.
+
+:func:`emerging_alerts` finds clusters of recent tickets unlike every known category.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from triage_core.errors import TriageError
+from triage_core.models.topics import Topic, TopicSettings
+from triage_core.store import Store
+from triage_core.triage.batch import ticket_texts
+
+__all__ = ["AUTHOR", "accept", "drop", "emerging_alerts", "load_proposal", "merge", "propose",
+           "rename", "split", "topic_frame", "undo_accepted"]
+
+KEY = "topics_proposal"
+AUTHOR = "topics"  # the author of the corrections written by accepting topics
+MAX_NAME = 80
+_UNLABELED_SQL = """
+SELECT k.ticket_id, k.subject, k.body FROM tickets k
+LEFT JOIN ticket_corrections c USING (ticket_id)
+WHERE k.category IS NULL AND c.category IS NULL
+  AND length(trim(coalesce(k.subject, '') || coalesce(k.body, ''))) > 0
+ORDER BY k.created_at DESC, k.ticket_id LIMIT ?
+"""
+
+
+def _settings(config: Mapping[str, Any] | None) -> TopicSettings:
+    return TopicSettings.from_config((config or {}).get("topics"))
+
+
+def _texts(frame: pd.DataFrame) -> list[str]:
+    return ticket_texts(frame).tolist() if len(frame) else []
+
+
+def _record(topic: Topic, ids: Sequence[str], number: int) -> dict[str, Any]:
+    return {"id": number, "name": topic.name, "terms": list(topic.terms),
+            "ticket_ids": [ids[i] for i in topic.members],
+            "examples": [ids[i] for i in topic.examples]}
+
+
+def propose(store: Store, config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Cluster the newest unlabeled tickets and save the proposal (replacing an older one)."""
+    from triage_core.models import topics
+
+    settings = _settings(config)
+    frame = store.query(_UNLABELED_SQL, [settings.max_rows])
+    if frame.empty:
+        raise TriageError("no tickets without a category to find topics in (every ticket "
+                          "has a label or a correction)")
+    ids = frame["ticket_id"].astype(str).tolist()
+    found = topics.discover(_texts(frame), settings)
+    proposal = {"created_at": pd.Timestamp.now(tz="UTC").isoformat(), "n_tickets": len(ids),
+                "topics": [_record(t, ids, i + 1) for i, t in enumerate(found)],
+                "next_id": len(found) + 1}
+    _save(store, proposal)
+    return proposal
+
+
+def _save(store: Store, proposal: Mapping[str, Any]) -> None:
+    store.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", [KEY, json.dumps(proposal)])
+
+
+def load_proposal(store: Store) -> dict[str, Any] | None:
+    """The saved proposal, or None when there is none."""
+    raw = store.scalar("SELECT value FROM settings WHERE key = ?", [KEY])
+    return json.loads(raw) if raw else None
+
+
+def _require(store: Store) -> dict[str, Any]:
+    proposal = load_proposal(store)
+    if not proposal or not proposal["topics"]:
+        raise TriageError("no topic proposal: run 'triage topics' first")
+    return proposal
+
+
+def _find(proposal: Mapping[str, Any], topic_id: int) -> dict[str, Any]:
+    for topic in proposal["topics"]:
+        if topic["id"] == topic_id:
+            return topic
+    known = ", ".join(str(t["id"]) for t in proposal["topics"])
+    raise TriageError(f"no topic {topic_id} in the proposal (topics: {known})")
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise TriageError("a topic name must not be empty")
+    if len(name) > MAX_NAME:
+        raise TriageError(f"a topic name must be at most {MAX_NAME} characters")
+    return name
+
+
+def rename(store: Store, topic_id: int, name: str) -> dict[str, Any]:
+    proposal = _require(store)
+    _find(proposal, topic_id)["name"] = _clean_name(name)
+    _save(store, proposal)
+    return proposal
+
+
+def merge(store: Store, topic_ids: Sequence[int], name: str | None = None) -> dict[str, Any]:
+    """Merge topics into the first one given (its name, unless ``name``)."""
+    if len(set(topic_ids)) < 2:
+        raise TriageError("give at least two different topics to merge")
+    proposal = _require(store)
+    first, *rest = [_find(proposal, i) for i in dict.fromkeys(topic_ids)]
+    for other in rest:
+        first["ticket_ids"] += other["ticket_ids"]
+        first["examples"] += [e for e in other["examples"] if e not in first["examples"]]
+        first["terms"] += [t for t in other["terms"] if t not in first["terms"]]
+        proposal["topics"].remove(other)
+    if name is not None:
+        first["name"] = _clean_name(name)
+    _save(store, proposal)
+    return proposal
+
+
+def split(store: Store, topic_id: int, parts: int = 2,
+          config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Cluster one topic's tickets again into ``parts`` new topics (new ids, named anew)."""
+    from triage_core.models import topics
+
+    proposal = _require(store)
+    topic = _find(proposal, topic_id)
+    ids = topic["ticket_ids"]
+    frame = store.query("SELECT ticket_id, subject, body FROM tickets"
+                        " WHERE ticket_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
+    frame = frame.set_index("ticket_id").loc[[i for i in ids if i in set(frame["ticket_id"])]]
+    found = topics.split(_texts(frame.reset_index()), parts, _settings(config))
+    at = proposal["topics"].index(topic)
+    new = [_record(t, frame.index.tolist(), proposal["next_id"] + i) for i, t in enumerate(found)]
+    proposal["topics"][at:at + 1] = new
+    proposal["next_id"] += len(new)
+    _save(store, proposal)
+    return proposal
+
+
+def drop(store: Store, topic_ids: Sequence[int]) -> dict[str, Any]:
+    """Remove topics from the proposal (their tickets stay unlabeled)."""
+    proposal = _require(store)
+    for topic in [_find(proposal, i) for i in dict.fromkeys(topic_ids)]:
+        proposal["topics"].remove(topic)
+    _save(store, proposal)
+    return proposal
+
+
+def accept(store: Store, topic_ids: Sequence[int] | None = None,
+           by: str = AUTHOR) -> dict[str, int]:
+    """Label the tickets of the given topics (default: all) with the topic's name, as category
+    corrections in one transaction; the accepted topics leave the proposal. Returns
+    {category: tickets labeled}."""
+    proposal = _require(store)
+    chosen = ([_find(proposal, i) for i in dict.fromkeys(topic_ids)] if topic_ids
+              else list(proposal["topics"]))
+    rows = [(tid, t["name"]) for t in chosen for tid in t["ticket_ids"]]
+    with store.transaction():
+        first = int(store.scalar("SELECT coalesce(max(feedback_id), 0) + 1 FROM feedback"))
+        frame = pd.DataFrame({
+            "feedback_id": range(first, first + len(rows)),
+            "ticket_id": [r[0] for r in rows], "field": "category", "old_value": None,
+            "new_value": [r[1] for r in rows], "comment": "accepted topic (triage topics)",
+            "author": by, "created_at": pd.Timestamp.now(tz="UTC").tz_localize(None)})
+        store.write_frame("feedback", frame.astype({"old_value": "object"}), mode="append")
+        for topic in chosen:
+            proposal["topics"].remove(topic)
+        _save(store, proposal)
+    return {t["name"]: len(t["ticket_ids"]) for t in chosen}
+
+
+def undo_accepted(store: Store, by: str = "cli") -> int:
+    """Undo every category correction written by accepting topics; returns how many."""
+    n = int(store.scalar("SELECT count(*) FROM feedback WHERE author = ? AND undone_at IS NULL",
+                         [AUTHOR]))
+    store.execute("UPDATE feedback SET undone_at = now()::TIMESTAMP, undone_by = ?"
+                  " WHERE author = ? AND undone_at IS NULL", [by, AUTHOR])
+    return n
+
+
+def topic_frame(proposal: Mapping[str, Any] | None) -> pd.DataFrame:
+    """One row per topic: id, name, tickets, terms."""
+    rows = [{"id": t["id"], "name": t["name"], "tickets": len(t["ticket_ids"]),
+             "terms": ", ".join(t["terms"])} for t in (proposal or {}).get("topics", [])]
+    return pd.DataFrame(rows, columns=["id", "name", "tickets", "terms"])
+
+
+def emerging_alerts(store: Store, config: Mapping[str, Any] | None = None
+                    ) -> list[dict[str, Any]]:
+    """Clusters of the last ``recent_days`` tickets unlike every known category (labels,
+    corrections and predictions of older tickets): name, terms, size, ticket ids (examples
+    first, nearest to the cluster's centre)."""
+    from triage_core.models import topics
+
+    settings = _settings(config)
+    newest = store.scalar("SELECT max(created_at) FROM tickets")
+    if newest is None:
+        return []
+    cutoff = pd.Timestamp(newest) - pd.Timedelta(days=settings.recent_days)
+    cols = "k.ticket_id, k.subject, k.body, c.category"
+    known = store.query(
+        f"SELECT {cols} FROM tickets k JOIN ticket_categories c USING (ticket_id)"
+        " WHERE c.category IS NOT NULL AND k.created_at < ?"
+        " ORDER BY k.created_at DESC, k.ticket_id LIMIT ?", [cutoff, settings.max_rows])
+    recent = store.query(
+        "SELECT ticket_id, subject, body FROM tickets WHERE created_at >= ?"
+        " ORDER BY created_at DESC, ticket_id LIMIT ?", [cutoff, settings.max_rows])
+    if known.empty or recent.empty:
+        return []
+    found = topics.emerging(_texts(known), known["category"].tolist(), _texts(recent),
+                            settings)
+    ids = recent["ticket_id"].astype(str).tolist()
+    return [{"name": t.name, "terms": list(t.terms), "size": t.size,
+             "ticket_ids": [ids[i] for i in t.examples]
+             + [ids[i] for i in t.members if i not in set(t.examples)]}
+            for t in found]
