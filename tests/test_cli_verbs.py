@@ -130,8 +130,8 @@ def test_models_retrain_train_promote_rollback(db: Path) -> None:
         "macro_f1"]
     assert result["promoted"] == (new_f1 >= cur_f1)
 
-    # --force: model selection runs within a time budget, so on a busy machine it may choose
-    # another configuration than version 1's, which the guardrails could find a little worse
+    # --force: this training set (labels plus corrections) may choose another configuration
+    # than version 1's, which the guardrails could find a little worse
     out = ok("train", "--note", "from the cli", "--force", db=db)
     assert out.startswith("trained category model version 3 on ")
     assert "configuration '" in out and "plain TF-IDF + linear SVM on the same holdout" in out

@@ -1,5 +1,5 @@
 """Model selection: candidates scored by stratified CV on the training rows only, rare classes,
-the time budget, the settings, calibration from the held-out scores, and the recorded choice."""
+the fit budget, the settings, calibration from the held-out scores, and the recorded choice."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from triage_core.errors import ConfigError
 from triage_core.models.classifier import TicketClassifier
 from triage_core.models.selection import (
     SelectionSettings,
+    allowed_fits,
     cv_folds,
     fit_selected,
     select,
@@ -22,10 +23,9 @@ from triage_core.models.selection import (
 
 
 def settings(**over: object) -> SelectionSettings:
-    """The packaged table with ``over``; no time limit unless given (a busy machine must not
-    change what the tests see)."""
+    """The packaged table with ``over``; every fit allowed unless a budget is given."""
     data = defaults("training")["selection"]
-    data.update({"time_budget_seconds": 1e6, **over})
+    data.update({"fit_budget": 10_000, **over})
     return SelectionSettings.from_mapping(data)
 
 
@@ -90,22 +90,31 @@ def test_rare_classes_do_not_break_selection() -> None:
     texts += ["my password reset link does not work", "locked out", "locked out again"]
     labels += ["account", "lockout", "lockout"]
     model, chosen = fit_selected(texts, labels, {"training": {"selection": {
-        "candidates": TWO, "time_budget_seconds": 1e6}}})
+        "candidates": TWO, "fit_budget": 10_000}}})
     assert chosen.folds == 3
     assert set(model.classes_) == set(labels)
     assert "held-out rows of model selection" in model.calibration_
 
 
-def test_the_time_budget_stops_new_fits() -> None:
+def test_the_fit_budget_limits_the_folds_deterministically() -> None:
+    """The number of fits follows from the number of tickets, never from the clock: the same
+    data always chooses the same configuration, on a quiet or a busy machine."""
     texts, labels = make_tickets(20, seed=6)
-    s = settings(time_budget_seconds=1e-6, candidates={**TWO, "third": {"C": 2.0}},
+    n = len(texts)
+    s = settings(fit_budget=4, budget_rows=n, candidates={**TWO, "third": {"C": 2.0}},
                  workers=1)
     chosen = select(texts, labels, None, s)
     first, second, third = chosen.candidates
-    # the first fold of the fallback and of the plain baseline always runs
-    assert first.folds == second.folds == 1 and second.score is not None
-    assert third.score is None and "time budget" in third.note
-    assert chosen.chosen in ("default", "plain") and "1 of 3 folds" in chosen.reason
+    # fold-major: fold 1 of all three, then fold 2 of the first: compared on one fold
+    assert first.folds == second.folds == third.folds == 1
+    assert chosen.chosen in ("default", "plain", "third") and "1 of 3 folds" in chosen.reason
+    again = select(texts, labels, None, settings(fit_budget=4, budget_rows=n, workers=2,
+                                                 candidates={**TWO, "third": {"C": 2.0}}))
+    assert [c.score for c in again.candidates] == [c.score for c in chosen.candidates]
+    # twice the tickets at the same budget: half the fits, never fewer than fold 1 of the
+    # first two candidates
+    assert allowed_fits(s, 2 * n, 3, 3) == 2 and allowed_fits(s, n, 3, 3) == 4
+    assert allowed_fits(s, 100 * n, 3, 3) == 2 and allowed_fits(s, 1, 3, 3) == 9
 
 
 def test_too_few_rows_or_selection_off_use_the_first_candidate() -> None:
@@ -131,7 +140,7 @@ def test_candidates_change_the_classifier_section() -> None:
     ({"candidates": {}}, "at least one"),
     ({"candidates": {"bad": {"C": -1}}}, "classifier: C"),
     ({"candidates": {"bad": {"nope": 1}}}, "nope"),
-    ({"time_budget_seconds": 0}, "time_budget_seconds"),
+    ({"fit_budget": 0}, "fit_budget"),
     ({"extra": 1}, "extra"),
 ])
 def test_bad_settings_are_named(over: dict, message: str) -> None:

@@ -9,9 +9,10 @@ SVM (word 1-2 grams and character 2-5 grams, one-vs-rest, no skip-grams, no word
 several values of C, so the chosen model is never worse than that baseline beyond CV noise.
 
 * Folds run fold-major (every candidate on fold 1, then on fold 2, ...) on ``workers`` threads
-  (liblinear releases the GIL); when the time budget is used up no new fit starts, and every
-  candidate is compared on the folds all of them finished. Candidates that finished none are
-  reported as skipped.
+  (liblinear releases the GIL). How many fits run depends on the number of tickets only
+  (``fit_budget`` at ``budget_rows``, fewer for more tickets), never on the clock, so the same
+  data always gives the same model; every candidate is compared on the folds all of them
+  finished, and candidates that finished none are reported as skipped.
 * Rare classes (fewer examples than folds) are never held out: they stay in every training part,
   so each fold's model knows every class and a class of one example cannot break the folds.
 * The held-out scores of the chosen configuration calibrate the final model's temperature, so
@@ -50,7 +51,7 @@ class SelectionSettings:
     enabled: bool
     cv_folds: int
     metric: str
-    time_budget_seconds: float
+    fit_budget: int
     budget_rows: int
     workers: int
     min_rows: int
@@ -75,8 +76,7 @@ class SelectionSettings:
         return cls(enabled=check.flag(data["enabled"], "enabled"),
                    cv_folds=check.integer(data["cv_folds"], "cv_folds", lo=2, hi=10),
                    metric=check.choice(data["metric"], "metric", METRICS),
-                   time_budget_seconds=check.number(data["time_budget_seconds"],
-                                                    "time_budget_seconds", positive=True),
+                   fit_budget=check.integer(data["fit_budget"], "fit_budget", lo=1),
                    budget_rows=check.integer(data["budget_rows"], "budget_rows", lo=1),
                    workers=check.integer(data["workers"], "workers", lo=0),
                    min_rows=check.integer(data["min_rows"], "min_rows", lo=2),
@@ -178,31 +178,31 @@ class _Run:
 
 
 def _run_folds(run: _Run, folds: list[tuple[np.ndarray, np.ndarray]], workers: int,
-               budget: float, start: float, progress: Callable[..., Any] | None) -> None:
-    """Fit every (candidate, fold), fold-major, while the time budget allows.
-
-    A fit starts only when the elapsed time plus its estimate and a reserve for the final fit
-    on all rows (1.5 x the slowest candidate's fold fit) stays within the budget; a candidate
-    that misses a fold is dropped from the later ones. The first fold of the first two
-    candidates (the fallback and, in the packaged list, the plain baseline) always runs, side
-    by side when there are two workers."""
-    tasks = [(c, f) for f in range(len(folds)) for c in range(len(run.params))]
+               allowed: int, progress: Callable[..., Any] | None) -> None:
+    """Fit the first ``allowed`` (candidate, fold) pairs in fold-major order (every candidate
+    on fold 1, then fold 2, ...), on ``workers`` threads. The number of fits depends only on
+    the data's size, never on the clock, so the same data always chooses the same model."""
+    tasks = [(c, f) for f in range(len(folds)) for c in range(len(run.params))][:allowed]
     bar = progress("model selection", total=len(tasks), unit="fits") if progress else None
     pending: set[Future[None]] = set()
-    dropped: set[int] = set()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for c, f in tasks:
-            always = f == 0 and c < 2
-            while pending and (len(pending) >= workers or not (run.seconds or always)):
+            while len(pending) >= workers:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 _finish(done, bar)
-            if c in dropped or not (always or _fits_budget(run, c, budget, start)):
-                dropped.add(c)
-                continue
             pending.add(pool.submit(run.fit, c, f, folds[f]))
         _finish(wait(pending)[0], bar)
     if bar:
         bar.close()
+
+
+def allowed_fits(settings: SelectionSettings, n_rows: int, n_candidates: int,
+                 n_folds: int) -> int:
+    """How many (candidate, fold) fits selection may run on ``n_rows`` tickets: ``fit_budget``
+    at ``budget_rows`` tickets, inversely proportional to the size (fits cost about linearly
+    in rows), never fewer than the first fold of the first two candidates."""
+    scaled = int(settings.fit_budget * settings.budget_rows / max(n_rows, 1))
+    return max(min(2, n_candidates), min(scaled, n_candidates * n_folds))
 
 
 def _finish(done: set[Future[None]], bar: Any) -> None:
@@ -210,12 +210,6 @@ def _finish(done: set[Future[None]], bar: Any) -> None:
         fut.result()  # re-raise a failed fit
         if bar:
             bar.update(1)
-
-
-def _fits_budget(run: _Run, cand: int, budget: float, start: float) -> bool:
-    guess = run.estimate(cand) or 0.0
-    slowest = max((run.estimate(c) or 0.0) for c in range(len(run.params)))
-    return time.perf_counter() - start + guess + 1.5 * slowest <= budget
 
 
 def select(X: Any, y: Any, classifier: Mapping[str, Any] | None = None,
@@ -237,11 +231,10 @@ def select(X: Any, y: Any, classifier: Mapping[str, Any] | None = None,
     why = _skip_reason(settings, len(names), len(texts), folds)
     if why:
         return _unscored(names, changes, params, settings, why, time.perf_counter() - start)
-    n = len(texts)
-    budget = settings.time_budget_seconds * max(0.1, n / settings.budget_rows)
+    allowed = allowed_fits(settings, len(texts), len(names), len(folds))
     run = _Run(texts, yi, len(classes), params)
     workers = settings.workers or _cores()
-    _run_folds(run, folds, workers, budget, start, progress)
+    _run_folds(run, folds, workers, allowed, progress)
     return _choose(run, names, changes, folds, settings, classes, time.perf_counter() - start)
 
 
@@ -287,7 +280,7 @@ def _choose(run: _Run, names: list[str], changes: list[dict[str, Any]],
             out.append(CandidateScore(name, changes[c], None, None, None, done[c],
                                       round(sum(run.seconds.get((c, f), 0.0)
                                                 for f in range(len(folds))), 2),
-                                      "skipped: time budget"))
+                                      "skipped: fit budget"))
             continue
         scores = np.vstack([run.scores[c, f] for f in range(common)])
         acc, f1, score = _metrics(run.y[rows], scores.argmax(axis=1), settings.metric)
@@ -298,7 +291,7 @@ def _choose(run: _Run, names: list[str], changes: list[dict[str, Any]],
     held = np.vstack([run.scores[best, f] for f in range(common)])
     reason = (f"best {settings.metric.replace('_', '-')} in {common}-fold cross-validation"
               + ("" if common == len(folds) else f" ({common} of {len(folds)} folds: "
-                 "time budget)"))
+                 "fit budget)"))
     return Selection(names[best], run.params[best], settings.metric, common, tuple(out),
                      seconds, reason, (held, classes[run.y[rows]].tolist()))
 
