@@ -738,9 +738,15 @@ def model_summary(version: int) -> dict[str, Any]:
 
 
 def topic_proposal() -> dict[str, Any] | None:
+    """The saved topic proposal as a page may show it (names masked like every value)."""
     from triage_core.triage import labeling
 
-    return _run(labeling.load_proposal)
+    proposal = _run(labeling.load_proposal)
+    if proposal is None:
+        return None
+    topics = [{**topic, **{k: shown(topic[k]) for k in ("name", "terms") if k in topic}}
+              for topic in proposal.get("topics", [])]
+    return {**proposal, "topics": topics}
 
 
 def topic_table(proposal: dict[str, Any] | None) -> pd.DataFrame:

@@ -26,7 +26,7 @@ if found:
         with st.spinner("Clustering tickets…"):
             proposal = data.propose_topics()
     except data.TriageError as exc:
-        st.error(str(exc))
+        components.error(exc)
 
 topics = (proposal or {}).get("topics", [])
 if not topics:
@@ -52,7 +52,7 @@ def _apply(action: str, *args: object) -> None:
     try:
         data.edit_topics(action, *args)
     except data.TriageError as exc:
-        st.error(str(exc))
+        components.error(exc)
     else:
         st.rerun()
 
