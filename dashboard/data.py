@@ -1,13 +1,17 @@
 """The dashboard's only cache layer between pages and triage_core.
 
-``st.cache_resource`` holds the database connection (shared, never mutated by pages);
-``st.cache_data`` holds query results (each call gets a copy) with a TTL and a size bound.
+``st.cache_resource`` holds the database connection (shared, never mutated by pages); under
+``triage serve`` it is the server's own connection, the only read-write one. ``st.cache_data``
+holds query results (each call gets a copy) with a TTL and a size bound, keyed on the data
+version (:mod:`triage_core.server.version`): every write, from a page, the API, a webhook or a
+``triage`` verb sent to the server, bumps it, so every session reads fresh results after it.
 Every query runs on its own DuckDB cursor so concurrent sessions do not share one.
-Writes go through :func:`write` which clears the cached results afterwards.
+Writes go through :func:`write`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -21,8 +25,10 @@ from triage_core.errors import TriageError
 from triage_core.marketing import MODEL_DESCRIPTIONS, MODELS, AttributionSettings, Filters
 from triage_core.ops import analytics
 from triage_core.schema import IMPORT_TABLES
+from triage_core.server import context, version
 from triage_core.store import Store, default_db_path
 from triage_core.store.mapping import PRESETS
+from triage_core.store.retry import retry_on_conflict
 from triage_core.text import mask_pii_series
 
 # What pages may use from triage_core, re-exported: pages import only this module.
@@ -37,24 +43,51 @@ def db_path() -> str:
     return str(Path(os.environ.get("TRIAGE_DB") or default_db_path()).resolve())
 
 
+def cached(max_entries: int, show_spinner: bool | str = False
+           ) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``st.cache_data`` (TTL, ``max_entries``) keyed on the data version as well as the
+    arguments: after any write, the next call computes a fresh result."""
+    def decorate(fn: Callable[..., T]) -> Callable[..., T]:
+        def at_version(data_version: int, *args: Any, **kwargs: Any) -> T:
+            return fn(*args, **kwargs)
+
+        at_version.__module__, at_version.__qualname__ = fn.__module__, fn.__qualname__
+        cached_fn = st.cache_data(ttl=TTL, max_entries=max_entries,
+                                  show_spinner=show_spinner)(at_version)
+
+        @functools.wraps(fn)
+        def read(*args: Any, **kwargs: Any) -> T:
+            return cached_fn(version.current(), *args, **kwargs)
+
+        return read
+    return decorate
+
+
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> Store:
     return Store(path)
 
 
 def store() -> Store:
-    """A cursor on the shared connection, for one query."""
-    return _store(db_path()).cursor()
+    """A cursor on the shared connection (the server's, under ``triage serve``), for one
+    query."""
+    served = context.server_for(db_path())
+    return (served.store if served is not None else _store(db_path())).cursor()
 
 
 def write(fn: Callable[[Store], T]) -> T:
-    """Run a write against the database, then drop cached query results."""
+    """Run a write against the database (again if a concurrent writer changed the same rows
+    first), then mark cached results stale (and let the server repair what it must)."""
     cur = store()
     try:
-        return fn(cur)
+        return retry_on_conflict(cur, lambda: fn(cur))
     finally:
         cur.close()
-        st.cache_data.clear()
+        served = context.server_for(db_path())
+        if served is not None:
+            served.after_write()
+        else:
+            version.bump()
 
 
 def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -76,62 +109,62 @@ def masked(df: pd.DataFrame, mask: bool = True) -> pd.DataFrame:
     return out
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def filter_options() -> dict[str, Any]:
     return _run(analytics.filter_options)
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def has_triage() -> bool:
     return _run(analytics.has_triage)
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def as_of() -> Any:
     return _run(analytics.as_of)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached(32)
 def overview_kpis(f: Filters) -> dict[str, Any]:
     return _run(analytics.overview_kpis, f)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached(32)
 def volume_trend(f: Filters, freq: str) -> pd.DataFrame:
     return _run(analytics.volume_trend, f, freq)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached(32)
 def sentiment_trend(f: Filters, by: str, freq: str) -> pd.DataFrame:
     return _run(analytics.sentiment_trend, f, by, freq)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached(32)
 def breakdown(f: Filters, by: str) -> pd.DataFrame:
     return _run(analytics.breakdown, f, by)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@cached(64)
 def tickets(f: Filters, mask: bool = True, **kwargs: Any) -> pd.DataFrame:
     return masked(_run(analytics.tickets, f, **kwargs), mask)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@cached(64)
 def count_tickets(f: Filters, **kwargs: Any) -> int:
     return _run(analytics.count_tickets, f, **kwargs)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+@cached(16)
 def alerts(f: Filters, mask: bool = True) -> pd.DataFrame:
     return masked(_run(analytics.alerts, f), mask)
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def team_workload() -> pd.DataFrame:
     return _run(analytics.team_workload)
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def queue_summary() -> pd.DataFrame:
     return _run(analytics.queue_summary)
 
@@ -148,7 +181,7 @@ def ticket_detail(ticket_id: str, mask: bool = True) -> dict[str, Any] | None:
     return detail
 
 
-@st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
+@cached(256)
 def _explain(ticket_id: str) -> dict[str, Any]:
     from triage_core.triage import pipeline
 
@@ -179,7 +212,7 @@ def preview_upload(name: str, content: bytes, rows: int = 20) -> pd.DataFrame | 
 QUEUE_PREFIX = "queue: "
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def exportable() -> list[str]:
     tables = _run(analytics.exportable_tables)
     queues = queue_summary()["team"].dropna().tolist() if has_triage() else []
@@ -219,7 +252,7 @@ def _unfiltered(f: Filters) -> bool:
             and (f.end is None or hi is None or pd.Timestamp(f.end) >= pd.Timestamp(hi)))
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def _campaign_tables() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     return _run(analytics.campaign_tables)
 
@@ -234,7 +267,7 @@ def default_lookback() -> int:
     return int(attribution_settings().lookback_days)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner="Attributing tickets to campaigns…")
+@cached(32, "Attributing tickets to campaigns…")
 def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
     stored = _campaign_tables()
     if (stored is not None and model == "last_touch" and lookback_days == default_lookback()
@@ -244,7 +277,7 @@ def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
                 config=attribution_settings())
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+@cached(16)
 def spike_series(model: str = "last_touch") -> pd.DataFrame:
     stored = _campaign_tables()
     if stored is not None and model == "last_touch":
@@ -257,7 +290,7 @@ def spike_alerts(model: str = "last_touch") -> pd.DataFrame:
     return marketing.spike_alerts(spike_series(model))
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached(32)
 def campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: int,
                      mask: bool = True) -> pd.DataFrame:
     import dataclasses
@@ -291,7 +324,7 @@ def profile(name: str) -> dict[str, Any]:
     return _run(lambda s: scoring.load_profile(s, config(), name).to_dict())
 
 
-@st.cache_data(ttl=TTL, max_entries=2, show_spinner=False)
+@cached(2)
 def _open_frame() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """Open tickets with scoring inputs, the agents and the data time (cached for previews)."""
     from triage_core.ops import scoring
@@ -341,21 +374,21 @@ def reassign(ticket_id: str, agent_id: str) -> None:
 
 # -- models, feedback, retraining -------------------------------------------------------------
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def model_versions() -> pd.DataFrame:
     from triage_core.models import registry
 
     return _run(registry.list_versions)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+@cached(16)
 def model_metrics(version: int) -> dict[str, Any]:
     from triage_core.models import registry
 
     return _run(registry.get_version, version).metrics
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def confidence_values() -> pd.Series:
     return _run(lambda s: s.query(
         "SELECT category_confidence FROM triage_results USING SAMPLE 50000 ROWS (reservoir, 7)"
@@ -409,7 +442,7 @@ def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_
     return evaluate.evaluate_sentiment(None, frame, text_cols, label_col)
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def review_queue(mask: bool = True) -> pd.DataFrame:
     from triage_core.ops import feedback, scoring
 
@@ -435,14 +468,14 @@ def ticket_feedback(ticket_id: str) -> pd.DataFrame:
     return _run(feedback.list_feedback, ticket_id)
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def feedback_weekly() -> pd.DataFrame:
     from triage_core.ops import feedback
 
     return _run(feedback.weekly_volume)
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def csat_vs_sentiment() -> pd.DataFrame:
     from triage_core.ops import feedback
 

@@ -16,11 +16,13 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ first on the pa
     sys.path.insert(0, str(ROOT))
 
 from dashboard import components  # noqa: E402
+from dashboard.login import require_login  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
 
 st.set_page_config(page_title="Ticket triage", page_icon=":material/support_agent:",
                    layout="wide", initial_sidebar_state="expanded")
+require_login()
 
 navigation = st.navigation(
     {

@@ -5,6 +5,8 @@
 - :mod:`triage_core.cli.ops`: ``score``, ``backtest``, ``feedback add|list|undo``, ``review``
 - :mod:`triage_core.cli.marketing`: ``attribution``
 - :mod:`triage_core.cli.models`: ``train``, ``models``, ``predict``, ``evaluate``, ``retrain``
+- :mod:`triage_core.cli.server`: ``serve``, ``tokens create|list|revoke``; while a server owns
+  the database, every other verb on it runs in the server
 - :mod:`triage_core.cli.common`: the options, printers and error handling they share
 
 Every verb takes ``--db PATH`` (default ``$TRIAGE_DB`` or ``./triage.duckdb``). Problems the user
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 import click
 
 from triage_core import __version__
-from triage_core.cli import data, mapping, marketing, models, ops
+from triage_core.cli import data, mapping, marketing, models, ops, server
 from triage_core.cli.common import VerbGroup, db_option
 
 
@@ -36,8 +38,9 @@ def triage() -> None:
 for _verb in (data.demo_cmd, data.import_cmd, mapping.mapping_group, data.info_cmd,
               ops.score_cmd, ops.backtest_cmd, marketing.attribution_cmd, ops.feedback_group,
               ops.review_cmd, models.train_cmd, models.models_cmd, models.predict_cmd,
-              models.evaluate_cmd, models.retrain_cmd):
+              models.evaluate_cmd, models.retrain_cmd, server.serve_cmd, server.tokens_group):
     triage.add_command(_verb)
+server.forward_when_served(triage)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
