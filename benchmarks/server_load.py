@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -150,20 +151,40 @@ def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, dict[str, Any]]
 
 @contextlib.contextmanager
 def dashboard_session(url: str) -> Any:
-    """A browser showing the dashboard for as long as the block runs (None: no Chromium)."""
+    """A browser showing the dashboard while the block runs (in a thread: Playwright's sync API
+    keeps its own event loop); yields whether there is one (no Chromium: False)."""
     if not CHROMIUM.exists():
-        yield None
+        yield False
         return
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--headless=new", "--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        page.goto(url, timeout=180_000)
-        page.get_by_text("Support overview").first.wait_for(timeout=180_000)
-        yield page
-        browser.close()
+    ready, done, errors = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+                    "--headless=new", "--no-sandbox", "--disable-gpu"])
+                page = browser.new_page()
+                page.goto(url, timeout=300_000)
+                page.get_by_text("Support overview").first.wait_for(timeout=300_000)
+                ready.set()
+                done.wait()
+                browser.close()
+        except Exception as exc:  # reported by the caller
+            errors.append(exc)
+            ready.set()
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    ready.wait(600)
+    if errors:
+        raise errors[0]
+    try:
+        yield True
+    finally:
+        done.set()
+        thread.join(60)
 
 
 def run(work: Path, clients: int, per_client: int) -> dict[str, Any]:
@@ -176,11 +197,10 @@ def run(work: Path, clients: int, per_client: int) -> dict[str, Any]:
     proc, record = start_server(db, work / "serve.log")
     pool = texts(2000)
     try:
-        with dashboard_session(record["url"]) as page:
+        with dashboard_session(record["url"]) as session:
             asyncio.run(load(record["url"], token, clients, 5, pool, "WARM"))
             single = asyncio.run(load(record["url"], token, clients, per_client, pool, "LOAD"))
             batch = asyncio.run(batches(record["url"], token, pool))
-            session = page is not None
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)

@@ -29,7 +29,7 @@ import pandas as pd
 from triage_core.errors import TriageError
 from triage_core.ops import scoring
 from triage_core.server import version
-from triage_core.server.quick import QuickTriage, answer
+from triage_core.server.quick import QuickTriage, answers
 from triage_core.server.settings import ServerSettings
 from triage_core.store import Store
 from triage_core.store.mapping import ImportMapping
@@ -134,12 +134,15 @@ class Intake:
         version.bump(tickets_only=True)
         log.debug("intake: %d requests, %d tickets in %.0f ms", len(batch),
                   sum(len(r.frame) for r in batch), (time.perf_counter() - start) * 1000)
-        for request in batch:
-            try:
-                request.future.set_result(answer(rows, request.ids))
-            except Exception as exc:  # written, but the answer could not be built
-                log.exception("ticket intake answer failed")
-                request.future.set_exception(exc)
+        try:
+            by_id = answers(rows)
+            for request in batch:
+                request.future.set_result([by_id[t] for t in dict.fromkeys(request.ids)])
+        except Exception as exc:  # written, but the answer could not be built
+            log.exception("ticket intake answer failed")
+            for request in batch:
+                if not request.future.done():
+                    request.future.set_exception(exc)
 
     def _write(self, batch: list[Request]) -> pd.DataFrame:
         """One transaction: import the requests' tickets (one import per kind of request),

@@ -111,14 +111,11 @@ class QuickTriage:
         return out
 
 
-def answer(rows: pd.DataFrame, ids: Sequence[str]) -> list[dict[str, Any]]:
-    """The API's per-ticket answer, in the order of ``ids`` (JSON-ready values)."""
-    by_id = rows.set_index("ticket_id", drop=False)
-    out = []
-    for ticket_id in dict.fromkeys(ids):
-        row = by_id.loc[ticket_id]
-        out.append({f: _plain(row[f]) for f in FIELDS})
-    return out
+def answers(rows: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The API's answer for each ticket of ``rows`` (JSON-ready values), by ticket id."""
+    columns = {f: rows[f].tolist() for f in FIELDS}
+    return {str(t): {f: _plain(columns[f][i]) for f in FIELDS}
+            for i, t in enumerate(columns["ticket_id"])}
 
 
 def _plain(value: Any) -> Any:
