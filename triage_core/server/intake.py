@@ -97,22 +97,32 @@ class Intake:
             if item is None:
                 return
             batch = [item] if isinstance(item, Request) else []
-            size = sum(len(r.frame) for r in batch)
-            while size < self.settings.intake_batch_tickets:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)  # stop after this batch
-                    break
-                if isinstance(more, Request):
-                    batch.append(more)
-                    size += len(more.frame)
+            stop = self._gather(batch)
             if self._dirty.is_set():
                 self._repair()
             if batch:
                 self._process(batch)
+            if stop:
+                return
+
+    def _gather(self, batch: list[Request]) -> bool:
+        """Add the requests that keep arriving to ``batch`` (up to the size and time limits);
+        True when the intake was asked to stop."""
+        s = self.settings
+        deadline = time.monotonic() + (s.intake_wait_seconds if batch else 0)
+        size = sum(len(r.frame) for r in batch)
+        while size < s.intake_batch_tickets:
+            wait = min(s.intake_quiet_seconds, deadline - time.monotonic())
+            try:
+                more = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if more is None:
+                return True
+            if isinstance(more, Request):
+                batch.append(more)
+                size += len(more.frame)
+        return False
 
     def _process(self, batch: list[Request]) -> None:
         start = time.perf_counter()

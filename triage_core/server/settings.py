@@ -17,8 +17,8 @@ from triage_core.config import Checker, section
 ENV_ZENDESK = "TRIAGE_ZENDESK_SECRET"
 ENV_FRESHDESK = "TRIAGE_FRESHDESK_SECRET"
 _KEYS = ("host", "port", "max_request_mb", "max_upload_mb", "max_tickets_per_request",
-         "intake_batch_tickets", "conflict_wait_seconds", "import_wait_seconds", "job_history",
-         "webhooks")
+         "intake_batch_tickets", "intake_wait_ms", "intake_quiet_ms", "conflict_wait_seconds",
+         "import_wait_seconds", "job_history", "webhooks")
 _WEBHOOK_KEYS = ("zendesk_signing_secret", "max_age_seconds", "freshdesk_secret",
                  "freshdesk_header")
 _MB = 1024 * 1024
@@ -32,6 +32,8 @@ class ServerSettings:
     max_upload_bytes: int
     max_tickets_per_request: int
     intake_batch_tickets: int
+    intake_wait_seconds: float
+    intake_quiet_seconds: float
     conflict_wait_seconds: float
     import_wait_seconds: float
     job_history: int
@@ -68,6 +70,9 @@ class ServerSettings:
                                                   "max_tickets_per_request", lo=1),
             intake_batch_tickets=check.integer(d["intake_batch_tickets"],
                                                "intake_batch_tickets", lo=1),
+            intake_wait_seconds=check.number(d["intake_wait_ms"], "intake_wait_ms", lo=0) / 1000,
+            intake_quiet_seconds=check.number(d["intake_quiet_ms"], "intake_quiet_ms",
+                                              lo=0) / 1000,
             conflict_wait_seconds=check.number(d["conflict_wait_seconds"],
                                                "conflict_wait_seconds", positive=True),
             import_wait_seconds=check.number(d["import_wait_seconds"], "import_wait_seconds",
