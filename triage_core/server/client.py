@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -84,14 +83,3 @@ def run_remote(record: dict[str, Any], argv: list[str]) -> int:
         return 1
     return int(job.get("exit_code") or 0)
 
-
-def wait_until_up(url: str, timeout: float) -> bool:
-    """True once ``url`` answers its health check (for scripts and tests that start one)."""
-    from triage_core.server.owner import health
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if health(url, timeout=1.0):
-            return True
-        time.sleep(0.1)
-    return False
