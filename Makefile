@@ -13,10 +13,10 @@ STAMP_TEST := $(VENV)/.installed-test
 .PHONY: help run install install-test demo-db test lint format bench eval clean e2e embeddings
 
 help:
-	@echo "make run    - set up and serve the dashboard on http://$(HOST):$(PORT) (demo data)"
+	@echo "make run    - set up and serve the dashboard and the API on http://$(HOST):$(PORT) (demo data)"
 	@echo "make test   - set up and run ruff and the test suite"
 	@echo "make lint   - ruff only"
-	@echo "make bench  - speed benchmarks (benchmarks/)"
+	@echo "make bench  - speed benchmarks (benchmarks/), then a real server under load"
 	@echo "make eval   - accuracy on the real data in ../shared/datasets"
 	@echo "make embeddings - rebuild the shipped word vectors (own venv with torch; rarely needed)"
 	@echo "make clean  - remove the virtualenv, caches and the database"
@@ -42,8 +42,7 @@ $(DB): | $(STAMP_RUN)
 demo-db: $(DB)
 
 run: $(STAMP_RUN) $(DB)
-	$(VENV)/bin/streamlit run dashboard/streamlit_app.py \
-		--server.port $(PORT) --server.address $(HOST) --server.headless true
+	$(VENV)/bin/triage serve --db $(DB) --port $(PORT) --host $(HOST)
 
 lint: $(STAMP_TEST)
 	$(VENV)/bin/ruff check .
@@ -57,6 +56,7 @@ e2e: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.server_load
 
 eval: $(STAMP_TEST)
 	$(PY) -m benchmarks.evaluate

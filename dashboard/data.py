@@ -1,13 +1,17 @@
 """The dashboard's only cache layer between pages and triage_core.
 
-``st.cache_resource`` holds the database connection (shared, never mutated by pages);
-``st.cache_data`` holds query results (each call gets a copy) with a TTL and a size bound.
+``st.cache_resource`` holds the database connection (shared, never mutated by pages); under
+``triage serve`` it is the server's own connection, the only read-write one. ``st.cache_data``
+holds query results (each call gets a copy) with a TTL and a size bound, keyed on the data
+version (:mod:`triage_core.server.version`): every write, from a page, the API, a webhook or a
+``triage`` verb sent to the server, bumps it, so every session reads fresh results after it.
 Every query runs on its own DuckDB cursor so concurrent sessions do not share one.
-Writes go through :func:`write` which clears the cached results afterwards.
+Writes go through :func:`write`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -22,8 +26,10 @@ from triage_core.errors import DatabaseBusyError, TriageError
 from triage_core.marketing import MODEL_DESCRIPTIONS, MODELS, AttributionSettings, Filters
 from triage_core.ops import analytics
 from triage_core.schema import IMPORT_TABLES
+from triage_core.server import context, version
 from triage_core.store import Store, default_db_path
 from triage_core.store.mapping import PRESETS
+from triage_core.store.retry import retry_on_conflict
 from triage_core.text import mask_pii_series, pseudonymize_series
 
 # What pages may use from triage_core, re-exported: pages import only this module.
@@ -44,24 +50,51 @@ def db_name() -> str:
     return Path(db_path()).name
 
 
+def cached(max_entries: int, show_spinner: bool | str = False
+           ) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``st.cache_data`` (TTL, ``max_entries``) keyed on the data version as well as the
+    arguments: after any write, the next call computes a fresh result."""
+    def decorate(fn: Callable[..., T]) -> Callable[..., T]:
+        def at_version(data_version: int, *args: Any, **kwargs: Any) -> T:
+            return fn(*args, **kwargs)
+
+        at_version.__module__, at_version.__qualname__ = fn.__module__, fn.__qualname__
+        cached_fn = st.cache_data(ttl=TTL, max_entries=max_entries,
+                                  show_spinner=show_spinner)(at_version)
+
+        @functools.wraps(fn)
+        def read(*args: Any, **kwargs: Any) -> T:
+            return cached_fn(version.current(), *args, **kwargs)
+
+        return read
+    return decorate
+
+
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> Store:
     return Store(path)
 
 
 def store() -> Store:
-    """A cursor on the shared connection, for one query."""
-    return _store(db_path()).cursor()
+    """A cursor on the shared connection (the server's, under ``triage serve``), for one
+    query."""
+    served = context.server_for(db_path())
+    return (served.store if served is not None else _store(db_path())).cursor()
 
 
 def write(fn: Callable[[Store], T]) -> T:
-    """Run a write against the database, then drop cached query results."""
+    """Run a write against the database (again if a concurrent writer changed the same rows
+    first), then mark cached results stale (and let the server repair what it must)."""
     cur = store()
     try:
-        return fn(cur)
+        return retry_on_conflict(cur, lambda: fn(cur))
     finally:
         cur.close()
-        st.cache_data.clear()
+        served = context.server_for(db_path())
+        if served is not None:
+            served.after_write()
+        else:
+            version.bump()
 
 
 def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -150,27 +183,27 @@ def shown(value: Any) -> Any:
     return value
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def filter_options() -> dict[str, Any]:
     return _run(analytics.filter_options)
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def has_triage() -> bool:
     return _run(analytics.has_triage)
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def as_of() -> Any:
     return _run(analytics.as_of)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached(32)
 def overview_kpis(f: Filters) -> dict[str, Any]:
     return _run(analytics.overview_kpis, f)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached(32)
 def volume_trend(f: Filters, freq: str) -> pd.DataFrame:
     return _run(analytics.volume_trend, f, freq)
 
@@ -179,7 +212,7 @@ def sentiment_trend(f: Filters, by: str, freq: str) -> pd.DataFrame:
     return masked(_sentiment_trend(f, by, freq))
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached(32)
 def _sentiment_trend(f: Filters, by: str, freq: str) -> pd.DataFrame:
     return _run(analytics.sentiment_trend, f, by, freq)
 
@@ -188,12 +221,12 @@ def breakdown(f: Filters, by: str) -> pd.DataFrame:
     return masked(_breakdown(f, by))
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached(32)
 def _breakdown(f: Filters, by: str) -> pd.DataFrame:
     return _run(analytics.breakdown, f, by)
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@cached(64)
 def _tickets(f: Filters, **kwargs: Any) -> pd.DataFrame:
     return _run(analytics.tickets, f, **kwargs)
 
@@ -203,12 +236,12 @@ def tickets(f: Filters, **kwargs: Any) -> pd.DataFrame:
     return masked(_tickets(f, **kwargs))
 
 
-@st.cache_data(ttl=TTL, max_entries=64, show_spinner=False)
+@cached(64)
 def count_tickets(f: Filters, **kwargs: Any) -> int:
     return _run(analytics.count_tickets, f, **kwargs)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+@cached(16)
 def _alerts(f: Filters) -> pd.DataFrame:
     return _run(analytics.alerts, f)
 
@@ -217,7 +250,7 @@ def alerts(f: Filters) -> pd.DataFrame:
     return masked(_alerts(f))
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def _team_workload() -> pd.DataFrame:
     return _run(analytics.team_workload)
 
@@ -226,7 +259,7 @@ def team_workload() -> pd.DataFrame:
     return masked(_team_workload())
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def _queue_summary() -> pd.DataFrame:
     return _run(analytics.queue_summary)
 
@@ -261,7 +294,7 @@ def ticket_detail(ticket_id: str) -> dict[str, Any] | None:
     return detail
 
 
-@st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
+@cached(256)
 def _explain(ticket_id: str) -> dict[str, Any]:
     from triage_core.triage import pipeline
 
@@ -292,7 +325,7 @@ def preview_upload(name: str, content: bytes, rows: int = 20) -> pd.DataFrame | 
 QUEUE_PREFIX = "queue: "
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def exportable() -> list[str]:
     tables = _run(analytics.exportable_tables)
     queues = _queue_summary()["team"].dropna().tolist() if has_triage() else []
@@ -332,7 +365,7 @@ def _unfiltered(f: Filters) -> bool:
             and (f.end is None or hi is None or pd.Timestamp(f.end) >= pd.Timestamp(hi)))
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def _campaign_tables() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     return _run(analytics.campaign_tables)
 
@@ -353,7 +386,7 @@ def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
     return masked(raw).assign(campaign_key=raw["campaign_id"].to_numpy()) if len(raw) else raw
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner="Attributing tickets to campaigns…")
+@cached(32, "Attributing tickets to campaigns…")
 def _campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
     stored = _campaign_tables()
     if (stored is not None and model == "last_touch" and lookback_days == default_lookback()
@@ -367,7 +400,7 @@ def spike_series(model: str = "last_touch") -> pd.DataFrame:
     return masked(_spike_series(model))
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+@cached(16)
 def _spike_series(model: str = "last_touch") -> pd.DataFrame:
     stored = _campaign_tables()
     if stored is not None and model == "last_touch":
@@ -385,7 +418,7 @@ def campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: in
     return masked(_campaign_tickets(model, campaign_id, f, lookback_days))
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@cached(32)
 def _campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: int
                       ) -> pd.DataFrame:
     import dataclasses
@@ -419,7 +452,7 @@ def profile(name: str) -> dict[str, Any]:
     return _run(lambda s: scoring.load_profile(s, config(), name).to_dict())
 
 
-@st.cache_data(ttl=TTL, max_entries=2, show_spinner=False)
+@cached(2)
 def _open_frame() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     """Open tickets with scoring inputs, the agents and the data time (cached for previews)."""
     from triage_core.ops import scoring
@@ -493,7 +526,7 @@ def model_versions() -> pd.DataFrame:
     return masked(_model_versions())
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def _model_versions() -> pd.DataFrame:
     from triage_core.models import registry
 
@@ -504,14 +537,14 @@ def model_metrics(version: int) -> dict[str, Any]:
     return shown(_model_metrics(version))
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+@cached(16)
 def _model_metrics(version: int) -> dict[str, Any]:
     from triage_core.models import registry
 
     return _run(registry.get_version, version).metrics
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def confidence_values() -> pd.Series:
     return _run(lambda s: s.query(
         "SELECT category_confidence FROM triage_results USING SAMPLE 50000 ROWS (reservoir, 7)"
@@ -569,7 +602,7 @@ def review_queue() -> pd.DataFrame:
     return masked(_review_queue())
 
 
-@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+@cached(8)
 def _review_queue() -> pd.DataFrame:
     from triage_core.ops import feedback, scoring
 
@@ -595,14 +628,14 @@ def ticket_feedback(ticket_id: str) -> pd.DataFrame:
     return masked(_run(feedback.list_feedback, ticket_id))
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def feedback_weekly() -> pd.DataFrame:
     from triage_core.ops import feedback
 
     return _run(feedback.weekly_volume)
 
 
-@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+@cached(4)
 def csat_vs_sentiment() -> pd.DataFrame:
     from triage_core.ops import feedback
 
@@ -694,7 +727,7 @@ def save_mapping(name: str, mapping: Any) -> None:
     write(lambda s: saved_mappings.save(s, name, mapping))
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner="Reading the file…")
+@cached(16, "Reading the file…")
 def _inspect(table: str, path: str, mapping_toml: str | None) -> Any:
     from triage_core.store.inspect import inspect_file
 
@@ -792,7 +825,7 @@ def emerging_topics() -> list[dict[str, Any]]:
     return shown(_emerging_topics())
 
 
-@st.cache_data(ttl=TTL, max_entries=2, show_spinner="Looking for emerging topics…")
+@cached(2, "Looking for emerging topics…")
 def _emerging_topics() -> list[dict[str, Any]]:
     from triage_core.triage import labeling
 

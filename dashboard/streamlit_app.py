@@ -16,12 +16,14 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ first on the pa
     sys.path.insert(0, str(ROOT))
 
 from dashboard import components  # noqa: E402
+from dashboard.login import require_login  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
 
 # The icon ships with the app: a Material icon name here would be fetched from a font CDN.
 st.set_page_config(page_title="Ticket triage", page_icon=str(Path(__file__).parent / "icon.png"),
                    layout="wide", initial_sidebar_state="expanded")
+require_login()
 
 navigation = st.navigation(
     {

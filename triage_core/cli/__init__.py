@@ -6,6 +6,8 @@
 - :mod:`triage_core.cli.marketing`: ``attribution``
 - :mod:`triage_core.cli.models`: ``train``, ``models``, ``predict``, ``evaluate``, ``retrain``,
   ``topics``, ``emerging``
+- :mod:`triage_core.cli.server`: ``serve``, ``tokens create|list|revoke``; while a server owns
+  the database, every other verb on it runs in the server
 - :mod:`triage_core.cli.common`: the options, printers and error handling they share
 
 Every verb takes ``--db PATH`` (default ``$TRIAGE_DB`` or ``./triage.duckdb``). Problems the user
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 import click
 
 from triage_core import __version__
-from triage_core.cli import data, mapping, marketing, models, ops
+from triage_core.cli import data, mapping, marketing, models, ops, server
 from triage_core.cli.common import VerbGroup, db_option
 
 
@@ -38,8 +40,9 @@ for _verb in (data.demo_cmd, data.import_cmd, mapping.mapping_group, data.info_c
               ops.score_cmd, ops.backtest_cmd, marketing.attribution_cmd, ops.feedback_group,
               ops.review_cmd, models.train_cmd, models.models_cmd, models.predict_cmd,
               models.evaluate_cmd, models.retrain_cmd, models.topics_group,
-              models.emerging_cmd):
+              models.emerging_cmd, server.serve_cmd, server.tokens_group):
     triage.add_command(_verb)
+server.forward_when_served(triage)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

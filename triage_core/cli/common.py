@@ -82,8 +82,15 @@ def load_config(path: str | None) -> dict[str, Any]:
 
 
 def progress(desc: str, total: int | None = None, unit: str = "it"):
-    """A tqdm progress bar on stderr (silent when stderr is not a terminal)."""
+    """A tqdm progress bar on stderr (silent when stderr is not a terminal); inside a server
+    job, a bar the job reports to the client that follows it."""
     from tqdm import tqdm
+
+    from triage_core.server.context import current_job
+
+    job = current_job()
+    if job is not None:
+        return job.bar(desc, total, unit)
 
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr,
                 disable=not sys.stderr.isatty(), leave=False, dynamic_ncols=True)

@@ -43,14 +43,19 @@ def _info(store: Any) -> dict[str, Any]:
 def demo_cmd(db: str, tickets: int, seed: int, customers: int | None, out: str | None,
              force: bool, no_triage: bool) -> None:
     from triage_core import demo
+    from triage_core.server import context
     from triage_core.store import Store
 
     path = Path(db)
     if path.exists():
         if not force:
             raise TriageError(f"{path} already exists; use --force to replace it or choose --db")
-        path.unlink()
-        Path(str(path) + ".wal").unlink(missing_ok=True)
+        served = context.server_for(path)
+        if served is not None:  # run by the server that owns the file: empty it in place
+            served.reset_database()
+        else:
+            path.unlink()
+            Path(str(path) + ".wal").unlink(missing_ok=True)
     use_sample = (tickets == demo.DEMO_TICKETS and seed == demo.DEMO_SEED
                   and customers is None and (SAMPLE_DATA / "tickets.parquet").exists())
     with Store(path) as store:
@@ -115,8 +120,9 @@ def _triage_all(store: Any) -> None:
 @click.option("--create-missing", is_flag=True,
               help="create customers/campaigns that tickets or touchpoints refer to but that do "
               "not exist yet, instead of refusing the file")
+@json_option("print the result as one JSON object (warnings included)")
 def import_cmd(db: str, table: str, file: str, preset: str | None, mapping_ref: str | None,
-               maps: tuple[str, ...], create_missing: bool) -> None:
+               maps: tuple[str, ...], create_missing: bool, as_json: bool) -> None:
     from triage_core.ops import health
     from triage_core.store import Store, importing
     from triage_core.store.mapping import parse_mapping
@@ -129,6 +135,11 @@ def import_cmd(db: str, table: str, file: str, preset: str | None, mapping_ref: 
                 if chosen is None else chosen.with_overrides(parse_mapping(list(maps)))
         result = store.import_file(table, file, mapping=chosen, create_missing=create_missing)
         notes = [*result.warnings, *health.messages(health.check(store))]
+    if as_json:
+        import dataclasses
+
+        print_json({**dataclasses.asdict(result), "warnings": list(dict.fromkeys(notes))})
+        return
     msg = (f"{result.source}: {result.rows_in_file:,} rows into {result.table} "
            f"({result.new_rows:,} new, {result.existing_rows:,} already there, updated)")
     if result.ignored_columns:

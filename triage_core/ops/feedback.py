@@ -18,6 +18,7 @@ from triage_core.errors import TriageError
 from triage_core.ops.priority import TIERS
 from triage_core.schema import SENTIMENT_LABELS
 from triage_core.store import Store
+from triage_core.store.retry import retry_on_conflict
 
 FIELDS = ("category", "tier", "sentiment", "flag")
 _SHOWN = {"category": "category", "tier": "priority_tier", "sentiment": "sentiment_label"}
@@ -69,21 +70,22 @@ def add(store: Store, ticket_id: str, changes: Mapping[str, str | None], *, by: 
                           " WHERE ticket_id = ?", [ticket_id])
         if not row.empty:
             shown = row.iloc[0].to_dict()
-    ids = []
-    with store.transaction():
-        for field, value in changes.items():
-            clean = _validate(field, str(value), categories)
-            old = shown.get(_SHOWN.get(field, ""), None)
-            fid = int(store.scalar("SELECT coalesce(max(feedback_id), 0) + 1 FROM feedback"))
-            store.execute(
+    rows = []
+    for field, value in changes.items():
+        old = shown.get(_SHOWN.get(field, ""), None)
+        rows.append([ticket_id, field, None if old is None or pd.isna(old) else str(old),
+                     _validate(field, str(value), categories), comment or None, by or None])
+
+    def record() -> list[int]:  # ids from a sequence: concurrent writers never share one
+        with store.transaction():
+            ids = [int(store.scalar(
                 "INSERT INTO feedback (feedback_id, ticket_id, field, old_value, new_value,"
-                " comment, author, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-                [fid, ticket_id, field, None if old is None or pd.isna(old) else str(old), clean,
-                 comment or None, by or None],
-            )
-            ids.append(fid)
-        _apply_to_triaged(store, ticket_id)
-    return ids
+                " comment, author, created_at) VALUES (nextval('feedback_ids'), ?, ?, ?, ?, ?,"
+                " ?, now()::TIMESTAMP) RETURNING feedback_id", row)) for row in rows]
+            _apply_to_triaged(store, ticket_id)
+        return ids
+
+    return retry_on_conflict(store, record)
 
 
 def undo(store: Store, feedback_id: int, *, by: str = "") -> None:
@@ -94,10 +96,14 @@ def undo(store: Store, feedback_id: int, *, by: str = "") -> None:
         raise TriageError(f"no feedback #{feedback_id}")
     if not pd.isna(row["undone_at"].iloc[0]):
         raise TriageError(f"feedback #{feedback_id} is already undone")
-    with store.transaction():
-        store.execute("UPDATE feedback SET undone_at = now()::TIMESTAMP, undone_by = ?"
-                      " WHERE feedback_id = ?", [by or None, feedback_id])
-        _apply_to_triaged(store, str(row["ticket_id"].iloc[0]))
+
+    def record() -> None:
+        with store.transaction():
+            store.execute("UPDATE feedback SET undone_at = now()::TIMESTAMP, undone_by = ?"
+                          " WHERE feedback_id = ?", [by or None, feedback_id])
+            _apply_to_triaged(store, str(row["ticket_id"].iloc[0]))
+
+    retry_on_conflict(store, record)
 
 
 def _apply_to_triaged(store: Store, ticket_id: str) -> None:

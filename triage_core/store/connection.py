@@ -110,6 +110,10 @@ class Store:
     def lock(self) -> threading.RLock:
         return self._lock
 
+    def in_transaction(self) -> bool:
+        """True inside :meth:`transaction` on this store (each cursor has its own)."""
+        return self._in_tx
+
     # -- schema -------------------------------------------------------------------------------
     def schema_version(self) -> int:
         if not self.table_exists("schema_version"):

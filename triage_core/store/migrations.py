@@ -117,5 +117,24 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 reason VARCHAR, author VARCHAR, created_at TIMESTAMP NOT NULL)""",
         ],
     ),
+    (
+        6,
+        [
+            # feedback ids from a sequence (concurrent writers never compute the same id),
+            # started after the ids already used
+            "CREATE SEQUENCE IF NOT EXISTS feedback_ids START 1",
+            "SELECT count(nextval('feedback_ids')) FROM"
+            " (SELECT unnest(range(coalesce(max(feedback_id), 0))) FROM feedback)",
+            # API tokens of `triage serve` (server/tokens.py): only a salted digest is kept
+            """CREATE TABLE IF NOT EXISTS api_tokens (
+                token_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, salt VARCHAR NOT NULL,
+                digest VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, revoked_at TIMESTAMP)""",
+            # background work of the server (server/jobs.py): score, train, retrain, CLI verbs
+            """CREATE TABLE IF NOT EXISTS jobs (
+                job_id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, state VARCHAR NOT NULL,
+                submitted_by VARCHAR, created_at TIMESTAMP NOT NULL, started_at TIMESTAMP,
+                finished_at TIMESTAMP, exit_code INTEGER, error VARCHAR)""",
+        ],
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -172,9 +172,10 @@ def refresh_campaign_tables(store: Store, config: Mapping[str, Any]) -> None:
                       " FROM settings WHERE key = 'scored_at'")
 
 
-def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6
-            ) -> dict[str, Any]:
-    """The words behind one ticket's category and sentiment (computed on demand)."""
+def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6,
+            models: TriageModels | None = None) -> dict[str, Any]:
+    """The words behind one ticket's category and sentiment (computed on demand; ``models``:
+    already loaded ones, else the active models are loaded)."""
     from triage_core.models import sentiment
     from triage_core.models.explain import explain as category_terms
 
@@ -183,7 +184,7 @@ def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6
     if row.empty:
         raise TriageError(f"no ticket {ticket_id!r}")
     text = ticket_texts(row).iloc[0]
-    models = load_models(store, config)
+    models = models or load_models(store, config)
     out: dict[str, Any] = {"category_words": [], "sentiment_words": []}
     if models.category is not None:
         out["category_words"] = category_terms(models.category, text, k=k)

@@ -1,0 +1,235 @@
+"""`make bench`, part 2: a real `triage serve` on localhost under load, a dashboard session open.
+
+Builds the demo database (`triage demo`), creates a token, starts `triage serve` (dashboard and
+API, one process), opens the dashboard in Chromium (when /usr/bin/chromium exists) and keeps
+that session open, then:
+
+- single-ticket POSTs from 20 concurrent clients (keep-alive connections, each sending its next
+  ticket as soon as the previous one is answered): p50, p90, p99, max latency, throughput and
+  the number of errors (non-2xx answers or failed connections);
+- 1,000-ticket batch POSTs (3 runs, new tickets each time).
+
+Tickets are demo texts (sample_data) for existing customers, with new ids.
+Usage: python -m benchmarks.server_load [--clients 20] [--requests 100] [--keep DIR]
+Results: printed table, benchmarks/results/server.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+SAMPLE = ROOT / "sample_data"
+CHROMIUM = Path("/usr/bin/chromium")
+TRIAGE = [sys.executable, "-m", "triage_core.cli"]
+
+
+def texts(n: int) -> list[dict[str, Any]]:
+    """``n`` ticket bodies from the demo world, for existing customers."""
+    import pandas as pd
+
+    t = pd.read_parquet(SAMPLE / "tickets.parquet", columns=["customer_id", "subject", "body",
+                                                             "channel"]).head(n)
+    return t.to_dict("records")
+
+
+def ticket(base: dict[str, Any], ticket_id: str) -> dict[str, Any]:
+    return {**base, "ticket_id": ticket_id, "status": "new",
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection that POSTs JSON and times each answer."""
+
+    def __init__(self, url: str, token: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.token = token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, payload: Any) -> tuple[int, float, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        body = json.dumps(payload).encode()
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer "
+                f"{self.token}\r\nContent-Type: application/json\r\nContent-Length: "
+                f"{len(body)}\r\n\r\n").encode()
+        start = time.perf_counter()
+        self.writer.write(head + body)
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        answer = await self.reader.readexactly(length)
+        return int(status_line.split()[1]), time.perf_counter() - start, answer
+
+
+async def load(url: str, token: str, clients: int, per_client: int,
+               pool: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
+    """``clients`` connections, each POSTing ``per_client`` single tickets back to back."""
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(c: int) -> None:
+        nonlocal errors
+        client = Client(url, token)
+        for i in range(per_client):
+            base = pool[(c * per_client + i) % len(pool)]
+            try:
+                status, seconds, _ = await client.post(
+                    "/api/v1/tickets", ticket(base, f"{prefix}-{c:02d}-{i:05d}"))
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                errors += 1
+                client = Client(url, token)
+                continue
+            latencies.append(seconds)
+            errors += not 200 <= status < 300
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(c) for c in range(clients)))
+    wall = time.perf_counter() - start
+    ms = sorted(x * 1000 for x in latencies)
+
+    def pct(p: float) -> float:
+        return round(ms[min(len(ms) - 1, int(p / 100 * len(ms)))], 1) if ms else float("nan")
+
+    return {"clients": clients, "requests": clients * per_client, "answered": len(ms),
+            "errors": errors, "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99),
+            "max_ms": round(ms[-1], 1) if ms else None,
+            "mean_ms": round(statistics.fmean(ms), 1) if ms else None,
+            "throughput_rps": round(len(ms) / wall, 1), "seconds": round(wall, 2)}
+
+
+async def batches(url: str, token: str, pool: list[dict[str, Any]], runs: int = 3,
+                  size: int = 1000) -> list[dict[str, Any]]:
+    out = []
+    client = Client(url, token)
+    for r in range(runs):
+        rows = [ticket(pool[i % len(pool)], f"BATCH-{r}-{i:05d}") for i in range(size)]
+        status, seconds, _ = await client.post("/api/v1/tickets", rows)
+        out.append({"status": status, "seconds": round(seconds, 3)})
+    return out
+
+
+def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, dict[str, Any]]:
+    from triage_core.server import owner
+
+    proc = subprocess.Popen([*TRIAGE, "serve", "--db", str(db), "--port", "0"], cwd=ROOT,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        record = owner.live(db)
+        if record:
+            return proc, record
+        if proc.poll() is not None:
+            raise SystemExit(f"triage serve exited with {proc.returncode}; see {log}")
+        time.sleep(0.5)
+    proc.kill()
+    raise SystemExit(f"triage serve did not come up; see {log}")
+
+
+@contextlib.contextmanager
+def dashboard_session(url: str) -> Any:
+    """A browser showing the dashboard while the block runs (in a thread: Playwright's sync API
+    keeps its own event loop); yields whether there is one (no Chromium: False)."""
+    if not CHROMIUM.exists():
+        yield False
+        return
+    from playwright.sync_api import sync_playwright
+
+    ready, done, errors = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+                    "--headless=new", "--no-sandbox", "--disable-gpu"])
+                page = browser.new_page()
+                page.goto(url, timeout=300_000)
+                page.get_by_text("Support overview").first.wait_for(timeout=300_000)
+                ready.set()
+                done.wait()
+                browser.close()
+        except Exception as exc:  # reported by the caller
+            errors.append(exc)
+            ready.set()
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    ready.wait(600)
+    if errors:
+        raise errors[0]
+    try:
+        yield True
+    finally:
+        done.set()
+        thread.join(60)
+
+
+def run(work: Path, clients: int, per_client: int) -> dict[str, Any]:
+    db = work / "serve.duckdb"
+    if not db.exists():
+        subprocess.run([*TRIAGE, "demo", "--db", str(db)], cwd=ROOT, check=True)
+    token = json.loads(subprocess.run(
+        [*TRIAGE, "tokens", "create", "--db", str(db), "--name", f"bench-{time.time_ns()}",
+         "--json"], cwd=ROOT, check=True, capture_output=True, text=True).stdout)["token"]
+    proc, record = start_server(db, work / "serve.log")
+    pool = texts(2000)
+    try:
+        with dashboard_session(record["url"]) as session:
+            asyncio.run(load(record["url"], token, clients, 5, pool, "WARM"))
+            single = asyncio.run(load(record["url"], token, clients, per_client, pool, "LOAD"))
+            batch = asyncio.run(batches(record["url"], token, pool))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    return {"single": single, "batch_1000": batch, "dashboard_session": session}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=100, help="per client")
+    parser.add_argument("--keep", help="work folder to keep (default: a temporary one)")
+    args = parser.parse_args()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="triage-serve-"))
+    work.mkdir(parents=True, exist_ok=True)
+    result = run(work, args.clients, args.requests)
+    result["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
+                         "load_average": os.getloadavg()}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "server.json").write_text(json.dumps(result, indent=2))
+    s = result["single"]
+    print(f"\n| triage serve, {s['clients']} clients, single-ticket POST | |\n|---|---|")
+    for key in ("requests", "errors", "p50_ms", "p90_ms", "p99_ms", "max_ms",
+                "throughput_rps"):
+        print(f"| {key} | {s[key]} |")
+    for i, b in enumerate(result["batch_1000"], 1):
+        print(f"| 1,000-ticket POST, run {i} | {b['seconds']:.3f} s (HTTP {b['status']}) |")
+    print(f"| dashboard session open | {'yes' if result['dashboard_session'] else 'no'} |")
+    return 0 if s["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The dashboard as one ASGI app with the REST API beside it: what ``triage serve`` runs.
+
+Streamlit's ``st.App`` serves ``streamlit_app.py`` with the server's API routes and lifespan,
+on uvicorn. The server object comes from ``triage serve`` (triage_core/server), so this module
+needs nothing from triage_core itself; the pages reach the server's shared connection through
+``dashboard/data.py`` as always.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path(__file__).resolve().parent / "streamlit_app.py"
+PROJECT_CONFIG = ROOT / ".streamlit" / "config.toml"
+
+
+def _project_options() -> dict[str, Any]:
+    """The project's .streamlit/config.toml (theme, upload size) wherever the server starts;
+    Streamlit itself reads it only from the current folder."""
+    if not PROJECT_CONFIG.exists() or Path.cwd().resolve() == ROOT:
+        return {}
+    with PROJECT_CONFIG.open("rb") as fh:
+        data = tomllib.load(fh)
+    return {f"{section}.{key}": value for section, table in data.items()
+            for key, value in table.items()}
+
+
+def create_app(server: Any, host: str, port: int) -> tuple[Any, dict[str, Any]]:
+    """``(app, uvicorn options)`` for ``server`` listening on ``host``:``port``."""
+    from streamlit.runtime.runtime_util import get_max_message_size_bytes
+    from streamlit.web import bootstrap
+
+    bootstrap.load_config_options({
+        **_project_options(), "server.port": port, "server.address": host,
+        "server.headless": True, "server.runOnSave": False, "server.fileWatcherType": "none",
+        "browser.gatherUsageStats": False})
+    app = st.App(SCRIPT, routes=server.routes(), lifespan=server.lifespan)
+    return app, {"ws_max_size": get_max_message_size_bytes(), "ws_per_message_deflate": False}

@@ -1,0 +1,218 @@
+"""The REST API on Starlette's TestClient over a real DuckDB file: tokens, tickets triaged at once,
+validation like an import, caps, ticket details, feedback, imports, jobs, OpenAPI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Api, new_ticket
+
+from triage_core.server.quick import FIELDS
+
+# Every route but health, with a body that would be accepted with a valid token.
+PROTECTED = [("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/tickets"),
+             ("GET", "/api/v1/tickets/T1"), ("POST", "/api/v1/feedback"),
+             ("POST", "/api/v1/import/tickets"), ("POST", "/api/v1/jobs/score"),
+             ("GET", "/api/v1/jobs/abc"), ("POST", "/api/v1/webhooks/zendesk"),
+             ("POST", "/api/v1/webhooks/freshdesk"), ("POST", "/api/v1/cli")]
+BAD_TOKENS = [None, "Bearer", "Bearer nope", "Basic dXNlcjpwYXNz",
+              "Bearer tt_000000000000_" + "x" * 43, "Bearer tto_" + "y" * 43]
+
+
+def count(api: Api, sql: str, params: object = None) -> int:
+    return int(api.query(sql, params).iloc[0, 0])
+
+
+def test_health_is_open_and_every_other_route_needs_a_token(serve_api: Callable[..., Api],
+                                                            customers: list[str]) -> None:
+    api = serve_api()
+    health = api.client.get("/api/v1/health")
+    assert health.status_code == 200 and health.json()["instance"] == api.server.instance
+    before = count(api, "SELECT count(*) FROM tickets")
+    for header in BAD_TOKENS:
+        headers = {} if header is None else {"Authorization": header}
+        for method, path in PROTECTED:
+            r = api.client.request(method, path, headers=headers,
+                                   json=new_ticket("NOAUTH", customers[0]))
+            assert r.status_code == 401, (method, path, header)
+            assert r.json() == {"error": "unauthorized"}
+            assert r.headers["www-authenticate"] == "Bearer"
+    assert count(api, "SELECT count(*) FROM tickets") == before
+
+
+def test_revoked_token_stops_working_and_owner_routes_refuse_api_tokens(
+        serve_api: Callable[..., Api]) -> None:
+    api = serve_api()
+    assert api.get("/api/v1/openapi.json").status_code == 200
+    assert api.post("/api/v1/cli", {"argv": ["info"]}).status_code == 403
+    owner = api.server.owner_token
+    info = api.post("/api/v1/cli", {"argv": ["info", "--json"]}, headers=api.auth(owner))
+    info_job = api.run_job(info.json()["job"], owner)
+    assert info_job["state"] == "done" and '"tickets": 1200' in info_job["stdout"]
+    assert api.get(f"/api/v1/jobs/{info_job['job_id']}").status_code == 404  # the owner's
+    job = api.post("/api/v1/cli", {"argv": ["tokens", "revoke", "test"]},
+                   headers=api.auth(owner)).json()["job"]
+    assert api.run_job(job, owner)["state"] == "done"
+    assert api.get("/api/v1/openapi.json").status_code == 401
+
+
+def test_one_ticket_is_upserted_triaged_and_answered_after_commit(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    api = serve_api()
+    r = api.post("/api/v1/tickets", new_ticket("API-1", customers[0]))
+    assert r.status_code == 200, r.text
+    [answer] = r.json()["tickets"]
+    assert list(answer) == list(FIELDS)
+    row = api.query("SELECT * FROM triaged_tickets WHERE ticket_id = 'API-1'")
+    assert len(row) == 1
+    for field in ("category", "priority_tier", "team", "routing_reason", "agent_id"):
+        assert answer[field] == (None if row[field].isna().iloc[0] else row[field].iloc[0])
+    assert answer["priority_score"] == pytest.approx(float(row["priority_score"].iloc[0]))
+    assert answer["category"] in ("billing", "refund")  # the trained model read the text
+    assert answer["priority_tier"] in ("P1", "P2", "P3", "P4") and answer["team"]
+    assert count(api, "SELECT count(*) FROM triage_results WHERE ticket_id = 'API-1'") == 1
+
+
+def test_a_list_is_idempotent_by_ticket_id(serve_api: Callable[..., Api],
+                                           customers: list[str]) -> None:
+    api = serve_api()
+    tickets = [new_ticket(f"API-L{i}", customers[i]) for i in range(5)]
+    first = api.post("/api/v1/tickets", {"tickets": tickets}).json()["tickets"]
+    n = count(api, "SELECT count(*) FROM tickets")
+    second = api.post("/api/v1/tickets", tickets).json()["tickets"]
+    assert [a["ticket_id"] for a in second] == [t["ticket_id"] for t in tickets]
+    assert [a["category"] for a in first] == [a["category"] for a in second]
+    assert count(api, "SELECT count(*) FROM tickets") == n
+    assert count(api, "SELECT count(*) FROM triaged_tickets WHERE ticket_id LIKE 'API-L%'") == 5
+    assert count(api, "SELECT count(*) - count(DISTINCT ticket_id) FROM triaged_tickets") == 0
+
+
+def test_a_bad_ticket_refuses_its_request_with_the_import_message(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    api = serve_api()
+    tickets = [new_ticket("API-B1", customers[0]),
+               new_ticket("API-B2", customers[1], created_at="next tuesday"),
+               new_ticket("API-B3", customers[2])]
+    r = api.post("/api/v1/tickets", tickets)
+    assert r.status_code == 422
+    body = r.json()
+    assert body["row"] == 2 and body["column"] == "created_at"
+    assert "cannot read 'next tuesday' as a timestamp" in body["error"]
+    assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id LIKE 'API-B%'") == 0
+    bad = api.post("/api/v1/tickets", new_ticket("API-B4", customers[0], status="asleep"))
+    assert bad.status_code == 422 and bad.json()["column"] == "status"
+
+
+def test_unknown_customers_are_created_only_when_asked(serve_api: Callable[..., Api]) -> None:
+    api = serve_api()
+    r = api.post("/api/v1/tickets", new_ticket("API-N1", "NEW-CUSTOMER"))
+    assert r.status_code == 422 and "NEW-CUSTOMER" in r.json()["error"]
+    assert count(api, "SELECT count(*) FROM customers WHERE customer_id = 'NEW-CUSTOMER'") == 0
+    r = api.post("/api/v1/tickets?create_missing=true", new_ticket("API-N1", "NEW-CUSTOMER"))
+    assert r.status_code == 200
+    assert count(api, "SELECT count(*) FROM customers WHERE customer_id = 'NEW-CUSTOMER'") == 1
+
+
+def test_caps_and_unreadable_bodies(serve_api: Callable[..., Api], customers: list[str]) -> None:
+    api = serve_api(max_request_mb=0.01, max_tickets_per_request=3)
+    big = new_ticket("API-BIG", customers[0], body="x" * 20_000)
+    r = api.post("/api/v1/tickets", big)
+    assert r.status_code == 413 and "max_request_mb" in r.json()["error"]
+    r = api.post("/api/v1/tickets", [new_ticket(f"API-M{i}", customers[0]) for i in range(4)])
+    assert r.status_code == 413 and "at most 3" in r.json()["error"]
+    r = api.client.post("/api/v1/tickets", content=b"{not json", headers=api.auth())
+    assert r.status_code == 400 and "not valid JSON" in r.json()["error"]
+    r = api.post("/api/v1/tickets", new_ticket("API-D", customers[0], subject={"a": 1}))
+    assert r.status_code == 422 and "'subject'" in r.json()["error"]
+    assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id LIKE 'API-%'") == 0
+
+
+def test_ticket_details_with_explanation(serve_api: Callable[..., Api],
+                                         customers: list[str]) -> None:
+    api = serve_api()
+    api.post("/api/v1/tickets", new_ticket("API/G 1", customers[3]))
+    r = api.get("/api/v1/tickets/API/G 1")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["ticket"]["ticket_id"] == "API/G 1" and body["triage"]["priority_tier"]
+    words = [w for w, *_ in body["explanation"]["category_words"]]
+    assert {"charged", "refund"} & set(words)
+    assert api.get("/api/v1/tickets/NOPE").status_code == 404
+
+
+def test_feedback_is_recorded_and_applied(serve_api: Callable[..., Api],
+                                          customers: list[str]) -> None:
+    api = serve_api()
+    api.post("/api/v1/tickets", new_ticket("API-F1", customers[0]))
+    r = api.post("/api/v1/feedback", {"ticket_id": "API-F1", "category": "shipping_delivery",
+                                      "tier": "P1", "comment": "wrong"})
+    assert r.status_code == 201, r.text
+    ids = r.json()["feedback_ids"]
+    assert len(ids) == 2
+    row = api.query("SELECT category, priority_tier FROM triaged_tickets"
+                    " WHERE ticket_id = 'API-F1'").iloc[0]
+    assert (row["category"], row["priority_tier"]) == ("shipping_delivery", "P1")
+    authors = api.query("SELECT DISTINCT author FROM feedback WHERE ticket_id = 'API-F1'")
+    assert authors["author"].tolist() == ["test"]  # the token's name
+    assert api.post("/api/v1/feedback", {"ticket_id": "API-F1", "mood": "x"}).status_code == 422
+    r = api.post("/api/v1/feedback", {"ticket_id": "NOPE", "tier": "P2"})
+    assert r.status_code == 422 and "no ticket 'NOPE'" in r.json()["error"]
+
+
+def test_import_upload_validates_like_the_cli(serve_api: Callable[..., Api],
+                                              customers: list[str], tmp_path: Path) -> None:
+    api = serve_api(max_upload_mb=0.05)
+    good = (f"ticket_id,created_at,customer_id,subject,status\n"
+            f"UP-1,2026-07-01 10:00:00,{customers[0]},Login fails,open\n"
+            f"UP-2,2026-07-01 11:00:00,{customers[1]},App crashes,hold\n")
+    r = api.client.post("/api/v1/import/tickets", headers=api.auth(),
+                        files={"file": ("mine.csv", good.encode())})
+    assert r.status_code == 200, r.text
+    assert r.json()["new_rows"] == 2 and r.json()["source"] == "mine.csv"
+    assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id LIKE 'UP-%'") == 2
+    bad = good.replace("2026-07-01 11:00:00", "31/02/2026")
+    r = api.client.post("/api/v1/import/tickets", headers=api.auth(),
+                        files={"file": ("bad.csv", bad.encode())})
+    body = r.json()
+    assert r.status_code == 422 and body["error"].startswith("bad.csv, row 2, column 'created_at'")
+    assert str(tmp_path) not in r.text and "triage-uploads" not in r.text
+    r = api.client.post("/api/v1/import/tickets", headers=api.auth(),
+                        files={"file": ("big.csv", good.encode() * 2000)})
+    assert r.status_code == 413 and "max_upload_mb" in r.json()["error"]
+    r = api.client.post("/api/v1/import/nope", headers=api.auth(),
+                        files={"file": ("x.csv", good.encode())})
+    assert r.status_code == 404
+    r = api.client.post("/api/v1/import/tickets", headers=api.auth(), data={"mapping": "/etc/x"},
+                        files={"file": ("x.csv", good.encode())})
+    assert r.status_code == 422 and "not a file" in r.json()["error"]
+
+
+def test_jobs_run_and_report(serve_api: Callable[..., Api]) -> None:
+    api = serve_api()
+    r = api.post("/api/v1/jobs/score", {"full": True})
+    assert r.status_code == 202 and r.headers["location"].startswith("/api/v1/jobs/")
+    job = api.run_job(r.json()["job"])
+    assert job["state"] == "done" and job["exit_code"] == 0
+    assert set(job["result"]["tiers"]) <= {"P1", "P2", "P3", "P4"}
+    assert "stdout" not in job  # output is for the owner token only
+    failed = api.run_job(api.post("/api/v1/jobs/score", {"profile": "nope"}).json()["job"])
+    assert failed["state"] == "failed" and "unknown priority profile 'nope'" in failed["error"]
+    assert api.post("/api/v1/jobs/score", {"fast": True}).status_code == 422
+    assert api.post("/api/v1/jobs/score", {"full": "yes"}).status_code == 422
+    assert api.post("/api/v1/jobs/explode", {}).status_code == 404
+    assert api.get("/api/v1/jobs/0000").status_code == 404
+    stored = api.query("SELECT state FROM jobs WHERE job_id = ?", [job["job_id"]])
+    assert stored["state"].tolist() == ["done"]
+
+
+def test_openapi_documents_every_route(serve_api: Callable[..., Api]) -> None:
+    api = serve_api()
+    doc = api.get("/api/v1/openapi.json").json()
+    documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    served = {(m, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path))
+              for route in api.server.routes() for m in route.methods - {"HEAD"}}
+    assert served == documented
+    assert list(doc["components"]["schemas"]["Triage"]["properties"]) == list(FIELDS)

@@ -1,0 +1,56 @@
+"""`triage serve` in a real browser: the dashboard and the API from one process, and a ticket
+posted to the API shows in an open dashboard session on its next run, without a restart."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import call, live_server, new_ticket, triage_cmd
+
+from triage_core.store import Store
+
+CHROMIUM = Path("/usr/bin/chromium")
+TIMEOUT_MS = 180_000
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at "
+                       "/usr/bin/chromium (apt-get install chromium)"),
+]
+
+
+def tickets_shown(page: object) -> int:
+    card = page.get_by_test_id("stMetric").filter(has_text="Tickets").first  # type: ignore
+    card.wait_for(timeout=TIMEOUT_MS)
+    value = card.get_by_test_id("stMetricValue").inner_text()
+    return int(re.sub(r"\D", "", value))
+
+
+def test_dashboard_and_api_share_one_server(db: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    token = json.loads(triage_cmd("tokens", "create", "--db", str(db), "--name", "e2e",
+                                  "--json").stdout)["token"]
+    with Store(db, read_only=True) as s:
+        customer = s.scalar("SELECT min(customer_id) FROM customers")
+        newest = str(s.scalar("SELECT max(created_at) FROM tickets"))
+    with live_server(db, tmp_path / "serve.log") as live, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                    args=["--headless=new", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(live.url, timeout=TIMEOUT_MS)
+        page.get_by_text("Support overview").first.wait_for(timeout=TIMEOUT_MS)
+        before = tickets_shown(page)
+        status, _ = call(live.url + "/api/v1/tickets", "POST",
+                         new_ticket("E2E-1", customer, created_at=newest), token)
+        assert status == 200
+        page.keyboard.press("r")  # Streamlit's rerun shortcut: same session, no restart
+        page.wait_for_function(
+            "n => [...document.querySelectorAll('[data-testid=stMetric]')].some(m =>"
+            " m.innerText.startsWith('Tickets') && m.innerText.replace(/\\D/g, '') == n)",
+            arg=str(before + 1), timeout=TIMEOUT_MS)
+        assert tickets_shown(page) == before + 1
+        browser.close()

@@ -1,0 +1,69 @@
+"""`triage serve` and `triage tokens`, and every verb going through a running server: progress
+and output come back, errors stay one line, a second server is refused, `demo --force` empties
+the served database in place, and without a server the verbs open the file as always."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from _cli import ok, one_line_error, run
+from conftest import call, live_server, triage_cmd
+
+from triage_core.cli import triage
+from triage_core.cli.server import command_line
+from triage_core.server import owner
+
+
+def test_tokens_without_a_server(db: Path) -> None:
+    token = json.loads(ok("tokens", "create", "--name", "zendesk", "--json", db=db))["token"]
+    assert token.startswith("tt_") and len(token) > 50
+    listed = json.loads(ok("tokens", "list", "--json", db=db))
+    assert [(t["name"], t["revoked_at"]) for t in listed] == [("zendesk", None)]
+    assert token not in json.dumps(listed)
+    assert "exists" in one_line_error(run("tokens", "create", "--name", "zendesk", db=db))
+    assert ok("tokens", "revoke", "zendesk", db=db).startswith("revoked token ")
+    assert json.loads(ok("tokens", "list", "--json", db=db))[0]["revoked_at"] is not None
+    assert "no active token" in one_line_error(run("tokens", "revoke", "zendesk", db=db))
+
+
+def test_verbs_go_through_the_server(db: Path, tmp_path: Path) -> None:
+    with live_server(db, tmp_path / "serve.log", "--no-dashboard") as live:
+        second = triage_cmd("serve", "--db", str(db), "--port", "0")
+        assert second.returncode == 1
+        assert f"is already served by process {live.proc.pid}" in second.stderr
+        info = triage_cmd("info", "--db", str(db), "--json")
+        assert info.returncode == 0, info.stderr
+        assert json.loads(info.stdout)["tables"]["tickets"] == 1200
+        token = json.loads(triage_cmd("tokens", "create", "--db", str(db), "--name", "t",
+                                      "--json").stdout)["token"]
+        missing = triage_cmd("import", "tickets", "nowhere.csv", "--db", str(db))
+        assert missing.returncode == 1 and missing.stderr.startswith("error: ")
+        assert missing.stderr.count("\n") == 1
+        demo = triage_cmd("demo", "--db", str(db), "--force", "--tickets", "300", "--seed",
+                          "3", "--no-triage")
+        assert demo.returncode == 0, demo.stderr
+        info = json.loads(triage_cmd("info", "--db", str(db), "--json").stdout)
+        assert info["tables"]["tickets"] == 300 and "triaged_tickets" not in info["tables"]
+        status, _ = call(live.url + "/api/v1/openapi.json", token=token)
+        assert status == 200  # tokens outlive `demo --force`
+        assert live.proc.poll() is None
+    assert owner.read(db) is None  # a clean stop removes the record
+    info = json.loads(ok("info", "--json", db=db))  # no server: the file, as always
+    assert info["tables"]["tickets"] == 300
+
+
+def test_forwarded_command_lines_keep_every_option() -> None:
+    cmd = triage.commands["import"]
+    assert isinstance(cmd, click.Command)
+    ctx = cmd.make_context("import", ["tickets", "x.csv", "--map", "A=ticket_id", "--map",
+                                      "B=subject", "--create-missing", "--db", "/some/db"])
+    line = command_line(("import",), cmd, ctx.params)
+    assert line == ["import", "--map", "A=ticket_id", "--map", "B=subject", "--create-missing",
+                    "--", "tickets", str(Path("x.csv").resolve())]
+    score = triage.commands["score"]
+    ctx = score.make_context("score", ["--full", "--config", "my.toml", "--as-of", "2026-01-01"])
+    assert command_line(("score",), score, ctx.params) == [
+        "score", "--config", str(Path("my.toml").resolve()), "--as-of", "2026-01-01", "--full",
+        "--engine", "local"]

@@ -1,0 +1,209 @@
+"""``triage serve``, ``triage tokens create|list|revoke``, and every verb going through a server.
+
+While ``triage serve`` owns a database (its owner record lies next to the file), the other verbs
+on that database send their command line to the server (:func:`forward_when_served`), which
+runs it in its process on its connection; this process shows the job's progress bar, then what
+the verb printed, and exits with its status. Without a server the verbs open the file as
+always.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from triage_core.cli.common import VerbGroup, config_option, db_option, json_option, print_json
+from triage_core.errors import TriageError
+
+# Verbs that never go to a server: the server itself, and one that does not use the database.
+LOCAL = {("serve",), ("evaluate",)}
+# Verbs that only read (they run next to a running write job instead of after it).
+READS = {("info",), ("models",), ("feedback", "list"), ("review",), ("attribution",),
+         ("backtest",), ("mapping", "suggest"), ("mapping", "show"), ("mapping", "list"),
+         ("tokens", "list")}
+# Parameters that name files: sent to the server as absolute paths.
+PATHS = {"file", "config", "out", "train", "test"}
+
+
+@click.command(
+    "serve", short_help="serve the dashboard and the REST API; own the database",
+    help="Serve the dashboard and the REST API (/api/v1/) from one process that holds the only "
+    "read-write connection to the database. Other triage verbs on the same database send their "
+    "work to it. Stop it with Ctrl+C.")
+@db_option()
+@config_option
+@click.option("--host", default=None, help="address to listen on (default: [server] host, "
+              "localhost; 0.0.0.0 for every interface)")
+@click.option("--port", type=int, default=None,
+              help="port (default: [server] port, 8501; 0 = any free port)")
+@click.option("--no-dashboard", is_flag=True, help="serve the API only")
+def serve_cmd(db: str, config: str | None, host: str | None, port: int | None,
+              no_dashboard: bool) -> None:
+    from triage_core.cli.common import load_config
+    from triage_core.server.app import Server
+    from triage_core.server.run import serve
+
+    path = os.path.abspath(config) if config else os.environ.get("TRIAGE_CONFIG")
+    server = Server(db, load_config(config), CliVerbs(), config_path=path)
+    serve(server, host or server.settings.host,
+          server.settings.port if port is None else port, dashboard=not no_dashboard)
+
+
+@click.group(
+    "tokens", cls=VerbGroup, short_help="API tokens: create, list, revoke",
+    help="API tokens for the REST API of 'triage serve'. A token is printed once when created "
+    "and stored only as a salted hash.")
+@db_option(expose=False)
+def tokens_group() -> None:
+    pass
+
+
+@tokens_group.command("create", short_help="create a token and print it once",
+                      help="Create a token named NAME and print it (it cannot be shown again).")
+@db_option()
+@click.option("--name", required=True, help="who or what uses it, e.g. zendesk")
+@json_option('print {"token": "..."}')
+def tokens_create(db: str, name: str, as_json: bool) -> None:
+    from triage_core.server import tokens
+    from triage_core.store import Store
+
+    with Store(db) as store:
+        token = tokens.create(store, name)
+    if as_json:
+        print_json({"token": token})
+    else:
+        print(token)
+        print(f"token {name!r} created; it is shown only now: keep it", file=sys.stderr)
+
+
+@tokens_group.command("list", short_help="list tokens (never the tokens themselves)",
+                      help="List tokens: id, name, created, revoked.")
+@db_option()
+@json_option()
+def tokens_list(db: str, as_json: bool) -> None:
+    from triage_core.cli.common import print_frame
+    from triage_core.server import tokens
+    from triage_core.store import Store
+
+    with Store(db) as store:
+        df = tokens.list_tokens(store)
+    print_frame(df, as_json, ["token_id", "name", "created_at", "revoked_at"],
+                "no tokens yet; create one with 'triage tokens create --name NAME'")
+
+
+@tokens_group.command("revoke", short_help="revoke a token by id or name",
+                      help="Revoke the token with id or name TOKEN; it stops working at once.")
+@db_option()
+@click.argument("token", metavar="TOKEN")
+def tokens_revoke(db: str, token: str) -> None:
+    from triage_core.server import tokens
+    from triage_core.store import Store
+
+    with Store(db) as store:
+        token_id = tokens.revoke(store, token)
+    print(f"revoked token {token_id}")
+
+
+# -- going through a running server ---------------------------------------------------------
+
+def _root() -> click.Group:
+    from triage_core.cli import triage
+
+    return triage
+
+
+def _leaf(argv: list[str]) -> tuple[tuple[str, ...], click.Command]:
+    """The verb an argument list names (the names of its groups first)."""
+    command: click.Command = _root()
+    path: list[str] = []
+    while isinstance(command, click.Group):
+        name = argv[len(path)] if len(path) < len(argv) else ""
+        sub = command.commands.get(name)
+        if sub is None:
+            raise TriageError(f"unknown verb {' '.join([*path, name]).strip()!r}")
+        command = sub
+        path.append(name)
+    return tuple(path), command
+
+
+class CliVerbs:
+    """The ``triage`` command as ``triage serve`` runs it for its clients."""
+
+    def run(self, argv: list[str]) -> int:
+        from triage_core.cli import main
+
+        return main(argv)
+
+    def classify(self, argv: list[str]) -> tuple[str, bool]:
+        path, _ = _leaf(argv)
+        if path in LOCAL or "--db" in argv:
+            raise TriageError(f"'{' '.join(path)}' is not run by the server")
+        reads = path in READS and not (path == ("models",) and
+                                       ({"promote", "rollback"} & set(argv)))
+        return " ".join(path), not reads
+
+    def on_db(self, argv: list[str], db: str) -> list[str]:
+        path, _ = _leaf(argv)
+        return [*path, "--db", db, *argv[len(path):]]
+
+
+def _as_path(name: str, value: Any) -> Any:
+    if name in PATHS or (name == "mapping_ref" and (str(value).lower().endswith(".toml")
+                                                     or Path(str(value)).exists())):
+        return os.path.abspath(str(value))
+    return value
+
+
+def command_line(path: tuple[str, ...], command: click.Command,
+                 params: dict[str, Any]) -> list[str]:
+    """The verb's arguments again, without --db, file names made absolute."""
+    options: list[str] = []
+    arguments: list[str] = []
+    for p in command.params:
+        value = params.get(p.name or "")
+        if p.name == "config" and value is None and os.environ.get("TRIAGE_CONFIG"):
+            value = os.environ["TRIAGE_CONFIG"]  # the server has its own environment
+        if p.name == "db" or value is None or value is False or value == ():
+            continue
+        if isinstance(p, click.Argument):
+            values = value if isinstance(value, tuple) else (value,)
+            arguments += [str(_as_path(p.name or "", v)) for v in values]
+        elif isinstance(p, click.Option) and p.is_flag:
+            options.append(p.opts[0])
+        elif isinstance(p, click.Option):
+            for v in value if p.multiple else (value,):
+                options += [p.opts[0], str(_as_path(p.name or "", v))]
+    return [*path, *options, "--", *arguments] if arguments else [*path, *options]
+
+
+def forward_when_served(group: click.Group, path: tuple[str, ...] = ()) -> None:
+    """Make every verb that uses the database go through the server that owns it, if any."""
+    for name, command in group.commands.items():
+        here = (*path, name)
+        if isinstance(command, click.Group):
+            forward_when_served(command, here)
+        elif here not in LOCAL and command.callback is not None:
+            command.callback = _forwarding(here, command, command.callback)
+
+
+def _forwarding(path: tuple[str, ...], command: click.Command, callback: Any) -> Any:
+    @functools.wraps(callback)
+    def run(**params: Any) -> Any:
+        from triage_core.server import context, owner
+
+        db = params.get("db")
+        if db and context.current_job() is None and owner.record_path(db).exists():
+            record = owner.live(db)
+            if record is not None:
+                from triage_core.server.client import run_remote
+
+                code = run_remote(record, command_line(path, command, params))
+                click.get_current_context().exit(code)
+        return callback(**params)
+
+    return run

@@ -1,0 +1,340 @@
+"""The REST API under ``/api/v1`` (Starlette routes; ``triage serve`` mounts them next to the
+dashboard). The OpenAPI document is :mod:`triage_core.server.openapi`.
+
+Every route except ``/api/v1/health`` needs ``Authorization: Bearer TOKEN``; a missing or wrong
+token gets 401 and nothing else. Errors are JSON ``{"error": "one line"}`` (an import error also
+names the file, row and column) and never show server paths or tracebacks: 400 unreadable body,
+401 token, 403 not allowed for this token, 404 unknown, 413 too large, 422 refused data, 503 the
+same rows kept changing (retry), 500 a bug (the server log has the traceback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import json
+import logging
+import shutil
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from triage_core.errors import ImportValidationError, TriageError
+from triage_core.server import openapi, webhooks
+from triage_core.server.intake import Request as Intake
+from triage_core.server.tokens import Caller
+from triage_core.store.retry import WriteConflict
+
+if TYPE_CHECKING:
+    from triage_core.server.app import Server
+
+log = logging.getLogger("triage.server")
+Handler = Callable[[Request], Awaitable[Response]]
+# POST /api/v1/jobs/{kind}: the JSON options each job takes, as the verb's command-line options.
+JOB_OPTIONS: dict[str, dict[str, tuple[str, type]]] = {
+    "score": {"profile": ("--profile", str), "as_of": ("--as-of", str),
+              "full": ("--full", bool), "refresh_campaigns": ("--refresh-campaigns", bool)},
+    "train": {"note": ("--note", str), "no_activate": ("--no-activate", bool),
+              "force": ("--force", bool), "no_score": ("--no-score", bool)},
+    "retrain": {"force": ("--force", bool), "tolerance": ("--tolerance", float)},
+}
+OWNER = "triage"  # who submitted the jobs of the triage command (the owner token)
+MAX_WAIT = 10.0  # seconds a GET /api/v1/jobs/{id}?wait=S may be held open
+FEEDBACK_KEYS = ("ticket_id", "category", "tier", "sentiment", "flag", "new_category", "by",
+                 "comment")
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what query results hold: times as ISO text, numpy scalars as numbers."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+class JSON(JSONResponse):
+    """A JSON response that also writes times and numpy values."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, default=_plain, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode()
+
+
+class Problem(Exception):
+    """An HTTP error with a one-line message."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.extra = extra
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None,
+          **extra: Any) -> JSON:
+    return JSON({"error": message, **extra}, status_code=status, headers=headers)
+
+
+def endpoint(auth: bool = True, owner: bool = False) -> Callable[..., Handler]:
+    """A route handler ``fn(api, request, caller)`` with token check and error mapping."""
+    def wrap(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        @functools.wraps(fn)
+        async def handler(api: Api, request: Request) -> Response:
+            caller = None
+            if auth:
+                caller = api.server.verifier.caller(request.headers.get("authorization"))
+                if caller is None:
+                    return error(401, "unauthorized", {"WWW-Authenticate": "Bearer"})
+                if owner and not caller.owner:
+                    return error(403, "this route is for the triage command on the server's "
+                                 "machine")
+            try:
+                return await fn(api, request, caller)
+            except Problem as p:
+                return error(p.status, api.server.scrub(str(p)), **p.extra)
+            except ImportValidationError as exc:
+                return error(422, api.server.scrub(str(exc)), file=exc.file, row=exc.row,
+                             column=exc.column)
+            except WriteConflict as exc:
+                return error(503, str(exc), {"Retry-After": "1"})
+            except TriageError as exc:
+                return error(422, api.server.scrub(str(exc)))
+            except Exception:
+                log.exception("%s %s failed", request.method, request.url.path)
+                return error(500, "internal error; the server log has the details")
+        return handler
+    return wrap
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) beyond ``limit`` bytes."""
+    too_big = Problem(413, f"the body is larger than {limit / 2**20:g} MB (the server's "
+                      "[server] max_request_mb / max_upload_mb)")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_big
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json(body: bytes) -> Any:
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Problem(400, f"the body is not valid JSON ({str(exc).splitlines()[0]})") from None
+
+
+def ticket_frame(rows: Any, limit: int) -> Any:
+    """Tickets (JSON objects) as a frame of texts, like a CSV file gives them to the import."""
+    import pandas as pd
+
+    if isinstance(rows, dict):
+        rows = [rows]
+    if not isinstance(rows, list) or not rows:
+        raise Problem(400, "send a ticket object, a list of them, or {\"tickets\": [...]}")
+    if len(rows) > limit:
+        raise Problem(413, f"{len(rows):,} tickets in one request; at most {limit:,} (the "
+                      "server's [server] max_tickets_per_request)")
+    clean = []
+    for i, row in enumerate(rows, 1):
+        if not isinstance(row, dict):
+            raise Problem(400, f"ticket {i} is not a JSON object")
+        for key, value in row.items():
+            if isinstance(value, dict | list):
+                raise Problem(422, f"ticket {i}: {key!r} must be a text, a number or null")
+        clean.append({str(k): None if v is None else (str(v).lower() if isinstance(v, bool)
+                                                      else str(v)) for k, v in row.items()})
+    return pd.DataFrame(clean, dtype=object)
+
+
+def flag(value: Any, name: str) -> bool:
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no", ""):
+        return value.lower() in ("true", "1", "yes")
+    raise Problem(422, f"{name} must be true or false")
+
+
+class Api:
+    """The route handlers; ``server`` is the running :class:`~triage_core.server.app.Server`."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self._presets: dict[str, Any] = {}  # one mapping object per preset: batched together
+
+    @endpoint(auth=False)
+    async def health(self, request: Request, caller: Caller | None) -> Response:
+        from triage_core import __version__
+
+        return JSON({"status": "ok", "version": __version__,
+                             "instance": self.server.instance})
+
+    @endpoint()
+    async def openapi(self, request: Request, caller: Caller | None) -> Response:
+        return JSON(openapi.document())
+
+    async def _intake(self, frame: Any, source: str, create_missing: bool,
+                      preset: str | None = None) -> Response:
+        from triage_core.store.mapping import preset as load_preset
+
+        if preset and preset not in self._presets:
+            self._presets[preset] = load_preset(preset)
+        mapping = self._presets[preset] if preset else None
+        future = self.server.intake.submit(Intake(frame, source, create_missing, mapping))
+        return JSON({"tickets": await asyncio.wrap_future(future)})
+
+    @endpoint()
+    async def post_tickets(self, request: Request, caller: Caller | None) -> Response:
+        s = self.server.settings
+        payload = parse_json(await read_body(request, s.max_request_bytes))
+        create = flag(request.query_params.get("create_missing"), "create_missing")
+        if isinstance(payload, dict) and "tickets" in payload:
+            create = create or flag(payload.get("create_missing"), "create_missing")
+            payload = payload["tickets"]
+        frame = ticket_frame(payload, s.max_tickets_per_request)
+        return await self._intake(frame, "request body", create)
+
+    @endpoint()
+    async def get_ticket(self, request: Request, caller: Caller | None) -> Response:
+        found = await run_in_threadpool(self.server.ticket, request.path_params["ticket_id"])
+        if found is None:
+            raise Problem(404, "no such ticket")
+        return JSON(found)
+
+    @endpoint()
+    async def post_feedback(self, request: Request, caller: Caller | None) -> Response:
+        body = parse_json(await read_body(request, self.server.settings.max_request_bytes))
+        if not isinstance(body, dict) or not body.get("ticket_id"):
+            raise Problem(422, "send {\"ticket_id\": ..., and category, tier, sentiment or "
+                          "flag}")
+        unknown = sorted(set(body) - set(FEEDBACK_KEYS))
+        if unknown:
+            raise Problem(422, f"unknown field {unknown[0]!r} (fields: "
+                          f"{', '.join(FEEDBACK_KEYS)})")
+        ids = await run_in_threadpool(self.server.feedback, body, caller.name if caller else "")
+        return JSON({"feedback_ids": ids}, status_code=201)
+
+    @endpoint()
+    async def post_import(self, request: Request, caller: Caller | None) -> Response:
+        from triage_core.schema import IMPORT_TABLES
+
+        table = request.path_params["table"]
+        if table not in IMPORT_TABLES:
+            raise Problem(404, f"unknown table {table!r}; choose one of "
+                          f"{', '.join(IMPORT_TABLES)}")
+        argv, folder = await self.server.uploads.import_argv(request, table)
+        job = self.server.jobs.submit("import", argv, caller.name if caller else "", True,
+                                      after=lambda: shutil.rmtree(folder, ignore_errors=True))
+        finished = await asyncio.to_thread(job.done.wait, self.server.settings.import_wait_seconds)
+        if not finished:
+            return JSON({"job": job.to_dict()}, status_code=202,
+                                headers={"Location": f"/api/v1/jobs/{job.job_id}"})
+        if job.state != "done":
+            raise Problem(422, job.error or "the import failed", job=job.to_dict())
+        return JSON(job.result() or {})
+
+    @endpoint()
+    async def post_job(self, request: Request, caller: Caller | None) -> Response:
+        kind = request.path_params["kind"]
+        if kind not in JOB_OPTIONS:
+            raise Problem(404, f"unknown job {kind!r}; POST to score, train or retrain")
+        options = parse_json(await read_body(request, self.server.settings.max_request_bytes))
+        job = self.server.jobs.submit(kind, self.server.job_argv(kind, options or {}),
+                                      caller.name if caller else "", True)
+        return JSON({"job": job.to_dict()}, status_code=202,
+                            headers={"Location": f"/api/v1/jobs/{job.job_id}"})
+
+    @endpoint()
+    async def get_job(self, request: Request, caller: Caller | None) -> Response:
+        owner = bool(caller and caller.owner)
+        job = await run_in_threadpool(self.server.jobs.get, request.path_params["job_id"])
+        by = job.get("submitted_by") if isinstance(job, dict) else job and job.submitted_by
+        if job is None or (by == OWNER and not owner):  # verbs of the triage command: theirs
+            raise Problem(404, "no such job")
+        if isinstance(job, dict):
+            return JSON({"job": job})
+        wait = request.query_params.get("wait", "")
+        if wait and not job.done.is_set():  # hold the poll until the job ends, briefly
+            try:
+                seconds = min(max(float(wait), 0.0), MAX_WAIT)
+            except ValueError:
+                raise Problem(400, "wait must be a number of seconds") from None
+            await asyncio.to_thread(job.done.wait, seconds)
+        shown = job.to_dict(output=owner)
+        if not owner and shown["error"]:
+            shown["error"] = self.server.scrub(shown["error"])
+        return JSON({"job": shown})
+
+    @endpoint(owner=True)
+    async def post_cli(self, request: Request, caller: Caller | None) -> Response:
+        body = parse_json(await read_body(request, self.server.settings.max_request_bytes))
+        argv = body.get("argv") if isinstance(body, dict) else None
+        if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+            raise Problem(400, "send {\"argv\": [\"verb\", \"--option\", ...]}")
+        kind, writes = self.server.verbs.classify(argv)
+        job = self.server.jobs.submit(kind, self.server.verbs.on_db(argv, self.server.db_path),
+                                      OWNER, writes)
+        return JSON({"job": job.to_dict()}, status_code=202)
+
+    @endpoint()
+    async def zendesk(self, request: Request, caller: Caller | None) -> Response:
+        s = self.server.settings
+        if not s.zendesk_secret:
+            raise Problem(404, "the Zendesk webhook is off: set [server.webhooks] "
+                          "zendesk_signing_secret or $TRIAGE_ZENDESK_SECRET")
+        body = await read_body(request, s.max_request_bytes)
+        refusal = webhooks.zendesk_refusal(s.zendesk_secret, request.headers, body,
+                                           s.webhook_max_age_seconds)
+        if refusal:
+            return error(401, refusal)
+        rows = webhooks.ticket_rows(parse_json(body), dt.datetime.now(dt.UTC))
+        frame = ticket_frame(rows, s.max_tickets_per_request)
+        return await self._intake(frame, "zendesk webhook", True, "zendesk")
+
+    @endpoint()
+    async def freshdesk(self, request: Request, caller: Caller | None) -> Response:
+        s = self.server.settings
+        if not s.freshdesk_secret:
+            raise Problem(404, "the Freshdesk webhook is off: set [server.webhooks] "
+                          "freshdesk_secret or $TRIAGE_FRESHDESK_SECRET")
+        if not webhooks.freshdesk_genuine(s.freshdesk_secret,
+                                          request.headers.get(s.freshdesk_header)):
+            return error(401, f"missing or wrong {s.freshdesk_header} header")
+        body = await read_body(request, s.max_request_bytes)
+        rows = webhooks.ticket_rows(parse_json(body), dt.datetime.now(dt.UTC), strip_html=True)
+        frame = ticket_frame(rows, s.max_tickets_per_request)
+        return await self._intake(frame, "freshdesk webhook", True, "freshdesk")
+
+
+def routes(server: Server) -> list[Route]:
+    api = Api(server)
+    p = "/api/v1"
+
+    def route(path: str, handler: Callable[..., Awaitable[Response]], method: str) -> Route:
+        return Route(p + path, functools.partial(handler, api), methods=[method])
+
+    return [
+        route("/health", Api.health, "GET"),
+        route("/openapi.json", Api.openapi, "GET"),
+        route("/tickets", Api.post_tickets, "POST"),
+        route("/tickets/{ticket_id:path}", Api.get_ticket, "GET"),
+        route("/feedback", Api.post_feedback, "POST"),
+        route("/import/{table}", Api.post_import, "POST"),
+        route("/jobs/{kind}", Api.post_job, "POST"),
+        route("/jobs/{job_id}", Api.get_job, "GET"),
+        route("/webhooks/zendesk", Api.zendesk, "POST"),
+        route("/webhooks/freshdesk", Api.freshdesk, "POST"),
+        route("/cli", Api.post_cli, "POST"),
+    ]

@@ -1,0 +1,206 @@
+"""The server: one process, one read-write connection, the API, the intake, the jobs.
+
+:class:`Server` opens the database (refusing a file another process holds), and while running
+(:meth:`Server.lifespan`) registers itself for the dashboard of the same process (which then
+uses its connection, :mod:`~triage_core.server.context`), runs the ticket intake and the job
+runner, and writes the owner record next to the database so that ``triage`` verbs send their
+work here. :func:`api_app` is the API alone as a Starlette app; ``triage serve`` serves the
+dashboard's ``st.App`` with the same routes and lifespan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from triage_core.errors import TriageError
+from triage_core.server import capture, context, owner, tokens, version
+from triage_core.server.intake import Intake
+from triage_core.server.jobs import JobRunner, RunVerb
+from triage_core.server.settings import ServerSettings
+from triage_core.server.uploads import Uploads
+from triage_core.store import Store
+
+log = logging.getLogger("triage.server")
+
+
+class Verbs(Protocol):
+    """The ``triage`` command as the server runs it (given by the CLI: no import cycle)."""
+
+    def run(self, argv: list[str]) -> int: ...
+
+    def classify(self, argv: list[str]) -> tuple[str, bool]:
+        """(verb name, whether it writes); raises TriageError for what cannot be forwarded."""
+
+    def on_db(self, argv: list[str], db: str) -> list[str]: ...
+
+
+class Server:
+    def __init__(self, db: str | Path, config: Mapping[str, Any], verbs: Verbs,
+                 config_path: str | None = None) -> None:
+        self.db_path = str(Path(db).resolve())
+        self.config = dict(config)
+        self.config_path = config_path
+        self.settings = ServerSettings.from_mapping(config.get("server"))
+        self.verbs = verbs
+        self.instance = uuid.uuid4().hex
+        self.url = ""
+        running = owner.live(self.db_path)
+        if running:
+            raise TriageError(f"{self.db_path} is already served by process {running['pid']} "
+                              f"at {running['url']}; stop that server first")
+        self.store = Store(self.db_path)
+        token, salt, digested = tokens.owner_token()
+        self.owner_token = token
+        self.verifier = tokens.Verifier(self.store.cursor(), salt, digested)
+        self.intake = Intake(self.store, self.config, self.settings)
+        run: RunVerb = verbs.run
+        self.jobs = JobRunner(self.store, run, self.settings.job_history, self.after_write)
+        self.uploads = Uploads(self.settings.max_upload_bytes)
+
+    # -- life -------------------------------------------------------------------------------
+    def start(self) -> None:
+        capture.install()
+        context.serve(self)
+        os.environ["TRIAGE_DB"] = self.db_path  # the dashboard of this process
+        self.intake.start()
+        self.jobs.start()
+        owner.write(self.db_path, {"url": self.url, "pid": os.getpid(), "instance": self.instance,
+                                   "token": self.owner_token, "db": self.db_path,
+                                   "started_at": time.time()})
+        log.info("serving %s at %s", self.db_path, self.url)
+
+    def stop(self) -> None:
+        owner.remove(self.db_path, self.instance)
+        self.jobs.stop()
+        self.intake.stop()
+        context.serve(None)
+        capture.uninstall()
+        self.uploads.close()
+        self.store.close()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
+        self.start()
+        try:
+            yield
+        finally:
+            self.stop()
+
+    def routes(self) -> list[Any]:
+        from triage_core.server import api
+
+        return api.routes(self)
+
+    # -- used by the routes, the dashboard and the in-process CLI --------------------------
+    def after_write(self) -> None:
+        """Something other than ticket intake committed: caches are stale, repair triage."""
+        version.bump()
+        self.intake.repair_later()
+
+    def reset_database(self) -> None:
+        """Empty the database in place (``triage demo --force`` while served): every table,
+        view and sequence of the triage schema goes, then the schema is built again. API
+        tokens and the job log stay."""
+        keep = ("api_tokens", "jobs")
+        cur = self.store.cursor()
+        try:
+            objects = cur.query(
+                "SELECT 'VIEW' AS kind, view_name AS name FROM duckdb_views()"
+                " WHERE NOT internal AND schema_name = 'main'"
+                " UNION ALL SELECT 'TABLE', table_name FROM duckdb_tables()"
+                " WHERE schema_name = 'main' AND NOT temporary"
+                " UNION ALL SELECT 'SEQUENCE', sequence_name FROM duckdb_sequences()"
+                " WHERE schema_name = 'main'")
+            with cur.transaction():
+                for kind, name in objects.itertuples(index=False):
+                    if name not in keep:  # names come from the catalog, quoted
+                        cur.execute(f'DROP {kind} IF EXISTS "{name.replace(chr(34), 2 * chr(34))}"'
+                                    " CASCADE")
+            cur.migrate()
+        finally:
+            cur.close()
+        self.after_write()
+
+    def scrub(self, text: str) -> str:
+        """``text`` without this machine's paths (error bodies of the API)."""
+        for path in (str(self.uploads.folder), str(Path(self.db_path).parent)):
+            text = text.replace(path + os.sep, "").replace(path, "")
+        return text
+
+    def ticket(self, ticket_id: str) -> dict[str, Any] | None:
+        """A ticket with its triage and the words behind its category and sentiment."""
+        from triage_core.ops.analytics import to_records
+        from triage_core.triage import pipeline
+
+        cur = self.store.cursor()
+        try:
+            found = cur.query("SELECT * FROM tickets WHERE ticket_id = ?", [ticket_id])
+            if found.empty:
+                return None
+            triage = (cur.query("SELECT * FROM triaged_tickets WHERE ticket_id = ?", [ticket_id])
+                      if cur.table_exists("triaged_tickets") else found.iloc[:0])
+            models = self.intake.quick.models(cur)
+            why = pipeline.explain(cur, self.config, ticket_id, models=models)
+        finally:
+            cur.close()
+        return {"ticket": to_records(found)[0],
+                "triage": to_records(triage)[0] if len(triage) else None,
+                "explanation": why}
+
+    def feedback(self, body: Mapping[str, Any], by: str) -> list[int]:
+        from triage_core.ops import feedback
+
+        cur = self.store.cursor()
+        try:
+            flagged = body.get("flag")
+            changes = {"category": body.get("category"), "tier": body.get("tier"),
+                       "sentiment": body.get("sentiment"),
+                       "flag": "wrong prediction" if flagged is True else flagged or None}
+            ids = feedback.add(cur, str(body["ticket_id"]), changes,
+                               by=str(body.get("by") or by), comment=str(body.get("comment") or ""),
+                               allow_new_category=bool(body.get("new_category")))
+        finally:
+            cur.close()
+        self.after_write()
+        return ids
+
+    def job_argv(self, kind: str, options: Any) -> list[str]:
+        """The command line of a job from its JSON options (see api.JOB_OPTIONS)."""
+        from triage_core.server.api import JOB_OPTIONS, Problem
+
+        allowed = JOB_OPTIONS[kind]
+        if not isinstance(options, dict):
+            raise Problem(422, "send the job's options as a JSON object (or nothing)")
+        argv = [kind, "--json"] + (["--config", self.config_path] if self.config_path else [])
+        for key, value in options.items():
+            if key not in allowed:
+                raise Problem(422, f"unknown option {key!r} for {kind} (options: "
+                              f"{', '.join(allowed) or 'none'})")
+            opt, kind_of = allowed[key]
+            if kind_of is bool:
+                if not isinstance(value, bool):
+                    raise Problem(422, f"{key} must be true or false")
+                argv += [opt] if value else []
+            elif kind_of is float and (isinstance(value, bool)
+                                       or not isinstance(value, int | float)):
+                raise Problem(422, f"{key} must be a number")
+            elif kind_of is str and not isinstance(value, str):
+                raise Problem(422, f"{key} must be a text")
+            else:
+                argv += [opt, str(value)]
+        return argv
+
+
+def api_app(server: Server) -> Any:
+    """The API alone (no dashboard) as a Starlette app: ``triage serve --no-dashboard``."""
+    from starlette.applications import Starlette
+
+    return Starlette(routes=server.routes(), lifespan=server.lifespan)
+

@@ -1,0 +1,86 @@
+"""``[server]`` settings: address, request caps, intake batching, jobs and webhook secrets.
+
+Defaults live in ``config/defaults/server.toml``; webhook secrets may also come from the
+environment (``$TRIAGE_ZENDESK_SECRET``, ``$TRIAGE_FRESHDESK_SECRET``), which wins over the file,
+so they need not be written into a config file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from triage_core.config import Checker, section
+
+ENV_ZENDESK = "TRIAGE_ZENDESK_SECRET"
+ENV_FRESHDESK = "TRIAGE_FRESHDESK_SECRET"
+_KEYS = ("host", "port", "max_request_mb", "max_upload_mb", "max_tickets_per_request",
+         "intake_batch_tickets", "intake_wait_ms", "intake_quiet_ms", "conflict_wait_seconds",
+         "import_wait_seconds", "job_history", "webhooks")
+_WEBHOOK_KEYS = ("zendesk_signing_secret", "max_age_seconds", "freshdesk_secret",
+                 "freshdesk_header")
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str
+    port: int
+    max_request_bytes: int
+    max_upload_bytes: int
+    max_tickets_per_request: int
+    intake_batch_tickets: int
+    intake_wait_seconds: float
+    intake_quiet_seconds: float
+    conflict_wait_seconds: float
+    import_wait_seconds: float
+    job_history: int
+    zendesk_secret: str
+    webhook_max_age_seconds: float
+    freshdesk_secret: str
+    freshdesk_header: str
+
+    @classmethod
+    def from_mapping(cls, over: Mapping[str, Any] | None = None,
+                     env: Mapping[str, str] | None = None) -> ServerSettings:
+        """The packaged ``[server]`` section with ``over`` on top, validated; secrets from
+        ``env`` (default: the process environment) win over the file."""
+        env = os.environ if env is None else env
+        check = Checker("server")
+        d = section("server", over)
+        check.keys(d, _KEYS)
+        hooks = check.table(d["webhooks"], "webhooks", _WEBHOOK_KEYS)
+
+        def secret(key: str, var: str) -> str:
+            value = env.get(var) or hooks[key]
+            if not isinstance(value, str):
+                check.fail(f"webhooks.{key} must be a text, got {value!r}")
+            return value.strip()
+
+        return cls(
+            host=check.text(d["host"], "host"),
+            port=check.integer(d["port"], "port", lo=0, hi=65535),
+            max_request_bytes=int(check.number(d["max_request_mb"], "max_request_mb",
+                                               positive=True) * _MB),
+            max_upload_bytes=int(check.number(d["max_upload_mb"], "max_upload_mb",
+                                              positive=True) * _MB),
+            max_tickets_per_request=check.integer(d["max_tickets_per_request"],
+                                                  "max_tickets_per_request", lo=1),
+            intake_batch_tickets=check.integer(d["intake_batch_tickets"],
+                                               "intake_batch_tickets", lo=1),
+            intake_wait_seconds=check.number(d["intake_wait_ms"], "intake_wait_ms", lo=0) / 1000,
+            intake_quiet_seconds=check.number(d["intake_quiet_ms"], "intake_quiet_ms",
+                                              lo=0) / 1000,
+            conflict_wait_seconds=check.number(d["conflict_wait_seconds"],
+                                               "conflict_wait_seconds", positive=True),
+            import_wait_seconds=check.number(d["import_wait_seconds"], "import_wait_seconds",
+                                             lo=0),
+            job_history=check.integer(d["job_history"], "job_history", lo=1),
+            zendesk_secret=secret("zendesk_signing_secret", ENV_ZENDESK),
+            webhook_max_age_seconds=check.number(hooks["max_age_seconds"],
+                                                 "webhooks.max_age_seconds", positive=True),
+            freshdesk_secret=secret("freshdesk_secret", ENV_FRESHDESK),
+            freshdesk_header=check.text(hooks["freshdesk_header"], "webhooks.freshdesk_header"),
+        )
