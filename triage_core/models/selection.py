@@ -179,10 +179,13 @@ class _Run:
 
 def _run_folds(run: _Run, folds: list[tuple[np.ndarray, np.ndarray]], workers: int,
                allowed: int, progress: Callable[..., Any] | None) -> None:
-    """Fit the first ``allowed`` (candidate, fold) pairs in fold-major order (every candidate
-    on fold 1, then fold 2, ...), on ``workers`` threads. The number of fits depends only on
-    the data's size, never on the clock, so the same data always chooses the same model."""
-    tasks = [(c, f) for f in range(len(folds)) for c in range(len(run.params))][:allowed]
+    """Fit ``allowed`` (candidate, fold) pairs in fold-major order (every candidate on fold 1,
+    then fold 2, ...), whole folds only, on ``workers`` threads. The number of fits depends
+    only on the data's size, never on the clock, so the same data always chooses the same
+    model."""
+    n = len(run.params)
+    tasks = [(c, f) for f in range(len(folds)) for c in range(n)]
+    tasks = tasks[:max(allowed // n, 1) * n] if allowed >= n else tasks[:allowed]
     bar = progress("model selection", total=len(tasks), unit="fits") if progress else None
     pending: set[Future[None]] = set()
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -201,7 +204,7 @@ def allowed_fits(settings: SelectionSettings, n_rows: int, n_candidates: int,
     """How many (candidate, fold) fits selection may run on ``n_rows`` tickets: ``fit_budget``
     at ``budget_rows`` tickets, inversely proportional to the size (fits cost about linearly
     in rows), never fewer than the first fold of the first two candidates."""
-    scaled = int(settings.fit_budget * settings.budget_rows / max(n_rows, 1))
+    scaled = round(settings.fit_budget * settings.budget_rows / max(n_rows, 1))
     return max(min(2, n_candidates), min(scaled, n_candidates * n_folds))
 
 
