@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import decimal
 import itertools
+import math
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -27,12 +27,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from _world import WORLD_TICKETS, copy_db
 
-from triage_core import demo
 from triage_core.config import load_config
 from triage_core.errors import TriageError
 from triage_core.store import Store
-from triage_core.triage import engines, pipeline, training
+from triage_core.triage import engines, pipeline
 from triage_core.triage.batch import RESULT_COLUMNS, TriageModels, triage_batch
 
 NEEDS_DASK = "the dask engine needs dask: pip install 'ticket-triage[dask]'"
@@ -41,6 +41,10 @@ NEEDS_DASK = "the dask engine needs dask: pip install 'ticket-triage[dask]'"
 # the machine): a free port on localhost avoids the warning and the clash.
 NO_FIXED_PORT = "127.0.0.1:0"
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# One xdist worker runs the whole module: one cluster, and the local references computed once.
+pytestmark = pytest.mark.xdist_group("engines")
 
 
 def _distributed() -> Any:
@@ -59,56 +63,45 @@ def bare_main_module() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="module")
-def trained_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 1,500-ticket demo database with a trained category model, nothing predicted yet."""
-    root = tmp_path_factory.mktemp("engines")
-    demo.generate(root / "world", tickets=1500, seed=3)
-    path = root / "trained.duckdb"
-    with Store(path) as store:
-        store.import_directory(root / "world")
-        training.train(store, load_config())
-    return path
+# Every test predicts the shared demo world (tests/conftest.py) again, with ``full``: it is
+# triaged already, so only a full run has tickets to send to an engine.
 
 
-def _copy(db: Path, to: Path) -> Path:
-    shutil.copy(db, to)
-    return to
-
-
-def _results(db: Path) -> pd.DataFrame:
+def _results(db: Path, *, scored_at: bool = False) -> pd.DataFrame:
+    columns = "*" if scored_at else "* EXCLUDE (scored_at)"
     with Store(db) as store:
-        return store.query("SELECT * EXCLUDE (scored_at) FROM triage_results ORDER BY ticket_id")
+        return store.query(f"SELECT {columns} FROM triage_results ORDER BY ticket_id")
 
 
-def _local_results(trained_db: Path, root: Path, batch_size: int) -> pd.DataFrame:
-    db = _copy(trained_db, root / f"local-{batch_size}.duckdb")
+def _local_results(world_db: Path, root: Path, batch_size: int) -> pd.DataFrame:
+    db = copy_db(world_db, root, f"local-{batch_size}.duckdb")
     with Store(db) as store:
-        assert pipeline.predict(store, load_config(), full=True, batch_size=batch_size) == 1500
+        assert pipeline.predict(store, load_config(), full=True,
+                                batch_size=batch_size) == WORLD_TICKETS
     return _results(db)
 
 
 # Compare runs with the same batches: the classifier's float32 arithmetic makes a confidence
 # depend on its batch's make-up by up to ~1e-8, far above the 1e-12 asked of the engines.
 @pytest.fixture(scope="module")
-def local_results(trained_db: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+def local_results(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     """Local results in batches of 200, as the Dask test sends them."""
-    return _local_results(trained_db, tmp_path_factory.mktemp("local"), 200)
+    return _local_results(world_db, tmp_path_factory.mktemp("local"), 200)
 
 
 @pytest.fixture(scope="module")
-def local_results_one_batch(trained_db: Path, tmp_path_factory: pytest.TempPathFactory
+def local_results_one_batch(world_db: Path, tmp_path_factory: pytest.TempPathFactory
                             ) -> pd.DataFrame:
-    """Local results in one batch, as ``triage score`` sends 1,500 tickets."""
-    return _local_results(trained_db, tmp_path_factory.mktemp("local"), pipeline.BATCH_SIZE)
+    """Local results in one batch, as ``triage score`` sends the world's tickets."""
+    assert WORLD_TICKETS <= pipeline.BATCH_SIZE
+    return _local_results(world_db, tmp_path_factory.mktemp("local"), pipeline.BATCH_SIZE)
 
 
 @pytest.fixture(scope="module")
-def todo(trained_db: Path) -> tuple[pd.DataFrame, TriageModels]:
+def todo(world: Store) -> tuple[pd.DataFrame, TriageModels]:
     """The pipeline's own input batch (every ticket) and the models, as predict() builds them."""
-    with Store(trained_db) as store:
-        models = pipeline.load_models(store, load_config())
-        frame = store.query(pipeline._STALE_SQL, [True, models.category_version])
+    models = pipeline.load_models(world, load_config())
+    frame = world.query(pipeline._STALE_SQL, [True, models.category_version])
     return frame, models
 
 
@@ -128,7 +121,7 @@ def short_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def assert_same_results(got: pd.DataFrame, want: pd.DataFrame) -> None:
-    assert len(got) == len(want) == 1500
+    assert len(got) == len(want) == WORLD_TICKETS
     assert got["ticket_id"].tolist() == want["ticket_id"].tolist()
     for col in ("text_hash", "category", "category_top", "sentiment_label", "severity",
                 "severity_reasons", "model_version"):
@@ -149,7 +142,7 @@ def test_local_reference_is_not_trivial(local_results: pd.DataFrame) -> None:
 
 @pytest.mark.slow
 def test_predict_on_dask_equals_local_and_runs_on_both_workers(
-        cluster: Any, trained_db: Path, local_results: pd.DataFrame, tmp_path: Path) -> None:
+        cluster: Any, world_copy: Path, local_results: pd.DataFrame) -> None:
     from distributed.diagnostics.plugin import SchedulerPlugin
 
     class WhoComputed(SchedulerPlugin):
@@ -164,28 +157,29 @@ def test_predict_on_dask_equals_local_and_runs_on_both_workers(
                 self.workers[str(key)] = kwargs.get("worker", "")
 
     spy = WhoComputed()
+    before = _results(world_copy, scored_at=True)["scored_at"].max()
     cluster.scheduler.add_plugin(spy)
     try:
-        db = _copy(trained_db, tmp_path / "dask.duckdb")
-        with Store(db) as store:
+        with Store(world_copy) as store:
             n = pipeline.predict(store, load_config(), full=True, engine="dask",
                                  scheduler=cluster.scheduler_address, batch_size=200)
     finally:
         cluster.scheduler.remove_plugin(name=spy.name)
-    assert n == 1500
-    assert_same_results(_results(db), local_results)
-    assert len(spy.workers) == 8  # ceil(1500 / 200) batches, each computed on a worker
+    assert n == WORLD_TICKETS
+    assert (_results(world_copy, scored_at=True)["scored_at"] > before).all()  # all rewritten
+    assert_same_results(_results(world_copy), local_results)
+    assert len(spy.workers) == math.ceil(WORLD_TICKETS / 200)  # each batch computed on a worker
     assert set(spy.workers.values()) == set(cluster.scheduler_info["workers"])
 
 
 @pytest.mark.slow
 def test_run_dask_keeps_input_order_and_closes_its_client(cluster: Any, todo) -> None:
     frame, models = todo
-    cuts = [0, 700, 705, 1005, 1006, 1500]  # uneven: small batches finish first
+    cuts = [0, 700, 705, 1005, 1006, len(frame)]  # uneven: small batches finish first
     batches = [frame.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(cuts)]
     clients_before = set(cluster.scheduler.clients)
     results = list(engines.run_dask(batches, models, cluster.scheduler_address))
-    assert [len(r) for r in results] == [700, 5, 300, 1, 494]
+    assert [len(r) for r in results] == [b - a for a, b in itertools.pairwise(cuts)]
     for batch, result in zip(batches, results, strict=True):
         pd.testing.assert_frame_equal(result, triage_batch(batch, models))
     deadline = time.monotonic() + 10
@@ -194,11 +188,12 @@ def test_run_dask_keeps_input_order_and_closes_its_client(cluster: Any, todo) ->
     assert set(cluster.scheduler.clients) == clients_before
 
 
-def test_dask_engine_needs_a_scheduler_address(trained_db: Path, tmp_path: Path) -> None:
-    with Store(_copy(trained_db, tmp_path / "x.duckdb")) as store:
-        with pytest.raises(TriageError, match=r"needs a scheduler address: --scheduler"):
-            pipeline.predict(store, load_config(), engine="dask", scheduler=None)
-        assert store.scalar("SELECT count(*) FROM triage_results") == 0
+def test_dask_engine_needs_a_scheduler_address(world_copy: Path) -> None:
+    before = _results(world_copy, scored_at=True)
+    with Store(world_copy) as store, \
+            pytest.raises(TriageError, match=r"needs a scheduler address: --scheduler"):
+        pipeline.predict(store, load_config(), full=True, engine="dask", scheduler=None)
+    pd.testing.assert_frame_equal(_results(world_copy, scored_at=True), before)
 
 
 def test_a_worker_address_is_not_taken_for_the_scheduler(cluster: Any, todo) -> None:
@@ -267,18 +262,18 @@ def cli(*args: str, db: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_cli_score_with_the_dask_engine(cluster: Any, trained_db: Path,
-                                        local_results_one_batch: pd.DataFrame,
-                                        tmp_path: Path) -> None:
-    db = _copy(trained_db, tmp_path / "cli.duckdb")
+def test_cli_score_with_the_dask_engine(cluster: Any, world_copy: Path,
+                                        local_results_one_batch: pd.DataFrame) -> None:
+    before = _results(world_copy, scored_at=True)["scored_at"].max()
     r = cli("score", "--engine", "dask", "--scheduler", cluster.scheduler_address, "--full",
-            "--json", db=db)
+            "--json", db=world_copy)
     assert r.returncode == 0, r.stderr
-    assert '"predicted": 1500' in r.stdout
+    assert f'"predicted": {WORLD_TICKETS}' in r.stdout
     assert "Traceback" not in r.stderr and "Warning" not in r.stderr, r.stderr
-    assert_same_results(_results(db), local_results_one_batch)
-    with Store(db) as store:
-        assert store.scalar("SELECT count(*) FROM triaged_tickets") == 1500
+    assert (_results(world_copy, scored_at=True)["scored_at"] > before).all()  # all rewritten
+    assert_same_results(_results(world_copy), local_results_one_batch)
+    with Store(world_copy) as store:
+        assert store.scalar("SELECT count(*) FROM triaged_tickets") == WORLD_TICKETS
 
 
 def _one_line_error(r: subprocess.CompletedProcess) -> str:
@@ -297,18 +292,17 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_cli_unreachable_scheduler(trained_db: Path, tmp_path: Path) -> None:
+def test_cli_unreachable_scheduler(world_copy: Path) -> None:
     _distributed()
-    db = _copy(trained_db, tmp_path / "cli.duckdb")
+    before = _results(world_copy, scored_at=True)
     address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
     start = time.monotonic()
-    r = cli("score", "--engine", "dask", "--scheduler", address, db=db)
+    r = cli("score", "--engine", "dask", "--scheduler", address, "--full", db=world_copy)
     line = _one_line_error(r)
     assert line == (f"error: cannot connect to the Dask scheduler at {address}: connection "
                     "refused (is 'dask scheduler' running there?)")
     assert time.monotonic() - start < 25  # the connect timeout, not a hang at exit
-    with Store(db) as store:
-        assert store.scalar("SELECT count(*) FROM triage_results") == 0
+    pd.testing.assert_frame_equal(_results(world_copy, scored_at=True), before)
 
 
 @pytest.fixture
@@ -336,11 +330,10 @@ def not_dask() -> Iterator[str]:
 
 
 def test_cli_address_of_something_else_is_one_line_and_quick(
-        trained_db: Path, tmp_path: Path, not_dask: str) -> None:
+        world_copy: Path, not_dask: str) -> None:
     _distributed()
     start = time.monotonic()
-    r = cli("score", "--engine", "dask", "--scheduler", not_dask,
-            db=_copy(trained_db, tmp_path / "cli.duckdb"))
+    r = cli("score", "--engine", "dask", "--scheduler", not_dask, "--full", db=world_copy)
     line = _one_line_error(r)
     assert line == (f"error: cannot connect to the Dask scheduler at {not_dask}: "
                     "the server there does not speak the Dask protocol")

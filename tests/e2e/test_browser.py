@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from _world import WORLD_TICKETS, copy_db
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -44,6 +45,7 @@ RUN_TIMEOUT_MS = 90_000  # a page's script run on 2 busy cores
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.xdist_group("browser"),  # one server and one browser, in one xdist worker
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason="needs Debian's Chromium at /usr/bin/chromium; to run locally: "
                               "apt-get install chromium; make e2e"),
@@ -57,16 +59,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database built the way a user builds one: the `triage demo` command."""
-    db = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
-    r = subprocess.run(
-        [sys.executable, "-m", "triage_core.cli", "demo", "--db", str(db), "--tickets", "3000",
-         "--seed", "7"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )
-    assert r.returncode == 0, r.stderr
-    return db
+def demo_db(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the suite's demo world (built with the `triage demo` command, conftest.py)."""
+    return copy_db(world_db, tmp_path_factory.mktemp("e2e"), "demo.duckdb")
 
 
 class Server(NamedTuple):
@@ -202,13 +197,13 @@ def test_sidebar_navigation_and_filter(server: Server, page) -> None:
 
     tickets = page.locator('[data-testid="stMetric"]', has_text="Tickets").first
     value = tickets.locator('[data-testid="stMetricValue"]')
-    expect(value).to_have_text("3,000")
+    expect(value).to_have_text(f"{WORLD_TICKETS:,}")
     channel = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]',
                            has_text="Ticket channel")
     channel.locator("input").click()
     page.get_by_role("option", name="email", exact=True).click()
     page.keyboard.press("Escape")
-    expect(value).not_to_have_text("3,000", timeout=RUN_TIMEOUT_MS)  # the rerun landed
+    expect(value).not_to_have_text(f"{WORLD_TICKETS:,}", timeout=RUN_TIMEOUT_MS)  # rerun landed
     wait_for_run(page)
     filtered = value.inner_text()
     assert int(filtered.replace(",", "")) > 0
