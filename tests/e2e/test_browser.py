@@ -125,15 +125,28 @@ def browser() -> Iterator[object]:
             b.close()
 
 
-@pytest.fixture
-def page(browser) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    pg = context.new_page()
-    pg.set_default_timeout(RUN_TIMEOUT_MS)
+VIEWPORT = {"width": 1440, "height": 1000}
+
+
+@pytest.fixture(scope="module")
+def tab(browser) -> Iterator[object]:
+    """One tab for the module: a new tab is a new renderer process that compiles Streamlit's
+    frontend again, most of the CPU a page costs. Every test still loads its page afresh (a new
+    Streamlit session). Reduced motion, a user setting the app honours, spares the software
+    compositor drawing the app's animations while a script runs."""
+    context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
     try:
+        pg = context.new_page()
+        pg.set_default_timeout(RUN_TIMEOUT_MS)
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(tab) -> object:
+    tab.set_viewport_size(VIEWPORT)  # full_page_screenshot grows it
+    return tab
 
 
 def wait_for_run(pg, heading: str | None = None) -> None:
@@ -146,9 +159,10 @@ def wait_for_run(pg, heading: str | None = None) -> None:
     pg.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
                          '[data-test-script-state="notRunning"]')
     pg.wait_for_selector('[data-testid="stMain"] h1')
-    pg.wait_for_function(  # every plotly chart has drawn its SVG
+    pg.wait_for_function(  # every plotly chart has drawn its SVG (asked every 100 ms, not
+        # on every animation frame: that would make the page draw frames while it waits)
         """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-                 .every(c => c.querySelector('.main-svg'))""")
+                 .every(c => c.querySelector('.main-svg'))""", polling=100)
     pg.wait_for_load_state("networkidle")
     pg.wait_for_timeout(500)  # let the last frames paint before a screenshot
 
