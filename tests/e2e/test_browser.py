@@ -45,7 +45,6 @@ RUN_TIMEOUT_MS = 90_000  # a page's script run on 2 busy cores
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.xdist_group("browser"),  # one server and one browser, in one xdist worker
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason="needs Debian's Chromium at /usr/bin/chromium; to run locally: "
                               "apt-get install chromium; make e2e"),
