@@ -47,9 +47,12 @@ run: $(STAMP_RUN) $(DB)
 lint: $(STAMP_TEST)
 	$(VENV)/bin/ruff check .
 
+# The tests in one process per core (pytest-xdist), a whole file per process: a file's fixtures
+# (the browser, the Dask cluster) start once. Files go out in the order pytest collects them,
+# the longest (dashboard, browser) first.
 test: $(STAMP_TEST)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 e2e: $(STAMP_TEST)
 	$(PY) -m pytest -m e2e tests/e2e

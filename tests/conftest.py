@@ -1,10 +1,14 @@
-"""Shared fixtures: small, hand-made data sets written as real files, and real DuckDB stores."""
+"""Shared fixtures: small, hand-made data sets written as real files, real DuckDB stores, and the
+one demo world of the suite (tests/_world.py), built once per session and copied by tests that
+write."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _world import build_world, copy_db
 
 from triage_core.store import Store
 
@@ -66,3 +70,38 @@ def loaded_store(store: Store, data_dir: Path) -> Store:
     store.import_directory(data_dir)
     return store
 
+
+# -- the demo world (tests/_world.py) ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def built_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return build_world(tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture(scope="session")
+def world_db(built_world: tuple[Path, Path]) -> Path:
+    """The demo world imported, model version 1 trained, every ticket triaged. Never opened for
+    writing: read it with ``Store(path, read_only=True)`` (or ``world``), copy it to write."""
+    path = built_world[0]
+    assert not Path(f"{path}.wal").exists()
+    return path
+
+
+@pytest.fixture(scope="session")
+def world_files(built_world: tuple[Path, Path]) -> Path:
+    """The demo world's five files (customers, campaigns, agents, tickets, touchpoints)."""
+    return built_world[1]
+
+
+@pytest.fixture(scope="session")
+def world(world_db: Path) -> Iterator[Store]:
+    """The demo world, open read-only for tests that only read."""
+    with Store(world_db, read_only=True) as s:
+        yield s
+
+
+@pytest.fixture
+def world_copy(world_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo world's database, for a test that writes."""
+    return copy_db(world_db, tmp_path, "world_copy.duckdb")

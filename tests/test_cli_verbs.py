@@ -1,5 +1,5 @@
 """The `triage` verbs of the pipeline and the feedback loop, run in this process with click's
-CliRunner against a small demo database (built once per module, copied per test)."""
+CliRunner against a copy of the shared demo world (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from _cli import ok, one_line_error
 from _cli import run as triage
-from _world import build_world, copy_db
+from _world import WORLD_TICKETS
 
 from triage_core.config import default_config
 from triage_core.models import registry
@@ -18,19 +18,11 @@ from triage_core.store import Store
 from triage_core.triage import training
 
 CONFIG = default_config()
-WORLD_TICKETS = 1500
-
-
-@pytest.fixture(scope="module")
-def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo world, imported, trained (version 1) and triaged, built once per module."""
-    path = build_world(tmp_path_factory.mktemp("cli_world"), WORLD_TICKETS, 53)
-    return path
 
 
 @pytest.fixture
-def db(world_db: Path, tmp_path: Path) -> Path:
-    return copy_db(world_db, tmp_path)
+def db(world_copy: Path) -> Path:
+    return world_copy
 
 
 def test_score_json(db: Path) -> None:

@@ -554,6 +554,7 @@ def test_touchpoints_are_journeys_inside_campaigns(world: dict[str, pd.DataFrame
 # --- scale ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_large_generation_in_chunks(tmp_path: Path) -> None:
     n = 250_000
     paths = demo.generate(tmp_path, tickets=n, seed=11, chunk_size=40_000)

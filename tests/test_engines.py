@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import decimal
 import itertools
+import math
 import os
-import shutil
+import re
 import socket
 import subprocess
 import sys
@@ -21,18 +22,18 @@ import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from _world import WORLD_TICKETS, copy_db
 
-from triage_core import demo
 from triage_core.config import load_config
 from triage_core.errors import TriageError
 from triage_core.store import Store
-from triage_core.triage import engines, pipeline, training
+from triage_core.triage import engines, pipeline
 from triage_core.triage.batch import RESULT_COLUMNS, TriageModels, triage_batch
 
 NEEDS_DASK = "the dask engine needs dask: pip install 'ticket-triage[dask]'"
@@ -59,56 +60,45 @@ def bare_main_module() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="module")
-def trained_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 1,500-ticket demo database with a trained category model, nothing predicted yet."""
-    root = tmp_path_factory.mktemp("engines")
-    demo.generate(root / "world", tickets=1500, seed=3)
-    path = root / "trained.duckdb"
-    with Store(path) as store:
-        store.import_directory(root / "world")
-        training.train(store, load_config())
-    return path
+# Every test predicts the shared demo world (tests/conftest.py) again, with ``full``: it is
+# triaged already, so only a full run has tickets to send to an engine.
 
 
-def _copy(db: Path, to: Path) -> Path:
-    shutil.copy(db, to)
-    return to
-
-
-def _results(db: Path) -> pd.DataFrame:
+def _results(db: Path, *, scored_at: bool = False) -> pd.DataFrame:
+    columns = "*" if scored_at else "* EXCLUDE (scored_at)"
     with Store(db) as store:
-        return store.query("SELECT * EXCLUDE (scored_at) FROM triage_results ORDER BY ticket_id")
+        return store.query(f"SELECT {columns} FROM triage_results ORDER BY ticket_id")
 
 
-def _local_results(trained_db: Path, root: Path, batch_size: int) -> pd.DataFrame:
-    db = _copy(trained_db, root / f"local-{batch_size}.duckdb")
+def _local_results(world_db: Path, root: Path, batch_size: int) -> pd.DataFrame:
+    db = copy_db(world_db, root, f"local-{batch_size}.duckdb")
     with Store(db) as store:
-        assert pipeline.predict(store, load_config(), full=True, batch_size=batch_size) == 1500
+        assert pipeline.predict(store, load_config(), full=True,
+                                batch_size=batch_size) == WORLD_TICKETS
     return _results(db)
 
 
 # Compare runs with the same batches: the classifier's float32 arithmetic makes a confidence
 # depend on its batch's make-up by up to ~1e-8, far above the 1e-12 asked of the engines.
 @pytest.fixture(scope="module")
-def local_results(trained_db: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+def local_results(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     """Local results in batches of 200, as the Dask test sends them."""
-    return _local_results(trained_db, tmp_path_factory.mktemp("local"), 200)
+    return _local_results(world_db, tmp_path_factory.mktemp("local"), 200)
 
 
 @pytest.fixture(scope="module")
-def local_results_one_batch(trained_db: Path, tmp_path_factory: pytest.TempPathFactory
+def local_results_one_batch(world_db: Path, tmp_path_factory: pytest.TempPathFactory
                             ) -> pd.DataFrame:
-    """Local results in one batch, as ``triage score`` sends 1,500 tickets."""
-    return _local_results(trained_db, tmp_path_factory.mktemp("local"), pipeline.BATCH_SIZE)
+    """Local results in one batch, as ``triage score`` sends the world's tickets."""
+    assert WORLD_TICKETS <= pipeline.BATCH_SIZE
+    return _local_results(world_db, tmp_path_factory.mktemp("local"), pipeline.BATCH_SIZE)
 
 
 @pytest.fixture(scope="module")
-def todo(trained_db: Path) -> tuple[pd.DataFrame, TriageModels]:
+def todo(world: Store) -> tuple[pd.DataFrame, TriageModels]:
     """The pipeline's own input batch (every ticket) and the models, as predict() builds them."""
-    with Store(trained_db) as store:
-        models = pipeline.load_models(store, load_config())
-        frame = store.query(pipeline._STALE_SQL, [True, models.category_version])
+    models = pipeline.load_models(world, load_config())
+    frame = world.query(pipeline._STALE_SQL, [True, models.category_version])
     return frame, models
 
 
@@ -128,7 +118,7 @@ def short_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def assert_same_results(got: pd.DataFrame, want: pd.DataFrame) -> None:
-    assert len(got) == len(want) == 1500
+    assert len(got) == len(want) == WORLD_TICKETS
     assert got["ticket_id"].tolist() == want["ticket_id"].tolist()
     for col in ("text_hash", "category", "category_top", "sentiment_label", "severity",
                 "severity_reasons", "model_version"):
@@ -151,7 +141,7 @@ def test_local_reference_is_not_trivial(local_results: pd.DataFrame) -> None:
 
 @pytest.mark.slow
 def test_predict_on_dask_equals_local_and_runs_on_both_workers(
-        cluster: Any, trained_db: Path, local_results: pd.DataFrame, tmp_path: Path) -> None:
+        cluster: Any, world_copy: Path, local_results: pd.DataFrame) -> None:
     from distributed.diagnostics.plugin import SchedulerPlugin
 
     class WhoComputed(SchedulerPlugin):
@@ -166,28 +156,29 @@ def test_predict_on_dask_equals_local_and_runs_on_both_workers(
                 self.workers[str(key)] = kwargs.get("worker", "")
 
     spy = WhoComputed()
+    before = _results(world_copy, scored_at=True)["scored_at"].max()
     cluster.scheduler.add_plugin(spy)
     try:
-        db = _copy(trained_db, tmp_path / "dask.duckdb")
-        with Store(db) as store:
+        with Store(world_copy) as store:
             n = pipeline.predict(store, load_config(), full=True, engine="dask",
                                  scheduler=cluster.scheduler_address, batch_size=200)
     finally:
         cluster.scheduler.remove_plugin(name=spy.name)
-    assert n == 1500
-    assert_same_results(_results(db), local_results)
-    assert len(spy.workers) == 8  # ceil(1500 / 200) batches, each computed on a worker
+    assert n == WORLD_TICKETS
+    assert (_results(world_copy, scored_at=True)["scored_at"] > before).all()  # all rewritten
+    assert_same_results(_results(world_copy), local_results)
+    assert len(spy.workers) == math.ceil(WORLD_TICKETS / 200)  # each batch computed on a worker
     assert set(spy.workers.values()) == set(cluster.scheduler_info["workers"])
 
 
 @pytest.mark.slow
 def test_run_dask_keeps_input_order_and_closes_its_client(cluster: Any, todo) -> None:
     frame, models = todo
-    cuts = [0, 700, 705, 1005, 1006, 1500]  # uneven: small batches finish first
+    cuts = [0, 700, 705, 1005, 1006, len(frame)]  # uneven: small batches finish first
     batches = [frame.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(cuts)]
     clients_before = set(cluster.scheduler.clients)
     results = list(engines.run_dask(batches, models, cluster.scheduler_address))
-    assert [len(r) for r in results] == [700, 5, 300, 1, 494]
+    assert [len(r) for r in results] == [b - a for a, b in itertools.pairwise(cuts)]
     for batch, result in zip(batches, results, strict=True):
         pd.testing.assert_frame_equal(result, triage_batch(batch, models))
     deadline = time.monotonic() + 10
@@ -196,13 +187,15 @@ def test_run_dask_keeps_input_order_and_closes_its_client(cluster: Any, todo) ->
     assert set(cluster.scheduler.clients) == clients_before
 
 
-def test_dask_engine_needs_a_scheduler_address(trained_db: Path, tmp_path: Path) -> None:
-    with Store(_copy(trained_db, tmp_path / "x.duckdb")) as store:
-        with pytest.raises(TriageError, match=r"needs a scheduler address: --scheduler"):
-            pipeline.predict(store, load_config(), engine="dask", scheduler=None)
-        assert store.scalar("SELECT count(*) FROM triage_results") == 0
+def test_dask_engine_needs_a_scheduler_address(world_copy: Path) -> None:
+    before = _results(world_copy, scored_at=True)
+    with Store(world_copy) as store, \
+            pytest.raises(TriageError, match=r"needs a scheduler address: --scheduler"):
+        pipeline.predict(store, load_config(), full=True, engine="dask", scheduler=None)
+    pd.testing.assert_frame_equal(_results(world_copy, scored_at=True), before)
 
 
+@pytest.mark.slow
 def test_a_worker_address_is_not_taken_for_the_scheduler(cluster: Any, todo) -> None:
     worker = next(iter(cluster.scheduler_info["workers"]))
     with pytest.raises(TriageError, match=rf"^{worker} is a Dask Worker, not the scheduler"):
@@ -269,18 +262,52 @@ def cli(*args: str, db: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_cli_score_with_the_dask_engine(cluster: Any, trained_db: Path,
-                                        local_results_one_batch: pd.DataFrame,
-                                        tmp_path: Path) -> None:
-    db = _copy(trained_db, tmp_path / "cli.duckdb")
+def test_cli_score_with_the_dask_engine(cluster: Any, world_copy: Path,
+                                        local_results_one_batch: pd.DataFrame) -> None:
+    before = _results(world_copy, scored_at=True)["scored_at"].max()
     r = cli("score", "--engine", "dask", "--scheduler", cluster.scheduler_address, "--full",
-            "--json", db=db)
+            "--json", db=world_copy)
     assert r.returncode == 0, r.stderr
-    assert '"predicted": 1500' in r.stdout
+    assert f'"predicted": {WORLD_TICKETS}' in r.stdout
     assert "Traceback" not in r.stderr and "Warning" not in r.stderr, r.stderr
-    assert_same_results(_results(db), local_results_one_batch)
-    with Store(db) as store:
-        assert store.scalar("SELECT count(*) FROM triaged_tickets") == 1500
+    assert (_results(world_copy, scored_at=True)["scored_at"] > before).all()  # all rewritten
+    assert_same_results(_results(world_copy), local_results_one_batch)
+    with Store(world_copy) as store:
+        assert store.scalar("SELECT count(*) FROM triaged_tickets") == WORLD_TICKETS
+
+
+class Timed(NamedTuple):
+    run: subprocess.CompletedProcess
+    exit_after: float  # seconds from the last line on stderr to the end of the process
+
+
+def cli_timed(*args: str, db: Path) -> Timed:
+    """``cli``, timing how long the process takes to end after its last line on stderr (a Dask
+    client left half-open holds the exit for 20 s); how long the interpreter takes to start,
+    which depends on what else runs on the machine, does not count."""
+    out: dict[str, list[str]] = {"stdout": [], "stderr": []}
+    last_line = [time.monotonic()]
+    with subprocess.Popen(
+        [sys.executable, "-m", "triage_core.cli", *args, "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ),
+    ) as proc:
+
+        def read(name: str) -> None:
+            for line in getattr(proc, name):
+                out[name].append(line)
+                if name == "stderr":
+                    last_line[0] = time.monotonic()
+
+        readers = [threading.Thread(target=read, args=(n,), daemon=True) for n in out]
+        for reader in readers:
+            reader.start()
+        code = proc.wait(timeout=300)
+        ended = time.monotonic()
+        for reader in readers:
+            reader.join(timeout=30)
+    run = subprocess.CompletedProcess(proc.args, code, "".join(out["stdout"]),
+                                      "".join(out["stderr"]))
+    return Timed(run, ended - last_line[0])
 
 
 def _one_line_error(r: subprocess.CompletedProcess) -> str:
@@ -299,18 +326,22 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_cli_unreachable_scheduler(trained_db: Path, tmp_path: Path) -> None:
+def test_cli_unreachable_scheduler(world_copy: Path, todo) -> None:
     _distributed()
-    db = _copy(trained_db, tmp_path / "cli.duckdb")
+    before = _results(world_copy, scored_at=True)
     address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
+    message = (f"cannot connect to the Dask scheduler at {address}: connection refused "
+               "(is 'dask scheduler' running there?)")
+    timed = cli_timed("score", "--engine", "dask", "--scheduler", address, "--full",
+                      db=world_copy)
+    assert _one_line_error(timed.run) == f"error: {message}"
+    assert timed.exit_after < 5  # no hang at exit
+    pd.testing.assert_frame_equal(_results(world_copy, scored_at=True), before)
+    # a refused connection is known at once, without waiting for the connect timeout
     start = time.monotonic()
-    r = cli("score", "--engine", "dask", "--scheduler", address, db=db)
-    line = _one_line_error(r)
-    assert line == (f"error: cannot connect to the Dask scheduler at {address}: connection "
-                    "refused (is 'dask scheduler' running there?)")
-    assert time.monotonic() - start < 25  # the connect timeout, not a hang at exit
-    with Store(db) as store:
-        assert store.scalar("SELECT count(*) FROM triage_results") == 0
+    with pytest.raises(TriageError, match=f"^{re.escape(message)}$"):
+        list(engines.run_dask([todo[0]], todo[1], address))
+    assert time.monotonic() - start < engines.CONNECT_TIMEOUT / 2
 
 
 @pytest.fixture
@@ -337,16 +368,21 @@ def not_dask() -> Iterator[str]:
     server.close()
 
 
+@pytest.mark.slow
 def test_cli_address_of_something_else_is_one_line_and_quick(
-        trained_db: Path, tmp_path: Path, not_dask: str) -> None:
+        world_copy: Path, not_dask: str, todo) -> None:
     _distributed()
+    message = (f"cannot connect to the Dask scheduler at {not_dask}: "
+               "the server there does not speak the Dask protocol")
+    timed = cli_timed("score", "--engine", "dask", "--scheduler", not_dask, "--full",
+                      db=world_copy)
+    assert _one_line_error(timed.run) == f"error: {message}"
+    assert timed.exit_after < 5  # no 20 s hang of a half-open client at exit
+    # and the error comes at once, without waiting for an answer that never comes
     start = time.monotonic()
-    r = cli("score", "--engine", "dask", "--scheduler", not_dask,
-            db=_copy(trained_db, tmp_path / "cli.duckdb"))
-    line = _one_line_error(r)
-    assert line == (f"error: cannot connect to the Dask scheduler at {not_dask}: "
-                    "the server there does not speak the Dask protocol")
-    assert time.monotonic() - start < 18  # no 20 s hang of a half-open client at exit
+    with pytest.raises(TriageError, match=f"^{re.escape(message)}$"):
+        list(engines.run_dask([todo[0]], todo[1], not_dask))
+    assert time.monotonic() - start < engines.CONNECT_TIMEOUT / 2
 
 
 def test_core_imports_and_explains_without_dask() -> None:

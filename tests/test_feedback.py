@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _world import build_world, copy_db
 
 from triage_core.config import default_config
 from triage_core.errors import ImportValidationError, TriageError
@@ -20,21 +19,13 @@ from triage_core.text import ticket_text_series
 from triage_core.triage import pipeline, training
 
 CONFIG = default_config()
-WORLD_TICKETS = 1500
 # the review queue's "low confidence" is routing's: below it a ticket goes to the triage queue
 THRESHOLD = scoring.rules(CONFIG).confidence_threshold
 
 
-@pytest.fixture(scope="module")
-def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo world, imported, trained (version 1) and triaged, built once per module."""
-    path = build_world(tmp_path_factory.mktemp("feedback_world"), WORLD_TICKETS, 23)
-    return path
-
-
 @pytest.fixture
-def db_path(world_db: Path, tmp_path: Path) -> Path:
-    return copy_db(world_db, tmp_path)
+def db_path(world_copy: Path) -> Path:
+    return world_copy
 
 
 @pytest.fixture

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 CORE = Path(__file__).resolve().parent.parent / "triage_core"
 
@@ -26,17 +29,31 @@ def test_core_never_imports_streamlit_statically() -> None:
     assert offenders == []
 
 
-def test_core_never_imports_streamlit_at_runtime() -> None:
-    code = (
-        "import importlib, pkgutil, sys, triage_core\n"
-        "for m in pkgutil.walk_packages(triage_core.__path__, 'triage_core.'):\n"
-        "    if not m.name.endswith('.__main__'):\n"
-        "        importlib.import_module(m.name)\n"
-        "print('streamlit' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+# One new interpreter for the import checks below (each fresh interpreter imports everything).
+_IMPORTS = """
+import importlib, json, pkgutil, sys
+import triage_core
+eager = sorted({'pandas', 'sklearn'} & set(sys.modules))
+missing = [n for n in triage_core.__all__ if getattr(triage_core, n, None) is None]
+for m in pkgutil.walk_packages(triage_core.__path__, 'triage_core.'):
+    if not m.name.endswith('.__main__'):
+        importlib.import_module(m.name)
+print(json.dumps({'eager': eager, 'missing': missing, 'streamlit': 'streamlit' in sys.modules}))
+"""
+
+
+@pytest.fixture(scope="module")
+def fresh_imports() -> dict:
+    """In a new interpreter: heavy modules that ``import triage_core`` alone loads, names of
+    ``triage_core.__all__`` that do not resolve, and whether importing every module of
+    triage_core loaded streamlit."""
+    out = subprocess.run([sys.executable, "-c", _IMPORTS], capture_output=True, text=True,
                          check=True, timeout=120)
-    assert out.stdout.strip() == "False"
+    return json.loads(out.stdout)
+
+
+def test_core_never_imports_streamlit_at_runtime(fresh_imports: dict) -> None:
+    assert fresh_imports["streamlit"] is False
 
 
 def test_only_store_imports_duckdb() -> None:
@@ -131,11 +148,6 @@ def test_core_has_no_import_cycles() -> None:
             visit(m)
 
 
-def test_public_api_resolves_lazily() -> None:
-    code = ("import sys, triage_core\n"
-            "assert 'pandas' not in sys.modules and 'sklearn' not in sys.modules\n"
-            "missing = [n for n in triage_core.__all__ if getattr(triage_core, n, None) is None]\n"
-            "print(missing)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=120)
-    assert out.stdout.strip() == "[]"
+def test_public_api_resolves_lazily(fresh_imports: dict) -> None:
+    assert fresh_imports["eager"] == []
+    assert fresh_imports["missing"] == []

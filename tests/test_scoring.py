@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _world import build_world, copy_db
 
 from triage_core.config import default_config
 from triage_core.errors import ConfigError
@@ -20,20 +19,12 @@ from triage_core.store import Store
 from triage_core.triage import pipeline
 
 CONFIG = default_config()
-WORLD_TICKETS = 1500
 OPEN = list(OPEN_STATUSES)
 
 
-@pytest.fixture(scope="module")
-def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo world, imported, trained and triaged, built once per module."""
-    path = build_world(tmp_path_factory.mktemp("scoring_world"), WORLD_TICKETS, 31)
-    return path
-
-
 @pytest.fixture
-def db(world_db: Path, tmp_path: Path) -> Iterator[Store]:
-    with Store(copy_db(world_db, tmp_path)) as s:
+def db(world_copy: Path) -> Iterator[Store]:
+    with Store(world_copy) as s:
         yield s
 
 

@@ -96,6 +96,7 @@ def _dataset_texts() -> list[str]:
 DEMO_TICKETS = Path(__file__).resolve().parents[1] / "sample_data" / "tickets.parquet"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not DEMO_TICKETS.is_file(),
                     reason=f"demo tickets not generated yet ({DEMO_TICKETS} is absent)")
 def test_engine_equals_vader_on_demo_tickets() -> None:
@@ -106,6 +107,7 @@ def test_engine_equals_vader_on_demo_tickets() -> None:
     assert diff.max() <= 1e-9, texts[int(diff.argmax())]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not DATASETS.is_dir(),
                     reason=f"real evaluation texts not available ({DATASETS} is absent)")
 def test_engine_equals_vader_on_every_dataset_text() -> None:

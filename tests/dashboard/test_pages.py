@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from _world import WORLD_TICKETS, copy_db
 from streamlit.testing.v1 import AppTest
 
 from triage_core.config import load_config
@@ -155,7 +155,7 @@ def test_page_runs_on_untriaged_db(open_app: OpenApp, loaded_db: Path, page: str
         assert "No model trained yet" in infos
     else:
         counts = frame_with(at, "rows").set_index("table")["rows"]
-        assert counts["tickets"] == 3_000
+        assert counts["tickets"] == WORLD_TICKETS
         assert not button(at, "Triage all tickets").disabled
 
 
@@ -194,7 +194,7 @@ def test_sidebar_channel_filter_changes_overview_kpis(open_app: OpenApp, demo_db
     at.sidebar.multiselect(key="f_ticket_channels").set_value(["email"]).run()
     assert_ok(at)
     n_email = scalar(demo_db, "SELECT count(*) FROM tickets WHERE channel = 'email'")
-    assert 0 < n_email < 3_000
+    assert 0 < n_email < WORLD_TICKETS
     assert metric(at, "Tickets") == f"{n_email:,}" != before
     weekly = chart(at, "Tickets per week")["data"][0]
     assert values(weekly, "y").sum() == n_email
@@ -220,7 +220,7 @@ def test_sidebar_campaign_channel_is_not_the_ticket_channel(open_app: OpenApp,
               AND tp.touched_at <= k.created_at
               AND tp.touched_at >= k.created_at - INTERVAL {lookback:g} DAY)""")
     by_ticket = scalar(demo_db, "SELECT count(*) FROM tickets WHERE channel = 'email'")
-    assert 0 < touched < 3_000 and touched != by_ticket
+    assert 0 < touched < WORLD_TICKETS and touched != by_ticket
     assert metric(at, "Tickets") == f"{touched:,}"
 
 
@@ -359,7 +359,7 @@ def test_tuning_tier_thresholds_change_p1(open_app: OpenApp, demo_db: Path) -> N
     # thresholds out of order: one clear message naming the rule, no preview
     at.slider(key=f"tuning_p2_{base}").set_value(2.0).run()
     assert_ok(at)
-    assert len(at.error) == 1 and "P1 > P2 > P3" in at.error[0].value
+    assert len(at.error) == 1 and "P1 > P2 > P3" in md_text(at.error[0].value)
     assert not at.get("plotly_chart")
 
 
@@ -399,13 +399,13 @@ def test_tuning_save_profile_writes_and_activates(open_app: OpenApp, fresh_db: P
 def test_explorer_search_narrows_the_table(open_app: OpenApp, demo_db: Path) -> None:
     at = open_app(demo_db, "explorer")
     assert_ok(at)
-    assert count_label(at) == 3_000
+    assert count_label(at) == WORLD_TICKETS
     at.text_input(key="explorer_search").set_value("refund").run()
     assert_ok(at)
     raw = query(demo_db, "SELECT ticket_id, subject, body FROM tickets")
     text = raw["subject"].fillna("") + "\n" + raw["body"].fillna("")
     hits = raw[text.str.contains("refund", case=False, regex=False)]
-    assert 0 < len(hits) < 3_000
+    assert 0 < len(hits) < WORLD_TICKETS
     assert count_label(at) == len(hits)
     table = frame_with(at, "priority_tier")
     assert len(table) == min(len(hits), 100)
@@ -487,7 +487,7 @@ def test_data_import_of_a_valid_csv_adds_rows(open_app: OpenApp, fresh_db: Path)
     at.button(key="data_import").click().run()
     assert_ok(at)
     assert at.success and "2 new" in at.success[0].value, [e.value for e in at.error]
-    assert scalar(fresh_db, "SELECT count(*) FROM tickets") == 3_002
+    assert scalar(fresh_db, "SELECT count(*) FROM tickets") == WORLD_TICKETS + 2
 
     at.button(key="data_triage").click().run()
     assert_ok(at)
@@ -530,11 +530,12 @@ def test_data_triage_button_triages_a_loaded_db(open_app: OpenApp, loaded_db: Pa
     at = open_app(db, "data_io")
     at.button(key="data_triage").click().run()
     assert_ok(at)
-    assert any("Predicted 3,000" in s.value for s in at.success), [e.value for e in at.error]
-    assert scalar(db, "SELECT count(*) FROM triaged_tickets") == 3_000
+    assert any(f"Predicted {WORLD_TICKETS:,}" in s.value for s in at.success), \
+        [e.value for e in at.error]
+    assert scalar(db, "SELECT count(*) FROM triaged_tickets") == WORLD_TICKETS
     at.switch_page("app_pages/overview.py").run()
     assert_ok(at)
-    assert metric(at, "Tickets") == "3,000"
+    assert metric(at, "Tickets") == f"{WORLD_TICKETS:,}"
 
 
 # -- untrusted text: never Markdown, PII masked -------------------------------------------------
@@ -545,11 +546,10 @@ PII_BODY = "Please reply to jane.doe@example.com about my refund."
 
 
 @pytest.fixture(scope="module")
-def special_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def special_db(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo copy plus two open tickets with hostile and personal text, triaged (read-only)."""
     tmp_path = tmp_path_factory.mktemp("special")
-    db = tmp_path / "special.duckdb"
-    shutil.copyfile(demo_db, db)
+    db = copy_db(world_db, tmp_path, "special.duckdb")
     with Store(db) as s:
         customer = s.scalar("SELECT min(customer_id) FROM customers")
         newest = s.scalar("SELECT max(created_at) FROM tickets")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from _world import WORLD_TICKETS, copy_db
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -57,16 +58,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo database built the way a user builds one: the `triage demo` command."""
-    db = tmp_path_factory.mktemp("e2e") / "demo.duckdb"
-    r = subprocess.run(
-        [sys.executable, "-m", "triage_core.cli", "demo", "--db", str(db), "--tickets", "3000",
-         "--seed", "7"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )
-    assert r.returncode == 0, r.stderr
-    return db
+def demo_db(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the suite's demo world (built with the `triage demo` command, conftest.py)."""
+    return copy_db(world_db, tmp_path_factory.mktemp("e2e"), "demo.duckdb")
 
 
 class Server(NamedTuple):
@@ -130,15 +124,28 @@ def browser() -> Iterator[object]:
             b.close()
 
 
-@pytest.fixture
-def page(browser) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    pg = context.new_page()
-    pg.set_default_timeout(RUN_TIMEOUT_MS)
+VIEWPORT = {"width": 1440, "height": 1000}
+
+
+@pytest.fixture(scope="module")
+def tab(browser) -> Iterator[object]:
+    """One tab for the module: a new tab is a new renderer process that compiles Streamlit's
+    frontend again, most of the CPU a page costs. Every test still loads its page afresh (a new
+    Streamlit session). Reduced motion, a user setting the app honours, spares the software
+    compositor drawing the app's animations while a script runs."""
+    context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
     try:
+        pg = context.new_page()
+        pg.set_default_timeout(RUN_TIMEOUT_MS)
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(tab) -> object:
+    tab.set_viewport_size(VIEWPORT)  # full_page_screenshot grows it
+    return tab
 
 
 def wait_for_run(pg, heading: str | None = None) -> None:
@@ -151,9 +158,10 @@ def wait_for_run(pg, heading: str | None = None) -> None:
     pg.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
                          '[data-test-script-state="notRunning"]')
     pg.wait_for_selector('[data-testid="stMain"] h1')
-    pg.wait_for_function(  # every plotly chart has drawn its SVG
+    pg.wait_for_function(  # every plotly chart has drawn its SVG (asked every 100 ms, not
+        # on every animation frame: that would make the page draw frames while it waits)
         """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-                 .every(c => c.querySelector('.main-svg'))""")
+                 .every(c => c.querySelector('.main-svg'))""", polling=100)
     pg.wait_for_load_state("networkidle")
     pg.wait_for_timeout(500)  # let the last frames paint before a screenshot
 
@@ -202,13 +210,13 @@ def test_sidebar_navigation_and_filter(server: Server, page) -> None:
 
     tickets = page.locator('[data-testid="stMetric"]', has_text="Tickets").first
     value = tickets.locator('[data-testid="stMetricValue"]')
-    expect(value).to_have_text("3,000")
+    expect(value).to_have_text(f"{WORLD_TICKETS:,}")
     channel = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]',
                            has_text="Ticket channel")
     channel.locator("input").click()
     page.get_by_role("option", name="email", exact=True).click()
     page.keyboard.press("Escape")
-    expect(value).not_to_have_text("3,000", timeout=RUN_TIMEOUT_MS)  # the rerun landed
+    expect(value).not_to_have_text(f"{WORLD_TICKETS:,}", timeout=RUN_TIMEOUT_MS)  # rerun landed
     wait_for_run(page)
     filtered = value.inner_text()
     assert int(filtered.replace(",", "")) > 0

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Api, new_ticket
+from _served import Api, new_ticket
+from _world import WORLD_TICKETS
 
 from triage_core.server.quick import FIELDS
 
@@ -51,7 +52,7 @@ def test_revoked_token_stops_working_and_owner_routes_refuse_api_tokens(
     owner = api.server.owner_token
     info = api.post("/api/v1/cli", {"argv": ["info", "--json"]}, headers=api.auth(owner))
     info_job = api.run_job(info.json()["job"], owner)
-    assert info_job["state"] == "done" and '"tickets": 1200' in info_job["stdout"]
+    assert info_job["state"] == "done" and f'"tickets": {WORLD_TICKETS}' in info_job["stdout"]
     assert api.get(f"/api/v1/jobs/{info_job['job_id']}").status_code == 404  # the owner's
     job = api.post("/api/v1/cli", {"argv": ["tokens", "revoke", "test"]},
                    headers=api.auth(owner)).json()["job"]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 from _cli import ok, one_line_error, run
-from conftest import call, live_server, triage_cmd
+from _served import call, live_server, triage_cmd
+from _world import WORLD_TICKETS
 
 from triage_core.cli import triage
 from triage_core.cli.server import command_line
@@ -35,7 +36,7 @@ def test_verbs_go_through_the_server(db: Path, tmp_path: Path) -> None:
         assert f"is already served by process {live.proc.pid}" in second.stderr
         info = triage_cmd("info", "--db", str(db), "--json")
         assert info.returncode == 0, info.stderr
-        assert json.loads(info.stdout)["tables"]["tickets"] == 1200
+        assert json.loads(info.stdout)["tables"]["tickets"] == WORLD_TICKETS
         token = json.loads(triage_cmd("tokens", "create", "--db", str(db), "--name", "t",
                                       "--json").stdout)["token"]
         missing = triage_cmd("import", "tickets", "nowhere.csv", "--db", str(db))

@@ -8,7 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from conftest import call, live_server, new_ticket, triage_cmd
+from _served import call, live_server, new_ticket, triage_cmd
 
 from triage_core.ops import feedback
 from triage_core.store import Store

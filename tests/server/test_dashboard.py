@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from conftest import ROOT, new_ticket
+from _served import ROOT, new_ticket
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Api
+from _served import Api
 
 from triage_core.server import webhooks
 

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import call, live_server, new_ticket, triage_cmd
+from _served import call, live_server, new_ticket, triage_cmd
 
 from triage_core.store import Store
 
