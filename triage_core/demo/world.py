@@ -23,6 +23,7 @@ CATEGORIES = (
 )
 SEGMENTS = ("consumer", "smb", "enterprise", "vip")
 SOURCE_PRIORITIES = ("Low", "Normal", "High", "Urgent")
+_SOLVED = 4  # status codes index TICKET_STATUSES: new, open, pending, on_hold, solved, closed
 PLANS = ("free", "basic", "pro", "business", "enterprise")
 LANGUAGES = ("en", "de", "es", "fr")
 TICKET_CHANNELS = ("email", "chat", "phone", "web", "social")
@@ -580,7 +581,8 @@ def ticket_handling(rng: np.random.Generator, ev: dict[str, np.ndarray], cust: C
     tone = np.searchsorted(np.asarray(_TONE_CUTS), mood)
     status, first_resp, resolved = _response_times(rng, t, cat, seg, channel)
     responded, done = first_resp >= 0, resolved >= 0
-    agent = _assign_agents(rng, cat, seg, lang, responded, agents)
+    agent = _within_capacity(_assign_agents(rng, cat, seg, lang, responded, agents),
+                             status, lang, agents)
     csat = _csat(rng, t, tone, seg, resolved, done)
     label = _labels(rng, cat, done)
     return {"lang": lang, "channel": channel, "tone": tone, "status": status,
@@ -653,6 +655,26 @@ def _assign_agents(rng: np.random.Generator, cat: np.ndarray, seg: np.ndarray, l
             agent[rows] = members[np.minimum(np.searchsorted(cum, pick_u[rows], side="right"),
                                              members.size - 1)]
     return agent
+
+
+def _within_capacity(agent: np.ndarray, status: np.ndarray, lang: np.ndarray, agents: Agents
+                     ) -> np.ndarray:
+    """No agent holds more open tickets than its capacity: oldest first, an open ticket keeps
+    its agent while the agent has room, else goes to the least-loaded colleague of the same team
+    who speaks its language and has room, else stays unassigned. No random draw, so the rest of
+    the world does not move."""
+    out = agent.copy()
+    load = np.zeros(agents.team.size, dtype=np.int64)
+    for i in np.flatnonzero((status > 0) & (status < _SOLVED) & (agent >= 0)):  # time order
+        a = agent[i]
+        if load[a] >= agents.capacity[a]:
+            mates = np.flatnonzero((agents.team == agents.team[a]) & agents.speaks[:, lang[i]]
+                                   & (load < agents.capacity))
+            a = mates[np.argmin(load[mates] / agents.capacity[mates])] if mates.size else -1
+        out[i] = a
+        if a >= 0:
+            load[a] += 1
+    return out
 
 
 def _csat(rng: np.random.Generator, t: np.ndarray, tone: np.ndarray, seg: np.ndarray,
