@@ -52,7 +52,7 @@ from triage_core.marketing.window import (
 from triage_core.store import Store
 
 __all__ = ["MODELS", "MODEL_DESCRIPTIONS", "Credits", "check_model", "credits_query",
-           "ticket_credits"]
+           "ticket_credits", "tickets_cte"]
 
 MODELS: tuple[str, ...] = (
     "first_touch",
@@ -81,7 +81,7 @@ def check_model(model: str) -> str:
     return model
 
 
-def _tickets_cte(store: Store, q: Query, filters: Filters) -> str:
+def tickets_cte(store: Store, q: Query, filters: Filters) -> str:
     """``tk``: tickets with category, sentiment, tier, segment and value; filters applied.
 
     Uses ``triaged_tickets`` when it exists (its category wins over ``tickets.category``);
@@ -206,7 +206,7 @@ def credits_query(
                   "half_life_days")
     q = Query()
     effects = removal_effects(store, lb) if model == "data_driven" else None
-    ctes = f"""WITH {_tickets_cte(store, q, f)},
+    ctes = f"""WITH {tickets_cte(store, q, f)},
         {window_cte(q, lb)},
         {_model_cte(q, model, hl, effects)},
         credits AS (
