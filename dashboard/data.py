@@ -465,3 +465,42 @@ def known_categories() -> list[str]:
     from triage_core.ops import feedback
 
     return _run(feedback.known_categories)
+
+
+# -- campaign planning: incremental tickets (lift) and forecasts ------------------------------
+# Their results hold campaign facts and counts, no ticket text, so there is nothing to mask.
+
+def lift_settings() -> marketing.LiftSettings:
+    """The ``[lift]`` section of the config, validated (window, interval...)."""
+    return marketing.LiftSettings.from_mapping(config().get("lift"))
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner="Measuring incremental tickets…")
+def campaign_lift(window_days: int, model: str = "last_touch") -> pd.DataFrame:
+    return _run(marketing.campaign_lift, window_days=window_days, model=model,
+                lift=config().get("lift"), attribution=attribution_settings())
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def plan_defaults() -> dict[str, Any]:
+    return _run(marketing.plan_defaults)
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner="Forecasting…")
+def forecast(start: Any, end: Any, reach: float, like: tuple[str, ...] = (),
+             channel: str | None = None, tags: tuple[str, ...] = (),
+             spend: float | None = None, revenue: float | None = None,
+             model: str = "last_touch") -> Any:
+    """A planned campaign's forecast (:class:`triage_core.marketing.Forecast`)."""
+    plan = marketing.Plan(start=start, end=end, reach=reach, like=like, channel=channel,
+                          tags=tags, spend=spend, revenue=revenue)
+    return _run(marketing.forecast_campaign, plan, model, forecast=config().get("forecast"),
+                attribution=attribution_settings(), routing=config().get("routing"))
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner="Backtesting the forecast…")
+def forecast_backtest(model: str = "last_touch") -> Any:
+    """Every past campaign forecast from the earlier ones (:class:`~triage_core.marketing.
+    Backtest`)."""
+    return _run(marketing.backtest, model, forecast=config().get("forecast"),
+                attribution=attribution_settings())
