@@ -477,8 +477,12 @@ def lift_settings() -> marketing.LiftSettings:
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner="Measuring incremental tickets…")
 def campaign_lift(window_days: int, model: str = "last_touch") -> pd.DataFrame:
+    """Incremental tickets per campaign (every ticket, not the sidebar filters), beside the
+    attributed tickets of the campaign view (stored or cached)."""
+    credit = campaign_impact(model, Filters(), default_lookback()).dropna(subset=["campaign_id"])
     return _run(marketing.campaign_lift, window_days=window_days, model=model,
-                lift=config().get("lift"), attribution=attribution_settings())
+                lift=config().get("lift"), attribution=attribution_settings(),
+                attributed=credit.set_index("campaign_id")["tickets"])
 
 
 @st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)

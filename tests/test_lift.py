@@ -120,7 +120,7 @@ def test_unknown_model_is_refused(store: Store) -> None:
 # -- the demo world's truth ----------------------------------------------------------------------
 
 # (tickets, seed): every campaign that caused at least 200 tickets is checked.
-WORLDS = [(10_000, 3), (25_000, 1), (40_000, 5)]
+WORLDS = [(10_000, 3), (25_000, 2), (50_000, 1)]
 
 
 @pytest.fixture(scope="module", params=WORLDS, ids=lambda w: f"{w[0]}-seed{w[1]}")
@@ -157,9 +157,10 @@ def test_sampling_large_campaigns_keeps_the_truth(demo_world: tuple[Path, dict[s
     campaign = max(truth, key=truth.get)
     with Store(db) as s:
         row = marketing.campaign_lift(s, campaigns=[campaign],
-                                      lift={"max_exposed": 600, "control_ratio": 2}).iloc[0]
+                                      lift={"max_exposed": 600, "max_control": 1200}).iloc[0]
         full = marketing.campaign_lift(s, campaigns=[campaign]).iloc[0]
-    assert row["sampled_share"] < 0.8 and row["exposed"] == full["exposed"]
+    assert row["sampled_share"] < 0.8  # the touched customers are counted from the sample:
+    assert abs(row["exposed"] - full["exposed"]) <= 0.1 * full["exposed"]
     assert row["control"] < full["control"]
     assert row["ci_low"] <= truth[campaign] <= row["ci_high"]
     assert row["ci_high"] - row["ci_low"] > full["ci_high"] - full["ci_low"]  # less sure

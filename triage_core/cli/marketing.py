@@ -80,7 +80,8 @@ def lift_cmd(db: str, config: str | None, window_days: int | None, model: str,
     with Store(_existing(db)) as store:
         df = lift.campaign_lift(store, window_days=window_days, model=model,
                                 campaigns=campaigns or None, lift=settings.get("lift"),
-                                attribution=settings.get("attribution"))
+                                attribution=settings.get("attribution"),
+                                attributed=_stored_credit(store, model, settings))
     if df.empty or df["incremental_tickets"].isna().all():
         warn(["no campaign has touched and untouched customers with tickets around the touch;"
               " import campaigns, touchpoints and tickets"])
@@ -90,6 +91,22 @@ def lift_cmd(db: str, config: str | None, window_days: int | None, model: str,
         print(table(df, ["campaign_id", "name", "exposed", "control", "incremental_tickets",
                          "ci_low", "ci_high", "incremental_cost", "attributed_tickets"],
                     floatfmt="{:,.1f}"))
+
+
+def _stored_credit(store, model: str, settings: dict) -> object:
+    """Attributed tickets per campaign from the campaign view the last full ``triage score``
+    stored (last touch, the packaged attribution settings), when it is current; else None."""
+    from triage_core.config import default_config
+    from triage_core.ops import analytics
+
+    if model != "last_touch" or settings.get("attribution") != \
+            default_config().get("attribution"):
+        return None
+    stored = analytics.campaign_tables(store)
+    if stored is None:
+        return None
+    impact = stored[0].dropna(subset=["campaign_id"])
+    return impact.set_index("campaign_id")["tickets"]
 
 
 def _existing(db: str) -> str:

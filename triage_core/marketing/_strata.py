@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = ["KEYS", "LEVELS", "estimate"]
 
@@ -59,6 +62,8 @@ class _Design:
 def _design(cells: pd.DataFrame, min_control: int, n_campaigns: int) -> _Design:
     """Match every touched row at the finest level with at least ``min_control`` control
     customers (the last level always)."""
+    from scipy import sparse  # here: `triage forecast` does not pay for it
+
     ctrl = ~cells["exposed"].to_numpy(dtype=bool)
     n = cells["n"].to_numpy(dtype=np.float64)
     rows = np.arange(len(cells))

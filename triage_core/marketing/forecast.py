@@ -33,7 +33,7 @@ import pandas as pd
 from triage_core.errors import TriageError
 from triage_core.marketing._projection import Projection, combine, measured, project
 from triage_core.marketing.attribution import check_model
-from triage_core.marketing.history import History, load_history
+from triage_core.marketing.history import History, campaign_facts, load_history
 from triage_core.marketing.impact import to_json_records
 from triage_core.marketing.settings import (
     AttributionSettings,
@@ -91,15 +91,16 @@ def _timestamp(value: Any, key: str) -> pd.Timestamp:
     return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
 
 
-def _weights(h: History, rows: np.ndarray, w: Mapping[str, float], channel: str | None,
+def _weights(campaigns: pd.DataFrame, w: Mapping[str, float], channel: str | None,
              tags: Sequence[str]) -> np.ndarray:
-    """Similarity weight of each past campaign in ``rows``; all 1 when none is similar."""
-    c = h.campaigns.iloc[rows].fillna({"utm_source": "", "utm_medium": "", "utm_campaign": ""})
+    """Similarity weight of each past campaign (rows of ``campaigns``); all 1 when none is
+    similar."""
+    c = campaigns.fillna({"utm_source": "", "utm_medium": "", "utm_campaign": ""})
     tagged = sum(c[col].isin(tags).to_numpy(dtype=float)
                  for col in ("utm_source", "utm_medium", "utm_campaign"))
     score = w["channel"] * (c["channel"] == channel).to_numpy(dtype=float) + w["tag"] * tagged
     if not (score > 0).any():
-        return np.ones(len(rows))
+        return np.ones(len(c))
     return score + w["other"]
 
 
@@ -150,36 +151,38 @@ def _projection(h: History, rows: np.ndarray, usable: np.ndarray, weights: np.nd
     return combine(daily, weights, prior_log_sd=s.prior_log_sd, prior_weight=s.prior_weight)
 
 
-def _channel(h: History, plan: Plan) -> str | None:
-    """The plan's channel: given, else the first ``like`` campaign's."""
-    if plan.channel is None and plan.like:
-        return str(h.campaigns["channel"].iat[h.index(plan.like[0])])
-    return plan.channel
-
-
-def _similar(h: History, plan: Plan, w: Mapping[str, float]
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Past campaigns to forecast from (the ``like`` ones, else those weighted by channel and
-    tags, > 0 only), with their usable days and weights."""
-    known = set(h.campaigns["campaign_id"])
-    missing = [c for c in plan.like if c not in known]
+def _chosen(facts: pd.DataFrame, plan: Plan, w: Mapping[str, float]
+            ) -> tuple[list[str], str | None]:
+    """The campaigns to forecast from (the ``like`` ones, else those similar by channel and
+    tags, else all) and the plan's channel (given, else the first ``like`` campaign's)."""
+    missing = [c for c in plan.like if c not in set(facts["campaign_id"])]
     if missing:
         raise TriageError(f"unknown campaign {missing[0]!r} in --like; see 'triage attribution'"
                           " for the campaign ids")
+    channel = plan.channel
+    if channel is None and plan.like:
+        channel = str(facts.set_index("campaign_id").at[plan.like[0], "channel"])
+    if plan.like:
+        return list(plan.like), channel
+    weights = _weights(facts, w, channel, plan.tags)
+    return facts["campaign_id"][weights > 0].tolist(), channel
+
+
+def _usable(h: History, plan: Plan, w: Mapping[str, float], channel: str | None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The loaded campaigns with reach and a day of tickets after launch, their usable days
+    and weights (> 0 only)."""
     c = h.campaigns
     usable = c["observed_days"].to_numpy(dtype=np.int64)
-    ok = (usable > c["first_day"].to_numpy()) & (c["reach"].to_numpy() > 0)
-    if plan.like:
-        ok &= c["campaign_id"].isin(plan.like).to_numpy()
-        if not ok.any():
-            raise TriageError(f"--like {', '.join(plan.like)}: no touchpoints or no day of"
-                              " tickets after the launch to forecast from")
-    rows = np.flatnonzero(ok)
+    rows = np.flatnonzero((usable > c["first_day"].to_numpy()) & (c["reach"].to_numpy() > 0))
+    if rows.size == 0 and plan.like:
+        raise TriageError(f"--like {', '.join(plan.like)}: no touchpoints or no day of"
+                          " tickets after the launch to forecast from")
     if rows.size == 0:
         raise TriageError("no past campaign with reach and a day of tickets after its launch to"
                           " forecast from; import campaigns, touchpoints and tickets first")
     weights = (np.ones(rows.size) if plan.like
-               else _weights(h, rows, w, _channel(h, plan), plan.tags))
+               else _weights(c.iloc[rows], w, channel, plan.tags))
     keep = weights > 0
     return rows[keep], usable[rows[keep]], weights[keep]
 
@@ -242,11 +245,18 @@ def _settings(forecast: ForecastSettings | Mapping[str, Any] | None) -> Forecast
     return ForecastSettings.from_mapping(forecast)
 
 
-def _horizon(h: History, plan: Plan, s: ForecastSettings) -> tuple[Plan, float, int]:
-    """The plan with its end filled in, its duration in days and the days forecast."""
+def _horizon(store: Store, facts: pd.DataFrame, plan: Plan, s: ForecastSettings
+             ) -> tuple[Plan, float, int]:
+    """The plan with its end filled in (as long as the first ``like`` campaign, else 14 days),
+    its duration in days and the days forecast."""
     if plan.end is None:
-        days = (float(h.campaigns["duration_days"].iat[h.index(plan.like[0])])
-                if plan.like else 14.0)
+        days = 14.0
+        if plan.like:
+            like = facts.set_index("campaign_id").loc[plan.like[0]]
+            end = like["end_at"] if pd.notna(like["end_at"]) else store.scalar(
+                "SELECT max(created_at) FROM tickets")
+            if end is not None and pd.notna(end):
+                days = max((pd.Timestamp(end) - like["start_at"]).total_seconds() / 86_400, 1.0)
         plan = Plan(**{**vars(plan), "end": plan.start + pd.Timedelta(days=days)})
     duration = max((plan.end - plan.start).total_seconds() / 86_400, 1.0)
     return plan, duration, int(min(np.ceil(duration) + s.tail_days, s.max_days))
@@ -264,12 +274,14 @@ def forecast_campaign(
     check_model(model)
     s = _settings(forecast)
     rules = routing if isinstance(routing, RoutingRules) else RoutingRules.from_mapping(routing)
-    h = load_history(store, model, attribution_settings(attribution), s.max_days,
-                     rules.vip_segments)
-    rows, usable, weights = _similar(h, plan, s.weights)
-    plan, duration, horizon = _horizon(h, plan, s)
+    facts = campaign_facts(store)
+    ids, channel = _chosen(facts, plan, s.weights)
+    plan, duration, horizon = _horizon(store, facts, plan, s)
+    h = load_history(store, model, attribution_settings(attribution), horizon,
+                     rules.vip_segments, campaigns=ids)
+    rows, usable, weights = _usable(h, plan, s.weights, channel)
     proj = _projection(h, rows, usable, weights, s, reach=plan.reach, duration=duration,
-                       horizon=horizon, channel=_channel(h, plan))
+                       horizon=horizon, channel=channel)
     sims = proj.simulate(s.simulations, s.seed)
     tail = (1.0 - s.interval) / 2.0
     point = proj.total * proj.profile
@@ -346,7 +358,7 @@ def _backtest_one(h: History, i: int, s: ForecastSettings) -> tuple | None:
         return None
     tags = [str(c[t].iat[i]) for t in ("utm_source", "utm_medium", "utm_campaign")
             if pd.notna(c[t].iat[i])]
-    weights = _weights(h, rows, s.weights, c["channel"].iat[i], tags)
+    weights = _weights(c.iloc[rows], s.weights, c["channel"].iat[i], tags)
     keep = weights > 0
     proj = _projection(h, rows[keep], usable[rows[keep]], weights[keep], s,
                        reach=float(c["reach"].iat[i]), duration=float(c["duration_days"].iat[i]),
@@ -370,7 +382,7 @@ def backtest(
     one campaign that ended before it, from those; compare with what happened."""
     check_model(model)
     s = _settings(forecast)
-    h = load_history(store, model, attribution_settings(attribution), s.max_days,
+    h = load_history(store, model, attribution_settings(attribution), s.backtest_days,
                      RoutingRules.from_mapping().vip_segments)
     found = [r for i in range(len(h.campaigns)) if (r := _backtest_one(h, i, s)) is not None]
     rows = pd.DataFrame(found, columns=["campaign_id", "name", "channel", "start_at",
@@ -382,11 +394,11 @@ def backtest(
 
 def plan_defaults(store: Store) -> dict[str, Any]:
     """A sensible first plan for the planning page: the most recent campaign's channel,
-    the median reach, spend and revenue of the past campaigns of that channel, two weeks from
-    the day after the newest ticket."""
+    the median reach (approximate counts), spend and revenue of the past campaigns of that
+    channel, two weeks from the day after the newest ticket."""
     c = store.query(
         """SELECT c.campaign_id, c.channel, c.spend, c.revenue, c.start_at,
-                  count(DISTINCT p.customer_id) AS reach
+                  approx_count_distinct(p.customer_id) AS reach
            FROM campaigns c LEFT JOIN touchpoints p USING (campaign_id)
            GROUP BY ALL ORDER BY c.start_at DESC NULLS LAST, c.campaign_id""")
     newest = store.scalar("SELECT max(created_at) FROM tickets")

@@ -17,12 +17,15 @@ import numpy as np
 import pandas as pd
 
 from triage_core.marketing.attribution import credits_query
+from triage_core.marketing.filters import Filters
 from triage_core.marketing.impact import UNCATEGORIZED, cost_ctes
 from triage_core.marketing.settings import AttributionSettings
 from triage_core.marketing.window import US_PER_DAY
 from triage_core.store import Store
 
-__all__ = ["History", "load_history"]
+__all__ = ["History", "campaign_facts", "load_history"]
+
+_MAX_LEAD = 366  # days a campaign launched before the ticket data is followed longer, at most
 
 
 @dataclass(frozen=True)
@@ -44,18 +47,20 @@ class History:
     def days(self) -> int:
         return self.reached.shape[1]
 
-    def index(self, campaign_id: str) -> int:
-        ids = self.campaigns["campaign_id"].tolist()
-        return ids.index(campaign_id)
-
 
 def _daily_tickets(store: Store, model: str, cfg: AttributionSettings, days: int,
-                   vip_segments: Sequence[str]) -> pd.DataFrame:
-    c = credits_query(store, model, config=cfg)
+                   vip_segments: Sequence[str], meta: pd.DataFrame) -> pd.DataFrame:
+    """Credit per campaign of ``meta``, day since launch, category and VIP segment, counting
+    only the tickets those campaigns touched (their credits are the same)."""
+    ids = meta["campaign_id"].tolist()
+    until = meta["start_at"].max() + pd.Timedelta(days=days)
+    window = Filters(campaigns=tuple(ids), start=meta["start_at"].min(), end=until)
+    c = credits_query(store, model, filters=window, config=cfg, touched_only=True)
     q = c.query
     sql = f"""{c.ctes},
         {cost_ctes(q, cfg)},
-        launch AS (SELECT campaign_id, start_at FROM campaigns WHERE start_at IS NOT NULL)
+        launch AS (SELECT campaign_id, start_at FROM campaigns
+                   WHERE list_contains({q.bind('launch_ids', ids)}::VARCHAR[], campaign_id))
         SELECT cr.campaign_id,
                CAST(floor(date_diff('microsecond', l.start_at, k.created_at) / {US_PER_DAY})
                     AS BIGINT) AS day,
@@ -67,8 +72,8 @@ def _daily_tickets(store: Store, model: str, cfg: AttributionSettings, days: int
                    AS negative,
                COALESCE(sum(cr.credit) FILTER (WHERE k.sentiment_label IS NOT NULL), 0)
                    AS labelled,
-               sum(cr.credit * kc.cost) AS cost
-        FROM credits cr JOIN tk k USING (ticket_id) JOIN tk_cost kc USING (ticket_id)
+               sum(cr.credit * k.cost) AS cost
+        FROM credits cr JOIN tk_cost k USING (ticket_id)
         JOIN launch l ON l.campaign_id = cr.campaign_id
         WHERE k.created_at >= l.start_at
           AND k.created_at < l.start_at + to_microseconds({q.bind('span_us', days * US_PER_DAY)})
@@ -76,29 +81,33 @@ def _daily_tickets(store: Store, model: str, cfg: AttributionSettings, days: int
     return q.run(store, sql)
 
 
-def _campaigns(store: Store, days: int) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
-    """Campaign facts, first reach per day since launch (the last day: later) and the span of
-    the ticket data."""
-    meta = store.query(
+def campaign_facts(store: Store) -> pd.DataFrame:
+    """Every campaign with a start time: id, name, channel, utm tags, start, end, spend,
+    revenue, oldest first."""
+    return store.query(
         """SELECT campaign_id, name, channel, utm_source, utm_medium, utm_campaign, start_at,
                   end_at, spend, revenue FROM campaigns WHERE start_at IS NOT NULL
            ORDER BY start_at, campaign_id""")
-    reach = store.query(
+
+
+def _reach(store: Store, ids: Sequence[str], days: int) -> pd.DataFrame:
+    """Customers reached for the first time per campaign of ``ids`` and day since launch
+    (``days``: any later day)."""
+    return store.query(
         f"""SELECT p.campaign_id,
                    least(greatest(CAST(floor(date_diff('microsecond', c.start_at, p.first)
                                              / {US_PER_DAY}) AS BIGINT), 0), ?) AS day,
                    count(*) AS reached
             FROM (SELECT campaign_id, customer_id, min(touched_at) AS first FROM touchpoints
+                  WHERE list_contains(?::VARCHAR[], campaign_id)
                   GROUP BY campaign_id, customer_id) p
-            JOIN campaigns c ON c.campaign_id = p.campaign_id AND c.start_at IS NOT NULL
-            GROUP BY ALL""", [days])
-    span = store.query("SELECT min(created_at) AS t0, max(created_at) AS t1 FROM tickets")
-    return meta, reach, span.iloc[0]
+            JOIN campaigns c ON c.campaign_id = p.campaign_id
+            GROUP BY ALL""", [days, list(ids)])
 
 
 def _days_seen(meta: pd.DataFrame, span: Any, days: int) -> pd.DataFrame:
     """Each campaign's duration, and its first and last day since launch inside the ticket
-    data (first_day .. observed_days - 1 are whole days with tickets)."""
+    data (first_day .. observed_days - 1 are whole days with tickets, up to ``days``)."""
     t0, t1 = pd.Timestamp(span["t0"]), pd.Timestamp(span["t1"])
     stop = meta["end_at"].fillna(t1) if t1 is not pd.NaT else meta["end_at"]
     out = meta.assign(duration_days=np.maximum(
@@ -112,15 +121,27 @@ def _days_seen(meta: pd.DataFrame, span: Any, days: int) -> pd.DataFrame:
 
 
 def load_history(store: Store, model: str, cfg: AttributionSettings, days: int,
-                 vip_segments: Sequence[str]) -> History:
-    """The first ``days`` days after launch of every campaign with a start time."""
-    meta, reach, span = _campaigns(store, days)
-    daily = _daily_tickets(store, model, cfg, days, vip_segments)
+                 vip_segments: Sequence[str], campaigns: Sequence[str] | None = None
+                 ) -> History:
+    """``days`` days of tickets inside the ticket data after the launch of every campaign with
+    a start time (or of ``campaigns``); a campaign launched before the data begins is followed
+    that much longer."""
+    meta = campaign_facts(store)
+    if campaigns is not None:
+        meta = meta[meta["campaign_id"].isin(list(campaigns))].reset_index(drop=True)
+    span = store.query("SELECT min(created_at) AS t0, max(created_at) AS t1 FROM tickets")
+    lead = _days_seen(meta, span.iloc[0], _MAX_LEAD)["first_day"]
+    width = days + (int(lead.max()) if len(lead) else 0)
     ids = {c: i for i, c in enumerate(meta["campaign_id"])}
+    k = len(ids)
+    daily = (_daily_tickets(store, model, cfg, width, vip_segments, meta) if k else
+             pd.DataFrame(columns=["campaign_id", "day", "category", "vip", "tickets",
+                                   "negative", "labelled", "cost"]))
+    reach = _reach(store, list(ids), width)
     cats = tuple(sorted(daily["category"].unique()))
-    k, ci = len(ids), {c: i for i, c in enumerate(cats)}
-    tickets = np.zeros((k, days, max(len(cats), 1), 2))
-    flat = [np.zeros((k, days)) for _ in range(3)]
+    ci = {c: i for i, c in enumerate(cats)}
+    tickets = np.zeros((k, width, max(len(cats), 1), 2))
+    flat = [np.zeros((k, width)) for _ in range(3)]
     row = daily["campaign_id"].map(ids).to_numpy(dtype=np.int64)
     day = daily["day"].to_numpy(dtype=np.int64)
     np.add.at(tickets, (row, day, daily["category"].map(ci).to_numpy(dtype=np.int64),
@@ -128,9 +149,9 @@ def load_history(store: Store, model: str, cfg: AttributionSettings, days: int,
               daily["tickets"].to_numpy(dtype=np.float64))
     for arr, col in zip(flat, ("negative", "labelled", "cost"), strict=True):
         np.add.at(arr, (row, day), daily[col].to_numpy(dtype=np.float64))
-    reached = np.zeros((k, days + 1))  # the last column: reached later than ``days``
+    reached = np.zeros((k, width + 1))  # the last column: reached later than ``width``
     np.add.at(reached, (reach["campaign_id"].map(ids).to_numpy(dtype=np.int64),
                         reach["day"].to_numpy(dtype=np.int64)),
               reach["reached"].to_numpy(dtype=np.float64))
-    meta = _days_seen(meta.assign(reach=reached.sum(axis=1)), span, days)
-    return History(meta, cats, tickets, *flat, reached=reached[:, :days])
+    meta = _days_seen(meta.assign(reach=reached.sum(axis=1)), span.iloc[0], width)
+    return History(meta, cats, tickets, *flat, reached=reached[:, :width])

@@ -42,8 +42,8 @@ IMPACT_METRICS: tuple[str, ...] = (
 
 
 def cost_ctes(q: Query, cfg: AttributionSettings) -> str:
-    """``tk_cost(ticket_id, cost)``: the handling cost of every ticket of ``tk`` from the config
-    (base cost of its category, or the default, times its tier's multiplier, or 1)."""
+    """``tk_cost``: every ticket of ``tk`` with its handling cost from the config (``cost``: base
+    cost of its category, or the default, times its tier's multiplier, or 1)."""
     cats = list(cfg.category_cost)
     cost_cats = q.bind("cost_cats", cats or [""])
     cost_vals = q.bind("cost_vals", [cfg.category_cost[c] for c in cats] or [cfg.default_cost])
@@ -55,7 +55,7 @@ def cost_ctes(q: Query, cfg: AttributionSettings) -> str:
         tier_mult AS (SELECT unnest({tier_ids}::VARCHAR[]) AS tier,
                              unnest({tier_vals}::DOUBLE[]) AS mult),
         tk_cost AS (
-            SELECT k.ticket_id, COALESCE(cb.base, {q.bind("default_cost", cfg.default_cost)})
+            SELECT k.*, COALESCE(cb.base, {q.bind("default_cost", cfg.default_cost)})
                        * COALESCE(tm.mult, 1.0) AS cost
             FROM tk k LEFT JOIN cost_base cb ON cb.category = k.category
             LEFT JOIN tier_mult tm ON tm.tier = k.priority_tier
@@ -75,8 +75,8 @@ def _aggregate_ctes(c: Credits) -> str:
     )
     return f"""ct AS MATERIALIZED (
             SELECT c.campaign_id, c.credit, k.customer_id, k.category, k.sentiment,
-                   k.sentiment_label = 'negative' AS neg, k.lifetime_value, kc.cost
-            FROM credits c JOIN tk k USING (ticket_id) JOIN tk_cost kc USING (ticket_id)
+                   k.sentiment_label = 'negative' AS neg, k.lifetime_value, k.cost
+            FROM credits c JOIN tk_cost k USING (ticket_id)
         ),
         agg AS (
             SELECT campaign_id, sum(credit) AS tickets,

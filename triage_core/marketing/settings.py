@@ -115,7 +115,7 @@ class LiftSettings:
     prior_tickets: tuple[int, ...]
     other_touches: tuple[int, ...]
     max_exposed: int
-    control_ratio: float
+    max_control: int
     bootstrap: int
     interval: float
     seed: int
@@ -134,7 +134,7 @@ class LiftSettings:
             prior_tickets=_edges(check, raw["prior_tickets"], "prior_tickets"),
             other_touches=_edges(check, raw["other_touches"], "other_touches"),
             max_exposed=check.integer(raw["max_exposed"], "max_exposed", lo=100),
-            control_ratio=check.number(raw["control_ratio"], "control_ratio", lo=0.5),
+            max_control=check.integer(raw["max_control"], "max_control", lo=100),
             bootstrap=check.integer(raw["bootstrap"], "bootstrap", lo=20, hi=100_000),
             interval=check.number(raw["interval"], "interval", lo=0.5, hi=0.999),
             seed=check.integer(raw["seed"], "seed", lo=0),

@@ -18,7 +18,7 @@ from triage_core.marketing.attribution import tickets_cte
 from triage_core.marketing.filters import Filters
 from triage_core.marketing.impact import UNCATEGORIZED
 from triage_core.marketing.settings import ForecastSettings
-from triage_core.marketing.window import US_PER_DAY, Query
+from triage_core.marketing.window import Query
 from triage_core.ops.routing.rules import RoutingRules
 from triage_core.store import Store
 
@@ -37,16 +37,18 @@ def _team(rules: RoutingRules, category: str, vip: bool) -> str:
 
 
 def _recent(store: Store, rules: RoutingRules, s: ForecastSettings) -> pd.DataFrame:
-    """Tickets per day of the last ``baseline_days`` by category and VIP segment."""
+    """Tickets per day of the last ``baseline_days`` of data by category and VIP segment."""
+    newest = store.scalar("SELECT max(created_at) FROM tickets")
+    if newest is None:
+        return pd.DataFrame(columns=["category", "vip", "per_day"])
+    since = pd.Timestamp(newest) - pd.Timedelta(days=s.baseline_days)
     q = Query()
-    return q.run(store, f"""WITH {tickets_cte(store, q, Filters())}
+    return q.run(store, f"""WITH {tickets_cte(store, q, Filters(start=since))}
         SELECT COALESCE(category, {q.bind('uncategorized', UNCATEGORIZED)}) AS category,
                COALESCE(list_contains({q.bind('vip', list(rules.vip_segments))}::VARCHAR[],
                                       segment), false) AS vip,
                count(*) / {q.bind('days', float(s.baseline_days))} AS per_day
-        FROM tk WHERE created_at > (SELECT max(created_at) FROM tk)
-                                   - to_microseconds({q.bind('us', s.baseline_days * US_PER_DAY)})
-        GROUP BY ALL""")
+        FROM tk GROUP BY ALL""")
 
 
 def _hours(frame: pd.DataFrame, rules: RoutingRules, s: ForecastSettings) -> pd.Series:
