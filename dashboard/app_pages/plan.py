@@ -31,7 +31,9 @@ with st.form("plan_form"):
                                "campaigns of the channel and tags")
     channel = c2.selectbox("Channel", channels, key="plan_channel",
                            index=channels.index(defaults["channel"])
-                           if defaults["channel"] in channels else 0)
+                           if defaults["channel"] in channels else 0,
+                           help="Past campaigns of this channel lend their reach curve and "
+                                "weigh more; with similar campaigns picked, theirs is used")
     tags = c3.text_input("Tags (utm source, medium or campaign; comma separated)",
                          key="plan_tags")
     c1, c2, c3 = st.columns(3)
@@ -48,7 +50,7 @@ with st.form("plan_form"):
 
 try:
     f = data.forecast(pd.Timestamp(start), pd.Timestamp(end) if end else None, float(reach),
-                      tuple(like), None if channel == "(any)" else channel,
+                      tuple(like), None if like or channel == "(any)" else channel,
                       tuple(t.strip() for t in tags.split(",") if t.strip()),
                       float(spend) if spend > 0 else None, float(revenue))
 except data.TriageError as exc:
@@ -92,6 +94,9 @@ left.plotly_chart(charts.category_mix(mix, "Category mix of the forecast tickets
                   width="stretch")
 right.caption("Forecast from these past campaigns (weight = similarity):")
 right.dataframe(f.similar, hide_index=True, width="stretch", column_config={
+    "campaign_id": st.column_config.TextColumn("Campaign"),
+    "name": st.column_config.TextColumn("Name"),
+    "channel": st.column_config.TextColumn("Channel"),
     "start_at": st.column_config.DateColumn("Launch"),
     "reach": st.column_config.NumberColumn("Reach", format="localized"),
     "weight": st.column_config.NumberColumn("Weight", format="%.1f"),
@@ -112,6 +117,14 @@ else:
         ("Campaigns", fmt(bt.n_campaigns), None),
     ])
     st.dataframe(bt.rows, hide_index=True, width="stretch", column_config={
+        "campaign_id": st.column_config.TextColumn("Campaign"),
+        "name": st.column_config.TextColumn("Name"),
+        "channel": st.column_config.TextColumn("Channel"),
+        "history": st.column_config.NumberColumn("Forecast from", help="Campaigns that ended "
+                                                 "before its launch"),
+        "covered": st.column_config.CheckboxColumn("In the interval"),
+        "counted": st.column_config.CheckboxColumn("Counted", help="At least the minimum "
+                                                   "tickets (backtest_min_tickets)"),
         "start_at": st.column_config.DateColumn("Launch"),
         "forecast": st.column_config.NumberColumn("Forecast", format="%.0f"),
         "low": st.column_config.NumberColumn("Low", format="%.0f"),

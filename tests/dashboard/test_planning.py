@@ -25,7 +25,8 @@ def plan_inputs(at: AppTest) -> dict:
             "end": pd.Timestamp(at.date_input(key="plan_end").value),
             "reach": float(at.number_input(key="plan_reach").value),
             "like": tuple(at.multiselect(key="plan_like").value),
-            "channel": None if channel == "(any)" else channel,
+            "channel": None if at.multiselect(key="plan_like").value or channel == "(any)"
+            else channel,
             "spend": spend if spend > 0 else None,
             "revenue": at.number_input(key="plan_revenue").value}
 

@@ -232,6 +232,7 @@ def test_plan_a_campaign_in_chromium(server: Server, page) -> None:
     before = value.inner_text()
     like = page.locator('[data-testid="stMultiSelect"]', has_text="Like these past campaigns")
     like.locator("input").click()
+    page.keyboard.type("Spring Sale 40% off")  # the list shows a few options at a time
     page.get_by_role("option", name="Spring Sale 40% off", exact=True).click()
     page.keyboard.press("Escape")
     reach = page.get_by_label("Expected reach (customers)")
@@ -241,5 +242,5 @@ def test_plan_a_campaign_in_chromium(server: Server, page) -> None:
     wait_for_run(page)
     assert_no_error(page, "plan", server)
     main = page.locator('[data-testid="stMain"]').inner_text()
-    assert "Staffing" in main and "billing_team" in main
+    assert "Staffing" in main and "How good is the forecast?" in main  # tables are canvases
     full_page_screenshot(page, "plan_spring_sale")
