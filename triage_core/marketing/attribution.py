@@ -83,14 +83,15 @@ def check_model(model: str) -> str:
 
 
 def tickets_cte(store: Store, q: Query, filters: Filters, *, by_campaign: bool = False,
-                customers: bool = True) -> str:
+                customers: bool = True, materialized: bool = False) -> str:
     """``tk``: tickets with category, sentiment, tier, segment and value; filters applied
     (``by_campaign``: also the campaign filters, see :meth:`Filters.ticket_sql`).
 
     Uses ``triaged_tickets`` when it exists (its category wins over ``tickets.category``);
     without it sentiment and tier are NULL. ``customers=False`` skips the customers table (for
     readers that need neither segment nor value: they come from ``triaged_tickets`` alone, and a
-    segment filter must not be set).
+    segment filter must not be set). ``materialized``: computed once however often the query
+    reads it (worth it when the filters are costly, e.g. ``by_campaign``).
     """
     have = set(store.columns("triaged_tickets")) if store.table_exists("triaged_tickets") else set()
     join = "LEFT JOIN triaged_tickets tr ON tr.ticket_id = t.ticket_id" if have else ""
@@ -113,7 +114,7 @@ def tickets_cte(store: Store, q: Query, filters: Filters, *, by_campaign: bool =
         {"LEFT JOIN customers cu ON cu.customer_id = t.customer_id" if customers else ""}
         {join}"""
     where = filters.ticket_sql(q.bind, "t", by_campaign=by_campaign)
-    return f"""tk AS (
+    return f"""tk AS {"MATERIALIZED " if materialized else ""}(
         SELECT ticket_id, created_at, customer_id, channel, segment, category, sentiment,
                sentiment_label, priority_tier, lifetime_value
         FROM ({inner}) t WHERE {where}
@@ -203,13 +204,15 @@ def credits_query(
     config: AttributionSettings | Mapping[str, Any] | None = None,
     *,
     touched_only: bool = False,
+    customers: bool = True,
 ) -> Credits:
     """Check the arguments and build the credit CTEs. ``lookback_days`` defaults to the
     filters' ``lookback_days``, then the config; ``half_life_days`` to the config.
 
     ``touched_only``: keep only the tickets a campaign of the filters touched in the lookback
     window (less work when only those campaigns' credit is wanted; a ticket's credits do not
-    change, they depend on all of its customer's touches)."""
+    change, they depend on all of its customer's touches). ``customers=False``: ``tk`` without
+    the customers table (see :func:`tickets_cte`)."""
     check_model(model)
     cfg = attribution_settings(config)
     f = Filters.of(filters)
@@ -222,7 +225,8 @@ def credits_query(
     effects = removal_effects(store, lb) if model == "data_driven" else None
     if touched_only:
         f = dataclasses.replace(f, lookback_days=lb)
-    ctes = f"""WITH {tickets_cte(store, q, f, by_campaign=touched_only)},
+    ctes = f"""WITH {tickets_cte(store, q, f, by_campaign=touched_only, customers=customers,
+                                 materialized=touched_only)},
         {window_cte(q, lb)},
         {_model_cte(q, model, hl, effects)},
         credits AS (

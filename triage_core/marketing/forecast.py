@@ -40,7 +40,7 @@ from triage_core.marketing.settings import (
     ForecastSettings,
     attribution_settings,
 )
-from triage_core.marketing.staffing import staffing
+from triage_core.marketing.staffing import staffing, team_load
 from triage_core.ops.routing.rules import RoutingRules
 from triage_core.store import Store
 
@@ -304,7 +304,8 @@ def forecast_campaign(
         tickets=float(proj.total), tickets_low=float(t_low), tickets_high=float(t_high),
         category_mix={str(k): float(v) for k, v in shares.sort_values(ascending=False).items()},
         negative_share=mix.negative_share, support_cost=float(cost),
-        support_cost_high=cost_high, staffing=staffing(store, point, mix.shares, rules, s),
+        support_cost_high=cost_high,
+        staffing=staffing(point, mix.shares, rules, s, team_load(store, rules, s)),
         roi=roi, roi_low=roi_low, verdict=verdict)
 
 

@@ -55,7 +55,8 @@ def _daily_tickets(store: Store, model: str, cfg: AttributionSettings, days: int
     ids = meta["campaign_id"].tolist()
     until = meta["start_at"].max() + pd.Timedelta(days=days)
     window = Filters(campaigns=tuple(ids), start=meta["start_at"].min(), end=until)
-    c = credits_query(store, model, filters=window, config=cfg, touched_only=True)
+    c = credits_query(store, model, filters=window, config=cfg, touched_only=True,
+                      customers=False)  # the segment of the credited tickets alone, below
     q = c.query
     sql = f"""{c.ctes},
         {cost_ctes(q, cfg)},
@@ -66,7 +67,7 @@ def _daily_tickets(store: Store, model: str, cfg: AttributionSettings, days: int
                     AS BIGINT) AS day,
                COALESCE(k.category, {q.bind('uncategorized', UNCATEGORIZED)}) AS category,
                COALESCE(list_contains({q.bind('vip', list(vip_segments))}::VARCHAR[],
-                                      k.segment), false) AS vip,
+                                      COALESCE(cu.segment, k.segment)), false) AS vip,
                sum(cr.credit) AS tickets,
                COALESCE(sum(cr.credit) FILTER (WHERE k.sentiment_label = 'negative'), 0)
                    AS negative,
@@ -75,6 +76,7 @@ def _daily_tickets(store: Store, model: str, cfg: AttributionSettings, days: int
                sum(cr.credit * k.cost) AS cost
         FROM credits cr JOIN tk_cost k USING (ticket_id)
         JOIN launch l ON l.campaign_id = cr.campaign_id
+        LEFT JOIN customers cu ON cu.customer_id = k.customer_id
         WHERE k.created_at >= l.start_at
           AND k.created_at < l.start_at + to_microseconds({q.bind('span_us', days * US_PER_DAY)})
         GROUP BY ALL"""

@@ -11,6 +11,8 @@ without agents (or ``unrouted`` work) is ``no agents``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -22,7 +24,7 @@ from triage_core.marketing.window import Query
 from triage_core.ops.routing.rules import RoutingRules
 from triage_core.store import Store
 
-__all__ = ["STAFFING_COLUMNS", "UNROUTED", "staffing"]
+__all__ = ["STAFFING_COLUMNS", "UNROUTED", "TeamLoad", "staffing", "team_load"]
 
 UNROUTED = "unrouted"
 STAFFING_COLUMNS = ("team", "agents", "capacity_hours_per_day", "recent_hours_per_day",
@@ -59,8 +61,24 @@ def _hours(frame: pd.DataFrame, rules: RoutingRules, s: ForecastSettings) -> pd.
     return pd.Series(frame["tickets"].to_numpy(dtype=np.float64) * minutes / 60.0, index=teams)
 
 
-def staffing(store: Store, daily: np.ndarray, shares: pd.DataFrame, rules: RoutingRules,
-             s: ForecastSettings) -> pd.DataFrame:
+@dataclass(frozen=True)
+class TeamLoad:
+    """Each team's agents and recent load (agent-hours per day)."""
+
+    agents: pd.Series  # team -> agents
+    recent_hours: pd.Series  # team -> hours per day
+
+
+def team_load(store: Store, rules: RoutingRules, s: ForecastSettings) -> TeamLoad:
+    """The teams' agents and the hours per day their recent tickets took."""
+    recent = _recent(store, rules, s)
+    hours = _hours(recent.rename(columns={"per_day": "tickets"}), rules, s)
+    agents = store.query("SELECT team, count(*) AS agents FROM agents GROUP BY team")
+    return TeamLoad(agents.set_index("team")["agents"], hours.groupby(level=0).sum())
+
+
+def staffing(daily: np.ndarray, shares: pd.DataFrame, rules: RoutingRules, s: ForecastSettings,
+             load: TeamLoad) -> pd.DataFrame:
     """One row per team the campaign or the recent load touches (:data:`STAFFING_COLUMNS`),
     from the forecast tickets per day (``daily``) and their category x VIP ``shares``."""
     hours = np.zeros((0, daily.size))
@@ -70,18 +88,12 @@ def staffing(store: Store, daily: np.ndarray, shares: pd.DataFrame, rules: Routi
         teams = sorted(set(by_row.index))
         unit = by_row.groupby(level=0).sum().reindex(teams).to_numpy()  # hours per ticket
         hours = np.outer(unit, daily)  # team x day
-    recent = _recent(store, rules, s)
-    recent_hours = _hours(recent.rename(columns={"per_day": "tickets"}), rules, s)
-    recent_hours = recent_hours.groupby(level=0).sum()
-    agents = store.query("SELECT team, count(*) AS agents FROM agents GROUP BY team")
-    agents = agents.set_index("team")["agents"]
-    names = sorted(set(teams) | set(recent_hours.index))
     rows = []
-    for team in names:
+    for team in sorted(set(teams) | set(load.recent_hours.index)):
         camp = hours[teams.index(team)] if team in teams else np.zeros(daily.size)
-        n = int(agents.get(team, 0))
+        n = int(load.agents.get(team, 0))
         capacity = n * s.hours_per_agent_day
-        base = float(recent_hours.get(team, 0.0))
+        base = float(load.recent_hours.get(team, 0.0))
         peak = float(camp.max(initial=0.0))
         util = (base + peak) / capacity if capacity > 0 else np.nan
         status = ("no agents" if capacity <= 0 else "over" if util > 1
