@@ -3,7 +3,8 @@
 Each size runs in its own process (so its peak memory is its own): generate the demo files,
 import them, train the category model (capped sample, see defaults/training.toml), predict
 category / sentiment / severity, score + route, re-score with new weights (the ≤ 1 s target),
-attribution per model, every dashboard page's server-side run with AppTest (cold and warm), a
+attribution per model, lift for every campaign, one forecast and the forecast's backtest (each a
+fresh ``triage`` process), every dashboard page's server-side run with AppTest (cold and warm), a
 weight change on the tuning page, and an incremental day: 1,000 new tickets imported and
 triaged. The same run compares against the naive approach: per-ticket
 ``SentimentIntensityAnalyzer.polarity_scores`` and row-by-row priority scoring.
@@ -29,7 +30,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 PAGES = ["overview", "campaigns", "sentiment", "queues", "tuning", "explorer", "review",
-         "models", "data_io"]
+         "models", "data_io", "plan"]
+# Campaign planning, each timed as a fresh process running the documented command.
+PLANNING = [
+    ("lift: all campaigns (`triage lift --json`, fresh process)", ["lift", "--json"]),
+    ("forecast: one plan (`triage forecast --like CMP08 ... --json`, fresh process)",
+     ["forecast", "--like", "CMP08", "--reach", "50000", "--start", "2026-07-06", "--end",
+      "2026-07-20", "--spend", "20000", "--revenue", "150000", "--json"]),
+    ("forecast: backtest (`triage forecast --backtest --json`, fresh process)",
+     ["forecast", "--backtest", "--json"]),
+]
 
 
 def peak_rss_mib() -> float:
@@ -195,6 +205,8 @@ def run_size(n: int, workdir: Path) -> dict[str, Any]:
 
     naive_comparisons(timer, store)
     store.close()
+    for stage, args in PLANNING:
+        timer.add(stage, cli_seconds(db, args))
     # pages on the database as a full `triage score` leaves it (campaign view stored)
     timer.rows.extend(page_times(db))
     store = Store(db)
@@ -211,6 +223,17 @@ def run_size(n: int, workdir: Path) -> dict[str, Any]:
     timer.rows.extend(live)
     return {"tickets": n, "counts": counts, "train": result, "stages": timer.rows,
             "peak_rss_mib": round(peak_rss_mib(), 1)}
+
+
+def cli_seconds(db: Path, args: list[str]) -> float:
+    """Wall time of ``triage ARGS --db DB`` in a new process (start-up and imports included)."""
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "triage_core.cli", *args, "--db", str(db)],
+                          capture_output=True, text=True, cwd=ROOT, check=False)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"triage {' '.join(args)} failed: {proc.stderr.strip()}")
+    return seconds
 
 
 def _timed(fn, *args: Any) -> float:

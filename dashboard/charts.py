@@ -6,6 +6,8 @@ look (template, colors, margins).
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -313,3 +315,44 @@ def csat_sentiment(df: pd.DataFrame, title: str = "CSAT (1–5) against mean sen
                       yaxis2={"title": "Sentiment (−1..+1)", "overlaying": "y", "side": "right",
                               "range": [-1, 1], "showgrid": False})
     return _style(fig, title)
+
+
+def _label(value: object) -> str:
+    """A value from the data as a Plotly label: escaped, since Plotly renders <b>, <a>..."""
+    return html.escape(str(value), quote=False)
+
+
+def forecast_band(daily: pd.DataFrame, title: str, interval: float) -> go.Figure:
+    """Forecast tickets per day (columns date, tickets, low, high) with its interval band."""
+    if daily.empty:
+        return empty(title)
+    band = f"{interval:.0%} interval"
+    fig = go.Figure()
+    fig.add_scatter(x=daily["date"], y=daily["high"], mode="lines", line={"width": 0},
+                    showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=daily["date"], y=daily["low"], mode="lines", line={"width": 0},
+                    fill="tonexty", fillcolor="rgba(53, 87, 214, 0.18)", name=band)
+    fig.add_scatter(x=daily["date"], y=daily["tickets"], mode="lines+markers", name="forecast",
+                    line={"color": ACCENT})
+    fig.update_layout(xaxis={"title": None}, yaxis={"title": "Tickets per day"})
+    return _style(fig, title, height=340)
+
+
+def lift_bars(df: pd.DataFrame, model: str, title: str) -> go.Figure:
+    """Incremental tickets per campaign with their interval, beside the attributed credit
+    (columns name, incremental_tickets, ci_low, ci_high, attributed_tickets)."""
+    d = df.dropna(subset=["incremental_tickets"])
+    if d.empty:
+        return empty(title)
+    names = [_label(n) for n in d["name"]]
+    fig = go.Figure()
+    fig.add_bar(x=names, y=d["attributed_tickets"], name=f"attributed ({model.replace('_', ' ')})",
+                marker_color="#9aa5b1")
+    fig.add_bar(x=names, y=d["incremental_tickets"], name="incremental (caused)",
+                marker_color=ACCENT, error_y={
+                    "type": "data", "symmetric": False,
+                    "array": (d["ci_high"] - d["incremental_tickets"]).to_numpy(),
+                    "arrayminus": (d["incremental_tickets"] - d["ci_low"]).to_numpy()})
+    fig.update_layout(barmode="group", xaxis={"tickangle": -40, "title": None},
+                      yaxis={"title": "Tickets"})
+    return _style(fig, title, height=400)

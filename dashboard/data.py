@@ -840,3 +840,46 @@ def selection_table(selection: dict[str, Any]) -> pd.DataFrame:
              "changes": ", ".join(f"{k} = {v}" for k, v in c["changes"].items()) or "(none)",
              "note": c.get("note", "")} for c in selection.get("candidates", [])]
     return pd.DataFrame(rows)
+
+
+# -- campaign planning: incremental tickets (lift) and forecasts ------------------------------
+# Their results hold campaign facts and counts, no ticket text, so there is nothing to mask.
+
+def lift_settings() -> marketing.LiftSettings:
+    """The ``[lift]`` section of the config, validated (window, interval...)."""
+    return marketing.LiftSettings.from_mapping(config().get("lift"))
+
+
+@cached(8, "Measuring incremental tickets…")
+def campaign_lift(window_days: int, model: str = "last_touch") -> pd.DataFrame:
+    """Incremental tickets per campaign (every ticket, not the sidebar filters), beside the
+    attributed tickets of the campaign view (stored or cached)."""
+    credit = campaign_impact(model, Filters(), default_lookback()).dropna(subset=["campaign_id"])
+    return _run(marketing.campaign_lift, window_days=window_days, model=model,
+                lift=config().get("lift"), attribution=attribution_settings(),
+                attributed=credit.set_index("campaign_id")["tickets"])
+
+
+@cached(4, False)
+def plan_defaults() -> dict[str, Any]:
+    return _run(marketing.plan_defaults)
+
+
+@cached(32, "Forecasting…")
+def forecast(start: Any, end: Any, reach: float, like: tuple[str, ...] = (),
+             channel: str | None = None, tags: tuple[str, ...] = (),
+             spend: float | None = None, revenue: float | None = None,
+             model: str = "last_touch") -> Any:
+    """A planned campaign's forecast (:class:`triage_core.marketing.Forecast`)."""
+    plan = marketing.Plan(start=start, end=end, reach=reach, like=like, channel=channel,
+                          tags=tags, spend=spend, revenue=revenue)
+    return _run(marketing.forecast_campaign, plan, model, forecast=config().get("forecast"),
+                attribution=attribution_settings(), routing=config().get("routing"))
+
+
+@cached(4, "Backtesting the forecast…")
+def forecast_backtest(model: str = "last_touch") -> Any:
+    """Every past campaign forecast from the earlier ones (:class:`~triage_core.marketing.
+    Backtest`)."""
+    return _run(marketing.backtest, model, forecast=config().get("forecast"),
+                attribution=attribution_settings())

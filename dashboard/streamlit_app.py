@@ -34,6 +34,7 @@ navigation = st.navigation(
         "Marketing": [
             st.Page(PAGES / "campaigns.py", title="Campaign impact", icon=":material/campaign:"),
             st.Page(PAGES / "sentiment.py", title="Sentiment trends", icon=":material/mood:"),
+            st.Page(PAGES / "plan.py", title="Plan a campaign", icon=":material/event_upcoming:"),
         ],
         "Support": [
             st.Page(PAGES / "queues.py", title="Routing queues", icon=":material/alt_route:"),

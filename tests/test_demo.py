@@ -455,7 +455,9 @@ def test_status_and_times_are_consistent(world: dict[str, pd.DataFrame]) -> None
     is_open = status.isin(OPEN_STATUSES)
     assert (t["first_response_at"].isna() == (status == "new")).all()
     assert (t["resolved_at"].isna() == is_open).all()
-    assert (t["agent_id"].isna() == t["first_response_at"].isna()).all()
+    assert t.loc[status == "new", "agent_id"].isna().all()
+    assert t.loc[~is_open, "agent_id"].notna().all()  # every answered, solved ticket had one
+    assert (t["agent_id"].isna() | t["first_response_at"].notna()).all()
     assert (t["first_response_at"].dropna() > t.loc[t["first_response_at"].notna(),
                                                      "created_at"]).all()
     solved = t["resolved_at"].notna()
@@ -506,6 +508,23 @@ def test_agents_and_routing(world: dict[str, pd.DataFrame]) -> None:
     speaks = [lang in langs.split(";") for lang, langs in zip(t["language"], t["languages"],
                                                                  strict=True)]
     assert np.mean(speaks) > 0.99
+
+
+@pytest.mark.parametrize("where", ["world", "sample_data"])
+def test_open_tickets_respect_agent_capacity(world: dict[str, pd.DataFrame], where: str) -> None:
+    tables = world if where == "world" else read_tables(SAMPLE)
+    t, agents = tables["tickets"], tables["agents"]
+    open_ = t[t["status"].isin(OPEN_STATUSES)]
+    load = open_["agent_id"].value_counts().reindex(agents["agent_id"], fill_value=0)
+    capacity = agents.set_index("agent_id")["capacity"]
+    assert (load <= capacity).all(), load[load > capacity]
+    answered = open_[open_["status"] != "new"]
+    if where == "sample_data":  # busy queues: many agents are full, the rest wait unassigned
+        assert (load == capacity).sum() >= 10
+        assert 0.5 < answered["agent_id"].notna().mean() < 1
+    held = answered.merge(agents, on="agent_id")
+    assert all(lang in spoken.split(";") for lang, spoken in
+               zip(held["language"], held["languages"], strict=True))
 
 
 # --- realism: customers, campaigns, touchpoints ---------------------------------------------------

@@ -10,7 +10,8 @@ marketing -> store):
 - ``triage``: the pure batch function, engines (here, processes, Dask, Spark), the pipeline and
   training;
 - ``ops``: priority, routing, scoring, backtest, feedback and the dashboard's queries;
-- ``marketing``: filters, attribution models, Markov removal effects, impact and spikes;
+- ``marketing``: filters, attribution models, Markov removal effects, impact, spikes, lift and
+  forecasts;
 - ``demo``: the seeded demo world; ``cli``: the ``triage`` command.
 
 The names below are the public API. They load on first use, so ``import triage_core`` stays
@@ -54,6 +55,8 @@ _EXPORTS = {
     "Filters": "triage_core.marketing",
     "campaign_impact": "triage_core.marketing",
     "ticket_credits": "triage_core.marketing",
+    "campaign_lift": "triage_core.marketing",
+    "forecast_campaign": "triage_core.marketing",
     # demo world
     "generate_demo": "triage_core.demo",
 }

@@ -135,3 +135,45 @@ if not components.need_triage():
         st.caption(str(spikes["rule"].iloc[0]))
         st.dataframe(spikes.drop(columns=["rule"]), hide_index=True, width="stretch",
                      column_config=components.SPIKE_COLUMNS)
+
+    st.subheader("Incremental tickets (lift)")
+    st.caption(
+        "Attribution shares each ticket's credit among the campaigns that touched the customer "
+        "before it, so a customer who would have written anyway still gives credit. Lift asks "
+        "what the campaign changed: it compares the customers it touched with similar customers "
+        "it did not touch (same segment and plan, similar tenure, prior tickets and other "
+        "marketing), in the same weeks before and after the touch. The difference is the "
+        "tickets the campaign caused, with an interval; a campaign can earn much credit and "
+        "cause little, or the other way round. It takes a few seconds on large data.")
+    c1, c2 = st.columns([1, 3])
+    lift_cfg = data.lift_settings()
+    level = f"{lift_cfg.interval:.0%}"
+    window = int(c1.number_input("Days before and after the touch", min_value=1, max_value=365,
+                                 value=lift_cfg.window_days, key="campaign_lift_window"))
+    if c2.toggle("Measure incremental tickets", key="campaign_lift_on"):
+        lift = data.campaign_lift(window, model)
+        st.plotly_chart(charts.lift_bars(lift, model, "Tickets caused vs credited per campaign"),
+                        width="stretch")
+        st.dataframe(lift.drop(columns=["model", "window_days"]), hide_index=True,
+                     width="stretch", column_config={
+                         "start_at": st.column_config.DateColumn("Launch"),
+                         "exposed": st.column_config.NumberColumn("Touched customers",
+                                                                  format="localized"),
+                         "control": st.column_config.NumberColumn("Compared with",
+                                                                  format="localized"),
+                         "sampled_share": st.column_config.NumberColumn("Sampled",
+                                                                        format="percent"),
+                         "incremental_tickets": st.column_config.NumberColumn(
+                             "Incremental tickets", format="%.1f"),
+                         "ci_low": st.column_config.NumberColumn(f"{level} low", format="%.1f"),
+                         "ci_high": st.column_config.NumberColumn(f"{level} high",
+                                                                  format="%.1f"),
+                         "incremental_per_1000": st.column_config.NumberColumn(
+                             "Per 1,000 touched", format="%.1f"),
+                         "incremental_negative": st.column_config.NumberColumn(
+                             "Incremental negative", format="%.1f"),
+                         "incremental_cost": st.column_config.NumberColumn(
+                             "Incremental support cost", format="%.0f"),
+                         "attributed_tickets": st.column_config.NumberColumn(
+                             f"Attributed ({model})", format="%.1f"),
+                     })

@@ -39,6 +39,7 @@ PAGES = {
     "review": ("review", "Review & feedback", "Review & feedback"),
     "models": ("models", "Model quality", "Model quality"),
     "data_io": ("data_io", "Data", "Data"),
+    "plan": ("plan", "Plan a campaign", "Plan a campaign"),
 }
 START_TIMEOUT = 90  # seconds for the server to answer /_stcore/health
 RUN_TIMEOUT_MS = 90_000  # a page's script run on 2 busy cores
@@ -226,3 +227,28 @@ def test_sidebar_navigation_and_filter(server: Server, page) -> None:
     wait_for_run(page, "Ticket explorer")
     assert_no_error(page, "explorer", server)
     assert f"{filtered} tickets" in page.locator('[data-testid="stMain"]').inner_text()
+
+
+def test_plan_a_campaign_in_chromium(server: Server, page) -> None:
+    """Pick a similar campaign, change the reach, forecast: the numbers follow the inputs."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/plan")
+    wait_for_run(page, "Plan a campaign")
+    tickets = page.locator('[data-testid="stMetric"]', has_text="Tickets").first
+    value = tickets.locator('[data-testid="stMetricValue"]')
+    before = value.inner_text()
+    like = page.locator('[data-testid="stMultiSelect"]', has_text="Like these past campaigns")
+    like.locator("input").click()
+    page.keyboard.type("Spring Sale 40% off")  # the list shows a few options at a time
+    page.get_by_role("option", name="Spring Sale 40% off", exact=True).click()
+    page.keyboard.press("Escape")
+    reach = page.get_by_label("Expected reach (customers)")
+    reach.fill("20000")
+    page.get_by_role("button", name="Forecast").click()
+    expect(value).not_to_have_text(before, timeout=RUN_TIMEOUT_MS)
+    wait_for_run(page)
+    assert_no_error(page, "plan", server)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Staffing" in main and "How good is the forecast?" in main  # tables are canvases
+    full_page_screenshot(page, "plan_spring_sale")

@@ -3,7 +3,7 @@
 - :mod:`triage_core.cli.data`: ``demo``, ``import``, ``info``
 - :mod:`triage_core.cli.mapping`: ``mapping suggest|show|save|list|delete``
 - :mod:`triage_core.cli.ops`: ``score``, ``backtest``, ``feedback add|list|undo``, ``review``
-- :mod:`triage_core.cli.marketing`: ``attribution``
+- :mod:`triage_core.cli.marketing`: ``attribution``, ``lift``, ``forecast``
 - :mod:`triage_core.cli.models`: ``train``, ``models``, ``predict``, ``evaluate``, ``retrain``,
   ``topics``, ``emerging``
 - :mod:`triage_core.cli.server`: ``serve``, ``tokens create|list|revoke``; while a server owns
@@ -37,7 +37,8 @@ def triage() -> None:
 
 
 for _verb in (data.demo_cmd, data.import_cmd, mapping.mapping_group, data.info_cmd,
-              ops.score_cmd, ops.backtest_cmd, marketing.attribution_cmd, ops.feedback_group,
+              ops.score_cmd, ops.backtest_cmd, marketing.attribution_cmd, marketing.lift_cmd,
+              marketing.forecast_cmd, ops.feedback_group,
               ops.review_cmd, models.train_cmd, models.models_cmd, models.predict_cmd,
               models.evaluate_cmd, models.retrain_cmd, models.topics_group,
               models.emerging_cmd, server.serve_cmd, server.tokens_group):

@@ -40,8 +40,11 @@ def _info(store: Any) -> dict[str, Any]:
 @click.option("--out", default=None, help="keep the generated files in this folder")
 @click.option("--force", is_flag=True, help="replace an existing database")
 @click.option("--no-triage", is_flag=True, help="only load the data; do not train and score")
+@click.option("--truth-out", default=None, metavar="FILE",
+              help="also write the tickets each campaign caused, {campaign_id: caused_tickets},"
+              " as JSON to FILE (the generator's own record; never put in the database)")
 def demo_cmd(db: str, tickets: int, seed: int, customers: int | None, out: str | None,
-             force: bool, no_triage: bool) -> None:
+             force: bool, no_triage: bool, truth_out: str | None) -> None:
     from triage_core import demo
     from triage_core.server import context
     from triage_core.store import Store
@@ -71,6 +74,22 @@ def demo_cmd(db: str, tickets: int, seed: int, customers: int | None, out: str |
         info = _info(store)
     print(f"demo database {path}: " + ", ".join(f"{n:,} {t}" for t, n in info["tables"].items()
                                                 if t in IMPORT_TABLES))
+    if truth_out:
+        _write_truth(Path(truth_out), tickets, seed, customers)
+
+
+def _write_truth(path: Path, tickets: int, seed: int, customers: int | None) -> None:
+    """The demo world's ground truth of caused tickets as JSON (campaign id -> tickets)."""
+    import json
+
+    from triage_core import demo
+
+    truth = demo.caused_tickets(tickets, seed, customers)
+    try:
+        path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise TriageError(f"{path}: cannot write the truth file ({exc.strerror})") from None
+    print(f"caused tickets per campaign: {path} ({sum(truth.values()):,} in all)")
 
 
 def _generate(source: Path, tickets: int, seed: int, customers: int | None) -> None:

@@ -25,9 +25,9 @@ LOCAL = {("serve",), ("evaluate",)}
 # Verbs that only read (they run next to a running write job instead of after it).
 READS = {("info",), ("models",), ("feedback", "list"), ("review",), ("attribution",),
          ("backtest",), ("mapping", "suggest"), ("mapping", "show"), ("mapping", "list"),
-         ("tokens", "list")}
+         ("tokens", "list"), ("lift",), ("forecast",)}
 # Parameters that name files: sent to the server as absolute paths.
-PATHS = {"file", "config", "out", "train", "test"}
+PATHS = {"file", "config", "out", "train", "test", "truth_out"}
 
 
 @click.command(

@@ -7,6 +7,9 @@ byte-identical files) that tells a few causal stories the dashboard can show:
   and refund tickets from the customers it touched, in the days after their touch;
 * "App 5.0 launch" (email + app-store ads, 2026-05-05 10:00) -> app_crash tickets from touched
   customers;
+* each of those story tickets is caused by one campaign's touch of one existing customer (two
+  story campaigns touching a customer cause twice as many): :func:`caused_tickets` gives the
+  ground truth per campaign, which ``triage lift`` can be checked against;
 * an outage 2026-04-21 06:00 .. 2026-04-23 18:00 -> a spike of furious app_crash and
   account_access tickets, and slow answers;
 * vip and enterprise customers write more security_fraud and account_access tickets, are angrier
@@ -53,6 +56,7 @@ from triage_core.demo.world import (
     ticket_handling,
     touch_blocks,
 )
+from triage_core.demo.world import caused_tickets as _caused
 from triage_core.errors import ConfigError
 
 __all__ = [
@@ -67,6 +71,7 @@ __all__ = [
     "INCIDENT_UNTIL",
     "TICKETS_FROM",
     "TICKETS_UNTIL",
+    "caused_tickets",
     "generate",
     "main",
 ]
@@ -75,6 +80,9 @@ DEMO_TICKETS = 25_000
 DEMO_SEED = 42
 
 _Progress = Callable[[str, int, int], None]
+# One random stream per part of the world ([seed, stream]; stream 2 is the touchpoints'): each
+# part is the same whatever is drawn, or not drawn, before it.
+_CUSTOMERS, _CAMPAIGNS, _AGENTS, _EVENTS, _HANDLING, _TEXT = 1, 3, 4, 5, 6, 7
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -90,6 +98,16 @@ def _check_touches(touches: object) -> tuple[int, int]:
         raise ConfigError(f"demo: touches_per_customer must be a (min, max) pair, got {touches!r}")
     t_lo = _check_int("touches_per_customer min", touches[0], 1)
     return t_lo, _check_int("touches_per_customer max", touches[1], t_lo)
+
+
+def _sizes(tickets: object, seed: object, customers: object, touches_per_customer: object
+           ) -> tuple[int, int, int, tuple[int, int]]:
+    """Checked (tickets, seed, customers, touches); customers default to 0.32 per ticket."""
+    n = _check_int("tickets", tickets, 1)
+    seed = _check_int("seed", seed, 0)
+    n_cust = (max(200, round(n * 0.32)) if customers is None
+              else _check_int("customers", customers, 1))
+    return n, seed, n_cust, _check_touches(touches_per_customer)
 
 
 def generate(
@@ -111,12 +129,8 @@ def generate(
     ``chunk_size`` is the number of tickets rendered and written at a time; it changes the
     Parquet row groups, not the data. ``progress(step, done, total)`` is called as work is done.
     """
-    n = _check_int("tickets", tickets, 1)
-    seed = _check_int("seed", seed, 0)
-    n_cust = (max(200, round(n * 0.32)) if customers is None
-              else _check_int("customers", customers, 1))
+    n, seed, n_cust, touches = _sizes(tickets, seed, customers, touches_per_customer)
     chunk = _check_int("chunk_size", chunk_size, 1)
-    touches = _check_touches(touches_per_customer)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"demo: {out} exists and is not a directory")
@@ -128,21 +142,41 @@ def generate(
         "tickets": out / "tickets.parquet",
     }
 
-    cust = make_customers(np.random.default_rng([seed, 1]), n_cust)
+    cust = make_customers(np.random.default_rng([seed, _CUSTOMERS]), n_cust)
     writers.write_customers(paths["customers"], cust)
     report("customers", n_cust, n_cust)
-    camp = make_campaigns(np.random.default_rng([seed, 3]))
+    camp = make_campaigns(np.random.default_rng([seed, _CAMPAIGNS]))
     writers.write_campaigns(paths["campaigns"], camp)
     report("campaigns", len(camp.ids), len(camp.ids))
-    agents = make_agents(np.random.default_rng([seed, 4]))
+    agents = make_agents(np.random.default_rng([seed, _AGENTS]))
     writers.write_agents(paths["agents"], agents)
     report("agents", len(agents.team), len(agents.team))
     first = _touchpoints(paths["touchpoints"], seed, cust, camp, touches, report)
-    ev = ticket_events(np.random.default_rng([seed, 5]), n, cust, first)
-    hd = ticket_handling(np.random.default_rng([seed, 6]), ev, cust, agents)
-    plan = text_plan(np.random.default_rng([seed, 7]), ev, hd, cust)
+    ev = ticket_events(np.random.default_rng([seed, _EVENTS]), n, cust, first)
+    hd = ticket_handling(np.random.default_rng([seed, _HANDLING]), ev, cust, agents)
+    plan = text_plan(np.random.default_rng([seed, _TEXT]), ev, hd, cust)
     _tickets(paths["tickets"], ev, hd, plan, cust, agents, chunk, report)
     return paths
+
+
+def caused_tickets(
+    tickets: int = DEMO_TICKETS,
+    seed: int = DEMO_SEED,
+    customers: int | None = None,
+    *,
+    touches_per_customer: tuple[int, int] = (1, 8),
+) -> dict[str, int]:
+    """The ground truth of the world :func:`generate` writes with the same arguments:
+    ``{campaign_id: tickets the campaign caused}`` for every campaign (0 for most). A story
+    ticket is caused by one campaign's touch of its customer ("Spring Sale" and "App 5.0"
+    campaigns); without that touch it would not exist. Only the numbers are drawn (no text)."""
+    n, seed, n_cust, touches = _sizes(tickets, seed, customers, touches_per_customer)
+    cust = make_customers(np.random.default_rng([seed, _CUSTOMERS]), n_cust)
+    camp = make_campaigns(np.random.default_rng([seed, _CAMPAIGNS]))
+    first = FirstTouches.untouched(len(cust))
+    for block in touch_blocks(seed, cust, camp, touches):
+        first.record(block, camp)
+    return _caused(ticket_events(np.random.default_rng([seed, _EVENTS]), n, cust, first))
 
 
 def _touchpoints(path: Path, seed: int, cust: Customers, camp: Campaigns,

@@ -23,6 +23,7 @@ CATEGORIES = (
 )
 SEGMENTS = ("consumer", "smb", "enterprise", "vip")
 SOURCE_PRIORITIES = ("Low", "Normal", "High", "Urgent")
+_SOLVED = 4  # status codes index TICKET_STATUSES: new, open, pending, on_hold, solved, closed
 PLANS = ("free", "basic", "pro", "business", "enterprise")
 LANGUAGES = ("en", "de", "es", "fr")
 TICKET_CHANNELS = ("email", "chat", "phone", "web", "social")
@@ -217,6 +218,7 @@ END = epoch_secs(TICKETS_UNTIL)
 INC_START = epoch_secs(INCIDENT_FROM)
 INC_END = epoch_secs(INCIDENT_UNTIL)
 _CAMPAIGN_BY_ID = {c[0]: c for c in CAMPAIGN_SPECS}
+_CAMPAIGN_BY_ID_INDEX = {c[0]: i for i, c in enumerate(CAMPAIGN_SPECS)}
 DISCOUNT_START = epoch_secs(_CAMPAIGN_BY_ID[DISCOUNT_CAMPAIGN_IDS[0]][6])
 DISCOUNT_END = epoch_secs(_CAMPAIGN_BY_ID[DISCOUNT_CAMPAIGN_IDS[0]][7])
 APP_LAUNCH = epoch_secs(_CAMPAIGN_BY_ID[APP_RELEASE_CAMPAIGN_IDS[0]][6])
@@ -466,24 +468,39 @@ def _touch_block(rng: np.random.Generator, lo: int, hi: int, cust: Customers,
     return owner[order], ci[order], t[order], kind[order]
 
 
+STORY_CAMPAIGN_IDS = DISCOUNT_CAMPAIGN_IDS + APP_RELEASE_CAMPAIGN_IDS
+
+
 @dataclass
 class FirstTouches:
-    """Each customer's first touch by the discount and by the app-release campaigns (seconds;
-    ``NEVER`` when untouched): the tickets of those stories follow it."""
+    """Each customer's first touch by each story campaign (seconds; ``NEVER`` when untouched):
+    the tickets a story campaign causes follow it."""
 
-    discount: np.ndarray
-    app: np.ndarray
+    first: dict[str, np.ndarray]
 
     @classmethod
     def untouched(cls, n: int) -> FirstTouches:
-        return cls(np.full(n, NEVER, dtype=np.int64), np.full(n, NEVER, dtype=np.int64))
+        return cls({c: np.full(n, NEVER, dtype=np.int64) for c in STORY_CAMPAIGN_IDS})
 
     def record(self, block: TouchBlock, camp: Campaigns) -> None:
         """Take the touches of ``block`` into account."""
-        for ids, first in ((DISCOUNT_CAMPAIGN_IDS, self.discount),
-                           (APP_RELEASE_CAMPAIGN_IDS, self.app)):
-            m = np.isin(block.campaign, [camp.ids.index(c) for c in ids])
+        for cid, first in self.first.items():
+            m = block.campaign == camp.ids.index(cid)
             np.minimum.at(first, block.owner[m], block.t[m])
+
+    def exposures(self, ids: Sequence[str], cust: Customers
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(customer, campaign index, first touch) of every customer an ``ids`` campaign touched
+        while a customer (a prospect touched before signing up has no story ticket) and early
+        enough for its tickets to come before the snapshot."""
+        cs, ks, ts = [], [], []
+        for cid in ids:
+            t = self.first[cid]
+            c = np.flatnonzero((t < END - 2 * DAY) & (t > cust.created))
+            cs.append(c)
+            ks.append(np.full(c.size, _CAMPAIGN_BY_ID_INDEX[cid]))
+            ts.append(t[c])
+        return np.concatenate(cs), np.concatenate(ks), np.concatenate(ts)
 
 
 # =============================================================================================
@@ -493,17 +510,27 @@ class FirstTouches:
 SOURCE_BASE, SOURCE_DISCOUNT, SOURCE_APP, SOURCE_INCIDENT = range(4)
 
 
+def _story(rng: np.random.Generator, first: FirstTouches, ids: Sequence[str], cust: Customers,
+           n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` story tickets: each one caused by one campaign's touch of one customer, drawn
+    evenly over those (customer, campaign) exposures, so a customer two story campaigns touched
+    writes twice as many. Returns (customer, causing campaign index, touch time)."""
+    c, k, t = first.exposures(ids, cust)
+    pick_ = rng.integers(0, max(c.size, 1), n)
+    return c[pick_], k[pick_], t[pick_]
+
+
 def ticket_events(rng: np.random.Generator, n: int, cust: Customers, first: FirstTouches
                   ) -> dict[str, np.ndarray]:
-    """created_at, customer, category and story source of every ticket, sorted by time."""
-    first_discount, first_app = first.discount, first.app
+    """created_at, customer, category, story source and causing campaign (index into
+    CAMPAIGN_SPECS, -1 for none) of every ticket, sorted by time."""
     old = np.flatnonzero(cust.created < START - DAY)
     if old.size == 0:
         old = np.arange(len(cust))
-    disc_touched = np.flatnonzero(first_discount < END - 2 * DAY)
-    app_touched = np.flatnonzero(first_app < END - 2 * DAY)
-    n_disc = round(n * _DISCOUNT_SHARE) if disc_touched.size else 0
-    n_app = round(n * _APP_SHARE) if app_touched.size else 0
+    has_disc = first.exposures(DISCOUNT_CAMPAIGN_IDS, cust)[0].size > 0
+    has_app = first.exposures(APP_RELEASE_CAMPAIGN_IDS, cust)[0].size > 0
+    n_disc = round(n * _DISCOUNT_SHARE) if has_disc else 0
+    n_app = round(n * _APP_SHARE) if has_app else 0
     n_inc = round(n * _INCIDENT_SHARE)
     n_base = n - n_disc - n_app - n_inc
     if n_base < 0:  # tiny n: baseline only
@@ -523,13 +550,13 @@ def ticket_events(rng: np.random.Generator, n: int, cust: Customers, first: Firs
     cat_base = pick_rows(rng, _SEGMENT_CATEGORY, cust.segment[c_base])
 
     # Discount: coupon / billing / refund tickets a few days after the customer's touch.
-    c_disc = disc_touched[rng.integers(0, max(disc_touched.size, 1), n_disc)]
-    t_disc = first_discount[c_disc] + 1800 + rng.exponential(2.5 * DAY, n_disc).astype(np.int64)
+    c_disc, k_disc, touch = _story(rng, first, DISCOUNT_CAMPAIGN_IDS, cust, n_disc)
+    t_disc = touch + 1800 + rng.exponential(2.5 * DAY, n_disc).astype(np.int64)
     cat_disc = _pick_categories(rng, _DISCOUNT_MIX, n_disc)
 
     # App release: crash tickets after the touch (not before the release itself).
-    c_app = app_touched[rng.integers(0, max(app_touched.size, 1), n_app)]
-    t_app = (np.maximum(first_app[c_app], APP_LAUNCH) + HOUR
+    c_app, k_app, touch = _story(rng, first, APP_RELEASE_CAMPAIGN_IDS, cust, n_app)
+    t_app = (np.maximum(touch, APP_LAUNCH) + HOUR
              + rng.exponential(3.5 * DAY, n_app).astype(np.int64))
     cat_app = _pick_categories(rng, _APP_MIX, n_app)
 
@@ -541,12 +568,20 @@ def ticket_events(rng: np.random.Generator, n: int, cust: Customers, first: Firs
     t = np.concatenate([t_base, t_disc, t_app, t_inc]).astype(np.int64)
     c = np.concatenate([c_base, c_disc, c_app, c_inc]).astype(np.int64)
     cat = np.concatenate([cat_base, cat_disc, cat_app, cat_inc]).astype(np.int64)
+    cause = np.concatenate([np.full(n_base, -1), k_disc, k_app, np.full(n_inc, -1)])
     source = np.repeat(np.arange(4), [n_base, n_disc, n_app, n_inc])
     t = np.maximum(t, cust.created[c] + HOUR)  # never before the customer existed
     late = t >= END
     t[late] = END - 1 - rng.integers(0, 12 * HOUR, int(late.sum()))
     order = np.lexsort((source, c, t))
-    return {"t": t[order], "cust": c[order], "cat": cat[order], "source": source[order]}
+    return {"t": t[order], "cust": c[order], "cat": cat[order], "source": source[order],
+            "cause": cause[order].astype(np.int64)}
+
+
+def caused_tickets(ev: dict[str, np.ndarray]) -> dict[str, int]:
+    """The ground truth of the stories: tickets each campaign caused (0 for most)."""
+    counts = np.bincount(ev["cause"][ev["cause"] >= 0], minlength=len(CAMPAIGN_SPECS))
+    return {spec[0]: int(k) for spec, k in zip(CAMPAIGN_SPECS, counts, strict=True)}
 
 
 def _business_delay(rng: np.random.Generator, t: np.ndarray, p_weekend: float) -> np.ndarray:
@@ -580,7 +615,8 @@ def ticket_handling(rng: np.random.Generator, ev: dict[str, np.ndarray], cust: C
     tone = np.searchsorted(np.asarray(_TONE_CUTS), mood)
     status, first_resp, resolved = _response_times(rng, t, cat, seg, channel)
     responded, done = first_resp >= 0, resolved >= 0
-    agent = _assign_agents(rng, cat, seg, lang, responded, agents)
+    agent = _within_capacity(_assign_agents(rng, cat, seg, lang, responded, agents),
+                             status, lang, agents)
     csat = _csat(rng, t, tone, seg, resolved, done)
     label = _labels(rng, cat, done)
     return {"lang": lang, "channel": channel, "tone": tone, "status": status,
@@ -653,6 +689,26 @@ def _assign_agents(rng: np.random.Generator, cat: np.ndarray, seg: np.ndarray, l
             agent[rows] = members[np.minimum(np.searchsorted(cum, pick_u[rows], side="right"),
                                              members.size - 1)]
     return agent
+
+
+def _within_capacity(agent: np.ndarray, status: np.ndarray, lang: np.ndarray, agents: Agents
+                     ) -> np.ndarray:
+    """No agent holds more open tickets than its capacity: oldest first, an open ticket keeps
+    its agent while the agent has room, else goes to the least-loaded colleague of the same team
+    who speaks its language and has room, else stays unassigned. No random draw, so the rest of
+    the world does not move."""
+    out = agent.copy()
+    load = np.zeros(agents.team.size, dtype=np.int64)
+    for i in np.flatnonzero((status > 0) & (status < _SOLVED) & (agent >= 0)):  # time order
+        a = agent[i]
+        if load[a] >= agents.capacity[a]:
+            mates = np.flatnonzero((agents.team == agents.team[a]) & agents.speaks[:, lang[i]]
+                                   & (load < agents.capacity))
+            a = mates[np.argmin(load[mates] / agents.capacity[mates])] if mates.size else -1
+        out[i] = a
+        if a >= 0:
+            load[a] += 1
+    return out
 
 
 def _csat(rng: np.random.Generator, t: np.ndarray, tone: np.ndarray, seg: np.ndarray,

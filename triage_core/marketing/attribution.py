@@ -31,6 +31,7 @@ bound parameters; the only identifiers in SQL text are fixed names in these modu
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +53,7 @@ from triage_core.marketing.window import (
 from triage_core.store import Store
 
 __all__ = ["MODELS", "MODEL_DESCRIPTIONS", "Credits", "check_model", "credits_query",
-           "ticket_credits"]
+           "ticket_credits", "tickets_cte"]
 
 MODELS: tuple[str, ...] = (
     "first_touch",
@@ -81,11 +82,16 @@ def check_model(model: str) -> str:
     return model
 
 
-def _tickets_cte(store: Store, q: Query, filters: Filters) -> str:
-    """``tk``: tickets with category, sentiment, tier, segment and value; filters applied.
+def tickets_cte(store: Store, q: Query, filters: Filters, *, by_campaign: bool = False,
+                customers: bool = True, materialized: bool = False) -> str:
+    """``tk``: tickets with category, sentiment, tier, segment and value; filters applied
+    (``by_campaign``: also the campaign filters, see :meth:`Filters.ticket_sql`).
 
     Uses ``triaged_tickets`` when it exists (its category wins over ``tickets.category``);
-    without it sentiment and tier are NULL.
+    without it sentiment and tier are NULL. ``customers=False`` skips the customers table (for
+    readers that need neither segment nor value: they come from ``triaged_tickets`` alone, and a
+    segment filter must not be set). ``materialized``: computed once however often the query
+    reads it (worth it when the filters are costly, e.g. ``by_campaign``).
     """
     have = set(store.columns("triaged_tickets")) if store.table_exists("triaged_tickets") else set()
     join = "LEFT JOIN triaged_tickets tr ON tr.ticket_id = t.ticket_id" if have else ""
@@ -93,19 +99,22 @@ def _tickets_cte(store: Store, q: Query, filters: Filters) -> str:
     def tr(col: str, cast: str) -> str:
         return f"tr.{col}" if col in have else f"CAST(NULL AS {cast})"
 
+    def known(col: str, cast: str) -> str:  # the customer's own value wins
+        return f"COALESCE(cu.{col}, {tr(col, cast)})" if customers else tr(col, cast)
+
     inner = f"""
         SELECT t.ticket_id, t.created_at, t.customer_id, t.channel,
-               COALESCE(cu.segment, {tr('segment', 'VARCHAR')}) AS segment,
+               {known('segment', 'VARCHAR')} AS segment,
                COALESCE({tr('category', 'VARCHAR')}, t.category) AS category,
                {tr('sentiment', 'DOUBLE')} AS sentiment,
                {tr('sentiment_label', 'VARCHAR')} AS sentiment_label,
                {tr('priority_tier', 'VARCHAR')} AS priority_tier,
-               COALESCE(cu.lifetime_value, {tr('lifetime_value', 'DOUBLE')}) AS lifetime_value
+               {known('lifetime_value', 'DOUBLE')} AS lifetime_value
         FROM tickets t
-        LEFT JOIN customers cu ON cu.customer_id = t.customer_id
+        {"LEFT JOIN customers cu ON cu.customer_id = t.customer_id" if customers else ""}
         {join}"""
-    where = filters.ticket_sql(q.bind, "t", by_campaign=False)
-    return f"""tk AS (
+    where = filters.ticket_sql(q.bind, "t", by_campaign=by_campaign)
+    return f"""tk AS {"MATERIALIZED " if materialized else ""}(
         SELECT ticket_id, created_at, customer_id, channel, segment, category, sentiment,
                sentiment_label, priority_tier, lifetime_value
         FROM ({inner}) t WHERE {where}
@@ -193,9 +202,17 @@ def credits_query(
     half_life_days: float | None = None,
     filters: Filters | Mapping[str, Any] | None = None,
     config: AttributionSettings | Mapping[str, Any] | None = None,
+    *,
+    touched_only: bool = False,
+    customers: bool = True,
 ) -> Credits:
     """Check the arguments and build the credit CTEs. ``lookback_days`` defaults to the
-    filters' ``lookback_days``, then the config; ``half_life_days`` to the config."""
+    filters' ``lookback_days``, then the config; ``half_life_days`` to the config.
+
+    ``touched_only``: keep only the tickets a campaign of the filters touched in the lookback
+    window (less work when only those campaigns' credit is wanted; a ticket's credits do not
+    change, they depend on all of its customer's touches). ``customers=False``: ``tk`` without
+    the customers table (see :func:`tickets_cte`)."""
     check_model(model)
     cfg = attribution_settings(config)
     f = Filters.of(filters)
@@ -206,7 +223,10 @@ def credits_query(
                   "half_life_days")
     q = Query()
     effects = removal_effects(store, lb) if model == "data_driven" else None
-    ctes = f"""WITH {_tickets_cte(store, q, f)},
+    if touched_only:
+        f = dataclasses.replace(f, lookback_days=lb)
+    ctes = f"""WITH {tickets_cte(store, q, f, by_campaign=touched_only, customers=customers,
+                                 materialized=touched_only)},
         {window_cte(q, lb)},
         {_model_cte(q, model, hl, effects)},
         credits AS (

@@ -22,7 +22,7 @@ from triage_core.marketing.settings import AttributionSettings
 from triage_core.marketing.window import Query
 from triage_core.store import Store
 
-__all__ = ["IMPACT_METRICS", "UNCATEGORIZED", "campaign_impact", "compare_models",
+__all__ = ["IMPACT_METRICS", "UNCATEGORIZED", "campaign_impact", "compare_models", "cost_ctes",
            "to_json_records"]
 
 UNCATEGORIZED = "uncategorized"
@@ -41,8 +41,9 @@ IMPACT_METRICS: tuple[str, ...] = (
 )
 
 
-def _cost_ctes(q: Query, cfg: AttributionSettings) -> str:
-    """``cost_base(category, base)`` and ``tier_mult(tier, mult)`` from the config."""
+def cost_ctes(q: Query, cfg: AttributionSettings) -> str:
+    """``tk_cost``: every ticket of ``tk`` with its handling cost from the config (``cost``: base
+    cost of its category, or the default, times its tier's multiplier, or 1)."""
     cats = list(cfg.category_cost)
     cost_cats = q.bind("cost_cats", cats or [""])
     cost_vals = q.bind("cost_vals", [cfg.category_cost[c] for c in cats] or [cfg.default_cost])
@@ -52,7 +53,13 @@ def _cost_ctes(q: Query, cfg: AttributionSettings) -> str:
     return f"""cost_base AS (SELECT unnest({cost_cats}::VARCHAR[]) AS category,
                              unnest({cost_vals}::DOUBLE[]) AS base),
         tier_mult AS (SELECT unnest({tier_ids}::VARCHAR[]) AS tier,
-                             unnest({tier_vals}::DOUBLE[]) AS mult)"""
+                             unnest({tier_vals}::DOUBLE[]) AS mult),
+        tk_cost AS (
+            SELECT k.*, COALESCE(cb.base, {q.bind("default_cost", cfg.default_cost)})
+                       * COALESCE(tm.mult, 1.0) AS cost
+            FROM tk k LEFT JOIN cost_base cb ON cb.category = k.category
+            LEFT JOIN tier_mult tm ON tm.tier = k.priority_tier
+        )"""
 
 
 def _aggregate_ctes(c: Credits) -> str:
@@ -68,12 +75,8 @@ def _aggregate_ctes(c: Credits) -> str:
     )
     return f"""ct AS MATERIALIZED (
             SELECT c.campaign_id, c.credit, k.customer_id, k.category, k.sentiment,
-                   k.sentiment_label = 'negative' AS neg, k.lifetime_value,
-                   COALESCE(cb.base, {q.bind("default_cost", c.settings.default_cost)})
-                       * COALESCE(tm.mult, 1.0) AS cost
-            FROM credits c JOIN tk k USING (ticket_id)
-            LEFT JOIN cost_base cb ON cb.category = k.category
-            LEFT JOIN tier_mult tm ON tm.tier = k.priority_tier
+                   k.sentiment_label = 'negative' AS neg, k.lifetime_value, k.cost
+            FROM credits c JOIN tk_cost k USING (ticket_id)
         ),
         agg AS (
             SELECT campaign_id, sum(credit) AS tickets,
@@ -175,7 +178,7 @@ def campaign_impact(
     c = credits_query(store, model, lookback_days, half_life_days, filters, config)
     chosen = c.filters.campaign_sql(c.query.bind, "k.campaign_id")
     sql = f"""{c.ctes},
-        {_cost_ctes(c.query, c.settings)},
+        {cost_ctes(c.query, c.settings)},
         {_aggregate_ctes(c)},
         keys AS (SELECT campaign_id FROM campaigns UNION SELECT campaign_id FROM agg
                  UNION SELECT CAST(NULL AS VARCHAR))
