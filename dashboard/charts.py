@@ -6,8 +6,6 @@ look (template, colors, margins).
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -317,11 +315,6 @@ def csat_sentiment(df: pd.DataFrame, title: str = "CSAT (1–5) against mean sen
     return _style(fig, title)
 
 
-def _label(value: object) -> str:
-    """A value from the data as a Plotly label: escaped, since Plotly renders <b>, <a>..."""
-    return html.escape(str(value), quote=False)
-
-
 def forecast_band(daily: pd.DataFrame, title: str, interval: float) -> go.Figure:
     """Forecast tickets per day (columns date, tickets, low, high) with its interval band."""
     if daily.empty:
@@ -344,7 +337,7 @@ def lift_bars(df: pd.DataFrame, model: str, title: str) -> go.Figure:
     d = df.dropna(subset=["incremental_tickets"])
     if d.empty:
         return empty(title)
-    names = [_label(n) for n in d["name"]]
+    names = d["name"].astype(str).tolist()  # escaped by _style
     fig = go.Figure()
     fig.add_bar(x=names, y=d["attributed_tickets"], name=f"attributed ({model.replace('_', ' ')})",
                 marker_color="#9aa5b1")

@@ -238,6 +238,26 @@ def test_csat_sentiment_needs_csat_answers() -> None:
     assert_empty(charts.csat_sentiment(df.assign(csat=np.nan)), "CSAT", "No CSAT answers yet")
 
 
+def test_lift_bars_escape_campaign_names() -> None:
+    df = pd.DataFrame({"name": ["<b>Sale</b> & more"], "incremental_tickets": [5.0],
+                       "ci_low": [1.0], "ci_high": [9.0], "attributed_tickets": [12.0]})
+    fig = charts.lift_bars(df, "last_touch", "Tickets caused vs credited per campaign")
+    assert list(fig.data[0].x) == ["&lt;b&gt;Sale&lt;/b&gt; &amp; more"]
+    assert list(fig.data[1].error_y.array) == [4.0] and list(fig.data[1].error_y.arrayminus) \
+        == [4.0]
+    empty = charts.lift_bars(df.assign(incremental_tickets=float("nan")), "last_touch", "t")
+    assert not empty.data
+
+
+def test_forecast_band_chart() -> None:
+    daily = pd.DataFrame({"date": pd.date_range("2026-07-01", periods=3), "tickets": [1.0, 2, 3],
+                          "low": [0.0, 1, 1], "high": [2.0, 4, 6]})
+    fig = charts.forecast_band(daily, "Forecast", 0.8)
+    assert [t.name for t in fig.data[1:]] == ["80% interval", "forecast"]
+    assert list(fig.data[0].y) == [2.0, 4, 6] and fig.data[1].fill == "tonexty"
+    assert fig.layout.yaxis.title.text == "Tickets per day"
+
+
 def test_every_public_builder_is_tested() -> None:
     """A new chart builder needs a test here (names of the tests above)."""
     builders = {n for n, f in inspect.getmembers(charts, inspect.isfunction)

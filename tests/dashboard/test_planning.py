@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts
 from tests.dashboard.test_pages import OpenApp, assert_ok, chart, frame_with, metric, values
 from triage_core import marketing
 from triage_core.config import load_config
@@ -112,23 +111,3 @@ def test_campaign_page_lift_section(open_app: OpenApp, demo_db: Path) -> None:
     bars = chart(at, "Tickets caused vs credited per campaign")
     assert [t["name"] for t in bars["data"]] == ["attributed (last touch)",
                                                 "incremental (caused)"]
-
-
-def test_lift_chart_escapes_campaign_names() -> None:
-    df = pd.DataFrame({"name": ["<b>Sale</b> & more"], "incremental_tickets": [5.0],
-                       "ci_low": [1.0], "ci_high": [9.0], "attributed_tickets": [12.0]})
-    fig = charts.lift_bars(df, "last_touch", "Tickets caused vs credited per campaign")
-    assert list(fig.data[0].x) == ["&lt;b&gt;Sale&lt;/b&gt; &amp; more"]
-    assert list(fig.data[1].error_y.array) == [4.0] and list(fig.data[1].error_y.arrayminus) \
-        == [4.0]
-    empty = charts.lift_bars(df.assign(incremental_tickets=float("nan")), "last_touch", "t")
-    assert not empty.data
-
-
-def test_forecast_band_chart() -> None:
-    daily = pd.DataFrame({"date": pd.date_range("2026-07-01", periods=3), "tickets": [1.0, 2, 3],
-                          "low": [0.0, 1, 1], "high": [2.0, 4, 6]})
-    fig = charts.forecast_band(daily, "Forecast", 0.8)
-    assert [t.name for t in fig.data[1:]] == ["80% interval", "forecast"]
-    assert list(fig.data[0].y) == [2.0, 4, 6] and fig.data[1].fill == "tonexty"
-    assert fig.layout.yaxis.title.text == "Tickets per day"
