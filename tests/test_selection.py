@@ -16,6 +16,7 @@ from triage_core.models.selection import (
     SelectionSettings,
     allowed_fits,
     cv_folds,
+    cv_sample,
     fit_selected,
     select,
     selection_settings,
@@ -25,7 +26,7 @@ from triage_core.models.selection import (
 def settings(**over: object) -> SelectionSettings:
     """The packaged table with ``over``; every fit allowed unless a budget is given."""
     data = defaults("training")["selection"]
-    data.update({"fit_budget": 10_000, **over})
+    data.update({"fit_budget": 10_000, "cv_folds": 3, **over})
     return SelectionSettings.from_mapping(data)
 
 
@@ -90,7 +91,7 @@ def test_rare_classes_do_not_break_selection() -> None:
     texts += ["my password reset link does not work", "locked out", "locked out again"]
     labels += ["account", "lockout", "lockout"]
     model, chosen = fit_selected(texts, labels, {"training": {"selection": {
-        "candidates": TWO, "fit_budget": 10_000}}})
+        "candidates": TWO, "fit_budget": 10_000, "cv_folds": 3}}})
     assert chosen.folds == 3
     assert set(model.classes_) == set(labels)
     assert "held-out rows of model selection" in model.calibration_
@@ -147,3 +148,22 @@ def test_bad_settings_are_named(over: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         settings(**over)
 
+
+
+def test_cv_sample_is_stratified_bounded_and_deterministic() -> None:
+    y = np.array([0] * 900 + [1] * 90 + [2] * 2 + [3] * 8)
+    rows = cv_sample(y, 100, 3, 0)
+    assert np.array_equal(rows, cv_sample(y, 100, 3, 0)) and np.all(np.diff(rows) > 0)
+    counts = np.bincount(y[rows], minlength=4)
+    assert counts.tolist() == [90, 9, 2, 3]  # shares kept; at least k, all of a rarer class
+    assert not np.array_equal(rows, cv_sample(y, 100, 3, 1))
+    assert np.array_equal(cv_sample(y, 5000, 3, 0), np.arange(len(y)))
+
+
+def test_large_training_sets_are_cross_validated_on_a_sample() -> None:
+    texts, labels = make_tickets(40, 3)
+    s = settings(max_rows=60, candidates=TWO)
+    chosen = select(texts, labels, None, s)
+    scores, held = chosen.held_out
+    assert len(held) == len(scores) <= 64 < len(texts)
+    assert set(held) == set(labels)  # every class still held out somewhere

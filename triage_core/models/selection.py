@@ -13,6 +13,8 @@ several values of C, so the chosen model is never worse than that baseline beyon
   (``fit_budget`` at ``budget_rows``, fewer for more tickets), never on the clock, so the same
   data always gives the same model; every candidate is compared on the folds all of them
   finished, and candidates that finished none are reported as skipped.
+* A training set larger than ``max_rows`` is cross-validated on a stratified sample of that
+  size (the final model is still fitted on every row), which bounds the selection's cost.
 * Rare classes (fewer examples than folds) are never held out: they stay in every training part,
   so each fold's model knows every class and a class of one example cannot break the folds.
 * The held-out scores of the chosen configuration calibrate the final model's temperature, so
@@ -38,8 +40,8 @@ from triage_core.config import Checker, section
 from triage_core.models.classifier import ClassifierSettings, TicketClassifier
 from triage_core.models.features import as_texts, to_python
 
-__all__ = ["CandidateScore", "Selection", "SelectionSettings", "accuracy_and_macro_f1", "cv_folds",
-           "fit_selected", "select", "selection_settings"]
+__all__ = ["CandidateScore", "Selection", "SelectionSettings", "accuracy_and_macro_f1", "cores",
+           "cv_folds", "cv_sample", "fit_selected", "select", "selection_settings"]
 
 METRICS = ("accuracy", "macro_f1", "mean")
 
@@ -53,6 +55,7 @@ class SelectionSettings:
     metric: str
     fit_budget: int
     budget_rows: int
+    max_rows: int
     workers: int
     min_rows: int
     candidates: tuple[tuple[str, dict[str, Any]], ...]
@@ -78,6 +81,7 @@ class SelectionSettings:
                    metric=check.choice(data["metric"], "metric", METRICS),
                    fit_budget=check.integer(data["fit_budget"], "fit_budget", lo=1),
                    budget_rows=check.integer(data["budget_rows"], "budget_rows", lo=1),
+                   max_rows=check.integer(data["max_rows"], "max_rows", lo=10),
                    workers=check.integer(data["workers"], "workers", lo=0),
                    min_rows=check.integer(data["min_rows"], "min_rows", lo=2),
                    candidates=tuple(out))
@@ -136,6 +140,23 @@ def cv_folds(y: np.ndarray, k: int, seed: int | None) -> list[tuple[np.ndarray, 
     split = StratifiedKFold(k, shuffle=True, random_state=seed)
     return [(np.sort(np.concatenate([rows[tr], rare])), rows[te])
             for tr, te in split.split(np.zeros(len(rows)), y[rows])]
+
+
+def cv_sample(y: np.ndarray, max_rows: int, k: int, seed: int | None) -> np.ndarray:
+    """At most about ``max_rows`` row indices (sorted), stratified: each class keeps its share
+    of the rows, and at least ``k`` of them (all of a class with fewer). Deterministic for a
+    seed; all rows when there are no more than ``max_rows``."""
+    n = len(y)
+    if n <= max_rows:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    by_class = order[np.argsort(y[order], kind="stable")]  # each class's rows, shuffled
+    counts = np.bincount(y)
+    keep = np.minimum(counts, np.maximum(np.ceil(counts * max_rows / n).astype(int), k))
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    picked = [by_class[s:s + m] for s, m in zip(starts, keep, strict=True) if m]
+    return np.sort(np.concatenate(picked))
 
 
 def accuracy_and_macro_f1(y_true: Any, y_pred: Any) -> tuple[float, float]:
@@ -230,18 +251,23 @@ def select(X: Any, y: Any, classifier: Mapping[str, Any] | None = None,
               for over in changes]
     texts = np.asarray(as_texts(X), dtype=object)
     classes, yi = np.unique(np.asarray([str(v) for v in y], dtype=object), return_inverse=True)
+    # a large training set is cross-validated on a stratified sample of it (max_rows): the
+    # ranking of the candidates needs far fewer rows than the final model
+    rows = cv_sample(yi, settings.max_rows, settings.cv_folds, params[0]["random_state"])
+    texts, yi = texts[rows], yi[rows]
     folds = cv_folds(yi, settings.cv_folds, params[0]["random_state"])
     why = _skip_reason(settings, len(names), len(texts), folds)
     if why:
         return _unscored(names, changes, params, settings, why, time.perf_counter() - start)
     allowed = allowed_fits(settings, len(texts), len(names), len(folds))
     run = _Run(texts, yi, len(classes), params)
-    workers = settings.workers or _cores()
+    workers = settings.workers or cores()
     _run_folds(run, folds, workers, allowed, progress)
     return _choose(run, names, changes, folds, settings, classes, time.perf_counter() - start)
 
 
-def _cores() -> int:
+def cores() -> int:
+    """The cores this process may use."""
     import os
 
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
