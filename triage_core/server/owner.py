@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +63,9 @@ def _alive(pid: Any) -> bool:
 
 
 def health(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
+    import urllib.error  # only when a server's record exists: keeps every verb's start fast
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url + HEALTH, timeout=timeout) as resp:
             data = json.loads(resp.read())
