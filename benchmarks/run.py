@@ -1,6 +1,10 @@
 """`make bench`: time every stage on demo databases of 100,000 and 1,000,000 tickets.
 
-Each size runs in its own process (so its peak memory is its own): generate the demo files,
+Each size runs in its own process (so its peak memory is its own). First the documented
+commands as users run them, each a fresh ``triage`` process on a database they build
+(``demo --no-triage``, ``train --no-score``, ``score --full``, a day of 1,000 new tickets,
+``info``, ``--help``), with each process's peak memory. Then the in-process stage breakdown:
+generate the demo files,
 import them, train the category model (capped sample, see defaults/training.toml), predict
 category / sentiment / severity, score + route, re-score with new weights (the ≤ 1 s target),
 attribution per model, lift for every campaign, one forecast and the forecast's backtest (each a
@@ -155,6 +159,8 @@ def run_size(n: int, workdir: Path) -> dict[str, Any]:
     from triage_core.triage import pipeline, training
 
     timer = Timer()
+    # first, on a quiet process: the commands as users run them (fresh processes)
+    user_commands(n, workdir, timer)
     files = workdir / f"files_{n}"
     db = workdir / f"bench_{n}.duckdb"
     customers = int(n * 1.35) if n >= 1_000_000 else None  # ~5M touchpoints at 1M tickets
@@ -223,6 +229,50 @@ def run_size(n: int, workdir: Path) -> dict[str, Any]:
     timer.rows.extend(live)
     return {"tickets": n, "counts": counts, "train": result, "stages": timer.rows,
             "peak_rss_mib": round(peak_rss_mib(), 1)}
+
+
+def cli_run(args: list[str], db: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak memory (MiB) of ``triage ARGS [--db DB]`` as a new process, the
+    way a user runs it (interpreter start-up and imports included)."""
+    cmd = [sys.executable, "-m", "triage_core.cli", *args, *(["--db", str(db)] if db else [])]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"triage {' '.join(args)} failed: {err.strip()[-500:]}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def user_commands(n: int, workdir: Path, timer: Timer) -> None:
+    """The documented commands, each a fresh process, on a database they build themselves:
+    ``triage demo --no-triage``, ``triage train --no-score``, ``triage score --full``, then a
+    day of 1,000 new tickets (``triage import`` + ``triage score``), ``triage info`` and
+    ``triage --help``."""
+    from triage_core.store import Store
+
+    db = workdir / f"user_{n}.duckdb"
+    db.unlink(missing_ok=True)
+    steps = [
+        (f"`triage demo --tickets {n:,} --no-triage`",
+         ["demo", "--tickets", str(n), "--seed", "42", "--no-triage",
+          "--out", str(workdir / f"user_files_{n}")]),
+        ("`triage train --no-score`", ["train", "--no-score"]),
+        ("`triage score --full` (predict, score, route every ticket)", ["score", "--full"]),
+    ]
+    for label, args in steps:
+        seconds, peak = cli_run(args, db)
+        timer.add(f"user: {label}", seconds, process_peak_mib=round(peak))
+    with Store(db, read_only=True) as store:
+        new_file = new_day(store, workdir / f"user_day_{n}")
+    imported, _ = cli_run(["import", "tickets", str(new_file)], db)
+    scored, peak = cli_run(["score"], db)
+    timer.add("user: 1,000 new tickets (`triage import tickets FILE` + `triage score`)",
+              imported + scored, process_peak_mib=round(peak))
+    timer.add("user: `triage info`", min(cli_run(["info"], db)[0] for _ in range(3)))
+    timer.add("user: `triage --help`", min(cli_run(["--help"])[0] for _ in range(3)))
 
 
 def cli_seconds(db: Path, args: list[str]) -> float:
@@ -332,8 +382,9 @@ def main() -> int:
     (RESULTS / "bench.json").write_text(json.dumps(results, indent=2, default=str))
     print(f"\nmachine: {machine}")
     header = "| stage | " + " | ".join(f"{s['tickets']:,} tickets" for s in results["sizes"])
-    print(header + " |")
-    print("|---" * (len(results["sizes"]) + 1) + "|")
+    growth = len(results["sizes"]) == 2
+    print(header + (" | growth" if growth else "") + " |")
+    print("|---" * (len(results["sizes"]) + 1 + growth) + "|")
     stages = [r["stage"] for r in results["sizes"][0]["stages"]]
     for stage in stages:
         cells = []
@@ -347,7 +398,14 @@ def main() -> int:
                 cell += f" (warm {row['warm_seconds']:.3f} s)"
             if "ratio" in row:
                 cell += f" ({row['ratio']}× faster)"
+            if "process_peak_mib" in row:
+                cell += f", peak {row['process_peak_mib']:,} MiB"
             cells.append(cell)
+        if len(results["sizes"]) == 2:  # how the figure grows from the small to the large size
+            a, b = (next((r for r in s["stages"] if r["stage"] == stage), None)
+                    for s in results["sizes"])
+            cells.append(f"{b['seconds'] / a['seconds']:.1f}×" if a and b and a["seconds"]
+                         else "")
         print(f"| {stage} | " + " | ".join(cells) + " |")
     print("| peak memory | " + " | ".join(f"{s['peak_rss_mib']:,.0f} MiB"
                                          for s in results["sizes"]) + " |")
