@@ -70,11 +70,12 @@ def _tier(score: float, thresholds: tuple[float, float, float]) -> int:
 class Routing:
     """The agents with their open-ticket loads, as routing sees them (one per batch)."""
 
-    def __init__(self, agents: _Agents, rules: RoutingRules) -> None:
+    def __init__(self, agents: _Agents, rules: RoutingRules,
+                 load: list[int] | None = None) -> None:
         self.ag = agents
         self.rules = rules
         self.index = {a: i for i, a in enumerate(agents.ids)}
-        self.load = [int(x) for x in agents.load]
+        self.load = load if load is not None else [int(x) for x in agents.load]
         self.capacity = [int(x) for x in agents.capacity]
 
     def eligible(self, team: str, skill: str, lang: str, senior: bool) -> list[int]:

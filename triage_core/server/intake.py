@@ -22,6 +22,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -29,9 +30,9 @@ import pandas as pd
 from triage_core.errors import TriageError
 from triage_core.ops import scoring
 from triage_core.server import version
-from triage_core.server.quick import QuickTriage, answers
+from triage_core.server.quick import RETURNING, QuickTriage, answers
 from triage_core.server.settings import ServerSettings
-from triage_core.store import Store
+from triage_core.store import Store, quick_import
 from triage_core.store.mapping import ImportMapping
 from triage_core.store.retry import retry_on_conflict
 
@@ -43,16 +44,29 @@ _LOST_SQL = (f"SELECT r.ticket_id FROM triage_results r JOIN tickets k USING (ti
 
 @dataclass(eq=False)
 class Request:
-    """One request's tickets (columns named like ours, or mapped by ``mapping``)."""
+    """One request's tickets: rows of texts (column -> text or None) named like ours, or
+    mapped by ``mapping``."""
 
-    frame: pd.DataFrame
+    rows: list[dict[str, str | None]]
     source: str
     create_missing: bool = False
     mapping: ImportMapping | None = None
     future: Future = field(default_factory=Future)
 
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The rows as the import reads them."""
+        return pd.DataFrame(self.rows, dtype=object)
+
+    @cached_property
+    def plain(self) -> quick_import.PlainTickets | None:
+        """The tickets converted by the fast path, or None when the import must decide."""
+        return quick_import.plain_tickets(self.rows) if self.mapping is None else None
+
     @property
     def ids(self) -> list[str]:
+        if self.plain is not None:
+            return self.plain.ids
         return [str(v).strip() for v in self.frame["ticket_id"]]
 
 
@@ -130,17 +144,21 @@ class Intake:
             rows = retry_on_conflict(self.cur, lambda: self._write(batch),
                                      self.settings.conflict_wait_seconds)
         except _Refused:
+            self.quick.begin()
             for request in batch:
                 self._process([request])
             return
         except TriageError as exc:
+            self.quick.begin()
             batch[0].future.set_exception(exc)  # a batch of one: its own error
             return
         except Exception as exc:  # a bug or a broken database: every request hears of it
+            self.quick.begin()
             log.exception("ticket intake failed")
             for request in batch:
                 request.future.set_exception(exc)
             return
+        self.quick.committed()
         version.bump(tickets_only=True)
         log.debug("intake: %d requests, %d tickets in %.0f ms", len(batch),
                   sum(len(r.frame) for r in batch), (time.perf_counter() - start) * 1000)
@@ -154,14 +172,32 @@ class Intake:
                 if not request.future.done():
                     request.future.set_exception(exc)
 
-    def _write(self, batch: list[Request]) -> pd.DataFrame:
-        """One transaction: import the requests' tickets (one import per kind of request),
-        then triage them all."""
+    def _write(self, batch: list[Request]) -> list[dict[str, Any]]:
+        """One transaction: write the requests' tickets (plain ones by the fast path, the others
+        by one import per kind of request), then triage them all: the tickets new to the
+        database from the state in memory, the others by the SQL path."""
+        self.quick.begin()
         groups: dict[tuple[str, int, bool], list[Request]] = {}
-        for request in batch:
-            key = (request.source, id(request.mapping), request.create_missing)
-            groups.setdefault(key, []).append(request)
+        fresh: dict[str, dict[str, Any]] = {}  # new tickets' rows as stored
+        again: dict[str, None] = {}  # tickets that existed (or came by the import), in order
         with self.cur.transaction():
+            for request in batch:
+                plain = request.plain
+                missing = (self.quick.missing_customers(self.cur, plain.customers)
+                           if plain is not None else [])
+                if plain is None or (missing and not request.create_missing):
+                    key = (request.source, id(request.mapping), request.create_missing)
+                    groups.setdefault(key, []).append(request)
+                    continue
+                if missing:
+                    quick_import.create_customers(self.cur, missing)
+                    self.quick.created_customers(missing)
+                known = self.quick.known(self.cur, plain.ids)
+                for row in quick_import.upsert(self.cur, plain, RETURNING):
+                    if row["ticket_id"] in known or row["ticket_id"] in again:
+                        again[row["ticket_id"]] = None
+                    else:
+                        fresh[row["ticket_id"]] = row
             for (source, _, create), requests in groups.items():
                 frame = pd.concat([r.frame for r in requests], ignore_index=True)
                 try:
@@ -171,7 +207,11 @@ class Intake:
                     if len(batch) > 1:  # whose rows? ask each request alone
                         raise _Refused() from None
                     raise
-            return self.quick.run(self.cur, [i for r in batch for i in r.ids])
+                again.update(dict.fromkeys(i for r in requests for i in r.ids))
+            rows = self.quick.run_new(self.cur, [r for t, r in fresh.items() if t not in again])
+            if again:
+                rows += self.quick.run(self.cur, list(again)).to_dict("records")
+            return rows
 
     def _repair(self) -> None:
         """Triage the tickets that have a prediction but no row in ``triaged_tickets``."""
@@ -184,10 +224,12 @@ class Intake:
                 log.info("re-triaging %d tickets that lost their triage row", len(lost))
 
                 def write() -> None:
+                    self.quick.begin()
                     with self.cur.transaction():
                         self.quick.run(self.cur, lost)
 
                 retry_on_conflict(self.cur, write, self.settings.conflict_wait_seconds)
+                self.quick.committed()
                 version.bump(tickets_only=True)
         except Exception:
             log.exception("could not re-triage tickets that lost their triage row")

@@ -156,12 +156,14 @@ def create_customers(store: Store, customer_ids: Sequence[str]) -> None:
                       " ON CONFLICT DO NOTHING", [list(customer_ids)])
 
 
-def upsert(store: Store, tickets: PlainTickets) -> None:
+def upsert(store: Store, tickets: PlainTickets, returning: str = "") -> list[dict[str, Any]]:
     """Insert or update ``tickets`` (only their columns change on an existing ticket), in one
-    statement; the caller holds the transaction and checked the customers."""
+    statement; the caller holds the transaction and checked the customers. Returns the stored
+    rows (every column, plus the SQL expressions ``returning`` names, code constants)."""
     cols = tickets.columns
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in TICKETS.key)
     select = ", ".join(f"unnest(?::{_SQL_TYPES[_COLUMNS[c].type]})" for c in cols)
     values = [list(v) for v in zip(*tickets.rows, strict=True)]
-    store.execute(f"INSERT INTO tickets ({', '.join(cols)}) SELECT {select}"
-                  f" ON CONFLICT ({', '.join(TICKETS.key)}) DO UPDATE SET {updates}", values)
+    return store.rows(f"INSERT INTO tickets ({', '.join(cols)}) SELECT {select}"
+                      f" ON CONFLICT ({', '.join(TICKETS.key)}) DO UPDATE SET {updates}"
+                      f" RETURNING *{', ' + returning if returning else ''}", values)
