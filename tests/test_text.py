@@ -129,3 +129,21 @@ def test_ticket_text_series_matches_scalar() -> None:
     assert list(out.index) == [5, 6, 7, 8]
     assert out.tolist() == [ticket_text(s, b) for s, b in zip(subjects, bodies, strict=True)]
     assert out.tolist() == ["Login\ncannot log in", "body only", "", "Refund"]
+
+
+def test_small_batches_match_the_vectorized_path() -> None:
+    """A few texts run in Python's re, many in pyarrow's RE2: the same texts either way."""
+    from pathlib import Path
+
+    from triage_core.text import SMALL_BATCH
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "tickets.parquet"
+    t = pd.read_parquet(sample, columns=["subject", "body"]).head(600)
+    extra = pd.DataFrame({"subject": ["RE: Login", None, "", "Refund"],
+                          "body": ["cannot log in\n-- \nsig", "body only", None, float("nan")]})
+    t = pd.concat([t, extra], ignore_index=True)
+    whole = ticket_text_series(t["subject"], t["body"])
+    assert len(t) > SMALL_BATCH
+    parts = [ticket_text_series(t["subject"][i:i + 50], t["body"][i:i + 50])
+             for i in range(0, len(t), 50)]
+    assert pd.concat(parts).tolist() == whole.tolist()

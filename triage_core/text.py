@@ -271,9 +271,20 @@ def ticket_text(subject: Any, body: Any) -> str:
     return subj or text
 
 
+# Up to this many texts, the rules run in Python's re one text at a time: pyarrow compiles each
+# RE2 pattern again on every call, a fixed cost of milliseconds that a few texts never repay.
+SMALL_BATCH = 64
+
+
 def ticket_text_series(subjects: Iterable[Any] | pd.Series,
                        bodies: Iterable[Any] | pd.Series) -> pd.Series:
     """Vectorized ``ticket_text`` (index taken from ``bodies`` if it is a Series)."""
+    subject_list, body_list = list(subjects), list(bodies)
+    if len(body_list) <= SMALL_BATCH:
+        if len(subject_list) != len(body_list):
+            raise ValueError(f"{len(subject_list)} subjects but {len(body_list)} bodies")
+        texts = [ticket_text(a, b) for a, b in zip(subject_list, body_list, strict=True)]
+        return _to_series(pa.array(texts, type=pa.large_string()), _index_of(bodies))
     subj = pc.utf8_trim(
         pc.replace_substring_regex(to_arrow(subjects), pattern=_SUBJECT_PREFIX.pattern,
                                    replacement=""),
