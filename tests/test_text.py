@@ -74,6 +74,8 @@ def test_clean_body_series_matches_scalar_and_keeps_index() -> None:
     assert list(out.index) == list(series.index)
     assert out.tolist() == [clean_body(r) for r in raws]
     assert clean_body_series(raws).tolist() == out.tolist()  # plain lists work too
+    many = raws * 20  # beyond SMALL_BATCH: pyarrow's RE2
+    assert clean_body_series(many).tolist() == [clean_body(r) for r in many]
 
 
 PII_CASES = [

@@ -94,6 +94,9 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"^[ \t\n]+|[ \t\n]+$", ""),
 )
 _COMPILED_RULES = tuple((re.compile(p), r) for p, r in _RULES)
+# Up to this many texts, the rules run in Python's re one text at a time: pyarrow compiles each
+# RE2 pattern again on every call, a fixed cost of milliseconds that a few texts never repay.
+SMALL_BATCH = 64
 
 # --- PII ---------------------------------------------------------------------------------------
 
@@ -207,7 +210,12 @@ def clean_body_array(arr: pa.Array) -> pa.Array:
 
 
 def clean_body_series(values: Iterable[Any] | pd.Series) -> pd.Series:
-    """Vectorized ``clean_body`` over a column (same rules, run by pyarrow's RE2)."""
+    """Vectorized ``clean_body`` over a column (same rules, run by pyarrow's RE2; a few texts
+    by Python's re, see :data:`SMALL_BATCH`)."""
+    items = values.tolist() if isinstance(values, pd.Series) else list(values)
+    if len(items) <= SMALL_BATCH:
+        return _to_series(pa.array([clean_body(v) for v in items], type=pa.large_string()),
+                          _index_of(values))
     return _to_series(clean_body_array(to_arrow(values)), _index_of(values))
 
 
@@ -269,11 +277,6 @@ def ticket_text(subject: Any, body: Any) -> str:
     if subj and text:
         return f"{subj}\n{text}"
     return subj or text
-
-
-# Up to this many texts, the rules run in Python's re one text at a time: pyarrow compiles each
-# RE2 pattern again on every call, a fixed cost of milliseconds that a few texts never repay.
-SMALL_BATCH = 64
 
 
 def ticket_text_series(subjects: Iterable[Any] | pd.Series,

@@ -160,8 +160,8 @@ class Intake:
             return
         self.quick.committed()
         version.bump(tickets_only=True)
-        log.debug("intake: %d requests, %d tickets in %.0f ms", len(batch),
-                  sum(len(r.frame) for r in batch), (time.perf_counter() - start) * 1000)
+        log.warning("intake: %d requests, %d tickets in %.0f ms", len(batch),
+                  sum(len(r.rows) for r in batch), (time.perf_counter() - start) * 1000)
         try:
             by_id = answers(rows)
             for request in batch:
@@ -181,18 +181,25 @@ class Intake:
         fresh: dict[str, dict[str, Any]] = {}  # new tickets' rows as stored
         again: dict[str, None] = {}  # tickets that existed (or came by the import), in order
         with self.cur.transaction():
+            fast = [r for r in batch if r.plain is not None]
+            missing = set(self.quick.missing_customers(
+                self.cur, [c for r in fast for c in r.plain.customers]))
+            to_create: dict[str, None] = {}
             for request in batch:
-                plain = request.plain
-                missing = (self.quick.missing_customers(self.cur, plain.customers)
-                           if plain is not None else [])
-                if plain is None or (missing and not request.create_missing):
+                absent = ([c for c in request.plain.customers if c in missing]
+                          if request.plain is not None else [])
+                if request.plain is None or (absent and not request.create_missing):
                     key = (request.source, id(request.mapping), request.create_missing)
-                    groups.setdefault(key, []).append(request)
-                    continue
-                if missing:
-                    quick_import.create_customers(self.cur, missing)
-                    self.quick.created_customers(missing)
-                known = self.quick.known(self.cur, plain.ids)
+                    groups.setdefault(key, []).append(request)  # the import decides
+                else:
+                    to_create.update(dict.fromkeys(absent))
+            slow = {id(r) for requests in groups.values() for r in requests}
+            fast = [r for r in fast if id(r) not in slow]
+            if to_create:
+                quick_import.create_customers(self.cur, list(to_create))
+                self.quick.created_customers(list(to_create))
+            known = self.quick.known(self.cur, [t for r in fast for t in r.plain.ids])
+            for plain in _rounds(fast):
                 for row in quick_import.upsert(self.cur, plain, RETURNING):
                     if row["ticket_id"] in known or row["ticket_id"] in again:
                         again[row["ticket_id"]] = None
@@ -233,3 +240,23 @@ class Intake:
                 version.bump(tickets_only=True)
         except Exception:
             log.exception("could not re-triage tickets that lost their triage row")
+
+
+def _rounds(requests: list[Request]) -> list[quick_import.PlainTickets]:
+    """The plain requests' tickets in as few upserts as can be: one per set of columns, and a
+    later one where a ticket comes again (one statement cannot update a row twice; the later
+    request wins, as if the requests came one after the other)."""
+    rounds: list[tuple[tuple[str, ...], list[tuple[Any, ...]], set[str]]] = []
+    for request in requests:
+        plain = request.plain
+        assert plain is not None
+        ids = set(plain.ids)
+        after = max((i for i, r in enumerate(rounds) if r[2] & ids), default=-1)
+        at = next((i for i in range(after + 1, len(rounds)) if rounds[i][0] == plain.columns),
+                  None)
+        if at is None:
+            rounds.append((plain.columns, [], set()))
+            at = len(rounds) - 1
+        rounds[at][1].extend(plain.rows)
+        rounds[at][2].update(ids)
+    return [quick_import.PlainTickets(columns, rows) for columns, rows, _ in rounds]
