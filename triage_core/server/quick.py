@@ -59,6 +59,8 @@ RETURNING = ("hash(coalesce(subject, ''), coalesce(body, '')) AS text_hash, "
              + scoring.INPUT_HASH.replace("k.", "").replace("sv.score", "CAST(NULL AS INTEGER)")
              + " AS input_hash")
 SMALL = 200  # new tickets scored row by row up to this many; the vectorized code beyond
+PRELOAD_CUSTOMERS = 250_000  # up to this many customers, all of them (and their touchpoints)
+# are read into memory at once; beyond, those of each batch are read when first seen
 
 
 @dataclass
@@ -157,6 +159,8 @@ class QuickTriage:
                 self._state = FastState(seen, np.sort(ltv.to_numpy(dtype=np.float64)), agents,
                                         routing, holders, load, tickets,
                                         store.table_exists(scoring.TRIAGED), index)
+                if store.scalar("SELECT count(*) FROM customers") <= PRELOAD_CUSTOMERS:
+                    self._preload(store, self._state)
             return self._state
 
     def known(self, store: Store, ids: Sequence[str]) -> set[str]:
@@ -199,6 +203,20 @@ class QuickTriage:
         for r in rows:
             self._pending.append((str(r["ticket_id"]), _held_by(r)))
             self._pending_ids.append(str(r["ticket_id"]))
+
+    def _preload(self, store: Store, st: FastState) -> None:
+        """Every customer and touchpoint in memory at once (a small database: no lookups)."""
+        for r in store.rows("SELECT customer_id, segment, plan, lifetime_value FROM customers"):
+            st.customers[r["customer_id"]] = (r["segment"], r["plan"], r["lifetime_value"])
+        touches: dict[str, list[tuple[int, str]]] = {c: [] for c in st.customers}
+        columns = store.query_arrow("SELECT customer_id, epoch_us(touched_at) AS at, campaign_id"
+                                    " FROM touchpoints").to_pydict()
+        for c, at, campaign in zip(columns["customer_id"], columns["at"],
+                                   columns["campaign_id"], strict=True):
+            touches.setdefault(c, []).append((at, campaign))
+        for c, found in touches.items():
+            found.sort()
+            st.touches[c] = ([t for t, _ in found], [k for _, k in found])
 
     def _lookups(self, store: Store, st: FastState, customers: Sequence[str]) -> None:
         """Customers and their touchpoints not yet in memory, read in two statements."""
