@@ -82,6 +82,7 @@ class Intake:
         self._queue: queue.Queue[Request | str | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="triage-intake", daemon=True)
         self._dirty = threading.Event()
+        self._answered = 1  # requests recent batches answered (that may come back at once)
 
     def start(self) -> None:
         self.repair_later()  # a server killed between a re-score and its repair left work
@@ -121,12 +122,17 @@ class Intake:
 
     def _gather(self, batch: list[Request]) -> bool:
         """Add the requests that keep arriving to ``batch`` (up to the size and time limits);
-        True when the intake was asked to stop."""
+        True when the intake was asked to stop. Until as many requests as the previous batch
+        answered are back (clients that send their next ticket once answered), a pause does
+        not close the batch: only the time limit does; after that, a pause of
+        ``intake_quiet_ms`` closes it."""
         s = self.settings
         deadline = time.monotonic() + (s.intake_wait_seconds if batch else 0)
-        size = sum(len(r.frame) for r in batch)
+        size = sum(len(r.rows) for r in batch)
         while size < s.intake_batch_tickets:
-            wait = min(s.intake_quiet_seconds, deadline - time.monotonic())
+            pause = (s.intake_quiet_seconds if len(batch) >= self._answered
+                     else s.intake_wait_seconds)
+            wait = min(pause, deadline - time.monotonic())
             try:
                 more = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
             except queue.Empty:
@@ -135,7 +141,7 @@ class Intake:
                 return True
             if isinstance(more, Request):
                 batch.append(more)
-                size += len(more.frame)
+                size += len(more.rows)
         return False
 
     def _process(self, batch: list[Request]) -> None:
@@ -159,6 +165,7 @@ class Intake:
                 request.future.set_exception(exc)
             return
         self.quick.committed()
+        self._answered = max(len(batch), int(self._answered * 0.8))  # forgets slowly
         version.bump(tickets_only=True)
         log.warning("intake: %d requests, %d tickets in %.0f ms", len(batch),
                   sum(len(r.rows) for r in batch), (time.perf_counter() - start) * 1000)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +33,8 @@ from triage_core.server import version
 from triage_core.store import Store
 from triage_core.triage import pipeline
 from triage_core.triage.batch import RESULT_COLUMNS, TriageModels, triage_batch
+
+log = logging.getLogger("triage.server")
 
 # What the API answers for each ticket.
 FIELDS = ("ticket_id", "category", "category_confidence", "sentiment", "sentiment_label",
@@ -143,6 +147,7 @@ class QuickTriage:
         """The state of the fast path, read again when something other than tickets changed."""
         with self._lock:
             if self._state is None or self._state.seen != version.structure():
+                start = time.perf_counter()
                 seen = version.structure()
                 ltv = store.query("SELECT lifetime_value FROM customers"
                                   " WHERE lifetime_value IS NOT NULL")["lifetime_value"]
@@ -161,6 +166,7 @@ class QuickTriage:
                                         store.table_exists(scoring.TRIAGED), index)
                 if store.scalar("SELECT count(*) FROM customers") <= PRELOAD_CUSTOMERS:
                     self._preload(store, self._state)
+                log.info("intake state read in %.0f ms", (time.perf_counter() - start) * 1000)
             return self._state
 
     def known(self, store: Store, ids: Sequence[str]) -> set[str]:
