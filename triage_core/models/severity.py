@@ -95,12 +95,12 @@ class SeverityRules:
 
     def matches(self, texts: Iterable[Any] | pd.Series | pa.Array) -> np.ndarray:
         """Boolean matrix (texts x rules): which rule fires on which text."""
-        few = _few_ascii(texts)
+        few = _few_texts(texts)
         compiled = _python_rules(self.rules) if few is not None else None
         if few is not None and compiled is not None:
             out = np.zeros((len(few), len(self.rules)), dtype=bool)
             for i, text in enumerate(few):
-                text = _BLANKS.sub(" ", text)
+                text = _QUOTES.sub("'", _BLANKS.sub(" ", text))
                 for k, rule in enumerate(compiled):
                     out[i, k] = rule.search(text) is not None
             return out
@@ -158,24 +158,27 @@ class SeverityRules:
 
 
 # A few texts are matched by Python's re instead of RE2 (which pyarrow compiles again on every
-# call): only ASCII texts without a vertical tab, and only patterns that are ASCII and free of
-# syntax the two engines read differently. On ASCII text with re.ASCII, \b \d \w \s and
-# case-insensitivity mean the same in both; \s lacks \v in RE2 (no text has one here), and
-# after blanks became spaces no text has a line break, so ^ $ . agree too.
+# call), when every pattern is ASCII and free of syntax the two engines read differently. With
+# re.ASCII, \b \d \w \s and the classes mean the same in both; case-insensitive matching
+# of an ASCII pattern differs only on the Kelvin sign and the long s (RE2 folds them to k and
+# s), and \s lacks \v in RE2: texts holding one of those three stay with RE2. After blanks
+# became spaces no text has a line break, so ^ $ . agree too.
 _SMALL = 64
 _BLANKS = re.compile(r"\s+", re.ASCII)
+_QUOTES = re.compile("[\u2018\u2019]")
+_DIFFERENT = frozenset("\x0b\u212a\u017f")
 _RE2_ONLY = re.compile(r"\[:|\\[pPzCQExAa]|\(\?[^:i)]|\(\?i[^:)]")
 
 
-def _few_ascii(texts: Any) -> list[str] | None:
-    """The texts as a list when they are few, ASCII and without a vertical tab; else None."""
+def _few_texts(texts: Any) -> list[str] | None:
+    """The texts as a list when they are few and read the same by both engines; else None."""
     if isinstance(texts, pa.Array) or len(texts) > _SMALL:
         return None
     values = texts.tolist() if isinstance(texts, pd.Series) else list(texts)
     out = []
     for v in values:
         t = "" if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
-        if not t.isascii() or "\x0b" in t:
+        if not _DIFFERENT.isdisjoint(t):
             return None
         out.append(t)
     return out
