@@ -16,6 +16,7 @@ before they arrived replaces that table), so every acknowledged ticket keeps its
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
@@ -103,10 +104,14 @@ class Intake:
         self._queue.put(_RECONCILE)
 
     def _loop(self) -> None:
-        try:  # load the models now, not when the first ticket waits for them
-            self.quick.models(self.cur)
+        try:  # load the models and the state now, not when the first ticket waits for them
+            self.quick.warm(self.cur)
         except Exception:
             log.exception("could not load the models; the first batch tries again")
+        # What is loaded now lives as long as the server: out of the garbage collector's way
+        # (its full passes over a large heap are pauses every request would wait for).
+        gc.collect()
+        gc.freeze()
         while True:
             item = self._queue.get()
             if item is None:

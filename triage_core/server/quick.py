@@ -142,6 +142,16 @@ class QuickTriage:
         """The active models, loaded once."""
         return self._refresh(store)[0]
 
+    def warm(self, store: Store) -> None:
+        """Load the models and the state, and predict one made-up ticket (what the models
+        load on first use: word vectors, the language detector)."""
+        models = self.models(store)
+        self.state(store)
+        triage_batch(pd.DataFrame({
+            "ticket_id": ["warm-up"], "subject": ["Charged twice"],
+            "body": ["I was charged twice for my order and would like a refund, please."],
+            "label": [None], "language": [None], "text_hash": [0]}), models)
+
     # -- the fast path: new tickets from the state in memory ------------------------------
     def state(self, store: Store) -> FastState:
         """The state of the fast path, read again when something other than tickets changed."""
