@@ -149,6 +149,20 @@ def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, dict[str, Any]]
     raise SystemExit(f"triage serve did not come up; see {log}")
 
 
+def settled(page: Any, quiet: float = 2.0, limit: float = 300.0) -> None:
+    """Wait until the page's script has finished its first run (Streamlit's status widget,
+    shown while the script runs, absent for ``quiet`` seconds): the load then meets an open
+    session, not the page still loading."""
+    deadline = time.monotonic() + limit
+    calm_since = time.monotonic()
+    while time.monotonic() < deadline:
+        if page.locator('[data-testid="stStatusWidget"]').count():
+            calm_since = time.monotonic()
+        elif time.monotonic() - calm_since >= quiet:
+            return
+        page.wait_for_timeout(250)
+
+
 @contextlib.contextmanager
 def dashboard_session(url: str) -> Any:
     """A browser showing the dashboard while the block runs (in a thread: Playwright's sync API
@@ -168,6 +182,7 @@ def dashboard_session(url: str) -> Any:
                 page = browser.new_page()
                 page.goto(url, timeout=300_000)
                 page.get_by_text("Support overview").first.wait_for(timeout=300_000)
+                settled(page)
                 ready.set()
                 done.wait()
                 browser.close()

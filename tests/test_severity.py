@@ -166,3 +166,45 @@ def test_rules_must_be_a_table() -> None:
         SeverityRules.from_config({"rules": ["outage"]})
     with pytest.raises(ConfigError, match="severity"):
         SeverityRules.from_config(["not", "a", "table"])  # type: ignore[arg-type]
+
+
+def test_a_few_texts_match_like_a_column() -> None:
+    """A few texts are matched by Python's re, a column by pyarrow's RE2: the same rules fire."""
+    from pathlib import Path
+
+    from triage_core.models import severity
+    from triage_core.text import ticket_text_series
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "tickets.parquet"
+    t = pd.read_parquet(sample, columns=["subject", "body"]).head(3000)
+    texts = ticket_text_series(t["subject"], t["body"]).tolist()
+    texts += [text for _, _, text in RULE_CASES] + [
+        "", "tab\tand\nbreaks  OUTAGE\r\n!", "caf\u00e9\u00a0down for everyone",
+        "I can\u2019t log in", "Stra\u00dfe \u00fcber outage\u3000now"]
+    rules = default_rules()
+    assert severity._python_rules(rules.rules) is not None
+    whole = rules.matches(texts)  # more than a few: RE2
+    few = list(range(len(texts)))
+    assert whole.any()
+    for start in range(0, len(few), 50):
+        part = [texts[i] for i in few[start:start + 50]]
+        assert severity._few_texts(part) is not None
+        assert (rules.matches(part) == whole[few[start:start + 50]]).all()
+
+
+@pytest.mark.parametrize("pattern", [r"[[:alpha:]]+ outage", r"\pL+ down", r"(?s)a.b",
+                                     r"\x{41}", "caf\u00e9 down", r"\Qa.b\E"])
+def test_patterns_re_may_read_differently_stay_with_re2(pattern: str) -> None:
+    from triage_core.models import severity
+
+    rule = severity.SeverityRule("odd", 3, (pattern,), "")
+    assert severity._python_rules((rule,)) is None
+
+
+def test_texts_re_may_read_differently_stay_with_re2() -> None:
+    from triage_core.models import severity
+
+    assert severity._few_texts(["ok", "vertical\x0btab"]) is None
+    assert severity._few_texts(["\u212a"]) is None
+    assert severity._few_texts(["x"] * 65) is None
+    assert severity._few_texts(["caf\u00e9", None]) == ["caf\u00e9", ""]

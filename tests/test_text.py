@@ -74,6 +74,8 @@ def test_clean_body_series_matches_scalar_and_keeps_index() -> None:
     assert list(out.index) == list(series.index)
     assert out.tolist() == [clean_body(r) for r in raws]
     assert clean_body_series(raws).tolist() == out.tolist()  # plain lists work too
+    many = raws * 20  # beyond SMALL_BATCH: pyarrow's RE2
+    assert clean_body_series(many).tolist() == [clean_body(r) for r in many]
 
 
 PII_CASES = [
@@ -129,3 +131,21 @@ def test_ticket_text_series_matches_scalar() -> None:
     assert list(out.index) == [5, 6, 7, 8]
     assert out.tolist() == [ticket_text(s, b) for s, b in zip(subjects, bodies, strict=True)]
     assert out.tolist() == ["Login\ncannot log in", "body only", "", "Refund"]
+
+
+def test_small_batches_match_the_vectorized_path() -> None:
+    """A few texts run in Python's re, many in pyarrow's RE2: the same texts either way."""
+    from pathlib import Path
+
+    from triage_core.text import SMALL_BATCH
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "tickets.parquet"
+    t = pd.read_parquet(sample, columns=["subject", "body"]).head(600)
+    extra = pd.DataFrame({"subject": ["RE: Login", None, "", "Refund"],
+                          "body": ["cannot log in\n-- \nsig", "body only", None, float("nan")]})
+    t = pd.concat([t, extra], ignore_index=True)
+    whole = ticket_text_series(t["subject"], t["body"])
+    assert len(t) > SMALL_BATCH
+    parts = [ticket_text_series(t["subject"][i:i + 50], t["body"][i:i + 50])
+             for i in range(0, len(t), 50)]
+    assert pd.concat(parts).tolist() == whole.tolist()

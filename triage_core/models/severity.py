@@ -95,6 +95,15 @@ class SeverityRules:
 
     def matches(self, texts: Iterable[Any] | pd.Series | pa.Array) -> np.ndarray:
         """Boolean matrix (texts x rules): which rule fires on which text."""
+        few = _few_texts(texts)
+        compiled = _python_rules(self.rules) if few is not None else None
+        if few is not None and compiled is not None:
+            out = np.zeros((len(few), len(self.rules)), dtype=bool)
+            for i, text in enumerate(few):
+                text = _QUOTES.sub("'", _BLANKS.sub(" ", text))
+                for k, rule in enumerate(compiled):
+                    out[i, k] = rule.search(text) is not None
+            return out
         arr = texts if isinstance(texts, pa.Array) else to_arrow(texts)
         arr = pc.replace_substring_regex(arr.cast(pa.large_string()).fill_null(""),
                                          pattern=r"\s+", replacement=" ")
@@ -146,6 +155,48 @@ class SeverityRules:
         index = texts.index if isinstance(texts, pd.Series) else None
         return pd.DataFrame({"severity": severity, "severity_rules": rule_names,
                              "severity_reason": reasons}, index=index)
+
+
+# A few texts are matched by Python's re instead of RE2 (which pyarrow compiles again on every
+# call), when every pattern is ASCII and free of syntax the two engines read differently. With
+# re.ASCII, \b \d \w \s and the classes mean the same in both; case-insensitive matching
+# of an ASCII pattern differs only on the Kelvin sign and the long s (RE2 folds them to k and
+# s), and \s lacks \v in RE2: texts holding one of those three stay with RE2. After blanks
+# became spaces no text has a line break, so ^ $ . agree too.
+_SMALL = 64
+_BLANKS = re.compile(r"\s+", re.ASCII)
+_QUOTES = re.compile("[\u2018\u2019]")
+_DIFFERENT = frozenset("\x0b\u212a\u017f")
+_RE2_ONLY = re.compile(r"\[:|\\[pPzCQExAa]|\(\?[^:i)]|\(\?i[^:)]")
+
+
+def _few_texts(texts: Any) -> list[str] | None:
+    """The texts as a list when they are few and read the same by both engines; else None."""
+    if isinstance(texts, pa.Array) or len(texts) > _SMALL:
+        return None
+    values = texts.tolist() if isinstance(texts, pd.Series) else list(texts)
+    out = []
+    for v in values:
+        t = "" if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
+        if not _DIFFERENT.isdisjoint(t):
+            return None
+        out.append(t)
+    return out
+
+
+@functools.cache
+def _python_rules(rules: tuple[SeverityRule, ...]) -> tuple[re.Pattern[str], ...] | None:
+    """Each rule's pattern for Python's re, or None when one of them may read differently."""
+    out = []
+    for rule in rules:
+        body = "|".join(f"(?:{p})" for p in rule.patterns)
+        if not body.isascii() or _RE2_ONLY.search(body):
+            return None
+        try:
+            out.append(re.compile(body, re.ASCII | re.IGNORECASE))
+        except re.error:
+            return None
+    return tuple(out)
 
 
 def _level(value: Any, key: str, check: Checker) -> int:

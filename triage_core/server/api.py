@@ -136,10 +136,8 @@ def parse_json(body: bytes) -> Any:
         raise Problem(400, f"the body is not valid JSON ({str(exc).splitlines()[0]})") from None
 
 
-def ticket_frame(rows: Any, limit: int) -> Any:
-    """Tickets (JSON objects) as a frame of texts, like a CSV file gives them to the import."""
-    import pandas as pd
-
+def ticket_rows(rows: Any, limit: int) -> list[dict[str, str | None]]:
+    """Tickets (JSON objects) as rows of texts, like a CSV file gives them to the import."""
     if isinstance(rows, dict):
         rows = [rows]
     if not isinstance(rows, list) or not rows:
@@ -156,7 +154,7 @@ def ticket_frame(rows: Any, limit: int) -> Any:
                 raise Problem(422, f"ticket {i}: {key!r} must be a text, a number or null")
         clean.append({str(k): None if v is None else (str(v).lower() if isinstance(v, bool)
                                                       else str(v)) for k, v in row.items()})
-    return pd.DataFrame(clean, dtype=object)
+    return clean
 
 
 def flag(value: Any, name: str) -> bool:
@@ -185,14 +183,14 @@ class Api:
     async def openapi(self, request: Request, caller: Caller | None) -> Response:
         return JSON(openapi.document())
 
-    async def _intake(self, frame: Any, source: str, create_missing: bool,
+    async def _intake(self, rows: list[dict[str, str | None]], source: str, create_missing: bool,
                       preset: str | None = None) -> Response:
         from triage_core.store.mapping import preset as load_preset
 
         if preset and preset not in self._presets:
             self._presets[preset] = load_preset(preset)
         mapping = self._presets[preset] if preset else None
-        future = self.server.intake.submit(Intake(frame, source, create_missing, mapping))
+        future = self.server.intake.submit(Intake(rows, source, create_missing, mapping))
         return JSON({"tickets": await asyncio.wrap_future(future)})
 
     @endpoint()
@@ -203,8 +201,8 @@ class Api:
         if isinstance(payload, dict) and "tickets" in payload:
             create = create or flag(payload.get("create_missing"), "create_missing")
             payload = payload["tickets"]
-        frame = ticket_frame(payload, s.max_tickets_per_request)
-        return await self._intake(frame, "request body", create)
+        rows = ticket_rows(payload, s.max_tickets_per_request)
+        return await self._intake(rows, "request body", create)
 
     @endpoint()
     async def get_ticket(self, request: Request, caller: Caller | None) -> Response:
@@ -300,8 +298,8 @@ class Api:
         if refusal:
             return error(401, refusal)
         rows = webhooks.ticket_rows(parse_json(body), dt.datetime.now(dt.UTC))
-        frame = ticket_frame(rows, s.max_tickets_per_request)
-        return await self._intake(frame, "zendesk webhook", True, "zendesk")
+        return await self._intake(ticket_rows(rows, s.max_tickets_per_request),
+                                  "zendesk webhook", True, "zendesk")
 
     @endpoint()
     async def freshdesk(self, request: Request, caller: Caller | None) -> Response:
@@ -314,8 +312,8 @@ class Api:
             return error(401, f"missing or wrong {s.freshdesk_header} header")
         body = await read_body(request, s.max_request_bytes)
         rows = webhooks.ticket_rows(parse_json(body), dt.datetime.now(dt.UTC), strip_html=True)
-        frame = ticket_frame(rows, s.max_tickets_per_request)
-        return await self._intake(frame, "freshdesk webhook", True, "freshdesk")
+        return await self._intake(ticket_rows(rows, s.max_tickets_per_request),
+                                  "freshdesk webhook", True, "freshdesk")
 
 
 def routes(server: Server) -> list[Route]:

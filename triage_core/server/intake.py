@@ -16,12 +16,14 @@ before they arrived replaces that table), so every acknowledged ticket keeps its
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -29,9 +31,9 @@ import pandas as pd
 from triage_core.errors import TriageError
 from triage_core.ops import scoring
 from triage_core.server import version
-from triage_core.server.quick import QuickTriage, answers
+from triage_core.server.quick import RETURNING, QuickTriage, answers
 from triage_core.server.settings import ServerSettings
-from triage_core.store import Store
+from triage_core.store import Store, quick_import
 from triage_core.store.mapping import ImportMapping
 from triage_core.store.retry import retry_on_conflict
 
@@ -43,16 +45,29 @@ _LOST_SQL = (f"SELECT r.ticket_id FROM triage_results r JOIN tickets k USING (ti
 
 @dataclass(eq=False)
 class Request:
-    """One request's tickets (columns named like ours, or mapped by ``mapping``)."""
+    """One request's tickets: rows of texts (column -> text or None) named like ours, or
+    mapped by ``mapping``."""
 
-    frame: pd.DataFrame
+    rows: list[dict[str, str | None]]
     source: str
     create_missing: bool = False
     mapping: ImportMapping | None = None
     future: Future = field(default_factory=Future)
 
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The rows as the import reads them."""
+        return pd.DataFrame(self.rows, dtype=object)
+
+    @cached_property
+    def plain(self) -> quick_import.PlainTickets | None:
+        """The tickets converted by the fast path, or None when the import must decide."""
+        return quick_import.plain_tickets(self.rows) if self.mapping is None else None
+
     @property
     def ids(self) -> list[str]:
+        if self.plain is not None:
+            return self.plain.ids
         return [str(v).strip() for v in self.frame["ticket_id"]]
 
 
@@ -68,6 +83,7 @@ class Intake:
         self._queue: queue.Queue[Request | str | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="triage-intake", daemon=True)
         self._dirty = threading.Event()
+        self._answered = 1  # requests recent batches answered (that may come back at once)
 
     def start(self) -> None:
         self.repair_later()  # a server killed between a re-score and its repair left work
@@ -88,10 +104,14 @@ class Intake:
         self._queue.put(_RECONCILE)
 
     def _loop(self) -> None:
-        try:  # load the models now, not when the first ticket waits for them
-            self.quick.models(self.cur)
+        try:  # load the models and the state now, not when the first ticket waits for them
+            self.quick.warm(self.cur)
         except Exception:
             log.exception("could not load the models; the first batch tries again")
+        # What is loaded now lives as long as the server: out of the garbage collector's way
+        # (its full passes over a large heap are pauses every request would wait for).
+        gc.collect()
+        gc.freeze()
         while True:
             item = self._queue.get()
             if item is None:
@@ -107,12 +127,17 @@ class Intake:
 
     def _gather(self, batch: list[Request]) -> bool:
         """Add the requests that keep arriving to ``batch`` (up to the size and time limits);
-        True when the intake was asked to stop."""
+        True when the intake was asked to stop. Until as many requests as the previous batch
+        answered are back (clients that send their next ticket once answered), a pause does
+        not close the batch: only the time limit does; after that, a pause of
+        ``intake_quiet_ms`` closes it."""
         s = self.settings
         deadline = time.monotonic() + (s.intake_wait_seconds if batch else 0)
-        size = sum(len(r.frame) for r in batch)
+        size = sum(len(r.rows) for r in batch)
         while size < s.intake_batch_tickets:
-            wait = min(s.intake_quiet_seconds, deadline - time.monotonic())
+            pause = (s.intake_quiet_seconds if len(batch) >= self._answered
+                     else s.intake_wait_seconds)
+            wait = min(pause, deadline - time.monotonic())
             try:
                 more = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
             except queue.Empty:
@@ -121,7 +146,7 @@ class Intake:
                 return True
             if isinstance(more, Request):
                 batch.append(more)
-                size += len(more.frame)
+                size += len(more.rows)
         return False
 
     def _process(self, batch: list[Request]) -> None:
@@ -130,20 +155,25 @@ class Intake:
             rows = retry_on_conflict(self.cur, lambda: self._write(batch),
                                      self.settings.conflict_wait_seconds)
         except _Refused:
+            self.quick.begin()
             for request in batch:
                 self._process([request])
             return
         except TriageError as exc:
+            self.quick.begin()
             batch[0].future.set_exception(exc)  # a batch of one: its own error
             return
         except Exception as exc:  # a bug or a broken database: every request hears of it
+            self.quick.begin()
             log.exception("ticket intake failed")
             for request in batch:
                 request.future.set_exception(exc)
             return
+        self.quick.committed()
+        self._answered = max(len(batch), int(self._answered * 0.8))  # forgets slowly
         version.bump(tickets_only=True)
-        log.debug("intake: %d requests, %d tickets in %.0f ms", len(batch),
-                  sum(len(r.frame) for r in batch), (time.perf_counter() - start) * 1000)
+        log.warning("intake: %d requests, %d tickets in %.0f ms", len(batch),
+                  sum(len(r.rows) for r in batch), (time.perf_counter() - start) * 1000)
         try:
             by_id = answers(rows)
             for request in batch:
@@ -154,14 +184,39 @@ class Intake:
                 if not request.future.done():
                     request.future.set_exception(exc)
 
-    def _write(self, batch: list[Request]) -> pd.DataFrame:
-        """One transaction: import the requests' tickets (one import per kind of request),
-        then triage them all."""
+    def _write(self, batch: list[Request]) -> list[dict[str, Any]]:
+        """One transaction: write the requests' tickets (plain ones by the fast path, the others
+        by one import per kind of request), then triage them all: the tickets new to the
+        database from the state in memory, the others by the SQL path."""
+        self.quick.begin()
         groups: dict[tuple[str, int, bool], list[Request]] = {}
-        for request in batch:
-            key = (request.source, id(request.mapping), request.create_missing)
-            groups.setdefault(key, []).append(request)
+        fresh: dict[str, dict[str, Any]] = {}  # new tickets' rows as stored
+        again: dict[str, None] = {}  # tickets that existed (or came by the import), in order
         with self.cur.transaction():
+            fast = [r for r in batch if r.plain is not None]
+            missing = set(self.quick.missing_customers(
+                self.cur, [c for r in fast for c in r.plain.customers]))
+            to_create: dict[str, None] = {}
+            for request in batch:
+                absent = ([c for c in request.plain.customers if c in missing]
+                          if request.plain is not None else [])
+                if request.plain is None or (absent and not request.create_missing):
+                    key = (request.source, id(request.mapping), request.create_missing)
+                    groups.setdefault(key, []).append(request)  # the import decides
+                else:
+                    to_create.update(dict.fromkeys(absent))
+            slow = {id(r) for requests in groups.values() for r in requests}
+            fast = [r for r in fast if id(r) not in slow]
+            if to_create:
+                quick_import.create_customers(self.cur, list(to_create))
+                self.quick.created_customers(list(to_create))
+            known = self.quick.known(self.cur, [t for r in fast for t in r.plain.ids])
+            for plain in _rounds(fast):
+                for row in quick_import.upsert(self.cur, plain, RETURNING):
+                    if row["ticket_id"] in known or row["ticket_id"] in again:
+                        again[row["ticket_id"]] = None
+                    else:
+                        fresh[row["ticket_id"]] = row
             for (source, _, create), requests in groups.items():
                 frame = pd.concat([r.frame for r in requests], ignore_index=True)
                 try:
@@ -171,7 +226,11 @@ class Intake:
                     if len(batch) > 1:  # whose rows? ask each request alone
                         raise _Refused() from None
                     raise
-            return self.quick.run(self.cur, [i for r in batch for i in r.ids])
+                again.update(dict.fromkeys(i for r in requests for i in r.ids))
+            rows = self.quick.run_new(self.cur, [r for t, r in fresh.items() if t not in again])
+            if again:
+                rows += self.quick.run(self.cur, list(again)).to_dict("records")
+            return rows
 
     def _repair(self) -> None:
         """Triage the tickets that have a prediction but no row in ``triaged_tickets``."""
@@ -184,10 +243,32 @@ class Intake:
                 log.info("re-triaging %d tickets that lost their triage row", len(lost))
 
                 def write() -> None:
+                    self.quick.begin()
                     with self.cur.transaction():
                         self.quick.run(self.cur, lost)
 
                 retry_on_conflict(self.cur, write, self.settings.conflict_wait_seconds)
+                self.quick.committed()
                 version.bump(tickets_only=True)
         except Exception:
             log.exception("could not re-triage tickets that lost their triage row")
+
+
+def _rounds(requests: list[Request]) -> list[quick_import.PlainTickets]:
+    """The plain requests' tickets in as few upserts as can be: one per set of columns, and a
+    later one where a ticket comes again (one statement cannot update a row twice; the later
+    request wins, as if the requests came one after the other)."""
+    rounds: list[tuple[tuple[str, ...], list[tuple[Any, ...]], set[str]]] = []
+    for request in requests:
+        plain = request.plain
+        assert plain is not None
+        ids = set(plain.ids)
+        after = max((i for i, r in enumerate(rounds) if r[2] & ids), default=-1)
+        at = next((i for i in range(after + 1, len(rounds)) if rounds[i][0] == plain.columns),
+                  None)
+        if at is None:
+            rounds.append((plain.columns, [], set()))
+            at = len(rounds) - 1
+        rounds[at][1].extend(plain.rows)
+        rounds[at][2].update(ids)
+    return [quick_import.PlainTickets(columns, rows) for columns, rows, _ in rounds]

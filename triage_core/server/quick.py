@@ -12,20 +12,29 @@ version says that something other than tickets changed). Agents' loads are count
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
+import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from triage_core.marketing.window import lookback_us
 from triage_core.models import registry
-from triage_core.ops import scoring
+from triage_core.ops import rowscore, scoring
+from triage_core.ops.routing.assign import _Agents
 from triage_core.schema import OPEN_STATUSES
 from triage_core.server import version
 from triage_core.store import Store
 from triage_core.triage import pipeline
-from triage_core.triage.batch import TriageModels, triage_batch
+from triage_core.triage.batch import RESULT_COLUMNS, TriageModels, triage_batch
+
+log = logging.getLogger("triage.server")
 
 # What the API answers for each ticket.
 FIELDS = ("ticket_id", "category", "category_confidence", "sentiment", "sentiment_label",
@@ -39,6 +48,60 @@ SELECT a.*, coalesce(l.n, 0) AS current_load FROM agents a LEFT JOIN (
       AND NOT list_contains($ids, ticket_id)
     GROUP BY agent_id) l USING (agent_id)
 """
+# The open tickets agents hold (what their loads count), for the state of the fast path.
+_HOLDERS_SQL = (f"SELECT ticket_id, agent_id FROM {scoring.TRIAGED} WHERE status IN ({_OPEN})"
+                " AND routing_outcome IN ('assigned', 'kept') AND agent_id IS NOT NULL")
+# The types of triage_results' columns, written column by column by the fast path.
+RESULT_TYPES = {"ticket_id": "VARCHAR", "text_hash": "UBIGINT", "category": "VARCHAR",
+                "category_confidence": "DOUBLE", "category_top": "VARCHAR",
+                "sentiment": "DOUBLE", "sentiment_label": "VARCHAR", "severity": "INTEGER",
+                "severity_reasons": "VARCHAR", "model_version": "INTEGER",
+                "language": "VARCHAR", "scored_at": "TIMESTAMP"}
+# What the upsert of a new ticket returns besides its columns: the text hash of prediction and
+# the input hash of scoring (SCORING_SQL's; a new ticket has no csat survey yet).
+RETURNING = ("hash(coalesce(subject, ''), coalesce(body, '')) AS text_hash, "
+             + scoring.INPUT_HASH.replace("k.", "").replace("sv.score", "CAST(NULL AS INTEGER)")
+             + " AS input_hash")
+SMALL = 200  # new tickets scored row by row up to this many; the vectorized code beyond
+PRELOAD_CUSTOMERS = 250_000  # up to this many customers, all of them (and their touchpoints)
+# are read into memory at once; beyond, those of each batch are read when first seen
+
+
+@dataclass
+class FastState:
+    """What triaging a new ticket needs besides the ticket, kept between requests; read again
+    after any write other than ticket intake (:func:`version.structure`)."""
+
+    seen: int
+    ltv: np.ndarray  # sorted lifetime values of the customers that have one
+    agents: pd.DataFrame
+    routing: Any  # the agents as routing reads them (routing.assign._Agents)
+    holders: dict[str, str]  # open ticket -> the agent holding it (assigned or kept)
+    load: list[int]  # per agent (in routing's order), the open tickets held
+    tickets: set[str]  # ids of the tickets in the database
+    triaged: bool  # whether triaged_tickets exists (else the first batch takes the SQL path)
+    index: dict[str, int] = field(default_factory=dict)  # agent id -> position in routing
+    customers: dict[str, tuple[Any, Any, Any]] = field(default_factory=dict)  # segment, plan, LTV
+    touches: dict[str, tuple[list[int], list[str]]] = field(default_factory=dict)
+
+    def hold(self, ticket_id: str, agent: Any) -> None:
+        """``ticket_id`` is now held by ``agent`` (None: by nobody)."""
+        index = self.index
+        before = self.holders.pop(ticket_id, None)
+        if before in index:
+            self.load[index[before]] -= 1
+        if agent is not None:
+            self.holders[ticket_id] = agent
+            if agent in index:
+                self.load[index[agent]] += 1
+
+
+def _held_by(row: Mapping[str, Any]) -> Any:
+    """The agent whose load a triaged row counts toward, or None."""
+    if (row.get("status") in OPEN_STATUSES and row.get("routing_outcome") in ("assigned", "kept")
+            and not rowscore._missing(row.get("agent_id"))):
+        return str(row["agent_id"])
+    return None
 
 
 class QuickTriage:
@@ -54,6 +117,10 @@ class QuickTriage:
         self._active: tuple[int | None, int | None] = (None, None)
         self._profile: Any = None
         self._newest: Any = None
+        self._state: FastState | None = None
+        self._pending: list[tuple[str, Any]] = []  # (ticket, holder) once the batch commits
+        self._pending_ids: list[str] = []
+        self._pending_customers: list[str] = []
 
     def _refresh(self, store: Store) -> tuple[TriageModels, Any]:
         """The active models and weight profile; after writes other than tickets, the profile
@@ -74,6 +141,197 @@ class QuickTriage:
     def models(self, store: Store) -> TriageModels:
         """The active models, loaded once."""
         return self._refresh(store)[0]
+
+    def warm(self, store: Store) -> None:
+        """Load the models and the state, and predict one made-up ticket (what the models
+        load on first use: word vectors, the language detector)."""
+        models = self.models(store)
+        self.state(store)
+        triage_batch(pd.DataFrame({
+            "ticket_id": ["warm-up"], "subject": ["Charged twice"],
+            "body": ["I was charged twice for my order and would like a refund, please."],
+            "label": [None], "language": [None], "text_hash": [0]}), models)
+
+    # -- the fast path: new tickets from the state in memory ------------------------------
+    def state(self, store: Store) -> FastState:
+        """The state of the fast path, read again when something other than tickets changed."""
+        with self._lock:
+            if self._state is None or self._state.seen != version.structure():
+                start = time.perf_counter()
+                seen = version.structure()
+                ltv = store.query("SELECT lifetime_value FROM customers"
+                                  " WHERE lifetime_value IS NOT NULL")["lifetime_value"]
+                agents = store.query("SELECT * FROM agents")
+                routing = _Agents.from_frame(agents, self.rules)
+                holders = ({r["ticket_id"]: r["agent_id"] for r in store.rows(_HOLDERS_SQL)}
+                           if store.table_exists(scoring.TRIAGED) else {})
+                index = {a: i for i, a in enumerate(routing.ids)}
+                load = [0] * len(index)
+                for agent in holders.values():
+                    if agent in index:
+                        load[index[agent]] += 1
+                tickets = set(store.query("SELECT ticket_id FROM tickets")["ticket_id"])
+                self._state = FastState(seen, np.sort(ltv.to_numpy(dtype=np.float64)), agents,
+                                        routing, holders, load, tickets,
+                                        store.table_exists(scoring.TRIAGED), index)
+                if store.scalar("SELECT count(*) FROM customers") <= PRELOAD_CUSTOMERS:
+                    self._preload(store, self._state)
+                log.info("intake state read in %.0f ms", (time.perf_counter() - start) * 1000)
+            return self._state
+
+    def known(self, store: Store, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are tickets of the database already (all of them while
+        ``triaged_tickets`` does not exist: the SQL path creates it)."""
+        st = self.state(store)
+        return {t for t in ids if t in st.tickets or not st.triaged}
+
+    def missing_customers(self, store: Store, ids: Sequence[str]) -> list[str]:
+        """Which of the customers ``ids`` do not exist (neither in the database nor created by
+        this batch)."""
+        st = self.state(store)
+        todo = [c for c in dict.fromkeys(ids)
+                if c not in st.customers and c not in self._pending_customers]
+        if todo:
+            self._lookups(store, st, todo)
+        return [c for c in dict.fromkeys(ids)
+                if c not in st.customers and c not in self._pending_customers]
+
+    def created_customers(self, ids: Sequence[str]) -> None:
+        """This batch created these customers (known by their id only)."""
+        self._pending_customers.extend(ids)
+
+    def begin(self) -> None:
+        """A batch (or its retry) starts: forget what an earlier attempt staged."""
+        self._pending, self._pending_ids, self._pending_customers = [], [], []
+
+    def committed(self) -> None:
+        """The batch committed: its tickets and agents' loads become the state."""
+        st = self._state
+        if st is not None and st.seen == version.structure():
+            st.tickets.update(self._pending_ids)
+            for c in self._pending_customers:
+                st.customers.setdefault(c, (None, None, None))
+            for ticket_id, agent in self._pending:
+                st.hold(ticket_id, agent)
+        self.begin()
+
+    def _stage(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        for r in rows:
+            self._pending.append((str(r["ticket_id"]), _held_by(r)))
+            self._pending_ids.append(str(r["ticket_id"]))
+
+    def _preload(self, store: Store, st: FastState) -> None:
+        """Every customer and touchpoint in memory at once (a small database: no lookups)."""
+        for r in store.rows("SELECT customer_id, segment, plan, lifetime_value FROM customers"):
+            st.customers[r["customer_id"]] = (r["segment"], r["plan"], r["lifetime_value"])
+        touches: dict[str, list[tuple[int, str]]] = {c: [] for c in st.customers}
+        columns = store.query_arrow("SELECT customer_id, epoch_us(touched_at) AS at, campaign_id"
+                                    " FROM touchpoints").to_pydict()
+        for c, at, campaign in zip(columns["customer_id"], columns["at"],
+                                   columns["campaign_id"], strict=True):
+            touches.setdefault(c, []).append((at, campaign))
+        for c, found in touches.items():
+            found.sort()
+            st.touches[c] = ([t for t, _ in found], [k for _, k in found])
+
+    def _lookups(self, store: Store, st: FastState, customers: Sequence[str]) -> None:
+        """Customers and their touchpoints not yet in memory, read in two statements."""
+        todo = [c for c in dict.fromkeys(customers)  # created by this batch: nothing to read
+                if c not in st.customers and c not in self._pending_customers]
+        if todo:
+            for r in store.rows("SELECT customer_id, segment, plan, lifetime_value FROM customers"
+                                " WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))", [todo]):
+                st.customers[r["customer_id"]] = (r["segment"], r["plan"], r["lifetime_value"])
+        todo = [c for c in dict.fromkeys(customers) if c not in st.touches]
+        if todo:
+            found: dict[str, list[tuple[int, str]]] = {c: [] for c in todo}
+            for r in store.rows("SELECT customer_id, touched_at, campaign_id FROM touchpoints"
+                                " WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))", [todo]):
+                found[r["customer_id"]].append((rowscore._us(r["touched_at"]), r["campaign_id"]))
+            for c, touches in found.items():
+                touches.sort()
+                st.touches[c] = ([t for t, _ in touches], [k for _, k in touches])
+
+    def _percentile(self, st: FastState, value: Any) -> Any:
+        """SCORING_SQL's ltv_percentile (cume_dist among the customers with a value)."""
+        if rowscore._missing(value) or not len(st.ltv):
+            return None
+        return int(np.searchsorted(st.ltv, float(value), side="right")) / len(st.ltv)
+
+    def _campaign(self, st: FastState, customer: str, created: dt.datetime) -> Any:
+        """SCORING_SQL's campaign_id: the last touch at or before the ticket, if recent."""
+        times, campaigns = st.touches.get(customer, ([], []))
+        at = rowscore._us(created)
+        i = bisect.bisect_right(times, at) - 1
+        if i < 0 or times[i] < at - self.lookback["lookback_us"]:
+            return None
+        return campaigns[i]
+
+    def run_new(self, store: Store, stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Triage tickets that were not in the database before this batch: ``stored`` are
+        their rows as the upsert returned them (with ``text_hash`` and ``input_hash``).
+        Predicts, writes ``triage_results``, scores and routes from the state in memory and
+        writes ``triaged_tickets``; returns those rows. Same results as :meth:`run`."""
+        if not stored:
+            return []
+        models, profile = self._refresh(store)
+        st = self.state(store)
+        batch = pd.DataFrame({
+            "ticket_id": [r["ticket_id"] for r in stored],
+            "subject": [r["subject"] for r in stored], "body": [r["body"] for r in stored],
+            "label": [r["category"] for r in stored],
+            "language": [r["language"] for r in stored],
+            "text_hash": [r["text_hash"] for r in stored]})
+        predicted = triage_batch(batch, models)
+        columns = {c: [_value(v) for v in predicted[c].tolist()] for c in RESULT_COLUMNS}
+        now = pd.Timestamp.now(tz="UTC").tz_localize(None).to_pydatetime()
+        store.insert_columns("triage_results", {**columns, "scored_at": [now] * len(stored)},
+                             RESULT_TYPES, replace=True)
+        self._lookups(store, st, [r["customer_id"] for r in stored])
+        rows = []
+        for i, k in enumerate(stored):
+            segment, plan, ltv = st.customers.get(k["customer_id"], (None, None, None))
+            label, predicted_category = k["category"], columns["category"][i]
+            source = ("label" if label is not None else
+                      "model" if predicted_category is not None else None)
+            rows.append({
+                "ticket_id": k["ticket_id"], "input_hash": k["input_hash"],
+                "created_at": k["created_at"], "customer_id": k["customer_id"],
+                "status": k["status"], "channel": k["channel"],
+                "language": k["language"] if k["language"] is not None
+                else columns["language"][i],
+                "first_response_at": k["first_response_at"], "resolved_at": k["resolved_at"],
+                "csat": k["csat"], "agent_id": k["agent_id"], "handled_by": k["agent_id"],
+                "source_priority": k["source_priority"], "segment": segment, "plan": plan,
+                "lifetime_value": ltv, "ltv_percentile": self._percentile(st, ltv),
+                "category": label if label is not None else predicted_category,
+                "category_source": source,
+                "category_confidence": columns["category_confidence"][i] if source == "model"
+                else 1.0,
+                "predicted_category": predicted_category,
+                "sentiment": columns["sentiment"][i],
+                "sentiment_label": columns["sentiment_label"][i],
+                "severity": columns["severity"][i], "tier_correction": None,
+                "campaign_id": self._campaign(st, k["customer_id"], k["created_at"]),
+            })
+        newest = max(r["created_at"] for r in rows)
+        if self._newest is None:
+            self._newest = scoring.data_time(store)
+        self._newest = max(self._newest, newest)
+        load = list(st.load)
+        if len(rows) <= SMALL:
+            routing = rowscore.Routing(st.routing, self.rules, load)
+            out = rowscore.score_rows(rows, routing, profile, self._newest)
+        else:
+            frame = pd.DataFrame(rows)
+            agents = st.agents.assign(current_load=_loads_by_id(st, load, st.agents))
+            scored = scoring.score_frame(frame, agents, profile, self.rules, self._newest)
+            out = scored.astype(object).where(scored.notna(), None).to_dict("records")
+        store.insert_columns(scoring.TRIAGED, {c: [_value(r[c]) for r in out]
+                                               for c in scoring.OUTPUT_COLUMNS},
+                             scoring.OUTPUT_TYPES)
+        self._stage(out)
+        return out
 
     def _as_of(self, store: Store, frame: pd.DataFrame) -> Any:
         """The SLA clock of scoring (:func:`scoring.data_time`): the newest ticket's time, kept
@@ -108,11 +366,30 @@ class QuickTriage:
             store.delete_where_in(scoring.TRIAGED, "ticket_id", ids)
         store.write_frame(scoring.TRIAGED, out, mode="append" if exists else "replace",
                           types=scoring.OUTPUT_TYPES)
+        self._stage(out.to_dict("records"))
         return out
 
 
-def answers(rows: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def _value(value: Any) -> Any:
+    """A value as DuckDB should store it: missing -> None, numpy and pandas -> Python."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _loads_by_id(st: FastState, load: list[int], agents: pd.DataFrame) -> list[int]:
+    """``load`` (in routing's order) for the rows of ``agents``."""
+    return [load[st.index[str(a)]] for a in agents["agent_id"]]
+
+
+def answers(rows: pd.DataFrame | Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """The API's answer for each ticket of ``rows`` (JSON-ready values), by ticket id."""
+    if not isinstance(rows, pd.DataFrame):
+        return {str(r["ticket_id"]): {f: _plain(r[f]) for f in FIELDS} for r in rows}
     columns = {f: rows[f].tolist() for f in FIELDS}
     return {str(t): {f: _plain(columns[f][i]) for f in FIELDS}
             for i, t in enumerate(columns["ticket_id"])}
@@ -122,7 +399,7 @@ def _plain(value: Any) -> Any:
     """A JSON value: None for missing, ISO text for times, Python numbers and booleans."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
-    if isinstance(value, pd.Timestamp):
+    if isinstance(value, pd.Timestamp | dt.datetime):
         return value.isoformat()
     if hasattr(value, "item"):  # numpy scalars
         return value.item()

@@ -180,6 +180,14 @@ class Store:
         with self._lock:
             return self._con.sql(sql, params=params or None).to_arrow_table()
 
+    def rows(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        """Run a statement with bound parameters; its rows as dicts (no DataFrame: cheap for
+        a few rows)."""
+        with self._lock:
+            cur = self._con.execute(sql, params or [])
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
     def scalar(self, sql: str, params: Params = None) -> Any:
         with self._lock:
             rows = self._con.execute(sql, params or []).fetchall()  # leaves no open result
@@ -237,6 +245,19 @@ class Store:
                "upsert": f"INSERT OR REPLACE INTO {name} BY NAME SELECT {select} FROM {{view}}"
                }[mode]
         self._with_frame(df, "_frame", lambda view: self._con.execute(sql.format(view=view)))
+
+    def insert_columns(self, table: str, columns: Mapping[str, Sequence[Any]],
+                       types: Mapping[str, str], replace: bool = False) -> None:
+        """Insert rows given column by column (one bound list per column, cast to ``types``,
+        trusted type names from code): one statement whatever the number of rows, with no
+        DataFrame to register. ``replace``: rows with the same primary key are replaced."""
+        names = list(columns)
+        select = ", ".join(f"unnest(?::{types[c]}[])" for c in names)
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        with self._lock:
+            self._con.execute(f"{verb} INTO {quote_ident(table)}"
+                              f" ({', '.join(quote_ident(c) for c in names)}) SELECT {select}",
+                              [list(columns[c]) for c in names])
 
     def delete_where_in(self, table: str, column: str, values: Sequence[Any]) -> None:
         """Delete rows whose ``column`` is in ``values`` (identifiers must be trusted names)."""

@@ -1,0 +1,240 @@
+"""The ticket intake's fast path gives what the SQL path of `triage score` gives.
+
+New tickets are validated in Python (store/quick_import.py), scored and routed row by row
+(ops/rowscore.py) from state kept in memory (server/quick.py). These tests hold it to the batch
+code: the same tickets, posted through the API on one copy of the world and imported and
+triaged by the SQL path (the scoring SQL and ``score_frame``, as ``triage score`` runs them) on
+another, give identical rows; ``score_rows`` equals ``score_frame`` on the whole world; and what
+the fast validation accepts is stored exactly as the import stores it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from _served import Api, new_ticket
+from _world import copy_db
+
+from triage_core.config import default_config
+from triage_core.ops import rowscore, scoring
+from triage_core.ops.routing.assign import _Agents
+from triage_core.server.quick import QuickTriage
+from triage_core.store import Store, quick_import
+
+
+def _same(a: Any, b: Any) -> bool:
+    missing_a = a is None or (not isinstance(a, str) and pd.isna(a))
+    missing_b = b is None or (not isinstance(b, str) and pd.isna(b))
+    if missing_a or missing_b:
+        return missing_a and missing_b
+    if isinstance(a, dt.datetime | pd.Timestamp) or isinstance(b, dt.datetime | pd.Timestamp):
+        return pd.Timestamp(a) == pd.Timestamp(b)
+    if isinstance(a, float | np.floating) and isinstance(b, float | np.floating):
+        return float(a) == float(b) or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def _differences(a: pd.DataFrame, b: pd.DataFrame, key: str) -> list[str]:
+    a = a.sort_values(key).reset_index(drop=True)
+    b = b.sort_values(key).reset_index(drop=True)
+    assert a[key].tolist() == b[key].tolist()
+    out = []
+    for c in a.columns:
+        for i, (x, y) in enumerate(zip(a[c].tolist(), b[c].tolist(), strict=True)):
+            if not _same(x, y):
+                out.append(f"{a[key][i]} {c}: {x!r} != {y!r}")
+    return out
+
+
+def _tickets(customers: list[str], vip: str, prefix: str) -> list[dict[str, Any]]:
+    """Tickets that take every branch: languages, labels, statuses, agents, csat, times."""
+    bodies = ["I was charged twice for my order and want a refund now!!",
+              "The app crashes every time I open the settings page. Terrible.",
+              "How do I change the email address on my account?",
+              "Ich möchte mein Abonnement kündigen, bitte helfen Sie mir schnell.",
+              "ok", "Je n'arrive pas à me connecter depuis hier, c'est inacceptable."]
+    rows = []
+    for i in range(24):
+        extra: dict[str, Any] = {"created_at": f"2026-07-01T{8 + i % 10:02d}:{i:02d}:00Z",
+                                 "body": bodies[i % len(bodies)]}
+        if i % 5 == 1:
+            extra["language"] = ["de", "en", "FR "][i % 3]
+        if i % 7 == 2:
+            extra["category"] = "billing"
+        if i % 6 == 3:
+            extra["status"] = "solved"
+            extra["first_response_at"] = "2026-07-01T12:00:00+02:00"
+        if i % 4 == 0:
+            extra["source_priority"] = "Urgent"
+        if i % 9 == 4:
+            extra["csat"] = "2"
+        if i % 8 == 5:
+            extra["channel"] = " Web Form "
+        customer = vip if i % 4 == 1 else customers[i * 7 % len(customers)]
+        rows.append(new_ticket(f"{prefix}-{i:02d}", customer, **extra))
+    return rows
+
+
+@pytest.fixture
+def vip(world: Path) -> str:
+    with Store(world, read_only=True) as s:
+        return str(s.scalar("SELECT customer_id FROM customers WHERE segment = 'vip'"
+                            " ORDER BY lifetime_value DESC NULLS LAST LIMIT 1"))
+
+
+def test_posted_tickets_get_the_rows_of_the_sql_path(serve_api: Callable[..., Api], world: Path,
+                                                      tmp_path: Path, customers: list[str],
+                                                      vip: str) -> None:
+    tickets = _tickets(customers, vip, "FAST")
+    api = serve_api()
+    r = api.post("/api/v1/tickets", tickets)
+    assert r.status_code == 200, r.text
+    ids = [t["ticket_id"] for t in tickets]
+    fast = api.query(f"SELECT * FROM {scoring.TRIAGED} WHERE list_contains(?, ticket_id)",
+                     [ids])
+    fast_results = api.query("SELECT * EXCLUDE (scored_at) FROM triage_results"
+                             " WHERE list_contains(?, ticket_id)", [ids])
+    fast_tickets = api.query("SELECT * FROM tickets WHERE list_contains(?, ticket_id)", [ids])
+
+    other = copy_db(world, tmp_path, "sql.duckdb")
+    with Store(other) as s:
+        frame = pd.DataFrame([{k: None if v is None else str(v) for k, v in t.items()}
+                              for t in tickets], dtype=object)
+        with s.transaction():
+            s.import_frame("tickets", frame, source="request body")
+            QuickTriage(default_config()).run(s, ids)
+        slow = s.query(f"SELECT * FROM {scoring.TRIAGED} WHERE list_contains(?, ticket_id)",
+                       [ids])
+        slow_results = s.query("SELECT * EXCLUDE (scored_at) FROM triage_results"
+                               " WHERE list_contains(?, ticket_id)", [ids])
+        slow_tickets = s.query("SELECT * FROM tickets WHERE list_contains(?, ticket_id)", [ids])
+    assert _differences(fast_tickets, slow_tickets, "ticket_id") == []
+    assert _differences(fast_results, slow_results, "ticket_id") == []
+    assert _differences(fast, slow, "ticket_id") == []
+    outcomes = set(fast["routing_outcome"])
+    assert {"assigned", "closed"} <= outcomes, outcomes
+    answered = {t["ticket_id"]: t for t in r.json()["tickets"]}
+    for row in fast.itertuples():
+        assert answered[row.ticket_id]["agent_id"] == (None if pd.isna(row.agent_id)
+                                                       else row.agent_id)
+        assert answered[row.ticket_id]["priority_tier"] == row.priority_tier
+
+
+def test_agent_loads_carry_over_between_requests(serve_api: Callable[..., Api], world: Path,
+                                                 tmp_path: Path, customers: list[str],
+                                                 vip: str) -> None:
+    """One request at a time (loads kept in memory) routes like the SQL path (loads counted
+    from triaged_tickets), request after request; posting a ticket again is idempotent."""
+    tickets = _tickets(customers, vip, "SEQ")[:10]
+    api = serve_api()
+    for t in tickets:
+        assert api.post("/api/v1/tickets", t).status_code == 200
+    assert api.post("/api/v1/tickets", tickets[0]).status_code == 200  # again: SQL path
+    ids = [t["ticket_id"] for t in tickets]
+    fast = api.query(f"SELECT * FROM {scoring.TRIAGED} WHERE list_contains(?, ticket_id)",
+                     [ids])
+    other = copy_db(world, tmp_path, "sql.duckdb")
+    with Store(other) as s:
+        quick = QuickTriage(default_config())
+        for t in [*tickets, tickets[0]]:
+            frame = pd.DataFrame([{k: None if v is None else str(v) for k, v in t.items()}],
+                                 dtype=object)
+            with s.transaction():
+                s.import_frame("tickets", frame, source="request body")
+                quick.run(s, [t["ticket_id"]])
+        slow = s.query(f"SELECT * FROM {scoring.TRIAGED} WHERE list_contains(?, ticket_id)",
+                       [ids])
+    assert _differences(fast, slow, "ticket_id") == []
+    assert api.query(f"SELECT count(*) AS n FROM {scoring.TRIAGED} WHERE list_contains(?,"
+                     " ticket_id)", [ids])["n"][0] == len(ids)
+
+
+@pytest.mark.parametrize("loaded", [False, True])
+def test_score_rows_equals_score_frame_on_the_world(world: Path, loaded: bool) -> None:
+    config = default_config()
+    with Store(world, read_only=True) as s:
+        profile = scoring.load_profile(s, config)
+        rules = scoring.rules(config)
+        frame = scoring.scoring_frame(s, lookback_days=scoring.lookback_days(config))
+        agents = s.query("SELECT * FROM agents")
+        as_of = scoring.data_time(s)
+    if loaded:  # some agents start full, so that pools overflow
+        agents["current_load"] = np.where(np.arange(len(agents)) % 4 > 0, agents["capacity"], 1)
+    else:
+        agents["capacity"] = agents["capacity"] * 20
+    frame = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    frame.loc[frame.index % 3 > 0, "agent_id"] = None  # open tickets nobody holds are routed
+    vectorized = scoring.score_frame(frame, agents, profile, rules, as_of)
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    routing = rowscore.Routing(_Agents.from_frame(agents, rules), rules)
+    by_rows = pd.DataFrame(rowscore.score_rows(rows, routing, profile, as_of))
+    assert _differences(vectorized, by_rows[scoring.OUTPUT_COLUMNS], "ticket_id") == []
+    assert {"assigned", "kept", "triage", "closed"} <= set(vectorized["routing_outcome"])
+    if loaded:
+        assert "overflow" in set(vectorized["routing_outcome"])
+
+
+TIMES = ["2026-07-01T09:30:00Z", "2026-07-01 09:30:00", "2026-07-01T09:30:00+05:30",
+         "2026-07-01T09:30:00-0800", "2026-07-01T09:30:00.123Z", "2024-02-29T23:59:59-00:30",
+         "2026-07-01T09:30:00.123456+14:00", "1970-01-01T00:00:00Z", "2100-12-31T23:59:59Z",
+         "2101-01-01T00:00:00+01:00", "2026-07-01T09:30:00+0000"]
+REFUSED_OR_OTHER = ["2026-07-01T09:30:00+14:01", "2026-02-29T00:00:00Z", "2026-07-01T24:00:00Z",
+                    "1970-01-01T00:30:00+01:00", "2026-07-01T09:30:00.1234567Z", "2026-07-01",
+                    " 2026-07-01T09:30:00Z", "2026-07-01T09:30:00+00:60", "0999-01-01T00:00:00Z",
+                    "yesterday", "2026-07-01T09:30Z"]
+
+
+def test_fast_timestamps_read_like_the_import() -> None:
+    with Store() as s:
+        for text in TIMES:
+            assert quick_import.timestamp(text) == s.scalar("SELECT triage_ts(?)", [text]), text
+    for text in REFUSED_OR_OTHER:  # left to the import (which may still read some of them)
+        with pytest.raises(quick_import._NotPlain):
+            quick_import.timestamp(text)
+
+
+def test_plain_tickets_are_stored_like_an_import(world: Path, tmp_path: Path,
+                                                 customers: list[str]) -> None:
+    rows = [{"ticket_id": f" P-{i} ", "created_at": TIMES[i % len(TIMES)],
+             "customer_id": customers[i], "status": [" Open", "NEW", "on_hold"][i % 3],
+             "channel": ["Web Form", "e-mail ", "fax", None, ""][i % 5],
+             "subject": "  Hello  ", "body": None if i % 2 else "text",
+             "csat": ["", "5", None][i % 3],
+             "first_response_at": ["", None, "2026-07-01T10:00:00Z"][i % 3],
+             "language": " de "} for i in range(12)]
+    plain = quick_import.plain_tickets(rows)
+    assert plain is not None
+    fast_db, slow_db = copy_db(world, tmp_path, "a.duckdb"), copy_db(world, tmp_path, "b.duckdb")
+    with Store(fast_db) as s, s.transaction():
+        quick_import.upsert(s, plain)
+    with Store(slow_db) as s:
+        s.import_frame("tickets", pd.DataFrame(rows, dtype=object), source="request body")
+    sql = "SELECT * FROM tickets WHERE ticket_id LIKE 'P-%'"
+    with Store(fast_db, read_only=True) as a, Store(slow_db, read_only=True) as b:
+        fast, slow = a.query(sql), b.query(sql)
+    assert len(fast) == 12
+    assert _differences(fast, slow, "ticket_id") == []
+
+
+@pytest.mark.parametrize("change", [
+    {"status": "resolved"}, {"status": "unknown"}, {"csat": "4.0"}, {"csat": "9"},
+    {"created_at": "yesterday"}, {"created_at": ""}, {"ticket_id": " "}, {"Ticket ID": "x"},
+    {"customer_id": None}, {"first_response_at": " 2026-07-01T10:00:00Z"}])
+def test_anything_unusual_goes_to_the_import(change: dict[str, Any]) -> None:
+    row = {"ticket_id": "X-1", "created_at": "2026-07-01T09:30:00Z", "customer_id": "C1",
+           "status": "new", **change}
+    assert quick_import.plain_tickets([row]) is None
+
+
+def test_a_duplicate_id_goes_to_the_import() -> None:
+    row = {"ticket_id": "X-1", "created_at": "2026-07-01T09:30:00Z", "customer_id": "C1",
+           "status": "new"}
+    assert quick_import.plain_tickets([row, {**row, "ticket_id": " X-1"}]) is None
+    assert quick_import.plain_tickets([row]) is not None

@@ -1,0 +1,169 @@
+"""The ticket intake's fast import: plain tickets validated in Python, upserted in one statement.
+
+A ticket POSTed to the API must be validated exactly like an import (same messages, nothing
+written on error). The staged import (:mod:`triage_core.store.importing`) costs some twenty
+statements whatever the number of rows; most tickets that a helpdesk sends are plainly valid.
+:func:`plain_tickets` therefore accepts a request only when every value is in a form whose
+import is certain to succeed and whose converted value it knows (our column names, ISO 8601
+times without surrounding blanks, a whole csat 1-5, a status of the closed set, ...). Anything
+else, valid or not, is left to the staged import, which then writes it or refuses it with its
+own message: the fast path never words an error itself, so the messages cannot drift.
+
+:func:`upsert` writes accepted tickets with one ``INSERT ... ON CONFLICT`` whose values are bound
+as one list per column, updating only the columns the request gave (like an import).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from triage_core.schema import TICKETS
+from triage_core.store.importing import MAX_OFFSET_MINUTES, MAX_YEAR, MIN_YEAR
+from triage_core.store.mapping import BUILTIN_VALUES
+
+if TYPE_CHECKING:
+    from triage_core.store.connection import Store
+
+Row = Mapping[str, str | None]
+
+_COLUMNS = {c.name: c for c in TICKETS.columns}
+_REQUIRED = tuple(c.name for c in TICKETS.columns if c.required)
+# ISO 8601 as `triage_ts` reads it: date, time with seconds, optional fraction (microseconds at
+# most) and optional Z or +HH:MM / +HHMM offset. Other forms go to the staged import.
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?"
+                  r"(Z|[+-]\d{2}:?\d{2})?")
+_LOW = dt.datetime(MIN_YEAR, 1, 1)
+_HIGH = dt.datetime(MAX_YEAR + 1, 1, 1)
+_CSAT = re.compile(r"[1-5]")
+_SQL_TYPES = {"VARCHAR": "VARCHAR[]", "TIMESTAMP": "TIMESTAMP[]", "INTEGER": "INTEGER[]"}
+
+
+class _NotPlain(Exception):
+    """A value the fast path does not vouch for: the staged import decides."""
+
+
+@dataclass(frozen=True)
+class PlainTickets:
+    """Tickets converted exactly as the import converts them; one tuple per row, in the order
+    of ``columns`` (the request's columns, in schema order)."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+    @property
+    def ids(self) -> list[str]:
+        return [r[0] for r in self.rows]
+
+    @property
+    def customers(self) -> list[str]:
+        at = self.columns.index("customer_id")
+        return list(dict.fromkeys(r[at] for r in self.rows))
+
+
+def timestamp(text: str) -> dt.datetime:
+    """``text`` as naive UTC, as ``triage_ts`` reads it; :class:`_NotPlain` when the form is
+    not one this module vouches for (or the import would refuse it)."""
+    m = _ISO.fullmatch(text)
+    if not m:
+        raise _NotPlain
+    y, mo, d, h, mi, s, frac, zone = m.groups()
+    try:
+        value = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(s),
+                            int((frac or "0").ljust(6, "0")))
+    except ValueError:
+        raise _NotPlain from None
+    if zone and zone != "Z":
+        hours, minutes = int(zone[1:3]), int(zone[-2:])
+        if minutes >= 60 or hours * 60 + minutes > MAX_OFFSET_MINUTES:
+            raise _NotPlain
+        offset = dt.timedelta(hours=hours, minutes=minutes)
+        value = value - offset if zone[0] == "+" else value + offset
+    if not _LOW <= value < _HIGH:
+        raise _NotPlain
+    return value
+
+
+def _value(column: str, raw: str | None) -> Any:
+    """One converted value (None for empty)."""
+    if raw is None:
+        if column in _REQUIRED:
+            raise _NotPlain
+        return None
+    col = _COLUMNS[column]
+    if col.type == "TIMESTAMP":
+        if raw == "" and not col.required:
+            return None
+        if raw != raw.strip():
+            raise _NotPlain
+        return timestamp(raw)
+    text = raw.strip()
+    if not text:
+        if col.required:
+            raise _NotPlain
+        return None
+    if col.type == "INTEGER":  # csat, the only number of a ticket
+        if not _CSAT.fullmatch(text):
+            raise _NotPlain
+        return int(text)
+    mapped = BUILTIN_VALUES.get(column, {})
+    if col.allowed:
+        lowered = text.lower()
+        if lowered not in col.allowed or lowered in mapped:
+            raise _NotPlain
+        return lowered
+    if mapped:
+        return mapped.get(text.lower(), raw).strip() or None
+    return text
+
+
+def plain_tickets(rows: Sequence[Row]) -> PlainTickets | None:
+    """The tickets converted like an import, or None when the staged import must decide (an
+    unknown column, a form of value not vouched for, a duplicate id, ...)."""
+    if not rows:
+        return None
+    given: set[str] = set()
+    for row in rows:
+        given.update(row)
+    if not given <= _COLUMNS.keys() or not set(_REQUIRED) <= given:
+        return None
+    columns = tuple(c for c in _COLUMNS if c in given)
+    try:
+        out = [tuple(_value(c, row.get(c)) for c in columns) for row in rows]
+    except _NotPlain:
+        return None
+    if len({r[0] for r in out}) != len(out):
+        return None  # a duplicate id: the import names its rows
+    return PlainTickets(columns, out)
+
+
+def missing_customers(store: Store, tickets: PlainTickets) -> list[str]:
+    """The customers of ``tickets`` that are not in ``customers``."""
+    wanted = tickets.customers
+    found = store.query("SELECT customer_id FROM customers WHERE customer_id IN"
+                        " (SELECT unnest(?::VARCHAR[]))", [wanted])["customer_id"]
+    known = set(found.tolist())
+    return [c for c in wanted if c not in known]
+
+
+def create_customers(store: Store, customer_ids: Sequence[str]) -> None:
+    """Customers known only by their id (an import's ``--create-missing``)."""
+    if customer_ids:
+        store.execute("INSERT INTO customers (customer_id) SELECT unnest(?::VARCHAR[])"
+                      " ON CONFLICT DO NOTHING", [list(customer_ids)])
+
+
+def upsert(store: Store, tickets: PlainTickets, returning: str = "") -> list[dict[str, Any]]:
+    """Insert or update ``tickets`` (only their columns change on an existing ticket), in one
+    statement; the caller holds the transaction and checked the customers. Returns the stored
+    rows (every column, plus the SQL expressions ``returning`` names, code constants)."""
+    cols = tickets.columns
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in TICKETS.key)
+    select = ", ".join(f"unnest(?::{_SQL_TYPES[_COLUMNS[c].type]})" for c in cols)
+    values = [list(v) for v in zip(*tickets.rows, strict=True)]
+    return store.rows(f"INSERT INTO tickets ({', '.join(cols)}) SELECT {select}"
+                      f" ON CONFLICT ({', '.join(TICKETS.key)}) DO UPDATE SET {updates}"
+                      f" RETURNING *{', ' + returning if returning else ''}", values)
