@@ -203,6 +203,36 @@ def overview_kpis(f: Filters) -> dict[str, Any]:
     return _run(analytics.overview_kpis, f)
 
 
+def previous_period(f: Filters) -> Filters | None:
+    """The same filters over the period of the same length just before ``f``'s date range
+    (the whole data's range when ``f`` has none); None when there is no earlier data."""
+    import dataclasses
+    import datetime as dt
+
+    opts = filter_options()
+    lo, hi = opts["min_date"], opts["max_date"]
+    start = pd.Timestamp(f.start if f.start is not None else lo) if (
+        f.start is not None or lo is not None) else None
+    end = pd.Timestamp(f.end if f.end is not None else hi) if (
+        f.end is not None or hi is not None) else None
+    if start is None or end is None or lo is None or start <= pd.Timestamp(lo):
+        return None
+    days = (end.normalize() - start.normalize()).days + 1
+    prev_end = start.normalize() - pd.Timedelta(days=1)
+    prev_start = prev_end - pd.Timedelta(days=days - 1)
+    return dataclasses.replace(f, start=dt.date.fromisoformat(str(prev_start.date())),
+                               end=dt.date.fromisoformat(str(prev_end.date())))
+
+
+def period_days(f: Filters) -> int | None:
+    opts = filter_options()
+    start = f.start if f.start is not None else opts["min_date"]
+    end = f.end if f.end is not None else opts["max_date"]
+    if start is None or end is None:
+        return None
+    return (pd.Timestamp(end).normalize() - pd.Timestamp(start).normalize()).days + 1
+
+
 @cached(32)
 def volume_trend(f: Filters, freq: str) -> pd.DataFrame:
     return _run(analytics.volume_trend, f, freq)
@@ -262,6 +292,28 @@ def team_workload() -> pd.DataFrame:
 @cached(8)
 def _queue_summary() -> pd.DataFrame:
     return _run(analytics.queue_summary)
+
+
+def agent_names() -> dict[str, str]:
+    """Real agent id -> the agent's name as a page may show it (the id without a name)."""
+    raw = _team_workload()
+    if raw.empty:
+        return {}
+    names = masked(raw[["agent_id", "name"]])
+    return {str(a): (str(n) if isinstance(n, str) and n.strip() else display(a))
+            for a, n in zip(raw["agent_id"], names.iloc[:, 1], strict=True)}
+
+
+def with_agent_names(df: pd.DataFrame, column: str = "agent_id", into: str = "agent"
+                     ) -> pd.DataFrame:
+    """``df`` (already masked) with the agent's name in ``into`` beside the id column."""
+    if df is None or df.empty or column not in df.columns:
+        return df
+    names = agent_names()
+    by_shown = {display(a): n for a, n in names.items()}
+    return df.assign(**{into: df[column].map(
+        lambda a: "" if a is None or (isinstance(a, float) and pd.isna(a))
+        else by_shown.get(str(a), str(a)))})
 
 
 def agent_choices() -> dict[str, str]:
@@ -665,9 +717,17 @@ def known_categories() -> list[str]:
 UPLOAD_DIR_KEY = "_upload_dir"
 
 
+@st.cache_resource(show_spinner=False)
+def dashboard_settings() -> Any:
+    """The ``[dashboard]`` section, validated (upload limit, currency symbol)."""
+    from triage_core.config.dashboard import DashboardSettings
+
+    return DashboardSettings.from_mapping(config().get("dashboard"))
+
+
 def max_upload_mb() -> int:
     """The largest file a page accepts ([dashboard] max_upload_mb)."""
-    return int(config().get("dashboard", {}).get("max_upload_mb", 200))
+    return dashboard_settings().max_upload_mb
 
 
 def save_upload(name: str, content: bytes) -> Path:
