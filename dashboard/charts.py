@@ -113,11 +113,14 @@ def volume(df: pd.DataFrame, freq: str = "day", partial: object = None) -> go.Fi
              else pd.Series(False, index=df.index))
     fig = go.Figure()
     full = df[~flags]
+    # one bar width for both traces (else plotly sizes each trace by its own spacing)
+    width = 0.8 * {"day": 1, "week": 7, "month": 30}.get(freq, 1) * 86_400_000
     fig.add_bar(x=full["period"], y=full["tickets"], name="Tickets", marker_color=ACCENT,
-                opacity=0.8)
+                opacity=0.8, width=width)
     if flags.any():
         part = df[flags]
         fig.add_bar(x=part["period"], y=part["tickets"], name=f"Tickets (partial {freq})",
+                    width=width,
                     marker={"color": ACCENT, "opacity": 0.35, "pattern": {"shape": "/"}})
     fig.add_scatter(x=df["period"], y=df["negative_share"] * 100, name="Negative (%)",
                     yaxis="y2", mode="lines", line={"color": SENTIMENT_COLORS["negative"]})
@@ -285,17 +288,22 @@ def campaign_bars(df: pd.DataFrame, metric: str, label: str, model: str,
     return _style(fig, title, height=440)
 
 
-def roi_scatter(df: pd.DataFrame, model: str) -> go.Figure:
-    """ROI before vs after support cost, in percent; bubble size = attributed tickets, each
-    bubble labelled with its campaign. Below the dotted diagonal, support cost ate into ROI."""
+def roi_scatter(df: pd.DataFrame, model: str, label_top: int = 6) -> go.Figure:
+    """ROI before vs after support cost, in percent; bubble size = attributed tickets; the
+    ``label_top`` largest campaigns and every campaign losing money after support are
+    labelled with their name (every bubble names its campaign on hover). Below the dotted
+    diagonal, support cost ate into ROI."""
     title = f"ROI before and after support cost ({model.replace('_', ' ')})"
     d = df.dropna(subset=["campaign_id", "roi_after_support"])
     if d.empty:
         return empty(title)
     d = d.assign(roi_before=(d["revenue"] - d["spend"]) / d["spend"] * 100,
                  roi_after=d["roi_after_support"] * 100)
+    # labels where they can be read: the largest campaigns and every one losing money
+    big = set(d.nlargest(label_top, "tickets").index) | set(d.index[d["roi_after"] < 0])
+    d = d.assign(label=[n if i in big else "" for i, n in zip(d.index, d["name"], strict=True)])
     fig = px.scatter(d, x="roi_before", y="roi_after", size="tickets", color="channel",
-                     hover_name="name", size_max=40, text="name",
+                     hover_name="name", size_max=40, text="label",
                      labels={"roi_before": "ROI before support cost (%)",
                              "roi_after": "ROI after support cost (%)", "channel": "Channel"})
     fig.update_traces(textposition="top center", textfont={"size": 10})
@@ -306,8 +314,9 @@ def roi_scatter(df: pd.DataFrame, model: str) -> go.Figure:
     fig.update_xaxes(ticksuffix=" %")
     fig.update_yaxes(ticksuffix=" %")
     return _style(fig, title, height=520,
-                  note="On the dotted line support costs nothing; below the red line the "
-                       "campaign loses money once support is paid")
+                  note="Labelled: the largest campaigns and those losing money (hover for the "
+                       "others). On the dotted line support costs nothing; below the red line "
+                       "a campaign loses money once support is paid")
 
 
 def daily_series(df: pd.DataFrame, title: str, y: str = "tickets", label: str = "Tickets",

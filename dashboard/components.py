@@ -120,11 +120,30 @@ def fmt_number(value: Any, fmt: str = "{:,.0f}", none: str = "–") -> str:
     return fmt.format(value)
 
 
-def kpi_row(items: Sequence[tuple[str, str, str | None]]) -> None:
-    """A row of metrics: (label, value, help)."""
+def kpi_row(items: Sequence[tuple[Any, ...]]) -> None:
+    """A row of metrics: (label, value, help[, delta[, delta_color]]); the delta is the change
+    against the previous period (``"inverse"`` colour when up is bad)."""
     cols = st.columns(len(items))
-    for col, (label, value, help_text) in zip(cols, items, strict=True):
-        col.metric(label, value, help=help_text, border=True)
+    for col, item in zip(cols, items, strict=True):
+        label, value, help_text, *rest = item
+        delta = rest[0] if rest else None
+        color = rest[1] if len(rest) > 1 else "normal"
+        col.metric(label, value, delta=delta, delta_color=color, help=help_text, border=True)
+
+
+def partial_periods(periods: pd.Series, freq: str, start: Any, end: Any) -> list[bool]:
+    """For each period start (day, week or month), whether the date range ``start``..``end``
+    covers it only in part (the first and last weeks or months of a range usually)."""
+    if start is None or end is None:
+        return [False] * len(periods)
+    lo, hi = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    step = {"day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1),
+            "month": pd.DateOffset(months=1)}[freq]
+    out = []
+    for p in pd.to_datetime(periods):
+        last = (p + step).normalize() - pd.Timedelta(days=1)
+        out.append(bool(p.normalize() < lo or last > hi))
+    return out
 
 
 def ticket_text(subject: str | None, body: str | None) -> None:

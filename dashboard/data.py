@@ -433,9 +433,52 @@ def default_lookback() -> int:
 
 
 def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
-    """Per campaign impact as a page may show it (raw campaign ids in ``campaign_key``)."""
-    raw = _campaign_impact(model, f, lookback_days)
+    """Per campaign impact as a page may show it (raw campaign ids in ``campaign_key``);
+    spend and revenue follow the filters like the support cost (see
+    :func:`triage_core.marketing.money_in_filters`)."""
+    raw = _campaign_money(model, f, lookback_days)
     return masked(raw).assign(campaign_key=raw["campaign_id"].to_numpy()) if len(raw) else raw
+
+
+@cached(32)
+def _campaign_money(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
+    raw = _campaign_impact(model, f, lookback_days)
+    if raw.empty:
+        return raw
+    return _run(marketing.money_in_filters, raw, f, lookback_days)
+
+
+def campaigns_to_fix(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
+    """The campaigns to stop or fix with the reason in words (see
+    :func:`triage_core.marketing.campaigns_to_fix`); raw ids in ``campaign_key``."""
+    from dashboard import format as fmt
+
+    raw = _campaign_money(model, f, lookback_days)
+    if raw.empty:
+        return raw
+    fix = marketing.campaigns_to_fix(raw, currency=fmt.currency())
+    return masked(fix).assign(campaign_key=fix["campaign_id"].to_numpy()) if len(fix) else fix
+
+
+def cost_per_ticket() -> pd.DataFrame:
+    """What one ticket costs per category and tier (the ``[attribution] support_cost``
+    config), for the categories of the data."""
+    return masked(marketing.cost_per_ticket(attribution_settings(),
+                                            list(filter_options()["categories"])))
+
+
+def profile_note() -> str | None:
+    """In words, when the active priority profile is not the packaged one: support cost
+    depends on the tier, so the profile changes it."""
+    from triage_core.ops import scoring
+
+    active = active_profile_name()
+    packaged = scoring.settings(config()).active_profile
+    if active == packaged:
+        return None
+    return (f"Support cost depends on each ticket's priority tier, and tiers come from the "
+            f"active priority profile “{active}” (saved on Priority tuning), not the packaged "
+            f"“{packaged}”: its tiers changed what these tickets cost.")
 
 
 @cached(32, "Attributing tickets to campaigns…")

@@ -192,6 +192,8 @@ def test_roi_scatter_computes_roi_before_support_in_percent_labelled() -> None:
     # (revenue - spend) / spend: Spring (5000-1000)/1000 = 400 %; App (2500-2000)/2000 = 25 %
     assert points == {("email", "Spring"): (400.0, 350.0), ("paid_social", "App"): (25.0, -10.0)}
     assert {tuple(t.text) for t in fig.data} == {("Spring",), ("App",)}  # labelled bubbles
+    few = charts.roi_scatter(IMPACT, "first_touch", label_top=0)  # only those losing money
+    assert {tuple(t.text) for t in few.data} == {("",), ("App",)}
     diag = fig.layout.shapes[0]
     assert (diag.x0, diag.x1) == (-10.0, 400.0) and (diag.y0, diag.y1) == (-10.0, 400.0)
     assert_empty(charts.roi_scatter(IMPACT.assign(roi_after_support=np.nan), "linear"), "ROI")
