@@ -6,6 +6,8 @@ look (template, colors, margins).
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -68,7 +70,12 @@ def _style(fig: go.Figure, title: str, height: int = 340, note: str | None = Non
                                   "yref": "container", "yanchor": "top", "pad": {"t": 10}}
     if note:
         heading["subtitle"] = {"text": _label(note), "font": {"size": 12, "color": "#6b7280"}}
-    top = 100 if note else 80
+    # room for the legend's rows (estimated for a half-width chart) under the title
+    names = [t.name for t in fig.data if t.name and t.showlegend is not False]
+    names = names if len(names) > 1 else []  # plotly draws a legend for two traces or more
+    rows = math.ceil(sum(len(str(n)) * 7 + 40 for n in names) / 460) if names else 0
+    top = (100 if note else 80) + 20 * max(0, rows - 1)
+    height += 20 * max(0, rows - 1)
     fig.update_layout(template=TEMPLATE, height=height, title=heading,
                       margin={"l": 10, "r": 10, "t": top, "b": 40},
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.01,
@@ -251,8 +258,8 @@ def team_load(df: pd.DataFrame, title: str = "Open work per team: now vs candida
     teams = d["team"].astype(str).tolist()
     fig = go.Figure()
     fig.add_bar(x=teams, y=d["capacity"], name="Capacity", marker_color="#d7dce5")
-    fig.add_bar(x=teams, y=d["assigned"], name="With an agent now", marker_color=ACCENT)
-    fig.add_bar(x=teams, y=d["assigned_preview"], name="With an agent (candidate)",
+    fig.add_bar(x=teams, y=d["assigned"], name="Agent now", marker_color=ACCENT)
+    fig.add_bar(x=teams, y=d["assigned_preview"], name="Agent (candidate)",
                 marker_color="#7d95f0")
     fig.add_bar(x=teams, y=d["waiting"], name="Waiting now", marker_color="#ef6c00")
     fig.add_bar(x=teams, y=d["waiting_preview"], name="Waiting (candidate)",

@@ -557,6 +557,10 @@ def _open_frame() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
                                       lookback_days=attribution_settings().lookback_days)
         for col in ("status", "segment", "category", "language", "campaign_id", "channel"):
             frame[col] = frame[col].astype("category")  # cheap re-scoring (see ops/priority)
+        by_hand = set(s.query("SELECT DISTINCT ticket_id FROM reassignments")["ticket_id"])
+        # reassignable: nobody has answered it yet, and no lead assigned it by hand
+        frame["_reroute"] = (frame["first_response_at"].isna()
+                             & ~frame["ticket_id"].isin(by_hand)).to_numpy()
         return frame, s.query("SELECT * FROM agents"), scoring.data_time(s)
 
     return _run(load)
@@ -569,7 +573,8 @@ def preview(saved_name: str, candidate: dict[str, Any]) -> Any:
     frame, agents, now = _open_frame()
     saved = _run(lambda s: scoring.load_profile(s, config(), saved_name))
     cand = priority.PriorityProfile.from_mapping({**candidate, "name": "preview"})
-    return scoring.preview(frame, agents, saved, cand, scoring.rules(config()), now)
+    return scoring.preview(frame.drop(columns=["_reroute"]), agents, saved, cand,
+                           scoring.rules(config()), now, reroute=frame["_reroute"].to_numpy())
 
 
 def save_profile(name: str, candidate: dict[str, Any], activate: bool) -> None:

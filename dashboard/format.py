@@ -281,6 +281,8 @@ def metric_delta(now: Any, before: Any, kind: str = "count") -> str | None:
     if _missing(now) or _missing(before):
         return None
     d = float(now) - float(before)
+    if d == 0:
+        return None  # no arrow for no change
     if kind == "share":
         return f"{'+' if d >= 0 else MINUS}{abs(d) * 100:.1f} pts"
     if kind == "hours":

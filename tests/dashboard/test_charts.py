@@ -146,9 +146,8 @@ def test_team_load_now_and_candidate_per_team() -> None:
                        "assigned_preview": [19, 30], "waiting": [3, 12],
                        "waiting_preview": [2, 12]})
     fig = charts.team_load(df)
-    assert [t.name for t in fig.data] == ["Capacity", "With an agent now",
-                                          "With an agent (candidate)", "Waiting now",
-                                          "Waiting (candidate)"]
+    assert [t.name for t in fig.data] == ["Capacity", "Agent now", "Agent (candidate)",
+                                          "Waiting now", "Waiting (candidate)"]
     assert list(fig.data[0].x) == ["billing", "tech"]
     assert ys(fig.data[4]) == [12, 2]
     assert_empty(charts.team_load(df.iloc[:0]), "Open work per team")
