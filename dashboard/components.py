@@ -154,8 +154,10 @@ def ticket_text(subject: str | None, body: str | None) -> None:
     st.code(body or "(empty)", language=None, wrap_lines=True)
 
 
-def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "weight")) -> None:
-    """Explanation words [(word, weight), ...] as a small table."""
+def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "weight"),
+                percent: bool = False) -> None:
+    """Explanation words [(word, weight), ...] as a short list (plain text, escaped): a list
+    reads faster than a table and draws no grid."""
     import json
 
     if isinstance(words, str):
@@ -166,42 +168,64 @@ def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "wei
     if not words:
         st.caption(f"{label}: no strong words")
         return
-    df = pd.DataFrame(words, columns=list(columns))
-    st.dataframe(df, hide_index=True, width="stretch",
-                 column_config={columns[1]: st.column_config.NumberColumn(format="%.3f")})
-
+    lines = []
+    for item in words:
+        word, weight = item[0], item[1]
+        value = (f"{float(weight) * 100:.1f} %" if percent else
+                 f"{float(weight):+.2f}".replace("-", "−"))
+        lines.append(f"- {plain(word)} ({value})")
+    st.markdown("\n".join(lines))
 
 
 def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
-    """One-click corrections of category, tier and sentiment for a ticket."""
+    """One-click corrections of category, tier and sentiment for one ticket. The form is keyed
+    on the ticket and names it, so it can never record on another ticket than the one shown;
+    a value equal to the current one is refused (nothing is recorded)."""
     tid = detail.get("_ticket", detail["ticket_id"])
+    current = {"category": detail.get("category"), "tier": detail.get("priority_tier"),
+               "sentiment": detail.get("sentiment_label")}
     with st.form(f"{key_prefix}_feedback_{tid}"):
-        st.markdown("**Is a prediction wrong? Record the right value**")
+        st.markdown(f"**Correct ticket {plain(detail['ticket_id'])}**: is a prediction wrong? "
+                    "Record the right value.")
         cats = data.known_categories()
         c1, c2, c3 = st.columns(3)
         keep = "(keep)"
+
+        def kept(field: str) -> Any:
+            now = current[field]
+            return (lambda v: f"(keep: {data.display(now)})" if v == keep else data.display(v)) \
+                if now is not None and not (isinstance(now, float) and pd.isna(now)) \
+                else (lambda v: data.display(v))
+
         category = c1.selectbox("Category", [keep, *cats], key=f"{key_prefix}_fb_cat_{tid}",
-                                format_func=data.display)
+                                format_func=kept("category"))
         tier = c2.selectbox("Priority tier", [keep, "P1", "P2", "P3", "P4"],
-                            key=f"{key_prefix}_fb_tier_{tid}")
+                            key=f"{key_prefix}_fb_tier_{tid}", format_func=kept("tier"))
         sentiment = c3.selectbox("Sentiment", [keep, "negative", "neutral", "positive"],
-                                 key=f"{key_prefix}_fb_sent_{tid}")
+                                 key=f"{key_prefix}_fb_sent_{tid}", format_func=kept("sentiment"))
         c4, c5 = st.columns([1, 2])
         by = c4.text_input("Your name", key=f"{key_prefix}_fb_by_{tid}")
         comment = c5.text_input("Comment (optional)", key=f"{key_prefix}_fb_comment_{tid}")
         flag = st.checkbox("Flag as wrong without a corrected value",
                            key=f"{key_prefix}_fb_flag_{tid}")
-        if st.form_submit_button("Record feedback"):
+        if st.form_submit_button(f"Record feedback on {detail['ticket_id']}"):
             changes = {"category": None if category == keep else category,
                        "tier": None if tier == keep else tier,
                        "sentiment": None if sentiment == keep else sentiment,
                        "flag": "wrong prediction" if flag else None}
+            same = [f"{k} is already {v}" for k, v in changes.items()
+                    if k != "flag" and v is not None and v == current.get(k)]
+            if same:
+                error(f"Nothing recorded: the ticket's {'; '.join(same)}. Choose a different "
+                      "value, or flag the prediction as wrong.")
+                return
             try:
                 data.add_feedback(tid, changes, by, comment)
             except data.TriageError as exc:
                 error(exc)
             else:
-                st.success("Recorded. It overrides the prediction now and feeds retraining.")
+                st.success(f"Recorded on ticket {plain(detail['ticket_id'])}. It overrides the "
+                           "prediction now and feeds retraining.")
 
 
 _MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:&@="

@@ -348,9 +348,30 @@ def ticket_detail(ticket_id: str) -> dict[str, Any] | None:
 
 @cached(256)
 def _explain(ticket_id: str) -> dict[str, Any]:
+    from triage_core.models import registry
     from triage_core.triage import pipeline
 
-    return _run(pipeline.explain, config(), ticket_id)
+    versions = _run(lambda s: (registry.active_version(s, "category"),
+                               registry.active_version(s, "sentiment")))
+    return _run(pipeline.explain, config(), ticket_id, models=_models(db_path(), *versions))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _models(path: str, category_version: int | None, sentiment_version: int | None) -> Any:
+    """The active models, loaded once per version pair and shared by every session (loading
+    them takes seconds; the explorer explains one ticket at a time)."""
+    from triage_core.triage import pipeline
+
+    return _run(pipeline.load_models, config())
+
+
+def warm_models() -> None:
+    """Load the active models into the shared cache (a server does it once at start)."""
+    from triage_core.models import registry
+
+    versions = _run(lambda s: (registry.active_version(s, "category"),
+                               registry.active_version(s, "sentiment")))
+    _models(db_path(), *versions)
 
 
 def counts() -> dict[str, int]:
