@@ -146,6 +146,39 @@ def partial_periods(periods: pd.Series, freq: str, start: Any, end: Any) -> list
     return out
 
 
+class PageProgress:
+    """A ``progress=`` callback for triage_core's long work (``progress(desc, total=, unit=)``
+    returning a bar with ``update(n)`` and ``close()``) that draws ``st.progress`` bars inside
+    ``container`` (e.g. an ``st.status``), one per stage."""
+
+    def __init__(self, container: Any) -> None:
+        self.container = container
+        self.stages: list[str] = []
+
+    def __call__(self, desc: str, total: int | None = None, unit: str = "it") -> _PageBar:
+        self.stages.append(desc)
+        return _PageBar(self.container, desc, total, unit)
+
+
+class _PageBar:
+    def __init__(self, container: Any, desc: str, total: int | None, unit: str) -> None:
+        self.desc, self.total, self.unit, self.n = desc, total, unit, 0
+        self.widget = container.progress(0.0, text=self._text())
+
+    def _text(self) -> str:
+        if self.total:
+            return f"{self.desc}: {self.n:,} of {self.total:,} {self.unit}"
+        return f"{self.desc}: {self.n:,} {self.unit}"
+
+    def update(self, n: int = 1) -> None:
+        self.n += int(n)
+        share = min(1.0, self.n / self.total) if self.total else 0.0
+        self.widget.progress(share, text=self._text())
+
+    def close(self) -> None:
+        self.widget.progress(1.0, text=f"{self.desc}: done")
+
+
 def ticket_text(subject: str | None, body: str | None) -> None:
     """Show ticket text safely (never interpreted as Markdown or HTML)."""
     st.caption("Subject")
@@ -156,8 +189,8 @@ def ticket_text(subject: str | None, body: str | None) -> None:
 
 def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "weight"),
                 percent: bool = False) -> None:
-    """Explanation words [(word, weight), ...] as a short list (plain text, escaped): a list
-    reads faster than a table and draws no grid."""
+    """Explanation words [(word, weight), ...] as a short list in plain text (words come from
+    the ticket, so never Markdown): a list reads faster than a table and draws no grid."""
     import json
 
     if isinstance(words, str):
@@ -173,8 +206,8 @@ def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "wei
         word, weight = item[0], item[1]
         value = (f"{float(weight) * 100:.1f} %" if percent else
                  f"{float(weight):+.2f}".replace("-", "−"))
-        lines.append(f"- {plain(word)} ({value})")
-    st.markdown("\n".join(lines))
+        lines.append(f"• {word} ({value})")
+    st.text("\n".join(lines))
 
 
 def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:

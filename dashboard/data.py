@@ -244,7 +244,8 @@ def sentiment_trend(f: Filters, by: str, freq: str) -> pd.DataFrame:
 
 @cached(32)
 def _sentiment_trend(f: Filters, by: str, freq: str) -> pd.DataFrame:
-    return _run(analytics.sentiment_trend, f, by, freq)
+    # every group: the chart draws the largest and says how many it left out
+    return _run(analytics.sentiment_trend, f, by, freq, top=1000)
 
 
 def breakdown(f: Filters, by: str) -> pd.DataFrame:
@@ -414,8 +415,14 @@ def export_frame(name: str) -> pd.DataFrame:
     return masked(df)
 
 
-def export_bytes(name: str, fmt: str) -> bytes:
+def export_bytes(name: str, fmt: str, for_people: bool = False) -> bytes:
+    """The table or queue as CSV or Parquet (masked); ``for_people``: human column headers
+    (the dashboard's labels) instead of the column names a re-import needs."""
     df = export_frame(name)
+    if for_people:
+        from dashboard import format as labels
+
+        df = labels.for_people(df)
     if fmt == "parquet":
         return df.to_parquet(index=False)
     return df.to_csv(index=False).encode("utf-8")
@@ -684,18 +691,19 @@ def rollback() -> int:
     return write(lambda s: training.rollback(s, config()))
 
 
-def run_triage(s: Store) -> str:
+def run_triage(s: Store, progress: Any = None) -> str:
     from triage_core.triage import pipeline
 
-    r = pipeline.triage(s, config())
+    r = pipeline.triage(s, config(), progress=progress)
     return (f"Predicted {r['predicted']:,} new or changed tickets and scored "
             f"{r['scored']:,} with profile {r['profile']!r}.")
 
 
-def retrain(force: bool = False) -> dict[str, Any]:
+def retrain(force: bool = False, progress: Any = None) -> dict[str, Any]:
+    """Retrain (``progress``: a callback drawing the model selection and re-triage)."""
     from triage_core.triage import training
 
-    return write(lambda s: training.retrain(s, config(), force=force))
+    return write(lambda s: training.retrain(s, config(), force=force, progress=progress))
 
 
 def read_csv_upload(content: bytes) -> pd.DataFrame | str:

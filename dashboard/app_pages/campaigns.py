@@ -182,7 +182,7 @@ if not components.need_triage():
         columns = ["name", "channel", "tickets", "negative_share", "mean_sentiment",
                    "support_cost", "spend", "revenue", "roi_before", "roi_after_support",
                    "reach", "tickets_per_1000_reached", "customers_at_risk", "value_at_risk",
-                   "spend_full"]
+                   "spend_full", "campaign_id"]
         extra = {}
         if other is not None:
             o = other.set_index("campaign_key")
