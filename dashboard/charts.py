@@ -6,6 +6,8 @@ look (template, colors, margins).
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -58,13 +60,44 @@ def _sanitize(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def _style(fig: go.Figure, title: str, height: int = 340) -> go.Figure:
+def _style(fig: go.Figure, title: str, height: int = 340, note: str | None = None
+           ) -> go.Figure:
+    """Escape, then one look: the title (and an optional note under it, e.g. "the 8 largest of
+    14 groups") top left, the legend in its own band between the title and the plot, never over
+    an axis title or tick labels."""
     _sanitize(fig)
-    fig.update_layout(template=TEMPLATE, title={"text": _label(title), "x": 0, "xanchor": "left"},
-                      height=height, margin={"l": 10, "r": 10, "t": 50, "b": 40},
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.12,
-                              "xanchor": "left", "x": 0, "title": {"text": ""}})
+    heading: dict[str, object] = {"text": _label(title), "x": 0, "xanchor": "left", "y": 1,
+                                  "yref": "container", "yanchor": "top", "pad": {"t": 10}}
+    if note:
+        heading["subtitle"] = {"text": _label(note), "font": {"size": 12, "color": "#6b7280"}}
+    # room for the legend's rows (estimated for a half-width chart) under the title
+    names = [t.name for t in fig.data if t.name and t.showlegend is not False]
+    names = names if len(names) > 1 else []  # plotly draws a legend for two traces or more
+    rows = math.ceil(sum(len(str(n)) * 7 + 40 for n in names) / 460) if names else 0
+    top = (100 if note else 80) + 20 * max(0, rows - 1)
+    height += 20 * max(0, rows - 1)
+    fig.update_layout(template=TEMPLATE, height=height, title=heading,
+                      margin={"l": 10, "r": 10, "t": top, "b": 40},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.01,
+                              "xanchor": "left", "x": 0, "title": {"text": ""},
+                              "bgcolor": "rgba(255,255,255,0)"})
     return fig
+
+
+def _date_axis(fig: go.Figure, x: object, freq: str = "day", axis: str = "xaxis") -> None:
+    """Dates (never times of day) on a time axis: ticks on whole periods, labelled by date."""
+    values = pd.to_datetime(pd.Series(list(x) if x is not None else []), errors="coerce").dropna()
+    unit = {"day": 1, "week": 7, "month": 30}.get(freq, 1)
+    span = (values.max() - values.min()).days if len(values) else 0
+    step = max(unit, -(-span // (8 * unit)) * unit) if span else unit
+    if freq == "month":
+        fmt, dtick = "%b %Y", f"M{max(1, round(step / 30))}"
+    else:
+        fmt, dtick = "%d %b %Y", step * 86_400_000
+    settings = {"type": "date", "tickformat": fmt, "dtick": dtick, "title": None}
+    if len(values):
+        settings["tick0"] = values.min()
+    fig.update_layout({axis: settings})
 
 
 def empty(title: str, message: str = "No data for the current filters") -> go.Figure:
@@ -76,22 +109,35 @@ def empty(title: str, message: str = "No data for the current filters") -> go.Fi
     return _style(fig, title, height=240)
 
 
-def volume(df: pd.DataFrame, freq: str = "day") -> go.Figure:
-    """Tickets per period (bars) with negative share (line, right axis)."""
+def volume(df: pd.DataFrame, freq: str = "day", partial: object = None) -> go.Figure:
+    """Tickets per period (bars) with negative share (line, right axis). ``partial``: one
+    flag per row, True for a period the date range covers only in part (drawn lighter and
+    hatched, named in the legend)."""
     title = f"Tickets per {freq} and share with negative sentiment"
     if df.empty:
         return empty(title)
+    flags = (pd.Series(list(partial), index=df.index).astype(bool) if partial is not None
+             else pd.Series(False, index=df.index))
     fig = go.Figure()
-    fig.add_bar(x=df["period"], y=df["tickets"], name="Tickets", marker_color=ACCENT,
-                opacity=0.8)
+    full = df[~flags]
+    # one bar width for both traces (else plotly sizes each trace by its own spacing)
+    width = 0.8 * {"day": 1, "week": 7, "month": 30}.get(freq, 1) * 86_400_000
+    fig.add_bar(x=full["period"], y=full["tickets"], name="Tickets", marker_color=ACCENT,
+                opacity=0.8, width=width)
+    if flags.any():
+        part = df[flags]
+        fig.add_bar(x=part["period"], y=part["tickets"], name=f"Tickets (partial {freq})",
+                    width=width,
+                    marker={"color": ACCENT, "opacity": 0.35, "pattern": {"shape": "/"}})
     fig.add_scatter(x=df["period"], y=df["negative_share"] * 100, name="Negative (%)",
                     yaxis="y2", mode="lines", line={"color": SENTIMENT_COLORS["negative"]})
-    fig.update_layout(yaxis={"title": "Tickets"},
+    fig.update_layout(yaxis={"title": "Tickets"}, barmode="overlay",
                       yaxis2={"title": "Negative (%)", "overlaying": "y", "side": "right",
                               "range": [0, 100], "dtick": 20, "tickmode": "linear",
                               "showgrid": False})
-    fig.update_xaxes(title=None)
-    return _style(fig, title)
+    _date_axis(fig, df["period"], freq)
+    note = (f"Hatched: a {freq} the date range covers only in part" if flags.any() else None)
+    return _style(fig, title, note=note)
 
 
 def sla_csat(df: pd.DataFrame, freq: str = "week") -> go.Figure:
@@ -108,31 +154,48 @@ def sla_csat(df: pd.DataFrame, freq: str = "week") -> go.Figure:
                       yaxis2={"title": "CSAT (1–5)", "overlaying": "y", "side": "right",
                               "range": [1, 5], "dtick": 1, "tickmode": "linear",
                               "showgrid": False})
+    _date_axis(fig, df["period"], freq)
     return _style(fig, title)
 
 
-def sentiment_lines(df: pd.DataFrame, by: str, freq: str) -> go.Figure:
-    """Mean sentiment (-1..+1) per period, one line per group."""
+def sentiment_lines(df: pd.DataFrame, by: str, freq: str, top: int = 8) -> go.Figure:
+    """Mean sentiment (-1..+1) per period, one line per group: the ``top`` groups with the
+    most tickets, with a note under the title when there are more."""
     title = f"Mean sentiment (−1 to +1) per {freq}, by {by}"
     if df.empty:
         return empty(title)
+    sizes = df.groupby("group")["tickets"].sum().sort_values(ascending=False)
+    note = None
+    if len(sizes) > top:
+        note = (f"Showing the {top} {by} groups with the most tickets of {len(sizes)}; "
+                "narrow the sidebar filters to see others")
+        df = df[df["group"].isin(sizes.index[:top])]
     fig = px.line(df, x="period", y="mean_sentiment", color="group", markers=True,
                   hover_data={"tickets": True},
                   labels={"period": "", "mean_sentiment": "Mean sentiment", "group": by})
     fig.add_hline(y=0, line_dash="dot", line_color="#9aa5b1")
-    return _style(fig, title, height=380)
+    _date_axis(fig, df["period"], freq)
+    return _style(fig, title, height=420, note=note)
 
 
 def breakdown_bars(df: pd.DataFrame, by: str) -> go.Figure:
-    """Tickets per group colored by mean sentiment."""
+    """Tickets per group colored by mean sentiment on a diverging scale centred on 0 and
+    fitted to the data (red below 0, green above)."""
     title = f"Tickets by {by} (color: mean sentiment)"
     if df.empty:
         return empty(title)
+    values = df["mean_sentiment"].dropna()
+    reach = float(values.abs().max()) if len(values) else 1.0
+    reach = max(round(reach + 0.005, 2), 0.01)
     fig = px.bar(df, x="tickets", y="group", orientation="h", color="mean_sentiment",
-                 color_continuous_scale="RdYlGn", range_color=(-1, 1),
+                 color_continuous_scale="RdYlGn", range_color=(-reach, reach),
+                 color_continuous_midpoint=0.0,
                  labels={"tickets": "Tickets", "group": "", "mean_sentiment": "Sentiment"})
     fig.update_yaxes(autorange="reversed")
-    return _style(fig, title, height=max(260, 28 * len(df) + 80))
+    fig.update_layout(coloraxis_colorbar={"title": {"text": "Mean<br>sentiment"},
+                                          "tickformat": "+.2f"})
+    return _style(fig, title, height=max(260, 28 * len(df) + 100),
+                  note=f"Colour scale −{reach:.2f} … +{reach:.2f}, centred on 0")
 
 
 def tier_counts(counts: pd.DataFrame, title: str = "Open tickets per priority tier") -> go.Figure:
@@ -147,62 +210,120 @@ def tier_counts(counts: pd.DataFrame, title: str = "Open tickets per priority ti
     return _style(fig, title, height=300)
 
 
-def workload(df: pd.DataFrame, title: str = "Agent workload: open tickets vs capacity"
-             ) -> go.Figure:
-    """Assigned open tickets per agent against capacity (grouped by team)."""
+def workload(df: pd.DataFrame, title: str = "Agent workload: open tickets vs capacity",
+             top: int = 25) -> go.Figure:
+    """Assigned open tickets per agent against capacity: the ``top`` agents with the highest
+    load (a note says so when there are more), agents over capacity in red. Columns agent_id,
+    team, capacity, assigned and optionally agent (the name shown; the id is in the hover)
+    and assigned_preview (a second bar)."""
     if df.empty:
         return empty(title)
-    d = df.sort_values(["team", "agent_id"])
-    x = [d["team"].astype(str).tolist(), d["agent_id"].astype(str).tolist()]  # team, agent
-    fig = go.Figure()
-    fig.add_bar(x=x, y=d["capacity"], name="Capacity", marker_color="#d7dce5")
-    fig.add_bar(x=x, y=d["assigned"], name="Assigned", marker_color=ACCENT)
+    d = df.assign(load=df["assigned"] / df["capacity"].where(df["capacity"] > 0))
     if "assigned_preview" in d.columns:
-        fig.add_bar(x=x, y=d["assigned_preview"], name="Assigned (preview)",
-                    marker_color="#ef6c00")
-    fig.update_layout(barmode="group", xaxis={"title": None, "tickangle": -90,
-                                              "tickfont": {"size": 9}},
+        d["load"] = d[["assigned", "assigned_preview"]].max(axis=1) / d["capacity"].where(
+            d["capacity"] > 0)
+    d = d.sort_values(["load", "assigned"], ascending=False, na_position="last")
+    note = None
+    if len(d) > top:
+        note = f"The {top} agents with the highest load of {len(d)}"
+        d = d.head(top)
+    names = (d["agent"] if "agent" in d.columns else d["agent_id"]).astype(str).tolist()
+    hover = [f"{a} · {t}" for a, t in zip(d["agent_id"].astype(str), d["team"].astype(str),
+                                          strict=True)]
+    fig = go.Figure()
+    fig.add_bar(x=names, y=d["capacity"], name="Capacity", marker_color="#d7dce5",
+                hovertext=hover)
+    over = (d["assigned"] > d["capacity"]).to_numpy()
+    fig.add_bar(x=names, y=d["assigned"], name="Assigned now",
+                marker_color=[TIER_COLORS["P1"] if o else ACCENT for o in over], hovertext=hover)
+    if "assigned_preview" in d.columns:
+        fig.add_bar(x=names, y=d["assigned_preview"], name="Assigned (candidate)",
+                    marker_color="#ef6c00", hovertext=hover)
+    if over.any():
+        note = (note + "; " if note else "") + "red: over capacity"
+    fig.update_layout(barmode="group", xaxis={"title": None, "tickangle": -45,
+                                              "tickfont": {"size": 10}},
                       yaxis={"title": "Open tickets"})
-    return _style(fig, title, height=360)
+    return _style(fig, title, height=420, note=note)
+
+
+def team_load(df: pd.DataFrame, title: str = "Open work per team: now vs candidate"
+              ) -> go.Figure:
+    """Per team: capacity, tickets with an agent and tickets waiting without one, now and
+    under a candidate profile (columns team, capacity, assigned, assigned_preview, waiting,
+    waiting_preview)."""
+    if df.empty:
+        return empty(title)
+    d = df.sort_values("team")
+    teams = d["team"].astype(str).tolist()
+    fig = go.Figure()
+    fig.add_bar(x=teams, y=d["capacity"], name="Capacity", marker_color="#d7dce5")
+    fig.add_bar(x=teams, y=d["assigned"], name="Agent now", marker_color=ACCENT)
+    fig.add_bar(x=teams, y=d["assigned_preview"], name="Agent (candidate)",
+                marker_color="#7d95f0")
+    fig.add_bar(x=teams, y=d["waiting"], name="Waiting now", marker_color="#ef6c00")
+    fig.add_bar(x=teams, y=d["waiting_preview"], name="Waiting (candidate)",
+                marker_color="#f6b26b")
+    fig.update_layout(barmode="group", xaxis={"title": None},
+                      yaxis={"title": "Open tickets"})
+    return _style(fig, title, height=400)
 
 
 def campaign_bars(df: pd.DataFrame, metric: str, label: str, model: str,
-                  compare: pd.DataFrame | None = None, compare_model: str | None = None
-                  ) -> go.Figure:
-    """One metric per campaign (e.g. tickets, ROI after support), optionally two models."""
+                  compare: pd.DataFrame | None = None, compare_model: str | None = None,
+                  percent: bool = False, unit: str = "") -> go.Figure:
+    """One metric per campaign (e.g. tickets, ROI after support), optionally two models.
+    ``percent``: the metric is a share or ratio, drawn as a percentage."""
     title = f"{label} per campaign ({model.replace('_', ' ')} attribution)"
     if compare is not None and compare_model:
         title = f"{label} per campaign: {model} vs {compare_model}"
     if df.empty:
         return empty(title)
     d = df.dropna(subset=["campaign_id"]).sort_values(metric, ascending=False)
+    scale = 100.0 if percent else 1.0
     fig = go.Figure()
-    fig.add_bar(x=d["name"], y=d[metric], name=model, marker_color=ACCENT)
+    fig.add_bar(x=d["name"], y=d[metric] * scale, name=model, marker_color=ACCENT)
     if compare is not None and compare_model:
         c = compare.dropna(subset=["campaign_id"]).set_index("campaign_id").reindex(
             d["campaign_id"])
-        fig.add_bar(x=d["name"], y=c[metric].to_numpy(), name=compare_model,
+        fig.add_bar(x=d["name"], y=c[metric].to_numpy() * scale, name=compare_model,
                     marker_color="#ef6c00")
+    axis_title = f"{label} (%)" if percent else (f"{label} ({unit})" if unit else label)
     fig.update_layout(barmode="group", xaxis={"tickangle": -40, "title": None},
-                      yaxis={"title": label})
-    return _style(fig, title, height=380)
+                      yaxis={"title": axis_title, "ticksuffix": " %" if percent else "",
+                             "tickprefix": unit if unit and not percent else ""})
+    return _style(fig, title, height=440)
 
 
-def roi_scatter(df: pd.DataFrame, model: str) -> go.Figure:
-    """ROI before vs after support cost; bubble size = attributed tickets."""
+def roi_scatter(df: pd.DataFrame, model: str, label_top: int = 6) -> go.Figure:
+    """ROI before vs after support cost, in percent; bubble size = attributed tickets; the
+    ``label_top`` largest campaigns and every campaign losing money after support are
+    labelled with their name (every bubble names its campaign on hover). Below the dotted
+    diagonal, support cost ate into ROI."""
     title = f"ROI before and after support cost ({model.replace('_', ' ')})"
     d = df.dropna(subset=["campaign_id", "roi_after_support"])
     if d.empty:
         return empty(title)
-    d = d.assign(roi_before=(d["revenue"] - d["spend"]) / d["spend"])
-    fig = px.scatter(d, x="roi_before", y="roi_after_support", size="tickets", color="channel",
-                     hover_name="name", size_max=40,
-                     labels={"roi_before": "ROI before support cost (×)",
-                             "roi_after_support": "ROI after support cost (×)"})
-    lo = float(min(d["roi_before"].min(), d["roi_after_support"].min()))
-    hi = float(max(d["roi_before"].max(), d["roi_after_support"].max()))
+    d = d.assign(roi_before=(d["revenue"] - d["spend"]) / d["spend"] * 100,
+                 roi_after=d["roi_after_support"] * 100)
+    # labels where they can be read: the largest campaigns and every one losing money
+    big = set(d.nlargest(label_top, "tickets").index) | set(d.index[d["roi_after"] < 0])
+    d = d.assign(label=[n if i in big else "" for i, n in zip(d.index, d["name"], strict=True)])
+    fig = px.scatter(d, x="roi_before", y="roi_after", size="tickets", color="channel",
+                     hover_name="name", size_max=40, text="label",
+                     labels={"roi_before": "ROI before support cost (%)",
+                             "roi_after": "ROI after support cost (%)", "channel": "Channel"})
+    fig.update_traces(textposition="top center", textfont={"size": 10})
+    lo = float(min(d["roi_before"].min(), d["roi_after"].min()))
+    hi = float(max(d["roi_before"].max(), d["roi_after"].max()))
     fig.add_shape(type="line", x0=lo, y0=lo, x1=hi, y1=hi, line={"dash": "dot", "color": "#999"})
-    return _style(fig, title, height=420)
+    fig.add_hline(y=0, line_color="#c62828", line_width=1)
+    fig.update_xaxes(ticksuffix=" %")
+    fig.update_yaxes(ticksuffix=" %")
+    return _style(fig, title, height=520,
+                  note="Labelled: the largest campaigns and those losing money (hover for the "
+                       "others). On the dotted line support costs nothing; below the red line "
+                       "a campaign loses money once support is paid")
 
 
 def daily_series(df: pd.DataFrame, title: str, y: str = "tickets", label: str = "Tickets",
@@ -211,6 +332,7 @@ def daily_series(df: pd.DataFrame, title: str, y: str = "tickets", label: str = 
     if df.empty:
         return empty(title)
     fig = px.line(df, x="day", y=y, labels={"day": "", y: label}, markers=True)
+    _date_axis(fig, df["day"], "day")
     if marker is not None:
         fig.add_vline(x=pd.Timestamp(marker).timestamp() * 1000, line_dash="dash",
                       line_color="#c62828", annotation_text="launch")
@@ -283,7 +405,10 @@ def weekly_bars(df: pd.DataFrame, title: str, x: str = "week", y: str = "n",
                 ) -> go.Figure:
     if df.empty:
         return empty(title, empty_message)
-    fig = px.bar(df, x=x, y=y, color=color, labels={x: "", y: "Count"})
+    fig = px.bar(df, x=x, y=y, color=color, labels={x: "", y: "Count", **(
+        {color: ""} if color else {})})
+    _date_axis(fig, df[x], "week")
+    fig.update_yaxes(tickformat="d", rangemode="tozero")
     return _style(fig, title, height=300)
 
 
@@ -312,6 +437,7 @@ def csat_sentiment(df: pd.DataFrame, title: str = "CSAT (1–5) against mean sen
     fig.update_layout(yaxis={"title": "CSAT (1–5)", "range": [1, 5]},
                       yaxis2={"title": "Sentiment (−1..+1)", "overlaying": "y", "side": "right",
                               "range": [-1, 1], "showgrid": False})
+    _date_axis(fig, df["period"], "week")
     return _style(fig, title)
 
 
@@ -327,7 +453,8 @@ def forecast_band(daily: pd.DataFrame, title: str, interval: float) -> go.Figure
                     fill="tonexty", fillcolor="rgba(53, 87, 214, 0.18)", name=band)
     fig.add_scatter(x=daily["date"], y=daily["tickets"], mode="lines+markers", name="forecast",
                     line={"color": ACCENT})
-    fig.update_layout(xaxis={"title": None}, yaxis={"title": "Tickets per day"})
+    fig.update_layout(yaxis={"title": "Tickets per day"})
+    _date_axis(fig, daily["date"], "day")
     return _style(fig, title, height=340)
 
 

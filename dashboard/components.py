@@ -120,11 +120,63 @@ def fmt_number(value: Any, fmt: str = "{:,.0f}", none: str = "–") -> str:
     return fmt.format(value)
 
 
-def kpi_row(items: Sequence[tuple[str, str, str | None]]) -> None:
-    """A row of metrics: (label, value, help)."""
+def kpi_row(items: Sequence[tuple[Any, ...]]) -> None:
+    """A row of metrics: (label, value, help[, delta[, delta_color]]); the delta is the change
+    against the previous period (``"inverse"`` colour when up is bad)."""
     cols = st.columns(len(items))
-    for col, (label, value, help_text) in zip(cols, items, strict=True):
-        col.metric(label, value, help=help_text, border=True)
+    for col, item in zip(cols, items, strict=True):
+        label, value, help_text, *rest = item
+        delta = rest[0] if rest else None
+        color = rest[1] if len(rest) > 1 else "normal"
+        col.metric(label, value, delta=delta, delta_color=color, help=help_text, border=True)
+
+
+def partial_periods(periods: pd.Series, freq: str, start: Any, end: Any) -> list[bool]:
+    """For each period start (day, week or month), whether the date range ``start``..``end``
+    covers it only in part (the first and last weeks or months of a range usually)."""
+    if start is None or end is None:
+        return [False] * len(periods)
+    lo, hi = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    step = {"day": pd.DateOffset(days=1), "week": pd.DateOffset(weeks=1),
+            "month": pd.DateOffset(months=1)}[freq]
+    out = []
+    for p in pd.to_datetime(periods):
+        last = (p + step).normalize() - pd.Timedelta(days=1)
+        out.append(bool(p.normalize() < lo or last > hi))
+    return out
+
+
+class PageProgress:
+    """A ``progress=`` callback for triage_core's long work (``progress(desc, total=, unit=)``
+    returning a bar with ``update(n)`` and ``close()``) that draws ``st.progress`` bars inside
+    ``container`` (e.g. an ``st.status``), one per stage."""
+
+    def __init__(self, container: Any) -> None:
+        self.container = container
+        self.stages: list[str] = []
+
+    def __call__(self, desc: str, total: int | None = None, unit: str = "it") -> _PageBar:
+        self.stages.append(desc)
+        return _PageBar(self.container, desc, total, unit)
+
+
+class _PageBar:
+    def __init__(self, container: Any, desc: str, total: int | None, unit: str) -> None:
+        self.desc, self.total, self.unit, self.n = desc, total, unit, 0
+        self.widget = container.progress(0.0, text=self._text())
+
+    def _text(self) -> str:
+        if self.total:
+            return f"{self.desc}: {self.n:,} of {self.total:,} {self.unit}"
+        return f"{self.desc}: {self.n:,} {self.unit}"
+
+    def update(self, n: int = 1) -> None:
+        self.n += int(n)
+        share = min(1.0, self.n / self.total) if self.total else 0.0
+        self.widget.progress(share, text=self._text())
+
+    def close(self) -> None:
+        self.widget.progress(1.0, text=f"{self.desc}: done")
 
 
 def ticket_text(subject: str | None, body: str | None) -> None:
@@ -135,8 +187,10 @@ def ticket_text(subject: str | None, body: str | None) -> None:
     st.code(body or "(empty)", language=None, wrap_lines=True)
 
 
-def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "weight")) -> None:
-    """Explanation words [(word, weight), ...] as a small table."""
+def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "weight"),
+                percent: bool = False) -> None:
+    """Explanation words [(word, weight), ...] as a short list in plain text (words come from
+    the ticket, so never Markdown): a list reads faster than a table and draws no grid."""
     import json
 
     if isinstance(words, str):
@@ -147,42 +201,64 @@ def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "wei
     if not words:
         st.caption(f"{label}: no strong words")
         return
-    df = pd.DataFrame(words, columns=list(columns))
-    st.dataframe(df, hide_index=True, width="stretch",
-                 column_config={columns[1]: st.column_config.NumberColumn(format="%.3f")})
-
+    lines = []
+    for item in words:
+        word, weight = item[0], item[1]
+        value = (f"{float(weight) * 100:.1f} %" if percent else
+                 f"{float(weight):+.2f}".replace("-", "−"))
+        lines.append(f"• {word} ({value})")
+    st.text("\n".join(lines))
 
 
 def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
-    """One-click corrections of category, tier and sentiment for a ticket."""
+    """One-click corrections of category, tier and sentiment for one ticket. The form is keyed
+    on the ticket and names it, so it can never record on another ticket than the one shown;
+    a value equal to the current one is refused (nothing is recorded)."""
     tid = detail.get("_ticket", detail["ticket_id"])
+    current = {"category": detail.get("category"), "tier": detail.get("priority_tier"),
+               "sentiment": detail.get("sentiment_label")}
     with st.form(f"{key_prefix}_feedback_{tid}"):
-        st.markdown("**Is a prediction wrong? Record the right value**")
+        st.markdown(f"**Correct ticket {plain(detail['ticket_id'])}**: is a prediction wrong? "
+                    "Record the right value.")
         cats = data.known_categories()
         c1, c2, c3 = st.columns(3)
         keep = "(keep)"
+
+        def kept(field: str) -> Any:
+            now = current[field]
+            return (lambda v: f"(keep: {data.display(now)})" if v == keep else data.display(v)) \
+                if now is not None and not (isinstance(now, float) and pd.isna(now)) \
+                else (lambda v: data.display(v))
+
         category = c1.selectbox("Category", [keep, *cats], key=f"{key_prefix}_fb_cat_{tid}",
-                                format_func=data.display)
+                                format_func=kept("category"))
         tier = c2.selectbox("Priority tier", [keep, "P1", "P2", "P3", "P4"],
-                            key=f"{key_prefix}_fb_tier_{tid}")
+                            key=f"{key_prefix}_fb_tier_{tid}", format_func=kept("tier"))
         sentiment = c3.selectbox("Sentiment", [keep, "negative", "neutral", "positive"],
-                                 key=f"{key_prefix}_fb_sent_{tid}")
+                                 key=f"{key_prefix}_fb_sent_{tid}", format_func=kept("sentiment"))
         c4, c5 = st.columns([1, 2])
         by = c4.text_input("Your name", key=f"{key_prefix}_fb_by_{tid}")
         comment = c5.text_input("Comment (optional)", key=f"{key_prefix}_fb_comment_{tid}")
         flag = st.checkbox("Flag as wrong without a corrected value",
                            key=f"{key_prefix}_fb_flag_{tid}")
-        if st.form_submit_button("Record feedback"):
+        if st.form_submit_button(f"Record feedback on {detail['ticket_id']}"):
             changes = {"category": None if category == keep else category,
                        "tier": None if tier == keep else tier,
                        "sentiment": None if sentiment == keep else sentiment,
                        "flag": "wrong prediction" if flag else None}
+            same = [f"{k} is already {v}" for k, v in changes.items()
+                    if k != "flag" and v is not None and v == current.get(k)]
+            if same:
+                error(f"Nothing recorded: the ticket's {'; '.join(same)}. Choose a different "
+                      "value, or flag the prediction as wrong.")
+                return
             try:
                 data.add_feedback(tid, changes, by, comment)
             except data.TriageError as exc:
                 error(exc)
             else:
-                st.success("Recorded. It overrides the prediction now and feeds retraining.")
+                st.success(f"Recorded on ticket {plain(detail['ticket_id'])}. It overrides the "
+                           "prediction now and feeds retraining.")
 
 
 _MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:&@="

@@ -203,6 +203,36 @@ def overview_kpis(f: Filters) -> dict[str, Any]:
     return _run(analytics.overview_kpis, f)
 
 
+def previous_period(f: Filters) -> Filters | None:
+    """The same filters over the period of the same length just before ``f``'s date range
+    (the whole data's range when ``f`` has none); None when there is no earlier data."""
+    import dataclasses
+    import datetime as dt
+
+    opts = filter_options()
+    lo, hi = opts["min_date"], opts["max_date"]
+    start = pd.Timestamp(f.start if f.start is not None else lo) if (
+        f.start is not None or lo is not None) else None
+    end = pd.Timestamp(f.end if f.end is not None else hi) if (
+        f.end is not None or hi is not None) else None
+    if start is None or end is None or lo is None or start <= pd.Timestamp(lo):
+        return None
+    days = (end.normalize() - start.normalize()).days + 1
+    prev_end = start.normalize() - pd.Timedelta(days=1)
+    prev_start = prev_end - pd.Timedelta(days=days - 1)
+    return dataclasses.replace(f, start=dt.date.fromisoformat(str(prev_start.date())),
+                               end=dt.date.fromisoformat(str(prev_end.date())))
+
+
+def period_days(f: Filters) -> int | None:
+    opts = filter_options()
+    start = f.start if f.start is not None else opts["min_date"]
+    end = f.end if f.end is not None else opts["max_date"]
+    if start is None or end is None:
+        return None
+    return (pd.Timestamp(end).normalize() - pd.Timestamp(start).normalize()).days + 1
+
+
 @cached(32)
 def volume_trend(f: Filters, freq: str) -> pd.DataFrame:
     return _run(analytics.volume_trend, f, freq)
@@ -214,7 +244,8 @@ def sentiment_trend(f: Filters, by: str, freq: str) -> pd.DataFrame:
 
 @cached(32)
 def _sentiment_trend(f: Filters, by: str, freq: str) -> pd.DataFrame:
-    return _run(analytics.sentiment_trend, f, by, freq)
+    # every group: the chart draws the largest and says how many it left out
+    return _run(analytics.sentiment_trend, f, by, freq, top=1000)
 
 
 def breakdown(f: Filters, by: str) -> pd.DataFrame:
@@ -264,6 +295,28 @@ def _queue_summary() -> pd.DataFrame:
     return _run(analytics.queue_summary)
 
 
+def agent_names() -> dict[str, str]:
+    """Real agent id -> the agent's name as a page may show it (the id without a name)."""
+    raw = _team_workload()
+    if raw.empty:
+        return {}
+    names = masked(raw[["agent_id", "name"]])
+    return {str(a): (str(n) if isinstance(n, str) and n.strip() else display(a))
+            for a, n in zip(raw["agent_id"], names.iloc[:, 1], strict=True)}
+
+
+def with_agent_names(df: pd.DataFrame, column: str = "agent_id", into: str = "agent"
+                     ) -> pd.DataFrame:
+    """``df`` (already masked) with the agent's name in ``into`` beside the id column."""
+    if df is None or df.empty or column not in df.columns:
+        return df
+    names = agent_names()
+    by_shown = {display(a): n for a, n in names.items()}
+    return df.assign(**{into: df[column].map(
+        lambda a: "" if a is None or (isinstance(a, float) and pd.isna(a))
+        else by_shown.get(str(a), str(a)))})
+
+
 def agent_choices() -> dict[str, str]:
     """Real agent id -> how a page may show it (id, name, team, load), for pickers."""
     raw = _team_workload()
@@ -296,9 +349,30 @@ def ticket_detail(ticket_id: str) -> dict[str, Any] | None:
 
 @cached(256)
 def _explain(ticket_id: str) -> dict[str, Any]:
+    from triage_core.models import registry
     from triage_core.triage import pipeline
 
-    return _run(pipeline.explain, config(), ticket_id)
+    versions = _run(lambda s: (registry.active_version(s, "category"),
+                               registry.active_version(s, "sentiment")))
+    return _run(pipeline.explain, config(), ticket_id, models=_models(db_path(), *versions))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _models(path: str, category_version: int | None, sentiment_version: int | None) -> Any:
+    """The active models, loaded once per version pair and shared by every session (loading
+    them takes seconds; the explorer explains one ticket at a time)."""
+    from triage_core.triage import pipeline
+
+    return _run(pipeline.load_models, config())
+
+
+def warm_models() -> None:
+    """Load the active models into the shared cache (a server does it once at start)."""
+    from triage_core.models import registry
+
+    versions = _run(lambda s: (registry.active_version(s, "category"),
+                               registry.active_version(s, "sentiment")))
+    _models(db_path(), *versions)
 
 
 def counts() -> dict[str, int]:
@@ -341,8 +415,14 @@ def export_frame(name: str) -> pd.DataFrame:
     return masked(df)
 
 
-def export_bytes(name: str, fmt: str) -> bytes:
+def export_bytes(name: str, fmt: str, for_people: bool = False) -> bytes:
+    """The table or queue as CSV or Parquet (masked); ``for_people``: human column headers
+    (the dashboard's labels) instead of the column names a re-import needs."""
     df = export_frame(name)
+    if for_people:
+        from dashboard import format as labels
+
+        df = labels.for_people(df)
     if fmt == "parquet":
         return df.to_parquet(index=False)
     return df.to_csv(index=False).encode("utf-8")
@@ -381,9 +461,52 @@ def default_lookback() -> int:
 
 
 def campaign_impact(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
-    """Per campaign impact as a page may show it (raw campaign ids in ``campaign_key``)."""
-    raw = _campaign_impact(model, f, lookback_days)
+    """Per campaign impact as a page may show it (raw campaign ids in ``campaign_key``);
+    spend and revenue follow the filters like the support cost (see
+    :func:`triage_core.marketing.money_in_filters`)."""
+    raw = _campaign_money(model, f, lookback_days)
     return masked(raw).assign(campaign_key=raw["campaign_id"].to_numpy()) if len(raw) else raw
+
+
+@cached(32)
+def _campaign_money(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
+    raw = _campaign_impact(model, f, lookback_days)
+    if raw.empty:
+        return raw
+    return _run(marketing.money_in_filters, raw, f, lookback_days)
+
+
+def campaigns_to_fix(model: str, f: Filters, lookback_days: int) -> pd.DataFrame:
+    """The campaigns to stop or fix with the reason in words (see
+    :func:`triage_core.marketing.campaigns_to_fix`); raw ids in ``campaign_key``."""
+    from dashboard import format as fmt
+
+    raw = _campaign_money(model, f, lookback_days)
+    if raw.empty:
+        return raw
+    fix = marketing.campaigns_to_fix(raw, currency=fmt.currency())
+    return masked(fix).assign(campaign_key=fix["campaign_id"].to_numpy()) if len(fix) else fix
+
+
+def cost_per_ticket() -> pd.DataFrame:
+    """What one ticket costs per category and tier (the ``[attribution] support_cost``
+    config), for the categories of the data."""
+    return masked(marketing.cost_per_ticket(attribution_settings(),
+                                            list(filter_options()["categories"])))
+
+
+def profile_note() -> str | None:
+    """In words, when the active priority profile is not the packaged one: support cost
+    depends on the tier, so the profile changes it."""
+    from triage_core.ops import scoring
+
+    active = active_profile_name()
+    packaged = scoring.settings(config()).active_profile
+    if active == packaged:
+        return None
+    return (f"Support cost depends on each ticket's priority tier, and tiers come from the "
+            f"active priority profile “{active}” (saved on Priority tuning), not the packaged "
+            f"“{packaged}”: its tiers changed what these tickets cost.")
 
 
 @cached(32, "Attributing tickets to campaigns…")
@@ -462,6 +585,10 @@ def _open_frame() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
                                       lookback_days=attribution_settings().lookback_days)
         for col in ("status", "segment", "category", "language", "campaign_id", "channel"):
             frame[col] = frame[col].astype("category")  # cheap re-scoring (see ops/priority)
+        by_hand = set(s.query("SELECT DISTINCT ticket_id FROM reassignments")["ticket_id"])
+        # reassignable: nobody has answered it yet, and no lead assigned it by hand
+        frame["_reroute"] = (frame["first_response_at"].isna()
+                             & ~frame["ticket_id"].isin(by_hand)).to_numpy()
         return frame, s.query("SELECT * FROM agents"), scoring.data_time(s)
 
     return _run(load)
@@ -474,7 +601,8 @@ def preview(saved_name: str, candidate: dict[str, Any]) -> Any:
     frame, agents, now = _open_frame()
     saved = _run(lambda s: scoring.load_profile(s, config(), saved_name))
     cand = priority.PriorityProfile.from_mapping({**candidate, "name": "preview"})
-    return scoring.preview(frame, agents, saved, cand, scoring.rules(config()), now)
+    return scoring.preview(frame.drop(columns=["_reroute"]), agents, saved, cand,
+                           scoring.rules(config()), now, reroute=frame["_reroute"].to_numpy())
 
 
 def save_profile(name: str, candidate: dict[str, Any], activate: bool) -> None:
@@ -563,18 +691,19 @@ def rollback() -> int:
     return write(lambda s: training.rollback(s, config()))
 
 
-def run_triage(s: Store) -> str:
+def run_triage(s: Store, progress: Any = None) -> str:
     from triage_core.triage import pipeline
 
-    r = pipeline.triage(s, config())
+    r = pipeline.triage(s, config(), progress=progress)
     return (f"Predicted {r['predicted']:,} new or changed tickets and scored "
             f"{r['scored']:,} with profile {r['profile']!r}.")
 
 
-def retrain(force: bool = False) -> dict[str, Any]:
+def retrain(force: bool = False, progress: Any = None) -> dict[str, Any]:
+    """Retrain (``progress``: a callback drawing the model selection and re-triage)."""
     from triage_core.triage import training
 
-    return write(lambda s: training.retrain(s, config(), force=force))
+    return write(lambda s: training.retrain(s, config(), force=force, progress=progress))
 
 
 def read_csv_upload(content: bytes) -> pd.DataFrame | str:
@@ -665,9 +794,17 @@ def known_categories() -> list[str]:
 UPLOAD_DIR_KEY = "_upload_dir"
 
 
+@st.cache_resource(show_spinner=False)
+def dashboard_settings() -> Any:
+    """The ``[dashboard]`` section, validated (upload limit, currency symbol)."""
+    from triage_core.config.dashboard import DashboardSettings
+
+    return DashboardSettings.from_mapping(config().get("dashboard"))
+
+
 def max_upload_mb() -> int:
     """The largest file a page accepts ([dashboard] max_upload_mb)."""
-    return int(config().get("dashboard", {}).get("max_upload_mb", 200))
+    return dashboard_settings().max_upload_mb
 
 
 def save_upload(name: str, content: bytes) -> Path:

@@ -594,3 +594,67 @@ def test_filter_values_are_bound_not_formatted(window_store: Store) -> None:
     evil = "x') OR TRUE OR ('"
     df = marketing.ticket_credits(window_store, "linear", filters=Filters(ticket_channels=evil))
     assert df.empty
+
+
+# -- money under the filters, campaigns to fix, cost per ticket ---------------------------------
+
+def test_money_in_filters_spreads_spend_over_days_and_reached_segments(store: Store) -> None:
+    start = T0 - days(100)
+    load(store, tickets=[("T1", "C1", T0 - days(20)), ("T2", "C2", T0 - days(20))],
+         touches=[("C1", "K1", T0 - days(30)), ("C2", "K1", T0 - days(30))],
+         campaigns=[("K1", 1000.0, 4000.0, start)],
+         customers=[("C1", "vip", 10.0), ("C2", "consumer", 10.0)])
+    store.execute("UPDATE campaigns SET end_at = ?", [ts(start + days(100))])
+    impact = marketing.campaign_impact(store, "last_touch", lookback_days=30)
+    whole = marketing.money_in_filters(store, impact, Filters(), 30)
+    k1 = whole.set_index("campaign_id").loc["K1"]
+    assert (k1["spend"], k1["revenue"], k1["money_share"]) == (1000.0, 4000.0, 1.0)
+    assert k1["roi_before"] == pytest.approx(3.0)
+    # tickets of the last 10 days of its run can be credited by its last 40 days (30 lookback)
+    f = Filters(start=(T0 - days(10)).date(), end=T0.date(), lookback_days=30)
+    part = marketing.money_in_filters(store, marketing.campaign_impact(
+        store, "last_touch", lookback_days=30, filters=f), f, 30).set_index("campaign_id")
+    assert part.loc["K1", "money_share"] == pytest.approx(0.4, abs=0.011)
+    assert part.loc["K1", "spend_full"] == 1000.0
+    assert part.loc["K1", "spend"] == pytest.approx(1000.0 * part.loc["K1", "money_share"])
+    # one of its two reached customers is a VIP: half the money
+    seg = Filters(segments=("vip",), lookback_days=30)
+    vip = marketing.money_in_filters(store, marketing.campaign_impact(
+        store, "last_touch", lookback_days=30, filters=seg), seg, 30).set_index("campaign_id")
+    assert vip.loc["K1", "money_share"] == pytest.approx(0.5)
+    roi = (vip.loc["K1", "revenue"] - vip.loc["K1", "spend"] - vip.loc["K1", "support_cost"]) \
+        / vip.loc["K1", "spend"]
+    assert vip.loc["K1", "roi_after_support"] == pytest.approx(roi)
+    assert math.isnan(whole[whole["campaign_id"].isna()]["money_share"].iloc[0])
+
+
+def test_campaigns_to_fix_give_the_reason_in_words() -> None:
+    impact = pd.DataFrame({
+        "campaign_id": ["A", "B", "C", "D", None], "name": ["Flip", "Costly", "Angry", "Fine", ""],
+        "spend": [1000.0, 1000.0, 1000.0, 1000.0, np.nan],
+        "revenue": [1100.0, 5000.0, 5000.0, 5000.0, np.nan],
+        "support_cost": [300.0, 2000.0, 100.0, 100.0, 50.0],
+        "reach": [100.0, 100.0, 100.0, 100.0, np.nan],
+        "tickets": [10.0, 10.0, 10.0, 10.0, 5.0],
+        "negative_share": [0.2, 0.2, 0.9, 0.1, 0.5],
+    })
+    impact["roi_after_support"] = (impact["revenue"] - impact["spend"]
+                                   - impact["support_cost"]) / impact["spend"]
+    fix = marketing.campaigns_to_fix(impact, currency="$", top=1)
+    assert fix["name"].tolist() == ["Flip", "Costly", "Angry"]
+    reasons = dict(zip(fix["name"], fix["reason"], strict=True))
+    assert reasons["Flip"].startswith("ROI turned negative by support: +10.0 % before, "
+                                      "−20.0 % after $300 of support cost")
+    assert "support costs $20.00 per customer reached" in reasons["Costly"]
+    assert reasons["Angry"].startswith("90.0 % of its tickets are negative (all campaigns:")
+    assert marketing.campaigns_to_fix(impact.iloc[3:4]).empty
+
+
+def test_cost_per_ticket_per_category_and_tier() -> None:
+    cfg = AttributionSettings.from_mapping({"support_cost": {
+        "default": 10.0, "base": {"billing": 20.0}, "tier_multiplier": {"P1": 2.0, "P4": 0.5}}})
+    table = marketing.cost_per_ticket(cfg, ["refund"]).set_index("category")
+    assert table.loc["billing", ["base_cost", "P1", "P4"]].tolist() == [20, 40, 10]
+    assert table.loc["billing", "P2"] == 20 * cfg.tier_multiplier.get("P2", 1.0)
+    assert table.loc["refund", "P1"] == 2 * cfg.category_cost.get("refund", 10.0)
+    assert table.loc["(other)", "P4"] == 5.0

@@ -87,14 +87,25 @@ def test_corrections_are_validated(db: Store) -> None:
     with pytest.raises(TriageError, match="nothing to record"):
         feedback.add(db, tid, {"category": "  ", "tier": None})
     assert feedback.summary(db) == {"active": 0, "undone": 0, "tickets": 0}
-    # normalized values; a new category only when asked for
-    feedback.add(db, tid, {"tier": " p2 ", "sentiment": "Negative"})
+    # normalized values; a new category only when asked for (values the ticket does not show)
+    now = triaged(db, tid)
+    tier = "P2" if now["priority_tier"] != "P2" else "P3"
+    senti = "negative" if now["sentiment_label"] != "negative" else "positive"
+    feedback.add(db, tid, {"tier": f" {tier.lower()} ", "sentiment": senti.capitalize()})
     feedback.add(db, tid, {"category": "loyalty_points"}, allow_new_category=True)
-    assert feedback.effective(db, tid) == {"tier": "P2", "sentiment": "negative",
+    assert feedback.effective(db, tid) == {"tier": tier, "sentiment": senti,
                                            "category": "loyalty_points"}
     row = triaged(db, tid)
     assert (row["priority_tier"], row["sentiment_label"], row["category"]) == \
-        ("P2", "negative", "loyalty_points")
+        (tier, senti, "loyalty_points")
+    # a correction to the value the ticket already shows is refused, whole
+    before = feedback.summary(db)
+    with pytest.raises(TriageError, match="category is already loyalty_points: nothing recorded"):
+        feedback.add(db, tid, {"category": "loyalty_points", "tier": "P1"},
+                     allow_new_category=True)
+    with pytest.raises(TriageError, match=f"tier is already {tier}"):
+        feedback.add(db, tid, {"tier": tier.lower()})
+    assert feedback.summary(db) == before
 
 
 # -- retraining and promotion ----------------------------------------------------------------

@@ -287,12 +287,31 @@ def test_explain_names_words_of_the_ticket(world: Store) -> None:
         assert weight > 0
         for word in term.replace("…", " ").split():
             assert word in text, (word, text)
+            assert word.isalpha() or "'" in word or "-" in word, word  # no fragments
+    for term, _ in out["sentiment_words"]:
+        for word in term.split():  # sentiment words occur in the text
+            assert word.lower() in text, (word, text)
     weights = [w for _, w in out["category_words"]]
     assert weights == sorted(weights, reverse=True)
     assert out["sentiment_words"]
     assert any(w < 0 for _, w in out["sentiment_words"])  # a negative ticket has a negative word
     with pytest.raises(TriageError, match="no ticket 'NOPE'"):
         pipeline.explain(world, CONFIG, "NOPE")
+
+
+def test_explanation_terms_are_words_of_the_text_without_stop_words_or_fragments() -> None:
+    from triage_core.models.explain import readable_terms
+
+    text = "Refund please: my card was charged twice, in error. Can you help? Ref #30fa"
+    terms = [("0fa", 0.9), ("in", 0.8), ("can", 0.7), ("refund", 0.6), ("card charged", 0.5),
+             ("card … twice", 0.45), ("twice … card", 0.44), ("not happy", 0.4),
+             ("of the", 0.3), ("charged", 0.2), ("error", 0.1)]
+    assert readable_terms(terms, text, k=3) == [("refund", 0.6), ("card … twice", 0.45),
+                                                ("charged", 0.2)]
+    assert readable_terms(terms, text, k=10)[-1] == ("error", 0.1)
+    # "card charged" is not in the text as a phrase, "not happy" not at all
+    assert ("card charged", 0.5) not in readable_terms(terms, text, k=10)
+    assert readable_terms([("Refund", -0.2)], text.upper(), k=1) == [("Refund", -0.2)]
 
 
 def test_triage_refuses_an_empty_database_and_a_bad_time(store: Store, db: Store) -> None:

@@ -208,16 +208,19 @@ def test_sla_clock_first_response_resolution_and_closed() -> None:
     assert later["sla_due_at"].iloc[6] == T0 - pd.Timedelta(days=9) + pd.Timedelta(hours=8)
 
 
-def test_closed_ticket_wait_is_its_time_to_first_response() -> None:
+def test_closed_ticket_gets_no_wait_points() -> None:
     prof = make_profile(severity=0.5, wait=0.5)
     created = T0 - pd.Timedelta(days=3)
     df = tickets([{"severity": 1, "status": "closed", "created_at": created,
-                   "first_response_at": created + pd.Timedelta(hours=6)}])
-    out = score(df, prof, T0).iloc[0]
-    # severity 1 -> base 0, P4 (24 h first response): 6/24 of the wait weight 50 = 12.5 (P4)
-    assert out["contrib_wait"] == pytest.approx(12.5)
-    assert out["priority_tier"] == "P4"
-    assert out["sla_status"] == "closed"
+                   "first_response_at": created + pd.Timedelta(hours=6)},
+                  {"severity": 1, "status": "solved", "created_at": created},
+                  {"severity": 1, "status": "open", "created_at": T0 - pd.Timedelta(hours=6)}])
+    out = score(df, prof, T0)
+    # nobody waits on a closed ticket, answered or not; an open one waits 6/24 of 50 = 12.5
+    assert out["contrib_wait"].tolist() == pytest.approx([0.0, 0.0, 12.5])
+    assert out["priority_score"].tolist()[:2] == pytest.approx([0.0, 0.0])
+    assert out["priority_tier"].astype(str).tolist()[:2] == ["P4", "P4"]
+    assert out["sla_status"].astype(str).tolist()[:2] == ["closed", "closed"]
 
 
 # --------------------------------------------------------------------------- escalation

@@ -138,7 +138,17 @@ def test_preview_compares_two_profiles_on_the_open_tickets(db: Store) -> None:
     new = frame["severity"].map(EXPECTED_TIER).to_numpy()
     assert p.moved == int((old != new).sum()) > 0
     same = scoring.preview(frame, agents, saved, saved, scoring.rules(CONFIG), as_of)
-    assert same.moved == 0
+    assert same.moved == 0 and same.rerouted == 0
+    teams = p.teams.set_index("team")
+    assert int((teams["assigned"] + teams["waiting"]).sum()) == total
+    assert int((teams["assigned_preview"] + teams["waiting_preview"]).sum()) == total
+    # re-routing: the candidate may hand reassignable tickets to other agents, within capacity
+    flags = frame["first_response_at"].isna()
+    moved = scoring.preview(frame, agents, saved, candidate, scoring.rules(CONFIG), as_of,
+                            reroute=flags)
+    assert moved.rerouted == int((flags & frame["agent_id"].notna()).sum())
+    assert (moved.workload["assigned_preview"] <= moved.workload["capacity"]).all()
+    assert moved.workload["assigned"].tolist() == p.workload["assigned"].tolist()
     # nothing was written
     pd.testing.assert_frame_equal(db.query("SELECT * FROM triaged_tickets ORDER BY ticket_id"),
                                   before)

@@ -145,11 +145,19 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
                                  key="data_create_missing")
     c1, c2, c3 = st.columns([1, 2, 1])
     if c1.button("Import", type="primary", key="data_import"):
-        try:
-            result = data.import_upload(table, path, mapping, create_missing)
-        except data.TriageError as exc:
-            components.error(exc)
-        else:
+        with st.status(f"Importing {components.plain(path.name)} into {table}…",
+                       expanded=True) as status:
+            st.write("Validating every row, then writing them in one transaction…")
+            try:
+                result = data.import_upload(table, path, mapping, create_missing)
+            except data.TriageError as exc:
+                status.update(label="Import refused", state="error")
+                components.error(exc)
+                result = None
+            else:
+                status.update(label=f"Imported {result.rows_in_file:,} rows", state="complete",
+                              expanded=False)
+        if result is not None:
             st.success(f"{result.rows_in_file:,} rows into {result.table}: "
                        f"{result.new_rows:,} new, {result.existing_rows:,} updated.")
             for note in result.warnings:
@@ -172,12 +180,16 @@ st.subheader("Triage")
 st.caption("Categorize, score sentiment and severity for new or changed tickets, then "
            "compute priority, tier, SLA and routing for every ticket.")
 if st.button("Triage all tickets", key="data_triage", disabled=not counts.get("tickets")):
-    with st.spinner("Triaging…"):
+    with st.status("Triaging…", expanded=True) as status:
+        bars = components.PageProgress(st)
+        st.write("Predicting new or changed tickets, then scoring and routing every ticket…")
         try:
-            summary = data.write(data.run_triage)
+            summary = data.write(lambda s: data.run_triage(s, bars))
         except ValueError as exc:
+            status.update(label="Triage failed", state="error")
             components.error(exc)
         else:
+            status.update(label="Triage done", state="complete", expanded=False)
             st.success(components.plain(summary))
 
 st.subheader("Export")
@@ -187,11 +199,15 @@ c1, c2 = st.columns(2)
 choices = data.exportable()
 name = c1.selectbox("Table or queue", choices, key="data_export_table", format_func=data.display)
 fmt = c2.radio("Format", ["CSV", "Parquet"], horizontal=True, key="data_export_fmt")
+people = st.toggle("Column headers for people (e.g. “Support cost” instead of support_cost)",
+                   value=bool(name and name.startswith(data.QUEUE_PREFIX)),
+                   key="data_export_people",
+                   help="Off: the column names, so the file can be imported again")
 if name:
     file_name = f"{data.safe_file_name(data.display(name)) or 'export'}.{fmt.lower()}"
     st.download_button(
         f"Download {components.plain(file_name)}",
-        data=lambda: data.export_bytes(name, fmt.lower()),
+        data=lambda: data.export_bytes(name, fmt.lower(), people),
         file_name=file_name,
         mime="text/csv" if fmt == "CSV" else "application/octet-stream",
         key="data_download", icon=":material/download:",

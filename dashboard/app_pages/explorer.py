@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, components, data
+from dashboard import format as fmt
 
 st.title("Ticket explorer")
 
@@ -23,16 +24,23 @@ if not components.need_triage():
                            max_value=pages, value=1, key="explorer_page")
     rows = data.tickets(f, search=search, open_only=open_only, order=order,
                         limit=page_size, offset=(int(page) - 1) * page_size)
-    event = st.dataframe(
-        rows[["ticket_id", "created_at", "status", "priority_tier", "category", "sentiment",
-              "severity", "team", "agent_id", "subject"]],
-        hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-        key="explorer_table",
-        column_config={"sentiment": st.column_config.NumberColumn(format="%.2f")},
-    )
+    rows = data.with_agent_names(rows)
+    event = fmt.dataframe(
+        rows, ["ticket_id", "created_at", "status", "priority_tier", "category", "sentiment",
+               "severity", "team", "agent", "subject"],
+        on_select="rerun", selection_mode="single-row", key="explorer_table",
+        overrides={"agent": st.column_config.TextColumn("Agent")})
     selected = event.selection.rows if event is not None else []
-    ticket_id = str(rows.index[selected[0]] if selected else (
-        rows.index[0] if not rows.empty else ""))
+    # The ticket shown (and corrected) changes only when another row is ticked: clearing the
+    # selection (Esc) keeps the last ticket; the first row is shown until one is ticked.
+    if selected and selected[0] < len(rows):
+        st.session_state["explorer_ticket"] = str(rows.index[selected[0]])
+    ticket_id = st.session_state.get("explorer_ticket") or (
+        str(rows.index[0]) if not rows.empty else "")
+    if not selected and st.session_state.get("explorer_ticket"):
+        st.caption("Showing the ticket ticked last; tick another row to change it.")
+    elif not selected and ticket_id:
+        st.caption("Showing the first ticket; tick a row to see another.")
     detail = data.ticket_detail(ticket_id) if ticket_id else None
     if ticket_id and detail is None:
         st.warning("That ticket no longer exists.")
@@ -44,8 +52,8 @@ if not components.need_triage():
             components.ticket_text(detail.get("subject"), detail.get("body"))
             meta = (f"Created {detail['created_at']} · {detail.get('channel') or '–'} · "
                     f"status {detail.get('status')} · customer {detail.get('customer_id')} "
-                    f"({detail.get('segment') or '–'}, LTV "
-                    f"{components.fmt_number(detail.get('lifetime_value'))})")
+                    f"({detail.get('segment') or '–'}, lifetime value "
+                    f"{fmt.money(detail.get('lifetime_value'))})")
             st.caption(components.plain(meta))
         with right:
             source = {"correction": "an agent's correction", "label": "the helpdesk's label",
@@ -55,7 +63,7 @@ if not components.need_triage():
             if detail.get("predicted_category") is not None:
                 st.caption(f"The model says {components.plain(detail['predicted_category'])} "
                            f"with confidence "
-                           f"{components.fmt_number(detail.get('model_confidence'), '{:.2f}')}")
+                           f"{fmt.pct(detail.get('model_confidence'))}")
             components.kpi_row([
                 ("Sentiment", components.fmt_number(detail.get("sentiment"), "{:+.2f}",
                                                     none="not scored"),
@@ -75,7 +83,7 @@ if not components.need_triage():
             components.words_table(detail.get("category_words"), "Category")
             st.caption("Top alternatives")
             components.words_table(detail.get("category_top"), "Alternatives",
-                                   columns=("category", "probability"))
+                                   columns=("category", "probability"), percent=True)
         with e2:
             st.markdown("**Words carrying the sentiment**")
             components.words_table(detail.get("sentiment_words"), "Sentiment")
@@ -84,14 +92,19 @@ if not components.need_triage():
         with e3:
             contrib = {k.removeprefix("contrib_"): detail.get(k) for k in detail
                        if k.startswith("contrib_")}
+            if detail.get("status") not in ("new", "open", "pending", "on_hold"):
+                st.caption("Closed ticket: nobody waits on it, so it has no wait points.")
             st.plotly_chart(charts.score_contributions(contrib), width="stretch")
             st.caption("Routing")
-            st.text(f"{detail.get('team') or '–'} / {detail.get('assigned_agent') or '–'}\n"
+            agent = detail.get("assigned_agent")
+            agent_name = data.agent_names().get(str(agent), agent)
+            st.text(f"{detail.get('team') or '–'} / "
+                    f"{f'{agent_name} ({agent})' if agent else 'no agent'}\n"
                     f"{detail.get('routing_reason') or ''}")
         components.feedback_form(detail)
         history = data.ticket_feedback(detail["_ticket"])
         if not history.empty:
             st.caption("Corrections on this ticket")
-            st.dataframe(history, hide_index=True, width="stretch")
+            fmt.dataframe(history, key="explorer_history")
     elif rows.empty:
         st.info("No tickets match. Clear the search or widen the sidebar filters.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, components, data
+from dashboard import format as fmt
 
 st.title("Review & feedback")
 st.caption("Tickets where a human label teaches the models most: flagged by agents, "
@@ -22,14 +23,11 @@ if not components.need_triage():
     if queue.empty:
         st.success("Nothing to review: no flagged, uncertain or disagreeing tickets.")
     else:
-        event = st.dataframe(
-            queue[["ticket_id", "teach_score", "why", "predicted_category", "model_confidence",
-                   "sentiment_label", "csat", "subject"]],
-            hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-            key="review_table",
-            column_config={"teach_score": st.column_config.NumberColumn(format="%.2f"),
-                           "model_confidence": st.column_config.NumberColumn(format="%.2f"),
-                           "csat": st.column_config.NumberColumn("CSAT", format="%d")})
+        event = fmt.dataframe(
+            queue, ["ticket_id", "teach_score", "why", "predicted_category", "model_confidence",
+                    "sentiment_label", "csat", "subject"],
+            on_select="rerun", selection_mode="single-row", key="review_table",
+            overrides={"csat": st.column_config.NumberColumn("CSAT", format="%d")})
         rows = event.selection.rows if event is not None else []
         pick = str(queue.index[rows[0] if rows else 0])
         detail = data.ticket_detail(pick)
@@ -44,18 +42,32 @@ if not components.need_triage():
                "only if it is not worse.")
     force = st.checkbox("Promote even if worse", key="review_force")
     if st.button("Retrain now", type="primary", key="review_retrain"):
-        with st.spinner("Training…"):
+        with st.status("Retraining…", expanded=True) as status:
+            st.write("Choosing the model by cross-validation, training it, comparing it with "
+                     "the active model on the fixed holdout, then re-triaging if promoted.")
             try:
-                result = data.retrain(force)
+                result = data.retrain(force, progress=components.PageProgress(st))
             except data.TriageError as exc:
+                status.update(label="Retraining failed", state="error")
                 components.error(exc)
+                result = None
             else:
-                verdict = "promoted" if result["promoted"] else "kept the current model"
-                st.success(
-                    f"Version {result['version']}: accuracy "
-                    f"{result['metrics']['new']['accuracy']:.3f} vs "
-                    f"{(result['metrics']['current'] or {}).get('accuracy', float('nan')):.3f}"
-                    f" ({result['n_corrections_used']} corrections used) – {verdict}.")
+                status.update(label=f"Version {result['version']} trained", state="complete",
+                              expanded=False)
+        if result is not None:
+            verdict = "promoted" if result["promoted"] else "kept the current model"
+            used = result.get("corrections_used") or {}
+            current = (result["metrics"]["current"] or {}).get("accuracy")
+            st.success(
+                f"Version {result['version']}: accuracy "
+                f"{fmt.pct(result['metrics']['new']['accuracy'])} on the holdout vs "
+                f"{fmt.pct(current)} for the active model – {verdict}.")
+            st.info(
+                f"Corrections used: {used.get('category', 0):,} category corrections trained "
+                f"the new model (they override the labels); {used.get('sentiment', 0):,} "
+                f"sentiment and {used.get('tier', 0):,} tier corrections are in force in "
+                "scoring (they apply to their tickets at once, not through training).",
+                icon=":material/fact_check:")
     left, right = st.columns(2)
     left.plotly_chart(charts.model_history(data.model_versions().query("kind == 'category'"),
                                            "Model quality per version (holdout)"),
@@ -71,7 +83,7 @@ if not components.need_triage():
     if fb.empty:
         st.caption("No corrections yet.")
     else:
-        st.dataframe(fb, hide_index=True, width="stretch")
+        fmt.dataframe(fb, key="review_feedback")
         with st.form("undo"):
             fid = st.selectbox("Undo correction #", fb.loc[fb["undone_at"].isna(),
                                                            "feedback_id"].tolist(),

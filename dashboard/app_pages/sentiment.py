@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, components, data
+from dashboard import format as fmt
 
 st.title("Sentiment trends")
 st.caption("Sentiment runs from −1 (furious) to +1 (delighted); tickets follow the sidebar "
@@ -36,10 +37,9 @@ if not components.need_triage():
     if worst.empty:
         st.success("No open tickets for the current filters.")
     else:
-        st.dataframe(
-            worst[["ticket_id", "at_or_below", "sentiment", "priority_tier", "created_at",
-                   "segment", "category", "team", "agent_id", "subject"]],
-            hide_index=True, width="stretch",
-            column_config={**components.TICKET_COLUMNS,
-                           "at_or_below": st.column_config.CheckboxColumn("≤ threshold")},
-        )
+        fmt.dataframe(
+            data.with_agent_names(worst),
+            ["ticket_id", "at_or_below", "sentiment", "priority_tier", "created_at", "segment",
+             "category", "team", "agent", "subject"], key="sentiment_worst",
+            overrides={"at_or_below": st.column_config.CheckboxColumn("≤ threshold"),
+                       "agent": st.column_config.TextColumn("Agent")})

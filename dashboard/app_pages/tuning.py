@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import charts, components, data
+from dashboard import format as fmt
 
 st.title("Priority tuning")
 st.caption("Move the sliders to preview how the open queue would change. Nothing is applied "
@@ -71,33 +72,57 @@ def sliders(saved: dict[str, Any], saved_name: str) -> dict[str, Any]:
 
 def show_preview(result: Any) -> None:
     """KPIs, tier and workload charts, the top of the queue and the P1 list of a preview."""
-    fmt = components.fmt_number
     p1_saved = int(result.tiers.query("tier == 'P1' and profile == 'saved'")["tickets"].sum())
     p1_new = int(result.tiers.query("tier == 'P1' and profile == 'preview'")["tickets"].sum())
     risk = result.sla.set_index("sla_status").reindex(["at_risk", "breached"], fill_value=0)
     at_risk = {c: int(risk[c].sum()) for c in ("saved", "preview")}
+    teams = result.teams
+    waiting = {c: int(teams[c].sum()) for c in ("waiting", "waiting_preview")}
+    full = result.workload["assigned_preview"] >= 0.9 * result.workload["capacity"]
     components.kpi_row([
-        ("P1 tickets", fmt(p1_new), f"saved profile: {p1_saved:,}"),
-        ("Tickets changing tier", fmt(result.moved), None),
-        ("SLA at risk or breached", fmt(at_risk["preview"]), f"saved: {at_risk['saved']:,}"),
-        ("Agents over 90% load", fmt(int((result.workload["assigned_preview"]
-                                          >= 0.9 * result.workload["capacity"]).sum())), None),
+        ("P1 tickets", fmt.count(p1_new), f"saved profile: {p1_saved:,}",
+         fmt.metric_delta(p1_new, p1_saved), "off"),
+        ("Tickets changing tier", fmt.count(result.moved), None),
+        ("SLA at risk or breached", fmt.count(at_risk["preview"]),
+         f"saved: {at_risk['saved']:,}",
+         fmt.metric_delta(at_risk["preview"], at_risk["saved"]), "inverse"),
+        ("Waiting without an agent", fmt.count(waiting["waiting_preview"]),
+         f"now: {waiting['waiting']:,}",
+         fmt.metric_delta(waiting["waiting_preview"], waiting["waiting"]), "inverse"),
+        ("Agents over 90% load", fmt.count(int(full.sum())), None),
     ])
+    st.caption(f"Workload under the candidate: the {result.rerouted:,} open tickets that no "
+               "agent has answered yet (and no lead reassigned by hand) are routed again in "
+               "the candidate's priority order with the unassigned work; answered tickets keep "
+               "their agent.")
     left, right = st.columns(2)
     left.plotly_chart(charts.tier_counts(result.tiers, "Open tickets per tier: saved vs preview"),
                       width="stretch")
-    right.plotly_chart(charts.workload(result.workload, "Workload: saved vs preview"),
-                       width="stretch")
+    right.plotly_chart(charts.team_load(teams), width="stretch")
+    names = data.agent_names()
+    load = result.workload.assign(agent=result.workload["agent_id"].map(
+        lambda a: names.get(str(a), str(a))))
+    st.plotly_chart(charts.workload(load, "Agents with the highest load: now vs candidate",
+                                    top=15), width="stretch")
     st.subheader("Top of the queue under the preview")
-    st.caption("moved_by: places gained (+) or lost (−) against the saved profile.")
-    reorder = result.reorder[["moved_by", *[c for c in result.reorder.columns
-                                            if c != "moved_by"]]]
-    st.dataframe(reorder, hide_index=True, width="stretch", column_config={
-        "priority_score": st.column_config.NumberColumn("Score", format="%.1f"),
-        "saved_score": st.column_config.NumberColumn("Saved score", format="%.1f"),
-        "sentiment": st.column_config.NumberColumn(format="%.2f")})
+    st.caption("Places moved: places gained (+) or lost (−) against the saved profile.")
+    fmt.dataframe(data.masked(result.reorder), ["moved_by", "rank", "saved_rank", "ticket_id",
+                                   "priority_score", "saved_score", "priority_tier",
+                                   "saved_tier", "sentiment", "severity", "segment",
+                                   "category", "sla_status"], key="tuning_reorder",
+                  overrides={"moved_by": st.column_config.NumberColumn("Places moved",
+                                                                       format="%+d"),
+                             "priority_score": st.column_config.NumberColumn(
+                                 "Priority (candidate)", format="%.1f"),
+                             "saved_score": st.column_config.NumberColumn(
+                                 "Priority now", format="%.1f"),
+                             "priority_tier": st.column_config.TextColumn("Tier (candidate)")})
     with st.expander(f"P1 list under the preview ({len(result.p1):,})"):
-        st.dataframe(result.p1.head(500), hide_index=True, width="stretch")
+        p1 = result.p1.head(500).assign(agent=result.p1.head(500)["agent_id"].map(
+            lambda a: names.get(str(a), "") if isinstance(a, str) else ""))
+        fmt.dataframe(data.masked(p1), ["ticket_id", "priority_score", "sentiment",
+                                        "severity", "segment", "category", "sla_status",
+                                        "team", "agent", "agent_id"], key="tuning_p1")
 
 
 def save_form(saved_name: str, candidate: dict[str, Any]) -> None:

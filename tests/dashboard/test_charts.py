@@ -45,7 +45,18 @@ def test_volume_bars_and_negative_share_in_percent() -> None:
     assert ys(bar) == [10, 20, 5]
     assert ys(line) == pytest.approx([10.0, 50.0, 0.0])
     assert line.yaxis == "y2" and fig.layout.yaxis2.overlaying == "y"
+    assert fig.layout.xaxis.type == "date" and "%H" not in fig.layout.xaxis.tickformat
     assert_empty(charts.volume(df.iloc[:0], "day"), "Tickets per day")
+
+
+def test_volume_marks_partial_periods() -> None:
+    df = pd.DataFrame({"period": WEEKS, "tickets": [10, 20, 5],
+                       "negative_share": [0.1, 0.5, 0.0]})
+    fig = charts.volume(df, "week", partial=[True, False, True])
+    full, part, _ = fig.data
+    assert ys(full) == [20] and ys(part) == [10, 5]
+    assert part.name == "Tickets (partial week)" and part.marker.pattern.shape == "/"
+    assert "only in part" in fig.layout.title.subtitle.text
 
 
 def test_sla_csat_two_axes() -> None:
@@ -71,6 +82,15 @@ def test_sentiment_lines_one_trace_per_group() -> None:
     assert_empty(charts.sentiment_lines(df.iloc[:0], "segment", "day"), "by segment")
 
 
+def test_sentiment_lines_top_groups_with_a_visible_note() -> None:
+    df = pd.DataFrame({"period": [WEEKS[0]] * 3, "group": ["a", "b", "c"],
+                       "mean_sentiment": [0.1, 0.2, 0.3], "tickets": [5, 50, 20]})
+    fig = charts.sentiment_lines(df, "category", "week", top=2)
+    assert {t.name for t in fig.data} == {"b", "c"}
+    assert "2 category groups with the most tickets of 3" in fig.layout.title.subtitle.text
+    assert not charts.sentiment_lines(df, "category", "week").layout.title.subtitle.text
+
+
 def test_breakdown_bars_horizontal_colored_by_sentiment() -> None:
     df = pd.DataFrame({"group": ["billing", "refund", "coupon_promo"], "tickets": [30, 20, 10],
                        "mean_sentiment": [-0.5, -0.1, 0.2]})
@@ -81,6 +101,9 @@ def test_breakdown_bars_horizontal_colored_by_sentiment() -> None:
     assert xs(bar) == [30, 20, 10] and ys(bar) == ["billing", "refund", "coupon_promo"]
     assert list(bar.marker.color) == [-0.5, -0.1, 0.2]
     assert fig.layout.height >= 260
+    # diverging, centred on 0, fitted to the data (not -1..+1)
+    assert fig.layout.coloraxis.cmid == 0
+    assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (-0.51, 0.51)
     assert_empty(charts.breakdown_bars(df.iloc[:0], "category"), "Tickets by category")
 
 
@@ -96,18 +119,45 @@ def test_tier_counts_saved_vs_preview_and_plain() -> None:
     assert_empty(charts.tier_counts(both.iloc[:0]), "Open tickets per priority tier")
 
 
-def test_workload_sorted_by_team_with_optional_preview() -> None:
+def test_workload_highest_load_first_over_capacity_red_with_optional_preview() -> None:
     df = pd.DataFrame({"agent_id": ["A2", "A1", "A3"], "team": ["tech", "billing", "billing"],
-                       "capacity": [8, 10, 6], "assigned": [7, 2, 6]})
+                       "capacity": [8, 10, 6], "assigned": [7, 2, 9],
+                       "agent": ["Bea", "Ana", "Cy"]})
     fig = charts.workload(df)
-    assert [t.name for t in fig.data] == ["Capacity", "Assigned"]
-    # two-level axis: team, then agent
-    assert xs(fig.data[0]) == [["billing", "billing", "tech"], ["A1", "A3", "A2"]]
-    assert ys(fig.data[0]) == [10, 6, 8] and ys(fig.data[1]) == [2, 6, 7]
+    assert [t.name for t in fig.data] == ["Capacity", "Assigned now"]
+    # names on the axis, highest load first; the id and team in the hover
+    assert list(fig.data[0].x) == ["Cy", "Bea", "Ana"]
+    assert list(fig.data[0].hovertext) == ["A3 · billing", "A2 · tech", "A1 · billing"]
+    assert ys(fig.data[0]) == [6, 8, 10] and ys(fig.data[1]) == [9, 7, 2]
+    colors = list(fig.data[1].marker.color)
+    assert colors[:2] == [charts.TIER_COLORS["P1"], charts.ACCENT]  # red: over capacity
+    assert "over capacity" in fig.layout.title.subtitle.text
     fig = charts.workload(df.assign(assigned_preview=[1, 2, 3]), "Preview")
     assert fig.layout.title.text == "Preview"
-    assert ys(fig.data[2]) == [2, 3, 1]
+    assert ys(fig.data[2]) == [3, 1, 2]
+    top = charts.workload(df, top=2)
+    assert len(top.data[0].x) == 2 and "The 2 agents with the highest load of 3" in \
+        top.layout.title.subtitle.text
     assert_empty(charts.workload(df.iloc[:0]), "Agent workload")
+
+
+def test_team_load_now_and_candidate_per_team() -> None:
+    df = pd.DataFrame({"team": ["tech", "billing"], "capacity": [20, 30], "assigned": [18, 30],
+                       "assigned_preview": [19, 30], "waiting": [3, 12],
+                       "waiting_preview": [2, 12]})
+    fig = charts.team_load(df)
+    assert [t.name for t in fig.data] == ["Capacity", "Agent now", "Agent (candidate)",
+                                          "Waiting now", "Waiting (candidate)"]
+    assert list(fig.data[0].x) == ["billing", "tech"]
+    assert ys(fig.data[4]) == [12, 2]
+    assert_empty(charts.team_load(df.iloc[:0]), "Open work per team")
+
+
+def test_legend_sits_above_the_plot_never_over_axis_labels() -> None:
+    fig = charts.volume(pd.DataFrame({"period": WEEKS, "tickets": [3, 4, 5],
+                                      "negative_share": [0.1, 0.2, 0.3]}), "week")
+    assert fig.layout.legend.yanchor == "bottom" and fig.layout.legend.y >= 1
+    assert fig.layout.margin.t >= 80
 
 
 IMPACT = pd.DataFrame({
@@ -133,15 +183,18 @@ def test_campaign_bars_sorted_and_compared() -> None:
     assert_empty(charts.campaign_bars(IMPACT.iloc[:0], "tickets", "T", "linear"), "T per")
 
 
-def test_roi_scatter_computes_roi_before_support() -> None:
+def test_roi_scatter_computes_roi_before_support_in_percent_labelled() -> None:
     fig = charts.roi_scatter(IMPACT, "first_touch")
     assert fig.layout.title.text == "ROI before and after support cost (first touch)"
     points = {(t.name, h): (x, y) for t in fig.data
               for h, x, y in zip(t.hovertext, xs(t), ys(t), strict=True)}
-    # (revenue - spend) / spend: Spring (5000-1000)/1000 = 4; App (2500-2000)/2000 = 0.25
-    assert points == {("email", "Spring"): (4.0, 3.5), ("paid_social", "App"): (0.25, -0.1)}
-    (diag,) = fig.layout.shapes
-    assert (diag.x0, diag.x1) == (-0.1, 4.0) and (diag.y0, diag.y1) == (-0.1, 4.0)
+    # (revenue - spend) / spend: Spring (5000-1000)/1000 = 400 %; App (2500-2000)/2000 = 25 %
+    assert points == {("email", "Spring"): (400.0, 350.0), ("paid_social", "App"): (25.0, -10.0)}
+    assert {tuple(t.text) for t in fig.data} == {("Spring",), ("App",)}  # labelled bubbles
+    few = charts.roi_scatter(IMPACT, "first_touch", label_top=0)  # only those losing money
+    assert {tuple(t.text) for t in few.data} == {("",), ("App",)}
+    diag = fig.layout.shapes[0]
+    assert (diag.x0, diag.x1) == (-10.0, 400.0) and (diag.y0, diag.y1) == (-10.0, 400.0)
     assert_empty(charts.roi_scatter(IMPACT.assign(roi_after_support=np.nan), "linear"), "ROI")
 
 
@@ -214,6 +267,8 @@ def test_weekly_bars_one_trace_per_color_value() -> None:
     fig = charts.weekly_bars(df, "Corrections per week", color="field")
     assert fig.layout.title.text == "Corrections per week"
     assert {t.name: ys(t) for t in fig.data} == {"category": [3, 1], "tier": [2, 5]}
+    # dates on the time axis, never a time of day such as 23:59:59.9996
+    assert fig.layout.xaxis.tickformat == "%d %b %Y" and fig.layout.xaxis.dtick >= 7 * 86_400_000
     assert_empty(charts.weekly_bars(df.iloc[:0], "Corrections per week"), "Corrections",
                  "Nothing recorded yet")
 

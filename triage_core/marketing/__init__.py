@@ -31,7 +31,10 @@ from triage_core.marketing.forecast import (
 from triage_core.marketing.impact import (
     IMPACT_METRICS,
     campaign_impact,
+    campaigns_to_fix,
     compare_models,
+    cost_per_ticket,
+    money_in_filters,
     to_json_records,
 )
 from triage_core.marketing.lift import LIFT_COLUMNS, campaign_lift
@@ -60,8 +63,11 @@ __all__ = [
     "backtest",
     "campaign_impact",
     "campaign_lift",
+    "campaigns_to_fix",
     "compare_models",
+    "cost_per_ticket",
     "forecast_campaign",
+    "money_in_filters",
     "plan_defaults",
     "removal_effects",
     "spike_alerts",

@@ -22,7 +22,8 @@ from triage_core.marketing.settings import AttributionSettings
 from triage_core.marketing.window import Query
 from triage_core.store import Store
 
-__all__ = ["IMPACT_METRICS", "UNCATEGORIZED", "campaign_impact", "compare_models", "cost_ctes",
+__all__ = ["IMPACT_METRICS", "UNCATEGORIZED", "campaign_impact", "campaigns_to_fix",
+           "compare_models", "cost_ctes", "cost_per_ticket", "money_in_filters",
            "to_json_records"]
 
 UNCATEGORIZED = "uncategorized"
@@ -255,3 +256,138 @@ def to_json_records(df: pd.DataFrame) -> list[dict[str, Any]]:
                 rec[c] = int(rec[c])
         out.append(rec)
     return out
+
+
+def money_in_filters(store: Store, impact: pd.DataFrame, filters: Filters | None,
+                     lookback_days: float) -> pd.DataFrame:
+    """Spend and revenue of each campaign for the same filters as its tickets' support cost.
+
+    A campaign's spend and revenue are spread evenly over its days (launch to end, or to the
+    newest ticket while it runs) and over the customers it reached. With a date range, a
+    campaign keeps the share of its days that can credit tickets created in the range (from
+    ``lookback_days`` before the range's start to its end); with a segment filter, the share
+    of its reached customers in those segments (``reach`` of ``impact`` over all its
+    customers). Ticket channel and category filters narrow the tickets, never the money.
+
+    Adds ``spend_full``, ``revenue_full`` (the campaign's own figures) and ``money_share``
+    (the share kept), replaces ``spend`` and ``revenue`` with the shares, and recomputes
+    ``roi_after_support``; ``roi_before`` = (revenue - spend) / spend. The unattributed row
+    keeps NaN. ``impact`` is not modified."""
+    f = Filters.of(filters)
+    out = impact.copy()
+    out["spend_full"], out["revenue_full"] = out["spend"], out["revenue"]
+    share = pd.Series(1.0, index=out.index)
+    ids = out["campaign_id"].dropna().astype(str).tolist()
+    if ids and (f.start is not None or f.end is not None):
+        runs = store.query(
+            """SELECT campaign_id, start_at,
+                      coalesce(end_at, (SELECT max(created_at) FROM tickets)) AS end_at
+               FROM campaigns WHERE campaign_id IN (SELECT unnest(?::VARCHAR[]))""", [ids])
+        lo = (pd.Timestamp(f.start) - pd.Timedelta(days=float(lookback_days))
+              if f.start is not None else None)
+        hi = (pd.Timestamp(f.end) + pd.Timedelta(days=1) if f.end is not None
+              and pd.Timestamp(f.end) == pd.Timestamp(f.end).normalize() else
+              pd.Timestamp(f.end) if f.end is not None else None)
+        start = pd.to_datetime(runs["start_at"])
+        end = pd.to_datetime(runs["end_at"]).where(lambda e: e > start, start
+                                                   + pd.Timedelta(days=1))
+        a = start.clip(lower=lo) if lo is not None else start
+        b = end.clip(upper=hi) if hi is not None else end
+        kept = ((b - a).dt.total_seconds().clip(lower=0)
+                / (end - start).dt.total_seconds()).fillna(0.0)
+        share *= out["campaign_id"].map(dict(zip(runs["campaign_id"], kept, strict=True))
+                                        ).astype(float).fillna(1.0)
+    if ids and f.segments:
+        total = store.query(
+            "SELECT campaign_id, count(DISTINCT customer_id) AS reach FROM touchpoints"
+            " WHERE campaign_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1", [ids])
+        all_reach = out["campaign_id"].map(dict(zip(total["campaign_id"], total["reach"],
+                                                    strict=True))).astype(float)
+        share *= (out["reach"].astype(float) / all_reach.where(all_reach > 0)).fillna(0.0)
+    share[out["campaign_id"].isna()] = np.nan
+    out["money_share"] = share
+    out["spend"] = out["spend_full"] * share
+    out["revenue"] = out["revenue_full"] * share
+    spend = out["spend"].where(out["spend"] > 0)
+    out["roi_before"] = (out["revenue"] - out["spend"]) / spend
+    out["roi_after_support"] = (out["revenue"] - out["spend"] - out["support_cost"]) / spend
+    return out
+
+
+def campaigns_to_fix(impact: pd.DataFrame, currency: str = "", top: int = 3) -> pd.DataFrame:
+    """The campaigns marketing should stop or fix, each with its reason in words:
+
+    - ROI turned negative by support: profitable before support cost, losing money after;
+    - highest support cost per customer reached (the ``top`` highest, when above the median
+      campaign's);
+    - most negative share (the ``top`` highest, when above the share of all campaigns).
+
+    One row per campaign (reasons joined), the ROI flips first, then by support cost:
+    campaign_id, name, reason, support_cost, support_cost_per_customer, negative_share,
+    roi_before, roi_after_support. Needs the columns of :func:`money_in_filters`."""
+    d = impact.dropna(subset=["campaign_id"]).copy()
+    columns = ["campaign_id", "name", "reason", "support_cost", "support_cost_per_customer",
+               "negative_share", "roi_before", "roi_after_support"]
+    if d.empty:
+        return pd.DataFrame(columns=columns)
+    if "roi_before" not in d.columns:
+        d["roi_before"] = (d["revenue"] - d["spend"]) / d["spend"].where(d["spend"] > 0)
+    d["support_cost_per_customer"] = d["support_cost"] / d["reach"].where(d["reach"] > 0)
+    reasons: dict[Any, list[tuple[int, str]]] = {}
+
+    def add(cid: Any, rank: int, text: str) -> None:
+        reasons.setdefault(cid, []).append((rank, text))
+
+    def money(v: float) -> str:
+        return f"{'−' if v < 0 else ''}{currency}{abs(v):,.0f}"
+
+    flipped = d[(d["roi_before"] >= 0) & (d["roi_after_support"] < 0)]
+    for r in flipped.itertuples():
+        add(r.campaign_id, 0, f"ROI turned negative by support: {r.roi_before * 100:+.1f} % "
+                              f"before, {r.roi_after_support * 100:+.1f} % after "
+                              f"{money(r.support_cost)} of support cost".replace("-", "−"))
+    per = d.dropna(subset=["support_cost_per_customer"])
+    per = per[per["support_cost_per_customer"] > 0]
+    if len(per) > 1:
+        median = float(per["support_cost_per_customer"].median())
+        for r in per.nlargest(top, "support_cost_per_customer").itertuples():
+            if r.support_cost_per_customer > median:
+                times = r.support_cost_per_customer / median if median > 0 else float("inf")
+                add(r.campaign_id, 1, f"support costs {currency}{r.support_cost_per_customer:,.2f}"
+                                      f" per customer reached ({times:.1f}× the median "
+                                      "campaign)")
+    neg = d.dropna(subset=["negative_share"])
+    if len(neg) > 1:
+        weights = neg["tickets"].where(neg["tickets"] > 0, 0)
+        overall = float((neg["negative_share"] * weights).sum() / weights.sum()) \
+            if weights.sum() > 0 else float(neg["negative_share"].mean())
+        for r in neg.nlargest(top, "negative_share").itertuples():
+            if r.negative_share > overall:
+                add(r.campaign_id, 2, f"{r.negative_share * 100:.1f} % of its tickets are "
+                                      f"negative (all campaigns: {overall * 100:.1f} %)")
+    if not reasons:
+        return pd.DataFrame(columns=columns)
+    rows = d[d["campaign_id"].isin(list(reasons))].copy()
+    rows["reason"] = rows["campaign_id"].map(
+        lambda c: "; ".join(t for _, t in sorted(reasons[c])))
+    rows["_rank"] = rows["campaign_id"].map(lambda c: min(k for k, _ in reasons[c]))
+    rows = rows.sort_values(["_rank", "support_cost"], ascending=[True, False])
+    return rows[columns].reset_index(drop=True)
+
+
+def cost_per_ticket(config: AttributionSettings | Mapping[str, Any] | None,
+                    categories: list[str] | None = None) -> pd.DataFrame:
+    """The support cost of one ticket per category and tier from the config: category,
+    base_cost and one column per tier (base x the tier's multiplier). ``categories``: the rows
+    (default: the categories the config names, then ``(other)`` for the default cost)."""
+    from triage_core.marketing.settings import TIERS
+
+    cfg = config if isinstance(config, AttributionSettings) else \
+        AttributionSettings.from_mapping(config)
+    names = list(dict.fromkeys([*(categories or []), *cfg.category_cost]))
+    rows = []
+    for cat in [*names, "(other)"]:
+        base = cfg.category_cost.get(cat, cfg.default_cost)
+        rows.append({"category": cat, "base_cost": base,
+                     **{t: base * cfg.tier_multiplier.get(t, 1.0) for t in TIERS}})
+    return pd.DataFrame(rows)

@@ -8,6 +8,7 @@ something the ticket says.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,11 @@ from triage_core.errors import ModelError
 from triage_core.models.classifier import TicketClassifier
 from triage_core.models.features import SKIP_MARK, Blocks, TicketFeatures, is_wordlike
 
-__all__ = ["explain", "explain_many"]
+__all__ = ["explain", "explain_many", "readable_terms"]
+
+# A word a person reads as one: letters (any script), inner apostrophes or hyphens; no digits.
+_WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*$")
+MIN_WORD = 3  # shorter single words ("in", "ok", "fa") say nothing on their own
 
 
 def explain(model: TicketClassifier, text: Any, k: int = 5) -> list[tuple[str, float]]:
@@ -166,3 +171,43 @@ def _item_name(col: int, words: list[str], unknown: list[str], n_ext: int, nw: i
     else:
         name = feats._pair_name(words, int(feats.skip_keys_[col - nw]), SKIP_MARK)
     return name if is_wordlike(name) else None
+
+
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def _occurs(words: list[str], text: str, skip: bool) -> bool:
+    """Whether ``words`` occur in ``text`` (lower case) as whole words: next to each other
+    (a phrase), or in this order with anything between (a skip-gram)."""
+    parts = [re.escape(w) for w in words]
+    glue = r"\b.*?\b" if skip else r"\W+"
+    return re.search(r"(?<!\w)" + glue.join(parts) + r"(?!\w)", text, re.S) is not None
+
+
+def readable_terms(terms: Sequence[tuple[str, float]], text: Any, k: int,
+                   stop_words: frozenset[str] | None = None) -> list[tuple[str, float]]:
+    """The first ``k`` terms a person can read in ``text``: every word made of letters (no
+    fragments such as ``0fa``), a single word at least :data:`MIN_WORD` letters long and not a
+    stop word (``in``, ``can``), a phrase not made of stop words only, and the term occurring
+    in the text as written (case aside; a skip-gram's two words in order)."""
+    stop = _stop_words() if stop_words is None else stop_words
+    haystack = str(text or "").lower()
+    out: list[tuple[str, float]] = []
+    for term, weight in terms:
+        skip = SKIP_MARK.strip() in term
+        words = [w for w in str(term).lower().replace(SKIP_MARK.strip(), " ").split() if w]
+        if not words or not all(_WORD.match(w) for w in words):
+            continue
+        if len(words) == 1 and (len(words[0]) < MIN_WORD or words[0] in stop):
+            continue
+        if all(w in stop for w in words):
+            continue
+        if not _occurs(words, haystack, skip):
+            continue
+        out.append((term, weight))
+        if len(out) == k:
+            break
+    return out

@@ -57,7 +57,8 @@ def known_categories(store: Store) -> list[str]:
 
 def add(store: Store, ticket_id: str, changes: Mapping[str, str | None], *, by: str = "",
         comment: str = "", allow_new_category: bool = False) -> list[int]:
-    """Record corrections for one ticket; returns their ids. Empty values are skipped."""
+    """Record corrections for one ticket; returns their ids. Empty values are skipped; a
+    correction to the value the ticket already shows is refused (nothing is recorded)."""
     changes = {k: v for k, v in changes.items() if v is not None and str(v).strip() != ""}
     if not changes:
         raise TriageError("nothing to record: give --category, --tier, --sentiment or --flag")
@@ -73,8 +74,12 @@ def add(store: Store, ticket_id: str, changes: Mapping[str, str | None], *, by: 
     rows = []
     for field, value in changes.items():
         old = shown.get(_SHOWN.get(field, ""), None)
-        rows.append([ticket_id, field, None if old is None or pd.isna(old) else str(old),
-                     _validate(field, str(value), categories), comment or None, by or None])
+        old = None if old is None or pd.isna(old) else str(old)
+        new = _validate(field, str(value), categories)
+        if field != "flag" and old is not None and new == old:
+            raise TriageError(f"ticket {ticket_id}'s {field} is already {new}: nothing "
+                              "recorded (choose a different value, or flag the prediction)")
+        rows.append([ticket_id, field, old, new, comment or None, by or None])
 
     def record() -> list[int]:  # ids from a sequence: concurrent writers never share one
         with store.transaction():

@@ -25,14 +25,18 @@ _OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)  # schema constants, not user
 
 def overloaded(store: Store) -> pd.DataFrame:
     """Agents holding more open tickets than their capacity: agent_id, name, team, capacity,
-    open_tickets, over (by how many)."""
+    open_tickets, over (by how many), kept (open tickets assigned to them outside routing, in
+    the helpdesk or by hand, which routing keeps: ``[routing] keep_assigned``; routing itself
+    never assigns beyond capacity)."""
     if not store.table_exists(scoring.TRIAGED):
         return pd.DataFrame(columns=["agent_id", "name", "team", "capacity", "open_tickets",
-                                     "over"])
+                                     "over", "kept"])
     return store.query(
         f"""SELECT a.agent_id, a.name, a.team, a.capacity, l.open_tickets,
-                   l.open_tickets - a.capacity AS over
-            FROM (SELECT agent_id, count(*) AS open_tickets FROM {scoring.TRIAGED}
+                   l.open_tickets - a.capacity AS over, l.kept
+            FROM (SELECT agent_id, count(*) AS open_tickets,
+                         count(*) FILTER (WHERE routing_outcome = 'kept') AS kept
+                  FROM {scoring.TRIAGED}
                   WHERE status IN ({_OPEN}) GROUP BY agent_id) l
             JOIN agents a USING (agent_id)
             WHERE l.open_tickets > a.capacity

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from triage_core.errors import ConfigError
@@ -273,14 +274,30 @@ class Preview:
     sla: pd.DataFrame  # sla_status counts under both
     workload: pd.DataFrame  # agent_id, team, capacity, assigned, assigned_preview
     moved: int  # tickets whose tier changes
+    teams: pd.DataFrame | None = None  # team, capacity, assigned(_preview), waiting(_preview)
+    rerouted: int = 0  # tickets whose agent the candidate may change
 
 
 def preview(frame: pd.DataFrame, agents: pd.DataFrame, saved: priority.PriorityProfile,
             candidate: priority.PriorityProfile, rule_set: routing.RoutingRules,
-            as_of: dt.datetime, top: int = 25) -> Preview:
-    """Score and route the open tickets under both profiles and compare (pure, vectorized)."""
+            as_of: dt.datetime, top: int = 25,
+            reroute: pd.Series | np.ndarray | None = None) -> Preview:
+    """Score and route the open tickets under both profiles and compare (pure, vectorized).
+
+    ``reroute`` (one flag per row of ``frame``): tickets whose agent the candidate may change.
+    The saved side keeps every assignment (what the queues show now); under the candidate,
+    these tickets lose their agent and are routed again with the rest of the unassigned work,
+    in the candidate's priority order, so its workload shows who would get what."""
     a = score_frame(frame, agents, saved, rule_set, as_of)
-    b = score_frame(frame, agents, candidate, rule_set, as_of)
+    cand_frame = frame
+    rerouted = 0
+    if reroute is not None:
+        flags = np.asarray(reroute, dtype=bool) & frame["agent_id"].notna().to_numpy()
+        rerouted = int(flags.sum())
+        if rerouted:
+            cand_frame = frame.assign(agent_id=frame["agent_id"].astype(object).where(
+                ~flags, None))
+    b = score_frame(cand_frame, agents, candidate, rule_set, as_of)
     tiers = pd.concat([
         a.groupby("priority_tier").size().rename("tickets").reset_index().assign(profile="saved"),
         b.groupby("priority_tier").size().rename("tickets").reset_index().assign(
@@ -308,7 +325,17 @@ def preview(frame: pd.DataFrame, agents: pd.DataFrame, saved: priority.PriorityP
     workload[["assigned", "assigned_preview"]] = workload[
         ["assigned", "assigned_preview"]].astype(int)
     moved = int((a["priority_tier"].astype(str) != b["priority_tier"].astype(str)).sum())
-    return Preview(tiers, reorder, p1, sla, workload, moved)
+
+    def per_team(x: pd.DataFrame, suffix: str) -> pd.DataFrame:
+        has = x["agent_id"].notna()
+        return pd.DataFrame({f"assigned{suffix}": has.groupby(x["team"]).sum(),
+                             f"waiting{suffix}": (~has).groupby(x["team"]).sum()})
+
+    capacity = agents.groupby("team")["capacity"].sum().rename("capacity")
+    teams = (per_team(a, "").join(per_team(b, "_preview"), how="outer").join(capacity,
+                                                                             how="outer")
+             .fillna(0).astype(int).rename_axis("team").reset_index())
+    return Preview(tiers, reorder, p1, sla, workload, moved, teams, rerouted)
 
 
 def reassign(store: Store, ticket_id: str, agent_id: str, by: str = "",

@@ -175,9 +175,12 @@ def refresh_campaign_tables(store: Store, config: Mapping[str, Any]) -> None:
 def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6,
             models: TriageModels | None = None) -> dict[str, Any]:
     """The words behind one ticket's category and sentiment (computed on demand; ``models``:
-    already loaded ones, else the active models are loaded)."""
+    already loaded ones, else the active models are loaded): up to ``k`` each, only words and
+    phrases a person reads in the ticket (no stop words, no fragments; see
+    :func:`~triage_core.models.explain.readable_terms`)."""
     from triage_core.models import sentiment
     from triage_core.models.explain import explain as category_terms
+    from triage_core.models.explain import readable_terms
 
     row = store.query("SELECT ticket_id, subject, body FROM tickets WHERE ticket_id = ?",
                       [ticket_id])
@@ -186,7 +189,10 @@ def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6,
     text = ticket_texts(row).iloc[0]
     models = models or load_models(store, config)
     out: dict[str, Any] = {"category_words": [], "sentiment_words": []}
+    raw = f"{row['subject'].iloc[0] or ''}\n{row['body'].iloc[0] or ''}"
     if models.category is not None:
-        out["category_words"] = category_terms(models.category, text, k=k)
-    out["sentiment_words"] = sentiment.explain_with(models.sentiment, text, k=k)
+        out["category_words"] = readable_terms(
+            category_terms(models.category, text, k=4 * k), raw, k)
+    out["sentiment_words"] = readable_terms(
+        sentiment.explain_with(models.sentiment, text, k=4 * k), raw, k)
     return out

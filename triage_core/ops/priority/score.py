@@ -33,8 +33,8 @@ SLA clock (``as_of`` is the time of scoring):
 - open ticket (new/open/pending/on_hold) without a first response: due = created_at +
   first-response SLA, elapsed = as_of - created_at;
 - open ticket already answered: due = created_at + resolution SLA, same elapsed;
-- solved/closed ticket: due = created_at + first-response SLA, the wait term is the time its
-  first response took (0 if never answered), ``sla_status`` is ``closed``.
+- solved/closed ticket: due = created_at + first-response SLA, no wait term (nobody waits on
+  a closed ticket: ``contrib_wait`` is 0), ``sla_status`` is ``closed``.
 
 ``sla_status`` of open tickets: ``breached`` when as_of > due, ``at_risk`` when elapsed >
 ``at_risk_fraction`` * SLA, else ``ok``. Escalation (computed for every ticket;
@@ -289,8 +289,8 @@ def score(df: pd.DataFrame, profile: PriorityProfile | None = None,
     responded = responded_at != NAT
     resolution_clock = is_open & responded
 
-    # Elapsed time of the running clock: open -> until as_of; closed -> until first response.
-    elapsed = np.where(is_open, now - created, np.where(responded, responded_at - created, 0))
+    # Elapsed time of the running clock: open -> until as_of; closed -> none (no wait points).
+    elapsed = np.where(is_open, now - created, 0)
     elapsed = elapsed.astype(np.float64)
     wait, tier, sla_us = _resolve(parts, profile, elapsed, resolution_clock)
     total = parts.base + wait

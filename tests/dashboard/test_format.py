@@ -1,0 +1,64 @@
+"""The one formatting layer (dashboard/format.py) and the [dashboard] config section."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import format as fmt
+from triage_core.config.dashboard import DashboardSettings
+from triage_core.errors import ConfigError
+
+
+def test_counts_money_shares_whole_and_signed() -> None:
+    assert fmt.count(1634.0) == "1,634" and fmt.count(1634.4) == "1,634"
+    assert fmt.count(None) == fmt.count(np.nan) == "–"
+    assert fmt.money(114349.5, symbol="$") == "$114,350"
+    assert fmt.money(-5530.2, symbol="€") == "−€5,530"
+    assert fmt.money_exact(12.2, symbol="$") == "$12.20"
+    assert fmt.pct(0.647) == "64.7 %" and fmt.pct(0.54) == "54.0 %"
+    assert fmt.pct(-5.53) == "−553.0 %" and fmt.pct(0.5, signed=True) == "+50.0 %"
+
+
+def test_durations_in_words_never_signed_hours() -> None:
+    assert fmt.due_in(3) == "in 3 h" and fmt.due_in(3.5) == "in 3.5 h"
+    assert fmt.due_in(-2913) == "121 d overdue"
+    assert fmt.due_in(-0.5) == "30 min overdue"
+    assert fmt.due_in(0) == "due now"
+    assert fmt.duration(57 / 60) == "57 min" and fmt.duration(41) == "41 h"
+    now = pd.Timestamp("2026-06-30 12:00")
+    due = pd.Series(pd.to_datetime(["2026-06-30 15:00", "2026-06-25 12:00"]))
+    assert fmt.due_texts(due, now).tolist() == ["in 3 h", "5 d overdue"]
+
+
+def test_labels_and_tables_for_people() -> None:
+    assert fmt.label("moved_by") == "Places moved" and fmt.label("saved_rank") == "Rank now"
+    assert fmt.label("some_new_column") == "Some new column"
+    df = pd.DataFrame({"tickets": [1634.0], "negative_share": [0.647], "spend": [10.0],
+                       "name": ["A"]})
+    shown, config = fmt.table(df)
+    assert shown["negative_share"].iloc[0] == pytest.approx(64.7)  # percent, still a number
+    assert df["negative_share"].iloc[0] == 0.647  # the input is not changed
+    assert config["tickets"]["type_config"]["format"] == "%,.0f"
+    assert config["negative_share"]["type_config"]["format"] == "%.1f %%"
+    assert config["spend"]["type_config"]["format"].endswith("%,.0f")
+    assert config["negative_share"]["label"] == "Negative share"
+    assert list(fmt.for_people(df).columns) == ["Tickets", "Negative share", "Spend", "Name"]
+
+
+def test_metric_delta_in_the_metrics_unit() -> None:
+    assert fmt.metric_delta(120, 100) == "+20"
+    assert fmt.metric_delta(0.62, 0.65, "share") == "−3.0 pts"
+    assert fmt.metric_delta(2.5, 1.0, "hours") == "+1.5 h"
+    assert fmt.metric_delta(1, 1) is None and fmt.metric_delta(None, 1) is None
+
+
+def test_currency_is_configured_and_validated() -> None:
+    assert DashboardSettings.from_mapping(None).currency == "$"
+    assert DashboardSettings.from_mapping({"currency": "€"}).currency == "€"
+    for bad in ("", "<b>", "dollars!", 5):
+        with pytest.raises(ConfigError, match="dashboard: currency must be a short symbol"):
+            DashboardSettings.from_mapping({"currency": bad})
+    with pytest.raises(ConfigError, match="unknown key 'colour'"):
+        DashboardSettings.from_mapping({"colour": "red"})
