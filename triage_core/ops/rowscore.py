@@ -120,10 +120,8 @@ def _score_one(row: Mapping[str, Any], profile: PriorityProfile, now: int,
     is_open = _key(row.get("status")) in OPEN_STATUSES
     responded_at = _us(row.get("first_response_at"))
     resolution_clock = is_open and responded_at is not None
-    if is_open:
-        elapsed = float(now - created)
-    else:
-        elapsed = float(responded_at - created) if responded_at is not None else 0.0
+    # open: the clock runs until now; solved/closed: nobody waits, no wait points (as score())
+    elapsed = float(now - created) if is_open else 0.0
     fr = [p.first_response_minutes * _US_PER_MINUTE for p in profile.sla]
     res = [p.resolution_hours * _US_PER_HOUR for p in profile.sla]
     w_wait = w.wait * 100.0 / w.total
