@@ -63,7 +63,9 @@ def _tickets(customers: list[str], vip: str, prefix: str, n: int = 24) -> list[d
               "ok", "Je n'arrive pas à me connecter depuis hier, c'est inacceptable."]
     rows = []
     for i in range(n):
-        extra: dict[str, Any] = {"created_at": f"2026-07-01T{8 + i % 10:02d}:{i % 60:02d}:00Z",
+        # distinct times: tickets of one pool that tie on priority and time are ranked by row
+        # order, which SCORING_SQL (like `triage score`) does not fix
+        extra: dict[str, Any] = {"created_at": f"2026-07-01T{8 + i // 60:02d}:{i % 60:02d}:00Z",
                                  "body": bodies[i % len(bodies)]}
         if i % 5 == 1:
             extra["language"] = ["de", "en", "FR "][i % 3]
