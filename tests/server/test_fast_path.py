@@ -25,6 +25,7 @@ from _world import copy_db
 from triage_core.config import default_config
 from triage_core.ops import rowscore, scoring
 from triage_core.ops.routing.assign import _Agents
+from triage_core.server.quick import SMALL as QUICK_SMALL
 from triage_core.server.quick import QuickTriage
 from triage_core.store import Store, quick_import
 
@@ -53,7 +54,7 @@ def _differences(a: pd.DataFrame, b: pd.DataFrame, key: str) -> list[str]:
     return out
 
 
-def _tickets(customers: list[str], vip: str, prefix: str) -> list[dict[str, Any]]:
+def _tickets(customers: list[str], vip: str, prefix: str, n: int = 24) -> list[dict[str, Any]]:
     """Tickets that take every branch: languages, labels, statuses, agents, csat, times."""
     bodies = ["I was charged twice for my order and want a refund now!!",
               "The app crashes every time I open the settings page. Terrible.",
@@ -61,8 +62,10 @@ def _tickets(customers: list[str], vip: str, prefix: str) -> list[dict[str, Any]
               "Ich möchte mein Abonnement kündigen, bitte helfen Sie mir schnell.",
               "ok", "Je n'arrive pas à me connecter depuis hier, c'est inacceptable."]
     rows = []
-    for i in range(24):
-        extra: dict[str, Any] = {"created_at": f"2026-07-01T{8 + i % 10:02d}:{i:02d}:00Z",
+    for i in range(n):
+        # distinct times: tickets of one pool that tie on priority and time are ranked by row
+        # order, which SCORING_SQL (like `triage score`) does not fix
+        extra: dict[str, Any] = {"created_at": f"2026-07-01T{8 + i // 60:02d}:{i % 60:02d}:00Z",
                                  "body": bodies[i % len(bodies)]}
         if i % 5 == 1:
             extra["language"] = ["de", "en", "FR "][i % 3]
@@ -78,7 +81,7 @@ def _tickets(customers: list[str], vip: str, prefix: str) -> list[dict[str, Any]
         if i % 8 == 5:
             extra["channel"] = " Web Form "
         customer = vip if i % 4 == 1 else customers[i * 7 % len(customers)]
-        rows.append(new_ticket(f"{prefix}-{i:02d}", customer, **extra))
+        rows.append(new_ticket(f"{prefix}-{i:03d}", customer, **extra))
     return rows
 
 
@@ -89,10 +92,11 @@ def vip(world: Path) -> str:
                             " ORDER BY lifetime_value DESC NULLS LAST LIMIT 1"))
 
 
+@pytest.mark.parametrize("n", [24, QUICK_SMALL + 30])  # row by row; vectorized
 def test_posted_tickets_get_the_rows_of_the_sql_path(serve_api: Callable[..., Api], world: Path,
                                                       tmp_path: Path, customers: list[str],
-                                                      vip: str) -> None:
-    tickets = _tickets(customers, vip, "FAST")
+                                                      vip: str, n: int) -> None:
+    tickets = _tickets(customers, vip, "FAST", n)
     api = serve_api()
     r = api.post("/api/v1/tickets", tickets)
     assert r.status_code == 200, r.text

@@ -172,7 +172,7 @@ class Intake:
         self.quick.committed()
         self._answered = max(len(batch), int(self._answered * 0.8))  # forgets slowly
         version.bump(tickets_only=True)
-        log.warning("intake: %d requests, %d tickets in %.0f ms", len(batch),
+        log.debug("intake: %d requests, %d tickets in %.0f ms", len(batch),
                   sum(len(r.rows) for r in batch), (time.perf_counter() - start) * 1000)
         try:
             by_id = answers(rows)

@@ -176,7 +176,7 @@ class QuickTriage:
                                         store.table_exists(scoring.TRIAGED), index)
                 if store.scalar("SELECT count(*) FROM customers") <= PRELOAD_CUSTOMERS:
                     self._preload(store, self._state)
-                log.info("intake state read in %.0f ms", (time.perf_counter() - start) * 1000)
+                log.debug("intake state read in %.0f ms", (time.perf_counter() - start) * 1000)
             return self._state
 
     def known(self, store: Store, ids: Sequence[str]) -> set[str]:
