@@ -210,7 +210,8 @@ def _check(pg, name: str) -> None:
     assert injected == [], f"{name}: markup from the data was rendered: {injected}"
     text = pg.evaluate(_VISIBLE_TEXT)
     shown = [p for p in PERSONAL if p in text]
-    assert not shown, f"{name}: personal data on screen with masking on: {shown}"
+    ctx = [text[max(0, text.find(p) - 150):text.find(p) + 80] for p in shown]
+    assert not shown, f"{name}: personal data on screen with masking on: {shown} {ctx}"
     assert "\u202e" not in text, f"{name}: a bidirectional override reached the screen"
 
 

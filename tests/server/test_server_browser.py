@@ -50,7 +50,8 @@ def test_dashboard_and_api_share_one_server(db: Path, tmp_path: Path) -> None:
         page.keyboard.press("r")  # Streamlit's rerun shortcut: same session, no restart
         page.wait_for_function(
             "n => [...document.querySelectorAll('[data-testid=stMetric]')].some(m =>"
-            " m.innerText.startsWith('Tickets') && m.innerText.replace(/\\D/g, '') == n)",
+            " m.innerText.startsWith('Tickets') && m.querySelector("
+            "'[data-testid=stMetricValue]')?.innerText.replace(/\\D/g, '') == n)",
             arg=str(before + 1), timeout=TIMEOUT_MS)
         assert tickets_shown(page) == before + 1
         browser.close()
