@@ -505,8 +505,8 @@ def profile_note() -> str | None:
     if active == packaged:
         return None
     return (f"Support cost depends on each ticket's priority tier, and tiers come from the "
-            f"active priority profile “{active}” (saved on Priority tuning), not the packaged "
-            f"“{packaged}”: its tiers changed what these tickets cost.")
+            f"active priority profile “{display(active)}” (saved on Priority tuning), not the "
+            f"packaged “{display(packaged)}”: its tiers changed what these tickets cost.")
 
 
 @cached(32, "Attributing tickets to campaigns…")

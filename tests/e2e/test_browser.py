@@ -300,8 +300,7 @@ def test_reassignment_refreshes_the_queue(server: Server, page) -> None:
     page.goto(f"{server.url}/queues")
     wait_for_run(page, "Routing queues")
     ticket, team = selected(page, "reassign_ticket"), selected(page, "queues_team")
-    box = page.locator('.st-key-reassign_agent input[role="combobox"]')
-    box.click()
+    open_list(page, "reassign_agent")
     labels = all_options(page)  # "AG001 – Name (team, 21/25)"
     free = [x for x in labels if _room(x) and f"({team}," not in x]
     if not free:
@@ -320,6 +319,21 @@ def test_reassignment_refreshes_the_queue(server: Server, page) -> None:
     # the reassigned ticket left this team's queue at once: the picker starts with another
     assert selected(page, "reassign_ticket") != ticket
     full_page_screenshot(page, "queues_after_reassignment")
+
+
+def open_list(pg, key: str) -> None:
+    """Open a selectbox's list (a click can land while the page still settles: try again)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = pg.locator(f'.st-key-{key} input[role="combobox"]')
+    for _ in range(4):
+        box.click()
+        try:
+            pg.locator('[role="listbox"]').first.wait_for(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            pg.keyboard.press("Escape")
+    pytest.fail(f"the list of {key} did not open")
 
 
 def all_options(pg) -> list[str]:
