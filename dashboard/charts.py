@@ -73,7 +73,7 @@ def _style(fig: go.Figure, title: str, height: int = 340, note: str | None = Non
     # room for the legend's rows (estimated for a half-width chart) under the title
     names = [t.name for t in fig.data if t.name and t.showlegend is not False]
     names = names if len(names) > 1 else []  # plotly draws a legend for two traces or more
-    rows = math.ceil(sum(len(str(n)) * 7 + 40 for n in names) / 460) if names else 0
+    rows = math.ceil(sum(len(str(n)) * 7 + 40 for n in names) / 340) if names else 0
     top = (100 if note else 80) + 20 * max(0, rows - 1)
     height += 20 * max(0, rows - 1)
     fig.update_layout(template=TEMPLATE, height=height, title=heading,
@@ -136,6 +136,9 @@ def volume(df: pd.DataFrame, freq: str = "day", partial: object = None) -> go.Fi
                               "range": [0, 100], "dtick": 20, "tickmode": "linear",
                               "showgrid": False})
     _date_axis(fig, df["period"], freq)
+    half = pd.Timedelta(days={"day": 1, "week": 7, "month": 31}.get(freq, 1) * 0.6)
+    periods = pd.to_datetime(df["period"])
+    fig.update_xaxes(range=[periods.min() - half, periods.max() + half])
     note = (f"Hatched: a {freq} the date range covers only in part" if flags.any() else None)
     return _style(fig, title, note=note)
 

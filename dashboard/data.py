@@ -506,7 +506,7 @@ def profile_note() -> str | None:
         return None
     return (f"Support cost depends on each ticket's priority tier, and tiers come from the "
             f"active priority profile “{display(active)}” (saved on Priority tuning), not the "
-            f"packaged “{packaged}”: its tiers changed what these tickets cost.")
+            f"packaged “{display(packaged)}”: its tiers changed what these tickets cost.")
 
 
 @cached(32, "Attributing tickets to campaigns…")

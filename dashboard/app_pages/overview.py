@@ -53,6 +53,8 @@ if not components.need_triage():
         ("SLA met", fmt.pct(k["sla_compliance"]),
          "Share of answered tickets whose first response came before it was due",
          delta("sla_compliance", "share"), "normal"),
+    ])
+    components.kpi_row([  # three a row: values stay whole on a 1280-pixel screen
         ("1st reply", fmt.duration(k["median_first_response_h"]),
          "Median time to the first agent response", delta("median_first_response_h", "hours"),
          "inverse"),

@@ -1,6 +1,8 @@
 """The real dashboard in a real browser: `streamlit run` as a subprocess, Debian's Chromium
 driven by Playwright. Every page must render without an exception; a full-page screenshot of
-each lands in tests/e2e/screenshots/ (git-ignored) for a human to look at.
+each, at 1440×900 and 1280×720, lands in tests/e2e/screenshots/ (git-ignored) for a human to
+look at, and so do the key interactions (a campaign row ticked to drill down, a reassignment
+and the queue it refreshes, a correction recorded on the ticked ticket).
 
 Run with `make e2e` (needs /usr/bin/chromium: `apt-get install chromium`). Playwright's own
 browser downloads are never used.
@@ -167,13 +169,17 @@ def wait_for_run(pg, heading: str | None = None) -> None:
     pg.wait_for_timeout(500)  # let the last frames paint before a screenshot
 
 
-def full_page_screenshot(pg, name: str) -> Path:
+VIEWPORTS = {"1440x900": {"width": 1440, "height": 900},
+             "1280x720": {"width": 1280, "height": 720}}
+
+
+def full_page_screenshot(pg, name: str, width: int = 1440) -> Path:
     """Streamlit scrolls inside its main container: grow the viewport to fit it first."""
     height = pg.evaluate(
         """() => Math.max(document.body.scrollHeight,
                  ...[...document.querySelectorAll('[data-testid="stMain"], section')]
                    .map(e => e.scrollHeight))""")
-    pg.set_viewport_size({"width": 1440, "height": min(max(int(height) + 40, 1000), 9000)})
+    pg.set_viewport_size({"width": width, "height": min(max(int(height) + 40, 720), 9000)})
     pg.wait_for_timeout(400)
     SHOTS.mkdir(exist_ok=True)
     path = SHOTS / f"{name}.png"
@@ -188,14 +194,20 @@ def assert_no_error(pg, name: str, server: Server) -> None:
     assert "Traceback" not in text, f"{name}: a traceback is shown"
 
 
+@pytest.mark.parametrize("size", list(VIEWPORTS))
 @pytest.mark.parametrize("name", list(PAGES))
-def test_page_renders_in_chromium(server: Server, page, name: str) -> None:
+def test_page_renders_in_chromium(server: Server, page, name: str, size: str) -> None:
     url_path, _, heading = PAGES[name]
+    page.set_viewport_size(VIEWPORTS[size])
     page.goto(f"{server.url}/{url_path}")
     wait_for_run(page, heading)
-    shot = full_page_screenshot(page, name)  # first, so a broken page can be looked at
+    # first, so a broken page can be looked at
+    shot = full_page_screenshot(page, f"{name}_{size}", VIEWPORTS[size]["width"])
     assert shot.stat().st_size > 10_000
     assert_no_error(page, name, server)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    for raw in ("moved_by", "saved_rank", "due_in_h", "23:59:59"):  # people read this page
+        assert raw not in text, f"{name} shows {raw!r}"
 
 
 def test_sidebar_navigation_and_filter(server: Server, page) -> None:
@@ -252,3 +264,131 @@ def test_plan_a_campaign_in_chromium(server: Server, page) -> None:
     main = page.locator('[data-testid="stMain"]').inner_text()
     assert "Staffing" in main and "How good is the forecast?" in main  # tables are canvases
     full_page_screenshot(page, "plan_spring_sale")
+
+
+# -- the key interactions ------------------------------------------------------------------------
+
+def grid_row(pg, key: str, row: int) -> None:
+    """Tick row ``row`` (0 = first) of the st.dataframe whose key is ``key``: its selection
+    checkbox is drawn on the canvas, left of the first column."""
+    grid = pg.locator(f'.st-key-{key} [data-testid="stDataFrame"]')
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    header, height = 35, 35  # Streamlit's default header and row heights
+    pg.mouse.click(box["x"] + 18, box["y"] + header + height * row + height / 2)
+
+
+def test_campaign_row_tick_drills_down(server: Server, page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/campaigns")
+    wait_for_run(page, "Campaign impact")
+    heading = page.locator('[data-testid="stMain"] h3', has_text="Drill-down:")
+    first = heading.inner_text()
+    grid_row(page, "campaign_table", 2)  # the third campaign by tickets
+    expect(heading).not_to_have_text(first, timeout=RUN_TIMEOUT_MS)
+    wait_for_run(page)
+    assert_no_error(page, "campaigns", server)
+    picked = heading.inner_text().removeprefix("Drill-down: ")
+    assert picked == selected(page, "campaign_drill")  # the picker follows the ticked row
+    full_page_screenshot(page, "campaigns_row_drilldown")
+
+
+def test_reassignment_refreshes_the_queue(server: Server, page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/queues")
+    wait_for_run(page, "Routing queues")
+    ticket, team = selected(page, "reassign_ticket"), selected(page, "queues_team")
+    open_list(page, "reassign_agent")
+    labels = all_options(page)  # "AG001 – Name (team, 21/25)"
+    free = [x for x in labels if _room(x) and f"({team}," not in x]
+    if not free:
+        pytest.skip("every agent of the other teams is at capacity")
+    agent = free[0].split(" ")[0]
+    page.keyboard.type(agent)
+    option = page.get_by_role("option").filter(has_text=agent).first
+    expect(option).to_be_visible()
+    option.click()
+    page.get_by_role("button", name="Reassign", exact=True).click()
+    done = page.locator('[data-testid="stAlert"]', has_text="reassigned to")
+    expect(done).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    wait_for_run(page)
+    assert_no_error(page, "queues", server)
+    assert ticket in done.inner_text() and agent in done.inner_text()
+    # the reassigned ticket left this team's queue at once: the picker starts with another
+    assert selected(page, "reassign_ticket") != ticket
+    full_page_screenshot(page, "queues_after_reassignment")
+
+
+def open_list(pg, key: str) -> None:
+    """Open a selectbox's list (a click can land while the page still settles: try again)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = pg.locator(f'.st-key-{key} input[role="combobox"]')
+    for _ in range(4):
+        box.click()
+        try:
+            pg.locator('[role="listbox"]').first.wait_for(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            pg.keyboard.press("Escape")
+    pytest.fail(f"the list of {key} did not open")
+
+
+def all_options(pg) -> list[str]:
+    """Every option of the open (virtualized) list: scrolled through, read as it draws."""
+    listbox = pg.locator('[role="listbox"]').first
+    listbox.wait_for()
+    seen: dict[str, None] = {}
+    height = listbox.evaluate("e => e.scrollHeight")
+    for top in range(0, int(height) + 200, 200):
+        listbox.evaluate(f"e => {{ e.scrollTop = {top}; }}")
+        pg.wait_for_timeout(80)
+        options = listbox.get_by_role("option")
+        for i in range(options.count()):
+            seen[options.nth(i).inner_text()] = None
+    return list(seen)
+
+
+def _room(label: str) -> bool:
+    """Whether an agent label '... (team, 21/25)' has free capacity."""
+    try:
+        used, cap = label.rsplit(",", 1)[1].strip(" )").split("/")
+        return int(used) < int(cap)
+    except (IndexError, ValueError):
+        return False
+
+
+def selected(pg, key: str) -> str:
+    """The option a selectbox (a combobox input) shows."""
+    return pg.locator(f'.st-key-{key} input[role="combobox"]').input_value().strip()
+
+
+def test_correction_goes_to_the_ticked_ticket(server: Server, page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/explorer")
+    wait_for_run(page, "Ticket explorer")
+    heading = page.locator('[data-testid="stMain"] h3', has_text="Ticket ")
+    first = heading.inner_text()
+    grid_row(page, "explorer_table", 3)
+    expect(heading).not_to_have_text(first, timeout=RUN_TIMEOUT_MS)
+    wait_for_run(page)
+    ticket = heading.inner_text().removeprefix("Ticket ").strip()
+    # Esc clears the table's selection: the ticket (and its form) must stay
+    page.keyboard.press("Escape")
+    wait_for_run(page)
+    assert heading.inner_text().removeprefix("Ticket ").strip() == ticket
+    form = page.locator('[data-testid="stForm"]', has_text=f"Correct ticket {ticket}")
+    expect(form).to_be_visible()
+    # flag the prediction (never a no-op, unlike a value equal to the current one)
+    form.get_by_text("Flag as wrong without a corrected value").click()
+    form.get_by_role("button", name=f"Record feedback on {ticket}").click()
+    done = page.locator('[data-testid="stAlert"]', has_text=f"Recorded on ticket {ticket}")
+    refused = page.locator('[data-testid="stAlert"]', has_text="Nothing recorded")
+    expect(done.or_(refused)).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    wait_for_run(page)
+    assert_no_error(page, "explorer", server)
+    assert refused.count() == 0, refused.inner_text()
+    full_page_screenshot(page, "explorer_correction")
