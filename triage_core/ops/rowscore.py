@@ -21,7 +21,7 @@ import pandas as pd
 
 from triage_core.ops.priority import TIERS, PriorityProfile
 from triage_core.ops.priority.score import NEUTRAL_VALUE, SLA_STATUSES
-from triage_core.ops.routing.assign import _Agents, _language
+from triage_core.ops.routing.assign import _Agents, _language, pool_reason
 from triage_core.ops.routing.rules import RoutingRules
 from triage_core.schema import OPEN_STATUSES
 
@@ -255,7 +255,7 @@ def _route(rows: list[dict[str, Any]], routing: Routing) -> None:
         for i, (level, a) in zip(chosen, slots, strict=False):
             r = rows[i]
             r.update(routing_outcome="assigned", agent_id=ag.ids[a], team=p[0],
-                     routing_reason=f"{_prefix(rules, r['category'], p)}; least-loaded agent "
+                     routing_reason=f"{pool_reason(rules, r['category'], p)}; least-loaded agent "
                                     f"{ag.ids[a]} ({level}/{routing.capacity[a]})")
         for _, a in slots[:len(chosen)]:
             load[a] += 1
@@ -266,7 +266,7 @@ def _route(rows: list[dict[str, Any]], routing: Routing) -> None:
                 if i not in taken:
                     rows[i].update(routing_outcome="overflow", agent_id=None,
                                    team=rules.overflow_queue,
-                                   routing_reason=f"{_prefix(rules, rows[i]['category'], p)};"
+                                   routing_reason=f"{pool_reason(rules, rows[i]['category'], p)};"
                                                   f" {why} -> {rules.overflow_queue}")
 
 
@@ -276,14 +276,3 @@ def _urgency(row: Mapping[str, Any]) -> float:
     return math.inf if math.isnan(p) else -p
 
 
-def _prefix(rules: RoutingRules, category: Any, pool: tuple[str, str, str, bool]) -> str:
-    team, skill, lang, vip = pool
-    parts = [f"category {category}; VIP segment -> {team}" if vip
-             else f"category {category} -> {team}"]
-    if vip and rules.vip_senior_only:
-        parts.append("senior agent")
-    if skill:
-        parts.append(f"skill {skill}")
-    if lang:
-        parts.append(f"language {lang}")
-    return "; ".join(parts)

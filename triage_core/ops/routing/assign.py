@@ -423,9 +423,14 @@ def _fill(out: _Routed, chosen: np.ndarray, e: np.ndarray, free: np.ndarray, loa
 
 
 def _prefix(rules: RoutingRules, d: _Decision, cat: int, pool: int) -> str:
-    team, skill, lang, vip = d.pools[pool]
-    name = d.categories[cat] if cat >= 0 else "?"
-    parts = [f"category {name}; VIP segment -> {team}" if vip else f"category {name} -> {team}"]
+    return pool_reason(rules, d.categories[cat] if cat >= 0 else "?", d.pools[pool])
+
+
+def pool_reason(rules: RoutingRules, category: Any, pool: tuple[str, str, str, bool]) -> str:
+    """The start of a routing reason: category, team, and the pool's requirements."""
+    team, skill, lang, vip = pool
+    parts = [f"category {category}; VIP segment -> {team}" if vip
+             else f"category {category} -> {team}"]
     if vip and rules.vip_senior_only:
         parts.append("senior agent")
     if skill:
