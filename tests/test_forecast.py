@@ -155,6 +155,35 @@ def test_settings_are_validated() -> None:
     assert ForecastSettings.from_mapping().minutes("no_such_category") == 12.0
 
 
+def test_stored_credits_give_the_same_history_until_the_data_changes(history: Path) -> None:
+    """A full scoring stores last-touch credits; the history read from them equals the live
+    one, and anything they depend on (tickets, lookback, model) sends it back to live SQL."""
+    from triage_core.marketing.history import _stored_credits, load_history
+
+    cfg = marketing.attribution_settings(None)
+    with Store(history) as s:
+        live = load_history(s, "last_touch", cfg, 20, ["vip"])
+        with s.transaction():
+            assert marketing.materialize_credits(s, cfg) == 44  # 30 K1 + 14 K2 tickets
+        assert _stored_credits(s, "last_touch", cfg)
+        assert not _stored_credits(s, "linear", cfg)
+        assert not _stored_credits(s, "last_touch",
+                                   marketing.attribution_settings({"lookback_days": 30}))
+        stored = load_history(s, "last_touch", cfg, 20, ["vip"])
+        assert stored.categories == live.categories
+        for field in ("tickets", "negative", "labelled", "cost", "reached"):
+            assert np.array_equal(getattr(stored, field), getattr(live, field)), field
+        s.execute("UPDATE campaign_credits SET credit = 2 WHERE campaign_id = 'K2'")
+        doubled = load_history(s, "last_touch", cfg, 20, ["vip"])  # read from the table
+        assert doubled.tickets[1].sum() == pytest.approx(2 * live.tickets[1].sum())
+        s.import_frame("tickets", pd.DataFrame(
+            [("T99", "C50", noon(K1, 3), "billing", "open")],
+            columns=["ticket_id", "customer_id", "created_at", "category", "status"]))
+        assert not _stored_credits(s, "last_touch", cfg)
+        newer = load_history(s, "last_touch", cfg, 20, ["vip"])
+    assert newer.tickets.sum() == pytest.approx(live.tickets.sum() + 1)
+
+
 # -- the target on the committed demo world --------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from triage_core.marketing.forecast import (
     forecast_campaign,
     plan_defaults,
 )
+from triage_core.marketing.history import materialize_credits
 from triage_core.marketing.impact import (
     IMPACT_METRICS,
     campaign_impact,
@@ -44,6 +45,7 @@ from triage_core.marketing.settings import (
     ForecastSettings,
     LiftSettings,
     SpikeSettings,
+    attribution_settings,
 )
 from triage_core.marketing.spikes import spike_alerts, spike_rule_text, spike_series
 
@@ -60,6 +62,7 @@ __all__ = [
     "LiftSettings",
     "Plan",
     "SpikeSettings",
+    "attribution_settings",
     "backtest",
     "campaign_impact",
     "campaign_lift",
@@ -67,6 +70,7 @@ __all__ = [
     "compare_models",
     "cost_per_ticket",
     "forecast_campaign",
+    "materialize_credits",
     "money_in_filters",
     "plan_defaults",
     "removal_effects",

@@ -20,12 +20,56 @@ from triage_core.marketing.attribution import credits_query
 from triage_core.marketing.filters import Filters
 from triage_core.marketing.impact import UNCATEGORIZED, cost_ctes
 from triage_core.marketing.settings import AttributionSettings
-from triage_core.marketing.window import US_PER_DAY
+from triage_core.marketing.window import US_PER_DAY, Query
 from triage_core.store import Store
 
-__all__ = ["History", "campaign_facts", "load_history"]
+__all__ = ["CREDITS_TABLE", "History", "campaign_facts", "load_history", "materialize_credits"]
 
 _MAX_LEAD = 366  # days a campaign launched before the ticket data is followed longer, at most
+
+# Last-touch credits of every attributed ticket with what the history needs of the ticket,
+# written by a full ``triage score`` (:func:`materialize_credits`) so a forecast reads them
+# instead of ranging over all touchpoints; used only while ``_credits_stamp`` still matches.
+CREDITS_TABLE = "campaign_credits"
+_CREDITS_MODEL = "last_touch"
+
+
+def _credits_stamp(store: Store, lookback_days: float) -> str:
+    """What the stored credits depend on: the last scoring, the tickets and touchpoints (so
+    tickets that arrived through the server since are seen), corrections, and the lookback."""
+    row = store.rows(
+        """SELECT (SELECT value FROM settings WHERE key = 'scored_at') AS scored,
+                  (SELECT count(*) FROM tickets) AS tickets,
+                  (SELECT max(created_at) FROM tickets) AS newest,
+                  (SELECT count(*) FROM touchpoints) AS touches,
+                  (SELECT max(touched_at) FROM touchpoints) AS touched,
+                  (SELECT max(feedback_id) FROM feedback) AS corrected,
+                  (SELECT max(undone_at) FROM feedback) AS undone""")[0]
+    return "|".join(str(v) for v in (*row.values(), float(lookback_days)))
+
+
+def materialize_credits(store: Store, cfg: AttributionSettings) -> int:
+    """Write :data:`CREDITS_TABLE` (last touch, the configured lookback) and its stamp; call
+    inside a transaction after scoring. Returns the rows written."""
+    c = credits_query(store, _CREDITS_MODEL, config=cfg)
+    sql = f"""CREATE OR REPLACE TABLE {CREDITS_TABLE} AS {c.ctes}
+        SELECT cr.campaign_id, cr.ticket_id, cr.credit, k.created_at, k.category,
+               k.sentiment_label, k.priority_tier, k.segment
+        FROM credits cr JOIN tk k USING (ticket_id)
+        WHERE cr.campaign_id IS NOT NULL
+        ORDER BY cr.campaign_id, k.created_at"""
+    c.query.run_statement(store, sql)
+    store.execute("INSERT OR REPLACE INTO settings VALUES ('campaign_credits_of', ?)",
+                  [_credits_stamp(store, c.lookback_days)])
+    return int(store.scalar(f"SELECT count(*) FROM {CREDITS_TABLE}"))
+
+
+def _stored_credits(store: Store, model: str, cfg: AttributionSettings) -> bool:
+    """True when :data:`CREDITS_TABLE` holds the current credits of ``model``."""
+    if model != _CREDITS_MODEL or not store.table_exists(CREDITS_TABLE):
+        return False
+    kept = store.scalar("SELECT value FROM settings WHERE key = 'campaign_credits_of'")
+    return kept is not None and kept == _credits_stamp(store, cfg.lookback_days)
 
 
 @dataclass(frozen=True)
@@ -53,6 +97,8 @@ def _daily_tickets(store: Store, model: str, cfg: AttributionSettings, days: int
     """Credit per campaign of ``meta``, day since launch, category and VIP segment, counting
     only the tickets those campaigns touched (their credits are the same)."""
     ids = meta["campaign_id"].tolist()
+    if _stored_credits(store, model, cfg):
+        return _stored_daily(store, cfg, days, vip_segments, ids)
     until = meta["start_at"].max() + pd.Timedelta(days=days)
     window = Filters(campaigns=tuple(ids), start=meta["start_at"].min(), end=until)
     c = credits_query(store, model, filters=window, config=cfg, touched_only=True,
@@ -77,6 +123,32 @@ def _daily_tickets(store: Store, model: str, cfg: AttributionSettings, days: int
         FROM credits cr JOIN tk_cost k USING (ticket_id)
         JOIN launch l ON l.campaign_id = cr.campaign_id
         LEFT JOIN customers cu ON cu.customer_id = k.customer_id
+        WHERE k.created_at >= l.start_at
+          AND k.created_at < l.start_at + to_microseconds({q.bind('span_us', days * US_PER_DAY)})
+        GROUP BY ALL"""
+    return q.run(store, sql)
+
+
+def _stored_daily(store: Store, cfg: AttributionSettings, days: int,
+                  vip_segments: Sequence[str], ids: list[str]) -> pd.DataFrame:
+    """:func:`_daily_tickets` from :data:`CREDITS_TABLE` (the same rows, much less work)."""
+    q = Query()
+    sql = f"""WITH tk AS (SELECT * FROM {CREDITS_TABLE}
+                          WHERE list_contains({q.bind('ids', ids)}::VARCHAR[], campaign_id)),
+        {cost_ctes(q, cfg)}
+        SELECT k.campaign_id,
+               CAST(floor(date_diff('microsecond', l.start_at, k.created_at) / {US_PER_DAY})
+                    AS BIGINT) AS day,
+               COALESCE(k.category, {q.bind('uncategorized', UNCATEGORIZED)}) AS category,
+               COALESCE(list_contains({q.bind('vip', list(vip_segments))}::VARCHAR[],
+                                      k.segment), false) AS vip,
+               sum(k.credit) AS tickets,
+               COALESCE(sum(k.credit) FILTER (WHERE k.sentiment_label = 'negative'), 0)
+                   AS negative,
+               COALESCE(sum(k.credit) FILTER (WHERE k.sentiment_label IS NOT NULL), 0)
+                   AS labelled,
+               sum(k.credit * k.cost) AS cost
+        FROM tk_cost k JOIN campaigns l ON l.campaign_id = k.campaign_id
         WHERE k.created_at >= l.start_at
           AND k.created_at < l.start_at + to_microseconds({q.bind('span_us', days * US_PER_DAY)})
         GROUP BY ALL"""

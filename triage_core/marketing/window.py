@@ -42,9 +42,16 @@ class Query:
         self.params[name] = value
         return f"${name}"
 
-    def run(self, store: Store, sql: str) -> pd.DataFrame:
+    def _used(self, sql: str) -> dict[str, Any]:
         used = set(re.findall(r"\$(\w+)", sql))
-        return store.query(sql, {k: v for k, v in self.params.items() if k in used})
+        return {k: v for k, v in self.params.items() if k in used}
+
+    def run(self, store: Store, sql: str) -> pd.DataFrame:
+        return store.query(sql, self._used(sql))
+
+    def run_statement(self, store: Store, sql: str) -> None:
+        """Execute ``sql`` (no result), e.g. a CREATE TABLE ... AS."""
+        store.execute(sql, self._used(sql))
 
 
 def positive(value: Any, name: str) -> float:

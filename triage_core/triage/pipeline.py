@@ -167,6 +167,7 @@ def refresh_campaign_tables(store: Store, config: Mapping[str, Any]) -> None:
     with store.transaction():
         store.write_frame("campaign_summary", impact, mode="replace")
         store.write_frame("campaign_spikes", spikes, mode="replace")
+        marketing.materialize_credits(store, marketing.attribution_settings(section))
         # the view is current as long as triaged_tickets was not rewritten after this run
         store.execute("INSERT OR REPLACE INTO settings SELECT 'campaign_tables_of', value"
                       " FROM settings WHERE key = 'scored_at'")
