@@ -8,6 +8,8 @@ needs nothing from triage_core itself; the pages reach the server's shared conne
 
 from __future__ import annotations
 
+import logging
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,19 @@ def _project_options() -> dict[str, Any]:
             for key, value in table.items()}
 
 
+def warm_up() -> None:
+    """What the first visit of any page would otherwise pay, once per server: the pages'
+    modules and plotly's lazily built figure classes and validators (about 0.3 s)."""
+    try:
+        from dashboard import charts, components, data  # noqa: F401
+        from dashboard import format as fmt  # noqa: F401
+
+        charts.empty("warm-up").to_json()
+        charts.score_contributions({"warm-up": 1.0}).to_json()
+    except Exception:  # a failed warm-up costs the first visitor time, nothing else
+        logging.getLogger("triage.server").exception("dashboard warm-up failed")
+
+
 def create_app(server: Any, host: str, port: int) -> tuple[Any, dict[str, Any]]:
     """``(app, uvicorn options)`` for ``server`` listening on ``host``:``port``."""
     from streamlit.runtime.runtime_util import get_max_message_size_bytes
@@ -40,4 +55,5 @@ def create_app(server: Any, host: str, port: int) -> tuple[Any, dict[str, Any]]:
         "server.headless": True, "server.runOnSave": False, "server.fileWatcherType": "none",
         "browser.gatherUsageStats": False})
     app = st.App(SCRIPT, routes=server.routes(), lifespan=server.lifespan)
+    threading.Thread(target=warm_up, name="dashboard-warm-up", daemon=True).start()
     return app, {"ws_max_size": get_max_message_size_bytes(), "ws_per_message_deflate": False}

@@ -421,10 +421,12 @@ def score_contributions(contrib: dict[str, float], title: str = "Priority score 
     items = [(k, v) for k, v in contrib.items() if v is not None and not pd.isna(v)]
     if not items:
         return empty(title)
-    d = pd.DataFrame(items, columns=["component", "points"])
-    fig = px.bar(d, x="points", y="component", orientation="h", text_auto=".1f",
-                 labels={"points": "Points (of 100)", "component": ""})
-    fig.update_traces(marker_color=ACCENT)
+    names, points = zip(*items, strict=True)
+    # graph_objects directly: plotly express costs ~0.1 s per figure, on every explorer view
+    fig = go.Figure(go.Bar(x=list(points), y=list(names), orientation="h",
+                           texttemplate="%{x:.1f}", marker_color=ACCENT,
+                           hovertemplate="%{y}: %{x:.1f} points<extra></extra>"))
+    fig.update_layout(xaxis_title="Points (of 100)", yaxis_title="")
     return _style(fig, title, height=240)
 
 

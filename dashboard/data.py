@@ -30,7 +30,7 @@ from triage_core.server import context, version
 from triage_core.store import Store, default_db_path
 from triage_core.store.mapping import PRESETS
 from triage_core.store.retry import retry_on_conflict
-from triage_core.text import mask_pii_series, pseudonymize_series
+from triage_core.text import mask_pii_series, pseudonymize, pseudonymize_series
 
 # What pages may use from triage_core, re-exported: pages import only this module.
 __all__ = ["IMPORT_TABLES", "MODELS", "MODEL_DESCRIPTIONS", "PRESETS", "DatabaseBusyError",
@@ -167,7 +167,7 @@ def display(value: Any) -> str:
         return ""
     if not mask_on():
         return str(value)
-    return str(pseudonymize_series(pd.Series([str(value)]), _salt(db_path())).iloc[0])
+    return str(pseudonymize(str(value), _salt(db_path())))
 
 
 def shown(value: Any) -> Any:
@@ -352,9 +352,14 @@ def _explain(ticket_id: str) -> dict[str, Any]:
     from triage_core.models import registry
     from triage_core.triage import pipeline
 
-    versions = _run(lambda s: (registry.active_version(s, "category"),
-                               registry.active_version(s, "sentiment")))
-    return _run(pipeline.explain, config(), ticket_id, models=_models(db_path(), *versions))
+    served = context.server_for(db_path())
+    if served is not None:  # the models the server loaded at start for its ticket intake
+        models = _run(served.models)
+    else:
+        versions = _run(lambda s: (registry.active_version(s, "category"),
+                                   registry.active_version(s, "sentiment")))
+        models = _models(db_path(), *versions)
+    return _run(pipeline.explain, config(), ticket_id, models=models)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -364,15 +369,6 @@ def _models(path: str, category_version: int | None, sentiment_version: int | No
     from triage_core.triage import pipeline
 
     return _run(pipeline.load_models, config())
-
-
-def warm_models() -> None:
-    """Load the active models into the shared cache (a server does it once at start)."""
-    from triage_core.models import registry
-
-    versions = _run(lambda s: (registry.active_version(s, "category"),
-                               registry.active_version(s, "sentiment")))
-    _models(db_path(), *versions)
 
 
 def counts() -> dict[str, int]:
@@ -428,8 +424,15 @@ def export_bytes(name: str, fmt: str, for_people: bool = False) -> bytes:
     return df.to_csv(index=False).encode("utf-8")
 
 
-@st.cache_resource(show_spinner=False)
 def config() -> dict[str, Any]:
+    """The server's configuration under ``triage serve`` (its ``--config``), else the
+    defaults."""
+    served = context.server_for(db_path())
+    return served.config if served is not None else _default_config()
+
+
+@st.cache_resource(show_spinner=False)
+def _default_config() -> dict[str, Any]:
     from triage_core.config import load_config
 
     return load_config()
@@ -957,9 +960,18 @@ def topic_tickets(ticket_ids: list[str], mask: bool | None = None) -> pd.DataFra
     return masked(frame, mask)
 
 
-def emerging_topics() -> list[dict[str, Any]]:
-    """Recent tickets unlike every known category, as a page may show them."""
-    return shown(_emerging_topics())
+def emerging_topics() -> tuple[list[dict[str, Any]] | None, Any]:
+    """Recent tickets unlike every known category, as a page may show them, and when they were
+    found. Under ``triage serve`` the server finds them in the background (seconds to tens of
+    seconds on a large database): None until its first run is done; otherwise computed here
+    (cached)."""
+    served = context.server_for(db_path())
+    if served is None:
+        return shown(_emerging_topics()), None
+    latest = served.emerging_alerts()
+    if latest is None:
+        return None, None
+    return shown(latest.alerts), pd.Timestamp(latest.computed_at, unit="s", tz="UTC")
 
 
 @cached(2, "Looking for emerging topics…")

@@ -194,6 +194,18 @@ def duration(hours: Any, none: str = NONE) -> str:
     return f"{h / 24:,.0f} d"
 
 
+def ago(when: Any, now: Any = None, none: str = NONE) -> str:
+    """How long ago ``when`` (a timestamp) was, in words: ``just now``, ``12 min ago``."""
+    if _missing(when):
+        return none
+    then = pd.Timestamp(when)
+    then = then.tz_localize("UTC") if then.tzinfo is None else then
+    current = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    current = current.tz_localize("UTC") if current.tzinfo is None else current
+    seconds = (current - then).total_seconds()
+    return "just now" if seconds < 60 else f"{duration(seconds / 3600)} ago"
+
+
 def due_in(hours: Any, none: str = NONE) -> str:
     """A countdown in words: ``in 3 h``, ``5 d overdue``, ``due now``."""
     if _missing(hours):

@@ -105,12 +105,16 @@ if not components.need_triage():
         st.caption(str(spikes["rule"].iloc[0]))
         fmt.dataframe(spikes.drop(columns=["rule"]), key="overview_spikes")
 
-    emerging = data.emerging_topics()
-    if emerging:
+    emerging, found_at = data.emerging_topics()
+    if emerging is None:
+        st.caption("Emerging topics: the server is still looking for them in the background; "
+                   "they appear here when you open this page again.")
+    elif emerging:
         st.subheader("Emerging topics")
         st.caption("Clusters of recent tickets unlike every known category, e.g. a new bug "
                    "after a release or a campaign. Give them a category on the Topics page or "
-                   "by correcting a few tickets.")
+                   "by correcting a few tickets."
+                   + (f" Found {fmt.ago(found_at)}." if found_at is not None else ""))
         for topic in emerging:
             st.warning(f"{topic['size']:,} recent tickets about "
                        f"{components.plain(topic['name'])}", icon=":material/new_releases:")

@@ -4,6 +4,7 @@ shared-password login."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import data
 from triage_core.config import default_config
 from triage_core.server import context, version
+from triage_core.server.background import Emerging
 from triage_core.server.quick import QuickTriage
 from triage_core.store import Store
 
@@ -86,7 +88,12 @@ class _Served:
     def __init__(self, db: Path) -> None:
         self.db_path = str(db.resolve())
         self.store = Store(db)
+        self.config = default_config()
         self.writes = 0
+        self.emerging: Emerging | None = None
+
+    def emerging_alerts(self) -> Emerging | None:
+        return self.emerging
 
     def after_write(self) -> None:
         self.writes += 1
@@ -112,6 +119,16 @@ def test_under_a_server_the_dashboard_uses_its_connection(
                                      " WHERE priority_tier <> 'P1'")
         data.add_feedback(ticket, {"tier": "P1"}, "lead", "")
         assert served.writes == 1  # the server hears of the dashboard's writes
+        # emerging topics: the server's background result, never computed by the page
+        assert any("still looking for them in the background" in c.value for c in app.caption)
+        served.emerging = Emerging([{"name": "outage / website", "terms": ["outage"],
+                                     "size": 12, "ticket_ids": [ticket]}], time.time() - 300,
+                                   1.0)
+        app.run()
+        assert not app.exception, app.exception
+        assert [w.value for w in app.warning if "recent tickets about" in w.value] == [
+            "12 recent tickets about outage / website"]
+        assert any("Found 5 min ago." in c.value for c in app.caption)
     finally:
         context.serve(None)
         served.store.close()

@@ -177,7 +177,7 @@ class Api:
         from triage_core import __version__
 
         return JSON({"status": "ok", "version": __version__,
-                             "instance": self.server.instance})
+                     "instance": self.server.instance, "ready": self.server.ready()})
 
     @endpoint()
     async def openapi(self, request: Request, caller: Caller | None) -> Response:

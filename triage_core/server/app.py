@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from triage_core.errors import TriageError
 from triage_core.server import capture, context, owner, tokens, version
+from triage_core.server.background import Emerging, EmergingWatch
 from triage_core.server.intake import Intake
 from triage_core.server.jobs import JobRunner, RunVerb
 from triage_core.server.settings import ServerSettings
@@ -63,6 +64,8 @@ class Server:
         run: RunVerb = verbs.run
         self.jobs = JobRunner(self.store, run, self.settings.job_history, self.after_write)
         self.uploads = Uploads(self.settings.max_upload_bytes)
+        self.emerging = EmergingWatch(self.store, self.config,
+                                      self.settings.emerging_refresh_seconds)
 
     # -- life -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -71,6 +74,7 @@ class Server:
         os.environ["TRIAGE_DB"] = self.db_path  # the dashboard of this process
         self.intake.start()
         self.jobs.start()
+        self.emerging.start()
         owner.write(self.db_path, {"url": self.url, "pid": os.getpid(), "instance": self.instance,
                                    "token": self.owner_token, "db": self.db_path,
                                    "started_at": time.time()})
@@ -78,6 +82,7 @@ class Server:
 
     def stop(self) -> None:
         owner.remove(self.db_path, self.instance)
+        self.emerging.stop()
         self.jobs.stop()
         self.intake.stop()
         context.serve(None)
@@ -103,6 +108,19 @@ class Server:
         """Something other than ticket intake committed: caches are stale, repair triage."""
         version.bump()
         self.intake.repair_later()
+
+    def models(self, store: Store) -> Any:
+        """The active models (TriageModels), loaded once at start and again when another
+        version becomes active; shared with the dashboard's explanations."""
+        return self.intake.quick.models(store)
+
+    def emerging_alerts(self) -> Emerging | None:
+        """The latest emerging-topic alerts (None until the first background run is done)."""
+        return self.emerging.latest()
+
+    def ready(self) -> bool:
+        """Warmed up: the intake's models loaded and the first emerging-topic run done."""
+        return self.intake.warm and self.emerging.latest() is not None
 
     def reset_database(self) -> None:
         """Empty the database in place (``triage demo --force`` while served): every table,

@@ -84,6 +84,7 @@ class Intake:
         self._thread = threading.Thread(target=self._loop, name="triage-intake", daemon=True)
         self._dirty = threading.Event()
         self._answered = 1  # requests recent batches answered (that may come back at once)
+        self.warm = False  # the models and the state are loaded (see _loop)
 
     def start(self) -> None:
         self.repair_later()  # a server killed between a re-score and its repair left work
@@ -108,6 +109,7 @@ class Intake:
             self.quick.warm(self.cur)
         except Exception:
             log.exception("could not load the models; the first batch tries again")
+        self.warm = True
         # What is loaded now lives as long as the server: out of the garbage collector's way
         # (its full passes over a large heap are pauses every request would wait for).
         gc.collect()

@@ -76,8 +76,13 @@ def _paths() -> dict[str, Any]:
                "responses": {"200": {"description": "triaged", **tickets_out},
                              **_answers(400, 401, 404, 413, 422, 503)}}
     return {
-        "/api/v1/health": {"get": {"summary": "Is the server up (no token needed)",
-                                   "security": [], "responses": {"200": {"description": "up"}}}},
+        "/api/v1/health": {"get": {
+            "summary": "Is the server up (no token needed); ready: models loaded and the "
+                       "first background run of the emerging-topic alerts done",
+            "security": [], "responses": {"200": {"description": "up", **_json({
+                "type": "object", "properties": {
+                    "status": {"type": "string"}, "version": {"type": "string"},
+                    "instance": {"type": "string"}, "ready": {"type": "boolean"}}})}}}},
         "/api/v1/openapi.json": {"get": {"summary": "This document",
                                          "responses": _answers(200, 401)}},
         "/api/v1/tickets": {"post": {

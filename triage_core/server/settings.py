@@ -18,7 +18,7 @@ ENV_ZENDESK = "TRIAGE_ZENDESK_SECRET"
 ENV_FRESHDESK = "TRIAGE_FRESHDESK_SECRET"
 _KEYS = ("host", "port", "max_request_mb", "max_upload_mb", "max_tickets_per_request",
          "intake_batch_tickets", "intake_wait_ms", "intake_quiet_ms", "conflict_wait_seconds",
-         "import_wait_seconds", "job_history", "webhooks")
+         "import_wait_seconds", "job_history", "emerging_refresh_minutes", "webhooks")
 _WEBHOOK_KEYS = ("zendesk_signing_secret", "max_age_seconds", "freshdesk_secret",
                  "freshdesk_header")
 _MB = 1024 * 1024
@@ -37,6 +37,7 @@ class ServerSettings:
     conflict_wait_seconds: float
     import_wait_seconds: float
     job_history: int
+    emerging_refresh_seconds: float
     zendesk_secret: str
     webhook_max_age_seconds: float
     freshdesk_secret: str
@@ -78,6 +79,9 @@ class ServerSettings:
             import_wait_seconds=check.number(d["import_wait_seconds"], "import_wait_seconds",
                                              lo=0),
             job_history=check.integer(d["job_history"], "job_history", lo=1),
+            emerging_refresh_seconds=check.number(d["emerging_refresh_minutes"],
+                                                  "emerging_refresh_minutes",
+                                                  positive=True) * 60,
             zendesk_secret=secret("zendesk_signing_secret", ENV_ZENDESK),
             webhook_max_age_seconds=check.number(hooks["max_age_seconds"],
                                                  "webhooks.max_age_seconds", positive=True),

@@ -1,0 +1,52 @@
+"""Emerging-topic alerts found by the server in the background: ready at start, found again
+after new tickets, and what the health route reports."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pandas as pd
+from _served import Api
+
+OUTAGE = ["The status page says everything is fine but the website is down with error 503",
+          "Website down again, error 503 on every page since the release",
+          "Cannot reach the site: error 503 service unavailable",
+          "Your website is down, error 503, status page shows green",
+          "error 503 when I open the website, is there an outage",
+          "Site unreachable with error 503 for an hour, outage?",
+          "Outage? The website returns error 503 service unavailable",
+          "Since the release the website is down, error 503",
+          "error 503 service unavailable on the website again",
+          "The website is down: 503 error, is the outage known",
+          "Is there an outage? error 503 on the website",
+          "website error 503 service unavailable, still down"]
+
+
+def wait_for(check: Callable[[], object], seconds: float = 240) -> object:
+    deadline = time.monotonic() + seconds
+    while not (value := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+    return value
+
+
+def test_emerging_alerts_come_from_the_background(serve_api: Callable[..., Api],
+                                                  customers: list[str]) -> None:
+    api = serve_api()
+    wait_for(lambda: api.client.get("/api/v1/health").json()["ready"])
+    first = api.server.emerging_alerts()
+    assert first is not None and first.seconds > 0
+    assert not any("outage" in a["terms"] for a in first.alerts)
+    newest = pd.Timestamp(api.query("SELECT max(created_at) FROM tickets").iloc[0, 0])
+    rows = [{"ticket_id": f"OUT-{i}", "customer_id": customers[i % len(customers)],
+             "created_at": (newest + pd.Timedelta(minutes=i + 1)).isoformat(),
+             "status": "new", "channel": "email", "subject": "", "body": text}
+            for i, text in enumerate(OUTAGE)]
+    assert api.post("/api/v1/tickets", rows).status_code == 200
+    api.server.emerging.refresh_now()
+    found = wait_for(lambda: (e := api.server.emerging_alerts()) is not None
+                     and e.computed_at > first.computed_at and e)
+    outage = [a for a in found.alerts if any(t.startswith("OUT-") for t in a["ticket_ids"])]
+    assert outage and outage[0]["size"] == len(OUTAGE)
+    assert {"outage", "website"} <= set(outage[0]["terms"])
