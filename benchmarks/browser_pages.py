@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -103,13 +104,28 @@ def page_loads(base_url: str, pages: list[str], runs: int = 3) -> list[dict[str,
     return out
 
 
+def wait_ready(url: str, limit: float = LIMIT) -> float:
+    """Wait until the server says it is warmed up (models loaded, first background run of the
+    emerging-topic alerts done), as it is for every user after its first minute; seconds
+    waited."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/api/v1/health", timeout=10) as r:
+            if json.load(r).get("ready"):
+                return time.perf_counter() - start
+        time.sleep(0.5)
+    raise TimeoutError(f"the server at {url} was not ready within {limit:.0f} s")
+
+
 def measure(db: Path, pages: list[str] | None = None, runs: int = 3) -> list[dict[str, Any]]:
-    """Start a server on ``db``, time the pages, stop the server."""
+    """Start a server on ``db``, wait for its warm-up, time the pages, stop the server."""
     if not CHROMIUM.exists():
         raise SystemExit(f"no Chromium at {CHROMIUM}: install Debian's chromium package")
     with tempfile.TemporaryDirectory() as tmp:
         proc, record = start_server(db, Path(tmp) / "serve.log")
         try:
+            waited = wait_ready(record["url"])
+            print(f"  server ready after {waited:.1f} s more", file=sys.stderr, flush=True)
             return page_loads(record["url"], pages or list(PAGES), runs)
         finally:
             proc.send_signal(signal.SIGTERM)

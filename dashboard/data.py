@@ -539,26 +539,20 @@ def spike_alerts(model: str = "last_touch") -> pd.DataFrame:
     return marketing.spike_alerts(spike_series(model))
 
 
-def campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: int
-                     ) -> pd.DataFrame:
-    return masked(_campaign_tickets(model, campaign_id, f, lookback_days))
+def campaign_drill(model: str, campaign_id: str, f: Filters, lookback_days: int
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """One campaign's credited tickets per day, its 300 tickets with the most credit (as a page
+    may show them) and how many it has (see :func:`analytics.campaign_drill`)."""
+    daily, top, n = _campaign_drill(model, campaign_id, f, lookback_days)
+    return daily, masked(top), n
 
 
 @cached(32)
-def _campaign_tickets(model: str, campaign_id: str, f: Filters, lookback_days: int
-                      ) -> pd.DataFrame:
-    import dataclasses
+def _campaign_drill(model: str, campaign_id: str, f: Filters, lookback_days: int
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    return _run(analytics.campaign_drill, model, campaign_id, lookback_days, f,
+                attribution_settings(), unfiltered=_unfiltered(f))
 
-    only = dataclasses.replace(f, campaigns=(campaign_id,))  # credits of this campaign only
-    mine = _run(marketing.ticket_credits, model, lookback_days=lookback_days, filters=only,
-                config=attribution_settings())
-    if mine.empty:
-        return pd.DataFrame()
-    detail = _run(analytics.tickets_by_id, mine["ticket_id"].tolist())
-    return detail.merge(mine[["ticket_id", "credit"]], on="ticket_id")
-
-
-# -- priority tuning --------------------------------------------------------------------------
 
 def profile_names() -> list[str]:
     from triage_core.ops import scoring

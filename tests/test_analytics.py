@@ -279,3 +279,30 @@ def test_export_only_allow_listed_tables(world: Store) -> None:
     with pytest.raises(TriageError, match="cannot export"):
         analytics.export_table(world, "model_versions")
     assert len(analytics.export_table(world, "tickets")) == WORLD_TICKETS
+
+
+def test_campaign_drill_matches_the_campaigns_credits(world: Store) -> None:
+    from triage_core.marketing import ticket_credits
+    from triage_core.marketing.stored import stored_credits
+
+    assert stored_credits(world, "last_touch", LOOKBACK)  # the demo's full scoring stored them
+    cid = world.scalar("SELECT campaign_id FROM campaign_credits GROUP BY 1"
+                       " ORDER BY count(*) DESC, 1 LIMIT 1")
+    triaged = world.query("SELECT ticket_id, created_at FROM triaged_tickets")
+    cfg = CONFIG["attribution"]
+    for model in ("last_touch", "linear"):
+        credits = ticket_credits(world, model, LOOKBACK, filters=Filters(campaigns=(cid,)),
+                                 config=cfg).merge(triaged, on="ticket_id")
+        for unfiltered in (True, False):  # stored (last touch only) and live
+            daily, top, n = analytics.campaign_drill(world, model, cid, LOOKBACK, Filters(),
+                                                     cfg, limit=50, unfiltered=unfiltered)
+            assert n == len(credits) > 50
+            assert daily["tickets"].sum() == pytest.approx(credits["credit"].sum())
+            assert daily["day"].is_monotonic_increasing
+            assert len(top) == 50 and set(top["ticket_id"]) <= set(credits["ticket_id"])
+            assert top["credit"].is_monotonic_decreasing
+            assert top["credit"].iloc[0] == pytest.approx(credits["credit"].max())
+        start = credits["created_at"].median()
+        _, _, n = analytics.campaign_drill(world, model, cid, LOOKBACK, Filters(start=start),
+                                           cfg, limit=50)
+        assert n == int((credits["created_at"] >= start).sum())

@@ -158,17 +158,17 @@ def test_settings_are_validated() -> None:
 def test_stored_credits_give_the_same_history_until_the_data_changes(history: Path) -> None:
     """A full scoring stores last-touch credits; the history read from them equals the live
     one, and anything they depend on (tickets, lookback, model) sends it back to live SQL."""
-    from triage_core.marketing.history import _stored_credits, load_history
+    from triage_core.marketing.history import load_history
+    from triage_core.marketing.stored import stored_credits
 
     cfg = marketing.attribution_settings(None)
     with Store(history) as s:
         live = load_history(s, "last_touch", cfg, 20, ["vip"])
         with s.transaction():
             assert marketing.materialize_credits(s, cfg) == 44  # 30 K1 + 14 K2 tickets
-        assert _stored_credits(s, "last_touch", cfg)
-        assert not _stored_credits(s, "linear", cfg)
-        assert not _stored_credits(s, "last_touch",
-                                   marketing.attribution_settings({"lookback_days": 30}))
+        assert stored_credits(s, "last_touch", cfg.lookback_days)
+        assert not stored_credits(s, "linear", cfg.lookback_days)
+        assert not stored_credits(s, "last_touch", 30)
         stored = load_history(s, "last_touch", cfg, 20, ["vip"])
         assert stored.categories == live.categories
         for field in ("tickets", "negative", "labelled", "cost", "reached"):
@@ -179,7 +179,7 @@ def test_stored_credits_give_the_same_history_until_the_data_changes(history: Pa
         s.import_frame("tickets", pd.DataFrame(
             [("T99", "C50", noon(K1, 3), "billing", "open")],
             columns=["ticket_id", "customer_id", "created_at", "category", "status"]))
-        assert not _stored_credits(s, "last_touch", cfg)
+        assert not stored_credits(s, "last_touch", cfg.lookback_days)
         newer = load_history(s, "last_touch", cfg, 20, ["vip"])
     assert newer.tickets.sum() == pytest.approx(live.tickets.sum() + 1)
 

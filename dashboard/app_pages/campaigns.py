@@ -53,25 +53,23 @@ def drill_down(row: pd.Series, chosen: str, campaigns: pd.DataFrame, model: str,
         ("ROI after support cost", fmt.pct(row["roi_after_support"], signed=True),
          f"Before support cost: {fmt.pct(row.get('roi_before'), signed=True)}"),
     ])
-    tickets = data.campaign_tickets(model, chosen, f, lookback)
+    daily, top, n = data.campaign_drill(model, chosen, f, lookback)
     left, right = st.columns(2)
     mix_src = campaigns.set_index("campaign_key").loc[chosen, "category_mix"]
     mix = pd.DataFrame(list((mix_src or {}).items()), columns=["category", "value"])
     left.plotly_chart(charts.category_mix(mix, "Category mix (attributed credit)"),
                       width="stretch")
-    if tickets.empty:
+    if not n:
         right.info("No tickets credited to this campaign under the current filters.")
         return
-    daily = (tickets.assign(day=pd.to_datetime(tickets["created_at"]).dt.floor("D"))
-             .groupby("day", as_index=False)
-             .agg(tickets=("credit", "sum"), sentiment=("sentiment", "mean")))
     right.plotly_chart(charts.daily_series(daily, "Attributed tickets per day",
                                            marker=row.get("start_at")), width="stretch")
     st.plotly_chart(charts.daily_series(daily, "Mean sentiment of its tickets per day",
                                         y="sentiment", label="Sentiment (−1..+1)"),
                     width="stretch")
-    shown = data.with_agent_names(tickets.sort_values("credit", ascending=False).head(300))
-    st.caption(f"Its {min(len(tickets), 300):,} tickets with the most credit.")
+    shown = data.with_agent_names(top)
+    st.caption(f"Its {len(top):,} tickets with the most credit"
+               + (f" (of {n:,})." if n > len(top) else "."))
     fmt.dataframe(shown, ["ticket_id", "created_at", "credit", "category", "sentiment",
                           "priority_tier", "status", "segment", "agent", "subject"],
                   key="campaign_tickets")

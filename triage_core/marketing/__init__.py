@@ -28,7 +28,6 @@ from triage_core.marketing.forecast import (
     forecast_campaign,
     plan_defaults,
 )
-from triage_core.marketing.history import materialize_credits
 from triage_core.marketing.impact import (
     IMPACT_METRICS,
     campaign_impact,
@@ -48,6 +47,7 @@ from triage_core.marketing.settings import (
     attribution_settings,
 )
 from triage_core.marketing.spikes import spike_alerts, spike_rule_text, spike_series
+from triage_core.marketing.stored import materialize_credits
 
 __all__ = [
     "IMPACT_METRICS",

@@ -20,57 +20,13 @@ from triage_core.marketing.attribution import credits_query
 from triage_core.marketing.filters import Filters
 from triage_core.marketing.impact import UNCATEGORIZED, cost_ctes
 from triage_core.marketing.settings import AttributionSettings
+from triage_core.marketing.stored import CREDITS_TABLE, REACH_TABLE, stored_credits
 from triage_core.marketing.window import US_PER_DAY, Query
 from triage_core.store import Store
 
-__all__ = ["CREDITS_TABLE", "History", "campaign_facts", "load_history", "materialize_credits"]
+__all__ = ["History", "campaign_facts", "load_history"]
 
 _MAX_LEAD = 366  # days a campaign launched before the ticket data is followed longer, at most
-
-# Last-touch credits of every attributed ticket with what the history needs of the ticket,
-# written by a full ``triage score`` (:func:`materialize_credits`) so a forecast reads them
-# instead of ranging over all touchpoints; used only while ``_credits_stamp`` still matches.
-CREDITS_TABLE = "campaign_credits"
-_CREDITS_MODEL = "last_touch"
-
-
-def _credits_stamp(store: Store, lookback_days: float) -> str:
-    """What the stored credits depend on: the last scoring, the tickets and touchpoints (so
-    tickets that arrived through the server since are seen), corrections, and the lookback."""
-    row = store.rows(
-        """SELECT (SELECT value FROM settings WHERE key = 'scored_at') AS scored,
-                  (SELECT count(*) FROM tickets) AS tickets,
-                  (SELECT max(created_at) FROM tickets) AS newest,
-                  (SELECT count(*) FROM touchpoints) AS touches,
-                  (SELECT max(touched_at) FROM touchpoints) AS touched,
-                  (SELECT max(feedback_id) FROM feedback) AS corrected,
-                  (SELECT max(undone_at) FROM feedback) AS undone""")[0]
-    return "|".join(str(v) for v in (*row.values(), float(lookback_days)))
-
-
-def materialize_credits(store: Store, cfg: AttributionSettings) -> int:
-    """Write :data:`CREDITS_TABLE` (last touch, the configured lookback) and its stamp; call
-    inside a transaction after scoring. Returns the rows written."""
-    c = credits_query(store, _CREDITS_MODEL, config=cfg)
-    sql = f"""CREATE OR REPLACE TABLE {CREDITS_TABLE} AS {c.ctes}
-        SELECT cr.campaign_id, cr.ticket_id, cr.credit, k.created_at, k.category,
-               k.sentiment_label, k.priority_tier, k.segment
-        FROM credits cr JOIN tk k USING (ticket_id)
-        WHERE cr.campaign_id IS NOT NULL
-        ORDER BY cr.campaign_id, k.created_at"""
-    c.query.run_statement(store, sql)
-    store.execute("INSERT OR REPLACE INTO settings VALUES ('campaign_credits_of', ?)",
-                  [_credits_stamp(store, c.lookback_days)])
-    return int(store.scalar(f"SELECT count(*) FROM {CREDITS_TABLE}"))
-
-
-def _stored_credits(store: Store, model: str, cfg: AttributionSettings) -> bool:
-    """True when :data:`CREDITS_TABLE` holds the current credits of ``model``."""
-    if model != _CREDITS_MODEL or not store.table_exists(CREDITS_TABLE):
-        return False
-    kept = store.scalar("SELECT value FROM settings WHERE key = 'campaign_credits_of'")
-    return kept is not None and kept == _credits_stamp(store, cfg.lookback_days)
-
 
 @dataclass(frozen=True)
 class History:
@@ -97,7 +53,7 @@ def _daily_tickets(store: Store, model: str, cfg: AttributionSettings, days: int
     """Credit per campaign of ``meta``, day since launch, category and VIP segment, counting
     only the tickets those campaigns touched (their credits are the same)."""
     ids = meta["campaign_id"].tolist()
-    if _stored_credits(store, model, cfg):
+    if stored_credits(store, model, cfg.lookback_days):
         return _stored_daily(store, cfg, days, vip_segments, ids)
     until = meta["start_at"].max() + pd.Timedelta(days=days)
     window = Filters(campaigns=tuple(ids), start=meta["start_at"].min(), end=until)
@@ -164,9 +120,14 @@ def campaign_facts(store: Store) -> pd.DataFrame:
            ORDER BY start_at, campaign_id""")
 
 
-def _reach(store: Store, ids: Sequence[str], days: int) -> pd.DataFrame:
+def _reach(store: Store, ids: Sequence[str], days: int, stored: bool = False) -> pd.DataFrame:
     """Customers reached for the first time per campaign of ``ids`` and day since launch
-    (``days``: any later day)."""
+    (``days``: any later day); ``stored``: from :data:`REACH_TABLE` (current)."""
+    if stored:
+        return store.query(
+            f"""SELECT campaign_id, least(day, ?) AS day, sum(reached) AS reached
+                FROM {REACH_TABLE} WHERE list_contains(?::VARCHAR[], campaign_id)
+                GROUP BY ALL""", [days, list(ids)])
     return store.query(
         f"""SELECT p.campaign_id,
                    least(greatest(CAST(floor(date_diff('microsecond', c.start_at, p.first)
@@ -211,7 +172,7 @@ def load_history(store: Store, model: str, cfg: AttributionSettings, days: int,
     daily = (_daily_tickets(store, model, cfg, width, vip_segments, meta) if k else
              pd.DataFrame(columns=["campaign_id", "day", "category", "vip", "tickets",
                                    "negative", "labelled", "cost"]))
-    reach = _reach(store, list(ids), width)
+    reach = _reach(store, list(ids), width, stored_credits(store, model, cfg.lookback_days))
     cats = tuple(sorted(daily["category"].unique()))
     ci = {c: i for i, c in enumerate(cats)}
     tickets = np.zeros((k, width, max(len(cats), 1), 2))

@@ -209,6 +209,48 @@ def tickets_by_id(store: Store, ids: Sequence[str]) -> pd.DataFrame:
     )
 
 
+def campaign_drill(store: Store, model: str, campaign_id: str, lookback_days: float,
+                   f: Filters, config: Any = None, limit: int = 300, *,
+                   unfiltered: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """One campaign's credited tickets under the filters: per day (day, tickets = credit,
+    sentiment = mean), the ``limit`` tickets with the most credit (newest first among equals)
+    with their triage, and how many tickets it has credit for.
+
+    ``unfiltered``: the caller knows ``f`` narrows nothing (e.g. a date range covering every
+    ticket); then the last-touch credits a full scoring stored serve, if current for this
+    lookback. Otherwise credit is computed for the tickets the campaign touched only."""
+    import dataclasses
+
+    from triage_core.marketing.attribution import credits_query
+    from triage_core.marketing.stored import CREDITS_TABLE, stored_credits
+    from triage_core.marketing.window import Query
+
+    if unfiltered and stored_credits(store, model, lookback_days):
+        q = Query()
+        mine = (f"mine AS (SELECT ticket_id, credit FROM {CREDITS_TABLE}"
+                f" WHERE campaign_id = {q.bind('campaign', campaign_id)})")
+        ctes = f"WITH {mine}"
+    else:
+        c = credits_query(store, model, lookback_days,
+                          filters=dataclasses.replace(f, campaigns=(campaign_id,)),
+                          config=config, touched_only=True)
+        q = c.query
+        ctes = (f"{c.ctes}, mine AS (SELECT ticket_id, credit FROM credits"
+                f" WHERE campaign_id = {q.bind('campaign', campaign_id)})")
+    base = f"{ctes} SELECT"
+    daily = q.run(store, f"""{base} date_trunc('day', t.created_at) AS day,
+                                    sum(m.credit) AS tickets, avg(t.sentiment) AS sentiment
+        FROM mine m JOIN {TRIAGED} t USING (ticket_id) JOIN tickets k USING (ticket_id)
+        GROUP BY 1 ORDER BY 1""")
+    top = q.run(store, f"""{base} {_TICKET_COLUMNS}, m.credit
+        FROM mine m JOIN {TRIAGED} t USING (ticket_id) JOIN tickets k USING (ticket_id)
+        ORDER BY m.credit DESC, t.created_at DESC, t.ticket_id
+        LIMIT {q.bind('limit', int(limit))}""")
+    n = int(q.run(store, f"""{base} count(*) AS n FROM mine m JOIN {TRIAGED} t
+        USING (ticket_id) JOIN tickets k USING (ticket_id)""")["n"].iloc[0])
+    return daily, top, n
+
+
 def count_tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = False
                   ) -> int:
     where, params = _ticket_where(f, search, open_only)
