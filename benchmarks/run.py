@@ -3,7 +3,9 @@
 Each size runs in its own process (so its peak memory is its own). First the documented
 commands as users run them, each a fresh ``triage`` process on a database they build
 (``demo --no-triage``, ``train --no-score``, ``score --full``, a day of 1,000 new tickets,
-``info``, ``--help``), with each process's peak memory. Then the in-process stage breakdown:
+``info``, ``--help``), with each process's peak memory, and every dashboard page's first load
+in Chromium served by ``triage serve`` on that database (benchmarks/browser_pages.py). Then
+the in-process stage breakdown:
 generate the demo files,
 import them, train the category model (capped sample, see defaults/training.toml), predict
 category / sentiment / severity, score + route, re-score with new weights (the ≤ 1 s target),
@@ -246,6 +248,20 @@ def cli_run(args: list[str], db: Path | None = None) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
+def browser_pages(db: Path, timer: Timer) -> None:
+    """Every page's first load in Chromium, served by `triage serve` on ``db`` (see
+    benchmarks/browser_pages.py); skipped without Chromium."""
+    from benchmarks import browser_pages as bp
+
+    if not bp.CHROMIUM.exists():
+        print(f"  (no Chromium at {bp.CHROMIUM}: pages not timed in a browser)", file=sys.stderr)
+        return
+    for row in bp.measure(db, runs=3):
+        extra = {"warm_seconds": row["warm_median_s"]} if row["warm_median_s"] else {}
+        timer.add(f"browser: {row['page']} (first load, new session)", row["first_s"],
+                  **extra)
+
+
 def user_commands(n: int, workdir: Path, timer: Timer) -> None:
     """The documented commands, each a fresh process, on a database they build themselves:
     ``triage demo --no-triage``, ``triage train --no-score``, ``triage score --full``, then a
@@ -265,6 +281,7 @@ def user_commands(n: int, workdir: Path, timer: Timer) -> None:
     for label, args in steps:
         seconds, peak = cli_run(args, db)
         timer.add(f"user: {label}", seconds, process_peak_mib=round(peak))
+    browser_pages(db, timer)
     with Store(db, read_only=True) as store:
         new_file = new_day(store, workdir / f"user_day_{n}")
     imported, _ = cli_run(["import", "tickets", str(new_file)], db)
@@ -394,7 +411,7 @@ def main() -> int:
                 cells.append("")
                 continue
             cell = f"{row['seconds']:.3f} s"
-            if "warm_seconds" in row:
+            if row.get("warm_seconds") is not None:
                 cell += f" (warm {row['warm_seconds']:.3f} s)"
             if "ratio" in row:
                 cell += f" ({row['ratio']}× faster)"
