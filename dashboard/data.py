@@ -371,6 +371,11 @@ def _models(path: str, category_version: int | None, sentiment_version: int | No
     return _run(pipeline.load_models, config())
 
 
+def user_tables(counts: dict[str, int]) -> dict[str, int]:
+    """The tables a user imports, exports or reads (the product's bookkeeping left out)."""
+    return analytics.user_tables(counts)
+
+
 def counts() -> dict[str, int]:
     return _run(Store.counts)
 
@@ -952,6 +957,14 @@ def topic_tickets(ticket_ids: list[str], mask: bool | None = None) -> pd.DataFra
     order = {t: i for i, t in enumerate(ticket_ids)}
     frame = frame.sort_values("ticket_id", key=lambda c: c.map(order)).reset_index(drop=True)
     return masked(frame, mask)
+
+
+@cached(8)
+def unlabeled_count() -> int:
+    """Tickets without a label or a category correction."""
+    from triage_core.triage import labeling
+
+    return _run(labeling.unlabeled_count)
 
 
 def emerging_topics() -> tuple[list[dict[str, Any]] | None, Any]:

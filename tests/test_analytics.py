@@ -274,6 +274,10 @@ def test_export_only_allow_listed_tables(world: Store) -> None:
     """Exports read whole tables by allow-listed name only."""
     assert "tickets" in analytics.exportable_tables(world)
     assert "model_versions" not in analytics.exportable_tables(world)
+    # the key of masked tokens and the API token hashes never leave through an export
+    assert {"settings", "api_tokens"}.isdisjoint(analytics.exportable_tables(world))
+    with pytest.raises(TriageError, match="cannot export"):
+        analytics.export_table(world, "settings")
     with pytest.raises(TriageError, match="cannot export"):
         analytics.export_table(world, 'tickets"; DROP TABLE tickets; --')
     with pytest.raises(TriageError, match="cannot export"):

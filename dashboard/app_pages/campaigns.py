@@ -75,7 +75,15 @@ def drill_down(row: pd.Series, chosen: str, campaigns: pd.DataFrame, model: str,
                   key="campaign_tickets")
 
 
-if not components.need_triage():
+counts = data.counts()
+if not (counts.get("campaigns") and counts.get("touchpoints")):
+    st.info("This database has no " + (" and no ".join(
+        w for w, n in (("campaigns", counts.get("campaigns")),
+                       ("touchpoints", counts.get("touchpoints"))) if not n))
+            + " yet, so no ticket can be credited to a campaign. Import campaigns and "
+            "touchpoints (which customer each campaign reached, when) on the **Data** page.",
+            icon=":material/info:")
+elif not components.need_triage():
     f = components.filters()
     c1, c2, c3 = st.columns([2, 2, 1])
     model = c1.selectbox("Attribution model", data.MODELS, index=data.MODELS.index("last_touch"),
@@ -94,8 +102,8 @@ if not components.need_triage():
     unattributed = impact[impact["campaign_id"].isna()]
     cur = fmt.currency()
     if campaigns.empty:
-        st.info("No campaign touched the customers of these tickets. Import campaigns and "
-                "touchpoints on the Data page, or widen the filters.")
+        st.info("No campaign touched the customers of the tickets in these filters; widen "
+                "the filters or the lookback.")
     else:
         total = float(impact["tickets"].sum())
         un = float(unattributed["tickets"].sum()) if not unattributed.empty else 0.0

@@ -14,8 +14,9 @@ st.title("Data")
 counts = data.counts()
 st.subheader("In the database")
 st.dataframe(
-    [{"table": t, "rows": n} for t, n in counts.items()], hide_index=True,
-    column_config={"rows": st.column_config.NumberColumn(format="localized")},
+    [{"table": t, "rows": n} for t, n in data.user_tables(counts).items()], hide_index=True,
+    column_config={"table": st.column_config.TextColumn("Table"),
+                   "rows": st.column_config.NumberColumn("Rows", format="localized")},
 )
 components.health_notes(data.health())
 

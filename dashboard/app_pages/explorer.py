@@ -66,7 +66,7 @@ if not components.need_triage():
                            f"{fmt.pct(detail.get('model_confidence'))}")
             components.kpi_row([
                 ("Sentiment", components.fmt_number(detail.get("sentiment"), "{:+.2f}",
-                                                    none="not scored"),
+                                                    none="–"),
                  detail.get("sentiment_label") or "Not scored: the sentiment lexicon does not "
                  f"cover the language ({detail.get('language') or 'unknown'})"),
                 ("Severity", components.fmt_number(detail.get("severity")), None),
@@ -86,7 +86,11 @@ if not components.need_triage():
                                    columns=("category", "probability"), percent=True)
         with e2:
             st.markdown("**Words carrying the sentiment**")
-            components.words_table(detail.get("sentiment_words"), "Sentiment")
+            if detail.get("sentiment") is None:
+                st.caption("Not scored: the sentiment model does not cover this ticket's "
+                           f"language ({components.plain(detail.get('language') or 'unknown')}).")
+            else:
+                components.words_table(detail.get("sentiment_words"), "Sentiment")
             st.caption("Severity rules that fired")
             st.text(detail.get("severity_reasons") or "category default")
         with e3:

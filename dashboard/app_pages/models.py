@@ -18,11 +18,26 @@ if versions.empty:
 else:
     cat = versions[versions["kind"] == "category"]
     st.plotly_chart(charts.model_history(cat), width="stretch")
-    st.dataframe(cat[["version", "created_at", "active", "estimator", "n_train",
+    if not cat.empty and not cat["active"].any():
+        st.warning("No category model is active, so categories come from the helpdesk's labels "
+                   "and corrections only. The newest version was not activated: "
+                   f"{components.plain(cat['decision'].iloc[0] or 'see its note')}.",
+                   icon=":material/info:")
+    st.dataframe(cat[["version", "created_at", "active", "decision", "estimator", "n_train",
                       "n_corrections", "accuracy", "macro_f1", "note"]],
                  hide_index=True, width="stretch", column_config={
-                     "accuracy": st.column_config.NumberColumn(format="%.3f"),
-                     "macro_f1": st.column_config.NumberColumn(format="%.3f")})
+                     "version": st.column_config.NumberColumn("Version"),
+                     "created_at": st.column_config.DatetimeColumn("Trained"),
+                     "active": st.column_config.CheckboxColumn("Active"),
+                     "decision": st.column_config.TextColumn(
+                         "Decision", help="Why it was activated or not when it was trained"),
+                     "estimator": st.column_config.TextColumn("Model"),
+                     "n_train": st.column_config.NumberColumn("Trained on", format="localized"),
+                     "n_corrections": st.column_config.NumberColumn("Corrections",
+                                                                    format="localized"),
+                     "accuracy": st.column_config.NumberColumn("Accuracy", format="%.3f"),
+                     "macro_f1": st.column_config.NumberColumn("Macro-F1", format="%.3f"),
+                     "note": st.column_config.TextColumn("Note")})
     ids = cat["version"].tolist()
     active = cat.loc[cat["active"], "version"]
     version = st.selectbox("Version", ids, index=ids.index(int(active.iloc[0]))

@@ -48,7 +48,9 @@ if not components.need_triage():
     components.kpi_row([
         ("Tickets", fmt.count(k["tickets"]), "Tickets created in the selected range",
          delta("tickets"), "off"),
-        ("Negative", fmt.pct(k["negative_share"]), "Share of tickets with negative sentiment",
+        ("Negative", fmt.pct(k["negative_share"]),
+         "Share of tickets with negative sentiment, among the tickets with a sentiment score "
+         "(a ticket in a language the sentiment model does not cover has none)",
          delta("negative_share", "share"), "inverse"),
         ("SLA met", fmt.pct(k["sla_compliance"]),
          "Share of answered tickets whose first response came before it was due",

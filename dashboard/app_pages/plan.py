@@ -15,9 +15,15 @@ st.caption("How many tickets a planned campaign will bring, which teams they lan
 
 opts = data.filter_options()
 campaigns = opts["campaigns"]
-if campaigns.empty or not data.counts().get("tickets"):
-    st.info("No campaigns or tickets yet. Load the demo world with `triage demo`, or import "
-            "campaigns, touchpoints and tickets on the **Data** page.", icon=":material/info:")
+counts = data.counts()
+if campaigns.empty or not counts.get("tickets") or not counts.get("touchpoints"):
+    missing = [what for what, n in (("campaigns", len(campaigns)),
+                                    ("touchpoints", counts.get("touchpoints")),
+                                    ("tickets", counts.get("tickets"))) if not n]
+    st.info(f"A forecast learns from past campaigns, the customers they reached and the tickets "
+            f"that followed; this database has no {' and no '.join(missing)} yet. Import them "
+            "on the **Data** page (campaigns, touchpoints: which customer each campaign "
+            "reached, when).", icon=":material/info:")
     st.stop()
 
 names = dict(zip(campaigns["campaign_id"], campaigns["name"], strict=True))

@@ -103,7 +103,9 @@ if not components.need_triage():
         queue = data.with_agent_names(data.tickets(f, open_only=True, team=team, limit=300))
         now = pd.Timestamp(data.as_of())
         queue = queue.assign(due_in=fmt.due_texts(queue["sla_due_at"], now))
-        st.caption(f"{len(queue):,} open tickets in this queue (at most 300 shown).")
+        total = data.count_tickets(f, open_only=True, team=team)
+        st.caption(f"{total:,} open tickets in this queue"
+                   + (f"; the {len(queue):,} most urgent shown." if total > len(queue) else "."))
         fmt.dataframe(queue, ["ticket_id", "priority_tier", "priority_score", "due_in",
                               "sla_status", "agent", "category", "category_confidence",
                               "sentiment", "segment", "subject", "routing_reason"],
@@ -112,27 +114,33 @@ if not components.need_triage():
                               "SLA due", help="Time left until the SLA is due, or how long ago "
                                           "it was breached"),
                           "agent": st.column_config.TextColumn("Agent")})
-        with st.form("reassign"):
-            st.markdown("**Reassign a ticket**")
-            c1, c2 = st.columns(2)
-            shown_ids = dict(zip(queue.index, queue["ticket_id"], strict=True))
-            ticket = c1.selectbox("Ticket", list(shown_ids), format_func=shown_ids.get,
-                                  key="reassign_ticket")
-            labels = data.agent_choices()
-            agent = c2.selectbox("Agent", list(labels), format_func=labels.get,
-                                 key="reassign_agent")
-            if st.form_submit_button("Reassign") and ticket and agent:
-                try:
-                    data.reassign(ticket, agent)
-                except (ValueError, data.TriageError) as exc:
-                    components.error(exc)
-                else:  # the write bumped the data version: every table reads fresh
-                    st.session_state["queues_flash"] = components.plain(
-                        f"{shown_ids[ticket]} reassigned to {labels.get(agent, agent)}.")
-                    st.rerun()
-    load = data.with_agent_names(data.team_workload())
-    st.plotly_chart(charts.workload(load), width="stretch")
-    with st.expander("Every agent's load"):
-        st.caption("Agents by load (open tickets ÷ capacity); red rows are over capacity.")
-        workload_table(data.team_workload())
-    rebalance_section()
+        if data.counts().get("agents"):
+            with st.form("reassign"):
+                st.markdown("**Reassign a ticket**")
+                c1, c2 = st.columns(2)
+                shown_ids = dict(zip(queue.index, queue["ticket_id"], strict=True))
+                ticket = c1.selectbox("Ticket", list(shown_ids), format_func=shown_ids.get,
+                                      key="reassign_ticket")
+                labels = data.agent_choices()
+                agent = c2.selectbox("Agent", list(labels), format_func=labels.get,
+                                     key="reassign_agent")
+                if st.form_submit_button("Reassign") and ticket and agent:
+                    try:
+                        data.reassign(ticket, agent)
+                    except (ValueError, data.TriageError) as exc:
+                        components.error(exc)
+                    else:  # the write bumped the data version: every table reads fresh
+                        st.session_state["queues_flash"] = components.plain(
+                            f"{shown_ids[ticket]} reassigned to {labels.get(agent, agent)}.")
+                        st.rerun()
+    if not data.counts().get("agents"):
+        st.info("No agents yet, so every ticket waits in its team's queue: import agents "
+                "(id, name, team, skills, capacity) on the **Data** page to route tickets to "
+                "people, see their load and reassign.", icon=":material/info:")
+    else:
+        load = data.with_agent_names(data.team_workload())
+        st.plotly_chart(charts.workload(load), width="stretch")
+        with st.expander("Every agent's load"):
+            st.caption("Agents by load (open tickets ÷ capacity); red rows are over capacity.")
+            workload_table(data.team_workload())
+        rebalance_section()

@@ -19,6 +19,12 @@ if done is not None:
                "model on them with `triage train` (or Retrain on the Review & feedback page).")
 
 proposal = data.topic_proposal()
+if not proposal and not data.unlabeled_count():
+    st.info("Every ticket already has a category (a helpdesk label or a correction), so there "
+            "is nothing to group into topics: train a model on them with `triage train`. "
+            "Emerging topics among new tickets still show on the Overview.",
+            icon=":material/info:")
+    st.stop()
 found = st.button("Find topics again" if proposal else "Find topics", key="topics_find",
                   type="secondary" if proposal else "primary")
 if found:

@@ -89,21 +89,32 @@ def show_preview(result: Any) -> None:
         ("Waiting without an agent", fmt.count(waiting["waiting_preview"]),
          f"now: {waiting['waiting']:,}",
          fmt.metric_delta(waiting["waiting_preview"], waiting["waiting"]), "inverse"),
-        ("Agents over 90% load", fmt.count(int(full.sum())), None),
+        *([("Agents over 90% load", fmt.count(int(full.sum())), None)]
+          if not result.workload.empty else []),
     ])
-    st.caption(f"Workload under the candidate: the {result.rerouted:,} open tickets that no "
-               "agent has answered yet (and no lead reassigned by hand) are routed again in "
-               "the candidate's priority order with the unassigned work; answered tickets keep "
-               "their agent.")
+    has_agents = not result.workload.empty
+    if not has_agents:
+        st.caption("No agents yet: every open ticket waits in its team's queue under any "
+                   "profile, so only tiers and order change. Import agents on the Data page to "
+                   "preview their workload.")
+    elif result.rerouted:
+        st.caption(f"Workload under the candidate: the {result.rerouted:,} open tickets that no "
+                   "agent has answered yet (and no lead reassigned by hand) are routed again in "
+                   "the candidate's priority order with the unassigned work; answered tickets "
+                   "keep their agent.")
+    else:
+        st.caption("Workload under the candidate: every open ticket has been answered or "
+                   "assigned by hand, so each keeps its agent; only tiers and order change.")
     left, right = st.columns(2)
     left.plotly_chart(charts.tier_counts(result.tiers, "Open tickets per tier: saved vs preview"),
                       width="stretch")
-    right.plotly_chart(charts.team_load(teams), width="stretch")
     names = data.agent_names()
-    load = result.workload.assign(agent=result.workload["agent_id"].map(
-        lambda a: names.get(str(a), str(a))))
-    st.plotly_chart(charts.workload(load, "Agents with the highest load: now vs candidate",
-                                    top=15), width="stretch")
+    if has_agents:
+        right.plotly_chart(charts.team_load(teams), width="stretch")
+        load = result.workload.assign(agent=result.workload["agent_id"].map(
+            lambda a: names.get(str(a), str(a))))
+        st.plotly_chart(charts.workload(load, "Agents with the highest load: now vs candidate",
+                                        top=15), width="stretch")
     st.subheader("Top of the queue under the preview")
     st.caption("Places moved: places gained (+) or lost (−) against the saved profile.")
     fmt.dataframe(data.masked(result.reorder), ["moved_by", "rank", "saved_rank", "ticket_id",

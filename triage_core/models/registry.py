@@ -242,6 +242,9 @@ def list_versions(store: Store, kind: str | None = None) -> pd.DataFrame:
     metrics = [json.loads(m) if m else {} for m in df["metrics"]]
     df["accuracy"] = [m.get("accuracy") for m in metrics]
     df["macro_f1"] = [m.get("macro_f1") for m in metrics]
+    # why it was (not) activated when trained, in words (train_summary["decision"])
+    df["decision"] = [json.loads(s).get("decision") if s else None
+                      for s in df["train_summary"]]
     return df
 
 

@@ -251,9 +251,12 @@ def campaign_drill(store: Store, model: str, campaign_id: str, lookback_days: fl
     return daily, top, n
 
 
-def count_tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = False
-                  ) -> int:
+def count_tickets(store: Store, f: Filters, *, search: str = "", open_only: bool = False,
+                  team: str | None = None) -> int:
     where, params = _ticket_where(f, search, open_only)
+    if team is not None:
+        where += " AND t.team = ?"
+        params.append(team)
     join = " JOIN tickets k USING (ticket_id)" if search.strip() else ""
     return int(store.scalar(f"SELECT count(*) FROM {TRIAGED} t{join} WHERE {where}", params))
 
@@ -351,9 +354,20 @@ def export_table(store: Store, name: str) -> pd.DataFrame:
     return store.query(f'SELECT * FROM "{name}"')
 
 
+# The product's own bookkeeping: not data a user exports or needs to see counted (settings holds
+# the key of masked tokens, api_tokens the token hashes; the others are derived or internal).
+INTERNAL_TABLES = frozenset({"schema_version", "model_versions", "settings", "api_tokens",
+                             "jobs", "campaign_credits", "campaign_reach", "campaign_summary",
+                             "campaign_spikes"})
+
+
+def user_tables(counts: dict[str, int]) -> dict[str, int]:
+    """``counts`` (table -> rows) without :data:`INTERNAL_TABLES`."""
+    return {t: n for t, n in counts.items() if t not in INTERNAL_TABLES}
+
+
 def exportable_tables(store: Store) -> list[str]:
-    hidden = {"schema_version", "model_versions"}
-    return [t for t in store.counts() if t not in hidden]
+    return list(user_tables(store.counts()))
 
 
 def _freq(freq: str) -> str:

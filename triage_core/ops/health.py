@@ -29,6 +29,7 @@ def check(store: Store) -> list[Finding]:
         return []
     out: list[Finding] = []
     out += _text(store, tickets)
+    out += _unscored(store)
     out += _labels(store)
     out += _values(store)
     out += _campaigns(store)
@@ -50,6 +51,32 @@ def _text(store: Store, tickets: int) -> list[Finding]:
     return [Finding("no_text", f"{empty:,} of {tickets:,} tickets have no text (subject and body"
                     " are empty): categories, sentiment and severity need text; map the file's"
                     " subject and description columns when importing (--mapping)")]
+
+
+UNSCORED_SHARE = 0.05  # tickets without a sentiment score worth a finding, at least this share
+
+
+def _unscored(store: Store) -> list[Finding]:
+    """Tickets predicted without a sentiment score: their language is one the sentiment model
+    does not cover."""
+    if not store.table_exists("triage_results"):
+        return []
+    rows = store.query(
+        "SELECT coalesce(language, '?') AS language, count(*) AS n,"
+        " count(*) FILTER (WHERE sentiment IS NULL) AS unscored"
+        " FROM triage_results GROUP BY 1")
+    total, unscored = int(rows["n"].sum()), int(rows["unscored"].sum())
+    if not total or unscored < UNSCORED_SHARE * total:
+        return []
+    langs = rows[rows["unscored"] > 0].sort_values("unscored", ascending=False)
+    which = ", ".join(f"{lang} {n:,}" for lang, n in zip(langs["language"], langs["unscored"],
+                                                          strict=True))
+    return [Finding("no_sentiment", f"{unscored:,} of {total:,} tickets ({unscored / total:.0%})"
+                    f" have no sentiment score: the sentiment model does not cover their"
+                    f" language ({which}). They count as neutral for priority (no sentiment"
+                    " points, so anger in those languages never raises a ticket), and negative"
+                    " shares count scored tickets only; set one by hand with a sentiment"
+                    " correction")]
 
 
 def _labels(store: Store) -> list[Finding]:

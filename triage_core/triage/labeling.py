@@ -27,7 +27,7 @@ from triage_core.store import Store
 from triage_core.triage.batch import ticket_texts
 
 __all__ = ["AUTHOR", "accept", "drop", "emerging_alerts", "load_proposal", "merge", "propose",
-           "rename", "split", "topic_frame", "undo_accepted"]
+           "rename", "split", "topic_frame", "undo_accepted", "unlabeled_count"]
 
 KEY = "topics_proposal"
 AUTHOR = "topics"  # the author of the corrections written by accepting topics
@@ -39,6 +39,12 @@ WHERE k.category IS NULL AND c.category IS NULL
   AND length(trim(coalesce(k.subject, '') || coalesce(k.body, ''))) > 0
 ORDER BY k.created_at DESC, k.ticket_id LIMIT ?
 """
+
+
+def unlabeled_count(store: Store) -> int:
+    """Tickets with text but neither a label nor a category correction (what topics group)."""
+    sql = _UNLABELED_SQL.replace("k.ticket_id, k.subject, k.body", "count(*)")
+    return int(store.scalar(sql.split("ORDER BY")[0]))
 
 
 def _settings(config: Mapping[str, Any] | None) -> TopicSettings:
