@@ -76,14 +76,16 @@ def drill_down(row: pd.Series, chosen: str, campaigns: pd.DataFrame, model: str,
 
 
 counts = data.counts()
-if not (counts.get("campaigns") and counts.get("touchpoints")):
+if components.need_triage():
+    pass  # the empty state says what to load first
+elif not (counts.get("campaigns") and counts.get("touchpoints")):
     st.info("This database has no " + (" and no ".join(
         w for w, n in (("campaigns", counts.get("campaigns")),
                        ("touchpoints", counts.get("touchpoints"))) if not n))
             + " yet, so no ticket can be credited to a campaign. Import campaigns and "
             "touchpoints (which customer each campaign reached, when) on the **Data** page.",
             icon=":material/info:")
-elif not components.need_triage():
+else:
     f = components.filters()
     c1, c2, c3 = st.columns([2, 2, 1])
     model = c1.selectbox("Attribution model", data.MODELS, index=data.MODELS.index("last_touch"),

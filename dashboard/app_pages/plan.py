@@ -23,7 +23,9 @@ if campaigns.empty or not counts.get("tickets") or not counts.get("touchpoints")
     st.info(f"A forecast learns from past campaigns, the customers they reached and the tickets "
             f"that followed; this database has no {' and no '.join(missing)} yet. Import them "
             "on the **Data** page (campaigns, touchpoints: which customer each campaign "
-            "reached, when).", icon=":material/info:")
+            "reached, when)"
+            + (", or load the demo world with `triage demo`." if not counts.get("tickets")
+               else "."), icon=":material/info:")
     st.stop()
 
 names = dict(zip(campaigns["campaign_id"], campaigns["name"], strict=True))

@@ -83,7 +83,9 @@ def test_plan_page_errors_are_shown_plainly(open_app: OpenApp, demo_db: Path) ->
 def test_plan_page_on_an_empty_database(open_app: OpenApp, empty_db: Path) -> None:
     at = open_app(empty_db, "plan")
     assert_ok(at)
-    assert "No campaigns or tickets yet" in " ".join(i.value for i in at.info)
+    info = " ".join(i.value for i in at.info)
+    assert "has no campaigns and no touchpoints and no tickets yet" in info
+    assert "triage demo" in info  # an empty database: the demo is the quickest start
     assert not at.get("plotly_chart")
 
 
