@@ -167,7 +167,13 @@ def display(value: Any) -> str:
         return ""
     if not mask_on():
         return str(value)
-    return str(pseudonymize(str(value), _salt(db_path())))
+    return _pseudonymized(str(value), _salt(db_path()))
+
+
+@functools.lru_cache(maxsize=8192)
+def _pseudonymized(text: str, salt: bytes) -> str:
+    """Column names, labels and ids come back on every run: each is masked once."""
+    return str(pseudonymize(text, salt))
 
 
 def shown(value: Any) -> Any:
