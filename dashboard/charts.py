@@ -433,10 +433,12 @@ def score_contributions(contrib: dict[str, float], title: str = "Priority score 
     names, points = zip(*items, strict=True)
     # graph_objects directly: plotly express costs ~0.1 s per figure, on every explorer view
     fig = go.Figure(go.Bar(x=list(points), y=list(names), orientation="h",
-                           texttemplate="%{x:.1f}", marker_color=ACCENT,
+                           texttemplate="%{x:.1f}", textposition="outside", cliponaxis=False,
+                           textangle=0, marker_color=ACCENT,
                            hovertemplate="%{y}: %{x:.1f} points<extra></extra>"))
-    fig.update_layout(xaxis_title="Points (of 100)", yaxis_title="")
-    return _style(fig, title, height=240)
+    fig.update_layout(xaxis_title="Points (of 100)", yaxis_title="",
+                      yaxis={"autorange": "reversed"})
+    return _style(fig, title, height=max(260, 34 * len(items) + 120))
 
 
 def csat_sentiment(df: pd.DataFrame, title: str = "CSAT (1–5) against mean sentiment per week"

@@ -194,6 +194,16 @@ def duration(hours: Any, none: str = NONE) -> str:
     return f"{h / 24:,.0f} d"
 
 
+MODEL_NAMES = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
+               "time_decay": "Time decay", "position_based": "Position-based",
+               "data_driven": "Data-driven (Markov)", "(none)": "(none)"}
+
+
+def model_name(model: str) -> str:
+    """An attribution model's name for people (``last_touch`` -> ``Last touch``)."""
+    return MODEL_NAMES.get(model, model)
+
+
 def ago(when: Any, now: Any = None, none: str = NONE) -> str:
     """How long ago ``when`` (a timestamp) was, in words: ``just now``, ``12 min ago``."""
     if _missing(when):

@@ -139,6 +139,11 @@ def test_preview_compares_two_profiles_on_the_open_tickets(db: Store) -> None:
     assert p.moved == int((old != new).sum()) > 0
     same = scoring.preview(frame, agents, saved, saved, scoring.rules(CONFIG), as_of)
     assert same.moved == 0 and same.rerouted == 0
+    # "rank now" is the place in the queue the pages show (score, then oldest, then id)
+    queue = analytics.tickets(db, analytics.Filters(), open_only=True, order="priority",
+                              limit=10)
+    assert same.reorder["ticket_id"].head(10).tolist() == queue["ticket_id"].tolist()
+    assert (same.reorder["saved_rank"] == same.reorder["rank"]).all()
     teams = p.teams.set_index("team")
     assert int((teams["assigned"] + teams["waiting"]).sum()) == total
     assert int((teams["assigned_preview"] + teams["waiting_preview"]).sum()) == total
@@ -269,3 +274,13 @@ def test_alerts_are_open_escalations_and_sla_risks_most_urgent_first(db: Store) 
     assert got.loc[~got["escalated"], "escalation_reason"].eq("").all()
     top = analytics.alerts(db, analytics.Filters(), limit=5)
     assert top["ticket_id"].tolist() == got["ticket_id"].tolist()[:5]
+
+
+def test_queue_rank_breaks_ties_like_the_queue_pages() -> None:
+    scored = pd.DataFrame({"ticket_id": ["T3", "T1", "T2", "T0"],
+                           "priority_score": [50.0, 50.0, 50.0, 90.0],
+                           "created_at": pd.to_datetime(["2026-01-02", "2026-01-02",
+                                                         "2026-01-01", "2026-01-05"])},
+                          index=[7, 3, 5, 1])
+    rank = scoring._queue_rank(scored)
+    assert rank.to_dict() == {1: 1, 5: 2, 3: 3, 7: 4}  # T0, then the oldest, then by id

@@ -89,10 +89,12 @@ else:
     f = components.filters()
     c1, c2, c3 = st.columns([2, 2, 1])
     model = c1.selectbox("Attribution model", data.MODELS, index=data.MODELS.index("last_touch"),
-                         key="campaign_model", help="\n".join(
-                             f"- **{m}**: {d}" for m, d in data.MODEL_DESCRIPTIONS.items()))
+                         key="campaign_model", format_func=fmt.model_name, help="\n".join(
+                             f"- **{fmt.model_name(m)}**: {d}"
+                             for m, d in data.MODEL_DESCRIPTIONS.items()))
     others = ["(none)", *[m for m in data.MODELS if m != model]]
-    compare = c2.selectbox("Compare with", others, key="campaign_compare")
+    compare = c2.selectbox("Compare with", others, key="campaign_compare",
+                           format_func=fmt.model_name)
     default_lookback = data.default_lookback()
     lookback = int(c3.number_input("Lookback (days)", min_value=1,
                                    max_value=max(365, default_lookback), value=default_lookback,
@@ -250,4 +252,4 @@ else:
                           "ci_high": st.column_config.NumberColumn(f"{level} high",
                                                                    format="%,.0f"),
                           "attributed_tickets": st.column_config.NumberColumn(
-                              f"Attributed ({model})", format="%,.0f")})
+                              f"Attributed ({fmt.model_name(model)})", format="%,.0f")})

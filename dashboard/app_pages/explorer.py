@@ -80,10 +80,15 @@ if not components.need_triage():
         e1, e2, e3 = st.columns(3)
         with e1:
             st.markdown("**Words behind the category**")
-            components.words_table(detail.get("category_words"), "Category")
-            st.caption("Top alternatives")
-            components.words_table(detail.get("category_top"), "Alternatives",
-                                   columns=("category", "probability"), percent=True)
+            if detail.get("predicted_category") is None:
+                st.caption("No model prediction for this ticket (no active category model, "
+                           "or it was not predicted yet): its category comes from "
+                           f"{source}.")
+            else:
+                components.words_table(detail.get("category_words"), "Category")
+                st.caption("Top alternatives")
+                components.words_table(detail.get("category_top"), "Alternatives",
+                                       columns=("category", "probability"), percent=True)
         with e2:
             st.markdown("**Words carrying the sentiment**")
             if detail.get("sentiment") is None:
@@ -94,8 +99,11 @@ if not components.need_triage():
             st.caption("Severity rules that fired")
             st.text(detail.get("severity_reasons") or "category default")
         with e3:
-            contrib = {k.removeprefix("contrib_"): detail.get(k) for k in detail
-                       if k.startswith("contrib_")}
+            parts = {"sentiment": "Negative sentiment", "value": "Customer value",
+                     "severity": "Severity", "wait": "Time waited vs SLA",
+                     "boost": "Segment boost", "source": "Helpdesk priority"}
+            contrib = {parts.get(k.removeprefix("contrib_"), k.removeprefix("contrib_")):
+                       detail.get(k) for k in detail if k.startswith("contrib_")}
             if detail.get("status") not in ("new", "open", "pending", "on_hold"):
                 st.caption("Closed ticket: nobody waits on it, so it has no wait points.")
             st.plotly_chart(charts.score_contributions(contrib), width="stretch")

@@ -80,9 +80,7 @@ if not components.need_triage():
     left, right = st.columns(2)
     left.plotly_chart(charts.volume(trend, freq, partial), width="stretch")
     right.plotly_chart(charts.sla_csat(trend, freq), width="stretch")
-    if any(partial):
-        st.caption(f"The first or last {freq} of the date range is only partly covered: its "
-                   "bar is hatched and lower than a full one.")
+    # a partly covered first or last period is hatched, with a note under the chart's title
 
     st.subheader("Current alerts")
     st.caption("Open tickets that are escalated or whose SLA is at risk or breached, "

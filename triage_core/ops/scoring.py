@@ -264,6 +264,14 @@ def score_all(store: Store, config: Mapping[str, Any], profile_name: str | None 
                        " GROUP BY 1 ORDER BY 1")
 
 
+def _queue_rank(scored: pd.DataFrame) -> pd.Series:
+    """Each ticket's place in the queue order the pages use (priority score high first, then
+    the oldest, then by ticket id), 1 = first."""
+    order = scored.sort_values(["priority_score", "created_at", "ticket_id"],
+                               ascending=[False, True, True], kind="stable").index
+    return pd.Series(np.arange(1, len(order) + 1), index=order).reindex(scored.index)
+
+
 @dataclass(frozen=True)
 class Preview:
     """What a new profile would change, before anything is saved."""
@@ -303,8 +311,7 @@ def preview(frame: pd.DataFrame, agents: pd.DataFrame, saved: priority.PriorityP
         b.groupby("priority_tier").size().rename("tickets").reset_index().assign(
             profile="preview"),
     ]).rename(columns={"priority_tier": "tier"})
-    rank_a = a["priority_score"].rank(ascending=False, method="first")
-    rank_b = b["priority_score"].rank(ascending=False, method="first")
+    rank_a, rank_b = _queue_rank(a), _queue_rank(b)
     ranked = b.assign(rank=rank_b.astype(int), saved_rank=rank_a.astype(int),
                       saved_score=a["priority_score"], saved_tier=a["priority_tier"])
     reorder = ranked.nsmallest(top, "rank")[
