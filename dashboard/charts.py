@@ -436,8 +436,11 @@ def score_contributions(contrib: dict[str, float], title: str = "Priority score 
                            texttemplate="%{x:.1f}", textposition="outside", cliponaxis=False,
                            textangle=0, marker_color=ACCENT,
                            hovertemplate="%{y}: %{x:.1f} points<extra></extra>"))
+    lo, hi = min(0.0, *points), max(0.0, *points)
+    pad = 0.2 * ((hi - lo) or 1.0)  # room for the value labels outside the bars
     fig.update_layout(xaxis_title="Points (of 100)", yaxis_title="",
-                      yaxis={"autorange": "reversed"})
+                      yaxis={"autorange": "reversed"},
+                      xaxis={"range": [lo - (pad if lo < 0 else 0), hi + pad]})
     return _style(fig, title, height=max(260, 34 * len(items) + 120))
 
 

@@ -54,8 +54,9 @@ def beats_guessing(m: Mapping[str, Any], labels: Sequence[Any]) -> tuple[bool, s
     acc, f1 = float(m["accuracy"]), float(m["macro_f1"])
     z = (acc - p0) / math.sqrt(p0 * (1 - p0) / n) if 0 < p0 < 1 else (math.inf if acc > p0
                                                                         else -math.inf)
-    words = (f"holdout accuracy {acc:.3f} against {p0:.3f} by always answering the most common"
-             f" category, macro-F1 {f1:.3f} against {base['chance_macro_f1']:.3f} by guessing")
+    words = (f"holdout accuracy {acc:.3f} against {p0:.3f} by always answering the holdout's"
+             f" most common category, macro-F1 {f1:.3f} against"
+             f" {base['chance_macro_f1']:.3f} by guessing")
     return (z >= Z_ONE_PERCENT and f1 >= base["chance_macro_f1"] + CHANCE_MARGIN), words
 
 
