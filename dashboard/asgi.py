@@ -40,7 +40,6 @@ def warm_up() -> None:
         from dashboard import format as fmt  # noqa: F401
 
         charts.empty("warm-up").to_json()
-        charts.score_contributions({"warm-up": 1.0}).to_json()
     except Exception:  # a failed warm-up costs the first visitor time, nothing else
         logging.getLogger("triage.server").exception("dashboard warm-up failed")
 

@@ -424,26 +424,6 @@ def weekly_bars(df: pd.DataFrame, title: str, x: str = "week", y: str = "n",
     return _style(fig, title, height=300)
 
 
-def score_contributions(contrib: dict[str, float], title: str = "Priority score breakdown"
-                        ) -> go.Figure:
-    """Horizontal bars of the per-component contributions of one ticket's score."""
-    items = [(k, v) for k, v in contrib.items() if v is not None and not pd.isna(v)]
-    if not items:
-        return empty(title)
-    names, points = zip(*items, strict=True)
-    # graph_objects directly: plotly express costs ~0.1 s per figure, on every explorer view
-    fig = go.Figure(go.Bar(x=list(points), y=list(names), orientation="h",
-                           texttemplate="%{x:.1f}", textposition="outside", cliponaxis=False,
-                           textangle=0, marker_color=ACCENT,
-                           hovertemplate="%{y}: %{x:.1f} points<extra></extra>"))
-    lo, hi = min(0.0, *points), max(0.0, *points)
-    pad = 0.2 * ((hi - lo) or 1.0)  # room for the value labels outside the bars
-    fig.update_layout(xaxis_title="Points (of 100)", yaxis_title="",
-                      yaxis={"autorange": "reversed"},
-                      xaxis={"range": [lo - (pad if lo < 0 else 0), hi + pad]})
-    return _style(fig, title, height=max(260, 34 * len(items) + 120))
-
-
 def csat_sentiment(df: pd.DataFrame, title: str = "CSAT (1–5) against mean sentiment per week"
                    ) -> go.Figure:
     if df.empty or df["csat"].dropna().empty:

@@ -210,6 +210,22 @@ def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "wei
     st.text("\n".join(lines))
 
 
+def score_breakdown(contrib: dict[str, Any]) -> None:
+    """A ticket's priority points per part, as bars in a small table (no chart library: the
+    explorer then loads no plotting code in the browser)."""
+    rows = pd.DataFrame([(k, float(v)) for k, v in contrib.items()
+                         if v is not None and not pd.isna(v)], columns=["part", "points"])
+    st.markdown("**Priority score breakdown**")
+    if rows.empty:
+        st.caption("Not scored yet.")
+        return
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        "part": st.column_config.TextColumn("Part"),
+        "points": st.column_config.ProgressColumn(
+            "Points (of 100)", min_value=0.0, format="%.1f",
+            max_value=float(max(rows["points"].max(), 1.0)))})
+
+
 def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
     """One-click corrections of category, tier and sentiment for one ticket. The form is keyed
     on the ticket and names it, so it can never record on another ticket than the one shown;

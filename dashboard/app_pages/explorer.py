@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, components, data
+from dashboard import components, data
 from dashboard import format as fmt
 
 st.title("Ticket explorer")
@@ -106,7 +106,7 @@ if not components.need_triage():
                        detail.get(k) for k in detail if k.startswith("contrib_")}
             if detail.get("status") not in ("new", "open", "pending", "on_hold"):
                 st.caption("Closed ticket: nobody waits on it, so it has no wait points.")
-            st.plotly_chart(charts.score_contributions(contrib), width="stretch")
+            components.score_breakdown(contrib)
             st.caption("Routing")
             agent = detail.get("assigned_agent")
             agent_name = data.agent_names().get(str(agent), agent)

@@ -273,15 +273,6 @@ def test_weekly_bars_one_trace_per_color_value() -> None:
                  "Nothing recorded yet")
 
 
-def test_score_contributions_skip_missing() -> None:
-    fig = charts.score_contributions({"sentiment": 20.5, "value": None, "wait": np.nan,
-                                      "severity": 12.0})
-    (bar,) = fig.data
-    assert ys(bar) == ["sentiment", "severity"] and xs(bar) == [20.5, 12.0]
-    assert fig.layout.title.text == "Priority score breakdown"
-    assert_empty(charts.score_contributions({"value": None}), "Priority score")
-
-
 def test_csat_sentiment_needs_csat_answers() -> None:
     df = pd.DataFrame({"period": WEEKS, "csat": [4.0, np.nan, 2.5],
                        "mean_sentiment": [0.3, -0.1, -0.6]})

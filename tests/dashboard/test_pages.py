@@ -423,6 +423,19 @@ def test_explorer_search_narrows_the_table(open_app: OpenApp, demo_db: Path) -> 
     assert set(table["ticket_id"]) <= set(hits["ticket_id"])
 
 
+def test_explorer_breaks_the_score_down_without_a_chart(open_app: OpenApp,
+                                                        demo_db: Path) -> None:
+    at = open_app(demo_db, "explorer")
+    assert_ok(at)
+    first = frame_with(at, "priority_tier")["ticket_id"].iloc[0]
+    parts = frame_with(at, "points")
+    assert {"Negative sentiment", "Severity", "Time waited vs SLA"} <= set(parts["part"])
+    score = query(demo_db, "SELECT priority_score FROM triaged_tickets WHERE ticket_id = ?",
+                  [first])["priority_score"].iloc[0]
+    assert parts["points"].sum() == pytest.approx(score, abs=0.05)
+    assert not at.get("plotly_chart")  # the explorer loads no plotting code in the browser
+
+
 def test_explorer_feedback_records_a_correction(open_app: OpenApp, fresh_db: Path) -> None:
     at = open_app(fresh_db, "explorer")
     tid = next(str(k) for k in at.session_state if str(k).startswith(
