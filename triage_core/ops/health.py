@@ -68,7 +68,8 @@ def _unscored(store: Store) -> list[Finding]:
     total, unscored = int(rows["n"].sum()), int(rows["unscored"].sum())
     if not total or unscored < UNSCORED_SHARE * total:
         return []
-    langs = rows[rows["unscored"] > 0].sort_values("unscored", ascending=False)
+    langs = rows[rows["unscored"] > 0].sort_values(["unscored", "language"],
+                                                   ascending=[False, True])
     which = ", ".join(f"{lang} {n:,}" for lang, n in zip(langs["language"], langs["unscored"],
                                                           strict=True))
     return [Finding("no_sentiment", f"{unscored:,} of {total:,} tickets ({unscored / total:.0%})"
