@@ -87,6 +87,7 @@ def workload_table(load: pd.DataFrame) -> None:
 
 
 if not components.need_triage():
+    has_agents = bool(data.counts().get("agents"))
     summary = data.queue_summary()
     fmt.dataframe(summary.drop(columns=["team_key"], errors="ignore"), key="queues_summary",
                   overrides={"team": st.column_config.TextColumn(
@@ -114,7 +115,7 @@ if not components.need_triage():
                               "SLA due", help="Time left until the SLA is due, or how long ago "
                                           "it was breached"),
                           "agent": st.column_config.TextColumn("Agent")})
-        if data.counts().get("agents"):
+        if has_agents:
             with st.form("reassign"):
                 st.markdown("**Reassign a ticket**")
                 c1, c2 = st.columns(2)
@@ -133,7 +134,7 @@ if not components.need_triage():
                         st.session_state["queues_flash"] = components.plain(
                             f"{shown_ids[ticket]} reassigned to {labels.get(agent, agent)}.")
                         st.rerun()
-    if not data.counts().get("agents"):
+    if not has_agents:
         st.info("No agents yet, so every ticket waits in its team's queue: import agents "
                 "(id, name, team, skills, capacity) on the **Data** page to route tickets to "
                 "people, see their load and reassign.", icon=":material/info:")

@@ -7,23 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _world import OUTAGE
 from test_pages import OpenApp, assert_ok, frame_with, scalar
 
 from triage_core.models import registry
 from triage_core.store import Store
-
-OUTAGE = ["The status page says everything is fine but the website is down with error 503",
-          "Website down again, error 503 on every page since the release",
-          "Cannot reach the site: error 503 service unavailable",
-          "Your website is down, error 503, status page shows green",
-          "error 503 when I open the website, is there an outage",
-          "Site unreachable with error 503 for an hour, outage?",
-          "Outage? The website returns error 503 service unavailable",
-          "Since the release the website is down, error 503",
-          "error 503 service unavailable on the website again",
-          "The website is down: 503 error, is the outage known",
-          "Is there an outage? error 503 on the website",
-          "website error 503 service unavailable, still down"]
 
 
 def test_models_page_shows_baselines_and_the_chosen_configuration(open_app: OpenApp,

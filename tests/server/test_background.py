@@ -8,19 +8,7 @@ from collections.abc import Callable
 
 import pandas as pd
 from _served import Api
-
-OUTAGE = ["The status page says everything is fine but the website is down with error 503",
-          "Website down again, error 503 on every page since the release",
-          "Cannot reach the site: error 503 service unavailable",
-          "Your website is down, error 503, status page shows green",
-          "error 503 when I open the website, is there an outage",
-          "Site unreachable with error 503 for an hour, outage?",
-          "Outage? The website returns error 503 service unavailable",
-          "Since the release the website is down, error 503",
-          "error 503 service unavailable on the website again",
-          "The website is down: 503 error, is the outage known",
-          "Is there an outage? error 503 on the website",
-          "website error 503 service unavailable, still down"]
+from _world import OUTAGE
 
 
 def wait_for(check: Callable[[], object], seconds: float = 240) -> object:

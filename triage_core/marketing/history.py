@@ -48,6 +48,28 @@ class History:
         return self.reached.shape[1]
 
 
+def _per_day(q: Query, credit: str, segment: str, vip_segments: Sequence[str]) -> str:
+    """The columns of a history row over tickets ``k`` (with ``cost``) of launches ``l``:
+    day since launch, category, VIP, and the sums of ``credit``."""
+    return f"""CAST(floor(date_diff('microsecond', l.start_at, k.created_at) / {US_PER_DAY})
+                    AS BIGINT) AS day,
+               COALESCE(k.category, {q.bind('uncategorized', UNCATEGORIZED)}) AS category,
+               COALESCE(list_contains({q.bind('vip', list(vip_segments))}::VARCHAR[],
+                                      {segment}), false) AS vip,
+               sum({credit}) AS tickets,
+               COALESCE(sum({credit}) FILTER (WHERE k.sentiment_label = 'negative'), 0)
+                   AS negative,
+               COALESCE(sum({credit}) FILTER (WHERE k.sentiment_label IS NOT NULL), 0)
+                   AS labelled,
+               sum({credit} * k.cost) AS cost"""
+
+
+def _in_span(q: Query, days: int) -> str:
+    """Tickets ``k`` in the first ``days`` days after their campaign's launch ``l``."""
+    return (f"k.created_at >= l.start_at AND k.created_at < l.start_at"
+            f" + to_microseconds({q.bind('span_us', days * US_PER_DAY)})")
+
+
 def _daily_tickets(store: Store, model: str, cfg: AttributionSettings, days: int,
                    vip_segments: Sequence[str], meta: pd.DataFrame) -> pd.DataFrame:
     """Credit per campaign of ``meta``, day since launch, category and VIP segment, counting
@@ -65,22 +87,11 @@ def _daily_tickets(store: Store, model: str, cfg: AttributionSettings, days: int
         launch AS (SELECT campaign_id, start_at FROM campaigns
                    WHERE list_contains({q.bind('launch_ids', ids)}::VARCHAR[], campaign_id))
         SELECT cr.campaign_id,
-               CAST(floor(date_diff('microsecond', l.start_at, k.created_at) / {US_PER_DAY})
-                    AS BIGINT) AS day,
-               COALESCE(k.category, {q.bind('uncategorized', UNCATEGORIZED)}) AS category,
-               COALESCE(list_contains({q.bind('vip', list(vip_segments))}::VARCHAR[],
-                                      COALESCE(cu.segment, k.segment)), false) AS vip,
-               sum(cr.credit) AS tickets,
-               COALESCE(sum(cr.credit) FILTER (WHERE k.sentiment_label = 'negative'), 0)
-                   AS negative,
-               COALESCE(sum(cr.credit) FILTER (WHERE k.sentiment_label IS NOT NULL), 0)
-                   AS labelled,
-               sum(cr.credit * k.cost) AS cost
+               {_per_day(q, "cr.credit", "COALESCE(cu.segment, k.segment)", vip_segments)}
         FROM credits cr JOIN tk_cost k USING (ticket_id)
         JOIN launch l ON l.campaign_id = cr.campaign_id
         LEFT JOIN customers cu ON cu.customer_id = k.customer_id
-        WHERE k.created_at >= l.start_at
-          AND k.created_at < l.start_at + to_microseconds({q.bind('span_us', days * US_PER_DAY)})
+        WHERE {_in_span(q, days)}
         GROUP BY ALL"""
     return q.run(store, sql)
 
@@ -92,21 +103,9 @@ def _stored_daily(store: Store, cfg: AttributionSettings, days: int,
     sql = f"""WITH tk AS (SELECT * FROM {CREDITS_TABLE}
                           WHERE list_contains({q.bind('ids', ids)}::VARCHAR[], campaign_id)),
         {cost_ctes(q, cfg)}
-        SELECT k.campaign_id,
-               CAST(floor(date_diff('microsecond', l.start_at, k.created_at) / {US_PER_DAY})
-                    AS BIGINT) AS day,
-               COALESCE(k.category, {q.bind('uncategorized', UNCATEGORIZED)}) AS category,
-               COALESCE(list_contains({q.bind('vip', list(vip_segments))}::VARCHAR[],
-                                      k.segment), false) AS vip,
-               sum(k.credit) AS tickets,
-               COALESCE(sum(k.credit) FILTER (WHERE k.sentiment_label = 'negative'), 0)
-                   AS negative,
-               COALESCE(sum(k.credit) FILTER (WHERE k.sentiment_label IS NOT NULL), 0)
-                   AS labelled,
-               sum(k.credit * k.cost) AS cost
+        SELECT k.campaign_id, {_per_day(q, "k.credit", "k.segment", vip_segments)}
         FROM tk_cost k JOIN campaigns l ON l.campaign_id = k.campaign_id
-        WHERE k.created_at >= l.start_at
-          AND k.created_at < l.start_at + to_microseconds({q.bind('span_us', days * US_PER_DAY)})
+        WHERE {_in_span(q, days)}
         GROUP BY ALL"""
     return q.run(store, sql)
 
