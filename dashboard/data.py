@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -42,7 +43,13 @@ TEXT_COLUMNS = ("subject", "body", "comment")
 
 
 def db_path() -> str:
-    return str(Path(os.environ.get("TRIAGE_DB") or default_db_path()).resolve())
+    return _resolved(os.environ.get("TRIAGE_DB") or "", os.getcwd())
+
+
+@functools.lru_cache(maxsize=16)
+def _resolved(env: str, cwd: str) -> str:
+    """The database's absolute path (asked on every query: resolved once per setting)."""
+    return str(Path(env or default_db_path()).resolve())
 
 
 def db_name() -> str:
@@ -144,20 +151,38 @@ def masked(df: pd.DataFrame, mask: bool | None = None) -> pd.DataFrame:
         out.index = pd.Index(df["ticket_id"].to_numpy(), name="_ticket")
     if not (mask_on() if mask is None else mask):
         return out
-    salt = _salt(db_path())
+    salt = _salt_of(db_path())
     for col in out.columns:
         if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]) \
                 or pd.api.types.is_datetime64_any_dtype(out[col]):
             continue
-        values = out[col].astype(object)
-        texts = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-        if not texts.any():
-            continue
-        strings = values[texts]
-        values[texts] = (mask_pii_series(strings) if col in TEXT_COLUMNS
-                         else pseudonymize_series(strings, salt)).to_numpy()
-        out[col] = values
+        values = _masked_values(out[col].to_numpy(dtype=object), col in TEXT_COLUMNS, salt)
+        if values is not None:
+            out[col] = values
     out.columns = [display(c) for c in out.columns]
+    return out
+
+
+SCALAR_MASKING = 1024  # distinct values up to which each is masked by the (cached) scalar path
+
+
+def _masked_values(values: Any, text: bool, salt: bytes) -> Any:
+    """One column's strings masked (free text) or pseudonymized (ids, names, labels), each
+    distinct value once: a page's table repeats the same statuses, teams and customers, and
+    the ids and labels come back on every rerun. None when the column holds no strings."""
+    strings = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+    if not strings.any():
+        return None
+    codes, uniques = pd.factorize(values[strings])
+    uniques = np.asarray(uniques, dtype=object)
+    if text:
+        done = mask_pii_series(uniques).to_numpy(dtype=object)
+    elif len(uniques) <= SCALAR_MASKING:
+        done = np.array([_pseudonymized(u, salt) for u in uniques], dtype=object)
+    else:
+        done = pseudonymize_series(uniques, salt).to_numpy(dtype=object)
+    out = values.copy()
+    out[strings] = done[codes]
     return out
 
 
@@ -167,7 +192,19 @@ def display(value: Any) -> str:
         return ""
     if not mask_on():
         return str(value)
-    return _pseudonymized(str(value), _salt(db_path()))
+    return _pseudonymized(str(value), _salt_of(db_path()))
+
+
+_SALTS: dict[str, bytes] = {}
+
+
+def _salt_of(path: str) -> bytes:
+    """:func:`_salt` without Streamlit's cache lookup (hashing its argument) on each of the
+    hundreds of labels a page shows."""
+    salt = _SALTS.get(path)
+    if salt is None:
+        salt = _SALTS[path] = _salt(path)
+    return salt
 
 
 @functools.lru_cache(maxsize=8192)
@@ -340,7 +377,7 @@ def queue_summary() -> pd.DataFrame:
 def ticket_detail(ticket_id: str) -> dict[str, Any] | None:
     """One ticket with its triage and the words behind its category and sentiment, as a page
     may show it; ``_ticket`` holds the real id (for corrections)."""
-    detail = _run(analytics.ticket_detail, ticket_id)
+    detail = _ticket_detail(ticket_id)
     if detail is None:
         return None
     detail.update(_explain(ticket_id))
@@ -351,6 +388,11 @@ def ticket_detail(ticket_id: str) -> dict[str, Any] | None:
         detail = {k: v if k in ("subject", "body") else shown(v) for k, v in detail.items()}
     detail["_ticket"] = ticket_id
     return detail
+
+
+@cached(256)
+def _ticket_detail(ticket_id: str) -> dict[str, Any] | None:
+    return _run(analytics.ticket_detail, ticket_id)
 
 
 @cached(256)
@@ -382,6 +424,7 @@ def user_tables(counts: dict[str, int]) -> dict[str, int]:
     return analytics.user_tables(counts)
 
 
+@cached(8)
 def counts() -> dict[str, int]:
     return _run(Store.counts)
 
@@ -760,9 +803,14 @@ def feedback_list() -> pd.DataFrame:
 
 
 def ticket_feedback(ticket_id: str) -> pd.DataFrame:
+    return masked(_ticket_feedback(ticket_id))
+
+
+@cached(256)
+def _ticket_feedback(ticket_id: str) -> pd.DataFrame:
     from triage_core.ops import feedback
 
-    return masked(_run(feedback.list_feedback, ticket_id))
+    return _run(feedback.list_feedback, ticket_id)
 
 
 @cached(4)
@@ -791,6 +839,7 @@ def undo_feedback(feedback_id: int) -> None:
     write(lambda s: feedback.undo(s, feedback_id, by="dashboard"))
 
 
+@cached(4)
 def known_categories() -> list[str]:
     from triage_core.ops import feedback
 

@@ -76,10 +76,9 @@ class Store:
         self._con.execute("SET enable_progress_bar = false")
         self._lock = threading.RLock()
         self._in_tx = False
+        self._macros = False
         if not read_only:
             self.migrate()
-        self._con.execute(TS_MACRO)
-        self._con.execute(TRIM_MACRO)
 
     # -- connection ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -97,14 +96,20 @@ class Store:
         child.path = self.path
         child._con = self._con.cursor()
         child._con.execute("SET TimeZone = 'UTC'")
-        child._con.execute(TS_MACRO)
-        child._con.execute(TRIM_MACRO)
+        child._macros = False
         child._lock = threading.RLock()
         child._in_tx = False
         return child
 
     def raw_connection(self) -> Any:
-        """The DuckDB connection, for the store package's own modules (importing)."""
+        """The DuckDB connection, for the store package's own modules (importing), with the
+        import macros (``triage_ts``, ``triage_trim``) defined on it. They are defined here,
+        when first needed, not for every cursor: a page's query on its own cursor needs none
+        and defining them costs more than the cursor itself."""
+        if not self._macros:
+            self._con.execute(TS_MACRO)
+            self._con.execute(TRIM_MACRO)
+            self._macros = True
         return self._con
 
     def lock(self) -> threading.RLock:
