@@ -23,18 +23,16 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchmarks.server_load import CHROMIUM, start_server
+from benchmarks.server_load import CHROMIUM, LIMIT, start_server, wait_ready
 
 # url path of each page (st.Page's default: the file name; the overview is the start page)
 PAGES = {"overview": "", "campaigns": "campaigns", "sentiment": "sentiment", "plan": "plan",
          "queues": "queues", "tuning": "tuning", "explorer": "explorer", "review": "review",
          "models": "models", "topics": "topics", "data_io": "data_io"}
 QUIET = 0.75  # seconds the script must stay finished before a load counts as done
-LIMIT = 300.0
 
 _STATE = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -102,19 +100,6 @@ def page_loads(base_url: str, pages: list[str], runs: int = 3) -> list[dict[str,
         finally:
             browser.close()
     return out
-
-
-def wait_ready(url: str, limit: float = LIMIT) -> float:
-    """Wait until the server says it is warmed up (models loaded, first background run of the
-    emerging-topic alerts done), as it is for every user after its first minute; seconds
-    waited."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < limit:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/api/v1/health", timeout=10) as r:
-            if json.load(r).get("ready"):
-                return time.perf_counter() - start
-        time.sleep(0.5)
-    raise TimeoutError(f"the server at {url} was not ready within {limit:.0f} s")
 
 
 def measure(db: Path, pages: list[str] | None = None, runs: int = 3) -> list[dict[str, Any]]:

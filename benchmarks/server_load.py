@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +39,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 SAMPLE = ROOT / "sample_data"
 CHROMIUM = Path("/usr/bin/chromium")
 TRIAGE = [sys.executable, "-m", "triage_core.cli"]
+LIMIT = 300.0  # seconds a server may take to come up and warm up
 
 
 def texts(n: int) -> list[dict[str, Any]]:
@@ -149,6 +151,19 @@ def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, dict[str, Any]]
     raise SystemExit(f"triage serve did not come up; see {log}")
 
 
+def wait_ready(url: str, limit: float = LIMIT) -> float:
+    """Wait until the server says it is warmed up (models loaded, first background run of the
+    emerging-topic alerts done), as it is for every user after its first minute; seconds
+    waited."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/api/v1/health", timeout=10) as r:
+            if json.load(r).get("ready"):
+                return time.perf_counter() - start
+        time.sleep(0.5)
+    raise TimeoutError(f"the server at {url} was not ready within {limit:.0f} s")
+
+
 def settled(page: Any, quiet: float = 2.0, limit: float = 300.0) -> None:
     """Wait until the page's script has finished its first run (Streamlit's status widget,
     shown while the script runs, absent for ``quiet`` seconds): the load then meets an open
@@ -212,6 +227,9 @@ def run(work: Path, clients: int, per_client: int) -> dict[str, Any]:
     proc, record = start_server(db, work / "serve.log")
     pool = texts(2000)
     try:
+        # as users meet it after the server's first minute: models loaded, the first
+        # background run of the emerging-topic alerts done
+        wait_ready(record["url"])
         with dashboard_session(record["url"]) as session:
             asyncio.run(load(record["url"], token, clients, 5, pool, "WARM"))
             single = asyncio.run(load(record["url"], token, clients, per_client, pool, "LOAD"))
