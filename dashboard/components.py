@@ -110,8 +110,8 @@ def warn(message: str) -> None:
 
 def health_notes(notes: list[str]) -> None:
     """What is missing or doubtful in the data: one warning each, never silent."""
-    for note in notes:
-        st.warning(plain(note), icon=":material/warning:")
+    for note in notes:  # written to follow "warning: " in the CLI; a sentence of its own here
+        st.warning(plain(note[:1].upper() + note[1:]), icon=":material/warning:")
 
 
 def fmt_number(value: Any, fmt: str = "{:,.0f}", none: str = "–") -> str:
@@ -219,7 +219,7 @@ def score_breakdown(contrib: dict[str, Any]) -> None:
     if rows.empty:
         st.caption("Not scored yet.")
         return
-    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+    st.dataframe(rows, hide_index=True, placeholder="–", width="stretch", column_config={
         "part": st.column_config.TextColumn("Part"),
         "points": st.column_config.ProgressColumn(
             "Points (of 100)", min_value=0.0, format="%.1f",

@@ -287,6 +287,7 @@ def dataframe(df: pd.DataFrame, columns: Iterable[str] | None = None,
     shown, config = table(df, columns, helps, overrides)
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("width", "stretch")
+    kwargs.setdefault("placeholder", "–")  # a missing value, not Streamlit's "None"
     return st.dataframe(shown, column_config=config, **kwargs)
 
 

@@ -15,6 +15,7 @@ counts = data.counts()
 st.subheader("In the database")
 st.dataframe(
     [{"table": t, "rows": n} for t, n in data.user_tables(counts).items()], hide_index=True,
+    placeholder="–",
     column_config={"table": st.column_config.TextColumn("Table"),
                    "rows": st.column_config.NumberColumn("Rows", format="localized")},
 )
@@ -141,7 +142,7 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
     if report.preview is not None:
         st.caption(f"Preview: the first rows as they would be imported ({report.rows:,} rows "
                    "in the file)")
-        st.dataframe(report.preview, hide_index=True, width="stretch")
+        st.dataframe(report.preview, hide_index=True, placeholder="–", width="stretch")
     create_missing = st.checkbox("Create customers/campaigns that do not exist yet",
                                  key="data_create_missing")
     c1, c2, c3 = st.columns([1, 2, 1])

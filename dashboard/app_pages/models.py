@@ -25,7 +25,7 @@ else:
                    icon=":material/info:")
     st.dataframe(cat[["version", "created_at", "active", "decision", "estimator", "n_train",
                       "n_corrections", "accuracy", "macro_f1", "note"]],
-                 hide_index=True, width="stretch", column_config={
+                 hide_index=True, placeholder="–", width="stretch", column_config={
                      "version": st.column_config.NumberColumn("Version"),
                      "created_at": st.column_config.DatetimeColumn("Trained"),
                      "active": st.column_config.CheckboxColumn("Active"),
@@ -57,17 +57,18 @@ else:
                   "accuracy": v["accuracy"], "macro_f1": v["macro_f1"]} for k, v in base.items()]
         if m.get("margin"):
             rows.append({"model": "margin", **m["margin"]})
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
-            "accuracy": st.column_config.NumberColumn(format="%.3f"),
-            "macro_f1": st.column_config.NumberColumn(format="%.3f")})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="–", width="stretch",
+                     column_config={
+                         "accuracy": st.column_config.NumberColumn(format="%.3f"),
+                         "macro_f1": st.column_config.NumberColumn(format="%.3f")})
     selection = summary.get("selection")
     if selection:
         st.subheader("Chosen configuration")
         st.caption(f"{selection['chosen']}: {selection['reason']} on the training tickets "
                    f"only ({selection['seconds']:.0f} s). Every candidate's cross-validated "
                    "score:")
-        st.dataframe(data.selection_table(selection), hide_index=True, width="stretch",
-                     column_config={
+        st.dataframe(data.selection_table(selection), hide_index=True, placeholder="–",
+                     width="stretch", column_config={
                          "accuracy": st.column_config.NumberColumn(format="%.3f"),
                          "macro_f1": st.column_config.NumberColumn(format="%.3f")})
     left, right = st.columns(2)
@@ -122,4 +123,4 @@ if upload is not None:
                 st.metric("Macro-F1", f"{report['macro_f1']:.3f}")
                 st.caption(f"{report['n_test']:,} rows evaluated, {report['n_skipped']:,} "
                            "skipped (empty label).")
-                st.dataframe(pd.DataFrame(report["per_class"]).T, width="stretch")
+                st.dataframe(pd.DataFrame(report["per_class"]).T, width="stretch", placeholder="–")

@@ -86,7 +86,7 @@ st.subheader("Staffing")
 st.caption("Agent-hours per team: recent daily load plus the campaign's busiest day, against "
            "the team's capacity (agents × productive hours per day, from the config). "
            "Handle time per category comes from `[forecast.handle_minutes]`.")
-st.dataframe(f.staffing, hide_index=True, width="stretch", column_config={
+st.dataframe(f.staffing, hide_index=True, placeholder="–", width="stretch", column_config={
     "team": st.column_config.TextColumn("Team"),
     "agents": st.column_config.NumberColumn("Agents"),
     "capacity_hours_per_day": st.column_config.NumberColumn("Capacity h/day", format="%.1f"),
@@ -101,7 +101,7 @@ mix = pd.DataFrame(list(f.category_mix.items()), columns=["category", "value"])
 left.plotly_chart(charts.category_mix(mix, "Category mix of the forecast tickets"),
                   width="stretch")
 right.caption("Forecast from these past campaigns (weight = similarity):")
-right.dataframe(f.similar, hide_index=True, width="stretch", column_config={
+right.dataframe(f.similar, hide_index=True, placeholder="–", width="stretch", column_config={
     "campaign_id": st.column_config.TextColumn("Campaign"),
     "name": st.column_config.TextColumn("Name"),
     "channel": st.column_config.TextColumn("Channel"),
@@ -124,7 +124,7 @@ else:
         ("Interval coverage", fmt(bt.coverage, "{:.0%}"), f"share of actuals inside the {band}"),
         ("Campaigns", fmt(bt.n_campaigns), None),
     ])
-    st.dataframe(bt.rows, hide_index=True, width="stretch", column_config={
+    st.dataframe(bt.rows, hide_index=True, placeholder="–", width="stretch", column_config={
         "campaign_id": st.column_config.TextColumn("Campaign"),
         "name": st.column_config.TextColumn("Name"),
         "channel": st.column_config.TextColumn("Channel"),

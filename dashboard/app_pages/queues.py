@@ -82,8 +82,8 @@ def workload_table(load: pd.DataFrame) -> None:
     st.dataframe(frame.style.apply(
         lambda r: ["background-color: #fde2e1" if r["state"] == "over capacity" else ""
                    for _ in r], axis=1),
-        hide_index=True, width="stretch", column_config=config, key="queues_workload",
-        height=300)
+        hide_index=True, placeholder="–", width="stretch", column_config=config,
+        key="queues_workload", height=300)
 
 
 if not components.need_triage():

@@ -41,7 +41,7 @@ if not topics:
     st.stop()
 
 st.caption(f"{len(topics)} topics among {proposal['n_tickets']:,} tickets without a category.")
-st.dataframe(data.topic_table(proposal), hide_index=True, width="stretch")
+st.dataframe(data.topic_table(proposal), hide_index=True, placeholder="–", width="stretch")
 
 by_id = {t["id"]: t for t in topics}
 chosen = st.selectbox("Topic", list(by_id), key="topics_chosen",
@@ -51,7 +51,7 @@ st.subheader(f"Topic {chosen}: {components.plain(topic['name'])}")
 st.caption(f"{len(topic['ticket_ids']):,} tickets; typical examples, nearest to the topic's "
            "centre first.")
 st.dataframe(data.topic_tickets(topic["examples"], components.mask()), hide_index=True,
-             width="stretch")
+             placeholder="–", width="stretch")
 
 
 def _apply(action: str, *args: object) -> None:

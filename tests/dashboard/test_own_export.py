@@ -59,6 +59,9 @@ def test_missing_sentiment_languages_are_named(open_app: OpenApp, export_db: Pat
     at = open_app(export_db)
     shown = texts(at)
     assert "have no sentiment score" in shown and "(de 15, fr 15)" in shown
+    notes = [w.value for w in at.warning]
+    assert any("lifetime value" in n for n in notes)
+    assert all(n[:1].isupper() or n[:1].isdigit() for n in notes), notes  # sentences
 
 
 def test_campaign_pages_say_there_are_no_campaigns(open_app: OpenApp, export_db: Path) -> None:

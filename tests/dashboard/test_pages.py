@@ -134,6 +134,8 @@ def test_page_runs_on_demo_db(open_app: OpenApp, demo_db: Path, page: str) -> No
         assert at.get("plotly_chart") or at.dataframe, "the page shows data"
         for spec in charts(at):
             assert title(spec), "every chart has a title"
+    # a missing value reads "–" in every table, never Streamlit's default "None"
+    assert all(df.proto.placeholder == "–" for df in at.dataframe), page
 
 
 @pytest.mark.parametrize("page", PAGES)
