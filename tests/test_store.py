@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from triage_core.errors import TriageError
 from triage_core.schema import IMPORT_TABLES
 from triage_core.store import SCHEMA_VERSION, Store
 from triage_core.store import connection as store_mod
@@ -90,3 +91,21 @@ def test_a_database_held_by_another_process_is_said_in_words(tmp_path: Path) -> 
         holder.wait(timeout=30)
         holder.stdout.close()
     Store(db).close()  # free again once the other program is gone
+
+
+def test_duckdb_memory_is_bounded_and_configurable(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def limit(s: Store) -> str:
+        return str(s.scalar("SELECT current_setting('memory_limit')"))
+
+    monkeypatch.delenv("TRIAGE_DUCKDB_MEMORY", raising=False)
+    with Store(tmp_path / "a.duckdb") as s:
+        assert limit(s) == "953.6 MiB"  # 1GB, as DuckDB shows it
+        with s.cursor() as cur:  # cursors share the database's limit
+            assert limit(cur) == "953.6 MiB"
+    monkeypatch.setenv("TRIAGE_DUCKDB_MEMORY", "2GB")
+    with Store(tmp_path / "a.duckdb") as s:
+        assert limit(s) == "1.8 GiB"
+    monkeypatch.setenv("TRIAGE_DUCKDB_MEMORY", "plenty; DROP TABLE tickets")
+    with pytest.raises(TriageError, match="TRIAGE_DUCKDB_MEMORY"):
+        Store(tmp_path / "a.duckdb")

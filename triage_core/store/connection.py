@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,13 @@ if TYPE_CHECKING:
 
 ENV_DB = "TRIAGE_DB"
 DEFAULT_DB = "triage.duckdb"
+# DuckDB's own memory (buffer pool, joins, sorts), per process. DuckDB's default is 80% of
+# the machine's RAM, which it keeps once it used it: scoring 1,000,000 tickets then held about
+# 3 GB for one query. Within this limit DuckDB spills large joins and sorts to a temporary
+# folder beside the database. In-memory databases keep DuckDB's default (their data is there).
+ENV_MEMORY = "TRIAGE_DUCKDB_MEMORY"
+DEFAULT_MEMORY = "1GB"
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)\s*$", re.IGNORECASE)
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 
@@ -49,6 +57,14 @@ def _locked_by_another_process(path: str) -> bool:
     except OSError:
         return False
     return False
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit: ``$TRIAGE_DUCKDB_MEMORY`` (e.g. ``2GB``, ``50%``), else 1GB."""
+    value = os.environ.get(ENV_MEMORY) or DEFAULT_MEMORY
+    if not _MEMORY.match(value):
+        raise TriageError(f"{ENV_MEMORY}={value!r}: expected a size such as 1GB, 512MB or 50%")
+    return value.strip()
 
 
 def quote_ident(name: str) -> str:
@@ -74,6 +90,8 @@ class Store:
             raise TriageError(f"{self.path}: cannot open database ({first})") from None
         self._con.execute("SET TimeZone = 'UTC'")
         self._con.execute("SET enable_progress_bar = false")
+        if self.path != ":memory:":
+            self._con.execute(f"SET memory_limit = '{memory_limit()}'")
         self._lock = threading.RLock()
         self._in_tx = False
         self._macros = False
