@@ -43,9 +43,10 @@ cust AS (  -- LTV percentile among the customers that have a lifetime value (els
                PARTITION BY lifetime_value IS NULL ORDER BY lifetime_value) END AS ltv_percentile
     FROM customers
 ),
-last_touch AS (
+last_touch AS (  -- only the touchpoints of these tickets' customers: the ASOF join sorts them
     SELECT k.ticket_id, tp.campaign_id, tp.touched_at
-    FROM base k ASOF JOIN touchpoints tp
+    FROM base k ASOF JOIN (SELECT customer_id, campaign_id, touched_at FROM touchpoints
+                           WHERE customer_id IN (SELECT customer_id FROM base)) tp
       ON tp.customer_id = k.customer_id AND tp.touched_at <= k.created_at
 )
 SELECT k.ticket_id, {input_hash} AS input_hash, k.created_at, k.customer_id, k.status,
