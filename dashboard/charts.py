@@ -1,4 +1,6 @@
 """Pure chart builders: DataFrame -> plotly Figure. No Streamlit calls; unit-tested directly.
+Built with graph_objects, not plotly express (a figure in 10-40 ms instead of 100-150 ms:
+every rerun of a page builds its figures again).
 
 Every figure has a title that says what it shows, axis titles with units, and a consistent
 look (template, colors, margins).
@@ -9,7 +11,6 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -177,9 +178,14 @@ def sentiment_lines(df: pd.DataFrame, by: str, freq: str, top: int = 8) -> go.Fi
         note = (f"Showing the {top} {by} groups with the most tickets of {len(sizes)}; "
                 "narrow the sidebar filters to see others")
         df = df[df["group"].isin(sizes.index[:top])]
-    fig = px.line(df, x="period", y="mean_sentiment", color="group", markers=True,
-                  hover_data={"tickets": True},
-                  labels={"period": "", "mean_sentiment": "Mean sentiment", "group": by})
+    fig = go.Figure()
+    for group, part in df.groupby("group", sort=False):
+        fig.add_trace(go.Scatter(
+            x=part["period"], y=part["mean_sentiment"], mode="lines+markers", name=str(group),
+            customdata=part[["tickets"]].to_numpy(),
+            hovertemplate="%{x|%d %b %Y}<br>Mean sentiment %{y:+.2f}<br>"
+                          "Tickets %{customdata[0]:,}<extra>%{fullData.name}</extra>"))
+    fig.update_layout(yaxis={"title": "Mean sentiment"})
     fig.add_hline(y=0, line_dash="dot", line_color="#9aa5b1")
     _date_axis(fig, df["period"], freq)
     return _style(fig, title, height=420, note=note)
@@ -194,15 +200,17 @@ def breakdown_bars(df: pd.DataFrame, by: str) -> go.Figure:
     values = df["mean_sentiment"].dropna()
     reach = float(values.abs().max()) if len(values) else 1.0
     reach = max(round(reach + 0.005, 2), 0.01)
-    fig = px.bar(df, x="tickets", y="group", orientation="h", color="mean_sentiment",
-                 color_continuous_scale="RdYlGn", range_color=(-reach, reach),
-                 color_continuous_midpoint=0.0,
-                 labels={"tickets": "Tickets", "group": "", "mean_sentiment": "Sentiment"})
-    fig.update_yaxes(autorange="reversed")
+    fig = go.Figure(go.Bar(
+        x=df["tickets"], y=df["group"], orientation="h",
+        marker={"color": df["mean_sentiment"], "coloraxis": "coloraxis"},
+        hovertemplate="%{y}<br>Tickets %{x:,}<br>Mean sentiment %{marker.color:+.2f}"
+                      "<extra></extra>"))
     # three ticks (−, 0, +) and room for them: with few groups the bar is short
-    fig.update_layout(coloraxis_colorbar={"title": {"text": "Mean<br>sentiment"},
-                                          "tickformat": "+.2f", "nticks": 3,
-                                          "tickvals": [-reach, 0.0, reach]})
+    fig.update_layout(
+        xaxis={"title": "Tickets"}, yaxis={"title": None, "autorange": "reversed"},
+        coloraxis={"colorscale": "RdYlGn", "cmin": -reach, "cmax": reach, "cmid": 0.0,
+                   "colorbar": {"title": {"text": "Mean<br>sentiment"}, "tickformat": "+.2f",
+                                "nticks": 3, "tickvals": [-reach, 0.0, reach]}})
     return _style(fig, title, height=max(340, 28 * len(df) + 120),
                   note=f"Colour scale −{reach:.2f} … +{reach:.2f}, centred on 0")
 
@@ -211,11 +219,20 @@ def tier_counts(counts: pd.DataFrame, title: str = "Open tickets per priority ti
     """Bars per tier; ``counts`` has columns tier, tickets and optionally profile."""
     if counts.empty:
         return empty(title)
-    color = "profile" if "profile" in counts.columns else "tier"
-    fig = px.bar(counts, x="tier", y="tickets", color=color, barmode="group",
-                 color_discrete_map=TIER_COLORS if color == "tier" else None,
-                 category_orders={"tier": list(TIER_COLORS)},
-                 labels={"tier": "Tier", "tickets": "Open tickets"}, text="tickets")
+    order = {t: i for i, t in enumerate(TIER_COLORS)}
+    counts = counts.sort_values("tier", key=lambda t: t.map(order), kind="stable")
+    by = "profile" if "profile" in counts.columns else "tier"
+    fig = go.Figure()
+    for name, part in counts.groupby(by, sort=False):
+        fig.add_trace(go.Bar(x=part["tier"], y=part["tickets"], name=str(name),
+                             text=part["tickets"], textposition="auto",
+                             marker={"color": TIER_COLORS.get(str(name))} if by == "tier"
+                             else None,
+                             hovertemplate="%{x}: %{y:,} open tickets<extra>%{fullData.name}"
+                                           "</extra>"))
+    fig.update_layout(barmode="group", yaxis={"title": "Open tickets"},
+                      xaxis={"title": "Tier", "categoryorder": "array",
+                             "categoryarray": list(TIER_COLORS)})
     return _style(fig, title, height=300)
 
 
@@ -318,11 +335,21 @@ def roi_scatter(df: pd.DataFrame, model: str, label_top: int = 6) -> go.Figure:
     # labels where they can be read: the largest campaigns and every one losing money
     big = set(d.nlargest(label_top, "tickets").index) | set(d.index[d["roi_after"] < 0])
     d = d.assign(label=[n if i in big else "" for i, n in zip(d.index, d["name"], strict=True)])
-    fig = px.scatter(d, x="roi_before", y="roi_after", size="tickets", color="channel",
-                     hover_name="name", size_max=40, text="label",
-                     labels={"roi_before": "ROI before support cost (%)",
-                             "roi_after": "ROI after support cost (%)", "channel": "Channel"})
-    fig.update_traces(textposition="top center", textfont={"size": 10})
+    # bubble areas proportional to tickets, the largest 40 px across (plotly express's size_max)
+    sizeref = 2.0 * float(max(d["tickets"].max(), 1)) / 40 ** 2
+    fig = go.Figure()
+    for channel, part in d.groupby(d["channel"].fillna("–"), sort=False):
+        fig.add_trace(go.Scatter(
+            x=part["roi_before"], y=part["roi_after"], mode="markers+text", name=str(channel),
+            text=part["label"], hovertext=part["name"], textposition="top center",
+            textfont={"size": 10},
+            marker={"size": part["tickets"], "sizemode": "area", "sizeref": sizeref},
+            customdata=part[["tickets"]].to_numpy(),
+            hovertemplate="<b>%{hovertext}</b><br>ROI before support %{x:,.1f} %<br>"
+                          "ROI after support %{y:,.1f} %<br>Tickets %{customdata[0]:,}"
+                          "<extra>%{fullData.name}</extra>"))
+    fig.update_layout(xaxis={"title": "ROI before support cost (%)"},
+                      yaxis={"title": "ROI after support cost (%)"})
     lo = float(min(d["roi_before"].min(), d["roi_after"].min()))
     hi = float(max(d["roi_before"].max(), d["roi_after"].max()))
     fig.add_shape(type="line", x0=lo, y0=lo, x1=hi, y1=hi, line={"dash": "dot", "color": "#999"})
@@ -355,8 +382,8 @@ def category_mix(df: pd.DataFrame, title: str) -> go.Figure:
     """Share per category (column category, value)."""
     if df.empty:
         return empty(title)
-    fig = px.pie(df, names="category", values="value", hole=0.5)
-    fig.update_traces(textinfo="percent+label", showlegend=False)
+    fig = go.Figure(go.Pie(labels=df["category"], values=df["value"], hole=0.5,
+                           textinfo="percent+label", showlegend=False))
     return _style(fig, title, height=320)
 
 
@@ -364,8 +391,12 @@ def confusion(labels: list[str], matrix: list[list[int]], title: str) -> go.Figu
     """Confusion matrix heatmap, rows = true label, columns = predicted."""
     if not labels:
         return empty(title)
-    fig = px.imshow(matrix, x=labels, y=labels, color_continuous_scale="Blues", text_auto=True,
-                    labels={"x": "Predicted", "y": "True", "color": "Tickets"}, aspect="auto")
+    fig = go.Figure(go.Heatmap(
+        z=matrix, x=labels, y=labels, colorscale="Blues", texttemplate="%{z}",
+        colorbar={"title": {"text": "Tickets"}},
+        hovertemplate="True %{y}<br>Predicted %{x}<br>%{z} tickets<extra></extra>"))
+    fig.update_layout(xaxis={"title": "Predicted", "type": "category"},
+                      yaxis={"title": "True", "type": "category", "autorange": "reversed"})
     return _style(fig, title, height=max(360, 30 * len(labels) + 120))
 
 
@@ -374,18 +405,21 @@ def per_class_f1(df: pd.DataFrame, title: str) -> go.Figure:
     if df.empty:
         return empty(title)
     d = df.sort_values("f1")
-    fig = px.bar(d, x="f1", y="label", orientation="h", hover_data=["support"],
-                 labels={"f1": "F1 (0–1)", "label": ""}, range_x=(0, 1))
-    fig.update_traces(marker_color=ACCENT)
+    fig = go.Figure(go.Bar(x=d["f1"], y=d["label"], orientation="h", marker_color=ACCENT,
+                           customdata=d[["support"]].to_numpy(),
+                           hovertemplate="%{y}<br>F1 %{x:.3f}<br>Support %{customdata[0]:,}"
+                                         "<extra></extra>"))
+    fig.update_layout(xaxis={"title": "F1 (0–1)", "range": [0, 1]},
+                      yaxis={"title": None, "type": "category"})
     return _style(fig, title, height=max(260, 24 * len(d) + 80))
 
 
 def histogram(values: pd.Series, title: str, x_label: str, bins: int = 20) -> go.Figure:
     if values.dropna().empty:
         return empty(title)
-    fig = px.histogram(x=values.dropna(), nbins=bins, labels={"x": x_label, "y": "Tickets"})
-    fig.update_traces(marker_color=ACCENT)
-    fig.update_yaxes(title="Tickets")
+    fig = go.Figure(go.Histogram(x=values.dropna(), nbinsx=bins, marker_color=ACCENT,
+                                 hovertemplate="%{x}: %{y:,} tickets<extra></extra>"))
+    fig.update_layout(xaxis={"title": x_label}, yaxis={"title": "Tickets"})
     return _style(fig, title, height=300)
 
 
@@ -417,8 +451,12 @@ def weekly_bars(df: pd.DataFrame, title: str, x: str = "week", y: str = "n",
                 ) -> go.Figure:
     if df.empty:
         return empty(title, empty_message)
-    fig = px.bar(df, x=x, y=y, color=color, labels={x: "", y: "Count", **(
-        {color: ""} if color else {})})
+    fig = go.Figure()
+    for name, part in (df.groupby(color, sort=False) if color else [(None, df)]):
+        fig.add_trace(go.Bar(x=part[x], y=part[y], name=None if name is None else str(name),
+                             hovertemplate="%{x|%d %b %Y}: %{y:,}<extra>%{fullData.name}"
+                                           "</extra>"))
+    fig.update_layout(barmode="relative", yaxis={"title": "Count"})
     _date_axis(fig, df[x], "week")
     fig.update_yaxes(tickformat="d", rangemode="tozero")
     return _style(fig, title, height=300)

@@ -3,12 +3,26 @@ every candidate's CV score, confusion matrix, per-class F1, confidence, evaluati
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 import streamlit as st
 
 from dashboard import charts, components, data
+from dashboard import format as fmt
 
 st.title("Model quality")
+
+
+def scores_config(columns: Iterable[object]) -> dict[str, object]:
+    """Human headers; accuracy and macro-F1 as the 0–1 scores evaluations quote."""
+    config: dict[str, object] = {str(c): st.column_config.Column(fmt.label(str(c)))
+                                 for c in columns}
+    for c in ("accuracy", "macro_f1"):
+        config[c] = st.column_config.NumberColumn(fmt.label(c), format="%.3f")
+    return config
+
+
 st.caption("Holdout metrics of every trained category model; the active one scores new tickets.")
 
 versions = data.model_versions()
@@ -58,19 +72,16 @@ else:
         if m.get("margin"):
             rows.append({"model": "margin", **m["margin"]})
         st.dataframe(pd.DataFrame(rows), hide_index=True, placeholder="–", width="stretch",
-                     column_config={
-                         "accuracy": st.column_config.NumberColumn(format="%.3f"),
-                         "macro_f1": st.column_config.NumberColumn(format="%.3f")})
+                     column_config=scores_config(["model", "accuracy", "macro_f1"]))
     selection = summary.get("selection")
     if selection:
         st.subheader("Chosen configuration")
         st.caption(f"{selection['chosen']}: {selection['reason']} on the training tickets "
                    f"only ({selection['seconds']:.0f} s). Every candidate's cross-validated "
                    "score:")
-        st.dataframe(data.selection_table(selection), hide_index=True, placeholder="–",
-                     width="stretch", column_config={
-                         "accuracy": st.column_config.NumberColumn(format="%.3f"),
-                         "macro_f1": st.column_config.NumberColumn(format="%.3f")})
+        candidates = data.selection_table(selection)
+        st.dataframe(candidates, hide_index=True, placeholder="–", width="stretch",
+                     column_config=scores_config(candidates.columns))
     left, right = st.columns(2)
     per_class = pd.DataFrame([{"label": k, **v} for k, v in m.get("per_class", {}).items()])
     left.plotly_chart(charts.per_class_f1(per_class, f"F1 per category (version {version})"),

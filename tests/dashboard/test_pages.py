@@ -489,6 +489,12 @@ def test_models_page_shows_holdout_metrics(open_app: OpenApp, demo_db: Path) -> 
     assert np.trace(z) / n_holdout == pytest.approx(m["accuracy"])
     f1 = chart(at, "F1 per category")["data"][0]
     assert len(values(f1, "y")) == len(m["per_class"]) == z.shape[0]
+    # every table has headers for people: a label for each column, never a raw name
+    for df in at.dataframe:
+        config = json.loads(df.proto.columns)
+        shown = [c for c in df.value.columns if c not in ("_index",)]
+        labels = [config.get(str(c), {}).get("label") for c in shown]
+        assert all(lab and "_" not in lab for lab in labels), (shown, labels)
 
 
 # -- data page: import, triage ------------------------------------------------------------------
