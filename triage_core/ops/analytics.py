@@ -237,17 +237,28 @@ def campaign_drill(store: Store, model: str, campaign_id: str, lookback_days: fl
         q = c.query
         ctes = (f"{c.ctes}, mine AS (SELECT ticket_id, credit FROM credits"
                 f" WHERE campaign_id = {q.bind('campaign', campaign_id)})")
-    base = f"{ctes} SELECT"
-    daily = q.run(store, f"""{base} date_trunc('day', t.created_at) AS day,
-                                    sum(m.credit) AS tickets, avg(t.sentiment) AS sentiment
-        FROM mine m JOIN {TRIAGED} t USING (ticket_id) JOIN tickets k USING (ticket_id)
-        GROUP BY 1 ORDER BY 1""")
-    top = q.run(store, f"""{base} {_TICKET_COLUMNS}, m.credit
-        FROM mine m JOIN {TRIAGED} t USING (ticket_id) JOIN tickets k USING (ticket_id)
-        ORDER BY m.credit DESC, t.created_at DESC, t.ticket_id
-        LIMIT {q.bind('limit', int(limit))}""")
-    n = int(q.run(store, f"""{base} count(*) AS n FROM mine m JOIN {TRIAGED} t
-        USING (ticket_id) JOIN tickets k USING (ticket_id)""")["n"].iloc[0])
+    # One pass over the credits (the live credits query is the expensive part: run it once),
+    # then the ticket columns for the ``limit`` shown only.
+    rows = q.run(store, f"""{ctes} SELECT m.ticket_id, m.credit, t.created_at, t.sentiment
+        FROM mine m JOIN {TRIAGED} t USING (ticket_id)""")
+    n = len(rows)
+    if not n:
+        return (pd.DataFrame({"day": pd.Series(dtype="datetime64[us]"),
+                              "tickets": pd.Series(dtype=float),
+                              "sentiment": pd.Series(dtype=float)}),
+                store.query(f"SELECT {_TICKET_COLUMNS}, 0.0 AS credit FROM {TRIAGED} t"
+                            " JOIN tickets k USING (ticket_id) LIMIT 0"), 0)
+    daily = (rows.assign(day=rows["created_at"].dt.floor("D"))
+             .groupby("day", as_index=False, sort=True)
+             .agg(tickets=("credit", "sum"), sentiment=("sentiment", "mean")))
+    best = rows.sort_values(["credit", "created_at", "ticket_id"],
+                            ascending=[False, False, True], kind="stable").head(int(limit))
+    shown = Query()
+    top = shown.run(store, f"""SELECT {_TICKET_COLUMNS}
+        FROM {TRIAGED} t JOIN tickets k USING (ticket_id)
+        WHERE t.ticket_id IN (SELECT unnest({shown.bind('ids', best['ticket_id'].tolist())}))""")
+    top = (best[["ticket_id", "credit"]].merge(top, on="ticket_id", how="inner")
+           [[*top.columns, "credit"]].reset_index(drop=True))
     return daily, top, n
 
 
