@@ -645,8 +645,11 @@ def _open_frame() -> tuple[pd.DataFrame, pd.DataFrame, Any]:
     return _run(load)
 
 
+@cached(16)
 def preview(saved_name: str, candidate: dict[str, Any]) -> Any:
-    """Score the open tickets under the saved profile and the candidate (pure, in memory)."""
+    """Score the open tickets under the saved profile and the candidate (pure, in memory);
+    kept per candidate, so a rerun with the same sliders (or going back to a setting) costs
+    nothing."""
     from triage_core.ops import priority, scoring
 
     frame, agents, now = _open_frame()
