@@ -951,10 +951,14 @@ def import_upload(table: str, path: Path, mapping: Any | None, create_missing: b
 
 def health() -> list[str]:
     """What is missing or doubtful in the data, in words (see triage_core.ops.health)."""
+    return [display(m) if mask_on() else m for m in _health()]
+
+
+@cached(4)
+def _health() -> list[str]:
     from triage_core.ops import health as checks
 
-    return [display(m) if mask_on() else m
-            for m in checks.messages(_run(checks.check))]
+    return checks.messages(_run(checks.check))
 
 
 # -- topics: cold start and the emerging-topic alert ------------------------------------------
