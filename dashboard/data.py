@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -31,7 +30,7 @@ from triage_core.server import context, version
 from triage_core.store import Store, default_db_path
 from triage_core.store.mapping import PRESETS
 from triage_core.store.retry import retry_on_conflict
-from triage_core.text import mask_pii_series, pseudonymize, pseudonymize_series
+from triage_core.text import mask_pii_series, mask_values, pseudonymize_cached
 
 # What pages may use from triage_core, re-exported: pages import only this module.
 __all__ = ["IMPORT_TABLES", "MODELS", "MODEL_DESCRIPTIONS", "PRESETS", "DatabaseBusyError",
@@ -156,33 +155,10 @@ def masked(df: pd.DataFrame, mask: bool | None = None) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]) \
                 or pd.api.types.is_datetime64_any_dtype(out[col]):
             continue
-        values = _masked_values(out[col].to_numpy(dtype=object), col in TEXT_COLUMNS, salt)
+        values = mask_values(out[col].to_numpy(dtype=object), salt, free_text=col in TEXT_COLUMNS)
         if values is not None:
             out[col] = values
     out.columns = [display(c) for c in out.columns]
-    return out
-
-
-SCALAR_MASKING = 1024  # distinct values up to which each is masked by the (cached) scalar path
-
-
-def _masked_values(values: Any, text: bool, salt: bytes) -> Any:
-    """One column's strings masked (free text) or pseudonymized (ids, names, labels), each
-    distinct value once: a page's table repeats the same statuses, teams and customers, and
-    the ids and labels come back on every rerun. None when the column holds no strings."""
-    strings = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
-    if not strings.any():
-        return None
-    codes, uniques = pd.factorize(values[strings])
-    uniques = np.asarray(uniques, dtype=object)
-    if text:
-        done = mask_pii_series(uniques).to_numpy(dtype=object)
-    elif len(uniques) <= SCALAR_MASKING:
-        done = np.array([_pseudonymized(u, salt) for u in uniques], dtype=object)
-    else:
-        done = pseudonymize_series(uniques, salt).to_numpy(dtype=object)
-    out = values.copy()
-    out[strings] = done[codes]
     return out
 
 
@@ -192,7 +168,7 @@ def display(value: Any) -> str:
         return ""
     if not mask_on():
         return str(value)
-    return _pseudonymized(str(value), _salt_of(db_path()))
+    return pseudonymize_cached(str(value), _salt_of(db_path()))
 
 
 _SALTS: dict[str, bytes] = {}
@@ -205,12 +181,6 @@ def _salt_of(path: str) -> bytes:
     if salt is None:
         salt = _SALTS[path] = _salt(path)
     return salt
-
-
-@functools.lru_cache(maxsize=8192)
-def _pseudonymized(text: str, salt: bytes) -> str:
-    """Column names, labels and ids come back on every run: each is masked once."""
-    return str(pseudonymize(text, salt))
 
 
 def shown(value: Any) -> Any:

@@ -109,3 +109,20 @@ def test_duckdb_memory_is_bounded_and_configurable(tmp_path: Path,
     monkeypatch.setenv("TRIAGE_DUCKDB_MEMORY", "plenty; DROP TABLE tickets")
     with pytest.raises(TriageError, match="TRIAGE_DUCKDB_MEMORY"):
         Store(tmp_path / "a.duckdb")
+
+
+def test_a_refused_import_leaves_the_next_import_working(tmp_path: Path) -> None:
+    """The import's SQL macros, defined inside the refused import's transaction, went with its
+    rollback: the same store (a server's long-lived cursor) defines them again."""
+    import pandas as pd
+
+    from triage_core.errors import ImportValidationError
+
+    with Store(tmp_path / "a.duckdb") as s, s.cursor() as cur:
+        bad = pd.DataFrame({"customer_id": ["c1"], "lifetime_value": ["lots"]})
+        with pytest.raises(ImportValidationError, match="lifetime_value"):
+            cur.import_frame("customers", bad)
+        good = pd.DataFrame({"customer_id": [" c2 "], "created_at": ["2026-03-01 14:30:00 +0200"]})
+        cur.import_frame("customers", good)
+        assert cur.rows("SELECT customer_id, created_at FROM customers") == [
+            {"customer_id": "c2", "created_at": pd.Timestamp("2026-03-01 12:30:00")}]

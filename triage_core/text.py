@@ -9,6 +9,7 @@ result. Missing values (None, NaN, pandas NA) become ``""``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -26,6 +27,8 @@ __all__ = [
     "clean_body_series",
     "mask_pii",
     "mask_pii_series",
+    "mask_values",
+    "pseudonymize_cached",
     "pseudonymize_series",
     "ticket_text",
     "ticket_text_series",
@@ -277,6 +280,36 @@ def pseudonymize_series(values: Iterable[Any] | pd.Series, salt: bytes) -> pd.Se
     for i in changed:
         out.iloc[i] = _pseudonymize(str(text.iloc[i]), salt)
     out[text.isna().to_numpy()] = None
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def pseudonymize_cached(text: str, salt: bytes) -> str:
+    """:func:`pseudonymize` of a text, remembered: pages show the same ids, names and labels
+    on every rerun."""
+    return str(pseudonymize(text, salt))
+
+
+SCALAR_MASKING = 1024  # distinct values up to which each goes through the cached scalar path
+
+
+def mask_values(values: np.ndarray, salt: bytes, free_text: bool = False) -> np.ndarray | None:
+    """An object array's strings masked (``free_text``: :func:`mask_pii`) or pseudonymized
+    (ids, names, labels: :func:`pseudonymize`), each distinct value once; other values stay.
+    None when it holds no strings."""
+    strings = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+    if not strings.any():
+        return None
+    codes, uniques = pd.factorize(values[strings])
+    uniques = np.asarray(uniques, dtype=object)
+    if free_text:
+        done = mask_pii_series(uniques).to_numpy(dtype=object)
+    elif len(uniques) <= SCALAR_MASKING:
+        done = np.array([pseudonymize_cached(u, salt) for u in uniques], dtype=object)
+    else:
+        done = pseudonymize_series(uniques, salt).to_numpy(dtype=object)
+    out = values.copy()
+    out[strings] = done[codes]
     return out
 
 

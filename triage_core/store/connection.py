@@ -123,11 +123,12 @@ class Store:
         """The DuckDB connection, for the store package's own modules (importing), with the
         import macros (``triage_ts``, ``triage_trim``) defined on it. They are defined here,
         when first needed, not for every cursor: a page's query on its own cursor needs none
-        and defining them costs more than the cursor itself."""
-        if not self._macros:
+        and defining them costs more than the cursor itself. Defined inside a transaction, they
+        go with its rollback (a refused import): then they are defined again next time."""
+        if not self._macros or self._in_tx:
             self._con.execute(TS_MACRO)
             self._con.execute(TRIM_MACRO)
-            self._macros = True
+            self._macros = not self._in_tx
         return self._con
 
     def lock(self) -> threading.RLock:

@@ -15,13 +15,15 @@ _WHITESPACE = " || ".join(f"chr({ord(c)})" for c in map(chr, range(0x3001))
 TRIM_MACRO = ("CREATE OR REPLACE TEMP MACRO triage_trim(v) AS"
               f" trim(CAST(v AS VARCHAR), {_WHITESPACE})")
 
-# Timestamps: ISO 8601 with or without offset (converted to UTC), or "2026-03-01 14:30:00 +0000".
+# Timestamps: ISO 8601 with or without offset (converted to UTC), or "2026-03-01 14:30:00 +0200"
+# (helpdesk exports). The " +0200" forms come before the plain cast, which reads them but drops
+# the offset.
 TS_MACRO = """
 CREATE OR REPLACE TEMP MACRO triage_ts(v) AS COALESCE(
     TRY_CAST(TRY_CAST(v AS TIMESTAMPTZ) AS TIMESTAMP),
-    TRY_CAST(v AS TIMESTAMP),
     TRY_CAST(TRY_STRPTIME(CAST(v AS VARCHAR), '%Y-%m-%d %H:%M:%S %z') AS TIMESTAMP),
-    TRY_CAST(TRY_STRPTIME(CAST(v AS VARCHAR), '%Y-%m-%d %H:%M %z') AS TIMESTAMP)
+    TRY_CAST(TRY_STRPTIME(CAST(v AS VARCHAR), '%Y-%m-%d %H:%M %z') AS TIMESTAMP),
+    TRY_CAST(v AS TIMESTAMP)
 )
 """
 

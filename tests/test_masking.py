@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dashboard import data
-from triage_core.text import mask_pii, pseudonymize
+from triage_core import text
+from triage_core.text import mask_pii, mask_values, pseudonymize
 
 SALT = bytes(range(16))
 VALUES = np.array(["ana@example.com", None, "open", "ana@example.com", 3.5, "+1 415 555 0100",
@@ -16,8 +16,8 @@ VALUES = np.array(["ana@example.com", None, "open", "ana@example.com", 3.5, "+1 
 @pytest.mark.parametrize("scalar_up_to", [0, 1024])  # the vectorized and the scalar path
 def test_ids_and_labels_pseudonymized_like_one_by_one(monkeypatch: pytest.MonkeyPatch,
                                                       scalar_up_to: int) -> None:
-    monkeypatch.setattr(data, "SCALAR_MASKING", scalar_up_to)
-    out = data._masked_values(VALUES.copy(), text=False, salt=SALT)
+    monkeypatch.setattr(text, "SCALAR_MASKING", scalar_up_to)
+    out = mask_values(VALUES.copy(), SALT)
     expected = [pseudonymize(v, SALT) if isinstance(v, str) else v for v in VALUES]
     assert out.tolist() == expected
     assert out[0] == out[3] != out[9] and out[2] == "open" and out[4] == 3.5
@@ -25,10 +25,10 @@ def test_ids_and_labels_pseudonymized_like_one_by_one(monkeypatch: pytest.Monkey
 
 
 def test_free_text_masked_like_one_by_one() -> None:
-    out = data._masked_values(VALUES.copy(), text=True, salt=SALT)
+    out = mask_values(VALUES.copy(), SALT, free_text=True)
     assert out.tolist() == [mask_pii(v) if isinstance(v, str) else v for v in VALUES]
     assert out[0] != VALUES[0] and out[1] is None
 
 
 def test_columns_without_strings_are_left_alone() -> None:
-    assert data._masked_values(np.array([1.0, None], dtype=object), False, SALT) is None
+    assert mask_values(np.array([1.0, None], dtype=object), SALT) is None
