@@ -274,6 +274,10 @@ def test_alerts_are_open_escalations_and_sla_risks_most_urgent_first(db: Store) 
     assert got.loc[~got["escalated"], "escalation_reason"].eq("").all()
     top = analytics.alerts(db, analytics.Filters(), limit=5)
     assert top["ticket_id"].tolist() == got["ticket_id"].tolist()[:5]
+    # full ties (same score and due time) in a fixed order: oldest, then by ticket id
+    order = got.sort_values(["priority_score", "sla_due_at", "created_at", "ticket_id"],
+                            ascending=[False, True, True, True], kind="stable")
+    assert got["ticket_id"].tolist() == order["ticket_id"].tolist()
 
 
 def test_queue_rank_breaks_ties_like_the_queue_pages() -> None:

@@ -118,7 +118,7 @@ def sentiment_trend(store: Store, f: Filters, by: str = "category", freq: str = 
                     SELECT DISTINCT t.ticket_id, c.name AS grp, t.created_at, t.sentiment
                     FROM t JOIN touchpoints tp ON {touched_within("tp", "t", "?")}
                     JOIN campaigns c ON c.campaign_id = tp.campaign_id),
-                big AS (SELECT grp FROM tagged GROUP BY grp ORDER BY count(*) DESC LIMIT ?)
+                big AS (SELECT grp FROM tagged GROUP BY grp ORDER BY count(*) DESC, grp LIMIT ?)
             SELECT date_trunc('{unit}', created_at) AS period, grp AS "group",
                    avg(sentiment) AS mean_sentiment, count(*) AS tickets
             FROM tagged WHERE grp IN (SELECT grp FROM big) GROUP BY ALL ORDER BY 1, 2""",
@@ -130,7 +130,7 @@ def sentiment_trend(store: Store, f: Filters, by: str = "category", freq: str = 
     col = GROUPINGS[by]
     return store.query(
         f"""WITH big AS (SELECT {col} AS grp FROM {TRIAGED} t WHERE {where}
-                         GROUP BY 1 ORDER BY count(*) DESC LIMIT ?)
+                         GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT ?)
             SELECT date_trunc('{unit}', created_at) AS period, {col} AS "group",
                    avg(sentiment) AS mean_sentiment, count(*) AS tickets
             FROM {TRIAGED} t WHERE {where} AND {col} IN (SELECT grp FROM big)
@@ -148,7 +148,7 @@ def breakdown(store: Store, f: Filters, by: str = "category") -> pd.DataFrame:
     return store.query(
         f"""SELECT {col} AS "group", count(*) AS tickets, avg(sentiment) AS mean_sentiment,
                {NEGATIVE_SHARE} AS negative_share
-            FROM {TRIAGED} t WHERE {where} GROUP BY 1 ORDER BY 2 DESC""",
+            FROM {TRIAGED} t WHERE {where} GROUP BY 1 ORDER BY 2 DESC, 1""",
         params,
     )
 
@@ -313,7 +313,7 @@ def queue_summary(store: Store) -> pd.DataFrame:
                count(*) FILTER (WHERE sla_status = 'at_risk') AS at_risk,
                count(*) FILTER (WHERE sla_status = 'breached') AS breached,
                count(*) FILTER (WHERE agent_id IS NULL) AS unassigned
-            FROM {TRIAGED} WHERE status IN ({_OPEN}) GROUP BY 1 ORDER BY 2 DESC"""
+            FROM {TRIAGED} WHERE status IN ({_OPEN}) GROUP BY 1 ORDER BY 2 DESC, 1"""
     )
 
 
@@ -332,7 +332,7 @@ def alerts(store: Store, f: Filters, limit: int = 50) -> pd.DataFrame:
             FROM {TRIAGED} t JOIN tickets k USING (ticket_id)
             WHERE {where} AND t.status IN ({_OPEN})
               AND (t.escalated OR t.sla_status IN ('at_risk', 'breached'))
-            ORDER BY t.priority_score DESC, t.sla_due_at
+            ORDER BY t.priority_score DESC, t.sla_due_at, t.created_at, t.ticket_id
             LIMIT ?""",
         [*params, int(limit)],
     )
