@@ -125,7 +125,7 @@ def mask_on() -> bool:
     return bool(st.session_state.get("mask_pii", True))
 
 
-@st.cache_resource(show_spinner=False)
+@functools.lru_cache(maxsize=8)  # asked for every label a page shows: no Streamlit cache lookup
 def _salt(path: str) -> bytes:
     """The database's own key for masked tokens (created once, kept in ``settings``)."""
     import secrets
@@ -150,7 +150,7 @@ def masked(df: pd.DataFrame, mask: bool | None = None) -> pd.DataFrame:
         out.index = pd.Index(df["ticket_id"].to_numpy(), name="_ticket")
     if not (mask_on() if mask is None else mask):
         return out
-    salt = _salt_of(db_path())
+    salt = _salt(db_path())
     for col in out.columns:
         if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]) \
                 or pd.api.types.is_datetime64_any_dtype(out[col]):
@@ -168,19 +168,7 @@ def display(value: Any) -> str:
         return ""
     if not mask_on():
         return str(value)
-    return pseudonymize_cached(str(value), _salt_of(db_path()))
-
-
-_SALTS: dict[str, bytes] = {}
-
-
-def _salt_of(path: str) -> bytes:
-    """:func:`_salt` without Streamlit's cache lookup (hashing its argument) on each of the
-    hundreds of labels a page shows."""
-    salt = _SALTS.get(path)
-    if salt is None:
-        salt = _SALTS[path] = _salt(path)
-    return salt
+    return pseudonymize_cached(str(value), _salt(db_path()))
 
 
 def shown(value: Any) -> Any:

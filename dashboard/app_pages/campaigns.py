@@ -68,8 +68,8 @@ def drill_down(row: pd.Series, chosen: str, campaigns: pd.DataFrame, model: str,
                                         y="sentiment", label="Sentiment (−1..+1)"),
                     width="stretch")
     shown = data.with_agent_names(top)
-    st.caption(f"Its {len(top):,} tickets with the most credit"
-               + (f" (of {n:,})." if n > len(top) else "."))
+    st.caption(components.plain(f"Its {len(top):,} tickets with the most credit"
+                                + (f" (of {n:,})." if n > len(top) else ".")))
     fmt.dataframe(shown, ["ticket_id", "created_at", "credit", "category", "sentiment",
                           "priority_tier", "status", "segment", "agent", "subject"],
                   key="campaign_tickets")

@@ -91,6 +91,6 @@ if not components.need_triage():
             if st.form_submit_button("Undo") and fid is not None:
                 try:
                     data.undo_feedback(int(fid))
-                    st.success(f"Correction #{fid} undone.")
+                    st.success(components.plain(f"Correction #{fid} undone."))
                 except data.TriageError as exc:
                     components.error(exc)

@@ -15,8 +15,10 @@ st.caption("No categories yet? Tickets without a category are grouped into topic
 
 done = st.session_state.pop("topics_accepted", None)
 if done is not None:
-    st.success(f"{sum(done.values()):,} tickets labeled in {len(done)} categories. Train a "
-               "model on them with `triage train` (or Retrain on the Review & feedback page).")
+    st.success(components.plain(f"{sum(done.values()):,} tickets labeled in {len(done)} "
+                                "categories.")
+               + " Train a model on them with `triage train` (or Retrain on the Review & "
+               "feedback page).")
 
 proposal = data.topic_proposal()
 if not proposal and not data.unlabeled_count():
@@ -40,7 +42,8 @@ if not topics:
             "category yet.")
     st.stop()
 
-st.caption(f"{len(topics)} topics among {proposal['n_tickets']:,} tickets without a category.")
+st.caption(components.plain(f"{len(topics)} topics among {proposal['n_tickets']:,} tickets "
+                            "without a category."))
 st.dataframe(data.topic_table(proposal), hide_index=True, placeholder="–", width="stretch")
 
 by_id = {t["id"]: t for t in topics}
@@ -48,8 +51,8 @@ chosen = st.selectbox("Topic", list(by_id), key="topics_chosen",
                       format_func=lambda i: f"{i}: {by_id[i]['name']}")
 topic = by_id[chosen]
 st.subheader(f"Topic {chosen}: {components.plain(topic['name'])}")
-st.caption(f"{len(topic['ticket_ids']):,} tickets; typical examples, nearest to the topic's "
-           "centre first.")
+st.caption(components.plain(f"{len(topic['ticket_ids']):,} tickets; typical examples, nearest "
+                            "to the topic's centre first."))
 st.dataframe(data.topic_tickets(topic["examples"], components.mask()), hide_index=True,
              placeholder="–", width="stretch")
 

@@ -242,13 +242,7 @@ def campaign_drill(store: Store, model: str, campaign_id: str, lookback_days: fl
     rows = q.run(store, f"""{ctes} SELECT m.ticket_id, m.credit, t.created_at, t.sentiment
         FROM mine m JOIN {TRIAGED} t USING (ticket_id)""")
     n = len(rows)
-    if not n:
-        return (pd.DataFrame({"day": pd.Series(dtype="datetime64[us]"),
-                              "tickets": pd.Series(dtype=float),
-                              "sentiment": pd.Series(dtype=float)}),
-                store.query(f"SELECT {_TICKET_COLUMNS}, 0.0 AS credit FROM {TRIAGED} t"
-                            " JOIN tickets k USING (ticket_id) LIMIT 0"), 0)
-    daily = (rows.assign(day=rows["created_at"].dt.floor("D"))
+    daily = (rows.assign(day=pd.to_datetime(rows["created_at"]).dt.floor("D"))
              .groupby("day", as_index=False, sort=True)
              .agg(tickets=("credit", "sum"), sentiment=("sentiment", "mean")))
     best = rows.sort_values(["credit", "created_at", "ticket_id"],
