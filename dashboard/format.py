@@ -57,6 +57,10 @@ DATETIMES = frozenset({"created_at", "sla_due_at", "first_response_at", "resolve
                        "undone_at", "trained_at", "activated_at", "touched_at", "period",
                        "first_response_due_at", "scored_at", "revoked_at"})
 DATES = frozenset({"start_at", "end_at", "first_spike_day", "week", "day"})
+# ids that helpdesks often number (Zendesk, Freshdesk): shown as whole numbers when every id of
+# the column is one, so that sorting the column puts ticket 540 before ticket 1405
+IDS = frozenset({"ticket_id", "customer_id", "agent_id", "assigned_agent", "campaign_id"})
+_MAX_ID_DIGITS = 18  # fits an int64
 
 LABELS: dict[str, str] = {
     "ticket_id": "Ticket", "created_at": "Created", "status": "Status", "channel": "Channel",
@@ -272,12 +276,35 @@ def table(df: pd.DataFrame, columns: Iterable[str] | None = None,
     out = df if columns is None else df[[c for c in columns if c in df.columns]]
     out = out.copy()
     helps = helps or {}
+    numbered = set()
     for col in out.columns:
         if col in SHARES and pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].astype(float) * 100
+        elif col in IDS and (ids := numeric_ids(out[col])) is not None:
+            out[col] = ids
+            numbered.add(col)
     config = {str(c): column(str(c), helps.get(str(c))) for c in out.columns}
+    for col in numbered:
+        config[str(col)] = st.column_config.NumberColumn(label(str(col)), format="%d",
+                                                         help=helps.get(str(col)))
     config.update(overrides or {})
     return out, config
+
+
+def numeric_ids(ids: pd.Series) -> pd.Series | None:
+    """The ids as whole numbers (nullable Int64) when every present one is written as a plain
+    number without leading zeros (``540``, ``1405``), so they sort as numbers; else None
+    (``TK0001792``, ``007``, masked ids, an empty column)."""
+    present = ids.dropna()
+    if present.empty or pd.api.types.is_bool_dtype(present):
+        return None
+    if pd.api.types.is_integer_dtype(present):
+        return ids.astype("Int64")
+    text = present.astype(str)
+    plain = text.str.fullmatch(rf"0|[1-9][0-9]{{0,{_MAX_ID_DIGITS - 1}}}", case=True)
+    if not bool(plain.all()):
+        return None
+    return pd.to_numeric(ids.astype(object).where(ids.notna(), None)).astype("Int64")
 
 
 def dataframe(df: pd.DataFrame, columns: Iterable[str] | None = None,

@@ -47,6 +47,20 @@ def test_labels_and_tables_for_people() -> None:
     assert list(fmt.for_people(df).columns) == ["Tickets", "Negative share", "Spend", "Name"]
 
 
+def test_numbered_ids_sort_as_numbers() -> None:
+    shown, config = fmt.table(pd.DataFrame({"ticket_id": ["1405", "540", None, "0"],
+                                            "customer_id": ["c1", "2", "3", "4"]}))
+    assert shown["ticket_id"].sort_values().tolist()[:3] == [0, 540, 1405]
+    assert shown["ticket_id"].isna().sum() == 1
+    assert config["ticket_id"]["type_config"] == {**config["ticket_id"]["type_config"],
+                                                  "type": "number", "format": "%d"}
+    assert config["ticket_id"]["label"] == "Ticket"
+    assert shown["customer_id"].tolist() == ["c1", "2", "3", "4"]  # not every id a number
+    for kept in (["007", "12"], ["TK0001792"], ["١٢", "3"], ["1e3"], [" 12"], ["9" * 19]):
+        assert fmt.numeric_ids(pd.Series(kept)) is None, kept
+    assert fmt.numeric_ids(pd.Series([None, None])) is None
+
+
 def test_metric_delta_in_the_metrics_unit() -> None:
     assert fmt.metric_delta(120, 100) == "+20"
     assert fmt.metric_delta(0.62, 0.65, "share") == "−3.0 pts"

@@ -33,7 +33,7 @@ def export_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows = []
     for i in range(120):
         body = FRENCH if i % 8 == 0 else GERMAN if i % 8 == 1 else ENGLISH[i % 4]
-        rows.append({"ticket_id": str(1000 + i), "customer_id": f"c{i % 40}",
+        rows.append({"ticket_id": str(7 + 97 * i), "customer_id": f"c{i % 40}",
                      "created_at": str(pd.Timestamp("2026-03-01") + pd.Timedelta(hours=7 * i)),
                      "status": "open" if i % 3 else "closed", "subject": "",
                      "body": body, "category": ["Billing", "Technical", "Shipping",
@@ -93,3 +93,11 @@ def test_data_page_lists_only_user_tables(open_app: OpenApp, export_db: Path) ->
     listed = set(at.dataframe[0].value["table"])
     assert {"tickets", "customers"} <= listed
     assert listed.isdisjoint({"settings", "api_tokens", "schema_version", "campaign_credits"})
+
+
+def test_numbered_ticket_ids_sort_as_numbers(open_app: OpenApp, export_db: Path) -> None:
+    at = open_app(export_db, "explorer")
+    ids = at.dataframe[0].value["ticket_id"]
+    assert pd.api.types.is_integer_dtype(ids)
+    assert sorted(ids)[:3] == [7, 104, 201]  # as numbers: 104 before 1,000-something
+    assert "Ticket " + str(ids.iloc[0]) in [s.value for s in at.subheader]
