@@ -384,3 +384,24 @@ def test_models_saved_before_clean_text_load(data: tuple[list[str], list[str]]) 
     old.__setstate__(state)
     assert old.clean_text is False
     np.testing.assert_array_equal(old.predict(data[0][:10]), model.predict(data[0][:10]))
+
+
+def test_a_block_that_weighs_nothing_is_not_computed(data: tuple[list[str], list[str]],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """With skip_weight 0 (the plain TF-IDF configurations) no skip-gram is kept or counted,
+    and a model saved with skip-grams but weight 0 scores exactly as when they were counted."""
+    texts, labels = data
+    plain = TicketClassifier(skip_weight=0.0, semantic_weight=0.0).fit(texts, labels)
+    assert plain.features_.block_sizes()[2] == 0
+    old = TicketClassifier(skip_weight=0.8, semantic_weight=0.0).fit(texts, labels)
+    assert old.features_.block_sizes()[2] > 0
+    old.features_.skip_weight = 0.0  # as a saved model whose skip block weighs nothing
+    blocks = old.features_.blocks(texts)
+    assert blocks.skips.shape == (len(texts), old.features_.block_sizes()[2])
+    assert blocks.skips.nnz == 0
+    scores = old.class_scores(texts)
+    monkeypatch.setattr(TicketFeatures, "_skip_pairs",
+                        lambda self, parsed: self._pairs(parsed, 2, self.skip_window))
+    counted = old.features_.blocks(texts)
+    assert counted.skips.nnz > 0 and not counted.skips.data.any()  # counted, all zero
+    np.testing.assert_array_equal(old.class_scores(texts), scores)

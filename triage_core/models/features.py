@@ -325,6 +325,13 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         return np.concatenate(keys), np.concatenate(docs)
 
+    def _skip_pairs(self, parsed: _Parsed) -> tuple[np.ndarray, np.ndarray]:
+        """The skip-gram keys, or none when the block weighs nothing (``skip_weight`` 0, as in
+        the plain TF-IDF configuration): its features could only ever be zero."""
+        if self.skip_weight == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return self._pairs(parsed, 2, self.skip_window)
+
     def _select_pairs(self, keys: np.ndarray, docs: np.ndarray, n_docs: int) -> np.ndarray:
         """Sorted pair keys kept as features (document frequency and count limits)."""
         uniq, df = _runs(_runs(np.sort(keys * n_docs + docs))[0] // n_docs)
@@ -370,7 +377,7 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
         n = parsed.n_docs
         if (n + 1) * (v + 1) ** 2 >= 2**62:
             raise ModelError(f"too much text to train on at once ({n} texts, {v} words)")
-        pairs = self._pairs(parsed, 1, 1), self._pairs(parsed, 2, self.skip_window)
+        pairs = self._pairs(parsed, 1, 1), self._skip_pairs(parsed)
         (bk, bd), (sk, sd) = pairs
         self.word_keys_ = np.concatenate(
             [np.arange(v, dtype=np.int64), v + self._select_pairs(bk, bd, n)])
@@ -456,8 +463,7 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
              ) -> tuple[Any, ...]:
         """Raw counts of the blocks, word counts (extended ids), extended n-gram matrix."""
         n, v = parsed.n_docs, len(self.vocabulary_)
-        (bk, bd), (sk, sd) = pairs or (self._pairs(parsed, 1, 1),
-                                       self._pairs(parsed, 2, self.skip_window))
+        (bk, bd), (sk, sd) = pairs or (self._pairs(parsed, 1, 1), self._skip_pairs(parsed))
         known = parsed.ids < v
         words = _count_matrix(np.concatenate([parsed.doc[known], bd]),
                               np.concatenate([parsed.ids[known], bk + v]), n, self.word_keys_)
