@@ -387,3 +387,17 @@ def test_campaign_view_is_stored_by_full_runs_and_stale_after_incremental_ones(
     stored = analytics.campaign_tables(db)
     assert stored is not None
     assert stored[0]["tickets"].sum() == pytest.approx(WORLD_TICKETS + 1)
+
+
+def test_language_candidates_are_checked_without_loading_the_detector() -> None:
+    from py3langid import langid
+
+    from triage_core.errors import ConfigError
+    from triage_core.models import language
+
+    ident = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE)
+    assert set(ident.labels) == language.KNOWN_LANGUAGES  # the list is the shipped model's
+    assert language.LanguageSettings.from_mapping({"candidates": ["EN", "de"]}).candidates == (
+        "en", "de")
+    with pytest.raises(ConfigError, match="does not know xx"):
+        language.LanguageSettings.from_mapping({"candidates": ["en", "xx"]})

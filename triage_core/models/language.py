@@ -17,7 +17,21 @@ import numpy as np
 
 from triage_core.config import Checker, section
 
-__all__ = ["LanguageSettings", "detect"]
+__all__ = ["KNOWN_LANGUAGES", "LanguageSettings", "detect"]
+
+# Every label py3langid's shipped model knows (checked against the model by the tests), so
+# that validating the settings does not load the model (0.5 s) in processes that never detect.
+KNOWN_LANGUAGES = frozenset([
+    "af", "am", "ar", "as", "az", "be", "bg", "bn", "br", "bs", "ca", "cs", "cy", "da", "de",
+    "el", "en", "eo", "es", "et", "eu", "fa", "fi", "fr", "fy", "ga", "gd", "gl", "gu", "ha",
+    "he", "hi", "hr", "ht", "hu", "hy", "id", "ig", "is", "it", "ja", "jv", "ka", "kk", "km",
+    "kn", "ko", "ku", "ky", "la", "lg", "ln", "lo", "lt", "lv", "mg", "mk", "ml", "mn", "mr",
+    "ms", "my", "ne", "nl", "no", "om", "or", "pa", "pl", "ps", "pt", "qu", "ro", "ru", "sa",
+    "si", "sk", "sl", "so", "sq", "sr", "sv", "sw", "ta", "te", "th", "tl", "tr", "ug", "uk",
+    "ur", "uz", "vi", "xh", "yo", "zh", "zu", "zxx", "ace", "bcl", "dz", "ext", "gcf", "gom",
+    "grc", "gug", "hbo", "kik", "nso", "pcm", "rw", "se", "sn", "st", "an", "ary", "crh", "fo",
+    "fuv", "gcr", "guw", "kab", "lb", "lij", "ltg", "uzs", "wa", "sdh", "arz", "ba", "mt",
+    "nn", "oc", "tg", "tk", "tt", "vec", "vo", "wuu", "yue"])
 
 
 @dataclass(frozen=True)
@@ -32,7 +46,7 @@ class LanguageSettings:
         check = Checker("language")
         check.keys(raw, ("candidates", "min_confidence", "min_chars"))
         candidates = tuple(c.lower() for c in check.texts(raw["candidates"], "candidates"))
-        unknown = sorted(set(candidates) - set(_identifier(())[1]))
+        unknown = sorted(set(candidates) - KNOWN_LANGUAGES)
         if unknown:
             check.fail(f"candidates: the detector does not know {', '.join(unknown)}")
         return cls(candidates, check.number(raw["min_confidence"], "min_confidence", lo=0, hi=1),

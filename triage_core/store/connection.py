@@ -260,7 +260,8 @@ class Store:
         if mode == "upsert" and not key:
             raise ValueError("upsert needs a key")
         name = quote_ident(table)
-        cols = list(df.columns) if hasattr(df, "columns") else list(df.schema.names)
+        # an Arrow table's ``columns`` are its arrays; its names are ``column_names``
+        cols = list(df.column_names) if hasattr(df, "column_names") else list(df.columns)
         select = ", ".join(
             f"CAST({quote_ident(c)} AS {types[c]}) AS {quote_ident(c)}" if types and c in types
             else quote_ident(c) for c in cols)

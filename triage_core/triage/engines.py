@@ -103,15 +103,37 @@ def _init_worker(models: TriageModels, parent: int) -> None:
     watch_parent(parent)
 
 
-def _worker_batch(batch: pd.DataFrame) -> pd.DataFrame:
+def as_frame(batch: Any) -> pd.DataFrame:
+    """A batch as pandas (Arrow tables are converted; DataFrames pass through)."""
+    return batch if isinstance(batch, pd.DataFrame) else batch.to_pandas()
+
+
+def with_column(result: Any, name: str, value: Any) -> Any:
+    """``result`` (pandas or Arrow) with a constant column ``name`` added."""
+    if isinstance(result, pd.DataFrame):
+        return result.assign(**{name: value})
+    import pyarrow as pa
+
+    return result.append_column(name, pa.array([value] * result.num_rows))
+
+
+def _worker_batch(batch: Any) -> Any:
+    """One batch in a worker process: Arrow in, Arrow out (buffers travel between the
+    processes instead of pickled Python strings); pandas in, pandas out."""
     if _WORKER_MODELS is None:
         raise RuntimeError("worker process started without models")
-    return triage_batch(batch, _WORKER_MODELS)
+    result = triage_batch(as_frame(batch), _WORKER_MODELS)
+    if isinstance(batch, pd.DataFrame):
+        return result
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(result, preserve_index=False)
 
 
-def run_local(batches: Iterable[pd.DataFrame], models: TriageModels,
-              workers: int) -> Iterator[pd.DataFrame]:
-    """Triage the batches in ``workers`` processes, results in input order.
+def run_local(batches: Iterable[Any], models: TriageModels,
+              workers: int) -> Iterator[Any]:
+    """Triage the batches in ``workers`` processes, results in input order (Arrow tables for
+    Arrow batches, DataFrames for DataFrames).
 
     The models travel to each worker once (in memory, between our own processes); at most
     ``2 * workers`` batches are in flight, so memory stays bounded."""

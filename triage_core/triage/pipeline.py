@@ -72,13 +72,15 @@ def runner(engine: str, *, n: int, workers: int = 1, scheduler: str | None = Non
            timings: dict[str, float] | None = None) -> engines.Runner:
     """The engine that triages ``n`` tickets in batches: this process, local processes or Dask."""
     if engine == "dask":
-        return lambda batches, models: engines.run_dask(list(batches), models, scheduler)
+        return lambda batches, models: engines.run_dask(
+            [engines.as_frame(b) for b in batches], models, scheduler)
     if engine != "local":
         raise TriageError(f"unknown engine {engine!r}; choose local or dask")
     procs = engines.local_workers(workers, n, batch_size)
     if procs > 1 and timings is None:
         return lambda batches, models: engines.run_local(batches, models, procs)
-    return lambda batches, models: engines.run_here(batches, models, timings)
+    return lambda batches, models: engines.run_here(map(engines.as_frame, batches), models,
+                                                    timings)
 
 
 def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
@@ -102,11 +104,14 @@ def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
     run = runner(engine, n=n, workers=workers, scheduler=scheduler, batch_size=batch_size,
                  timings=timings)
     bar = progress("predicting", total=n, unit="tickets") if progress else None
-    batches = (todo.slice(i, batch_size).to_pandas() for i in range(0, n, batch_size))
+    # Arrow slices: local worker processes get them as buffers (no pickling of Python strings)
+    # and answer in Arrow, so this process, which also writes, stays light.
+    batches = (todo.slice(i, batch_size) for i in range(0, n, batch_size))
     with store.transaction():
         for res in run(batches, models):
             clock.last = time.perf_counter()
-            res = res.assign(scored_at=pd.Timestamp.now(tz="UTC").tz_localize(None))
+            res = engines.with_column(res, "scored_at",
+                                      pd.Timestamp.now(tz="UTC").tz_localize(None))
             store.write_frame("triage_results", res, mode="upsert", key=["ticket_id"])
             clock.lap("write")
             if bar:
