@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,6 +26,7 @@ from triage_core.models.classifier import (
     build_classifier,
     classifier_settings,
     predict_top,
+    predict_top_json,
 )
 from triage_core.models.explain import explain, explain_many
 from triage_core.models.features import TicketFeatures
@@ -174,6 +177,20 @@ def test_predict_top_of_no_texts_is_an_empty_frame(model: TicketClassifier) -> N
     top = predict_top(model, [], k=3)
     assert list(top.columns) == ["category", "confidence", "top"]
     assert len(top) == 0
+
+
+def test_top_json_is_json_dumps_of_the_top_lists(data: tuple[list[str], list[str]]) -> None:
+    texts, labels = data
+    odd = ['say "hi" \\ é', "日本", "tab\there"]  # labels JSON must escape
+    model = TicketClassifier().fit(texts, [odd[i % 3] if i % 4 == 0 else lab
+                                           for i, lab in enumerate(labels)])
+    for k in (1, 3, 10):
+        top = predict_top(model, texts[:50], k=k)
+        category, confidence, as_json = predict_top_json(model, texts[:50], k=k)
+        assert as_json == [json.dumps(t) for t in top["top"]]
+        assert list(category) == list(top["category"])
+        np.testing.assert_array_equal(confidence, top["confidence"].to_numpy())
+    assert [len(x) for x in predict_top_json(model, [], k=3)] == [0, 0, 0]
 
 
 # -- explanations ------------------------------------------------------------------------------

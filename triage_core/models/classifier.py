@@ -18,6 +18,8 @@ Settings: the ``[classifier]`` section (``ClassifierSettings``; defaults in
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
 import warnings
 from collections.abc import Mapping
@@ -51,6 +53,7 @@ __all__ = [
     "build_classifier",
     "classifier_settings",
     "predict_top",
+    "predict_top_json",
 ]
 
 
@@ -405,16 +408,36 @@ def predict_top(model: TicketClassifier, texts: Any, k: int = 3) -> pd.DataFrame
     ``top`` holds plain Python lists of (str, float) tuples, best first, so it can be shown
     as is or stored with ``json.dumps`` (tuples become [label, probability] pairs).
     """
-    proba = model.predict_proba(texts)
-    k = max(1, min(int(k), proba.shape[1]))
-    order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
-    best = np.take_along_axis(proba, order, axis=1)
+    order, best = _top_k(model, texts, k)
     labels = model.classes_[order]
     top = [[(str(lab), float(p)) for lab, p in zip(lr, pr, strict=True)]
            for lr, pr in zip(labels, best, strict=True)]
     index = texts.index if isinstance(texts, pd.Series | pd.DataFrame) else None
     return pd.DataFrame({"category": labels[:, 0].astype(str), "confidence": best[:, 0],
                          "top": top}, index=index)
+
+
+def _top_k(model: TicketClassifier, texts: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per text, the indices of the k most probable classes (best first) and their
+    probabilities."""
+    proba = model.predict_proba(texts)
+    k = max(1, min(int(k), proba.shape[1]))
+    order = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(proba, order, axis=1)
+
+
+def predict_top_json(model: TicketClassifier, texts: Any,
+                     k: int = 3) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(category, confidence, ``top`` as JSON text) per text: the JSON is exactly
+    ``json.dumps`` of :func:`predict_top`'s ``top`` lists, written without building them
+    (what ``triage_results.category_top`` stores)."""
+    order, best = _top_k(model, texts, k)
+    names = [json.dumps(str(c)) for c in model.classes_]
+    row = "[" + ", ".join(["[{}, {!r}]"] * order.shape[1]) + "]"
+    pairs = (itertools.chain.from_iterable(zip(map(names.__getitem__, o), b, strict=True))
+             for o, b in zip(order.tolist(), best.tolist(), strict=True))
+    return (model.classes_[order[:, 0]].astype(str), best[:, 0],
+            [row.format(*p) for p in pairs])
 
 
 # Reviewed: every type a saved TicketClassifier holds besides what skops trusts by default.

@@ -7,7 +7,6 @@ same code runs in this process, in a local process pool, on a Dask cluster or in
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -110,10 +109,10 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels,
     out = pd.DataFrame({"ticket_id": batch["ticket_id"].to_numpy()})
     out["text_hash"] = batch["text_hash"].to_numpy() if "text_hash" in batch else 0
     if models.category is not None and n:
-        top = classifier.predict_top(models.category, texts, k=3)
-        out["category"] = top["category"].to_numpy()
-        out["category_confidence"] = top["confidence"].to_numpy(dtype=float)
-        out["category_top"] = [json.dumps(t) for t in top["top"]]
+        category, confidence, top = classifier.predict_top_json(models.category, texts, k=3)
+        out["category"] = category
+        out["category_confidence"] = confidence.astype(float)
+        out["category_top"] = top
     else:
         out["category"] = None
         out["category_confidence"] = np.nan
