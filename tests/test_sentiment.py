@@ -218,6 +218,21 @@ def test_phrases_and_patterns_become_lexicon_tokens() -> None:
     assert scorer.score_texts(["I was ON HOLD for 3 hours."])[0] == pytest.approx(compound)
 
 
+def test_a_few_texts_are_prepared_as_many_are() -> None:
+    """Up to SMALL_BATCH texts go through Python's re, more through RE2's pre-check: the
+    prepared texts are the same either way (packaged phrases and patterns, tricky texts)."""
+    from triage_core.text import SMALL_BATCH
+
+    scorer = LexiconSentiment()
+    texts = [*TRICKY, "I was on hold for 3 hours and it still doesn't work!",
+             "Still waiting... charged twice, can't log in, 5 days late", "Kelvin K ſ 3 HOURS",
+             "no problem, thanks", "WHERE IS MY parcel?? never arrived", None, ""]
+    few = [scorer.prepare(texts[i:i + 8]).to_pylist() for i in range(0, len(texts), 8)]
+    many = scorer.prepare(texts * (SMALL_BATCH // len(texts) + 1)).to_pylist()
+    assert len(texts) * (SMALL_BATCH // len(texts) + 1) > SMALL_BATCH
+    assert list(itertools.chain.from_iterable(few)) == many[:len(texts)]
+
+
 def test_user_lexicon_changes_the_score() -> None:
     plain = LexiconSentiment(_settings())
     custom = LexiconSentiment(_settings(lexicon={"banana": -3.0}))

@@ -106,28 +106,35 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels,
     n = len(batch)
     texts = ticket_texts(batch)
     clock.lap("text")
-    out = pd.DataFrame({"ticket_id": batch["ticket_id"].to_numpy()})
-    out["text_hash"] = batch["text_hash"].to_numpy() if "text_hash" in batch else 0
+    # columns gathered first and framed once: each DataFrame.__setitem__ costs about 0.7 ms,
+    # which is most of the time of the server's small batches
+    out: dict[str, Any] = {
+        "ticket_id": batch["ticket_id"].to_numpy(),
+        "text_hash": batch["text_hash"].to_numpy() if "text_hash" in batch
+        else np.zeros(n, dtype=np.int64)}
     if models.category is not None and n:
         category, confidence, top = classifier.predict_top_json(models.category, texts, k=3)
-        out["category"] = category
+        out["category"] = category.astype(object)
         out["category_confidence"] = confidence.astype(float)
-        out["category_top"] = top
+        out["category_top"] = np.array(top, dtype=object)
     else:
-        out["category"] = None
-        out["category_confidence"] = np.nan
-        out["category_top"] = None
+        out["category"] = np.full(n, None, dtype=object)
+        out["category_confidence"] = np.full(n, np.nan)
+        out["category_top"] = np.full(n, None, dtype=object)
     clock.lap("category")
     out["language"] = ticket_languages(batch, texts, models)
     clock.lap("language")
     out["sentiment"], out["sentiment_label"] = _sentiment(models, texts, out["language"])
     clock.lap("sentiment")
-    known = batch["label"] if "label" in batch else pd.Series([None] * n)
-    trusted = out["category"].where(out["category_confidence"] >= models.confidence_threshold)
-    effective = known.where(known.notna(), trusted.to_numpy()).reset_index(drop=True)
-    sev = models.severity.assess(texts.reset_index(drop=True), effective)
+    known = (batch["label"].to_numpy(dtype=object) if "label" in batch
+             else np.full(n, None, dtype=object))
+    trusted = np.where(out["category_confidence"] >= models.confidence_threshold,
+                       out["category"], None)
+    effective = np.where(pd.isna(known), trusted, known)
+    sev = models.severity.assess(texts.reset_index(drop=True), list(effective))
     out["severity"] = sev["severity"].to_numpy()
     out["severity_reasons"] = sev["severity_reason"].to_numpy()
     clock.lap("severity")
-    out["model_version"] = models.category_version
-    return out[RESULT_COLUMNS]
+    out["model_version"] = np.full(n, models.category_version, dtype=object) \
+        if models.category_version is None else np.full(n, models.category_version)
+    return pd.DataFrame({c: out[c] for c in RESULT_COLUMNS})

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from triage_core.errors import ConfigError
 from triage_core.models.sentiment._vader import VaderEngine, as_large_string, vader_lexicon
 from triage_core.models.sentiment.settings import SentimentSettings, default_settings, label
-from triage_core.text import clean_body_array, to_arrow
+from triage_core.text import SMALL_BATCH, clean_body_array, to_arrow
 
 __all__ = ["LexiconSentiment", "explain", "score_frame", "score_texts"]
 
@@ -116,6 +116,13 @@ class LexiconSentiment:
             text = pattern.sub(f" {tok} ", text)
         return text
 
+    def _substitute_one(self, text: str) -> str:
+        """:meth:`_substitute` of one text with the patterns that match it (every row's
+        pre-check of :meth:`prepare`, by Python's re)."""
+        return self._substitute(text, bool(self._phrase_filter), [
+            k for k, (pattern, _, rx) in enumerate(self._patterns)
+            if rx is None or pattern.search(text)])
+
     def prepare(self, texts: Sequence[Any] | pd.Series | pa.Array,
                 clean: bool = True) -> pa.Array:
         """Cleaned texts with phrases and patterns replaced (a pyarrow string array)."""
@@ -125,6 +132,9 @@ class LexiconSentiment:
         n = len(arr)
         if n == 0 or not (self._phrase_filter or self._patterns):
             return arr
+        if n <= SMALL_BATCH:  # a few texts: Python's re (RE2 compiles every pattern per call)
+            return pa.array([self._substitute_one(t) for t in arr.to_pylist()],
+                            type=pa.large_string())
 
         def rows_matching(regex: str | None) -> np.ndarray:
             if regex is None:
