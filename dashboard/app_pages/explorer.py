@@ -37,9 +37,14 @@ if not components.need_triage():
         st.session_state["explorer_ticket"] = str(rows.index[selected[0]])
     ticket_id = st.session_state.get("explorer_ticket") or (
         str(rows.index[0]) if not rows.empty else "")
-    if not selected and st.session_state.get("explorer_ticket"):
+    # always one caption here: a page whose elements keep their places redraws the ticket in
+    # place (with a caption that comes and goes, the old ticket lingered below the new one
+    # while the page reran)
+    if selected:
+        st.caption("Showing the ticked ticket.")
+    elif st.session_state.get("explorer_ticket"):
         st.caption("Showing the ticket ticked last; tick another row to change it.")
-    elif not selected and ticket_id:
+    elif ticket_id:
         st.caption("Showing the first ticket; tick a row to see another.")
     detail = data.ticket_detail(ticket_id) if ticket_id else None
     if ticket_id and detail is None:
