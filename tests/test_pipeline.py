@@ -401,3 +401,18 @@ def test_language_candidates_are_checked_without_loading_the_detector() -> None:
         "en", "de")
     with pytest.raises(ConfigError, match="does not know xx"):
         language.LanguageSettings.from_mapping({"candidates": ["en", "xx"]})
+    with pytest.raises(ConfigError, match="max_chars"):
+        language.LanguageSettings.from_mapping({"max_chars": 10})
+
+
+def test_a_long_text_is_judged_on_its_beginning() -> None:
+    """The detector reads every byte in Python, so a text is judged on its first max_chars
+    characters: a German e-mail with a long English quote below is German."""
+    from triage_core.models import language
+
+    german = "Meine Bestellung ist immer noch nicht angekommen, bitte helfen Sie mir. " * 3
+    english = "Please find the full order history and the terms of delivery below. " * 40
+    settings = language.LanguageSettings.from_mapping({"max_chars": 250})
+    assert list(language.detect([german + english], settings)) == ["de"]
+    whole = language.LanguageSettings.from_mapping({"max_chars": 100_000})
+    assert list(language.detect([german + english], whole)) == ["en"]

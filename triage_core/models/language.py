@@ -39,18 +39,20 @@ class LanguageSettings:
     candidates: tuple[str, ...]
     min_confidence: float
     min_chars: int
+    max_chars: int
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None = None) -> LanguageSettings:
         raw = section("language", data)
         check = Checker("language")
-        check.keys(raw, ("candidates", "min_confidence", "min_chars"))
+        check.keys(raw, ("candidates", "min_confidence", "min_chars", "max_chars"))
         candidates = tuple(c.lower() for c in check.texts(raw["candidates"], "candidates"))
         unknown = sorted(set(candidates) - KNOWN_LANGUAGES)
         if unknown:
             check.fail(f"candidates: the detector does not know {', '.join(unknown)}")
         return cls(candidates, check.number(raw["min_confidence"], "min_confidence", lo=0, hi=1),
-                   check.integer(raw["min_chars"], "min_chars", lo=0))
+                   check.integer(raw["min_chars"], "min_chars", lo=0),
+                   check.integer(raw["max_chars"], "max_chars", lo=50))
 
 
 @functools.cache
@@ -66,7 +68,8 @@ def _identifier(candidates: tuple[str, ...]) -> tuple[Any, list[str]]:
 
 
 def detect(texts: Sequence[str], settings: LanguageSettings | None = None) -> np.ndarray:
-    """ISO 639-1 code of each text, or None when it is too short or not clearly one language."""
+    """ISO 639-1 code of each text, or None when it is too short or not clearly one language.
+    A text is judged on its first ``max_chars`` characters."""
     settings = settings or LanguageSettings.from_mapping()
     ident, _ = _identifier(settings.candidates)
     out = np.full(len(texts), None, dtype=object)
@@ -74,7 +77,7 @@ def detect(texts: Sequence[str], settings: LanguageSettings | None = None) -> np
         text = text if isinstance(text, str) else ""
         if len(text.strip()) < settings.min_chars:
             continue
-        lang, prob = ident.classify(text)
+        lang, prob = ident.classify(text[:settings.max_chars])
         if prob >= settings.min_confidence:
             out[i] = lang
     return out
