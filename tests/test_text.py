@@ -149,3 +149,28 @@ def test_small_batches_match_the_vectorized_path() -> None:
     parts = [ticket_text_series(t["subject"][i:i + 50], t["body"][i:i + 50])
              for i in range(0, len(t), 50)]
     assert pd.concat(parts).tolist() == whole.tolist()
+
+
+def test_rules_skipped_by_the_substring_check_cannot_match_without_it() -> None:
+    """The vectorized cleaning runs a rule only on rows holding one of its strings (``_NEEDS``):
+    with those strings taken out of the texts, the rule finds nothing (Python's re), and the
+    vectorized path equals the scalar one on texts with and without them."""
+    import re
+
+    from triage_core.text import _NEEDS, _RULES, clean_body_array, to_arrow
+
+    texts = [raw for raw, _ in CLEAN_CASES] + [
+        "On Mon, 1 Jan 2024, Jane <j@x.com> wrote:\n> old", "-----Original Message-----\nx",
+        "hi\n____________\nold", "From: a\nSent: b\nold", "> quoted\nnew", "text\n-- \nsig",
+        "To: x\nbody", "---------- Forwarded message ----------\nx", "@bob hi", "www.x.com",
+        "HTTP://X.COM", "a  b\tc", "a\n\n\nb", "ON MON BOB WROTE:\nx"]
+    for k, needles in _NEEDS.items():
+        rule = re.compile(_RULES[k][0])
+        for t in texts:
+            stripped = t
+            for needle in needles:
+                stripped = re.sub(re.escape(needle), " ", stripped, flags=re.IGNORECASE)
+            assert rule.search(stripped) is None or any(
+                n.lower() in stripped.lower() for n in needles), (k, t)
+    many = texts * 8
+    assert clean_body_array(to_arrow(many)).to_pylist() == [clean_body(t) for t in many]
