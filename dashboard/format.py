@@ -285,8 +285,9 @@ def table(df: pd.DataFrame, columns: Iterable[str] | None = None,
             numbered.add(col)
     config = {str(c): column(str(c), helps.get(str(c))) for c in out.columns}
     for col in numbered:
+        # wide enough for the header with its sort arrow and menu (numbers alone are narrow)
         config[str(col)] = st.column_config.NumberColumn(label(str(col)), format="%d",
-                                                         help=helps.get(str(col)))
+                                                         help=helps.get(str(col)), width=100)
     config.update(overrides or {})
     return out, config
 
