@@ -14,7 +14,7 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ __all__ = [
     "to_arrow",
 ]
 
-# --- cleaning rules: (pattern, replacement), applied in order --------------------------------
+# --- cleaning rules: (pattern, replacement[, needs]), applied in order ------------------------
 
 _NL = r"(?:\n|$)"
 _QUOTE_INTRO = (
@@ -44,7 +44,20 @@ _QUOTE_INTRO = (
     r"(?is)(?:^|\n)[ \t]*(?:on|am|le|el)[ \t][^\n]+(?:\n[^\n]*)?"
     r"(?:wrote|schrieb[^\n]*|a écrit|escribió)[ \t]*:[ \t]*(?:\n.*|$)"
 )
-_RULES: tuple[tuple[str, str], ...] = (
+
+
+class _Rule(NamedTuple):
+    """A cleaning rule: ``pattern`` becomes ``repl``. With ``needs``, the rule can only match a
+    text holding one of those strings (case-insensitive): the vectorized path runs it only on
+    those rows, after a plain substring search (much cheaper than a regex pass over every row;
+    most texts, e.g. chat messages, hold none of them)."""
+
+    pattern: str
+    repl: str
+    needs: tuple[str, ...] = ()
+
+
+_RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
     ("\r\n", "\n"),
     ("\r", "\n"),
     ("[\u2018\u2019\u02bc]", "'"),
@@ -57,23 +70,24 @@ _RULES: tuple[tuple[str, str], ...] = (
     # Other whitespace (no-break and typographic spaces, control separators) becomes a space,
     # so that later rules, RE2 and Python all agree on what whitespace is.
     ("[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]", " "),
-    (_QUOTE_INTRO, ""),
+    (_QUOTE_INTRO, "", (":",)),
     # Outlook: "-----Original Message-----", or a line of underscores, then the old thread.
     (r"(?is)-{3,}[ \t]*(?:original message|ursprüngliche nachricht|message d'origine)"
-     r"[ \t]*-{3,}.*", ""),
-    (r"(?s)(?:^|\n)[ \t]*_{10,}[ \t]*\n.*", ""),
+     r"[ \t]*-{3,}.*", "", ("---",)),
+    (r"(?s)(?:^|\n)[ \t]*_{10,}[ \t]*\n.*", "", ("__________",)),
     # A "From: ... Sent:/Date: ..." header block starts a quoted thread: drop it and the rest.
     (r"(?is)(?:^|\n)[ \t]*(?:from|von|de)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,3}?[ \t]*"
-     r"(?:sent|date|gesendet|datum|envoyé|enviado)[ \t]*:.*", ""),
+     r"(?:sent|date|gesendet|datum|envoyé|enviado)[ \t]*:.*", "", (":",)),
     # Lines quoted with ">".
-    (r"(?m)^[ \t]*>[^\n]*" + _NL, ""),
+    (r"(?m)^[ \t]*>[^\n]*" + _NL, "", (">",)),
     # Signature delimiter "-- " (or "--") on its own line, and everything below it.
-    (r"(?s)(?:^|\n)[ \t]*--[ \t]*\n.*", ""),
+    (r"(?s)(?:^|\n)[ \t]*--[ \t]*\n.*", "", ("--",)),
     (r"(?im)^[ \t]*(?:sent from my|sent from (?:outlook|mail|yahoo)|get outlook for|"
      r"von meinem [^\n]* gesendet|envoyé de mon|enviado desde mi)[^\n]*" + _NL, ""),
     # Remaining single header lines (forwarded or pasted mail).
-    (r"(?im)^[ \t]*(?:from|to|cc|bcc|subject|date|sent|reply-to)[ \t]*:[^\n]*" + _NL, ""),
-    (r"(?im)^[ \t]*-{2,}[ \t]*forwarded message[ \t]*-{2,}[ \t]*" + _NL, ""),
+    (r"(?im)^[ \t]*(?:from|to|cc|bcc|subject|date|sent|reply-to)[ \t]*:[^\n]*" + _NL, "",
+     (":",)),
+    (r"(?im)^[ \t]*-{2,}[ \t]*forwarded message[ \t]*-{2,}[ \t]*" + _NL, "", ("--",)),
     # A closing at the end, on its own line or after a sentence ("Thanks,\nJane", "... now.
     # Best regards,\nJane Doe\nACME"): the closing and up to four short lines after it. Text
     # before the closing must exist.
@@ -89,14 +103,14 @@ _RULES: tuple[tuple[str, str], ...] = (
      r"(?:[ \t]+(?:(?i:team|support|there|all|everyone|folks|guys|sir|madam|or|and)|"
      r"[A-Z][^ \t\n,!:.?]{0,29})){0,3}[ \t]*(?:[,!:.]|\n|$)", ""),
     # Social media: @handles and links.
-    (r"(^|[^A-Za-z0-9_.+-])@[A-Za-z0-9_]+", r"\1"),
-    (r"(?i)(?:https?://|www\.)[^ \t\n]+", ""),
+    (r"(^|[^A-Za-z0-9_.+-])@[A-Za-z0-9_]+", r"\1", ("@",)),
+    (r"(?i)(?:https?://|www\.)[^ \t\n]+", "", ("http", "www.")),
     # Whitespace: runs of blanks, blank-line runs, ends.
-    (r"[ \t]{2,}|\t", " "),
-    (r" ?\n[ \n]*\n", "\n\n"),
+    (r"[ \t]{2,}|\t", " ", ("  ", "\t")),
+    (r" ?\n[ \n]*\n", "\n\n", ("\n",)),
     (r"^[ \t\n]+|[ \t\n]+$", ""),
-)
-_COMPILED_RULES = tuple((re.compile(p), r) for p, r in _RULES)
+))
+_COMPILED_RULES = tuple((re.compile(rule.pattern), rule.repl) for rule in _RULES)
 # Up to this many texts, the rules run in Python's re one text at a time: pyarrow compiles each
 # RE2 pattern again on every call, a fixed cost of milliseconds that a few texts never repay.
 SMALL_BATCH = 64
@@ -201,26 +215,6 @@ def _index_of(values: Iterable[Any] | pd.Series) -> pd.Index | None:
     return values.index if isinstance(values, pd.Series) else None
 
 
-# Rules that can only match a text holding one of these strings (case-insensitive), by their
-# position in _RULES: the vectorized path runs them only on the rows that hold one, after a
-# plain substring search (much cheaper than a regex pass over every row; most texts, e.g.
-# chat messages, hold none of them).
-_NEEDS: dict[int, tuple[str, ...]] = {
-    10: (":",),  # the quote intro ("... wrote:")
-    11: ("---",),  # -----Original Message-----
-    12: ("__________",),  # a line of underscores
-    13: (":",),  # a From: ... Sent: header block
-    14: (">",),  # quoted lines
-    15: ("--",),  # the signature delimiter
-    17: (":",),  # single header lines
-    18: ("--",),  # ---------- Forwarded message ----------
-    21: ("@",),  # @handles
-    22: ("http", "www."),  # links
-    23: ("  ", "\t"),  # runs of blanks
-    24: ("\n",),  # blank-line runs
-}
-
-
 def _replace(arr: pa.Array, pattern: str, repl: str) -> pa.Array:
     if any(c in pattern for c in "()[]^$.*+?\\|{"):
         return pc.replace_substring_regex(arr, pattern=pattern, replacement=repl)
@@ -230,9 +224,8 @@ def _replace(arr: pa.Array, pattern: str, repl: str) -> pa.Array:
 def clean_body_array(arr: pa.Array) -> pa.Array:
     """``clean_body`` over a pyarrow string array (nulls become ``""``)."""
     arr = arr.cast(pa.large_string()).fill_null("")
-    for k, (pattern, repl) in enumerate(_RULES):
-        needs = _NEEDS.get(k)
-        if needs is None:
+    for pattern, repl, needs in _RULES:
+        if not needs:
             arr = _replace(arr, pattern, repl)
             continue
         mask = None

@@ -160,7 +160,7 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
                 status.update(label=f"Imported {result.rows_in_file:,} rows", state="complete",
                               expanded=False)
         if result is not None:
-            st.success(f"{result.rows_in_file:,} rows into {result.table}: "
+            st.success(f"{result.rows_in_file:,} rows into {components.plain(result.table)}: "
                        f"{result.new_rows:,} new, {result.existing_rows:,} updated.")
             for note in result.warnings:
                 components.warn(note)

@@ -56,22 +56,21 @@ class LanguageSettings:
 
 
 @functools.cache
-def _identifier(candidates: tuple[str, ...]) -> tuple[Any, list[str]]:
-    """(a py3langid identifier restricted to ``candidates``, every label it knows)."""
+def _identifier(candidates: tuple[str, ...]) -> Any:
+    """A py3langid identifier restricted to ``candidates``."""
     from py3langid import langid
 
     ident = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
-    labels = list(ident.labels)
     if candidates:
         ident.set_languages(list(candidates))
-    return ident, labels
+    return ident
 
 
 def detect(texts: Sequence[str], settings: LanguageSettings | None = None) -> np.ndarray:
     """ISO 639-1 code of each text, or None when it is too short or not clearly one language.
     A text is judged on its first ``max_chars`` characters."""
     settings = settings or LanguageSettings.from_mapping()
-    ident, _ = _identifier(settings.candidates)
+    ident = _identifier(settings.candidates)
     out = np.full(len(texts), None, dtype=object)
     for i, text in enumerate(texts):
         text = text if isinstance(text, str) else ""
