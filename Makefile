@@ -10,11 +10,12 @@ export TRIAGE_DB := $(abspath $(DB))
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: help run install install-test demo-db test lint format bench eval clean e2e embeddings
+.PHONY: help run install install-test demo-db test test-all lint format bench eval clean e2e embeddings
 
 help:
 	@echo "make run    - set up and serve the dashboard and the API on http://$(HOST):$(PORT) (demo data)"
-	@echo "make test   - set up and run ruff and the test suite"
+	@echo "make test   - set up and run ruff and the tests (without the slow and browser ones)"
+	@echo "make test-all - every test, as CI runs them (.ci/run)"
 	@echo "make lint   - ruff only"
 	@echo "make bench  - speed benchmarks (benchmarks/), then a real server under load"
 	@echo "make eval   - accuracy on the real data in ../shared/datasets"
@@ -50,9 +51,19 @@ lint: $(STAMP_TEST)
 # The tests in one process per core (pytest-xdist), a whole file per process: a file's fixtures
 # (the browser, the Dask cluster) start once. Files go out in the order pytest collects them,
 # the longest (dashboard, browser) first.
+# On a developer's machine `make test` leaves out the tests marked slow (a Dask cluster, real
+# server processes killed and restarted, several trainings in a row, 250,000 tickets) and the
+# browser tests (e2e); CI ($$CI set, or .ci/run) and `make test SLOW=1` (or `make test-all`) run
+# every test.
+ALL_TESTS  := $(or $(SLOW),$(CI))
+TEST_MARKS := $(if $(ALL_TESTS),,-m "not slow and not e2e")
 test: $(STAMP_TEST)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -n auto --dist loadfile --no-loadscope-reorder
+	$(PY) -m pytest -n auto --dist loadfile --no-loadscope-reorder $(TEST_MARKS)
+	@$(if $(ALL_TESTS),true,echo "Slow and browser tests were left out: make test-all (CI runs them).")
+
+test-all:
+	$(MAKE) test SLOW=1
 
 e2e: $(STAMP_TEST)
 	$(PY) -m pytest -m e2e tests/e2e

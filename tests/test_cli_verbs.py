@@ -103,6 +103,7 @@ def test_review_json(db: Path) -> None:
     assert queue[0]["why"].startswith("flagged, ")
 
 
+@pytest.mark.slow
 def test_models_retrain_train_promote_rollback(db: Path) -> None:
     listed = json.loads(ok("models", "--json", db=db))
     assert [(m["version"], m["active"], m["kind"]) for m in listed] == [(1, True, "category")]
@@ -145,6 +146,7 @@ def test_models_retrain_train_promote_rollback(db: Path) -> None:
     assert "no model version 99" in one_line_error(triage("models", "promote", "99", db=db))
 
 
+@pytest.mark.slow
 def test_models_rollback_defaults_to_the_category_model(db: Path) -> None:
     with Store(db) as s:
         training.train(s, CONFIG, force=True)  # version 2, active

@@ -515,6 +515,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.slow
 def test_workers_end_when_the_parent_is_killed(tmp_path: Path) -> None:
     """A `triage score` killed with SIGKILL leaves no worker computing (they watch it)."""
     import signal

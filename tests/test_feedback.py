@@ -111,6 +111,7 @@ def test_corrections_are_validated(db: Store) -> None:
 # -- retraining and promotion ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_retrain_after_corrections_records_a_new_version(db: Store) -> None:
     corrected = [training_ticket(db, "billing", n) for n in range(3)]
     for tid in corrected:
@@ -152,6 +153,7 @@ def poison(store: Store) -> int:
     return len(ids)
 
 
+@pytest.mark.slow
 def test_a_worse_model_is_not_promoted_unless_forced(db: Store) -> None:
     n = poison(db)
     assert n > 50
@@ -180,6 +182,7 @@ def test_a_worse_model_is_not_promoted_unless_forced(db: Store) -> None:
     assert lenient["promoted"] is True and lenient["current_version"] == 1
 
 
+@pytest.mark.slow
 def test_promote_and_rollback_switch_the_model_and_retriage(db: Store) -> None:
     second = training.train(db, CONFIG, note="second", activate=False)
     assert registry.active_version(db) == 1
@@ -228,6 +231,7 @@ def test_corrections_survive_a_restart_and_scoring_applies_them(db_path: Path) -
                         " 'correction'") == 2
 
 
+@pytest.mark.slow
 def test_undo_stops_a_correction_but_keeps_the_audit_trail(db: Store) -> None:
     tid = training_ticket(db, "shipping_delivery")
     (fid,) = feedback.add(db, tid, {"category": "refund"}, by="ana")

@@ -164,6 +164,7 @@ def test_predict_only_new_or_changed_tickets(db: Store) -> None:
     assert pipeline.predict(db, CONFIG, full=True) == WORLD_TICKETS + 1
 
 
+@pytest.mark.slow
 def test_a_new_model_version_makes_every_ticket_stale(db: Store) -> None:
     assert pipeline.predict(db, CONFIG) == 0
     result = training.train(db, CONFIG, note="second")

@@ -460,6 +460,7 @@ def test_explorer_feedback_records_a_correction(open_app: OpenApp, fresh_db: Pat
     assert "Corrections on this ticket" in [c.value for c in at.caption]
 
 
+@pytest.mark.slow
 def test_review_retrain_creates_a_new_model_version(open_app: OpenApp, fresh_db: Path) -> None:
     at = open_app(fresh_db, "review")
     assert_ok(at)

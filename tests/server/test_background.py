@@ -7,8 +7,11 @@ import time
 from collections.abc import Callable
 
 import pandas as pd
+import pytest
 from _served import Api
 from _world import OUTAGE
+
+from triage_core.triage import labeling
 
 
 def wait_for(check: Callable[[], object], seconds: float = 240) -> object:
@@ -38,3 +41,25 @@ def test_emerging_alerts_come_from_the_background(serve_api: Callable[..., Api],
     outage = [a for a in found.alerts if any(t.startswith("OUT-") for t in a["ticket_ids"])]
     assert outage and outage[0]["size"] == len(OUTAGE)
     assert {"outage", "website"} <= set(outage[0]["terms"])
+
+
+def test_a_search_is_abandoned_at_its_next_step_when_the_server_stops(
+        serve_api: Callable[..., Api], caplog: pytest.LogCaptureFixture) -> None:
+    api = serve_api()
+    wait_for(lambda: api.client.get("/api/v1/health").json()["ready"])
+    steps: list[int] = []
+
+    def stop_at_the_second_step() -> None:
+        steps.append(1)
+        if len(steps) == 2:
+            raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError, match="stopped"):
+        labeling.emerging_alerts(api.server.store, api.server.config, stop_at_the_second_step)
+    assert len(steps) == 2  # nothing ran after the step that said stop
+    watch = api.server.emerging
+    before = watch.latest()
+    watch._stop.set()  # what stop() does before it waits for the thread
+    watch._compute()
+    assert watch.latest() is before  # abandoned: no result replaced the last one ...
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # ... and no error logged

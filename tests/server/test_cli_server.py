@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import click
+import pytest
 from _cli import ok, one_line_error, run
 from _served import call, live_server, triage_cmd
 from _world import WORLD_TICKETS
@@ -29,6 +30,7 @@ def test_tokens_without_a_server(db: Path) -> None:
     assert "no active token" in one_line_error(run("tokens", "revoke", "zendesk", db=db))
 
 
+@pytest.mark.slow
 def test_verbs_go_through_the_server(db: Path, tmp_path: Path) -> None:
     with live_server(db, tmp_path / "serve.log", "--no-dashboard") as live:
         second = triage_cmd("serve", "--db", str(db), "--port", "0")

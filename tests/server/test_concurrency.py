@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from _served import call, live_server, new_ticket, triage_cmd
 
 from triage_core.ops import feedback
@@ -37,6 +38,7 @@ def test_feedback_ids_are_unique_under_concurrent_threads(db: Path) -> None:
     assert sorted(stored) == sorted(got)
 
 
+@pytest.mark.slow
 def test_two_processes_record_feedback_through_the_server(db: Path, tmp_path: Path) -> None:
     with Store(db) as store:
         tickets = store.query("SELECT ticket_id FROM tickets ORDER BY 1 LIMIT 10")["ticket_id"]
@@ -56,6 +58,7 @@ def test_two_processes_record_feedback_through_the_server(db: Path, tmp_path: Pa
     assert sorted(r["feedback_id"] for r in rows) == sorted(ids)
 
 
+@pytest.mark.slow
 def test_many_clients_post_at_once(db: Path, tmp_path: Path, customers: list[str]) -> None:
     token = json.loads(triage_cmd("tokens", "create", "--db", str(db), "--name", "load",
                                   "--json").stdout)["token"]

@@ -11,6 +11,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from _served import call, live_server, new_ticket, triage_cmd
 
 from triage_core.server import owner
@@ -54,6 +55,7 @@ def _post_until(stop: threading.Event, url: str, token: str, client: int,
     return acked, batches, unauthorized, others
 
 
+@pytest.mark.slow
 def test_acknowledged_tickets_survive_sigkill_while_the_cli_writes(
         db: Path, tmp_path: Path, customers: list[str]) -> None:
     token = json.loads(triage_cmd("tokens", "create", "--db", str(db), "--name", "helpdesk",

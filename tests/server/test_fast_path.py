@@ -131,6 +131,7 @@ def test_posted_tickets_get_the_rows_of_the_sql_path(serve_api: Callable[..., Ap
         assert answered[row.ticket_id]["priority_tier"] == row.priority_tier
 
 
+@pytest.mark.slow
 def test_agent_loads_carry_over_between_requests(serve_api: Callable[..., Api], world: Path,
                                                  tmp_path: Path, customers: list[str],
                                                  vip: str) -> None:

@@ -18,7 +18,7 @@ side (proposals, accepting them as labels, the emerging-topic alert) is
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -261,8 +261,8 @@ def _neighbour_similarity(x: np.ndarray, ref: np.ndarray, k: int,
 
 
 def emerging(known_texts: Sequence[str], known_labels: Sequence[str],
-             recent_texts: Sequence[str], settings: TopicSettings | None = None
-             ) -> list[Topic]:
+             recent_texts: Sequence[str], settings: TopicSettings | None = None,
+             checkpoint: Callable[[], None] | None = None) -> list[Topic]:
     """Topics among ``recent_texts`` that are unlike every known category.
 
     A recent text is *unlike* the known ones when the mean similarity of its 5 nearest known
@@ -271,26 +271,34 @@ def emerging(known_texts: Sequence[str], known_labels: Sequence[str],
     by average-linkage clustering while a group stays close-knit (mean pairwise similarity at
     least half-way between random known texts and a typical known category), and groups of at
     least ``min_alert_size`` texts are returned, largest first (indices into
-    ``recent_texts``)."""
+    ``recent_texts``). ``checkpoint`` is called between the steps: an exception it raises
+    abandons the search (a server that stops does not wait for it)."""
     settings = settings or TopicSettings.from_config()
+    check = checkpoint or (lambda: None)
     labels = np.asarray([str(v) for v in known_labels], dtype=object)
     if len(recent_texts) < settings.min_alert_size or len(set(labels.tolist())) < 2:
         return []
     space = TopicSpace(settings).fit([*known_texts, *recent_texts])
+    check()
     known = space.transform(known_texts).astype(np.float32)
+    check()
     rng = np.random.default_rng(settings.random_state)
     probe = rng.choice(len(known), size=min(len(known), 1000), replace=False)
     usual = _neighbour_similarity(known[probe], known, _NEIGHBOURS, skip_self=True)
     threshold = float(np.quantile(usual, settings.novelty_quantile))
+    check()
     recent = space.transform(recent_texts).astype(np.float32)
     unlike = np.flatnonzero(_neighbour_similarity(recent, known, _NEIGHBOURS) < threshold)
     if len(unlike) < settings.min_alert_size:
         return []
+    check()
     unlike = unlike[:_MAX_UNLIKE]  # the newest first: pairwise clustering is quadratic
     cats, idx = np.unique(labels, return_inverse=True)
     typical = float(np.quantile([_knit(known[idx == c]) for c in range(len(cats))], 0.25))
     tight = (typical + _knit(known)) / 2
+    check()
     groups = _close_knit(recent[unlike], tight)
+    check()
     groups = sorted((unlike[g] for g in groups if len(g) >= settings.min_alert_size
                      and _knit(recent[unlike[g]]) >= tight),
                     key=lambda g: (-len(g), int(g[0])))[: settings.max_alerts]

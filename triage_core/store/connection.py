@@ -119,6 +119,11 @@ class Store:
         child._in_tx = False
         return child
 
+    def interrupt(self) -> None:
+        """Abandon the query this cursor runs (called from another thread; the query raises
+        DuckDB's InterruptException in its own)."""
+        self._con.interrupt()
+
     def raw_connection(self) -> Any:
         """The DuckDB connection, for the store package's own modules (importing), with the
         import macros (``triage_ts``, ``triage_trim``) defined on it. They are defined here,

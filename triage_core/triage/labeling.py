@@ -16,7 +16,7 @@ audit trail, survive a re-import of the tickets and can be undone
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -205,11 +205,12 @@ def topic_frame(proposal: Mapping[str, Any] | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "name", "tickets", "terms"])
 
 
-def emerging_alerts(store: Store, config: Mapping[str, Any] | None = None
-                    ) -> list[dict[str, Any]]:
+def emerging_alerts(store: Store, config: Mapping[str, Any] | None = None,
+                    checkpoint: Callable[[], None] | None = None) -> list[dict[str, Any]]:
     """Clusters of the last ``recent_days`` tickets unlike every known category (labels,
     corrections and predictions of older tickets): name, terms, size, ticket ids (examples
-    first, nearest to the cluster's centre)."""
+    first, nearest to the cluster's centre). ``checkpoint`` is called between the steps (see
+    :func:`triage_core.models.topics.emerging`)."""
     from triage_core.models import topics
 
     settings = _settings(config)
@@ -228,7 +229,7 @@ def emerging_alerts(store: Store, config: Mapping[str, Any] | None = None
     if known.empty or recent.empty:
         return []
     found = topics.emerging(_texts(known), known["category"].tolist(), _texts(recent),
-                            settings)
+                            settings, checkpoint)
     ids = recent["ticket_id"].astype(str).tolist()
     return [{"name": t.name, "terms": list(t.terms), "size": t.size,
              "ticket_ids": [ids[i] for i in t.examples]
