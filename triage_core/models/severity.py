@@ -106,7 +106,7 @@ class SeverityRules:
             return out
         arr = texts if isinstance(texts, pa.Array) else to_arrow(texts)
         arr = pc.replace_substring_regex(arr.cast(pa.large_string()).fill_null(""),
-                                         pattern=r"\s+", replacement=" ")
+                                         pattern=_RE2_BLANK_RUNS, replacement=" ")
         arr = pc.replace_substring_regex(arr, pattern="[\u2018\u2019]", replacement="'")
         out = np.zeros((len(arr), len(self.rules)), dtype=bool)
         for k, rule in enumerate(self.rules):
@@ -165,6 +165,9 @@ class SeverityRules:
 # became spaces no text has a line break, so ^ $ . agree too.
 _SMALL = 64
 _BLANKS = re.compile(r"\s+", re.ASCII)
+# The same as RE2's \s+ -> " " (its \s is [\t\n\f\r ]), but a lone space, which needs no
+# change, is not a match: about 4 times faster, as most matches of \s+ were lone spaces.
+_RE2_BLANK_RUNS = r"[\t\n\f\r ]{2,}|[\t\n\f\r]"
 _QUOTES = re.compile("[\u2018\u2019]")
 _DIFFERENT = frozenset("\x0b\u212a\u017f")
 _RE2_ONLY = re.compile(r"\[:|\\[pPzCQExAa]|\(\?[^:i)]|\(\?i[^:)]")
