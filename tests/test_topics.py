@@ -65,6 +65,27 @@ def test_discover_finds_the_themes_and_names_them() -> None:
     assert [t.size for t in found] == sorted((t.size for t in found), reverse=True)
 
 
+def test_topics_never_share_a_name() -> None:
+    """Accepting topics labels tickets with their names: two clusters with the same three
+    first terms get a further term of their own (else a number)."""
+    T = topics.Topic
+    named = topics.distinct_names([
+        T("eur / price / shows", ("eur", "price", "shows", "invoice"), (0,), (0,)),
+        T("eur / price / shows", ("eur", "price", "shows", "kann", "wie"), (1,), (1,)),
+        T("eur / price / shows", ("eur", "price", "shows"), (2,), (2,)),
+        T("eur / price / shows / kann", ("eur", "price", "shows", "kann"), (3,), (3,)),
+        T("(no common words)", (), (4,), (4,)), T("(no common words)", (), (5,), (5,))])
+    assert [t.name for t in named] == [
+        "eur / price / shows", "eur / price / shows / kann", "eur / price / shows (2)",
+        "eur / price / shows / kann (2)", "(no common words)", "(no common words) (2)"]
+    assert [t.members for t in named] == [(i,) for i in range(6)]
+    texts, _ = themed(120, seed=3)
+    found = topics.discover(texts, settings(n_topics=9))  # more topics than themes
+    names = [t.name for t in found]
+    assert len(set(names)) == len(names) == 9
+    assert all(t.name.startswith(" / ".join(t.terms[:3])) for t in found)
+
+
 def test_fixed_number_of_topics_and_split() -> None:
     texts, _ = themed(60, seed=2)
     assert len(topics.discover(texts, settings(n_topics=4))) == 4
@@ -189,7 +210,12 @@ def test_mistakes_are_one_line_errors_and_change_nothing(db: tuple[Path, list[st
                               (lambda: labeling.rename(s, 1, "  "), "must not be empty"),
                               (lambda: labeling.rename(s, 1, "x" * 81), "at most 80"),
                               (lambda: labeling.merge(s, [1, 1]), "two different"),
-                              (lambda: labeling.accept(s, [7]), "no topic 7")]:
+                              (lambda: labeling.accept(s, [7]), "no topic 7"),
+                              (lambda: labeling.rename(s, 2, before["topics"][0]["name"]
+                                                       .upper()),
+                               "topic 1 is already called .*triage topics merge 1 2"),
+                              (lambda: labeling.merge(s, [2, 3], before["topics"][0]["name"]),
+                               "topic 1 is already called")]:
             with pytest.raises(TriageError, match=message):
                 call()
         assert labeling.load_proposal(s) == before
@@ -237,3 +263,23 @@ def test_cli_topics_verbs(db: tuple[Path, list[str]], tmp_path: Path) -> None:
     assert r.exit_code == 0 and "undid 30 topic labels" in r.stdout
     r = run("emerging", "--json", db=path)
     assert r.exit_code == 0 and json.loads(r.stdout) == []  # no known category to compare
+
+
+def test_split_parts_are_named_apart_from_the_other_topics(db: tuple[Path, list[str]]) -> None:
+    path, _ = db
+    with Store(path) as s:
+        proposal = labeling.propose(s, config())
+        ids = [t["id"] for t in proposal["topics"]]
+        labeling.rename(s, ids[0], "x")
+        labeling.rename(s, ids[1], "y")
+        plan = labeling.split(s, ids[2], 2, config())
+        expected = [t["name"] for t in plan["topics"]][2:]
+        # the same split again, after the other two topics took the parts' names
+        labeling.propose(s, config())
+        labeling.rename(s, ids[0], expected[0])
+        labeling.rename(s, ids[1], expected[1])
+        again = labeling.split(s, ids[2], 2, config())
+    names = [t["name"] for t in again["topics"]]
+    assert len({n.casefold() for n in names}) == len(names) == 4
+    assert names[:2] == expected and all(n.startswith(e) for n, e in
+                                         zip(names[2:], expected, strict=True))

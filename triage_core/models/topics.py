@@ -18,7 +18,7 @@ side (proposals, accepting them as labels, the emerging-topic alert) is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -28,7 +28,8 @@ from scipy import sparse
 from triage_core.config import Checker, section
 from triage_core.errors import ModelError
 
-__all__ = ["Topic", "TopicSettings", "TopicSpace", "discover", "emerging", "name_groups",
+__all__ = ["Topic", "TopicSettings", "TopicSpace", "discover", "distinct_names", "emerging",
+           "name_groups",
            "split"]
 
 
@@ -219,6 +220,29 @@ def name_groups(space: TopicSpace, texts: Sequence[str], groups: Sequence[Sequen
         near = rows[np.argsort(-(vectors[rows] @ centre), kind="stable")[:n_ex]]
         out.append(Topic(" / ".join(top[:3]) or "(no common words)", tuple(top),
                          tuple(int(i) for i in rows), tuple(int(i) for i in near)))
+    return distinct_names(out)
+
+
+def distinct_names(topics: Sequence[Topic], taken: Iterable[str] = ()) -> list[Topic]:
+    """The topics, where one whose name (its first three terms) an earlier one or ``taken``
+    already has gets the first of its own further terms that tells it apart, else a number:
+    accepting topics labels tickets with their names, so two topics must never share one."""
+    from dataclasses import replace
+
+    out = list(topics)
+    taken = set(taken)
+    for i, topic in enumerate(out):
+        if topic.name not in taken:
+            taken.add(topic.name)
+            continue
+        shown = set(topic.name.split(" / "))
+        name = next((f"{topic.name} / {t}" for t in topic.terms
+                     if t not in shown and f"{topic.name} / {t}" not in taken), None)
+        n = 2
+        while name is None or name in taken:
+            name, n = f"{topic.name} ({n})", n + 1
+        taken.add(name)
+        out[i] = replace(topic, name=name)
     return out
 
 

@@ -113,9 +113,21 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _not_taken(proposal: Mapping[str, Any], name: str, ids: Sequence[int]) -> str:
+    """``name``, unless a topic other than ``ids`` has it (in any case): accepting two topics
+    of one name would label both sets of tickets as one category, which ``merge`` says."""
+    for topic in proposal["topics"]:
+        if topic["id"] not in ids and topic["name"].casefold() == name.casefold():
+            raise TriageError(f"topic {topic['id']} is already called {topic['name']!r}: merge "
+                              f"them (triage topics merge {topic['id']} {ids[0]}) or choose "
+                              "another name")
+    return name
+
+
 def rename(store: Store, topic_id: int, name: str) -> dict[str, Any]:
     proposal = _require(store)
-    _find(proposal, topic_id)["name"] = _clean_name(name)
+    topic = _find(proposal, topic_id)
+    topic["name"] = _not_taken(proposal, _clean_name(name), [topic_id])
     _save(store, proposal)
     return proposal
 
@@ -132,7 +144,7 @@ def merge(store: Store, topic_ids: Sequence[int], name: str | None = None) -> di
         first["terms"] += [t for t in other["terms"] if t not in first["terms"]]
         proposal["topics"].remove(other)
     if name is not None:
-        first["name"] = _clean_name(name)
+        first["name"] = _not_taken(proposal, _clean_name(name), [first["id"]])
     _save(store, proposal)
     return proposal
 
@@ -148,7 +160,9 @@ def split(store: Store, topic_id: int, parts: int = 2,
     frame = store.query("SELECT ticket_id, subject, body FROM tickets"
                         " WHERE ticket_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
     frame = frame.set_index("ticket_id").loc[[i for i in ids if i in set(frame["ticket_id"])]]
-    found = topics.split(_texts(frame.reset_index()), parts, _settings(config))
+    found = topics.distinct_names(
+        topics.split(_texts(frame.reset_index()), parts, _settings(config)),
+        taken=[t["name"] for t in proposal["topics"] if t is not topic])
     at = proposal["topics"].index(topic)
     new = [_record(t, frame.index.tolist(), proposal["next_id"] + i) for i, t in enumerate(found)]
     proposal["topics"][at:at + 1] = new
