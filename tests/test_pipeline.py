@@ -417,3 +417,28 @@ def test_a_long_text_is_judged_on_its_beginning() -> None:
     assert list(language.detect([german + english], settings)) == ["de"]
     whole = language.LanguageSettings.from_mapping({"max_chars": 100_000})
     assert list(language.detect([german + english], whole)) == ["en"]
+
+
+def test_many_texts_get_the_languages_py3langid_gives_each() -> None:
+    """Many texts walk the detector's automaton together: the same language and probability
+    (to float rounding) as py3langid's classify of each text alone."""
+    from triage_core.models import language
+    from triage_core.text import ticket_text_series
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "tickets.parquet"
+    t = pd.read_parquet(sample, columns=["subject", "body"]).head(3000)
+    texts = [*ticket_text_series(t["subject"], t["body"]).tolist(),
+        "HELLO WORLD, THIS TICKET IS WRITTEN IN CAPITALS", "😡😡😡!!!", "", "ok",
+        "Straße über alles, grüße aus München", "日本語のテキストです。よろしくお願いします",
+        "а это по-русски, заказ не пришёл", "e\u0301cole française, commande", "x" * 600,
+        "\x00\x01 odd bytes \udcff here", "Mi pedido no ha llegado todavía, por favor ayúdenme"]
+    settings = language.LanguageSettings.from_mapping()
+    ident = language._identifier(settings.candidates)
+    cut = [text[:settings.max_chars] for text in texts]
+    alone = [ident.classify(text) for text in cut]
+    together = language._classify_many(ident, cut)
+    assert [lang for lang, _ in together] == [lang for lang, _ in alone]
+    assert np.allclose([p for _, p in together], [p for _, p in alone], atol=1e-5)
+    assert len({lang for lang, _ in alone}) >= 5  # the texts are not all one language
+    one_by_one = np.concatenate([language.detect([text], settings) for text in texts])
+    assert language.detect(texts, settings).tolist() == one_by_one.tolist()
