@@ -367,6 +367,7 @@ def test_train_needs_labels(loaded_store: Store) -> None:
     assert registry.active_version(loaded_store) is None
 
 
+@pytest.mark.slow
 def test_campaign_view_is_stored_by_full_runs_and_stale_after_incremental_ones(
         db: Store) -> None:
     from triage_core import marketing

@@ -191,6 +191,7 @@ def test_import_upload_validates_like_the_cli(serve_api: Callable[..., Api],
     assert r.status_code == 422 and "not a file" in r.json()["error"]
 
 
+@pytest.mark.slow
 def test_jobs_run_and_report(serve_api: Callable[..., Api]) -> None:
     api = serve_api()
     r = api.post("/api/v1/jobs/score", {"full": True})

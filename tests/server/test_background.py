@@ -24,7 +24,7 @@ def wait_for(check: Callable[[], object], seconds: float = 240) -> object:
 
 def test_emerging_alerts_come_from_the_background(serve_api: Callable[..., Api],
                                                   customers: list[str]) -> None:
-    api = serve_api()
+    api = serve_api(topics={})
     wait_for(lambda: api.client.get("/api/v1/health").json()["ready"])
     first = api.server.emerging_alerts()
     assert first is not None and first.seconds > 0
@@ -45,7 +45,7 @@ def test_emerging_alerts_come_from_the_background(serve_api: Callable[..., Api],
 
 def test_a_search_is_abandoned_at_its_next_step_when_the_server_stops(
         serve_api: Callable[..., Api], caplog: pytest.LogCaptureFixture) -> None:
-    api = serve_api()
+    api = serve_api(topics={})
     wait_for(lambda: api.client.get("/api/v1/health").json()["ready"])
     steps: list[int] = []
 
