@@ -19,7 +19,7 @@ side (proposals, accepting them as labels, the emerging-topic alert) is
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -29,8 +29,7 @@ from triage_core.config import Checker, section
 from triage_core.errors import ModelError
 
 __all__ = ["Topic", "TopicSettings", "TopicSpace", "discover", "distinct_names", "emerging",
-           "name_groups",
-           "split"]
+           "name_groups", "split"]
 
 
 @dataclass(frozen=True)
@@ -226,22 +225,21 @@ def name_groups(space: TopicSpace, texts: Sequence[str], groups: Sequence[Sequen
 def distinct_names(topics: Sequence[Topic], taken: Iterable[str] = ()) -> list[Topic]:
     """The topics, where one whose name (its first three terms) an earlier one or ``taken``
     already has gets the first of its own further terms that tells it apart, else a number:
-    accepting topics labels tickets with their names, so two topics must never share one."""
-    from dataclasses import replace
-
+    accepting topics labels tickets with their names, so two topics must never share one.
+    Names are compared regardless of case, as renaming does."""
     out = list(topics)
-    taken = set(taken)
+    seen = {n.casefold() for n in taken}
     for i, topic in enumerate(out):
-        if topic.name not in taken:
-            taken.add(topic.name)
+        if topic.name.casefold() not in seen:
+            seen.add(topic.name.casefold())
             continue
         shown = set(topic.name.split(" / "))
         name = next((f"{topic.name} / {t}" for t in topic.terms
-                     if t not in shown and f"{topic.name} / {t}" not in taken), None)
+                     if t not in shown and f"{topic.name} / {t}".casefold() not in seen), None)
         n = 2
-        while name is None or name in taken:
+        while name is None or name.casefold() in seen:
             name, n = f"{topic.name} ({n})", n + 1
-        taken.add(name)
+        seen.add(name.casefold())
         out[i] = replace(topic, name=name)
     return out
 
@@ -266,8 +264,6 @@ def split(texts: Sequence[str], parts: int, settings: TopicSettings | None = Non
     settings = settings or TopicSettings.from_config()
     if parts < 2 or parts > len(texts):
         raise ModelError(f"cannot split {len(texts)} tickets into {parts} topics")
-    from dataclasses import replace
-
     return discover(texts, replace(settings, n_topics=parts))
 
 

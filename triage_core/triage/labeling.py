@@ -113,13 +113,13 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def _not_taken(proposal: Mapping[str, Any], name: str, ids: Sequence[int]) -> str:
-    """``name``, unless a topic other than ``ids`` has it (in any case): accepting two topics
-    of one name would label both sets of tickets as one category, which ``merge`` says."""
+def _not_taken(proposal: Mapping[str, Any], name: str, topic_id: int) -> str:
+    """``name``, unless another topic than ``topic_id`` has it (in any case): accepting two
+    topics of one name would label both sets of tickets as one category, which ``merge`` says."""
     for topic in proposal["topics"]:
-        if topic["id"] not in ids and topic["name"].casefold() == name.casefold():
+        if topic["id"] != topic_id and topic["name"].casefold() == name.casefold():
             raise TriageError(f"topic {topic['id']} is already called {topic['name']!r}: merge "
-                              f"them (triage topics merge {topic['id']} {ids[0]}) or choose "
+                              f"them (triage topics merge {topic['id']} {topic_id}) or choose "
                               "another name")
     return name
 
@@ -127,7 +127,7 @@ def _not_taken(proposal: Mapping[str, Any], name: str, ids: Sequence[int]) -> st
 def rename(store: Store, topic_id: int, name: str) -> dict[str, Any]:
     proposal = _require(store)
     topic = _find(proposal, topic_id)
-    topic["name"] = _not_taken(proposal, _clean_name(name), [topic_id])
+    topic["name"] = _not_taken(proposal, _clean_name(name), topic_id)
     _save(store, proposal)
     return proposal
 
@@ -144,7 +144,7 @@ def merge(store: Store, topic_ids: Sequence[int], name: str | None = None) -> di
         first["terms"] += [t for t in other["terms"] if t not in first["terms"]]
         proposal["topics"].remove(other)
     if name is not None:
-        first["name"] = _not_taken(proposal, _clean_name(name), [first["id"]])
+        first["name"] = _not_taken(proposal, _clean_name(name), first["id"])
     _save(store, proposal)
     return proposal
 
