@@ -14,8 +14,13 @@ idf):
   words never seen in training ("reimbursement") still count like their neighbours ("refund").
   It is one dense, L2-normalized block of 256 numbers.
 
-Text is NFKC-normalized, lower-cased and every digit becomes ``0``. The parameters' defaults
-are those of the packaged ``[classifier]`` section (``config/defaults/classifier.toml``).
+Text is NFKC-normalized, lower-cased and every digit becomes ``0``; its tokens are
+``\\w+|[^\\w\\s]``. A batch's tokens are found together in NumPy and looked up in the
+vocabulary by a 64-bit hash of their code points (``token_spans``, ``span_hashes``), so only
+words outside the vocabulary ever become Python strings; the result is exactly that of the
+regular expression and a dictionary, one text at a time (``tokenize``). The parameters'
+defaults are those of the packaged ``[classifier]`` section
+(``config/defaults/classifier.toml``).
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ _MAX_WORD_CHARS = 30  # character n-grams look at the first 30 characters of a w
 SKIP_MARK = " … "  # joins the two words of a skip-gram's name
 # Vocabulary word vectors of each fitted TicketFeatures (derived data: never saved with it).
 _VOCAB_VECTORS: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
+# The vocabulary's token hashes, likewise (see TicketFeatures._hash_table).
+_VOCAB_HASHES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 # ------------------------------------------------------------------------------------------
@@ -136,6 +143,151 @@ def _normalize(text: str, max_chars: int) -> str:
     return _DIGIT.sub("0", text)
 
 
+def tokenize(text: str, max_chars: int) -> list[str]:
+    """The tokens of one text, one at a time (what :func:`tokenize_many` gives each text)."""
+    return _TOKEN.findall(_normalize(text, max_chars))
+
+
+# What each ASCII character becomes (lower case, digits 0) and its class for ``_TOKEN``:
+# 0 = whitespace (\s), 1 = word character (\w), 2 = any other character (a token of its own).
+_ASCII_MAP = np.array([ord(_DIGIT.sub("0", chr(c).lower())) for c in range(128)], np.uint32)
+_SPACE, _WORD, _OTHER = 0, 1, 2
+
+
+def _char_class(c: str) -> int:
+    """A character's class, as ``re``'s \\w and \\s see it in a str pattern."""
+    if c.isalnum() or c == "_":
+        return _WORD
+    return _SPACE if c.isspace() else _OTHER
+
+
+_BMP_MAP = np.arange(65536, dtype=np.uint32)
+_BMP_MAP[:128] = _ASCII_MAP
+_BMP_TABLES: list[tuple[np.ndarray, np.ndarray]] = []  # made on first use, see _bmp_tables
+_CLASS_MEMO: dict[int, int] = {}  # classes of the code points above the BMP seen so far
+
+
+def _bmp_tables() -> tuple[np.ndarray, np.ndarray]:
+    """The class of every code point of the Basic Multilingual Plane, and a pseudo-random
+    64-bit value of each for ``span_hashes`` (0 for whitespace, which no token holds, so a
+    span's sum may run on over the blanks after it)."""
+    if not _BMP_TABLES:
+        classes = np.array([_char_class(chr(c)) for c in range(65536)], np.uint8)
+        values = _code_values(np.arange(65536, dtype=np.uint32))
+        values[classes == _SPACE] = 0
+        _BMP_TABLES.append((classes, values))
+    return _BMP_TABLES[0]
+
+
+def _normalized_classes(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ASCII code points lowered and digits made 0, and the class of every code point."""
+    low = cp & 0xFFFF
+    out = _BMP_MAP[low]
+    cls = _bmp_tables()[0][low]
+    high = np.flatnonzero(cp > 0xFFFF)
+    if high.size:  # above the BMP: kept as they are (no upper case, no digit), classed by str
+        out[high] = cp[high]
+        uniq, inv = np.unique(cp[high], return_inverse=True)
+        if len(_CLASS_MEMO) > 100_000:
+            _CLASS_MEMO.clear()
+        got = []
+        for c in uniq.tolist():
+            if c not in _CLASS_MEMO:
+                _CLASS_MEMO[c] = _char_class(chr(c))
+            got.append(_CLASS_MEMO[c])
+        cls[high] = np.array(got, np.uint8)[inv.ravel()]
+    return out, cls
+
+
+class _Spans(NamedTuple):
+    """Tokens of many texts as spans of one array of code points."""
+
+    cp: np.ndarray  # uint32 code points of the normalized texts, one blank between texts
+    starts: np.ndarray  # int64 position of each token's first code point, ascending
+    lengths: np.ndarray  # int64 code points in each token
+    counts: np.ndarray  # int64 tokens of each text
+
+    def token(self, i: int) -> str:
+        s = int(self.starts[i])
+        return self.cp[s:s + int(self.lengths[i])].tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def token_spans(texts: Sequence[str], max_chars: int) -> _Spans:
+    """The tokens of many texts at once: exactly ``tokenize`` of each text (NFKC, lower case,
+    digits 0, ``\\w+|[^\\w\\s]``), with the regular expression's walk done over the code
+    points of all texts together in NumPy. ASCII texts need no Python step at all; the
+    others are normalized one by one first."""
+    n = len(texts)
+    prepared = [t[:max_chars] if t.isascii() else _normalize(t, max_chars) for t in texts]
+    # one blank between texts, so no token runs from one text into the next
+    cp = np.frombuffer(" ".join(prepared).encode("utf-32-le", "surrogatepass"), np.uint32)
+    cp, cls = _normalized_classes(cp)
+    word = cls == _WORD
+    other = cls == _OTHER
+    first = other.copy()  # a word's first character, or a punctuation character
+    last = other.copy()  # a word's last character, or a punctuation character
+    if len(cp):
+        first[0] |= word[0]
+        first[1:] |= word[1:] & ~word[:-1]
+        last[-1] |= word[-1]
+        last[:-1] |= word[:-1] & ~word[1:]
+    starts = np.flatnonzero(first)
+    lengths = np.flatnonzero(last) - starts + 1
+    ends = np.cumsum(np.fromiter(map(len, prepared), np.int64, count=n) + 1)
+    counts = np.diff(np.searchsorted(starts, ends), prepend=0).astype(np.int64)
+    return _Spans(cp, starts, lengths, counts)
+
+
+def tokenize_many(texts: Sequence[str], max_chars: int) -> tuple[list[str], np.ndarray]:
+    """``token_spans`` as strings: all tokens, flat, and how many each text has."""
+    spans = token_spans(texts, max_chars)
+    return [spans.token(i) for i in range(len(spans.starts))], spans.counts
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finalizer, elementwise (a bijection of uint64; wraps around)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _code_values(cp: np.ndarray) -> np.ndarray:
+    return _mix64(cp.astype(np.uint64) * _GOLDEN + np.uint64(1))
+
+
+def _values(cp: np.ndarray) -> np.ndarray:
+    """``_code_values`` of each code point, but 0 for whitespace."""
+    out = _bmp_tables()[1][cp & 0xFFFF]
+    high = cp > 0xFFFF
+    if high.any():  # no whitespace up there
+        out[high] = _code_values(cp[high])
+    return out
+
+
+def span_hashes(cp: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each span ``cp[start:start + length]``: the sum of a pseudo-random
+    value of each code point times an odd pseudo-random factor of its place in the span,
+    mixed with the span's length. Equal spans hash alike; two different ones collide with a
+    chance of about 2**-64. Spans are ascending and non-empty, and only whitespace lies
+    between one span and the next (tokens; or words laid end to end)."""
+    if len(starts) == 0:
+        return np.zeros(0, np.uint64)
+    size = len(cp)
+    index = np.int32 if size < 2**31 else np.int64
+    at = np.zeros(size, index)
+    at[starts] = starts
+    place = np.arange(size, dtype=index) - np.maximum.accumulate(at)
+    longest = int(lengths.max())
+    np.minimum(place, longest - 1, out=place)  # blanks between spans: any place will do
+    factors = _mix64(np.arange(longest, dtype=np.uint64) + _GOLDEN) | np.uint64(1)
+    values = _values(cp) * factors[place]
+    sums = np.add.reduceat(values, starts)
+    return _mix64(sums + lengths.astype(np.uint64) * _GOLDEN)
+
+
 def _char_ngrams(word: str, lo: int, hi: int) -> list[str]:
     """n-grams of `` word `` (padded with spaces) for n in lo..hi; a short word gives itself."""
     w = f" {word[:_MAX_WORD_CHARS]} "
@@ -146,6 +298,58 @@ def _char_ngrams(word: str, lo: int, hi: int) -> list[str]:
 # ------------------------------------------------------------------------------------------
 # Features
 # ------------------------------------------------------------------------------------------
+
+
+class _HashTable(NamedTuple):
+    """Open addressing (linear probing, at most a quarter full) from 64-bit hashes to ids."""
+
+    keys: np.ndarray  # uint64 hash in each slot
+    ids: np.ndarray  # int64 id in each slot, -1 for an empty slot
+    lengths: np.ndarray  # int64 length of the token in each slot
+    shift: np.uint64  # a hash's home slot is its top bits
+
+    @classmethod
+    def build(cls, hashes: np.ndarray, lengths: np.ndarray) -> _HashTable | None:
+        """The table of ids 0..n-1 by their hashes; None if two hashes are equal."""
+        if len(np.unique(hashes)) < len(hashes):
+            return None
+        bits = max(4, int(len(hashes) * 4 - 1).bit_length())
+        size = 1 << bits
+        keys = np.zeros(size, np.uint64)
+        ids = np.full(size, -1, np.int64)
+        slot_lengths = np.zeros(size, np.int64)
+        shift = np.uint64(64 - bits)
+        todo = np.arange(len(hashes), dtype=np.int64)
+        pos = (hashes >> shift).astype(np.int64)
+        while len(todo):
+            free = ids[pos] < 0
+            # of the ids wanting the same free slot, the first takes it
+            slots, first = np.unique(pos[free], return_index=True)
+            taken = np.flatnonzero(free)[first]
+            ids[slots] = todo[taken]
+            keys[slots] = hashes[todo[taken]]
+            slot_lengths[slots] = lengths[todo[taken]]
+            rest = np.ones(len(todo), bool)
+            rest[taken] = False
+            todo = todo[rest]
+            pos = (pos[rest] + 1) & (size - 1)
+        return cls(keys, ids, slot_lengths, shift)
+
+    def find(self, hashes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The id of each hash whose token has that length, else -1."""
+        out = np.full(len(hashes), -1, np.int64)
+        todo = np.arange(len(hashes), dtype=np.int64)
+        pos = (hashes >> self.shift).astype(np.int64)
+        mask = len(self.ids) - 1
+        while len(todo):
+            slot_ids = self.ids[pos]
+            hit = (self.keys[pos] == hashes[todo]) & (slot_ids >= 0)
+            found = hit & (self.lengths[pos] == lengths[todo])
+            out[todo[found]] = slot_ids[found]
+            going = ~hit & (slot_ids >= 0)  # an occupied slot of another hash: probe on
+            todo = todo[going]
+            pos = (pos[going] + 1) & mask
+        return out
 
 
 class _Parsed(NamedTuple):
@@ -311,6 +515,41 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
             ids[missing] = [v + unknown.setdefault(flat[i], len(unknown)) for i in missing]
         return _Parsed(len(tokens), ids, doc, list(unknown))
 
+    def _parse_texts(self, texts: list[str]) -> _Parsed:
+        """``_parse(_tokenize(texts))`` without a Python string per token: ``token_spans``
+        finds the tokens and ``span_hashes`` looks them up in the vocabulary."""
+        table = self._hash_table()
+        if table is None:  # two vocabulary words share a hash (never seen): look up by name
+            return self._parse(self._tokenize(texts))
+        spans = token_spans(texts, self.max_chars)
+        h = span_hashes(spans.cp, spans.starts, spans.lengths)
+        ids = table.find(h, spans.lengths)
+        n = len(texts)
+        doc = np.repeat(np.arange(n, dtype=np.int64), spans.counts)
+        missing = np.flatnonzero(ids < 0)
+        unknown: list[str] = []
+        if len(missing):
+            _, first, inverse = np.unique(h[missing], return_index=True, return_inverse=True)
+            order = np.argsort(first, kind="stable")  # by first occurrence, as _parse numbers
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            ids[missing] = len(self.vocabulary_) + rank[inverse.ravel()]
+            unknown = [spans.token(int(missing[first[j]])) for j in order]
+        return _Parsed(n, ids, doc, unknown)
+
+    def _hash_table(self) -> _HashTable | None:
+        """The vocabulary by token hash, made once per fitted object; None if two words
+        share a hash."""
+        if self in _VOCAB_HASHES:
+            return _VOCAB_HASHES[self]
+        words = self.words()
+        lengths = np.fromiter(map(len, words), np.int64, count=len(words))
+        cp = np.frombuffer("".join(words).encode("utf-32-le", "surrogatepass"), np.uint32)
+        table = _HashTable.build(span_hashes(cp, np.cumsum(lengths) - lengths, lengths),
+                                 lengths)
+        _VOCAB_HASHES[self] = table
+        return table
+
     def _pairs(self, parsed: _Parsed, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         """Keys a * V + b of known-word pairs (a, b) that are lo..hi tokens apart."""
         v = len(self.vocabulary_)
@@ -372,6 +611,8 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
         tokens = self._tokenize(texts)
         words = sorted(set(itertools.chain.from_iterable(tokens)))
         self.vocabulary_ = {w: i for i, w in enumerate(words)}
+        _VOCAB_HASHES.pop(self, None)  # derived from the vocabulary just replaced
+        _VOCAB_VECTORS.pop(self, None)
         v = len(words)
         parsed = self._parse(tokens)
         n = parsed.n_docs
@@ -490,7 +731,7 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
         """The weighted feature blocks of ``X`` plus the counts explanations need."""
         if not hasattr(self, "vocabulary_"):
             raise ModelError("the features are not fitted yet: call fit() first")
-        return self._weigh(*self._raw(self._parse(self._tokenize(as_texts(X)))))
+        return self._weigh(*self._raw(self._parse_texts(as_texts(X))))
 
     @staticmethod
     def _stack(b: Blocks, dtype: type = np.float32) -> sparse.csr_matrix:
