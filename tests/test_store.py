@@ -126,3 +126,31 @@ def test_a_refused_import_leaves_the_next_import_working(tmp_path: Path) -> None
         cur.import_frame("customers", good)
         assert cur.rows("SELECT customer_id, created_at FROM customers") == [
             {"customer_id": "c2", "created_at": pd.Timestamp("2026-03-01 12:30:00")}]
+
+
+# every column kind DuckDB has, with a value; each is queried with and without NULLs
+_KINDS = {
+    "TINYINT": "1", "SMALLINT": "1", "INTEGER": "1", "BIGINT": "1", "UTINYINT": "1",
+    "USMALLINT": "1", "UINTEGER": "1", "UBIGINT": "1", "HUGEINT": "1", "FLOAT": "1.5",
+    "DOUBLE": "1.5", "DECIMAL(10,2)": "1.25", "DECIMAL(20,3)": "1.25", "BOOLEAN": "true",
+    "VARCHAR": "'x'", "DATE": "DATE '2024-01-02'", "TIME": "TIME '10:00:00'",
+    "TIMESTAMP": "TIMESTAMP '2024-01-02 03:04:05'",
+    "TIMESTAMPTZ": "TIMESTAMPTZ '2024-01-02 03:04:05+00'",
+    "TIMESTAMP_MS": "TIMESTAMP '2024-01-02 03:04:05'", "INTERVAL": "INTERVAL 3 DAY",
+    "BLOB": "'\\x01'::BLOB", "INTEGER[]": "[1, 2]", "VARCHAR[]": "['a']",
+    "STRUCT(a INTEGER, b VARCHAR)": "{'a': 1, 'b': 'x'}", "MAP(VARCHAR, INTEGER)": "MAP {'a': 1}",
+    "JSON": "'{\"a\": 1}'::JSON",
+}
+
+
+@pytest.mark.parametrize("kind", list(_KINDS))
+def test_query_frames_are_duckdbs_own(kind: str) -> None:
+    import pandas as pd
+
+    value = f"CAST({_KINDS[kind]} AS {kind})"
+    with Store(":memory:") as store:
+        for sql in (f"SELECT {value} AS c, 1 AS d", f"SELECT {value} AS c, 1 AS d UNION ALL "
+                    "SELECT NULL, NULL", f"SELECT {value} AS c WHERE false",
+                    f"SELECT NULL::{kind} AS c", f"SELECT {value} AS c, {value} AS c"):
+            expected = store._con.execute(sql).df()
+            pd.testing.assert_frame_equal(store.query(sql), expected)

@@ -201,9 +201,18 @@ class Store:
 
     # -- queries ------------------------------------------------------------------------------
     def query(self, sql: str, params: Params = None) -> pd.DataFrame:
-        """Run a SELECT with bound parameters and return a DataFrame."""
+        """Run a SELECT with bound parameters and return a DataFrame (the one DuckDB's
+        ``.df()`` gives, built about twice as fast by way of Arrow: ``frames``)."""
+        from triage_core.store.frames import empty, to_frame
+
         with self._lock:
-            return self._con.execute(sql, params or []).df()
+            rel = self._con.sql(sql, params=params or None)
+            if rel is None:  # a statement with no result
+                return empty()
+            return to_frame(rel.to_arrow_table(), self._from_arrow)
+
+    def _from_arrow(self, table: Any) -> pd.DataFrame:
+        return self._con.from_arrow(table).df()
 
     def query_arrow(self, sql: str, params: Params = None) -> Any:
         with self._lock:
