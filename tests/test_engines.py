@@ -129,6 +129,31 @@ def assert_same_results(got: pd.DataFrame, want: pd.DataFrame) -> None:
                                    rtol=0, atol=1e-12)
 
 
+# -- local processes ----------------------------------------------------------------------------
+
+def test_local_processes_give_the_results_of_this_process(
+        world_db: Path, tmp_path: Path, local_results: pd.DataFrame) -> None:
+    """Two worker processes (each batch sent as an Arrow stream) predict what this process
+    predicts from the same batches."""
+    db = copy_db(world_db, tmp_path, "processes.duckdb")
+    with Store(db) as store:
+        assert pipeline.predict(store, load_config(), full=True, batch_size=200,
+                                workers=2) == WORLD_TICKETS
+    assert_same_results(_results(db), local_results)
+
+
+def test_a_batch_travels_as_a_stream_of_its_own_rows() -> None:
+    import pickle
+
+    big = pa.table({"ticket_id": [f"T{i}" for i in range(20_000)],
+                    "body": ["words " * 20] * 20_000, "n": np.arange(20_000)})
+    part = big.slice(5_000, 100)
+    stream = engines.to_stream(part)
+    assert engines.from_stream(pickle.loads(pickle.dumps(stream))).equals(part)
+    # the stream holds the 100 rows, not the table they were cut from
+    assert stream.size < 20_000 < len(pickle.dumps(part))
+
+
 # -- Dask ---------------------------------------------------------------------------------------
 
 def test_local_reference_is_not_trivial(local_results: pd.DataFrame) -> None:
