@@ -13,7 +13,7 @@ import functools
 import hashlib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -356,11 +356,13 @@ def ticket_text(subject: Any, body: Any) -> str:
 def ticket_text_series(subjects: Iterable[Any] | pd.Series,
                        bodies: Iterable[Any] | pd.Series) -> pd.Series:
     """Vectorized ``ticket_text`` (index taken from ``bodies`` if it is a Series)."""
-    subject_list, body_list = list(subjects), list(bodies)
-    if len(body_list) <= SMALL_BATCH:
-        if len(subject_list) != len(body_list):
-            raise ValueError(f"{len(subject_list)} subjects but {len(body_list)} bodies")
-        texts = [ticket_text(a, b) for a, b in zip(subject_list, body_list, strict=True)]
+    # sized columns are not turned into lists of Python strings just to be counted
+    subjects = subjects if isinstance(subjects, Sized) else list(subjects)
+    bodies = bodies if isinstance(bodies, Sized) else list(bodies)
+    if len(bodies) <= SMALL_BATCH:
+        if len(subjects) != len(bodies):
+            raise ValueError(f"{len(subjects)} subjects but {len(bodies)} bodies")
+        texts = [ticket_text(a, b) for a, b in zip(subjects, bodies, strict=True)]
         return _to_series(pa.array(texts, type=pa.large_string()), _index_of(bodies))
     subj = pc.utf8_trim(
         pc.replace_substring_regex(to_arrow(subjects), pattern=_SUBJECT_PREFIX.pattern,
