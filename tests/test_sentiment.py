@@ -233,6 +233,33 @@ def test_a_few_texts_are_prepared_as_many_are() -> None:
     assert list(itertools.chain.from_iterable(few)) == many[:len(texts)]
 
 
+@pytest.mark.parametrize("extra", [{}, {"lookahead": {"regex": r"\bsupport(?= team)",
+                                                    "valence": -1.0}}])
+def test_patterns_replaced_by_re2_read_as_pythons_re(extra: dict[str, object]) -> None:
+    """In large batches RE2 replaces the packaged patterns in rows of plain ASCII; each text
+    comes out as Python's re, one text at a time, makes it (with a pattern only Python reads,
+    the rows it may match go to Python's re)."""
+    from triage_core.models.sentiment.lexicon import _re2_same
+    from triage_core.text import SMALL_BATCH, clean_body
+
+    settings = default_settings()
+    scorer = LexiconSentiment(settings if not extra else SentimentSettings.from_mapping(
+        {**section("sentiment"), "patterns": {**section("sentiment")["patterns"], **extra}}))
+    phrases = ("I can't log in|still not working|never used it again|barely works|3 hours"
+               "|waited two times|what is going on|would be nice if|cannot get refund|on hold"
+               "|support team|Ünïcode é ß|NOT WORKING|Can't Log In|An hour|5 days\n|wasn't sent"
+               "|What's the holdup?")
+    words = [w for p in phrases.split("|") for w in p.split(" ")]
+    rng = np.random.default_rng(3)
+    texts = [" ".join(rng.choice(words, size=rng.integers(1, 30))) for _ in range(3 * SMALL_BATCH)]
+    got = scorer.prepare(texts).to_pylist()
+    assert got == [scorer._substitute_one(clean_body(t)) for t in texts]
+    assert any("pattern_" in t for t in got)
+    assert [sub is not None for sub in scorer._re2_subs] == \
+        [True] * len(settings.patterns) + [False] * len(extra)
+    assert not _re2_same(r"\bfoo$") and not _re2_same("[[:alpha:]]+") and not _re2_same(r"\b")
+
+
 def test_user_lexicon_changes_the_score() -> None:
     plain = LexiconSentiment(_settings())
     custom = LexiconSentiment(_settings(lexicon={"banana": -3.0}))

@@ -46,6 +46,27 @@ def _re2_accepts(pattern: str) -> bool:
     return True
 
 
+# Patterns whose matches RE2 finds exactly as Python's re does on ASCII text without the
+# control characters Python counts as whitespace and RE2 does not (\v, \x1c-\x1f): plain
+# syntax only (no anchors, POSIX classes, flags or escapes the two engines read differently).
+_RE2_SAME = re.compile(r"(?:[^\\$\[(]|\\[bswdBSWD.+*?()\[\]{}|\\'-]|\[(?!:)|\((?!\?)|\(\?:)*")
+_NOT_RE2_CLEAN = r"[^\x{09}\x{0a}\x{0c}\x{0d}\x{20}-\x{7e}]"  # outside printable ASCII and \t\n\f\r
+
+
+def _re2_same(pattern: str) -> bool:
+    """Whether RE2 replaces ``pattern``'s matches exactly as Python's re does (on the rows of
+    :data:`_NOT_RE2_CLEAN`'s complement): plain ASCII syntax, and never an empty match (the
+    two engines step past an empty match differently)."""
+    if not (pattern.isascii() and _RE2_SAME.fullmatch(pattern) and _re2_accepts(pattern)):
+        return False
+    try:
+        from re import _parser  # Python's own regular-expression parser
+
+        return _parser.parse(pattern, re.IGNORECASE).getwidth()[0] > 0
+    except Exception:  # a parser that changed: let Python's re do the work
+        return False
+
+
 def _missing_to_empty(texts: Sequence[Any] | pd.Series | pa.Array) -> pa.Array:
     if isinstance(texts, pa.Array | pa.ChunkedArray):
         return as_large_string(texts)
@@ -87,6 +108,7 @@ class LexiconSentiment:
             r"[ \t]+".join(re.escape(w).replace("'", "'?") for w in p.split())
             for p in phrase_tokens) or None
         self._patterns: list[tuple[re.Pattern[str], str, str | None]] = []
+        self._re2_subs: list[str | None] = []
         for rule in self.settings.patterns:
             tok = f"pattern_{rule.name}"
             lexicon[tok] = rule.valence
@@ -95,6 +117,9 @@ class LexiconSentiment:
             # whitespace is normalized by cleaning); Python-only syntax runs on every row
             self._patterns.append((re.compile(rule.regex, re.IGNORECASE), tok,
                                    rule.regex if _re2_accepts(rule.regex) else None))
+            # RE2 also replaces it, in rows where it finds what Python's re finds
+            self._re2_subs.append(rule.regex if _re2_same(rule.regex)
+                                  and re.fullmatch(r"[A-Za-z0-9_]+", tok) else None)
         self.engine = VaderEngine(lexicon)
 
     # --- text preparation -------------------------------------------------------------------
@@ -145,6 +170,36 @@ class LexiconSentiment:
         phrase_rows = (rows_matching(self._phrase_filter) if self._phrase_filter
                        else np.zeros(n, dtype=bool))
         pattern_rows = [rows_matching(rx) for _, _, rx in self._patterns]
+        # phrases first, by Python's re, in the rows that may hold one
+        arr = self._python_subs(arr, phrase_rows, [np.zeros(n, dtype=bool)] * len(pattern_rows),
+                                phrases=True)
+        # then the patterns, each in the rows RE2 pre-selected in the original text: by RE2 in
+        # rows of plain ASCII whose patterns all read alike in both engines, else by Python
+        hits = np.zeros(n, dtype=bool)
+        for hit in pattern_rows:
+            hits |= hit
+        by_re2 = hits.copy()
+        for hit, sub in zip(pattern_rows, self._re2_subs, strict=True):
+            if sub is None:
+                by_re2 &= ~hit
+        if by_re2.any():
+            unclean = pc.match_substring_regex(arr, pattern=_NOT_RE2_CLEAN)
+            by_re2 &= ~unclean.to_numpy(zero_copy_only=False)
+        arr = self._python_subs(arr, np.zeros(n, dtype=bool),
+                                [hit & ~by_re2 for hit in pattern_rows], phrases=False)
+        for (_, tok, _), sub, hit in zip(self._patterns, self._re2_subs, pattern_rows,
+                                         strict=True):
+            rows = hit & by_re2
+            if rows.any():
+                mask = pa.array(rows)
+                done = pc.replace_substring_regex(arr.filter(mask), pattern=f"(?i){sub}",
+                                                  replacement=f" {tok} ")
+                arr = pc.replace_with_mask(arr, mask, done)
+        return arr
+
+    def _python_subs(self, arr: pa.Array, phrase_rows: np.ndarray,
+                     pattern_rows: list[np.ndarray], phrases: bool) -> pa.Array:
+        """:meth:`_substitute` by Python's re in the rows that need it."""
         todo = phrase_rows.copy()
         for hit in pattern_rows:
             todo |= hit
@@ -153,7 +208,7 @@ class LexiconSentiment:
             return arr
         texts_todo = arr.take(pa.array(rows)).to_pylist()
         fixed = [
-            self._substitute(text, bool(phrase_rows[r]),
+            self._substitute(text, phrases and bool(phrase_rows[r]),
                              [k for k, hit in enumerate(pattern_rows) if hit[r]])
             for text, r in zip(texts_todo, rows.tolist(), strict=True)
         ]
