@@ -157,6 +157,16 @@ WORKER_MODULES = ["triage_core.triage.batch", "triage_core.models.classifier",
                   "triage_core.models.language", "triage_core.text", "triage_core.triage.engines"]
 
 
+def start_fork_server() -> None:
+    """Start the fork server of :func:`run_local` now, so that it imports
+    :data:`WORKER_MODULES` while this process does other work (loading the models)."""
+    import multiprocessing as mp
+    from multiprocessing import forkserver
+
+    mp.get_context("forkserver").set_forkserver_preload(["__main__", *WORKER_MODULES])
+    forkserver.ensure_running()
+
+
 def run_local(batches: Iterable[Any], models: TriageModels,
               workers: int) -> Iterator[Any]:
     """Triage the batches in ``workers`` processes, results in input order (Arrow tables for

@@ -95,6 +95,9 @@ def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
     (worker processes re-import the caller's main module, which a host such as Streamlit
     does not expect)."""
     clock = Clock(timings)
+    if engine == "local" and timings is None and full and workers != 1 and engines.local_workers(
+            workers, int(store.scalar("SELECT count(*) FROM tickets")), batch_size) > 1:
+        engines.start_fork_server()  # its imports overlap the loading of the models
     models = load_models(store, config)
     todo = store.query_arrow(_STALE_SQL, [full, models.category_version])
     n = todo.num_rows
