@@ -124,7 +124,7 @@ def _raw_texts(X: Any, subject_weight: int) -> list[str]:
             return ["\n".join([s] * subject_weight * bool(s) + [b] * bool(b))
                     for s, b in zip(subjects.map(as_text), bodies.map(as_text), strict=True)]
         if "text" in cols:
-            return [as_text(v) for v in X["text"]]
+            return [as_text(v) for v in X["text"].tolist()]
         if X.shape[1] == 1:
             return [as_text(v) for v in X.iloc[:, 0]]
         raise ModelError("a DataFrame of tickets needs 'subject' and 'body' columns, or 'text'")
@@ -132,6 +132,8 @@ def _raw_texts(X: Any, subject_weight: int) -> list[str]:
         if X.shape[1] != 1:
             raise ModelError(f"expected one column of texts, got an array of shape {X.shape}")
         X = X[:, 0]
+    if isinstance(X, pd.Series):
+        X = X.tolist()  # in one step: iterating an Arrow-backed column costs 1 us a value
     try:
         return [as_text(v) for v in X]
     except TypeError:
