@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from triage_core.errors import ModelError
 from triage_core.store import Store
@@ -50,8 +51,7 @@ def _current_modules(data: bytes) -> bytes:
             ours[cls] = module
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            schema = json.loads(zf.read("schema.json"))
-            members = {n: zf.read(n) for n in zf.namelist() if n != "schema.json"}
+            schema = json.loads(zf.read("schema.json"))  # the arrays only if it changes
     except (zipfile.BadZipFile, KeyError, ValueError):
         return data  # not ours to fix: the loader reports it
     changed = False
@@ -74,10 +74,12 @@ def _current_modules(data: bytes) -> bytes:
     if not changed:
         return data
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("schema.json", json.dumps(schema))
-        for name, body in members.items():
-            zf.writestr(name, body)
+        for name in src.namelist():
+            if name != "schema.json":
+                zf.writestr(name, src.read(name))
     return out.getvalue()
 
 
@@ -86,16 +88,19 @@ def loads(data: bytes, trusted: list[str] | None = None) -> Any:
     allowed = trusted_types() if trusted is None else trusted
     data = _current_modules(data)
     try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except Exception as exc:  # a corrupt or foreign file
-        raise ModelError(f"not a readable skops model file ({exc})") from None
-    refused = sorted(set(untrusted) - set(allowed))
-    if refused:
+        # skops checks every type against its defaults and ``allowed`` before it builds
+        # anything; the list of the refused ones is only worked out for the error
+        return sio.loads(data, trusted=allowed)
+    except UntrustedTypesFoundException:
+        refused = sorted(set(sio.get_untrusted_types(data=data)) - set(allowed))
         raise ModelError(
             "model file holds types that are not on the trusted list, refusing to load: "
             + ", ".join(refused[:5]) + (" ..." if len(refused) > 5 else "")
-        )
-    return sio.loads(data, trusted=sorted(set(untrusted)))
+        ) from None
+    except ModelError:
+        raise
+    except Exception as exc:  # a corrupt or foreign file
+        raise ModelError(f"not a readable skops model file ({exc})") from None
 
 
 @dataclass(frozen=True)
