@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -51,9 +52,16 @@ def _current_modules(data: bytes) -> bytes:
             ours[cls] = module
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            schema = json.loads(zf.read("schema.json"))  # the arrays only if it changes
+            raw = zf.read("schema.json")  # the arrays only if it changes
     except (zipfile.BadZipFile, KeyError, ValueError):
         return data  # not ours to fix: the loader reports it
+    named = set(re.findall(rb'"__module__": *"(triage_core\.[A-Za-z0-9_.]+)"', raw))
+    if named <= {m.encode() for m in ours.values()}:
+        return data  # every type of ours is where it is now: nothing to parse
+    try:
+        schema = json.loads(raw)
+    except ValueError:
+        return data
     changed = False
 
     def walk(node: Any) -> None:
