@@ -4,6 +4,7 @@ tables, KPIs, and the ticket list (search, ordering, pagination)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -310,3 +311,28 @@ def test_campaign_drill_matches_the_campaigns_credits(world: Store) -> None:
         _, _, n = analytics.campaign_drill(world, model, cid, LOOKBACK, Filters(start=start),
                                            cfg, limit=50)
         assert n == int((credits["created_at"] >= start).sum())
+
+
+def test_staged_credits_give_the_live_campaign_view(world_copy: Path) -> None:
+    """The stored campaign view computes the last-touch credits once for its three readers:
+    each gives exactly what it gives computing them itself."""
+    from triage_core import marketing
+
+    cfg = marketing.attribution_settings(CONFIG.get("attribution"))
+    with Store(world_copy) as store:
+        live = (marketing.campaign_impact(store, "last_touch", config=cfg),
+                marketing.spike_series(store, "last_touch", config=cfg))
+        with store.transaction():
+            n_live = marketing.materialize_credits(store, cfg)
+        stored_live = store.query("SELECT * FROM campaign_credits ORDER BY ALL")
+        with marketing.staged_credits(store, cfg) as staged:
+            assert store.table_exists(staged)
+            pd.testing.assert_frame_equal(marketing.campaign_impact(
+                store, "last_touch", config=cfg, staged=staged), live[0])
+            pd.testing.assert_frame_equal(marketing.spike_series(
+                store, "last_touch", config=cfg, staged=staged), live[1])
+            with store.transaction():
+                assert marketing.materialize_credits(store, cfg, staged=staged) == n_live > 0
+        pd.testing.assert_frame_equal(
+            store.query("SELECT * FROM campaign_credits ORDER BY ALL"), stored_live)
+        assert not store.table_exists(staged)  # gone after the block

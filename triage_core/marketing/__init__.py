@@ -47,7 +47,7 @@ from triage_core.marketing.settings import (
     attribution_settings,
 )
 from triage_core.marketing.spikes import spike_alerts, spike_rule_text, spike_series
-from triage_core.marketing.stored import materialize_credits
+from triage_core.marketing.stored import materialize_credits, staged_credits
 
 __all__ = [
     "IMPACT_METRICS",
@@ -77,6 +77,7 @@ __all__ = [
     "spike_alerts",
     "spike_rule_text",
     "spike_series",
+    "staged_credits",
     "ticket_credits",
     "to_json_records",
 ]

@@ -205,6 +205,7 @@ def credits_query(
     *,
     touched_only: bool = False,
     customers: bool = True,
+    staged: str | None = None,
 ) -> Credits:
     """Check the arguments and build the credit CTEs. ``lookback_days`` defaults to the
     filters' ``lookback_days``, then the config; ``half_life_days`` to the config.
@@ -212,7 +213,9 @@ def credits_query(
     ``touched_only``: keep only the tickets a campaign of the filters touched in the lookback
     window (less work when only those campaigns' credit is wanted; a ticket's credits do not
     change, they depend on all of its customer's touches). ``customers=False``: ``tk`` without
-    the customers table (see :func:`tickets_cte`)."""
+    the customers table (see :func:`tickets_cte`). ``staged``: a table (a trusted name from
+    code) holding these very credits, written by ``stored.staged_credits`` with the same
+    arguments: ``credits`` reads it instead of ranging the tickets over the touchpoints again."""
     check_model(model)
     cfg = attribution_settings(config)
     f = Filters.of(filters)
@@ -225,6 +228,11 @@ def credits_query(
     effects = removal_effects(store, lb) if model == "data_driven" else None
     if touched_only:
         f = dataclasses.replace(f, lookback_days=lb)
+    if staged is not None:
+        ctes = f"""WITH {tickets_cte(store, q, f, by_campaign=touched_only, customers=customers,
+                                     materialized=touched_only)},
+        credits AS (SELECT ticket_id, campaign_id, credit FROM {staged})"""
+        return Credits(cfg, model, lb, hl, f, q, ctes)
     ctes = f"""WITH {tickets_cte(store, q, f, by_campaign=touched_only, customers=customers,
                                  materialized=touched_only)},
         {window_cte(q, lb)},

@@ -161,6 +161,7 @@ def campaign_impact(
     half_life_days: float | None = None,
     filters: Filters | Mapping[str, Any] | None = None,
     config: AttributionSettings | Mapping[str, Any] | None = None,
+    staged: str | None = None,
 ) -> pd.DataFrame:
     """One row per campaign plus a last row (campaign_id None) for unattributed tickets.
 
@@ -174,9 +175,10 @@ def campaign_impact(
     spend - support_cost) / spend (NaN when spend is 0 or missing or revenue is missing),
     category_mix (dict category -> credit). Sentiment columns are NaN when no ticket has a
     sentiment (no ``triaged_tickets``). The campaign filters choose the campaign rows; the
-    unattributed row is always there.
+    unattributed row is always there. ``staged``: see :func:`credits_query`.
     """
-    c = credits_query(store, model, lookback_days, half_life_days, filters, config)
+    c = credits_query(store, model, lookback_days, half_life_days, filters, config,
+                      staged=staged)
     chosen = c.filters.campaign_sql(c.query.bind, "k.campaign_id")
     sql = f"""{c.ctes},
         {cost_ctes(c.query, c.settings)},

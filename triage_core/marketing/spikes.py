@@ -107,6 +107,7 @@ def spike_series(
     half_life_days: float | None = None,
     filters: Filters | Mapping[str, Any] | None = None,
     config: AttributionSettings | Mapping[str, Any] | None = None,
+    staged: str | None = None,
 ) -> pd.DataFrame:
     """Daily attributed tickets of every campaign in its first ``window_days`` after launch,
     with the spike rule of the module docstring applied.
@@ -115,9 +116,11 @@ def spike_series(
     (``baseline_days``); with less than one covered day there is no baseline: expected and
     threshold are NaN and no day is flagged. Days after the newest ticket are left out. The
     campaign filters choose the campaigns. Columns: campaign_id, name, start_at, day,
-    day_start, observed, expected, baseline_days, threshold, is_spike, rule.
+    day_start, observed, expected, baseline_days, threshold, is_spike, rule. ``staged``: see
+    :func:`credits_query`.
     """
-    c = credits_query(store, model, lookback_days, half_life_days, filters, config)
+    c = credits_query(store, model, lookback_days, half_life_days, filters, config,
+                      staged=staged)
     q, sp = c.query, c.settings.spike
     sql = f"""{c.ctes},
         {_series_ctes(c)}

@@ -168,17 +168,19 @@ def refresh_campaign_tables(store: Store, config: Mapping[str, Any]) -> None:
     from triage_core import marketing
 
     section = config.get("attribution")
-    impact = marketing.campaign_impact(store, "last_touch", config=section)
-    impact = impact.assign(category_mix=[json.dumps(m) if isinstance(m, dict) else None
-                                         for m in impact["category_mix"]])
-    spikes = marketing.spike_series(store, "last_touch", config=section)
-    with store.transaction():
-        store.write_frame("campaign_summary", impact, mode="replace")
-        store.write_frame("campaign_spikes", spikes, mode="replace")
-        marketing.materialize_credits(store, marketing.attribution_settings(section))
-        # the view is current as long as triaged_tickets was not rewritten after this run
-        store.execute("INSERT OR REPLACE INTO settings SELECT 'campaign_tables_of', value"
-                      " FROM settings WHERE key = 'scored_at'")
+    settings = marketing.attribution_settings(section)
+    with marketing.staged_credits(store, settings) as staged:
+        impact = marketing.campaign_impact(store, "last_touch", config=settings, staged=staged)
+        impact = impact.assign(category_mix=[json.dumps(m) if isinstance(m, dict) else None
+                                             for m in impact["category_mix"]])
+        spikes = marketing.spike_series(store, "last_touch", config=settings, staged=staged)
+        with store.transaction():
+            store.write_frame("campaign_summary", impact, mode="replace")
+            store.write_frame("campaign_spikes", spikes, mode="replace")
+            marketing.materialize_credits(store, settings, staged=staged)
+            # the view is current as long as triaged_tickets was not rewritten after this run
+            store.execute("INSERT OR REPLACE INTO settings SELECT 'campaign_tables_of', value"
+                          " FROM settings WHERE key = 'scored_at'")
 
 
 def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6,
