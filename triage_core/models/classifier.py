@@ -18,7 +18,6 @@ Settings: the ``[classifier]`` section (``ClassifierSettings``; defaults in
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import warnings
@@ -433,11 +432,14 @@ def predict_top_json(model: TicketClassifier, texts: Any,
     (what ``triage_results.category_top`` stores)."""
     order, best = _top_k(model, texts, k)
     names = [json.dumps(str(c)) for c in model.classes_]
-    row = "[" + ", ".join(["[{}, {!r}]"] * order.shape[1]) + "]"
-    pairs = (itertools.chain.from_iterable(zip(map(names.__getitem__, o), b, strict=True))
-             for o, b in zip(order.tolist(), best.tolist(), strict=True))
+    width = order.shape[1]
+    row = "[" + ", ".join(["[{}, {}]"] * width) + "]"
+    labels = list(map(names.__getitem__, order.ravel().tolist()))
+    values = list(map(repr, best.ravel().tolist()))  # json.dumps writes a float as its repr
+    # the j-th label and value of every row, as columns: one format call a row, in C
+    columns = [seq[j::width] for j in range(width) for seq in (labels, values)]
     return (model.classes_[order[:, 0]].astype(str), best[:, 0],
-            [row.format(*p) for p in pairs])
+            list(map(row.format, *columns)))
 
 
 # Reviewed: every type a saved TicketClassifier holds besides what skops trusts by default.
