@@ -25,6 +25,7 @@ defaults are those of the packaged ``[classifier]`` section
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -165,20 +166,18 @@ def _char_class(c: str) -> int:
 
 _BMP_MAP = np.arange(65536, dtype=np.uint32)
 _BMP_MAP[:128] = _ASCII_MAP
-_BMP_TABLES: list[tuple[np.ndarray, np.ndarray]] = []  # made on first use, see _bmp_tables
 _CLASS_MEMO: dict[int, int] = {}  # classes of the code points above the BMP seen so far
 
 
+@functools.cache
 def _bmp_tables() -> tuple[np.ndarray, np.ndarray]:
     """The class of every code point of the Basic Multilingual Plane, and a pseudo-random
     64-bit value of each for ``span_hashes`` (0 for whitespace, which no token holds, so a
-    span's sum may run on over the blanks after it)."""
-    if not _BMP_TABLES:
-        classes = np.array([_char_class(chr(c)) for c in range(65536)], np.uint8)
-        values = _code_values(np.arange(65536, dtype=np.uint32))
-        values[classes == _SPACE] = 0
-        _BMP_TABLES.append((classes, values))
-    return _BMP_TABLES[0]
+    span's sum may run on over the blanks after it); made on first use."""
+    classes = np.array([_char_class(chr(c)) for c in range(65536)], np.uint8)
+    values = _code_values(np.arange(65536, dtype=np.uint32))
+    values[classes == _SPACE] = 0
+    return classes, values
 
 
 def _normalized_classes(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

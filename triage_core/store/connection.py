@@ -203,12 +203,14 @@ class Store:
     def query(self, sql: str, params: Params = None) -> pd.DataFrame:
         """Run a SELECT with bound parameters and return a DataFrame (the one DuckDB's
         ``.df()`` gives, built about twice as fast by way of Arrow: ``frames``)."""
-        from triage_core.store.frames import empty, to_frame
+        import pandas as pd
+
+        from triage_core.store.frames import to_frame
 
         with self._lock:
             rel = self._con.sql(sql, params=params or None)
             if rel is None:  # a statement with no result
-                return empty()
+                return pd.DataFrame()
             return to_frame(rel.to_arrow_table(), self._from_arrow)
 
     def _from_arrow(self, table: Any) -> pd.DataFrame:

@@ -73,7 +73,3 @@ def to_frame(table: pa.Table, fallback: Callable[[pa.Table], pd.DataFrame]) -> p
     for name, series in special.items():
         frame[name] = series
     return frame[table.column_names]
-
-
-def empty() -> pd.DataFrame:
-    return pd.DataFrame()

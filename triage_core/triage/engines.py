@@ -144,8 +144,7 @@ def _worker_batch(batch: Any) -> Any:
         return triage_batch(batch, _WORKER_MODELS)
     import pyarrow as pa
 
-    table = from_stream(batch) if isinstance(batch, pa.Buffer) else batch
-    result = triage_batch(as_frame(table), _WORKER_MODELS)
+    result = triage_batch(from_stream(batch).to_pandas(), _WORKER_MODELS)
     return pa.Table.from_pandas(result, preserve_index=False)
 
 
@@ -157,13 +156,22 @@ WORKER_MODULES = ["triage_core.triage.batch", "triage_core.models.classifier",
                   "triage_core.models.language", "triage_core.text", "triage_core.triage.engines"]
 
 
+def _fork_context() -> Any:
+    """The multiprocessing context of :func:`run_local`: a fork server that has imported
+    :data:`WORKER_MODULES`."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["__main__", *WORKER_MODULES])
+    return ctx
+
+
 def start_fork_server() -> None:
     """Start the fork server of :func:`run_local` now, so that it imports
     :data:`WORKER_MODULES` while this process does other work (loading the models)."""
-    import multiprocessing as mp
     from multiprocessing import forkserver
 
-    mp.get_context("forkserver").set_forkserver_preload(["__main__", *WORKER_MODULES])
+    _fork_context()
     forkserver.ensure_running()
 
 
@@ -174,12 +182,9 @@ def run_local(batches: Iterable[Any], models: TriageModels,
 
     The models travel to each worker once (in memory, between our own processes); at most
     ``2 * workers`` batches are in flight, so memory stays bounded."""
-    import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["__main__", *WORKER_MODULES])
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+    with ProcessPoolExecutor(workers, mp_context=_fork_context(), initializer=_init_worker,
                              initargs=(models, os.getpid())) as pool:
         pending: list[Any] = []
         for batch in batches:

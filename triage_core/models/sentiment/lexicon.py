@@ -171,8 +171,7 @@ class LexiconSentiment:
                        else np.zeros(n, dtype=bool))
         pattern_rows = [rows_matching(rx) for _, _, rx in self._patterns]
         # phrases first, by Python's re, in the rows that may hold one
-        arr = self._python_subs(arr, phrase_rows, [np.zeros(n, dtype=bool)] * len(pattern_rows),
-                                phrases=True)
+        arr = self._python_subs(arr, phrase_rows, [np.zeros(n, dtype=bool)] * len(pattern_rows))
         # then the patterns, each in the rows RE2 pre-selected in the original text: by RE2 in
         # rows of plain ASCII whose patterns all read alike in both engines, else by Python
         hits = np.zeros(n, dtype=bool)
@@ -186,7 +185,7 @@ class LexiconSentiment:
             unclean = pc.match_substring_regex(arr, pattern=_NOT_RE2_CLEAN)
             by_re2 &= ~unclean.to_numpy(zero_copy_only=False)
         arr = self._python_subs(arr, np.zeros(n, dtype=bool),
-                                [hit & ~by_re2 for hit in pattern_rows], phrases=False)
+                                [hit & ~by_re2 for hit in pattern_rows])
         for (_, tok, _), sub, hit in zip(self._patterns, self._re2_subs, pattern_rows,
                                          strict=True):
             rows = hit & by_re2
@@ -198,7 +197,7 @@ class LexiconSentiment:
         return arr
 
     def _python_subs(self, arr: pa.Array, phrase_rows: np.ndarray,
-                     pattern_rows: list[np.ndarray], phrases: bool) -> pa.Array:
+                     pattern_rows: list[np.ndarray]) -> pa.Array:
         """:meth:`_substitute` by Python's re in the rows that need it."""
         todo = phrase_rows.copy()
         for hit in pattern_rows:
@@ -208,7 +207,7 @@ class LexiconSentiment:
             return arr
         texts_todo = arr.take(pa.array(rows)).to_pylist()
         fixed = [
-            self._substitute(text, phrases and bool(phrase_rows[r]),
+            self._substitute(text, bool(phrase_rows[r]),
                              [k for k, hit in enumerate(pattern_rows) if hit[r]])
             for text, r in zip(texts_todo, rows.tolist(), strict=True)
         ]
