@@ -244,3 +244,55 @@ def test_models_saved_before_the_package_layout_load(name: str, text: str,
     model = registry.loads(blob)
     assert type(model).__module__.startswith("triage_core.models.")
     assert model.predict([text]).tolist() == [expected]
+
+
+def _schema_nodes(blob: bytes) -> int:
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        return zf.read("schema.json").decode().count('"__class__"')
+
+
+ODD_TEXTS = [*TEXTS, "naïve café ß İstanbul 😀 \x00 a\ud800b “quoted” keys values"
+             " packed_vocabulary_"]
+ODD_LABELS = [*LABELS, "billing"]
+
+
+def test_a_saved_vocabulary_is_packed_and_reads_back_whole(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """A skops file holds a dict as one node per entry (a 40,000-word model took seconds to
+    load); the vocabularies are saved packed, and come back with the same words, columns and
+    order. Files saved with the dicts (before packing) still load to the same model."""
+    from sklearn.base import BaseEstimator
+
+    from triage_core.models.features import TicketFeatures
+
+    fitted = TicketClassifier().fit(ODD_TEXTS, ODD_LABELS)
+    feats = fitted.features_
+    assert len(feats.vocabulary_) > 40 and len(feats.ngram_vocabulary_) > 300
+    assert {"\ud800", "\x00", "😀", "packed_vocabulary_"} <= set(feats.vocabulary_)
+    packed = registry.dumps(fitted)
+    monkeypatch.setattr(TicketFeatures, "__getstate__", BaseEstimator.__getstate__)
+    unpacked = registry.dumps(fitted)  # as saved before packing
+    monkeypatch.undo()
+    assert _schema_nodes(unpacked) > len(feats.ngram_vocabulary_)
+    assert _schema_nodes(packed) < 200  # the same few nodes whatever the vocabulary size
+    probe = [*ODD_TEXTS[-2:], "refund the double charge", "😀 İstanbul café"]
+    for blob in (packed, unpacked):
+        loaded = registry.loads(blob)
+        for name in ("vocabulary_", "ngram_vocabulary_"):
+            assert list(getattr(loaded.features_, name).items()) == list(
+                getattr(feats, name).items())
+        assert not any(k.startswith("packed_") for k in vars(loaded.features_))
+        np.testing.assert_array_equal(loaded.decision_function(probe),
+                                      fitted.decision_function(probe))
+    # the fitted object itself is left as it was by saving
+    assert isinstance(fitted.features_.vocabulary_, dict)
+
+
+def test_a_damaged_packed_vocabulary_is_refused() -> None:
+    from triage_core.models.features import unpack_vocabulary
+
+    assert unpack_vocabulary(('["a", "\\ud800"]', np.array([1, 0]))) == {"a": 1, "\ud800": 0}
+    for bad in (('["a", "b"]', np.array([0])), ('{"a": 0}', np.array([0])),
+                ('[1]', np.array([0]))):
+        with pytest.raises(ModelError, match="packed vocabulary"):
+            unpack_vocabulary(bad)

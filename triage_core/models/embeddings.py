@@ -81,7 +81,10 @@ def word_vectors(words: Sequence[str], wv: WordVectors | None = None) -> np.ndar
     dims = wv.table.shape[1]
     if not words:
         return np.zeros((0, dims), np.float32)
-    encodings = wv.tokenizer.encode_batch(list(words), add_special_tokens=False)
+    words = list(words)
+    if _SURROGATE.search("".join(words)):  # the tokenizer takes only valid Unicode
+        words = [_SURROGATE.sub("\ufffd", w) for w in words]
+    encodings = wv.tokenizer.encode_batch(words, add_special_tokens=False)
     lengths = np.fromiter((len(e.ids) for e in encodings), np.int64, len(encodings))
     pieces = np.fromiter((i for e in encodings for i in e.ids), np.int64, int(lengths.sum()))
     rows = np.repeat(np.arange(len(words)), lengths)
@@ -95,6 +98,7 @@ def word_vectors(words: Sequence[str], wv: WordVectors | None = None) -> np.ndar
 
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a lone surrogate (text decoded leniently)
 
 
 def _count_words(texts: Sequence[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
