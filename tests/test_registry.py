@@ -296,3 +296,49 @@ def test_a_damaged_packed_vocabulary_is_refused() -> None:
                 ('[1]', np.array([0]))):
         with pytest.raises(ModelError, match="packed vocabulary"):
             unpack_vocabulary(bad)
+
+
+LOADS_IN_A_CLI_PROCESS = """
+import json, sys
+from pathlib import Path
+from triage_core.models import registry  # first, as in every triage process
+from skops.io import _trusted_types
+from sklearn.tree import DecisionTreeClassifier
+from triage_core.errors import ModelError
+from triage_core.models.classifier import TicketClassifier
+from triage_core.models.sentiment import SentimentModel
+
+texts = ["I love this great help", "terrible awful service", "ok fine, whatever it is",
+         "thanks so much", "worst ever, I am angry", "it is a thing"] * 4
+labels = ["positive", "negative", "neutral"] * 8
+blobs = {p.name: p.read_bytes() for p in Path(sys.argv[1]).glob("legacy_*.skops")}
+blobs["category"] = registry.dumps(TicketClassifier().fit(texts, labels))
+blobs["sentiment"] = registry.dumps(SentimentModel(cv=2).fit(texts, labels))
+out = {"estimator_defaults": len(_trusted_types.SKLEARN_ESTIMATOR_TYPE_NAMES)}
+for name, blob in blobs.items():
+    out[name] = str(registry.loads(blob).predict(["great help, thanks"])[0])
+try:
+    registry.loads(registry.dumps(DecisionTreeClassifier().fit([[0], [1]], [0, 1])))
+except ModelError as exc:
+    out["tree"] = str(exc)
+print(json.dumps(out))
+"""
+
+
+def test_a_triage_process_trusts_only_the_listed_estimators() -> None:
+    """skops is imported without its list of every scikit-learn estimator (which imports all
+    of scikit-learn, 1-2 s a process): our models still load, old files too, and an estimator
+    that none of our models holds is refused."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LOADS_IN_A_CLI_PROCESS, str(FIXTURES)],
+                          capture_output=True, text=True, timeout=300, check=True)
+    out = json.loads(done.stdout)
+    assert out["estimator_defaults"] == 0
+    assert out["legacy_category.skops"] in {"billing", "account_access", "shipping_delivery"}
+    assert out["legacy_sentiment.skops"] == "positive"
+    assert out["sentiment"] == "positive"
+    assert out["category"] in {"positive", "negative", "neutral"}
+    assert "not on the trusted list" in out["tree"] and "DecisionTreeClassifier" in out["tree"]

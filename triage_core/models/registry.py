@@ -12,16 +12,50 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 import zipfile
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
-import skops.io as sio
-from skops.io.exceptions import UntrustedTypesFoundException
 
 from triage_core.errors import ModelError
 from triage_core.store import Store
+
+
+def _no_estimators(*args: Any, **kwargs: Any) -> list[tuple[str, type]]:
+    return []
+
+
+def _import_skops() -> ModuleType:
+    """``skops.io``, imported without its default list of every scikit-learn estimator.
+
+    When skops is imported it lists every estimator class as trusted by default, with
+    scikit-learn's ``all_estimators``, which imports every module of scikit-learn (and Dask's
+    array module when Dask is installed): 1-2 s in every process that loads a model. Our files
+    hold only the types our trusted lists name (``classifier.TRUSTED_TYPES``,
+    ``sentiment.TRUSTED_TYPES``), so skops is imported with that listing empty: a file may
+    hold the types we list and skops' other defaults (numpy, scipy, builtins), which is
+    stricter than skops' defaults, never looser. If skops was imported before (by other code
+    in the process), its full defaults stay.
+    """
+    if "skops.io" not in sys.modules:
+        import sklearn.utils
+
+        listing = sklearn.utils.all_estimators
+        sklearn.utils.all_estimators = _no_estimators
+        try:
+            import skops.io
+        finally:
+            sklearn.utils.all_estimators = listing
+    import skops.io
+
+    return skops.io
+
+
+sio = _import_skops()
+from skops.io.exceptions import UntrustedTypesFoundException  # noqa: E402
 
 KINDS = ("category", "sentiment")
 

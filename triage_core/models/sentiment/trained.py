@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.ensemble import StackingClassifier
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import LabelEncoder
 
 from triage_core.errors import ModelError
 from triage_core.models.embeddings import MeanWordVectors
@@ -267,9 +268,14 @@ def explain_with(model: LexiconSentiment | SentimentModel, text: Any,
     raise ModelError(f"not a sentiment model: {type(model).__name__}")
 
 
-# Types a saved SentimentModel holds beyond skops' defaults (reviewed): our four classes,
-# and sklearn's Bunch (a dict subclass; StackingClassifier.named_estimators_).
+# Types a saved SentimentModel holds beyond skops' numpy, scipy and builtin defaults
+# (reviewed): our four classes, the scikit-learn estimators of its pipeline (named where the
+# installed scikit-learn defines them), and sklearn's Bunch (a dict subclass;
+# StackingClassifier.named_estimators_).
 TRUSTED_TYPES: list[str] = [
+    *(f"{t.__module__}.{t.__qualname__}" for t in (
+        FeatureUnion, LabelEncoder, LogisticRegression, Pipeline, StackingClassifier,
+        TfidfTransformer, TfidfVectorizer)),
     "sklearn.utils._bunch.Bunch",
     "triage_core.models.embeddings.MeanWordVectors",
     "triage_core.models.sentiment.trained.LexiconFeatures",
