@@ -288,3 +288,32 @@ def test_queue_rank_breaks_ties_like_the_queue_pages() -> None:
                           index=[7, 3, 5, 1])
     rank = scoring._queue_rank(scored)
     assert rank.to_dict() == {1: 1, 5: 2, 3: 3, 7: 4}  # T0, then the oldest, then by id
+
+
+def test_scoring_and_ticket_detail_give_the_views_category(db: Store) -> None:
+    """The scoring frame and the ticket detail write out the ticket_categories view's columns
+    (DuckDB would join every ticket through the view): the same category, source, prediction
+    and confidence for corrected, labeled, predicted and unpredicted tickets."""
+    from triage_core.ops import feedback
+
+    ids = db.query("SELECT ticket_id, category FROM tickets ORDER BY ticket_id")
+    labeled = ids.loc[ids["category"].notna(), "ticket_id"].tolist()
+    unlabeled = ids.loc[ids["category"].isna(), "ticket_id"].tolist()
+    assert len(labeled) >= 2 and len(unlabeled) >= 3
+    cats = feedback.known_categories(db)
+    for tid in (labeled[0], unlabeled[0]):
+        shown = analytics.ticket_detail(db, tid)["category"]
+        feedback.add(db, tid, {"category": next(c for c in cats if c != shown)}, by="ana")
+    db.execute("DELETE FROM triage_results WHERE ticket_id = ?", [unlabeled[1]])
+    view = db.query("SELECT ticket_id, category, category_source, predicted_category,"
+                    " CASE WHEN category_source = 'model' THEN model_confidence ELSE 1.0 END"
+                    " AS category_confidence FROM ticket_categories ORDER BY ticket_id")
+    assert set(view["category_source"].dropna()) == {"correction", "label", "model"}
+    assert view["category_source"].isna().sum() == 1
+    frame = scoring.scoring_frame(db).sort_values("ticket_id", ignore_index=True)
+    pd.testing.assert_frame_equal(frame[view.columns], view, check_dtype=False)
+    for tid in (labeled[0], labeled[1], unlabeled[0], unlabeled[1], unlabeled[2]):
+        detail = analytics.ticket_detail(db, tid)
+        row = view.loc[view["ticket_id"] == tid].iloc[0]
+        for col in ("category", "category_source", "predicted_category"):
+            assert detail[col] == row[col] or (pd.isna(detail[col]) and pd.isna(row[col]))

@@ -16,7 +16,7 @@ import pandas as pd
 from triage_core.errors import TriageError
 from triage_core.marketing.filters import Filters
 from triage_core.marketing.window import lookback_us, touched_within
-from triage_core.schema import OPEN_STATUSES
+from triage_core.schema import OPEN_STATUSES, effective_category
 from triage_core.store import Store
 
 # Share of negative tickets among those with a sentiment (tickets in a language that is not
@@ -274,12 +274,13 @@ def ticket_detail(store: Store, ticket_id: str) -> dict[str, Any] | None:
                             first_response_at, resolved_at, csat, category, category_source,
                             category_confidence, predicted_category, agent_id, handled_by),
                k.category AS label, coalesce(k.language, r.language) AS language,
-               tc.category, tc.category_source, tc.predicted_category, tc.model_confidence,
+               {effective_category()}, r.category AS predicted_category,
+               r.category_confidence AS model_confidence,
                t.agent_id AS assigned_agent, k.agent_id AS handled_by,
                r.category_top, r.severity_reasons, r.model_version
             FROM tickets k LEFT JOIN {TRIAGED} t USING (ticket_id)
             LEFT JOIN triage_results r USING (ticket_id)
-            LEFT JOIN ticket_categories tc USING (ticket_id)
+            LEFT JOIN ticket_corrections corr USING (ticket_id)
             WHERE k.ticket_id = ?""",
         [ticket_id],
     )

@@ -24,7 +24,7 @@ from triage_core.errors import ConfigError
 from triage_core.marketing.settings import AttributionSettings
 from triage_core.marketing.window import lookback_us
 from triage_core.ops import priority, routing
-from triage_core.schema import OPEN_STATUSES
+from triage_core.schema import OPEN_STATUSES, effective_category
 from triage_core.store import Store
 
 TRIAGED = "triaged_tickets"
@@ -56,10 +56,10 @@ SELECT k.ticket_id, {input_hash} AS input_hash, k.created_at, k.customer_id, k.s
        coalesce(sv.score, k.csat) AS csat,
        k.agent_id, k.agent_id AS handled_by, k.source_priority,
        c.segment, c.plan, c.lifetime_value, c.ltv_percentile,
-       tc.category, tc.category_source,
-       CASE WHEN tc.category_source = 'model' THEN tc.model_confidence ELSE 1.0 END
-           AS category_confidence,
-       tc.predicted_category,
+       {category},
+       CASE WHEN corr.category IS NULL AND k.category IS NULL AND r.category IS NOT NULL
+            THEN r.category_confidence ELSE 1.0 END AS category_confidence,
+       r.category AS predicted_category,
        CASE corr.sentiment WHEN 'negative' THEN least(coalesce(r.sentiment, -0.5), -0.5)
                            WHEN 'positive' THEN greatest(coalesce(r.sentiment, 0.5), 0.5)
                            WHEN 'neutral' THEN 0.0 ELSE r.sentiment END AS sentiment,
@@ -71,11 +71,11 @@ SELECT k.ticket_id, {input_hash} AS input_hash, k.created_at, k.customer_id, k.s
 FROM base k
 LEFT JOIN cust c USING (customer_id)
 LEFT JOIN triage_results r USING (ticket_id)
-LEFT JOIN ticket_categories tc USING (ticket_id)
 LEFT JOIN ticket_corrections corr USING (ticket_id)
 LEFT JOIN last_touch lt USING (ticket_id)
 LEFT JOIN csat_surveys sv USING (ticket_id)
 """
+SCORING_SQL = SCORING_SQL.replace("{category}", effective_category())  # the view's columns
 
 # The columns of triaged_tickets and their types (written with these types even when a column
 # is empty in one run, so any order of imports and runs keeps the table writable).
