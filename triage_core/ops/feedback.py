@@ -193,37 +193,53 @@ def review_queue(store: Store, confidence_threshold: float, limit: int = 200) ->
     """
     if not store.table_exists("triaged_tickets"):
         return pd.DataFrame()
+    # Candidates are found first, each kind from its own small source, and only they are
+    # joined to the rest (joining every triaged ticket took 0.9 s at 1M tickets).
     return store.query(
-        """WITH base AS (
+        """WITH candidates AS (
+               SELECT ticket_id FROM triage_results WHERE category_confidence < $threshold
+               UNION SELECT ticket_id FROM ticket_corrections WHERE flagged
+               UNION SELECT t.ticket_id FROM triaged_tickets t
+                     LEFT JOIN csat_surveys s USING (ticket_id)
+                     WHERE (coalesce(s.score, t.csat) <= 2 AND t.sentiment_label = 'positive')
+                        OR (coalesce(s.score, t.csat) >= 4 AND t.sentiment_label = 'negative')),
+           base AS (
                SELECT t.ticket_id, t.created_at, t.status, t.predicted_category,
                       r.category_confidence AS model_confidence, t.sentiment, t.sentiment_label,
-                      coalesce(s.score, t.csat) AS csat, k.subject,
+                      coalesce(s.score, t.csat) AS csat,
                       coalesce(fb.flagged, false) AS flagged,
                       k.category IS NOT NULL AS has_label,
                       coalesce(fb.corrected, false) AS corrected,
                       (coalesce(s.score, t.csat) <= 2 AND t.sentiment_label = 'positive')
                       OR (coalesce(s.score, t.csat) >= 4 AND t.sentiment_label = 'negative')
                           AS csat_disagrees
-               FROM triaged_tickets t JOIN tickets k USING (ticket_id)
+               FROM candidates JOIN triaged_tickets t USING (ticket_id)
+               JOIN tickets k USING (ticket_id)
                LEFT JOIN triage_results r USING (ticket_id)
                LEFT JOIN csat_surveys s USING (ticket_id)
-               LEFT JOIN ticket_corrections fb USING (ticket_id))
-           SELECT *,
+               LEFT JOIN ticket_corrections fb USING (ticket_id)),
+           chosen AS (
+               SELECT *,
                   (1 - coalesce(model_confidence, 1)) + CASE WHEN flagged THEN 0.5 ELSE 0 END
                   + CASE WHEN coalesce(csat_disagrees, false) THEN 0.25 ELSE 0 END
                       AS teach_score,
                   concat_ws(', ',
                       CASE WHEN flagged THEN 'flagged' END,
-                      CASE WHEN model_confidence < ? THEN 'low confidence' END,
+                      CASE WHEN model_confidence < $threshold THEN 'low confidence' END,
                       CASE WHEN coalesce(csat_disagrees, false)
                            THEN 'CSAT disagrees with sentiment' END) AS why
-           FROM base
-           WHERE NOT corrected
-             AND (flagged OR (model_confidence < ? AND NOT has_label)
-                  OR coalesce(csat_disagrees, false))
-           ORDER BY teach_score DESC, created_at DESC, ticket_id
-           LIMIT ?""",
-        [confidence_threshold, confidence_threshold, int(limit)],
+               FROM base
+               WHERE NOT corrected
+                 AND (flagged OR (model_confidence < $threshold AND NOT has_label)
+                      OR coalesce(csat_disagrees, false))
+               ORDER BY teach_score DESC, created_at DESC, ticket_id
+               LIMIT $limit)
+           SELECT c.ticket_id, c.created_at, c.status, c.predicted_category, c.model_confidence,
+                  c.sentiment, c.sentiment_label, c.csat, k.subject, c.flagged, c.has_label,
+                  c.corrected, c.csat_disagrees, c.teach_score, c.why
+           FROM chosen c JOIN tickets k USING (ticket_id)
+           ORDER BY c.teach_score DESC, c.created_at DESC, c.ticket_id""",
+        {"threshold": confidence_threshold, "limit": int(limit)},
     )
 
 
