@@ -134,7 +134,8 @@ def loads(data: bytes, trusted: list[str] | None = None) -> Any:
         # anything; the list of the refused ones is only worked out for the error
         return sio.loads(data, trusted=allowed)
     except UntrustedTypesFoundException:
-        refused = sorted(set(sio.get_untrusted_types(data=data)) - set(allowed))
+        refused = sorted(set(sio.get_untrusted_types(data=data)) - set(allowed),
+                         key=lambda name: (not name.startswith("triage_core."), name))
         raise ModelError(
             "model file holds types that are not on the trusted list, refusing to load: "
             + ", ".join(refused[:5]) + (" ..." if len(refused) > 5 else "")
