@@ -1,16 +1,19 @@
 """The dashboard as one ASGI app with the REST API beside it: what ``triage serve`` runs.
 
 Streamlit's ``st.App`` serves ``streamlit_app.py`` with the server's API routes and lifespan,
-on uvicorn. The server object comes from ``triage serve`` (triage_core/server), so this module
-needs nothing from triage_core itself; the pages reach the server's shared connection through
+on uvicorn, with the page warmer (dashboard/warm.py) beside it. The server object comes from
+``triage serve`` (triage_core/server); the pages reach the server's shared connection through
 ``dashboard/data.py`` as always.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import tomllib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,27 @@ def warm_up() -> None:
         logging.getLogger("triage.server").exception("dashboard warm-up failed")
 
 
+def _with_warm_pages(server: Any) -> Any:
+    """The server's lifespan with the page warmer (dashboard/warm.py) running beside it."""
+    from dashboard.warm import PageWarmer
+    from triage_core.server import version
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any = None) -> AsyncIterator[None]:
+        async with server.lifespan(app):
+            warmer = PageWarmer(version.current, server.started)
+            server.warm_checks.append(lambda: warmer.rounds > 0)  # the first round
+            task = asyncio.create_task(warmer.run(), name="warm-pages")
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    return lifespan
+
+
 def create_app(server: Any, host: str, port: int) -> tuple[Any, dict[str, Any]]:
     """``(app, uvicorn options)`` for ``server`` listening on ``host``:``port``."""
     from streamlit.runtime.runtime_util import get_max_message_size_bytes
@@ -53,6 +77,9 @@ def create_app(server: Any, host: str, port: int) -> tuple[Any, dict[str, Any]]:
         **_project_options(), "server.port": port, "server.address": host,
         "server.headless": True, "server.runOnSave": False, "server.fileWatcherType": "none",
         "browser.gatherUsageStats": False})
-    app = st.App(SCRIPT, routes=server.routes(), lifespan=server.lifespan)
+    lifespan = server.lifespan
+    if server.settings.warm_pages:
+        lifespan = _with_warm_pages(server)
+    app = st.App(SCRIPT, routes=server.routes(), lifespan=lifespan)
     threading.Thread(target=warm_up, name="dashboard-warm-up", daemon=True).start()
     return app, {"ws_max_size": get_max_message_size_bytes(), "ws_per_message_deflate": False}

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -66,6 +66,8 @@ class Server:
         self.uploads = Uploads(self.settings.max_upload_bytes)
         self.emerging = EmergingWatch(self.store, self.config,
                                       self.settings.emerging_refresh_seconds)
+        # more warm-up that readiness waits for (the dashboard's pages, dashboard/warm.py)
+        self.warm_checks: list[Callable[[], bool]] = []
 
     # -- life -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -119,7 +121,13 @@ class Server:
         return self.emerging.latest()
 
     def ready(self) -> bool:
-        """Warmed up: the intake's models loaded and the first emerging-topic run done."""
+        """Warmed up: the intake's models loaded, the first emerging-topic run done and
+        whatever else registered in :attr:`warm_checks` (the dashboard's pages)."""
+        return self.started() and all(check() for check in self.warm_checks)
+
+    def started(self) -> bool:
+        """The server's own warm-up is done: the intake's models loaded and the first
+        emerging-topic run done."""
         return self.intake.warm and self.emerging.latest() is not None
 
     def reset_database(self) -> None:

@@ -18,7 +18,8 @@ ENV_ZENDESK = "TRIAGE_ZENDESK_SECRET"
 ENV_FRESHDESK = "TRIAGE_FRESHDESK_SECRET"
 _KEYS = ("host", "port", "max_request_mb", "max_upload_mb", "max_tickets_per_request",
          "intake_batch_tickets", "intake_wait_ms", "intake_quiet_ms", "conflict_wait_seconds",
-         "import_wait_seconds", "job_history", "emerging_refresh_minutes", "webhooks")
+         "import_wait_seconds", "job_history", "emerging_refresh_minutes", "warm_pages",
+         "webhooks")
 _WEBHOOK_KEYS = ("zendesk_signing_secret", "max_age_seconds", "freshdesk_secret",
                  "freshdesk_header")
 _MB = 1024 * 1024
@@ -42,6 +43,7 @@ class ServerSettings:
     webhook_max_age_seconds: float
     freshdesk_secret: str
     freshdesk_header: str
+    warm_pages: bool = True
 
     @classmethod
     def from_mapping(cls, over: Mapping[str, Any] | None = None,
@@ -87,4 +89,5 @@ class ServerSettings:
                                                  "webhooks.max_age_seconds", positive=True),
             freshdesk_secret=secret("freshdesk_secret", ENV_FRESHDESK),
             freshdesk_header=check.text(hooks["freshdesk_header"], "webhooks.freshdesk_header"),
+            warm_pages=check.flag(d["warm_pages"], "warm_pages"),
         )
