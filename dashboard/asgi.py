@@ -49,13 +49,13 @@ def warm_up() -> None:
 
 def _with_warm_pages(server: Any) -> Any:
     """The server's lifespan with the page warmer (dashboard/warm.py) running beside it."""
+    from dashboard.data import data_version
     from dashboard.warm import PageWarmer
-    from triage_core.server import version
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any = None) -> AsyncIterator[None]:
         async with server.lifespan(app):
-            warmer = PageWarmer(version.current, server.started)
+            warmer = PageWarmer(data_version, server.started)
             server.warm_checks.append(lambda: warmer.rounds > 0)  # the first round
             task = asyncio.create_task(warmer.run(), name="warm-pages")
             try:

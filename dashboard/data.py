@@ -76,6 +76,11 @@ def cached(max_entries: int, show_spinner: bool | str = False
     return decorate
 
 
+def data_version() -> int:
+    """The data version cached results are keyed on (every write bumps it)."""
+    return version.current()
+
+
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> Store:
     return Store(path)
