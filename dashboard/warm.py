@@ -13,12 +13,17 @@ for ``QUIET`` seconds: a stream of tickets from the API is never slowed down by 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
 log = logging.getLogger("triage.server")
+
 
 # url path of every page (st.Page's default: the file name; the overview is the start page)
 PAGES = ("", "campaigns", "sentiment", "plan", "queues", "tuning", "explorer", "review",
@@ -26,6 +31,9 @@ PAGES = ("", "campaigns", "sentiment", "plan", "queues", "tuning", "explorer", "
 QUIET = 10.0  # seconds without a write before the pages are opened again
 POLL = 1.0  # seconds between looks at the data version
 PAGE_TIMEOUT = 300.0  # a page that has not finished by then is left alone
+STOP_WAIT = 30.0  # seconds a stopped page gets to end its query (a page's queries take < 2 s)
+# the ends of a visit (a run that ends early for a rerun the page asked for is not one)
+_DONE = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR)
 
 
 class _Headless:
@@ -36,7 +44,7 @@ class _Headless:
         self.finished = asyncio.Event()
 
     def write_forward_msg(self, msg: Any) -> None:
-        if msg.WhichOneof("type") == "script_finished":
+        if msg.WhichOneof("type") == "script_finished" and msg.script_finished in _DONE:
             self._loop.call_soon_threadsafe(self.finished.set)
 
     @property
@@ -46,8 +54,6 @@ class _Headless:
 
 async def open_page(runtime: Any, page: str, timeout: float = PAGE_TIMEOUT) -> bool:
     """Run ``page`` once in a new headless session of ``runtime``; True if it finished."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
     client = _Headless(asyncio.get_running_loop())
     session = runtime.connect_session(client=client, user_info={})
     try:
@@ -58,9 +64,23 @@ async def open_page(runtime: Any, page: str, timeout: float = PAGE_TIMEOUT) -> b
         await asyncio.wait_for(client.finished.wait(), timeout)
         return True
     except TimeoutError:
+        await _stop(runtime, session, client)
         return False
+    except asyncio.CancelledError:
+        # the server stops: let the page's query end before the database is closed under it
+        await _stop(runtime, session, client)
+        raise
     finally:
         runtime.close_session(session)
+
+
+async def _stop(runtime: Any, session: str, client: _Headless) -> None:
+    """Ask the session's script to stop and wait (a while) until it has."""
+    msg = BackMsg()
+    msg.stop_script = True
+    with contextlib.suppress(Exception):  # the runtime may be stopping already
+        runtime.handle_backmsg(session, msg)
+        await asyncio.wait_for(client.finished.wait(), STOP_WAIT)
 
 
 class PageWarmer:
