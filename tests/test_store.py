@@ -154,3 +154,27 @@ def test_query_frames_are_duckdbs_own(kind: str) -> None:
                     f"SELECT NULL::{kind} AS c", f"SELECT {value} AS c, {value} AS c"):
             expected = store._con.execute(sql).df()
             pd.testing.assert_frame_equal(store.query(sql), expected)
+
+
+def test_closing_waits_for_a_cursor_still_running_a_query(tmp_path: Path) -> None:
+    """DuckDB refuses to close a connection while one of its cursors runs a query (a server
+    stopping while a page loads; without the wait this close raises ResourceInUseException):
+    with ``wait_seconds`` the close waits for the query, which ends with its answer."""
+    import threading
+    import time
+
+    store = Store(tmp_path / "busy.duckdb")
+    cur = store.cursor()
+    started, result = threading.Event(), {}
+
+    def long_query() -> None:
+        started.set()
+        result["n"] = cur.scalar("SELECT count(*) FROM range(400000000) t(i) WHERE i % 7 = 3")
+
+    worker = threading.Thread(target=long_query)
+    worker.start()
+    started.wait()
+    time.sleep(0.3)  # the query runs for seconds: close while it does
+    store.close(wait_seconds=300)
+    worker.join()
+    assert result["n"] == 57142857

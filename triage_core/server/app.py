@@ -90,7 +90,7 @@ class Server:
         context.serve(None)
         capture.uninstall()
         self.uploads.close()
-        self.store.close()
+        self.store.close(wait_seconds=60)  # a page's query may still be running
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Any = None) -> AsyncIterator[None]:

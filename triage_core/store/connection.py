@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,10 @@ DEFAULT_DB = "triage.duckdb"
 ENV_MEMORY = "TRIAGE_DUCKDB_MEMORY"
 DEFAULT_MEMORY = "1GB"
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)\s*$", re.IGNORECASE)
+
+# what DuckDB raises when a connection is closed while one of its cursors runs a query (older
+# DuckDB versions wait instead, and have no such class: nothing to catch)
+_BUSY: Any = getattr(duckdb, "ResourceInUseException", ())
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 
@@ -99,8 +104,19 @@ class Store:
             self.migrate()
 
     # -- connection ---------------------------------------------------------------------------
-    def close(self) -> None:
-        self._con.close()
+    def close(self, wait_seconds: float = 0.0) -> None:
+        """Close the connection. DuckDB refuses while a cursor's query still runs on it; with
+        ``wait_seconds`` the close waits up to that long for such a query to end (a server
+        that stops while a page is loading), then raises as before."""
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                self._con.close()
+                return
+            except _BUSY:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     def __enter__(self) -> Store:
         return self
