@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -26,8 +27,9 @@ log = logging.getLogger("triage.server")
 
 
 # url path of every page (st.Page's default: the file name; the overview is the start page)
-PAGES = ("", "campaigns", "sentiment", "plan", "queues", "tuning", "explorer", "review",
-         "models", "topics", "data_io")
+PAGES = tuple(sorted("" if p.stem == "overview" else p.stem
+                     for p in (Path(__file__).resolve().parent / "app_pages").glob("*.py")
+                     if not p.stem.startswith("_")))
 QUIET = 10.0  # seconds without a write before the pages are opened again
 POLL = 1.0  # seconds between looks at the data version
 PAGE_TIMEOUT = 300.0  # a page that has not finished by then is left alone

@@ -289,7 +289,7 @@ def test_a_saved_vocabulary_is_packed_and_reads_back_whole(monkeypatch: pytest.M
 
 
 def test_a_damaged_packed_vocabulary_is_refused() -> None:
-    from triage_core.models.features import unpack_vocabulary
+    from triage_core.models.packing import unpack_vocabulary
 
     assert unpack_vocabulary(('["a", "\\ud800"]', np.array([1, 0]))) == {"a": 1, "\ud800": 0}
     for bad in (('["a", "b"]', np.array([0])), ('{"a": 0}', np.array([0])),

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import math
 import re
 import unicodedata
@@ -42,6 +41,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from triage_core.config import Checker, section
 from triage_core.errors import ModelError
+from triage_core.models import packing
 from triage_core.models.embeddings import load_word_vectors, word_vectors
 
 __all__ = ["FEATURE_PARAMS", "SKIP_MARK", "Blocks", "TicketFeatures", "as_text", "as_texts",
@@ -462,26 +462,8 @@ def check_feature_params(params: Mapping[str, Any], check: Checker) -> dict[str,
 _DEFAULTS = check_feature_params(section("classifier"), Checker("classifier"))
 
 
-# Vocabularies (token -> column) kept packed in a saved model's state: see __getstate__.
+# Vocabularies (token -> column) kept packed in a saved model's state (models/packing.py).
 _PACKED = ("vocabulary_", "ngram_vocabulary_")
-_PACKED_PREFIX = "packed_"
-
-
-def pack_vocabulary(vocabulary: Mapping[str, int]) -> tuple[str, np.ndarray]:
-    """A vocabulary as its keys in one JSON text and its values in one array, in order."""
-    return (json.dumps(list(vocabulary)),
-            np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary)))
-
-
-def unpack_vocabulary(packed: Sequence[Any]) -> dict[str, int]:
-    """The vocabulary :func:`pack_vocabulary` packed: the same keys, values and order."""
-    keys, values = packed
-    words = json.loads(keys)
-    values = np.asarray(values)
-    if (not isinstance(words, list) or values.ndim != 1 or len(words) != len(values)
-            or not all(isinstance(w, str) for w in words)):
-        raise ModelError("a packed vocabulary in the model file is damaged")
-    return dict(zip(words, values.tolist(), strict=True))
 
 
 class TicketFeatures(TransformerMixin, BaseEstimator):
@@ -517,22 +499,11 @@ class TicketFeatures(TransformerMixin, BaseEstimator):
         self.semantic_weight = semantic_weight
 
     def __getstate__(self) -> dict[str, Any]:
-        """The state with each vocabulary packed as two values (:func:`pack_vocabulary`): a
-        skops file stores a dict as one node per entry, and tens of thousands of nodes made
-        loading a model take seconds."""
-        state = dict(super().__getstate__())
-        for name in _PACKED:
-            if isinstance(state.get(name), dict):
-                state[_PACKED_PREFIX + name] = pack_vocabulary(state.pop(name))
-        return state
+        return packing.pack_state(super().__getstate__(), _PACKED)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("semantic_weight", 0.0)  # saved before the semantic block existed
-        for name in _PACKED:  # files saved before vocabularies were packed hold the dicts
-            packed = state.pop(_PACKED_PREFIX + name, None)
-            if packed is not None:
-                state[name] = unpack_vocabulary(packed)
-        super().__setstate__(state)
+        super().__setstate__(packing.unpack_state(state, _PACKED))
 
     # -- parsing -----------------------------------------------------------------------------
 
