@@ -13,8 +13,10 @@ from _world import build_world, copy_db
 # Before any test module imports skops itself: skops is then imported the way every triage
 # process imports it (registry._import_skops, without its list of every scikit-learn
 # estimator), so the trusted-type tests see what users' processes do, whatever the test order.
-import triage_core.models.registry  # noqa: F401
+from triage_core.models import registry
 from triage_core.store import Store
+
+registry._import_skops()
 
 CUSTOMERS_CSV = """customer_id,created_at,segment,plan,lifetime_value
 C1,2026-01-01,consumer,basic,120.5

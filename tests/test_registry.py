@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import zipfile
 from pathlib import Path
@@ -208,12 +209,93 @@ def test_loading_refuses_a_real_model_with_a_smuggled_attribute(
     BUILT.clear()
     tampered = TicketClassifier().fit(TEXTS, LABELS)
     tampered.extra_ = Gadget()
-    with pytest.raises(ModelError, match="Gadget"):
-        registry.load(store, "category", _smuggle(store, registry.dumps(tampered)))
+    with pytest.raises(ModelError, match=r"cannot save a model holding a .*Gadget"):
+        registry.dumps(tampered)  # our own format holds only our classes
+    with pytest.raises(ModelError, match="Gadget"):  # a skops file, as saved before
+        registry.load(store, "category", _smuggle(store, sio.dumps(tampered)))
+    # our own format, edited by hand to hold one
+    gadget = {"t": "object", "class": f"{__name__}.Gadget", "state": {"t": "dict", "k": [],
+                                                                         "v": []}}
+    blob = _edit_native(registry.dumps(model), lambda m: m["root"]["state"]["v"].append(
+        gadget) or m["root"]["state"]["k"].append("extra_"))
+    with pytest.raises(ModelError, match=r"Gadget, which is not a model type"):
+        registry.load(store, "category", _smuggle(store, blob))
     assert BUILT == []
     # the same model without the extra attribute loads fine
     assert registry.loads(registry.dumps(model)).predict(["parcel lost"]).tolist() == \
         model.predict(["parcel lost"]).tolist()
+
+
+def _edit_native(blob: bytes, edit: object, arrays: dict[str, bytes] | None = None) -> bytes:
+    """``blob`` (our own format) with its manifest changed by ``edit`` and arrays replaced."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(blob)) as src, zipfile.ZipFile(out, "w") as zf:
+        manifest = json.loads(src.read("triage-model.json"))
+        edit(manifest)  # type: ignore[operator]
+        zf.writestr("triage-model.json", json.dumps(manifest))
+        for name in src.namelist():
+            if name != "triage-model.json":
+                zf.writestr(name, (arrays or {}).get(name, src.read(name)))
+    return out.getvalue()
+
+
+def test_our_format_refuses_what_a_model_file_cannot_hold(model: TicketClassifier) -> None:
+    """A category model is saved in our own format: NumPy arrays without pickles and a JSON
+    tree of our classes. A file edited to hold anything else is refused with one line."""
+    from triage_core.models import native
+
+    blob = registry.dumps(model)
+    assert native.is_native(blob) and not native.is_native(sio.dumps(model))
+    pickled = io.BytesIO()
+    np.save(pickled, np.array([Gadget()], dtype=object), allow_pickle=True)
+    BUILT.clear()
+
+    def first_array(m: dict) -> str:
+        return f"arrays/{_find(m['root'], 'array')['i']}.npy"
+
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        path = first_array(json.loads(zf.read("triage-model.json")))
+    cases = {
+        "array": _edit_native(blob, lambda m: None, {path: pickled.getvalue()}),
+        "unknown entry": _edit_native(blob, lambda m: m["root"].update(t="pickle")),
+        "newer than this program": _edit_native(blob, lambda m: m.update(version=99)),
+        "nested too deeply": _edit_native(blob, lambda m: m.update(root=_deep(100))),
+        "sparse matrix": _edit_native(blob, lambda m: _find(m["root"], "csr").update(
+            shape=[1, 1])),
+        "no triage-model manifest": _edit_native(blob, lambda m: m.update(format="x")),
+    }
+    for message, bad in cases.items():
+        with pytest.raises(ModelError, match=message):
+            registry.loads(bad)
+    assert BUILT == []
+    with pytest.raises(ModelError, match="object array"):
+        native.dumps({"a": np.array([None], dtype=object)}, {})
+
+
+def _find(node: object, tag: str) -> dict:
+    """The first entry tagged ``tag`` in a manifest tree (depth first)."""
+    if isinstance(node, dict):
+        if node.get("t") == tag:
+            return node
+        for value in node.values():
+            try:
+                return _find(value, tag)
+            except LookupError:
+                pass
+    elif isinstance(node, list):
+        for value in node:
+            try:
+                return _find(value, tag)
+            except LookupError:
+                pass
+    raise LookupError(tag)
+
+
+def _deep(n: int) -> dict:
+    node: dict = {"t": "list", "v": []}
+    for _ in range(n):
+        node = {"t": "list", "v": [node]}
+    return node
 
 
 def test_loading_checks_against_the_given_list_and_rejects_garbage(
@@ -260,23 +342,26 @@ def test_a_saved_vocabulary_is_packed_and_reads_back_whole(monkeypatch: pytest.M
                                                           ) -> None:
     """A skops file holds a dict as one node per entry (a 40,000-word model took seconds to
     load); the vocabularies are saved packed, and come back with the same words, columns and
-    order. Files saved with the dicts (before packing) still load to the same model."""
-    from sklearn.base import BaseEstimator
-
+    order, from our own format and from skops files. Files saved with the dicts (before
+    packing) still load to the same model."""
+    from triage_core.models.estimator import Estimator
     from triage_core.models.features import TicketFeatures
 
     fitted = TicketClassifier().fit(ODD_TEXTS, ODD_LABELS)
     feats = fitted.features_
     assert len(feats.vocabulary_) > 40 and len(feats.ngram_vocabulary_) > 300
     assert {"\ud800", "\x00", "😀", "packed_vocabulary_"} <= set(feats.vocabulary_)
-    packed = registry.dumps(fitted)
-    monkeypatch.setattr(TicketFeatures, "__getstate__", BaseEstimator.__getstate__)
-    unpacked = registry.dumps(fitted)  # as saved before packing
+    packed = sio.dumps(fitted)
+    monkeypatch.setattr(TicketFeatures, "__getstate__", Estimator.__getstate__)
+    unpacked = sio.dumps(fitted)  # as saved before packing
     monkeypatch.undo()
     assert _schema_nodes(unpacked) > len(feats.ngram_vocabulary_)
     assert _schema_nodes(packed) < 200  # the same few nodes whatever the vocabulary size
+    ours = registry.dumps(fitted)
+    with zipfile.ZipFile(io.BytesIO(ours)) as zf:
+        assert len(zf.read("triage-model.json")) < 10_000  # the words are one text each
     probe = [*ODD_TEXTS[-2:], "refund the double charge", "😀 İstanbul café"]
-    for blob in (packed, unpacked):
+    for blob in (ours, packed, unpacked):
         loaded = registry.loads(blob)
         for name in ("vocabulary_", "ngram_vocabulary_"):
             assert list(getattr(loaded.features_, name).items()) == list(
@@ -301,7 +386,8 @@ def test_a_damaged_packed_vocabulary_is_refused() -> None:
 LOADS_IN_A_CLI_PROCESS = """
 import json, sys
 from pathlib import Path
-from triage_core.models import registry  # first, as in every triage process
+from triage_core.models import registry
+registry._import_skops()  # as a triage process imports skops (when a file needs it)
 from skops.io import _trusted_types
 from sklearn.tree import DecisionTreeClassifier
 from triage_core.errors import ModelError
@@ -342,3 +428,68 @@ def test_a_triage_process_trusts_only_the_listed_estimators() -> None:
     assert out["sentiment"] == "positive"
     assert out["category"] in {"positive", "negative", "neutral"}
     assert "not on the trusted list" in out["tree"] and "DecisionTreeClassifier" in out["tree"]
+
+
+def test_a_category_model_saved_as_skops_is_saved_again_in_our_format(store: Store) -> None:
+    """A database written before our own format holds skops files: loading the category
+    model once rewrites it in our format (same predictions); inside a transaction, or on a
+    read-only database, it is left as it was."""
+    from triage_core.models import native
+
+    blob = (FIXTURES / "legacy_category.skops").read_bytes()
+    texts = ["charged twice on my card", "where is my parcel", "cannot log in"]
+    expected = registry.loads(blob).predict(texts).tolist()
+    version = _smuggle(store, blob)
+    with store.transaction():
+        registry.load(store, "category", version)
+    assert not native.is_native(bytes(store.scalar(
+        "SELECT model FROM model_versions WHERE version = ?", [version])))
+    assert registry.load(store, "category", version).predict(texts).tolist() == expected
+    stored = bytes(store.scalar("SELECT model FROM model_versions WHERE version = ?",
+                                [version]))
+    assert native.is_native(stored)
+    assert registry.loads(stored).predict(texts).tolist() == expected
+
+
+SCORES_WITHOUT_SKLEARN = """
+import json, sys
+from triage_core.config import default_config
+from triage_core.store import Store
+from triage_core.triage import pipeline
+
+with Store(sys.argv[1]) as store:
+    result = pipeline.triage(store, default_config(), full=True)
+    labels = store.query("SELECT category FROM triage_results ORDER BY ticket_id")
+print(json.dumps({"predicted": result["predicted"], "categories": labels["category"].tolist(),
+                  "modules": sorted({m.split(".")[0] for m in sys.modules}
+                                    & {"sklearn", "skops"})}))
+"""
+
+
+def test_scoring_with_a_category_model_imports_neither_scikit_learn_nor_skops(
+        tmp_path: Path, model: TicketClassifier) -> None:
+    """Importing scikit-learn and skops cost a process that only predicts about 2.4 s: a
+    category model in our own format, with the zero-shot sentiment, needs neither, and a
+    fresh process predicts what this one does."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    path = tmp_path / "t.duckdb"
+    with Store(path) as store:
+        store.import_frame("tickets", pd.DataFrame({
+            "ticket_id": ["T1", "T2", "T3"], "customer_id": ["C1"] * 3, "status": ["new"] * 3,
+            "created_at": ["2026-11-01T10:00:00Z"] * 3,
+            "subject": ["Charged twice", "Parcel", "Login"],
+            "body": ["invoice 4 billing", "my parcel never arrived", "password reset"]}),
+            create_missing=True)
+        save(store, model, 0.9)
+    done = subprocess.run([sys.executable, "-c", SCORES_WITHOUT_SKLEARN, str(path)],
+                          capture_output=True, text=True, timeout=300, check=True)
+    out = json.loads(done.stdout)
+    assert out["modules"] == []
+    assert out["predicted"] == 3
+    texts = ["Charged twice\ninvoice 4 billing", "Parcel\nmy parcel never arrived",
+             "Login\npassword reset"]
+    assert out["categories"] == model.predict(texts).tolist()

@@ -12,8 +12,10 @@ problem over all classes); probabilities are ``softmax(decision / T)`` with the 
 sum to 1 and ``confidence`` is close to the observed accuracy at that confidence.
 
 Settings: the ``[classifier]`` section (``ClassifierSettings``; defaults in
-``config/defaults/classifier.toml``). Saved models are skops blobs written and loaded by
-:mod:`triage_core.models.registry`, which trusts the types in ``TRUSTED_TYPES``.
+``config/defaults/classifier.toml``). Models are saved in our own format
+(:mod:`triage_core.models.native`) by :mod:`triage_core.models.registry`; predicting imports
+neither scikit-learn nor skops (``LinearSVC`` and the folds are imported to train). Models saved
+earlier as skops files load with the types in ``TRUSTED_TYPES``.
 """
 
 from __future__ import annotations
@@ -28,14 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.optimize import minimize_scalar
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
 from triage_core.config import Checker, section
 from triage_core.errors import ModelError
+from triage_core.models.estimator import ClassifierEstimator
 from triage_core.models.features import (
     Blocks,
     TicketFeatures,
@@ -175,12 +173,14 @@ def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
         z = z - z.max(axis=1, keepdims=True)
         return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[rows, y]))
 
+    from scipy.optimize import minimize_scalar
+
     lo, hi = (math.log(b) for b in _TEMPERATURE_BOUNDS)
     res = minimize_scalar(nll, bounds=(lo, hi), method="bounded")
     return float(math.exp(res.x))
 
 
-class TicketClassifier(ClassifierMixin, BaseEstimator):
+class TicketClassifier(ClassifierEstimator):
     """Ticket text -> category with calibrated probabilities (see the module docstring).
 
     ``X``: a sequence or Series of texts (None/NaN are empty texts), or a DataFrame with
@@ -237,8 +237,11 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
         params["char_ngram_range"] = tuple(params["char_ngram_range"])
         return TicketFeatures(**params)
 
-    def _svm(self, classes: np.ndarray) -> LinearSVC:
-        """The SVM for labels encoded as indices into ``classes``."""
+    def _svm(self, classes: np.ndarray) -> Any:
+        """The SVM (scikit-learn's ``LinearSVC``) for labels encoded as indices into
+        ``classes``."""
+        from sklearn.svm import LinearSVC
+
         weights = self.class_weight
         if isinstance(weights, Mapping):  # keyed by label: translate to label indices
             weights = {i: float(weights[c]) for i, c in enumerate(classes) if c in weights}
@@ -250,7 +253,9 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
                          tol=1e-2, max_iter=2000, random_state=self.random_state)
 
     @staticmethod
-    def _fit_svm(svm: LinearSVC, X: sparse.csr_matrix, y: np.ndarray) -> LinearSVC:
+    def _fit_svm(svm: Any, X: sparse.csr_matrix, y: np.ndarray) -> Any:
+        from sklearn.exceptions import ConvergenceWarning
+
         with warnings.catch_warnings():
             # liblinear stopping at max_iter still gives a usable model; the warning is
             # not actionable for someone training from the dashboard or CLI.
@@ -258,7 +263,7 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
             return svm.fit(X, y)
 
     @staticmethod
-    def _svm_scores(svm: LinearSVC, X: sparse.csr_matrix) -> np.ndarray:
+    def _svm_scores(svm: Any, X: sparse.csr_matrix) -> np.ndarray:
         d = svm.decision_function(X)
         return np.column_stack([-d / 2, d / 2]) if d.ndim == 1 else d
 
@@ -311,6 +316,8 @@ class TicketClassifier(ClassifierMixin, BaseEstimator):
         Xs = X if eligible.all() else X[rows]  # no copy of a large matrix when none sits out
         ys = np.searchsorted(np.flatnonzero(eligible), y[rows])
         k = int(min(self.calibration_cv, counts[eligible].min()))
+        from sklearn.model_selection import StratifiedKFold
+
         folds = StratifiedKFold(k, shuffle=True, random_state=self.random_state)
         held: list[np.ndarray] = []
         scores: list[np.ndarray] = []
@@ -442,7 +449,8 @@ def predict_top_json(model: TicketClassifier, texts: Any,
             list(map(row.format, *columns)))
 
 
-# Reviewed: every type a saved TicketClassifier holds besides what skops trusts by default.
+# Reviewed: every type a TicketClassifier saved as a skops file (before our own format) holds
+# besides what skops trusts by default.
 TRUSTED_TYPES: list[str] = [
     "scipy.sparse._csr.csr_matrix",  # word -> character n-gram counts
     "triage_core.models.classifier.TicketClassifier",

@@ -37,12 +37,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from triage_core.config import Checker, section
 from triage_core.errors import ModelError
 from triage_core.models import packing
 from triage_core.models.embeddings import load_word_vectors, word_vectors
+from triage_core.models.estimator import Estimator
 
 __all__ = ["FEATURE_PARAMS", "SKIP_MARK", "Blocks", "TicketFeatures", "as_text", "as_texts",
            "check_feature_params", "is_wordlike", "to_python"]
@@ -466,7 +466,7 @@ _DEFAULTS = check_feature_params(section("classifier"), Checker("classifier"))
 _PACKED = ("vocabulary_", "ngram_vocabulary_")
 
 
-class TicketFeatures(TransformerMixin, BaseEstimator):
+class TicketFeatures(Estimator):
     """Texts -> [word 1-2 grams | character n-grams | skip-grams] TF-IDF blocks (CSR).
 
     Word pairs (bigrams and skip-grams) seen in fewer than ``pair_min_df`` training texts are

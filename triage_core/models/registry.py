@@ -2,15 +2,24 @@
 
 A version records its kind (``category`` or ``sentiment``), creation time, training-data summary,
 metrics on the fixed holdout and the number of agent corrections behind it; the model itself is
-a skops file kept as a BLOB in the same database (one file to back up, atomic with its record).
-Loading checks every type in the file against a reviewed trusted list and refuses anything else:
-no file is ever unpickled. ``dumps`` / ``loads`` are the package's only skops writer and loader.
+a file kept as a BLOB in the same database (one file to back up, atomic with its record). No
+file is ever unpickled:
+
+- a category model is a file of our own format (:mod:`triage_core.models.native`): NumPy's
+  safe arrays and a JSON tree rebuilt from our own classes only, loaded without skops or
+  scikit-learn (their imports cost a process that only predicts about 2.4 s);
+- a trained sentiment model, a scikit-learn pipeline, is a skops file: loading checks every
+  type in it against a reviewed trusted list and refuses anything else. Category models saved
+  as skops files before keep loading the same way.
+
+``dumps`` / ``loads`` are the package's only model writer and loader.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import sys
 import zipfile
@@ -54,21 +63,35 @@ def _import_skops() -> ModuleType:
     return skops.io
 
 
-sio = _import_skops()
-from skops.io.exceptions import UntrustedTypesFoundException  # noqa: E402
-
+log = logging.getLogger("triage.models")
 KINDS = ("category", "sentiment")
 
 
 def trusted_types() -> list[str]:
-    """The reviewed list of types a model file may contain (sklearn, numpy, scipy, ours)."""
+    """The reviewed list of types a skops model file may contain (sklearn, numpy, scipy,
+    ours)."""
     from triage_core.models import classifier, sentiment
 
     return sorted(set(classifier.TRUSTED_TYPES) | set(sentiment.TRUSTED_TYPES))
 
 
+def native_classes() -> dict[str, type]:
+    """The classes a model file of our own format may hold (name -> class)."""
+    from triage_core.models import native
+    from triage_core.models.classifier import TicketClassifier
+    from triage_core.models.features import TicketFeatures
+
+    return {native.class_name(c): c for c in (TicketClassifier, TicketFeatures)}
+
+
 def dumps(model: Any) -> bytes:
-    return sio.dumps(model, compression=zipfile.ZIP_DEFLATED)
+    """A model as a file: our own format for a category model, skops for anything else."""
+    from triage_core.models import native
+
+    classes = native_classes()
+    if type(model) in classes.values():
+        return native.dumps(model, classes)
+    return _import_skops().dumps(model, compression=zipfile.ZIP_DEFLATED)
 
 
 def _current_modules(data: bytes) -> bytes:
@@ -126,7 +149,18 @@ def _current_modules(data: bytes) -> bytes:
 
 
 def loads(data: bytes, trusted: list[str] | None = None) -> Any:
-    """Load a skops blob, refusing any type outside the trusted list."""
+    """Load a model file: our own format (our classes only), or a skops file, refusing any
+    type outside the trusted list."""
+    from triage_core.models import native
+
+    if native.is_native(data):
+        classes = native_classes()
+        if trusted is not None:  # our classes that the caller trusts
+            classes = {k: v for k, v in classes.items() if k in trusted}
+        return native.loads(data, classes)
+    sio = _import_skops()
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     allowed = trusted_types() if trusted is None else trusted
     data = _current_modules(data)
     try:
@@ -204,9 +238,6 @@ def _root_types(kind: str) -> tuple[type, ...]:
 def checked(store: Store, version: int) -> tuple[str, Any]:
     """(kind, model) of ``version``, loaded and checked: trusted types only, one of our
     estimators for that kind, fitted. Raises ModelError with the reason otherwise."""
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
     kind = store.scalar("SELECT kind FROM model_versions WHERE version = ?", [version])
     if kind is None:
         raise ModelError(f"no model version {version}; see 'triage models'")
@@ -214,11 +245,15 @@ def checked(store: Store, version: int) -> tuple[str, Any]:
     if not isinstance(model, _root_types(str(kind))):
         raise ModelError(f"model version {version} is a {type(model).__name__}, not a"
                          f" {kind} model of this program; refusing it")
-    try:
-        check_is_fitted(model)
-    except NotFittedError:
-        raise ModelError(f"model version {version} was never trained; refusing it") from None
+    if not _fitted(model):
+        raise ModelError(f"model version {version} was never trained; refusing it")
     return str(kind), model
+
+
+def _fitted(model: Any) -> bool:
+    """scikit-learn's test of a fitted estimator (``check_is_fitted``): it has an attribute
+    that ends in ``_`` (and does not start with ``__``), set by ``fit``."""
+    return any(k.endswith("_") and not k.startswith("__") for k in vars(model))
 
 
 def activate_version(store: Store, version: int, by: str = "system",
@@ -277,7 +312,28 @@ def load(store: Store, kind: str = "category", version: int | None = None) -> An
                         [version, kind])
     if blob is None:
         raise ModelError(f"no {kind} model version {version}; see 'triage models'")
-    return loads(bytes(blob))
+    model = loads(bytes(blob))
+    _upgrade(store, version, bytes(blob), model)
+    return model
+
+
+def _upgrade(store: Store, version: int, blob: bytes, model: Any) -> None:
+    """A category model saved as a skops file (before our own format) is saved again in our
+    format once it has loaded, so later processes load it without skops and scikit-learn.
+    Only outside a transaction of the caller's and on a writable database; a failure leaves
+    the file as it was (it keeps loading as skops)."""
+    from triage_core.models import native
+
+    if (type(model) not in native_classes().values() or native.is_native(blob)
+            or getattr(store, "read_only", True) or store.in_transaction()):
+        return
+    try:
+        upgraded = dumps(model)
+        store.execute("UPDATE model_versions SET model = ? WHERE version = ? AND model = ?",
+                      [upgraded, version, blob])
+    except Exception as exc:  # best effort (e.g. a conflict with another writer): a database
+        # error, never the caller's; the model loaded either way
+        log.info("model version %s stays a skops file (%s)", version, exc)
 
 
 def list_versions(store: Store, kind: str | None = None) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 For a helpdesk without category labels (a cold start) and for tickets unlike every known
 category (an emerging topic). Texts become one vector each: the TF-IDF of their words reduced
 by truncated SVD (latent semantic analysis), beside the idf-weighted mean of the shipped word
-vectors (:class:`triage_core.models.embeddings.MeanWordVectors`, weighted by
+vectors (:class:`triage_core.models.mean_vectors.MeanWordVectors`, weighted by
 ``semantic_weight``), both L2-normalized. scikit-learn's k-means groups them; with
 ``n_topics = 0`` the number of topics is the one with the best silhouette (cosine) among a few
 candidates between ``min_topics`` and ``max_topics``. A topic is named by the terms whose
@@ -103,7 +103,7 @@ class TopicSpace:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-        from triage_core.models.embeddings import MeanWordVectors
+        from triage_core.models.mean_vectors import MeanWordVectors
 
         texts = list(texts)
         stop = sorted(ENGLISH_STOP_WORDS | set(self.settings.stop_words))

@@ -81,6 +81,7 @@ class Store:
 
     def __init__(self, path: str | Path = ":memory:", read_only: bool = False) -> None:
         self.path = str(path)
+        self.read_only = read_only
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -128,6 +129,7 @@ class Store:
         """A store sharing this database through its own cursor (one per thread)."""
         child = object.__new__(Store)
         child.path = self.path
+        child.read_only = self.read_only
         child._con = self._con.cursor()
         child._con.execute("SET TimeZone = 'UTC'")
         child._macros = False

@@ -36,7 +36,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (
         2,
         [
-            # model registry (models/registry.py): skops blobs, metrics, activation history
+            # model registry (models/registry.py): model files, metrics, activation history
             """CREATE TABLE model_versions (
                 version INTEGER PRIMARY KEY, kind VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL,
                 active BOOLEAN NOT NULL DEFAULT false, estimator VARCHAR, train_summary VARCHAR,

@@ -6,12 +6,13 @@ It stacks three logistic regressions (TF-IDF word and character n-grams; the zer
 scorer's lexicon features; the mean word vector) under a fourth that calibrates their
 probabilities. Saved models are skops blobs written and loaded by
 :mod:`triage_core.models.registry`, which trusts the types in ``TRUSTED_TYPES``.
-``score_and_label`` and ``explain_with`` take either kind of sentiment model.
+``sentiment.score_and_label`` and ``sentiment.explain_with`` take either kind of sentiment
+model (:mod:`.dispatch`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -24,13 +25,13 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import LabelEncoder
 
 from triage_core.errors import ModelError
-from triage_core.models.embeddings import MeanWordVectors
+from triage_core.models.mean_vectors import MeanWordVectors
 from triage_core.models.sentiment.lexicon import LexiconSentiment
 from triage_core.models.sentiment.settings import LABELS, SentimentSettings, default_settings
 from triage_core.text import clean_body_series
 
 __all__ = ["TRUSTED_TYPES", "LexiconFeatures", "SentimentModel", "TextCleaner",
-           "TrainedSentiment", "explain_with", "labels_from_csat", "score_and_label"]
+           "TrainedSentiment", "labels_from_csat"]
 
 
 def labels_from_csat(values: Iterable[Any]) -> np.ndarray:
@@ -102,7 +103,7 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
 
     One logistic regression reads TF-IDF word (1-2) and character (2-5) n-grams, another the
     zero-shot scorer's lexicon features (``LexiconFeatures``), a third (``word_vectors``) the
-    idf-weighted mean of the shipped word vectors (``embeddings.MeanWordVectors``: words the
+    idf-weighted mean of the shipped word vectors (``mean_vectors.MeanWordVectors``: words the
     training texts never used still count); a final logistic regression combines their
     out-of-fold class probabilities (``cv`` folds), which calibrates how much each view is
     trusted. ``fit(texts, labels)`` takes negative/neutral/positive or CSAT 1-5;
@@ -234,40 +235,6 @@ class SentimentModel(ClassifierMixin, BaseEstimator):
 TrainedSentiment = SentimentModel  # the name the pipeline and evaluation use
 
 
-def score_and_label(model: LexiconSentiment | SentimentModel,
-                    texts: Sequence[Any] | pd.Series,
-                    clean: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Scores in -1..+1 and negative/neutral/positive labels from either kind of model.
-
-    ``clean=False`` skips the zero-shot scorer's ``clean_body`` pass for texts that are already
-    clean (e.g. from ``text.ticket_text_series``); a trained model always cleans.
-    """
-    if isinstance(model, LexiconSentiment):
-        scores = model.score_texts(texts, clean)
-        return scores, model.label(scores)
-    if isinstance(model, SentimentModel):
-        return model.score_and_label(texts)
-    raise ModelError(f"not a sentiment model: {type(model).__name__}")
-
-
-def covered_languages(model: LexiconSentiment | SentimentModel) -> frozenset[str] | None:
-    """The languages ``model`` can score (None: any). The zero-shot lexicon covers the
-    configured ``[sentiment] languages``; a trained model the ones it was trained on."""
-    if isinstance(model, LexiconSentiment):
-        langs = model.settings.languages
-    else:
-        langs = getattr(model, "languages", None)
-    return frozenset(langs) if langs else None
-
-
-def explain_with(model: LexiconSentiment | SentimentModel, text: Any,
-                 k: int = 5) -> list[tuple[str, float]]:
-    """The k words behind one text's sentiment, from either kind of model."""
-    if isinstance(model, LexiconSentiment | SentimentModel):
-        return model.explain(text, k)
-    raise ModelError(f"not a sentiment model: {type(model).__name__}")
-
-
 # Types a saved SentimentModel holds beyond skops' numpy, scipy and builtin defaults
 # (reviewed): our four classes, the scikit-learn estimators of its pipeline (named where the
 # installed scikit-learn defines them), and sklearn's Bunch (a dict subclass;
@@ -277,7 +244,7 @@ TRUSTED_TYPES: list[str] = [
         FeatureUnion, LabelEncoder, LogisticRegression, Pipeline, StackingClassifier,
         TfidfTransformer, TfidfVectorizer)),
     "sklearn.utils._bunch.Bunch",
-    "triage_core.models.embeddings.MeanWordVectors",
+    "triage_core.models.mean_vectors.MeanWordVectors",
     "triage_core.models.sentiment.trained.LexiconFeatures",
     "triage_core.models.sentiment.trained.SentimentModel",
     "triage_core.models.sentiment.trained.TextCleaner",
