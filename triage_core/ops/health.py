@@ -8,7 +8,7 @@ them. Nothing here changes data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from triage_core.store import Store
@@ -23,29 +23,43 @@ class Finding:
 
 
 def check(store: Store) -> list[Finding]:
-    """What is missing or doubtful in the database now (empty when nothing is)."""
+    """What is missing or doubtful in the database now (empty when nothing is). Plain rows,
+    no DataFrames: it runs after every import, whose process needs no pandas otherwise."""
     tickets = int(store.scalar("SELECT count(*) FROM tickets") or 0)
-    if tickets == 0:
+    if not tickets:
         return []
+    stats = {"tickets": tickets, **store.rows(_TICKET_STATS)[0],
+             "empty": store.scalar(_EMPTY)}
     out: list[Finding] = []
-    out += _text(store, tickets)
+    out += _text(stats)
     out += _unscored(store)
     out += _labels(store)
     out += _values(store)
     out += _campaigns(store)
-    out += _durations(store)
+    out += _durations(stats)
     out += _agents(store)
     return out
+
+
+# What _text and _durations need, in two statements: the texts as a WHERE (DuckDB then trims
+# the bodies only of the tickets whose subject is empty; as a FILTER of the same pass it trimmed
+# every body, 1.0 s instead of 0.15 s at 1,000,000 tickets).
+_EMPTY = ("SELECT count(*) FROM tickets WHERE coalesce(trim(subject), '') = ''"
+          " AND coalesce(trim(body), '') = ''")
+_TICKET_STATS = """
+SELECT count(*) FILTER (WHERE first_response_at < created_at) AS early_reply,
+       count(*) FILTER (WHERE resolved_at < created_at) AS early_solve,
+       median(date_diff('minute', created_at, first_response_at)) / 1440.0 AS days
+FROM tickets
+"""
 
 
 def messages(findings: list[Finding]) -> list[str]:
     return [f.message for f in findings]
 
 
-def _text(store: Store, tickets: int) -> list[Finding]:
-    empty = int(store.scalar(
-        "SELECT count(*) FROM tickets WHERE coalesce(trim(subject), '') = ''"
-        " AND coalesce(trim(body), '') = ''") or 0)
+def _text(stats: dict[str, Any]) -> list[Finding]:
+    tickets, empty = int(stats["tickets"]), int(stats["empty"] or 0)
     if empty * 2 < tickets:
         return []
     return [Finding("no_text", f"{empty:,} of {tickets:,} tickets have no text (subject and body"
@@ -61,17 +75,16 @@ def _unscored(store: Store) -> list[Finding]:
     does not cover."""
     if not store.table_exists("triage_results"):
         return []
-    rows = store.query(
+    rows = store.rows(
         "SELECT coalesce(language, '?') AS language, count(*) AS n,"
         " count(*) FILTER (WHERE sentiment IS NULL) AS unscored"
         " FROM triage_results GROUP BY 1")
-    total, unscored = int(rows["n"].sum()), int(rows["unscored"].sum())
+    total, unscored = sum(r["n"] for r in rows), sum(r["unscored"] for r in rows)
     if not total or unscored < UNSCORED_SHARE * total:
         return []
-    langs = rows[rows["unscored"] > 0].sort_values(["unscored", "language"],
-                                                   ascending=[False, True])
-    which = ", ".join(f"{lang} {n:,}" for lang, n in zip(langs["language"], langs["unscored"],
-                                                          strict=True))
+    langs = sorted((r for r in rows if r["unscored"] > 0),
+                   key=lambda r: (-r["unscored"], r["language"]))
+    which = ", ".join(f"{r['language']} {r['unscored']:,}" for r in langs)
     return [Finding("no_sentiment", f"{unscored:,} of {total:,} tickets ({unscored / total:.0%})"
                     f" have no sentiment score: the sentiment model does not cover their"
                     f" language ({which}). They count as neutral for priority (no sentiment"
@@ -93,8 +106,8 @@ def _labels(store: Store) -> list[Finding]:
 
 
 def _values(store: Store) -> list[Finding]:
-    row = store.query("SELECT count(*) AS n, count(lifetime_value) AS ltv, count(segment) AS seg"
-                      " FROM customers").iloc[0]
+    row = store.rows("SELECT count(*) AS n, count(lifetime_value) AS ltv, count(segment) AS seg"
+                     " FROM customers")[0]
     out = []
     if int(row["n"]) and not int(row["ltv"]):
         out.append(Finding("no_ltv", "no customer has a lifetime value: the customer-value part"
@@ -117,12 +130,7 @@ def _campaigns(store: Store) -> list[Finding]:
                     " customers to them")]
 
 
-def _durations(store: Store) -> list[Finding]:
-    row = store.query(
-        """SELECT count(*) FILTER (WHERE first_response_at < created_at) AS early_reply,
-                  count(*) FILTER (WHERE resolved_at < created_at) AS early_solve,
-                  median(date_diff('minute', created_at, first_response_at)) / 1440.0 AS days
-           FROM tickets""").iloc[0]
+def _durations(row: dict[str, Any]) -> list[Finding]:
     out = []
     for column, n in (("first_response_at", row["early_reply"]),
                       ("resolved_at", row["early_solve"])):

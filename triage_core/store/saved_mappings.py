@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from triage_core.errors import TriageError
 from triage_core.store import mapping as mapping_rules
 from triage_core.store.mapping import ImportMapping
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from triage_core.store.connection import Store
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-. ")
@@ -64,11 +64,13 @@ def delete(store: Store, name: str) -> None:
 
 def names(store: Store) -> list[str]:
     """Saved mappings, then the presets."""
-    saved = [str(n) for n in store.query("SELECT name FROM import_mappings ORDER BY name")["name"]]
+    saved = [str(r["name"]) for r in store.rows("SELECT name FROM import_mappings ORDER BY name")]
     return saved + [p for p in mapping_rules.PRESETS if p not in saved]
 
 
 def listing(store: Store) -> pd.DataFrame:
+    import pandas as pd
+
     saved = store.query("SELECT name, table_name AS table, 'saved' AS kind, updated_at"
                         " FROM import_mappings ORDER BY name")
     presets = pd.DataFrame({"name": list(mapping_rules.PRESETS), "table": "tickets",

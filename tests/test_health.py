@@ -1,0 +1,81 @@
+"""Data health: what the import, train and score commands warn about in a helpdesk's data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from triage_core.ops import health
+from triage_core.store import Store
+
+
+def codes(store: Store) -> list[str]:
+    return [f.code for f in health.check(store)]
+
+
+def test_an_empty_database_has_no_findings(store: Store) -> None:
+    assert health.check(store) == []
+
+
+def test_a_full_world_has_no_findings(loaded_store: Store) -> None:
+    assert codes(loaded_store) == []
+
+
+def test_each_gap_gets_its_finding(store: Store) -> None:
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": ["T1", "T2", "T3"], "customer_id": ["C1"] * 3, "status": ["new"] * 3,
+        "created_at": ["2026-11-01T10:00:00Z"] * 3, "subject": [None, " ", "Refund"],
+        "body": ["", None, None],
+        "first_response_at": ["2026-10-31T10:00:00Z", None, None],
+        "resolved_at": [None, "2026-10-01T10:00:00Z", None]}), create_missing=True)
+    found = health.check(store)
+    assert [f.code for f in found] == [
+        "no_text", "no_labels", "no_ltv", "no_segment", "no_campaigns",
+        "negative_first_response_at", "negative_resolved_at", "no_agents"]
+    assert found[0].message.startswith("2 of 3 tickets have no text")
+    store.execute("UPDATE tickets SET first_response_at = created_at + INTERVAL 200 DAY")
+    assert "absurd_first_response" in codes(store)
+    assert "negative_first_response_at" not in codes(store)
+
+
+def test_tickets_the_sentiment_model_cannot_score_are_named_by_language(store: Store) -> None:
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": [f"T{i}" for i in range(20)], "customer_id": ["C1"] * 20,
+        "status": ["new"] * 20, "created_at": ["2026-11-01T10:00:00Z"] * 20,
+        "subject": ["Hallo"] * 20}), create_missing=True)
+    store.execute("CREATE OR REPLACE TABLE triage_results AS SELECT ticket_id,"
+                  " CASE WHEN ticket_id < 'T15' THEN 'de' ELSE 'en' END AS language,"
+                  " CASE WHEN ticket_id < 'T15' THEN NULL ELSE 0.1 END AS sentiment"
+                  " FROM tickets")
+    found = {f.code: f.message for f in health.check(store)}
+    assert found["no_sentiment"].startswith("7 of 20 tickets (35%) have no sentiment score")
+    assert "(de 7)" in found["no_sentiment"]
+
+
+IMPORT_WITHOUT_PANDAS = """
+import sys
+from triage_core.cli import main
+sys.argv = ["triage", *sys.argv[1:]]
+code = 0
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print("exit", code, "pandas" in sys.modules, file=sys.stderr)
+"""
+
+
+def test_importing_a_file_does_not_import_pandas(tmp_path: Path, data_dir: Path) -> None:
+    """The import reads files with DuckDB and checks the data with plain rows: a fresh
+    ``triage import`` process needs no pandas (about 0.5 s of every import)."""
+    db = tmp_path / "h.duckdb"
+    for table in ("customers", "tickets"):
+        done = subprocess.run([sys.executable, "-c", IMPORT_WITHOUT_PANDAS, "import", table,
+                               str(data_dir / f"{table}.csv"), "--db", str(db)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.stderr.strip().splitlines()[-1] == "exit 0 False", done.stderr
+    with Store(db) as store:
+        assert store.scalar("SELECT count(*) FROM tickets") == 3
