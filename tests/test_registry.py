@@ -272,6 +272,21 @@ def test_our_format_refuses_what_a_model_file_cannot_hold(model: TicketClassifie
         native.dumps({"a": np.array([None], dtype=object)}, {})
 
 
+def test_our_format_refuses_a_file_that_unpacks_to_more_than_any_model(
+        model: TicketClassifier, monkeypatch: pytest.MonkeyPatch) -> None:
+    from triage_core.models import native
+
+    blob = registry.dumps(model)
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        size = sum(i.file_size for i in zf.infolist())
+    monkeypatch.setattr(native, "MAX_BYTES", size - 1)
+    with pytest.raises(ModelError, match="unpacks to more than"):
+        registry.loads(blob)
+    monkeypatch.setattr(native, "MAX_BYTES", size)
+    assert registry.loads(blob).predict(["parcel lost"]).tolist() == \
+        model.predict(["parcel lost"]).tolist()
+
+
 def _find(node: object, tag: str) -> dict:
     """The first entry tagged ``tag`` in a manifest tree (depth first)."""
     if isinstance(node, dict):

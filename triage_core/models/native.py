@@ -31,6 +31,7 @@ MANIFEST = "triage-model.json"
 FORMAT = "triage-model"
 VERSION = 1
 MAX_DEPTH = 64  # far deeper than any model's tree; a deeper file is refused, not recursed
+MAX_BYTES = 4 << 30  # unpacked, far larger than any model (1M tickets' model: 12 MB)
 _CSR = "scipy.sparse._csr.csr_matrix"
 
 
@@ -103,6 +104,9 @@ def loads(data: bytes, classes: Mapping[str, type]) -> Any:
     except (zipfile.BadZipFile, ValueError) as exc:
         raise ModelError(f"not a readable model file ({exc})") from None
     with zf:
+        if sum(info.file_size for info in zf.infolist()) > MAX_BYTES:
+            raise ModelError("not a readable model file (it unpacks to more than"
+                             f" {MAX_BYTES >> 30} GiB)")
         try:
             manifest = json.loads(zf.read(MANIFEST))
         except (KeyError, ValueError, zipfile.BadZipFile) as exc:
