@@ -287,6 +287,24 @@ def test_missing_and_empty_texts_score_zero() -> None:
 
 # --- explanations -----------------------------------------------------------------------------
 
+def test_explaining_a_few_texts_ranks_terms_like_explaining_many() -> None:
+    """Up to 64 texts are ranked in plain Python (one ticket's explanation took 20 ms in the
+    DataFrame ranking): the same terms, values and order as a large batch, where ties in
+    valence go to the more frequent term and then to the term itself."""
+    from triage_core.models.sentiment import lexicon
+
+    frame = pd.read_parquet(DEMO_TICKETS, columns=["subject", "body"]).head(400)
+    texts = [*(frame["subject"].fillna("") + "\n" + frame["body"].fillna("")),
+             "", "GREAT!!! but terrible :( not good, not bad", "bad bad good good fine",
+             "no no no", "love it, hate it, love it"]
+    scorer = LexiconSentiment()
+    assert len(texts) > lexicon._FEW_TEXTS
+    many = scorer.explain_many(texts, 6)
+    assert sum(map(len, many)) > len(texts)  # most texts have terms to compare
+    assert [scorer.explain(t, 6) for t in texts] == many
+    assert scorer.explain_many(texts[-3:], 2) == [row[:2] for row in many[-3:]]
+
+
 def test_explain_lists_sentiment_words_by_absolute_valence() -> None:
     terms = explain("I was charged twice!!! This is unacceptable, not good at all.", k=5)
     words = [w for w, _ in terms]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import time
 import uuid
@@ -161,23 +162,23 @@ class Server:
         return text
 
     def ticket(self, ticket_id: str) -> dict[str, Any] | None:
-        """A ticket with its triage and the words behind its category and sentiment."""
-        from triage_core.ops.analytics import to_records
+        """A ticket with its triage and the words behind its category and sentiment (plain
+        rows, no DataFrames: a one-row frame of forty columns cost more than the lookup)."""
         from triage_core.triage import pipeline
 
         cur = self.store.cursor()
         try:
-            found = cur.query("SELECT * FROM tickets WHERE ticket_id = ?", [ticket_id])
-            if found.empty:
+            found = cur.rows("SELECT * FROM tickets WHERE ticket_id = ?", [ticket_id])
+            if not found:
                 return None
-            triage = (cur.query("SELECT * FROM triaged_tickets WHERE ticket_id = ?", [ticket_id])
-                      if cur.table_exists("triaged_tickets") else found.iloc[:0])
+            triage = (cur.rows("SELECT * FROM triaged_tickets WHERE ticket_id = ?", [ticket_id])
+                      if cur.table_exists("triaged_tickets") else [])
             models = self.intake.quick.models(cur)
             why = pipeline.explain(cur, self.config, ticket_id, models=models)
         finally:
             cur.close()
-        return {"ticket": to_records(found)[0],
-                "triage": to_records(triage)[0] if len(triage) else None,
+        return {"ticket": _json_row(found[0]),
+                "triage": _json_row(triage[0]) if triage else None,
                 "explanation": why}
 
     def feedback(self, body: Mapping[str, Any], by: str) -> list[int]:
@@ -230,3 +231,8 @@ def api_app(server: Server) -> Any:
 
     return Starlette(routes=server.routes(), lifespan=server.lifespan)
 
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A database row for JSON: a float that is not a number (NaN, infinite) is null."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in row.items()}

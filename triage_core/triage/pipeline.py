@@ -193,10 +193,11 @@ def explain(store: Store, config: Mapping[str, Any], ticket_id: str, k: int = 6,
     from triage_core.models.explain import explain as category_terms
     from triage_core.models.explain import readable_terms
 
-    row = store.query("SELECT ticket_id, subject, body FROM tickets WHERE ticket_id = ?",
-                      [ticket_id])
-    if row.empty:
+    found = store.rows("SELECT ticket_id, subject, body FROM tickets WHERE ticket_id = ?",
+                       [ticket_id])
+    if not found:
         raise TriageError(f"no ticket {ticket_id!r}")
+    row = pd.DataFrame(found, columns=["ticket_id", "subject", "body"], dtype=object)
     text = ticket_texts(row).iloc[0]
     models = models or load_models(store, config)
     out: dict[str, Any] = {"category_words": [], "sentiment_words": []}
