@@ -693,10 +693,10 @@ def _model_metrics(version: int) -> dict[str, Any]:
 
 
 @cached(4)
-def confidence_values() -> pd.Series:
-    return _run(lambda s: s.query(
-        "SELECT category_confidence FROM triage_results USING SAMPLE 50000 ROWS (reservoir, 7)"
-    )["category_confidence"])
+def confidence_bins() -> pd.DataFrame:
+    from triage_core.ops import analytics
+
+    return _run(analytics.confidence_bins)
 
 
 def promote(version: int) -> None:

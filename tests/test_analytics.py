@@ -336,3 +336,13 @@ def test_staged_credits_give_the_live_campaign_view(world_copy: Path) -> None:
         pd.testing.assert_frame_equal(
             store.query("SELECT * FROM campaign_credits ORDER BY ALL"), stored_live)
         assert not store.table_exists(staged)  # gone after the block
+
+
+def test_confidence_bins_count_every_prediction_in_its_range(store: Store) -> None:
+    values = [0.0, 0.049, 0.05, 0.5, 0.97, 1.0, None, float("nan")]
+    store.executemany("INSERT INTO triage_results (ticket_id, category_confidence)"
+                      " VALUES (?, ?)", [[f"T{i}", v] for i, v in enumerate(values)])
+    bins = analytics.confidence_bins(store)
+    assert len(bins) == 20 and bins["low"].iloc[1] == 0.05 and bins["high"].iloc[-1] == 1.0
+    assert bins["tickets"].tolist() == [2, 1] + [0] * 8 + [1] + [0] * 8 + [2]
+    assert analytics.confidence_bins(store, bins=2)["tickets"].tolist() == [3, 3]

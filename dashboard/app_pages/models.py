@@ -90,7 +90,7 @@ else:
     right.plotly_chart(charts.confusion(conf.get("labels", []), conf.get("matrix", []),
                                         f"Confusion matrix on the holdout (version {version})"),
                        width="stretch")
-    st.plotly_chart(charts.histogram(data.confidence_values(), "Confidence of current "
+    st.plotly_chart(charts.histogram(data.confidence_bins(), "Confidence of current "
                                      "predictions", "Category confidence (0–1)"),
                     width="stretch")
     c1, c2 = st.columns(2)

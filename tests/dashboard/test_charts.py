@@ -240,13 +240,15 @@ def test_per_class_f1_sorted_worst_first() -> None:
     assert_empty(charts.per_class_f1(df.iloc[:0], "F1"), "F1")
 
 
-def test_histogram_ignores_missing_values() -> None:
-    fig = charts.histogram(pd.Series([0.1, 0.2, np.nan, 0.95]), "Confidence", "Confidence")
-    (hist,) = fig.data
-    assert hist.type == "histogram" and xs(hist) == [0.1, 0.2, 0.95]
-    assert hist.nbinsx == 20
+def test_histogram_draws_the_bins_it_is_given() -> None:
+    counts = pd.DataFrame({"low": [0.0, 0.5], "high": [0.5, 1.0], "tickets": [3, 7]})
+    fig = charts.histogram(counts, "Confidence", "Confidence")
+    (bars,) = fig.data
+    assert bars.type == "bar" and xs(bars) == [0.25, 0.75] and ys(bars) == [3, 7]
+    assert list(bars.width) == [0.5, 0.5] and list(bars.customdata) == ["0.00–0.50", "0.50–1.00"]
     assert fig.layout.yaxis.title.text == "Tickets"
-    assert_empty(charts.histogram(pd.Series([np.nan]), "Confidence", "x"), "Confidence")
+    assert_empty(charts.histogram(counts.assign(tickets=0), "Confidence", "x"), "Confidence")
+    assert_empty(charts.histogram(counts.iloc[:0], "Confidence", "x"), "Confidence")
 
 
 def test_model_history_versions_in_order() -> None:

@@ -385,3 +385,16 @@ def _freq(freq: str) -> str:
 def to_records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
     out = df if columns is None else df[list(columns)]
     return out.astype(object).where(out.notna(), None).to_dict("records")
+
+
+def confidence_bins(store: Store, bins: int = 20) -> pd.DataFrame:
+    """How many predicted tickets fall in each of ``bins`` equal ranges of category
+    confidence over 0-1 (``low``, ``high``, ``tickets``; every range, empty ones with 0;
+    1.0 counts in the last). Counted in the database, over every prediction: the chart gets
+    ``bins`` numbers, not a sample of the values."""
+    counts = {int(r["b"]): int(r["n"]) for r in store.rows(
+        "SELECT least(greatest(floor(category_confidence * ?), 0), ? - 1) AS b, count(*) AS n"
+        " FROM triage_results WHERE isfinite(category_confidence) GROUP BY 1", [bins, bins])}
+    return pd.DataFrame({"low": [i / bins for i in range(bins)],
+                         "high": [(i + 1) / bins for i in range(bins)],
+                         "tickets": [counts.get(i, 0) for i in range(bins)]})
