@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -166,3 +168,16 @@ def test_sentiment_model_uses_the_vectors_and_old_models_still_load() -> None:
     assert loaded.word_vectors is False
     assert "meaning" not in loaded.pipeline_.named_steps["stack"].named_estimators_
     np.testing.assert_array_equal(loaded.predict_proba(texts), old.predict_proba(texts))
+    # saved while MeanWordVectors lived in triage_core.models.embeddings: still loads
+    blob = registry.dumps(model)
+    moved = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(blob)) as src, zipfile.ZipFile(moved, "w") as zf:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "schema.json":
+                assert b"triage_core.models.mean_vectors" in data
+                data = data.replace(b"triage_core.models.mean_vectors",
+                                    b"triage_core.models.embeddings")
+            zf.writestr(name, data)
+    np.testing.assert_array_equal(registry.loads(moved.getvalue()).predict_proba(texts),
+                                  model.predict_proba(texts))
