@@ -142,6 +142,36 @@ def test_local_processes_give_the_results_of_this_process(
     assert_same_results(_results(db), local_results)
 
 
+def test_a_large_batch_is_triaged_in_parts_with_the_same_results(
+        todo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """triage_batch triages a batch larger than PART in parts (the allocator's system time on
+    50,000-ticket batches); each row's result is its own, so the parts give the same results,
+    up to the float32 rounding that already differs between any two batch sizes (sums in
+    another order: about 1e-9 here)."""
+    import json
+
+    from triage_core.triage import batch
+
+    frame, models = todo
+    monkeypatch.setattr(batch, "PART", len(frame) + 1)
+    whole = batch.triage_batch(frame, models)
+    monkeypatch.setattr(batch, "PART", 37)
+    parts = batch.triage_batch(frame, models)
+    assert len(frame) > 10 * 37
+    assert parts.index.tolist() == list(range(len(frame)))
+    assert list(parts.dtypes) == list(whole.dtypes)
+    for col in ("ticket_id", "text_hash", "category", "sentiment_label", "severity",
+                "severity_reasons", "model_version", "language"):
+        assert parts[col].tolist() == whole[col].tolist(), col
+    np.testing.assert_array_equal(parts["sentiment"], whole["sentiment"])  # NaN: not scored
+    np.testing.assert_allclose(parts["category_confidence"], whole["category_confidence"],
+                               rtol=0, atol=1e-6)
+    for got, want in zip(parts["category_top"], whole["category_top"], strict=True):
+        got, want = json.loads(got), json.loads(want)
+        assert [c for c, _ in got] == [c for c, _ in want]
+        np.testing.assert_allclose([p for _, p in got], [p for _, p in want], atol=1e-6)
+
+
 def test_a_batch_travels_as_a_stream_of_its_own_rows() -> None:
     import pickle
 
