@@ -312,8 +312,9 @@ def load(store: Store, kind: str = "category", version: int | None = None) -> An
                         [version, kind])
     if blob is None:
         raise ModelError(f"no {kind} model version {version}; see 'triage models'")
-    model = loads(bytes(blob))
-    _upgrade(store, version, bytes(blob), model)
+    data = bytes(blob)
+    model = loads(data)
+    _upgrade(store, version, data, model)
     return model
 
 
@@ -325,7 +326,7 @@ def _upgrade(store: Store, version: int, blob: bytes, model: Any) -> None:
     from triage_core.models import native
 
     if (type(model) not in native_classes().values() or native.is_native(blob)
-            or getattr(store, "read_only", True) or store.in_transaction()):
+            or store.read_only or store.in_transaction()):
         return
     try:
         upgraded = dumps(model)

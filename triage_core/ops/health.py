@@ -28,25 +28,23 @@ def check(store: Store) -> list[Finding]:
     tickets = int(store.scalar("SELECT count(*) FROM tickets") or 0)
     if not tickets:
         return []
-    stats = {"tickets": tickets, **store.rows(_TICKET_STATS)[0],
-             "empty": store.scalar(_EMPTY)}
     out: list[Finding] = []
-    out += _text(stats)
+    out += _text(tickets, int(store.scalar(_EMPTY) or 0))
     out += _unscored(store)
     out += _labels(store)
     out += _values(store)
     out += _campaigns(store)
-    out += _durations(stats)
+    out += _durations(store.rows(_DURATIONS)[0])
     out += _agents(store)
     return out
 
 
-# What _text and _durations need, in two statements: the texts as a WHERE (DuckDB then trims
-# the bodies only of the tickets whose subject is empty; as a FILTER of the same pass it trimmed
-# every body, 1.0 s instead of 0.15 s at 1,000,000 tickets).
+# Tickets without text, as a WHERE of its own: DuckDB then trims the bodies only of the
+# tickets whose subject is empty (as a FILTER in _DURATIONS' pass it trimmed every body:
+# 1.0 s instead of 0.15 s at 1,000,000 tickets).
 _EMPTY = ("SELECT count(*) FROM tickets WHERE coalesce(trim(subject), '') = ''"
           " AND coalesce(trim(body), '') = ''")
-_TICKET_STATS = """
+_DURATIONS = """
 SELECT count(*) FILTER (WHERE first_response_at < created_at) AS early_reply,
        count(*) FILTER (WHERE resolved_at < created_at) AS early_solve,
        median(date_diff('minute', created_at, first_response_at)) / 1440.0 AS days
@@ -58,8 +56,7 @@ def messages(findings: list[Finding]) -> list[str]:
     return [f.message for f in findings]
 
 
-def _text(stats: dict[str, Any]) -> list[Finding]:
-    tickets, empty = int(stats["tickets"]), int(stats["empty"] or 0)
+def _text(tickets: int, empty: int) -> list[Finding]:
     if empty * 2 < tickets:
         return []
     return [Finding("no_text", f"{empty:,} of {tickets:,} tickets have no text (subject and body"
