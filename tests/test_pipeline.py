@@ -443,3 +443,20 @@ def test_many_texts_get_the_languages_py3langid_gives_each() -> None:
     assert len({lang for lang, _ in alone}) >= 5  # the texts are not all one language
     one_by_one = np.concatenate([language.detect([text], settings) for text in texts])
     assert language.detect(texts, settings).tolist() == one_by_one.tolist()
+
+
+@pytest.mark.parametrize(("n", "size", "procs"), [(1_000_000, 50_000, 2), (60_000, 50_000, 2),
+                                                  (120_000, 50_000, 1), (7, 4, 3), (0, 10, 2)])
+def test_batches_cover_every_ticket_once_and_end_small_with_several_processes(
+        n: int, size: int, procs: int) -> None:
+    """Batches follow each other without gaps; with several processes, the last
+    ``procs * size`` tickets go in quarter batches so that no process idles at the end."""
+    bounds = pipeline.batch_bounds(n, size, procs)
+    assert [a for a, _ in bounds] == ([0, *(b for _, b in bounds[:-1])] if n else [])
+    assert (bounds[-1][1] if bounds else 0) == n
+    sizes = [b - a for a, b in bounds]
+    assert all(0 < s <= size for s in sizes)
+    tail = min(n, procs * size) if procs > 1 else 0
+    in_tail = [b - a for a, b in bounds if a >= n - tail]
+    assert sum(in_tail) == tail
+    assert all(s <= max(1, size // 4) for s in in_tail)

@@ -163,9 +163,12 @@ def test_rules_skipped_by_the_substring_check_cannot_match_without_it() -> None:
         "On Mon, 1 Jan 2024, Jane <j@x.com> wrote:\n> old", "-----Original Message-----\nx",
         "hi\n____________\nold", "From: a\nSent: b\nold", "> quoted\nnew", "text\n-- \nsig",
         "To: x\nbody", "---------- Forwarded message ----------\nx", "@bob hi", "www.x.com",
-        "HTTP://X.COM", "a  b\tc", "a\n\n\nb", "ON MON BOB WROTE:\nx"]
-    assert sum(bool(r.needs) for r in _RULES) == 12
-    for k, (pattern, _, needles) in enumerate(_RULES):
+        "HTTP://X.COM", "a  b\tc", "a\n\n\nb", "ON MON BOB WROTE:\nx",
+        "It broke.\nSent from my iPhone", "x\nGet Outlook for iOS", "x\nVon meinem iPad gesendet",
+        "x\nENVOYÉ DE MON iPhone", "x\nEnviado desde mi móvil", "it\u2019s &amp; &lt;b&gt;\r\nok",
+        "a\xa0b\u2028c &quot;q&quot; &#39;s\rend", "&amp;lt;"]
+    assert sum(bool(r.needs) for r in _RULES) == 13
+    for k, (pattern, _, needles, _) in enumerate(_RULES):
         if not needles:
             continue
         rule = re.compile(pattern)
@@ -177,3 +180,18 @@ def test_rules_skipped_by_the_substring_check_cannot_match_without_it() -> None:
                 n.lower() in stripped.lower() for n in needles), (k, t)
     many = texts * 8
     assert clean_body_array(to_arrow(many)).to_pylist() == [clean_body(t) for t in many]
+
+
+def test_rule_groups_run_only_on_rows_holding_a_trigger() -> None:
+    """The vectorized path runs each group of rules only on the rows where one RE2 pass finds
+    a trigger of a rule of the group: every text, alone or among others that hold no trigger,
+    is cleaned as the scalar path cleans it, and the groups cover every rule once, in order."""
+    from triage_core.text import _RULES, _VECTOR_GROUPS, clean_body_array, to_arrow
+
+    assert [first for first, _, _ in _VECTOR_GROUPS] == [0] + [
+        end for _, end, _ in _VECTOR_GROUPS[:-1]]
+    assert _VECTOR_GROUPS[-1][1] == len(_RULES)
+    plain = ["my invoice is wrong", "cannot log in", "refund please"] * 30
+    for raw, _ in CLEAN_CASES:
+        texts = [*plain, raw, *plain]
+        assert clean_body_array(to_arrow(texts)).to_pylist() == [clean_body(t) for t in texts]

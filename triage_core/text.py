@@ -50,11 +50,15 @@ class _Rule(NamedTuple):
     """A cleaning rule: ``pattern`` becomes ``repl``. With ``needs``, the rule can only match a
     text holding one of those strings (case-insensitive): the vectorized path runs it only on
     those rows, after a plain substring search (much cheaper than a regex pass over every row;
-    most texts, e.g. chat messages, hold none of them)."""
+    most texts, e.g. chat messages, hold none of them).
+
+    ``vector="trim"`` tells the vectorized path that the rule strips blanks and line ends at both
+    ends of the text (pyarrow's trim does that in a fraction of a regex pass)."""
 
     pattern: str
     repl: str
     needs: tuple[str, ...] = ()
+    vector: str = ""
 
 
 _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
@@ -83,7 +87,8 @@ _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
     # Signature delimiter "-- " (or "--") on its own line, and everything below it.
     (r"(?s)(?:^|\n)[ \t]*--[ \t]*\n.*", "", ("--",)),
     (r"(?im)^[ \t]*(?:sent from my|sent from (?:outlook|mail|yahoo)|get outlook for|"
-     r"von meinem [^\n]* gesendet|envoyé de mon|enviado desde mi)[^\n]*" + _NL, ""),
+     r"von meinem [^\n]* gesendet|envoyé de mon|enviado desde mi)[^\n]*" + _NL, "",
+     ("sent from ", "get outlook for", "von meinem ", "envoyé de mon", "enviado desde mi")),
     # Remaining single header lines (forwarded or pasted mail).
     (r"(?im)^[ \t]*(?:from|to|cc|bcc|subject|date|sent|reply-to)[ \t]*:[^\n]*" + _NL, "",
      (":",)),
@@ -108,9 +113,17 @@ _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
     # Whitespace: runs of blanks, blank-line runs, ends.
     (r"[ \t]{2,}|\t", " ", ("  ", "\t")),
     (r" ?\n[ \n]*\n", "\n\n", ("\n",)),
-    (r"^[ \t\n]+|[ \t\n]+$", ""),
+    (r"^[ \t\n]+|[ \t\n]+$", "", (), "trim"),
 ))
 _COMPILED_RULES = tuple((re.compile(rule.pattern), rule.repl) for rule in _RULES)
+# The vectorized path runs the rules in groups of consecutive rules: (first, end, gated). A gated
+# group first finds, in one RE2 pass, the rows holding a trigger of any of its rules (the rule's
+# ``needs``, or else its own pattern) and runs its rules on those rows only. A row without any
+# trigger is changed by none of them: the first rule finds nothing, so the row is unchanged for
+# the second, and so on. One pass over every row instead of one per rule and needle; the
+# ungated groups are rules that fire on about half of the texts (greetings, blank lines, ends).
+_VECTOR_GROUPS = ((0, 10, True), (10, 19, True), (19, 20, True), (20, 21, False),
+                  (21, 24, True), (24, 26, False))
 # Up to this many texts, the rules run in Python's re one text at a time: pyarrow compiles each
 # RE2 pattern again on every call, a fixed cost of milliseconds that a few texts never repay.
 SMALL_BATCH = 64
@@ -221,22 +234,59 @@ def _replace(arr: pa.Array, pattern: str, repl: str) -> pa.Array:
     return pc.replace_substring(arr, pattern=pattern, replacement=repl)
 
 
+def _re2_literal(text: str) -> str:
+    """``text`` as an RE2 pattern matching it literally (punctuation escaped)."""
+    return "".join("\\" + c if c in "\\.^$|?*+()[]{}" else c for c in text)
+
+
+@functools.cache
+def _group_gate(first: int, end: int) -> str:
+    """One RE2 pattern matching a text that holds a trigger of any rule of the group."""
+    parts = []
+    for rule in _RULES[first:end]:
+        if rule.needs:
+            parts.extend(f"(?i:{_re2_literal(needle)})" for needle in rule.needs)
+        else:
+            parts.append(f"(?:{rule.pattern})")
+    return "|".join(dict.fromkeys(parts))
+
+
+def _apply_rule(arr: pa.Array, rule: _Rule) -> pa.Array:
+    """One rule over ``arr``; a rule with ``needs`` only on the rows holding one of them."""
+    if rule.vector == "trim":
+        return pc.utf8_trim(arr, characters=" \t\n")
+    if not rule.needs:
+        return _replace(arr, rule.pattern, rule.repl)
+    mask = None
+    for needle in rule.needs:
+        hit = pc.match_substring(arr, pattern=needle, ignore_case=True)
+        mask = hit if mask is None else pc.or_(mask, hit)
+    n_hit = pc.sum(mask).as_py() or 0
+    if n_hit == len(arr):
+        return _replace(arr, rule.pattern, rule.repl)
+    if n_hit:
+        return pc.replace_with_mask(arr, mask, _replace(arr.filter(mask), rule.pattern,
+                                                        rule.repl))
+    return arr
+
+
 def clean_body_array(arr: pa.Array) -> pa.Array:
     """``clean_body`` over a pyarrow string array (nulls become ``""``)."""
     arr = arr.cast(pa.large_string()).fill_null("")
-    for pattern, repl, needs in _RULES:
-        if not needs:
-            arr = _replace(arr, pattern, repl)
+    for first, end, gated in _VECTOR_GROUPS:
+        rules = _RULES[first:end]
+        if not gated:
+            for rule in rules:
+                arr = _apply_rule(arr, rule)
             continue
-        mask = None
-        for needle in needs:
-            hit = pc.match_substring(arr, pattern=needle, ignore_case=True)
-            mask = hit if mask is None else pc.or_(mask, hit)
+        mask = pc.match_substring_regex(arr, pattern=_group_gate(first, end))
         n_hit = pc.sum(mask).as_py() or 0
-        if n_hit == len(arr):
-            arr = _replace(arr, pattern, repl)
-        elif n_hit:
-            arr = pc.replace_with_mask(arr, mask, _replace(arr.filter(mask), pattern, repl))
+        if not n_hit:
+            continue
+        part = arr if n_hit == len(arr) else arr.filter(mask)
+        for rule in rules:
+            part = _apply_rule(part, rule)
+        arr = part if n_hit == len(arr) else pc.replace_with_mask(arr, mask, part)
     return arr
 
 

@@ -109,10 +109,30 @@ class SeverityRules:
                                          pattern=_RE2_BLANK_RUNS, replacement=" ")
         arr = pc.replace_substring_regex(arr, pattern="[\u2018\u2019]", replacement="'")
         out = np.zeros((len(arr), len(self.rules)), dtype=bool)
+        rows = None
+        if len(self.rules) > 1:
+            # one pass finds the texts any rule fires on (about one in eight tickets): each
+            # rule then runs on those only
+            gate = pc.match_substring_regex(arr, pattern=self.regex).to_numpy(
+                zero_copy_only=False)
+            rows = np.flatnonzero(gate)
+            if not rows.size:
+                return out
+            if rows.size < len(arr):
+                arr = arr.take(pa.array(rows))
         for k, rule in enumerate(self.rules):
-            hit = pc.match_substring_regex(arr, pattern=rule.regex)
-            out[:, k] = hit.to_numpy(zero_copy_only=False)
+            hit = pc.match_substring_regex(arr, pattern=rule.regex).to_numpy(
+                zero_copy_only=False)
+            if rows is None or rows.size == len(out):
+                out[:, k] = hit
+            else:
+                out[rows, k] = hit
         return out
+
+    @property
+    def regex(self) -> str:
+        """Every rule's patterns as one case-insensitive RE2 alternation."""
+        return "(?i)" + "|".join(f"(?:{p})" for r in self.rules for p in r.patterns)
 
     def assess(self, texts: Sequence[Any] | pd.Series | pa.Array,
                categories: Iterable[Any] | pd.Series | None = None) -> pd.DataFrame:

@@ -102,6 +102,14 @@ def _sentiment(models: TriageModels, texts: pd.Series,
 PART = 5_000
 
 
+def _categories(model: Any, texts: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Category, confidence and top 3 (JSON) of each text."""
+    from triage_core.models import classifier
+
+    category, confidence, top = classifier.predict_top_json(model, texts, k=3)
+    return category.astype(object), confidence.astype(float), np.array(top, dtype=object)
+
+
 def triage_batch(batch: pd.DataFrame, models: TriageModels,
                  timings: dict[str, float] | None = None) -> pd.DataFrame:
     """Pure: a batch with ticket_id, subject, body (and optional label, text_hash) -> results.
@@ -111,16 +119,6 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels,
     using the known label or the predicted category. A batch of more than :data:`PART`
     tickets is triaged in parts of that size.
     """
-    if len(batch) > PART:
-        return pd.concat([_triage_part(batch.iloc[i:i + PART], models, timings)
-                          for i in range(0, len(batch), PART)], ignore_index=True)
-    return _triage_part(batch, models, timings)
-
-
-def _triage_part(batch: pd.DataFrame, models: TriageModels,
-                 timings: dict[str, float] | None = None) -> pd.DataFrame:
-    from triage_core.models import classifier
-
     clock = Clock(timings)
     n = len(batch)
     texts = ticket_texts(batch)
@@ -132,10 +130,10 @@ def _triage_part(batch: pd.DataFrame, models: TriageModels,
         "text_hash": batch["text_hash"].to_numpy() if "text_hash" in batch
         else np.zeros(n, dtype=np.int64)}
     if models.category is not None and n:
-        category, confidence, top = classifier.predict_top_json(models.category, texts, k=3)
-        out["category"] = category.astype(object)
-        out["category_confidence"] = confidence.astype(float)
-        out["category_top"] = np.array(top, dtype=object)
+        parts = [_categories(models.category, texts.iloc[i:i + PART])
+                 for i in range(0, n, PART)]
+        out["category"], out["category_confidence"], out["category_top"] = (
+            np.concatenate(column) for column in zip(*parts, strict=True))
     else:
         out["category"] = np.full(n, None, dtype=object)
         out["category_confidence"] = np.full(n, np.nan)

@@ -114,7 +114,9 @@ def with_column(result: Any, name: str, value: Any) -> Any:
         return result.assign(**{name: value})
     import pyarrow as pa
 
-    return result.append_column(name, pa.array([value] * result.num_rows))
+    # one scalar filled in (a list of a million Python timestamps costs the writer a second)
+    scalar = pa.scalar(value)
+    return result.append_column(name, pa.nulls(result.num_rows, scalar.type).fill_null(scalar))
 
 
 def to_stream(table: pa.Table | pa.RecordBatch) -> pa.Buffer:

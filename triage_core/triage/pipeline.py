@@ -83,6 +83,17 @@ def runner(engine: str, *, n: int, workers: int = 1, scheduler: str | None = Non
                                                     timings)
 
 
+def batch_bounds(n: int, size: int, procs: int = 1) -> list[tuple[int, int]]:
+    """(start, stop) of the batches of ``n`` tickets: ``size`` each, except that with several
+    processes the last ``procs * size`` tickets go in quarter batches, so that the processes
+    finish together (with whole batches, one process sat idle for most of a batch at the end:
+    3.3 s of 45 on the 1M demo tickets)."""
+    tail = min(n, procs * size) if procs > 1 else 0
+    step = max(1, size // 4)
+    starts = [*range(0, n - tail, size), *range(n - tail, n, step)]
+    return list(zip(starts, [*starts[1:], n][:len(starts)], strict=True))
+
+
 def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
             engine: str = "local", scheduler: str | None = None,
             progress: Progress | None = None, batch_size: int = BATCH_SIZE,
@@ -109,13 +120,18 @@ def predict(store: Store, config: Mapping[str, Any], *, full: bool = False,
     bar = progress("predicting", total=n, unit="tickets") if progress else None
     # Arrow slices: local worker processes get them as buffers (no pickling of Python strings)
     # and answer in Arrow, so this process, which also writes, stays light.
-    batches = (todo.slice(i, batch_size) for i in range(0, n, batch_size))
+    procs = engines.local_workers(workers, n, batch_size) if engine == "local" else 1
+    batches = (todo.slice(start, stop - start)
+               for start, stop in batch_bounds(n, batch_size, procs if timings is None else 1))
     with store.transaction():
+        # into an empty table (the first scoring) rows are inserted: DuckDB checks an upsert's
+        # keys against the index, about a quarter of the writing time
+        mode = "upsert" if store.scalar("SELECT count(*) FROM triage_results") else "append"
         for res in run(batches, models):
             clock.last = time.perf_counter()
             res = engines.with_column(res, "scored_at",
                                       pd.Timestamp.now(tz="UTC").tz_localize(None))
-            store.write_frame("triage_results", res, mode="upsert", key=["ticket_id"])
+            store.write_frame("triage_results", res, mode=mode, key=["ticket_id"])
             clock.lap("write")
             if bar:
                 bar.update(len(res))
