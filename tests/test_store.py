@@ -178,3 +178,24 @@ def test_closing_waits_for_a_cursor_still_running_a_query(tmp_path: Path) -> Non
     store.close(wait_seconds=300)
     worker.join()
     assert result["n"] == 57142857
+
+
+def test_an_unordered_write_keeps_every_row_and_restores_the_setting(tmp_path: Path) -> None:
+    """``ordered=False`` writes the same rows (in any order), and insertion order is kept again
+    for the writes after it, also after a write that failed."""
+    import pyarrow as pa
+
+    n = 300_000
+    frame = pa.table({"k": pa.array(range(n)), "v": pa.array([f"row {i}" for i in range(n)])})
+    with Store(tmp_path / "t.duckdb") as s:
+        s.write_frame("unordered_t", frame, mode="replace", ordered=False)
+        assert s.scalar("SELECT count(*) FROM unordered_t") == n
+        assert s.scalar("SELECT count(DISTINCT k) FROM unordered_t") == n
+        assert s.scalar("SELECT sum(k) FROM unordered_t WHERE v = 'row ' || k") == n * (n - 1) // 2
+        setting = "SELECT current_setting('preserve_insertion_order')"
+        assert s.scalar(setting) is True
+        with pytest.raises(Exception, match=r"Conversion|convert|cast"):
+            s.write_frame("unordered_t", frame, mode="replace", types={"v": "INTEGER"},
+                          ordered=False)
+        assert s.scalar(setting) is True
+        assert s.scalar("SELECT count(*) FROM unordered_t") == n

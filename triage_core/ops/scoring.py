@@ -259,7 +259,7 @@ def score_all(store: Store, config: Mapping[str, Any], profile_name: str | None 
             store.delete_where_in(TRIAGED, "ticket_id", result["ticket_id"].tolist())
             store.write_frame(TRIAGED, table, mode="append", types=OUTPUT_TYPES)
         else:
-            store.write_frame(TRIAGED, table, mode="replace", types=OUTPUT_TYPES)
+            store.write_frame(TRIAGED, table, mode="replace", types=OUTPUT_TYPES, ordered=False)
         store.executemany("INSERT OR REPLACE INTO settings VALUES (?, ?)", [
             ("scored_profile", profile.name), ("scored_as_of", str(when)),
             ("scored_fingerprint", fingerprint), ("scored_data", data_stamp),
