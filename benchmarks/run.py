@@ -35,6 +35,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
+DATASETS = Path(os.environ.get("TRIAGE_DATASETS", ROOT.parent / "shared" / "datasets"))
 PAGES = ["overview", "campaigns", "sentiment", "queues", "tuning", "explorer", "review",
          "models", "data_io", "plan"]
 # Campaign planning, each timed as a fresh process running the documented command.
@@ -151,6 +152,36 @@ def naive_comparisons(timer: Timer, store, sample: int = 20_000) -> None:
     timer.add("naive: row-by-row priority (20,000 tickets, 3 of 5 terms)", rowwise)
     timer.add("ours: vectorized priority (same tickets, all 5 terms)", vec,
               ratio=round(rowwise / vec, 1))
+    real_text_sentiment(timer)
+
+
+def real_text_sentiment(timer: Timer, copies: int = 7) -> None:
+    """Sentiment end to end (cleaning, phrases and patterns, sentences, the engine) against
+    per-text ``polarity_scores`` on the same real short texts: the airline tweets of
+    ../shared/datasets, ``copies`` times over (CPU time of this process; skipped without them).
+    Our scorer is a fresh one, so its token memo starts empty as in a new process."""
+    import pandas as pd
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from triage_core.models.sentiment import LexiconSentiment
+
+    path = DATASETS / "airline_tweets" / "dev.csv"
+    if not path.exists():
+        print(f"  (no {path}: sentiment on real texts not timed)", file=sys.stderr)
+        return
+    texts = pd.read_csv(path)["text"].tolist() * copies
+    sia = SentimentIntensityAnalyzer()
+    start = time.process_time()
+    for t in texts:
+        sia.polarity_scores(t)
+    naive = time.process_time() - start
+    start = time.process_time()
+    LexiconSentiment().score_texts(texts)
+    ours = time.process_time() - start
+    label = f"{len(texts):,} real tweets"
+    timer.add(f"naive: polarity_scores per text ({label}, CPU)", naive)
+    timer.add("ours: sentiment end to end, fresh scorer (same texts, CPU)", ours,
+              ratio=round(naive / ours, 1))
 
 
 def run_size(n: int, workdir: Path) -> dict[str, Any]:
