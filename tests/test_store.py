@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from triage_core.errors import TriageError
+from triage_core.errors import ImportValidationError, TriageError
 from triage_core.schema import IMPORT_TABLES
 from triage_core.store import SCHEMA_VERSION, Store
 from triage_core.store import connection as store_mod
@@ -109,6 +111,67 @@ def test_duckdb_memory_is_bounded_and_configurable(tmp_path: Path,
     monkeypatch.setenv("TRIAGE_DUCKDB_MEMORY", "plenty; DROP TABLE tickets")
     with pytest.raises(TriageError, match="TRIAGE_DUCKDB_MEMORY"):
         Store(tmp_path / "a.duckdb")
+
+
+def test_imports_get_a_larger_memory_limit_and_give_it_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB keeps a table's key index in memory: a COMMIT adding millions of keys needs more
+    than the everyday limit, so an import runs under the larger import limit."""
+    def limit(s: Store) -> str:
+        return str(s.scalar("SELECT current_setting('memory_limit')"))
+
+    monkeypatch.delenv("TRIAGE_DUCKDB_MEMORY", raising=False)
+    monkeypatch.setenv("TRIAGE_DUCKDB_IMPORT_MEMORY", "3GB")
+    with Store(tmp_path / "a.duckdb") as s:
+        with s.import_memory():
+            assert limit(s) == "2.7 GiB"
+            with s.import_memory():  # nested: unchanged, and still so after the inner block
+                pass
+            assert limit(s) == "2.7 GiB"
+        assert limit(s) == "953.6 MiB"
+        with pytest.raises(RuntimeError), s.import_memory():
+            raise RuntimeError("an import that failed")
+        assert limit(s) == "953.6 MiB"
+    monkeypatch.setenv("TRIAGE_DUCKDB_IMPORT_MEMORY", "512MB")  # never below the everyday one
+    with Store(tmp_path / "a.duckdb") as s, s.import_memory():
+        assert limit(s) == "953.6 MiB"
+    monkeypatch.setenv("TRIAGE_DUCKDB_IMPORT_MEMORY", "lots")
+    csv = tmp_path / "customers.csv"
+    csv.write_text("customer_id,segment\nC1,smb\n")
+    with Store(tmp_path / "a.duckdb") as s:
+        with pytest.raises(TriageError, match="TRIAGE_DUCKDB_IMPORT_MEMORY='lots'"):
+            s.import_file("customers", csv)
+        assert s.scalar("SELECT count(*) FROM customers") == 0
+
+
+def test_an_import_out_of_memory_is_one_line_and_writes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db, csv = tmp_path / "a.duckdb", tmp_path / "customers.csv"
+
+    def customers(n: int) -> None:
+        csv.write_text("customer_id,segment,plan,lifetime_value,signup_date\n" + "".join(
+            f"C{i:07d},smb,pro,{i},2026-01-01\n" for i in range(n)))
+
+    customers(10)
+    with Store(db) as s:
+        s.import_file("customers", csv)
+    monkeypatch.setenv("TRIAGE_DUCKDB_MEMORY", "4MB")
+    monkeypatch.setenv("TRIAGE_DUCKDB_IMPORT_MEMORY", "4MB")
+    customers(40_000)
+    s = Store(db)
+    try:
+        with pytest.raises(ImportValidationError) as err:
+            s.import_file("customers", csv)
+    finally:
+        with contextlib.suppress(duckdb.Error):  # DuckDB may have given up on the connection
+            s.close()
+    message = str(err.value)
+    assert message.startswith("customers.csv: could not import: DuckDB ran out of memory")
+    assert "TRIAGE_DUCKDB_IMPORT_MEMORY" in message and "\n" not in message
+    monkeypatch.delenv("TRIAGE_DUCKDB_MEMORY")
+    monkeypatch.delenv("TRIAGE_DUCKDB_IMPORT_MEMORY")
+    with Store(db, read_only=True) as s:
+        assert s.scalar("SELECT count(*) FROM customers") == 10
 
 
 def test_a_refused_import_leaves_the_next_import_working(tmp_path: Path) -> None:

@@ -36,6 +36,14 @@ DEFAULT_DB = "triage.duckdb"
 ENV_MEMORY = "TRIAGE_DUCKDB_MEMORY"
 DEFAULT_MEMORY = "1GB"
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)\s*$", re.IGNORECASE)
+# While an import runs: DuckDB keeps a table's primary-key index in memory and cannot spill it,
+# and the COMMIT that adds the imported keys to it needs room for them (5,000,000 touchpoints
+# need about 1.5 GB: at 1GB that COMMIT fails). Imports get the larger of this and the limit
+# above; DuckDB takes only what it needs.
+ENV_IMPORT_MEMORY = "TRIAGE_DUCKDB_IMPORT_MEMORY"
+DEFAULT_IMPORT_MEMORY = "50%"
+_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4, "kib": 1024,
+          "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
 
 # what DuckDB raises when a connection is closed while one of its cursors runs a query (older
 # DuckDB versions wait instead, and have no such class: nothing to catch)
@@ -70,6 +78,26 @@ def memory_limit() -> str:
     if not _MEMORY.match(value):
         raise TriageError(f"{ENV_MEMORY}={value!r}: expected a size such as 1GB, 512MB or 50%")
     return value.strip()
+
+
+def import_memory_limit() -> str:
+    """DuckDB's memory limit while an import runs: the larger of ``$TRIAGE_DUCKDB_IMPORT_MEMORY``
+    (default 50% of the RAM) and :func:`memory_limit`."""
+    value = os.environ.get(ENV_IMPORT_MEMORY) or DEFAULT_IMPORT_MEMORY
+    if not _MEMORY.match(value):
+        raise TriageError(f"{ENV_IMPORT_MEMORY}={value!r}: expected a size such as 4GB or 50%")
+    normal = memory_limit()
+    return max(value.strip(), normal, key=_size_bytes)
+
+
+def _size_bytes(value: str) -> float:
+    """Bytes of a memory size as DuckDB reads it (``2GB``, ``512 MiB``, ``50%`` of the RAM)."""
+    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z%]+)\s*$", value)
+    assert m, value  # checked by _MEMORY before
+    number, unit = float(m.group(1)), m.group(2).lower()
+    if unit == "%":
+        return number / 100 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return number * _UNITS[unit]
 
 
 def quote_ident(name: str) -> str:
@@ -138,6 +166,25 @@ class Store:
         child._in_tx = False
         child._order_to_reset = False
         return child
+
+    @contextmanager
+    def import_memory(self) -> Iterator[None]:
+        """Run an import under :func:`import_memory_limit` (the setting is the database's, so
+        other cursors share it meanwhile), then go back to :func:`memory_limit`. Nested uses
+        and in-memory databases (DuckDB's own default) change nothing."""
+        if self.path == ":memory:" or getattr(self, "_import_limit", False):
+            yield
+            return
+        with self._lock:
+            self._con.execute(f"SET memory_limit = '{import_memory_limit()}'")
+            self._import_limit = True
+            try:
+                yield
+            finally:
+                self._import_limit = False
+                # an import whose COMMIT broke the database leaves nothing to set
+                with contextlib.suppress(duckdb.FatalException):
+                    self._con.execute(f"SET memory_limit = '{memory_limit()}'")
 
     def interrupt(self) -> None:
         """Abandon the query this cursor runs (called from another thread; the query raises

@@ -92,7 +92,7 @@ def import_file(store: Store, table: str, path: str | Path, preset: str | None =
     spec = table_spec(table)
     path = Path(path)
     chosen = resolve_mapping(store, spec, mapping, preset)
-    with store.lock():
+    with store.lock(), store.import_memory():
         load_raw_file(store, path)
         return _Importer(store, spec, path.name).run(chosen, create_missing)
 
@@ -117,6 +117,8 @@ def load_raw_file(store: Store, path: Path) -> None:
             "CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row,"
             f" * FROM ({formats.READERS[fmt]})", [str(path)])
     except duckdb.Error as exc:
+        if _out_of_memory(exc):
+            raise failure(path.name, exc) from None
         raise ImportValidationError(path.name, formats.describe_read_error(exc, fmt, path)
                                     ) from None
 
@@ -152,8 +154,29 @@ def stage(store: Store, spec: Table, mapping: ImportMapping | None, name: str
 
 
 def drop_staging(store: Store) -> None:
-    for t in ("_raw", "_stage", "_clean"):
-        store.raw_connection().execute(f"DROP TABLE IF EXISTS {t}")
+    try:
+        for t in ("_raw", "_stage", "_clean"):
+            store.raw_connection().execute(f"DROP TABLE IF EXISTS {t}")
+    except duckdb.FatalException:  # a failed COMMIT broke the connection: the tables went too
+        pass
+
+
+def _out_of_memory(exc: duckdb.Error) -> bool:
+    return (isinstance(exc, duckdb.OutOfMemoryException)
+            or "could not allocate" in str(exc).split("\n", 1)[0])
+
+
+def failure(name: str, exc: duckdb.Error) -> ImportValidationError:
+    """The one-line refusal for a DuckDB error during an import (nothing was written)."""
+    first = str(exc).splitlines()[0]
+    if _out_of_memory(exc):
+        from triage_core.store.connection import ENV_IMPORT_MEMORY, import_memory_limit
+
+        return ImportValidationError(
+            name, f"could not import: DuckDB ran out of memory (limit {import_memory_limit()},"
+            f" ${ENV_IMPORT_MEMORY}); nothing was written. Give it more, e.g."
+            f" {ENV_IMPORT_MEMORY}=8GB, or import the file in parts")
+    return ImportValidationError(name, f"could not import: {first}")
 
 
 def import_directory(store: Store, directory: str | Path,
@@ -161,15 +184,19 @@ def import_directory(store: Store, directory: str | Path,
     """Import every known table file found in ``directory`` in reference order, atomically."""
     directory = Path(directory)
     results = []
-    with store.transaction():
-        for table in IMPORT_TABLES:
-            for ext in ("parquet", "csv", "jsonl", "json"):
-                f = directory / f"{table}.{ext}"
-                if f.exists():
-                    if progress:
-                        progress(table)
-                    results.append(import_file(store, table, f))
-                    break
+    with store.import_memory():
+        try:
+            with store.transaction():
+                for table in IMPORT_TABLES:
+                    for ext in ("parquet", "csv", "jsonl", "json"):
+                        f = directory / f"{table}.{ext}"
+                        if f.exists():
+                            if progress:
+                                progress(table)
+                            results.append(import_file(store, table, f))
+                            break
+        except duckdb.Error as exc:  # the COMMIT of them all
+            raise failure(directory.name, exc) from None
     return results
 
 
@@ -183,6 +210,10 @@ class _Importer:
         self.name = name
 
     def run(self, mapping: ImportMapping | None, create_missing: bool) -> ImportResult:
+        with self.store.import_memory():
+            return self._run(mapping, create_missing)
+
+    def _run(self, mapping: ImportMapping | None, create_missing: bool) -> ImportResult:
         try:
             plan, n = stage(self.store, self.spec, mapping, self.name)
             if n == 0:
@@ -201,8 +232,7 @@ class _Importer:
             return ImportResult(self.spec.name, self.name, n, n - existing, existing,
                                 tuple(plan.ignored), tuple(plan.warnings))
         except duckdb.Error as exc:
-            first = str(exc).splitlines()[0]
-            raise ImportValidationError(self.name, f"could not import: {first}") from None
+            raise failure(self.name, exc) from None
         finally:
             drop_staging(self.store)
 
