@@ -170,7 +170,7 @@ def failure(name: str, exc: duckdb.Error) -> ImportValidationError:
     """The one-line refusal for a DuckDB error during an import (nothing was written)."""
     first = str(exc).splitlines()[0]
     if _out_of_memory(exc):
-        from triage_core.store.connection import ENV_IMPORT_MEMORY, import_memory_limit
+        from triage_core.store.memory import ENV_IMPORT_MEMORY, import_memory_limit
 
         return ImportValidationError(
             name, f"could not import: DuckDB ran out of memory (limit {import_memory_limit()},"
