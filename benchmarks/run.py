@@ -13,7 +13,9 @@ attribution per model, lift for every campaign, one forecast and the forecast's 
 fresh ``triage`` process), every dashboard page's server-side run with AppTest (cold and warm), a
 weight change on the tuning page, and an incremental day: 1,000 new tickets imported and
 triaged. The same run compares against the naive approach: per-ticket
-``SentimentIntensityAnalyzer.polarity_scores`` and row-by-row priority scoring.
+``SentimentIntensityAnalyzer.polarity_scores`` and row-by-row priority scoring, and (when
+../shared/datasets is there) our sentiment end to end against per-text ``polarity_scores`` on
+the real airline tweets (CPU time, fresh processes, best of three).
 
 Usage: python -m benchmarks.run [--sizes 100000,1000000] [--keep DIR]
 Results: printed table, benchmarks/results/bench.json.
