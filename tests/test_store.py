@@ -132,6 +132,15 @@ def test_imports_get_a_larger_memory_limit_and_give_it_back(
         with pytest.raises(RuntimeError), s.import_memory():
             raise RuntimeError("an import that failed")
         assert limit(s) == "953.6 MiB"
+        # the server imports on several cursors: the limit goes back when the last one ends
+        with s.cursor() as a, s.cursor() as b:
+            first, second = a.import_memory(), b.import_memory()
+            first.__enter__()
+            second.__enter__()
+            first.__exit__(None, None, None)
+            assert limit(s) == "2.7 GiB"
+            second.__exit__(None, None, None)
+            assert limit(s) == "953.6 MiB"
     monkeypatch.setenv("TRIAGE_DUCKDB_IMPORT_MEMORY", "512MB")  # never below the everyday one
     with Store(tmp_path / "a.duckdb") as s, s.import_memory():
         assert limit(s) == "953.6 MiB"

@@ -35,6 +35,10 @@ _BUSY: Any = getattr(duckdb, "ResourceInUseException", ())
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 
+# imports running per database file in this process (see Store.import_memory)
+_IMPORTS: dict[str, int] = {}
+_IMPORTS_LOCK = threading.Lock()
+
 
 def default_db_path() -> Path:
     """The database used when no --db is given: $TRIAGE_DB, else ./triage.duckdb."""
@@ -125,22 +129,29 @@ class Store:
 
     @contextmanager
     def import_memory(self) -> Iterator[None]:
-        """Run an import under :func:`import_memory_limit` (the setting is the database's, so
-        other cursors share it meanwhile), then go back to :func:`memory_limit`. Nested uses
-        and in-memory databases (DuckDB's own default) change nothing."""
-        if self.path == ":memory:" or getattr(self, "_import_limit", False):
+        """Run an import under :func:`import_memory_limit`, then go back to
+        :func:`memory_limit`. The setting is the database's, shared by every cursor of this
+        process: it goes back only when the last import running on the database ends (the
+        server imports on several cursors at once). In-memory databases (DuckDB's own default)
+        change nothing."""
+        if self.path == ":memory:":
             yield
             return
-        with self._lock:
-            self._con.execute(f"SET memory_limit = '{import_memory_limit()}'")
-            self._import_limit = True
-            try:
-                yield
-            finally:
-                self._import_limit = False
-                # an import whose COMMIT broke the database leaves nothing to set
-                with contextlib.suppress(duckdb.FatalException):
-                    self._con.execute(f"SET memory_limit = '{memory_limit()}'")
+        key = os.path.realpath(self.path)
+        with _IMPORTS_LOCK:
+            if not _IMPORTS.get(key):
+                self._con.execute(f"SET memory_limit = '{import_memory_limit()}'")
+            _IMPORTS[key] = _IMPORTS.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            with _IMPORTS_LOCK:
+                _IMPORTS[key] -= 1
+                if not _IMPORTS[key]:
+                    del _IMPORTS[key]
+                    # an import whose COMMIT broke the database leaves nothing to set
+                    with contextlib.suppress(duckdb.FatalException):
+                        self._con.execute(f"SET memory_limit = '{memory_limit()}'")
 
     def interrupt(self) -> None:
         """Abandon the query this cursor runs (called from another thread; the query raises
