@@ -63,3 +63,36 @@ def test_a_search_is_abandoned_at_its_next_step_when_the_server_stops(
     watch._compute()
     assert watch.latest() is before  # abandoned: no result replaced the last one ...
     assert not [r for r in caplog.records if r.levelname == "ERROR"]  # ... and no error logged
+
+
+def test_scikit_learn_is_imported_before_the_servers_threads_start(tmp_path) -> None:
+    """Threads that import scikit-learn for the first time at once can meet its package
+    half-initialized (ImportError "partially initialized module 'sklearn.base'"): the server
+    imports it in its own thread before it starts any other. Checked in a fresh process, where
+    nothing imported it yet: it is there as soon as ``start`` has begun its threads."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import sys, threading
+        from triage_core.config import default_config
+        from triage_core.server.app import _SCIKIT_LEARN, Server
+        from triage_core.cli.server import CliVerbs
+        from triage_core.store import Store
+        Store({str(tmp_path / "s.duckdb")!r}).close()
+        before = "sklearn" in sys.modules
+        seen = []
+        started = threading.Thread.start
+        def start(self):  # what the server imported when it starts each of its threads
+            seen.append(all(name in sys.modules for name in _SCIKIT_LEARN))
+            started(self)
+        threading.Thread.start = start
+        server = Server({str(tmp_path / "s.duckdb")!r}, default_config(), CliVerbs())
+        server.start()
+        server.stop()
+        print(before, bool(seen) and all(seen))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.split()[-2:] == ["False", "True"]

@@ -72,6 +72,7 @@ class Server:
 
     # -- life -------------------------------------------------------------------------------
     def start(self) -> None:
+        _import_scikit_learn()
         capture.install()
         context.serve(self)
         os.environ["TRIAGE_DB"] = self.db_path  # the dashboard of this process
@@ -236,3 +237,22 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
     """A database row for JSON: a float that is not a number (NaN, infinite) is null."""
     return {k: None if isinstance(v, float) and not math.isfinite(v) else v
             for k, v in row.items()}
+
+
+# The scikit-learn modules the server's threads import when they first need them (ticket
+# explanations, topics and emerging alerts, training jobs, the plain baseline).
+_SCIKIT_LEARN = ("sklearn.base", "sklearn.exceptions", "sklearn.utils", "sklearn.pipeline",
+                 "sklearn.feature_extraction.text", "sklearn.cluster", "sklearn.decomposition",
+                 "sklearn.metrics", "sklearn.svm", "sklearn.model_selection")
+
+
+def _import_scikit_learn() -> None:
+    """Import scikit-learn in this thread before the server starts any other (0.8 s). Its
+    package and ``sklearn.base`` import each other: two threads importing parts of it for the
+    first time at once can meet the package half-initialized, and one of them fails with
+    "cannot import name 'clone' from partially initialized module 'sklearn.base'" (seen when
+    a ticket's explanation and the background search for emerging topics started together)."""
+    import importlib
+
+    for name in _SCIKIT_LEARN:
+        importlib.import_module(name)
