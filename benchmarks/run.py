@@ -163,8 +163,11 @@ def naive_comparisons(timer: Timer, store, sample: int = 20_000) -> None:
                               "real_text_sentiment as f; import json; t = Timer(); f(t); "
                               "print(json.dumps(t.rows))"], capture_output=True, text=True,
                              cwd=ROOT, check=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    if runs[0]:
+        rows = json.loads(out.stdout.strip().splitlines()[-1])
+        if not rows:  # no real texts here
+            return
+        runs.append(rows)
+    if runs:
         naive, ours = (min(run[i]["seconds"] for run in runs) for i in (0, 1))
         timer.add(runs[0][0]["stage"] + ", best of 3", naive)
         timer.add(runs[0][1]["stage"] + ", best of 3", ours, ratio=round(naive / ours, 1),

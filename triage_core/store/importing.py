@@ -104,7 +104,7 @@ def import_frame(store: Store, table: str, frame: pd.DataFrame, source: str = "<
     """Same as :func:`import_file` for an in-memory DataFrame (dashboard uploads, demo)."""
     spec = table_spec(table)
     chosen = resolve_mapping(store, spec, mapping, preset)
-    with store.lock(), store.transaction():
+    with store.lock(), store.import_memory(), store.transaction():
         load_raw_frame(store, frame)
         return _Importer(store, spec, source).run(chosen, create_missing)
 
@@ -210,10 +210,6 @@ class _Importer:
         self.name = name
 
     def run(self, mapping: ImportMapping | None, create_missing: bool) -> ImportResult:
-        with self.store.import_memory():
-            return self._run(mapping, create_missing)
-
-    def _run(self, mapping: ImportMapping | None, create_missing: bool) -> ImportResult:
         try:
             plan, n = stage(self.store, self.spec, mapping, self.name)
             if n == 0:
