@@ -292,3 +292,39 @@ def test_the_import_trim_is_pythons_strip() -> None:
         got = dict(con.execute("SELECT i, triage_trim(v) FROM t").fetchall())
     assert got.pop(-1) is None
     assert got == {i: v.strip() for i, v in enumerate(values)}
+
+
+def test_insert_columns_stores_the_same_by_arrow_and_by_lists(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Columns go as one Arrow table when they convert, as bound lists (cast by DuckDB)
+    otherwise; both store the same values, missing values included."""
+    import datetime as dt
+
+    types = {"id": "VARCHAR", "h": "UBIGINT", "n": "INTEGER", "x": "DOUBLE", "b": "BOOLEAN",
+             "ts": "TIMESTAMP"}
+    columns = {"id": ["a", "b", None], "h": [2**64 - 1, 0, None], "n": [1, None, -3],
+               "x": [0.5, None, 2.0], "b": [True, None, False],
+               "ts": [dt.datetime(2026, 7, 1, 9, 30, 0, 123456), None, dt.datetime(1999, 1, 1)]}
+    assert store_mod._arrow_table(columns, types) is not None
+    assert store_mod._arrow_table({**columns, "n": [1, "2", None]}, types) is None
+    assert store_mod._arrow_table(columns, {**types, "n": "HUGEINT"}) is None
+    stored = {}
+    for way in ("arrow", "lists"):
+        with Store() as s:
+            s.execute("CREATE TABLE t (id VARCHAR, h UBIGINT, n INTEGER, x DOUBLE, b BOOLEAN,"
+                      " ts TIMESTAMP)")
+            if way == "lists":
+                monkeypatch.setattr(store_mod, "_arrow_table", lambda *a: None)
+            s.insert_columns("t", columns, types)
+            stored[way] = s.rows("SELECT * FROM t ORDER BY n NULLS LAST")
+    monkeypatch.undo()
+    assert stored["arrow"] == stored["lists"]
+    assert stored["arrow"] == [
+        {"id": None, "h": None, "n": -3, "x": 2.0, "b": False, "ts": dt.datetime(1999, 1, 1)},
+        {"id": "a", "h": 2**64 - 1, "n": 1, "x": 0.5, "b": True,
+         "ts": dt.datetime(2026, 7, 1, 9, 30, 0, 123456)},
+        {"id": "b", "h": 0, "n": None, "x": None, "b": None, "ts": None}]
+    with Store() as s:  # a value Arrow does not take as is: bound as a list, cast by DuckDB
+        s.execute("CREATE TABLE t (id VARCHAR, n INTEGER)")
+        s.insert_columns("t", {"id": ["x"], "n": ["7"]}, {"id": "VARCHAR", "n": "INTEGER"})
+        assert s.rows("SELECT * FROM t") == [{"id": "x", "n": 7}]

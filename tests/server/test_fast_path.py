@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -245,3 +246,73 @@ def test_a_duplicate_id_goes_to_the_import() -> None:
            "status": "new"}
     assert quick_import.plain_tickets([row, {**row, "ticket_id": " X-1"}]) is None
     assert quick_import.plain_tickets([row]) is not None
+
+
+def test_the_insert_of_new_tickets_equals_the_upsert(world: Path, tmp_path: Path,
+                                                     customers: list[str]) -> None:
+    """``new=True`` (a plain insert, for tickets the intake knows to be new) stores and
+    returns what the upsert does, and refuses a ticket that exists."""
+    rows = [new_ticket(f"N-{i}", customers[i], csat=["", "4"][i % 2]) for i in range(6)]
+    plain = quick_import.plain_tickets(rows)
+    assert plain is not None
+    got = {}
+    for new in (True, False):
+        path = copy_db(world, tmp_path, f"{new}.duckdb")
+        with Store(path) as s:
+            with s.transaction():
+                returned = quick_import.upsert(s, plain, "hash(subject) AS h", new=new)
+            got[new] = (returned, s.query("SELECT * FROM tickets WHERE ticket_id LIKE 'N-%'"))
+            if new:
+                existing = quick_import.plain_tickets([new_ticket("N-0", customers[0])])
+                assert existing is not None
+                with pytest.raises(duckdb.ConstraintException), s.transaction():
+                    quick_import.upsert(s, existing, new=True)
+                assert s.scalar("SELECT count(*) FROM tickets WHERE ticket_id = 'N-0'") == 1
+    def by_id(returned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(returned, key=lambda r: r["ticket_id"])  # RETURNING has no order
+
+    assert by_id(got[True][0]) == by_id(got[False][0])
+    assert len(got[True][0]) == 6 and all(r["h"] is not None for r in got[True][0])
+    assert _differences(got[True][1], got[False][1], "ticket_id") == []
+
+
+def test_tickets_the_intake_state_missed_are_upserted(serve_api: Callable[..., Api],
+                                                       customers: list[str]) -> None:
+    """A ticket written behind the intake's back (so its state takes it for new) and a
+    triage result left without its ticket make the plain inserts fail: the batch is written
+    again by upserts, once, with the answers of the SQL path and no duplicated row."""
+    api = serve_api()
+    first = api.post("/api/v1/tickets", new_ticket("MISS-0", customers[0]))
+    assert first.status_code == 200, first.text  # the intake's state is read
+    cur = api.server.store.cursor()
+    try:
+        cur.import_frame("tickets", pd.DataFrame([{
+            **new_ticket("MISS-1", customers[1]), "body": "old text"}], dtype=object),
+            source="behind the intake")
+        cur.execute("INSERT INTO triage_results (ticket_id, text_hash, category)"
+                    " VALUES ('MISS-2', 1, 'left over')")
+    finally:
+        cur.close()
+    again = api.post("/api/v1/tickets", [
+        new_ticket("MISS-1", customers[1], body="The app crashes when I log in. Urgent!"),
+        new_ticket("MISS-2", customers[2]), new_ticket("MISS-3", customers[3])])
+    assert again.status_code == 200, again.text
+    answered = {t["ticket_id"]: t for t in again.json()["tickets"]}
+    assert set(answered) == {"MISS-1", "MISS-2", "MISS-3"}
+    counts = api.query(
+        "SELECT t.ticket_id, t.body, (SELECT count(*) FROM triage_results r"
+        f" WHERE r.ticket_id = t.ticket_id) AS results, (SELECT count(*) FROM {scoring.TRIAGED}"
+        " x WHERE x.ticket_id = t.ticket_id) AS triaged FROM tickets t"
+        " WHERE t.ticket_id LIKE 'MISS-%' ORDER BY 1")
+    assert counts["ticket_id"].tolist() == ["MISS-0", "MISS-1", "MISS-2", "MISS-3"]
+    assert counts["results"].tolist() == [1, 1, 1, 1]
+    assert counts["triaged"].tolist() == [1, 1, 1, 1]
+    assert counts["body"].tolist()[1] == "The app crashes when I log in. Urgent!"
+    stored = api.query("SELECT category FROM triage_results WHERE ticket_id = 'MISS-2'")
+    assert stored["category"].tolist() == [answered["MISS-2"]["category"]]
+    assert answered["MISS-2"]["category"] != "left over"
+    # the state was read again: the next new tickets take the plain inserts once more
+    later = api.post("/api/v1/tickets", new_ticket("MISS-4", customers[4]))
+    assert later.status_code == 200, later.text
+    assert api.query("SELECT count(*) AS n FROM tickets WHERE ticket_id = 'MISS-4'")[
+        "n"].tolist() == [1]

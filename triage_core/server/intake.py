@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from triage_core.errors import TriageError
@@ -154,8 +155,7 @@ class Intake:
     def _process(self, batch: list[Request]) -> None:
         start = time.perf_counter()
         try:
-            rows = retry_on_conflict(self.cur, lambda: self._write(batch),
-                                     self.settings.conflict_wait_seconds)
+            rows = self._attempt(batch)
         except _Refused:
             self.quick.begin()
             for request in batch:
@@ -186,10 +186,25 @@ class Intake:
                 if not request.future.done():
                     request.future.set_exception(exc)
 
-    def _write(self, batch: list[Request]) -> list[dict[str, Any]]:
+    def _attempt(self, batch: list[Request]) -> list[dict[str, Any]]:
+        """Write and triage ``batch`` (retried while it loses a conflict). Tickets that the
+        state in memory does not know are inserted as new; should one exist after all (another
+        writer added it since the state was read), the transaction is rolled back, the state
+        read again, and the batch written by upserts."""
+        wait = self.settings.conflict_wait_seconds
+        try:
+            return retry_on_conflict(self.cur, lambda: self._write(batch, trust=True), wait)
+        except duckdb.ConstraintException:
+            log.info("intake: a ticket taken for new exists; reading the state again")
+            self.quick.invalidate()
+            return retry_on_conflict(self.cur, lambda: self._write(batch, trust=False), wait)
+
+    def _write(self, batch: list[Request], trust: bool = False) -> list[dict[str, Any]]:
         """One transaction: write the requests' tickets (plain ones by the fast path, the others
         by one import per kind of request), then triage them all: the tickets new to the
-        database from the state in memory, the others by the SQL path."""
+        database from the state in memory, the others by the SQL path. ``trust``: tickets that
+        the state does not know, and their triage results, are inserted without a conflict
+        clause (a plain insert costs about a third of an upsert)."""
         self.quick.begin()
         groups: dict[tuple[str, int, bool], list[Request]] = {}
         fresh: dict[str, dict[str, Any]] = {}  # new tickets' rows as stored
@@ -213,8 +228,11 @@ class Intake:
                 quick_import.create_customers(self.cur, list(to_create))
                 self.quick.created_customers(list(to_create))
             known = self.quick.known(self.cur, [t for r in fast for t in r.plain.ids])
+            written: set[str] = set()  # by an earlier round of this batch
             for plain in _rounds(fast):
-                for row in quick_import.upsert(self.cur, plain, RETURNING):
+                new = trust and not any(t in known or t in written for t in plain.ids)
+                written.update(plain.ids)
+                for row in quick_import.upsert(self.cur, plain, RETURNING, new=new):
                     if row["ticket_id"] in known or row["ticket_id"] in again:
                         again[row["ticket_id"]] = None
                     else:
@@ -229,7 +247,8 @@ class Intake:
                         raise _Refused() from None
                     raise
                 again.update(dict.fromkeys(i for r in requests for i in r.ids))
-            rows = self.quick.run_new(self.cur, [r for t, r in fresh.items() if t not in again])
+            rows = self.quick.run_new(self.cur, [r for t, r in fresh.items() if t not in again],
+                                      replace=not trust)
             if again:
                 rows += self.quick.run(self.cur, list(again)).to_dict("records")
             return rows

@@ -179,6 +179,11 @@ class QuickTriage:
                 log.debug("intake state read in %.0f ms", (time.perf_counter() - start) * 1000)
             return self._state
 
+    def invalidate(self) -> None:
+        """Read the state again before its next use (it missed another writer's tickets)."""
+        with self._lock:
+            self._state = None
+
     def known(self, store: Store, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` are tickets of the database already (all of them while
         ``triaged_tickets`` does not exist: the SQL path creates it)."""
@@ -267,11 +272,14 @@ class QuickTriage:
             return None
         return campaigns[i]
 
-    def run_new(self, store: Store, stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def run_new(self, store: Store, stored: Sequence[Mapping[str, Any]],
+                replace: bool = True) -> list[dict[str, Any]]:
         """Triage tickets that were not in the database before this batch: ``stored`` are
         their rows as the upsert returned them (with ``text_hash`` and ``input_hash``).
         Predicts, writes ``triage_results``, scores and routes from the state in memory and
-        writes ``triaged_tickets``; returns those rows. Same results as :meth:`run`."""
+        writes ``triaged_tickets``; returns those rows. Same results as :meth:`run`.
+        ``replace=False``: the caller knows they have no ``triage_results`` row yet (a plain
+        insert; one that exists fails it with ``duckdb.ConstraintException``)."""
         if not stored:
             return []
         models, profile = self._refresh(store)
@@ -286,7 +294,7 @@ class QuickTriage:
         columns = {c: [_value(v) for v in predicted[c].tolist()] for c in RESULT_COLUMNS}
         now = pd.Timestamp.now(tz="UTC").tz_localize(None).to_pydatetime()
         store.insert_columns("triage_results", {**columns, "scored_at": [now] * len(stored)},
-                             RESULT_TYPES, replace=True)
+                             RESULT_TYPES, replace=replace)
         self._lookups(store, st, [r["customer_id"] for r in stored])
         rows = []
         for i, k in enumerate(stored):

@@ -60,6 +60,29 @@ def _locked_by_another_process(path: str) -> bool:
     return False
 
 
+# DuckDB types that insert_columns sends as Arrow, and their Arrow types
+_ARROW_TYPES = {"VARCHAR": "string", "UBIGINT": "uint64", "BIGINT": "int64",
+                "INTEGER": "int32", "DOUBLE": "float64", "BOOLEAN": "bool_",
+                "TIMESTAMP": "timestamp"}
+
+
+def _arrow_table(columns: Mapping[str, Sequence[Any]], types: Mapping[str, str]) -> Any:
+    """``columns`` as an Arrow table of ``types``; None when a type has no twin in
+    ``_ARROW_TYPES`` or a value does not convert as it is (the caller binds lists instead,
+    which DuckDB casts)."""
+    import pyarrow as pa
+
+    if any(types[c] not in _ARROW_TYPES for c in columns):
+        return None
+    fields = [pa.field(c, pa.timestamp("us") if types[c] == "TIMESTAMP"
+                       else getattr(pa, _ARROW_TYPES[types[c]])()) for c in columns]
+    try:
+        return pa.Table.from_pydict({c: list(v) for c, v in columns.items()},
+                                    schema=pa.schema(fields))
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return None
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -344,16 +367,25 @@ class Store:
 
     def insert_columns(self, table: str, columns: Mapping[str, Sequence[Any]],
                        types: Mapping[str, str], replace: bool = False) -> None:
-        """Insert rows given column by column (one bound list per column, cast to ``types``,
-        trusted type names from code): one statement whatever the number of rows, with no
-        DataFrame to register. ``replace``: rows with the same primary key are replaced."""
+        """Insert rows given column by column (cast to ``types``, trusted type names from
+        code): one statement whatever the number of rows, with no DataFrame to build.
+        ``replace``: rows with the same primary key are replaced.
+
+        The columns go to DuckDB as one Arrow table, read by DuckDB's replacement scan of this
+        function's local variable (no view to register and drop), when every type has an
+        Arrow twin and the values convert as they are; else as one bound list per column,
+        which DuckDB casts (about 1 ms more for a few rows of 42 columns: it plans 42
+        unnests)."""
         names = list(columns)
-        select = ", ".join(f"unnest(?::{types[c]}[])" for c in names)
         verb = "INSERT OR REPLACE" if replace else "INSERT"
+        into = f"{verb} INTO {quote_ident(table)} ({', '.join(quote_ident(c) for c in names)})"
+        triage_rows = _arrow_table(columns, types)  # read by name by DuckDB below
         with self._lock:
-            self._con.execute(f"{verb} INTO {quote_ident(table)}"
-                              f" ({', '.join(quote_ident(c) for c in names)}) SELECT {select}",
-                              [list(columns[c]) for c in names])
+            if triage_rows is not None:
+                self._con.execute(f"{into} SELECT * FROM triage_rows")
+                return
+            select = ", ".join(f"unnest(?::{types[c]}[])" for c in names)
+            self._con.execute(f"{into} SELECT {select}", [list(columns[c]) for c in names])
 
     def delete_where_in(self, table: str, column: str, values: Sequence[Any]) -> None:
         """Delete rows whose ``column`` is in ``values`` (identifiers must be trusted names)."""
