@@ -42,6 +42,22 @@ def test_packaged_candidates_include_the_plain_baseline() -> None:
     assert plain["multi_class"] == "ovr"
 
 
+def test_the_plain_candidates_cover_every_c_of_the_plain_baseline() -> None:
+    """The baseline reported beside the model chooses its C from ``[training.baseline]
+    c_grid``; a plain candidate of each of those C (the same blocks: no skip-grams, no word
+    vectors) lets selection choose what the baseline would, e.g. C = 0.1 on noisy labels."""
+    from triage_core.models.baseline import BaselineSettings
+    from triage_core.models.classifier import ClassifierSettings
+
+    plain_cs = set()
+    for _, over in selection_settings().candidates:
+        params = ClassifierSettings.from_config(over)
+        if (params.multi_class == "ovr" and params.skip_weight == 0
+                and params.semantic_weight == 0 and params.class_weight is None):
+            plain_cs.add(params.C)
+    assert set(BaselineSettings.from_config().c_grid) <= plain_cs
+
+
 def test_folds_keep_rare_classes_in_training() -> None:
     y = np.array([0] * 9 + [1] * 9 + [2] + [3, 3])  # class 2 once, class 3 twice
     folds = cv_folds(y, 3, 0)
