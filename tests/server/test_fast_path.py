@@ -114,7 +114,7 @@ def test_posted_tickets_get_the_rows_of_the_sql_path(serve_api: Callable[..., Ap
                               for t in tickets], dtype=object)
         with s.transaction():
             s.import_frame("tickets", frame, source="request body")
-            QuickTriage(default_config()).run(s, ids)
+            QuickTriage(default_config()).run(s, ids, exact=True)
         slow = s.query(f"SELECT * FROM {scoring.TRIAGED} WHERE list_contains(?, ticket_id)",
                        [ids])
         slow_results = s.query("SELECT * EXCLUDE (scored_at) FROM triage_results"
@@ -154,7 +154,7 @@ def test_agent_loads_carry_over_between_requests(serve_api: Callable[..., Api], 
                                  dtype=object)
             with s.transaction():
                 s.import_frame("tickets", frame, source="request body")
-                quick.run(s, [t["ticket_id"]])
+                quick.run(s, [t["ticket_id"]], exact=True)
         slow = s.query(f"SELECT * FROM {scoring.TRIAGED} WHERE list_contains(?, ticket_id)",
                        [ids])
     assert _differences(fast, slow, "ticket_id") == []
@@ -316,3 +316,49 @@ def test_tickets_the_intake_state_missed_are_upserted(serve_api: Callable[..., A
     assert later.status_code == 200, later.text
     assert api.query("SELECT count(*) AS n FROM tickets WHERE ticket_id = 'MISS-4'")[
         "n"].tolist() == [1]
+
+
+def test_updated_tickets_get_the_rows_of_the_sql_path(serve_api: Callable[..., Api],
+                                                      world: Path, tmp_path: Path,
+                                                      customers: list[str], vip: str) -> None:
+    """Tickets posted again (a helpdesk's webhook fires on every update) are triaged by the
+    path for existing tickets, with the agents' loads of the state in memory: the same rows,
+    request after request, as the SQL path that counts the loads from triaged_tickets, for
+    new tickets updated and for tickets of the world (agents, surveys) updated."""
+    with Store(world, read_only=True) as s:
+        held = s.query(f"SELECT ticket_id, customer_id FROM {scoring.TRIAGED}"
+                       " WHERE routing_outcome IN ('assigned', 'kept') ORDER BY ticket_id"
+                       " LIMIT 4")
+        surveyed = s.query("SELECT t.ticket_id, t.customer_id FROM tickets t JOIN csat_surveys"
+                           " USING (ticket_id) ORDER BY 1 LIMIT 2")
+    new = _tickets(customers, vip, "UPD", 12)
+    angry = "The app crashes after the update and I lost my work. Fix it now!"
+    requests: list[list[dict[str, Any]]] = [new]
+    requests += [[{**t, "body": angry, "status": "open"}] for t in new[:4]]
+    requests.append([{**new[5], "status": "solved",
+                      "first_response_at": "2026-07-01T12:00:00Z"},
+                     {**new[6], "body": "How do I export my invoices?"}])
+    requests.append([new_ticket(t, c, body=angry, status="open")
+                     for t, c in [*held.itertuples(index=False),
+                                  *surveyed.itertuples(index=False)]])
+    requests.append(new[:3])  # back as they were
+    api = serve_api()
+    for body in requests:
+        r = api.post("/api/v1/tickets", body)
+        assert r.status_code == 200, r.text
+    ids = list(dict.fromkeys(t["ticket_id"] for body in requests for t in body))
+    sql = f"SELECT * FROM {scoring.TRIAGED} WHERE list_contains(?, ticket_id)"
+    fast = api.query(sql, [ids])
+    other = copy_db(world, tmp_path, "sql.duckdb")
+    with Store(other) as s:
+        quick = QuickTriage(default_config())
+        for body in requests:
+            frame = pd.DataFrame([{k: None if v is None else str(v) for k, v in t.items()}
+                                  for t in body], dtype=object)
+            with s.transaction():
+                s.import_frame("tickets", frame, source="request body")
+                quick.run(s, [t["ticket_id"] for t in body], exact=True)
+        slow = s.query(sql, [ids])
+    assert len(fast) == len(ids) >= 15
+    assert _differences(fast, slow, "ticket_id") == []
+    assert "kept" in set(fast["routing_outcome"])

@@ -250,7 +250,7 @@ class Intake:
             rows = self.quick.run_new(self.cur, [r for t, r in fresh.items() if t not in again],
                                       replace=not trust)
             if again:
-                rows += self.quick.run(self.cur, list(again)).to_dict("records")
+                rows += self.quick.run(self.cur, list(again))
             return rows
 
     def _repair(self) -> None:
