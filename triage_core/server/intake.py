@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from triage_core.errors import TriageError
@@ -36,7 +35,7 @@ from triage_core.server.quick import RETURNING, QuickTriage, answers
 from triage_core.server.settings import ServerSettings
 from triage_core.store import Store, quick_import
 from triage_core.store.mapping import ImportMapping
-from triage_core.store.retry import retry_on_conflict
+from triage_core.store.retry import is_constraint_error, retry_on_conflict
 
 log = logging.getLogger("triage.server")
 _RECONCILE = "reconcile"
@@ -194,7 +193,9 @@ class Intake:
         wait = self.settings.conflict_wait_seconds
         try:
             return retry_on_conflict(self.cur, lambda: self._write(batch, trust=True), wait)
-        except duckdb.ConstraintException:
+        except Exception as exc:
+            if not is_constraint_error(exc):
+                raise
             log.info("intake: a ticket taken for new exists; reading the state again")
             self.quick.invalidate()
             return retry_on_conflict(self.cur, lambda: self._write(batch, trust=False), wait)

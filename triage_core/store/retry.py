@@ -40,6 +40,13 @@ def is_conflict(exc: BaseException | None) -> bool:
     return False
 
 
+def is_constraint_error(exc: BaseException) -> bool:
+    """True when ``exc`` is DuckDB refusing a statement's rows by a constraint (e.g. a plain
+    insert of a row whose key exists); the statement wrote nothing, and its transaction must
+    be rolled back."""
+    return isinstance(exc, duckdb.ConstraintException)
+
+
 def retry_on_conflict(store: Store, write: Callable[[], T],
                       wait_seconds: float = WAIT_SECONDS) -> T:
     """Run ``write`` (one whole transaction on ``store``) again while it loses a conflict, for
