@@ -76,6 +76,16 @@ LEFT JOIN last_touch lt USING (ticket_id)
 LEFT JOIN csat_surveys sv USING (ticket_id)
 """
 SCORING_SQL = SCORING_SQL.replace("{category}", effective_category())  # the view's columns
+# SCORING_SQL for a few tickets whose customers' LTV percentile the caller fills in (the server's
+# intake, from the sorted lifetime values it keeps in memory): only these tickets' customers are
+# read, without the window over every customer, which is most of the query on a large database
+# (1,000,000-ticket world, 20 tickets: 60-66 ms with the window, 19-28 ms without).
+_CUST = SCORING_SQL[SCORING_SQL.index("cust AS ("):SCORING_SQL.index("last_touch AS (")]
+SCORING_FEW_SQL = SCORING_SQL.replace(_CUST, """cust AS (  -- ltv_percentile: by the caller
+    SELECT customer_id, segment, plan, lifetime_value, NULL::DOUBLE AS ltv_percentile
+    FROM customers WHERE customer_id IN (SELECT customer_id FROM base)
+),
+""")
 
 # The columns of triaged_tickets and their types (written with these types even when a column
 # is empty in one run, so any order of imports and runs keeps the table writable).

@@ -355,7 +355,8 @@ class QuickTriage:
         """Triage the tickets ``ids`` (already in ``tickets``) into ``triage_results`` and
         ``triaged_tickets``; returns their rows of ``triaged_tickets``. Call it inside the
         transaction that wrote the tickets, so both land together. Up to :data:`SMALL`
-        tickets are scored row by row, with the agents' loads of the state in memory, and
+        tickets are scored row by row, with the agents' loads and the customers' lifetime
+        values of the state in memory, and
         written column by column (the same rows as ``score_frame`` with the loads counted
         from ``triaged_tickets`` and ``write_frame``: a few milliseconds instead of tens).
         ``exact``: always as ``triage score`` does it (loads counted by SQL, ``score_frame``):
@@ -372,12 +373,14 @@ class QuickTriage:
             store.insert_columns("triage_results", {
                 **{c: [_value(v) for v in predicted[c].tolist()] for c in RESULT_COLUMNS},
                 "scored_at": [now] * len(predicted)}, RESULT_TYPES, replace=True)
-        frame = store.query(scoring.SCORING_SQL.format(
-            where="list_contains($ids, ticket_id)", input_hash=scoring.INPUT_HASH),
-            {"ids": ids, **self.lookback})
         exists = store.table_exists(scoring.TRIAGED)
+        st = self.state(store) if exists and len(ids) <= SMALL and not exact else None
+        # a few tickets: their customers' LTV percentiles from the state, not by SQL's window
+        sql = scoring.SCORING_SQL if st is None else scoring.SCORING_FEW_SQL
+        frame = store.query(sql.format(where="list_contains($ids, ticket_id)",
+                                       input_hash=scoring.INPUT_HASH),
+                            {"ids": ids, **self.lookback})
         as_of = self._as_of(store, frame)
-        st = self.state(store) if exists and len(frame) <= SMALL and not exact else None
         if st is None or not st.triaged:
             agents = (store.query(_AGENTS_SQL, {"ids": ids}) if exists
                       else store.query("SELECT * FROM agents"))
@@ -390,6 +393,8 @@ class QuickTriage:
             records = out.to_dict("records")
         else:
             rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+            for row in rows:
+                row["ltv_percentile"] = self._percentile(st, row["lifetime_value"])
             if st.triaged:  # agents' loads from the state, without these tickets
                 load = list(st.load)
                 for ticket_id in ids:
