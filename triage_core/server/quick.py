@@ -350,6 +350,15 @@ class QuickTriage:
             self._newest = max(self._newest, frame["created_at"].max().to_pydatetime())
         return self._newest
 
+    def _as_of_rows(self, store: Store, rows: Sequence[Mapping[str, Any]]) -> Any:
+        """:meth:`_as_of` for rows read as dicts."""
+        if self._newest is None:
+            self._newest = scoring.data_time(store)
+        times = [r["created_at"] for r in rows if r["created_at"] is not None]
+        if times:
+            self._newest = max(self._newest, max(times))
+        return self._newest
+
     def run(self, store: Store, ids: Sequence[str], exact: bool = False
             ) -> list[dict[str, Any]]:
         """Triage the tickets ``ids`` (already in ``tickets``) into ``triage_results`` and
@@ -377,14 +386,14 @@ class QuickTriage:
         st = self.state(store) if exists and len(ids) <= SMALL and not exact else None
         # a few tickets: their customers' LTV percentiles from the state, not by SQL's window
         sql = scoring.SCORING_SQL if st is None else scoring.SCORING_FEW_SQL
-        frame = store.query(sql.format(where="list_contains($ids, ticket_id)",
-                                       input_hash=scoring.INPUT_HASH),
-                            {"ids": ids, **self.lookback})
-        as_of = self._as_of(store, frame)
+        sql = sql.format(where="list_contains($ids, ticket_id)", input_hash=scoring.INPUT_HASH)
+        params = {"ids": ids, **self.lookback}
         if st is None or not st.triaged:
             agents = (store.query(_AGENTS_SQL, {"ids": ids}) if exists
                       else store.query("SELECT * FROM agents"))
         if st is None:
+            frame = store.query(sql, params)
+            as_of = self._as_of(store, frame)
             out = scoring.score_frame(frame, agents, profile, self.rules, as_of)
             if exists:
                 store.delete_where_in(scoring.TRIAGED, "ticket_id", ids)
@@ -392,7 +401,8 @@ class QuickTriage:
                               types=scoring.OUTPUT_TYPES)
             records = out.to_dict("records")
         else:
-            rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+            rows = store.rows(sql, params)  # a few rows: no DataFrame
+            as_of = self._as_of_rows(store, rows)
             for row in rows:
                 row["ltv_percentile"] = self._percentile(st, row["lifetime_value"])
             if st.triaged:  # agents' loads from the state, without these tickets
