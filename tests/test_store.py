@@ -328,3 +328,49 @@ def test_insert_columns_stores_the_same_by_arrow_and_by_lists(
         s.execute("CREATE TABLE t (id VARCHAR, n INTEGER)")
         s.insert_columns("t", {"id": ["x"], "n": ["7"]}, {"id": "VARCHAR", "n": "INTEGER"})
         assert s.rows("SELECT * FROM t") == [{"id": "x", "n": 7}]
+
+
+@pytest.mark.parametrize("way", ["file", "frame"])
+@pytest.mark.parametrize("before", [False, True])  # T-3 exists before: the upsert statement
+def test_an_import_that_races_another_writers_commit_runs_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str, before: bool) -> None:
+    """Under `triage serve` the API's intake commits tickets while an import runs: a key the
+    import's snapshot did not show but another writer committed meanwhile makes the insert
+    (plain or upsert) fail on a duplicate key; the import runs again instead of failing."""
+    import pandas as pd
+
+    from triage_core.store import importing
+
+    rows = pd.DataFrame({"ticket_id": ["T-1", "T-2", "T-3"], "customer_id": ["c1"] * 3,
+                         "created_at": ["2026-07-01 09:30:00"] * 3, "status": ["open"] * 3,
+                         "subject": ["from the file"] * 3})
+    path = tmp_path / "tickets.csv"
+    rows.to_csv(path, index=False)
+    real = importing._Importer._existing
+    calls: list[int] = []
+    with Store(tmp_path / "a.duckdb") as s:
+        s.import_frame("customers", pd.DataFrame({"customer_id": ["c1"]}))
+        if before:
+            s.import_frame("tickets", rows.tail(1).assign(subject="earlier"))
+
+        def existing(self: importing._Importer) -> int:
+            found = real(self)
+            if not calls:  # the other writer commits T-1 after this snapshot began
+                other = s.cursor()
+                try:
+                    other.execute("INSERT INTO tickets (ticket_id, customer_id, created_at,"
+                                  " status, subject) VALUES ('T-1', 'c1', TIMESTAMP"
+                                  " '2026-07-01 08:00:00', 'new', 'from the intake')")
+                finally:
+                    other.close()
+            calls.append(found)
+            return found
+
+        monkeypatch.setattr(importing._Importer, "_existing", existing)
+        with s.cursor() as cur:
+            result = (cur.import_file("tickets", path) if way == "file"
+                      else cur.import_frame("tickets", rows))
+        assert calls == [int(before), 1 + before]  # T-1 not seen, then seen
+        assert (result.new_rows, result.existing_rows) == (2 - before, 1 + before)
+        assert s.rows("SELECT ticket_id, subject FROM tickets ORDER BY 1") == [
+            {"ticket_id": f"T-{i}", "subject": "from the file"} for i in (1, 2, 3)]

@@ -20,6 +20,7 @@ from triage_core.schema import IMPORT_TABLES, Column, Table
 from triage_core.store import formats
 from triage_core.store import mapping as mapping_rules
 from triage_core.store.mapping import ImportMapping
+from triage_core.store.retry import Raced, retry_on_conflict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,9 +105,15 @@ def import_frame(store: Store, table: str, frame: pd.DataFrame, source: str = "<
     """Same as :func:`import_file` for an in-memory DataFrame (dashboard uploads, demo)."""
     spec = table_spec(table)
     chosen = resolve_mapping(store, spec, mapping, preset)
-    with store.lock(), store.import_memory(), store.transaction():
-        load_raw_frame(store, frame)
-        return _Importer(store, spec, source).run(chosen, create_missing)
+
+    def attempt() -> ImportResult:
+        with store.lock(), store.import_memory(), store.transaction():
+            load_raw_frame(store, frame)
+            return _Importer(store, spec, source).run(chosen, create_missing)
+
+    # run again when it loses to another writer's commit (inside a caller's transaction, the
+    # caller's is what runs again)
+    return retry_on_conflict(store, attempt)
 
 
 def load_raw_file(store: Store, path: Path) -> None:
@@ -219,13 +226,21 @@ class _Importer:
             present = [c for c in self.spec.columns if c.name in plan.present]
             _Validator(self.con, self.spec, present, plan, self.name).validate()
             self._clean(present)
-            with self.store.transaction():
-                if create_missing:
-                    self._create_missing_refs()
-                else:
-                    self._check_references()
-                existing = self._existing()
-                self._upsert(present, none_exist=existing == 0)
+
+            def write() -> int:
+                with self.store.transaction():
+                    if create_missing:
+                        self._create_missing_refs()
+                    else:
+                        self._check_references()
+                    existing = self._existing()
+                    self._upsert(present, none_exist=existing == 0)
+                return existing
+
+            # under `triage serve` the API's intake writes tickets meanwhile: a transaction
+            # that loses to one of its commits is run again (inside an outer transaction, the
+            # outer one is what runs again)
+            existing = retry_on_conflict(self.store, write)
             return ImportResult(self.spec.name, self.name, n, n - existing, existing,
                                 tuple(plan.ignored), tuple(plan.warnings))
         except duckdb.Error as exc:
@@ -251,16 +266,25 @@ class _Importer:
     def _upsert(self, present: list[Column], none_exist: bool = False) -> None:
         """Insert the clean rows, replacing those whose key exists. When none exists (a first
         import) a plain INSERT does the same (the file's own keys are unique: validated), and
-        DuckDB inserts without looking each key up."""
+        DuckDB inserts without looking each key up.
+
+        A duplicate key can then only be another writer's (under `triage serve`, the API's
+        intake) committed after this transaction began, which DuckDB reports as a constraint
+        error for either statement: :class:`Raced`, so that the import runs again."""
         cols = ", ".join(c.name for c in present)
         insert = f"INSERT INTO {self.spec.name} ({cols}) SELECT {cols} FROM _clean"
-        if none_exist:
+        if not none_exist:
+            updates = [c.name for c in present if c.name not in self.spec.key]
+            conflict = ("DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
+                        if updates else "DO NOTHING")
+            insert += f" ON CONFLICT ({', '.join(self.spec.key)}) {conflict}"
+        try:
             self.con.execute(insert)
-            return
-        updates = [c.name for c in present if c.name not in self.spec.key]
-        conflict = ("DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in updates)
-                    if updates else "DO NOTHING")
-        self.con.execute(f"{insert} ON CONFLICT ({', '.join(self.spec.key)}) {conflict}")
+        except duckdb.ConstraintException as exc:
+            if "duplicate key" not in str(exc).lower():
+                raise
+            raise Raced(f"{self.spec.name}: a key of {self.name} was added by another writer"
+                        " during the import") from exc
 
     def _check_references(self) -> None:
         for ref in self.spec.references:

@@ -29,11 +29,18 @@ class WriteConflict(TriageError):
     """Other writers kept changing the same rows; nothing was written."""
 
 
+class Raced(Exception):
+    """Another writer committed a key that this transaction's snapshot did not show (a plain
+    insert of rows counted as new met one): like a conflict, the transaction wrote nothing and
+    running it again on the new data is the answer."""
+
+
 def is_conflict(exc: BaseException | None) -> bool:
-    """True when ``exc`` (or an error it was raised from) is a DuckDB transaction conflict."""
+    """True when ``exc`` (or an error it was raised from) is a DuckDB transaction conflict
+    (or :class:`Raced`)."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
-        if isinstance(exc, duckdb.TransactionException):
+        if isinstance(exc, duckdb.TransactionException | Raced):
             return True
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
