@@ -322,18 +322,15 @@ class QuickTriage:
                 "severity": columns["severity"][i], "tier_correction": None,
                 "campaign_id": self._campaign(st, k["customer_id"], k["created_at"]),
             })
-        newest = max(r["created_at"] for r in rows)
-        if self._newest is None:
-            self._newest = scoring.data_time(store)
-        self._newest = max(self._newest, newest)
+        as_of = self._as_of(store, [r["created_at"] for r in rows])
         load = list(st.load)
         if len(rows) <= SMALL:
             routing = rowscore.Routing(st.routing, self.rules, load)
-            out = rowscore.score_rows(rows, routing, profile, self._newest)
+            out = rowscore.score_rows(rows, routing, profile, as_of)
         else:
             frame = pd.DataFrame(rows)
             agents = st.agents.assign(current_load=_loads_by_id(st, load, st.agents))
-            scored = scoring.score_frame(frame, agents, profile, self.rules, self._newest)
+            scored = scoring.score_frame(frame, agents, profile, self.rules, as_of)
             out = scored.astype(object).where(scored.notna(), None).to_dict("records")
         store.insert_columns(scoring.TRIAGED, {c: [_value(r[c]) for r in out]
                                                for c in scoring.OUTPUT_COLUMNS},
@@ -341,22 +338,14 @@ class QuickTriage:
         self._stage(out)
         return out
 
-    def _as_of(self, store: Store, frame: pd.DataFrame) -> Any:
+    def _as_of(self, store: Store, times: Sequence[Any]) -> Any:
         """The SLA clock of scoring (:func:`scoring.data_time`): the newest ticket's time, kept
-        up to date from the tickets triaged here."""
+        up to date from the ``times`` of the tickets triaged here (None: none)."""
         if self._newest is None:
             self._newest = scoring.data_time(store)
-        if len(frame) and frame["created_at"].notna().any():
-            self._newest = max(self._newest, frame["created_at"].max().to_pydatetime())
-        return self._newest
-
-    def _as_of_rows(self, store: Store, rows: Sequence[Mapping[str, Any]]) -> Any:
-        """:meth:`_as_of` for rows read as dicts."""
-        if self._newest is None:
-            self._newest = scoring.data_time(store)
-        times = [r["created_at"] for r in rows if r["created_at"] is not None]
-        if times:
-            self._newest = max(self._newest, max(times))
+        known = [t for t in times if t is not None]
+        if known:
+            self._newest = max(self._newest, max(known))
         return self._newest
 
     def run(self, store: Store, ids: Sequence[str], exact: bool = False
@@ -365,9 +354,9 @@ class QuickTriage:
         ``triaged_tickets``; returns their rows of ``triaged_tickets``. Call it inside the
         transaction that wrote the tickets, so both land together. Up to :data:`SMALL`
         tickets are scored row by row, with the agents' loads and the customers' lifetime
-        values of the state in memory, and
-        written column by column (the same rows as ``score_frame`` with the loads counted
-        from ``triaged_tickets`` and ``write_frame``: a few milliseconds instead of tens).
+        values of the state in memory, and written column by column (the same rows as
+        ``score_frame`` with the loads counted from ``triaged_tickets`` and ``write_frame``: a
+        few milliseconds instead of tens).
         ``exact``: always as ``triage score`` does it (loads counted by SQL, ``score_frame``):
         the reference the tests hold the fast paths to."""
         ids = list(dict.fromkeys(ids))
@@ -393,7 +382,8 @@ class QuickTriage:
                       else store.query("SELECT * FROM agents"))
         if st is None:
             frame = store.query(sql, params)
-            as_of = self._as_of(store, frame)
+            newest = frame["created_at"].dropna()
+            as_of = self._as_of(store, [newest.max().to_pydatetime()] if len(newest) else [])
             out = scoring.score_frame(frame, agents, profile, self.rules, as_of)
             if exists:
                 store.delete_where_in(scoring.TRIAGED, "ticket_id", ids)
@@ -402,7 +392,7 @@ class QuickTriage:
             records = out.to_dict("records")
         else:
             rows = store.rows(sql, params)  # a few rows: no DataFrame
-            as_of = self._as_of_rows(store, rows)
+            as_of = self._as_of(store, [r["created_at"] for r in rows])
             for row in rows:
                 row["ltv_percentile"] = self._percentile(st, row["lifetime_value"])
             if st.triaged:  # agents' loads from the state, without these tickets

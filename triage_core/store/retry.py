@@ -30,9 +30,9 @@ class WriteConflict(TriageError):
 
 
 class Raced(Exception):
-    """Another writer committed a key that this transaction's snapshot did not show (a plain
-    insert of rows counted as new met one): like a conflict, the transaction wrote nothing and
-    running it again on the new data is the answer."""
+    """Another writer committed a key that this transaction's snapshot did not show (an import's
+    insert met it, which DuckDB reports as a duplicate key): like a conflict, the transaction
+    wrote nothing and running it again on the new data is the answer."""
 
 
 def is_conflict(exc: BaseException | None) -> bool:
