@@ -30,7 +30,7 @@ from triage_core.server import context, version
 from triage_core.store import Store, default_db_path
 from triage_core.store.mapping import PRESETS
 from triage_core.store.retry import retry_on_conflict
-from triage_core.text import mask_pii_series, mask_values, pseudonymize_cached
+from triage_core.text import mask_pii_series, mask_values, pseudonymize_cached, pseudonymize_key
 
 # What pages may use from triage_core, re-exported: pages import only this module.
 __all__ = ["IMPORT_TABLES", "MODELS", "MODEL_DESCRIPTIONS", "PRESETS", "DatabaseBusyError",
@@ -39,6 +39,9 @@ __all__ = ["IMPORT_TABLES", "MODELS", "MODEL_DESCRIPTIONS", "PRESETS", "Database
 T = TypeVar("T")
 TTL = 600
 TEXT_COLUMNS = ("subject", "body", "comment")
+# Record keys: shown with their digits (a ticket id is looked up in the helpdesk by them), only
+# an e-mail address in one is masked (see triage_core.text.pseudonymize_key).
+KEY_COLUMNS = ("ticket_id",)
 
 
 def db_path() -> str:
@@ -160,7 +163,8 @@ def masked(df: pd.DataFrame, mask: bool | None = None) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]) \
                 or pd.api.types.is_datetime64_any_dtype(out[col]):
             continue
-        values = mask_values(out[col].to_numpy(dtype=object), salt, free_text=col in TEXT_COLUMNS)
+        values = mask_values(out[col].to_numpy(dtype=object), salt, free_text=col in TEXT_COLUMNS,
+                             key=col in KEY_COLUMNS)
         if values is not None:
             out[col] = values
     out.columns = [display(c) for c in out.columns]
@@ -348,7 +352,10 @@ def ticket_detail(ticket_id: str) -> dict[str, Any] | None:
         for key in ("subject", "body"):
             if isinstance(detail.get(key), str):
                 detail[key] = mask_pii_series(pd.Series([detail[key]])).iloc[0]
-        detail = {k: v if k in ("subject", "body") else shown(v) for k, v in detail.items()}
+        salt = _salt(db_path())
+        detail = {k: v if k in ("subject", "body")
+                  else pseudonymize_key(v, salt) if k in KEY_COLUMNS and isinstance(v, str)
+                  else shown(v) for k, v in detail.items()}
     detail["_ticket"] = ticket_id
     return detail
 

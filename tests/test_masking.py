@@ -32,3 +32,17 @@ def test_free_text_masked_like_one_by_one() -> None:
 
 def test_columns_without_strings_are_left_alone() -> None:
     assert mask_values(np.array([1.0, None], dtype=object), SALT) is None
+
+
+def test_ticket_ids_keep_their_digits_and_lose_their_e_mail_addresses() -> None:
+    ids = np.array(["4155550123", "LOAD20261202184442-08-00025", "TK-jane.doe@example.com",
+                    None, "4111 1111 1111 1111"], dtype=object)
+    out = mask_values(ids.copy(), SALT, key=True)
+    # a phone-shaped or card-shaped id is still the id a helpdesk knows it by
+    assert out[0] == "4155550123" and out[1] == ids[1] and out[4] == ids[4] and out[3] is None
+    # an e-mail address in an id ("TK-" is part of its local part) is a keyed token, the same
+    # one as elsewhere on the page
+    assert "jane.doe" not in out[2] and out[2].startswith("[email ")
+    assert out[2] == pseudonymize("TK-jane.doe@example.com", SALT)
+    # as ids elsewhere (not keys), the same values are masked
+    assert mask_values(ids.copy(), SALT)[0] != "4155550123"

@@ -29,6 +29,7 @@ __all__ = [
     "mask_pii_series",
     "mask_values",
     "pseudonymize_cached",
+    "pseudonymize_key",
     "pseudonymize_series",
     "ticket_text",
     "ticket_text_series",
@@ -328,13 +329,28 @@ def _keyed(kind: str, value: str, salt: bytes) -> str:
 
 
 def _pseudonymize(text: str, salt: bytes) -> str:
-    out = _EMAIL_RE.sub(lambda m: _keyed("email", m.group(0).lower(), salt), text)
+    out = _pseudonymize_emails(text, salt)
     out = _CARD.sub(lambda m: _keyed("card", re.sub(r"[ -]", "", m.group(0)), salt)
                     if _luhn_ok(re.sub(r"[ -]", "", m.group(0))) else m.group(0), out)
     for _ in range(2):
         out = _PHONE_RE.sub(lambda m: m.group(1) + _keyed(
             "phone", re.sub(r"[^0-9+]", "", m.group(2)), salt) + m.group(3), out)
     return out
+
+
+def _pseudonymize_emails(text: str, salt: bytes) -> str:
+    return _EMAIL_RE.sub(lambda m: _keyed("email", m.group(0).lower(), salt), text)
+
+
+def pseudonymize_key(value: Any, salt: bytes) -> str | None:
+    """A record key (a ticket id) as a page may show it: only e-mail addresses in it become
+    keyed tokens. Keys are made of digits (``4155550123``, ``LOAD20261202-08-00025``), which the
+    phone and card rules would take for numbers to hide, leaving ids that nobody can look up;
+    a key that holds an e-mail address (``TK-jane.doe@example.com``) still loses it."""
+    if _is_missing(value):
+        return None
+    text = str(value)
+    return _pseudonymize_emails(text, salt) if "@" in text else text
 
 
 def pseudonymize(value: Any, salt: bytes) -> str | None:
@@ -371,10 +387,11 @@ def pseudonymize_cached(text: str, salt: bytes) -> str:
 SCALAR_MASKING = 1024  # distinct values up to which each goes through the cached scalar path
 
 
-def mask_values(values: np.ndarray, salt: bytes, free_text: bool = False) -> np.ndarray | None:
+def mask_values(values: np.ndarray, salt: bytes, free_text: bool = False,
+                key: bool = False) -> np.ndarray | None:
     """An object array's strings masked (``free_text``: :func:`mask_pii`) or pseudonymized
-    (ids, names, labels: :func:`pseudonymize`), each distinct value once; other values stay.
-    None when it holds no strings."""
+    (ids, names, labels: :func:`pseudonymize`; record keys, ``key``: :func:`pseudonymize_key`),
+    each distinct value once; other values stay. None when it holds no strings."""
     strings = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
     if not strings.any():
         return None
@@ -382,6 +399,8 @@ def mask_values(values: np.ndarray, salt: bytes, free_text: bool = False) -> np.
     uniques = np.asarray(uniques, dtype=object)
     if free_text:
         done = mask_pii_series(uniques).to_numpy(dtype=object)
+    elif key:
+        done = np.array([pseudonymize_key(u, salt) for u in uniques], dtype=object)
     elif len(uniques) <= SCALAR_MASKING:
         done = np.array([pseudonymize_cached(u, salt) for u in uniques], dtype=object)
     else:

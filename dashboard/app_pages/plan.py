@@ -47,8 +47,8 @@ with st.form("plan_form"):
     c1, c2, c3 = st.columns(3)
     start = c1.date_input("Start", value=defaults["start"], key="plan_start")
     end = c2.date_input("End", value=defaults["end"], key="plan_end")
-    reach = c3.number_input("Expected reach (customers)", min_value=1.0, step=100.0,
-                            value=float(round(defaults["reach"])), key="plan_reach")
+    reach = c3.number_input("Expected reach (customers)", min_value=1, step=100,
+                            value=max(1, round(defaults["reach"])), key="plan_reach")
     c1, c2 = st.columns(2)
     spend = c1.number_input("Planned spend", min_value=0.0, step=500.0, key="plan_spend",
                             value=float(round(defaults["spend"] or 0.0)))

@@ -576,6 +576,7 @@ def test_data_triage_button_triages_a_loaded_db(open_app: OpenApp, loaded_db: Pa
 XSS_SUBJECT = "**bold** <script>alert(1)</script>"
 XSS_BODY = "Click [here](http://evil.example) _now_ <img src=x onerror=alert(1)>"
 PII_BODY = "Please reply to jane.doe@example.com about my refund."
+NUMBERED = "4155550123"  # a helpdesk's numeric id, shaped like a US phone number
 
 
 @pytest.fixture(scope="module")
@@ -592,6 +593,8 @@ def special_db(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
             {"ticket_id": "TPII1", "created_at": str(newest), "customer_id": customer,
              "status": "open", "channel": "email", "subject": "Refund",
              "body": PII_BODY},
+            {"ticket_id": NUMBERED, "created_at": str(newest), "customer_id": customer,
+             "status": "open", "channel": "email", "subject": "Invoice", "body": "Wrong total."},
         ])
         path = tmp_path / "special.csv"
         frame.to_csv(path, index=False)
@@ -636,6 +639,17 @@ def test_explorer_masks_pii_unless_turned_off(open_app: OpenApp, special_db: Pat
     at.sidebar.toggle(key="mask_pii").set_value(False).run()
     assert_ok(at)
     assert PII_BODY in [c.value for c in at.code]
+
+
+def test_numeric_ticket_ids_are_shown_as_they_are(open_app: OpenApp, special_db: Path) -> None:
+    """Masking hides phone numbers in text, not the digits of an id agents look tickets up by."""
+    at = open_app(special_db, "explorer")
+    at.text_input(key="explorer_search").set_value(NUMBERED).run()
+    assert_ok(at)
+    ids = frame_with(at, "ticket_id")["ticket_id"].astype(str).tolist()
+    assert NUMBERED in ids and not any("phone" in i for i in ids)
+    shown = " ".join(markdown_texts(at) + [t.value for t in at.text])
+    assert NUMBERED in shown and "[phone" not in shown
 
 
 # -- the questions a demo audience asks ----------------------------------------------------------

@@ -62,7 +62,7 @@ def test_plan_page_shows_the_forecast(open_app: OpenApp, demo_db: Path) -> None:
 def test_plan_page_follows_the_inputs(open_app: OpenApp, demo_db: Path) -> None:
     at = open_app(demo_db, "plan")
     at.multiselect(key="plan_like").set_value(["CMP08"])
-    at.number_input(key="plan_reach").set_value(5000.0)
+    at.number_input(key="plan_reach").set_value(5000)
     at.button[0].click().run()  # the form's submit button
     assert_ok(at)
     plan = plan_inputs(at)
