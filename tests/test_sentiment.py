@@ -173,18 +173,83 @@ def _settings(**overrides: object) -> SentimentSettings:
     return SentimentSettings.from_mapping(config)
 
 
-def test_score_is_length_weighted_mean_with_negative_emphasis() -> None:
-    scorer = LexiconSentiment(_settings(lexicon={"late": -1.2}, negative_weight=2.0))
-    # "great" = 3.1 -> compound 3.1 / sqrt(3.1^2 + 15) = 0.6249; "late" -> -0.2960; 4 tokens each
+@pytest.mark.parametrize("weighting", ["equal", "length"])
+def test_score_is_weighted_mean_with_negative_emphasis(weighting: str) -> None:
+    scorer = LexiconSentiment(_settings(lexicon={"late": -1.2}, negative_weight=2.0,
+                                        sentence_weighting=weighting))
+    # "great" = 3.1 -> compound 3.1 / sqrt(3.1^2 + 15) = 0.6249; "late" -> -0.2960
     great = round(3.1 / math.sqrt(3.1**2 + 15), 4)
     late = round(-1.2 / math.sqrt(1.2**2 + 15), 4)
     assert (great, late) == (0.6249, -0.296)
-    expected = (4 * great + 2.0 * 4 * late) / (4 + 2.0 * 4)
-    score = scorer.score_texts(["The agent was great. The refund is late."])[0]
-    assert score == pytest.approx(expected)
+    text = "The agent who answered my call on Monday was great. It is late."  # 10 and 3 tokens
+    size = (10, 3) if weighting == "length" else (1, 1)
+    expected = (size[0] * great + 2.0 * size[1] * late) / (size[0] + 2.0 * size[1])
+    assert scorer.score_texts([text])[0] == pytest.approx(expected)
     # sentences without sentiment words do not dilute the score
     padded = scorer.score_texts(["The agent was great. I ordered it on Monday at noon."])[0]
     assert padded == pytest.approx(great)
+
+
+def test_a_short_complaint_is_not_outweighed_by_a_long_polite_sentence() -> None:
+    text = ("So disappointed. The least you could do is give us access to the lounge for an "
+            "hour before our flight to our wedding!")
+    assert default_settings().sentence_weighting == "equal"
+    assert label(score_texts([text]))[0] == "negative"
+    by_length = LexiconSentiment(SentimentSettings.from_config({"sentence_weighting": "length"}))
+    assert by_length.score_texts([text])[0] > score_texts([text])[0]
+
+
+def test_a_negated_complaint_word_is_not_praise() -> None:
+    texts = ["DONT LOSE MY LUGGAGE!!!", "That wouldn't explain the delay."]
+    assert (reference_compounds(texts) > 0).all()  # plain VADER: -0.74 x a negative word
+    scores = score_texts(texts)
+    assert "positive" not in set(label(scores)), scores
+    # negated positive words are still negative, as in VADER
+    assert label(score_texts(["The agent was not helpful."]))[0] == "negative"
+    vader_negation = LexiconSentiment(SentimentSettings.from_config({"negated_negative": -0.74}))
+    assert (vader_negation.score_texts(texts) > 0).all()
+
+
+def test_a_negation_without_sentiment_words_is_a_mild_complaint() -> None:
+    texts = ["They never told us anything.", "Nothing on the website about it",
+             "I ordered it on Monday."]
+    settings = default_settings()
+    assert settings.bare_negation < 0
+    scores = score_texts(texts)
+    assert scores.tolist() == pytest.approx([settings.bare_negation] * 2 + [0.0])
+    assert explain(texts[0]) == [("never", settings.bare_negation)]
+    off = LexiconSentiment(SentimentSettings.from_config({"bare_negation": 0}))
+    assert off.score_texts(texts).tolist() == [0.0, 0.0, 0.0]
+    # a sentence with sentiment words is scored by them alone
+    assert score_texts(["It is not great."])[0] == pytest.approx(
+        reference_compounds(["It is not great."])[0])
+
+
+def test_informal_text_is_normalized_for_the_lexicon() -> None:
+    scorer = LexiconSentiment()
+    prepared = scorer.prepare(["so sloooow today #nothappy", "Tried...nothing works",
+                               "#JetBlue #avgeek #Philly", "sooo baaad", "order #12345"],
+                              clean=False).to_pylist()
+    assert prepared == ["so slow today not happy", "Tried... nothing works",
+                        "#JetBlue #avgeek #Philly", "so bad", "order #12345"]
+    assert label(score_texts(["#epicfail #worstcustomerservice"]))[0] == "negative"
+    assert label(score_texts(["#bestairlineever"]))[0] == "positive"
+    plain = LexiconSentiment(SentimentSettings.from_config({"normalize_informal": False}))
+    assert plain.prepare(["#nothappy"], clean=False).to_pylist() == ["#nothappy"]
+
+
+def test_settings_stored_before_the_newer_rules_keep_the_old_rules() -> None:
+    """A section saved with a model before these keys existed scores as it did then."""
+    old = default_settings().to_config()
+    for key in ("negated_negative", "bare_negation", "sentence_weighting",
+                "normalize_informal"):
+        del old[key]
+    settings = SentimentSettings.from_mapping(old)
+    assert (settings.negated_negative, settings.bare_negation, settings.sentence_weighting,
+            settings.normalize_informal) == (None, 0.0, "length", False)
+    scorer = LexiconSentiment(settings)
+    assert scorer.score_texts(["DONT LOSE MY LUGGAGE!!!"])[0] > 0
+    assert SentimentSettings.from_mapping(default_settings().to_config()) == default_settings()
 
 
 def test_positive_words_in_questions_count_half() -> None:
@@ -226,7 +291,8 @@ def test_a_few_texts_are_prepared_as_many_are() -> None:
     scorer = LexiconSentiment()
     texts = [*TRICKY, "I was on hold for 3 hours and it still doesn't work!",
              "Still waiting... charged twice, can't log in, 5 days late", "Kelvin K ſ 3 HOURS",
-             "no problem, thanks", "WHERE IS MY parcel?? never arrived", None, ""]
+             "no problem, thanks", "WHERE IS MY parcel?? never arrived", None, "",
+             "sooo sloooow #nothappy #badservice #12", "tried...nothing…works", "#a #abcdefgh"]
     few = [scorer.prepare(texts[i:i + 8]).to_pylist() for i in range(0, len(texts), 8)]
     many = scorer.prepare(texts * (SMALL_BATCH // len(texts) + 1)).to_pylist()
     assert len(texts) * (SMALL_BATCH // len(texts) + 1) > SMALL_BATCH
@@ -366,6 +432,10 @@ def test_settings_from_config() -> None:
     ({"neg_threshold": -2}, "sentiment: neg_threshold"),
     ({"negative_weight": 0}, "sentiment: negative_weight"),
     ({"question_weight": 1.5}, "sentiment: question_weight"),
+    ({"negated_negative": 2}, "sentiment: negated_negative"),
+    ({"bare_negation": 0.5}, "sentiment: bare_negation"),
+    ({"sentence_weighting": "words"}, "sentiment: sentence_weighting"),
+    ({"normalize_informal": "yes"}, "sentiment: normalize_informal"),
     ({"colour": "blue"}, "sentiment: unknown key 'colour'"),
     ({"lexicon": {"two words": -1}}, "sentiment: lexicon.'two words'"),
     ({"lexicon": {"bad": 9}}, "sentiment: lexicon.'bad'"),

@@ -109,8 +109,14 @@ class VaderEngine:
     that contain "but".
     """
 
-    def __init__(self, lexicon: Mapping[str, float]) -> None:
+    def __init__(self, lexicon: Mapping[str, float],
+                 negated_negative: float | None = None) -> None:
         self.lexicon = dict(lexicon)
+        # what a negated *negative* word's valence is multiplied by; None: VADER's own
+        # N_SCALAR (-0.74, so "don't lose my bag" reads as praise). The zero-shot scorer sets
+        # 0.0 (a negated complaint word is no evidence either way). Positive words are always
+        # negated as VADER does ("not good" is negative).
+        self.negated_negative = negated_negative
         emojis = _analyzer().emojis
         self._emojis = emojis
         # vaderSentiment replaces single characters only; none of them is ASCII
@@ -142,6 +148,7 @@ class VaderEngine:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("negated_negative", None)  # pickled before the option existed
         self.__dict__.update(state)
         self._reset_memo()
         self._lock = threading.Lock()
@@ -312,7 +319,7 @@ class VaderEngine:
         v = np.where(is_no[w.t0] & w.ok_p1 & in_lex[w.t_p1], 0.0, v)
         by_no = ((w.ok_m1 & is_no[w.t_m1]) | (w.ok_m2 & is_no[w.t_m2])
                  | (w.ok_m3 & is_no[w.t_m3] & a["or_nor"][w.t_m1]))
-        v = np.where(by_no, lexval * _vs.N_SCALAR, v)
+        v = np.where(by_no, lexval * self._n_scalar(lexval), v)
         caps = a["upper"][w.t0] & w.cap_diff
         return np.where(caps, np.where(v > 0, v + _vs.C_INCR, v - _vs.C_INCR), v)
 
@@ -354,7 +361,7 @@ class VaderEngine:
         never, so_this, without, doubt, neg = (a["never"], a["so_this"], a["without"],
                                                a["doubt"], a["neg"])
         if start_i == 0:
-            return np.where(active & neg[w.t_m1], v * _vs.N_SCALAR, v)
+            return np.where(active & neg[w.t_m1], v * self._n_scalar(v), v)
         if start_i == 1:
             boost_125 = never[w.t_m2] & so_this[w.t_m1]
             keep = without[w.t_m2] & doubt[w.t_m1]
@@ -364,7 +371,13 @@ class VaderEngine:
             keep = without[w.t_m3] & (doubt[w.t_m2] | doubt[w.t_m1])
             flip = neg[w.t_m3] & ~boost_125 & ~keep
         v = np.where(active & boost_125, v * 1.25, v)
-        return np.where(active & flip, v * _vs.N_SCALAR, v)
+        return np.where(active & flip, v * self._n_scalar(v), v)
+
+    def _n_scalar(self, v: np.ndarray) -> np.ndarray | float:
+        """The factor negation multiplies the valences ``v`` by."""
+        if self.negated_negative is None:
+            return _vs.N_SCALAR
+        return np.where(v < 0, self.negated_negative, _vs.N_SCALAR)
 
     def _least(self, v: np.ndarray, w: _Window) -> np.ndarray:
         """VADER's ``_least_check``: "least" before a word negates it, "at least" does not."""

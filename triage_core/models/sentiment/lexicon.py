@@ -4,7 +4,7 @@ VADER's lexicon plus the support-domain lexicon of the ``[sentiment]`` settings 
 multi-word phrases and regex patterns). Text is cleaned first (quoted replies, signatures,
 greetings, headers, @handles, links), phrases and patterns become single tokens of the
 augmented lexicon, and every sentence is scored on its own by the exact VADER engine
-(:mod:`._vader`); the text's score is a length-weighted mean of its sentence compounds in which
+(:mod:`._vader`); the text's score is a weighted mean of its sentence compounds in which
 negative sentences weigh more, so long e-mails do not saturate to +-1.
 """
 
@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from triage_core.errors import ConfigError
 from triage_core.models.sentiment._vader import VaderEngine, as_large_string, vader_lexicon
+from triage_core.models.sentiment.informal import InformalText
 from triage_core.models.sentiment.settings import SentimentSettings, default_settings, label
 from triage_core.text import SMALL_BATCH, clean_body_array, to_arrow
 
@@ -30,6 +31,10 @@ __all__ = ["LexiconSentiment", "explain", "score_frame", "score_texts"]
 _SENTENCE_END = r"([.!?])[ \t]+"  # a sentence ends at . ! or ? followed by blanks ...
 _SENTENCE_BREAK = r"[ \t]*\n[ \t\n]*"  # ... or at a line break
 _QUESTION = r"\?[ \t\r\n]*$"
+# a negation ("they did not call back", "nothing works"): what a sentence without sentiment
+# words scores ``bare_negation`` for
+_NEGATION = (r"(?i)\b(?:not|never|nothing|nobody|no one|no longer|cannot|(?:ca|do|does|did|is|"
+             r"are|was|were|wo|would|could|should|has|have|had)n['\x{2019}]?t)\b")
 _WORD_EDGE_L = r"(?<![A-Za-z0-9_'])"
 _WORD_EDGE_R = r"(?![A-Za-z0-9_'])"
 
@@ -120,7 +125,8 @@ class LexiconSentiment:
             # RE2 also replaces it, in rows where it finds what Python's re finds
             self._re2_subs.append(rule.regex if _re2_same(rule.regex)
                                   and re.fullmatch(r"[A-Za-z0-9_]+", tok) else None)
-        self.engine = VaderEngine(lexicon)
+        self.engine = VaderEngine(lexicon, negated_negative=self.settings.negated_negative)
+        self._informal = InformalText(lexicon) if self.settings.normalize_informal else None
 
     # --- text preparation -------------------------------------------------------------------
 
@@ -155,11 +161,20 @@ class LexiconSentiment:
         if clean:
             arr = clean_body_array(arr)
         n = len(arr)
-        if n == 0 or not (self._phrase_filter or self._patterns):
+        informal = self._informal
+        if n == 0:
             return arr
         if n <= SMALL_BATCH:  # a few texts: Python's re (RE2 compiles every pattern per call)
-            return pa.array([self._substitute_one(t) for t in arr.to_pylist()],
-                            type=pa.large_string())
+            texts_ = arr.to_pylist()
+            if informal is not None:
+                texts_ = [informal.normalize(t) for t in texts_]
+            if self._phrase_filter or self._patterns:
+                texts_ = [self._substitute_one(t) for t in texts_]
+            return pa.array(texts_, type=pa.large_string())
+        if informal is not None:
+            arr = informal.normalize_array(arr)
+        if not (self._phrase_filter or self._patterns):
+            return arr
 
         def rows_matching(regex: str | None) -> np.ndarray:
             if regex is None:
@@ -234,7 +249,22 @@ class LexiconSentiment:
         question = question.to_numpy(zero_copy_only=False)
         compounds = np.where(question & (compounds > 0),
                              compounds * self.settings.question_weight, compounds)
-        return owner, sentences, compounds, lengths
+        return owner, sentences, self._bare_negations(sentences, compounds), lengths
+
+    def _bare_negations(self, sentences: pa.Array, compounds: np.ndarray) -> np.ndarray:
+        """Sentences without sentiment that hold a negation score ``bare_negation``."""
+        value = self.settings.bare_negation
+        if value == 0 or compounds.size == 0:
+            return compounds
+        blank = np.flatnonzero(compounds == 0)
+        if blank.size == 0:
+            return compounds
+        hit = pc.match_substring_regex(sentences.take(pa.array(blank)), pattern=_NEGATION)
+        rows = blank[hit.to_numpy(zero_copy_only=False)]
+        if rows.size:
+            compounds = compounds.copy()
+            compounds[rows] = value
+        return compounds
 
     def sentence_scores(self, texts: Sequence[Any] | pd.Series | pa.Array, clean: bool = True,
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -246,12 +276,15 @@ class LexiconSentiment:
 
     def combine(self, owner: np.ndarray, compounds: np.ndarray, lengths: np.ndarray,
                 n_texts: int) -> np.ndarray:
-        """Length-weighted mean of the non-neutral sentence compounds of each text.
+        """Weighted mean of the non-neutral sentence compounds of each text.
 
-        Negative sentences weigh ``negative_weight`` times more; texts without sentiment-bearing
-        sentences score 0.
+        Every sentence weighs the same (``sentence_weighting = "equal"``) or by its number of
+        tokens (``"length"``); negative sentences weigh ``negative_weight`` times more; texts
+        without sentiment-bearing sentences score 0.
         """
-        w = lengths * np.where(compounds < 0, self.settings.negative_weight, 1.0)
+        base = (lengths if self.settings.sentence_weighting == "length"
+                else np.ones(len(compounds)))
+        w = base * np.where(compounds < 0, self.settings.negative_weight, 1.0)
         w = np.where(compounds != 0, w, 0.0)
         num = np.bincount(owner, weights=w * compounds, minlength=n_texts)
         den = np.bincount(owner, weights=w, minlength=n_texts)
@@ -293,6 +326,7 @@ class LexiconSentiment:
         prepared = self.prepare(texts, clean)
         owner, sentences = self.split_sentences(prepared)
         sent_idx, terms, values = self.engine.token_table(sentences)
+        sent_idx, terms, values = self._negation_terms(sentences, sent_idx, terms, values)
         out: list[list[tuple[str, float]]] = [[] for _ in range(len(prepared))]
         if values.size == 0 or k <= 0:
             return out
@@ -310,6 +344,31 @@ class LexiconSentiment:
                                        table["value"].tolist(), strict=True):
             out[text_i].append((term, round(value, 4)))
         return out
+
+    def _negation_terms(self, sentences: pa.Array, sent_idx: np.ndarray, terms: list[str],
+                        values: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """The token table with the negation of every sentence that scores ``bare_negation``
+        (no sentiment word, a negation) as one more term."""
+        value = self.settings.bare_negation
+        if value == 0 or len(sentences) == 0:
+            return sent_idx, terms, values
+        blank = np.ones(len(sentences), dtype=bool)
+        blank[sent_idx] = False
+        rows = np.flatnonzero(blank)
+        if rows.size == 0:
+            return sent_idx, terms, values
+        found = pc.extract_regex(sentences.take(pa.array(rows)),
+                                 pattern=f"(?P<negation>{_NEGATION})")
+        valid = found.is_valid().to_numpy(zero_copy_only=False)
+        if not valid.any():
+            return sent_idx, terms, values
+        words = [w.lower().replace("\u2019", "'") for w in
+                 pc.struct_field(found.filter(pa.array(valid)), [0]).to_pylist()]
+        idx = np.concatenate([sent_idx, rows[valid]])
+        order = np.argsort(idx, kind="stable")
+        all_terms = terms + words
+        all_values = np.concatenate([values, np.full(len(words), value)])
+        return idx[order], [all_terms[i] for i in order.tolist()], all_values[order]
 
     def explain(self, text: Any, k: int = 5, clean: bool = True) -> list[tuple[str, float]]:
         """The k words or phrases carrying one text's sentiment (see ``explain_many``)."""

@@ -60,10 +60,24 @@ class SentimentSettings:
     # languages the lexicon covers (ISO 639-1); tickets in others are not scored. Empty: any
     # (settings stored with models trained before this key existed).
     languages: tuple[str, ...] = ()
+    # The rules below came later; a stored section without them keeps the rules it was
+    # trained with (the defaults here), so a saved model scores the same.
+    # What a negated negative word's valence is multiplied by (None: VADER's -0.74).
+    negated_negative: float | None = None
+    # The valence of a sentence without sentiment words that holds a negation ("it still
+    # does not work"); 0: such a sentence is neutral.
+    bare_negation: float = 0.0
+    # How sentences weigh in the text's score: "equal" or "length" (token count).
+    sentence_weighting: str = "length"
+    # Informal text: hashtags split into words, letters repeated for emphasis squeezed,
+    # words joined by an ellipsis separated.
+    normalize_informal: bool = False
 
     _KEYS = ("neg_threshold", "pos_threshold", "negative_weight", "question_weight",
-             "ignore_words", "lexicon", "phrases", "patterns", "languages")
-    _OPTIONAL = ("languages",)
+             "ignore_words", "lexicon", "phrases", "patterns", "languages", "negated_negative",
+             "bare_negation", "sentence_weighting", "normalize_informal")
+    _OPTIONAL = ("languages", "negated_negative", "bare_negation", "sentence_weighting",
+                 "normalize_informal")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> SentimentSettings:
@@ -85,9 +99,20 @@ class SentimentSettings:
         ignore_words = _ignore_words(data["ignore_words"], check)
         languages = tuple(x.lower() for x in check.texts(data.get("languages", []),
                                                            "languages"))
+        negated_negative = (None if data.get("negated_negative") is None else check.number(
+            data["negated_negative"], "negated_negative", lo=-1, hi=1))
+        bare_negation = check.number(data.get("bare_negation", 0.0), "bare_negation",
+                                     lo=-1, hi=0)
+        weighting = data.get("sentence_weighting", "length")
+        if weighting not in ("equal", "length"):
+            check.fail(f"sentence_weighting must be \"equal\" or \"length\", got {weighting!r}")
+        informal = data.get("normalize_informal", False)
+        if not isinstance(informal, bool):
+            check.fail(f"normalize_informal must be true or false, got {informal!r}")
         return cls(SentimentBands(neg, pos), negative_weight, question_weight,
                    _lexicon(data["lexicon"], check), _phrases(data["phrases"], check),
-                   _patterns(data["patterns"], check), ignore_words, languages)
+                   _patterns(data["patterns"], check), ignore_words, languages,
+                   negated_negative, bare_negation, weighting, informal)
 
     @classmethod
     def from_config(cls, over: Mapping[str, Any] | None = None) -> SentimentSettings:
@@ -107,6 +132,12 @@ class SentimentSettings:
             "patterns": {p.name: {"regex": p.regex, "valence": p.valence}
                          for p in self.patterns},
             "languages": list(self.languages),
+            "bare_negation": self.bare_negation,
+            "sentence_weighting": self.sentence_weighting,
+            "normalize_informal": self.normalize_informal,
+            # TOML has no null: VADER's own negation is written as its value
+            "negated_negative": (-0.74 if self.negated_negative is None
+                                 else self.negated_negative),
         }
 
 
