@@ -220,9 +220,15 @@ def test_a_negation_without_sentiment_words_is_a_mild_complaint() -> None:
     assert explain(texts[0]) == [("never", settings.bare_negation)]
     off = LexiconSentiment(SentimentSettings.from_config({"bare_negation": 0}))
     assert off.score_texts(texts).tolist() == [0.0, 0.0, 0.0]
-    # a sentence with sentiment words is scored by them alone
+    # a text with sentiment words is scored by them alone: the negation does not water down
+    # the complaint
     assert score_texts(["It is not great."])[0] == pytest.approx(
         reference_compounds(["It is not great."])[0])
+    alone = score_texts(["This is unacceptable."])[0]
+    assert alone < settings.bare_negation
+    assert score_texts(["This is unacceptable. They never told us."])[0] == pytest.approx(alone)
+    assert [t for t, _ in explain("This is unacceptable. They never told us.")] == [
+        "unacceptable"]
 
 
 def test_informal_text_is_normalized_for_the_lexicon() -> None:

@@ -249,22 +249,24 @@ class LexiconSentiment:
         question = question.to_numpy(zero_copy_only=False)
         compounds = np.where(question & (compounds > 0),
                              compounds * self.settings.question_weight, compounds)
-        return owner, sentences, self._bare_negations(sentences, compounds), lengths
+        return owner, sentences, compounds, lengths
 
-    def _bare_negations(self, sentences: pa.Array, compounds: np.ndarray) -> np.ndarray:
-        """Sentences without sentiment that hold a negation score ``bare_negation``."""
+    def _scores(self, owner: np.ndarray, sentences: pa.Array, compounds: np.ndarray,
+                lengths: np.ndarray, n_texts: int) -> np.ndarray:
+        """``combine``, and ``bare_negation`` for a text without a single sentiment word that
+        holds a negation ("they never called back"). Only such texts: a negation beside
+        sentiment words adds nothing, so it cannot water down "This is unacceptable"."""
+        score = self.combine(owner, compounds, lengths, n_texts)
         value = self.settings.bare_negation
         if value == 0 or compounds.size == 0:
-            return compounds
-        blank = np.flatnonzero(compounds == 0)
-        if blank.size == 0:
-            return compounds
-        hit = pc.match_substring_regex(sentences.take(pa.array(blank)), pattern=_NEGATION)
-        rows = blank[hit.to_numpy(zero_copy_only=False)]
-        if rows.size:
-            compounds = compounds.copy()
-            compounds[rows] = value
-        return compounds
+            return score
+        silent = np.bincount(owner, weights=compounds != 0, minlength=n_texts) == 0
+        rows = np.flatnonzero(silent[owner])
+        if rows.size == 0:
+            return score
+        hit = pc.match_substring_regex(sentences.take(pa.array(rows)), pattern=_NEGATION)
+        score[owner[rows[hit.to_numpy(zero_copy_only=False)]]] = value
+        return score
 
     def sentence_scores(self, texts: Sequence[Any] | pd.Series | pa.Array, clean: bool = True,
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -293,8 +295,8 @@ class LexiconSentiment:
     def score_texts(self, texts: Sequence[Any] | pd.Series | pa.Array,
                     clean: bool = True) -> np.ndarray:
         """Scores in -1..+1, one per text (missing or empty text scores 0)."""
-        owner, compounds, lengths = self.sentence_scores(texts, clean)
-        return self.combine(owner, compounds, lengths, len(texts))
+        owner, sentences, compounds, lengths = self._sentence_table(self.prepare(texts, clean))
+        return self._scores(owner, sentences, compounds, lengths, len(texts))
 
     def label(self, scores: Any) -> np.ndarray:
         return label(scores, self.settings.bands)
@@ -305,8 +307,8 @@ class LexiconSentiment:
         share of negative and of positive sentences, "!" and "?" counts (capped at 4, / 4)."""
         prepared = self.prepare(texts, clean)
         n = len(prepared)
-        owner, _, compounds, lengths = self._sentence_table(prepared)
-        score = self.combine(owner, compounds, lengths, n)
+        owner, sentences, compounds, lengths = self._sentence_table(prepared)
+        score = self._scores(owner, sentences, compounds, lengths, n)
         lo = np.zeros(n)
         hi = np.zeros(n)
         np.minimum.at(lo, owner, compounds)
@@ -326,7 +328,8 @@ class LexiconSentiment:
         prepared = self.prepare(texts, clean)
         owner, sentences = self.split_sentences(prepared)
         sent_idx, terms, values = self.engine.token_table(sentences)
-        sent_idx, terms, values = self._negation_terms(sentences, sent_idx, terms, values)
+        sent_idx, terms, values = self._negation_terms(owner, sentences, sent_idx, terms,
+                                                       values)
         out: list[list[tuple[str, float]]] = [[] for _ in range(len(prepared))]
         if values.size == 0 or k <= 0:
             return out
@@ -345,16 +348,17 @@ class LexiconSentiment:
             out[text_i].append((term, round(value, 4)))
         return out
 
-    def _negation_terms(self, sentences: pa.Array, sent_idx: np.ndarray, terms: list[str],
-                        values: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray]:
-        """The token table with the negation of every sentence that scores ``bare_negation``
-        (no sentiment word, a negation) as one more term."""
+    def _negation_terms(self, owner: np.ndarray, sentences: pa.Array, sent_idx: np.ndarray,
+                        terms: list[str], values: np.ndarray,
+                        ) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """The token table with the negations of every text that scores ``bare_negation``
+        (no sentiment word at all, a negation) as more terms."""
         value = self.settings.bare_negation
         if value == 0 or len(sentences) == 0:
             return sent_idx, terms, values
-        blank = np.ones(len(sentences), dtype=bool)
-        blank[sent_idx] = False
-        rows = np.flatnonzero(blank)
+        silent = np.ones(int(owner.max()) + 1, dtype=bool)
+        silent[owner[sent_idx]] = False
+        rows = np.flatnonzero(silent[owner])
         if rows.size == 0:
             return sent_idx, terms, values
         found = pc.extract_regex(sentences.take(pa.array(rows)),

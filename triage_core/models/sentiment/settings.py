@@ -64,8 +64,8 @@ class SentimentSettings:
     # trained with (the defaults here), so a saved model scores the same.
     # What a negated negative word's valence is multiplied by (None: VADER's -0.74).
     negated_negative: float | None = None
-    # The valence of a sentence without sentiment words that holds a negation ("it still
-    # does not work"); 0: such a sentence is neutral.
+    # The score of a text without sentiment words that holds a negation ("it still does
+    # not work"); 0: such a text is neutral.
     bare_negation: float = 0.0
     # How sentences weigh in the text's score: "equal" or "length" (token count).
     sentence_weighting: str = "length"
