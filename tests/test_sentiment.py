@@ -242,6 +242,14 @@ def test_informal_text_is_normalized_for_the_lexicon() -> None:
     assert label(score_texts(["#bestairlineever"]))[0] == "positive"
     plain = LexiconSentiment(SentimentSettings.from_config({"normalize_informal": False}))
     assert plain.prepare(["#nothappy"], clean=False).to_pylist() == ["#nothappy"]
+    # a text longer than MAX_CHARS is left as it is, by either path (a hostile megabyte of
+    # hashtags or ellipses must not cost more than the scoring itself)
+    from triage_core.models.sentiment.informal import MAX_CHARS
+
+    long = "w..." * (MAX_CHARS // 4) + " sloooow #nothappy"
+    for texts in ([long, "sloooow"], [long, "sloooow"] * 40):
+        got = scorer.prepare(texts, clean=False).to_pylist()
+        assert got[:2] == [long, "slow"]
 
 
 def test_settings_stored_before_the_newer_rules_keep_the_old_rules() -> None:

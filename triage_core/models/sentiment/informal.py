@@ -30,7 +30,9 @@ from triage_core.models.embeddings import DATA_DIR
 __all__ = ["InformalText"]
 
 _HASHTAG = re.compile(r"(?<![\w#])#([A-Za-z]{4,40})\b")
-_ELONGATED = re.compile(r"\b[A-Za-z]*([A-Za-z])\1\1[A-Za-z]*\b")
+# a word of at most 40 letters with a letter three times in a row (longer runs of letters are
+# no word, and bounding them keeps a megabyte of "aaaa..." linear and cheap)
+_ELONGATED = re.compile(r"\b(?=[A-Za-z]{3,40}\b)[A-Za-z]*?([A-Za-z])\1\1[A-Za-z]*")
 _RUN = re.compile(r"([A-Za-z])\1{2,}")
 _ELLIPSIS = r"(\.{2,}|…)([A-Za-z])"
 _ELLIPSIS_PY = re.compile(_ELLIPSIS)
@@ -38,6 +40,9 @@ _ELLIPSIS_PY = re.compile(_ELLIPSIS)
 _MAYBE = "(?i)#[a-z]{4}|" + "|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz")
 _NEGATIONS = frozenset({"not", "no", "never", "dont", "cant", "wont", "nothing", "nobody"})
 _LONGEST_PIECE = 20
+# Longer texts are left as they are: informal writing is short, and a hostile megabyte of
+# hashtags or ellipses would otherwise cost several times the scoring itself.
+MAX_CHARS = 20_000
 # the only words of one or two letters a hashtag is split into (else "apostrophefail" would
 # become "ap os tr op he fail")
 _SHORT_WORDS = frozenset({"a", "i", "am", "an", "as", "at", "be", "by", "do", "go", "he", "if",
@@ -100,7 +105,11 @@ class InformalText:
     # --- elongation -------------------------------------------------------------------------
 
     def _squeeze(self, match: re.Match[str]) -> str:
-        word = match.group(0)
+        return self.squeeze(match.group(0))
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 -- one instance per scorer, kept for good
+    def squeeze(self, word: str) -> str:
+        """``sloooow`` -> ``slow`` when the squeezed word is known, else the word as it is."""
         if word.lower() in self._squeezable:
             return word
         for repl in (r"\1\1", r"\1"):
@@ -112,7 +121,9 @@ class InformalText:
     # --- texts ------------------------------------------------------------------------------
 
     def normalize(self, text: str) -> str:
-        """One text, normalized."""
+        """One text, normalized (one longer than ``MAX_CHARS`` as it is)."""
+        if len(text) > MAX_CHARS:
+            return text
         text = _ELLIPSIS_PY.sub(r"\1 \2", text)
         if "#" in text:
             text = _HASHTAG.sub(self._hashtag, text)
@@ -121,7 +132,11 @@ class InformalText:
     def normalize_array(self, arr: pa.Array) -> pa.Array:
         """Many texts (a pyarrow string array): RE2 separates ellipses everywhere and finds the
         few rows with a hashtag or a letter three times in a row; only those go through
-        Python."""
+        Python. Texts longer than ``MAX_CHARS`` stay as they are."""
+        short = pc.less_equal(pc.utf8_length(arr), MAX_CHARS).to_numpy(zero_copy_only=False)
+        if not short.all():
+            done = self.normalize_array(arr.filter(pa.array(short)))
+            return pc.replace_with_mask(arr, pa.array(short), done)
         arr = pc.replace_substring_regex(arr, pattern=_ELLIPSIS, replacement=r"\1 \2")
         rows = np.flatnonzero(pc.match_substring_regex(arr, pattern=_MAYBE)
                               .to_numpy(zero_copy_only=False))
