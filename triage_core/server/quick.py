@@ -144,12 +144,14 @@ class QuickTriage:
 
     def warm(self, store: Store) -> None:
         """Load the models and the state, and predict one made-up ticket (what the models
-        load on first use: word vectors, the language detector)."""
+        load on first use: word vectors, the language detector, the vocabulary that splits
+        hashtags)."""
         models = self.models(store)
         self.state(store)
         triage_batch(pd.DataFrame({
             "ticket_id": ["warm-up"], "subject": ["Charged twice"],
-            "body": ["I was charged twice for my order and would like a refund, please."],
+            "body": ["I was charged twice for my order and would like a refund, please. "
+                     "#notimpressed"],
             "label": [None], "language": [None], "text_hash": [0]}), models)
 
     # -- the fast path: new tickets from the state in memory ------------------------------
