@@ -243,6 +243,8 @@ class LexiconSentiment:
 
     def _sentence_table(self, prepared: pa.Array) -> tuple[np.ndarray, pa.Array, np.ndarray,
                                                            np.ndarray]:
+        """(owner text index, sentence, compound, token count) for every sentence of every
+        text; a question's positive compound is scaled by ``question_weight``."""
         owner, sentences = self.split_sentences(prepared)
         compounds, lengths = self.engine.score(sentences)
         question = pc.match_substring_regex(sentences, pattern=_QUESTION)
@@ -267,14 +269,6 @@ class LexiconSentiment:
         hit = pc.match_substring_regex(sentences.take(pa.array(rows)), pattern=_NEGATION)
         score[owner[rows[hit.to_numpy(zero_copy_only=False)]]] = value
         return score
-
-    def sentence_scores(self, texts: Sequence[Any] | pd.Series | pa.Array, clean: bool = True,
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(owner text index, compound, token count) for every sentence of every text.
-
-        A question's positive compound is scaled by ``question_weight``."""
-        owner, _, compounds, lengths = self._sentence_table(self.prepare(texts, clean))
-        return owner, compounds, lengths
 
     def combine(self, owner: np.ndarray, compounds: np.ndarray, lengths: np.ndarray,
                 n_texts: int) -> np.ndarray:
