@@ -210,6 +210,28 @@ def test_a_negated_complaint_word_is_not_praise() -> None:
     assert (vader_negation.score_texts(texts) > 0).all()
 
 
+def test_positive_words_after_a_demand_or_condition_are_no_praise() -> None:
+    demands = ["You should hire better staff.", "It would be great if someone answered.",
+               "That\u2019d be nice.", "I should've known better.", "If only it was easy."]
+    assert (reference_compounds(demands) > 0).all()  # plain VADER reads them as praise
+    assert score_texts(demands).tolist() == [0.0] * len(demands)
+    assert explain(demands[0]) == []
+    # only at or after the word, and only in its sentence; negative words keep their weight
+    assert score_texts(["Great agent. You should hire more."])[0] == pytest.approx(
+        score_texts(["Great agent."])[0])
+    assert score_texts(["Great, you should hire more."])[0] > 0
+    assert label(score_texts(["You should fire that rude agent."]))[0] == "negative"
+    # in a batch, a word of one sentence never reaches the next one
+    assert score_texts(["I could not log in", "Great job"])[1] == pytest.approx(
+        score_texts(["Great job"])[0])
+    half = LexiconSentiment(SentimentSettings.from_config({"hypothetical_weight": 0.5}))
+    assert 0 < half.score_texts([demands[0]])[0] < reference_compounds([demands[0]])[0]
+    off = LexiconSentiment(SentimentSettings.from_config({"hypothetical_weight": None}))
+    assert off.score_texts(demands).tolist() == pytest.approx(
+        LexiconSentiment(SentimentSettings.from_config(
+            {"hypothetical_words": []})).score_texts(demands).tolist())
+
+
 def test_a_negation_without_sentiment_words_is_a_mild_complaint() -> None:
     texts = ["They never told us anything.", "Nothing on the website about it",
              "I ordered it on Monday."]
@@ -256,20 +278,23 @@ def test_settings_stored_before_the_newer_rules_keep_the_old_rules() -> None:
     """A section saved with a model before these keys existed scores as it did then."""
     old = default_settings().to_config()
     for key in ("negated_negative", "bare_negation", "sentence_weighting",
-                "normalize_informal"):
+                "normalize_informal", "hypothetical_weight", "hypothetical_words"):
         del old[key]
     settings = SentimentSettings.from_mapping(old)
     assert (settings.negated_negative, settings.bare_negation, settings.sentence_weighting,
-            settings.normalize_informal) == (None, 0.0, "length", False)
+            settings.normalize_informal, settings.hypothetical_weight) == (
+        None, 0.0, "length", False, None)
     scorer = LexiconSentiment(settings)
     assert scorer.score_texts(["DONT LOSE MY LUGGAGE!!!"])[0] > 0
+    demand = "You should hire better staff."
+    assert scorer.score_texts([demand])[0] == pytest.approx(reference_compounds([demand])[0])
     assert SentimentSettings.from_mapping(default_settings().to_config()) == default_settings()
 
 
 def test_positive_words_in_questions_count_half() -> None:
     scorer = LexiconSentiment(_settings(question_weight=0.5))
-    question = "Could you help me with this great feature?"
-    statement = "Could you help me with this great feature."
+    question = "Can you help me with this great feature?"
+    statement = "Can you help me with this great feature."
     full = reference_compounds([question])[0]
     assert full > 0
     assert scorer.score_texts([question])[0] == pytest.approx(0.5 * full)

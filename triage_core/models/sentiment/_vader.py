@@ -78,6 +78,17 @@ def _negated_word(word: str) -> bool:
     return word in _NEGATE or "n't" in word
 
 
+def _hypothetical_word(word: str, words: frozenset[str]) -> bool:
+    """Whether ``word`` (lower case) is one of ``words`` or a contraction of one: "should've"
+    for "should", "that'd" and "I'd" for "would"."""
+    word = word.replace("\u2019", "'")
+    if word in words:
+        return True
+    if word.endswith("'ve"):
+        return word[:-3] in words
+    return word.endswith("'d") and "would" in words
+
+
 class _Window(NamedTuple):
     """The tokens around each scored token: ids ``k`` tokens before (``t_m<k>``) and after
     (``t_p<k>``), whether that position is inside the sentence (``ok_...``; an id outside it is
@@ -110,13 +121,21 @@ class VaderEngine:
     """
 
     def __init__(self, lexicon: Mapping[str, float],
-                 negated_negative: float | None = None) -> None:
+                 negated_negative: float | None = None,
+                 hypothetical_weight: float | None = None,
+                 hypothetical_words: Iterable[str] = ()) -> None:
         self.lexicon = dict(lexicon)
         # what a negated *negative* word's valence is multiplied by; None: VADER's own
         # N_SCALAR (-0.74, so "don't lose my bag" reads as praise). The zero-shot scorer sets
         # 0.0 (a negated complaint word is no evidence either way). Positive words are always
         # negated as VADER does ("not good" is negative).
         self.negated_negative = negated_negative
+        # what a positive word's valence is multiplied by when it comes at or after one of
+        # ``hypothetical_words`` in its sentence: unmet wishes and demands ("you should get
+        # better staff", "it would be great if someone answered", "I wish"). None: no such
+        # rule (VADER's scores exactly).
+        self.hypothetical_weight = hypothetical_weight
+        self.hypothetical_words = frozenset(w.lower() for w in hypothetical_words)
         emojis = _analyzer().emojis
         self._emojis = emojis
         # vaderSentiment replaces single characters only; none of them is ASCII
@@ -148,7 +167,9 @@ class VaderEngine:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state.setdefault("negated_negative", None)  # pickled before the option existed
+        state.setdefault("negated_negative", None)  # pickled before the options existed
+        state.setdefault("hypothetical_weight", None)
+        state.setdefault("hypothetical_words", frozenset())
         self.__dict__.update(state)
         self._reset_memo()
         self._lock = threading.Lock()
@@ -157,7 +178,7 @@ class VaderEngine:
 
     _ATTR_NAMES = ("in_lex", "lexval", "is_boost", "boost", "upper", "neg", "is_no", "or_nor",
                    "never", "so_this", "without", "doubt", "least", "at_very", "kind", "of",
-                   "but", "special")
+                   "but", "special", "hypothetical")
     _FLAG_WORDS = ("no", ("or", "nor"), "never", _SORT_THIS, "without", "doubt", "least",
                    ("at", "very"), "kind", "of", "but")
 
@@ -177,7 +198,8 @@ class VaderEngine:
         boost = _vs.BOOSTER_DICT.get(lw)
         return (lexval is not None, 0.0 if lexval is None else lexval, boost is not None,
                 0.0 if boost is None else boost, w.isupper(), _negated_word(lw),
-                *self._word_flags.get(lw, self._NO_FLAGS))
+                *self._word_flags.get(lw, self._NO_FLAGS),
+                _hypothetical_word(lw, self.hypothetical_words))
 
     _NO_FLAGS = (False,) * 11 + (0,)
 
@@ -276,7 +298,22 @@ class VaderEngine:
         v = self._base_valence(w)
         v = self._preceding_words(v, w)
         values[j] = self._least(v, w)
+        if self.hypothetical_weight is not None:
+            values = self._hypothetical(values, tid, lengths)
         return values
+
+    def _hypothetical(self, values: np.ndarray, tid: np.ndarray,
+                      lengths: np.ndarray) -> np.ndarray:
+        """Positive values at or after a hypothetical word of their sentence, weighted."""
+        cue = self._attrs["hypothetical"][tid]
+        if not cue.any():
+            return values
+        seen = np.cumsum(cue)  # cues up to and including each token, over all sentences
+        starts = np.cumsum(lengths) - lengths
+        sent = np.repeat(np.arange(lengths.size), lengths)
+        before_sentence = seen[starts[sent]] - cue[starts[sent]]
+        under = (seen - before_sentence > 0) & (values > 0)
+        return np.where(under, values * self.hypothetical_weight, values)
 
     def _hits(self, tid: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, _Window] | None:
         """Positions of the tokens VADER scores (lexicon words other than boosters and the

@@ -125,7 +125,9 @@ class LexiconSentiment:
             # RE2 also replaces it, in rows where it finds what Python's re finds
             self._re2_subs.append(rule.regex if _re2_same(rule.regex)
                                   and re.fullmatch(r"[A-Za-z0-9_]+", tok) else None)
-        self.engine = VaderEngine(lexicon, negated_negative=self.settings.negated_negative)
+        self.engine = VaderEngine(lexicon, negated_negative=self.settings.negated_negative,
+                                  hypothetical_weight=self.settings.hypothetical_weight,
+                                  hypothetical_words=self.settings.hypothetical_words)
         self._informal = InformalText(lexicon) if self.settings.normalize_informal else None
 
     # --- text preparation -------------------------------------------------------------------

@@ -72,12 +72,17 @@ class SentimentSettings:
     # Informal text: hashtags split into words, letters repeated for emphasis squeezed,
     # words joined by an ellipsis separated.
     normalize_informal: bool = False
+    # What positive words at or after one of ``hypothetical_words`` in their sentence are
+    # multiplied by (None: no such rule).
+    hypothetical_weight: float | None = None
+    hypothetical_words: tuple[str, ...] = ()
 
     _KEYS = ("neg_threshold", "pos_threshold", "negative_weight", "question_weight",
              "ignore_words", "lexicon", "phrases", "patterns", "languages", "negated_negative",
-             "bare_negation", "sentence_weighting", "normalize_informal")
+             "bare_negation", "sentence_weighting", "normalize_informal",
+             "hypothetical_weight", "hypothetical_words")
     _OPTIONAL = ("languages", "negated_negative", "bare_negation", "sentence_weighting",
-                 "normalize_informal")
+                 "normalize_informal", "hypothetical_weight", "hypothetical_words")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> SentimentSettings:
@@ -109,10 +114,15 @@ class SentimentSettings:
         informal = data.get("normalize_informal", False)
         if not isinstance(informal, bool):
             check.fail(f"normalize_informal must be true or false, got {informal!r}")
+        hypothetical = (None if data.get("hypothetical_weight") is None else check.number(
+            data["hypothetical_weight"], "hypothetical_weight", lo=0, hi=1))
+        hypothetical_words = tuple(w.lower() for w in check.texts(
+            data.get("hypothetical_words", []), "hypothetical_words"))
         return cls(SentimentBands(neg, pos), negative_weight, question_weight,
                    _lexicon(data["lexicon"], check), _phrases(data["phrases"], check),
                    _patterns(data["patterns"], check), ignore_words, languages,
-                   negated_negative, bare_negation, weighting, informal)
+                   negated_negative, bare_negation, weighting, informal, hypothetical,
+                   hypothetical_words)
 
     @classmethod
     def from_config(cls, over: Mapping[str, Any] | None = None) -> SentimentSettings:
@@ -135,6 +145,10 @@ class SentimentSettings:
             "bare_negation": self.bare_negation,
             "sentence_weighting": self.sentence_weighting,
             "normalize_informal": self.normalize_informal,
+            # TOML has no null: no rule is written as weight 1 (positive words count fully)
+            "hypothetical_weight": (1.0 if self.hypothetical_weight is None
+                                    else self.hypothetical_weight),
+            "hypothetical_words": list(self.hypothetical_words),
             # TOML has no null: VADER's own negation is written as its value
             "negated_negative": (-0.74 if self.negated_negative is None
                                  else self.negated_negative),
