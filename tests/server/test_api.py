@@ -126,6 +126,10 @@ def test_caps_and_unreadable_bodies(serve_api: Callable[..., Api], customers: li
     assert r.status_code == 413 and "at most 3" in r.json()["error"]
     r = api.client.post("/api/v1/tickets", content=b"{not json", headers=api.auth())
     assert r.status_code == 400 and "not valid JSON" in r.json()["error"]
+    deep = b"[" * 5000 + b"]" * 5000  # deeper than Python's JSON parser recurses
+    for path in ("/api/v1/tickets", "/api/v1/feedback"):
+        r = api.client.post(path, content=deep, headers=api.auth())
+        assert r.status_code == 400 and "nested too deeply" in r.json()["error"], r.text
     r = api.post("/api/v1/tickets", new_ticket("API-D", customers[0], subject={"a": 1}))
     assert r.status_code == 422 and "'subject'" in r.json()["error"]
     assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id LIKE 'API-%'") == 0
@@ -161,6 +165,11 @@ def test_feedback_is_recorded_and_applied(serve_api: Callable[..., Api],
     assert api.post("/api/v1/feedback", {"ticket_id": "API-F1", "mood": "x"}).status_code == 422
     r = api.post("/api/v1/feedback", {"ticket_id": "NOPE", "tier": "P2"})
     assert r.status_code == 422 and "no ticket 'NOPE'" in r.json()["error"]
+    r = api.post("/api/v1/feedback", {"ticket_id": "API-F1", "category": {"a": 1}})
+    assert r.status_code == 422 and r.json()["error"] == "category must be a text"
+    r = api.post("/api/v1/feedback", {"ticket_id": "API-F1", "flag": 3})
+    assert r.status_code == 422 and r.json()["error"] == "flag must be a text or true/false"
+    assert len(api.query("SELECT * FROM feedback WHERE ticket_id = 'API-F1'")) == 2
 
 
 def test_import_upload_validates_like_the_cli(serve_api: Callable[..., Api],

@@ -134,6 +134,9 @@ def parse_json(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(400, f"the body is not valid JSON ({str(exc).splitlines()[0]})") from None
+    except RecursionError:  # arrays or objects nested thousands deep
+        raise Problem(400, "the body is not valid JSON for this API (nested too deeply)"
+                      ) from None
 
 
 def ticket_rows(rows: Any, limit: int) -> list[dict[str, str | None]]:
@@ -221,6 +224,14 @@ class Api:
         if unknown:
             raise Problem(422, f"unknown field {unknown[0]!r} (fields: "
                           f"{', '.join(FEEDBACK_KEYS)})")
+        for key in FEEDBACK_KEYS:
+            value = body.get(key)
+            allowed = ((str, bool) if key == "flag" else (bool,) if key == "new_category"
+                       else (str, int) if key == "ticket_id" else (str,))
+            if value is not None and not isinstance(value, allowed):
+                kind = {(str, bool): "a text or true/false", (bool,): "true or false",
+                        (str, int): "a text"}.get(allowed, "a text")
+                raise Problem(422, f"{key} must be {kind}")
         ids = await run_in_threadpool(self.server.feedback, body, caller.name if caller else "")
         return JSON({"feedback_ids": ids}, status_code=201)
 
