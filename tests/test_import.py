@@ -141,6 +141,9 @@ BAD_FILES = {
     "non_utf8.csv": (b"ticket_id,created_at,customer_id,status,body\n"
                      b"T9,2026-02-01 10:00:00,C1,open,fine\n"
                      b"T10,2026-02-01 10:00:00,C1,open,caf\xe9 cr\xe8me\n", 2, "body", "UTF-8"),
+    "unicode_text.txt": (("ticket_id\tcreated_at\tcustomer_id\tstatus\n"
+                          "T9\t2026-02-01 10:00:00\tC1\topen\n").encode("utf-16"), None, None,
+                         "UTF-16 text"),
     "empty.csv": (b"", None, None, "file is empty"),
     "header_only.csv": (b"ticket_id,created_at,customer_id,status\n", 1, None, "no data rows"),
     "bad_status.csv": (b"ticket_id,created_at,customer_id,status\n"

@@ -27,15 +27,26 @@ def check_readable(path: Path) -> str:
         raise ImportValidationError(name, "is a folder, not a file")
     try:
         with path.open("rb") as fh:
-            first = fh.read(1)
+            first = fh.read(4)
     except OSError as exc:
         raise ImportValidationError(name, f"cannot read the file ({exc.strerror or exc})"
                                     ) from None
     if not first:
         raise ImportValidationError(name, "file is empty")
     if fmt in ("csv", "json"):
+        for bom, encoding in _WIDE_BOMS:
+            if first.startswith(bom):
+                raise ImportValidationError(name, f"the file is {encoding} text (as Excel's "
+                                            "'Unicode Text' saves it); save it as UTF-8 (in "
+                                            "Excel: 'CSV UTF-8')")
         check_utf8(path, fmt)
     return fmt
+
+
+# Byte-order marks of the encodings that UTF-8 checks would report as garbage column names
+# (UTF-32 first: its little-endian mark starts with UTF-16's).
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+              (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
 
 
 def detect_format(path: Path) -> str:
