@@ -131,9 +131,9 @@ class VaderEngine:
         # negated as VADER does ("not good" is negative).
         self.negated_negative = negated_negative
         # what a positive word's valence is multiplied by when it comes at or after one of
-        # ``hypothetical_words`` in its sentence: unmet wishes and demands ("you should get
-        # better staff", "it would be great if someone answered", "I wish"). None: no such
-        # rule (VADER's scores exactly).
+        # ``hypothetical_words`` in its sentence: demands and conditions ("you should get
+        # better staff", "it would be great if someone answered"). None: no such rule
+        # (VADER's scores exactly).
         self.hypothetical_weight = hypothetical_weight
         self.hypothetical_words = frozenset(w.lower() for w in hypothetical_words)
         emojis = _analyzer().emojis
