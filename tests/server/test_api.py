@@ -89,6 +89,18 @@ def test_a_list_is_idempotent_by_ticket_id(serve_api: Callable[..., Api],
     assert count(api, "SELECT count(*) FROM tickets") == n
     assert count(api, "SELECT count(*) FROM triaged_tickets WHERE ticket_id LIKE 'API-L%'") == 5
     assert count(api, "SELECT count(*) - count(DISTINCT ticket_id) FROM triaged_tickets") == 0
+    assert "ignored_fields" not in api.post("/api/v1/tickets", tickets).json()
+
+
+def test_fields_that_are_no_column_are_named_in_the_answer(serve_api: Callable[..., Api],
+                                                            customers: list[str]) -> None:
+    api = serve_api()
+    r = api.post("/api/v1/tickets", [new_ticket("API-X1", customers[0], priority="urgent"),
+                                     new_ticket("API-X2", customers[1], Tags="vip")])
+    assert r.status_code == 200, r.text
+    assert r.json()["ignored_fields"] == ["Tags", "priority"]
+    assert [t["ticket_id"] for t in r.json()["tickets"]] == ["API-X1", "API-X2"]
+    assert count(api, "SELECT count(*) FROM triaged_tickets WHERE ticket_id LIKE 'API-X%'") == 2
 
 
 def test_a_bad_ticket_refuses_its_request_with_the_import_message(

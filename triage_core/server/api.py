@@ -160,6 +160,14 @@ def ticket_rows(rows: Any, limit: int) -> list[dict[str, str | None]]:
     return clean
 
 
+def ignored_fields(rows: list[dict[str, str | None]]) -> list[str]:
+    """The fields of ``rows`` that are no column of tickets (the import ignores them), sorted."""
+    from triage_core.schema import TICKETS
+
+    known = {c.name for c in TICKETS.columns}
+    return sorted({k for row in rows for k in row} - known)
+
+
 def flag(value: Any, name: str) -> bool:
     if value is None or isinstance(value, bool):
         return bool(value)
@@ -205,7 +213,11 @@ class Api:
             create = create or flag(payload.get("create_missing"), "create_missing")
             payload = payload["tickets"]
         rows = ticket_rows(payload, s.max_tickets_per_request)
-        return await self._intake(rows, "request body", create)
+        response = await self._intake(rows, "request body", create)
+        ignored = ignored_fields(rows)
+        if ignored and response.status_code == 200:  # said like the import's warning
+            response = JSON({**json.loads(response.body), "ignored_fields": ignored})
+        return response
 
     @endpoint()
     async def get_ticket(self, request: Request, caller: Caller | None) -> Response:

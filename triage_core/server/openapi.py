@@ -70,7 +70,10 @@ def _paths() -> dict[str, Any]:
                                 "tickets": {"type": "array", "items": _ref("Ticket")},
                                 "create_missing": _BOOL}}]}
     tickets_out = _json({"type": "object", "properties": {
-        "tickets": {"type": "array", "items": _ref("Triage")}}})
+        "tickets": {"type": "array", "items": _ref("Triage")},
+        "ignored_fields": {"type": "array", "items": _STR, "description":
+                           "fields of the tickets that are no column of ours (not stored); "
+                           "only when there are any"}}})
     job = _json({"type": "object", "properties": {"job": _ref("Job")}})
     webhook = {"requestBody": _json({"type": "object"}),
                "responses": {"200": {"description": "triaged", **tickets_out},
