@@ -195,14 +195,14 @@ class Api:
         return JSON(openapi.document())
 
     async def _intake(self, rows: list[dict[str, str | None]], source: str, create_missing: bool,
-                      preset: str | None = None) -> Response:
+                      preset: str | None = None, **extra: Any) -> Response:
         from triage_core.store.mapping import preset as load_preset
 
         if preset and preset not in self._presets:
             self._presets[preset] = load_preset(preset)
         mapping = self._presets[preset] if preset else None
         future = self.server.intake.submit(Intake(rows, source, create_missing, mapping))
-        return JSON({"tickets": await asyncio.wrap_future(future)})
+        return JSON({"tickets": await asyncio.wrap_future(future), **extra})
 
     @endpoint()
     async def post_tickets(self, request: Request, caller: Caller | None) -> Response:
@@ -213,11 +213,9 @@ class Api:
             create = create or flag(payload.get("create_missing"), "create_missing")
             payload = payload["tickets"]
         rows = ticket_rows(payload, s.max_tickets_per_request)
-        response = await self._intake(rows, "request body", create)
-        ignored = ignored_fields(rows)
-        if ignored and response.status_code == 200:  # said like the import's warning
-            response = JSON({**json.loads(response.body), "ignored_fields": ignored})
-        return response
+        ignored = ignored_fields(rows)  # named like the import's "ignored columns"
+        return await self._intake(rows, "request body", create,
+                                  **({"ignored_fields": ignored} if ignored else {}))
 
     @endpoint()
     async def get_ticket(self, request: Request, caller: Caller | None) -> Response:
