@@ -150,6 +150,27 @@ BAD_FILES = {
                        b"T9,2026-02-01 10:00:00,C1,exploded\n", 1, "status", "is not one of"),
     "empty_required.csv": (b"ticket_id,created_at,customer_id,status\n"
                            b",2026-02-01 10:00:00,C1,open\n", 1, "ticket_id", "empty"),
+    # rows that do not fit the header: DuckDB's sniffer would read the file another way
+    "field_too_many.csv": (b"ticket_id,created_at,customer_id,status,subject\n"
+                           b"T9,2026-02-01 10:00:00,C1,open,x,EXTRA\n", 1, None,
+                           "6 fields where the header has 5"),
+    "field_missing.csv": (b"ticket_id,created_at,customer_id,status,subject\n"
+                          b"T9,2026-02-01 10:00:00,C1,open,x\nT10,2026-02-01 10:00:00,C1\n", 2,
+                          None, "3 fields where the header has 5"),
+    "unclosed_quote.csv": (b"ticket_id,created_at,customer_id,status,subject\n"
+                           b"T9,2026-02-01 10:00:00,C1,open,\"cut off\n"
+                           b"T10,2026-02-01 10:00:00,C1,open,x\n", 1, None, "never closed"),
+    "epoch.csv": (b"ticket_id,created_at,customer_id,status\nT9,epoch,C1,open\n", 1,
+                  "created_at", "as a timestamp"),
+    "two_digit_year.json": (b'[{"ticket_id": "T9", "created_at": "03-12-26", "customer_id": "C1",'
+                            b' "status": "open"}]', 1, "created_at", "as a timestamp"),
+    "day_first.jsonl": (b'{"ticket_id": "T9", "created_at": "03-12-2026 14:05:00",'
+                        b' "customer_id": "C1", "status": "open"}\n', 1, "created_at",
+                        "as a timestamp"),
+    "huge_csat.csv": (b"ticket_id,created_at,customer_id,status,csat\n"
+                      b"T9,2026-02-01 10:00:00,C1,open,99999999999\n", 1, "csat", "too large"),
+    "empty_list.json": (b"[]", None, None, "no records"),
+    "not_objects.json": (b'[{"ticket_id": "T9"}, [1, 2]]', 2, None, "a JSON list, not an object"),
 }
 
 
@@ -183,6 +204,62 @@ def test_bad_json_is_refused(loaded_store: Store, tmp_path: Path) -> None:
     with pytest.raises(ImportValidationError, match=r"tickets.json: cannot read the file as JSON"):
         loaded_store.import_file("tickets", f)
     assert loaded_store.counts() == before
+
+
+def test_json_fields_are_read_as_text(store: Store, data_dir: Path, tmp_path: Path) -> None:
+    """Numbers and texts mixed in one field, integers beyond 64 bits, quoted numbers: every
+    value as written, like a CSV cell (DuckDB's own JSON reader guesses a type per field)."""
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "tickets.json"
+    f.write_text(json.dumps([
+        {"ticket_id": 5001, "created_at": "2026-02-01T10:00:00Z", "customer_id": "C1",
+         "status": "open", "csat": "5"},
+        {"ticket_id": "ZD-5002", "created_at": "2026-02-01 10:00:00 +02:00",
+         "customer_id": "C1", "status": "open", "csat": 4},
+        {"ticket_id": 123456789012345678901234, "created_at": "2026-02-01 10:00:00 -3:00",
+         "customer_id": "C1", "status": "open", "csat": None}]))
+    assert store.import_file("tickets", f).new_rows == 3
+    t = store.query("SELECT ticket_id, created_at, csat FROM tickets ORDER BY created_at")
+    assert t["ticket_id"].tolist() == ["ZD-5002", "5001", "123456789012345678901234"]
+    assert [str(v) for v in t["created_at"]] == ["2026-02-01 08:00:00", "2026-02-01 10:00:00",
+                                                 "2026-02-01 13:00:00"]
+    assert t["csat"].tolist()[:2] == [4, 5]
+
+
+def test_wrapped_api_export_with_nested_fields(store: Store, data_dir: Path,
+                                               tmp_path: Path) -> None:
+    """Zendesk's tickets API: {"tickets": [...], "next_page": ...}, the channel in via.channel
+    and the rating in satisfaction_rating.score; the preset reads them."""
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "export.json"
+    f.write_text(json.dumps({"tickets": [
+        {"id": 901, "subject": "Refund", "description": "Still no refund", "status": "hold",
+         "requester_id": "C1", "created_at": "2026-02-01T10:00:00Z",
+         "via": {"channel": "web", "source": {"from": {}, "to": {}}},
+         "satisfaction_rating": {"score": "bad"}, "custom_fields": [{"id": 1, "value": None}]},
+        {"id": 902, "subject": "Hi", "description": "Thanks", "status": "solved",
+         "requester_id": "C2", "created_at": "2026-02-02T10:00:00Z",
+         "via": {"channel": "email"}, "satisfaction_rating": {"score": "good"}}],
+        "next_page": None, "count": 2}))
+    result = store.import_file("tickets", f, preset="zendesk")
+    assert result.new_rows == 2
+    t = store.query("SELECT ticket_id, channel, status, csat FROM tickets ORDER BY ticket_id")
+    assert t.to_dict("list") == {"ticket_id": ["901", "902"], "channel": ["web", "email"],
+                                 "status": ["on_hold", "solved"], "csat": [1, 5]}
+
+
+def test_time_offsets_after_a_space_are_kept(store: Store, data_dir: Path,
+                                             tmp_path: Path) -> None:
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "t.csv"
+    f.write_text("ticket_id,created_at,customer_id,status\n"
+                 "T1,2026-03-01T10:00:00 +02:00,C1,open\nT2,2026-03-01 10:00:00 +5:30,C1,open\n"
+                 "T3,2026-03-01T10:00:00 -0300,C1,open\nT4,2026-03-01 10:00:00 -3:00,C1,open\n"
+                 "T5,2026-03-01 10:00:00 Z,C1,open\nT6,2026-03-01 10:00:00+0100,C1,open\n")
+    store.import_file("tickets", f)
+    got = store.query("SELECT ticket_id, strftime(created_at, '%H:%M') AS t FROM tickets"
+                      " ORDER BY ticket_id")["t"].tolist()
+    assert got == ["08:00", "04:30", "13:00", "13:00", "10:00", "09:00"]
 
 
 def test_touchpoint_references_both_tables(loaded_store: Store, tmp_path: Path) -> None:

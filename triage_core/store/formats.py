@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 from triage_core.errors import ImportValidationError
 
@@ -104,10 +105,72 @@ def describe_read_error(exc: Exception, fmt: str, path: Path | None = None) -> s
     return f"cannot read the file as {fmt.upper()}: {first}"
 
 
-# The reader of each format, as a SELECT over one bound parameter (the path).
+# The reader of each format, as a SELECT over one bound parameter (the path); JSON files are
+# read by json_files.
 READERS = {
     "csv": "SELECT * FROM read_csv(?, header = true, all_varchar = true,"
            " strict_mode = true, null_padding = false)",
     "parquet": "SELECT * FROM read_parquet(?)",
-    "json": "SELECT * FROM read_json(?, format = 'auto')",
 }
+
+
+# Delimiters a CSV file's header is checked for (the most frequent one in it is taken).
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def check_csv_shape(con: Any, path: Path) -> None:
+    """Refuse a CSV file whose rows do not fit its header, naming the first such row.
+
+    DuckDB's sniffer, when rows disagree with the header (a row with a field too many or too
+    few, a file cut off inside a quoted value), falls back to another reading of the file:
+    the header taken as data, the whole line as one column, or quotes kept as text. The
+    import would then fail on "missing columns" found in the data, or store ``"unclosed`` as
+    a subject. When the sniffer's reading looks like one of those, the file is walked with
+    the standard CSV rules to find the row (only then: the walk costs seconds on a large
+    file); if none is wrong, DuckDB's reading stands."""
+    import duckdb
+
+    try:
+        found = con.execute("SELECT Quote, HasHeader, len(Columns) FROM"
+                            " sniff_csv(?, strict_mode = true, null_padding = false,"
+                            " all_varchar = true)", [str(path)]).fetchall()
+    except duckdb.Error:  # the sniffer gave up: the walk below names the row, if it can
+        found = []
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    header = head.split(b"\n", 1)[0]
+    if found:
+        quote, has_header, columns = found[0]
+        suspicious = (not has_header
+                      or (quote in ("", "(empty)") and b'"' in head)
+                      or (columns == 1 and any(d.encode() in header for d in _DELIMITERS)))
+        if not suspicious:
+            return
+    problem = csv_problem(path, header.decode("utf-8", errors="replace"))
+    if problem is not None:
+        raise ImportValidationError(path.name, problem[1], problem[0])
+
+
+def csv_problem(path: Path, header: str) -> tuple[int, str] | None:
+    """(row, what is wrong) of the first row that the standard CSV rules cannot read or
+    that has another number of fields than the header; None when every row fits."""
+    delimiter = max(_DELIMITERS, key=header.count)
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True,
+                            strict=True)
+        row = 0
+        try:
+            names = next(reader, None)
+            if names is None:
+                return None
+            for row, record in enumerate(reader, start=1):
+                if record and len(record) != len(names):
+                    hint = ("a value with the delimiter in it needs quotes"
+                            if len(record) > len(names) else "is a value missing?")
+                    return row, f"{len(record)} fields where the header has {len(names)}; {hint}"
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                return row + 1, ("a quoted value that starts here is never closed (is the"
+                                 " file cut off?)")
+            return row + 1, f"not valid CSV ({exc}, line {reader.line_num})"
+    return None

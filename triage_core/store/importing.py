@@ -17,7 +17,7 @@ import duckdb
 
 from triage_core.errors import ImportValidationError, TriageError
 from triage_core.schema import IMPORT_TABLES, Column, Table
-from triage_core.store import formats
+from triage_core.store import formats, json_files
 from triage_core.store import mapping as mapping_rules
 from triage_core.store.mapping import ImportMapping
 from triage_core.store.retry import Raced, retry_on_conflict
@@ -39,6 +39,7 @@ _NUMBER_TYPES = (*_INTEGER_TYPES, "FLOAT", "DOUBLE")
 MIN_YEAR, MAX_YEAR = 1970, 2100
 MAX_OFFSET_MINUTES = 14 * 60  # UTC offsets run from -12:00 to +14:00
 MAX_LISTED_VALUES = 20
+_INT_MAX = 2**31 - 1  # DuckDB's INTEGER
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def import_file(store: Store, table: str, path: str | Path, preset: str | None =
     path = Path(path)
     chosen = resolve_mapping(store, spec, mapping, preset)
     with store.lock(), store.import_memory():
-        load_raw_file(store, path)
+        load_raw_file(store, path, table)
         return _Importer(store, spec, path.name).run(chosen, create_missing)
 
 
@@ -116,10 +117,17 @@ def import_frame(store: Store, table: str, frame: pd.DataFrame, source: str = "<
     return retry_on_conflict(store, attempt)
 
 
-def load_raw_file(store: Store, path: Path) -> None:
-    """The file's rows, as they are, in the temp table ``_raw`` (with a row number)."""
+def load_raw_file(store: Store, path: Path, table: str | None = None) -> None:
+    """The file's rows, as they are, in the temp table ``_raw`` (with a row number). JSON
+    records are read as text (:mod:`json_files`; ``table`` names the keys that may wrap
+    them)."""
     fmt = formats.check_readable(path)
     try:
+        if fmt == "json":
+            json_files.load(store.raw_connection(), path, table)
+            return
+        if fmt == "csv":
+            formats.check_csv_shape(store.raw_connection(), path)
         store.raw_connection().execute(
             "CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row,"
             f" * FROM ({formats.READERS[fmt]})", [str(path)])
@@ -215,10 +223,12 @@ class _Importer:
         self.con = store.raw_connection()
         self.spec = spec
         self.name = name
+        self.label: Callable[[str], str] = str  # our column -> the file's (once staged)
 
     def run(self, mapping: ImportMapping | None, create_missing: bool) -> ImportResult:
         try:
             plan, n = stage(self.store, self.spec, mapping, self.name)
+            self.label = plan.label
             if n == 0:
                 raise ImportValidationError(self.name, "no data rows (the file has only a"
                                             " header)", row=1)
@@ -298,7 +308,7 @@ class _Importer:
                 raise ImportValidationError(
                     self.name, f"{ref.column} {hit[0][1]!r} does not exist in {ref.table}"
                     f" (import {ref.table} first, or use --create-missing)", hit[0][0],
-                    ref.column)
+                    self.label(ref.column))
 
     def _create_missing_refs(self) -> None:
         for ref in self.spec.references:
@@ -394,6 +404,12 @@ class _Validator:
         if hit:
             kind = "a whole number" if col.type == "INTEGER" else "a number"
             self._fail(f"{str(hit[1])[:40]!r} is not {kind}", hit[0], col)
+        if col.type == "INTEGER":  # beyond DuckDB's INTEGER: a conversion error, no row named
+            hit = self._first_bad(f"{c} AS v, ({nonempty} AND abs({parsed}) > {_INT_MAX})"
+                                  " AS bad FROM _stage")
+            if hit:
+                self._fail(f"{str(hit[1])[:40]!r} is too large (at most {_INT_MAX:,})", hit[0],
+                           col)
         for bound, op, word in ((col.min_value, "<", "at least"),
                                 (col.max_value, ">", "at most")):
             if bound is None:

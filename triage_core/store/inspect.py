@@ -59,7 +59,7 @@ def inspect_file(store: Store, table: str, path: str | Path,
     path = Path(path)
     with store.lock():
         try:
-            importing.load_raw_file(store, path)
+            importing.load_raw_file(store, path, table)
             return _report(store, table, chosen, path.name, rows)
         finally:
             importing.drop_staging(store)

@@ -20,16 +20,21 @@ TRIM_MACRO = ("CREATE OR REPLACE TEMP MACRO triage_trim(v) AS"
               f" OR contains({_WHITESPACE}, right({_TEXT}, 1))"
               f" THEN trim({_TEXT}, {_WHITESPACE}) ELSE {_TEXT} END")
 
-# Timestamps: ISO 8601 with or without offset (converted to UTC), or "2026-03-01 14:30:00 +0200"
-# (helpdesk exports). The " +0200" forms come before the plain cast, which reads them but drops
-# the offset.
-TS_MACRO = """
-CREATE OR REPLACE TEMP MACRO triage_ts(v) AS COALESCE(
-    TRY_CAST(TRY_CAST(v AS TIMESTAMPTZ) AS TIMESTAMP),
-    TRY_CAST(TRY_STRPTIME(CAST(v AS VARCHAR), '%Y-%m-%d %H:%M:%S %z') AS TIMESTAMP),
-    TRY_CAST(TRY_STRPTIME(CAST(v AS VARCHAR), '%Y-%m-%d %H:%M %z') AS TIMESTAMP),
-    TRY_CAST(v AS TIMESTAMP)
-)
+# Timestamps: ISO 8601 with or without offset (converted to UTC), also with a space before the
+# offset or a one-digit hour in it ("2026-03-01 14:30:00 +0200", "... -3:00": helpdesk exports),
+# which DuckDB's TIMESTAMPTZ cast refuses and its TIMESTAMP cast reads but drops the offset of,
+# so they are rewritten ("...14:30:00+0200", "...-03:00") when the cast fails. Only texts that
+# start with a four-digit year: the casts also read "epoch", "infinity" and "03-12-26" (as the
+# year 3).
+TS_MACRO = r"""
+CREATE OR REPLACE TEMP MACRO triage_ts(v) AS CASE
+    WHEN ascii(ltrim(CAST(v AS VARCHAR))) BETWEEN 48 AND 57
+        AND substr(ltrim(CAST(v AS VARCHAR)), 5, 1) = '-'
+    THEN coalesce(TRY_CAST(TRY_CAST(v AS TIMESTAMPTZ) AS TIMESTAMP),
+        TRY_CAST(TRY_CAST(regexp_replace(regexp_replace(trim(CAST(v AS VARCHAR)),
+        '([0-9])\s*([+-])([0-9])(:?[0-9][0-9])?$', '\1\20\3\4'),
+        '([0-9])\s+([+-][0-9][0-9](:?[0-9][0-9])?|Z)$', '\1\2') AS TIMESTAMPTZ) AS TIMESTAMP))
+END
 """
 
 MIGRATIONS: list[tuple[int, list[str]]] = [

@@ -1,0 +1,142 @@
+"""JSON and JSON Lines files as rows of text, the way a CSV file's cells are read.
+
+DuckDB's ``read_json`` guesses a type per field: it reads "03-12-2026" as a date (day or month
+first depending on the other rows), keeps a field that holds numbers in some records and texts
+in others as JSON (ids stored with their quotes), and turns integers beyond 64 bits into
+floats. Here every record is read as a JSON object and each field taken as its text instead
+(``json_extract_string``: a string without quotes, a number as written, true/false, an object
+or a list as its JSON), so the import's own checks decide, with the same messages as for CSV.
+
+Helpdesk API exports wrap their records: ``{"tickets": [...], "next_page": ..., "count": ...}``.
+A file holding one object with one such list (under the table's name, e.g. ``tickets``, or a
+usual wrapper name such as ``results`` or ``data``) is read as that list. Fields holding
+objects are also offered flattened with dotted names (``via.channel``,
+``satisfaction_rating.score``), so a mapping can name them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from triage_core.errors import ImportValidationError
+
+# Keys under which exports put their records, besides the table's own name.
+WRAPPERS = ("results", "data", "items", "records", "rows")
+TABLE_WRAPPERS = {"customers": ("users", "contacts", "requesters"),
+                  "agents": ("users", "agents"), "tickets": ("requests",)}
+MAX_FIELDS = 1_000  # distinct fields (flattened ones included); more is no table
+FLATTEN_DEPTH = 3  # via.source.from: levels of nested objects offered as dotted fields
+# one object of a JSON Lines file, or the one wrapping object, may be this large
+MAX_OBJECT_BYTES = 1 << 30
+
+
+# json_type's answers, in words
+_KINDS = {"ARRAY": "list", "VARCHAR": "text", "BOOLEAN": "true/false", "NULL": "null",
+          "BIGINT": "number", "UBIGINT": "number", "DOUBLE": "number"}
+
+
+def _pointer(path: tuple[str, ...]) -> str:
+    """The JSON pointer of a field (RFC 6901: ``~`` and ``/`` escaped)."""
+    return "".join("/" + k.replace("~", "~0").replace("/", "~1") for k in path)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def load(con: Any, path: Path, table: str | None = None) -> None:
+    """The records of the JSON file ``path`` in the temp table ``_raw``: ``_row`` (the
+    record's number, from 1) and one text column per field. Raises
+    :class:`ImportValidationError` for a file that holds no records or something other than
+    objects; DuckDB's errors (unparsable JSON) go to the caller."""
+    name = path.name
+    con.execute("CREATE OR REPLACE TEMP TABLE _json AS SELECT row_number() OVER () AS _row,"
+                " json AS j FROM read_json_objects(?, format = 'auto',"
+                f" maximum_object_size = {MAX_OBJECT_BYTES})", [str(path)])
+    try:
+        _unwrap(con, table)
+        n = con.execute("SELECT count(*) FROM _json").fetchall()[0][0]
+        if not n:
+            raise ImportValidationError(name, "the file holds no records (an empty list)")
+        bad = con.execute("SELECT _row, json_type(j) FROM _json WHERE json_type(j) <> 'OBJECT'"
+                          " ORDER BY _row LIMIT 1").fetchall()
+        if bad:
+            kind = _KINDS.get(str(bad[0][1]), "value")
+            raise ImportValidationError(name, f"a JSON {kind}, not an object with one field per"
+                                        " column", bad[0][0])
+        fields = _fields(con, name)
+        if not fields:
+            raise ImportValidationError(name, "the records have no fields (empty objects)")
+        columns = ", ".join(f"v[{i + 1}] AS {_quote(label)}"
+                            for i, (label, _) in enumerate(fields))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT _row, {columns} FROM"
+                    " (SELECT _row, json_extract_string(j, ?::VARCHAR[]) AS v FROM _json)"
+                    " ORDER BY _row", [[_pointer(p) for _, p in fields]])
+    finally:
+        con.execute("DROP TABLE IF EXISTS _json")
+
+
+def _unwrap(con: Any, table: str | None) -> None:
+    """One object holding the records in a list under a known key: the list's elements
+    become the records."""
+    if con.execute("SELECT count(*) FROM _json").fetchall()[0][0] != 1:
+        return
+    keys = con.execute("SELECT json_keys(j) FROM _json WHERE json_type(j) = 'OBJECT'"
+                       ).fetchall()
+    if not keys or not keys[0][0]:
+        return
+    names = {*WRAPPERS, *((table, *TABLE_WRAPPERS.get(table, ())) if table else ())}
+    found = [k for k in keys[0][0] if k.lower() in names]
+    lists = [k for k in found if con.execute(
+        "SELECT json_type(j, ?) = 'ARRAY' FROM _json", [_pointer((k,))]).fetchall()[0][0]]
+    if len(lists) != 1:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _json AS SELECT row_number() OVER () AS _row,"
+                " e AS j FROM (SELECT unnest(CAST(json_extract(j, ?) AS JSON[])) AS e"
+                " FROM _json)", [_pointer((lists[0],))])
+
+
+def _fields(con: Any, name: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(column name, path) of every field, in the order of first appearance; the fields of
+    nested objects follow, named with dots. A name that differs from an earlier one only in
+    case is left out (DuckDB's column names ignore case; CSV headers are treated alike)."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    taken: set[str] = set()
+    parents: list[tuple[str, ...]] = [()]
+    for _depth in range(FLATTEN_DEPTH + 1):
+        nested: list[tuple[str, ...]] = []
+        for parent in parents:
+            at = _pointer(parent)
+            keys = con.execute(
+                "SELECT k FROM (SELECT _row, unnest(json_keys(j, ?)) AS k,"
+                " unnest(range(len(json_keys(j, ?)))) AS i FROM _json"
+                " WHERE json_type(j, ?) = 'OBJECT')"
+                " GROUP BY k ORDER BY min(_row), min(i) LIMIT ?",
+                [at, at, at, MAX_FIELDS + 1]).fetchall()
+            for (key,) in keys:
+                path = (*parent, key)
+                label = ".".join(path) or "column"
+                if label.lower() in taken:
+                    continue
+                if len(out) >= MAX_FIELDS:
+                    raise ImportValidationError(name, f"the records have more than {MAX_FIELDS:,}"
+                                                " different fields; is this a table?")
+                taken.add(label.lower())
+                out.append((label, path))
+                nested.append(path)
+        parents = _objects(con, nested)
+        if not parents:
+            break
+    return out
+
+
+def _objects(con: Any, paths: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """The ``paths`` that hold an object in some record (one pass over the records)."""
+    if not paths:
+        return []
+    found = con.execute(
+        "SELECT DISTINCT unnest(list_filter(range(len(t)), lambda i: t[i + 1] = 'OBJECT')) FROM"
+        " (SELECT json_type(j, ?::VARCHAR[]) AS t FROM _json)",
+        [[_pointer(p) for p in paths]]).fetchall()
+    return [paths[i] for i in sorted(int(r[0]) for r in found)]
