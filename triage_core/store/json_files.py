@@ -19,6 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from triage_core.errors import ImportValidationError
 
 # Keys under which exports put their records, besides the table's own name.
@@ -29,6 +31,7 @@ MAX_FIELDS = 1_000  # distinct fields (flattened ones included); more is no tabl
 FLATTEN_DEPTH = 3  # via.source.from: levels of nested objects offered as dotted fields
 # one object of a JSON Lines file, or the one wrapping object, may be this large
 MAX_OBJECT_BYTES = 1 << 30
+DEFAULT_OBJECT_BYTES = 1 << 24
 
 
 # json_type's answers, in words
@@ -51,9 +54,16 @@ def load(con: Any, path: Path, table: str | None = None) -> None:
     :class:`ImportValidationError` for a file that holds no records or something other than
     objects; DuckDB's errors (unparsable JSON) go to the caller."""
     name = path.name
-    con.execute("CREATE OR REPLACE TEMP TABLE _json AS SELECT row_number() OVER () AS _row,"
-                " json AS j FROM read_json_objects(?, format = 'auto',"
-                f" maximum_object_size = {MAX_OBJECT_BYTES})", [str(path)])
+    read = ("CREATE OR REPLACE TEMP TABLE _json AS SELECT row_number() OVER () AS _row,"
+            " json AS j FROM read_json_objects(?, format = 'auto', maximum_object_size = ?)")
+    try:  # DuckDB's default object size: its buffers grow with it
+        con.execute(read, [str(path), DEFAULT_OBJECT_BYTES])
+    except duckdb.InvalidInputException as exc:
+        if "maximum_object_size" not in str(exc):
+            raise
+        # one large object: the list an API export wraps
+        size = min(MAX_OBJECT_BYTES, path.stat().st_size + 1024)
+        con.execute(read, [str(path), size])
     try:
         _unwrap(con, table)
         n = con.execute("SELECT count(*) FROM _json").fetchall()[0][0]
