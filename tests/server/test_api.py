@@ -3,6 +3,7 @@ validation like an import, caps, ticket details, feedback, imports, jobs, OpenAP
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -239,3 +240,91 @@ def test_openapi_documents_every_route(serve_api: Callable[..., Api]) -> None:
               for route in api.server.routes() for m in route.methods - {"HEAD"}}
     assert served == documented
     assert list(doc["components"]["schemas"]["Triage"]["properties"]) == list(FIELDS)
+
+
+def test_text_that_is_not_unicode_is_refused_naming_where_it_is(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    """A lone UTF-16 surrogate (the JSON escape \\ud800) is no text DuckDB can store: every JSON
+    body is refused (400, naming where it is), nothing written; not a 500, nor a 503 that a
+    client would retry for ever."""
+    api = serve_api()
+    api.post("/api/v1/tickets", new_ticket("API-U0", customers[0]))
+    lone = "\ud800"
+    cases = [
+        ("/api/v1/tickets", new_ticket("API-U1", customers[0], subject=lone), 'field "subject"'),
+        ("/api/v1/tickets", new_ticket("API-U2", customers[0], status="Hold", subject=lone),
+         'field "subject"'),  # a ticket that takes the import's path
+        ("/api/v1/tickets", {"tickets": [new_ticket("API-U3", customers[0]),
+                                         new_ticket("API-U4", customers[0], body="a" + lone)]},
+         'field "tickets[1].body"'),
+        ("/api/v1/tickets", [new_ticket("API-U5", customers[0], **{"x" + lone: "1"})],
+         'a field name in "[0]"'),
+        ("/api/v1/feedback", {"ticket_id": "API-U0", "tier": "P1", "comment": lone},
+         'field "comment"'),
+        ("/api/v1/jobs/score", {"profile": "\udfff"}, 'field "profile"'),
+    ]
+    for path, body, where in cases:
+        r = api.client.post(path, content=json.dumps(body).encode(),  # "\ud800" escaped
+                            headers={**api.auth(), "Content-Type": "application/json"})
+        assert r.status_code == 400, (path, r.text)
+        error = r.json()["error"]
+        assert error.startswith(where + ": text with an unpaired surrogate (\\u"), error
+        assert error.endswith(") is not valid Unicode"), error
+    assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id LIKE 'API-U%'") == 1
+    assert count(api, "SELECT count(*) FROM feedback WHERE ticket_id = 'API-U0'") == 0
+    pair = api.post("/api/v1/tickets", new_ticket("API-U6", customers[0], subject="\U0001F600"))
+    assert pair.status_code == 200, pair.text  # a surrogate pair in JSON is one character
+
+
+def test_feedback_flag_reads_true_and_false_words_like_the_rest_of_the_api(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    api = serve_api()
+    api.post("/api/v1/tickets", new_ticket("API-FL", customers[0]))
+    for word in ("false", "No", "0", " FALSE "):  # like a JSON false: nothing to record
+        r = api.post("/api/v1/feedback", {"ticket_id": "API-FL", "flag": word})
+        assert r.status_code == 422 and "nothing to record" in r.json()["error"], (word, r.text)
+    assert count(api, "SELECT count(*) FROM feedback WHERE ticket_id = 'API-FL'") == 0
+    r = api.post("/api/v1/feedback", {"ticket_id": "API-FL", "tier": "P1", "flag": "no"})
+    assert r.status_code == 201 and len(r.json()["feedback_ids"]) == 1
+    for word in ("true", "Yes", "1"):  # like a JSON true
+        assert api.post("/api/v1/feedback", {"ticket_id": "API-FL", "flag": word}
+                        ).status_code == 201
+    r = api.post("/api/v1/feedback", {"ticket_id": "API-FL", "flag": "spam, not billing"})
+    assert r.status_code == 201  # any other text is the reason
+    flags = api.query("SELECT new_value FROM feedback WHERE ticket_id = 'API-FL'"
+                      " AND field = 'flag' ORDER BY feedback_id")["new_value"].tolist()
+    assert flags == ["wrong prediction"] * 3 + ["spam, not billing"]
+
+
+def test_import_upload_refuses_malformed_forms_in_one_line(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    api = serve_api()
+    good = (f"ticket_id,created_at,customer_id,subject,status\n"
+            f"UP-9,2026-07-01 10:00:00,{customers[0]},Login fails,open\n").encode()
+    toml = b'table = "tickets"\n[columns]\nticket_id = ["Id"]\n' + b"# x\n" * 100
+    mapping_refused = "mapping must name a saved mapping or a preset"
+    cases = [  # (files, form fields, status, the error's start)
+        ([("file", ("x.csv", good)), ("mapping", ("map.toml", toml))], {}, 422,
+         mapping_refused),
+        ([("file", ("x.csv", good))], {"mapping": toml.decode()}, 422, mapping_refused),
+        ([("file", ("x.csv", good))], {"mapping": "x" * 300}, 422, mapping_refused),
+        ([("file", ("x.csv", good)), ("file", ("y.csv", good))], {}, 422,
+         "send one file (the multipart field 'file'), not 2"),
+        ([("file", ("x.csv", good)), ("preset", ("p.txt", b"zendesk"))], {}, 422,
+         "preset must be a text field, not a file"),
+        ([("file", ("x" * 5000 + ".csv", good))], {}, 400, "the upload cannot be read"),
+    ]
+    for files, data, status, start in cases:
+        r = api.client.post("/api/v1/import/tickets", headers=api.auth(), files=files, data=data)
+        assert r.status_code == status, (start, r.text)
+        assert r.json()["error"].startswith(start) and "\n" not in r.json()["error"], r.text
+    assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id = 'UP-9'") == 0
+    folder = api.server.uploads.folder
+    for name, source in (("..", "upload.csv"), ("../../escape.csv", "escape.csv"),
+                         ("..\\..\\win.csv", "win.csv"), (".", "upload.csv"),
+                         (".hidden.csv", "upload.hidden.csv"), ("a/../..", "upload.csv")):
+        r = api.client.post("/api/v1/import/tickets", headers=api.auth(),
+                            files={"file": (name, good)})
+        assert r.status_code == 200 and r.json()["source"] == source, (name, r.text)
+    for escaped in ("escape.csv", "win.csv", "upload.csv"):  # never beside the uploads' folders
+        assert not (folder / escaped).exists() and not (folder.parent / escaped).exists()

@@ -111,3 +111,61 @@ def test_freshdesk_shared_secret_header(serve_api: Callable[..., Api]) -> None:
 def test_the_readme_shows_the_templates_to_paste() -> None:
     for template in (webhooks.ZENDESK_TEMPLATE, webhooks.FRESHDESK_TEMPLATE):
         assert json.dumps(template, indent=2) in README
+
+
+def freshdesk_payload(ticket_id: str, status: str, **extra: str) -> dict[str, str]:
+    return {**fill(webhooks.FRESHDESK_TEMPLATE, {
+        "ticket.id": ticket_id, "ticket.requester.email": "bea@example.com",
+        "ticket.subject": "Refund please", "ticket.description": "I was charged twice.",
+        "ticket.status": status, "ticket.source": "Email", "ticket.priority": "Low"}), **extra}
+
+
+def test_an_update_without_created_at_keeps_the_stored_one(
+        serve_api: Callable[..., Api]) -> None:
+    """Only a new ticket was created when its webhook arrived; an update of one that exists
+    keeps its created_at (and SLA due time), unless the webhook carries one."""
+    api = serve_api(**HOOKS)
+    headers = {**api.auth(), "X-Triage-Webhook-Secret": FRESHDESK_SECRET}
+    created = "SELECT created_at FROM tickets WHERE ticket_id = ?"
+    due = "SELECT sla_due_at FROM triaged_tickets WHERE ticket_id = ?"
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    r = api.client.post("/api/v1/webhooks/freshdesk", json=freshdesk_payload("FD-8", "Open"),
+                        headers=headers)
+    assert r.status_code == 200, r.text
+    first = api.query(created, ["FD-8"]).iloc[0, 0]
+    assert before <= first <= dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    sla = api.query(due, ["FD-8"]).iloc[0, 0]
+    r = api.client.post("/api/v1/webhooks/freshdesk", json=freshdesk_payload("FD-8", "Resolved"),
+                        headers=headers)
+    assert r.status_code == 200, r.text
+    assert api.query("SELECT status FROM tickets WHERE ticket_id = 'FD-8'").iloc[0, 0] == "solved"
+    assert api.query(created, ["FD-8"]).iloc[0, 0] == first
+    assert api.query(due, ["FD-8"]).iloc[0, 0] == sla
+    r = api.client.post("/api/v1/webhooks/freshdesk", headers=headers, json=freshdesk_payload(
+        "FD-8", "Open", created_at="2026-07-03T10:00:00Z"))  # a webhook that carries one
+    assert r.status_code == 200, r.text
+    assert str(api.query(created, ["FD-8"]).iloc[0, 0]) == "2026-07-03 10:00:00"
+    body = zendesk_payload("ZD-4", "ZD-CUSTOMER-9")
+    api.client.post("/api/v1/webhooks/zendesk", content=body,
+                    headers={**api.auth(), **signed(body)})
+    update = json.dumps({**json.loads(body), "created_at": "", "status": "solved"}).encode()
+    r = api.client.post("/api/v1/webhooks/zendesk", content=update,
+                        headers={**api.auth(), **signed(update)})
+    assert r.status_code == 200, r.text
+    assert str(api.query(created, ["ZD-4"]).iloc[0, 0]) == "2026-07-02 08:15:00"
+
+
+def test_webhook_text_that_is_not_unicode_is_refused(serve_api: Callable[..., Api]) -> None:
+    api = serve_api(**HOOKS)
+    body = zendesk_payload("ZD-5", "ZD-CUSTOMER-9").replace(b"App keeps", b"\\ud800 keeps")
+    r = api.client.post("/api/v1/webhooks/zendesk", content=body,
+                        headers={**api.auth(), **signed(body)})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"].startswith('field "subject": text with an unpaired surrogate')
+    r = api.client.post("/api/v1/webhooks/freshdesk", content=json.dumps(
+        {"ticket": freshdesk_payload("FD-9", "Open", body="\udc00")}).encode(),
+        headers={**api.auth(), "X-Triage-Webhook-Secret": FRESHDESK_SECRET})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"].startswith('field "ticket.body": text with an unpaired surrogate')
+    assert api.query("SELECT count(*) FROM tickets WHERE ticket_id IN ('ZD-5', 'FD-9')"
+                     ).iloc[0, 0] == 0

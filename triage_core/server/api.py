@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import re
 import shutil
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,10 @@ JOB_OPTIONS: dict[str, dict[str, tuple[str, type]]] = {
 }
 OWNER = "triage"  # who submitted the jobs of the triage command (the owner token)
 MAX_WAIT = 10.0  # seconds a GET /api/v1/jobs/{id}?wait=S may be held open
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # may be one, or an escaped backslash
+_YES_NO = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False,
+           "": False}
 FEEDBACK_KEYS = ("ticket_id", "category", "tier", "sentiment", "flag", "new_category", "by",
                  "comment")
 
@@ -128,15 +133,59 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def parse_json(body: bytes) -> Any:
+    """The JSON value of a body (None for an empty one); 400 for one that is not JSON or that
+    holds text that is not Unicode."""
     if not body.strip():
         return None
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(400, f"the body is not valid JSON ({str(exc).splitlines()[0]})") from None
     except RecursionError:  # arrays or objects nested thousands deep
         raise Problem(400, "the body is not valid JSON for this API (nested too deeply)"
                       ) from None
+    if _SURROGATE_ESCAPE.search(body):  # the only way JSON can carry a lone surrogate
+        _check_unicode(value)
+    return value
+
+
+def _check_unicode(value: Any) -> None:
+    """Refuse (400) a lone UTF-16 surrogate (``"\\ud800"`` in JSON) in any text or field name
+    of ``value``, naming where it is: no database, file or answer can encode it."""
+    stack: list[tuple[Any, _At]] = [(value, None)]
+    while stack:  # no recursion: json.loads nests deeper than Python recurses
+        item, at = stack.pop()
+        if isinstance(item, str):
+            _refuse_surrogate(item, at)
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                _refuse_surrogate(key, at, name=True)
+                stack.append((inner, (at, key)))
+        elif isinstance(item, list):
+            stack.extend((inner, (at, i)) for i, inner in enumerate(item))
+
+
+_At = tuple[Any, str | int] | None  # (where the parent is, key or index); None: the body
+
+
+def _refuse_surrogate(text: str, at: _At, name: bool = False) -> None:
+    """400 when ``text`` (the value at ``at``, or a field name there) has a surrogate."""
+    found = _SURROGATE.search(text)
+    if not found:
+        return
+    parts: list[str | int] = []
+    while at is not None:
+        at, part = at
+        parts.append(part)
+    path = ""
+    for part in reversed(parts):
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else part
+    shown = json.dumps(path if len(path) <= 100 else f"{path[:48]}…{path[-48:]}",
+                       ensure_ascii=False)  # quoted, and on one line
+    where = ((f"a field name in {shown}" if path else "a field name") if name
+             else f"field {shown}" if path else "the body")
+    raise Problem(400, f"{where}: text with an unpaired surrogate (\\u{ord(found[0]):04x}) is "
+                  "not valid Unicode")
 
 
 def ticket_rows(rows: Any, limit: int) -> list[dict[str, str | None]]:
@@ -168,12 +217,21 @@ def ignored_fields(rows: list[dict[str, str | None]]) -> list[str]:
     return sorted({k for row in rows for k in row} - known)
 
 
+def yes_no(value: Any) -> bool | None:
+    """A text the API reads as true or false (``true``/``yes``/``1``, ``false``/``no``/``0``
+    and the empty text, any case), or None for any other value."""
+    if isinstance(value, str):
+        return _YES_NO.get(value.strip().lower())
+    return None
+
+
 def flag(value: Any, name: str) -> bool:
     if value is None or isinstance(value, bool):
         return bool(value)
-    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no", ""):
-        return value.lower() in ("true", "1", "yes")
-    raise Problem(422, f"{name} must be true or false")
+    read = yes_no(value)
+    if read is None:
+        raise Problem(422, f"{name} must be true or false")
+    return read
 
 
 class Api:
@@ -242,6 +300,8 @@ class Api:
                 kind = {(str, bool): "a text or true/false", (bool,): "true or false",
                         (str, int): "a text"}.get(allowed, "a text")
                 raise Problem(422, f"{key} must be {kind}")
+        if yes_no(body.get("flag")) is not None:  # "false" is false, as everywhere in the API
+            body = {**body, "flag": yes_no(body["flag"])}
         ids = await run_in_threadpool(self.server.feedback, body, caller.name if caller else "")
         return JSON({"feedback_ids": ids}, status_code=201)
 
@@ -318,9 +378,7 @@ class Api:
                                            s.webhook_max_age_seconds)
         if refusal:
             return error(401, refusal)
-        rows = webhooks.ticket_rows(parse_json(body), dt.datetime.now(dt.UTC))
-        return await self._intake(ticket_rows(rows, s.max_tickets_per_request),
-                                  "zendesk webhook", True, "zendesk")
+        return await self._webhook(body, "zendesk")
 
     @endpoint()
     async def freshdesk(self, request: Request, caller: Caller | None) -> Response:
@@ -332,9 +390,18 @@ class Api:
                                           request.headers.get(s.freshdesk_header)):
             return error(401, f"missing or wrong {s.freshdesk_header} header")
         body = await read_body(request, s.max_request_bytes)
-        rows = webhooks.ticket_rows(parse_json(body), dt.datetime.now(dt.UTC), strip_html=True)
-        return await self._intake(ticket_rows(rows, s.max_tickets_per_request),
-                                  "freshdesk webhook", True, "freshdesk")
+        return await self._webhook(body, "freshdesk", strip_html=True)
+
+    async def _webhook(self, body: bytes, helpdesk: str, strip_html: bool = False) -> Response:
+        """A helpdesk's tickets, mapped by its preset; requesters created; a new ticket without
+        ``created_at`` created now, an existing one keeping its own."""
+        received = dt.datetime.now(dt.UTC)
+        rows = ticket_rows(webhooks.ticket_rows(parse_json(body), strip_html),
+                           self.server.settings.max_tickets_per_request)
+        ids = webhooks.undated(rows)
+        stored = await run_in_threadpool(self.server.created_at, ids) if ids else {}
+        webhooks.date(rows, received, stored)
+        return await self._intake(rows, f"{helpdesk} webhook", True, helpdesk)
 
 
 def routes(server: Server) -> list[Route]:

@@ -11,6 +11,7 @@ dashboard's ``st.App`` with the same routes and lifespan.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import math
 import os
@@ -181,6 +182,16 @@ class Server:
         return {"ticket": _json_row(found[0]),
                 "triage": _json_row(triage[0]) if triage else None,
                 "explanation": why}
+
+    def created_at(self, ticket_ids: list[str]) -> dict[str, dt.datetime]:
+        """The stored ``created_at`` of those of ``ticket_ids`` that are tickets (UTC)."""
+        cur = self.store.cursor()
+        try:
+            found = cur.rows("SELECT ticket_id, created_at FROM tickets WHERE ticket_id IN"
+                             " (SELECT unnest(?::VARCHAR[]))", [ticket_ids])
+        finally:
+            cur.close()
+        return {r["ticket_id"]: r["created_at"] for r in found}
 
     def feedback(self, body: Mapping[str, Any], by: str) -> list[int]:
         from triage_core.ops import feedback

@@ -52,7 +52,10 @@ def _schemas() -> dict[str, Any]:
             f: {"type": [types.get(f, _STR)["type"], "null"]} for f in FIELDS}},
         "Feedback": {"type": "object", "required": ["ticket_id"], "properties": {
             "ticket_id": _STR, "category": _STR, "tier": {"enum": ["P1", "P2", "P3", "P4"]},
-            "sentiment": {"enum": ["negative", "neutral", "positive"]}, "flag": _BOOL,
+            "sentiment": {"enum": ["negative", "neutral", "positive"]},
+            "flag": {"type": ["boolean", "string"], "description": "true, or the reason as a "
+                     "text; \"true\"/\"yes\"/\"1\" and \"false\"/\"no\"/\"0\" read as "
+                     "true and false"},
             "new_category": _BOOL, "by": _STR, "comment": _STR}},
         "Job": {"type": "object", "properties": {
             "job_id": _STR, "kind": _STR,

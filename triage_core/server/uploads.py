@@ -9,13 +9,18 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from triage_core.errors import TriageError
 from triage_core.server.api import Problem, flag
 from triage_core.store.mapping import PRESETS
 
 _SAFE = re.compile(r"[^A-Za-z0-9._ -]")
+MAPPING_NAME = (f"mapping must name a saved mapping or a preset ({', '.join(PRESETS)}; 'triage "
+                "mapping list' lists them), not a file or a mapping's text: save a mapping file "
+                "first with 'triage mapping save NAME FILE'")
 _FIELDS = ("file", "preset", "mapping", "map", "create_missing")
 CHUNK = 1 << 20
 
@@ -38,41 +43,89 @@ class Uploads:
         if int(declared) > self.max_bytes:
             raise Problem(413, f"the file is larger than {self.max_bytes / 2**20:g} MB (the "
                           "server's [server] max_upload_mb)")
-        form = await request.form(max_files=1, max_fields=len(_FIELDS) + 50)
+        try:  # one file part per field at most: a field other than 'file' sent as a file is
+            # named below (the body's size is capped above)
+            form = await request.form(max_files=len(_FIELDS), max_fields=len(_FIELDS) + 50)
+        except HTTPException as exc:  # Starlette's refusal of a malformed multipart body
+            raise Problem(400, f"the upload cannot be read: {_reason(exc)}") from None
+        try:
+            return await self._argv(form, table)
+        finally:  # its files, also when refused
+            await form.close()
+
+    async def _argv(self, form: FormData, table: str) -> tuple[list[str], Path]:
         unknown = sorted(set(form) - set(_FIELDS))
         if unknown:
             raise Problem(422, f"unknown field {unknown[0]!r} (fields: {', '.join(_FIELDS)})")
+        files = [v for v in form.getlist("file") if isinstance(v, UploadFile)]
+        if len(files) > 1:
+            raise Problem(422, f"send one file (the multipart field 'file'), not {len(files)}")
+        for name in _FIELDS[1:]:
+            if any(isinstance(v, UploadFile) for v in form.getlist(name)):
+                raise Problem(422, MAPPING_NAME if name == "mapping"
+                              else f"{name} must be a text field, not a file")
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise Problem(422, "send the file as the multipart field 'file'")
-        path = await self._keep(upload)
-        argv = ["import", table, str(path), "--json"]
+        options = []
         preset = form.get("preset")
         if preset:
             if preset not in PRESETS:
                 raise Problem(422, f"unknown preset {preset!r}; choose one of "
                               f"{', '.join(PRESETS)}")
-            argv += ["--preset", str(preset)]
+            options += ["--preset", str(preset)]
         mapping = str(form.get("mapping") or "")
         if mapping:
-            if mapping.lower().endswith(".toml") or "/" in mapping or "\\" in mapping \
-                    or Path(mapping).exists():
-                raise Problem(422, "mapping must name a saved mapping or a preset (see "
-                              "'triage mapping list'), not a file")
-            argv += ["--mapping", mapping]
+            options += ["--mapping", _mapping_name(mapping)]
         for pair in form.getlist("map"):
-            argv += ["--map", str(pair)]
+            options += ["--map", str(pair)]
         if flag(form.get("create_missing"), "create_missing"):
-            argv.append("--create-missing")
-        return argv, path.parent
+            options.append("--create-missing")
+        path = await self._keep(upload)  # once the options are valid: nothing left behind
+        return ["import", table, str(path), "--json", *options], path.parent
 
     async def _keep(self, upload: UploadFile) -> Path:
-        name = _SAFE.sub("_", Path(upload.filename or "upload.csv").name)[:120] or "upload.csv"
+        name = file_name(upload.filename)
         folder = self.folder / uuid.uuid4().hex
         folder.mkdir()
         path = folder / name
         with path.open("wb") as out:
             while chunk := await upload.read(CHUNK):
                 out.write(chunk)
-        await upload.close()
         return path
+
+
+def file_name(sent: str | None) -> str:
+    """The name an upload is kept under (import messages name it): the last part of the name
+    it was sent with, characters other than letters, digits and ``._ -`` replaced, at most 120
+    long with its suffix, never hidden (``.x`` -> ``upload.x``), ``.`` or ``..``: it cannot
+    leave its folder."""
+    name = _SAFE.sub("_", re.split(r"[\\/]", sent or "")[-1]).strip()
+    if not name.strip("."):
+        return "upload.csv"
+    name = f"upload{name}" if name.startswith(".") else name
+    if len(name) > 120:
+        stem, dot, suffix = name.rpartition(".")
+        name = f"{stem[:100]}.{suffix[:19]}" if dot else name[:120]
+    return name
+
+
+def _mapping_name(sent: str) -> str:
+    """The saved mapping or preset that ``mapping`` names; 422 for anything else (a path or a
+    file of the server's machine, a mapping's text)."""
+    from triage_core.store.saved_mappings import check_name
+
+    try:
+        name = check_name(sent)
+    except TriageError:
+        raise Problem(422, MAPPING_NAME) from None
+    if name.lower().endswith(".toml") or Path(name).exists():  # `triage import` reads files
+        raise Problem(422, MAPPING_NAME)
+    return name
+
+
+def _reason(exc: HTTPException) -> str:
+    """Starlette's message for a malformed multipart body, with python-multipart's reason."""
+    detail = str(exc.detail).rstrip(".")
+    cause = exc.__context__.__cause__ if exc.__context__ else None
+    return f"{detail} ({str(cause).splitlines()[0]})" if cause and str(cause) else detail

@@ -3,7 +3,8 @@
 Both helpdesks send the JSON body you paste into them; the templates below name our ticket
 columns, so a payload becomes one row of our ticket schema, and the helpdesk's own values
 (``hold``, ``Web Form``, ``Waiting on Customer``...) are mapped by the shipped presets, exactly
-as in ``triage import --preset``. A ticket without ``created_at`` was created now.
+as in ``triage import --preset``. A new ticket without ``created_at`` was created when it
+arrived; an update without one keeps the ``created_at`` it has (Freshdesk's template has none).
 
 Zendesk signs ``base64(HMAC-SHA256(secret, timestamp + body))`` into
 ``X-Zendesk-Webhook-Signature`` with the timestamp in ``X-Zendesk-Webhook-Signature-Timestamp``;
@@ -77,8 +78,7 @@ def freshdesk_genuine(secret: str, sent: str | None) -> bool:
     return hmac.compare_digest((sent or "").encode(), secret.encode())
 
 
-def ticket_rows(payload: Any, received: dt.datetime, strip_html: bool = False
-                ) -> list[dict[str, Any]]:
+def ticket_rows(payload: Any, strip_html: bool = False) -> list[dict[str, Any]]:
     """The ticket rows of a webhook body: one object, ``{"ticket": {...}}`` or a list of them."""
     items = payload if isinstance(payload, list) else [payload]
     rows = []
@@ -86,9 +86,23 @@ def ticket_rows(payload: Any, received: dt.datetime, strip_html: bool = False
         row = item.get("ticket", item) if isinstance(item, dict) else item
         if isinstance(row, dict):  # anything else is reported by the caller
             row = dict(row)
-            if not str(row.get("created_at") or "").strip():
-                row["created_at"] = received.isoformat()
             if strip_html and isinstance(row.get("body"), str):
                 row["body"] = html.unescape(_TAG.sub("", _BREAK.sub("\n", row["body"]))).strip()
         rows.append(row)
     return rows
+
+
+def undated(rows: list[dict[str, str | None]]) -> list[str]:
+    """The ticket ids of the rows without a ``created_at``."""
+    return [str(r.get("ticket_id") or "").strip() for r in rows
+            if not (r.get("created_at") or "").strip()]
+
+
+def date(rows: list[dict[str, str | None]], received: dt.datetime,
+         stored: Mapping[str, dt.datetime]) -> None:
+    """Give the rows without a ``created_at`` one: the ``stored`` one of a ticket that exists
+    (an update keeps it; an upsert would otherwise overwrite it), else ``received``."""
+    for row in rows:
+        if not (row.get("created_at") or "").strip():
+            when = stored.get(str(row.get("ticket_id") or "").strip())
+            row["created_at"] = (when or received).isoformat()
