@@ -248,6 +248,20 @@ def test_wrapped_api_export_with_nested_fields(store: Store, data_dir: Path,
                                  "status": ["on_hold", "solved"], "csat": [1, 5]}
 
 
+def test_suggested_mapping_reads_the_field_of_a_nested_object(store: Store,
+                                                              tmp_path: Path) -> None:
+    from triage_core.store.inspect import inspect_file
+
+    f = tmp_path / "export.jsonl"
+    f.write_text(json.dumps({"id": 1, "requester_id": "C1", "status": "open",
+                             "created_at": "2026-02-01T10:00:00Z", "via": {"channel": "web"},
+                             "satisfaction_rating": {"score": "good", "comment": "ok"}}) + "\n")
+    columns = inspect_file(store, "tickets", f).suggestion().columns
+    assert columns["channel"] == ("via.channel",)
+    assert columns["csat"] == ("satisfaction_rating.score",)
+    assert columns["ticket_id"] == ("id",)
+
+
 def test_time_offsets_after_a_space_are_kept(store: Store, data_dir: Path,
                                              tmp_path: Path) -> None:
     store.import_file("customers", data_dir / "customers.csv")

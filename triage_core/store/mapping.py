@@ -322,7 +322,28 @@ def guess_columns(spec: Table, source_columns: Sequence[str]) -> dict[str, str]:
             if col not in out and src is not None and src not in used:
                 out[col] = src
                 used.add(src)
+    for col, src in list(out.items()):  # an object (JSON): the field of it that holds ours
+        child = _object_field(col, src, source_columns)
+        if child is not None and child not in used:
+            out[col] = child
+            used.add(child)
     return out
+
+
+# Fields of a JSON object that hold its value, in order of preference (after our column's name
+# and synonyms): Zendesk's satisfaction_rating.score, custom fields' value...
+_VALUE_FIELDS = ("score", "value", "name", "id")
+
+
+def _object_field(col: str, src: str, source_columns: Sequence[str]) -> str | None:
+    """The column of the nested field of ``src`` that holds ``col`` (``via`` ->
+    ``via.channel``), when ``src`` is an object read with dotted fields; else None."""
+    children = {normalize_name(c[len(src) + 1:]): c for c in source_columns
+                if c.startswith(src + ".") and "." not in c[len(src) + 1:]}
+    for leaf in (col, *SYNONYMS.get(col, ()), *_VALUE_FIELDS):
+        if leaf in children:
+            return children[leaf]
+    return None
 
 
 def suggest(spec: Table, source_columns: Sequence[str],
