@@ -399,23 +399,6 @@ def counts() -> dict[str, int]:
     return _run(Store.counts)
 
 
-def preview_upload(name: str, content: bytes, rows: int = 20) -> pd.DataFrame | str:
-    """First rows of an uploaded file, or a one-line reason it cannot be read."""
-    import io
-
-    suffix = Path(name).suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return masked(pd.read_parquet(io.BytesIO(content)).head(rows))
-        if suffix in (".json", ".jsonl"):
-            return masked(pd.read_json(io.BytesIO(content), lines=suffix == ".jsonl",
-                                       dtype=False).head(rows))
-        return masked(pd.read_csv(io.BytesIO(content), nrows=rows, dtype=str,
-                                  keep_default_na=False, encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, OSError) as exc:
-        return f"{display(name)}: cannot preview ({str(exc).splitlines()[0] if str(exc) else exc})"
-
-
 QUEUE_PREFIX = "queue: "
 
 
