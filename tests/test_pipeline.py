@@ -324,6 +324,9 @@ def test_triage_refuses_an_empty_database_and_a_bad_time(store: Store, db: Store
     assert summary["as_of"] == "2026-06-30 12:00:00"
     assert summary["predicted"] == 0 and summary["scored"] == WORLD_TICKETS
     assert sum(summary["tiers"].values()) == WORLD_TICKETS
+    # an offset is the same moment in UTC, as timestamps are stored (it was dropped)
+    summary = pipeline.triage(db, CONFIG, as_of="2026-07-01T00:00:00+05:00")
+    assert summary["as_of"] == "2026-06-30 19:00:00"
 
 
 # -- labeled data and training ----------------------------------------------------------------

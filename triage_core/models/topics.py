@@ -93,6 +93,12 @@ class Topic:
         return len(self.members)
 
 
+# Words in more than this share of the tickets name no topic (greetings, the product's name);
+# a topic may still cover most tickets (at 0.5, the words of one that covered 7 of 12 tickets,
+# "parcel", were dropped, and its tickets fell apart into "(no common words)" clusters).
+_MAX_DF = 0.9
+
+
 class TopicSpace:
     """Texts -> unit vectors (LSA of word TF-IDF beside the mean word vector)."""
 
@@ -108,7 +114,8 @@ class TopicSpace:
         texts = list(texts)
         stop = sorted(ENGLISH_STOP_WORDS | set(self.settings.stop_words))
         self.tfidf = TfidfVectorizer(token_pattern=r"(?u)\b[^\W\d_]{2,}\b", stop_words=stop,
-                                     min_df=2 if len(texts) >= 20 else 1, max_df=0.5,
+                                     min_df=2 if len(texts) >= 20 else 1,
+                                     max_df=_MAX_DF if len(texts) >= 20 else 1.0,
                                      sublinear_tf=True)
         try:
             words = self.tfidf.fit_transform(texts)
@@ -116,8 +123,10 @@ class TopicSpace:
             raise ModelError("the tickets have too few words in common to find topics; "
                              "add more tickets with text") from None
         dims = min(self.settings.svd_dims, words.shape[1] - 1, len(texts) - 1)
-        self.svd = (TruncatedSVD(dims, random_state=self.settings.random_state).fit(words)
-                    if dims >= 2 else None)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # identical texts: sklearn's explained-variance ratio (unused here) divides 0 by 0
+            self.svd = (TruncatedSVD(dims, random_state=self.settings.random_state).fit(words)
+                        if dims >= 2 else None)
         self.meaning = (MeanWordVectors().fit(texts) if self.settings.semantic_weight > 0
                         else None)
         return self
@@ -175,8 +184,9 @@ def _kmeans(x: np.ndarray, k: int, seed: int, n_init: int = 3
     return km.fit_predict(x), km.cluster_centers_
 
 
-def _best_k(x: np.ndarray, settings: TopicSettings) -> int:
-    """``n_topics``, else the candidate k with the best cosine silhouette on a sample."""
+def _best_k(x: np.ndarray, settings: TopicSettings, distinct: int | None = None) -> int:
+    """``n_topics``, else the candidate k with the best cosine silhouette on a sample
+    (at most ``distinct``, the number of different rows of x)."""
     from sklearn.metrics import silhouette_score
 
     n = len(x)
@@ -187,6 +197,10 @@ def _best_k(x: np.ndarray, settings: TopicSettings) -> int:
     ks = sorted(set(np.linspace(lo, hi, num=min(4, hi - lo + 1)).round().astype(int)))
     rng = np.random.default_rng(settings.random_state)
     sample = x[rng.choice(n, size=min(n, 2000), replace=False)]
+    if distinct is not None:  # a sample may hold fewer different rows still
+        ks = [k for k in ks if k <= min(distinct, len(np.unique(np.round(sample, 6), axis=0)))]
+        if not ks:
+            return 1
     best_k, best = ks[0], -2.0
     for k in ks:
         labels, _ = _kmeans(sample, k, settings.random_state, n_init=1)
@@ -252,7 +266,11 @@ def discover(texts: Sequence[str], settings: TopicSettings | None = None) -> lis
         raise ModelError(f"need at least 4 tickets with text to find topics, got {len(texts)}")
     space = TopicSpace(settings).fit(texts)
     x = space.transform(texts)
-    labels, _ = _kmeans(x, _best_k(x, settings), settings.random_state)
+    # k-means cannot make more clusters than there are different points (same texts, or texts
+    # with the same words): it warns and returns fewer
+    distinct = len(np.unique(np.round(x, 6), axis=0))
+    k = min(_best_k(x, settings, distinct), distinct)
+    labels = _kmeans(x, k, settings.random_state)[0] if k > 1 else np.zeros(len(x), int)
     groups = [np.flatnonzero(labels == c) for c in np.unique(labels)]
     groups.sort(key=lambda g: (-len(g), int(g[0])))
     return name_groups(space, texts, groups, x)

@@ -155,7 +155,10 @@ def triage(store: Store, config: Mapping[str, Any], *, profile: str | None = Non
     when = None
     if as_of is not None:
         try:
-            when = pd.Timestamp(as_of).tz_localize(None).to_pydatetime()
+            stamp = pd.Timestamp(as_of)
+            if stamp.tzinfo is not None:  # "...+05:00": the same moment in UTC, as stored
+                stamp = stamp.tz_convert("UTC")
+            when = stamp.tz_localize(None).to_pydatetime()
         except (ValueError, TypeError):
             raise TriageError(f"--as-of {as_of!r} is not a timestamp") from None
     start = time.perf_counter()
