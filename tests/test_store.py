@@ -374,3 +374,21 @@ def test_an_import_that_races_another_writers_commit_runs_again(
         assert (result.new_rows, result.existing_rows) == (2 - before, 1 + before)
         assert s.rows("SELECT ticket_id, subject FROM tickets ORDER BY 1") == [
             {"ticket_id": f"T-{i}", "subject": "from the file"} for i in (1, 2, 3)]
+
+
+def test_a_duckdb_file_of_another_program_is_refused_and_left_alone(tmp_path: Path) -> None:
+    """Our tables were added beside another program's (or the migrations failed half-way on
+    its own 'tickets' table, with a traceback)."""
+    import hashlib
+
+    path = tmp_path / "theirs.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE tickets (x INTEGER)")
+    con.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    for read_only in (False, True):
+        with pytest.raises(TriageError, match=r"not a ticket-triage database .*: tickets"):
+            Store(path, read_only=read_only)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    Store(tmp_path / "ours.duckdb").close()  # a new file is ours to make
+    Store(tmp_path / "ours.duckdb", read_only=True).close()

@@ -113,8 +113,22 @@ class Store:
         self._in_tx = False
         self._order_to_reset = False  # an unordered write is running (write_frame)
         self._macros = False
+        self._refuse_foreign()
         if not read_only:
             self.migrate()
+
+    def _refuse_foreign(self) -> None:
+        """Refuse (and close) a DuckDB file of another program: tables but none of ours. The
+        migrations would add ours beside them, or fail half-way on a table of the same name."""
+        tables = [r[0] for r in self._con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            " AND table_catalog = current_database() ORDER BY table_name").fetchall()]
+        if tables and "schema_version" not in tables:
+            self._con.close()
+            shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+            raise TriageError(f"{self.path}: not a ticket-triage database (it holds other tables:"
+                              f" {shown}); give --db a new file, or one that 'triage demo' or"
+                              " 'triage import' made")
 
     # -- connection ---------------------------------------------------------------------------
     def close(self, wait_seconds: float = 0.0) -> None:
