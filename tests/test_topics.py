@@ -227,6 +227,11 @@ def test_every_ticket_labeled_is_a_clear_error(tmp_path: Path) -> None:
     store.execute("UPDATE tickets SET category = 'known'")
     with pytest.raises(TriageError, match="no tickets without a category"):
         labeling.propose(store, config())
+    # unlabeled tickets without text: said so (it said every ticket had a label)
+    store.execute("UPDATE tickets SET category = NULL, subject = NULL, body = ''"
+                  " WHERE ticket_id IN (SELECT ticket_id FROM tickets LIMIT 3)")
+    with pytest.raises(TriageError, match="the 3 tickets without a category have no text"):
+        labeling.propose(store, config())
     store.close()
 
 

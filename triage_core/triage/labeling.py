@@ -68,6 +68,13 @@ def propose(store: Store, config: Mapping[str, Any] | None = None) -> dict[str, 
     settings = _settings(config)
     frame = store.query(_UNLABELED_SQL, [settings.max_rows])
     if frame.empty:
+        textless = store.scalar(
+            "SELECT count(*) FROM tickets k LEFT JOIN ticket_corrections c USING (ticket_id)"
+            " WHERE k.category IS NULL AND c.category IS NULL")
+        if textless:  # none with text: not "every ticket has a label"
+            raise TriageError(f"the {textless:,} tickets without a category have no text"
+                              " (subject or body) to find topics in; import them with their"
+                              " text")
         raise TriageError("no tickets without a category to find topics in (every ticket "
                           "has a label or a correction)")
     ids = frame["ticket_id"].astype(str).tolist()
