@@ -10,6 +10,7 @@ DuckDB store) inside its body.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -57,6 +58,16 @@ def _keep_db(ctx: click.Context, param: click.Parameter, value: str | None) -> s
     return ctx.meta.get(_DB_KEY) or default_db()
 
 
+def existing_db(db: str) -> str:
+    """``db``, which must be a database already: every verb but those that create one
+    (``demo``, ``import`` and ``serve``) refuses a path where there is none, instead of leaving a
+    new empty database (and its folders) behind a mistyped ``--db``."""
+    if db != ":memory:" and not os.path.exists(db):
+        raise TriageError(f"{db}: no such database; create one with 'triage demo' or "
+                          "'triage import'")
+    return db
+
+
 def db_option(expose: bool = True) -> Callable[[F], F]:
     """``--db PATH``; the verb receives the path as ``db`` (groups only pass it on)."""
     return click.option(
@@ -68,6 +79,47 @@ def db_option(expose: bool = True) -> Callable[[F], F]:
 config_option = click.option(
     "--config", default=None, metavar="CONFIG",
     help="TOML file overriding the defaults (default: $TRIAGE_CONFIG)")
+
+
+# The most days a days option takes: a hundred years (far beyond any data; a much larger number
+# overflows the time arithmetic of pandas and DuckDB).
+MAX_DAYS = 36_500
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses ``nan``, which passes every bound."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
+
+
+def limit_option(default: int) -> Callable[[F], F]:
+    """``--limit N``: at most N rows, N at least 1."""
+    return click.option("--limit", type=click.IntRange(min=1), default=default,
+                        help=f"at most this many (default {default})")
+
+
+def os_user() -> str:
+    """Who runs the command, for the audit trail when no ``--by`` is given: the login name,
+    else ``cli`` (the author the CLI records for its other changes)."""
+    import getpass
+
+    try:
+        return getpass.getuser().strip() or "cli"
+    except (OSError, KeyError, ImportError):  # no name in the environment, no passwd entry
+        return "cli"
+
+
+def by_option(help: str) -> Callable[[F], F]:
+    """``--by NAME``, default (and when empty) the user's login name (:func:`os_user`); resolved
+    while parsing, so a verb sent to a server records this user, not the server's."""
+    return click.option("--by", default=None, callback=lambda ctx, param, value:
+                        (value or "").strip() or os_user(),
+                        help=f"{help} (default: your login name)")
 
 
 def json_option(help: str = "print JSON") -> Callable[[F], F]:

@@ -10,6 +10,7 @@ import click
 
 from triage_core.cli.common import (
     db_option,
+    existing_db,
     json_option,
     load_config,
     print_json,
@@ -173,10 +174,7 @@ def import_cmd(db: str, table: str, file: str, preset: str | None, mapping_ref: 
 def info_cmd(db: str, as_json: bool) -> None:
     from triage_core.store import Store
 
-    if db != ":memory:" and not Path(db).exists():
-        raise TriageError(f"{db}: no such database; create one with 'triage demo' or "
-                          "'triage import'")
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         info = _info(store)
     if as_json:
         print_json(info)

@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from triage_core.cli.common import VerbGroup, db_option, json_option, print_frame, warn
+from triage_core.cli.common import (
+    VerbGroup,
+    db_option,
+    existing_db,
+    json_option,
+    print_frame,
+    warn,
+)
 from triage_core.schema import IMPORT_TABLES
 
 
@@ -18,6 +25,14 @@ from triage_core.schema import IMPORT_TABLES
 @db_option(expose=False)
 def mapping_group() -> None:
     pass
+
+
+def _or_memory(db: str) -> str:
+    """``db``, or an empty database in memory when there is none yet: suggest and show work
+    before the first import (from the file and the shipped presets) and create no file."""
+    import os
+
+    return db if os.path.exists(db) else ":memory:"
 
 
 @mapping_group.command(
@@ -35,7 +50,7 @@ def suggest_cmd(db: str, table: str, file: str, mapping_ref: str | None,
     from triage_core.store import Store
     from triage_core.store.inspect import inspect_file
 
-    with Store(db) as store:
+    with Store(_or_memory(db)) as store:
         report = inspect_file(store, table, file, mapping_ref)
     suggestion = report.suggestion()
     text = _commented(report, suggestion.to_toml())
@@ -75,7 +90,7 @@ def _commented(report: object, text: str) -> str:
 def show_cmd(db: str, name: str) -> None:
     from triage_core.store import Store, saved_mappings
 
-    with Store(db) as store:
+    with Store(_or_memory(db)) as store:
         sys.stdout.write(saved_mappings.load(store, name).to_toml())
 
 
@@ -88,7 +103,7 @@ def show_cmd(db: str, name: str) -> None:
 def save_cmd(db: str, name: str, file: str) -> None:
     from triage_core.store import Store, saved_mappings
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         mapping = saved_mappings.load(store, file)
         saved_mappings.save(store, name, mapping)
     print(f"saved mapping {name!r}")
@@ -101,7 +116,7 @@ def save_cmd(db: str, name: str, file: str) -> None:
 def list_cmd(db: str, as_json: bool) -> None:
     from triage_core.store import Store, saved_mappings
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         df = saved_mappings.listing(store)
     print_frame(df, as_json, ["name", "table", "kind", "updated_at"], "no mappings")
 
@@ -113,6 +128,6 @@ def list_cmd(db: str, as_json: bool) -> None:
 def delete_cmd(db: str, name: str) -> None:
     from triage_core.store import Store, saved_mappings
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         saved_mappings.delete(store, name)
     print(f"deleted mapping {name!r}")

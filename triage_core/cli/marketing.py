@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 
 from triage_core.cli.common import (
+    MAX_DAYS,
+    FiniteFloatRange,
     config_option,
     db_option,
+    existing_db,
     json_option,
     load_config,
     print_json,
@@ -25,10 +28,11 @@ from triage_core.errors import TriageError
               help="first_touch, last_touch, linear, time_decay, position_based or data_driven "
               "(default last_touch)")
 @click.option("--vs", default=None, help="a second model, side by side")
-@click.option("--lookback-days", type=float, default=None,
-              help="touches this many days before the ticket count"
-                   " (default: [attribution] lookback_days)")
-@click.option("--half-life-days", type=float, default=None,
+@click.option("--lookback-days", type=FiniteFloatRange(0, MAX_DAYS, min_open=True),
+              default=None, help="touches this many days before the ticket count"
+              " (default: [attribution] lookback_days)")
+@click.option("--half-life-days", type=FiniteFloatRange(0, MAX_DAYS, min_open=True),
+              default=None,
               help="time_decay half-life in days (default: [attribution] half_life_days)")
 @json_option("print one JSON list on stdout")
 def attribution_cmd(db: str, config: str | None, model: str, vs: str | None,
@@ -38,7 +42,7 @@ def attribution_cmd(db: str, config: str | None, model: str, vs: str | None,
     from triage_core.store import Store
 
     settings = load_config(config).get("attribution")
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         if vs:
             df = marketing.compare_models(store, model, vs, lookback_days=lookback_days,
                                             half_life_days=half_life_days, config=settings)
@@ -64,7 +68,7 @@ def attribution_cmd(db: str, config: str | None, model: str, vs: str | None,
     "interval, incremental negative tickets and support cost, beside the attributed credit.")
 @db_option()
 @config_option
-@click.option("--window-days", type=int, default=None,
+@click.option("--window-days", type=click.IntRange(1, 365), default=None,
               help="days before and after the touch compared (default: [lift] window_days)")
 @click.option("--model", default="last_touch",
               help="attribution model of the attributed credit shown beside (default last_touch)")
@@ -77,7 +81,8 @@ def lift_cmd(db: str, config: str | None, window_days: int | None, model: str,
     from triage_core.store import Store
 
     settings = load_config(config)
-    with Store(_existing(db)) as store:
+    with Store(existing_db(db)) as store:
+        _known_campaigns(store, campaigns)
         df = lift.campaign_lift(store, window_days=window_days, model=model,
                                 campaigns=campaigns or None, lift=settings.get("lift"),
                                 attribution=settings.get("attribution"),
@@ -91,6 +96,18 @@ def lift_cmd(db: str, config: str | None, window_days: int | None, model: str,
         print(table(df, ["campaign_id", "name", "exposed", "control", "incremental_tickets",
                          "ci_low", "ci_high", "incremental_cost", "attributed_tickets"],
                     floatfmt="{:,.1f}"))
+
+
+def _known_campaigns(store, campaigns: tuple[str, ...]) -> None:
+    """Refuse a ``--campaign`` the database does not hold (as ``forecast --like`` does), rather
+    than print an empty table."""
+    if not campaigns:
+        return
+    known = set(store.query("SELECT campaign_id FROM campaigns")["campaign_id"])
+    missing = [c for c in campaigns if c not in known]
+    if missing:
+        raise TriageError(f"unknown campaign {missing[0]!r} in --campaign; see 'triage "
+                          "attribution' for the campaign ids")
 
 
 def _stored_credit(store, model: str, settings: dict) -> object:
@@ -107,16 +124,6 @@ def _stored_credit(store, model: str, settings: dict) -> object:
         return None
     impact = stored[0].dropna(subset=["campaign_id"])
     return impact.set_index("campaign_id")["tickets"]
-
-
-def _existing(db: str) -> str:
-    """``db``, which must exist (lift and forecast read what is there)."""
-    from pathlib import Path
-
-    if db != ":memory:" and not Path(db).exists():
-        raise TriageError(f"{db}: no such database; create one with 'triage demo' or "
-                          "'triage import'")
-    return db
 
 
 @click.command(
@@ -153,7 +160,7 @@ def forecast_cmd(db: str, config: str | None, like: tuple[str, ...], channel: st
     settings = load_config(config)
     if not backtest and (reach is None or start is None):
         raise TriageError("give --reach and --start of the planned campaign (or --backtest)")
-    with Store(_existing(db)) as store:
+    with Store(existing_db(db)) as store:
         if backtest:
             result = forecast.backtest(store, model, forecast=settings.get("forecast"),
                                        attribution=settings.get("attribution"))

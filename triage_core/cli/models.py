@@ -4,14 +4,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from triage_core.cli.common import (
+    FiniteFloatRange,
     VerbGroup,
     config_option,
     db_option,
+    existing_db,
     json_option,
     load_config,
     print_frame,
@@ -44,7 +47,7 @@ def train_cmd(db: str, config: str | None, note: str | None, no_activate: bool, 
     from triage_core.triage import pipeline, training
 
     settings = load_config(config)
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         result = training.train(store, settings, note=note or "", activate=not no_activate,
                                 force=force, progress=progress)
         if result["active"] and not no_score:
@@ -76,15 +79,16 @@ def train_cmd(db: str, config: str | None, note: str | None, no_activate: bool, 
 @db_option()
 @config_option
 @click.option("--force", is_flag=True, help="promote even if worse")
-@click.option("--tolerance", type=float, default=0.0,
-              help="promote when new macro-F1 >= current - tolerance (default 0)")
+@click.option("--tolerance", type=FiniteFloatRange(0, 1), default=0.0,
+              help="promote when new macro-F1 >= current - tolerance (default 0; macro-F1 "
+              "lies in 0..1)")
 @json_option()
 def retrain_cmd(db: str, config: str | None, force: bool, tolerance: float,
                 as_json: bool) -> None:
     from triage_core.store import Store
     from triage_core.triage import training
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         result = training.retrain(store, load_config(config), force=force, tolerance=tolerance,
                                   progress=progress)
     if as_json:
@@ -129,10 +133,11 @@ def models_cmd(db: str, config: str | None, action: str, version: int | None, ki
     from triage_core.triage import training
 
     settings = load_config(config)
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         if action == "promote":
             if version is None:
                 raise TriageError("give the version to promote: triage models promote VERSION")
+            _check_kind(store, version, kind)
             training.promote(store, settings, version)
             print(f"version {version} is now active; tickets re-scored")
             return
@@ -147,6 +152,20 @@ def models_cmd(db: str, config: str | None, action: str, version: int | None, ki
                 "no models yet; train one with 'triage train'", floatfmt="{:.3f}")
 
 
+def _check_kind(store, version: int, kind: str | None) -> None:
+    """Refuse ``promote VERSION --kind KIND`` when the version is a model of another kind (an
+    unknown version is left to the promotion, which names it)."""
+    from triage_core.models import registry
+
+    if kind is None:
+        return
+    versions = registry.list_versions(store)
+    real = versions.loc[versions["version"] == version, "kind"]
+    if not real.empty and real.iat[0] != kind:
+        raise TriageError(f"version {version} is a {real.iat[0]} model, not a {kind} one; see "
+                          "'triage models'")
+
+
 @click.command(
     "predict", short_help="predict category, sentiment and severity with the active model",
     help="Predict category, sentiment and severity with the active model.")
@@ -157,7 +176,7 @@ def predict_cmd(db: str, config: str | None, every: bool) -> None:
     from triage_core.store import Store
     from triage_core.triage import pipeline
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         settings = load_config(config)
         n = pipeline.predict(store, settings, full=every, progress=progress,
                              workers=pipeline.cli_workers(settings))
@@ -183,6 +202,9 @@ def evaluate_cmd(db: str, config: str | None, task: str, train: str | None, test
                  text_col: tuple[str, ...], label_col: str, as_json: bool) -> None:
     from triage_core.models import evaluate
 
+    for path in (train, test):
+        if path and os.path.isdir(path):
+            raise TriageError(f"{path}: a folder, not a CSV file")
     if task == "category":
         if not train:
             raise TriageError("--task category needs --train TRAIN.csv")
@@ -222,7 +244,8 @@ def _show_topics(proposal: dict | None, as_json: bool, examples: int = 0) -> Non
 @db_option()
 @config_option
 @click.option("--refresh", is_flag=True, help="discover the topics anew")
-@click.option("--examples", type=int, default=3, help="example ticket ids per topic (default 3)")
+@click.option("--examples", type=click.IntRange(min=0), default=3,
+              help="example ticket ids per topic (default 3; 0: none)")
 @json_option()
 @click.pass_context
 def topics_group(ctx: click.Context, db: str, config: str | None, refresh: bool,
@@ -232,7 +255,7 @@ def topics_group(ctx: click.Context, db: str, config: str | None, refresh: bool,
     from triage_core.store import Store
     from triage_core.triage import labeling
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         proposal = None if refresh else labeling.load_proposal(store)
         if not proposal or not proposal["topics"]:
             print("finding topics ...", file=sys.stderr)
@@ -244,7 +267,7 @@ def _edit(db: str, action: str, *args: object, as_json: bool = False) -> None:
     from triage_core.store import Store
     from triage_core.triage import labeling
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         proposal = getattr(labeling, action)(store, *args)
     _show_topics(proposal, as_json)
 
@@ -296,7 +319,7 @@ def topics_accept(db: str, topic_ids: tuple[int, ...], as_json: bool) -> None:
     from triage_core.store import Store
     from triage_core.triage import labeling
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         labeled = labeling.accept(store, list(topic_ids) or None)
     if as_json:
         print_json(labeled)
@@ -312,7 +335,7 @@ def topics_undo(db: str) -> None:
     from triage_core.store import Store
     from triage_core.triage import labeling
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         n = labeling.undo_accepted(store)
     print(f"undid {n:,} topic labels")
 
@@ -328,7 +351,7 @@ def emerging_cmd(db: str, config: str | None, as_json: bool) -> None:
     from triage_core.store import Store
     from triage_core.triage import labeling
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         alerts = labeling.emerging_alerts(store, load_config(config))
     if as_json:
         print_json(alerts)

@@ -6,10 +6,14 @@ from __future__ import annotations
 import click
 
 from triage_core.cli.common import (
+    MAX_DAYS,
     VerbGroup,
+    by_option,
     config_option,
     db_option,
+    existing_db,
     json_option,
+    limit_option,
     load_config,
     print_frame,
     print_json,
@@ -43,7 +47,7 @@ def score_cmd(db: str, config: str | None, profile: str | None, as_of: str | Non
     from triage_core.triage import pipeline
 
     settings = load_config(config)
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         summary = pipeline.triage(store, settings, profile=profile, as_of=as_of,
                                   engine=engine, scheduler=scheduler,
                                   progress=progress, full=full,
@@ -66,7 +70,7 @@ def score_cmd(db: str, config: str | None, profile: str | None, as_of: str | Non
 @config_option
 @click.option("--profile", required=True, help="profile to replay")
 @click.option("--vs", default=None, help="second profile, side by side")
-@click.option("--days", type=int, default=30,
+@click.option("--days", type=click.IntRange(1, MAX_DAYS), default=30,
               help="replay the last N days of tickets (default 30)")
 @json_option()
 def backtest_cmd(db: str, config: str | None, profile: str, vs: str | None, days: int,
@@ -75,7 +79,7 @@ def backtest_cmd(db: str, config: str | None, profile: str, vs: str | None, days
     from triage_core.store import Store
 
     settings = load_config(config)
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         result = ops_backtest.replay(store, settings, profile, vs, days=days)
     if as_json:
         print_json(result)
@@ -109,20 +113,20 @@ def feedback_group() -> None:
 @click.option("--flag", is_flag=True,
               help="mark the prediction as wrong without a corrected value")
 @click.option("--new-category", is_flag=True, help="allow a category no ticket has yet")
-@click.option("--by", default=None, help="who is correcting")
+@by_option("who is correcting")
 @click.option("--comment", default=None, help="why")
 def feedback_add(db: str, ticket: str, category: str | None, tier: str | None,
-                 sentiment: str | None, flag: bool, new_category: bool, by: str | None,
+                 sentiment: str | None, flag: bool, new_category: bool, by: str,
                  comment: str | None) -> None:
     from triage_core.ops import feedback
     from triage_core.store import Store
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         ids = feedback.add(
             store, ticket,
             {"category": category, "tier": tier, "sentiment": sentiment,
              "flag": "wrong prediction" if flag else None},
-            by=by or "", comment=comment or "", allow_new_category=new_category,
+            by=by, comment=comment or "", allow_new_category=new_category,
         )
     print(f"recorded feedback #{', #'.join(map(str, ids))} on ticket {ticket}")
 
@@ -131,13 +135,13 @@ def feedback_add(db: str, ticket: str, category: str | None, tier: str | None,
                         help="List corrections, newest first.")
 @db_option()
 @click.option("--ticket", default=None, help="only this ticket")
-@click.option("--limit", type=int, default=1000, help="at most this many (default 1000)")
+@limit_option(1000)
 @json_option()
 def feedback_list(db: str, ticket: str | None, limit: int, as_json: bool) -> None:
     from triage_core.ops import feedback
     from triage_core.store import Store
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         df = feedback.list_feedback(store, ticket, limit=limit)
     print_frame(df, as_json, ["feedback_id", "ticket_id", "field", "old_value", "new_value",
                               "author", "created_at", "undone_at"], "no feedback yet")
@@ -148,13 +152,13 @@ def feedback_list(db: str, ticket: str | None, limit: int, as_json: bool) -> Non
                         "list').")
 @db_option()
 @click.argument("feedback_id", metavar="ID", type=int)
-@click.option("--by", default=None, help="who is undoing")
-def feedback_undo(db: str, feedback_id: int, by: str | None) -> None:
+@by_option("who is undoing")
+def feedback_undo(db: str, feedback_id: int, by: str) -> None:
     from triage_core.ops import feedback
     from triage_core.store import Store
 
-    with Store(db) as store:
-        feedback.undo(store, feedback_id, by=by or "")
+    with Store(existing_db(db)) as store:
+        feedback.undo(store, feedback_id, by=by)
     print(f"undid feedback #{feedback_id}")
 
 
@@ -162,7 +166,7 @@ def feedback_undo(db: str, feedback_id: int, by: str | None) -> None:
     "review", short_help="tickets worth labeling: flagged, uncertain, CSAT disagreements",
     help="Tickets worth labeling: flagged, uncertain, CSAT disagreements.")
 @db_option()
-@click.option("--limit", type=int, default=50, help="at most this many (default 50)")
+@limit_option(50)
 @config_option
 @json_option()
 def review_cmd(db: str, limit: int, config: str | None, as_json: bool) -> None:
@@ -170,7 +174,7 @@ def review_cmd(db: str, limit: int, config: str | None, as_json: bool) -> None:
     from triage_core.store import Store
 
     threshold = scoring.rules(load_config(config)).confidence_threshold
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         df = feedback.review_queue(store, threshold, limit=limit)
     print_frame(df, as_json, ["ticket_id", "teach_score", "predicted_category",
                               "model_confidence", "sentiment_label", "csat", "why"],

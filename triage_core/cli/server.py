@@ -17,7 +17,14 @@ from typing import Any
 
 import click
 
-from triage_core.cli.common import VerbGroup, config_option, db_option, json_option, print_json
+from triage_core.cli.common import (
+    VerbGroup,
+    config_option,
+    db_option,
+    existing_db,
+    json_option,
+    print_json,
+)
 from triage_core.errors import TriageError
 
 # Verbs that never go to a server: the server itself, and one that does not use the database.
@@ -72,7 +79,7 @@ def tokens_create(db: str, name: str, as_json: bool) -> None:
     from triage_core.server import tokens
     from triage_core.store import Store
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         token = tokens.create(store, name)
     if as_json:
         print_json({"token": token})
@@ -90,7 +97,7 @@ def tokens_list(db: str, as_json: bool) -> None:
     from triage_core.server import tokens
     from triage_core.store import Store
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         df = tokens.list_tokens(store)
     print_frame(df, as_json, ["token_id", "name", "created_at", "revoked_at"],
                 "no tokens yet; create one with 'triage tokens create --name NAME'")
@@ -104,7 +111,7 @@ def tokens_revoke(db: str, token: str) -> None:
     from triage_core.server import tokens
     from triage_core.store import Store
 
-    with Store(db) as store:
+    with Store(existing_db(db)) as store:
         token_id = tokens.revoke(store, token)
     print(f"revoked token {token_id}")
 
