@@ -11,6 +11,7 @@ type that owns it (a frozen dataclass built by ``from_mapping``), with the one h
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import os
 import tomllib
@@ -67,9 +68,38 @@ def default_config() -> dict[str, Any]:
 
 
 def load_config(path: str | Path | None = None) -> dict[str, Any]:
-    """Defaults, overridden by ``path`` (or ``$TRIAGE_CONFIG`` when ``path`` is None)."""
+    """Defaults, overridden by ``path`` (or ``$TRIAGE_CONFIG`` when ``path`` is None).
+
+    Every section the user's file gives is validated here, so any mistake in it is refused
+    before a command starts, as one :class:`ConfigError` that starts with the file's path
+    (``my.toml: routing: confidence_threshold must be a number, got 'high'``)."""
     config = default_config()
     user = path if path is not None else os.environ.get(ENV_CONFIG)
     if user:
-        config = merge(config, read_toml(user))
+        over = read_toml(user)
+        try:
+            _check_names(over, config)
+            config = merge(config, over)
+            from triage_core.config.sections import check
+
+            check(config, over)
+        except ConfigError as exc:
+            raise ConfigError(f"{user}: {exc}") from None
     return config
+
+
+def _check_names(over: Mapping[str, Any], known: Mapping[str, Any]) -> None:
+    """Every top-level name of a user's file is a section: a misspelt one must not be
+    silently ignored (its values would never be used)."""
+    names = sorted(known)
+    for name in over:
+        if name in known:
+            continue
+        if not isinstance(over[name], Mapping):
+            owners = [s for s in names if isinstance(known[s], Mapping) and name in known[s]]
+            hint = f"; it is a key of [{owners[0]}], put it under that header" if owners else ""
+            raise ConfigError(f"unknown top-level key {name!r}: keys belong in a section "
+                              f"({', '.join(names)}){hint}")
+        close = difflib.get_close_matches(str(name), names, n=1)
+        hint = f", did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown section {name!r}{hint} (known: {', '.join(names)})")

@@ -49,20 +49,28 @@ class Checker:
             self.fail(f"{key} must be a whole number, got {value!r}")
         if positive and out <= 0:
             self.fail(f"{key} must be greater than 0, got {value!r}")
+        self._within(value, out, key, lo, hi)
+        return out
+
+    def integer(self, value: Any, key: str, *, lo: int | None = None,
+                hi: int | None = None) -> int:
+        """A whole number (an int in TOML, not a float or a bool) within ``lo``..``hi``.
+
+        Compared as an int: TOML integers have no size limit in Python, and one too large for
+        a float must be refused like any other out-of-range value, not overflow."""
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(f"{key} must be a whole number, got {value!r}")
+        self._within(value, value, key, lo, hi)
+        return int(value)
+
+    def _within(self, value: Any, out: float, key: str, lo: float | None,
+                hi: float | None) -> None:
         if (lo is not None and out < lo) or (hi is not None and out > hi):
             if lo is not None and hi is not None:
                 self.fail(f"{key} must be between {lo:g} and {hi:g}, got {value!r}")
             if lo is not None:
                 self.fail(f"{key} must be at least {lo:g}, got {value!r}")
             self.fail(f"{key} must be at most {hi:g}, got {value!r}")
-        return out
-
-    def integer(self, value: Any, key: str, *, lo: int | None = None,
-                hi: int | None = None) -> int:
-        """A whole number (an int in TOML, not a float or a bool) within ``lo``..``hi``."""
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"{key} must be a whole number, got {value!r}")
-        return int(self.number(value, key, lo=lo, hi=hi))
 
     def table(self, value: Any, key: str,
               allowed: Collection[str] | None = None) -> Mapping[str, Any]:

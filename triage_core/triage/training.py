@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from triage_core.errors import ModelError, TriageError
+from triage_core.config.training import TrainingSettings
+from triage_core.errors import ModelError
 from triage_core.models import registry
 from triage_core.models.evaluate import metrics
 from triage_core.store import Store
@@ -35,11 +36,8 @@ WHERE coalesce(corr.category, k.category) IS NOT NULL
 def labeled(store: Store, config: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Labeled tickets (a correction overrides the label) with the fixed holdout flag: the
     newest ``max_train_rows`` outside the holdout and ``max_holdout_rows`` inside it."""
-    section = (config or {}).get("training", {})
-    max_train = int(section.get("max_train_rows", 30_000))
-    max_hold = int(section.get("max_holdout_rows", 20_000))
-    if max_train < 1 or max_hold < 1:
-        raise TriageError("training.max_train_rows and max_holdout_rows must be at least 1")
+    caps = TrainingSettings.from_mapping((config or {}).get("training"))
+    max_train, max_hold = caps.max_train_rows, caps.max_holdout_rows
     return store.query(
         f"""SELECT * EXCLUDE (rn) FROM (
                 SELECT *, row_number() OVER (PARTITION BY holdout

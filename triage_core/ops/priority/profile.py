@@ -213,13 +213,22 @@ def _boost_map(check: Checker, value: Any, key: str) -> tuple[tuple[str, float],
 
 
 def _check_weights(check: Checker, weights: Weights) -> None:
+    # Weights are relative (score = 100 * sum(w * c) / sum(w)): beyond these bounds the sum or
+    # 100 / sum overflows and every ticket would silently score 0 or NaN.
+    max_weight, min_sum = 1e6, 1e-6
     for c in COMPONENTS:
         w = check.number(getattr(weights, c), f"weights.{c}")
         if w < 0:
             check.fail(f"weights.{c} must be >= 0, got {w:g}")
+        if w > max_weight:
+            check.fail(f"weights.{c} must be at most {max_weight:g} (weights are relative: "
+                       f"they are divided by their sum), got {w:g}")
     if weights.total <= 0:
         check.fail(f"weights sum to 0; give at least one of {', '.join(COMPONENTS)} "
                    "a positive weight")
+    if weights.total < min_sum:
+        check.fail(f"weights sum to {weights.total:g}, less than {min_sum:g}; weights "
+                   "are relative: scale them up (e.g. 0.3, 0.15, ...)")
 
 
 def _check_tiers(check: Checker, thresholds: tuple[float, float, float]) -> None:
