@@ -259,6 +259,15 @@ def test_mistakes_are_one_line_errors(files: dict[str, Path], tmp_path: Path,
                             "--test", str(files["test"]), "--text-col", "text",
                             "--label-col", "category")
     assert (code, err) == (1, "error: one.csv: need at least two labels to train\n")
+    # every row a field longer than the header: pandas read the first field as the index
+    longer = tmp_path / "longer.csv"
+    longer.write_text("text,category\nrefund please, order 12,refund\n"
+                      "charged twice, order 12,billing\n")
+    code, _, err = run_main(capsys, "evaluate", "--task", "category", "--train",
+                            str(files["train"]), "--test", str(longer), "--text-col", "text",
+                            "--label-col", "category")
+    assert code == 1 and "row 1 has 3 fields where the header has 2" in err
+    assert err.count("\n") == 1
 
 
 def test_config_file_reaches_both_tasks(files: dict[str, Path], tmp_path: Path,

@@ -97,6 +97,11 @@ def test_tail_days_and_default_end(history: Path) -> None:
     assert f.plan.end == pd.Timestamp("2026-04-16")  # as long as K1
     assert len(f.daily) == 10 + 14  # the default tail
     assert f.roi is None and f.verdict.startswith("no ROI")
+    # a spend of 0 was given: ROI (per unit spent) needs more, not "give the spend"
+    with Store(history) as s:
+        f = marketing.forecast_campaign(s, Plan(start="2026-04-06", reach=100, like=("K1",),
+                                                spend=0.0, revenue=100.0))
+    assert f.roi is None and f.verdict == "no ROI: it needs a planned spend above 0"
 
 
 def test_weak_roi_verdicts(history: Path) -> None:

@@ -228,8 +228,10 @@ class Forecast:
 def _verdict(plan: Plan, cost: float, cost_high: float) -> tuple[float | None, float | None,
                                                                    str]:
     """ROI after the expected support cost, after the high one, and the verdict in words."""
-    if not plan.spend or plan.revenue is None:
+    if plan.spend is None or plan.revenue is None:
         return None, None, "no ROI: give the planned spend and the expected revenue"
+    if not plan.spend:  # ROI is per unit spent
+        return None, None, "no ROI: it needs a planned spend above 0"
     roi = (plan.revenue - plan.spend - cost) / plan.spend
     low = (plan.revenue - plan.spend - cost_high) / plan.spend
     if low > 0:

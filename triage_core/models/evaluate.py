@@ -9,6 +9,7 @@ Rows with an empty label are skipped and counted. Several text columns are joine
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,14 +63,37 @@ def read_labeled(path: str | Path, text_cols: Sequence[str], label_col: str
     """(texts, labels, n_skipped) from a CSV (see ``frame_texts``)."""
     path = Path(path)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        with warnings.catch_warnings():
+            # every row one field longer than the header: pandas took the first field as the
+            # index (index_col=False: it drops the last one) and only warns
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
+                             index_col=False)
     except FileNotFoundError:
         raise TriageError(f"{path}: file not found") from None
     except UnicodeDecodeError:
         raise TriageError(f"{path}: not UTF-8 text") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise TriageError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
+    except pd.errors.ParserWarning:
+        raise TriageError(f"{path}: cannot read as CSV ({_longer_row(path)})") from None
+    except OSError as exc:  # a folder, no permission
+        raise TriageError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return frame_texts(df, text_cols, label_col, str(path.name))
+
+
+def _longer_row(path: Path) -> str:
+    """Where a CSV file's rows are longer than its header, in words."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        for row, record in enumerate(reader, start=1):
+            if len(record) > len(header):
+                return (f"row {row} has {len(record)} fields where the header has"
+                        f" {len(header)}; a value with a comma in it needs quotes")
+    return "rows have more fields than the header"
 
 
 def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name: str = "file"
