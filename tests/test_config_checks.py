@@ -210,3 +210,13 @@ def test_what_the_repository_ships_passes_every_check(tmp_path: Path) -> None:
     assert "[priority.profiles.default.weights]" in example
     config = load_config(write(tmp_path, example))
     assert config["routing"]["confidence_threshold"] == 0.5
+
+
+def test_attribution_windows_are_at_most_a_century() -> None:
+    """A lookback of 1e9 days passed every check and overflowed DuckDB's interval."""
+    from triage_core.marketing.settings import AttributionSettings
+
+    for key in ("lookback_days", "half_life_days"):
+        with pytest.raises(ConfigError, match=f"{key} must be at most 36500"):
+            AttributionSettings.from_mapping({key: 1_000_000_000})
+    assert AttributionSettings.from_mapping({"lookback_days": 36_500}).lookback_days == 36_500

@@ -75,8 +75,11 @@ class AttributionSettings:
         base = _CHECK.table(cost["base"], "support_cost.base")
         tiers = _CHECK.table(cost["tier_multiplier"], "support_cost.tier_multiplier", TIERS)
         return cls(
-            lookback_days=_CHECK.number(raw["lookback_days"], "lookback_days", positive=True),
-            half_life_days=_CHECK.number(raw["half_life_days"], "half_life_days", positive=True),
+            # at most a century: beyond, the window's microseconds overflow DuckDB's intervals
+            lookback_days=_CHECK.number(raw["lookback_days"], "lookback_days", positive=True,
+                                        hi=36_500),
+            half_life_days=_CHECK.number(raw["half_life_days"], "half_life_days", positive=True,
+                                         hi=36_500),
             default_cost=_CHECK.number(cost["default"], "support_cost.default", lo=0),
             category_cost={str(k): _CHECK.number(v, f"support_cost.base.{k}", lo=0)
                            for k, v in base.items()},

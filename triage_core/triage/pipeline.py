@@ -61,10 +61,9 @@ def load_models(store: Store, config: Mapping[str, Any]) -> TriageModels:
 
 def cli_workers(config: Mapping[str, Any]) -> int:
     """``[pipeline] workers`` from the config (0 = one per core)."""
-    workers = config.get("pipeline", {}).get("workers", 0)
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
-        raise TriageError("pipeline.workers must be a whole number >= 0 (0 = one per core)")
-    return workers
+    from triage_core.config.pipeline import PipelineSettings
+
+    return PipelineSettings.from_mapping(config.get("pipeline")).workers
 
 
 def runner(engine: str, *, n: int, workers: int = 1, scheduler: str | None = None,
