@@ -51,6 +51,13 @@ def test_verbs_go_through_the_server(db: Path, tmp_path: Path) -> None:
         assert info["tables"]["tickets"] == 300 and "triaged_tickets" not in info["tables"]
         status, _ = call(live.url + "/api/v1/openapi.json", token=token)
         assert status == 200  # tokens outlive `demo --force`
+        # a group that works on its own (it said another program was using the database)
+        topics = triage_cmd("topics", "--db", str(db), "--json")
+        assert topics.returncode == 0, topics.stderr
+        assert json.loads(topics.stdout)["topics"]
+        rename = triage_cmd("topics", "rename", "1", "Renamed", "--db", str(db), "--json")
+        assert rename.returncode == 0, rename.stderr
+        assert json.loads(rename.stdout)["topics"][0]["name"] == "Renamed"
         assert live.proc.poll() is None
     assert owner.read(db) is None  # a clean stop removes the record
     info = json.loads(ok("info", "--json", db=db))  # no server: the file, as always

@@ -131,6 +131,9 @@ def _leaf(argv: list[str]) -> tuple[tuple[str, ...], click.Command]:
     while isinstance(command, click.Group):
         name = argv[len(path)] if len(path) < len(argv) else ""
         sub = command.commands.get(name)
+        if sub is None and command.invoke_without_command and path and (
+                not name or name.startswith("-")):
+            break  # the group itself (`triage topics --refresh`)
         if sub is None:
             raise TriageError(f"unknown verb {' '.join([*path, name]).strip()!r}")
         command = sub
@@ -193,16 +196,23 @@ def forward_when_served(group: click.Group, path: tuple[str, ...] = ()) -> None:
     for name, command in group.commands.items():
         here = (*path, name)
         if isinstance(command, click.Group):
+            if command.invoke_without_command and command.callback is not None:
+                # a group that works on its own too (`triage topics`): that work goes through
+                # the server; its sub-verbs are forwarded on their own
+                command.callback = _forwarding(here, command, command.callback, group=True)
             forward_when_served(command, here)
         elif here not in LOCAL and command.callback is not None:
             command.callback = _forwarding(here, command, command.callback)
 
 
-def _forwarding(path: tuple[str, ...], command: click.Command, callback: Any) -> Any:
+def _forwarding(path: tuple[str, ...], command: click.Command, callback: Any,
+                group: bool = False) -> Any:
     @functools.wraps(callback)
     def run(**params: Any) -> Any:
         from triage_core.server import context, owner
 
+        if group and click.get_current_context().invoked_subcommand is not None:
+            return callback(**params)
         db = params.get("db")
         if db and context.current_job() is None and owner.record_path(db).exists():
             record = owner.live(db)
