@@ -21,9 +21,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from triage_core.errors import ImportValidationError, TriageError
 from triage_core.server import openapi, webhooks
@@ -302,6 +303,8 @@ class Api:
                 raise Problem(422, f"{key} must be {kind}")
         if yes_no(body.get("flag")) is not None:  # "false" is false, as everywhere in the API
             body = {**body, "flag": yes_no(body["flag"])}
+        if isinstance(body.get("ticket_id"), str):  # " TR1 " was stored as TR1 by the intake
+            body = {**body, "ticket_id": body["ticket_id"].strip()}
         ids = await run_in_threadpool(self.server.feedback, body, caller.name if caller else "")
         return JSON({"feedback_ids": ids}, status_code=201)
 
@@ -330,7 +333,8 @@ class Api:
         if kind not in JOB_OPTIONS:
             raise Problem(404, f"unknown job {kind!r}; POST to score, train or retrain")
         options = parse_json(await read_body(request, self.server.settings.max_request_bytes))
-        job = self.server.jobs.submit(kind, self.server.job_argv(kind, options or {}),
+        job = self.server.jobs.submit(kind, self.server.job_argv(
+                                          kind, {} if options is None else options),
                                       caller.name if caller else "", True)
         return JSON({"job": job.to_dict()}, status_code=202,
                             headers={"Location": f"/api/v1/jobs/{job.job_id}"})
@@ -342,8 +346,11 @@ class Api:
         by = job.get("submitted_by") if isinstance(job, dict) else job and job.submitted_by
         if job is None or (by == OWNER and not owner):  # verbs of the triage command: theirs
             raise Problem(404, "no such job")
-        if isinstance(job, dict):
-            return JSON({"job": job})
+        if isinstance(job, dict):  # stored: a job of an earlier run of the server
+            shown = {k: v for k, v in job.items() if k != "submitted_by"}
+            if not owner and shown["error"]:
+                shown["error"] = self.server.scrub(shown["error"])
+            return JSON({"job": shown})
         wait = request.query_params.get("wait", "")
         if wait and not job.done.is_set():  # hold the poll until the job ends, briefly
             try:
@@ -404,6 +411,23 @@ class Api:
         return await self._intake(rows, f"{helpdesk} webhook", True, helpdesk)
 
 
+class _AnyText(Convertor[str]):
+    """A path parameter that may hold any character: Starlette's ``path`` stops at a line
+    break, and a ticket id may have one (the GET of such a ticket answered 404)."""
+
+    regex = "[\\s\\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anytext", _AnyText())
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
 def routes(server: Server) -> list[Route]:
     api = Api(server)
     p = "/api/v1"
@@ -411,11 +435,23 @@ def routes(server: Server) -> list[Route]:
     def route(path: str, handler: Callable[..., Awaitable[Response]], method: str) -> Route:
         return Route(p + path, functools.partial(handler, api), methods=[method])
 
-    return [
+    known: list[Route] = []
+
+    async def unmatched(request: Request) -> Response:
+        """Anything else under /api/v1: a JSON error like every other (Starlette's own 404 and
+        405 are plain text), 405 with Allow for a known path and another method."""
+        allowed = sorted({m for r in known
+                          if r.matches(request.scope)[0] == Match.PARTIAL for m in r.methods or ()})
+        if allowed:
+            return error(405, f"{request.method} is not allowed here (allowed: "
+                         f"{', '.join(allowed)})", headers={"Allow": ", ".join(allowed)})
+        return error(404, "no such route; see /api/v1/openapi.json")
+
+    known += [
         route("/health", Api.health, "GET"),
         route("/openapi.json", Api.openapi, "GET"),
         route("/tickets", Api.post_tickets, "POST"),
-        route("/tickets/{ticket_id:path}", Api.get_ticket, "GET"),
+        route("/tickets/{ticket_id:anytext}", Api.get_ticket, "GET"),
         route("/feedback", Api.post_feedback, "POST"),
         route("/import/{table}", Api.post_import, "POST"),
         route("/jobs/{kind}", Api.post_job, "POST"),
@@ -424,3 +460,4 @@ def routes(server: Server) -> list[Route]:
         route("/webhooks/freshdesk", Api.freshdesk, "POST"),
         route("/cli", Api.post_cli, "POST"),
     ]
+    return [*known, Route(p + "/{rest:anytext}", unmatched, methods=_METHODS)]

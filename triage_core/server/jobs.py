@@ -159,11 +159,18 @@ class JobRunner:
             job = self._jobs.get(job_id)
         if job is not None:
             return job
-        rows = self.cur.query("SELECT * FROM jobs WHERE job_id = ?", [job_id])
+        rows = self.cur.query("SELECT job_id, kind, state, submitted_by, created_at, started_at,"
+                              " finished_at, exit_code, error, result FROM jobs WHERE job_id = ?",
+                              [job_id])
         if rows.empty:
             return None
         row = rows.astype(object).where(rows.notna(), None).iloc[0].to_dict()
-        return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in row.items()}
+        out = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in row.items()}
+        # the shape of a job in memory (Job.to_dict; the API leaves out submitted_by): its
+        # progress ended with it
+        out["progress"] = None
+        out["result"] = json.loads(out["result"]) if out["result"] is not None else None
+        return out
 
     def _write_loop(self) -> None:
         while (job := self._writes.get()) is not None:
@@ -199,10 +206,14 @@ class JobRunner:
 
     def _save(self, job: Job) -> None:
         def write() -> None:
+            result = job.result() if job.state == "done" else None
             self.cur.execute(
-                "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO jobs (job_id, kind, state, submitted_by, created_at,"
+                " started_at, finished_at, exit_code, error, result)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [job.job_id, job.kind, job.state, job.submitted_by, job.created_at,
-                 job.started_at, job.finished_at, job.exit_code, job.error])
+                 job.started_at, job.finished_at, job.exit_code, job.error,
+                 None if result is None else json.dumps(result)])
 
         try:
             retry_on_conflict(self.cur, write)

@@ -148,5 +148,11 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 finished_at TIMESTAMP, exit_code INTEGER, error VARCHAR)""",
         ],
     ),
+    (
+        7,
+        # a finished job's --json output, so GET /api/v1/jobs/{id} still answers with it after
+        # a restart (a retrain's new version and whether it was promoted)
+        ["ALTER TABLE jobs ADD COLUMN IF NOT EXISTS result VARCHAR"],
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
