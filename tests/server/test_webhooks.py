@@ -58,6 +58,14 @@ def test_zendesk_signed_webhook_is_mapped_and_triaged(serve_api: Callable[..., A
     assert (row["status"], row["channel"], row["source_priority"]) == ("on_hold", "web", "High")
     assert str(row["created_at"]) == "2026-07-02 08:15:00"
     assert row["customer_id"] == "ZD-CUSTOMER-9"  # helpdesk requesters are created on the fly
+    # {"tickets": [...]}, as its own error message offers (it was refused: "'tickets' must be
+    # a text")
+    body = json.dumps({"tickets": [json.loads(zendesk_payload("ZD-2", "ZD-CUSTOMER-9"))]}
+                      ).encode()
+    r = api.client.post("/api/v1/webhooks/zendesk", content=body,
+                        headers={**api.auth(), **signed(body)})
+    assert r.status_code == 200, r.text
+    assert [t["ticket_id"] for t in r.json()["tickets"]] == ["ZD-2"]
 
 
 def test_zendesk_refuses_bad_old_missing_signatures_and_missing_tokens(

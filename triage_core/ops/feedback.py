@@ -40,7 +40,8 @@ def _validate(field: str, value: str, categories: list[str]) -> str:
             raise TriageError("category must not be empty")
         if categories and value not in categories:
             raise TriageError(f"unknown category {value!r}; known: {', '.join(categories)}"
-                              " (use --new-category to add one)")
+                              " (to add it: --new-category, or \"new_category\": true in"
+                              " the API)")
     elif field == "flag":
         value = value or "wrong prediction"
     else:
@@ -61,7 +62,8 @@ def add(store: Store, ticket_id: str, changes: Mapping[str, str | None], *, by: 
     correction to the value the ticket already shows is refused (nothing is recorded)."""
     changes = {k: v for k, v in changes.items() if v is not None and str(v).strip() != ""}
     if not changes:
-        raise TriageError("nothing to record: give --category, --tier, --sentiment or --flag")
+        raise TriageError("nothing to record: give a category, tier, sentiment or flag"
+                          " (--category, --tier, --sentiment, --flag)")
     if not store.scalar("SELECT count(*) FROM tickets WHERE ticket_id = ?", [ticket_id]):
         raise TriageError(f"no ticket {ticket_id!r}")
     categories = [] if allow_new_category else known_categories(store)

@@ -79,7 +79,10 @@ def freshdesk_genuine(secret: str, sent: str | None) -> bool:
 
 
 def ticket_rows(payload: Any, strip_html: bool = False) -> list[dict[str, Any]]:
-    """The ticket rows of a webhook body: one object, ``{"ticket": {...}}`` or a list of them."""
+    """The ticket rows of a webhook body: one object, ``{"ticket": {...}}``, a list of them or
+    ``{"tickets": [...]}`` (as ``POST /api/v1/tickets`` takes them)."""
+    if isinstance(payload, dict) and isinstance(payload.get("tickets"), list):
+        payload = payload["tickets"]
     items = payload if isinstance(payload, list) else [payload]
     rows = []
     for item in items:
