@@ -226,6 +226,9 @@ def test_jobs_run_and_report(serve_api: Callable[..., Api]) -> None:
     assert failed["state"] == "failed" and "unknown priority profile 'nope'" in failed["error"]
     assert api.post("/api/v1/jobs/score", {"fast": True}).status_code == 422
     assert api.post("/api/v1/jobs/score", {"full": "yes"}).status_code == 422
+    # values the verb refuses: at once (202, then a failed job)
+    r = api.post("/api/v1/jobs/retrain", {"tolerance": 2})
+    assert r.status_code == 422 and r.json()["error"].startswith("tolerance: "), r.text
     assert api.post("/api/v1/jobs/explode", {}).status_code == 404
     assert api.get("/api/v1/jobs/0000").status_code == 404
     stored = api.query("SELECT state FROM jobs WHERE job_id = ?", [job["job_id"]])

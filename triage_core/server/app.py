@@ -234,7 +234,26 @@ class Server:
                 raise Problem(422, f"{key} must be a text")
             else:
                 argv += [opt, str(value)]
+        _check_options(argv, {opt: key for key, (opt, _) in allowed.items()})
         return argv
+
+
+def _check_options(argv: list[str], names: dict[str, str]) -> None:
+    """422 now for a value the verb refuses (``tolerance`` 2, NaN): parsed as the CLI parses it,
+    without running it (the job would fail with the CLI's message after the 202)."""
+    import click
+
+    from triage_core.cli.server import _leaf
+    from triage_core.server.api import Problem
+
+    path, command = _leaf(argv)
+    try:
+        command.make_context(" ".join(path), argv[len(path):])
+    except click.BadParameter as exc:
+        opt = next((o for o in (exc.param.opts if exc.param else ()) if o in names), None)
+        raise Problem(422, f"{names.get(opt or '', 'an option')}: {exc.message}") from None
+    except click.ClickException as exc:
+        raise Problem(422, exc.format_message()) from None
 
 
 def api_app(server: Server) -> Any:
