@@ -310,3 +310,17 @@ def test_identical_texts_are_one_topic() -> None:
     found = topics.discover(["I want a refund for my order, please"] * 5)
     assert len(found) == 1 and len(found[0].members) == 5
     assert "refund" in found[0].terms
+
+
+def test_why_no_emerging_topic_can_be_looked_for(tmp_path: Path) -> None:
+    """`triage emerging` said recent tickets resembled the known categories when there were
+    none to compare with."""
+    store, _ = unlabeled_store(tmp_path / "u.duckdb", n=8)
+    assert "no categorized tickets" in labeling.emerging_unavailable(store, config())
+    store.execute("UPDATE tickets SET category = 'known'")
+    store.execute("UPDATE tickets SET created_at = created_at - INTERVAL 400 DAY WHERE ticket_id"
+                  " IN (SELECT ticket_id FROM tickets ORDER BY ticket_id LIMIT 4)")
+    assert labeling.emerging_unavailable(store, config()) is None
+    store.execute("DELETE FROM tickets")
+    assert labeling.emerging_unavailable(store, config()) == "no tickets yet"
+    store.close()

@@ -352,11 +352,13 @@ def emerging_cmd(db: str, config: str | None, as_json: bool) -> None:
     from triage_core.triage import labeling
 
     with Store(existing_db(db)) as store:
-        alerts = labeling.emerging_alerts(store, load_config(config))
+        settings = load_config(config)
+        alerts = labeling.emerging_alerts(store, settings)
+        why = None if alerts else labeling.emerging_unavailable(store, settings)
     if as_json:
         print_json(alerts)
     elif not alerts:
-        print("no emerging topic: recent tickets resemble the known categories")
+        print(f"no emerging topic: {why or 'recent tickets resemble the known categories'}")
     for a in alerts if not as_json else []:
         print(f"{a['size']:,} recent tickets about {a['name']!r} "
               f"(terms: {', '.join(a['terms'])}); e.g. {', '.join(a['ticket_ids'][:3])}")

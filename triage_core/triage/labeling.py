@@ -226,6 +226,22 @@ def topic_frame(proposal: Mapping[str, Any] | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "name", "tickets", "terms"])
 
 
+def emerging_unavailable(store: Store, config: Mapping[str, Any] | None = None) -> str | None:
+    """Why no emerging topic can be looked for (no tickets, no known categories before the
+    last ``recent_days``), or None when it can."""
+    settings = _settings(config)
+    newest = store.scalar("SELECT max(created_at) FROM tickets")
+    if newest is None:
+        return "no tickets yet"
+    cutoff = pd.Timestamp(newest) - pd.Timedelta(days=settings.recent_days)
+    if not store.scalar("SELECT count(*) FROM tickets k JOIN ticket_categories c"
+                        " USING (ticket_id) WHERE c.category IS NOT NULL AND k.created_at < ?",
+                        [cutoff]):
+        return (f"no categorized tickets older than the last {settings.recent_days} days to"
+                " compare with (train a model, or label tickets with 'triage topics')")
+    return None
+
+
 def emerging_alerts(store: Store, config: Mapping[str, Any] | None = None,
                     checkpoint: Callable[[], None] | None = None) -> list[dict[str, Any]]:
     """Clusters of the last ``recent_days`` tickets unlike every known category (labels,
