@@ -288,3 +288,12 @@ def test_config_file_reaches_both_tasks(files: dict[str, Path], tmp_path: Path,
                             "text", "--label-col", "category", "--config", str(bad))
     assert code == 1
     assert "semantic_weight" in err and len(err.splitlines()) == 1
+
+
+def test_a_wrong_sentiment_label_is_quoted_as_the_file_has_it() -> None:
+    from triage_core.models.evaluate import _check_sentiment_labels
+
+    with pytest.raises(TriageError, match="found 'NEG'"):  # it said 'neg'
+        _check_sentiment_labels(pd.Series(["Positive", "NEG", "neutral"]), "f.csv")
+    assert _check_sentiment_labels(pd.Series(["Positive", "NEUTRAL"]), "f.csv").tolist() == [
+        "positive", "neutral"]

@@ -156,10 +156,10 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
 
 def _check_sentiment_labels(labels: pd.Series, name: str) -> pd.Series:
     norm = labels.str.lower()
-    bad = sorted(set(norm) - set(SENTIMENT_LABELS))
-    if bad:
+    bad = ~norm.isin(SENTIMENT_LABELS)
+    if bad.any():  # the label as the file has it ('NEG', not 'neg')
         raise TriageError(f"{name}: sentiment labels must be negative, neutral or positive, "
-                          f"found {bad[0]!r}")
+                          f"found {sorted(set(labels[bad]))[0]!r}")
     return norm
 
 
