@@ -143,6 +143,10 @@ def test_models_retrain_train_promote_rollback(db: Path) -> None:
         "rolled back: version 3 is active again; tickets re-scored"
     with Store(db) as s:
         assert registry.active_version(s) == 3
+    # --json: an object (it printed the words)
+    assert json.loads(ok("models", "promote", "1", "--json", db=db)) == {
+        "action": "promote", "active_version": 1, "rescored": True}
+    assert json.loads(ok("models", "rollback", "--json", db=db))["active_version"] == 3
     assert "no model version 99" in one_line_error(triage("models", "promote", "99", db=db))
 
 

@@ -188,15 +188,25 @@ def test_propose_edit_accept_then_train(db: tuple[Path, list[str]]) -> None:
 
 
 def test_accept_some_and_undo(db: tuple[Path, list[str]]) -> None:
+    from triage_core.triage import pipeline
+
     path, _ = db
     with Store(path) as s:
+        pipeline.triage(s, config())  # triaged_tickets: what the pages and queues show
         first = labeling.propose(s, config())["topics"][0]
         labeling.accept(s, [first["id"]])
         assert len(labeling.load_proposal(s)["topics"]) == 2
+        # shown at once, as a correction by `feedback add` is (it waited for the next score)
+        shown = s.query("SELECT DISTINCT category, category_source FROM triaged_tickets"
+                        " WHERE list_contains(?, ticket_id)", [first["ticket_ids"]])
+        assert shown.to_dict("records") == [{"category": first["name"],
+                                             "category_source": "correction"}]
         again = labeling.propose(s, config())  # accepted tickets are no longer unlabeled
         assert again["n_tickets"] == 90 - len(first["ticket_ids"])
         assert labeling.undo_accepted(s) == len(first["ticket_ids"])
         assert s.scalar("SELECT count(category) FROM ticket_corrections") == 0
+        assert s.scalar("SELECT count(*) FROM triaged_tickets WHERE category_source ="
+                        " 'correction'") == 0
 
 
 def test_mistakes_are_one_line_errors_and_change_nothing(db: tuple[Path, list[str]]) -> None:
@@ -258,6 +268,8 @@ def test_cli_topics_verbs(db: tuple[Path, list[str]], tmp_path: Path) -> None:
     r = run("topics", "--config", str(cfg), "--json", db=path)
     assert r.exit_code == 0, r.stderr
     ids = [t["id"] for t in json.loads(r.stdout)["topics"]]
+    r = run("topics", "--examples", "1", "--json", db=path)  # --json ignored it
+    assert [len(t["examples"]) for t in json.loads(r.stdout)["topics"]] == [1] * len(ids)
     r = run("topics", "rename", str(ids[0]), "Refunds", db=path)
     assert r.exit_code == 0 and "Refunds" in r.stdout
     assert one_line_error(run("topics", "merge", "1", "99", db=path)).startswith(

@@ -115,6 +115,14 @@ def _choice_line(result: dict) -> str:
     return line
 
 
+def _done(as_json: bool, action: str, version: int, words: str) -> None:
+    """What promote or rollback did: a line, or with --json an object."""
+    if as_json:
+        print_json({"action": action, "active_version": version, "rescored": True})
+    else:
+        print(words)
+
+
 @click.command(
     "models", short_help="list model versions; promote or roll back",
     help="triage models [list] | promote VERSION | rollback")
@@ -139,11 +147,13 @@ def models_cmd(db: str, config: str | None, action: str, version: int | None, ki
                 raise TriageError("give the version to promote: triage models promote VERSION")
             _check_kind(store, version, kind)
             training.promote(store, settings, version)
-            print(f"version {version} is now active; tickets re-scored")
+            _done(as_json, "promote", version, f"version {version} is now active; tickets"
+                  " re-scored")
             return
         if action == "rollback":
             version = training.rollback(store, settings, kind or "category")
-            print(f"rolled back: version {version} is active again; tickets re-scored")
+            _done(as_json, "rollback", version, f"rolled back: version {version} is active"
+                  " again; tickets re-scored")
             return
         df = registry.list_versions(store, kind)
     df = df.drop(columns=["metrics", "train_summary"])
@@ -220,11 +230,15 @@ def evaluate_cmd(db: str, config: str | None, task: str, train: str | None, test
 
 
 
-def _show_topics(proposal: dict | None, as_json: bool, examples: int = 0) -> None:
+def _show_topics(proposal: dict | None, as_json: bool, examples: int | None = None) -> None:
     from triage_core.triage import labeling
 
     if as_json:
-        print_json(proposal or {"topics": []})
+        shown = proposal or {"topics": []}
+        if examples is not None:  # --examples N holds for --json too
+            shown = {**shown, "topics": [{**t, "examples": t["examples"][:examples]}
+                                         for t in shown["topics"]]}
+        print_json(shown)
         return
     frame = labeling.topic_frame(proposal)
     print_frame(frame, False, ["id", "name", "tickets", "terms"],

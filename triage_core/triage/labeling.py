@@ -204,6 +204,13 @@ def accept(store: Store, topic_ids: Sequence[int] | None = None,
             "new_value": [r[1] for r in rows], "comment": "accepted topic (triage topics)",
             "author": by, "created_at": pd.Timestamp.now(tz="UTC").tz_localize(None)})
         store.write_frame("feedback", frame.astype({"old_value": "object"}), mode="append")
+        if rows and store.table_exists("triaged_tickets"):  # at once, as a correction shows
+            store.execute(
+                "UPDATE triaged_tickets t SET category = a.category,"
+                " category_source = 'correction', category_confidence = 1.0"
+                " FROM (SELECT unnest(?::VARCHAR[]) AS ticket_id,"
+                " unnest(?::VARCHAR[]) AS category) a WHERE t.ticket_id = a.ticket_id",
+                [[r[0] for r in rows], [r[1] for r in rows]])
         for topic in chosen:
             proposal["topics"].remove(topic)
         _save(store, proposal)
@@ -212,10 +219,23 @@ def accept(store: Store, topic_ids: Sequence[int] | None = None,
 
 def undo_accepted(store: Store, by: str = "cli") -> int:
     """Undo every category correction written by accepting topics; returns how many."""
-    n = int(store.scalar("SELECT count(*) FROM feedback WHERE author = ? AND undone_at IS NULL",
-                         [AUTHOR]))
-    store.execute("UPDATE feedback SET undone_at = now()::TIMESTAMP, undone_by = ?"
-                  " WHERE author = ? AND undone_at IS NULL", [by, AUTHOR])
+    ids = [r["ticket_id"] for r in store.rows(
+        "SELECT DISTINCT ticket_id FROM feedback WHERE author = ? AND undone_at IS NULL",
+        [AUTHOR])]
+    with store.transaction():
+        n = int(store.scalar("SELECT count(*) FROM feedback WHERE author = ?"
+                             " AND undone_at IS NULL", [AUTHOR]))
+        store.execute("UPDATE feedback SET undone_at = now()::TIMESTAMP, undone_by = ?"
+                      " WHERE author = ? AND undone_at IS NULL", [by, AUTHOR])
+        if ids and store.table_exists("triaged_tickets"):  # back to the label or prediction
+            store.execute(
+                "UPDATE triaged_tickets t SET category = coalesce(k.category, r.category),"
+                " category_source = CASE WHEN k.category IS NOT NULL THEN 'label'"
+                "  WHEN r.category IS NOT NULL THEN 'model' END,"
+                " category_confidence = CASE WHEN k.category IS NOT NULL THEN 1.0"
+                "  ELSE r.category_confidence END"
+                " FROM tickets k LEFT JOIN triage_results r USING (ticket_id)"
+                " WHERE t.ticket_id = k.ticket_id AND list_contains(?, t.ticket_id)", [ids])
     return n
 
 
