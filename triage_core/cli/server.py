@@ -161,6 +161,19 @@ class CliVerbs:
         path, _ = _leaf(argv)
         return [*path, "--db", db, *argv[len(path):]]
 
+    def refusal(self, argv: list[str]) -> tuple[str | None, str] | None:
+        """(the option, why) when parsing ``argv`` as the CLI does refuses a value (nothing
+        runs); None when it parses."""
+        path, command = _leaf(argv)
+        try:
+            command.make_context(" ".join(path), argv[len(path):])
+        except click.BadParameter as exc:
+            opts = exc.param.opts if exc.param is not None else []
+            return (opts[0] if opts else None), exc.message
+        except click.ClickException as exc:
+            return None, exc.format_message()
+        return None
+
 
 def _as_path(name: str, value: Any) -> Any:
     if name in PATHS or (name == "mapping_ref" and (str(value).lower().endswith(".toml")

@@ -43,6 +43,9 @@ class Verbs(Protocol):
 
     def on_db(self, argv: list[str], db: str) -> list[str]: ...
 
+    def refusal(self, argv: list[str]) -> tuple[str | None, str] | None:
+        """(the option, why) when the verb's command line refuses a value; None when not."""
+
 
 class Server:
     def __init__(self, db: str | Path, config: Mapping[str, Any], verbs: Verbs,
@@ -234,26 +237,19 @@ class Server:
                 raise Problem(422, f"{key} must be a text")
             else:
                 argv += [opt, str(value)]
-        _check_options(argv, {opt: key for key, (opt, _) in allowed.items()})
+        _check_options(self.verbs, argv, {opt: key for key, (opt, _) in allowed.items()})
         return argv
 
 
-def _check_options(argv: list[str], names: dict[str, str]) -> None:
+def _check_options(verbs: Verbs, argv: list[str], names: dict[str, str]) -> None:
     """422 now for a value the verb refuses (``tolerance`` 2, NaN): parsed as the CLI parses it,
     without running it (the job would fail with the CLI's message after the 202)."""
-    import click
-
-    from triage_core.cli.server import _leaf
     from triage_core.server.api import Problem
 
-    path, command = _leaf(argv)
-    try:
-        command.make_context(" ".join(path), argv[len(path):])
-    except click.BadParameter as exc:
-        opt = next((o for o in (exc.param.opts if exc.param else ()) if o in names), None)
-        raise Problem(422, f"{names.get(opt or '', 'an option')}: {exc.message}") from None
-    except click.ClickException as exc:
-        raise Problem(422, exc.format_message()) from None
+    refused = verbs.refusal(argv)
+    if refused is not None:
+        opt, why = refused
+        raise Problem(422, f"{names[opt]}: {why}" if opt in names else why)
 
 
 def api_app(server: Server) -> Any:
