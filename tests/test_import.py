@@ -248,6 +248,35 @@ def test_wrapped_api_export_with_nested_fields(store: Store, data_dir: Path,
                                  "status": ["on_hold", "solved"], "csat": [1, 5]}
 
 
+def test_freshdesk_api_json_with_the_preset(store: Store, data_dir: Path,
+                                           tmp_path: Path) -> None:
+    """The tickets API's numeric status and source codes, description_text and requester_id."""
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "fd.jsonl"
+    f.write_text("\n".join(json.dumps(r) for r in [
+        {"id": 4001, "subject": "Payment failed", "description": "<div>My card</div>",
+         "description_text": "My card was declined", "status": 2, "source": 1,
+         "requester_id": "C1", "responder_id": None, "created_at": "2026-03-10T08:00:00Z"},
+        {"id": 4002, "subject": "Late", "description": "", "description_text": "Not here",
+         "status": 4, "source": 7, "requester_id": "C2", "responder_id": 77,
+         "created_at": "2026-03-11T09:00:00Z"}]))
+    assert store.import_file("tickets", f, preset="freshdesk").new_rows == 2
+    t = store.query("SELECT ticket_id, status, channel, body, coalesce(agent_id, '-') AS agent"
+                    " FROM tickets ORDER BY ticket_id")
+    assert t.to_dict("list") == {"ticket_id": ["4001", "4002"], "status": ["open", "solved"],
+                                 "channel": ["email", "chat"],
+                                 "body": ["My card was declined", "Not here"],
+                                 "agent": ["-", "77"]}
+
+
+def test_an_unknown_reference_is_named_by_the_files_column(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "t.csv"
+    f.write_text("Ticket ID,Created time,Contact ID,Status\nF1,2026-03-01 10:00:00,NOBODY,Open\n")
+    with pytest.raises(ImportValidationError) as info:
+        store.import_file("tickets", f, preset="freshdesk")
+    assert info.value.column == "Contact ID"  # it named ours, customer_id
+
+
 def test_suggested_mapping_reads_the_field_of_a_nested_object(store: Store,
                                                               tmp_path: Path) -> None:
     from triage_core.store.inspect import inspect_file
