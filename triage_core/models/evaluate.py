@@ -76,24 +76,16 @@ def read_labeled(path: str | Path, text_cols: Sequence[str], label_col: str
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise TriageError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
     except pd.errors.ParserWarning:
-        raise TriageError(f"{path}: cannot read as CSV ({_longer_row(path)})") from None
+        from triage_core.store.formats import csv_problem
+
+        with path.open(encoding="utf-8") as fh:
+            found = csv_problem(path, fh.readline())
+        where = (f"row {found[0]} has {found[1]}" if found
+                 else "rows have more fields than the header")
+        raise TriageError(f"{path}: cannot read as CSV ({where})") from None
     except OSError as exc:  # a folder, no permission
         raise TriageError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return frame_texts(df, text_cols, label_col, str(path.name))
-
-
-def _longer_row(path: Path) -> str:
-    """Where a CSV file's rows are longer than its header, in words."""
-    import csv
-
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, [])
-        for row, record in enumerate(reader, start=1):
-            if len(record) > len(header):
-                return (f"row {row} has {len(record)} fields where the header has"
-                        f" {len(header)}; a value with a comma in it needs quotes")
-    return "rows have more fields than the header"
 
 
 def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name: str = "file"

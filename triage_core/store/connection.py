@@ -19,6 +19,7 @@ import duckdb
 
 from triage_core.errors import DatabaseBusyError, TriageError
 from triage_core.schema import IMPORT_TABLES
+from triage_core.store.identifiers import quote_ident
 from triage_core.store.memory import import_memory_limit, memory_limit
 from triage_core.store.migrations import MIGRATIONS, TRIM_MACRO, TS_MACRO
 
@@ -81,10 +82,6 @@ def _arrow_table(columns: Mapping[str, Sequence[Any]], types: Mapping[str, str])
                                     schema=pa.schema(fields))
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         return None
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class Store:

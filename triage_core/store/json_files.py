@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from triage_core.errors import ImportValidationError
+from triage_core.store.identifiers import quote_ident
 
 # Keys under which exports put their records, besides the table's own name.
 WRAPPERS = ("results", "data", "items", "records", "rows")
@@ -42,10 +43,6 @@ _KINDS = {"ARRAY": "list", "VARCHAR": "text", "BOOLEAN": "true/false", "NULL": "
 def _pointer(path: tuple[str, ...]) -> str:
     """The JSON pointer of a field (RFC 6901: ``~`` and ``/`` escaped)."""
     return "".join("/" + k.replace("~", "~0").replace("/", "~1") for k in path)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def load(con: Any, path: Path, table: str | None = None) -> None:
@@ -78,7 +75,7 @@ def load(con: Any, path: Path, table: str | None = None) -> None:
         fields = _fields(con, name)
         if not fields:
             raise ImportValidationError(name, "the records have no fields (empty objects)")
-        columns = ", ".join(f"v[{i + 1}] AS {_quote(label)}"
+        columns = ", ".join(f"v[{i + 1}] AS {quote_ident(label)}"
                             for i, (label, _) in enumerate(fields))
         con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT _row, {columns} FROM"
                     " (SELECT _row, json_extract_string(j, ?::VARCHAR[]) AS v FROM _json)"
