@@ -72,10 +72,11 @@ TRAIN = {
 }
 
 
-def fit(weight: float) -> TicketClassifier:
+def fit(weight: float, max_weight: float = 0.0) -> TicketClassifier:
     texts = [t for ts in TRAIN.values() for t in ts]
     labels = [c for c, ts in TRAIN.items() for _ in ts]
-    return TicketClassifier(semantic_weight=weight, calibration_cv=0).fit(texts, labels)
+    return TicketClassifier(semantic_weight=weight, semantic_max_weight=max_weight,
+                            calibration_cv=0).fit(texts, labels)
 
 
 def test_unseen_synonyms_are_understood_only_with_the_semantic_block() -> None:
@@ -98,6 +99,60 @@ def test_semantic_credit_goes_to_words_and_adds_up() -> None:
     score = model._scores(model._blocks([text]))[0, column] - model.intercept_[column]
     assert "reimbursement" in terms
     assert sum(terms.values()) == pytest.approx(score, abs=1e-4)
+
+
+def test_both_word_vector_blocks_understand_unseen_synonyms() -> None:
+    both, only_max = fit(0.8, 1.0), fit(0.0, 1.0)
+    dims = load_word_vectors().table.shape[1]
+    assert both.features_.semantic_dims() == both.features_.semantic_max_dims() == dims
+    assert only_max.features_.semantic_dims() == 0
+    assert both.features_.transform(["refund"]).shape[1] == both.features_.n_features_out_
+    unseen = ["reimbursement", "money back", "credentials", "sign in"]
+    assert list(both.predict(unseen)) == ["refund", "refund", "login", "login"]
+    # a word no training text had still moves the max-pooled block's scores
+    assert np.abs(only_max.decision_function(["reimbursement"])).min() > 0
+
+
+@pytest.mark.parametrize("weights", [(0.0, 1.0), (0.8, 1.0)])
+def test_max_pooling_credit_goes_to_words_and_adds_up(weights: tuple[float, float]) -> None:
+    model = fit(*weights)
+    texts = ["reimbursement of my purchase", "!!!", "", "credentials credentials"]
+    explained = explain_many(model, texts, k=100, positive_only=False)
+    scores = model._scores(model._blocks(texts))
+    predicted = scores.argmax(axis=1)
+    for i in (0, 3):  # texts with words (punctuation-only terms are never listed)
+        total = scores[i, predicted[i]] - model.intercept_[predicted[i]]
+        assert sum(v for _, v in explained[i]) == pytest.approx(total, abs=1e-4)
+    assert "reimbursement" in dict(explained[0])
+    assert explained[2] == []
+    # punctuation has no place in the max pooling: a text without words leaves it at 0
+    assert not model._blocks(["!!!", ""]).semantic_max.any()
+    # the pooled block of a text holds, per dimension, its largest word value (centered)
+    blocks = model._blocks(["refund reimbursement"])
+    pooled = model.features_._max_pool(blocks.word_counts, blocks.unknown_vectors,
+                                       blocks.unknown)[0]
+    both = np.vstack([model.features_._vocab_vectors()[model.features_.vocabulary_["refund"]],
+                      blocks.unknown_vectors[0]])
+    assert np.allclose(pooled[0], both.max(axis=0))
+
+
+def test_max_pooling_is_the_same_in_any_batch_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from triage_core.models import features
+
+    model = fit(0.8, 1.0)
+    texts = ["reimbursement of my purchase", "", "sign in please", "refund", "?", "login"] * 7
+    whole = model.decision_function(texts)
+    monkeypatch.setattr(features, "_POOL_CHUNK", 3)  # gather a few words at a time
+    assert np.array_equal(model.decision_function(texts), whole)
+
+
+def test_model_saved_without_max_pooling_still_loads() -> None:
+    model = fit(0.8)
+    del model.semantic_max_weight, model.features_.semantic_max_weight  # as saved before it
+    loaded = registry.loads(registry.dumps(model))
+    assert loaded.semantic_max_weight == 0.0 and loaded.features_.semantic_max_dims() == 0
+    assert np.array_equal(loaded.decision_function(["refund please"]),
+                          model.decision_function(["refund please"]))
 
 
 def test_model_saved_without_the_block_still_loads() -> None:

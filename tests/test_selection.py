@@ -38,7 +38,7 @@ def test_packaged_candidates_include_the_plain_baseline() -> None:
     names = [n for n, _ in s.candidates]
     assert names[0] == "default" and "plain" in names
     plain = dict(s.candidates)["plain"]
-    assert plain["semantic_weight"] == 0 and plain["skip_weight"] == 0
+    assert plain["semantic_weight"] == plain["semantic_max_weight"] == plain["skip_weight"] == 0
     assert plain["multi_class"] == "ovr"
 
 
@@ -53,7 +53,8 @@ def test_the_plain_candidates_cover_every_c_of_the_plain_baseline() -> None:
     for _, over in selection_settings().candidates:
         params = ClassifierSettings.from_config(over)
         if (params.multi_class == "ovr" and params.skip_weight == 0
-                and params.semantic_weight == 0 and params.class_weight is None):
+                and params.semantic_weight == params.semantic_max_weight == 0
+                and params.class_weight is None):
             plain_cs.add(params.C)
     assert set(BaselineSettings.from_config().c_grid) <= plain_cs
 
@@ -78,7 +79,7 @@ def test_chooses_the_best_cv_candidate_and_records_every_score() -> None:
     texts, labels = make_tickets(15, seed=2)
     # a candidate that cannot learn: every feature block weighs nothing
     blind = {"word_weight": 0.0, "char_weight": 0.0, "skip_weight": 0.0,
-             "semantic_weight": 0.0}
+             "semantic_weight": 0.0, "semantic_max_weight": 0.0}
     s = settings(candidates={"weak": blind, **TWO})
     chosen = select(texts, labels, None, s)
     scores = {c.name: c for c in chosen.candidates}

@@ -81,6 +81,7 @@ class ClassifierSettings:
     subject_weight: int
     max_chars: int
     semantic_weight: float
+    semantic_max_weight: float
     clean_text: bool
     random_state: int | None
 
@@ -204,6 +205,7 @@ class TicketClassifier(ClassifierEstimator):
                  subject_weight: int = _DEFAULTS.subject_weight,
                  max_chars: int = _DEFAULTS.max_chars,
                  semantic_weight: float = _DEFAULTS.semantic_weight,
+                 semantic_max_weight: float = _DEFAULTS.semantic_max_weight,
                  clean_text: bool = _DEFAULTS.clean_text,
                  random_state: int | None = _DEFAULTS.random_state) -> None:
         self.C = C
@@ -220,11 +222,13 @@ class TicketClassifier(ClassifierEstimator):
         self.subject_weight = subject_weight
         self.max_chars = max_chars
         self.semantic_weight = semantic_weight
+        self.semantic_max_weight = semantic_max_weight
         self.clean_text = clean_text
         self.random_state = random_state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("semantic_weight", 0.0)  # saved before the semantic block existed
+        state.setdefault("semantic_max_weight", 0.0)  # saved before max pooling existed
         state.setdefault("clean_text", False)  # saved before texts could be cleaned here
         super().__setstate__(state)
 
@@ -345,10 +349,13 @@ class TicketClassifier(ClassifierEstimator):
         out = (blocks.words @ w[:nw]).astype(np.float64)
         out += blocks.chars @ w[nw:nw + nc]
         out += blocks.skips @ w[nw + nc:nw + nc + ns]
-        if blocks.semantic.shape[1]:
-            # through scipy, not BLAS: BLAS sums in an order that depends on its thread count,
-            # and a ticket must score the same in a Dask worker as here
-            out += sparse.csr_matrix(blocks.semantic) @ w[nw + nc + ns:]
+        at = nw + nc + ns
+        for dense in (blocks.semantic, blocks.semantic_max):
+            if dense.shape[1]:
+                # through scipy, not BLAS: BLAS sums in an order that depends on its thread
+                # count, and a ticket must score the same in a Dask worker as here
+                out += sparse.csr_matrix(dense) @ w[at:at + dense.shape[1]]
+                at += dense.shape[1]
         out += self.intercept_
         return out
 

@@ -45,7 +45,8 @@ def explain_many(model: TicketClassifier, texts: Any, k: int = 5,
     ("card … arrived"); a word's character n-grams are credited to the word (each n-gram's
     contribution shared among the words of the text containing it), so no char-gram is shown,
     and so is the word's exact share of the semantic block (its weight in the text's mean
-    word vector times that vector's score).
+    word vector times that vector's score) and of the max-pooled block (the dimensions whose
+    maximum it holds).
     Vectorized over the batch: thousands of texts take well under a second.
     """
     model._check_fitted()
@@ -79,9 +80,10 @@ def explain_many(model: TicketClassifier, texts: Any, k: int = 5,
     c2 = c2 + n_ext + nw
     r3, c3, x3 = _char_credit(blocks, contributions(blocks.chars, nw)[2])
     r4, c4, x4 = _semantic_credit(model, blocks, target)
+    r5, c5, x5 = _max_credit(model, blocks, target)
     items = sparse.csr_matrix(
-        (np.concatenate([x1, x2, x3, x4]),
-         (np.concatenate([r1, r2, r3, r4]), np.concatenate([c1, c2, c3, c4]))),
+        (np.concatenate([x1, x2, x3, x4, x5]),
+         (np.concatenate([r1, r2, r3, r4, r5]), np.concatenate([c1, c2, c3, c4, c5]))),
         shape=(n, n_ext + nw + len(feats.skip_keys_)))
     items.sum_duplicates()
     words = feats.words()
@@ -122,10 +124,37 @@ def _semantic_credit(model: TicketClassifier, blocks: Blocks,
     vocab = feats._vocab_vectors()
     vectors = np.vstack([vocab[used[used < v]], blocks.unknown_vectors[used[used >= v] - v]])
     nw, nc, ns = feats.block_sizes()
-    projected = (vectors - feats.semantic_mean_) @ model.weights_[nw + nc + ns:]
+    at = nw + nc + ns
+    projected = (vectors - feats.semantic_mean_) @ model.weights_[at:at + blocks.semantic.shape[1]]
     values = (ww.data.astype(np.float64) * blocks.semantic_scale[rows]
               * projected[where, target[rows]])
     return rows, cols, values
+
+
+def _max_credit(model: TicketClassifier, blocks: Blocks,
+                target: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Credit the max-pooled block's contribution to the words holding the maxima.
+
+    Dimension d of text i is ``scale_i * (max_j vector_j[d] - max mean[d])``, so its share of
+    the score for class c, ``scale_i * (vector_owner[d] - max mean[d]) * coef_c[d]``, goes to
+    the word that holds the maximum (the first one in the text's word order on a tie).
+    """
+    feats = model.features_
+    width = blocks.semantic_max.shape[1]
+    if not width:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0)
+    pooled, owner = feats._max_pool(blocks.word_counts, blocks.unknown_vectors, blocks.unknown,
+                                    owners=True)
+    nw, nc, ns = feats.block_sizes()
+    at = nw + nc + ns + blocks.semantic.shape[1]
+    coef = model.weights_[at:at + width]  # dims x classes
+    has = owner[:, 0] >= 0
+    rows = np.flatnonzero(has)
+    centered = pooled[rows].astype(np.float64) - feats.semantic_max_mean_
+    values = (centered * blocks.semantic_max_scale[rows, None]
+              * coef[:, target[rows]].T)
+    return (np.repeat(rows, width), owner[rows].ravel(), values.ravel())
 
 
 def _char_credit(blocks: Blocks, gram_values: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -13,6 +13,11 @@ idf):
   vectors, which ``embeddings`` distills from a sentence encoder and the package ships, so that
   words never seen in training ("reimbursement") still count like their neighbours ("refund").
   It is one dense, L2-normalized block of 256 numbers.
+* strongest meanings (``semantic_max_weight`` > 0, on by default): per dimension, the largest
+  value among the vectors of the text's words (max pooling), centered on the training texts'
+  and L2-normalized. The mean blurs a short text's one telling word among the others; the
+  maximum keeps it (banking77 train split, 3-fold CV with two fold seeds: accuracy
+  0.911 -> 0.915 and 0.909 -> 0.912). Punctuation and words without a vector take no part.
 
 Text is NFKC-normalized, lower-cased and every digit becomes ``0``; its tokens are
 ``\\w+|[^\\w\\s]``. A batch's tokens are found together in NumPy and looked up in the
@@ -56,6 +61,9 @@ SKIP_MARK = " … "  # joins the two words of a skip-gram's name
 _VOCAB_VECTORS: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
 # The vocabulary's token hashes, likewise (see TicketFeatures._hash_table).
 _VOCAB_HASHES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+# Which vocabulary words max pooling reads, likewise (see TicketFeatures._poolable).
+_VOCAB_POOLED: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
+_POOL_CHUNK = 32768  # word vectors gathered at once by max pooling (32 MB of float32)
 
 
 # ------------------------------------------------------------------------------------------
@@ -368,6 +376,7 @@ class Blocks(NamedTuple):
     chars: sparse.csr_matrix
     skips: sparse.csr_matrix
     semantic: np.ndarray  # docs x dims float32, weighted (docs x 0 when the block is off)
+    semantic_max: np.ndarray  # docs x dims float32, weighted max pooling (docs x 0 when off)
     word_counts: sparse.csr_matrix  # docs x (V + unknown) raw token counts
     char_counts: sparse.csr_matrix  # raw n-gram counts, same structure as ``chars``
     word_ngrams: sparse.csr_matrix  # (V + unknown) x n-grams
@@ -375,6 +384,7 @@ class Blocks(NamedTuple):
     semantic_scale: np.ndarray  # per doc: weight / (sum of word weights * vector norm)
     word_weights: sparse.csr_matrix  # word counts * idf, same structure as ``word_counts``
     unknown_vectors: np.ndarray  # unknown x dims: word vectors of the unknown words
+    semantic_max_scale: np.ndarray  # per doc: weight / norm of the centered max pooling
 
 
 def _runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -442,7 +452,7 @@ def _idf(counts: sparse.csr_matrix) -> np.ndarray:
 
 FEATURE_PARAMS = ("char_ngram_range", "skip_window", "word_weight", "char_weight",
                   "skip_weight", "pair_min_df", "max_pair_features", "max_chars",
-                  "semantic_weight")
+                  "semantic_weight", "semantic_max_weight")
 
 
 def to_python(value: Any) -> Any:
@@ -462,7 +472,8 @@ def check_feature_params(params: Mapping[str, Any], check: Checker) -> dict[str,
     for key, lowest in (("skip_window", 1), ("pair_min_df", 1), ("max_pair_features", 0),
                         ("max_chars", 100)):
         out[key] = check.integer(to_python(params[key]), key, lo=lowest)
-    for key in ("word_weight", "char_weight", "skip_weight", "semantic_weight"):
+    for key in ("word_weight", "char_weight", "skip_weight", "semantic_weight",
+                "semantic_max_weight"):
         out[key] = check.number(to_python(params[key]), key, lo=0)
     return {key: out[key] for key in FEATURE_PARAMS}
 
@@ -485,7 +496,9 @@ class TicketFeatures(Estimator):
     text's word vectors (``embeddings``: distilled from a sentence encoder, shipped with the
     package), centered on the training texts' mean and L2-normalized. Words never seen in
     training still get a vector there, so a ticket saying "reimbursement" lands near the
-    tickets that said "refund".
+    tickets that said "refund". With ``semantic_max_weight`` > 0 a fifth follows: the largest
+    value of each dimension among the vectors of the text's words, centered on the training
+    texts' and L2-normalized (0 for a text without words).
     """
 
     def __init__(self, char_ngram_range: tuple[int, int] = _DEFAULTS["char_ngram_range"],
@@ -496,7 +509,8 @@ class TicketFeatures(Estimator):
                  pair_min_df: int = _DEFAULTS["pair_min_df"],
                  max_pair_features: int = _DEFAULTS["max_pair_features"],
                  max_chars: int = _DEFAULTS["max_chars"],
-                 semantic_weight: float = _DEFAULTS["semantic_weight"]) -> None:
+                 semantic_weight: float = _DEFAULTS["semantic_weight"],
+                 semantic_max_weight: float = _DEFAULTS["semantic_max_weight"]) -> None:
         self.char_ngram_range = char_ngram_range
         self.skip_window = skip_window
         self.word_weight = word_weight
@@ -506,12 +520,14 @@ class TicketFeatures(Estimator):
         self.max_pair_features = max_pair_features
         self.max_chars = max_chars
         self.semantic_weight = semantic_weight
+        self.semantic_max_weight = semantic_max_weight
 
     def __getstate__(self) -> dict[str, Any]:
         return packing.pack_state(super().__getstate__(), _PACKED)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("semantic_weight", 0.0)  # saved before the semantic block existed
+        state.setdefault("semantic_max_weight", 0.0)  # saved before max pooling existed
         super().__setstate__(packing.unpack_state(state, _PACKED))
 
     # -- parsing -----------------------------------------------------------------------------
@@ -631,6 +647,7 @@ class TicketFeatures(Estimator):
         self.vocabulary_ = {w: i for i, w in enumerate(words)}
         _VOCAB_HASHES.pop(self, None)  # derived from the vocabulary just replaced
         _VOCAB_VECTORS.pop(self, None)
+        _VOCAB_POOLED.pop(self, None)
         v = len(words)
         parsed = self._parse(tokens)
         n = parsed.n_docs
@@ -649,8 +666,14 @@ class TicketFeatures(Estimator):
         self.idf_chars_ = _idf(blocks[1])
         self.idf_skips_ = _idf(blocks[2])
         self._fit_semantic(blocks[3])
+        if self._max_on():
+            self.semantic_max_mean_ = np.zeros(load_word_vectors().table.shape[1], np.float32)
+            pooled = self._max_pool(blocks[3], self._unknown_vectors(blocks[5]), blocks[5])[0]
+            used = pooled.any(axis=1)
+            if used.any():
+                self.semantic_max_mean_ = pooled[used].mean(axis=0).astype(np.float32)
         self.n_features_out_ = (len(self.word_keys_) + len(grams) + len(self.skip_keys_)
-                                + self.semantic_dims())
+                                + self.semantic_dims() + self.semantic_max_dims())
         return self._weigh(*blocks)
 
     # -- the semantic block ------------------------------------------------------------------
@@ -658,11 +681,20 @@ class TicketFeatures(Estimator):
     def _semantic_on(self) -> bool:
         return self.semantic_weight > 0
 
+    def _max_on(self) -> bool:
+        return getattr(self, "semantic_max_weight", 0) > 0
+
+    def _vectors_on(self) -> bool:
+        return self._semantic_on() or self._max_on()
+
     def semantic_dims(self) -> int:
         return len(self.semantic_mean_) if self._semantic_on() else 0
 
+    def semantic_max_dims(self) -> int:
+        return len(self.semantic_max_mean_) if self._max_on() else 0
+
     def _fit_semantic(self, word_counts: sparse.csr_matrix) -> None:
-        if not self._semantic_on():
+        if not self._vectors_on():
             return
         wv = load_word_vectors()
         n = word_counts.shape[0]
@@ -688,6 +720,85 @@ class TicketFeatures(Estimator):
             _VOCAB_VECTORS[self] = cached
         return cached
 
+    def _poolable(self) -> np.ndarray:
+        """Per vocabulary word: whether max pooling reads it (a word, not punctuation, with a
+        vector), computed once per fitted object."""
+        cached = _VOCAB_POOLED.get(self)
+        if cached is None or len(cached) != len(self.vocabulary_):
+            vectors = self._vocab_vectors()
+            cached = (np.fromiter(map(is_wordlike, self.words()), bool, len(self.vocabulary_))
+                      & vectors.any(axis=1))
+            _VOCAB_POOLED[self] = cached
+        return cached
+
+    def _unknown_vectors(self, unknown: list[str]) -> np.ndarray:
+        dims = load_word_vectors().table.shape[1]
+        return word_vectors(unknown) if unknown else np.zeros((0, dims), np.float32)
+
+    def _max_pool(self, word_counts: sparse.csr_matrix, unknown_vectors: np.ndarray,
+                  unknown: list[str], owners: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per text, the largest value of every dimension among its words' vectors (0 for a
+        text without words), and with ``owners`` the column (extended word id) holding it.
+
+        Texts are taken shortest first, a chunk of similar lengths at a time, each padded to
+        the chunk's longest with its own first word (which cannot change a maximum): one
+        gather and one ``max`` per chunk, and never more than about ``_POOL_CHUNK`` word
+        vectors held at once. (``np.maximum.reduceat`` over rows was ten times slower.)"""
+        n = word_counts.shape[0]
+        v = len(self.vocabulary_)
+        vocab = self._vocab_vectors()
+        dims = vocab.shape[1]
+        poolable = np.concatenate([self._poolable(),
+                                   np.fromiter((is_wordlike(w) for w in unknown), bool,
+                                               len(unknown))
+                                   & unknown_vectors.any(axis=1)])
+        counts = word_counts.tocsr()
+        keep = poolable[counts.indices]
+        cols = counts.indices[keep].astype(np.int64)
+        kept = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+        lengths = kept[counts.indptr[1:]] - kept[counts.indptr[:-1]]
+        starts = kept[counts.indptr[:-1]]
+        pooled = np.zeros((n, dims), np.float32)
+        owner = np.full((n, dims), -1, np.int64) if owners else None
+        order = np.argsort(lengths, kind="stable")
+        order = order[lengths[order] > 0]
+        sorted_lengths = lengths[order]
+        i = 0
+        while i < len(order):
+            # the most texts from here whose padded size stays within the budget
+            m = min(len(order) - i, _POOL_CHUNK)
+            sizes = np.arange(1, m + 1) * sorted_lengths[i:i + m]
+            j = i + max(1, int(np.searchsorted(sizes, _POOL_CHUNK, "right")))
+            rows = order[i:j]
+            longest = int(lengths[rows[-1]])
+            offsets = np.minimum(np.arange(longest)[None, :], lengths[rows, None] - 1)
+            ids = cols[starts[rows, None] + offsets]  # rows x longest, padded by repeats
+            gathered = vocab[np.minimum(ids, v - 1)] if v else \
+                np.zeros((*ids.shape, dims), np.float32)
+            unseen = ids >= v
+            if unseen.any():
+                gathered[unseen] = unknown_vectors[ids[unseen] - v]
+            pooled[rows] = gathered.max(axis=1)
+            if owner is not None:
+                at = gathered.argmax(axis=1)  # rows x dims: position of the maximum
+                owner[rows] = np.take_along_axis(ids, at, axis=1)
+            i = j
+        return pooled, owner
+
+    def _semantic_max(self, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The weighted, centered, L2-normalized max pooling, and each text's scale."""
+        n = pooled.shape[0]
+        used = pooled.any(axis=1)
+        centered = np.where(used[:, None], pooled - self.semantic_max_mean_, 0.0)
+        norms = np.linalg.norm(centered, axis=1)
+        scale = np.zeros(n, np.float32)
+        ok = norms > 0
+        scale[ok] = self.semantic_max_weight / norms[ok]
+        # explanations credit dimension d of text i to the word holding its maximum:
+        # scale_i * (vector_owner[d] - max mean[d]) * coef[d]
+        return (centered * scale[:, None]).astype(np.float32), scale
+
     def _word_weights(self, word_counts: sparse.csr_matrix) -> sparse.csr_matrix:
         """counts * idf; words outside the vocabulary get the idf of a word in no text."""
         idf = np.full(word_counts.shape[1], self.semantic_unseen_idf_, np.float32)
@@ -699,13 +810,16 @@ class TicketFeatures(Estimator):
     def _semantic(self, word_counts: sparse.csr_matrix, unknown: list[str]
                   ) -> tuple[np.ndarray, np.ndarray, sparse.csr_matrix, np.ndarray]:
         n = word_counts.shape[0]
-        if not self._semantic_on():
+        if not self._vectors_on():
             return (np.zeros((n, 0), np.float32), np.zeros(n, np.float32),
                     sparse.csr_matrix(word_counts.shape, dtype=np.float32),
                     np.zeros((len(unknown), 0), np.float32))
+        unknown_vectors = self._unknown_vectors(unknown)
+        if not self._semantic_on():
+            return (np.zeros((n, 0), np.float32), np.zeros(n, np.float32),
+                    sparse.csr_matrix(word_counts.shape, dtype=np.float32), unknown_vectors)
         v = len(self.vocabulary_)
         weights = self._word_weights(word_counts)
-        unknown_vectors = word_vectors(unknown)
         sums = np.asarray(weights[:, :v] @ self._vocab_vectors(), dtype=np.float32)
         if unknown:
             sums += weights[:, v:] @ unknown_vectors
@@ -742,11 +856,17 @@ class TicketFeatures(Estimator):
                skips: sparse.csr_matrix, word_counts: sparse.csr_matrix,
                word_ngrams: sparse.csr_matrix, unknown: list[str]) -> Blocks:
         semantic, scale, weights, unknown_vectors = self._semantic(word_counts, unknown)
+        n = word_counts.shape[0]
+        if self._max_on():
+            semantic_max, max_scale = self._semantic_max(
+                self._max_pool(word_counts, unknown_vectors, unknown)[0])
+        else:
+            semantic_max, max_scale = np.zeros((n, 0), np.float32), np.zeros(n, np.float32)
         return Blocks(_tfidf(words, self.idf_words_, self.word_weight),
                        _tfidf(chars, self.idf_chars_, self.char_weight),
                        _tfidf(skips, self.idf_skips_, self.skip_weight),
-                       semantic, word_counts, chars, word_ngrams, unknown,
-                       scale, weights, unknown_vectors)
+                       semantic, semantic_max, word_counts, chars, word_ngrams, unknown,
+                       scale, weights, unknown_vectors, max_scale)
 
     def blocks(self, X: Any) -> Blocks:
         """The weighted feature blocks of ``X`` plus the counts explanations need."""
@@ -757,8 +877,9 @@ class TicketFeatures(Estimator):
     @staticmethod
     def _stack(b: Blocks, dtype: type = np.float32) -> sparse.csr_matrix:
         parts = [b.words, b.chars, b.skips]
-        if b.semantic.shape[1]:
-            parts.append(sparse.csr_matrix(b.semantic))
+        for dense in (b.semantic, b.semantic_max):
+            if dense.shape[1]:
+                parts.append(sparse.csr_matrix(dense))
         return sparse.hstack(parts, format="csr", dtype=dtype)
 
     def transform(self, X: Any) -> sparse.csr_matrix:
@@ -781,7 +902,8 @@ class TicketFeatures(Estimator):
             grams[i] = f"[{g}]"
         return np.array([self._word_feature(words, k) for k in self.word_keys_] + grams
                         + [self._pair_name(words, k, SKIP_MARK) for k in self.skip_keys_]
-                        + [f"<meaning {i}>" for i in range(self.semantic_dims())],
+                        + [f"<meaning {i}>" for i in range(self.semantic_dims())]
+                        + [f"<strongest meaning {i}>" for i in range(self.semantic_max_dims())],
                         dtype=object)
 
     def _word_feature(self, words: list[str], key: int) -> str:
