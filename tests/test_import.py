@@ -170,6 +170,13 @@ BAD_FILES = {
     "huge_csat.csv": (b"ticket_id,created_at,customer_id,status,csat\n"
                       b"T9,2026-02-01 10:00:00,C1,open,99999999999\n", 1, "csat", "too large"),
     "empty_list.json": (b"[]", None, None, "no records"),
+    # two columns that could be the subject: importing the first would drop the second's
+    "same_header_twice.csv": (b"ticket_id,created_at,customer_id,status,subject,subject\n"
+                              b"T9,2026-02-01 10:00:00,C1,open,a,b\n", None, "subject",
+                              "two columns could be subject: 'subject' and 'subject_1'"),
+    "names_alike.csv": (b"ticket_id,created_at,customer_id,status,Subject,subject \n"
+                        b"T9,2026-02-01 10:00:00,C1,open,a,b\n", None, "subject",
+                        "two columns could be subject"),
     "not_objects.json": (b'[{"ticket_id": "T9"}, [1, 2]]', 2, None, "a JSON list, not an object"),
 }
 
@@ -195,6 +202,15 @@ def test_bad_input_is_refused_and_changes_nothing(loaded_store: Store, tmp_path:
     pd.testing.assert_frame_equal(
         loaded_store.query("SELECT * FROM tickets ORDER BY ticket_id"), snapshot
     )
+
+
+def test_a_mapping_chooses_between_two_columns_of_the_same_name(loaded_store: Store,
+                                                                tmp_path: Path) -> None:
+    f = tmp_path / "twice.csv"
+    f.write_bytes(b"ticket_id,created_at,customer_id,status,subject,subject\n"
+                  b"T9,2026-02-01 10:00:00,C1,open,first,second\n")
+    loaded_store.import_file("tickets", f, mapping={"subject_1": "subject"})
+    assert loaded_store.scalar("SELECT subject FROM tickets WHERE ticket_id = 'T9'") == "second"
 
 
 def test_bad_json_is_refused(loaded_store: Store, tmp_path: Path) -> None:

@@ -234,12 +234,14 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
         by_norm.setdefault(normalize_name(src), src)
     targets: dict[str, str] = {}
     absent: list[str] = []
+    explicit: set[str] = set()  # our columns the mapping names a file column for
     for ours, theirs in mapping.columns.items():
         if ours not in spec.column_names:
             continue  # a mapping may cover several tables
         found = [by_norm[normalize_name(t)] for t in theirs if normalize_name(t) in by_norm]
         if found:
             targets[ours] = found[0]
+            explicit.add(ours)
         elif ours not in mapping.defaults:
             absent.append(f"{' or '.join(map(repr, theirs))} for {ours}")
     for norm, src in by_norm.items():
@@ -247,6 +249,7 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
             targets[norm] = src
     defaults = {k: v for k, v in mapping.defaults.items()
                 if k in spec.column_names and k not in targets}
+    _refuse_twins(source_columns, targets, explicit, file)
     if require:
         _require(spec, source_columns, targets, defaults, file)
     used = set(targets.values())
@@ -259,6 +262,26 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
                              " does not have; those columns stay empty")
     plan.warnings.extend(_hollow_warnings(spec, plan, file))
     return plan
+
+
+def _refuse_twins(source_columns: Sequence[str], targets: Mapping[str, str],
+                  explicit: set[str], file: str) -> None:
+    """Refuse a file with two columns that could be the one a column of ours is read from
+    by name: the same name twice in a CSV header (DuckDB calls the second ``name_1``, also
+    when the two differ in case), or names that differ only in case and punctuation. Taking the first
+    would drop the other's values without a word. A mapping that names the column decides."""
+    for ours, src in targets.items():
+        if ours in explicit:
+            continue
+        norm = normalize_name(src)
+        second = re.compile(re.escape(norm) + r"_\d+")  # DuckDB's name for a repeated one
+        twins = [c for c in source_columns if c != src
+                 and (normalize_name(c) == norm or second.fullmatch(normalize_name(c)))]
+        if twins:
+            raise ImportValidationError(
+                file, f"two columns could be {ours}: {src!r} and {twins[0]!r} (the same name"
+                      f" twice in the header?); rename or drop one, or choose it with --map"
+                      f" {twins[0]}={ours} (or --map {src}={ours})", column=ours)
 
 
 def _require(spec: Table, source_columns: Sequence[str], targets: Mapping[str, str],
