@@ -47,21 +47,82 @@ def _escape(values: object) -> object:
     return values
 
 
+# Labels longer than these are shortened on the chart (axis categories and text on the plot;
+# legend entries): a 5,000-character category name would leave the plot a few pixels wide,
+# and a long legend entry widens every column of a wrapped legend. The hover text keeps the
+# whole value.
+MAX_LABEL = 40
+MAX_LEGEND = 30
+_SHORTENED = ("x", "y", "text", "labels", "ids", "parents")
+
+
+def _strings(values: object) -> list[str]:
+    if isinstance(values, str):
+        return [values]
+    if isinstance(values, tuple | list) or (
+            getattr(values, "dtype", None) is not None and values.dtype.kind == "O"):
+        items = values.tolist() if hasattr(values, "tolist") else values
+        return [v for v in items if isinstance(v, str)]
+    return []
+
+
+def _shortener(values: list[str], limit: int) -> dict[str, str]:
+    """Each value longer than ``limit`` -> a short one, distinct from every other value (two
+    long names that start alike do not merge into one category)."""
+    seen = set(values)
+    out: dict[str, str] = {}
+    for value in dict.fromkeys(v for v in values if len(v) > limit):
+        short = value[: limit - 1].rstrip() + "…"
+        n = 1
+        while short in seen:
+            n += 1
+            short = f"{value[: limit - 4].rstrip()}… {n}"
+        seen.add(short)
+        out[value] = short
+    return out
+
+
+def _shorten(values: object, short: dict[str, str]) -> object:
+    if not short:
+        return values
+    if isinstance(values, str):
+        return short.get(values, values)
+    if isinstance(values, tuple | list):
+        return type(values)(_shorten(v, short) for v in values)
+    if getattr(values, "dtype", None) is not None and values.dtype.kind == "O":
+        return [_shorten(v, short) for v in values.tolist()]
+    return values
+
+
 def _sanitize(fig: go.Figure) -> go.Figure:
-    """Escape every text a figure shows from its data: values, trace names, categories.
+    """Escape every text a figure shows from its data: values, trace names, categories; and
+    shorten the long ones where they are drawn (not in the hover text).
     Templates (hovertemplate, texttemplate) are code and stay as they are."""
+    labels: list[str] = []
+    names: list[str] = []
+    for trace in fig.data:
+        for attr in _SHORTENED:
+            if attr in trace and trace[attr] is not None:
+                labels += _strings(trace[attr])
+        for attr in ("name", "legendgroup"):
+            names += _strings(getattr(trace, attr, None))
+    for axis in ("xaxis", "yaxis"):
+        for attr in ("categoryarray", "ticktext"):
+            labels += _strings(fig.layout[axis][attr])
+    short, short_names = _shortener(labels, MAX_LABEL), _shortener(names, MAX_LEGEND)
     for trace in fig.data:
         for attr in _DATA_ATTRS:
             if attr in trace and trace[attr] is not None:
-                trace[attr] = _escape(trace[attr])
+                values = _shorten(trace[attr], short) if attr in _SHORTENED else trace[attr]
+                trace[attr] = _escape(values)
         for attr in ("name", "legendgroup"):
             if isinstance(getattr(trace, attr, None), str):
-                trace[attr] = _label(trace[attr])
+                trace[attr] = _label(_shorten(trace[attr], short_names))
     for axis in ("xaxis", "yaxis"):
         ax = fig.layout[axis]
         for attr in ("categoryarray", "ticktext"):
             if ax[attr] is not None:
-                ax[attr] = _escape(ax[attr])
+                ax[attr] = _escape(_shorten(ax[attr], short))
     return fig
 
 

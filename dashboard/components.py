@@ -257,7 +257,7 @@ def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
         comment = c5.text_input("Comment (optional)", key=f"{key_prefix}_fb_comment_{tid}")
         flag = st.checkbox("Flag as wrong without a corrected value",
                            key=f"{key_prefix}_fb_flag_{tid}")
-        if st.form_submit_button(f"Record feedback on {detail['ticket_id']}"):
+        if st.form_submit_button(f"Record feedback on {plain(brief(detail['ticket_id']))}"):
             changes = {"category": None if category == keep else category,
                        "tier": None if tier == keep else tier,
                        "sentiment": None if sentiment == keep else sentiment,
@@ -282,6 +282,13 @@ _MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:&@="
 _BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
                           "\u2066\u2067\u2068\u2069\u061c"))
 _ZWSP = "\u200b"
+
+
+def brief(text: Any, limit: int = 120) -> str:
+    """A value from the data cut to ``limit`` characters (with "…") for a heading or a label:
+    a 5,000-character name would otherwise fill the screen. Escape it afterwards."""
+    s = str(text)
+    return s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
 
 
 def plain(text: Any) -> str:

@@ -43,7 +43,7 @@ def selected_campaign(table: pd.DataFrame, event: object) -> str | None:
 
 def drill_down(row: pd.Series, chosen: str, campaigns: pd.DataFrame, model: str,
                f: data.Filters, lookback: int) -> None:
-    st.subheader(components.plain(f"Drill-down: {row['name']}"))
+    st.subheader(components.plain(f"Drill-down: {components.brief(row['name'])}"))
     components.kpi_row([
         ("Attributed tickets", fmt.count(row["tickets"]), None),
         ("Negative share", fmt.pct(row["negative_share"]), None),

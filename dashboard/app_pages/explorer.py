@@ -51,7 +51,7 @@ if not components.need_triage():
         st.warning("That ticket no longer exists.")
     elif detail:
         st.divider()
-        st.subheader(components.plain(f"Ticket {detail['ticket_id']}"))
+        st.subheader(components.plain(f"Ticket {components.brief(detail['ticket_id'])}"))
         left, right = st.columns([3, 2])
         with left:
             components.ticket_text(detail.get("subject"), detail.get("body"))
@@ -79,7 +79,8 @@ if not components.need_triage():
             components.kpi_row([
                 ("Priority", f"{components.fmt_number(detail.get('priority_score'))} "
                              f"{detail.get('priority_tier') or ''}", None),
-                ("Helpdesk priority", str(detail.get("source_priority") or "–"),
+                ("Helpdesk priority",  # the helpdesk's own value: any text
+                 components.plain(components.brief(detail.get("source_priority") or "–", 40)),
                  "The priority the helpdesk itself set (source_priority)"),
             ])
         e1, e2, e3 = st.columns(3)

@@ -32,7 +32,8 @@ if not components.need_triage():
         pick = str(queue.index[rows[0] if rows else 0])
         detail = data.ticket_detail(pick)
         if detail:
-            st.subheader(components.plain(f"Label ticket {detail['ticket_id']}"))
+            st.subheader(components.plain(
+                f"Label ticket {components.brief(detail['ticket_id'])}"))
             components.ticket_text(detail.get("subject"), detail.get("body"))
             components.feedback_form(detail, key_prefix="review")
 

@@ -50,7 +50,7 @@ by_id = {t["id"]: t for t in topics}
 chosen = st.selectbox("Topic", list(by_id), key="topics_chosen",
                       format_func=lambda i: f"{i}: {by_id[i]['name']}")
 topic = by_id[chosen]
-st.subheader(f"Topic {chosen}: {components.plain(topic['name'])}")
+st.subheader(f"Topic {chosen}: {components.plain(components.brief(topic['name']))}")
 st.caption(components.plain(f"{len(topic['ticket_ids']):,} tickets; typical examples, nearest "
                             "to the topic's centre first."))
 st.dataframe(data.topic_tickets(topic["examples"], components.mask()), hide_index=True,

@@ -149,7 +149,8 @@ def save_form(saved_name: str, candidate: dict[str, Any]) -> None:
             except data.TriageError as exc:
                 components.error(exc)
             else:
-                message = (f"Saved profile {name.strip()!r}"
+                shown = components.plain(components.brief(name.strip()))  # typed: any text
+                message = (f"Saved profile '{shown}'"
                            + (" and re-scored every ticket with it." if activate else "."))
                 if activate:  # compare against the new active profile from now on
                     st.session_state["tuning_base_next"] = name.strip()

@@ -347,3 +347,27 @@ def test_markup_from_the_data_reaches_plotly_escaped() -> None:
     assert any("&lt;a href" in t for t in texts)
     for t in texts:
         assert "<a" not in t and "<b>" not in t and "\u202e" not in t
+
+
+def test_long_names_are_shortened_where_drawn_and_kept_apart() -> None:
+    """A 5,000-character category squashed the plot to a few pixels: labels drawn on the chart
+    are cut to MAX_LABEL characters, two long names that start alike stay two categories, and
+    the hover text keeps the whole name."""
+    long_a, long_b = "a" * 5000, "a" * 4999 + "b"
+    df = pd.DataFrame({"group": [long_a, long_b, "short"], "tickets": [3, 2, 1],
+                       "mean_sentiment": [0.1, -0.2, 0.0]})
+    (bar,) = charts.breakdown_bars(df, "category").data
+    shown = ys(bar)
+    assert len(set(shown)) == 3 and shown[2] == "short"
+    assert all(len(s) <= charts.MAX_LABEL for s in shown)
+    # the legend of a long channel no longer reserves a band for 5,000 characters
+    impact = IMPACT.assign(channel=["x" * 5000, "paid_social", "email", None],
+                           name=["<b>" + "n" * 5000, "App", "Free", None])
+    fig = charts.roi_scatter(impact, "first_touch")
+    assert fig.layout.margin.t <= 140
+    names = {t.name for t in fig.data}
+    assert all(len(n) <= charts.MAX_LEGEND for n in names)
+    hover = [h for t in fig.data for h in t.hovertext]
+    assert "&lt;b&gt;" + "n" * 5000 in hover  # escaped, whole
+    labels = [s for t in fig.data for s in t.text if s]
+    assert labels and all(len(s) <= charts.MAX_LABEL + 10 and "<b>" not in s for s in labels)

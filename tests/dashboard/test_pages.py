@@ -395,7 +395,10 @@ def test_tuning_save_profile_writes_and_activates(open_app: OpenApp, fresh_db: P
     at.text_input(key="tuning_name").set_value("night_shift")
     button(at, "Save profile").click().run()
     assert_ok(at)
-    assert any("night_shift" in s.value for s in at.success), [e.value for e in at.error]
+    from dashboard.components import plain
+
+    # the message is Markdown: the typed name arrives escaped
+    assert any(plain("night_shift") in s.value for s in at.success), [e.value for e in at.error]
     body = scalar(fresh_db, "SELECT settings FROM priority_profiles WHERE name = 'night_shift'")
     assert body is not None
     assert json.loads(body)["weights"]["sentiment"] == pytest.approx(1.0)
@@ -407,6 +410,12 @@ def test_tuning_save_profile_writes_and_activates(open_app: OpenApp, fresh_db: P
     at.run()
     assert_ok(at)
     assert "night_shift" in at.selectbox(key="tuning_base").options
+    marked = "**P** :red[x] $z^2$"  # a name with Markdown, colour and LaTeX
+    at.text_input(key="tuning_name").set_value(marked)
+    at.checkbox(key="tuning_activate").uncheck()
+    button(at, "Save profile").click().run()
+    assert_ok(at)
+    assert any(f"Saved profile '{plain(marked)}'" in s.value for s in at.success)
 
 
 def test_explorer_search_narrows_the_table(open_app: OpenApp, demo_db: Path) -> None:
@@ -577,6 +586,8 @@ XSS_SUBJECT = "**bold** <script>alert(1)</script>"
 XSS_BODY = "Click [here](http://evil.example) _now_ <img src=x onerror=alert(1)>"
 PII_BODY = "Please reply to jane.doe@example.com about my refund."
 NUMBERED = "4155550123"  # a helpdesk's numeric id, shaped like a US phone number
+MARKUP_ID = "TMD**x** :red[y] $z^2$"  # an id with Markdown, Streamlit colour and LaTeX
+MARKUP_PRIORITY = ":red[urgent] **now**"  # the helpdesk's own priority: any text
 
 
 @pytest.fixture(scope="module")
@@ -595,6 +606,9 @@ def special_db(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
              "body": PII_BODY},
             {"ticket_id": NUMBERED, "created_at": str(newest), "customer_id": customer,
              "status": "open", "channel": "email", "subject": "Invoice", "body": "Wrong total."},
+            {"ticket_id": MARKUP_ID, "created_at": str(newest), "customer_id": customer,
+             "status": "open", "channel": "email", "subject": "Login", "body": "Locked out.",
+             "source_priority": MARKUP_PRIORITY},
         ])
         path = tmp_path / "special.csv"
         frame.to_csv(path, index=False)
@@ -626,6 +640,20 @@ def test_ticket_text_is_never_markdown(open_app: OpenApp, special_db: Path, page
         assert_ok(at)
         assert XSS_SUBJECT in frame_with(at, "due_in")["subject"].tolist()
     _no_markdown_leak(at)
+
+
+def test_ids_and_helpdesk_values_in_labels_are_not_markdown(open_app: OpenApp,
+                                                            special_db: Path) -> None:
+    """A ticket id in the feedback button's label and the helpdesk's priority in a metric:
+    both render Markdown, so they must arrive escaped."""
+    from dashboard.components import plain
+
+    at = open_app(special_db, "explorer")
+    at.text_input(key="explorer_search").set_value(MARKUP_ID).run()
+    assert_ok(at)
+    labels = [b.label for b in at.button]
+    assert f"Record feedback on {plain(MARKUP_ID)}" in labels, labels
+    assert metric(at, "Helpdesk priority") == plain(MARKUP_PRIORITY)
 
 
 def test_explorer_masks_pii_unless_turned_off(open_app: OpenApp, special_db: Path) -> None:

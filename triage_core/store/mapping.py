@@ -268,8 +268,9 @@ def _refuse_twins(source_columns: Sequence[str], targets: Mapping[str, str],
                   explicit: set[str], file: str) -> None:
     """Refuse a file with two columns that could be the one a column of ours is read from
     by name: the same name twice in a CSV header (DuckDB calls the second ``name_1``, also
-    when the two differ in case), or names that differ only in case and punctuation. Taking the first
-    would drop the other's values without a word. A mapping that names the column decides."""
+    when the two differ in case), or names that differ only in case and punctuation. Taking
+    the first would drop the other's values without a word. A mapping that names the column
+    decides."""
     for ours, src in targets.items():
         if ours in explicit:
             continue
