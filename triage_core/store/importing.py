@@ -307,7 +307,8 @@ class _Importer:
             if hit:
                 raise ImportValidationError(
                     self.name, f"{ref.column} {hit[0][1]!r} does not exist in {ref.table}"
-                    f" (import {ref.table} first, or use --create-missing)", hit[0][0],
+                    f" (import {ref.table} first, or use --create-missing;"
+                    " create_missing=true in the API)", hit[0][0],
                     self.label(ref.column))
 
     def _create_missing_refs(self) -> None:
