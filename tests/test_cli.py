@@ -57,6 +57,20 @@ def test_import_and_info(db: Path, data_dir: Path) -> None:
     assert "  tickets  " in text
 
 
+def test_a_long_list_of_ignored_columns_is_cut_in_the_line(db: Path, tmp_path: Path) -> None:
+    """An API export flattened to dotted columns has dozens of fields we do not use: the
+    import's line names the first 15 and counts the others; --json lists them all."""
+    record = {"ticket_id": "T77", "created_at": "2026-02-01 10:00:00", "customer_id": "C1",
+              "status": "open", **{f"custom.field_{i:02d}": str(i) for i in range(40)}}
+    f = tmp_path / "wide.json"
+    f.write_text(json.dumps([record]))
+    line = ok("import", "tickets", str(f), db=db)
+    assert "custom.field_14" in line and "custom.field_15" not in line
+    assert "and 25 more (--json lists them all)" in line
+    full = json.loads(ok("import", "tickets", str(f), "--json", db=db))
+    assert len(full["ignored_columns"]) == 40
+
+
 def test_bad_file_one_line_exit_1(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("ticket_id,created_at,customer_id,status\nT9,not-a-date,C1,open\n")

@@ -23,6 +23,10 @@ from triage_core.schema import IMPORT_TABLES
 # The committed demo world, loaded instead of generating one of the default size and seed.
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 
+# ignored columns named in the import's line; an API export flattened to dotted columns can
+# have hundreds (--json lists them all)
+_IGNORED_SHOWN = 15
+
 
 def _info(store: Any) -> dict[str, Any]:
     return {"db": store.path, "schema_version": store.schema_version(),
@@ -163,7 +167,10 @@ def import_cmd(db: str, table: str, file: str, preset: str | None, mapping_ref: 
     msg = (f"{result.source}: {result.rows_in_file:,} rows into {result.table} "
            f"({result.new_rows:,} new, {result.existing_rows:,} already there, updated)")
     if result.ignored_columns:
-        msg += f"; ignored columns: {', '.join(result.ignored_columns)}"
+        shown = result.ignored_columns[:_IGNORED_SHOWN]
+        more = len(result.ignored_columns) - len(shown)
+        msg += f"; ignored columns: {', '.join(shown)}" + (
+            f" … and {more:,} more (--json lists them all)" if more else "")
     print(msg)
     warn(notes)
 
