@@ -427,3 +427,13 @@ def test_a_block_that_weighs_nothing_is_not_computed(data: tuple[list[str], list
     counted = old.features_.blocks(texts)
     assert counted.skips.nnz > 0 and not counted.skips.data.any()  # counted, all zero
     np.testing.assert_array_equal(old.class_scores(texts), scores)
+
+
+def test_many_categories_of_few_tickets_train_without_warnings() -> None:
+    """25 categories in 30 tickets (a helpdesk's assignment groups): scikit-learn warns that
+    the labels might be a continuous target; for us that is normal, not a mistake (the
+    warning would be an error here, as every warning in the tests)."""
+    texts = [f"ticket about topic {i % 25} word{i % 25}" for i in range(30)]
+    labels = [f"group_{i % 25}" for i in range(30)]
+    model = TicketClassifier(calibration_cv=0).fit(texts, labels)
+    assert len(model.classes_) == 25

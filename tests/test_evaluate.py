@@ -288,6 +288,37 @@ def test_config_file_reaches_both_tasks(files: dict[str, Path], tmp_path: Path,
                             "text", "--label-col", "category", "--config", str(bad))
     assert code == 1
     assert "semantic_weight" in err and len(err.splitlines()) == 1
+    huge = tmp_path / "huge.toml"  # features are float32: 1e39 overflowed to infinity
+    huge.write_text("[classifier]\nsemantic_max_weight = 1e39\n")
+    code, _, err = run_main(capsys, "evaluate", "--task", "category", "--train",
+                            str(files["train"]), "--test", str(files["test"]), "--text-col",
+                            "text", "--label-col", "category", "--config", str(huge))
+    assert code == 1 and "Traceback" not in err, err
+    assert "semantic_max_weight" in err and len(err.splitlines()) == 1
+
+
+def test_labels_the_training_file_lacks_are_said(files: dict[str, Path], tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A test file of categories the model never saw scores 0: the report says why."""
+    new = write_csv(tmp_path / "new.csv", [{"text": r["text"], "category": "brand_new"}
+                                           for r in rows(20, 2)])
+    code, out, err = run_main(capsys, "evaluate", "--task", "category", "--train",
+                              str(files["train"]), "--test", str(new), "--text-col", "text",
+                              "--label-col", "category")
+    assert code == 0 and err == "", err
+    assert "note: 6 of 6 test rows have a label the training file does not have " \
+           "('brand_new')" in out
+
+
+def test_empty_training_texts_are_one_line_error(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    empty = write_csv(tmp_path / "empty.csv", [{"text": "", "category": "ab"[i % 2]}
+                                               for i in range(40)])
+    code, out, err = run_main(capsys, "evaluate", "--task", "category", "--train", str(empty),
+                              "--test", str(empty), "--text-col", "text", "--label-col",
+                              "category")
+    assert code == 1 and out == ""
+    assert "no words to learn from" in err and len(err.splitlines()) == 1, err
 
 
 def test_a_wrong_sentiment_label_is_quoted_as_the_file_has_it() -> None:

@@ -10,7 +10,7 @@ import pytest
 from test_classifier import make_tickets
 
 from triage_core.config import defaults
-from triage_core.errors import ConfigError
+from triage_core.errors import ConfigError, ModelError
 from triage_core.models.classifier import TicketClassifier
 from triage_core.models.selection import (
     SelectionSettings,
@@ -184,3 +184,23 @@ def test_large_training_sets_are_cross_validated_on_a_sample() -> None:
     scores, held = chosen.held_out
     assert len(held) == len(scores) <= 64 < len(texts)
     assert set(held) == set(labels)  # every class still held out somewhere
+
+
+def test_a_candidate_that_cannot_train_is_passed_over() -> None:
+    """Texts that are only quoted replies: the `email` candidate's cleaning leaves them empty,
+    so it cannot train; selection says so and chooses among the others."""
+    texts = [f"> {word} {word} order {i}" for i in range(12) for word in ("refund", "login")]
+    labels = [word for _ in range(12) for word in ("refund", "login")]
+    s = settings(candidates={"default": {}, "email": {"clean_text": True}}, min_rows=10)
+    chosen = select(texts, labels, None, s)
+    scores = {c.name: c for c in chosen.candidates}
+    assert chosen.chosen == "default"
+    assert scores["email"].score is None
+    assert scores["email"].note.startswith("cannot train: the training texts have no words")
+    with pytest.raises(ModelError, match="no words to learn from"):
+        select(["", "  "] * 12, labels, None, s)  # every candidate: one clear error
+
+
+def test_training_on_empty_texts_is_refused() -> None:
+    with pytest.raises(ModelError, match=r"no words to learn from \(all 4 are empty\)"):
+        TicketClassifier().fit(["", " ", "\n", ""], ["a", "b", "a", "b"])

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from triage_core.config import Checker, section
+from triage_core.models.classifier import MANY_CLASSES_WARNING
 
 __all__ = ["BaselineSettings", "baselines", "margin"]
 
@@ -93,6 +94,7 @@ def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[
     def hits(c: float) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.filterwarnings("ignore", message=MANY_CLASSES_WARNING, category=UserWarning)
             return sum(int((LinearSVC(C=c).fit(xcv[tr], ycv[tr]).predict(xcv[te])
                             == ycv[te]).sum()) for tr, te in folds)
 
@@ -104,6 +106,7 @@ def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[
         best_c = settings.c_grid[int(np.argmax(scores))]  # ties: the first (smallest C)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=MANY_CLASSES_WARNING, category=UserWarning)
         svm = LinearSVC(C=best_c).fit(xtr, yi)
     pred = classes[svm.predict(vec.transform(list(x_test)))]
     return {**_scores(y_test, pred), "C": best_c}

@@ -157,6 +157,10 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return z
 
 
+# scikit-learn's warning when there are more categories than half the tickets (its guess that
+# the labels might be a continuous target)
+MANY_CLASSES_WARNING = "The number of unique classes is greater than 50%"
+
 # Held-out scores enough to fit the one temperature: on large data only the first folds run.
 _CALIBRATION_ROWS = 3000
 _TEMPERATURE_BOUNDS = (0.02, 50.0)
@@ -264,6 +268,8 @@ class TicketClassifier(ClassifierEstimator):
             # liblinear stopping at max_iter still gives a usable model; the warning is
             # not actionable for someone training from the dashboard or CLI.
             warnings.simplefilter("ignore", ConvergenceWarning)
+            # many categories of a few tickets each are a helpdesk's normal, not a mistake
+            warnings.filterwarnings("ignore", message=MANY_CLASSES_WARNING, category=UserWarning)
             return svm.fit(X, y)
 
     @staticmethod
@@ -281,6 +287,9 @@ class TicketClassifier(ClassifierEstimator):
         """
         _check_params(self.get_params(), Checker("classifier"))
         texts = self._texts(X)
+        if not any(t.strip() for t in texts):  # e.g. the wrong text column, or all cleaned away
+            raise ModelError(f"the training texts have no words to learn from (all "
+                             f"{len(texts):,} are empty); check the text columns")
         classes, yi = _encode_labels(y, len(texts))
         if len(classes) < 2:
             found = f"only {classes[0]!r}" if len(classes) else "no labels"

@@ -140,6 +140,10 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
                n_skipped=skip_train + skip_test, n_skipped_train=skip_train,
                n_skipped_test=skip_test, train_seconds=round(fitted - start, 3),
                seconds=round(time.perf_counter() - start, 3), selection=chosen.summary())
+    known = set(y_train.tolist())
+    unseen = [label for label in y_test.tolist() if label not in known]
+    out["unseen_test_labels"] = {"rows": len(unseen),
+                                 "labels": list(dict.fromkeys(map(str, unseen)))[:10]}
     base = baselines(x_train.tolist(), y_train.tolist(), x_test.tolist(), y_test.tolist(),
                      config.get("training"))
     out.update(baseline=base, margin=margin(out, base))
@@ -249,4 +253,11 @@ def _comparison_lines(report: Mapping[str, Any]) -> list[str]:
     if report.get("calibration"):
         cal = report["calibration"]
         lines.append(f"calibration: {cal['note']}")
+    unseen = report.get("unseen_test_labels") or {}
+    if unseen.get("rows"):
+        shown = ", ".join(repr(label) for label in unseen["labels"][:5])
+        lines.append(f"note: {unseen['rows']:,} of {report['n_test']:,} test rows have a label"
+                     f" the training file does not have ({shown}"
+                     f"{', ...' if len(unseen['labels']) > 5 else ''}); no model trained on it"
+                     " can predict them")
     return lines

@@ -450,6 +450,7 @@ def _idf(counts: sparse.csr_matrix) -> np.ndarray:
     return np.log((1 + n) / (1 + df)) + 1.0
 
 
+_MAX_BLOCK_WEIGHT = 1e6  # a block's weight: relative, about 1 (features are float32)
 FEATURE_PARAMS = ("char_ngram_range", "skip_window", "word_weight", "char_weight",
                   "skip_weight", "pair_min_df", "max_pair_features", "max_chars",
                   "semantic_weight", "semantic_max_weight")
@@ -474,7 +475,8 @@ def check_feature_params(params: Mapping[str, Any], check: Checker) -> dict[str,
         out[key] = check.integer(to_python(params[key]), key, lo=lowest)
     for key in ("word_weight", "char_weight", "skip_weight", "semantic_weight",
                 "semantic_max_weight"):
-        out[key] = check.number(to_python(params[key]), key, lo=0)
+        # at most 1e6: the features are float32 (a weight of 1e39 overflowed to infinity)
+        out[key] = check.number(to_python(params[key]), key, lo=0, hi=_MAX_BLOCK_WEIGHT)
     return {key: out[key] for key in FEATURE_PARAMS}
 
 

@@ -37,6 +37,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from triage_core.config import Checker, section
+from triage_core.errors import ModelError
 from triage_core.models.classifier import ClassifierSettings, TicketClassifier
 from triage_core.models.features import as_texts, to_python
 
@@ -179,12 +180,17 @@ class _Run:
         self.texts, self.y, self.n_classes, self.params = texts, y, n_classes, params
         self.scores: dict[tuple[int, int], np.ndarray] = {}
         self.seconds: dict[tuple[int, int], float] = {}
+        self.failed: dict[int, str] = {}  # candidate -> why it cannot train on these texts
 
     def fit(self, cand: int, fold: int, rows: tuple[np.ndarray, np.ndarray]) -> None:
         start = time.perf_counter()
         train, test = rows
         model = TicketClassifier(**{**self.params[cand], "calibration_cv": 0})
-        model.fit(self.texts[train].tolist(), self.y[train])
+        try:
+            model.fit(self.texts[train].tolist(), self.y[train])
+        except ModelError as exc:  # e.g. no words left after this candidate's cleaning
+            self.failed.setdefault(cand, str(exc))
+            return
         got = model.class_scores(self.texts[test].tolist())
         scores = np.full((len(test), self.n_classes), got.min() - 1.0)
         scores[:, model.classes_] = got  # labels are class indices
@@ -300,11 +306,17 @@ def _choose(run: _Run, names: list[str], changes: list[dict[str, Any]],
     """Score every candidate on the folds all scored candidates finished; the best wins
     (ties: the earlier candidate)."""
     done = {c: next((f for f in range(len(folds)) if (c, f) not in run.scores), len(folds))
-            for c in range(len(names))}
+            for c in range(len(names)) if c not in run.failed}
+    if not any(done.values()):
+        raise ModelError(next(iter(run.failed.values()), "no candidate could be trained"))
     common = min(v for v in done.values() if v > 0)
     rows = np.concatenate([folds[f][1] for f in range(common)])
     out, best, best_score = [], 0, -1.0
     for c, name in enumerate(names):
+        if c in run.failed:
+            out.append(CandidateScore(name, changes[c], None, None, None, 0, 0.0,
+                                      f"cannot train: {run.failed[c]}"))
+            continue
         if done[c] < common:
             out.append(CandidateScore(name, changes[c], None, None, None, done[c],
                                       round(sum(run.seconds.get((c, f), 0.0)
