@@ -256,3 +256,28 @@ def test_cli_forecast_errors(history: Path, tmp_path: Path) -> None:
     assert "unknown campaign 'NOPE'" in line
     line = one_line_error(run("forecast", "--backtest", db=tmp_path / "missing.duckdb"))
     assert "no such database" in line
+
+
+def test_a_like_campaign_without_tickets_is_priced_from_every_campaign(history: Path) -> None:
+    """K3 reached 20 customers who never wrote: its own tickets say nothing about what a
+    campaign's tickets are and cost, so the mix of every past campaign stands in (its
+    forecast's tickets used to cost nothing, and the verdict called it worth it)."""
+    k3 = K2 + pd.Timedelta(days=5)
+    with Store(history) as s:
+        s.import_frame("customers", pd.DataFrame(
+            [(f"E{i}", "consumer", "2024-01-01 00:00:00") for i in range(20)],
+            columns=["customer_id", "segment", "created_at"]))
+        s.import_frame("campaigns", pd.DataFrame(
+            [("K3", "Quiet one", "email", str(k3), str(k3 + pd.Timedelta(days=10)), 100.0,
+              110.0, "newsletter")],
+            columns=["campaign_id", "name", "channel", "start_at", "end_at", "spend", "revenue",
+                     "utm_source"]))
+        s.import_frame("touchpoints", pd.DataFrame(
+            [(f"E{i}", "K3", str(k3), "open") for i in range(20)],
+            columns=["customer_id", "campaign_id", "touched_at", "kind"]))
+        f = marketing.forecast_campaign(s, Plan(start="2026-04-06", reach=1000, like=("K3",),
+                                                spend=100.0, revenue=110.0))
+    assert f.tickets > 0
+    assert f.category_mix == {"billing": pytest.approx(1.0)}  # K1's and K2's tickets
+    assert f.support_cost == pytest.approx(f.tickets * 9.0)  # billing costs 9 per ticket
+    assert f.roi < 0.1

@@ -213,6 +213,25 @@ def test_a_mapping_chooses_between_two_columns_of_the_same_name(loaded_store: St
     assert loaded_store.scalar("SELECT subject FROM tickets WHERE ticket_id = 'T9'") == "second"
 
 
+def test_a_campaign_that_ends_before_it_starts_is_refused(loaded_store: Store,
+                                                          tmp_path: Path) -> None:
+    f = tmp_path / "campaigns.csv"
+    f.write_text("campaign_id,name,channel,Launch,end_at\n"
+                 "K8,Fine,email,2026-03-01 00:00:00,2026-03-05 00:00:00\n"
+                 "K9,Backwards,email,2026-03-20 00:00:00,2026-03-05 00:00:00\n")
+    before = loaded_store.counts()
+    with pytest.raises(ImportValidationError) as info:
+        loaded_store.import_file("campaigns", f, mapping={"Launch": "start_at"})
+    err = info.value
+    assert (err.row, err.column) == (2, "end_at")
+    assert "'2026-03-05 00:00:00' is before Launch '2026-03-20 00:00:00'" in str(err)
+    assert loaded_store.counts() == before
+    f.write_text("campaign_id,name,channel,start_at,end_at\n"
+                 "K9,Same day,email,2026-03-20 00:00:00,2026-03-20 00:00:00\n"
+                 "K10,Running,email,2026-03-20 00:00:00,\n")
+    assert loaded_store.import_file("campaigns", f).new_rows == 2  # equal or open: fine
+
+
 def test_bad_json_is_refused(loaded_store: Store, tmp_path: Path) -> None:
     f = tmp_path / "tickets.json"
     f.write_text('[{"ticket_id": "T9", "created_at": ')

@@ -206,6 +206,14 @@ def test_cli_lift_errors(tmp_path: Path) -> None:
     r = run("lift", "--json", db=tmp_path / "empty.duckdb")
     assert r.exit_code == 0 and json.loads(r.stdout) == []
     assert "warning: no campaign has touched" in r.stderr
+    assert "outside the dates of the imported tickets" in r.stderr  # the likely reason
+    with Store(tmp_path / "empty.duckdb") as s:  # a campaign but no tickets around its touch
+        s.import_frame("campaigns", pd.DataFrame(
+            [("LATE", "Late", "email", "2026-03-01 00:00:00")],
+            columns=["campaign_id", "name", "channel", "start_at"]))
+    r = run("lift", "--campaign", "LATE", db=tmp_path / "empty.duckdb")
+    assert r.exit_code == 0
+    assert "warning: campaign 'LATE' has no touched and untouched customers" in r.stderr
     bad = tmp_path / "bad.toml"
     bad.write_text("[lift]\nwindow_days = -2\n", encoding="utf-8")
     line = one_line_error(run("lift", "--config", str(bad), db=tmp_path / "empty.duckdb"))

@@ -110,7 +110,8 @@ CAMPAIGNS = Table(
         Column("utm_medium", "VARCHAR", False, "utm_medium tag"),
         Column("utm_campaign", "VARCHAR", False, "utm_campaign tag"),
         Column("start_at", "TIMESTAMP", True, "Launch time (UTC)"),
-        Column("end_at", "TIMESTAMP", False, "End time (UTC); empty while running"),
+        Column("end_at", "TIMESTAMP", False, "End time (UTC); empty while running; not before"
+               " `start_at` (a row ending before it starts is refused)"),
         Column("spend", "DOUBLE", False, "Money spent on the campaign", min_value=0),
         Column("revenue", "DOUBLE", False, "Revenue attributed to the campaign by marketing",
                min_value=0),

@@ -88,8 +88,12 @@ def lift_cmd(db: str, config: str | None, window_days: int | None, model: str,
                                 attribution=settings.get("attribution"),
                                 attributed=_stored_credit(store, model, settings))
     if df.empty or df["incremental_tickets"].isna().all():
-        warn(["no campaign has touched and untouched customers with tickets around the touch;"
-              " import campaigns, touchpoints and tickets"])
+        who = (f"campaign {', '.join(map(repr, campaigns))} has no" if campaigns
+               else "no campaign has")
+        warn([f"{who} touched and untouched customers with tickets around the touch: touches"
+              " outside the dates of the imported tickets count for nothing (import the"
+              " tickets of those days), and without campaigns, touchpoints and tickets there"
+              " is nothing to compare"])
     if as_json:
         print_json(to_json_records(df))
     else:

@@ -23,6 +23,7 @@ campaigns with at least ``backtest_min_tickets`` actual tickets.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -290,6 +291,15 @@ def forecast_campaign(
     low, high = np.quantile(sims, [tail, 1.0 - tail], axis=0)
     t_low, t_high = np.quantile(sims.sum(axis=1), [tail, 1.0 - tail])
     mix = _mix(h, rows, usable, weights, horizon)
+    if mix.shares.empty and len(h.campaigns) < len(facts):
+        # the similar campaigns brought no tickets to learn what they are and cost from:
+        # every past campaign's, alike, rather than tickets that cost nothing
+        everyone = load_history(store, model, attribution_settings(attribution), horizon,
+                                rules.vip_segments)
+        with contextlib.suppress(TriageError):
+            all_rows, all_usable, _ = _usable(everyone, Plan(**{**vars(plan), "like": ()}),
+                                              s.weights, None)
+            mix = _mix(everyone, all_rows, all_usable, np.ones(all_rows.size), horizon)
     cost = proj.total * mix.cost_per_ticket
     cost_high = float(t_high) * mix.cost_per_ticket
     roi, roi_low, verdict = _verdict(plan, cost, cost_high)

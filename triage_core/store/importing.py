@@ -323,6 +323,10 @@ class _Importer:
                 f" WHERE {ref.column} NOT IN (SELECT {ref.target} FROM {ref.table})")
 
 
+# (earlier, later) time columns of a table that must not run backwards within a row
+_ORDERED = {"campaigns": (("start_at", "end_at"),)}
+
+
 class _Validator:
     """The checks of a staged import, each raising on the first bad row."""
 
@@ -346,7 +350,26 @@ class _Validator:
                 self._check_number(col, typed)
             if col.allowed:
                 self._check_allowed(col, typed)
+        self._check_order()
         self._check_duplicates()
+
+    def _check_order(self) -> None:
+        """Times that must not run backwards within a row (a campaign ending before it
+        starts would give it no days, and the forecast a duration of its own making)."""
+        present = {c.name: c for c in self.present}
+        for first, then in _ORDERED.get(self.spec.name, ()):
+            if first not in present or then not in present:
+                continue
+            a, b = (f"CAST({c} AS TIMESTAMP)"
+                    if already_typed(present[c], self.types.get(c, "VARCHAR"))
+                    else f"triage_ts({c})" for c in (first, then))
+            hit = self._first_bad(f"{then} AS v, coalesce({b} < {a}, false)"
+                                  " AS bad FROM _stage")
+            if hit:
+                start = self.con.execute(f"SELECT {first} FROM _stage WHERE _row = ?",
+                                         [hit[0]]).fetchall()[0][0]
+                self._fail(f"{str(hit[1])[:40]!r} is before {self.plan.label(first)}"
+                           f" {str(start)[:40]!r}", hit[0], present[then])
 
     def _fail(self, message: str, row: int, col: Column) -> None:
         raise ImportValidationError(self.name, message, row, self.plan.label(col.name))
