@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_classifier import make_tickets
-from triage_core.models.features import (
+from triage_core.models.features import TicketFeatures
+from triage_core.models.tokens import (
     _OTHER,
     _SPACE,
     _WORD,
-    TicketFeatures,
-    _HashTable,
+    HashTable,
     _normalized_classes,
     span_hashes,
     token_spans,
@@ -93,13 +93,13 @@ def test_hash_table_finds_every_key_past_shared_home_slots() -> None:
     top = np.uint64(7) << np.uint64(60)
     keys = top + np.arange(1, 11, dtype=np.uint64)
     lengths = np.arange(10, dtype=np.int64) + 1
-    table = _HashTable.build(keys, lengths)
+    table = HashTable.build(keys, lengths)
     assert table is not None
     assert table.find(keys, lengths).tolist() == list(range(10))
     # a hash not in the table, or one of its hashes with another length, is not found
     probes = np.array([top + np.uint64(11), keys[3], np.uint64(1)], np.uint64)
     assert table.find(probes, np.array([1, 99, 1])).tolist() == [-1, -1, -1]
-    assert _HashTable.build(np.array([5, 5], np.uint64), np.array([1, 1])) is None
+    assert HashTable.build(np.array([5, 5], np.uint64), np.array([1, 1])) is None
 
 
 def test_features_of_texts_are_those_of_their_tokens() -> None:

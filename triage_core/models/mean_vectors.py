@@ -11,7 +11,6 @@ name.)
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,13 +21,12 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from triage_core.errors import ModelError
 from triage_core.models.embeddings import load_word_vectors, word_vectors
-
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+from triage_core.models.tokens import TOKEN
 
 
 def _count_words(texts: Sequence[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Texts x words counts over the words of these texts (lower-cased), and the words."""
-    counter = CountVectorizer(tokenizer=_TOKEN.findall, token_pattern=None, lowercase=True)
+    counter = CountVectorizer(tokenizer=TOKEN.findall, token_pattern=None, lowercase=True)
     try:
         counts = counter.fit_transform(texts)
     except ValueError:  # no word in any text
