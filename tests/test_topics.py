@@ -322,6 +322,21 @@ def test_identical_texts_are_one_topic() -> None:
     found = topics.discover(["I want a refund for my order, please"] * 5)
     assert len(found) == 1 and len(found[0].members) == 5
     assert "refund" in found[0].terms
+    # 20 or more: words in nearly every ticket are dropped, here every word was (it said "too
+    # few words in common")
+    found = topics.discover(["I want a refund for my order, please"] * 30)
+    assert len(found) == 1 and len(found[0].members) == 30
+    assert "refund" in found[0].terms
+
+
+def test_a_very_long_word_names_no_topic() -> None:
+    """A 20,000-letter run (an encoded attachment, keyboard mashing) named a topic and
+    stretched the CLI's table and the Topics page across screens."""
+    texts, _ = themed(60, seed=3)
+    texts += [f"{'x' * 20000} {'yz' * (i + 20)}" for i in range(12)]
+    found = topics.discover(texts, settings())
+    assert found and all(len(term) <= 30 for t in found for term in t.terms)
+    assert all("xxxxxxxx" not in t.name for t in found)
 
 
 def test_why_no_emerging_topic_can_be_looked_for(tmp_path: Path) -> None:

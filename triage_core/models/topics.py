@@ -113,15 +113,21 @@ class TopicSpace:
 
         texts = list(texts)
         stop = sorted(ENGLISH_STOP_WORDS | set(self.settings.stop_words))
-        self.tfidf = TfidfVectorizer(token_pattern=r"(?u)\b[^\W\d_]{2,}\b", stop_words=stop,
-                                     min_df=2 if len(texts) >= 20 else 1,
-                                     max_df=_MAX_DF if len(texts) >= 20 else 1.0,
-                                     sublinear_tf=True)
-        try:
-            words = self.tfidf.fit_transform(texts)
-        except ValueError:  # no word in any text (after stop words and document frequency)
+        words = None
+        # words of 2-30 letters: longer runs are encoded attachments, hashes or keyboard mashing
+        # ("xxxx..." of 20,000 letters named a topic and stretched the table across screens)
+        for max_df in dict.fromkeys((_MAX_DF if len(texts) >= 20 else 1.0, 1.0)):
+            self.tfidf = TfidfVectorizer(token_pattern=r"(?u)\b[^\W\d_]{2,30}\b",
+                                         stop_words=stop, min_df=2 if len(texts) >= 20 else 1,
+                                         max_df=max_df, sublinear_tf=True)
+            try:
+                words = self.tfidf.fit_transform(texts)
+                break
+            except ValueError:  # no word left; every word in nearly every ticket: try with them
+                continue
+        if words is None:  # no word in any text (after stop words and document frequency)
             raise ModelError("the tickets have too few words in common to find topics; "
-                             "add more tickets with text") from None
+                             "add more tickets with text")
         dims = min(self.settings.svd_dims, words.shape[1] - 1, len(texts) - 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             # identical texts: sklearn's explained-variance ratio (unused here) divides 0 by 0
