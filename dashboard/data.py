@@ -716,13 +716,22 @@ def retrain(force: bool = False, progress: Any = None) -> dict[str, Any]:
     return write(lambda s: training.retrain(s, config(), force=force, progress=progress))
 
 
-def read_csv_upload(content: bytes) -> pd.DataFrame | str:
-    import io
+def read_labeled_upload(content: bytes, name: str) -> pd.DataFrame | str:
+    """An uploaded labeled file read as ``triage evaluate`` reads one (CSV with its delimiter,
+    Parquet, JSON), or the one-line reason it cannot be."""
+    import tempfile
+    from pathlib import Path
 
-    try:
-        return pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return f"cannot read the file as UTF-8 CSV ({str(exc).splitlines()[0]})"
+    from triage_core.models import evaluate
+
+    suffix = Path(name).suffix.lower() or ".csv"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(content)
+        try:
+            return evaluate.read_table(path)
+        except TriageError as exc:
+            return str(exc).replace(str(path), name).replace(path.name, name)
 
 
 def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_col: str

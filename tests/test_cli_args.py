@@ -187,10 +187,10 @@ def test_evaluate_refuses_a_folder(tmp_path: Path) -> None:
     folder.mkdir()
     cols = ["--text-col", "text", "--label-col", "label"]
     line = one_line_error(run("evaluate", "--task", "sentiment", "--test", str(folder), *cols))
-    assert line == f"error: {folder}: a folder, not a CSV file"
+    assert line == f"error: {folder}: a folder, not a file"
     line = one_line_error(run("evaluate", "--task", "category", "--train", str(folder),
                               "--test", str(test), *cols))
-    assert line == f"error: {folder}: a folder, not a CSV file"
+    assert line == f"error: {folder}: a folder, not a file"
 
 
 # -- 7. lift --campaign ----------------------------------------------------------------------

@@ -270,6 +270,46 @@ def test_mistakes_are_one_line_errors(files: dict[str, Path], tmp_path: Path,
     assert err.count("\n") == 1
 
 
+def test_semicolon_tab_parquet_and_json_files_are_read(files: dict[str, Path],
+                                                     tmp_path: Path) -> None:
+    """Labeled sets come as Excel's semicolon CSV, TSV, Parquet or JSON as often as comma CSV;
+    each was read as one column named by the whole header line ("no column 'text'")."""
+    train = pd.read_csv(files["train"], dtype=str, keep_default_na=False)
+    test = pd.read_csv(files["test"], dtype=str, keep_default_na=False)
+    test.to_csv(tmp_path / "test_semi.csv", sep=";", index=False)
+    test.to_csv(tmp_path / "test.tsv", sep="\t", index=False)
+    test.to_parquet(tmp_path / "test.parquet")
+    test.to_json(tmp_path / "test.jsonl", orient="records", lines=True)
+    train.to_json(tmp_path / "train.json", orient="records")
+    x, y, skipped = evaluate.read_labeled(files["test"], ["text"], "category")
+    for name in ("test_semi.csv", "test.tsv", "test.parquet", "test.jsonl"):
+        got = evaluate.read_labeled(tmp_path / name, ["text"], "category")
+        assert got[0].tolist() == x.tolist() and got[1].tolist() == y.tolist(), name
+        assert got[2] == skipped
+    report = evaluate.evaluate_category(tmp_path / "train.json", tmp_path / "test.parquet",
+                                        ["text"], "category")
+    assert report["n_train"] == 60 and report["n_test"] == len(y) and report["accuracy"] > 0.8
+    # numbers as labels: whole numbers without ".0", missing labels skipped
+    pd.DataFrame({"text": ["a", "b", "c"], "stars": [1.0, None, 5.0]}).to_parquet(
+        tmp_path / "stars.parquet")
+    _, labels, skipped = evaluate.read_labeled(tmp_path / "stars.parquet", ["text"], "stars")
+    assert labels.tolist() == ["1", "5"] and skipped == 1
+
+
+def test_unreadable_files_name_the_problem(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("text,category\nr\xe9sum\xe9 wrong,billing\n".encode("latin-1"))
+    with pytest.raises(TriageError, match=r"latin.csv, row 1, column 'text': bytes that are "
+                       "not UTF-8"):
+        evaluate.read_labeled(latin, ["text"], "category")
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(TriageError, match=r"bad\.parquet: cannot read as Parquet"):
+        evaluate.read_labeled(tmp_path / "bad.parquet", ["text"], "category")
+    (tmp_path / "bad.json").write_text('[{"text": "a", ')
+    with pytest.raises(TriageError, match=r"bad\.json: cannot read as JSON"):
+        evaluate.read_labeled(tmp_path / "bad.json", ["text"], "category")
+
+
 def test_config_file_reaches_both_tasks(files: dict[str, Path], tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     everything_neutral = tmp_path / "bands.toml"

@@ -106,12 +106,13 @@ else:
             components.error(exc)
 
 st.subheader("Evaluate on your own labeled file")
-st.caption("A CSV with a text column and a label column. Category: the active model is "
-           "scored on it (nothing is trained or saved). Sentiment labels: negative / neutral / "
-           "positive, scored with the zero-shot default.")
-upload = st.file_uploader("Labeled CSV", type=["csv"], key="models_upload")
+st.caption("A CSV, Parquet or JSON file with a text column and a label column. Category: "
+           "the active model is scored on it (nothing is trained or saved). Sentiment labels: "
+           "negative / neutral / positive, scored with the zero-shot default.")
+upload = st.file_uploader("Labeled file", type=["csv", "tsv", "parquet", "json", "jsonl"],
+                          key="models_upload")
 if upload is not None:
-    frame = data.read_csv_upload(upload.getvalue())
+    frame = data.read_labeled_upload(upload.getvalue(), upload.name)
     if isinstance(frame, str):
         components.error(frame)
     else:

@@ -194,7 +194,7 @@ def predict_cmd(db: str, config: str | None, every: bool) -> None:
 
 
 @click.command(
-    "evaluate", short_help="accuracy of the models on a labeled CSV",
+    "evaluate", short_help="accuracy of the models on a labeled file",
     help="category: choose a configuration by cross-validation on --train, train it, score "
     "--test, beside the plain baselines trained on the same --train (majority class; TF-IDF + "
     "linear SVM with C by cross-validation) and the margin. sentiment: zero-shot default, or "
@@ -202,8 +202,9 @@ def predict_cmd(db: str, config: str | None, every: bool) -> None:
 @db_option()
 @config_option
 @click.option("--task", required=True, type=click.Choice(["category", "sentiment"]))
-@click.option("--train", default=None, help="labeled CSV to train on")
-@click.option("--test", required=True, help="labeled CSV to score")
+@click.option("--train", default=None,
+              help="labeled file to train on (CSV with , ; tab or |, Parquet, JSON or JSONL)")
+@click.option("--test", required=True, help="labeled file to score (as --train)")
 @click.option("--text-col", multiple=True, required=True,
               help="text column (repeat to join several)")
 @click.option("--label-col", required=True, help="label column")
@@ -214,7 +215,7 @@ def evaluate_cmd(db: str, config: str | None, task: str, train: str | None, test
 
     for path in (train, test):
         if path and os.path.isdir(path):
-            raise TriageError(f"{path}: a folder, not a CSV file")
+            raise TriageError(f"{path}: a folder, not a file")
     if task == "category":
         if not train:
             raise TriageError("--task category needs --train TRAIN.csv")

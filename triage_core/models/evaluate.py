@@ -60,18 +60,32 @@ def metrics(y_true: Sequence[Any], y_pred: Sequence[Any]) -> dict[str, Any]:
 
 def read_labeled(path: str | Path, text_cols: Sequence[str], label_col: str
                  ) -> tuple[pd.Series, pd.Series, int]:
-    """(texts, labels, n_skipped) from a CSV (see ``frame_texts``)."""
+    """(texts, labels, n_skipped) from a labeled file (see ``read_table``, ``frame_texts``)."""
+    return frame_texts(read_table(path), text_cols, label_col, Path(path).name)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A labeled file's columns as text: CSV (comma, semicolon, tab or pipe, as its header
+    line shows), Parquet, or JSON (an array of records, or one record per line in
+    .jsonl/.ndjson), by the file's suffix; any other suffix is read as CSV."""
     path = Path(path)
+    suffix = path.suffix.lower()
     try:
-        with warnings.catch_warnings():
-            # every row one field longer than the header: pandas took the first field as the
-            # index (index_col=False: it drops the last one) and only warns
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
-                             index_col=False)
+        if suffix in (".parquet", ".pq"):
+            df = _as_text(pd.read_parquet(path))
+        elif suffix in (".json", ".jsonl", ".ndjson"):
+            df = _as_text(pd.read_json(path, lines=suffix != ".json", dtype=False,
+                                       encoding="utf-8"))
+        else:
+            df = _read_csv(path)
     except FileNotFoundError:
         raise TriageError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise TriageError(f"{path}: is a folder, not a file") from None
     except UnicodeDecodeError:
+        from triage_core.store.formats import check_utf8
+
+        check_utf8(path, "csv" if suffix not in (".json", ".jsonl", ".ndjson") else "json")
         raise TriageError(f"{path}: not UTF-8 text") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise TriageError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
@@ -83,9 +97,40 @@ def read_labeled(path: str | Path, text_cols: Sequence[str], label_col: str
         where = (f"row {found[0]} has {found[1]}" if found
                  else "rows have more fields than the header")
         raise TriageError(f"{path}: cannot read as CSV ({where})") from None
-    except OSError as exc:  # a folder, no permission
+    except OSError as exc:  # no permission
         raise TriageError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return frame_texts(df, text_cols, label_col, str(path.name))
+    except (ValueError, ImportError) as exc:  # not Parquet / not JSON records
+        kind = "Parquet" if suffix in (".parquet", ".pq") else "JSON"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TriageError(f"{path.name}: cannot read as {kind} ({first[:200]})") from None
+    return df
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV of text columns; the delimiter is the one its header line holds most of (a
+    header without any is one column, read with commas)."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = fh.readline()
+    delimiter = max(_DELIMITERS, key=header.count)
+    with warnings.catch_warnings():
+        # every row one field longer than the header: pandas took the first field as the
+        # index (index_col=False: it drops the last one) and only warns
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
+                           index_col=False, sep=delimiter if header.count(delimiter) else ",")
+
+
+def _as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Parquet or JSON columns as text: missing values empty, whole numbers without ".0"."""
+    out = {}
+    for name, col in df.items():
+        values = col.astype(object).where(col.notna(), "")
+        out[str(name)] = [str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                          for v in values]
+    return pd.DataFrame(out, index=df.index)
 
 
 def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name: str = "file"
