@@ -340,6 +340,80 @@ def test_time_offsets_after_a_space_are_kept(store: Store, data_dir: Path,
     assert got == ["08:00", "04:30", "13:00", "13:00", "10:00", "09:00"]
 
 
+def test_a_mapping_reads_times_in_the_helpdesks_own_format(store: Store, data_dir: Path,
+                                                           tmp_path: Path) -> None:
+    """US and European exports write 03/12/2026 2:30 PM; ISO 8601 alone is read without a
+    mapping (which of 03/12 is the month is not in the file), the mapping's [formats] says."""
+    from triage_core.store.mapping import ImportMapping
+
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "us.csv"
+    f.write_text("ticket_id,created_at,customer_id,status,resolved_at\n"
+                 "T1,03/12/2026 2:30 PM,C1,open,3/13/2026 9:05 AM\n"
+                 "T2,12/31/2025 11:59 PM,C1,open,\n")
+    with pytest.raises(ImportValidationError,
+                       match=r"row 1, column 'created_at'.*\[formats\] created_at = "):
+        store.import_file("tickets", f)
+    mapping = ImportMapping.from_toml('[formats]\ncreated_at = "%m/%d/%Y %I:%M %p"\n'
+                                      'resolved_at = "%m/%d/%Y %I:%M %p"\n')
+    assert ImportMapping.from_toml(mapping.to_toml()).formats == mapping.formats
+    store.import_file("tickets", f, mapping=mapping)
+    got = store.query("SELECT ticket_id, strftime(created_at, '%Y-%m-%d %H:%M') AS c,"
+                      " strftime(resolved_at, '%Y-%m-%d %H:%M') AS r FROM tickets"
+                      " ORDER BY ticket_id")
+    assert got["c"].tolist() == ["2026-03-12 14:30", "2025-12-31 23:59"]
+    assert got["r"].iloc[0] == "2026-03-13 09:05" and pd.isna(got["r"].iloc[1])
+    # an offset is made UTC; a value the format does not fit is named (ISO 8601 is still
+    # read), nothing is written
+    eu = tmp_path / "eu.csv"
+    eu.write_text("ticket_id,created_at,customer_id,status\n"
+                  "T3,13.03.2026 14:30 +0200,C1,open\nT4,13/03/2026,C1,open\n")
+    with pytest.raises(ImportValidationError, match=r"row 2, column 'created_at': cannot read "
+                       r"'13/03/2026' as a timestamp in the mapping's format"):
+        store.import_file("tickets", eu, mapping=ImportMapping.from_toml(
+            '[formats]\ncreated_at = "%d.%m.%Y %H:%M %z"\n'))
+    assert store.query("SELECT count(*) AS n FROM tickets")["n"][0] == 2
+    eu.write_text("ticket_id,created_at,customer_id,status\nT3,13.03.2026 14:30 +0200,C1,open\n")
+    store.import_file("tickets", eu, mapping=ImportMapping.from_toml(
+        '[formats]\ncreated_at = "%d.%m.%Y %H:%M %z"\n'))
+    assert str(store.query("SELECT created_at FROM tickets WHERE ticket_id = 'T3'")
+               ["created_at"][0]) == "2026-03-13 12:30:00"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[formats]\ncreated_at = "%Q"', "is not a strptime format"),
+    ('[formats]\ncreated_at = "tomorrow"', "is not a strptime format"),
+    ('[formats]\ncreated_at = 5', "must be a strptime format"),
+    ('[formats]\nsubject = "%Y"', "unknown key 'formats.subject'"),
+])
+def test_a_bad_time_format_is_a_mapping_error(text: str, message: str) -> None:
+    from triage_core.errors import ConfigError
+    from triage_core.store.mapping import ImportMapping
+
+    with pytest.raises(ConfigError, match=message):
+        ImportMapping.from_toml(text)
+
+
+def test_suggest_finds_the_time_format_only_when_the_file_tells(store: Store,
+                                                                 tmp_path: Path) -> None:
+    from triage_core.store.inspect import inspect_file
+
+    def suggested(*times: str) -> tuple[dict[str, str], dict]:
+        f = tmp_path / "t.csv"
+        f.write_text("ticket_id,Created,customer_id,status\n" + "".join(
+            f"T{i},{t},C1,open\n" for i, t in enumerate(times)))
+        report = inspect_file(store, "tickets", f)
+        return dict(report.suggestion().formats), report.formats
+
+    assert suggested("13/03/2026 14:30", "01/02/2026 09:00")[0] == {
+        "created_at": "%d/%m/%Y %H:%M"}
+    assert suggested("03/13/2026 2:30 PM")[0] == {"created_at": "%m/%d/%Y %I:%M %p"}
+    assert suggested("5-Mar-2026")[0] == {"created_at": "%d-%b-%Y"}
+    formats, found = suggested("03/05/2026 09:00")  # March or May: not guessed
+    assert formats == {} and found == {"created_at": (None, "03/05/2026 09:00")}
+    assert suggested("2026-03-05 09:00")[0] == {}  # ISO 8601 needs none
+
+
 def test_touchpoint_references_both_tables(loaded_store: Store, tmp_path: Path) -> None:
     f = tmp_path / "tp.csv"
     f.write_text("customer_id,campaign_id,touched_at,kind\nC1,K404,2026-01-15 09:00:00,click\n")

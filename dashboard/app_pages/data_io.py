@@ -120,12 +120,33 @@ def import_section() -> None:
     st.markdown("**Columns** (ours on the left; `*` required)")
     columns, defaults = column_form(table, first)
     from_base = dict(base.values) if base is not None else {}
-    draft = data.mapping_of(table, columns, {**(base.defaults if base else {}), **defaults},
-                            from_base)
-    report = data.inspect_upload(table, path, draft)
+    formats = format_form(first, base)
+    try:
+        draft = data.mapping_of(table, columns, {**(base.defaults if base else {}), **defaults},
+                                from_base, formats)
+        report = data.inspect_upload(table, path, draft)
+    except data.TriageError as exc:
+        components.error(exc)
+        return
     values = value_form(table, report, dict(draft.values))
-    mapping = data.mapping_of(table, columns, dict(draft.defaults), values)
+    mapping = data.mapping_of(table, columns, dict(draft.defaults), values, formats)
     preview_and_import(table, path, mapping)
+
+
+def format_form(report: object, base: object) -> dict[str, str]:
+    """A format for each time column whose values are not ISO 8601, pre-filled with the one
+    that fits every value (empty when 03/05 could be March or May)."""
+    formats = dict(base.formats) if base is not None else {}
+    for col, (guess, example) in report.formats.items():
+        typed = st.text_input(
+            f"Format of {col}, e.g. {components.plain(example[:40])}",
+            value=formats.get(col) or guess or "", key=f"data_format_{col}",
+            help="strptime codes: %Y year, %m month, %d day, %H:%M:%S time, %I:%M %p with "
+                 "AM/PM, %b month name, %z UTC offset. Empty when the file does not tell "
+                 "month/day from day/month: type the one your helpdesk uses.")
+        if typed.strip():
+            formats[col] = typed.strip()
+    return formats
 
 
 def preview_and_import(table: str, path: object, mapping: object) -> None:

@@ -392,3 +392,31 @@ def test_correction_goes_to_the_ticked_ticket(server: Server, page) -> None:
     assert_no_error(page, "explorer", server)
     assert refused.count() == 0, refused.inner_text()
     full_page_screenshot(page, "explorer_correction")
+
+
+def test_a_file_with_its_own_time_format_imports_from_the_data_page(server: Server, page,
+                                                                     tmp_path: Path) -> None:
+    """US dates (03/13/2026 2:30 PM): the Data page shows the format that fits every value,
+    pre-filled, and imports with it. Last in this module: it adds a campaign."""
+    from playwright.sync_api import expect
+
+    upload = tmp_path / "us_campaigns.csv"
+    upload.write_text("campaign_id,name,start_at,end_at\n"
+                      "US-DATES,Spring mailing,03/13/2026 2:30 PM,03/20/2026 5:00 PM\n",
+                      encoding="utf-8")
+    page.goto(f"{server.url}/data_io")
+    wait_for_run(page, "Data")
+    open_list(page, "data_table")
+    page.get_by_role("option", name="campaigns", exact=True).click()
+    wait_for_run(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+        str(upload))
+    wait_for_run(page)
+    field = page.locator(".st-key-data_format_start_at input")
+    expect(field).to_have_value("%m/%d/%Y %I:%M %p")
+    expect(page.locator(".st-key-data_format_end_at input")).to_have_value("%m/%d/%Y %I:%M %p")
+    page.get_by_role("button", name="Import", exact=True).click()
+    done = page.locator('[data-testid="stAlert"]', has_text="1 rows into campaigns")
+    expect(done).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    assert_no_error(page, "data_io", server)
+    full_page_screenshot(page, "data_io_time_format")

@@ -80,6 +80,13 @@ def _commented(report: object, text: str) -> str:
     for col, values in report.unmatched.items():
         allowed = ", ".join(spec.column(col).allowed or ())
         head.append(f"# {col}: {len(values)} value(s) to map to one of {allowed}")
+    for col, (fmt, example) in report.formats.items():
+        shown = " ".join(example[:40].split())
+        head.append(f"# {col}: {shown!r} is read by the format under [formats]; check it"
+                    if fmt else
+                    f"# {col}: {shown!r} is not ISO 8601 and its form is not clear from the"
+                    f" file (03/05: March or May?): add [formats] {col} = \"%m/%d/%Y %H:%M\""
+                    " or the form your helpdesk uses")
     return "\n".join(head) + "\n" + text
 
 

@@ -399,9 +399,13 @@ class _Validator:
             hit = self._first_bad(f"{c} AS v, ({self._nonempty(c, False)} AND {parsed} IS NULL)"
                                   " AS bad FROM _stage")
             if hit:
-                self._fail(f"cannot read {str(hit[1])[:40]!r} as a timestamp (expected ISO"
-                           " 8601, e.g. 2026-03-01 14:30:00 or 2026-03-01T14:30:00Z)", hit[0],
-                           col)
+                fmt = self.plan.formats.get(c)
+                self._fail(f"cannot read {str(hit[1])[:40]!r} as a timestamp"
+                           + (f" in the mapping's format {fmt!r}" if fmt else
+                              " (expected ISO 8601, e.g. 2026-03-01 14:30:00 or"
+                              " 2026-03-01T14:30:00Z; for another form give its format in"
+                              f" the mapping: [formats] {c} = \"%m/%d/%Y %H:%M\")"),
+                           hit[0], col)
             part = ("TRY_CAST(regexp_extract(triage_trim({c}),"
                     " '[+-]([0-9][0-9]):?([0-9][0-9])$', {i}) AS INTEGER)")
             minutes = f"{part.format(c=c, i=1)} * 60 + {part.format(c=c, i=2)}"

@@ -37,6 +37,9 @@ class FileReport:
     mapping: ImportMapping | None = None  # the mapping given, if any
     missing: list[str] = field(default_factory=list)  # required columns nothing maps
     raw_unmatched: dict[str, list[tuple[str, int]]] | None = None  # for a masked copy
+    # time columns that are not ISO 8601: the one format every value fits, or None when
+    # none or several (month/day against day/month) do, with an example value
+    formats: dict[str, tuple[str | None, str]] = field(default_factory=dict)
 
     def suggestion(self) -> ImportMapping:
         """A mapping to start from: the given one (else the guesses), with every value that
@@ -44,12 +47,14 @@ class FileReport:
         spec = importing.table_spec(self.table)
         guessed = mapping_rules.suggest(
             spec, self.columns, {c: [v for v, _ in vals] for c, vals in self.unmatched.items()})
+        formats = {c: f for c, (f, _) in self.formats.items() if f}
         if self.mapping is None:
-            return guessed
+            return ImportMapping(guessed.name, guessed.table, guessed.columns, guessed.values,
+                                 guessed.defaults, formats)
         values = {c: {**guessed.values.get(c, {}), **self.mapping.values.get(c, {})}
                   for c in {*self.mapping.values, *guessed.values}}
         return ImportMapping(self.mapping.name, self.table, self.mapping.columns, values,
-                             self.mapping.defaults)
+                             self.mapping.defaults, {**formats, **self.mapping.formats})
 
 
 def inspect_file(store: Store, table: str, path: str | Path,
@@ -98,13 +103,18 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
         stand_in = {c: "" for c in report.missing}
         plan, n = importing.stage(store, spec, ImportMapping(
             guessed.name, guessed.table, guessed.columns, guessed.values,
-            {**guessed.defaults, **stand_in}), name)
+            {**guessed.defaults, **stand_in}, guessed.formats), name)
     report.rows = n
     con = store.raw_connection()
     for col in spec.columns:
         if col.allowed and col.name in plan.present:
             report.unmatched[col.name] = _unmatched(con, col.name, col.allowed)
     report.unmatched = {c: v for c, v in report.unmatched.items() if v}
+    for col in spec.columns:
+        if col.type == "TIMESTAMP" and col.name in plan.targets and col.name not in plan.formats:
+            found = guess_format(con, col.name)
+            if found:
+                report.formats[col.name] = found
     report.preview = store.query("SELECT * EXCLUDE (_row) FROM _stage ORDER BY _row LIMIT ?",
                                  [int(rows)])
     return report
@@ -118,3 +128,37 @@ def _unmatched(con: Any, column: str, allowed: tuple[str, ...]) -> list[tuple[st
         f" ({importing.sql_literal_list(allowed)})"
         f" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {MAX_VALUES}").fetchall()
     return [(str(v), int(n)) for v, n in rows]
+
+
+_DATES = ("%m/%d/%Y", "%d/%m/%Y", "%m/%d/%y", "%d/%m/%y", "%d.%m.%Y", "%d.%m.%y", "%m-%d-%Y",
+          "%d-%m-%Y", "%d-%b-%Y", "%d %b %Y", "%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%Y/%m/%d")
+_TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+FORMAT_CANDIDATES = tuple(d + t + z for d in _DATES for t in _TIMES for z in ("", " %z"))
+_SAMPLE = 500  # distinct values tried
+
+
+def guess_format(con: Any, column: str) -> tuple[str | None, str] | None:
+    """For a staged time column that ``triage_ts`` cannot read: (the one candidate format
+    every value of a sample fits, or None when none or both a month-first and a day-first one
+    do, an example value); None when every value is ISO 8601 already."""
+    rows = con.execute(
+        f"SELECT DISTINCT triage_trim(CAST({column} AS VARCHAR)) AS v FROM _stage"
+        f" WHERE {column} IS NOT NULL AND triage_trim(CAST({column} AS VARCHAR)) <> ''"
+        f" AND triage_ts({column}) IS NULL LIMIT {_SAMPLE}").fetchall()
+    if not rows:
+        return None
+    values = [r[0] for r in rows]
+    con.execute("CREATE OR REPLACE TEMP TABLE _formats AS SELECT unnest(?::VARCHAR[]) AS v",
+                [values])
+    try:
+        fits = [(f,) for f in FORMAT_CANDIDATES if con.execute(
+            "SELECT count(try_strptime(v, ?)) FROM _formats", [f]).fetchall()[0][0]
+            == len(values)]
+    finally:
+        con.execute("DROP TABLE IF EXISTS _formats")
+    found = [f for (f,) in fits]
+    orders = {("%m" in f and "%d" in f and f.index("%m") < f.index("%d")) for f in found
+              if "%m" in f and "%d" in f and not f.startswith("%Y")}
+    if not found or len(orders) > 1:  # none fits, or 03/05 could be March or May
+        return None, values[0]
+    return found[0], values[0]

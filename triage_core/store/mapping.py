@@ -10,6 +10,8 @@ A mapping says how a file's columns and values become ours, as TOML::
     "Pending Customer Response" = "pending" #   "" maps a value to empty)
     [defaults]                              # a constant for a column the file does not have
     channel = "email"
+    [formats]                               # how a time column that is not ISO 8601 reads
+    created_at = "%m/%d/%Y %I:%M %p"        #   (strptime codes; %z: an offset, made UTC)
 
 The presets (``--preset zendesk``) are such files shipped in ``store/presets/``; saved mappings
 live in the database (``import_mappings``). Pure helpers: :mod:`triage_core.store.importing`
@@ -21,7 +23,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,11 +103,12 @@ class ImportMapping:
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     values: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
     defaults: Mapping[str, str] = field(default_factory=dict)
+    formats: Mapping[str, str] = field(default_factory=dict)  # time column -> strptime format
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], name: str = "") -> ImportMapping:
         check = Checker(f"mapping {name}" if name else "mapping")
-        check.keys(data, ("table", "columns", "values", "defaults"))
+        check.keys(data, ("table", "columns", "values", "defaults", "formats"))
         table = data.get("table")
         if table is not None:
             table = check.choice(table, "table", IMPORT_TABLES)
@@ -122,7 +125,10 @@ class ImportMapping:
         defaults = {ours: _default_value(check, v, f"defaults.{ours}")
                     for ours, v in check.table(data.get("defaults", {}), "defaults",
                                                known).items()}
-        return cls(name, table, columns, values, defaults)
+        times = _time_columns(table)
+        formats = {ours: _time_format(check, v, f"formats.{ours}")
+                   for ours, v in check.table(data.get("formats", {}), "formats", times).items()}
+        return cls(name, table, columns, values, defaults, formats)
 
     @classmethod
     def from_toml(cls, text: str, name: str = "") -> ImportMapping:
@@ -148,6 +154,9 @@ class ImportMapping:
         if self.defaults:
             lines.append("\n[defaults]")
             lines += [f"{ours} = {_toml_str(v)}" for ours, v in self.defaults.items()]
+        if self.formats:
+            lines.append("\n[formats]")
+            lines += [f"{ours} = {_toml_str(v)}" for ours, v in self.formats.items()]
         return "\n".join(lines).lstrip("\n") + "\n"
 
     def with_overrides(self, columns: Mapping[str, str]) -> ImportMapping:
@@ -155,13 +164,33 @@ class ImportMapping:
         merged = dict(self.columns)
         for source, ours in columns.items():
             merged[ours] = (source,)
-        return ImportMapping(self.name, self.table, merged, self.values, self.defaults)
+        return replace(self, columns=merged)
 
 
 def _known_columns(table: str | None) -> tuple[str, ...]:
     if table is not None:
         return tuple(IMPORT_TABLES[table].column_names)
     return tuple(dict.fromkeys(c for t in IMPORT_TABLES.values() for c in t.column_names))
+
+
+def _time_columns(table: str | None) -> tuple[str, ...]:
+    tables = [IMPORT_TABLES[table]] if table is not None else IMPORT_TABLES.values()
+    return tuple(dict.fromkeys(c.name for t in tables for c in t.columns
+                               if c.type == "TIMESTAMP"))
+
+
+# strptime codes DuckDB reads (its own and Python's share these)
+_FORMAT_CODE = re.compile(r"%[-]?[aAbBcdfgGHIjmMpSuUVwWxXyYzZ%]")
+
+
+def _time_format(check: Checker, value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        check.fail(f"{key} must be a strptime format such as \"%m/%d/%Y %H:%M\", got {value!r}")
+    if not _FORMAT_CODE.search(value) or re.search(r"%(?![-]?[aAbBcdfgGHIjmMpSuUVwWxXyYzZ%])",
+                                                   value):
+        check.fail(f"{key}: {value!r} is not a strptime format (codes such as %Y %m %d %H %M"
+                   " %S %p %z)")
+    return value
 
 
 def _mapped_value(check: Checker, value: Any, key: str) -> str | None:
@@ -212,6 +241,7 @@ class ColumnPlan:
     values: Mapping[str, Mapping[str, str | None]]
     defaults: Mapping[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    formats: Mapping[str, str] = field(default_factory=dict)  # time column -> strptime format
 
     def label(self, target: str) -> str:
         return self.targets.get(target, target)
@@ -256,7 +286,8 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
     ignored = [c for c in source_columns if c not in used]
     values = {c: {**BUILTIN_VALUES.get(c, {}), **mapping.values.get(c, {})}
               for c in spec.column_names}
-    plan = ColumnPlan(targets, ignored, {c: v for c, v in values.items() if v}, defaults)
+    plan = ColumnPlan(targets, ignored, {c: v for c, v in values.items() if v}, defaults,
+                      formats={c: f for c, f in mapping.formats.items() if c in targets})
     if absent and mapping.name not in PRESETS:  # a preset lists every column an export may have
         plan.warnings.append(f"{file}: the mapping names {'; '.join(absent)}, which the file"
                              " does not have; those columns stay empty")
@@ -386,9 +417,18 @@ def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
         return "CAST(? AS VARCHAR)", [plan.defaults[col.name]]
     src = '"' + plan.targets[col.name].replace('"', '""') + '"'
     pairs = plan.values.get(col.name, {})
-    if not pairs:
-        return src, []
-    key = f"lower(triage_trim({src}))"
-    whens = " ".join("WHEN ? THEN CAST(? AS VARCHAR)" for _ in pairs)
-    params: list[Any] = [p for k, v in pairs.items() for p in (k, v)]
-    return f"(CASE {key} {whens} ELSE CAST({src} AS VARCHAR) END)", params
+    sql, params = src, []
+    if pairs:
+        key = f"lower(triage_trim({src}))"
+        whens = " ".join("WHEN ? THEN CAST(? AS VARCHAR)" for _ in pairs)
+        params = [p for k, v in pairs.items() for p in (k, v)]
+        sql = f"(CASE {key} {whens} ELSE CAST({src} AS VARCHAR) END)"
+    if col.name in plan.formats:
+        # read by the mapping's format and written as ISO 8601 (an offset made UTC: the
+        # connection's time zone); a value that does not fit stays as it is, and the
+        # timestamp check names it
+        text = f"triage_trim(CAST({sql} AS VARCHAR))"
+        sql = (f"coalesce(CAST(CAST(try_strptime({text}, ?) AS TIMESTAMP) AS VARCHAR),"
+               f" CAST({sql} AS VARCHAR))")
+        params = [*params, plan.formats[col.name], *params]
+    return sql, params
