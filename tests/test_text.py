@@ -151,6 +151,29 @@ def test_small_batches_match_the_vectorized_path() -> None:
     assert pd.concat(parts).tolist() == whole.tolist()
 
 
+def test_long_runs_are_cleaned_and_masked_in_linear_time() -> None:
+    """A line of 20,000 dashes took 8 s in clean_body (the "-----Original Message-----" rule
+    tried every dash as a start and backtracked over the rest), and a 40,000-letter word 1.6 s
+    in mask_pii (the e-mail pattern, likewise): a pasted attachment in a ticket stalled the
+    server. The Python forms start at the first character of a run only; the results are
+    those of the RE2 forms the vectorized path runs."""
+    import time
+
+    from triage_core.text import clean_body_series, mask_pii_series
+
+    texts = ["-" * 20000, "x" * 40000 + " a.b@example.com", "-----Original Message-----\nold",
+             "mail jane.doe@example.com now", "a" * 5000 + "@example.com", "--- x ---\nkeep"]
+    start = time.process_time()
+    python = [(clean_body(t), mask_pii(t)) for t in texts]
+    # a guard against the stall, not a speed figure: about 0.02 s, quadratic was over 9 s
+    assert time.process_time() - start < 2.0
+    # the vectorized path (RE2, the original patterns) gives the same texts
+    many = texts * 20  # above SMALL_BATCH: pyarrow's RE2
+    vector = list(zip(clean_body_series(many), mask_pii_series(many), strict=True))
+    assert vector[:len(texts)] == python
+    assert python[2][0] == "" and "[email]" in python[3][1] and "[email]" in python[1][1]
+
+
 def test_rules_skipped_by_the_substring_check_cannot_match_without_it() -> None:
     """The vectorized cleaning runs a rule only on rows holding one of its strings (``needs``):
     with those strings taken out of the texts, the rule finds nothing (Python's re), and the
@@ -168,7 +191,7 @@ def test_rules_skipped_by_the_substring_check_cannot_match_without_it() -> None:
         "x\nENVOYÉ DE MON iPhone", "x\nEnviado desde mi móvil", "it\u2019s &amp; &lt;b&gt;\r\nok",
         "a\xa0b\u2028c &quot;q&quot; &#39;s\rend", "&amp;lt;"]
     assert sum(bool(r.needs) for r in _RULES) == 13
-    for k, (pattern, _, needles, _) in enumerate(_RULES):
+    for k, (pattern, _, needles, _, _) in enumerate(_RULES):
         if not needles:
             continue
         rule = re.compile(pattern)

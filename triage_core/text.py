@@ -54,12 +54,16 @@ class _Rule(NamedTuple):
     most texts, e.g. chat messages, hold none of them).
 
     ``vector="trim"`` tells the vectorized path that the rule strips blanks and line ends at both
-    ends of the text (pyarrow's trim does that in a fraction of a regex pass)."""
+    ends of the text (pyarrow's trim does that in a fraction of a regex pass).
+
+    ``python``: the same rule for Python's re where ``pattern`` would backtrack quadratically
+    in it (RE2, which runs ``pattern``, never backtracks but has no lookbehind)."""
 
     pattern: str
     repl: str
     needs: tuple[str, ...] = ()
     vector: str = ""
+    python: str = ""
 
 
 _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
@@ -77,8 +81,11 @@ _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
     ("[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u202f\u205f\u3000]", " "),
     (_QUOTE_INTRO, "", (":",)),
     # Outlook: "-----Original Message-----", or a line of underscores, then the old thread.
+    # (Python: from the first dash of a run only; a line of 20,000 dashes took 8 s otherwise)
     (r"(?is)-{3,}[ \t]*(?:original message|ursprüngliche nachricht|message d'origine)"
-     r"[ \t]*-{3,}.*", "", ("---",)),
+     r"[ \t]*-{3,}.*", "", ("---",), "",
+     r"(?is)(?<!-)-{3,}[ \t]*(?:original message|ursprüngliche nachricht|message d'origine)"
+     r"[ \t]*-{3,}.*"),
     (r"(?s)(?:^|\n)[ \t]*_{10,}[ \t]*\n.*", "", ("__________",)),
     # A "From: ... Sent:/Date: ..." header block starts a quoted thread: drop it and the rest.
     (r"(?is)(?:^|\n)[ \t]*(?:from|von|de)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,3}?[ \t]*"
@@ -116,7 +123,7 @@ _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
     (r" ?\n[ \n]*\n", "\n\n", ("\n",)),
     (r"^[ \t\n]+|[ \t\n]+$", "", (), "trim"),
 ))
-_COMPILED_RULES = tuple((re.compile(rule.pattern), rule.repl) for rule in _RULES)
+_COMPILED_RULES = tuple((re.compile(rule.python or rule.pattern), rule.repl) for rule in _RULES)
 # The vectorized path runs the rules in groups of consecutive rules: (first, end, gated). A gated
 # group first finds, in one RE2 pass, the rows holding a trigger of any of its rules (the rule's
 # ``needs``, or else its own pattern) and runs its rules on those rows only. A row without any
@@ -145,7 +152,9 @@ _PHONE_RULE = (_PHONE, r"\1[phone]\3")
 # passing the Luhn check are masked (Python callback; RE2 only pre-selects candidate rows).
 _CARD = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 _CARD_HINT = r"[0-9](?:[ -]?[0-9]){12,}"
-_EMAIL_RE = re.compile(_EMAIL)
+# Python's re: only from the start of a run of address characters (equivalent: a later start
+# meets the same "@" and domain), else a 40,000-letter word took 1.6 s, quadratic in its length
+_EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])" + _EMAIL)
 _PHONE_RE = re.compile(_PHONE)
 
 

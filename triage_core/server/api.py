@@ -15,8 +15,10 @@ import datetime as dt
 import functools
 import json
 import logging
+import math
 import re
 import shutil
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +53,7 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # may be one, or an escaped backslash
 _YES_NO = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False,
            "": False}
+_LONG = re.compile(r"[^\s'\"]{120,}")  # a value an error message quotes, shown shortened
 FEEDBACK_KEYS = ("ticket_id", "category", "tier", "sentiment", "flag", "new_category", "by",
                  "comment")
 
@@ -83,7 +86,14 @@ class Problem(Exception):
 
 def error(status: int, message: str, headers: dict[str, str] | None = None,
           **extra: Any) -> JSON:
-    return JSON({"error": message, **extra}, status_code=status, headers=headers)
+    return JSON({"error": shorten(message), **extra}, status_code=status, headers=headers)
+
+
+def shorten(message: str) -> str:
+    """``message`` with each run of 120 or more characters without a space or quote (a value
+    sent, such as a customer id of megabytes that an import message quotes) cut to 40: an
+    error stays one short line."""
+    return _LONG.sub(lambda m: f"{m[0][:40]}…", message)
 
 
 def endpoint(auth: bool = True, owner: bool = False) -> Callable[..., Handler]:
@@ -118,7 +128,11 @@ def endpoint(auth: bool = True, owner: bool = False) -> Callable[..., Handler]:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused (413) beyond ``limit`` bytes."""
+    """The request body, refused (413) beyond ``limit`` bytes and (415) when compressed."""
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise Problem(415, f"Content-Encoding {encoding[:40]!r} is not supported; send the "
+                      "body uncompressed")
     too_big = Problem(413, f"the body is larger than {limit / 2**20:g} MB (the server's "
                       "[server] max_request_mb / max_upload_mb)")
     declared = request.headers.get("content-length", "")
@@ -133,13 +147,43 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+class Number(float):
+    """A JSON number with a fraction or an exponent, keeping the text it was sent as: a
+    ticket's values are read like a CSV file's cells (``1e5`` stays ``1e5``, not
+    ``100000.0``)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> Number:
+        value = super().__new__(cls, text)
+        if not math.isfinite(value):  # 1e309: no number; the text would become "inf"
+            raise Problem(400, f"the body is not valid JSON for this API (the number "
+                          f"{text[:40]} is too large)")
+        value.text = text
+        return value
+
+
+def _whole(text: str) -> int:
+    """A JSON integer; 400 (not Python's advice on its own limits) beyond Python's digits."""
+    limit = sys.get_int_max_str_digits()
+    if limit and len(text.lstrip("-")) > limit:
+        raise Problem(400, f"the body is not valid JSON for this API (a number of "
+                      f"{len(text):,} digits)")
+    return int(text)
+
+
+def _constant(name: str) -> Any:
+    raise Problem(400, f"the body is not valid JSON ({name} is not a JSON value)")
+
+
 def parse_json(body: bytes) -> Any:
-    """The JSON value of a body (None for an empty one); 400 for one that is not JSON or that
-    holds text that is not Unicode."""
+    """The JSON value of a body (None for an empty one); 400 for one that is not JSON (also
+    NaN, Infinity and numbers beyond a float) or that holds text that is not Unicode."""
     if not body.strip():
         return None
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_float=Number, parse_int=_whole,
+                           parse_constant=_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(400, f"the body is not valid JSON ({str(exc).splitlines()[0]})") from None
     except RecursionError:  # arrays or objects nested thousands deep
@@ -202,12 +246,22 @@ def ticket_rows(rows: Any, limit: int) -> list[dict[str, str | None]]:
     for i, row in enumerate(rows, 1):
         if not isinstance(row, dict):
             raise Problem(400, f"ticket {i} is not a JSON object")
+        if not row:  # a frame without columns: the import cannot even start
+            raise Problem(422, f"ticket {i} has no fields (an empty object)")
         for key, value in row.items():
             if isinstance(value, dict | list):
                 raise Problem(422, f"ticket {i}: {key!r} must be a text, a number or null")
-        clean.append({str(k): None if v is None else (str(v).lower() if isinstance(v, bool)
-                                                      else str(v)) for k, v in row.items()})
+        clean.append({str(k): _cell(v) for k, v in row.items()})
     return clean
+
+
+def _cell(value: Any) -> str | None:
+    """A JSON value as the text of a CSV cell: true/false, a number as it was written."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value.text if isinstance(value, Number) else str(value)
 
 
 def ignored_fields(rows: list[dict[str, str | None]]) -> list[str]:
@@ -286,7 +340,7 @@ class Api:
     @endpoint()
     async def post_feedback(self, request: Request, caller: Caller | None) -> Response:
         body = parse_json(await read_body(request, self.server.settings.max_request_bytes))
-        if not isinstance(body, dict) or not body.get("ticket_id"):
+        if not isinstance(body, dict) or body.get("ticket_id") in (None, ""):
             raise Problem(422, "send {\"ticket_id\": ..., and category, tier, sentiment or "
                           "flag}")
         unknown = sorted(set(body) - set(FEEDBACK_KEYS))
@@ -297,7 +351,8 @@ class Api:
             value = body.get(key)
             allowed = ((str, bool) if key == "flag" else (bool,) if key == "new_category"
                        else (str, int) if key == "ticket_id" else (str,))
-            if value is not None and not isinstance(value, allowed):
+            if value is not None and (not isinstance(value, allowed) or (
+                    isinstance(value, bool) and bool not in allowed)):  # true is no ticket id
                 kind = {(str, bool): "a text or true/false", (bool,): "true or false",
                         (str, int): "a text"}.get(allowed, "a text")
                 raise Problem(422, f"{key} must be {kind}")
@@ -439,7 +494,10 @@ def routes(server: Server) -> list[Route]:
 
     async def unmatched(request: Request) -> Response:
         """Anything else under /api/v1: a JSON error like every other (Starlette's own 404 and
-        405 are plain text), 405 with Allow for a known path and another method."""
+        405 are plain text), 405 with Allow for a known path and another method; 401 without
+        a valid token (which routes exist is not told to anyone)."""
+        if server.verifier.caller(request.headers.get("authorization")) is None:
+            return error(401, "unauthorized", {"WWW-Authenticate": "Bearer"})
         allowed = sorted({m for r in known
                           if r.matches(request.scope)[0] == Match.PARTIAL for m in r.methods or ()})
         if allowed:

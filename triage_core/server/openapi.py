@@ -29,7 +29,9 @@ def _answers(*codes: int) -> dict[str, Any]:
     text = {200: "done", 201: "recorded", 202: "accepted; follow the job",
             400: "the body cannot be read", 401: "missing or wrong token (nothing else)",
             403: "this token may not use this route", 404: "unknown ticket, job or table",
-            411: "no Content-Length", 413: "too large", 422: "refused data, nothing written",
+            411: "no Content-Length", 413: "too large",
+            415: "a compressed body (Content-Encoding); send it uncompressed",
+            422: "refused data, nothing written",
             503: "the same rows kept changing; retry"}
     return {str(c): {"description": text[c], **({} if c < 400 else _json(_ref("Error")))}
             for c in codes}
@@ -80,7 +82,7 @@ def _paths() -> dict[str, Any]:
     job = _json({"type": "object", "properties": {"job": _ref("Job")}})
     webhook = {"requestBody": _json({"type": "object"}),
                "responses": {"200": {"description": "triaged", **tickets_out},
-                             **_answers(400, 401, 404, 413, 422, 503)}}
+                             **_answers(400, 401, 404, 413, 415, 422, 503)}}
     return {
         "/api/v1/health": {"get": {
             "summary": "Is the server up (no token needed); ready: models loaded and the "
@@ -97,7 +99,7 @@ def _paths() -> dict[str, Any]:
                             "description": "create customers the tickets refer to"}],
             "requestBody": _json(tickets_in),
             "responses": {"200": {"description": "triaged", **tickets_out},
-                          **_answers(400, 401, 413, 422, 503)}}},
+                          **_answers(400, 401, 413, 415, 422, 503)}}},
         "/api/v1/tickets/{ticket_id}": {"get": {
             "summary": "A ticket, its triage and the words behind its category and sentiment",
             "parameters": [{"name": "ticket_id", "in": "path", "required": True,
@@ -106,7 +108,7 @@ def _paths() -> dict[str, Any]:
         "/api/v1/feedback": {"post": {
             "summary": "Record a correction (like triage feedback add)",
             "requestBody": _json(_ref("Feedback")),
-            "responses": _answers(201, 400, 401, 422, 503)}},
+            "responses": _answers(201, 400, 401, 415, 422, 503)}},
         "/api/v1/import/{table}": {"post": {
             "summary": "Import a file (like triage import): multipart field 'file', optional "
                        "preset, mapping (a saved mapping or preset name), map (SOURCE=TARGET, "

@@ -61,7 +61,9 @@ def zendesk_refusal(secret: str, headers: Mapping[str, str], body: bytes,
     timestamp = headers.get(ZENDESK_TIMESTAMP.lower()) or ""
     if not signature or not timestamp:
         return f"missing {ZENDESK_SIGNATURE} or {ZENDESK_TIMESTAMP}"
-    if not hmac.compare_digest(zendesk_signature(secret, timestamp, body), signature):
+    # as bytes: compare_digest refuses (TypeError, a 500) a text with non-ASCII characters
+    if not hmac.compare_digest(zendesk_signature(secret, timestamp, body).encode(),
+                               signature.encode()):
         return "the webhook signature does not match"
     try:
         when = dt.datetime.fromisoformat(timestamp)
@@ -80,7 +82,9 @@ def freshdesk_genuine(secret: str, sent: str | None) -> bool:
 
 def ticket_rows(payload: Any, strip_html: bool = False) -> list[dict[str, Any]]:
     """The ticket rows of a webhook body: one object, ``{"ticket": {...}}``, a list of them or
-    ``{"tickets": [...]}`` (as ``POST /api/v1/tickets`` takes them)."""
+    ``{"tickets": [...]}`` (as ``POST /api/v1/tickets`` takes them); none for an empty body."""
+    if payload is None:
+        return []
     if isinstance(payload, dict) and isinstance(payload.get("tickets"), list):
         payload = payload["tickets"]
     items = payload if isinstance(payload, list) else [payload]

@@ -183,8 +183,10 @@ class Store:
                 _IMPORTS[key] -= 1
                 if not _IMPORTS[key]:
                     del _IMPORTS[key]
-                    # an import whose COMMIT broke the database leaves nothing to set
-                    with contextlib.suppress(duckdb.FatalException):
+                    # an import whose COMMIT broke the database leaves nothing to set; one
+                    # that failed inside a transaction cannot set it until the rollback (and
+                    # its own error, not this one, must reach the caller)
+                    with contextlib.suppress(duckdb.FatalException, duckdb.TransactionException):
                         self._con.execute(f"SET memory_limit = '{memory_limit()}'")
 
     def interrupt(self) -> None:

@@ -306,7 +306,8 @@ class _Importer:
             ).fetchall()
             if hit:
                 raise ImportValidationError(
-                    self.name, f"{ref.column} {hit[0][1]!r} does not exist in {ref.table}"
+                    self.name, f"{ref.column} {str(hit[0][1])[:40]!r} does not exist in"
+                    f" {ref.table}"
                     f" (import {ref.table} first, or use --create-missing;"
                     " create_missing=true in the API)", hit[0][0],
                     self.label(ref.column))
@@ -487,7 +488,7 @@ class _Validator:
             f" min(_row) OVER (PARTITION BY {key_expr}) AS first_row FROM _stage)"
             " WHERE _row <> first_row ORDER BY _row LIMIT 1").fetchall()
         if dup:
-            shown = ", ".join(str(v) for v in dup[0][2:])
+            shown = ", ".join(str(v)[:40] for v in dup[0][2:])
             self._fail(f"duplicate {keys} {shown!r} (first seen in row {dup[0][1]})", dup[0][0],
                        spec.column(spec.key[0]))
 
