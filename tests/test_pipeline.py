@@ -463,3 +463,21 @@ def test_batches_cover_every_ticket_once_and_end_small_with_several_processes(
     in_tail = [b - a for a, b in bounds if a >= n - tail]
     assert sum(in_tail) == tail
     assert all(s <= max(1, size // 4) for s in in_tail)
+
+
+def test_the_models_read_a_bounded_part_of_a_huge_ticket() -> None:
+    """A pasted log or encoded attachment of megabytes held the server's intake for seconds:
+    the models read the subject and cleaned body up to MAX_TEXT_CHARS; shorter tickets read
+    exactly as before, and texts of other types are left to the cleaning."""
+    from triage_core.text import ticket_text_series
+    from triage_core.triage.batch import MAX_TEXT_CHARS, ticket_texts
+
+    short = ["My invoice is wrong.\nPlease fix it.", "The app crashes on login."]
+    huge = "I cannot upload my file. Log follows:\n" + "AAAA" * 500_000  # 2 MB
+    batch = pd.DataFrame({"subject": ["Invoice", None, "Upload broken", "x" * 90_000, 7],
+                          "body": [short[0], short[1], huge, "body", None]}, dtype=object)
+    got = ticket_texts(batch)
+    assert got.tolist()[:2] == ticket_text_series(batch["subject"][:2],
+                                                  batch["body"][:2]).tolist()
+    assert len(got[2]) == MAX_TEXT_CHARS and got[2].startswith("Upload broken\nI cannot upload")
+    assert len(got[3]) == MAX_TEXT_CHARS and got[4] == "7"

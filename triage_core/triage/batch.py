@@ -53,11 +53,30 @@ class Clock:
         self.last = now
 
 
+# The models read at most this much of a ticket: subject and cleaned body together, the body
+# cleaned from its first 4x as many characters. A pasted log or encoded attachment of megabytes
+# held every other ticket of the server's intake for seconds (the cleaning, sentiment and
+# severity rules are linear, about 1 s per 2 MB each); what a person writes is far shorter, and
+# the category model already reads no more than its max_chars (20,000).
+MAX_TEXT_CHARS = 50_000
+
+
 def ticket_texts(batch: pd.DataFrame) -> pd.Series:
-    """The model input of each ticket: subject and cleaned body."""
+    """The model input of each ticket: subject and cleaned body (see :data:`MAX_TEXT_CHARS`)."""
     from triage_core.text import ticket_text_series
 
-    return ticket_text_series(batch["subject"], batch["body"])
+    texts = ticket_text_series(_cut(batch["subject"], MAX_TEXT_CHARS),
+                               _cut(batch["body"], 4 * MAX_TEXT_CHARS))
+    return _cut(texts, MAX_TEXT_CHARS)
+
+
+def _cut(values: pd.Series, limit: int) -> pd.Series:
+    """``values`` with texts longer than ``limit`` cut to it (the same Series when none is)."""
+    if values.dtype == object:  # may hold other values than texts: only texts are cut
+        if not any(isinstance(v, str) and len(v) > limit for v in values):
+            return values
+        return values.map(lambda v: v[:limit] if isinstance(v, str) else v)
+    return values.str.slice(0, limit) if (values.str.len() > limit).any() else values
 
 
 def ticket_languages(batch: pd.DataFrame, texts: pd.Series, models: TriageModels) -> np.ndarray:
