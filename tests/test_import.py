@@ -380,6 +380,36 @@ def test_a_mapping_reads_times_in_the_helpdesks_own_format(store: Store, data_di
                ["created_at"][0]) == "2026-03-13 12:30:00"
 
 
+def test_epoch_numbers_are_read_when_the_mapping_says_so(store: Store, data_dir: Path,
+                                                         tmp_path: Path) -> None:
+    """Seconds or milliseconds since 1970 are refused without a mapping (which of the two?),
+    read with [formats] ... = "epoch" / "epoch_ms"; a number outside 1970-2099 is named."""
+    from triage_core.store.inspect import inspect_file
+    from triage_core.store.mapping import ImportMapping
+
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "epoch.csv"
+    f.write_text("ticket_id,created_at,customer_id,status\nE1,1741000000,C1,open\n"
+                 "E2,1741000000.5,C1,open\n")
+    assert inspect_file(store, "tickets", f).suggestion().formats == {"created_at": "epoch"}
+    with pytest.raises(ImportValidationError, match="cannot read '1741000000'"):
+        store.import_file("tickets", f)
+    seconds = ImportMapping.from_toml('[formats]\ncreated_at = "epoch"\n')
+    store.import_file("tickets", f, mapping=seconds)
+    got = store.query("SELECT strftime(created_at, '%Y-%m-%d %H:%M:%S.%g') AS t FROM tickets"
+                      " ORDER BY ticket_id")["t"].tolist()
+    assert got == ["2025-03-03 11:06:40.000", "2025-03-03 11:06:40.500"]
+    f.write_text("ticket_id,created_at,customer_id,status\nE3,1741000000123,C1,open\n")
+    assert inspect_file(store, "tickets", f).suggestion().formats == {"created_at": "epoch_ms"}
+    with pytest.raises(ImportValidationError, match=r"row 1, column 'created_at': cannot read "
+                       r"'1741000000123' as a timestamp in the mapping's format 'epoch'"):
+        store.import_file("tickets", f, mapping=seconds)
+    store.import_file("tickets", f, mapping=ImportMapping.from_toml(
+        '[formats]\ncreated_at = "epoch_ms"\n'))
+    assert str(store.query("SELECT created_at FROM tickets WHERE ticket_id = 'E3'")
+               ["created_at"][0]) == "2025-03-03 11:06:40.123000"
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ('[formats]\ncreated_at = "%Q"', "is not a strptime format"),
     ('[formats]\ncreated_at = "tomorrow"', "is not a strptime format"),

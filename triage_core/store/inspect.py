@@ -6,6 +6,7 @@ database's tables: the file is staged in temporary tables and dropped again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,6 +149,9 @@ def guess_format(con: Any, column: str) -> tuple[str | None, str] | None:
     if not rows:
         return None
     values = [r[0] for r in rows]
+    for fmt, pattern in (("epoch", r"1[0-9]{9}(\.[0-9]+)?"), ("epoch_ms", r"1[0-9]{12}")):
+        if all(re.fullmatch(pattern, v) for v in values):  # 2001-09-09 .. 2033-05-18
+            return fmt, values[0]
     con.execute("CREATE OR REPLACE TEMP TABLE _formats AS SELECT unnest(?::VARCHAR[]) AS v",
                 [values])
     try:

@@ -11,7 +11,8 @@ A mapping says how a file's columns and values become ours, as TOML::
     [defaults]                              # a constant for a column the file does not have
     channel = "email"
     [formats]                               # how a time column that is not ISO 8601 reads
-    created_at = "%m/%d/%Y %I:%M %p"        #   (strptime codes; %z: an offset, made UTC)
+    created_at = "%m/%d/%Y %I:%M %p"        #   (strptime codes; %z: an offset, made UTC;
+                                            #   "epoch" or "epoch_ms": a number since 1970)
 
 The presets (``--preset zendesk``) are such files shipped in ``store/presets/``; saved mappings
 live in the database (``import_mappings``). Pure helpers: :mod:`triage_core.store.importing`
@@ -183,13 +184,19 @@ def _time_columns(table: str | None) -> tuple[str, ...]:
 _FORMAT_CODE = re.compile(r"%[-]?[aAbBcdfgGHIjmMpSuUVwWxXyYzZ%]")
 
 
+EPOCHS = {"epoch": 1, "epoch_ms": 1000}  # seconds or milliseconds since 1970 (UTC)
+_EPOCH_END = 4102444799  # 2099-12-31 23:59:59 UTC
+
+
 def _time_format(check: Checker, value: Any, key: str) -> str:
+    if isinstance(value, str) and value.strip() in EPOCHS:
+        return value.strip()
     if not isinstance(value, str) or not value.strip():
         check.fail(f"{key} must be a strptime format such as \"%m/%d/%Y %H:%M\", got {value!r}")
     if not _FORMAT_CODE.search(value) or re.search(r"%(?![-]?[aAbBcdfgGHIjmMpSuUVwWxXyYzZ%])",
                                                    value):
         check.fail(f"{key}: {value!r} is not a strptime format (codes such as %Y %m %d %H %M"
-                   " %S %p %z)")
+                   " %S %p %z), \"epoch\" or \"epoch_ms\"")
     return value
 
 
@@ -428,7 +435,15 @@ def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
         # connection's time zone); a value that does not fit stays as it is, and the
         # timestamp check names it
         text = f"triage_trim(CAST({sql} AS VARCHAR))"
-        sql = (f"coalesce(CAST(CAST(try_strptime({text}, ?) AS TIMESTAMP) AS VARCHAR),"
+        fmt = plan.formats[col.name]
+        if fmt in EPOCHS:  # a number of seconds or milliseconds since 1970
+            seconds = f"TRY_CAST({text} AS DOUBLE) / {EPOCHS[fmt]}"
+            # only 1970-2099: another number stays as written, for the check to name
+            parsed = (f"CASE WHEN {seconds} BETWEEN 0 AND {_EPOCH_END}"
+                      f" THEN to_timestamp({seconds}) END")
+        else:
+            parsed = f"try_strptime({text}, ?)"
+        params = [*params, *([] if fmt in EPOCHS else [fmt]), *params]
+        sql = (f"coalesce(CAST(CAST({parsed} AS TIMESTAMP) AS VARCHAR),"
                f" CAST({sql} AS VARCHAR))")
-        params = [*params, plan.formats[col.name], *params]
     return sql, params
