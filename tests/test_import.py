@@ -408,6 +408,17 @@ def test_epoch_numbers_are_read_when_the_mapping_says_so(store: Store, data_dir:
         '[formats]\ncreated_at = "epoch_ms"\n'))
     assert str(store.query("SELECT created_at FROM tickets WHERE ticket_id = 'E3'")
                ["created_at"][0]) == "2025-03-03 11:06:40.123000"
+    # with value mappings on the same column (their parameters come in every copy of it)
+    f.write_text("ticket_id,created_at,customer_id,status,resolved_at\n"
+                 "E4,1741000000,C1,open,never\nE5,now,C1,open,1741003600\n")
+    store.import_file("tickets", f, mapping=ImportMapping.from_toml(
+        '[formats]\ncreated_at = "epoch"\nresolved_at = "epoch"\n'
+        '[values.created_at]\nnow = "1741007200"\n[values.resolved_at]\nnever = ""\n'))
+    got = store.query("SELECT ticket_id, strftime(created_at, '%H:%M') AS c,"
+                      " strftime(resolved_at, '%H:%M') AS r FROM tickets"
+                      " WHERE ticket_id IN ('E4', 'E5') ORDER BY ticket_id")
+    assert got["c"].tolist() == ["11:06", "13:06"] and pd.isna(got["r"][0])
+    assert got["r"][1] == "12:06"
 
 
 @pytest.mark.parametrize(("text", "message"), [

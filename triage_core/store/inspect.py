@@ -155,12 +155,11 @@ def guess_format(con: Any, column: str) -> tuple[str | None, str] | None:
     con.execute("CREATE OR REPLACE TEMP TABLE _formats AS SELECT unnest(?::VARCHAR[]) AS v",
                 [values])
     try:
-        fits = [(f,) for f in FORMAT_CANDIDATES if con.execute(
+        found = [f for f in FORMAT_CANDIDATES if con.execute(
             "SELECT count(try_strptime(v, ?)) FROM _formats", [f]).fetchall()[0][0]
             == len(values)]
     finally:
         con.execute("DROP TABLE IF EXISTS _formats")
-    found = [f for (f,) in fits]
     orders = {("%m" in f and "%d" in f and f.index("%m") < f.index("%d")) for f in found
               if "%m" in f and "%d" in f and not f.startswith("%Y")}
     if not found or len(orders) > 1:  # none fits, or 03/05 could be March or May

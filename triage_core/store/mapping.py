@@ -441,9 +441,10 @@ def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
             # only 1970-2099: another number stays as written, for the check to name
             parsed = (f"CASE WHEN {seconds} BETWEEN 0 AND {_EPOCH_END}"
                       f" THEN to_timestamp({seconds}) END")
+            parsed_params = [*params, *params]  # the column's SQL is in it twice
         else:
             parsed = f"try_strptime({text}, ?)"
-        params = [*params, *([] if fmt in EPOCHS else [fmt]), *params]
-        sql = (f"coalesce(CAST(CAST({parsed} AS TIMESTAMP) AS VARCHAR),"
-               f" CAST({sql} AS VARCHAR))")
+            parsed_params = [*params, fmt]
+        sql, params = (f"coalesce(CAST(CAST({parsed} AS TIMESTAMP) AS VARCHAR),"
+                       f" CAST({sql} AS VARCHAR))"), [*parsed_params, *params]
     return sql, params
