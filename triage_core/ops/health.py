@@ -32,6 +32,7 @@ def check(store: Store) -> list[Finding]:
     out += _text(tickets, int(store.scalar(_EMPTY) or 0))
     out += _unscored(store)
     out += _labels(store)
+    out += _label_variants(store)
     out += _values(store)
     out += _campaigns(store)
     out += _durations(store.rows(_DURATIONS)[0])
@@ -100,6 +101,47 @@ def _labels(store: Store) -> list[Finding]:
                     " trained: import a category column, correct tickets in the explorer"
                     " (triage feedback add), or find categories with 'triage topics' and accept"
                     " them")]
+
+
+_VARIANTS = r"""
+SELECT key, label, n FROM (
+    SELECT key, label, n, count(*) OVER (PARTITION BY key) AS spellings,
+           sum(n) OVER (PARTITION BY key) AS total
+    FROM (SELECT lower(regexp_replace(label, '\s+', ' ', 'g')) AS key, label, count(*) AS n
+          FROM (SELECT coalesce(c.category, k.category) AS label FROM tickets k
+                LEFT JOIN ticket_corrections c USING (ticket_id))
+          WHERE label IS NOT NULL GROUP BY 1, 2))
+WHERE spellings > 1
+ORDER BY total DESC, key, n DESC, label
+"""
+_VARIANT_GROUPS_SHOWN = 3
+
+
+def _label_variants(store: Store) -> list[Finding]:
+    """Category labels that differ only in case or spacing ("Billing", "BILLING", "billing"
+    in a helpdesk's free-text field): the model learns them as different categories, which it
+    cannot tell apart, and the pages count them apart."""
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for row in store.rows(_VARIANTS):
+        groups.setdefault(row["key"], []).append((row["label"], int(row["n"])))
+    if not groups:
+        return []
+    shown = "; ".join(", ".join(f"{_short(label)!r} ({n:,})" for label, n in variants)
+                      for variants in list(groups.values())[:_VARIANT_GROUPS_SHOWN])
+    more = (f" and {len(groups) - _VARIANT_GROUPS_SHOWN:,} more"
+            if len(groups) > _VARIANT_GROUPS_SHOWN else "")
+    first = _short(next(iter(groups.values()))[0][0]).replace('"', "'")
+    are = "category is" if len(groups) == 1 else "categories are"
+    return [Finding("label_variants", f"{len(groups):,} {are}"
+                    f" spelled in several ways (case or spacing) and count as separate"
+                    f" categories: {shown}{more}; the category model learns them apart and"
+                    " cannot tell them apart. Import the tickets again with a mapping that makes"
+                    f" each one: [values.category] \"{first}\" = \"{first}\" (case and blanks"
+                    " are ignored, so it maps every spelling)")]
+
+
+def _short(label: str, limit: int = 40) -> str:
+    return label if len(label) <= limit else label[:limit - 1] + "…"
 
 
 def _values(store: Store) -> list[Finding]:
