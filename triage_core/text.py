@@ -46,6 +46,9 @@ _QUOTE_INTRO = (
     r"(?:wrote|schrieb[^\n]*|a écrit|escribió)[ \t]*:[ \t]*(?:\n.*|$)"
 )
 
+_ORIGINAL_MESSAGE = (r"-{3,}[ \t]*(?:original message|ursprüngliche nachricht|message d'origine)"
+                     r"[ \t]*-{3,}.*")
+
 
 class _Rule(NamedTuple):
     """A cleaning rule: ``pattern`` becomes ``repl``. With ``needs``, the rule can only match a
@@ -82,10 +85,7 @@ _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
     (_QUOTE_INTRO, "", (":",)),
     # Outlook: "-----Original Message-----", or a line of underscores, then the old thread.
     # (Python: from the first dash of a run only; a line of 20,000 dashes took 8 s otherwise)
-    (r"(?is)-{3,}[ \t]*(?:original message|ursprüngliche nachricht|message d'origine)"
-     r"[ \t]*-{3,}.*", "", ("---",), "",
-     r"(?is)(?<!-)-{3,}[ \t]*(?:original message|ursprüngliche nachricht|message d'origine)"
-     r"[ \t]*-{3,}.*"),
+    ("(?is)" + _ORIGINAL_MESSAGE, "", ("---",), "", "(?is)(?<!-)" + _ORIGINAL_MESSAGE),
     (r"(?s)(?:^|\n)[ \t]*_{10,}[ \t]*\n.*", "", ("__________",)),
     # A "From: ... Sent:/Date: ..." header block starts a quoted thread: drop it and the rest.
     (r"(?is)(?:^|\n)[ \t]*(?:from|von|de)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,3}?[ \t]*"

@@ -100,27 +100,25 @@ def read_table(path: str | Path) -> pd.DataFrame:
     except OSError as exc:  # no permission
         raise TriageError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except (ValueError, ImportError) as exc:  # not Parquet / not JSON records
-        kind = "Parquet" if suffix in (".parquet", ".pq") else "JSON"
+        kind = ("Parquet" if suffix in (".parquet", ".pq") else
+                "JSON" if suffix in (".json", ".jsonl", ".ndjson") else "CSV")
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TriageError(f"{path.name}: cannot read as {kind} ({first[:200]})") from None
     return df
 
 
-_DELIMITERS = (",", ";", "\t", "|")
-
-
 def _read_csv(path: Path) -> pd.DataFrame:
-    """A CSV of text columns; the delimiter is the one its header line holds most of (a
-    header without any is one column, read with commas)."""
+    """A CSV of text columns, with the delimiter its header line shows."""
+    from triage_core.store.formats import header_delimiter
+
     with path.open(encoding="utf-8-sig", newline="") as fh:
         header = fh.readline()
-    delimiter = max(_DELIMITERS, key=header.count)
     with warnings.catch_warnings():
         # every row one field longer than the header: pandas took the first field as the
         # index (index_col=False: it drops the last one) and only warns
         warnings.simplefilter("error", pd.errors.ParserWarning)
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
-                           index_col=False, sep=delimiter if header.count(delimiter) else ",")
+                           index_col=False, sep=header_delimiter(header))
 
 
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:

@@ -118,6 +118,12 @@ READERS = {
 _DELIMITERS = (",", ";", "\t", "|")
 
 
+def header_delimiter(header: str) -> str:
+    """The delimiter a CSV header line holds most of (a comma when it holds none)."""
+    delimiter = max(_DELIMITERS, key=header.count)
+    return delimiter if header.count(delimiter) else ","
+
+
 def check_csv_shape(con: Any, path: Path) -> None:
     """Refuse a CSV file whose rows do not fit its header, naming the first such row.
 
@@ -154,7 +160,7 @@ def check_csv_shape(con: Any, path: Path) -> None:
 def csv_problem(path: Path, header: str) -> tuple[int, str] | None:
     """(row, what is wrong) of the first row that the standard CSV rules cannot read or
     that has another number of fields than the header; None when every row fits."""
-    delimiter = max(_DELIMITERS, key=header.count)
+    delimiter = header_delimiter(header)
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh, delimiter=delimiter, quotechar='"', doublequote=True,
                             strict=True)

@@ -7,7 +7,7 @@ database's tables: the file is staged in temporary tables and dropped again.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +50,7 @@ class FileReport:
             spec, self.columns, {c: [v for v, _ in vals] for c, vals in self.unmatched.items()})
         formats = {c: f for c, (f, _) in self.formats.items() if f}
         if self.mapping is None:
-            return ImportMapping(guessed.name, guessed.table, guessed.columns, guessed.values,
-                                 guessed.defaults, formats)
+            return replace(guessed, formats=formats)
         values = {c: {**guessed.values.get(c, {}), **self.mapping.values.get(c, {})}
                   for c in {*self.mapping.values, *guessed.values}}
         return ImportMapping(self.mapping.name, self.table, self.mapping.columns, values,
@@ -102,9 +101,8 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
                           and c.name not in mapping_rules.plan_columns(
                               spec, columns, guessed, name, require=False).present]
         stand_in = {c: "" for c in report.missing}
-        plan, n = importing.stage(store, spec, ImportMapping(
-            guessed.name, guessed.table, guessed.columns, guessed.values,
-            {**guessed.defaults, **stand_in}, guessed.formats), name)
+        plan, n = importing.stage(
+            store, spec, replace(guessed, defaults={**guessed.defaults, **stand_in}), name)
     report.rows = n
     con = store.raw_connection()
     for col in spec.columns:
