@@ -18,6 +18,7 @@ from triage_core.models.selection import (
     cv_folds,
     cv_sample,
     fit_selected,
+    sample_rows,
     select,
     selection_settings,
 )
@@ -184,6 +185,21 @@ def test_large_training_sets_are_cross_validated_on_a_sample() -> None:
     scores, held = chosen.held_out
     assert len(held) == len(scores) <= 64 < len(texts)
     assert set(held) == set(labels)  # every class still held out somewhere
+
+
+def test_long_tickets_are_cross_validated_on_fewer_rows() -> None:
+    """The sample shrinks with the tickets' mean length beyond budget_chars (as the square
+    root), counting only what the model reads (max_chars)."""
+    s = settings(max_rows=1000, budget_chars=100)
+    assert sample_rows(s, ["short text"] * 50, 20_000) == 1000
+    assert sample_rows(s, ["x" * 400] * 50, 20_000) == 500
+    assert sample_rows(s, ["x" * 400] * 50, 100) == 1000  # cut to 100 before reading
+    texts, labels = make_tickets(40, 3)
+    long = [t + " " + "filler words " * 40 for t in texts]
+    mean = np.mean([len(t) for t in long])
+    s = settings(max_rows=60, budget_chars=int(mean / 4), candidates=TWO)
+    _, held = select(long, labels, None, s).held_out
+    assert len(held) <= 34 < 60  # about 60 / 2 rows, stratified
 
 
 def test_a_candidate_that_cannot_train_is_passed_over() -> None:

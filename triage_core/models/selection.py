@@ -57,6 +57,7 @@ class SelectionSettings:
     fit_budget: int
     budget_rows: int
     max_rows: int
+    budget_chars: int
     workers: int
     min_rows: int
     candidates: tuple[tuple[str, dict[str, Any]], ...]
@@ -83,6 +84,7 @@ class SelectionSettings:
                    fit_budget=check.integer(data["fit_budget"], "fit_budget", lo=1),
                    budget_rows=check.integer(data["budget_rows"], "budget_rows", lo=1),
                    max_rows=check.integer(data["max_rows"], "max_rows", lo=10),
+                   budget_chars=check.integer(data["budget_chars"], "budget_chars", lo=1),
                    workers=check.integer(data["workers"], "workers", lo=0),
                    min_rows=check.integer(data["min_rows"], "min_rows", lo=2),
                    candidates=tuple(out))
@@ -141,6 +143,22 @@ def cv_folds(y: np.ndarray, k: int, seed: int | None) -> list[tuple[np.ndarray, 
     split = StratifiedKFold(k, shuffle=True, random_state=seed)
     return [(np.sort(np.concatenate([rows[tr], rare])), rows[te])
             for tr, te in split.split(np.zeros(len(rows)), y[rows])]
+
+
+def sample_rows(settings: SelectionSettings, texts: Any, max_chars: int) -> int:
+    """How many tickets selection cross-validates on: ``max_rows`` while the tickets are on
+    average at most ``budget_chars`` long (what the model reads, up to ``max_chars``), fewer
+    for longer ones, as ``max_rows * sqrt(budget_chars / mean length)``. A fit's cost grows
+    with the text's length, but more slowly (the same character n-grams come again): 10,000
+    tickets of 790 characters took 67 s of selection on the full sample against 15 s for
+    banking77's 10,000 of 55 characters, while the final model is fitted on every row anyway.
+    Counted from the data, never from the clock, so the same data gives the same model."""
+    if not len(texts):
+        return settings.max_rows
+    mean = float(np.mean([min(len(t), max_chars) for t in texts]))
+    if mean <= settings.budget_chars:
+        return settings.max_rows
+    return max(10, int(settings.max_rows * (settings.budget_chars / mean) ** 0.5))
 
 
 def cv_sample(y: np.ndarray, max_rows: int, k: int, seed: int | None) -> np.ndarray:
@@ -257,9 +275,10 @@ def select(X: Any, y: Any, classifier: Mapping[str, Any] | None = None,
               for over in changes]
     texts = np.asarray(as_texts(X), dtype=object)
     classes, yi = np.unique(np.asarray([str(v) for v in y], dtype=object), return_inverse=True)
-    # a large training set is cross-validated on a stratified sample of it (max_rows): the
-    # ranking of the candidates needs far fewer rows than the final model
-    rows = cv_sample(yi, settings.max_rows, settings.cv_folds, params[0]["random_state"])
+    # a large training set is cross-validated on a stratified sample of it (max_rows, fewer
+    # for long texts): the ranking of the candidates needs far fewer rows than the final model
+    rows = cv_sample(yi, sample_rows(settings, texts, params[0]["max_chars"]),
+                     settings.cv_folds, params[0]["random_state"])
     texts, yi = texts[rows], yi[rows]
     folds = cv_folds(yi, settings.cv_folds, params[0]["random_state"])
     why = _skip_reason(settings, len(names), len(texts), folds)
