@@ -394,6 +394,18 @@ def test_campaign_view_is_stored_by_full_runs_and_stale_after_incremental_ones(
     assert stored[0]["tickets"].sum() == pytest.approx(WORLD_TICKETS + 1)
 
 
+def test_locale_codes_are_read_as_their_language(world: Store, models: TriageModels) -> None:
+    """Helpdesks export the requester's locale (en-US, pt_BR): the sentiment model covers
+    en, so en-US tickets are scored like en ones, not left without a sentiment."""
+    batch = stale_batch(world, 6).assign(language=["en-US", "en_GB", "EN", "en", " en-us ",
+                                                   None])
+    out = triage_batch(batch, models)
+    assert out["language"].tolist()[:5] == ["en"] * 5
+    assert out["sentiment"].notna().all() and out["sentiment_label"].notna().all()
+    plain = triage_batch(batch.assign(language="en"), models)
+    assert out["sentiment"].tolist() == plain["sentiment"].tolist()
+
+
 def test_language_candidates_are_checked_without_loading_the_detector() -> None:
     from py3langid import langid
 

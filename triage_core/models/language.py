@@ -17,7 +17,13 @@ import numpy as np
 
 from triage_core.config import Checker, section
 
-__all__ = ["KNOWN_LANGUAGES", "LanguageSettings", "detect"]
+__all__ = ["KNOWN_LANGUAGES", "LanguageSettings", "detect", "primary"]
+
+
+def primary(value: Any) -> str:
+    """A language code as the models and routing read it: its primary subtag, lowercased
+    (``en-US``, ``en_GB`` and ``EN`` are ``en``; helpdesks export the requester's locale)."""
+    return str(value).strip().lower().replace("_", "-").split("-")[0]
 
 # Every label py3langid's shipped model knows (checked against the model by the tests), so
 # that validating the settings does not load the model (0.5 s) in processes that never detect.

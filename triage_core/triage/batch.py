@@ -80,12 +80,13 @@ def _cut(values: pd.Series, limit: int) -> pd.Series:
 
 
 def ticket_languages(batch: pd.DataFrame, texts: pd.Series, models: TriageModels) -> np.ndarray:
-    """The given language of each ticket, else the detected one, else None (undetectable)."""
-    from triage_core.models.language import detect
+    """The given language of each ticket (its primary subtag: a locale such as ``en-US`` is
+    ``en``), else the detected one, else None (undetectable)."""
+    from triage_core.models.language import detect, primary
 
     given = (batch["language"].to_numpy(dtype=object) if "language" in batch
              else np.full(len(batch), None, dtype=object))
-    out = np.array([g.strip().lower() if isinstance(g, str) and g.strip() else None
+    out = np.array([(primary(g) or None) if isinstance(g, str) and g.strip() else None
                     for g in given], dtype=object)
     missing = np.flatnonzero(pd.isna(out))
     if missing.size:

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from triage_core.errors import TriageError
+from triage_core.models.language import primary
 from triage_core.ops.columns import Columns, timestamps_us
 from triage_core.ops.routing.rules import RoutingRules, default_rules
 from triage_core.schema import OPEN_STATUSES
@@ -71,7 +72,7 @@ def _split(value: Any) -> frozenset[str]:
 
 
 def _language(value: Any) -> str:
-    return str(value).strip().lower().replace("_", "-").split("-")[0]
+    return primary(value)
 
 
 @dataclass(frozen=True)
