@@ -18,6 +18,11 @@ from triage_core.text import (
 )
 
 CLEAN_CASES = [
+    # HTML (a Freshdesk export's description): tags go, line breaks stay line ends, so the
+    # greeting and the "Sent from" line still go; an escaped tag the customer typed stays
+    ('<div dir="ltr">Hi team,<br>My invoice&nbsp;is wrong.<br><!-- tracking -->'
+     '<div>Sent from my iPhone</div></div>', "My invoice is wrong."),
+    ("<p>Error &lt;div&gt; shown</p><p>Thanks,<br>Ana</p>", "Error <div> shown"),
     # quoted reply: the "On ... wrote:" line and everything after it
     ("My invoice is wrong.\n\nOn Mon, 1 Jan 2024 at 10:00, Bob <bob@x.com> wrote:\n> old\n> older",
      "My invoice is wrong."),
@@ -189,8 +194,9 @@ def test_rules_skipped_by_the_substring_check_cannot_match_without_it() -> None:
         "HTTP://X.COM", "a  b\tc", "a\n\n\nb", "ON MON BOB WROTE:\nx",
         "It broke.\nSent from my iPhone", "x\nGet Outlook for iOS", "x\nVon meinem iPad gesendet",
         "x\nENVOYÉ DE MON iPhone", "x\nEnviado desde mi móvil", "it\u2019s &amp; &lt;b&gt;\r\nok",
-        "a\xa0b\u2028c &quot;q&quot; &#39;s\rend", "&amp;lt;"]
-    assert sum(bool(r.needs) for r in _RULES) == 13
+        "a\xa0b\u2028c &quot;q&quot; &#39;s\rend", "&amp;lt;",
+        "<B>x</B><BR/>y", "a<!--\nc-->b", "x &nbsp;y", "<p class='a'>z</p>"]
+    assert sum(bool(r.needs) for r in _RULES) == 16
     for k, (pattern, _, needles, _, _) in enumerate(_RULES):
         if not needles:
             continue
