@@ -63,6 +63,19 @@ def test_parquet_and_json_formats(store: Store, data_dir: Path, tmp_path: Path) 
     assert store.counts()["tickets"] == 3
 
 
+def test_whole_float_ids_from_parquet_are_kept_as_whole_numbers(store: Store,
+                                                                 tmp_path: Path) -> None:
+    """pandas writes an id column with gaps as float64: 3600001.0 is agent '3600001', so the
+    tickets that name it find it; a real fraction stays as it is."""
+    agents = pd.DataFrame({"agent_id": [3600001.0, 3600002.0, 7.5], "name": ["A", "B", "C"],
+                           "team": ["billing"] * 3, "capacity": [5.0, 5.0, 5.0]})
+    pq = tmp_path / "agents.parquet"
+    agents.to_parquet(pq)
+    store.import_file("agents", pq)
+    got = store.query("SELECT agent_id FROM agents ORDER BY name")["agent_id"].tolist()
+    assert got == ["3600001", "3600002", "7.5"]
+
+
 ZENDESK_CSV = (
     "Id,Requester,Requester id,Requester email,Subject,Description,Status,Priority,Via,"
     "Created at,Updated at,Solved at,Assignee,Satisfaction Score,Tags\n"

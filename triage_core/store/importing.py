@@ -165,7 +165,26 @@ def stage(store: Store, spec: Table, mapping: ImportMapping | None, name: str
             params += values
     con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT _row,"
                 f" {', '.join(exprs)} FROM _raw", params)
+    _whole_numbers_as_text(con, spec)
     return plan, n
+
+
+_FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+
+
+def _whole_numbers_as_text(con: Any, spec: Table) -> None:
+    """Text columns of ours (ids above all) that the file holds as floating-point numbers keep
+    whole numbers without a decimal: pandas writes an id column with gaps as float64 to
+    Parquet, and 3600001.0 must be the agent 3600001, not '3600001.0'."""
+    types = stage_types(con)
+    for col in spec.columns:
+        source = types.get(col.name, "")
+        if col.type != "VARCHAR" or not (source in _FLOAT_TYPES or source.startswith("DECIMAL")):
+            continue
+        c = col.name  # a column name of our schema, not from the file
+        con.execute(f"ALTER TABLE _stage ALTER {c} TYPE VARCHAR USING CASE WHEN {c} = trunc({c})"
+                    f" AND abs({c}) < 1e18 THEN CAST(CAST({c} AS HUGEINT) AS VARCHAR)"
+                    f" ELSE CAST({c} AS VARCHAR) END")
 
 
 def drop_staging(store: Store) -> None:
