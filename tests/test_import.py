@@ -76,6 +76,29 @@ def test_whole_float_ids_from_parquet_are_kept_as_whole_numbers(store: Store,
     assert got == ["3600001", "3600002", "7.5"]
 
 
+def test_a_name_twice_in_the_header_is_refused_with_a_preset_too(loaded_store: Store,
+                                                                 tmp_path: Path) -> None:
+    """A preset (or a mapping) naming "Subject" does not say which of two "Subject" columns
+    is meant: refused, nothing written; naming the repeated one takes it."""
+    f = tmp_path / "export.csv"
+    f.write_text("Id,Subject,Subject,Status,Created at,Requester id,Description\n"
+                 "Z1,first,second,Open,2026-03-01 10:00:00,C1,text\n")
+    before = loaded_store.counts()
+    with pytest.raises(ImportValidationError, match=r"two columns could be subject: 'Subject'"
+                       r" and 'Subject_1'.*take the second with --map Subject_1=subject"):
+        loaded_store.import_file("tickets", f, preset="zendesk")
+    assert loaded_store.counts() == before
+    from triage_core.store.mapping import ImportMapping
+
+    mapping = ImportMapping.from_mapping({"columns": {"ticket_id": "Id", "subject": "Subject_1",
+                                                      "status": "Status",
+                                                      "created_at": "Created at",
+                                                      "customer_id": "Requester id"}})
+    loaded_store.import_file("tickets", f, mapping=mapping)
+    assert loaded_store.query("SELECT subject FROM tickets WHERE ticket_id = 'Z1'"
+                              )["subject"].tolist() == ["second"]
+
+
 ZENDESK_CSV = (
     "Id,Requester,Requester id,Requester email,Subject,Description,Status,Priority,Via,"
     "Created at,Updated at,Solved at,Assignee,Satisfaction Score,Tags\n"

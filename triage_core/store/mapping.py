@@ -308,19 +308,28 @@ def _refuse_twins(source_columns: Sequence[str], targets: Mapping[str, str],
     by name: the same name twice in a CSV header (DuckDB calls the second ``name_1``, also
     when the two differ in case), or names that differ only in case and punctuation. Taking
     the first would drop the other's values without a word. A mapping that names the column
-    decides."""
+    decides between names that differ in case, not between two of the same name: naming
+    "Subject" does not say which of two "Subject" columns (a preset names it for every
+    export); it decides when it names the repeated one (``Subject_1``) too."""
+    used = set(targets.values())
     for ours, src in targets.items():
-        if ours in explicit:
-            continue
         norm = normalize_name(src)
         second = re.compile(re.escape(norm) + r"_\d+")  # DuckDB's name for a repeated one
-        twins = [c for c in source_columns if c != src
-                 and (normalize_name(c) == norm or second.fullmatch(normalize_name(c)))]
+        if ours in explicit:
+            repeated = re.compile(re.escape(src) + r"_\d+")
+            twins = [c for c in source_columns if repeated.fullmatch(c) and c not in used]
+        else:
+            twins = [c for c in source_columns if c != src
+                     and (normalize_name(c) == norm or second.fullmatch(normalize_name(c)))]
         if twins:
+            if ours in explicit:  # naming src again would not decide
+                how = f"rename or drop one, or take the second with --map {twins[0]}={ours}"
+            else:
+                how = (f"rename or drop one, or choose it with --map {twins[0]}={ours} (or --map"
+                       f" {src}={ours})")
             raise ImportValidationError(
                 file, f"two columns could be {ours}: {src!r} and {twins[0]!r} (the same name"
-                      f" twice in the header?); rename or drop one, or choose it with --map"
-                      f" {twins[0]}={ours} (or --map {src}={ours})", column=ours)
+                      f" twice in the header?); {how}", column=ours)
 
 
 def _require(spec: Table, source_columns: Sequence[str], targets: Mapping[str, str],
