@@ -275,6 +275,16 @@ def test_bad_json_is_refused(loaded_store: Store, tmp_path: Path) -> None:
     with pytest.raises(ImportValidationError, match=r"tickets.json: cannot read the file as JSON"):
         loaded_store.import_file("tickets", f)
     assert loaded_store.counts() == before
+    # JSON Lines with one record cut short: its own line is named (DuckDB names the next)
+    good = '{"ticket_id": "T%d", "created_at": "2026-02-01 10:00:00", "customer_id": "C1"}'
+    lines = [good % i for i in range(20, 25)]
+    lines[2] = lines[2][:30]
+    f = tmp_path / "tickets.jsonl"
+    f.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ImportValidationError, match=r"tickets.jsonl: cannot read the file as"
+                       r" JSON: line 3 is not one complete JSON record"):
+        loaded_store.import_file("tickets", f)
+    assert loaded_store.counts() == before
 
 
 def test_json_fields_are_read_as_text(store: Store, data_dir: Path, tmp_path: Path) -> None:

@@ -134,8 +134,10 @@ def load_raw_file(store: Store, path: Path, table: str | None = None) -> None:
     except duckdb.Error as exc:
         if _out_of_memory(exc):
             raise failure(path.name, exc) from None
-        raise ImportValidationError(path.name, formats.describe_read_error(exc, fmt, path)
-                                    ) from None
+        where = json_files.locate_error(path) if fmt == "json" else None
+        reason = (f"cannot read the file as JSON: {where}" if where
+                  else formats.describe_read_error(exc, fmt, path))
+        raise ImportValidationError(path.name, reason) from None
 
 
 def load_raw_frame(store: Store, frame: pd.DataFrame) -> None:

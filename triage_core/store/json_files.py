@@ -45,6 +45,40 @@ def _pointer(path: tuple[str, ...]) -> str:
     return "".join("/" + k.replace("~", "~0").replace("/", "~1") for k in path)
 
 
+LOCATE_BYTES = 512 * 1024 * 1024  # unreadable files up to this size are read again to say where
+
+
+def locate_error(path: Path) -> str | None:
+    """Where the JSON file ``path`` (a document or JSON Lines) stops being JSON, as Python's
+    reader sees it: "line 121: ..." (DuckDB names the line where it noticed, which for a
+    record cut short is the next one). None when it cannot say."""
+    import json
+
+    try:
+        if path.stat().st_size > LOCATE_BYTES:
+            return None
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        json.loads(text)
+        return None  # one document Python reads: DuckDB's reason stands
+    except json.JSONDecodeError as whole:
+        lines = text.splitlines()
+        if len([ln for ln in lines if ln.strip()]) < 2:
+            return f"line {whole.lineno}, column {whole.colno}: {whole.msg}"
+        for number, line in enumerate(lines, 1):  # JSON Lines: the first line that is not
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except json.JSONDecodeError as exc:
+                if number == 1 and line.lstrip()[:1] == "[":  # a document over many lines
+                    return f"line {whole.lineno}, column {whole.colno}: {whole.msg}"
+                return f"line {number} is not one complete JSON record ({exc.msg})"
+    return None
+
+
 def load(con: Any, path: Path, table: str | None = None) -> None:
     """The records of the JSON file ``path`` in the temp table ``_raw``: ``_row`` (the
     record's number, from 1) and one text column per field. Raises
