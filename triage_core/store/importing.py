@@ -487,7 +487,7 @@ class _Validator:
         count = f"{len(bad)}{'+' if more else ''} values are" if len(bad) > 1 else "a value is"
         self._fail(
             f"{count} not one of {', '.join(col.allowed or ())}: {shown}{more}; map them in a"
-            f" mapping file ([values.{c}] \"{example}\" = \"{(col.allowed or ('',))[0]}\";"
+            f" mapping file ([values.{c}] \"{example}\" = \"the {c} of ours it means\";"
             " 'triage mapping suggest' lists them all) and import with --mapping FILE",
             bad[0][1], col)
 

@@ -41,6 +41,7 @@ BUILTIN_VALUES: dict[str, dict[str, str]] = {
     "status": {
         "hold": "on_hold", "on-hold": "on_hold", "on hold": "on_hold", "resolved": "solved",
         "waiting on customer": "pending", "waiting on third party": "pending",
+        "deleted": "closed",  # Zendesk's incremental export lists deleted tickets: not work
     },
     "channel": {
         "web form": "web", "web_form": "web", "portal": "web", "feedback widget": "web",
