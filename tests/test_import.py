@@ -372,6 +372,33 @@ def test_suggested_mapping_reads_the_field_of_a_nested_object(store: Store,
     assert columns["ticket_id"] == ("id",)
 
 
+def test_suggest_lists_satisfaction_words_with_their_likely_scores(store: Store,
+                                                                    data_dir: Path,
+                                                                    tmp_path: Path) -> None:
+    """csat holds 1-5: words (Zendesk's good/bad, a survey's "Very happy") are listed under
+    [values.csat] like a status that does not fit, the usual ones proposed, so the suggested
+    mapping imports."""
+    from triage_core.store.inspect import inspect_file
+
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "export.csv"
+    f.write_text("ticket_id,created_at,customer_id,status,csat\n"
+                 "T1,2026-02-01 10:00:00,C1,open,good\nT2,2026-02-01 10:00:00,C1,open,Bad\n"
+                 "T3,2026-02-01 10:00:00,C1,open,Very happy\nT4,2026-02-01 10:00:00,C1,open,3\n"
+                 "T5,2026-02-01 10:00:00,C1,open,meh\n")
+    report = inspect_file(store, "tickets", f)
+    assert sorted(v for v, _ in report.unmatched["csat"]) == ["Bad", "Very happy", "good", "meh"]
+    suggestion = report.suggestion()
+    assert suggestion.values["csat"] == {"good": "5", "Bad": "1", "Very happy": "4",
+                                         "meh": "meh"}
+    from triage_core.store.mapping import ImportMapping
+
+    written = suggestion.to_toml().replace('"meh" = "meh"', '"meh" = "3"')
+    store.import_file("tickets", f, mapping=ImportMapping.from_toml(written))
+    got = store.query("SELECT csat FROM tickets ORDER BY ticket_id")["csat"].tolist()
+    assert got == [5, 1, 4, 3, 3]
+
+
 def test_time_offsets_after_a_space_are_kept(store: Store, data_dir: Path,
                                              tmp_path: Path) -> None:
     store.import_file("customers", data_dir / "customers.csv")

@@ -19,6 +19,16 @@ class Column:
     min_value: float | None = None
     max_value: float | None = None
 
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The values a mapping may map a file's value to: the closed set, or every whole
+        number of a bounded whole-number column (csat: 1-5); empty for free columns."""
+        if self.allowed:
+            return self.allowed
+        if self.type == "INTEGER" and self.min_value is not None and self.max_value is not None:
+            return tuple(str(v) for v in range(int(self.min_value), int(self.max_value) + 1))
+        return ()
+
 
 @dataclass(frozen=True)
 class Reference:

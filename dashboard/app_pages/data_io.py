@@ -81,7 +81,7 @@ def value_form(table: str, report: object, base: dict[str, dict[str, str | None]
     values = {c: dict(v) for c, v in base.items()}
     raw = report.raw_unmatched or {}
     for col, found in raw.items():
-        allowed = list(spec.column(col).allowed or ())
+        allowed = list(spec.column(col).choices)
         st.markdown(f"**Values of {components.plain(col)} that are not ours** "
                     f"(ours: {components.plain(', '.join(allowed))})")
         cols = st.columns(3)

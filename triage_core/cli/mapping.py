@@ -78,7 +78,7 @@ def _commented(report: object, text: str) -> str:
         head.append(f"# REQUIRED, not found: {', '.join(report.missing)}: add them under"
                     " [columns] (our_column = \"Their column\") or [defaults]")
     for col, values in report.unmatched.items():
-        allowed = ", ".join(spec.column(col).allowed or ())
+        allowed = ", ".join(spec.column(col).choices)
         head.append(f"# {col}: {len(values)} value(s) to map to one of {allowed}")
     for col, (fmt, example) in report.formats.items():
         shown = " ".join(example[:40].split())

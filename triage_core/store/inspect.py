@@ -106,8 +106,8 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
     report.rows = n
     con = store.raw_connection()
     for col in spec.columns:
-        if col.allowed and col.name in plan.present:
-            report.unmatched[col.name] = _unmatched(con, col.name, col.allowed)
+        if col.choices and col.name in plan.present:
+            report.unmatched[col.name] = _unmatched(con, col.name, col.choices)
     report.unmatched = {c: v for c, v in report.unmatched.items() if v}
     for col in spec.columns:
         if col.type == "TIMESTAMP" and col.name in plan.targets and col.name not in plan.formats:
@@ -123,7 +123,7 @@ def _unmatched(con: Any, column: str, allowed: tuple[str, ...]) -> list[tuple[st
     rows = con.execute(
         f"SELECT CAST({column} AS VARCHAR) AS v, count(*) FROM _stage"
         f" WHERE {column} IS NOT NULL AND triage_trim({column}) <> ''"
-        f" AND lower(triage_trim({column})) NOT IN"
+        f" AND lower(triage_trim(CAST({column} AS VARCHAR))) NOT IN"
         f" ({importing.sql_literal_list(allowed)})"
         f" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {MAX_VALUES}").fetchall()
     return [(str(v), int(n)) for v, n in rows]

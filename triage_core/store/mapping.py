@@ -423,8 +423,17 @@ def suggest(spec: Table, source_columns: Sequence[str],
     """A mapping to start from: guessed columns, and every value that does not fit listed
     (mapped to itself, to be edited)."""
     columns = {c: (s,) for c, s in guess_columns(spec, source_columns).items()}
-    values = {c: {v: v for v in vals} for c, vals in (unmapped_values or {}).items() if vals}
+    values = {c: {v: _LIKELY.get(c, {}).get(v.strip().lower(), v) for v in vals}
+              for c, vals in (unmapped_values or {}).items() if vals}
     return ImportMapping("", spec.name, columns, values, {})
+
+
+# Satisfaction words of helpdesk exports (Zendesk's good/bad, Freshdesk's scale), proposed by
+# suggest for the user to check; "" = no rating.
+_LIKELY: dict[str, dict[str, str]] = {"csat": {
+    "good": "5", "bad": "1", "offered": "", "unoffered": "", "awesome": "5",
+    "extremely happy": "5", "very happy": "4", "happy": "4", "just okay": "3", "neutral": "3",
+    "not good": "1", "unhappy": "2", "very unhappy": "1", "extremely unhappy": "1"}}
 
 
 def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
