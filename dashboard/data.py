@@ -877,12 +877,13 @@ def parse_mapping(text: str, name: str = "") -> Any:
 
 def mapping_of(table: str, columns: dict[str, tuple[str, ...]], defaults: dict[str, str],
                values: dict[str, dict[str, str | None]],
-               formats: dict[str, str] | None = None) -> Any:
-    """The mapping a page's form describes (a format typed in is checked as in a file)."""
+               formats: dict[str, str] | None = None, duplicates: str = "refuse") -> Any:
+    """The mapping a page's form describes (a format typed in is checked as in a file;
+    ``duplicates`` comes from the mapping the form started from)."""
     from triage_core.store.mapping import ImportMapping
 
     checked = ImportMapping.from_mapping({"table": table, "formats": formats or {}}).formats
-    return ImportMapping("", table, columns, values, defaults, checked)
+    return ImportMapping("", table, columns, values, defaults, checked, duplicates)
 
 
 def save_mapping(name: str, mapping: Any) -> None:

@@ -399,6 +399,36 @@ def test_suggest_lists_satisfaction_words_with_their_likely_scores(store: Store,
     assert got == [5, 1, 4, 3, 3]
 
 
+def test_a_ticket_listed_again_keeps_its_last_row_when_the_mapping_says_so(
+        store: Store, data_dir: Path, tmp_path: Path) -> None:
+    """Zendesk's incremental export lists a ticket again after each change: its preset keeps
+    the last of each (and says how many rows went); without it, the file is refused."""
+    from triage_core.store.mapping import ImportMapping
+
+    store.import_file("customers", data_dir / "customers.csv")
+    rows = [{"id": 7, "requester_id": "C1", "status": "open", "subject": "first",
+             "created_at": "2026-02-01T10:00:00Z"},
+            {"id": 8, "requester_id": "C1", "status": "new", "subject": "other",
+             "created_at": "2026-02-01T11:00:00Z"},
+            {"id": 7, "requester_id": "C1", "status": "solved", "subject": "changed",
+             "created_at": "2026-02-01T10:00:00Z"}]
+    f = tmp_path / "incremental.json"
+    f.write_text(json.dumps({"tickets": rows, "end_of_stream": True}))
+    plain = ImportMapping.from_mapping({"columns": {"ticket_id": "id",
+                                                    "customer_id": "requester_id"}})
+    with pytest.raises(ImportValidationError, match="duplicate ticket_id '7'"):
+        store.import_file("tickets", f, mapping=plain)
+    result = store.import_file("tickets", f, preset="zendesk")
+    assert (result.rows_in_file, result.new_rows, result.existing_rows) == (3, 2, 0)
+    assert any("1 row listed a ticket_id again" in w for w in result.warnings)
+    got = store.query("SELECT ticket_id, status, subject FROM tickets ORDER BY ticket_id")
+    assert got.values.tolist() == [["7", "solved", "changed"], ["8", "new", "other"]]
+    last = ImportMapping.from_toml(plain.to_toml().replace("[columns]",
+                                                           'duplicates = "last"\n[columns]'))
+    assert ImportMapping.from_toml(last.to_toml()).duplicates == "last"
+    assert store.import_file("tickets", f, mapping=last).existing_rows == 2
+
+
 def test_time_offsets_after_a_space_are_kept(store: Store, data_dir: Path,
                                              tmp_path: Path) -> None:
     store.import_file("customers", data_dir / "customers.csv")

@@ -121,15 +121,16 @@ def import_section() -> None:
     columns, defaults = column_form(table, first)
     from_base = dict(base.values) if base is not None else {}
     formats = format_form(first, base)
+    duplicates = base.duplicates if base is not None else "refuse"
     try:
         draft = data.mapping_of(table, columns, {**(base.defaults if base else {}), **defaults},
-                                from_base, formats)
+                                from_base, formats, duplicates)
         report = data.inspect_upload(table, path, draft)
     except data.TriageError as exc:
         components.error(exc)
         return
     values = value_form(table, report, dict(draft.values))
-    mapping = data.mapping_of(table, columns, dict(draft.defaults), values, formats)
+    mapping = data.mapping_of(table, columns, dict(draft.defaults), values, formats, duplicates)
     preview_and_import(table, path, mapping)
 
 

@@ -254,6 +254,16 @@ class _Importer:
                 raise ImportValidationError(self.name, "no data rows (the file has only a"
                                             " header)", row=1)
             self.con.execute("DROP TABLE _raw")  # one staged copy at a time keeps memory down
+            warnings = list(plan.warnings)
+            kept = n
+            if mapping is not None and mapping.duplicates == "last":
+                dropped = self._keep_last()
+                kept -= dropped
+                if dropped:
+                    warnings.append(
+                        f"{self.name}: {dropped:,} row{'s' if dropped > 1 else ''} listed a"
+                        f" {' and '.join(self.spec.key)} again further down; the last of each"
+                        " was kept (the mapping's duplicates = \"last\")")
             present = [c for c in self.spec.columns if c.name in plan.present]
             _Validator(self.con, self.spec, present, plan, self.name).validate()
             self._clean(present)
@@ -272,12 +282,20 @@ class _Importer:
             # that loses to one of its commits is run again (inside an outer transaction, the
             # outer one is what runs again)
             existing = retry_on_conflict(self.store, write)
-            return ImportResult(self.spec.name, self.name, n, n - existing, existing,
-                                tuple(plan.ignored), tuple(plan.warnings))
+            return ImportResult(self.spec.name, self.name, n, kept - existing, existing,
+                                tuple(plan.ignored), tuple(warnings))
         except duckdb.Error as exc:
             raise failure(self.name, exc) from None
         finally:
             drop_staging(self.store)
+
+    def _keep_last(self) -> int:
+        """Drop the staged rows whose key comes again in a later row; how many were dropped."""
+        key_expr = _key_expr(self.spec, stage_types(self.con))
+        before = int(self.con.execute("SELECT count(*) FROM _stage").fetchall()[0][0])
+        self.con.execute(f"DELETE FROM _stage WHERE _row NOT IN (SELECT max(_row) FROM _stage"
+                         f" GROUP BY {key_expr})")
+        return before - int(self.con.execute("SELECT count(*) FROM _stage").fetchall()[0][0])
 
     def _clean(self, present: list[Column]) -> None:
         """Convert the staged rows to our types in ``_clean``."""
@@ -494,12 +512,7 @@ class _Validator:
     def _check_duplicates(self) -> None:
         spec = self.spec
         keys = ", ".join(spec.key)
-        key_expr = ", ".join(
-            k if already_typed(spec.column(k), self.types.get(k, "VARCHAR"))
-            else f"triage_ts({k})" if spec.column(k).type == "TIMESTAMP"
-            else f"triage_trim({k})"
-            for k in spec.key
-        )
+        key_expr = _key_expr(spec, self.types)
         any_dup = self.con.execute(
             f"SELECT 1 FROM _stage GROUP BY {key_expr} HAVING count(*) > 1 LIMIT 1").fetchall()
         if not any_dup:  # the common case: one cheap grouping, no window over every row
@@ -512,6 +525,15 @@ class _Validator:
             shown = ", ".join(str(v)[:40] for v in dup[0][2:])
             self._fail(f"duplicate {keys} {shown!r} (first seen in row {dup[0][1]})", dup[0][0],
                        spec.column(spec.key[0]))
+
+
+def _key_expr(spec: Table, types: Mapping[str, str]) -> str:
+    """The staged key columns as the import compares them (trimmed text, parsed times)."""
+    return ", ".join(
+        k if already_typed(spec.column(k), types.get(k, "VARCHAR"))
+        else f"triage_ts({k})" if spec.column(k).type == "TIMESTAMP"
+        else f"triage_trim({k})"
+        for k in spec.key)
 
 
 def stage_types(con: Any) -> dict[str, str]:

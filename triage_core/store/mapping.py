@@ -86,6 +86,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 _TABLE_WORDS = ("ticket", "tickets", "case", "customer", "campaign", "agent", "contact")
 
 
+DUPLICATES = ("refuse", "last")
+
+
 def normalize_name(name: str) -> str:
     """'Requester id' -> 'requester_id', ' Created Time ' -> 'created_time'."""
     return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
@@ -106,11 +109,14 @@ class ImportMapping:
     values: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
     defaults: Mapping[str, str] = field(default_factory=dict)
     formats: Mapping[str, str] = field(default_factory=dict)  # time column -> strptime format
+    # rows with the same key in one file: "refuse" the file, or keep the "last" of them (an
+    # incremental export lists a ticket again after each change, the latest last)
+    duplicates: str = "refuse"
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], name: str = "") -> ImportMapping:
         check = Checker(f"mapping {name}" if name else "mapping")
-        check.keys(data, ("table", "columns", "values", "defaults", "formats"))
+        check.keys(data, ("table", "columns", "values", "defaults", "formats", "duplicates"))
         table = data.get("table")
         if table is not None:
             table = check.choice(table, "table", IMPORT_TABLES)
@@ -130,7 +136,8 @@ class ImportMapping:
         times = _time_columns(table)
         formats = {ours: _time_format(check, v, f"formats.{ours}")
                    for ours, v in check.table(data.get("formats", {}), "formats", times).items()}
-        return cls(name, table, columns, values, defaults, formats)
+        duplicates = check.choice(data.get("duplicates", "refuse"), "duplicates", DUPLICATES)
+        return cls(name, table, columns, values, defaults, formats, duplicates)
 
     @classmethod
     def from_toml(cls, text: str, name: str = "") -> ImportMapping:
@@ -144,6 +151,8 @@ class ImportMapping:
     def to_toml(self) -> str:
         """The mapping as a TOML file that :meth:`from_toml` reads back."""
         lines = [f"table = {_toml_str(self.table)}"] if self.table else []
+        if self.duplicates != "refuse":
+            lines.append(f"duplicates = {_toml_str(self.duplicates)}")
         lines.append("\n[columns]")
         for ours, theirs in self.columns.items():
             shown = (_toml_str(theirs[0]) if len(theirs) == 1
