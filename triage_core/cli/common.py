@@ -171,7 +171,7 @@ def table(df: Any, columns: list[str] | None = None, floatfmt: str = "{:,.2f}") 
     import pandas as pd
 
     d = df if columns is None else df[columns]
-    cells = [[("" if v is None or (isinstance(v, float) and pd.isna(v)) else
+    cells = [[("" if v is None or v is pd.NaT or (isinstance(v, float) and pd.isna(v)) else
                floatfmt.format(v) if isinstance(v, float) else str(v)) for v in row]
              for row in d.itertuples(index=False)]
     heads = [str(c) for c in d.columns]

@@ -90,7 +90,9 @@ def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = 
     data = labeled(store, config)
     if data.empty:
         raise ModelError("no labeled tickets: the tickets need a category (import a file with "
-                         "a category column, or record corrections)")
+                         "a category column, or record corrections; without labels, 'triage "
+                         "topics' finds the tickets' topics and 'triage topics accept' labels "
+                         "them)")
     tr, hold = data[~data["holdout"]], data[data["holdout"]]
     start = time.perf_counter()
     model, chosen = _fit_category(tr, config, progress)
