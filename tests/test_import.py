@@ -429,6 +429,20 @@ def test_a_ticket_listed_again_keeps_its_last_row_when_the_mapping_says_so(
     assert store.import_file("tickets", f, mapping=last).existing_rows == 2
 
 
+def test_zendesk_dashes_are_empty_fields(store: Store, data_dir: Path, tmp_path: Path) -> None:
+    """Zendesk's CSV export writes "-" for a field without a value: empty, not a priority,
+    agent or time called "-"."""
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "export.csv"
+    f.write_text("Id,Requester id,Subject,Description,Status,Via,Created at,Solved at,Assignee,"
+                 "Satisfaction Score,Priority,Requester locale\n"
+                 "1,C1,Hi,Body text,Open,-,2026-02-01 10:00:00,-,-,-,-,-\n")
+    store.import_file("tickets", f, preset="zendesk")
+    row = store.query("SELECT channel, resolved_at, agent_id, csat, source_priority, language"
+                      " FROM tickets")
+    assert row.isna().all(axis=None)
+
+
 def test_time_offsets_after_a_space_are_kept(store: Store, data_dir: Path,
                                              tmp_path: Path) -> None:
     store.import_file("customers", data_dir / "customers.csv")
