@@ -443,6 +443,35 @@ def test_zendesk_dashes_are_empty_fields(store: Store, data_dir: Path, tmp_path:
     assert row.isna().all(axis=None)
 
 
+def test_numbers_with_a_decimal_comma_import_when_the_mapping_says_so(store: Store,
+                                                                       tmp_path: Path) -> None:
+    """European exports write 1.234,56: refused with the way out named; suggest proposes
+    [formats] lifetime_value = "decimal_comma", which reads them (with [values] too)."""
+    from triage_core.store.inspect import inspect_file
+    from triage_core.store.mapping import ImportMapping
+
+    f = tmp_path / "customers.csv"
+    f.write_text("customer_id;segment;lifetime_value\nC1;smb;1234,56\nC2;smb;1.234.567,5\n"
+                 "C3;smb;980\nC4;smb;-\nC5;smb;\n", encoding="utf-8")
+    with pytest.raises(ImportValidationError, match='add \\[formats\\] lifetime_value ='
+                       ' "decimal_comma"'):
+        store.import_file("customers", f)
+    report = inspect_file(store, "customers", f)
+    assert report.formats == {}  # "-" is not a number of any form: nothing proposed
+    mapping = ImportMapping.from_mapping({"formats": {"lifetime_value": "decimal_comma"},
+                                          "values": {"lifetime_value": {"-": ""}}})
+    store.import_file("customers", f, mapping=mapping)
+    got = store.query("SELECT lifetime_value FROM customers ORDER BY customer_id")
+    assert got["lifetime_value"].tolist()[:3] == [1234.56, 1234567.5, 980.0]
+    assert got["lifetime_value"].isna().tolist()[3:] == [True, True]
+    g = tmp_path / "plain.csv"
+    g.write_text("customer_id;lifetime_value\nC1;1234,56\nC2;7\n", encoding="utf-8")
+    assert inspect_file(store, "customers", g).suggestion().formats == {
+        "lifetime_value": "decimal_comma"}
+    with pytest.raises(TriageError, match="decimal_comma"):
+        ImportMapping.from_mapping({"formats": {"lifetime_value": "%Y"}})
+
+
 def test_time_offsets_after_a_space_are_kept(store: Store, data_dir: Path,
                                              tmp_path: Path) -> None:
     store.import_file("customers", data_dir / "customers.csv")

@@ -471,7 +471,9 @@ class _Validator:
         hit = self._first_bad(f"{c} AS v, ({nonempty} AND ({check})) AS bad FROM _stage")
         if hit:
             kind = "a whole number" if col.type == "INTEGER" else "a number"
-            self._fail(f"{str(hit[1])[:40]!r} is not {kind}", hit[0], col)
+            hint = (f" (a decimal comma? add [formats] {c} = \"decimal_comma\" to the mapping)"
+                    if col.type == "DOUBLE" and "," in str(hit[1]) else "")
+            self._fail(f"{str(hit[1])[:40]!r} is not {kind}{hint}", hit[0], col)
         if col.type == "INTEGER":  # beyond DuckDB's INTEGER: a conversion error, no row named
             hit = self._first_bad(f"{c} AS v, ({nonempty} AND abs({parsed}) > {_INT_MAX})"
                                   " AS bad FROM _stage")

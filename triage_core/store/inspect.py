@@ -54,7 +54,8 @@ class FileReport:
         values = {c: {**guessed.values.get(c, {}), **self.mapping.values.get(c, {})}
                   for c in {*self.mapping.values, *guessed.values}}
         return ImportMapping(self.mapping.name, self.table, self.mapping.columns, values,
-                             self.mapping.defaults, {**formats, **self.mapping.formats})
+                             self.mapping.defaults, {**formats, **self.mapping.formats},
+                             self.mapping.duplicates)
 
 
 def inspect_file(store: Store, table: str, path: str | Path,
@@ -110,13 +111,28 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
             report.unmatched[col.name] = _unmatched(con, col.name, col.choices)
     report.unmatched = {c: v for c, v in report.unmatched.items() if v}
     for col in spec.columns:
-        if col.type == "TIMESTAMP" and col.name in plan.targets and col.name not in plan.formats:
-            found = guess_format(con, col.name)
-            if found:
-                report.formats[col.name] = found
+        if col.name not in plan.targets or col.name in plan.formats:
+            continue
+        found = (guess_format(con, col.name) if col.type == "TIMESTAMP"
+                 else _decimal_comma(con, col.name) if col.type == "DOUBLE" else None)
+        if found:
+            report.formats[col.name] = found
     report.preview = store.query("SELECT * EXCLUDE (_row) FROM _stage ORDER BY _row LIMIT ?",
                                  [int(rows)])
     return report
+
+
+def _decimal_comma(con: Any, column: str) -> tuple[str, str] | None:
+    """("decimal_comma", an example) when a number column's values that are not numbers
+    (1234,56) all read as numbers with a decimal comma; None otherwise."""
+    text = f"triage_trim(CAST({column} AS VARCHAR))"
+    rows = con.execute(
+        f"SELECT DISTINCT {text} FROM _stage WHERE {column} IS NOT NULL AND {text} <> ''"
+        f" AND TRY_CAST({text} AS DOUBLE) IS NULL LIMIT {_SAMPLE}").fetchall()
+    values = [r[0] for r in rows]
+    if values and all(re.fullmatch(mapping_rules._DECIMAL_COMMA_RE, v) for v in values):
+        return mapping_rules.DECIMAL_COMMA, values[0]
+    return None
 
 
 def _unmatched(con: Any, column: str, allowed: tuple[str, ...]) -> list[tuple[str, int]]:

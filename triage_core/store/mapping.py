@@ -133,9 +133,11 @@ class ImportMapping:
         defaults = {ours: _default_value(check, v, f"defaults.{ours}")
                     for ours, v in check.table(data.get("defaults", {}), "defaults",
                                                known).items()}
-        times = _time_columns(table)
-        formats = {ours: _time_format(check, v, f"formats.{ours}")
-                   for ours, v in check.table(data.get("formats", {}), "formats", times).items()}
+        times, numbers = _time_columns(table), _number_columns(table)
+        formats = {ours: (_number_format(check, v, f"formats.{ours}") if ours in numbers
+                          else _time_format(check, v, f"formats.{ours}"))
+                   for ours, v in check.table(data.get("formats", {}), "formats",
+                                              (*times, *numbers)).items()}
         duplicates = check.choice(data.get("duplicates", "refuse"), "duplicates", DUPLICATES)
         return cls(name, table, columns, values, defaults, formats, duplicates)
 
@@ -188,6 +190,22 @@ def _time_columns(table: str | None) -> tuple[str, ...]:
     tables = [IMPORT_TABLES[table]] if table is not None else IMPORT_TABLES.values()
     return tuple(dict.fromkeys(c.name for t in tables for c in t.columns
                                if c.type == "TIMESTAMP"))
+
+
+def _number_columns(table: str | None) -> tuple[str, ...]:
+    tables = [IMPORT_TABLES[table]] if table is not None else IMPORT_TABLES.values()
+    return tuple(dict.fromkeys(c.name for t in tables for c in t.columns if c.type == "DOUBLE"))
+
+
+# A number column's format: "decimal_comma" reads 1234,56 and 1.234,56 (European exports).
+DECIMAL_COMMA = "decimal_comma"
+_DECIMAL_COMMA_RE = r"-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?"
+
+
+def _number_format(check: Checker, value: Any, key: str) -> str:
+    if not isinstance(value, str) or value.strip() != DECIMAL_COMMA:
+        check.fail(f"{key} must be \"{DECIMAL_COMMA}\" (1.234,56 for 1234.56), got {value!r}")
+    return DECIMAL_COMMA
 
 
 # strptime codes DuckDB reads (its own and Python's share these)
@@ -458,7 +476,13 @@ def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
         whens = " ".join("WHEN ? THEN CAST(? AS VARCHAR)" for _ in pairs)
         params = [p for k, v in pairs.items() for p in (k, v)]
         sql = f"(CASE {key} {whens} ELSE CAST({src} AS VARCHAR) END)"
-    if col.name in plan.formats:
+    if plan.formats.get(col.name) == DECIMAL_COMMA:
+        # 1.234,56 -> 1234.56; a value of another form stays as it is, for the check to name
+        text = f"triage_trim(CAST({sql} AS VARCHAR))"
+        sql, params = (f"CASE WHEN regexp_full_match({text}, '{_DECIMAL_COMMA_RE}') THEN"
+                       f" replace(replace({text}, '.', ''), ',', '.') ELSE CAST({sql} AS VARCHAR)"
+                       " END"), [*params, *params, *params]  # the column's SQL is in it 3 times
+    elif col.name in plan.formats:
         # read by the mapping's format and written as ISO 8601 (an offset made UTC: the
         # connection's time zone); a value that does not fit stays as it is, and the
         # timestamp check names it
