@@ -287,6 +287,33 @@ def test_bad_json_is_refused(loaded_store: Store, tmp_path: Path) -> None:
     assert loaded_store.counts() == before
 
 
+def test_zendesk_custom_fields_are_offered_by_id(store: Store, data_dir: Path,
+                                                 tmp_path: Path) -> None:
+    """Zendesk keeps custom fields (often the category) as a list of {id, value}: each id is a
+    field a mapping can name, custom_fields.360001; a record without it reads as empty."""
+    from triage_core.store.inspect import inspect_file
+
+    store.import_file("customers", data_dir / "customers.csv")
+    base = {"requester_id": "C1", "status": "open", "created_at": "2026-02-01T10:00:00Z"}
+    rows = [{**base, "id": 1, "custom_fields": [{"id": 360001, "value": "billing"},
+                                                {"id": 42, "value": None}]},
+            {**base, "id": 2, "custom_fields": [{"id": 42, "value": "x"},
+                                                {"id": 360001, "value": "login"}]},
+            {**base, "id": 3, "custom_fields": []},
+            {**base, "id": 4}]
+    f = tmp_path / "export.json"
+    f.write_text(json.dumps({"tickets": rows}))
+    columns = inspect_file(store, "tickets", f).columns
+    assert "custom_fields.360001" in columns and "custom_fields.42" in columns
+    from triage_core.store.mapping import preset
+
+    # the preset with --map custom_fields.360001=category, as the command line builds it
+    store.import_file("tickets", f, mapping=preset("zendesk").with_overrides(
+        {"custom_fields.360001": "category"}))
+    got = store.query("SELECT category FROM tickets ORDER BY ticket_id")["category"].tolist()
+    assert got[:2] == ["billing", "login"] and pd.isna(got[2]) and pd.isna(got[3])
+
+
 def test_json_fields_are_read_as_text(store: Store, data_dir: Path, tmp_path: Path) -> None:
     """Numbers and texts mixed in one field, integers beyond 64 bits, quoted numbers: every
     value as written, like a CSV cell (DuckDB's own JSON reader guesses a type per field)."""

@@ -11,7 +11,8 @@ Helpdesk API exports wrap their records: ``{"tickets": [...], "next_page": ..., 
 A file holding one object with one such list (under the table's name, e.g. ``tickets``, or a
 usual wrapper name such as ``results`` or ``data``) is read as that list. Fields holding
 objects are also offered flattened with dotted names (``via.channel``,
-``satisfaction_rating.score``), so a mapping can name them.
+``satisfaction_rating.score``), so a mapping can name them; so are the elements of Zendesk's
+``custom_fields`` list, by their id (``custom_fields.360001``).
 """
 
 from __future__ import annotations
@@ -109,11 +110,18 @@ def load(con: Any, path: Path, table: str | None = None) -> None:
         fields = _fields(con, name)
         if not fields:
             raise ImportValidationError(name, "the records have no fields (empty objects)")
+        by_id = _fields_by_id(con, fields, {label.lower() for label, _ in fields})
         columns = ", ".join(f"v[{i + 1}] AS {quote_ident(label)}"
                             for i, (label, _) in enumerate(fields))
+        params: list[Any] = []
+        for label, key, ident in by_id:  # the value of the list's element with this id
+            columns += (f", json_extract_string(list_filter(CAST(json_extract(j, ?) AS JSON[]),"
+                        f" lambda e: json_extract_string(e, '$.id') = ?)[1], '$.value')"
+                        f" AS {quote_ident(label)}")
+            params += [_pointer((key,)), ident]
         con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT _row, {columns} FROM"
-                    " (SELECT _row, json_extract_string(j, ?::VARCHAR[]) AS v FROM _json)"
-                    " ORDER BY _row", [[_pointer(p) for _, p in fields]])
+                    " (SELECT _row, j, json_extract_string(j, ?::VARCHAR[]) AS v FROM _json)"
+                    " ORDER BY _row", [*params, [_pointer(p) for _, p in fields]])
     finally:
         con.execute("DROP TABLE IF EXISTS _json")
 
@@ -169,6 +177,39 @@ def _fields(con: Any, name: str) -> list[tuple[str, tuple[str, ...]]]:
         parents = _objects(con, nested)
         if not parents:
             break
+    return out
+
+
+MAX_FIELDS_BY_ID = 200  # custom fields offered per list
+
+
+def _fields_by_id(con: Any, fields: list[tuple[str, tuple[str, ...]]], taken: set[str]
+                  ) -> list[tuple[str, str, str]]:
+    """Zendesk keeps its custom fields as a list, ``"custom_fields": [{"id": 360001,
+    "value": "billing"}, ...]``: each id is offered as a field of its own,
+    ``custom_fields.360001`` (label, list key, id), so a mapping can name the one that holds
+    the category. Top-level lists whose elements are objects with ``id`` and ``value``."""
+    out: list[tuple[str, str, str]] = []
+    top = [(label, path) for label, path in fields if len(path) == 1]
+    if not top:
+        return out
+    lists = {int(r[0]) for r in con.execute(  # one pass: which fields hold a list somewhere
+        "SELECT DISTINCT unnest(list_filter(range(len(t)), lambda i: t[i + 1] = 'ARRAY')) FROM"
+        " (SELECT json_type(j, ?::VARCHAR[]) AS t FROM _json)",
+        [[_pointer(p) for _, p in top]]).fetchall()}
+    for label, path in (top[i] for i in sorted(lists)):
+        at = _pointer(path)
+        ids = con.execute(
+            "SELECT i FROM (SELECT _row, json_extract_string(e, '$.id') AS i,"
+            " json_exists(e, '$.value') AS v FROM (SELECT _row, unnest(CAST(json_extract(j, ?)"
+            " AS JSON[])) AS e FROM _json WHERE json_type(j, ?) = 'ARRAY')"
+            " WHERE json_type(e) = 'OBJECT') WHERE i IS NOT NULL AND v"
+            " GROUP BY i ORDER BY min(_row), i LIMIT ?", [at, at, MAX_FIELDS_BY_ID]).fetchall()
+        for (ident,) in ids:
+            name = f"{label}.{ident}"
+            if name.lower() not in taken:
+                taken.add(name.lower())
+                out.append((name, path[0], str(ident)))
     return out
 
 
