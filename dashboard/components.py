@@ -183,8 +183,9 @@ def ticket_text(subject: str | None, body: str | None) -> None:
     """Show ticket text safely (never interpreted as Markdown or HTML)."""
     st.caption("Subject")
     st.text(subject or "(no subject)")
-    st.caption("Message")
-    st.code(body or "(empty)", language=None, wrap_lines=True)
+    shown = data.readable(body) if body else body
+    st.caption("Message" if shown == body else "Message (its HTML shown as text)")
+    st.code(shown or "(empty)", language=None, wrap_lines=True)
 
 
 def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "weight"),

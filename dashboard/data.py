@@ -341,6 +341,13 @@ def queue_summary() -> pd.DataFrame:
     return masked(raw).assign(team_key=raw["team"].to_numpy()) if not raw.empty else raw
 
 
+def readable(text: str) -> str:
+    """A ticket's text as a page shows it: HTML (an export's description) as plain text."""
+    from triage_core.text import html_to_text
+
+    return html_to_text(text)
+
+
 def ticket_detail(ticket_id: str) -> dict[str, Any] | None:
     """One ticket with its triage and the words behind its category and sentiment, as a page
     may show it; ``_ticket`` holds the real id (for corrections)."""

@@ -224,3 +224,17 @@ def test_rule_groups_run_only_on_rows_holding_a_trigger() -> None:
     for raw, _ in CLEAN_CASES:
         texts = [*plain, raw, *plain]
         assert clean_body_array(to_arrow(texts)).to_pylist() == [clean_body(t) for t in texts]
+
+
+def test_html_bodies_are_shown_as_text_and_plain_ones_as_written() -> None:
+    """What a page shows of a ticket holding HTML: tags gone, line breaks kept, entities
+    decoded, nothing else cleaned away (the signature stays); plain text is untouched."""
+    from triage_core.text import html_to_text
+
+    body = ('<div dir="ltr">Hi team,<br>My invoice&nbsp;is wrong &amp; late.<br><br><br>'
+            "<!-- x --><div>Sent from my iPhone</div></div>")
+    assert html_to_text(body) == ("Hi team,\nMy invoice is wrong & late.\n\n"
+                                  "Sent from my iPhone")
+    assert html_to_text("plain & simple\r\nit\u2019s &amp; fine") == (
+        "plain & simple\r\nit\u2019s &amp; fine")
+    assert html_to_text("2 < 3 and &lt;b&gt;") == "2 < 3 and <b>"

@@ -210,6 +210,26 @@ def clean_body(text: Any) -> str:
     return out
 
 
+# The cleaning rules that read HTML as text: comments and tags, then the entities.
+_HTML_RULES = tuple(i for i, r in enumerate(_RULES) if "<" in r.needs or "<!--" in r.needs)
+_ENTITY_RULES = tuple(i for i, r in enumerate(_RULES) if r.pattern.startswith("&"))
+
+
+def html_to_text(text: Any) -> str:
+    """A ticket's text as a person reads it when it holds HTML (an export's description):
+    tags and comments dropped, line breaks and block tags as line ends, entities decoded;
+    everything else as written (unlike :func:`clean_body`, which also drops quotes and
+    signatures for the models). Text without tags comes back unchanged."""
+    out = _as_text(text)
+    if "<" not in out:
+        return out
+    out = out.replace("\r\n", "\n").replace("\r", "\n")
+    for i in (*_HTML_RULES, *_ENTITY_RULES):
+        pattern, repl = _COMPILED_RULES[i]
+        out = pattern.sub(repl, out)
+    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", out).strip()
+
+
 def mask_pii(text: Any) -> str:
     """Replace e-mail addresses, card numbers (Luhn-valid) and phone numbers with placeholders."""
     out = _as_text(text)

@@ -469,6 +469,18 @@ def test_explorer_feedback_records_a_correction(open_app: OpenApp, fresh_db: Pat
     assert "Corrections on this ticket" in [c.value for c in at.caption]
 
 
+def test_a_ticket_in_html_is_shown_as_text(open_app: OpenApp, fresh_db: Path) -> None:
+    """An export's HTML description is shown without its tags (and never rendered)."""
+    with Store(fresh_db) as s:
+        s.execute("UPDATE tickets SET body = ?", ['<div dir="ltr">Card <b>declined</b>&nbsp;'
+                                                  "again<br>Sent from my iPhone</div>"])
+    at = open_app(fresh_db, "explorer")
+    assert_ok(at)
+    shown = [c.value for c in at.code]
+    assert "Card declined again\nSent from my iPhone" in shown, shown
+    assert "Message (its HTML shown as text)" in [c.value for c in at.caption]
+
+
 @pytest.mark.slow
 def test_review_retrain_creates_a_new_model_version(open_app: OpenApp, fresh_db: Path) -> None:
     at = open_app(fresh_db, "review")
