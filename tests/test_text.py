@@ -237,4 +237,6 @@ def test_html_bodies_are_shown_as_text_and_plain_ones_as_written() -> None:
                                   "Sent from my iPhone")
     assert html_to_text("plain & simple\r\nit\u2019s &amp; fine") == (
         "plain & simple\r\nit\u2019s &amp; fine")
-    assert html_to_text("2 < 3 and &lt;b&gt;") == "2 < 3 and <b>"
+    assert html_to_text("<p>2 < 3 and &lt;b&gt;</p>") == "2 < 3 and <b>"
+    mention = "my <img src=x> tag does not load &amp; <b>why"  # no HTML document: as written
+    assert html_to_text(mention) == mention

@@ -210,6 +210,11 @@ def clean_body(text: Any) -> str:
     return out
 
 
+# Markup as an HTML e-mail or export writes it: a line break or a closing tag of a usual
+# element. A text that only mentions a tag ("my <img> does not load", a pasted script) is
+# shown as written.
+_LOOKS_HTML = re.compile(r"(?i)<br\s*/?>|</(?:p|div|span|html|body|table|tr|td|li|ul|ol|font|b"
+                         r"|i|u|strong|em|a|h[1-6]|blockquote)\s*>")
 # The cleaning rules that read HTML as text: comments and tags, then the entities.
 _HTML_RULES = tuple(i for i, r in enumerate(_RULES) if "<" in r.needs or "<!--" in r.needs)
 _ENTITY_RULES = tuple(i for i, r in enumerate(_RULES) if r.pattern.startswith("&"))
@@ -219,9 +224,10 @@ def html_to_text(text: Any) -> str:
     """A ticket's text as a person reads it when it holds HTML (an export's description):
     tags and comments dropped, line breaks and block tags as line ends, entities decoded;
     everything else as written (unlike :func:`clean_body`, which also drops quotes and
-    signatures for the models). Text without tags comes back unchanged."""
+    signatures for the models). Text that is not HTML (no line break or closing tag of a usual
+    element) comes back unchanged."""
     out = _as_text(text)
-    if "<" not in out:
+    if "<" not in out or not _LOOKS_HTML.search(out):
         return out
     out = out.replace("\r\n", "\n").replace("\r", "\n")
     for i in (*_HTML_RULES, *_ENTITY_RULES):
