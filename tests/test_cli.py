@@ -71,6 +71,26 @@ def test_a_long_list_of_ignored_columns_is_cut_in_the_line(db: Path, tmp_path: P
     assert len(full["ignored_columns"]) == 40
 
 
+def test_an_export_page_with_no_tickets_is_nothing_to_import(db: Path, tmp_path: Path) -> None:
+    """An incremental export's page when nothing changed ({"tickets": [], ...}): a cron line
+    importing each page succeeds and says so; a bare empty list is still refused."""
+    before = info(db)
+    page = tmp_path / "page.json"
+    page.write_text('{"tickets": [], "next_page": null, "end_of_stream": true, "count": 0}')
+    r = run("import", "tickets", str(page), "--preset", "zendesk", db=db)
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.startswith("page.json: nothing to import (its 'tickets' list is empty")
+    assert "the database is unchanged" in r.stdout
+    full = json.loads(ok("import", "tickets", str(page), "--json", db=db))
+    assert (full["rows_in_file"], full["new_rows"], full["existing_rows"]) == (0, 0, 0)
+    assert "nothing to import" in full["warnings"][0]
+    assert info(db) == before
+    bare = tmp_path / "bare.json"
+    bare.write_text("[]")
+    assert "holds no records" in one_line_error(run("import", "tickets", str(bare), db=db))
+    assert info(db) == before
+
+
 def test_bad_file_one_line_exit_1(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("ticket_id,created_at,customer_id,status\nT9,not-a-date,C1,open\n")

@@ -164,6 +164,10 @@ def import_cmd(db: str, table: str, file: str, preset: str | None, mapping_ref: 
 
         print_json({**dataclasses.asdict(result), "warnings": list(dict.fromkeys(notes))})
         return
+    if not result.rows_in_file and result.warnings:  # an export's empty page: not a problem
+        print(result.warnings[0])
+        warn(notes[1:])
+        return
     msg = (f"{result.source}: {result.rows_in_file:,} rows into {result.table} "
            f"({result.new_rows:,} new, {result.existing_rows:,} already there, updated)")
     if result.ignored_columns:

@@ -95,7 +95,14 @@ def import_file(store: Store, table: str, path: str | Path, preset: str | None =
     path = Path(path)
     chosen = resolve_mapping(store, spec, mapping, preset)
     with store.lock(), store.import_memory():
-        load_raw_file(store, path, table)
+        try:
+            load_raw_file(store, path, table)
+        except json_files.EmptyPage as empty:  # an export's page with nothing new
+            drop_staging(store)
+            return ImportResult(table, path.name, 0, 0, 0, (), (
+                f"{path.name}: nothing to import (its {empty.key!r} list is empty, as an"
+                " incremental export's page is when nothing changed); the database is"
+                " unchanged",))
         return _Importer(store, spec, path.name).run(chosen, create_missing)
 
 

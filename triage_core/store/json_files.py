@@ -80,6 +80,16 @@ def locate_error(path: Path) -> str | None:
     return None
 
 
+class EmptyPage(ImportValidationError):
+    """A page of an API export whose list of records is empty (``{"tickets": [], ...}``: an
+    incremental export with nothing new since the last page). An import takes it as nothing
+    to import; whatever needs rows (a preview, a mapping) refuses it like an empty file."""
+
+    def __init__(self, file: str, key: str) -> None:
+        self.key = key
+        super().__init__(file, f"the file's {key!r} list is empty: no records")
+
+
 def load(con: Any, path: Path, table: str | None = None) -> None:
     """The records of the JSON file ``path`` in the temp table ``_raw``: ``_row`` (the
     record's number, from 1) and one text column per field. Raises
@@ -97,8 +107,10 @@ def load(con: Any, path: Path, table: str | None = None) -> None:
         size = min(MAX_OBJECT_BYTES, path.stat().st_size + 1024)
         con.execute(read, [str(path), size])
     try:
-        _unwrap(con, table)
+        key = _unwrap(con, table)
         n = con.execute("SELECT count(*) FROM _json").fetchall()[0][0]
+        if not n and key is not None:
+            raise EmptyPage(name, key)
         if not n:
             raise ImportValidationError(name, "the file holds no records (an empty list)")
         bad = con.execute("SELECT _row, json_type(j) FROM _json WHERE json_type(j) <> 'OBJECT'"
@@ -126,24 +138,25 @@ def load(con: Any, path: Path, table: str | None = None) -> None:
         con.execute("DROP TABLE IF EXISTS _json")
 
 
-def _unwrap(con: Any, table: str | None) -> None:
+def _unwrap(con: Any, table: str | None) -> str | None:
     """One object holding the records in a list under a known key: the list's elements
-    become the records."""
+    become the records. Returns that key (None: the file is not such an object)."""
     if con.execute("SELECT count(*) FROM _json").fetchall()[0][0] != 1:
-        return
+        return None
     keys = con.execute("SELECT json_keys(j) FROM _json WHERE json_type(j) = 'OBJECT'"
                        ).fetchall()
     if not keys or not keys[0][0]:
-        return
+        return None
     names = {*WRAPPERS, *((table, *TABLE_WRAPPERS.get(table, ())) if table else ())}
     found = [k for k in keys[0][0] if k.lower() in names]
     lists = [k for k in found if con.execute(
         "SELECT json_type(j, ?) = 'ARRAY' FROM _json", [_pointer((k,))]).fetchall()[0][0]]
     if len(lists) != 1:
-        return
+        return None
     con.execute("CREATE OR REPLACE TEMP TABLE _json AS SELECT row_number() OVER () AS _row,"
                 " e AS j FROM (SELECT unnest(CAST(json_extract(j, ?) AS JSON[])) AS e"
                 " FROM _json)", [_pointer((lists[0],))])
+    return str(lists[0])
 
 
 def _fields(con: Any, name: str) -> list[tuple[str, tuple[str, ...]]]:
