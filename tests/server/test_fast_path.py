@@ -24,7 +24,7 @@ from _served import Api, new_ticket
 from _world import copy_db
 
 from triage_core.config import default_config
-from triage_core.ops import rowscore, scoring
+from triage_core.ops import feedback, rowscore, scoring
 from triage_core.ops.routing.assign import _Agents
 from triage_core.server.quick import SMALL as QUICK_SMALL
 from triage_core.server.quick import QuickTriage
@@ -362,3 +362,66 @@ def test_updated_tickets_get_the_rows_of_the_sql_path(serve_api: Callable[..., A
     assert len(fast) == len(ids) >= 15
     assert _differences(fast, slow, "ticket_id") == []
     assert "kept" in set(fast["routing_outcome"])
+
+
+def test_updated_tickets_keep_their_corrections_like_the_sql_path(
+        serve_api: Callable[..., Api], db: Path, world: Path, tmp_path: Path) -> None:
+    """A ticket posted again keeps the corrections in force on it (category, sentiment and
+    tier, as the scoring SQL reads them from ticket_corrections) and its CSAT survey: the
+    path for updated tickets gives the rows of the SQL path, and the answer says so."""
+    with Store(world, read_only=True) as s:
+        picked = s.query(f"SELECT t.ticket_id, t.customer_id, t.category, t.priority_tier,"
+                         f" t.sentiment_label FROM {scoring.TRIAGED} t"
+                         " ANTI JOIN csat_surveys USING (ticket_id)"
+                         " WHERE t.sentiment_label IS NOT NULL ORDER BY t.ticket_id LIMIT 5")
+        categories = s.query("SELECT DISTINCT category FROM triage_results"
+                             " WHERE category IS NOT NULL ORDER BY 1")["category"].tolist()
+    rows = picked.to_dict("records")
+    surveyed = rows.pop()  # answers a CSAT survey (bad) before it is posted again
+    other_category = next(c for c in categories if c != rows[0]["category"])
+    corrections = [
+        (rows[0]["ticket_id"], {"category": other_category}),
+        (rows[1]["ticket_id"], {"sentiment": "positive" if rows[1]["sentiment_label"]
+                                == "negative" else "negative"}),
+        (rows[2]["ticket_id"], {"tier": "P1" if rows[2]["priority_tier"] != "P1" else "P4"}),
+        (rows[3]["ticket_id"], {"sentiment": "neutral" if rows[3]["sentiment_label"]
+                                != "neutral" else "positive", "tier": "P2"
+                                if rows[3]["priority_tier"] != "P2" else "P3"}),
+    ]
+    other = copy_db(world, tmp_path, "sql.duckdb")
+    for path in (db, other):
+        with Store(path) as s:
+            for ticket_id, changes in corrections:
+                feedback.add(s, ticket_id, changes, by="lead")
+            s.import_frame("csat_surveys", pd.DataFrame(
+                {"ticket_id": [surveyed["ticket_id"]], "score": ["1"]}, dtype=object))
+    angry = "Still broken after your last answer. This is the third time I write!"
+    body = [new_ticket(r["ticket_id"], r["customer_id"], body=angry, status="open")
+            for r in [*rows, surveyed]]
+    api = serve_api()
+    r = api.post("/api/v1/tickets", body)
+    assert r.status_code == 200, r.text
+    answered = {t["ticket_id"]: t for t in r.json()["tickets"]}
+    ids = [t["ticket_id"] for t in body]
+    sql = f"SELECT * FROM {scoring.TRIAGED} WHERE list_contains(?, ticket_id)"
+    fast = api.query(sql, [ids])
+    with Store(other) as s:
+        frame = pd.DataFrame([{k: None if v is None else str(v) for k, v in t.items()}
+                              for t in body], dtype=object)
+        with s.transaction():
+            s.import_frame("tickets", frame, source="request body")
+            QuickTriage(default_config()).run(s, ids, exact=True)
+        slow = s.query(sql, [ids])
+    assert len(fast) == len(ids) == 5
+    assert _differences(fast, slow, "ticket_id") == []
+    by_id = fast.set_index("ticket_id")
+    assert by_id.loc[rows[0]["ticket_id"], "category"] == other_category
+    assert by_id.loc[rows[0]["ticket_id"], "category_source"] == "correction"
+    assert answered[rows[0]["ticket_id"]]["category"] == other_category
+    assert by_id.loc[rows[1]["ticket_id"], "sentiment_label"] == \
+        corrections[1][1]["sentiment"]
+    assert by_id.loc[rows[2]["ticket_id"], "priority_tier"] == corrections[2][1]["tier"]
+    assert answered[rows[2]["ticket_id"]]["priority_tier"] == corrections[2][1]["tier"]
+    assert by_id.loc[rows[3]["ticket_id"], "sentiment"] == 0.0 or \
+        corrections[3][1]["sentiment"] != "neutral"
+    assert by_id.loc[surveyed["ticket_id"], "csat"] == 1

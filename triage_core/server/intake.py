@@ -202,14 +202,15 @@ class Intake:
 
     def _write(self, batch: list[Request], trust: bool = False) -> list[dict[str, Any]]:
         """One transaction: write the requests' tickets (plain ones by the fast path, the others
-        by one import per kind of request), then triage them all: the tickets new to the
-        database from the state in memory, the others by the SQL path. ``trust``: tickets that
-        the state does not know, and their triage results, are inserted without a conflict
-        clause (a plain insert costs about a third of an upsert)."""
+        by one import per kind of request), then triage them all: the plain ones from the state
+        in memory (new tickets, then updated ones), the imported ones by the SQL path.
+        ``trust``: tickets that the state does not know, and their triage results, are inserted
+        without a conflict clause (a plain insert costs about a third of an upsert)."""
         self.quick.begin()
         groups: dict[tuple[str, int, bool], list[Request]] = {}
         fresh: dict[str, dict[str, Any]] = {}  # new tickets' rows as stored
-        again: dict[str, None] = {}  # tickets that existed (or came by the import), in order
+        updated: dict[str, dict[str, Any]] = {}  # existing tickets' rows as stored
+        again: dict[str, None] = {}  # tickets that came by the import, in order
         with self.cur.transaction():
             fast = [r for r in batch if r.plain is not None]
             missing = set(self.quick.missing_customers(
@@ -234,8 +235,8 @@ class Intake:
                 new = trust and not any(t in known or t in written for t in plain.ids)
                 written.update(plain.ids)
                 for row in quick_import.upsert(self.cur, plain, RETURNING, new=new):
-                    if row["ticket_id"] in known or row["ticket_id"] in again:
-                        again[row["ticket_id"]] = None
+                    if row["ticket_id"] in known:
+                        updated[row["ticket_id"]] = row  # a later round's row wins
                     else:
                         fresh[row["ticket_id"]] = row
             for (source, _, create), requests in groups.items():
@@ -250,6 +251,8 @@ class Intake:
                 again.update(dict.fromkeys(i for r in requests for i in r.ids))
             rows = self.quick.run_new(self.cur, [r for t, r in fresh.items() if t not in again],
                                       replace=not trust)
+            rows += self.quick.run_updated(self.cur, [r for t, r in updated.items()
+                                                      if t not in again])
             if again:
                 rows += self.quick.run(self.cur, list(again))
             return rows

@@ -48,6 +48,15 @@ SELECT a.*, coalesce(l.n, 0) AS current_load FROM agents a LEFT JOIN (
       AND NOT list_contains($ids, ticket_id)
     GROUP BY agent_id) l USING (agent_id)
 """
+# What an existing ticket may have gathered since it arrived, for the path of updated tickets
+# (run_updated): its scoring input hash (SCORING_SQL's, its survey included), its CSAT survey
+# and its corrections in force.
+_EXISTING_SQL = (f"SELECT k.ticket_id, {scoring.INPUT_HASH} AS input_hash, sv.score AS survey,"
+                 " corr.category AS corr_category, corr.sentiment AS corr_sentiment,"
+                 " corr.tier AS corr_tier FROM tickets k"
+                 " LEFT JOIN csat_surveys sv USING (ticket_id)"
+                 " LEFT JOIN ticket_corrections corr USING (ticket_id)"
+                 " WHERE k.ticket_id IN (SELECT unnest(?::VARCHAR[]))")
 # The open tickets agents hold (what their loads count), for the state of the fast path.
 _HOLDERS_SQL = (f"SELECT ticket_id, agent_id FROM {scoring.TRIAGED} WHERE status IN ({_OPEN})"
                 " AND routing_outcome IN ('assigned', 'kept') AND agent_id IS NOT NULL")
@@ -284,6 +293,32 @@ class QuickTriage:
         insert; one that exists fails it with ``duckdb.ConstraintException``)."""
         if not stored:
             return []
+        return self._run_stored(store, stored, replace, None)
+
+    def run_updated(self, store: Store, stored: Sequence[Mapping[str, Any]]
+                    ) -> list[dict[str, Any]]:
+        """Triage tickets that were in the database and were just updated (a helpdesk's
+        webhook fires on every change): ``stored`` are their rows as the upsert returned them.
+        Like :meth:`run_new`, with what a ticket may have gathered since it arrived read in
+        one statement by id (its corrections in force, its CSAT survey, its input hash) and
+        the agent now holding it left out of the loads it is routed against; the same rows
+        as :meth:`run`, without its scoring query over the customers and touchpoints (9.6
+        instead of 3.1 ms for 20 tickets of the demo world, 16.2 instead of 4.2 ms at
+        1,000,000). Many tickets, or a state read before ``triaged_tickets`` existed, take
+        :meth:`run`."""
+        if not stored:
+            return []
+        st = self.state(store)
+        if len(stored) > SMALL or not st.triaged:
+            return self.run(store, [r["ticket_id"] for r in stored])
+        ids = [r["ticket_id"] for r in stored]
+        existing = {r["ticket_id"]: r for r in store.rows(_EXISTING_SQL, [ids])}
+        return self._run_stored(store, stored, True, existing)
+
+    def _run_stored(self, store: Store, stored: Sequence[Mapping[str, Any]], replace: bool,
+                    existing: Mapping[str, Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+        """:meth:`run_new` (``existing`` None) and :meth:`run_updated` (``existing``: per
+        ticket, the row of ``_EXISTING_SQL``)."""
         models, profile = self._refresh(store)
         st = self.state(store)
         batch = pd.DataFrame({
@@ -299,33 +334,48 @@ class QuickTriage:
                              RESULT_TYPES, replace=replace)
         self._lookups(store, st, [r["customer_id"] for r in stored])
         rows = []
+        none: Mapping[str, Any] = {}
         for i, k in enumerate(stored):
             segment, plan, ltv = st.customers.get(k["customer_id"], (None, None, None))
             label, predicted_category = k["category"], columns["category"][i]
-            source = ("label" if label is not None else
+            # SCORING_SQL's columns: a correction beats a label, which beats the model
+            had = none if existing is None else existing[k["ticket_id"]]
+            corrected, feeling = had.get("corr_category"), had.get("corr_sentiment")
+            source = ("correction" if corrected is not None else
+                      "label" if label is not None else
                       "model" if predicted_category is not None else None)
+            survey = had.get("survey")
             rows.append({
-                "ticket_id": k["ticket_id"], "input_hash": k["input_hash"],
+                "ticket_id": k["ticket_id"], "input_hash": had.get("input_hash",
+                                                                   k["input_hash"]),
                 "created_at": k["created_at"], "customer_id": k["customer_id"],
                 "status": k["status"], "channel": k["channel"],
                 "language": k["language"] if k["language"] is not None
                 else columns["language"][i],
                 "first_response_at": k["first_response_at"], "resolved_at": k["resolved_at"],
-                "csat": k["csat"], "agent_id": k["agent_id"], "handled_by": k["agent_id"],
+                "csat": survey if survey is not None else k["csat"],
+                "agent_id": k["agent_id"], "handled_by": k["agent_id"],
                 "source_priority": k["source_priority"], "segment": segment, "plan": plan,
                 "lifetime_value": ltv, "ltv_percentile": self._percentile(st, ltv),
-                "category": label if label is not None else predicted_category,
+                "category": corrected if corrected is not None
+                else label if label is not None else predicted_category,
                 "category_source": source,
                 "category_confidence": columns["category_confidence"][i] if source == "model"
                 else 1.0,
                 "predicted_category": predicted_category,
-                "sentiment": columns["sentiment"][i],
-                "sentiment_label": columns["sentiment_label"][i],
-                "severity": columns["severity"][i], "tier_correction": None,
+                "sentiment": _corrected_sentiment(feeling, columns["sentiment"][i]),
+                "sentiment_label": feeling if feeling is not None
+                else columns["sentiment_label"][i],
+                "severity": columns["severity"][i], "tier_correction": had.get("corr_tier"),
                 "campaign_id": self._campaign(st, k["customer_id"], k["created_at"]),
             })
         as_of = self._as_of(store, [r["created_at"] for r in rows])
         load = list(st.load)
+        if existing is not None:  # the agents' loads without these tickets (see run)
+            for k in stored:
+                held = st.holders.get(k["ticket_id"])
+                if held in st.index:
+                    load[st.index[held]] -= 1
         if len(rows) <= SMALL:
             routing = rowscore.Routing(st.routing, self.rules, load)
             out = rowscore.score_rows(rows, routing, profile, as_of)
@@ -334,6 +384,9 @@ class QuickTriage:
             agents = st.agents.assign(current_load=_loads_by_id(st, load, st.agents))
             scored = scoring.score_frame(frame, agents, profile, self.rules, as_of)
             out = scored.astype(object).where(scored.notna(), None).to_dict("records")
+        if existing is not None:
+            store.execute(f"DELETE FROM {scoring.TRIAGED} WHERE ticket_id IN"
+                          " (SELECT unnest(?::VARCHAR[]))", [[k["ticket_id"] for k in stored]])
         store.insert_columns(scoring.TRIAGED, {c: [_value(r[c]) for r in out]
                                                for c in scoring.OUTPUT_COLUMNS},
                              scoring.OUTPUT_TYPES)
@@ -414,6 +467,17 @@ class QuickTriage:
                                  scoring.OUTPUT_TYPES)
         self._stage(records)
         return records
+
+
+def _corrected_sentiment(correction: Any, score: Any) -> Any:
+    """SCORING_SQL's sentiment under a sentiment correction (None: none in force)."""
+    if correction == "negative":
+        return min(score if score is not None else -0.5, -0.5)
+    if correction == "positive":
+        return max(score if score is not None else 0.5, 0.5)
+    if correction == "neutral":
+        return 0.0
+    return score
 
 
 def _value(value: Any) -> Any:
