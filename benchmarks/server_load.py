@@ -9,6 +9,8 @@ that session open, then:
   the number of errors (non-2xx answers or failed connections);
 - the same single tickets posted again by the same clients (updates of existing tickets, as a
   helpdesk's webhook sends them): the same figures;
+- Zendesk webhook calls from the same clients (new tickets in the helpdesk's own values, signed
+  as Zendesk signs them, mapped by its preset): the same figures;
 - 1,000-ticket batch POSTs (3 runs, new tickets each time).
 
 Tickets are demo texts (sample_data) for existing customers, with new ids.
@@ -32,9 +34,12 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from triage_core.server.settings import ENV_ZENDESK
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -68,13 +73,19 @@ class Client:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self, path: str, payload: Any) -> tuple[int, float, bytes]:
+    async def post(self, path: str, payload: Any,
+                   sign: Callable[[bytes], dict[str, str]] | None = None
+                   ) -> tuple[int, float, bytes]:
+        """POST ``payload`` as JSON with the bearer token; ``sign``: the headers that sign its
+        body too (a webhook's)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         body = json.dumps(payload).encode()
-        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer "
-                f"{self.token}\r\nContent-Type: application/json\r\nContent-Length: "
+        auth = f"Authorization: Bearer {self.token}\r\n" + (
+            "".join(f"{k}: {v}\r\n" for k, v in sign(body).items()) if sign else "")
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n{auth}"
+                f"Content-Type: application/json\r\nContent-Length: "
                 f"{len(body)}\r\n\r\n").encode()
         start = time.perf_counter()
         self.writer.write(head + body)
@@ -89,11 +100,37 @@ class Client:
         return int(status_line.split()[1]), time.perf_counter() - start, answer
 
 
+def zendesk_payload(base: dict[str, Any], ticket_id: str) -> dict[str, Any]:
+    """What Zendesk sends with the README's webhook template (a new ticket, the helpdesk's
+    own values: its requester id, "Web Form", "Normal")."""
+    return {"ticket_id": ticket_id, "customer_id": f"zd-{abs(hash(base['customer_id'])) % 5000}",
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "subject": base["subject"], "body": base["body"], "status": "Open",
+            "channel": "Web Form", "source_priority": "Normal"}
+
+
+def zendesk_signer(secret: str) -> Callable[[bytes], dict[str, str]]:
+    from triage_core.server import webhooks
+
+    def sign(body: bytes) -> dict[str, str]:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return {webhooks.ZENDESK_SIGNATURE: webhooks.zendesk_signature(secret, stamp, body),
+                webhooks.ZENDESK_TIMESTAMP: stamp}
+    return sign
+
+
 async def load(url: str, token: str, clients: int, per_client: int,
-               pool: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
-    """``clients`` connections, each POSTing ``per_client`` single tickets back to back."""
+               pool: list[dict[str, Any]], prefix: str, webhook_secret: str | None = None
+               ) -> dict[str, Any]:
+    """``clients`` connections, each POSTing ``per_client`` single tickets back to back (to
+    the Zendesk webhook, signed with ``webhook_secret``, when given)."""
     latencies: list[float] = []
     errors = 0
+    path, make = "/api/v1/tickets", ticket
+    sign = None
+    if webhook_secret is not None:
+        path, make, sign = ("/api/v1/webhooks/zendesk", zendesk_payload,
+                            zendesk_signer(webhook_secret))
 
     async def one(c: int) -> None:
         nonlocal errors
@@ -102,7 +139,7 @@ async def load(url: str, token: str, clients: int, per_client: int,
             base = pool[(c * per_client + i) % len(pool)]
             try:
                 status, seconds, _ = await client.post(
-                    "/api/v1/tickets", ticket(base, f"{prefix}-{c:02d}-{i:05d}"))
+                    path, make(base, f"{prefix}-{c:02d}-{i:05d}"), sign)
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 errors += 1
                 client = Client(url, token)
@@ -136,11 +173,13 @@ async def batches(url: str, token: str, pool: list[dict[str, Any]], runs: int = 
     return out
 
 
-def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, dict[str, Any]]:
+def start_server(db: Path, log: Path, env: dict[str, str] | None = None
+                 ) -> tuple[subprocess.Popen, dict[str, Any]]:
     from triage_core.server import owner
 
     proc = subprocess.Popen([*TRIAGE, "serve", "--db", str(db), "--port", "0"], cwd=ROOT,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+                            stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         record = owner.live(db)
@@ -226,7 +265,8 @@ def run(work: Path, clients: int, per_client: int) -> dict[str, Any]:
     token = json.loads(subprocess.run(
         [*TRIAGE, "tokens", "create", "--db", str(db), "--name", f"bench-{time.time_ns()}",
          "--json"], cwd=ROOT, check=True, capture_output=True, text=True).stdout)["token"]
-    proc, record = start_server(db, work / "serve.log")
+    secret = f"bench-{time.time_ns()}"
+    proc, record = start_server(db, work / "serve.log", {ENV_ZENDESK: secret})
     pool = texts(2000)
     try:
         # as users meet it after the server's first minute: models loaded, the first
@@ -242,11 +282,14 @@ def run(work: Path, clients: int, per_client: int) -> dict[str, Any]:
             # is an existing ticket, triaged by the SQL path
             again = asyncio.run(load(record["url"], token, clients,
                                      max(1, per_client // 4), pool, f"LOAD{run_id}"))
+            # Zendesk's webhook: new tickets in the helpdesk's values, mapped by its preset
+            hooks = asyncio.run(load(record["url"], token, clients, max(1, per_client // 4),
+                                     pool, f"ZD{run_id}", webhook_secret=secret))
             batch = asyncio.run(batches(record["url"], token, pool, run_id=run_id))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
-    return {"single": single, "updates": again, "batch_1000": batch,
+    return {"single": single, "updates": again, "zendesk_webhook": hooks, "batch_1000": batch,
             "dashboard_session": session}
 
 
@@ -272,10 +315,14 @@ def main() -> int:
     print(f"| the same tickets posted again (updates), {u['clients']} clients | p50 "
           f"{u['p50_ms']} ms, p99 {u['p99_ms']} ms, {u['throughput_rps']} tickets/s, "
           f"{u['errors']} errors in {u['requests']} |")
+    z = result["zendesk_webhook"]
+    print(f"| Zendesk webhook calls (new tickets), {z['clients']} clients | p50 "
+          f"{z['p50_ms']} ms, p99 {z['p99_ms']} ms, {z['throughput_rps']} tickets/s, "
+          f"{z['errors']} errors in {z['requests']} |")
     for i, b in enumerate(result["batch_1000"], 1):
         print(f"| 1,000-ticket POST, run {i} | {b['seconds']:.3f} s (HTTP {b['status']}) |")
     print(f"| dashboard session open | {'yes' if result['dashboard_session'] else 'no'} |")
-    return 0 if s["errors"] == 0 and u["errors"] == 0 else 1
+    return 0 if s["errors"] == 0 and u["errors"] == 0 and z["errors"] == 0 else 1
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from triage_core.ops.routing.assign import _Agents
 from triage_core.server.quick import SMALL as QUICK_SMALL
 from triage_core.server.quick import QuickTriage
 from triage_core.store import Store, quick_import
+from triage_core.store.mapping import ImportMapping, preset
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -211,7 +212,8 @@ def test_fast_timestamps_read_like_the_import() -> None:
 def test_plain_tickets_are_stored_like_an_import(world: Path, tmp_path: Path,
                                                  customers: list[str]) -> None:
     rows = [{"ticket_id": f" P-{i} ", "created_at": TIMES[i % len(TIMES)],
-             "customer_id": customers[i], "status": [" Open", "NEW", "on_hold"][i % 3],
+             "customer_id": customers[i],
+             "status": [" Open", "NEW", "on_hold", "Hold", " resolved", "DELETED"][i % 6],
              "channel": ["Web Form", "e-mail ", "fax", None, ""][i % 5],
              "subject": "  Hello  ", "body": None if i % 2 else "text",
              "csat": ["", "5", None][i % 3],
@@ -231,8 +233,60 @@ def test_plain_tickets_are_stored_like_an_import(world: Path, tmp_path: Path,
     assert _differences(fast, slow, "ticket_id") == []
 
 
+WEBHOOK_VALUES = {  # values a helpdesk's webhook sends, that its preset maps
+    "zendesk": {"status": ["Hold", "Open", "solved", "New", "Pending", "Deleted"],
+                "channel": ["Web Form", "Mail", "Chat", "API", "web", "-"],
+                "csat": ["Good", "Bad", "Offered", "-", "", "Unoffered"],
+                "source_priority": ["-", "High", "Urgent", "low", "", "Normal"]},
+    "freshdesk": {"status": ["2", "3", "4", "5", "Resolved", " Waiting on Customer "],
+                  "channel": ["1", "2", "3", "7", "9", "Portal"],
+                  "csat": ["Awesome", "Just okay", "Not good", "", "Extremely happy", None],
+                  "source_priority": ["1", "2", "3", "4", "", "Urgent"]},
+}
+
+
+@pytest.mark.parametrize("helpdesk", sorted(WEBHOOK_VALUES))
+def test_webhook_tickets_take_the_fast_path_and_are_stored_like_the_import(
+        helpdesk: str, world: Path, tmp_path: Path, customers: list[str]) -> None:
+    """A webhook's rows (our column names, the helpdesk's values) with its preset's value maps
+    applied are plain tickets, stored exactly as the import with the preset stores them."""
+    values = WEBHOOK_VALUES[helpdesk]
+    rows = [new_ticket(f"W-{i}", customers[i], **{c: v[i] for c, v in values.items()})
+            for i in range(6)]
+    mapping = preset(helpdesk)
+    mapped = quick_import.mapped_rows(rows, mapping)
+    assert mapped is not None
+    plain = quick_import.plain_tickets(mapped)
+    assert plain is not None
+    fast_db, slow_db = copy_db(world, tmp_path, "a.duckdb"), copy_db(world, tmp_path, "b.duckdb")
+    with Store(fast_db) as s, s.transaction():
+        quick_import.upsert(s, plain)
+    with Store(slow_db) as s:
+        s.import_frame("tickets", pd.DataFrame(rows, dtype=object), source="webhook",
+                       mapping=mapping)
+    sql = "SELECT * FROM tickets WHERE ticket_id LIKE 'W-%'"
+    with Store(fast_db, read_only=True) as a, Store(slow_db, read_only=True) as b:
+        fast, slow = a.query(sql), b.query(sql)
+    assert len(fast) == 6
+    assert _differences(fast, slow, "ticket_id") == []
+    assert "on_hold" in set(fast["status"]) or helpdesk == "freshdesk"
+
+
+def test_a_mapping_that_does_more_than_map_values_goes_to_the_import() -> None:
+    row = new_ticket("X-1", "C1", status="Hold")
+    assert quick_import.mapped_rows([row], preset("zendesk")) is not None
+    for mapping in (
+            ImportMapping.from_mapping({"columns": {"body": ["subject"]}}),  # another column
+            ImportMapping.from_mapping({"defaults": {"channel": "email"}}),
+            ImportMapping.from_mapping({"formats": {"created_at": "%d/%m/%Y %H:%M"}}),
+            ImportMapping.from_mapping({"values": {"channel": {"site": "Web Form"}}})):
+        changed = {**row, "channel": "site"}
+        assert quick_import.mapped_rows([changed], mapping) is None, mapping
+    assert quick_import.mapped_rows([{**row, "Ticket ID": "x"}], preset("zendesk")) is None
+
+
 @pytest.mark.parametrize("change", [
-    {"status": "resolved"}, {"status": "unknown"}, {"csat": "4.0"}, {"csat": "9"},
+    {"status": "unknown"}, {"status": "hold on"}, {"csat": "4.0"}, {"csat": "9"},
     {"created_at": "yesterday"}, {"created_at": ""}, {"ticket_id": " "}, {"Ticket ID": "x"},
     {"customer_id": None}, {"first_response_at": " 2026-07-01T10:00:00Z"}])
 def test_anything_unusual_goes_to_the_import(change: dict[str, Any]) -> None:

@@ -61,8 +61,13 @@ class Request:
 
     @cached_property
     def plain(self) -> quick_import.PlainTickets | None:
-        """The tickets converted by the fast path, or None when the import must decide."""
-        return quick_import.plain_tickets(self.rows) if self.mapping is None else None
+        """The tickets converted by the fast path, or None when the import must decide (a
+        mapping that does more than map the values of our own columns, a webhook's preset
+        does not)."""
+        if self.mapping is None:
+            return quick_import.plain_tickets(self.rows)
+        rows = quick_import.mapped_rows(self.rows, self.mapping)
+        return quick_import.plain_tickets(rows) if rows is not None else None
 
     @property
     def ids(self) -> list[str]:

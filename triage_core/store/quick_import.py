@@ -21,9 +21,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from triage_core.errors import TriageError
 from triage_core.schema import TICKETS
 from triage_core.store.importing import MAX_OFFSET_MINUTES, MAX_YEAR, MIN_YEAR
-from triage_core.store.mapping import BUILTIN_VALUES
+from triage_core.store.mapping import BUILTIN_VALUES, ImportMapping, _value_key, plan_columns
 
 if TYPE_CHECKING:
     from triage_core.store.connection import Store
@@ -110,9 +111,10 @@ def _value(column: str, raw: str | None) -> Any:
             raise _NotPlain
         return int(text)
     mapped = BUILTIN_VALUES.get(column, {})
-    if col.allowed:
+    if col.allowed:  # the import: the built-in value map ("hold"), then lower case
         lowered = text.lower()
-        if lowered not in col.allowed or lowered in mapped:
+        lowered = mapped.get(lowered, lowered)
+        if lowered not in col.allowed:
             raise _NotPlain
         return lowered
     if mapped:
@@ -138,6 +140,55 @@ def plain_tickets(rows: Sequence[Row]) -> PlainTickets | None:
     if len({r[0] for r in out}) != len(out):
         return None  # a duplicate id: the import names its rows
     return PlainTickets(columns, out)
+
+
+def mapped_rows(rows: Sequence[Row], mapping: ImportMapping) -> list[Row] | None:
+    """``rows`` named like our columns with ``mapping``'s value maps applied as the import
+    applies them (a helpdesk webhook's rows and its preset: ``Hold``, ``2`` for open, ``Good``
+    for CSAT 5), for :func:`plain_tickets`; None when the mapping would do anything else to
+    them (match a column to another of ours, give a default, read a time by a format) or a
+    mapped value is one the built-in value maps would map again (the import maps a value
+    once), so that the staged import decides."""
+    if mapping.defaults or mapping.formats or mapping.table not in (None, TICKETS.name):
+        return None
+    given = tuple(sorted({c for row in rows for c in row}))
+    if not set(given) <= _COLUMNS.keys():
+        return None
+    key = (id(mapping), given)
+    known = _SELF_MAPPED.get(key)
+    if known is None or known[0] is not mapping:
+        try:
+            plan = plan_columns(TICKETS, given, mapping, "request", require=False)
+            same = all(plan.targets.get(c) == c for c in given) and not plan.defaults
+        except TriageError:
+            same = False
+        if len(_SELF_MAPPED) > 64:
+            _SELF_MAPPED.clear()
+        known = _SELF_MAPPED[key] = (mapping, same)
+    if not known[1]:
+        return None
+    maps = {c: {_value_key(k): v for k, v in mapping.values[c].items()}
+            for c in given if mapping.values.get(c)}
+    if not maps:
+        return list(rows)
+    out = []
+    for row in rows:
+        new = dict(row)
+        for column, pairs in maps.items():
+            raw = row.get(column)
+            if raw is None or _value_key(raw) not in pairs:
+                continue
+            value = pairs[_value_key(raw)]
+            builtin = BUILTIN_VALUES.get(column, {})
+            if value is not None and builtin.get(_value_key(value), value) != value:
+                return None
+            new[column] = value
+        out.append(new)
+    return out
+
+
+# (id of a mapping, columns) -> (the mapping, whether it maps those columns to themselves)
+_SELF_MAPPED: dict[tuple[int, tuple[str, ...]], tuple[ImportMapping, bool]] = {}
 
 
 def missing_customers(store: Store, tickets: PlainTickets) -> list[str]:
