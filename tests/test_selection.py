@@ -13,7 +13,9 @@ from triage_core.config import defaults
 from triage_core.errors import ConfigError, ModelError
 from triage_core.models.classifier import TicketClassifier
 from triage_core.models.selection import (
+    CandidateScore,
     SelectionSettings,
+    _keep_plain,
     allowed_fits,
     cv_folds,
     cv_sample,
@@ -81,7 +83,7 @@ def test_chooses_the_best_cv_candidate_and_records_every_score() -> None:
     # a candidate that cannot learn: every feature block weighs nothing
     blind = {"word_weight": 0.0, "char_weight": 0.0, "skip_weight": 0.0,
              "semantic_weight": 0.0, "semantic_max_weight": 0.0}
-    s = settings(candidates={"weak": blind, **TWO})
+    s = settings(candidates={"weak": blind, **TWO}, baseline_margin=0.0)  # the best wins
     chosen = select(texts, labels, None, s)
     scores = {c.name: c for c in chosen.candidates}
     assert set(scores) == {"weak", "default", "plain"}
@@ -94,6 +96,56 @@ def test_chooses_the_best_cv_candidate_and_records_every_score() -> None:
     json.dumps(summary)  # JSON-ready
     assert summary["chosen"] == chosen.chosen and len(summary["candidates"]) == 3
     assert "3-fold cross-validation" in summary["reason"]
+
+
+def _scored(name: str, score: float) -> CandidateScore:
+    return CandidateScore(name, {}, score, score, score, 2, 0.0)
+
+
+def test_a_lead_over_the_plain_model_within_noise_keeps_the_plain_model() -> None:
+    """The standard error of the paired per-ticket difference decides: 400 held-out tickets."""
+    s = settings()
+    names = ["default", "plain", "plain_c0_3"]
+    plain = np.zeros(400, dtype=bool)
+    plain[:300] = True  # right on 300
+    # default: right on 10 more, wrong on none that plain gets right: a lead of 0.025 with a
+    # standard error of 0.0078
+    clear = plain.copy()
+    clear[300:310] = True
+    scored = [_scored("default", 0.775), _scored("plain", 0.75), _scored("plain_c0_3", 0.70)]
+    assert _keep_plain(names, scored, {0: clear, 1: plain, 2: plain}, 0, s) is None
+    # default: right on 30 that plain misses, wrong on 26 that plain gets: a lead of 0.01 with
+    # a standard error of 0.0187
+    close = plain.copy()
+    close[300:330] = True
+    close[:26] = False
+    scored = [_scored("default", 0.76), _scored("plain", 0.75), _scored("plain_c0_3", 0.70)]
+    kept = _keep_plain(names, scored, {0: close, 1: plain, 2: plain}, 0, s)
+    assert kept is not None and kept[0] == 1  # the better of the plain candidates
+    assert "0.0100" in kept[1] and "0.0187" in kept[1]
+    # no margin, no plain candidates, or a plain candidate already best: the best stays
+    assert _keep_plain(names, scored, {0: close, 1: plain, 2: plain}, 0,
+                       settings(baseline_margin=0.0)) is None
+    assert _keep_plain(names, scored, {0: close, 1: plain, 2: plain}, 0,
+                       settings(baseline=[])) is None
+    assert _keep_plain(names, scored, {0: close, 1: plain, 2: plain}, 1, s) is None
+
+
+def test_selection_reports_the_plain_model_it_kept() -> None:
+    texts, labels = make_tickets(15, seed=2)
+    best = select(texts, labels, None, settings(candidates=TWO, baseline_margin=0.0))
+    kept = select(texts, labels, None, settings(candidates=TWO, baseline_margin=1e6))
+    scores = {c.name: c.score for c in best.candidates}
+    assert scores == {c.name: c.score for c in kept.candidates}  # the same folds and scores
+    assert kept.chosen == "plain" and kept.params["multi_class"] == "ovr"
+    if best.chosen == "default":  # the richer model led: the huge margin overrules it
+        assert scores["default"] >= scores["plain"]
+        assert "the plain model is kept" in kept.reason
+        assert "the plain model is kept" in kept.candidates[0].note
+        assert not np.array_equal(best.held_out[0], kept.held_out[0])  # plain's calibrates
+    model, chosen = fit_selected(texts, labels, {"training": {"selection": {
+        "baseline_margin": 1e6, "fit_budget": 10_000}}})
+    assert chosen.chosen.startswith("plain") and model.multi_class == "ovr"
 
 
 def test_ties_go_to_the_earlier_candidate() -> None:
@@ -160,6 +212,8 @@ def test_candidates_change_the_classifier_section() -> None:
     ({"candidates": {"bad": {"C": -1}}}, "classifier: C"),
     ({"candidates": {"bad": {"nope": 1}}}, "nope"),
     ({"fit_budget": 0}, "fit_budget"),
+    ({"baseline_margin": -1}, "baseline_margin"),
+    ({"baseline": "plain"}, "baseline must be a list"),
     ({"extra": 1}, "extra"),
 ])
 def test_bad_settings_are_named(over: dict, message: str) -> None:

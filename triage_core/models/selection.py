@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,8 @@ class SelectionSettings:
     workers: int
     min_rows: int
     candidates: tuple[tuple[str, dict[str, Any]], ...]
+    baseline: tuple[str, ...]  # the plain candidates (see _keep_plain)
+    baseline_margin: float  # in standard errors of the paired per-ticket difference
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> SelectionSettings:
@@ -78,6 +80,9 @@ class SelectionSettings:
             over = dict(check.table(over, f"candidates.{name}"))
             ClassifierSettings.from_config(over)  # ConfigError names the bad key
             out.append((str(name), over))
+        # names that are not candidates are passed over: a configuration that replaces the
+        # candidates need not restate this list
+        baseline = check.texts(data["baseline"], "baseline")
         return cls(enabled=check.flag(data["enabled"], "enabled"),
                    cv_folds=check.integer(data["cv_folds"], "cv_folds", lo=2, hi=10),
                    metric=check.choice(data["metric"], "metric", METRICS),
@@ -87,7 +92,9 @@ class SelectionSettings:
                    budget_chars=check.integer(data["budget_chars"], "budget_chars", lo=1),
                    workers=check.integer(data["workers"], "workers", lo=0),
                    min_rows=check.integer(data["min_rows"], "min_rows", lo=2),
-                   candidates=tuple(out))
+                   candidates=tuple(out), baseline=tuple(baseline),
+                   baseline_margin=check.number(data["baseline_margin"], "baseline_margin",
+                                                lo=0.0))
 
 
 def selection_settings(training: Mapping[str, Any] | None = None) -> SelectionSettings:
@@ -331,6 +338,7 @@ def _choose(run: _Run, names: list[str], changes: list[dict[str, Any]],
     common = min(v for v in done.values() if v > 0)
     rows = np.concatenate([folds[f][1] for f in range(common)])
     out, best, best_score = [], 0, -1.0
+    correct: dict[int, np.ndarray] = {}  # per held-out ticket: right or not
     for c, name in enumerate(names):
         if c in run.failed:
             out.append(CandidateScore(name, changes[c], None, None, None, 0, 0.0,
@@ -343,17 +351,49 @@ def _choose(run: _Run, names: list[str], changes: list[dict[str, Any]],
                                       "skipped: fit budget"))
             continue
         scores = np.vstack([run.scores[c, f] for f in range(common)])
-        acc, f1, score = _metrics(run.y[rows], scores.argmax(axis=1), settings.metric)
+        predicted = scores.argmax(axis=1)
+        correct[c] = predicted == run.y[rows]
+        acc, f1, score = _metrics(run.y[rows], predicted, settings.metric)
         out.append(CandidateScore(name, changes[c], acc, f1, score, common,
                                   round(sum(run.seconds[c, f] for f in range(common)), 2)))
         if score > best_score + 1e-9:
             best, best_score = c, score
+    cv = f"{common}-fold cross-validation" + (
+        "" if common == len(folds) else f" ({common} of {len(folds)} folds: fit budget)")
+    reason = f"best {settings.metric.replace('_', '-')} in {cv}"
+    kept = _keep_plain(names, out, correct, best, settings)
+    if kept is not None:
+        plain, why = kept
+        out[best] = replace(out[best], note=f"led the plain candidates by {why}: the plain "
+                                            "model is kept")
+        reason = (f"{names[best]} led by only {why}, so the plain model is kept: best "
+                  f"{settings.metric.replace('_', '-')} of the plain candidates in {cv}")
+        best = plain
     held = np.vstack([run.scores[best, f] for f in range(common)])
-    reason = (f"best {settings.metric.replace('_', '-')} in {common}-fold cross-validation"
-              + ("" if common == len(folds) else f" ({common} of {len(folds)} folds: "
-                 "fit budget)"))
     return Selection(names[best], run.params[best], settings.metric, common, tuple(out),
                      seconds, reason, (held, classes[run.y[rows]].tolist()))
+
+
+def _keep_plain(names: list[str], scored: list[CandidateScore],
+                correct: dict[int, np.ndarray], best: int, settings: SelectionSettings
+                ) -> tuple[int, str] | None:
+    """(the best plain candidate, why) when the best candidate is not plain and beats it by no
+    more than ``baseline_margin`` standard errors of their paired per-ticket difference (right
+    or wrong on each held-out ticket); else None. With seven candidates, the best cross-validated
+    score of a small training set is partly luck (the winner's curse): a richer configuration
+    that wins by a hair lost to the plain baseline on the test tickets more often than not."""
+    plain = [c for c, n in enumerate(names) if n in settings.baseline and c in correct]
+    if best in plain or not plain or best not in correct or settings.baseline_margin <= 0:
+        return None
+    top = max(plain, key=lambda c: (scored[c].score or 0.0, -c))
+    lead = (scored[best].score or 0.0) - (scored[top].score or 0.0)
+    diff = correct[best].astype(float) - correct[top].astype(float)
+    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+    if lead > settings.baseline_margin * se:
+        return None
+    unit = "standard error" if settings.baseline_margin == 1 else "standard errors"
+    return top, (f"{lead:.4f} (within {settings.baseline_margin:g} {unit} of the paired "
+                 f"difference, {se:.4f})")
 
 
 def fit_selected(X: Any, y: Any, config: Mapping[str, Any] | None = None,
