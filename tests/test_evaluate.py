@@ -308,6 +308,26 @@ def test_unreadable_files_name_the_problem(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text('[{"text": "a", ')
     with pytest.raises(TriageError, match=r"bad\.json: cannot read as JSON"):
         evaluate.read_labeled(tmp_path / "bad.json", ["text"], "category")
+    # a workbook or an archive read as CSV was one column named after its first bytes
+    import gzip
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "tickets.xlsx", "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(TriageError, match=r"tickets\.xlsx: a spreadsheet workbook, not a CSV: "
+                       "save it as 'CSV UTF-8'"):
+        evaluate.read_labeled(tmp_path / "tickets.xlsx", ["text"], "category")
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64)
+    with pytest.raises(TriageError, match=r"old\.xls: a spreadsheet workbook"):
+        evaluate.read_labeled(tmp_path / "old.xls", ["text"], "category")
+    (tmp_path / "export.csv").write_bytes(gzip.compress(b"text,category\nhi,billing\n"))
+    with pytest.raises(TriageError, match=r"export\.csv: a gzip-compressed file, not a CSV, "
+                       "Parquet or JSON file: unpack it, or save the workbook"):
+        evaluate.read_labeled(tmp_path / "export.csv", ["text"], "category")
+    with zipfile.ZipFile(tmp_path / "export.zip", "w") as z:
+        z.writestr("export.csv", "text,category\nhi,billing\n")
+    with pytest.raises(TriageError, match=r"export\.zip: a ZIP archive or a spreadsheet workbook"):
+        evaluate.read_labeled(tmp_path / "export.zip", ["text"], "category")
 
 
 def test_config_file_reaches_both_tasks(files: dict[str, Path], tmp_path: Path,

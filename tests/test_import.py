@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -181,6 +182,11 @@ BAD_FILES = {
                           "T9\t2026-02-01 10:00:00\tC1\topen\n").encode("utf-16"), None, None,
                          "UTF-16 text"),
     "empty.csv": (b"", None, None, "file is empty"),
+    # a helpdesk's export downloaded compressed, or saved as a workbook, under a text name
+    "gzipped.csv": (gzip.compress(b"ticket_id,created_at,customer_id,status\n"),
+                    None, None, "a gzip-compressed file, not CSV text: unpack it"),
+    "workbook.json": (b"PK\x03\x04" + b"\0" * 40, None, None,
+                      "a ZIP archive or a spreadsheet workbook, not JSON text"),
     "header_only.csv": (b"ticket_id,created_at,customer_id,status\n", 1, None, "no data rows"),
     "bad_status.csv": (b"ticket_id,created_at,customer_id,status\n"
                        b"T9,2026-02-01 10:00:00,C1,exploded\n", 1, "status", "is not one of"),

@@ -71,6 +71,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     suffix = path.suffix.lower()
     try:
+        _refuse_packed(path, suffix)
         if suffix in (".parquet", ".pq"):
             df = _as_text(pd.read_parquet(path))
         elif suffix in (".json", ".jsonl", ".ndjson"):
@@ -105,6 +106,25 @@ def read_table(path: str | Path) -> pd.DataFrame:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TriageError(f"{path.name}: cannot read as {kind} ({first[:200]})") from None
     return df
+
+
+_WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+
+
+def _refuse_packed(path: Path, suffix: str) -> None:
+    """A spreadsheet workbook or a compressed file is refused with what to do instead (read as
+    CSV, it was one column named after its first bytes)."""
+    from triage_core.store.formats import UNPACK, packed_kind
+
+    if suffix in (".parquet", ".pq") or not path.is_file():
+        return
+    if suffix in _WORKBOOKS:
+        raise TriageError(f"{path.name}: a spreadsheet workbook, not a CSV: save it as 'CSV "
+                          "UTF-8' (Excel: File > Save As) or export CSV from the helpdesk")
+    with path.open("rb") as fh:
+        kind = packed_kind(fh.read(4))
+    if kind is not None:
+        raise TriageError(f"{path.name}: {kind}, not a CSV, Parquet or JSON file: {UNPACK}")
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

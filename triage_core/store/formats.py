@@ -35,6 +35,9 @@ def check_readable(path: Path) -> str:
     if not first:
         raise ImportValidationError(name, "file is empty")
     if fmt in ("csv", "json"):
+        kind = packed_kind(first)
+        if kind:
+            raise ImportValidationError(name, f"{kind}, not {fmt.upper()} text: {UNPACK}")
         for bom, encoding in _WIDE_BOMS:
             if first.startswith(bom):
                 raise ImportValidationError(name, f"the file is {encoding} text (as Excel's "
@@ -48,6 +51,19 @@ def check_readable(path: Path) -> str:
 # (UTF-32 first: its little-endian mark starts with UTF-16's).
 _WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
               (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+
+
+# What a file that is no text starts with, and what it then is
+_PACKED = ((b"PK\x03\x04", "a ZIP archive or a spreadsheet workbook"),
+           (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook"),
+           (b"\x1f\x8b", "a gzip-compressed file"))
+UNPACK = "unpack it, or save the workbook as 'CSV UTF-8' (Excel: File > Save As)"
+
+
+def packed_kind(first: bytes) -> str | None:
+    """What a file is when its first bytes say it is a workbook or compressed, else None (read
+    as text, such a file was one column named after its first bytes, or "not UTF-8")."""
+    return next((kind for magic, kind in _PACKED if first.startswith(magic)), None)
 
 
 def detect_format(path: Path) -> str:
