@@ -388,3 +388,41 @@ def test_a_wrong_sentiment_label_is_quoted_as_the_file_has_it() -> None:
         _check_sentiment_labels(pd.Series(["Positive", "NEG", "neutral"]), "f.csv")
     assert _check_sentiment_labels(pd.Series(["Positive", "NEUTRAL"]), "f.csv").tolist() == [
         "positive", "neutral"]
+
+
+def test_labels_spelled_in_several_ways_are_named(files: dict[str, Path], tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """'Billing' and 'billing' are two categories to any model: the report says so, with the
+    counts of each spelling, on the CLI, in --json and for an uploaded file."""
+    assert evaluate.label_variants(["billing", "login", "billing"]) == []
+    records = rows(0, 20)
+    label = records[0]["category"]
+    for r in records[:3]:
+        r["category"] = f"  {label.upper()}  "  # stripped, but still another case
+    train = write_csv(tmp_path / "variants.csv", records)
+    code, out, err = run_main(capsys, "evaluate", "--task", "category", "--train", str(train),
+                              "--test", str(files["test"]), "--text-col", "text",
+                              "--label-col", "category", "--json")
+    assert code == 0, err
+    (warning,) = json.loads(out)["warnings"]
+    assert warning.startswith("1 label is spelled in several ways (case or spacing) in the "
+                              "training and test files")
+    assert f"{label!r} (27)" in warning and f"{label.upper()!r} (3)" in warning
+    code, out, _ = run_main(capsys, "evaluate", "--task", "category", "--train", str(train),
+                            "--test", str(files["test"]), "--text-col", "text",
+                            "--label-col", "category")
+    assert code == 0 and f"warning: {warning}" in out.splitlines()
+    clean = evaluate.evaluate_category(files["train"], files["test"], ["text"], "category")
+    assert clean["warnings"] == []
+    many = evaluate.label_variants([f"Topic {i}" for i in range(5)]
+                                   + [f"topic  {i}" for i in range(5)], "x.csv")
+    assert many[0].startswith("5 labels are spelled") and "and 2 more" in many[0]
+    # an uploaded file on the Model quality page (scored by the active model)
+    from triage_core.models.classifier import build_classifier
+
+    model = build_classifier().fit([r["text"] for r in rows(0, 5)],
+                                   [r["category"] for r in rows(0, 5)])
+    frame = pd.DataFrame(records)
+    report = evaluate.evaluate_model(model, frame, ["text"], "category")
+    assert report["warnings"] == [warning.replace("the training and test files", "the file")
+                                  .replace(f"{label!r} (27)", f"{label!r} (17)")]

@@ -131,6 +131,8 @@ if upload is not None:
             except data.TriageError as exc:
                 components.error(exc)
             else:
+                for warning in report.get("warnings") or []:
+                    st.warning(components.plain(warning))
                 st.metric("Accuracy", f"{report['accuracy']:.3f}")
                 st.metric("Macro-F1", f"{report['macro_f1']:.3f}")
                 st.caption(f"{report['n_test']:,} rows evaluated, {report['n_skipped']:,} "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,33 @@ def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name
     return joined.reset_index(drop=True), labels[keep].reset_index(drop=True), int((~keep).sum())
 
 
+_VARIANTS_SHOWN = 3
+
+
+def label_variants(labels: Iterable[Any], where: str = "the file") -> list[str]:
+    """A warning (one line, in a list) when category labels differ only in case or spacing
+    ("Billing", "BILLING", "billing"): they count as separate categories, which no model can
+    tell apart, and every text of the rarer spellings counts as wrong."""
+    counts = pd.Series(list(labels), dtype=object).astype(str).value_counts(sort=True)
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for label, n in counts.items():
+        groups.setdefault(" ".join(str(label).lower().split()), []).append((str(label), int(n)))
+    several = [g for g in groups.values() if len(g) > 1]
+    if not several:
+        return []
+    shown = "; ".join(", ".join(f"{_short(label)!r} ({n:,})" for label, n in g)
+                      for g in several[:_VARIANTS_SHOWN])
+    more = (f" and {len(several) - _VARIANTS_SHOWN:,} more"
+            if len(several) > _VARIANTS_SHOWN else "")
+    are = "label is" if len(several) == 1 else "labels are"
+    return [f"{len(several):,} {are} spelled in several ways (case or spacing) in {where} and"
+            f" count as separate categories: {shown}{more}; make each one label"]
+
+
+def _short(label: str, limit: int = 40) -> str:
+    return label if len(label) <= limit else label[:limit - 1] + "…"
+
+
 def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], label_col: str
                    ) -> dict[str, Any]:
     """Score an already trained category model on a labeled DataFrame."""
@@ -175,7 +202,7 @@ def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], la
     pred = model.predict(texts.tolist())
     out = metrics(labels, pred)
     out.update(n_train=0, n_test=len(labels), n_skipped=skipped,
-               seconds=round(time.perf_counter() - start, 3))
+               seconds=round(time.perf_counter() - start, 3), warnings=label_variants(labels))
     return out
 
 
@@ -205,6 +232,8 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
                seconds=round(time.perf_counter() - start, 3), selection=chosen.summary())
     known = set(y_train.tolist())
     unseen = [label for label in y_test.tolist() if label not in known]
+    out["warnings"] = label_variants([*y_train.tolist(), *y_test.tolist()],
+                                     "the training and test files")
     out["unseen_test_labels"] = {"rows": len(unseen),
                                  "labels": list(dict.fromkeys(map(str, unseen)))[:10]}
     base = baselines(x_train.tolist(), y_train.tolist(), x_test.tolist(), y_test.tolist(),
@@ -285,6 +314,7 @@ def format_report(report: dict[str, Any]) -> str:
         + f": accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}",
         f"train rows {report['n_train']:,}, test rows {report['n_test']:,}, "
         f"skipped (empty label) {report['n_skipped']:,}, {report['seconds']:.1f} s",
+        *(f"warning: {w}" for w in report.get("warnings") or []),
         *_comparison_lines(report),
         "",
         f"{'label':<32} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}",
