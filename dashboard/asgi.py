@@ -47,14 +47,23 @@ def warm_up() -> None:
         logging.getLogger("triage.server").exception("dashboard warm-up failed")
 
 
-def _with_warm_pages(server: Any) -> Any:
-    """The server's lifespan with the page warmer (dashboard/warm.py) running beside it."""
-    from dashboard.data import data_version
-    from dashboard.warm import PageWarmer
+def _lifespan(server: Any) -> Any:
+    """The server's lifespan, with the pages' modules warmed (``warm_up``) and, when the server
+    settings ask for it, the page warmer (dashboard/warm.py) running beside it. The pages'
+    modules are imported here, once Streamlit's runtime runs: imported before it (when the app
+    is created), each cached function of theirs logged "No runtime found, using
+    MemoryCacheStorageManager", 40 warnings at every start."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any = None) -> AsyncIterator[None]:
         async with server.lifespan(app):
+            threading.Thread(target=warm_up, name="dashboard-warm-up", daemon=True).start()
+            if not server.settings.warm_pages:
+                yield
+                return
+            from dashboard.data import data_version
+            from dashboard.warm import PageWarmer
+
             warmer = PageWarmer(data_version, server.started)
             server.warm_checks.append(lambda: warmer.rounds > 0)  # the first round
             task = asyncio.create_task(warmer.run(), name="warm-pages")
@@ -77,9 +86,5 @@ def create_app(server: Any, host: str, port: int) -> tuple[Any, dict[str, Any]]:
         **_project_options(), "server.port": port, "server.address": host,
         "server.headless": True, "server.runOnSave": False, "server.fileWatcherType": "none",
         "browser.gatherUsageStats": False})
-    lifespan = server.lifespan
-    if server.settings.warm_pages:
-        lifespan = _with_warm_pages(server)
-    app = st.App(SCRIPT, routes=server.routes(), lifespan=lifespan)
-    threading.Thread(target=warm_up, name="dashboard-warm-up", daemon=True).start()
+    app = st.App(SCRIPT, routes=server.routes(), lifespan=_lifespan(server))
     return app, {"ws_max_size": get_max_message_size_bytes(), "ws_per_message_deflate": False}
