@@ -10,9 +10,11 @@ several values of C, so the chosen model is never worse than that baseline beyon
 
 * Folds run fold-major (every candidate on fold 1, then on fold 2, ...) on ``workers`` threads
   (liblinear releases the GIL). How many fits run depends on the number of tickets only
-  (``fit_budget`` at ``budget_rows``, fewer for more tickets), never on the clock, so the same
-  data always gives the same model; every candidate is compared on the folds all of them
-  finished, and candidates that finished none are reported as skipped.
+  (``fit_budget`` at ``budget_rows``, fewer for more tickets), never on the clock; every
+  candidate is compared on the folds all of them finished, and candidates that finished none
+  are reported as skipped. Fits on several threads share liblinear's one random generator, so
+  scores can differ in the fourth decimal between runs (``workers = 1``: exactly repeatable,
+  about 1.6 times slower).
 * A training set larger than ``max_rows`` is cross-validated on a stratified sample of that
   size (the final model is still fitted on every row), which bounds the selection's cost.
 * Rare classes (fewer examples than folds) are never held out: they stay in every training part,
@@ -233,8 +235,7 @@ def _run_folds(run: _Run, folds: list[tuple[np.ndarray, np.ndarray]], workers: i
                allowed: int, progress: Callable[..., Any] | None) -> None:
     """Fit ``allowed`` (candidate, fold) pairs in fold-major order (every candidate on fold 1,
     then fold 2, ...), whole folds only, on ``workers`` threads. The number of fits depends
-    only on the data's size, never on the clock, so the same data always chooses the same
-    model."""
+    only on the data's size, never on the clock."""
     n = len(run.params)
     tasks = [(c, f) for f in range(len(folds)) for c in range(n)]
     tasks = tasks[:max(allowed // n, 1) * n] if allowed >= n else tasks[:allowed]
