@@ -83,7 +83,7 @@ def test_chooses_the_best_cv_candidate_and_records_every_score() -> None:
     # a candidate that cannot learn: every feature block weighs nothing
     blind = {"word_weight": 0.0, "char_weight": 0.0, "skip_weight": 0.0,
              "semantic_weight": 0.0, "semantic_max_weight": 0.0}
-    s = settings(candidates={"weak": blind, **TWO}, baseline_margin=0.0)  # the best wins
+    s = settings(candidates={"weak": blind, **TWO})  # the default: the best score wins
     chosen = select(texts, labels, None, s)
     scores = {c.name: c for c in chosen.candidates}
     assert set(scores) == {"weak", "default", "plain"}
@@ -104,7 +104,7 @@ def _scored(name: str, score: float) -> CandidateScore:
 
 def test_a_lead_over_the_plain_model_within_noise_keeps_the_plain_model() -> None:
     """The standard error of the paired per-ticket difference decides: 400 held-out tickets."""
-    s = settings()
+    s = settings(baseline_margin=1.0)
     names = ["default", "plain", "plain_c0_3"]
     plain = np.zeros(400, dtype=bool)
     plain[:300] = True  # right on 300
@@ -127,8 +127,9 @@ def test_a_lead_over_the_plain_model_within_noise_keeps_the_plain_model() -> Non
     assert _keep_plain(names, scored, {0: close, 1: plain, 2: plain}, 0,
                        settings(baseline_margin=0.0)) is None
     assert _keep_plain(names, scored, {0: close, 1: plain, 2: plain}, 0,
-                       settings(baseline=[])) is None
+                       settings(baseline=[], baseline_margin=1.0)) is None
     assert _keep_plain(names, scored, {0: close, 1: plain, 2: plain}, 1, s) is None
+    assert _keep_plain(names, scored, {0: close, 1: plain, 2: plain}, 0, settings()) is None
 
 
 def test_selection_reports_the_plain_model_it_kept() -> None:
