@@ -313,6 +313,12 @@ def test_explanation_terms_are_words_of_the_text_without_stop_words_or_fragments
     # "card charged" is not in the text as a phrase, "not happy" not at all
     assert ("card charged", 0.5) not in readable_terms(terms, text, k=10)
     assert readable_terms([("Refund", -0.2)], text.upper(), k=1) == [("Refund", -0.2)]
+    # a contraction's parts are no words of the text; a possessive's first part is
+    said = "I didn't get my refund and the customer's card won't work. Don't t."
+    got = readable_terms([("didn", 0.9), ("i didn", 0.8), ("won", 0.7), ("customer", 0.6),
+                          ("card", 0.5), ("don", 0.4)], said, k=10)
+    assert got == [("customer", 0.6), ("card", 0.5)]
+    assert readable_terms([("refund", 0.3)], "a 'refund' please", k=1) == [("refund", 0.3)]
 
 
 def test_triage_refuses_an_empty_database_and_a_bad_time(store: Store, db: Store) -> None:

@@ -210,10 +210,16 @@ def _stop_words() -> frozenset[str]:
 
 def _occurs(words: list[str], text: str, skip: bool) -> bool:
     """Whether ``words`` occur in ``text`` (lower case) as whole words: next to each other
-    (a phrase), or in this order with anything between (a skip-gram)."""
-    parts = [re.escape(w) for w in words]
+    (a phrase), or in this order with anything between (a skip-gram). A contraction's first
+    part is no whole word ("didn" of "didn't", "won" of "won't": the features split words at
+    the apostrophe, and the explanation showed "didn"); a possessive's is ("customer's")."""
+    parts = [re.escape(w) + _NOT_CUT for w in words]
     glue = r"\b.*?\b" if skip else r"\W+"
-    return re.search(r"(?<!\w)" + glue.join(parts) + r"(?!\w)", text, re.S) is not None
+    return re.search(r"(?<!\w)(?<!\w['’])" + glue.join(parts) + r"(?!\w)", text,
+                     re.S) is not None
+
+
+_NOT_CUT = r"(?!['’](?!s\b)\w)"  # not followed by an apostrophe and more of the word
 
 
 def readable_terms(terms: Sequence[tuple[str, float]], text: Any, k: int,
