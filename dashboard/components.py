@@ -223,7 +223,8 @@ def score_breakdown(contrib: dict[str, Any]) -> None:
     st.dataframe(rows, hide_index=True, placeholder="–", width="stretch", column_config={
         "part": st.column_config.TextColumn("Part"),
         "points": st.column_config.ProgressColumn(
-            "Points (of 100)", min_value=0.0, format="%.1f",
+            "Points", help="Points of the priority score (of 100)", min_value=0.0,
+            format="%.1f", width="small",  # the value stays visible in a third of 1280 px
             max_value=float(max(rows["points"].max(), 1.0)))})
 
 
