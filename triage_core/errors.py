@@ -34,3 +34,9 @@ class ModelError(TriageError):
 
 class DatabaseBusyError(TriageError):
     """Another process holds the database file (DuckDB allows one writing process)."""
+
+
+def short_label(label: str, limit: int = 40) -> str:
+    """A label from the data cut to ``limit`` characters (with "…"), as one-line messages quote
+    it (data health, ``triage evaluate``)."""
+    return label if len(label) <= limit else label[:limit - 1] + "…"

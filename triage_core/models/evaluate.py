@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from triage_core.errors import TriageError
+from triage_core.errors import TriageError, short_label
 from triage_core.schema import SENTIMENT_LABELS
 
 
@@ -181,17 +181,13 @@ def label_variants(labels: Iterable[Any], where: str = "the file") -> list[str]:
     several = [g for g in groups.values() if len(g) > 1]
     if not several:
         return []
-    shown = "; ".join(", ".join(f"{_short(label)!r} ({n:,})" for label, n in g)
+    shown = "; ".join(", ".join(f"{short_label(label)!r} ({n:,})" for label, n in g)
                       for g in several[:_VARIANTS_SHOWN])
     more = (f" and {len(several) - _VARIANTS_SHOWN:,} more"
             if len(several) > _VARIANTS_SHOWN else "")
     are = "label is" if len(several) == 1 else "labels are"
     return [f"{len(several):,} {are} spelled in several ways (case or spacing) in {where} and"
             f" count as separate categories: {shown}{more}; make each one label"]
-
-
-def _short(label: str, limit: int = 40) -> str:
-    return label if len(label) <= limit else label[:limit - 1] + "…"
 
 
 def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], label_col: str

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from triage_core.errors import short_label
+
 if TYPE_CHECKING:
     from triage_core.store import Store
 
@@ -126,11 +128,11 @@ def _label_variants(store: Store) -> list[Finding]:
         groups.setdefault(row["key"], []).append((row["label"], int(row["n"])))
     if not groups:
         return []
-    shown = "; ".join(", ".join(f"{_short(label)!r} ({n:,})" for label, n in variants)
+    shown = "; ".join(", ".join(f"{short_label(label)!r} ({n:,})" for label, n in variants)
                       for variants in list(groups.values())[:_VARIANT_GROUPS_SHOWN])
     more = (f" and {len(groups) - _VARIANT_GROUPS_SHOWN:,} more"
             if len(groups) > _VARIANT_GROUPS_SHOWN else "")
-    first = _short(next(iter(groups.values()))[0][0]).replace('"', "'")
+    first = short_label(next(iter(groups.values()))[0][0]).replace('"', "'")
     are = "category is" if len(groups) == 1 else "categories are"
     return [Finding("label_variants", f"{len(groups):,} {are}"
                     f" spelled in several ways (case or spacing) and count as separate"
@@ -138,10 +140,6 @@ def _label_variants(store: Store) -> list[Finding]:
                     " cannot tell them apart. Import the tickets again with a mapping that makes"
                     f" each one: [values.category] \"{first}\" = \"{first}\" (case and blanks"
                     " are ignored, so it maps every spelling)")]
-
-
-def _short(label: str, limit: int = 40) -> str:
-    return label if len(label) <= limit else label[:limit - 1] + "…"
 
 
 def _values(store: Store) -> list[Finding]:
