@@ -4,6 +4,7 @@ the fit budget, the settings, calibration from the held-out scores, and the reco
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -187,6 +188,72 @@ def test_the_fit_budget_limits_the_folds_deterministically() -> None:
     # first two candidates
     assert allowed_fits(s, 2 * n, 3, 3) == 2 and allowed_fits(s, n, 3, 3) == 4
     assert allowed_fits(s, 100 * n, 3, 3) == 2 and allowed_fits(s, 1, 3, 3) == 9
+
+
+def _children(pid: int) -> set[int]:
+    kids: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids |= {int(p) for p in (task / "children").read_text().split()}
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+def test_selection_runs_in_processes_from_a_script_without_a_main_guard(tmp_path) -> None:
+    """The folds run in worker processes (liblinear's random generator is one per process, so
+    threads sharing it made the scores vary between runs). The workers must not import the
+    caller's ``__main__``: a script without ``if __name__ == "__main__"`` (or Streamlit's
+    runner) would start selection again in each of them, and multiprocessing's own pools then
+    fail. The same data scores the same in two runs, and the same as in this process; and the
+    workers exit when their process is killed with SIGKILL (as a server may be)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "train_me.py"
+    script.write_text(
+        "import json, os, sys, time\n"
+        f"sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path.cwd())!r}]\n"
+        "from test_classifier import make_tickets\n"
+        "from test_selection import settings, TWO\n"
+        "from triage_core.models import selection\n"
+        "from triage_core.models.selection import select\n"
+        "selection.PROCESS_MIN_ROWS = 0  # processes even for these few tickets\n"
+        "texts, labels = make_tickets(40, seed=11)\n"
+        "runs = [select(texts, labels, None, settings(candidates=TWO, workers=2))\n"
+        "        for _ in range(2)]\n"
+        "print(json.dumps([[c.score for c in r.candidates] for r in runs]), flush=True)\n"
+        "time.sleep(300)\n")
+    err = tmp_path / "stderr.txt"
+    with err.open("w") as errors, subprocess.Popen(
+            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=errors, text=True,
+            cwd=tmp_path) as proc:
+        try:
+            line = proc.stdout.readline() if proc.stdout else ""
+            assert line, err.read_text()[-2000:]
+            workers = {k for k in _children(proc.pid)
+                       if "LokyProcess" in Path(f"/proc/{k}/cmdline").read_text()}
+            assert len(workers) == 2
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            deadline = time.monotonic() + 20
+            while any(_alive(k) for k in workers) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not any(_alive(k) for k in workers)
+        finally:
+            proc.kill()
+    first, second = json.loads(line)
+    assert first == second and all(s is not None for s in first)
+    texts, labels = make_tickets(40, seed=11)
+    here = select(texts, labels, None, settings(candidates=TWO, workers=1))
+    assert [c.score for c in here.candidates] == first
 
 
 def test_too_few_rows_or_selection_off_use_the_first_candidate() -> None:

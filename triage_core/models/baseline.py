@@ -70,16 +70,34 @@ def _majority(y_train: Sequence[Any], y_test: Sequence[Any]) -> dict[str, float]
     return _scores(y_test, [top] * len(y_test))
 
 
+def _cv_hits(c: float, x: Any, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]
+             ) -> int:
+    """Held-out rows the SVM of this C gets right, summed over the folds."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import LinearSVC
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=MANY_CLASSES_WARNING, category=UserWarning)
+        return sum(int((LinearSVC(C=c, random_state=0).fit(x[tr], y[tr]).predict(x[te])
+                        == y[te]).sum()) for tr, te in folds)
+
+
 def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[str],
                y_test: Sequence[Any], settings: BaselineSettings) -> dict[str, float]:
-    from concurrent.futures import ThreadPoolExecutor
-
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_union
     from sklearn.svm import LinearSVC
 
-    from triage_core.models.selection import cores, cv_folds, cv_sample
+    from triage_core.models.selection import (
+        IDLE_WORKER_SECONDS,
+        PROCESS_MIN_ROWS,
+        cores,
+        cv_folds,
+        cv_sample,
+        in_worker,
+    )
 
     vec = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
                      TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True))
@@ -91,23 +109,24 @@ def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[
     xcv, ycv = xtr[rows], yi[rows]
     folds = cv_folds(ycv, settings.cv_folds, 0)
 
-    def hits(c: float) -> int:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.filterwarnings("ignore", message=MANY_CLASSES_WARNING, category=UserWarning)
-            return sum(int((LinearSVC(C=c).fit(xcv[tr], ycv[tr]).predict(xcv[te])
-                            == ycv[te]).sum()) for tr, te in folds)
-
     best_c = settings.c_grid[0]
     if len(settings.c_grid) > 1 and folds:
-        # liblinear releases the GIL: the values of C are tried at once, one per core
-        with ThreadPoolExecutor(max_workers=cores()) as pool:
-            scores = list(pool.map(hits, settings.c_grid))
+        # the values of C are tried at once, one process per core (in processes, not threads:
+        # liblinear's random generator is one per process, and would be shared by threads)
+        from joblib import Parallel, delayed
+
+        n_jobs = min(cores(), len(settings.c_grid)) if len(rows) >= PROCESS_MIN_ROWS else 1
+        if n_jobs > 1:
+            scores = Parallel(n_jobs=n_jobs, backend="loky", batch_size=1,
+                              idle_worker_timeout=IDLE_WORKER_SECONDS)(
+                delayed(in_worker)(_cv_hits, c, xcv, ycv, folds) for c in settings.c_grid)
+        else:
+            scores = [_cv_hits(c, xcv, ycv, folds) for c in settings.c_grid]
         best_c = settings.c_grid[int(np.argmax(scores))]  # ties: the first (smallest C)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.filterwarnings("ignore", message=MANY_CLASSES_WARNING, category=UserWarning)
-        svm = LinearSVC(C=best_c).fit(xtr, yi)
+        svm = LinearSVC(C=best_c, random_state=0).fit(xtr, yi)
     pred = classes[svm.predict(vec.transform(list(x_test)))]
     return {**_scores(y_test, pred), "C": best_c}
 

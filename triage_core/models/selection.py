@@ -8,13 +8,13 @@ training rows only, and returns the best one. The candidates include the plain T
 SVM (word 1-2 grams and character 2-5 grams, one-vs-rest, no skip-grams, no word vectors) at
 several values of C, so the chosen model is never worse than that baseline beyond CV noise.
 
-* Folds run fold-major (every candidate on fold 1, then on fold 2, ...) on ``workers`` threads
-  (liblinear releases the GIL). How many fits run depends on the number of tickets only
+* Folds run fold-major (every candidate on fold 1, then on fold 2, ...) in ``workers``
+  processes (joblib's loky workers). How many fits run depends on the number of tickets only
   (``fit_budget`` at ``budget_rows``, fewer for more tickets), never on the clock; every
   candidate is compared on the folds all of them finished, and candidates that finished none
-  are reported as skipped. Fits on several threads share liblinear's one random generator, so
-  scores can differ in the fourth decimal between runs (``workers = 1``: exactly repeatable,
-  about 1.6 times slower).
+  are reported as skipped. Processes, not threads: liblinear has one random generator per
+  process, which fits on several threads would share, so the same data would not always score
+  the same (on banking77 the fourth decimal varied, and a near-tie flipped the choice).
 * A training set larger than ``max_rows`` is cross-validated on a stratified sample of that
   size (the final model is still fitted on every row), which bounds the selection's cost.
 * Rare classes (fewer examples than folds) are never held out: they stay in every training part,
@@ -28,9 +28,10 @@ training stores it with the model version and ``--json`` prints it.
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -47,6 +48,8 @@ __all__ = ["CandidateScore", "Selection", "SelectionSettings", "accuracy_and_mac
            "cv_folds", "cv_sample", "fit_selected", "select", "selection_settings"]
 
 METRICS = ("accuracy", "macro_f1", "mean")
+IDLE_WORKER_SECONDS = 60  # worker processes of selection (and the baseline) exit after this
+PROCESS_MIN_ROWS = 1000  # fewer cross-validated tickets: the fits run in this process
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,22 @@ def _metrics(y_true: np.ndarray, y_pred: np.ndarray, metric: str) -> tuple[float
     return acc, f1, {"accuracy": acc, "macro_f1": f1, "mean": (acc + f1) / 2}[metric]
 
 
+def fit_fold(params: dict[str, Any], train_texts: list[str], train_y: np.ndarray,
+             test_texts: list[str], n_classes: int) -> tuple[np.ndarray | None, float, str]:
+    """One candidate on one fold (in a worker process): (held-out scores, n_test x n_classes,
+    seconds, ""), or (None, seconds, why) when the candidate cannot train on these texts."""
+    start = time.perf_counter()
+    model = TicketClassifier(**{**params, "calibration_cv": 0})
+    try:
+        model.fit(train_texts, train_y)
+    except ModelError as exc:  # e.g. no words left after this candidate's cleaning
+        return None, time.perf_counter() - start, str(exc)
+    got = model.class_scores(test_texts)
+    scores = np.full((len(test_texts), n_classes), got.min() - 1.0)
+    scores[:, model.classes_] = got  # labels are class indices
+    return scores, time.perf_counter() - start, ""
+
+
 class _Run:
     """Fold fits of the candidates: predictions, held-out scores and timings."""
 
@@ -209,20 +228,21 @@ class _Run:
         self.seconds: dict[tuple[int, int], float] = {}
         self.failed: dict[int, str] = {}  # candidate -> why it cannot train on these texts
 
-    def fit(self, cand: int, fold: int, rows: tuple[np.ndarray, np.ndarray]) -> None:
-        start = time.perf_counter()
+    def task(self, cand: int, fold: int, rows: tuple[np.ndarray, np.ndarray]
+             ) -> tuple[Any, ...]:
+        """The arguments of :func:`fit_fold` for ``cand`` on ``fold``."""
         train, test = rows
-        model = TicketClassifier(**{**self.params[cand], "calibration_cv": 0})
-        try:
-            model.fit(self.texts[train].tolist(), self.y[train])
-        except ModelError as exc:  # e.g. no words left after this candidate's cleaning
-            self.failed.setdefault(cand, str(exc))
+        return (self.params[cand], self.texts[train].tolist(), self.y[train],
+                self.texts[test].tolist(), self.n_classes)
+
+    def record(self, cand: int, fold: int, result: tuple[np.ndarray | None, float, str]
+               ) -> None:
+        scores, seconds, failed = result
+        if scores is None:
+            self.failed.setdefault(cand, failed)
             return
-        got = model.class_scores(self.texts[test].tolist())
-        scores = np.full((len(test), self.n_classes), got.min() - 1.0)
-        scores[:, model.classes_] = got  # labels are class indices
         self.scores[cand, fold] = scores
-        self.seconds[cand, fold] = time.perf_counter() - start
+        self.seconds[cand, fold] = seconds
 
     def estimate(self, cand: int) -> float | None:
         """Seconds one fold fit of ``cand`` takes (its own folds, else any finished fit)."""
@@ -234,22 +254,62 @@ class _Run:
 def _run_folds(run: _Run, folds: list[tuple[np.ndarray, np.ndarray]], workers: int,
                allowed: int, progress: Callable[..., Any] | None) -> None:
     """Fit ``allowed`` (candidate, fold) pairs in fold-major order (every candidate on fold 1,
-    then fold 2, ...), whole folds only, on ``workers`` threads. The number of fits depends
-    only on the data's size, never on the clock."""
+    then fold 2, ...), whole folds only, in ``workers`` processes (here when 1). The number of
+    fits depends only on the data's size, never on the clock."""
     n = len(run.params)
     tasks = [(c, f) for f in range(len(folds)) for c in range(n)]
     tasks = tasks[:max(allowed // n, 1) * n] if allowed >= n else tasks[:allowed]
     bar = progress("model selection", total=len(tasks), unit="fits") if progress else None
-    pending: set[Future[None]] = set()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for c, f in tasks:
-            while len(pending) >= workers:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                _finish(done, bar)
-            pending.add(pool.submit(run.fit, c, f, folds[f]))
-        _finish(wait(pending)[0], bar)
-    if bar:
-        bar.close()
+    try:
+        if workers == 1:
+            for c, f in tasks:
+                run.record(c, f, fit_fold(*run.task(c, f, folds[f])))
+                if bar:
+                    bar.update(1)
+            return
+        # Processes, not threads: liblinear has one random generator per process, which fits
+        # on two threads would share, so the same data would not always score the same.
+        # joblib's loky workers never import the caller's __main__ (a script without a main
+        # guard, Streamlit's runner), unlike multiprocessing's; they stay up for the next
+        # selection (a retrain, then an evaluation) and exit after a minute without work.
+        from joblib import Parallel, delayed
+
+        jobs = (delayed(in_worker)(_fit_task, c, f, *run.task(c, f, folds[f]))
+                for c, f in tasks)
+        for c, f, result in Parallel(n_jobs=min(workers, len(tasks)), backend="loky",
+                                     batch_size=1, idle_worker_timeout=IDLE_WORKER_SECONDS,
+                                     return_as="generator_unordered")(jobs):
+            run.record(c, f, result)
+            if bar:
+                bar.update(1)
+    finally:
+        if bar:
+            bar.close()
+
+
+def _fit_task(cand: int, fold: int, *args: Any) -> tuple[int, int, Any]:
+    return cand, fold, fit_fold(*args)
+
+
+def in_worker(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a worker process that exits once the process that started it is gone
+    (a server killed with SIGKILL cannot stop its workers, which would idle on, holding
+    memory). Only for worker processes: it would end any process whose parent exits."""
+    global _WATCHING
+    if not _WATCHING:
+        _WATCHING = True
+        parent = os.getppid()
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(0)
+
+        threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+    return fn(*args)
+
+
+_WATCHING = False
 
 
 def allowed_fits(settings: SelectionSettings, n_rows: int, n_candidates: int,
@@ -259,13 +319,6 @@ def allowed_fits(settings: SelectionSettings, n_rows: int, n_candidates: int,
     in rows), never fewer than the first fold of the first two candidates."""
     scaled = round(settings.fit_budget * settings.budget_rows / max(n_rows, 1))
     return max(min(2, n_candidates), min(scaled, n_candidates * n_folds))
-
-
-def _finish(done: set[Future[None]], bar: Any) -> None:
-    for fut in done:
-        fut.result()  # re-raise a failed fit
-        if bar:
-            bar.update(1)
 
 
 def select(X: Any, y: Any, classifier: Mapping[str, Any] | None = None,
@@ -294,7 +347,8 @@ def select(X: Any, y: Any, classifier: Mapping[str, Any] | None = None,
         return _unscored(names, changes, params, settings, why, time.perf_counter() - start)
     allowed = allowed_fits(settings, len(texts), len(names), len(folds))
     run = _Run(texts, yi, len(classes), params)
-    workers = settings.workers or cores()
+    # worker processes pay for their start (about 2 s) from about 1,000 tickets up
+    workers = (settings.workers or cores()) if len(texts) >= PROCESS_MIN_ROWS else 1
     _run_folds(run, folds, workers, allowed, progress)
     return _choose(run, names, changes, folds, settings, classes, time.perf_counter() - start)
 
