@@ -117,7 +117,8 @@ def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[
 
         n_jobs = min(cores(), len(settings.c_grid)) if len(rows) >= PROCESS_MIN_ROWS else 1
         if n_jobs > 1:
-            scores = Parallel(n_jobs=n_jobs, backend="loky", batch_size=1,
+            # max_nbytes=None: the matrix goes through the pipe, never to a temp folder
+            scores = Parallel(n_jobs=n_jobs, backend="loky", batch_size=1, max_nbytes=None,
                               idle_worker_timeout=IDLE_WORKER_SECONDS)(
                 delayed(in_worker)(_cv_hits, c, xcv, ycv, folds) for c in settings.c_grid)
         else:

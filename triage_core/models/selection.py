@@ -277,7 +277,8 @@ def _run_folds(run: _Run, folds: list[tuple[np.ndarray, np.ndarray]], workers: i
         jobs = (delayed(in_worker)(_fit_task, c, f, *run.task(c, f, folds[f]))
                 for c, f in tasks)
         for c, f, result in Parallel(n_jobs=min(workers, len(tasks)), backend="loky",
-                                     batch_size=1, idle_worker_timeout=IDLE_WORKER_SECONDS,
+                                     batch_size=1, max_nbytes=None,  # pipes, no temp files
+                                     idle_worker_timeout=IDLE_WORKER_SECONDS,
                                      return_as="generator_unordered")(jobs):
             run.record(c, f, result)
             if bar:
