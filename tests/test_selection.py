@@ -256,6 +256,26 @@ def test_selection_runs_in_processes_from_a_script_without_a_main_guard(tmp_path
     assert [c.score for c in here.candidates] == first
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+def test_stop_workers_ends_the_worker_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that stops calls stop_workers: uvicorn ends the process by raising the signal
+    again, so the exit handlers that would stop the workers never run (and their resource
+    tracker printed warnings of leaked semaphores into the server's log)."""
+    import os
+
+    from triage_core.models import selection
+
+    monkeypatch.setattr(selection, "PROCESS_MIN_ROWS", 0)
+    texts, labels = make_tickets(40, seed=12)
+    select(texts, labels, None, settings(candidates=TWO, workers=2))
+    workers = {k for k in _children(os.getpid())
+               if "LokyProcess" in Path(f"/proc/{k}/cmdline").read_text()}
+    assert len(workers) == 2
+    selection.stop_workers()
+    assert not any(_alive(k) for k in workers)
+    selection.stop_workers()  # nothing left to stop: no error
+
+
 def test_too_few_rows_or_selection_off_use_the_first_candidate() -> None:
     texts, labels = make_tickets(2, seed=7)
     chosen = select(texts, labels, None, settings(candidates=TWO))

@@ -91,12 +91,12 @@ def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[
     from sklearn.svm import LinearSVC
 
     from triage_core.models.selection import (
-        IDLE_WORKER_SECONDS,
         PROCESS_MIN_ROWS,
         cores,
         cv_folds,
         cv_sample,
         in_worker,
+        workers_pool,
     )
 
     vec = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
@@ -113,14 +113,11 @@ def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[
     if len(settings.c_grid) > 1 and folds:
         # the values of C are tried at once, one process per core (in processes, not threads:
         # liblinear's random generator is one per process, and would be shared by threads)
-        from joblib import Parallel, delayed
-
         n_jobs = min(cores(), len(settings.c_grid)) if len(rows) >= PROCESS_MIN_ROWS else 1
         if n_jobs > 1:
-            # max_nbytes=None: the matrix goes through the pipe, never to a temp folder
-            scores = Parallel(n_jobs=n_jobs, backend="loky", batch_size=1, max_nbytes=None,
-                              idle_worker_timeout=IDLE_WORKER_SECONDS)(
-                delayed(in_worker)(_cv_hits, c, xcv, ycv, folds) for c in settings.c_grid)
+            pool = workers_pool(n_jobs)
+            scores = [f.result() for f in [pool.submit(in_worker, _cv_hits, c, xcv, ycv, folds)
+                                            for c in settings.c_grid]]
         else:
             scores = [_cv_hits(c, xcv, ycv, folds) for c in settings.c_grid]
         best_c = settings.c_grid[int(np.argmax(scores))]  # ties: the first (smallest C)

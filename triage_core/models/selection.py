@@ -32,6 +32,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -269,27 +270,45 @@ def _run_folds(run: _Run, folds: list[tuple[np.ndarray, np.ndarray]], workers: i
             return
         # Processes, not threads: liblinear has one random generator per process, which fits
         # on two threads would share, so the same data would not always score the same.
-        # joblib's loky workers never import the caller's __main__ (a script without a main
-        # guard, Streamlit's runner), unlike multiprocessing's; they stay up for the next
-        # selection (a retrain, then an evaluation) and exit after a minute without work.
-        from joblib import Parallel, delayed
-
-        jobs = (delayed(in_worker)(_fit_task, c, f, *run.task(c, f, folds[f]))
-                for c, f in tasks)
-        for c, f, result in Parallel(n_jobs=min(workers, len(tasks)), backend="loky",
-                                     batch_size=1, max_nbytes=None,  # pipes, no temp files
-                                     idle_worker_timeout=IDLE_WORKER_SECONDS,
-                                     return_as="generator_unordered")(jobs):
-            run.record(c, f, result)
-            if bar:
-                bar.update(1)
+        pool = workers_pool(min(workers, len(tasks)))
+        futures = {pool.submit(in_worker, fit_fold, *run.task(c, f, folds[f])): (c, f)
+                   for c, f in tasks}
+        try:
+            for fut in as_completed(futures):
+                run.record(*futures[fut], fut.result())  # re-raises what a fit raised
+                if bar:
+                    bar.update(1)
+        finally:
+            for fut in futures:  # stopped early (an error, an interrupt): drop the rest
+                fut.cancel()
     finally:
         if bar:
             bar.close()
 
 
-def _fit_task(cand: int, fold: int, *args: Any) -> tuple[int, int, Any]:
-    return cand, fold, fit_fold(*args)
+_POOL: Any = None  # the worker processes: loky's reusable executor
+
+
+def workers_pool(n: int) -> Any:
+    """``n`` worker processes (loky's reusable executor, from joblib): they never import the
+    caller's ``__main__`` (a script without a main guard, Streamlit's runner), unlike
+    multiprocessing's; they stay up for the next selection (a retrain, then an evaluation)
+    and exit after :data:`IDLE_WORKER_SECONDS` without work, or with this process."""
+    global _POOL
+    from joblib.externals.loky import get_reusable_executor
+
+    _POOL = get_reusable_executor(max_workers=n, timeout=IDLE_WORKER_SECONDS)
+    return _POOL
+
+
+def stop_workers() -> None:
+    """Stop the worker processes now and wait for them. For a server that stops: uvicorn
+    ends it by raising the signal it caught again, so the exit handlers that would stop them
+    never run (their resource tracker then warns of leaked semaphores)."""
+    global _POOL
+    pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 def in_worker(fn: Callable[..., Any], *args: Any) -> Any:

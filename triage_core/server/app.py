@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import math
 import os
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -92,6 +93,9 @@ class Server:
         owner.remove(self.db_path, self.instance)
         self.emerging.stop()
         self.jobs.stop()
+        chosen = sys.modules.get("triage_core.models.selection")  # (never imported: none)
+        if chosen is not None:
+            chosen.stop_workers()  # model selection's worker processes, if any
         self.intake.stop()
         context.serve(None)
         capture.uninstall()
