@@ -260,7 +260,8 @@ def test_selection_runs_in_processes_from_a_script_without_a_main_guard(tmp_path
 def test_stop_workers_ends_the_worker_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     """A server that stops calls stop_workers: uvicorn ends the process by raising the signal
     again, so the exit handlers that would stop the workers never run (and their resource
-    tracker printed warnings of leaked semaphores into the server's log)."""
+    tracker printed warnings of leaked semaphores into the server's log). The workers run at
+    a lower CPU priority."""
     import os
 
     from triage_core.models import selection
@@ -271,6 +272,10 @@ def test_stop_workers_ends_the_worker_processes(monkeypatch: pytest.MonkeyPatch)
     workers = {k for k in _children(os.getpid())
                if "LokyProcess" in Path(f"/proc/{k}/cmdline").read_text()}
     assert len(workers) == 2
+    # at a lower CPU priority than this process: a server triages arriving tickets first
+    nice = {int(Path(f"/proc/{k}/stat").read_text().rsplit(") ", 1)[1].split()[16])
+            for k in workers}
+    assert nice == {min(os.nice(0) + 10, 19)}
     selection.stop_workers()
     assert not any(_alive(k) for k in workers)
     selection.stop_workers()  # nothing left to stop: no error

@@ -28,6 +28,7 @@ training stores it with the model version and ``--json`` prints it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -312,12 +313,16 @@ def stop_workers() -> None:
 
 
 def in_worker(fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)`` in a worker process that exits once the process that started it is gone
-    (a server killed with SIGKILL cannot stop its workers, which would idle on, holding
+    """``fn(*args)`` in a worker process that runs at a lower CPU priority (nice 10, like the
+    server's background search for emerging topics: under ``triage serve`` the tickets that
+    arrive during a training are triaged first) and exits once the process that started it is
+    gone (a server killed with SIGKILL cannot stop its workers, which would idle on, holding
     memory). Only for worker processes: it would end any process whose parent exits."""
     global _WATCHING
     if not _WATCHING:
         _WATCHING = True
+        with contextlib.suppress(OSError):
+            os.nice(10)
         parent = os.getppid()
 
         def watch() -> None:
