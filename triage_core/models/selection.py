@@ -303,13 +303,14 @@ def workers_pool(n: int) -> Any:
 
 
 def stop_workers() -> None:
-    """Stop the worker processes now and wait for them. For a server that stops: uvicorn
-    ends it by raising the signal it caught again, so the exit handlers that would stop them
-    never run (their resource tracker then warns of leaked semaphores)."""
+    """Stop the worker processes now (fits under way are abandoned) and wait for them. For a
+    server that stops: uvicorn ends it by raising the signal it caught again, so the exit
+    handlers that would stop them never run (their resource tracker then warns of leaked
+    semaphores)."""
     global _POOL
     pool, _POOL = _POOL, None
     if pool is not None:
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, kill_workers=True)
 
 
 def in_worker(fn: Callable[..., Any], *args: Any) -> Any:
