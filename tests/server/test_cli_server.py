@@ -77,3 +77,45 @@ def test_forwarded_command_lines_keep_every_option() -> None:
     assert command_line(("score",), score, ctx.params) == [
         "score", "--config", str(Path("my.toml").resolve()), "--as-of", "2026-01-01", "--full",
         "--engine", "local"]
+
+
+def test_a_server_lost_while_a_job_runs_is_one_line() -> None:
+    """The server accepted the command and then stopped answering (stopped or killed while the
+    job ran): one line that says so and that the job may not have finished, no traceback."""
+    import http.server
+    import threading
+
+    from triage_core.errors import TriageError
+    from triage_core.server.client import run_remote
+
+    class Once(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.dumps({"job": {"job_id": "abc123", "state": "running"}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self.close_connection = True  # gone: no answer at all
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Once)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        record = {"url": f"http://127.0.0.1:{httpd.server_address[1]}", "token": "t",
+                  "pid": 1, "db": "x.duckdb"}
+        with pytest.raises(TriageError) as err:
+            run_remote(record, ["retrain"])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    message = str(err.value)
+    assert message.startswith(f"lost the server at {record['url']} while it ran this command "
+                              "(job abc123): ")
+    assert "may not have finished" in message and "\n" not in message
+    assert "but did not answer" not in message  # not the message of a server never reached

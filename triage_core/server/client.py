@@ -31,8 +31,10 @@ def call(record: dict[str, Any], method: str, path: str, body: Any = None,
             message = exc.reason
         raise TriageError(f"the server at {record['url']} refused: {message}") from None
     except (OSError, ValueError) as exc:
-        raise TriageError(f"the server at {record['url']} (process {record.get('pid')}) owns "
-                          f"{record.get('db')} but did not answer ({exc})") from None
+        error = TriageError(f"the server at {record['url']} (process {record.get('pid')}) owns "
+                            f"{record.get('db')} but did not answer ({exc})")
+        error.reason = str(exc)  # type: ignore[attr-defined]
+        raise error from None
 
 
 class _Bar:
@@ -75,6 +77,13 @@ def run_remote(record: dict[str, Any], argv: list[str]) -> int:
         bar.close()
         print(f"interrupted; the server goes on with job {job['job_id']}", file=sys.stderr)
         return 130
+    except TriageError as exc:  # it stopped or was killed while the job ran
+        bar.close()
+        why = getattr(exc, "reason", exc)
+        raise TriageError(f"lost the server at {record['url']} while it ran this command "
+                          f"(job {job['job_id']}): {why}; it may not have finished, so check "
+                          "its result (or run it again once a server or none owns the "
+                          "database)") from None
     bar.close()
     sys.stdout.write(job.get("stdout") or "")
     sys.stderr.write(job.get("stderr") or "")
