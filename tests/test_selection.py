@@ -281,6 +281,23 @@ def test_stop_workers_ends_the_worker_processes(monkeypatch: pytest.MonkeyPatch)
     selection.stop_workers()  # nothing left to stop: no error
 
 
+def test_the_final_fit_in_a_worker_is_the_model_of_this_process(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """fit_selected fits the chosen configuration in a worker process (a server keeps its
+    interpreter for arriving tickets); the model that comes back predicts exactly as one
+    fitted here, calibration included."""
+    from triage_core.models import selection
+
+    monkeypatch.setattr(selection, "PROCESS_MIN_ROWS", 0)
+    texts, labels = make_tickets(40, seed=13)
+    model, chosen = fit_selected(texts, labels, {"training": {"selection": {
+        "candidates": TWO, "workers": 2, "fit_budget": 10_000}}})
+    assert selection._POOL is not None  # the workers ran
+    here = selection.fit_final(chosen.params, texts, labels, chosen.held_out)
+    assert model.calibration_ == here.calibration_
+    np.testing.assert_array_equal(model.predict_proba(texts), here.predict_proba(texts))
+
+
 def test_too_few_rows_or_selection_off_use_the_first_candidate() -> None:
     texts, labels = make_tickets(2, seed=7)
     chosen = select(texts, labels, None, settings(candidates=TWO))
