@@ -11,7 +11,10 @@ that session open, then:
   helpdesk's webhook sends them): the same figures;
 - Zendesk webhook calls from the same clients (new tickets in the helpdesk's own values, signed
   as Zendesk signs them, mapped by its preset): the same figures;
-- 1,000-ticket batch POSTs (3 runs, new tickets each time).
+- 1,000-ticket batch POSTs (3 runs, new tickets each time);
+- single new tickets from the same clients while the server runs `triage retrain` (sent as a
+  job, as the nightly cron line sends it), until the retrain ends: the same figures and how
+  long the retrain took.
 
 Tickets are demo texts (sample_data) for existing customers, with new ids.
 Usage: python -m benchmarks.server_load [--clients 20] [--requests 100] [--keep DIR]
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -120,10 +124,11 @@ def zendesk_signer(secret: str) -> Callable[[bytes], dict[str, str]]:
 
 
 async def load(url: str, token: str, clients: int, per_client: int,
-               pool: list[dict[str, Any]], prefix: str, webhook_secret: str | None = None
-               ) -> dict[str, Any]:
+               pool: list[dict[str, Any]], prefix: str, webhook_secret: str | None = None,
+               until: threading.Event | None = None) -> dict[str, Any]:
     """``clients`` connections, each POSTing ``per_client`` single tickets back to back (to
-    the Zendesk webhook, signed with ``webhook_secret``, when given)."""
+    the Zendesk webhook, signed with ``webhook_secret``, when given; until ``until`` is set
+    instead, when given)."""
     latencies: list[float] = []
     errors = 0
     path, make = "/api/v1/tickets", ticket
@@ -135,7 +140,9 @@ async def load(url: str, token: str, clients: int, per_client: int,
     async def one(c: int) -> None:
         nonlocal errors
         client = Client(url, token)
-        for i in range(per_client):
+        for i in itertools.count() if until is not None else range(per_client):
+            if until is not None and until.is_set():
+                break
             base = pool[(c * per_client + i) % len(pool)]
             try:
                 status, seconds, _ = await client.post(
@@ -155,7 +162,7 @@ async def load(url: str, token: str, clients: int, per_client: int,
     def pct(p: float) -> float:
         return round(ms[min(len(ms) - 1, int(p / 100 * len(ms)))], 1) if ms else float("nan")
 
-    return {"clients": clients, "requests": clients * per_client, "answered": len(ms),
+    return {"clients": clients, "requests": len(ms) + errors, "answered": len(ms),
             "errors": errors, "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99),
             "max_ms": round(ms[-1], 1) if ms else None,
             "mean_ms": round(statistics.fmean(ms), 1) if ms else None,
@@ -258,6 +265,37 @@ def dashboard_session(url: str) -> Any:
         thread.join(60)
 
 
+def during_retrain(url: str, token: str, clients: int, pool: list[dict[str, Any]],
+                   prefix: str) -> dict[str, Any]:
+    """Single new tickets from ``clients`` clients while the server runs ``triage retrain``
+    (sent as a job, as the nightly cron line or the CLI sends it), until the job ends."""
+    def api(method: str, path: str, body: Any = None) -> dict[str, Any]:
+        req = urllib.request.Request(url + path, method=method, headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            data=None if body is None else json.dumps(body).encode())
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            return json.loads(resp.read())
+
+    done = threading.Event()
+    job = api("POST", "/api/v1/jobs/retrain", {})["job"]
+    start = time.perf_counter()
+
+    def follow() -> None:
+        nonlocal job
+        try:
+            while job["state"] not in ("done", "failed", "interrupted"):
+                job = api("GET", f"/api/v1/jobs/{job['job_id']}?wait=0.5")["job"]
+        finally:
+            done.set()
+
+    watcher = threading.Thread(target=follow, daemon=True)
+    watcher.start()
+    result = asyncio.run(load(url, token, clients, 1, pool, prefix, until=done))
+    watcher.join(timeout=600)
+    return {**result, "retrain_seconds": round(time.perf_counter() - start, 1),
+            "retrain_state": job["state"]}
+
+
 def run(work: Path, clients: int, per_client: int) -> dict[str, Any]:
     db = work / "serve.duckdb"
     if not db.exists():
@@ -286,11 +324,13 @@ def run(work: Path, clients: int, per_client: int) -> dict[str, Any]:
             hooks = asyncio.run(load(record["url"], token, clients, max(1, per_client // 4),
                                      pool, f"ZD{run_id}", webhook_secret=secret))
             batch = asyncio.run(batches(record["url"], token, pool, run_id=run_id))
+            # last: it activates a new model version
+            retrain = during_retrain(record["url"], token, clients, pool, f"RT{run_id}")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     return {"single": single, "updates": again, "zendesk_webhook": hooks, "batch_1000": batch,
-            "dashboard_session": session}
+            "during_retrain": retrain, "dashboard_session": session}
 
 
 def main() -> int:
@@ -319,10 +359,16 @@ def main() -> int:
     print(f"| Zendesk webhook calls (new tickets), {z['clients']} clients | p50 "
           f"{z['p50_ms']} ms, p99 {z['p99_ms']} ms, {z['throughput_rps']} tickets/s, "
           f"{z['errors']} errors in {z['requests']} |")
+    r = result["during_retrain"]
+    print(f"| new tickets during a retrain ({r['retrain_seconds']} s, {r['retrain_state']}), "
+          f"{r['clients']} clients | p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, max "
+          f"{r['max_ms']} ms, {r['throughput_rps']} tickets/s, {r['errors']} errors in "
+          f"{r['requests']} |")
     for i, b in enumerate(result["batch_1000"], 1):
         print(f"| 1,000-ticket POST, run {i} | {b['seconds']:.3f} s (HTTP {b['status']}) |")
     print(f"| dashboard session open | {'yes' if result['dashboard_session'] else 'no'} |")
-    return 0 if s["errors"] == 0 and u["errors"] == 0 and z["errors"] == 0 else 1
+    return 0 if (s["errors"] == 0 and u["errors"] == 0 and z["errors"] == 0
+                 and r["errors"] == 0 and r["retrain_state"] == "done") else 1
 
 
 if __name__ == "__main__":
