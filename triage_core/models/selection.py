@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import as_completed
@@ -46,6 +45,7 @@ from triage_core.config import Checker, section
 from triage_core.errors import ModelError
 from triage_core.models.classifier import ClassifierSettings, TicketClassifier
 from triage_core.models.features import as_texts, to_python
+from triage_core.processes import watch_parent
 
 __all__ = ["CandidateScore", "Selection", "SelectionSettings", "accuracy_and_macro_f1", "cores",
            "cv_folds", "cv_sample", "fit_selected", "select", "selection_settings"]
@@ -325,14 +325,7 @@ def in_worker(fn: Callable[..., Any], *args: Any) -> Any:
         _WATCHING = True
         with contextlib.suppress(OSError):
             os.nice(10)
-        parent = os.getppid()
-
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(1.0)
-            os._exit(0)
-
-        threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+        watch_parent(os.getppid())
     return fn(*args)
 
 

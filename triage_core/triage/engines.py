@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from triage_core.errors import TriageError
+from triage_core.processes import watch_parent
 from triage_core.triage.batch import RESULT_COLUMNS, TriageModels, triage_batch
 
 if TYPE_CHECKING:
@@ -71,30 +72,6 @@ def local_workers(workers: int, n: int, batch_size: int) -> int:
 
 
 _WORKER_MODELS: TriageModels | None = None
-PARENT_CHECK_SECONDS = 1.0
-
-
-def watch_parent(pid: int, every: float = PARENT_CHECK_SECONDS) -> None:
-    """End this process soon after process ``pid`` is gone (a killed ``triage score`` must not
-    leave its workers computing for minutes): a daemon thread checks every ``every`` s."""
-    import threading
-    import time
-
-    def alive() -> bool:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # exists, owned by someone else
-            return True
-        return True
-
-    def loop() -> None:
-        while alive():
-            time.sleep(every)
-        os._exit(1)
-
-    threading.Thread(target=loop, name="watch-parent", daemon=True).start()
 
 
 def _init_worker(models: TriageModels, parent: int) -> None:
