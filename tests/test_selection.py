@@ -298,6 +298,22 @@ def test_the_final_fit_in_a_worker_is_the_model_of_this_process(
     np.testing.assert_array_equal(model.predict_proba(texts), here.predict_proba(texts))
 
 
+def test_the_plain_baseline_in_a_worker_scores_as_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TF-IDF + SVM baseline runs in a worker process (scikit-learn's vectorizer held a
+    training server's interpreter for up to a second at a time): the same figures and C as
+    computed in this process."""
+    from triage_core.models import selection
+    from triage_core.models.baseline import BaselineSettings, _tfidf_svm, baselines
+
+    monkeypatch.setattr(selection, "PROCESS_MIN_ROWS", 0)
+    texts, labels = make_tickets(40, seed=14)
+    half = len(texts) // 2
+    got = baselines(texts[:half], labels[:half], texts[half:], labels[half:])
+    here = _tfidf_svm(texts[:half], labels[:half], texts[half:], labels[half:],
+                      BaselineSettings.from_config(None), 1)
+    assert got["tfidf_svm"] == here and 0 < here["accuracy"] <= 1
+
+
 def test_too_few_rows_or_selection_off_use_the_first_candidate() -> None:
     texts, labels = make_tickets(2, seed=7)
     chosen = select(texts, labels, None, settings(candidates=TWO))
