@@ -314,6 +314,17 @@ def test_the_plain_baseline_in_a_worker_scores_as_here(monkeypatch: pytest.Monke
     assert got["tfidf_svm"] == here and 0 < here["accuracy"] <= 1
 
 
+def test_workers_default_to_one_per_core_at_most_four(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker process holds its own scikit-learn (about 300 MB): a 64-core machine must
+    not start 64 of them by default (threads, before, shared one interpreter)."""
+    from triage_core.models import selection
+
+    monkeypatch.setattr(selection, "cores", lambda: 64)
+    assert selection.default_workers() == 4
+    monkeypatch.setattr(selection, "cores", lambda: 2)
+    assert selection.default_workers() == 2
+
+
 def test_too_few_rows_or_selection_off_use_the_first_candidate() -> None:
     texts, labels = make_tickets(2, seed=7)
     chosen = select(texts, labels, None, settings(candidates=TWO))

@@ -153,12 +153,18 @@ def _tfidf_svm_off_here(x_train: Sequence[str], y_train: Sequence[Any], x_test: 
     for up to a second at a time, and a server that retrained answered no ticket meanwhile
     (16 clients during a retrain of the demo: answers of 0.7-1.1 s, none above 0.3 s without
     the baseline)."""
-    from triage_core.models.selection import PROCESS_MIN_ROWS, cores, in_worker, workers_pool
+    from triage_core.models.selection import (
+        PROCESS_MIN_ROWS,
+        default_workers,
+        in_worker,
+        workers_pool,
+    )
 
-    if len(x_train) >= PROCESS_MIN_ROWS and cores() > 1:
-        return workers_pool(cores()).submit(in_worker, _tfidf_svm, list(x_train), list(y_train),
+    workers = default_workers()
+    if len(x_train) >= PROCESS_MIN_ROWS and workers > 1:
+        return workers_pool(workers).submit(in_worker, _tfidf_svm, list(x_train), list(y_train),
                                             list(x_test), list(y_test), settings, 1).result()
-    return _tfidf_svm(x_train, y_train, x_test, y_test, settings, cores())
+    return _tfidf_svm(x_train, y_train, x_test, y_test, settings, workers)
 
 
 def margin(ours: Mapping[str, Any], base: Mapping[str, Mapping[str, float]]

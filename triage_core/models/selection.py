@@ -53,6 +53,7 @@ __all__ = ["CandidateScore", "Selection", "SelectionSettings", "accuracy_and_mac
 METRICS = ("accuracy", "macro_f1", "mean")
 IDLE_WORKER_SECONDS = 60  # worker processes of selection (and the baseline) exit after this
 PROCESS_MIN_ROWS = 1000  # fewer cross-validated tickets: the fits run in this process
+MAX_WORKERS = 4  # worker processes by default (selection has 14 fits, 7 per fold)
 
 
 @dataclass(frozen=True)
@@ -368,9 +369,15 @@ def select(X: Any, y: Any, classifier: Mapping[str, Any] | None = None,
     allowed = allowed_fits(settings, len(texts), len(names), len(folds))
     run = _Run(texts, yi, len(classes), params)
     # worker processes pay for their start (about 2 s) from about 1,000 tickets up
-    workers = (settings.workers or cores()) if len(texts) >= PROCESS_MIN_ROWS else 1
+    workers = (settings.workers or default_workers()) if len(texts) >= PROCESS_MIN_ROWS else 1
     _run_folds(run, folds, workers, allowed, progress)
     return _choose(run, names, changes, folds, settings, classes, time.perf_counter() - start)
+
+
+def default_workers() -> int:
+    """Worker processes when ``workers = 0``: one per core, at most :data:`MAX_WORKERS` (each
+    holds its own scikit-learn and texts, about 300 MB; threads, before, shared one)."""
+    return min(cores(), MAX_WORKERS)
 
 
 def cores() -> int:
@@ -482,7 +489,7 @@ def fit_selected(X: Any, y: Any, config: Mapping[str, Any] | None = None,
     labels = [to_python(v) for v in y]
     settings = selection_settings(config.get("training"))
     chosen = select(texts, labels, config.get("classifier"), settings, progress)
-    workers = settings.workers or cores()
+    workers = settings.workers or default_workers()
     if workers > 1 and len(texts) >= PROCESS_MIN_ROWS:
         # in a worker process too (at its lower CPU priority; the model comes back pickled,
         # 23 MB in 0.02 s for banking77's): a server that trains keeps triaging the tickets
