@@ -310,7 +310,7 @@ def test_the_plain_baseline_in_a_worker_scores_as_here(monkeypatch: pytest.Monke
     half = len(texts) // 2
     got = baselines(texts[:half], labels[:half], texts[half:], labels[half:])
     here = _tfidf_svm(texts[:half], labels[:half], texts[half:], labels[half:],
-                      BaselineSettings.from_config(None), 1)
+                      BaselineSettings.from_config(None))
     assert got["tfidf_svm"] == here and 0 < here["accuracy"] <= 1
 
 

@@ -84,21 +84,15 @@ def _cv_hits(c: float, x: Any, y: np.ndarray, folds: list[tuple[np.ndarray, np.n
 
 
 def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[str],
-               y_test: Sequence[Any], settings: BaselineSettings, jobs: int
-               ) -> dict[str, float]:
-    """The TF-IDF + linear SVM baseline; ``jobs``: processes that try the values of C."""
+               y_test: Sequence[Any], settings: BaselineSettings) -> dict[str, float]:
+    """The TF-IDF + linear SVM baseline (its values of C one after the other: it runs in a
+    worker process itself from 1,000 training rows, see :func:`_tfidf_svm_off_here`)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_union
     from sklearn.svm import LinearSVC
 
-    from triage_core.models.selection import (
-        PROCESS_MIN_ROWS,
-        cv_folds,
-        cv_sample,
-        in_worker,
-        workers_pool,
-    )
+    from triage_core.models.selection import cv_folds, cv_sample
 
     vec = make_union(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
                      TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True))
@@ -112,15 +106,7 @@ def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[
 
     best_c = settings.c_grid[0]
     if len(settings.c_grid) > 1 and folds:
-        # the values of C are tried at once, one process per core (in processes, not threads:
-        # liblinear's random generator is one per process, and would be shared by threads)
-        n_jobs = min(jobs, len(settings.c_grid)) if len(rows) >= PROCESS_MIN_ROWS else 1
-        if n_jobs > 1:
-            pool = workers_pool(n_jobs)
-            scores = [f.result() for f in [pool.submit(in_worker, _cv_hits, c, xcv, ycv, folds)
-                                            for c in settings.c_grid]]
-        else:
-            scores = [_cv_hits(c, xcv, ycv, folds) for c in settings.c_grid]
+        scores = [_cv_hits(c, xcv, ycv, folds) for c in settings.c_grid]
         best_c = settings.c_grid[int(np.argmax(scores))]  # ties: the first (smallest C)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -163,8 +149,8 @@ def _tfidf_svm_off_here(x_train: Sequence[str], y_train: Sequence[Any], x_test: 
     workers = default_workers()
     if len(x_train) >= PROCESS_MIN_ROWS and workers > 1:
         return workers_pool(workers).submit(in_worker, _tfidf_svm, list(x_train), list(y_train),
-                                            list(x_test), list(y_test), settings, 1).result()
-    return _tfidf_svm(x_train, y_train, x_test, y_test, settings, workers)
+                                            list(x_test), list(y_test), settings).result()
+    return _tfidf_svm(x_train, y_train, x_test, y_test, settings)
 
 
 def margin(ours: Mapping[str, Any], base: Mapping[str, Mapping[str, float]]
