@@ -1,8 +1,9 @@
 """The dashboard as one ASGI app with the REST API beside it: what ``triage serve`` runs.
 
-Streamlit's ``st.App`` serves ``streamlit_app.py`` with the server's API routes and lifespan,
-on uvicorn, with the page warmer (dashboard/warm.py) beside it. The server object comes from
-``triage serve`` (triage_core/server); the pages reach the server's shared connection through
+Streamlit's ``st.App`` serves ``streamlit_app.py`` with the server's lifespan, the API's
+requests go to the API's own Starlette app (``api_first``), all on uvicorn, with the page
+warmer (dashboard/warm.py) beside it. The server object comes from ``triage serve``
+(triage_core/server); the pages reach the server's shared connection through
 ``dashboard/data.py`` as always.
 """
 
@@ -77,6 +78,25 @@ def _lifespan(server: Any) -> Any:
     return lifespan
 
 
+def api_first(app: Any, server: Any) -> Any:
+    """``app`` with the API's requests (``/api/...``) sent straight to the API's own Starlette
+    app: the dashboard's middleware (Streamlit's path checks, sessions, compression, error
+    pages) does nothing for them, and under load it was about a third of the event loop's
+    time per request. Everything else (the pages, their websockets, the lifespan) goes to
+    ``app``."""
+    from starlette.applications import Starlette
+
+    api = Starlette(routes=server.routes())
+
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            await api(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return asgi
+
+
 def create_app(server: Any, host: str, port: int) -> tuple[Any, dict[str, Any]]:
     """``(app, uvicorn options)`` for ``server`` listening on ``host``:``port``."""
     from streamlit.runtime.runtime_util import get_max_message_size_bytes
@@ -86,5 +106,6 @@ def create_app(server: Any, host: str, port: int) -> tuple[Any, dict[str, Any]]:
         **_project_options(), "server.port": port, "server.address": host,
         "server.headless": True, "server.runOnSave": False, "server.fileWatcherType": "none",
         "browser.gatherUsageStats": False})
-    app = st.App(SCRIPT, routes=server.routes(), lifespan=_lifespan(server))
-    return app, {"ws_max_size": get_max_message_size_bytes(), "ws_per_message_deflate": False}
+    app = st.App(SCRIPT, lifespan=_lifespan(server))
+    return api_first(app, server), {"ws_max_size": get_max_message_size_bytes(),
+                                    "ws_per_message_deflate": False}
