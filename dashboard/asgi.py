@@ -78,8 +78,11 @@ def _lifespan(server: Any) -> Any:
     return lifespan
 
 
+API_PREFIX = "/api/v1/"  # the API's routes (triage_core.server.api), its own 404 included
+
+
 def api_first(app: Any, server: Any) -> Any:
-    """``app`` with the API's requests (``/api/...``) sent straight to the API's own Starlette
+    """``app`` with the API's requests (``/api/v1/...``) sent straight to the API's own Starlette
     app: the dashboard's middleware (Streamlit's path checks, sessions, compression, error
     pages) does nothing for them, and under load it was about a third of the event loop's
     time per request. Everything else (the pages, their websockets, the lifespan) goes to
@@ -89,7 +92,7 @@ def api_first(app: Any, server: Any) -> Any:
     api = Starlette(routes=server.routes())
 
     async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
             await api(scope, receive, send)
         else:
             await app(scope, receive, send)

@@ -20,7 +20,10 @@ class _Server:
         async def health(request: Request) -> JSONResponse:
             return JSONResponse({"status": "ok", "path": request.url.path})
 
-        return [Route("/api/v1/health", health)]
+        async def unmatched(request: Request) -> JSONResponse:
+            return JSONResponse({"error": "no such route"}, status_code=404)
+
+        return [Route("/api/v1/health", health), Route("/api/v1/{rest:path}", unmatched)]
 
 
 def test_api_requests_skip_the_dashboard_app() -> None:
@@ -34,7 +37,9 @@ def test_api_requests_skip_the_dashboard_app() -> None:
     answer = client.get("/api/v1/health")
     assert answer.status_code == 200
     assert answer.json() == {"status": "ok", "path": "/api/v1/health"}
-    assert client.get("/api/v1/no-such-route").status_code == 404  # the API's own 404
+    missing = client.get("/api/v1/no-such-route")  # the API's own 404
+    assert missing.status_code == 404 and missing.json() == {"error": "no such route"}
     assert client.get("/").text == "a page"
     assert client.get("/Campaigns").text == "a page"
-    assert seen == ["/", "/Campaigns"]  # the API's requests never reached the dashboard
+    assert client.get("/api").text == "a page"  # not the API's: the dashboard's, as before
+    assert seen == ["/", "/Campaigns", "/api"]  # the API's requests never reached it
