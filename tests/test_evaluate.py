@@ -426,3 +426,72 @@ def test_labels_spelled_in_several_ways_are_named(files: dict[str, Path], tmp_pa
     report = evaluate.evaluate_model(model, frame, ["text"], "category")
     assert report["warnings"] == [warning.replace("the training and test files", "the file")
                                   .replace(f"{label!r} (27)", f"{label!r} (17)")]
+
+
+# -- --predictions: each test row's prediction, for looking at the mistakes ------------------
+
+
+def test_category_predictions_file(files: dict[str, Path], tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "predicted.csv"
+    code, stdout, err = run_main(capsys, "evaluate", "--task", "category",
+                                 "--train", str(files["train"]), "--test", str(files["test"]),
+                                 "--text-col", "text", "--label-col", "category",
+                                 "--predictions", str(out), "--json")
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["predictions"] == {"file": str(out), "rows": 30}
+    got = pd.read_csv(out, dtype={"label": str, "predicted": str})
+    assert list(got.columns) == ["row", "label", "predicted", "correct", "confidence", "text"]
+    # every labeled test row, named by its data row in the test file (row 31, unlabeled, is not)
+    test = pd.read_csv(files["test"], dtype=str, keep_default_na=False)
+    assert got["row"].tolist() == list(range(1, 31))
+    assert got["text"].tolist() == test["text"].iloc[:30].tolist()
+    assert got["label"].tolist() == test["category"].iloc[:30].tolist()
+    assert (got["correct"] == (got["label"] == got["predicted"])).all()
+    assert got["correct"].mean() == pytest.approx(report["accuracy"])
+    assert got["confidence"].between(0, 1).all()
+
+
+def test_sentiment_predictions_file(files: dict[str, Path], tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    for train in ([], ["--train", str(files["senti_train"])]):
+        out = tmp_path / f"sentiment{len(train)}.csv"
+        code, stdout, err = run_main(capsys, "evaluate", "--task", "sentiment", *train,
+                                     "--test", str(files["senti"]), "--text-col", "text",
+                                     "--label-col", "sentiment", "--predictions", str(out),
+                                     "--json")
+        assert code == 0, err
+        report = json.loads(stdout)
+        got = pd.read_csv(out)
+        assert list(got.columns) == ["row", "label", "predicted", "correct", "score", "text"]
+        assert len(got) == report["n_test"] == 12
+        assert got["correct"].mean() == pytest.approx(report["accuracy"])
+        assert got["score"].between(-1, 1).all()
+        # a text called positive scores above one called negative
+        assert (got.loc[got["predicted"] == "positive", "score"].min()
+                > got.loc[got["predicted"] == "negative", "score"].max())
+
+
+def test_predictions_never_overwrite_an_input_and_fail_before_the_work(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = files["test"].read_bytes()
+    code, _, err = run_main(capsys, "evaluate", "--task", "category",
+                            "--train", str(files["train"]), "--test", str(files["test"]),
+                            "--text-col", "text", "--label-col", "category",
+                            "--predictions", str(files["test"]))
+    assert code == 1
+    assert err == (f"error: --predictions {files['test']}: that is an input file; choose "
+                   "another name\n")
+    assert files["test"].read_bytes() == before
+    missing = tmp_path / "no-such-folder" / "p.csv"
+    code, _, err = run_main(capsys, "evaluate", "--task", "sentiment",
+                            "--test", str(files["senti"]), "--text-col", "text",
+                            "--label-col", "sentiment", "--predictions", str(missing))
+    assert code == 1
+    assert err == (f"error: --predictions {missing}: no folder "
+                   f"{str(missing.parent)!r}\n")
+    code, _, err = run_main(capsys, "evaluate", "--task", "sentiment",
+                            "--test", str(files["senti"]), "--text-col", "text",
+                            "--label-col", "sentiment", "--predictions", str(tmp_path))
+    assert code == 1 and err == f"error: --predictions {tmp_path}: a folder, not a file\n"

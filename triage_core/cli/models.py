@@ -208,9 +208,13 @@ def predict_cmd(db: str, config: str | None, every: bool) -> None:
 @click.option("--text-col", multiple=True, required=True,
               help="text column (repeat to join several)")
 @click.option("--label-col", required=True, help="label column")
+@click.option("--predictions", default=None, metavar="FILE.csv",
+              help="also write each test row's label, prediction, whether it is right, its "
+              "confidence (category) or score (sentiment) and text to this CSV")
 @json_option("print one JSON object")
 def evaluate_cmd(db: str, config: str | None, task: str, train: str | None, test: str,
-                 text_col: tuple[str, ...], label_col: str, as_json: bool) -> None:
+                 text_col: tuple[str, ...], label_col: str, predictions: str | None,
+                 as_json: bool) -> None:
     from triage_core.models import evaluate
 
     for path in (train, test):
@@ -220,10 +224,11 @@ def evaluate_cmd(db: str, config: str | None, task: str, train: str | None, test
         if not train:
             raise TriageError("--task category needs --train TRAIN.csv")
         report = evaluate.evaluate_category(train, test, list(text_col), label_col,
-                                            load_config(config), progress=progress)
+                                            load_config(config), progress=progress,
+                                            predictions=predictions)
     else:
         report = evaluate.evaluate_sentiment(train, test, list(text_col), label_col,
-                                             load_config(config))
+                                             load_config(config), predictions=predictions)
     if as_json:
         print_json(report)
     else:

@@ -162,9 +162,53 @@ def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name
     labels = df[label_col].fillna("").astype(str).str.strip()
     keep = labels != ""
     texts = df.loc[keep, list(text_cols)].fillna("").astype(str)
+    # each kept text's data row (1 = the first row under the header), for --predictions
+    rows = (np.flatnonzero(keep.to_numpy()) + 1).tolist()
     joined = texts.iloc[:, 0] if len(text_cols) == 1 else texts.agg(
         lambda r: "\n".join(v for v in r if v), axis=1)
-    return joined.reset_index(drop=True), labels[keep].reset_index(drop=True), int((~keep).sum())
+    joined = joined.reset_index(drop=True)
+    joined.attrs["rows"] = rows
+    return joined, labels[keep].reset_index(drop=True), int((~keep).sum())
+
+
+def check_predictions_path(path: str | Path, inputs: Sequence[Any]) -> Path:
+    """``path`` as a place for ``--predictions``, checked before any work: not one of the
+    ``inputs`` (files), not a folder, in a folder that exists."""
+    out = Path(path)
+    for given in inputs:
+        if (isinstance(given, str | Path) and out.exists()
+                and out.resolve() == Path(given).resolve()):
+            raise TriageError(f"--predictions {out}: that is an input file; choose another name")
+    if out.is_dir():
+        raise TriageError(f"--predictions {out}: a folder, not a file")
+    if not out.parent.is_dir():
+        raise TriageError(f"--predictions {out}: no folder {str(out.parent)!r}")
+    return out
+
+
+def write_predictions(path: str | Path, texts: pd.Series, labels: pd.Series, predicted: Any,
+                      extra: Mapping[str, Any], inputs: Sequence[Any]) -> int:
+    """The test rows with their predictions as CSV at ``path`` (``triage evaluate
+    --predictions``): ``row`` (the data row of the test file, 1 = the first under the header),
+    ``label``, ``predicted``, ``correct``, the ``extra`` columns and ``text``. Written to a
+    temporary file first and renamed: an error leaves no half-written file, and an input file
+    is never the output. Returns the number of rows."""
+    out = check_predictions_path(path, inputs)
+    predicted = [str(p) if p is not None else "" for p in predicted]
+    frame = pd.DataFrame({"row": texts.attrs.get("rows", range(1, len(texts) + 1)),
+                          "label": labels.tolist(), "predicted": predicted,
+                          "correct": [a == b for a, b in zip(labels.tolist(), predicted,
+                                                             strict=True)],
+                          **{k: list(v) for k, v in extra.items()}, "text": texts.tolist()})
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        frame.to_csv(tmp, index=False, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise TriageError(f"--predictions {out}: cannot write it "
+                          f"({exc.strerror or exc})") from None
+    return len(frame)
 
 
 _VARIANTS_SHOWN = 3
@@ -204,14 +248,18 @@ def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], la
 
 def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[str],
                       label_col: str, config: Mapping[str, Any] | None = None,
-                      progress: Any = None) -> dict[str, Any]:
+                      progress: Any = None, predictions: str | Path | None = None
+                      ) -> dict[str, Any]:
     """Select and train the category model on TRAIN (``config``'s [classifier] and [training]
     sections, else the defaults), score TEST, and report the plain baselines trained on the
-    same TRAIN (``baseline``) and the margin over the best of them."""
+    same TRAIN (``baseline``) and the margin over the best of them. ``predictions``: also
+    write each test row's prediction and confidence there (:func:`write_predictions`)."""
     from triage_core.config import load_config
     from triage_core.models.baseline import baselines, margin
     from triage_core.models.selection import fit_selected
 
+    if predictions is not None:
+        check_predictions_path(predictions, (train, test))
     start = time.perf_counter()
     x_train, y_train, skip_train = read_labeled(train, text_cols, label_col)
     x_test, y_test, skip_test = read_labeled(test, text_cols, label_col)
@@ -235,6 +283,11 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
     base = baselines(x_train.tolist(), y_train.tolist(), x_test.tolist(), y_test.tolist(),
                      config.get("training"))
     out.update(baseline=base, margin=margin(out, base))
+    if predictions is not None:
+        confidence = (model.predict_proba(x_test.tolist()).max(axis=1).round(4)
+                      if len(x_test) else [])
+        out["predictions"] = {"file": str(predictions), "rows": write_predictions(
+            predictions, x_test, y_test, pred, {"confidence": confidence}, (train, test))}
     return out
 
 
@@ -249,14 +302,18 @@ def _check_sentiment_labels(labels: pd.Series, name: str) -> pd.Series:
 
 def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame,
                        text_cols: Sequence[str], label_col: str,
-                       config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                       config: Mapping[str, Any] | None = None,
+                       predictions: str | Path | None = None) -> dict[str, Any]:
     """Zero-shot default (no ``train``) or a trained model, on the labeled ``test``.
 
     The zero-shot scorer takes ``config``'s [sentiment] section (lexicon, rules, bands).
+    ``predictions``: also write each test row's label and score (-1..+1) there.
     """
     from triage_core.config import load_config
     from triage_core.models import sentiment
 
+    if predictions is not None:
+        check_predictions_path(predictions, (train, test))
     start = time.perf_counter()
     if isinstance(test, pd.DataFrame):
         x_test, y_test, skipped = frame_texts(test, text_cols, label_col)
@@ -270,7 +327,8 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
         cfg = load_config() if config is None else config
         settings = sentiment.SentimentSettings.from_config(cfg.get("sentiment", {}))
         scorer = sentiment.LexiconSentiment(settings)
-        pred = scorer.label(scorer.score_texts(x_test.tolist()))
+        scores = scorer.score_texts(x_test.tolist())
+        pred = scorer.label(scores)
         mode = "zero-shot"
     else:
         x_train, y_train, skip_train = read_labeled(train, text_cols, label_col)
@@ -278,12 +336,16 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
         skipped += skip_train
         n_train = len(y_train)
         model = sentiment.TrainedSentiment().fit(x_train.tolist(), y_train.tolist())
-        pred = model.predict(x_test.tolist())
+        scores, pred = model.score_and_label(x_test.tolist())
         mode = "trained"
     out = metrics(y_test, list(pred))
     out.update(task="sentiment", mode=mode, n_train=n_train, n_test=len(y_test),
                n_skipped=skipped, seconds=round(time.perf_counter() - start, 3),
                calibration=calibration(out))
+    if predictions is not None:
+        out["predictions"] = {"file": str(predictions), "rows": write_predictions(
+            predictions, x_test, y_test, list(pred),
+            {"score": np.round(np.asarray(scores, dtype=float), 4)}, (train, test))}
     return out
 
 
@@ -311,6 +373,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"train rows {report['n_train']:,}, test rows {report['n_test']:,}, "
         f"skipped (empty label) {report['n_skipped']:,}, {report['seconds']:.1f} s",
         *(f"warning: {w}" for w in report.get("warnings") or []),
+        *([f"predictions of {report['predictions']['rows']:,} rows written to "
+           f"{report['predictions']['file']}"] if report.get("predictions") else []),
         *_comparison_lines(report),
         "",
         f"{'label':<32} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}",
