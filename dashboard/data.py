@@ -38,7 +38,7 @@ __all__ = ["IMPORT_TABLES", "MODELS", "MODEL_DESCRIPTIONS", "PRESETS", "Database
 
 T = TypeVar("T")
 TTL = 600
-TEXT_COLUMNS = ("subject", "body", "comment")
+TEXT_COLUMNS = ("subject", "body", "comment", "text")  # "text": an evaluated file's rows
 # Record keys: shown with their digits (a ticket id is looked up in the helpdesk by them), only
 # an e-mail address in one is masked (see triage_core.text.pseudonymize_key).
 KEY_COLUMNS = ("ticket_id",)
@@ -743,14 +743,19 @@ def read_labeled_upload(content: bytes, name: str) -> pd.DataFrame | str:
 
 def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_col: str
                     ) -> dict[str, Any]:
+    """The report of ``triage evaluate`` on an uploaded file, with each row's prediction
+    (``rows``, masked like every value a page gets)."""
     from triage_core.models import evaluate
 
     if task == "category":
         from triage_core.models import registry
 
         model = _run(registry.load, "category")
-        return evaluate.evaluate_model(model, frame, text_cols, label_col)
-    return evaluate.evaluate_sentiment(None, frame, text_cols, label_col)
+        report = evaluate.evaluate_model(model, frame, text_cols, label_col, keep_rows=True)
+    else:
+        report = evaluate.evaluate_sentiment(None, frame, text_cols, label_col, keep_rows=True)
+    report["rows"] = masked(report["rows"])
+    return report
 
 
 def review_queue() -> pd.DataFrame:

@@ -138,3 +138,15 @@ if upload is not None:
                 st.caption(f"{report['n_test']:,} rows evaluated, {report['n_skipped']:,} "
                            "skipped (empty label).")
                 st.dataframe(pd.DataFrame(report["per_class"]).T, width="stretch", placeholder="–")
+                rows = report["rows"]
+                if len(rows):
+                    wrong = rows[~rows["correct"]].drop(columns="correct")
+                    st.caption(f"{len(wrong):,} of {len(rows):,} rows predicted wrong"
+                               + (" (row: the row in the file, 1 = the first under the "
+                                  "header)." if len(wrong) else "."))
+                    if len(wrong):
+                        st.dataframe(wrong, width="stretch", hide_index=True, placeholder="–")
+                    st.download_button("Download every row's prediction (CSV)",
+                                       rows.to_csv(index=False), file_name="predictions.csv",
+                                       mime="text/csv", on_click="ignore",
+                                       key="models_predictions")

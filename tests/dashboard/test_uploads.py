@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import shutil
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from dashboard import data
 
@@ -24,3 +27,31 @@ def test_an_uploaded_labeled_file_is_read_like_the_cli_reads_it() -> None:
                                    "old.csv")
     assert isinstance(bad, str) and bad.startswith("old.csv, row 1, column 'text'")
     assert "\n" not in bad and "tmp" not in bad
+
+
+def test_an_evaluated_upload_lists_each_rows_prediction_masked(
+        world_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Model quality page's "Evaluate on your own labeled file": every row's prediction
+    for the table of mistakes and the download, masked like everything a page shows."""
+    db = tmp_path / "world.duckdb"
+    shutil.copy(world_db, db)
+    monkeypatch.setenv("TRIAGE_DB", str(db))
+    frame = pd.DataFrame({
+        "text": ["Terrible service, nobody answers at ana@example.com. I am furious!",
+                 "Thank you so much, great help and a lovely team!", "no label",
+                 "What are your opening hours on weekdays?"],
+        "sentiment": ["negative", "negative", "", "neutral"]})
+    for mask in (True, False):
+        monkeypatch.setattr(data, "mask_on", lambda mask=mask: mask)
+        report = data.evaluate_upload(frame, "sentiment", ["text"], "sentiment")
+        rows = report["rows"]
+        assert rows["row"].tolist() == [1, 2, 4]  # the unlabeled third row is skipped
+        assert rows["predicted"].tolist() == ["negative", "positive", "neutral"]
+        assert rows["correct"].tolist() == [True, False, True]
+        assert rows["correct"].mean() == pytest.approx(report["accuracy"])
+        assert ("ana@example.com" in rows["text"].iloc[0]) is not mask
+    category = data.evaluate_upload(
+        pd.DataFrame({"text": ["I was charged twice for my order", "my parcel never arrived"],
+                      "category": ["billing", "shipping"]}), "category", ["text"], "category")
+    assert len(category["rows"]) == 2
+    assert category["rows"]["confidence"].between(0, 1).all()

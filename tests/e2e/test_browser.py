@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+import pandas as pd
 import pytest
 from _world import WORLD_TICKETS, copy_db
 
@@ -392,6 +393,39 @@ def test_correction_goes_to_the_ticked_ticket(server: Server, page) -> None:
     assert_no_error(page, "explorer", server)
     assert refused.count() == 0, refused.inner_text()
     full_page_screenshot(page, "explorer_correction")
+
+
+def test_an_evaluated_file_shows_its_mistakes(server: Server, page, tmp_path: Path) -> None:
+    """Model quality, "Evaluate on your own labeled file": the rows the model got wrong, as
+    text (markup in them is not rendered), and every row's prediction to download."""
+    from playwright.sync_api import expect
+
+    upload = tmp_path / "labeled.csv"
+    pd.DataFrame({"text": ["I was charged twice for my order, please refund",
+                           "<b>my parcel</b> **never arrived** at [the depot](http://x.example)",
+                           "I cannot log in to my account"],
+                  "category": ["billing", "made-up category", "account"]}).to_csv(
+        upload, index=False)
+    page.goto(f"{server.url}/models")
+    wait_for_run(page, "Model quality")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+        str(upload))
+    wait_for_run(page)
+    page.get_by_role("button", name="Evaluate", exact=True).click()
+    wait_for_run(page)
+    expect(page.get_by_text("3 of 3 rows predicted wrong")).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    download = page.get_by_role("button", name="Download every row's prediction (CSV)")
+    expect(download).to_be_visible()
+    assert page.locator("b", has_text="my parcel").count() == 0  # not rendered as HTML
+    assert page.locator('a[href="http://x.example"]').count() == 0  # nor as Markdown
+    with page.expect_download() as got:
+        download.click()
+    rows = pd.read_csv(got.value.path())
+    assert rows["row"].tolist() == [1, 2, 3]
+    assert not rows.loc[1, "correct"]  # no model predicts a category it never saw
+    assert "**never arrived**" in rows.loc[1, "text"]
+    assert_no_error(page, "models", server)
+    full_page_screenshot(page, "models_evaluate_upload")
 
 
 def test_a_file_with_its_own_time_format_imports_from_the_data_page(server: Server, page,

@@ -186,6 +186,18 @@ def check_predictions_path(path: str | Path, inputs: Sequence[Any]) -> Path:
     return out
 
 
+def predictions_frame(texts: pd.Series, labels: pd.Series, predicted: Any,
+                      extra: Mapping[str, Any]) -> pd.DataFrame:
+    """Each evaluated row: ``row`` (its data row in the file, 1 = the first under the header),
+    ``label``, ``predicted``, ``correct``, the ``extra`` columns and ``text``."""
+    predicted = [str(p) if p is not None else "" for p in predicted]
+    return pd.DataFrame({"row": texts.attrs.get("rows", range(1, len(texts) + 1)),
+                         "label": labels.tolist(), "predicted": predicted,
+                         "correct": [a == b for a, b in zip(labels.tolist(), predicted,
+                                                            strict=True)],
+                         **{k: list(v) for k, v in extra.items()}, "text": texts.tolist()})
+
+
 def write_predictions(path: str | Path, texts: pd.Series, labels: pd.Series, predicted: Any,
                       extra: Mapping[str, Any], inputs: Sequence[Any]) -> int:
     """The test rows with their predictions as CSV at ``path`` (``triage evaluate
@@ -194,12 +206,7 @@ def write_predictions(path: str | Path, texts: pd.Series, labels: pd.Series, pre
     temporary file first and renamed: an error leaves no half-written file, and an input file
     is never the output. Returns the number of rows."""
     out = check_predictions_path(path, inputs)
-    predicted = [str(p) if p is not None else "" for p in predicted]
-    frame = pd.DataFrame({"row": texts.attrs.get("rows", range(1, len(texts) + 1)),
-                          "label": labels.tolist(), "predicted": predicted,
-                          "correct": [a == b for a, b in zip(labels.tolist(), predicted,
-                                                             strict=True)],
-                          **{k: list(v) for k, v in extra.items()}, "text": texts.tolist()})
+    frame = predictions_frame(texts, labels, predicted, extra)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         frame.to_csv(tmp, index=False, encoding="utf-8")
@@ -234,15 +241,20 @@ def label_variants(labels: Iterable[Any], where: str = "the file") -> list[str]:
             f" count as separate categories: {shown}{more}; make each one label"]
 
 
-def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], label_col: str
-                   ) -> dict[str, Any]:
-    """Score an already trained category model on a labeled DataFrame."""
+def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], label_col: str,
+                   keep_rows: bool = False) -> dict[str, Any]:
+    """Score an already trained category model on a labeled DataFrame; ``keep_rows``: with
+    each row's prediction and confidence as ``rows`` (:func:`predictions_frame`)."""
     start = time.perf_counter()
     texts, labels, skipped = frame_texts(frame, text_cols, label_col)
     pred = model.predict(texts.tolist())
     out = metrics(labels, pred)
     out.update(n_train=0, n_test=len(labels), n_skipped=skipped,
                seconds=round(time.perf_counter() - start, 3), warnings=label_variants(labels))
+    if keep_rows:
+        confidence = (model.predict_proba(texts.tolist()).max(axis=1).round(4)
+                      if len(texts) else [])
+        out["rows"] = predictions_frame(texts, labels, pred, {"confidence": confidence})
     return out
 
 
@@ -303,11 +315,13 @@ def _check_sentiment_labels(labels: pd.Series, name: str) -> pd.Series:
 def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame,
                        text_cols: Sequence[str], label_col: str,
                        config: Mapping[str, Any] | None = None,
-                       predictions: str | Path | None = None) -> dict[str, Any]:
+                       predictions: str | Path | None = None,
+                       keep_rows: bool = False) -> dict[str, Any]:
     """Zero-shot default (no ``train``) or a trained model, on the labeled ``test``.
 
     The zero-shot scorer takes ``config``'s [sentiment] section (lexicon, rules, bands).
-    ``predictions``: also write each test row's label and score (-1..+1) there.
+    ``predictions``: also write each test row's label and score (-1..+1) there;
+    ``keep_rows``: return them as ``rows`` (:func:`predictions_frame`).
     """
     from triage_core.config import load_config
     from triage_core.models import sentiment
@@ -342,10 +356,12 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
     out.update(task="sentiment", mode=mode, n_train=n_train, n_test=len(y_test),
                n_skipped=skipped, seconds=round(time.perf_counter() - start, 3),
                calibration=calibration(out))
+    extra = {"score": np.round(np.asarray(scores, dtype=float), 4)}
     if predictions is not None:
         out["predictions"] = {"file": str(predictions), "rows": write_predictions(
-            predictions, x_test, y_test, list(pred),
-            {"score": np.round(np.asarray(scores, dtype=float), 4)}, (train, test))}
+            predictions, x_test, y_test, list(pred), extra, (train, test))}
+    if keep_rows:
+        out["rows"] = predictions_frame(x_test, y_test, list(pred), extra)
     return out
 
 
