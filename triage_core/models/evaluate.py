@@ -247,15 +247,22 @@ def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], la
     each row's prediction and confidence as ``rows`` (:func:`predictions_frame`)."""
     start = time.perf_counter()
     texts, labels, skipped = frame_texts(frame, text_cols, label_col)
-    pred = model.predict(texts.tolist())
+    pred, confidence = _categories(model, texts.tolist(), keep_rows)
     out = metrics(labels, pred)
     out.update(n_train=0, n_test=len(labels), n_skipped=skipped,
                seconds=round(time.perf_counter() - start, 3), warnings=label_variants(labels))
     if keep_rows:
-        confidence = (model.predict_proba(texts.tolist()).max(axis=1).round(4)
-                      if len(texts) else [])
         out["rows"] = predictions_frame(texts, labels, pred, {"confidence": confidence})
     return out
+
+
+def _categories(model: Any, texts: list[str], confidence: bool) -> tuple[Any, Any]:
+    """The predicted categories and, when asked, each one's calibrated probability (one
+    prediction pass: the most probable category is the predicted one)."""
+    if not confidence or not texts:
+        return model.predict(texts), []
+    proba = model.predict_proba(texts)
+    return model.classes_[proba.argmax(axis=1)], proba.max(axis=1).round(4)
 
 
 def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[str],
@@ -280,7 +287,7 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
     config = load_config() if config is None else config
     model, chosen = fit_selected(x_train.tolist(), y_train.tolist(), config, progress)
     fitted = time.perf_counter()
-    pred = model.predict(x_test.tolist())
+    pred, confidence = _categories(model, x_test.tolist(), predictions is not None)
     out = metrics(y_test, pred)
     out.update(task="category", n_train=len(y_train), n_test=len(y_test),
                n_skipped=skip_train + skip_test, n_skipped_train=skip_train,
@@ -296,8 +303,6 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
                      config.get("training"))
     out.update(baseline=base, margin=margin(out, base))
     if predictions is not None:
-        confidence = (model.predict_proba(x_test.tolist()).max(axis=1).round(4)
-                      if len(x_test) else [])
         out["predictions"] = {"file": str(predictions), "rows": write_predictions(
             predictions, x_test, y_test, pred, {"confidence": confidence}, (train, test))}
     return out
