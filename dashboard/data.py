@@ -844,23 +844,47 @@ def max_upload_mb() -> int:
     return dashboard_settings().max_upload_mb
 
 
+class UploadFolder:
+    """A private temporary folder that keeps a session's newest uploaded file: saving another
+    file removes the one before, and the folder goes when the session's state is dropped
+    (Streamlit forgets a closed session after a while) or the server stops, so uploaded
+    customer data does not pile up in the temporary directory."""
+
+    def __init__(self) -> None:
+        import shutil
+        import tempfile
+        import weakref
+
+        self.path = Path(tempfile.mkdtemp(prefix="triage-upload-"))
+        self._remove = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
+
+    def save(self, name: str, content: bytes) -> Path:
+        """``content`` under the user's own file name (error messages name it), minus anything
+        that could leave the folder; the file saved before it is removed."""
+        import hashlib
+        import shutil
+
+        safe = re.sub(r"[\x00-\x1f/\\]+", "_", Path(name).name).lstrip(".") or "upload"
+        digest = hashlib.sha256(content).hexdigest()[:12]
+        path = self.path / digest / safe
+        for old in self.path.iterdir():
+            if old.name != digest:
+                shutil.rmtree(old, ignore_errors=True)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+        return path
+
+    def close(self) -> None:
+        self._remove()
+
+
 def save_upload(name: str, content: bytes) -> Path:
     """Keep an uploaded file for this session (a private temporary folder; never shown)."""
-    import hashlib
-    import tempfile
-
     folder = st.session_state.get(UPLOAD_DIR_KEY)
-    if folder is None or not Path(folder).is_dir():
-        folder = tempfile.mkdtemp(prefix="triage-upload-")
-        st.session_state[UPLOAD_DIR_KEY] = folder
-    # the user's own name (error messages name it), minus anything that could leave the folder
-    safe = re.sub(r"[\x00-\x1f/\\]+", "_", Path(name).name).lstrip(".") or "upload"
-    digest = hashlib.sha256(content).hexdigest()[:12]
-    path = Path(folder) / digest / safe
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    return path
+    if not isinstance(folder, UploadFolder) or not folder.path.is_dir():
+        folder = st.session_state[UPLOAD_DIR_KEY] = UploadFolder()
+    return folder.save(name, content)
 
 
 def safe_file_name(name: str) -> str:

@@ -55,3 +55,22 @@ def test_an_evaluated_upload_lists_each_rows_prediction_masked(
                       "category": ["billing", "shipping"]}), "category", ["text"], "category")
     assert len(category["rows"]) == 2
     assert category["rows"]["confidence"].between(0, 1).all()
+
+
+def test_a_sessions_upload_folder_keeps_only_the_newest_file_and_goes_with_the_session(
+        ) -> None:
+    """Uploaded files (customer data) do not pile up in the temporary directory: a new upload
+    replaces the one before, and the folder is removed when the session's state is dropped."""
+    import gc
+
+    folder = data.UploadFolder()
+    root = folder.path
+    first = folder.save("../../tickets.csv", b"ticket_id\n1\n")
+    assert first.parent.parent == root and first.name == "tickets.csv"
+    assert folder.save("tickets.csv", b"ticket_id\n1\n") == first  # the same file again: kept
+    second = folder.save("more.csv", b"ticket_id\n2\n")
+    assert second.read_bytes() == b"ticket_id\n2\n"
+    assert not first.exists() and [p.name for p in root.iterdir()] == [second.parent.name]
+    del folder
+    gc.collect()
+    assert not root.exists()
