@@ -306,6 +306,13 @@ def test_text_that_is_not_unicode_is_refused_naming_where_it_is(
         error = r.json()["error"]
         assert error.startswith(where + ": text with an unpaired surrogate (\\u"), error
         assert error.endswith(") is not valid Unicode"), error
+        # the same surrogate encoded as UTF-8 bytes (ED A0 80), not escaped: the same answer
+        raw = json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        assert b"\\u" not in raw and b"\xed" in raw
+        r = api.client.post(path, content=raw,
+                            headers={**api.auth(), "Content-Type": "application/json"})
+        assert r.status_code == 400, (path, r.text)
+        assert r.json()["error"].startswith(where + ": text with an unpaired surrogate"), r.text
     assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id LIKE 'API-U%'") == 1
     assert count(api, "SELECT count(*) FROM feedback WHERE ticket_id = 'API-U0'") == 0
     pair = api.post("/api/v1/tickets", new_ticket("API-U6", customers[0], subject="\U0001F600"))

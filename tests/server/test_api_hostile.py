@@ -173,3 +173,31 @@ def test_webhooks_refuse_odd_signatures_and_bodies_in_one_line(
         assert words in one_line(r, status), sent
     assert count(api) == before
     healthy(api)
+
+
+def test_errors_stay_one_short_line_whatever_the_request_sent(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    """Values with blanks, megabytes long, or with line breaks, that an error quotes: the
+    answer stays one line of at most MAX_ERROR_CHARS, and nothing is written."""
+    from triage_core.server.api import MAX_ERROR_CHARS
+
+    api = serve_api()
+    before = count(api)
+    long = "no such ticket " * 50_000
+    cases = [
+        ("/api/v1/feedback", {"ticket_id": long, "category": "billing"}, 422),
+        ("/api/v1/feedback", {"ticket_id": "x", "category": long}, 422),
+        ("/api/v1/feedback", {"x " * 50_000: 1, "ticket_id": "x"}, 422),
+        ("/api/v1/jobs/score", {"no such " * 50_000: 1}, 422),
+        ("/api/v1/tickets", new_ticket("LONG-1", customers[0], **{"f " * 100_000: {"a": 1}}),
+         422),
+        ("/api/v1/tickets", new_ticket("LONG-2", customers[0], status="bad\nvalue\r\nx"), 422),
+    ]
+    for path, body, status in cases:
+        r = api.post(path, body)
+        assert r.status_code in (400, status), (path, r.status_code, r.text[:300])
+        error = one_line(r, r.status_code)
+        assert len(error) <= MAX_ERROR_CHARS, (path, len(error))
+        assert "\r" not in error
+    assert count(api) == before
+    healthy(api)

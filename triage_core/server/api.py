@@ -54,6 +54,8 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # may be one, or an escap
 _YES_NO = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False,
            "": False}
 _LONG = re.compile(r"[^\s'\"]{120,}")  # a value an error message quotes, shown shortened
+_LONG_QUOTED = re.compile(r"'[^'\n]{120,}'|\"[^\"\n]{120,}\"")  # quoted, with blanks
+MAX_ERROR_CHARS = 2000
 FEEDBACK_KEYS = ("ticket_id", "category", "tier", "sentiment", "flag", "new_category", "by",
                  "comment")
 
@@ -91,9 +93,13 @@ def error(status: int, message: str, headers: dict[str, str] | None = None,
 
 def shorten(message: str) -> str:
     """``message`` with each run of 120 or more characters without a space or quote (a value
-    sent, such as a customer id of megabytes that an import message quotes) cut to 40: an
-    error stays one short line."""
-    return _LONG.sub(lambda m: f"{m[0][:40]}…", message)
+    sent, such as a customer id of megabytes that an import message quotes) cut to 40, each
+    quoted value longer than 120 characters cut to 40, and the whole at most
+    ``MAX_ERROR_CHARS``: an error stays one short line whatever a request sent."""
+    message = _LONG.sub(lambda m: f"{m[0][:40]}…", message)
+    message = _LONG_QUOTED.sub(lambda m: f"{m[0][:41]}…{m[0][0]}", message)
+    message = " ".join(message.splitlines())
+    return message if len(message) <= MAX_ERROR_CHARS else message[:MAX_ERROR_CHARS - 1] + "…"
 
 
 def endpoint(auth: bool = True, owner: bool = False) -> Callable[..., Handler]:
@@ -189,7 +195,9 @@ def parse_json(body: bytes) -> Any:
     except RecursionError:  # arrays or objects nested thousands deep
         raise Problem(400, "the body is not valid JSON for this API (nested too deeply)"
                       ) from None
-    if _SURROGATE_ESCAPE.search(body):  # the only way JSON can carry a lone surrogate
+    # a lone surrogate comes escaped ("\ud800") or encoded (UTF-8's ED A0 80, which the JSON
+    # decoder lets through): an ASCII body without the escape cannot carry one
+    if _SURROGATE_ESCAPE.search(body) or not body.isascii():
         _check_unicode(value)
     return value
 

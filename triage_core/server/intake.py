@@ -171,6 +171,10 @@ class Intake:
             return
         except Exception as exc:  # a bug or a broken database: every request hears of it
             self.quick.begin()
+            if len(batch) > 1:  # unless one request's content caused it: ask each alone, so
+                for request in batch:  # that one request cannot fail the others
+                    self._process([request])
+                return
             log.exception("ticket intake failed")
             for request in batch:
                 request.future.set_exception(exc)

@@ -7,6 +7,7 @@ are temporary and private to the connection (``_raw`` -> ``_stage`` -> ``_clean`
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -510,11 +511,11 @@ class _Validator:
         shown = ", ".join(f"{str(v)[:40]!r} ({n:,} row{'s' if n > 1 else ''})"
                           for v, _, n in bad[:MAX_LISTED_VALUES])
         more = " and more" if len(bad) > MAX_LISTED_VALUES else ""
-        example = str(bad[0][0])[:40].replace('"', "'")
+        example = json.dumps(str(bad[0][0])[:40])  # a TOML string, control characters escaped
         count = f"{len(bad)}{'+' if more else ''} values are" if len(bad) > 1 else "a value is"
         self._fail(
             f"{count} not one of {', '.join(col.allowed or ())}: {shown}{more}; map them in a"
-            f" mapping file ([values.{c}] \"{example}\" = \"the {c} of ours it means\";"
+            f" mapping file ([values.{c}] {example} = \"the {c} of ours it means\";"
             " 'triage mapping suggest' lists them all) and import with --mapping FILE",
             bad[0][1], col)
 
