@@ -302,6 +302,12 @@ def test_unreadable_files_name_the_problem(tmp_path: Path) -> None:
     with pytest.raises(TriageError, match=r"latin.csv, row 1, column 'text': bytes that are "
                        "not UTF-8"):
         evaluate.read_labeled(latin, ["text"], "category")
+    # a German Excel export: semicolons, Windows-1252: the column is named, not the header
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes("label;text\r\nbilling;Zahlung f\xfcr M\xe4rz\r\n".encode("cp1252"))
+    with pytest.raises(TriageError, match=r"excel.csv, row 1, column 'text': bytes that are "
+                       "not UTF-8"):
+        evaluate.read_labeled(excel, ["text"], "label")
     (tmp_path / "bad.parquet").write_text("not parquet")
     with pytest.raises(TriageError, match=r"bad\.parquet: cannot read as Parquet"):
         evaluate.read_labeled(tmp_path / "bad.parquet", ["text"], "category")

@@ -98,7 +98,9 @@ def _raise_encoding_error(path: Path, fmt: str, byte_offset: int) -> None:
                " (in Excel: 'CSV UTF-8')")
     if fmt == "csv":
         text = path.read_bytes().decode("utf-8", errors="surrogateescape")
-        reader = csv.reader(io.StringIO(text, newline=""))
+        first = text.lstrip("\ufeff").split("\n", 1)[0]
+        reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""),
+                            delimiter=header_delimiter(first))
         header = next(reader, [])
         for row_no, row in enumerate(reader, start=1):
             for i, cell in enumerate(row):
