@@ -501,6 +501,15 @@ def test_numbers_with_a_decimal_comma_import_when_the_mapping_says_so(store: Sto
     g.write_text("customer_id;lifetime_value\nC1;1234,56\nC2;7\n", encoding="utf-8")
     assert inspect_file(store, "customers", g).suggestion().formats == {
         "lifetime_value": "decimal_comma"}
+    # US exports write 1,250 and 980.50: a decimal point rules out a decimal comma, and
+    # 1,250 alone may be either, so neither is proposed; the refusal names both readings
+    for name, text in (("us.csv", 'C1,"1,250"\nC2,"12,000"\nC3,980.50\nC4,45\n'),
+                       ("ambiguous.csv", 'C1,"1,250"\nC2,"12,000"\n')):
+        h = tmp_path / name
+        h.write_text("customer_id,lifetime_value\n" + text, encoding="utf-8")
+        assert inspect_file(store, "customers", h).suggestion().formats == {}
+        with pytest.raises(ImportValidationError, match="a thousands separator\\? save the"):
+            store.import_file("customers", h)
     with pytest.raises(TriageError, match="decimal_comma"):
         ImportMapping.from_mapping({"formats": {"lifetime_value": "%Y"}})
 

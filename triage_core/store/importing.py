@@ -8,6 +8,7 @@ are temporary and private to the connection (``_raw`` -> ``_stage`` -> ``_clean`
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -479,8 +480,14 @@ class _Validator:
         hit = self._first_bad(f"{c} AS v, ({nonempty} AND ({check})) AS bad FROM _stage")
         if hit:
             kind = "a whole number" if col.type == "INTEGER" else "a number"
-            hint = (f" (a decimal comma? add [formats] {c} = \"decimal_comma\" to the mapping)"
-                    if col.type == "DOUBLE" and "," in str(hit[1]) else "")
+            hint = ""
+            if col.type == "DOUBLE" and "," in str(hit[1]):
+                hint = (" (a thousands separator? save the file without it; a decimal comma?"
+                        f" add [formats] {c} = \"decimal_comma\" to the mapping)"
+                        if re.fullmatch(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?",
+                                        str(hit[1]).strip())
+                        else f" (a decimal comma? add [formats] {c} = \"decimal_comma\" to the"
+                        " mapping)")
             self._fail(f"{str(hit[1])[:40]!r} is not {kind}{hint}", hit[0], col)
         if col.type == "INTEGER":  # beyond DuckDB's INTEGER: a conversion error, no row named
             hit = self._first_bad(f"{c} AS v, ({nonempty} AND abs({parsed}) > {_INT_MAX})"

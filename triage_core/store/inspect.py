@@ -122,6 +122,10 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
     return report
 
 
+# 1,250 or 12,000: a thousands separator, or a decimal comma with three decimals
+_THOUSANDS = r"-?[0-9]{1,3}(?:,[0-9]{3})+"
+
+
 def _decimal_comma(con: Any, column: str) -> tuple[str, str] | None:
     """("decimal_comma", an example) when a number column's values that are not numbers
     (1234,56) all read as numbers with a decimal comma; None otherwise."""
@@ -130,9 +134,15 @@ def _decimal_comma(con: Any, column: str) -> tuple[str, str] | None:
         f"SELECT DISTINCT {text} FROM _stage WHERE {column} IS NOT NULL AND {text} <> ''"
         f" AND TRY_CAST({text} AS DOUBLE) IS NULL LIMIT {_SAMPLE}").fetchall()
     values = [r[0] for r in rows]
-    if values and all(re.fullmatch(mapping_rules._DECIMAL_COMMA_RE, v) for v in values):
-        return mapping_rules.DECIMAL_COMMA, values[0]
-    return None
+    if not values or not all(re.fullmatch(mapping_rules._DECIMAL_COMMA_RE, v) for v in values):
+        return None
+    if all(re.fullmatch(_THOUSANDS, v) for v in values):
+        return None  # 1,250 may be 1.25 or 1250: not guessed
+    dotted = con.execute(  # 980.50: a decimal point, so the commas are not decimal ones
+        f"SELECT 1 FROM _stage WHERE {column} IS NOT NULL AND"
+        f" regexp_full_match({text}, '-?[0-9]*\\.[0-9]{{1,2}}|-?[0-9]*\\.[0-9]{{4,}}')"
+        " LIMIT 1").fetchall()
+    return None if dotted else (mapping_rules.DECIMAL_COMMA, values[0])
 
 
 def _unmatched(con: Any, column: str, allowed: tuple[str, ...]) -> list[tuple[str, int]]:
