@@ -673,3 +673,18 @@ def test_unknown_table_and_format(store: Store, tmp_path: Path) -> None:
         store.import_file("orders", f)
     with pytest.raises(ImportValidationError, match="unknown file type"):
         store.import_file("tickets", f)
+
+
+def test_a_bad_row_deep_in_a_large_csv_is_named_like_one_near_the_top(store: Store,
+                                                                     tmp_path: Path) -> None:
+    """DuckDB's sniffer reads the start of a file; a row with a field too many far below it
+    fails the read itself, and the refusal still names the row and the reason."""
+    f = tmp_path / "big.csv"
+    lines = ["ticket_id,created_at,customer_id,status,subject"]
+    lines += [f"T{i},2024-03-05T14:02:11Z,C1,new,subject {i}" + (",extra" if i == 30_000 else "")
+              for i in range(40_000)]
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ImportValidationError,
+                       match=r"big.csv, row 30001: 6 fields where the header has 5"):
+        store.import_file("tickets", f, create_missing=True)
+    assert store.scalar("SELECT count(*) FROM tickets") == 0

@@ -144,6 +144,12 @@ def load_raw_file(store: Store, path: Path, table: str | None = None) -> None:
         if _out_of_memory(exc):
             raise failure(path.name, exc) from None
         where = json_files.locate_error(path) if fmt == "json" else None
+        if fmt == "csv":  # the sniffer looked at the start only: walk the file for the row
+            with path.open("rb") as fh:
+                header = fh.readline().decode("utf-8", errors="replace")
+            problem = formats.csv_problem(path, header)
+            if problem is not None:
+                raise ImportValidationError(path.name, problem[1], problem[0]) from None
         reason = (f"cannot read the file as JSON: {where}" if where
                   else formats.describe_read_error(exc, fmt, path))
         raise ImportValidationError(path.name, reason) from None
