@@ -138,6 +138,17 @@ def test_map_option_and_preset_flag(db: Path, tmp_path: Path) -> None:
     assert info(db)["tickets"] == 4
     err = one_line_error(run("import", "tickets", str(f), "--map", "Case", db=db))
     assert "SOURCE=TARGET" in err
+    # with a preset, a --map source the file does not have is named too (a preset's own
+    # columns an export may lack are not)
+    z = tmp_path / "zendesk.csv"
+    z.write_text("Id,Requester id,Subject,Description,Status,Created at\n"
+                 "Z1,C1,Refund,please refund,open,2026-02-01 10:00:00\n")
+    r = run("import", "tickets", str(z), "--preset", "zendesk", "--map", "Kategorie=category",
+            db=db)
+    assert r.exit_code == 0, r.stderr
+    assert "the mapping names 'Kategorie' for category, which the file does not have" in r.stderr
+    r = run("import", "tickets", str(z), "--preset", "zendesk", db=db)
+    assert r.exit_code == 0 and "which the file does not have" not in r.stderr, r.stderr
 
 
 def test_db_from_environment(tmp_path: Path, data_dir: Path) -> None:

@@ -112,6 +112,8 @@ class ImportMapping:
     # rows with the same key in one file: "refuse" the file, or keep the "last" of them (an
     # incremental export lists a ticket again after each change, the latest last)
     duplicates: str = "refuse"
+    # our columns given on the command line (--map): the file must have them, preset or not
+    overrides: tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], name: str = "") -> ImportMapping:
@@ -177,7 +179,8 @@ class ImportMapping:
         merged = dict(self.columns)
         for source, ours in columns.items():
             merged[ours] = (source,)
-        return replace(self, columns=merged)
+        return replace(self, columns=merged,
+                       overrides=tuple(dict.fromkeys((*self.overrides, *columns.values()))))
 
 
 def _known_columns(table: str | None) -> tuple[str, ...]:
@@ -307,7 +310,8 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
         if found:
             targets[ours] = found[0]
             explicit.add(ours)
-        elif ours not in mapping.defaults:
+        elif ours not in mapping.defaults and (mapping.name not in PRESETS
+                                                or ours in mapping.overrides):
             absent.append(f"{' or '.join(map(repr, theirs))} for {ours}")
     for norm, src in by_norm.items():
         if norm in spec.column_names and norm not in targets and src not in targets.values():
@@ -323,7 +327,7 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
               for c in spec.column_names}
     plan = ColumnPlan(targets, ignored, {c: v for c, v in values.items() if v}, defaults,
                       formats={c: f for c, f in mapping.formats.items() if c in targets})
-    if absent and mapping.name not in PRESETS:  # a preset lists every column an export may have
+    if absent:  # a preset lists every column an export may have: only --map's are named
         plan.warnings.append(f"{file}: the mapping names {'; '.join(absent)}, which the file"
                              " does not have; those columns stay empty")
     plan.warnings.extend(_hollow_warnings(spec, plan, file))
