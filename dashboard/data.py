@@ -856,7 +856,7 @@ class UploadFolder:
         import weakref
 
         self.path = Path(tempfile.mkdtemp(prefix="triage-upload-"))
-        self._remove = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
+        weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
 
     def save(self, name: str, content: bytes) -> Path:
         """``content`` under the user's own file name (error messages name it), minus anything
@@ -874,9 +874,6 @@ class UploadFolder:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
         return path
-
-    def close(self) -> None:
-        self._remove()
 
 
 def save_upload(name: str, content: bytes) -> Path:

@@ -490,8 +490,7 @@ class _Validator:
             if col.type == "DOUBLE" and "," in str(hit[1]):
                 hint = (" (a thousands separator? save the file without it; a decimal comma?"
                         f" add [formats] {c} = \"decimal_comma\" to the mapping)"
-                        if re.fullmatch(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?",
-                                        str(hit[1]).strip())
+                        if re.fullmatch(mapping_rules.THOUSANDS_RE, str(hit[1]).strip())
                         else f" (a decimal comma? add [formats] {c} = \"decimal_comma\" to the"
                         " mapping)")
             self._fail(f"{str(hit[1])[:40]!r} is not {kind}{hint}", hit[0], col)

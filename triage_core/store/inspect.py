@@ -122,10 +122,6 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
     return report
 
 
-# 1,250 or 12,000: a thousands separator, or a decimal comma with three decimals
-_THOUSANDS = r"-?[0-9]{1,3}(?:,[0-9]{3})+"
-
-
 def _decimal_comma(con: Any, column: str) -> tuple[str, str] | None:
     """("decimal_comma", an example) when a number column's values that are not numbers
     (1234,56) all read as numbers with a decimal comma; None otherwise."""
@@ -136,7 +132,7 @@ def _decimal_comma(con: Any, column: str) -> tuple[str, str] | None:
     values = [r[0] for r in rows]
     if not values or not all(re.fullmatch(mapping_rules._DECIMAL_COMMA_RE, v) for v in values):
         return None
-    if all(re.fullmatch(_THOUSANDS, v) for v in values):
+    if all(re.fullmatch(mapping_rules.THOUSANDS_RE, v) for v in values):
         return None  # 1,250 may be 1.25 or 1250: not guessed
     dotted = con.execute(  # 980.50: a decimal point, so the commas are not decimal ones
         f"SELECT 1 FROM _stage WHERE {column} IS NOT NULL AND"

@@ -203,6 +203,8 @@ def _number_columns(table: str | None) -> tuple[str, ...]:
 # A number column's format: "decimal_comma" reads 1234,56 and 1.234,56 (European exports).
 DECIMAL_COMMA = "decimal_comma"
 _DECIMAL_COMMA_RE = r"-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?"
+# 1,250 or 1,234.56: a thousands separator (1,250 alone may also be a decimal comma)
+THOUSANDS_RE = r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"
 
 
 def _number_format(check: Checker, value: Any, key: str) -> str:
