@@ -177,6 +177,22 @@ def test_topics_examples_is_not_negative(db: Path) -> None:
     assert "[x>=0]" in ok("topics", "--help", db=db)
 
 
+def test_dates_are_read_one_way(trained: Path) -> None:
+    """score --as-of and forecast --start/--end take ISO dates only: 05.03.2024 was read as
+    3 May, and the year 1900 was taken."""
+    before = counts(trained)
+    for argv, option in ((["score", "--as-of"], "--as-of"),
+                         (["forecast", "--reach", "100", "--start"], "--start"),
+                         (["forecast", "--reach", "100", "--start", "2026-03-01", "--end"],
+                          "--end")):
+        for value in ("05.03.2024", "03/05/2024", "tomorrow", "1900-01-01", "2024-02-30"):
+            line = usage_error(run(*argv, value, db=trained), option)
+            assert value in line, line
+    assert counts(trained) == before
+    out = json.loads(ok("score", "--as-of", "2026-03-05 14:30", "--json", db=trained))
+    assert out["as_of"] == "2026-03-05 14:30:00"
+
+
 # -- 5. evaluate on a folder -----------------------------------------------------------------
 
 

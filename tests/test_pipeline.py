@@ -324,8 +324,13 @@ def test_explanation_terms_are_words_of_the_text_without_stop_words_or_fragments
 def test_triage_refuses_an_empty_database_and_a_bad_time(store: Store, db: Store) -> None:
     with pytest.raises(TriageError, match="no tickets to triage"):
         pipeline.triage(store, CONFIG)
-    with pytest.raises(TriageError, match="not a timestamp"):
+    with pytest.raises(TriageError, match="cannot read 'yesterday-ish' as a date or time"):
         pipeline.triage(db, CONFIG, as_of="yesterday-ish")
+    # read one way only: not month first (pandas read 05.03.2024 as 3 May), not year 1900
+    with pytest.raises(TriageError, match="write it as YYYY-MM-DD"):
+        pipeline.triage(db, CONFIG, as_of="05.03.2024")
+    with pytest.raises(TriageError, match="outside the years 1970-2100"):
+        pipeline.triage(db, CONFIG, as_of="1900-01-01")
     summary = pipeline.triage(db, CONFIG, as_of="2026-06-30T12:00:00Z")
     assert summary["as_of"] == "2026-06-30 12:00:00"
     assert summary["predicted"] == 0 and summary["scored"] == WORLD_TICKETS

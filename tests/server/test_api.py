@@ -222,8 +222,16 @@ def test_jobs_run_and_report(serve_api: Callable[..., Api]) -> None:
     assert job["state"] == "done" and job["exit_code"] == 0
     assert set(job["result"]["tiers"]) <= {"P1", "P2", "P3", "P4"}
     assert "stdout" not in job  # output is for the owner token only
-    failed = api.run_job(api.post("/api/v1/jobs/score", {"profile": "nope"}).json()["job"])
-    assert failed["state"] == "failed" and "unknown priority profile 'nope'" in failed["error"]
+    # an unknown profile or a time that cannot be read: refused at once, no job
+    r = api.post("/api/v1/jobs/score", {"profile": "nope"})
+    assert r.status_code == 422 and "unknown priority profile 'nope'" in r.json()["error"], r.text
+    r = api.post("/api/v1/jobs/score", {"as_of": "05.03.2024"})
+    assert r.status_code == 422 and r.json()["error"].startswith("as_of: "), r.text
+    assert "YYYY-MM-DD" in r.json()["error"]
+    r = api.post("/api/v1/jobs/score", {"as_of": "1900-01-01"})
+    assert r.status_code == 422 and "1970-2100" in r.json()["error"], r.text
+    r = api.post("/api/v1/jobs/score", {"as_of": "2026-03-05T10:00:00+01:00", "profile": "default"})
+    assert api.run_job(r.json()["job"])["result"]["as_of"] == "2026-03-05 09:00:00"
     assert api.post("/api/v1/jobs/score", {"fast": True}).status_code == 422
     assert api.post("/api/v1/jobs/score", {"full": "yes"}).status_code == 422
     # values the verb refuses: at once (202, then a failed job)

@@ -68,6 +68,24 @@ def existing_db(db: str) -> str:
     return db
 
 
+class Moment(click.ParamType):
+    """A date or time option, read as :mod:`triage_core.moments` reads it (ISO 8601 only, so
+    ``05.03.2024`` is refused rather than read month first); the verb gets the text."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from triage_core import moments
+
+        why = moments.problem(value)
+        if why is not None:
+            self.fail(why, param, ctx)
+        return value
+
+
+MOMENT = Moment()
+
+
 def db_option(expose: bool = True) -> Callable[[F], F]:
     """``--db PATH``; the verb receives the path as ``db`` (groups only pass it on)."""
     return click.option(

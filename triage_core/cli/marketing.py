@@ -6,6 +6,7 @@ import click
 
 from triage_core.cli.common import (
     MAX_DAYS,
+    MOMENT,
     FiniteFloatRange,
     config_option,
     db_option,
@@ -144,8 +145,9 @@ def _stored_credit(store, model: str, settings: dict) -> object:
 @click.option("--tag", "tags", multiple=True, metavar="TAG",
               help="a utm_source, utm_medium or utm_campaign value it shares (repeatable)")
 @click.option("--reach", type=float, default=None, help="customers it is expected to reach")
-@click.option("--start", default=None, metavar="DATE", help="planned launch (date or time)")
-@click.option("--end", default=None, metavar="DATE",
+@click.option("--start", type=MOMENT, default=None, metavar="DATE",
+              help="planned launch (date or time)")
+@click.option("--end", type=MOMENT, default=None, metavar="DATE",
               help="planned end (default: as long as the first --like campaign, else 14 days)")
 @click.option("--spend", type=float, default=None, help="planned spend (currency units)")
 @click.option("--revenue", type=float, default=None, help="expected revenue (currency units)")

@@ -7,6 +7,7 @@ import click
 
 from triage_core.cli.common import (
     MAX_DAYS,
+    MOMENT,
     VerbGroup,
     by_option,
     config_option,
@@ -30,7 +31,8 @@ from triage_core.cli.common import (
 @db_option()
 @config_option
 @click.option("--profile", default=None, help="priority weight profile (default: the active one)")
-@click.option("--as-of", default=None, help="time the SLA clocks run to (default: newest ticket)")
+@click.option("--as-of", type=MOMENT, default=None,
+              help="time the SLA clocks run to (default: newest ticket)")
 @click.option("--full", is_flag=True, help="re-predict and re-score every ticket")
 @click.option("--refresh-campaigns", is_flag=True,
               help="also rebuild the dashboard's stored campaign view (done by every full run; "

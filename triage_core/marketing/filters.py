@@ -14,14 +14,13 @@ campaigns only" for attribution, where they never change a ticket's credits.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
 import pandas as pd
 
+from triage_core import moments
 from triage_core.errors import TriageError
 from triage_core.marketing.settings import AttributionSettings
 from triage_core.marketing.window import Bind, lookback_us, positive, touched_within
@@ -101,7 +100,7 @@ class Filters:
             parts.append(f"{alias}.created_at >= {bind('f_start', start)}")
         if self.end is not None:
             end = _timestamp(self.end, "end")
-            if _is_date_only(self.end):
+            if moments.date_only(self.end):
                 end = end.normalize() + pd.Timedelta(days=1)
                 parts.append(f"{alias}.created_at < {bind('f_end', end.to_pydatetime())}")
             else:
@@ -143,21 +142,7 @@ class Filters:
 
 
 def _timestamp(value: Any, key: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise TriageError(f"filter {key}: cannot read {value!r} as a date or time") from None
-    if ts is pd.NaT:
-        raise TriageError(f"filter {key}: cannot read {value!r} as a date or time")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts
-
-
-def _is_date_only(value: Any) -> bool:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return True
-    return isinstance(value, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value) is not None
+    return moments.moment(value, f"filter {key}")
 
 
 def _texts(value: Any, key: str) -> tuple[str, ...]:

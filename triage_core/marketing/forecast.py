@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from triage_core import moments
 from triage_core.errors import TriageError
 from triage_core.marketing._projection import Projection, combine, measured, project
 from triage_core.marketing.attribution import check_model
@@ -83,13 +84,7 @@ class Plan:
 
 
 def _timestamp(value: Any, key: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        ts = pd.NaT
-    if ts is pd.NaT:
-        raise TriageError(f"{key}: cannot read {value!r} as a date or time")
-    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+    return moments.moment(value, key)
 
 
 def _weights(campaigns: pd.DataFrame, w: Mapping[str, float], channel: str | None,

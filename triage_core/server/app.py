@@ -242,7 +242,23 @@ class Server:
             else:
                 argv += [opt, str(value)]
         _check_options(self.verbs, argv, {opt: key for key, (opt, _) in allowed.items()})
+        if isinstance(options.get("profile"), str):
+            self._check_profile(options["profile"])
         return argv
+
+    def _check_profile(self, name: str) -> None:
+        """422 now for a weight profile that does not exist (the job would fail after 202)."""
+        from triage_core.ops import scoring
+        from triage_core.server.api import Problem
+
+        cur = self.store.cursor()
+        try:
+            known = scoring.profile_names(cur, self.config)
+        finally:
+            cur.close()
+        if name not in known:
+            raise Problem(422, f"profile: unknown priority profile {name!r}; known: "
+                          f"{', '.join(known)}")
 
 
 def _check_options(verbs: Verbs, argv: list[str], names: dict[str, str]) -> None:

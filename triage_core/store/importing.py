@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from triage_core.errors import ImportValidationError, TriageError
+from triage_core.moments import MAX_YEAR, MIN_YEAR
 from triage_core.schema import IMPORT_TABLES, Column, Table
 from triage_core.store import formats, json_files
 from triage_core.store import mapping as mapping_rules
@@ -36,9 +37,9 @@ _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYI
 _NUMBER_TYPES = (*_INTEGER_TYPES, "FLOAT", "DOUBLE")
 
 
-# Timestamps outside these years are refused: no helpdesk has tickets from before 1970 or after
-# 2100, and such values break every duration computed from them.
-MIN_YEAR, MAX_YEAR = 1970, 2100
+# Timestamps outside the years MIN_YEAR-MAX_YEAR (1970-2100, triage_core.moments) are refused:
+# no helpdesk has tickets from before 1970 or after 2100, and such values break every duration
+# computed from them.
 MAX_OFFSET_MINUTES = 14 * 60  # UTC offsets run from -12:00 to +14:00
 MAX_LISTED_VALUES = 20
 _INT_MAX = 2**31 - 1  # DuckDB's INTEGER

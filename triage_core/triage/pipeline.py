@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from triage_core import moments
 from triage_core.errors import TriageError
 from triage_core.models import registry
 from triage_core.models.language import LanguageSettings
@@ -151,15 +152,7 @@ def triage(store: Store, config: Mapping[str, Any], *, profile: str | None = Non
     campaign view live until the next full run)."""
     if not store.scalar("SELECT count(*) FROM tickets"):
         raise TriageError("no tickets to triage; import some with 'triage import tickets FILE'")
-    when = None
-    if as_of is not None:
-        try:
-            stamp = pd.Timestamp(as_of)
-            if stamp.tzinfo is not None:  # "...+05:00": the same moment in UTC, as stored
-                stamp = stamp.tz_convert("UTC")
-            when = stamp.tz_localize(None).to_pydatetime()
-        except (ValueError, TypeError):
-            raise TriageError(f"--as-of {as_of!r} is not a timestamp") from None
+    when = None if as_of is None else moments.moment(as_of, "--as-of").to_pydatetime()
     start = time.perf_counter()
     predicted = predict(store, config, full=full, engine=engine, scheduler=scheduler,
                         progress=progress, workers=workers)
