@@ -501,15 +501,41 @@ def test_numbers_with_a_decimal_comma_import_when_the_mapping_says_so(store: Sto
     g.write_text("customer_id;lifetime_value\nC1;1234,56\nC2;7\n", encoding="utf-8")
     assert inspect_file(store, "customers", g).suggestion().formats == {
         "lifetime_value": "decimal_comma"}
-    # US exports write 1,250 and 980.50: a decimal point rules out a decimal comma, and
-    # 1,250 alone may be either, so neither is proposed; the refusal names both readings
-    for name, text in (("us.csv", 'C1,"1,250"\nC2,"12,000"\nC3,980.50\nC4,45\n'),
-                       ("ambiguous.csv", 'C1,"1,250"\nC2,"12,000"\n')):
+    # US exports write 1,250 and 980.50: a decimal point rules out a decimal comma, so
+    # thousands_comma is proposed; 1,250 alone may be either, so nothing is; the refusal
+    # names both readings
+    for name, text, proposed in (
+            ("us.csv", 'C1,"1,250"\nC2,"12,000"\nC3,980.50\nC4,45\n', "thousands_comma"),
+            ("us2.csv", 'C1,"1,234.56"\nC2,"12,000"\n', "thousands_comma"),
+            ("ambiguous.csv", 'C1,"1,250"\nC2,"12,000"\n', None)):
         h = tmp_path / name
         h.write_text("customer_id,lifetime_value\n" + text, encoding="utf-8")
-        assert inspect_file(store, "customers", h).suggestion().formats == {}
-        with pytest.raises(ImportValidationError, match="a thousands separator\\? save the"):
+        assert inspect_file(store, "customers", h).suggestion().formats == (
+            {"lifetime_value": proposed} if proposed else {}), name
+        with pytest.raises(ImportValidationError,
+                           match='a thousands separator\\? add \\[formats\\] lifetime_value = '
+                           '"thousands_comma"; a decimal comma\\?'):
             store.import_file("customers", h)
+    store.import_file("customers", tmp_path / "us.csv",
+                      mapping=ImportMapping.from_mapping(
+                          {"formats": {"lifetime_value": "thousands_comma"}}))
+    got = store.query("SELECT lifetime_value FROM customers ORDER BY customer_id")
+    assert got["lifetime_value"].tolist()[:4] == [1250.0, 12000.0, 980.5, 45.0]
+    # a value of the other form is refused with its row, not read another way
+    # (980.50 under decimal_comma was stored as 980.5; 12,5 under thousands_comma as 125)
+    before = store.query("SELECT * FROM customers ORDER BY customer_id")
+    for fmt, text, bad in (("decimal_comma", "C1;1.250,5\nC2;980.50\n", "980.50"),
+                           ("thousands_comma", 'C1,"1,250.5"\nC2,"12,5"\n', "12,5")):
+        h = tmp_path / f"{fmt}.csv"
+        sep = ";" if fmt == "decimal_comma" else ","
+        h.write_text(f"customer_id{sep}lifetime_value\n" + text, encoding="utf-8")
+        with pytest.raises(ImportValidationError) as caught:
+            store.import_file("customers", h, mapping=ImportMapping.from_mapping(
+                {"formats": {"lifetime_value": fmt}}))
+        assert caught.value.row == 2 and caught.value.column == "lifetime_value"
+        assert f"'{bad}' is not a number written with" in str(caught.value), caught.value
+        assert "\u2063" not in str(caught.value)
+    assert store.query("SELECT * FROM customers ORDER BY customer_id").equals(before)
     with pytest.raises(TriageError, match="decimal_comma"):
         ImportMapping.from_mapping({"formats": {"lifetime_value": "%Y"}})
 

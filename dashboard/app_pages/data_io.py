@@ -136,8 +136,8 @@ def import_section() -> None:
 
 def format_form(report: object, base: object) -> dict[str, str]:
     """A format for each time column whose values are not ISO 8601, pre-filled with the one
-    that fits every value (empty when 03/05 could be March or May), and decimal_comma for a
-    number column written 1.234,56."""
+    that fits every value (empty when 03/05 could be March or May), and decimal_comma or
+    thousands_comma for a number column written 1.234,56 or 1,234.56."""
     formats = dict(base.formats) if base is not None else {}
     for col, (guess, example) in report.formats.items():
         typed = st.text_input(
@@ -146,7 +146,8 @@ def format_form(report: object, base: object) -> dict[str, str]:
             help="strptime codes: %Y year, %m month, %d day, %H:%M:%S time, %I:%M %p with "
                  "AM/PM, %b month name, %z UTC offset. Empty when the file does not tell "
                  "month/day from day/month: type the one your helpdesk uses. A number "
-                 "column: decimal_comma reads 1.234,56 as 1234.56.")
+                 "column: decimal_comma reads 1.234,56 as 1234.56, thousands_comma reads "
+                 "1,234.56.")
         if typed.strip():
             formats[col] = typed.strip()
     return formats

@@ -488,9 +488,16 @@ class _Validator:
         if hit:
             kind = "a whole number" if col.type == "INTEGER" else "a number"
             hint = ""
+            value = str(hit[1])
+            if value.startswith(mapping_rules.NOT_IN_FORMAT):  # not of the mapping's format
+                fmt = self.plan.formats.get(c, "")
+                value = value.removeprefix(mapping_rules.NOT_IN_FORMAT)
+                self._fail(f"{value[:40]!r} is not a number written "
+                           f"{mapping_rules.NUMBER_WRITTEN.get(fmt, fmt)}, as [formats] "
+                           f"{c} = \"{fmt}\" of the mapping says", hit[0], col)
             if col.type == "DOUBLE" and "," in str(hit[1]):
-                hint = (" (a thousands separator? save the file without it; a decimal comma?"
-                        f" add [formats] {c} = \"decimal_comma\" to the mapping)"
+                hint = (f" (a thousands separator? add [formats] {c} = \"thousands_comma\";"
+                        f" a decimal comma? add [formats] {c} = \"decimal_comma\" to the mapping)"
                         if re.fullmatch(mapping_rules.THOUSANDS_RE, str(hit[1]).strip())
                         else f" (a decimal comma? add [formats] {c} = \"decimal_comma\" to the"
                         " mapping)")

@@ -124,20 +124,26 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
 
 def _decimal_comma(con: Any, column: str) -> tuple[str, str] | None:
     """("decimal_comma", an example) when a number column's values that are not numbers
-    (1234,56) all read as numbers with a decimal comma; None otherwise."""
+    (1234,56) all read as numbers with a decimal comma, ("thousands_comma", an example) when
+    they all have thousands commas (1,250) and a decimal point elsewhere (980.50) rules out a
+    decimal comma; None otherwise."""
     text = f"triage_trim(CAST({column} AS VARCHAR))"
     rows = con.execute(
         f"SELECT DISTINCT {text} FROM _stage WHERE {column} IS NOT NULL AND {text} <> ''"
         f" AND TRY_CAST({text} AS DOUBLE) IS NULL LIMIT {_SAMPLE}").fetchall()
     values = [r[0] for r in rows]
-    if not values or not all(re.fullmatch(mapping_rules._DECIMAL_COMMA_RE, v) for v in values):
+    if not values:
         return None
-    if all(re.fullmatch(mapping_rules.THOUSANDS_RE, v) for v in values):
-        return None  # 1,250 may be 1.25 or 1250: not guessed
     dotted = con.execute(  # 980.50: a decimal point, so the commas are not decimal ones
         f"SELECT 1 FROM _stage WHERE {column} IS NOT NULL AND"
         f" regexp_full_match({text}, '-?[0-9]*\\.[0-9]{{1,2}}|-?[0-9]*\\.[0-9]{{4,}}')"
         " LIMIT 1").fetchall()
+    if all(re.fullmatch(mapping_rules.THOUSANDS_RE, v) for v in values):
+        # 1,250 may be 1.25 or 1250: guessed only when a decimal point elsewhere says which
+        pointed = dotted or any("." in v for v in values)  # 1,234.56 says it too
+        return (mapping_rules.THOUSANDS_COMMA, values[0]) if pointed else None
+    if not all(re.fullmatch(mapping_rules._DECIMAL_COMMA_RE, v) for v in values):
+        return None
     return None if dotted else (mapping_rules.DECIMAL_COMMA, values[0])
 
 

@@ -200,17 +200,30 @@ def _number_columns(table: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c.name for t in tables for c in t.columns if c.type == "DOUBLE"))
 
 
-# A number column's format: "decimal_comma" reads 1234,56 and 1.234,56 (European exports).
+# A number column's format: "decimal_comma" reads 1234,56 and 1.234,56 (European exports);
+# "thousands_comma" reads 1,234.56 and 1234.56 (US exports). Under either, a value of the other
+# form (980.50 with a decimal comma, 12,5 with thousands commas) is refused with its row.
 DECIMAL_COMMA = "decimal_comma"
+THOUSANDS_COMMA = "thousands_comma"
 _DECIMAL_COMMA_RE = r"-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?"
 # 1,250 or 1,234.56: a thousands separator (1,250 alone may also be a decimal comma)
 THOUSANDS_RE = r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?"
+_THOUSANDS_COMMA_RE = r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
+# format -> (the form it reads, the separator it drops, the decimal mark it makes a point)
+NUMBER_FORMATS = {DECIMAL_COMMA: (_DECIMAL_COMMA_RE, ".", ","),
+                  THOUSANDS_COMMA: (_THOUSANDS_COMMA_RE, ",", ".")}
+NUMBER_WRITTEN = {DECIMAL_COMMA: "with a decimal comma (1.234,56)",
+                  THOUSANDS_COMMA: "with thousands commas (1,234.56)"}
+# Put before a value its column's number format does not read: no longer a number, so the
+# import's check refuses it, and shows it without this mark.
+NOT_IN_FORMAT = "\u2063"
 
 
 def _number_format(check: Checker, value: Any, key: str) -> str:
-    if not isinstance(value, str) or value.strip() != DECIMAL_COMMA:
-        check.fail(f"{key} must be \"{DECIMAL_COMMA}\" (1.234,56 for 1234.56), got {value!r}")
-    return DECIMAL_COMMA
+    if not isinstance(value, str) or value.strip() not in NUMBER_FORMATS:
+        check.fail(f"{key} must be \"{DECIMAL_COMMA}\" (1.234,56 for 1234.56) or "
+                   f"\"{THOUSANDS_COMMA}\" (1,234.56), got {value!r}")
+    return value.strip()
 
 
 # strptime codes DuckDB reads (its own and Python's share these)
@@ -482,12 +495,16 @@ def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
         whens = " ".join("WHEN ? THEN CAST(? AS VARCHAR)" for _ in pairs)
         params = [p for k, v in pairs.items() for p in (k, v)]
         sql = f"(CASE {key} {whens} ELSE CAST({src} AS VARCHAR) END)"
-    if plan.formats.get(col.name) == DECIMAL_COMMA:
-        # 1.234,56 -> 1234.56; a value of another form stays as it is, for the check to name
+    if plan.formats.get(col.name) in NUMBER_FORMATS:
+        # 1.234,56 -> 1234.56 (or 1,234.56); a value of another form is marked, for the check
+        # to refuse and name (980.50 with a decimal comma was read as 980.5); empty stays empty
+        form, drop, mark = NUMBER_FORMATS[plan.formats[col.name]]
         text = f"triage_trim(CAST({sql} AS VARCHAR))"
-        sql, params = (f"CASE WHEN regexp_full_match({text}, '{_DECIMAL_COMMA_RE}') THEN"
-                       f" replace(replace({text}, '.', ''), ',', '.') ELSE CAST({sql} AS VARCHAR)"
-                       " END"), [*params, *params, *params]  # the column's SQL is in it 3 times
+        sql, params = (f"CASE WHEN regexp_full_match({text}, '{form}') THEN"
+                       f" replace(replace({text}, '{drop}', ''), '{mark}', '.')"
+                       f" WHEN {text} = '' THEN ''"
+                       f" ELSE '{NOT_IN_FORMAT}' || CAST({sql} AS VARCHAR) END"),\
+            [*params, *params, *params, *params]  # the column's SQL is in it 4 times
     elif col.name in plan.formats:
         # read by the mapping's format and written as ISO 8601 (an offset made UTC: the
         # connection's time zone); a value that does not fit stays as it is, and the
