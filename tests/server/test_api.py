@@ -102,6 +102,19 @@ def test_fields_that_are_no_column_are_named_in_the_answer(serve_api: Callable[.
     assert r.json()["ignored_fields"] == ["Tags", "priority"]
     assert [t["ticket_id"] for t in r.json()["tickets"]] == ["API-X1", "API-X2"]
     assert count(api, "SELECT count(*) FROM triaged_tickets WHERE ticket_id LIKE 'API-X%'") == 2
+    # names the import reads whatever their case are not listed as ignored (they were)
+    shouted = {k.title(): v for k, v in new_ticket("API-X3", customers[2]).items()}
+    r = api.post("/api/v1/tickets", {**shouted, "Subject": "Shouted subject", "CSAT": "4",
+                                     "Mood": "x"})
+    assert r.status_code == 200, r.text
+    assert r.json()["ignored_fields"] == ["Mood"]
+    stored = api.query("SELECT subject, csat FROM tickets WHERE ticket_id = 'API-X3'")
+    assert stored.to_dict("records") == [{"subject": "Shouted subject", "csat": 4}]
+    # two fields for one column: refused, naming both as sent
+    r = api.post("/api/v1/tickets", new_ticket("API-X4", customers[0], Subject="other"))
+    assert r.status_code == 422 and r.json()["error"] == (
+        "fields 'subject' and 'Subject' both name the column subject; send one of them"), r.text
+    assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id = 'API-X4'") == 0
 
 
 def test_a_bad_ticket_refuses_its_request_with_the_import_message(

@@ -273,11 +273,21 @@ def _cell(value: Any) -> str | None:
 
 
 def ignored_fields(rows: list[dict[str, str | None]]) -> list[str]:
-    """The fields of ``rows`` that are no column of tickets (the import ignores them), sorted."""
+    """The fields of ``rows`` that the import reads into no column of tickets, sorted. Matched
+    as the import matches names (``Subject`` and ``Created At`` are read; they were listed);
+    422 for two fields of one column (``subject`` and ``Subject``)."""
     from triage_core.schema import TICKETS
+    from triage_core.store.mapping import normalize_name, plan_columns
 
-    known = {c.name for c in TICKETS.columns}
-    return sorted({k for row in rows for k in row} - known)
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    seen: dict[str, str] = {}
+    for name in fields:  # Subject and subject: the import would see "Subject_1"
+        twin = seen.setdefault(normalize_name(name), name)
+        if twin != name and normalize_name(name) in TICKETS.column_names:
+            raise Problem(422, f"fields {twin!r} and {name!r} both name the column "
+                          f"{normalize_name(name)}; send one of them")
+    plan = plan_columns(TICKETS, fields, None, "request body", require=False)
+    return sorted(plan.ignored)
 
 
 def yes_no(value: Any) -> bool | None:

@@ -30,11 +30,12 @@ import pandas as pd
 
 from triage_core.errors import TriageError
 from triage_core.ops import scoring
+from triage_core.schema import TICKETS
 from triage_core.server import version
 from triage_core.server.quick import RETURNING, QuickTriage, answers
 from triage_core.server.settings import ServerSettings
 from triage_core.store import Store, quick_import
-from triage_core.store.mapping import ImportMapping
+from triage_core.store.mapping import ImportMapping, plan_columns
 from triage_core.store.retry import is_constraint_error, retry_on_conflict
 
 log = logging.getLogger("triage.server")
@@ -71,9 +72,13 @@ class Request:
 
     @property
     def ids(self) -> list[str]:
+        """The tickets' ids; of a request the import took, read from the field it read them
+        from (``Ticket_Id``, or the one the mapping names)."""
         if self.plain is not None:
             return self.plain.ids
-        return [str(v).strip() for v in self.frame["ticket_id"]]
+        plan = plan_columns(TICKETS, list(self.frame.columns), self.mapping, self.source,
+                            require=False)
+        return [str(v).strip() for v in self.frame[plan.targets["ticket_id"]]]
 
 
 class _Refused(Exception):
