@@ -959,7 +959,7 @@ def health() -> list[str]:
 def _health() -> list[str]:
     from triage_core.ops import health as checks
 
-    return checks.messages(_run(checks.check))
+    return checks.messages(_run(checks.check, config()))
 
 
 # -- topics: cold start and the emerging-topic alert ------------------------------------------

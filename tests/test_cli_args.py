@@ -193,6 +193,15 @@ def test_dates_are_read_one_way(trained: Path) -> None:
     assert out["as_of"] == "2026-03-05 14:30:00"
 
 
+def test_score_says_which_categories_no_routing_rule_names(trained: Path) -> None:
+    """The labels of ``trained`` include "shipping", which the packaged rules do not name
+    (they name shipping_delivery): its tickets all go to the triage queue, and score says so."""
+    r = run("score", db=trained)
+    assert r.exit_code == 0, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if "no routing rule" in ln]
+    assert len(lines) == 1 and "('shipping')" in lines[0], r.stderr
+
+
 # -- 5. evaluate on a folder -----------------------------------------------------------------
 
 

@@ -65,6 +65,29 @@ def test_category_labels_spelled_in_several_ways_are_named(store: Store) -> None
         "Billing", "Login", "Refund"]
 
 
+def test_categories_no_routing_rule_names_are_named(store: Store, loaded_store: Store) -> None:
+    """A helpdesk's own categories ("Billing", "Hardware") with no [routing.categories] rule
+    sent every ticket to the triage queue, and nothing said why."""
+    from triage_core.config import load_config
+
+    config = load_config()
+    assert [f.code for f in health.check(loaded_store, config)] == []  # the demo's are routed
+    labels = ["Hardware"] * 3 + ["Billing"] * 2 + ["billing"]
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": [f"T{i}" for i in range(len(labels))], "customer_id": ["C1"] * len(labels),
+        "status": ["new"] * len(labels), "created_at": ["2026-11-01T10:00:00Z"] * len(labels),
+        "subject": ["x"] * len(labels), "category": labels}), create_missing=True)
+    assert "unrouted_categories" not in codes(store)  # without a config: not checked
+    found = [f.message for f in health.check(store, config) if f.code == "unrouted_categories"]
+    assert found == ["2 of 3 categories have no routing rule ('Hardware', 'Billing'): their "
+                     "tickets all go to the triage queue 'triage_queue', however sure the model"
+                     " is; name a team for each in your config file: "
+                     '[routing.categories."Hardware"] team = "..."']
+    routed = {**config, "routing": {"categories": {"Hardware": {"team": "it"},
+                                                   "Billing": {"team": "billing"}}}}
+    assert "unrouted_categories" not in [f.code for f in health.check(store, routed)]
+
+
 def test_tickets_the_sentiment_model_cannot_score_are_named_by_language(store: Store) -> None:
     store.import_frame("tickets", pd.DataFrame({
         "ticket_id": [f"T{i}" for i in range(20)], "customer_id": ["C1"] * 20,

@@ -158,7 +158,8 @@ def import_cmd(db: str, table: str, file: str, preset: str | None, mapping_ref: 
             chosen = importing.resolve_mapping(store, spec, parse_mapping(list(maps)), None) \
                 if chosen is None else chosen.with_overrides(parse_mapping(list(maps)))
         result = store.import_file(table, file, mapping=chosen, create_missing=create_missing)
-        notes = [*result.warnings, *health.messages(health.check(store))]
+        notes = [*result.warnings,
+                 *health.messages(health.check(store, load_config(None)))]
     if as_json:
         import dataclasses
 

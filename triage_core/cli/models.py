@@ -53,7 +53,7 @@ def train_cmd(db: str, config: str | None, note: str | None, no_activate: bool, 
         if result["active"] and not no_score:
             pipeline.triage(store, settings, progress=progress,
                             workers=pipeline.cli_workers(settings))
-        notes = health.messages(health.check(store))
+        notes = health.messages(health.check(store, settings))
     if as_json:
         print_json(result)
     else:

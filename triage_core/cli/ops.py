@@ -20,6 +20,7 @@ from triage_core.cli.common import (
     print_json,
     progress,
     table,
+    warn,
 )
 
 
@@ -45,6 +46,7 @@ from triage_core.cli.common import (
 def score_cmd(db: str, config: str | None, profile: str | None, as_of: str | None, full: bool,
               refresh_campaigns: bool, engine: str, scheduler: str | None,
               as_json: bool) -> None:
+    from triage_core.ops import health
     from triage_core.store import Store
     from triage_core.triage import pipeline
 
@@ -55,14 +57,16 @@ def score_cmd(db: str, config: str | None, profile: str | None, as_of: str | Non
                                   progress=progress, full=full,
                                   workers=pipeline.cli_workers(settings),
                                   refresh_campaigns=refresh_campaigns or None)
+        notes = health.messages(health.check(store, settings))
     if as_json:
         print_json(summary)
-        return
-    print(f"predicted {summary['predicted']:,} new or changed tickets"
-          f" (model version {summary['model_version'] or 'none: labels only'});"
-          f" scored {summary['scored']:,} tickets with profile {summary['profile']!r}"
-          f" as of {summary['as_of']}")
-    print("tiers: " + ", ".join(f"{t} {n:,}" for t, n in summary["tiers"].items()))
+    else:
+        print(f"predicted {summary['predicted']:,} new or changed tickets"
+              f" (model version {summary['model_version'] or 'none: labels only'});"
+              f" scored {summary['scored']:,} tickets with profile {summary['profile']!r}"
+              f" as of {summary['as_of']}")
+        print("tiers: " + ", ".join(f"{t} {n:,}" for t, n in summary["tiers"].items()))
+    warn(notes)
 
 
 @click.command(

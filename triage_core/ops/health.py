@@ -7,6 +7,7 @@ them. Nothing here changes data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +25,10 @@ class Finding:
     message: str
 
 
-def check(store: Store) -> list[Finding]:
-    """What is missing or doubtful in the database now (empty when nothing is). Plain rows,
-    no DataFrames: it runs after every import, whose process needs no pandas otherwise."""
+def check(store: Store, config: Mapping[str, Any] | None = None) -> list[Finding]:
+    """What is missing or doubtful in the database now (empty when nothing is); with
+    ``config``, also the categories its routing rules do not name. Plain rows, no DataFrames:
+    it runs after every import, whose process needs no pandas otherwise."""
     tickets = int(store.scalar("SELECT count(*) FROM tickets") or 0)
     if not tickets:
         return []
@@ -39,6 +41,8 @@ def check(store: Store) -> list[Finding]:
     out += _campaigns(store)
     out += _durations(store.rows(_DURATIONS)[0])
     out += _agents(store)
+    if config is not None:
+        out += _unrouted(store, config)
     return out
 
 
@@ -188,3 +192,42 @@ def _agents(store: Store) -> list[Finding]:
         return []
     return [Finding("no_agents", "no agents: tickets are routed to team queues only; import"
                     " agents (agent_id, name, team, capacity) to assign them")]
+
+
+# The categories tickets have (labels, corrections, predictions), most tickets first.
+_CATEGORIES = """
+SELECT category, count(*) AS n FROM (
+    SELECT coalesce(c.category, k.category) AS category FROM tickets k
+    LEFT JOIN ticket_corrections c USING (ticket_id)
+    UNION ALL BY NAME SELECT category FROM ({predicted}))
+WHERE category IS NOT NULL GROUP BY 1 ORDER BY n DESC, category
+"""
+_UNROUTED_SHOWN = 5
+
+
+def _unrouted(store: Store, config: Mapping[str, Any]) -> list[Finding]:
+    """Categories (a helpdesk's own: "Billing", "Hardware") that no ``[routing.categories]``
+    rule names: every ticket of theirs goes to the triage queue, however sure the model is."""
+    from triage_core.config import section  # not the routing package: it imports pandas
+
+    routing = section("routing", config.get("routing"))  # validated when the config loaded
+    rules = routing.get("categories") or {}
+    predicted = ("SELECT category FROM triage_results" if store.table_exists("triage_results")
+                 else "SELECT NULL::VARCHAR AS category WHERE false")
+    rows = store.rows(_CATEGORIES.format(predicted=predicted))
+    if not rows:
+        return []
+    missing = [(r["category"], int(r["n"])) for r in rows if r["category"] not in rules]
+    if not missing:
+        return []
+    shown = ", ".join(f"{short_label(c)!r}" for c, _ in missing[:_UNROUTED_SHOWN])
+    more = (f" and {len(missing) - _UNROUTED_SHOWN:,} more" if len(missing) > _UNROUTED_SHOWN
+            else "")
+    first = short_label(missing[0][0]).replace('"', "'")
+    queue = str(routing.get("triage_queue"))
+    share = "every category has" if len(missing) == len(rows) else (
+        f"{len(missing):,} of {len(rows):,} categories have")
+    return [Finding("unrouted_categories", f"{share} no routing rule ({shown}{more}): their"
+                    f" tickets all go to the triage queue {queue!r}, however sure"
+                    " the model is; name a team for each in your config file:"
+                    f" [routing.categories.\"{first}\"] team = \"...\"")]
