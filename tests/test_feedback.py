@@ -105,7 +105,13 @@ def test_corrections_are_validated(db: Store) -> None:
                      allow_new_category=True)
     with pytest.raises(TriageError, match=f"tier is already {tier}"):
         feedback.add(db, tid, {"tier": tier.lower()})
+    # a new category is one short line (a pasted paragraph or a line break was taken)
+    for bad in ("two\nlines", "tab\there", "x" * (feedback.MAX_NEW_CATEGORY + 1)):
+        with pytest.raises(TriageError, match="a new category is one line of at most 100"):
+            feedback.add(db, tid, {"category": bad}, allow_new_category=True)
     assert feedback.summary(db) == before
+    feedback.add(db, tid, {"category": "y" * feedback.MAX_NEW_CATEGORY},
+                 allow_new_category=True)
 
 
 # -- retraining and promotion ----------------------------------------------------------------

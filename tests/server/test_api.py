@@ -138,9 +138,18 @@ def test_unknown_customers_are_created_only_when_asked(serve_api: Callable[..., 
     r = api.post("/api/v1/tickets", new_ticket("API-N1", "NEW-CUSTOMER"))
     assert r.status_code == 422 and "NEW-CUSTOMER" in r.json()["error"]
     assert count(api, "SELECT count(*) FROM customers WHERE customer_id = 'NEW-CUSTOMER'") == 0
+    # a misspelt key beside "tickets" is named, not ignored (the request then failed on the
+    # unknown customer, with no word about the key)
+    r = api.post("/api/v1/tickets", {"tickets": [new_ticket("API-N1", "NEW-CUSTOMER")],
+                                     "create_mising": True})
+    assert r.status_code == 422 and "unknown key 'create_mising'" in r.json()["error"], r.text
+    assert count(api, "SELECT count(*) FROM customers WHERE customer_id = 'NEW-CUSTOMER'") == 0
     r = api.post("/api/v1/tickets?create_missing=true", new_ticket("API-N1", "NEW-CUSTOMER"))
     assert r.status_code == 200
     assert count(api, "SELECT count(*) FROM customers WHERE customer_id = 'NEW-CUSTOMER'") == 1
+    r = api.post("/api/v1/tickets", {"tickets": [new_ticket("API-N2", "NEW-2")],
+                                     "create_missing": True})
+    assert r.status_code == 200, r.text
 
 
 def test_caps_and_unreadable_bodies(serve_api: Callable[..., Api], customers: list[str]) -> None:

@@ -9,6 +9,7 @@ the ticket's label and the model's prediction (in scoring and in retraining). A 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +25,11 @@ FIELDS = ("category", "tier", "sentiment", "flag")
 _SHOWN = {"category": "category", "tier": "priority_tier", "sentiment": "sentiment_label"}
 
 
-def _validate(field: str, value: str, categories: list[str]) -> str:
+MAX_NEW_CATEGORY = 100  # characters of a category a correction adds (one line)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _validate(field: str, value: str, categories: list[str], new: bool = False) -> str:
     value = (value or "").strip()
     if field == "tier":
         value = value.upper()
@@ -38,10 +43,15 @@ def _validate(field: str, value: str, categories: list[str]) -> str:
     elif field == "category":
         if not value:
             raise TriageError("category must not be empty")
-        if categories and value not in categories:
+        if categories and value not in categories and not new:  # none yet: the first
             raise TriageError(f"unknown category {value!r}; known: {', '.join(categories)}"
                               " (to add it: --new-category, or \"new_category\": true in"
                               " the API)")
+        if value not in categories and (len(value) > MAX_NEW_CATEGORY
+                                        or _CONTROL.search(value)):
+            shown = value[:40] + "…" if len(value) > 40 else value
+            raise TriageError(f"a new category is one line of at most {MAX_NEW_CATEGORY}"
+                              f" characters, not {shown!r}")
     elif field == "flag":
         value = value or "wrong prediction"
     else:
@@ -66,7 +76,7 @@ def add(store: Store, ticket_id: str, changes: Mapping[str, str | None], *, by: 
                           " (--category, --tier, --sentiment, --flag)")
     if not store.scalar("SELECT count(*) FROM tickets WHERE ticket_id = ?", [ticket_id]):
         raise TriageError(f"no ticket {ticket_id!r}")
-    categories = [] if allow_new_category else known_categories(store)
+    categories = known_categories(store)
     shown = {}
     if store.table_exists("triaged_tickets"):
         row = store.query("SELECT category, priority_tier, sentiment_label FROM triaged_tickets"
@@ -77,7 +87,7 @@ def add(store: Store, ticket_id: str, changes: Mapping[str, str | None], *, by: 
     for field, value in changes.items():
         old = shown.get(_SHOWN.get(field, ""), None)
         old = None if old is None or pd.isna(old) else str(old)
-        new = _validate(field, str(value), categories)
+        new = _validate(field, str(value), categories, allow_new_category)
         if field != "flag" and old is not None and new == old:
             raise TriageError(f"ticket {ticket_id}'s {field} is already {new}: nothing "
                               "recorded (choose a different value, or flag the prediction)")

@@ -341,6 +341,10 @@ class Api:
         payload = parse_json(await read_body(request, s.max_request_bytes))
         create = flag(request.query_params.get("create_missing"), "create_missing")
         if isinstance(payload, dict) and "tickets" in payload:
+            unknown = [k for k in payload if k not in ("tickets", "create_missing")]
+            if unknown:  # "create_mising": true was ignored, and the request refused later
+                raise Problem(422, f"unknown key {unknown[0]!r} beside \"tickets\"; the "
+                              "keys are tickets and create_missing")
             create = create or flag(payload.get("create_missing"), "create_missing")
             payload = payload["tickets"]
         rows = ticket_rows(payload, s.max_tickets_per_request)
