@@ -49,11 +49,21 @@ def labeled(store: Store, config: Mapping[str, Any] | None = None) -> pd.DataFra
 
 
 def _fit_category(train: pd.DataFrame, config: Mapping[str, Any],
-                  progress: Any = None) -> tuple[Any, Any]:
+                  progress: Any = None, hold: pd.DataFrame | None = None) -> tuple[Any, Any]:
     """The model of the configuration chosen by :func:`selection.select`, and the choice."""
     from triage_core.models.selection import fit_selected
 
     if train["label"].nunique() < 2:
+        everything = train if hold is None else pd.concat([train, hold])
+        kinds = everything["label"].nunique()
+        if kinds >= 2:  # enough categories, but the holdout holds the only examples of some
+            held = sorted(set(everything["label"]) - set(train["label"]))
+            raise ModelError(
+                f"need tickets of at least two categories to train: the {len(everything):,}"
+                f" labeled tickets have {kinds:,}, but the fixed holdout (for judging the"
+                f" model) took every ticket of {', '.join(map(repr, held[:5]))}"
+                f"{' and more' if len(held) > 5 else ''}; label more tickets (a few of each"
+                " category), e.g. with 'triage feedback add' or 'triage topics accept'")
         raise ModelError("need tickets of at least two categories to train; import tickets "
                          "with a category column")
     return fit_selected(ticket_texts(train).tolist(), train["label"].tolist(), config,
@@ -95,7 +105,7 @@ def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = 
                          "them)")
     tr, hold = data[~data["holdout"]], data[data["holdout"]]
     start = time.perf_counter()
-    model, chosen = _fit_category(tr, config, progress)
+    model, chosen = _fit_category(tr, config, progress, hold)
     seconds = time.perf_counter() - start
     plain = _baselines(tr, hold, config)
     return _record(store, model, tr, hold, data, activate=activate, force=force,
