@@ -294,6 +294,24 @@ def test_semicolon_tab_parquet_and_json_files_are_read(files: dict[str, Path],
         tmp_path / "stars.parquet")
     _, labels, skipped = evaluate.read_labeled(tmp_path / "stars.parquet", ["text"], "stars")
     assert labels.tolist() == ["1", "5"] and skipped == 1
+    # nested fields by their dotted names, as the import offers them (a Zendesk API export
+    # wrapped in {"results": [...]}); they were one column holding the object's text
+    nested = {"results": [
+        {"id": 1, "description": "refund please", "custom": {"topic": "billing"}},
+        {"id": 2, "description": "cannot log in", "custom": {"topic": None}},
+        {"id": 3, "description": "app crashes", "custom": {"topic": "app", "x": {"y": 1}}}]}
+    (tmp_path / "nested.json").write_text(json.dumps(nested), encoding="utf-8")
+    texts, labels, skipped = evaluate.read_labeled(tmp_path / "nested.json", ["description"],
+                                                   "custom.topic")
+    assert texts.tolist() == ["refund please", "app crashes"]
+    assert labels.tolist() == ["billing", "app"] and skipped == 1
+    (tmp_path / "nested.jsonl").write_text(
+        "\n".join(json.dumps(r) for r in nested["results"]), encoding="utf-8")
+    assert evaluate.read_labeled(tmp_path / "nested.jsonl", ["description"],
+                                 "custom.topic")[1].tolist() == ["billing", "app"]
+    (tmp_path / "scalars.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(TriageError, match=r"scalars\.json: cannot read as JSON \(not an array"):
+        evaluate.read_labeled(tmp_path / "scalars.json", ["text"], "category")
 
 
 def test_unreadable_files_name_the_problem(tmp_path: Path) -> None:

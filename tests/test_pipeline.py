@@ -381,8 +381,8 @@ def test_train_needs_labels(loaded_store: Store) -> None:
     # two categories, but every ticket of one is in the holdout: said so, not "import some"
     held = training.labeled(loaded_store, CONFIG).query("holdout")["ticket_id"].iloc[0]
     loaded_store.execute("UPDATE tickets SET category = 'refund' WHERE ticket_id = ?", [held])
-    with pytest.raises(ModelError, match="have 2, but the fixed holdout .* took every ticket of"
-                       " 'refund'; label more tickets"):
+    with pytest.raises(ModelError, match=r"have 2, but the fixed holdout .* took every ticket of"
+                       r" 'refund'; label more tickets"):
         training.train(loaded_store, CONFIG)
     assert registry.active_version(loaded_store) is None
 

@@ -75,8 +75,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             df = _as_text(pd.read_parquet(path))
         elif suffix in (".json", ".jsonl", ".ndjson"):
-            df = _as_text(pd.read_json(path, lines=suffix != ".json", dtype=False,
-                                       encoding="utf-8"))
+            df = _as_text(_read_json(path, lines=suffix != ".json"))
         else:
             df = _read_csv(path)
     except FileNotFoundError:
@@ -139,6 +138,26 @@ def _read_csv(path: Path) -> pd.DataFrame:
         warnings.simplefilter("error", pd.errors.ParserWarning)
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
                            index_col=False, sep=header_delimiter(header))
+
+
+def _read_json(path: Path, lines: bool) -> pd.DataFrame:
+    """JSON records as a table, nested objects also as dotted fields (``via.channel``, up to
+    the import's depth), as the import offers them; one object wrapping the list (under
+    ``results``, ``data`` or any one key, as API exports do) is unwrapped."""
+    import json
+
+    from triage_core.store.json_files import FLATTEN_DEPTH
+
+    with path.open(encoding="utf-8") as fh:
+        records = [json.loads(ln) for ln in fh if ln.strip()] if lines else json.load(fh)
+    if isinstance(records, dict):
+        lists = [v for v in records.values() if isinstance(v, list)]
+        wrapped = next((records[k] for k in ("results", "data", "tickets")
+                        if isinstance(records.get(k), list)), None)
+        records = wrapped if wrapped is not None else lists[0] if len(lists) == 1 else [records]
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ValueError("not an array of JSON objects, nor one object per line")
+    return pd.json_normalize(records, max_level=FLATTEN_DEPTH, sep=".")
 
 
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:
