@@ -44,7 +44,7 @@ def moment(value: Any, what: str) -> Any:
         if not _ISO.fullmatch(text):
             raise TriageError(f"{what}: cannot read {_quoted(value)} as a date or time; "
                               f"write it as {FORMS}")
-        text = re.sub(r"(?i)\s*utc$", "Z", text).replace(",", ".")
+        text = re.sub(r"(?i)\s*(?:utc|z)$", "", text).replace(",", ".")  # naive is UTC
         try:
             stamp = pd.Timestamp(text)
         except (TypeError, ValueError):
