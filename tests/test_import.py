@@ -536,6 +536,14 @@ def test_numbers_with_a_decimal_comma_import_when_the_mapping_says_so(store: Sto
         assert f"'{bad}' is not a number written with" in str(caught.value), caught.value
         assert "\u2063" not in str(caught.value)
     assert store.query("SELECT * FROM customers ORDER BY customer_id").equals(before)
+    # a column the file types as numbers (Parquet) is read as is under either format
+    pq = tmp_path / "typed.parquet"
+    pd.DataFrame({"customer_id": ["C1", "C2"], "lifetime_value": [980.5, 12.0]}).to_parquet(pq)
+    for fmt in ("decimal_comma", "thousands_comma"):
+        store.import_file("customers", pq, mapping=ImportMapping.from_mapping(
+            {"formats": {"lifetime_value": fmt}}))
+        got = store.query("SELECT lifetime_value FROM customers ORDER BY customer_id")
+        assert got["lifetime_value"].tolist()[:2] == [980.5, 12.0], fmt
     with pytest.raises(TriageError, match="decimal_comma"):
         ImportMapping.from_mapping({"formats": {"lifetime_value": "%Y"}})
 

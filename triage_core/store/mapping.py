@@ -497,14 +497,16 @@ def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
         sql = f"(CASE {key} {whens} ELSE CAST({src} AS VARCHAR) END)"
     if plan.formats.get(col.name) in NUMBER_FORMATS:
         # 1.234,56 -> 1234.56 (or 1,234.56); a value of another form is marked, for the check
-        # to refuse and name (980.50 with a decimal comma was read as 980.5); empty stays empty
+        # to refuse and name (980.50 with a decimal comma was read as 980.5); empty stays
+        # empty; a column the file already types as numbers (Parquet, JSON) is read as is
         form, drop, mark = NUMBER_FORMATS[plan.formats[col.name]]
         text = f"triage_trim(CAST({sql} AS VARCHAR))"
-        sql, params = (f"CASE WHEN regexp_full_match({text}, '{form}') THEN"
+        sql, params = (f"CASE WHEN typeof({src}) <> 'VARCHAR' THEN CAST({sql} AS VARCHAR)"
+                       f" WHEN regexp_full_match({text}, '{form}') THEN"
                        f" replace(replace({text}, '{drop}', ''), '{mark}', '.')"
                        f" WHEN {text} = '' THEN ''"
                        f" ELSE '{NOT_IN_FORMAT}' || CAST({sql} AS VARCHAR) END"),\
-            [*params, *params, *params, *params]  # the column's SQL is in it 4 times
+            [*params] * 5  # the column's SQL is in it 5 times
     elif col.name in plan.formats:
         # read by the mapping's format and written as ISO 8601 (an offset made UTC: the
         # connection's time zone); a value that does not fit stays as it is, and the
