@@ -276,18 +276,24 @@ def ignored_fields(rows: list[dict[str, str | None]]) -> list[str]:
     """The fields of ``rows`` that the import reads into no column of tickets, sorted. Matched
     as the import matches names (``Subject`` and ``Created At`` are read; they were listed);
     422 for two fields of one column (``subject`` and ``Subject``)."""
+    return list(_ignored(tuple(dict.fromkeys(k for row in rows for k in row))))
+
+
+@functools.lru_cache(maxsize=256)
+def _ignored(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`ignored_fields` of one set of field names (a helpdesk sends the same few again
+    and again; planning them takes a millisecond, more than the rest of the request)."""
     from triage_core.schema import TICKETS
     from triage_core.store.mapping import normalize_name, plan_columns
 
-    fields = list(dict.fromkeys(k for row in rows for k in row))
     seen: dict[str, str] = {}
     for name in fields:  # Subject and subject: the import would see "Subject_1"
         twin = seen.setdefault(normalize_name(name), name)
         if twin != name and normalize_name(name) in TICKETS.column_names:
             raise Problem(422, f"fields {twin!r} and {name!r} both name the column "
                           f"{normalize_name(name)}; send one of them")
-    plan = plan_columns(TICKETS, fields, None, "request body", require=False)
-    return sorted(plan.ignored)
+    plan = plan_columns(TICKETS, list(fields), None, "request body", require=False)
+    return tuple(sorted(plan.ignored))
 
 
 def yes_no(value: Any) -> bool | None:
