@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,12 +95,24 @@ def vip(world: Path) -> str:
                             " ORDER BY lifetime_value DESC NULLS LAST LIMIT 1"))
 
 
-@pytest.mark.parametrize("n", [24, QUICK_SMALL + 30])  # row by row; vectorized
+# With the helper process (languages and sentiment beside the categories, server/helper.py),
+# without it, and with a helper that died: the rows are the same.
+@pytest.mark.parametrize(("n", "helper"), [(24, "on"), (QUICK_SMALL + 30, "on"), (24, "off"),
+                                           (24, "killed")])  # row by row; vectorized
 def test_posted_tickets_get_the_rows_of_the_sql_path(serve_api: Callable[..., Api], world: Path,
                                                       tmp_path: Path, customers: list[str],
-                                                      vip: str, n: int) -> None:
+                                                      vip: str, n: int, helper: str) -> None:
     tickets = _tickets(customers, vip, "FAST", n)
-    api = serve_api()
+    api = serve_api(intake_helper=helper != "off")
+    running = api.server.intake.quick.helper
+    assert (running is None) == (helper == "off")
+    if helper == "killed":
+        deadline = time.monotonic() + 120
+        while not api.server.intake.warm and time.monotonic() < deadline:
+            time.sleep(0.1)  # the helper starts while the intake loads the models
+        assert running._proc is not None and running._proc.is_alive()
+        running._proc.kill()
+        running._proc.join(10)
     r = api.post("/api/v1/tickets", tickets)
     assert r.status_code == 200, r.text
     ids = [t["ticket_id"] for t in tickets]

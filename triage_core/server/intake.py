@@ -32,6 +32,7 @@ from triage_core.errors import TriageError
 from triage_core.ops import scoring
 from triage_core.schema import TICKETS
 from triage_core.server import version
+from triage_core.server.helper import Helper
 from triage_core.server.quick import RETURNING, QuickTriage, answers
 from triage_core.server.settings import ServerSettings
 from triage_core.store import Store, quick_import
@@ -89,6 +90,8 @@ class Intake:
     def __init__(self, store: Store, config: dict[str, Any], settings: ServerSettings) -> None:
         self.cur = store.cursor()
         self.quick = QuickTriage(config)
+        if settings.intake_helper:
+            self.quick.helper = Helper()
         self.settings = settings
         self._queue: queue.Queue[Request | str | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="triage-intake", daemon=True)
@@ -103,6 +106,8 @@ class Intake:
     def stop(self) -> None:
         self._queue.put(None)
         self._thread.join(timeout=30)
+        if self.quick.helper is not None:
+            self.quick.helper.close()
         self.cur.close()
 
     def submit(self, request: Request) -> Future:
@@ -133,7 +138,10 @@ class Intake:
             if self._dirty.is_set():
                 self._repair()
             if batch:
-                self._process(batch)
+                try:
+                    self._process(batch)
+                finally:
+                    self.quick.forget_expected()
             if stop:
                 return
 
@@ -227,6 +235,7 @@ class Intake:
         again: dict[str, None] = {}  # tickets that came by the import, in order
         with self.cur.transaction():
             fast = [r for r in batch if r.plain is not None]
+            self.quick.expect(self.cur, [r.plain for r in fast])
             missing = set(self.quick.missing_customers(
                 self.cur, [c for r in fast for c in r.plain.customers]))
             to_create: dict[str, None] = {}

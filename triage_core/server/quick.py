@@ -30,7 +30,9 @@ from triage_core.ops import rowscore, scoring
 from triage_core.ops.routing.assign import _Agents
 from triage_core.schema import OPEN_STATUSES
 from triage_core.server import version
+from triage_core.server.helper import Helper, Pending, Rows
 from triage_core.store import Store
+from triage_core.store.quick_import import PlainTickets
 from triage_core.triage import pipeline
 from triage_core.triage.batch import RESULT_COLUMNS, TriageModels, triage_batch
 
@@ -130,6 +132,10 @@ class QuickTriage:
         self._pending: list[tuple[str, Any]] = []  # (ticket, holder) once the batch commits
         self._pending_ids: list[str] = []
         self._pending_customers: list[str] = []
+        # the server's helper process (language and sentiment beside the categories), if any
+        self.helper: Helper | None = None
+        # what the helper was given by expect(): per ticket, its question and position there
+        self._early: dict[str, tuple[Pending, int]] = {}
 
     def _refresh(self, store: Store) -> tuple[TriageModels, Any]:
         """The active models and weight profile; after writes other than tickets, the profile
@@ -157,11 +163,16 @@ class QuickTriage:
         hashtags)."""
         models = self.models(store)
         self.state(store)
-        triage_batch(pd.DataFrame({
+        warm = pd.DataFrame({
             "ticket_id": ["warm-up"], "subject": ["Charged twice"],
             "body": ["I was charged twice for my order and would like a refund, please. "
                      "#notimpressed"],
-            "label": [None], "language": [None], "text_hash": [0]}), models)
+            "label": [None], "language": [None], "text_hash": [0]})
+        triage_batch(warm, models)
+        if self.helper is not None:  # its process started, its models loaded
+            triage_batch(warm, models, elsewhere=self.helper.submit(
+                warm["subject"].tolist(), warm["body"].tolist(), warm["language"].tolist(),
+                models))
 
     # -- the fast path: new tickets from the state in memory ------------------------------
     def state(self, store: Store) -> FastState:
@@ -219,6 +230,60 @@ class QuickTriage:
     def begin(self) -> None:
         """A batch (or its retry) starts: forget what an earlier attempt staged."""
         self._pending, self._pending_ids, self._pending_customers = [], [], []
+
+    def expect(self, store: Store, tickets: Sequence[PlainTickets]) -> None:
+        """These tickets are about to be written: hand their texts to the helper now, so it
+        works while the intake writes them and predicts their categories. :meth:`_run_stored`
+        takes its answer for the tickets stored with exactly these texts and language (a new
+        ticket, or an update that sends them), and asks again for the others.
+        :meth:`forget_expected` once the batch is done."""
+        if self.helper is None or all(row[0] in self._early for plain in tickets
+                                      for row in plain.rows):  # none, or a retry
+            return
+        try:
+            texts: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+            rows: list[str] = []
+            for plain in tickets:
+                where = [plain.columns.index(c) if c in plain.columns else None
+                         for c in ("subject", "body", "language")]
+                for row in plain.rows:
+                    rows.append(row[0])
+                    for values, i in zip(texts, where, strict=True):
+                        values.append(None if i is None else row[i])
+            pending = self.helper.submit(*texts, self.models(store))
+        except Exception:  # the helper only saves time: the batch goes on without it
+            log.warning("could not hand tickets to the prediction helper", exc_info=True)
+            return
+        for at, ticket in enumerate(rows):  # a later row of a ticket is the one stored
+            self._early[ticket] = (pending, at)
+
+    def forget_expected(self) -> None:
+        self._early = {}
+        if self.helper is not None:
+            self.helper.forget()
+
+    def _elsewhere(self, stored: Sequence[Mapping[str, Any]], models: TriageModels
+                   ) -> Pending | Rows | None:
+        """Where the languages and sentiment of ``stored`` come from: the helper's answers to
+        :meth:`expect` when it had these very texts, else a new question to the helper (None:
+        no helper, computed in :func:`triage_batch`)."""
+        if self.helper is None:
+            return None
+        rows = []
+        for r in stored:
+            found = self._early.get(r["ticket_id"])
+            if found is None:
+                break
+            pending, at = found
+            subjects, bodies, languages = pending.texts
+            if (pending.models is not models or subjects[at] != r["subject"]
+                    or bodies[at] != r["body"] or languages[at] != r["language"]):
+                break
+            rows.append(found)
+        else:
+            return Rows(rows)
+        return self.helper.submit([r["subject"] for r in stored], [r["body"] for r in stored],
+                                  [r["language"] for r in stored], models)
 
     def committed(self) -> None:
         """The batch committed: its tickets and agents' loads become the state."""
@@ -327,7 +392,7 @@ class QuickTriage:
             "label": [r["category"] for r in stored],
             "language": [r["language"] for r in stored],
             "text_hash": [r["text_hash"] for r in stored]})
-        predicted = triage_batch(batch, models)
+        predicted = triage_batch(batch, models, elsewhere=self._elsewhere(stored, models))
         columns = {c: [_value(v) for v in predicted[c].tolist()] for c in RESULT_COLUMNS}
         now = pd.Timestamp.now(tz="UTC").tz_localize(None).to_pydatetime()
         store.insert_columns("triage_results", {**columns, "scored_at": [now] * len(stored)},

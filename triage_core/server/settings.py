@@ -17,7 +17,8 @@ from triage_core.config import Checker, section
 ENV_ZENDESK = "TRIAGE_ZENDESK_SECRET"
 ENV_FRESHDESK = "TRIAGE_FRESHDESK_SECRET"
 _KEYS = ("host", "port", "max_request_mb", "max_upload_mb", "max_tickets_per_request",
-         "intake_batch_tickets", "intake_wait_ms", "intake_quiet_ms", "conflict_wait_seconds",
+         "intake_batch_tickets", "intake_wait_ms", "intake_quiet_ms", "intake_helper",
+         "conflict_wait_seconds",
          "import_wait_seconds", "job_history", "emerging_refresh_minutes", "warm_pages",
          "webhooks")
 _WEBHOOK_KEYS = ("zendesk_signing_secret", "max_age_seconds", "freshdesk_secret",
@@ -44,6 +45,7 @@ class ServerSettings:
     freshdesk_secret: str
     freshdesk_header: str
     warm_pages: bool = True
+    intake_helper: bool = True
 
     @classmethod
     def from_mapping(cls, over: Mapping[str, Any] | None = None,
@@ -90,4 +92,5 @@ class ServerSettings:
             freshdesk_secret=secret("freshdesk_secret", ENV_FRESHDESK),
             freshdesk_header=check.text(hooks["freshdesk_header"], "webhooks.freshdesk_header"),
             warm_pages=check.flag(d["warm_pages"], "warm_pages"),
+            intake_helper=check.flag(d["intake_helper"], "intake_helper"),
         )

@@ -130,14 +130,30 @@ def _categories(model: Any, texts: pd.Series) -> tuple[np.ndarray, np.ndarray, n
     return category.astype(object), confidence.astype(float), np.array(top, dtype=object)
 
 
+def language_and_sentiment(batch: pd.DataFrame, models: TriageModels,
+                           texts: pd.Series | None = None
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The languages, sentiment scores and sentiment labels of :func:`triage_batch` (``batch``
+    with subject, body and optional language; ``texts``: its :func:`ticket_texts`, when
+    known)."""
+    texts = ticket_texts(batch) if texts is None else texts
+    languages = ticket_languages(batch, texts, models)
+    return (languages, *_sentiment(models, texts, languages))
+
+
 def triage_batch(batch: pd.DataFrame, models: TriageModels,
-                 timings: dict[str, float] | None = None) -> pd.DataFrame:
+                 timings: dict[str, float] | None = None,
+                 elsewhere: Any = None) -> pd.DataFrame:
     """Pure: a batch with ticket_id, subject, body (and optional label, text_hash) -> results.
 
     Category, confidence and top 3 come from the classifier (when there is none, nothing);
     sentiment -1..+1 and its label from the sentiment model; severity 1-4 from the rules,
     using the known label or the predicted category. A batch of more than :data:`PART`
     tickets is triaged in parts of that size.
+
+    ``elsewhere``: languages and sentiment are being computed elsewhere (the server's helper
+    process, :mod:`triage_core.server.helper`): its ``result()`` gives them, the same as
+    :func:`language_and_sentiment` of ``batch``.
     """
     clock = Clock(timings)
     n = len(batch)
@@ -159,10 +175,11 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels,
         out["category_confidence"] = np.full(n, np.nan)
         out["category_top"] = np.full(n, None, dtype=object)
     clock.lap("category")
-    out["language"] = ticket_languages(batch, texts, models)
-    clock.lap("language")
-    out["sentiment"], out["sentiment_label"] = _sentiment(models, texts, out["language"])
-    clock.lap("sentiment")
+    if elsewhere is None:
+        out["language"] = ticket_languages(batch, texts, models)
+        clock.lap("language")
+        out["sentiment"], out["sentiment_label"] = _sentiment(models, texts, out["language"])
+        clock.lap("sentiment")
     known = (batch["label"].to_numpy(dtype=object) if "label" in batch
              else np.full(n, None, dtype=object))
     trusted = np.where(out["category_confidence"] >= models.confidence_threshold,
@@ -172,6 +189,8 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels,
     out["severity"] = sev["severity"].to_numpy()
     out["severity_reasons"] = sev["severity_reason"].to_numpy()
     clock.lap("severity")
+    if elsewhere is not None:
+        out["language"], out["sentiment"], out["sentiment_label"] = elsewhere.result()
     out["model_version"] = np.full(n, models.category_version, dtype=object) \
         if models.category_version is None else np.full(n, models.category_version)
     return pd.DataFrame({c: out[c] for c in RESULT_COLUMNS})

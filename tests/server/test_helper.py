@@ -1,0 +1,161 @@
+"""The intake's helper process (server/helper.py) answers as the intake itself would.
+
+It detects the languages and scores the sentiment of the tickets it is handed, several
+requests together when they wait, and the intake takes each request's answer in any order;
+a helper that fails or is killed is replaced by the intake's own computation, and a new one
+is not started before ``RETRY_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from triage_core.config import default_config
+from triage_core.server import helper as helper_mod
+from triage_core.server.helper import Helper, Rows
+from triage_core.store import Store
+from triage_core.triage.batch import TriageModels, language_and_sentiment
+from triage_core.triage.pipeline import load_models
+
+TEXTS = [("Charged twice", "I was charged twice and want my money back NOW!!", None),
+         ("Danke", "Ich möchte mein Abonnement kündigen, bitte helfen Sie mir schnell.", None),
+         (None, "Je n'arrive pas à me connecter depuis hier, c'est inacceptable.", "fr"),
+         ("Question", "How do I change the email on my account? Thanks, great app", "en-US"),
+         ("ok", None, None),
+         (None, None, None),
+         ("Crash", "The app crashes every time I open settings. Terrible #fail", "de")]
+
+
+@pytest.fixture(scope="module")
+def models(world_db: Path) -> TriageModels:
+    with Store(world_db, read_only=True) as s:
+        return load_models(s, default_config())
+
+
+def _alone(texts: list[tuple[str | None, str | None, str | None]], models: TriageModels
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    frame = pd.DataFrame(texts, columns=["subject", "body", "language"], dtype=object)
+    return language_and_sentiment(frame, models)
+
+
+def _equal(got: tuple[np.ndarray, ...], want: tuple[np.ndarray, ...]) -> None:
+    languages, scores, labels = got
+    assert languages.tolist() == want[0].tolist()
+    np.testing.assert_array_equal(scores, want[1])  # NaN where not scored, in both
+    assert labels.tolist() == want[2].tolist()
+
+
+def _columns(texts: list[tuple[str | None, str | None, str | None]]) -> list[list[str | None]]:
+    return [list(c) for c in zip(*texts, strict=True)]
+
+
+def test_requests_answered_together_and_taken_in_any_order(models: TriageModels) -> None:
+    helper = Helper()
+    try:
+        parts = [TEXTS[:3], TEXTS[3:4], TEXTS[4:]]
+        pending = [helper.submit(*_columns(p), models) for p in parts]  # waiting together
+        for p, texts in reversed(list(zip(pending, parts, strict=True))):
+            _equal(p.result(), _alone(texts, models))
+            assert p.answer() is p.answer() is not None  # asked once
+        assert helper._proc is not None and helper._proc.is_alive()
+        rows = Rows([(pending[2], 1), (pending[0], 0), (pending[1], 0)])
+        want = _alone([TEXTS[5], TEXTS[0], TEXTS[3]], models)
+        _equal(rows.result(), want)
+        assert rows.result()[1].dtype == np.float64
+    finally:
+        helper.close()
+
+
+def test_answers_nobody_takes_are_dropped(models: TriageModels) -> None:
+    helper = Helper()
+    try:
+        helper.submit(*_columns(TEXTS[:2]), models)  # never asked for
+        helper.forget()
+        later = helper.submit(*_columns(TEXTS[2:]), models)
+        _equal(later.result(), _alone(TEXTS[2:], models))
+        assert helper._answers == {}
+    finally:
+        helper.close()
+
+
+def test_a_dead_helper_is_replaced_by_the_intake(models: TriageModels,
+                                                 caplog: pytest.LogCaptureFixture,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    helper = Helper()
+    try:
+        _equal(helper.submit(*_columns(TEXTS), models).result(), _alone(TEXTS, models))
+        first = helper._proc
+        first.kill()
+        first.join(10)
+        with caplog.at_level(logging.WARNING, logger="triage.server"):
+            pending = helper.submit(*_columns(TEXTS[:4]), models)
+            _equal(pending.result(), _alone(TEXTS[:4], models))
+        assert "prediction helper" in caplog.text
+        # no new process before RETRY_SECONDS: computed here meanwhile
+        assert helper._proc is None
+        _equal(helper.submit(*_columns(TEXTS), models).result(), _alone(TEXTS, models))
+        assert helper._proc is None
+        monkeypatch.setattr(helper_mod, "RETRY_SECONDS", 0.0)
+        _equal(helper.submit(*_columns(TEXTS), models).result(), _alone(TEXTS, models))
+        assert helper._proc is not None and helper._proc is not first
+        assert helper._proc.is_alive()
+    finally:
+        helper.close()
+
+
+def test_a_helper_that_does_not_answer_in_time_is_replaced(models: TriageModels) -> None:
+    helper = Helper()
+    try:
+        helper.submit(*_columns(TEXTS), models).result()  # started, models loaded
+        helper.timeout = 0.5
+        proc = helper._proc
+        os.kill(proc.pid, signal.SIGSTOP)  # alive, but silent
+        try:
+            pending = helper.submit(*_columns(TEXTS[:3]), models)
+            _equal(pending.result(), _alone(TEXTS[:3], models))
+        finally:
+            if proc.is_alive():
+                os.kill(proc.pid, signal.SIGCONT)
+        assert helper._proc is None
+        proc.join(10)
+        assert not proc.is_alive()  # stopped for good, not left behind
+    finally:
+        helper.close()
+
+
+def test_new_models_reach_the_helper(models: TriageModels) -> None:
+    import dataclasses
+
+    helper = Helper()
+    try:
+        _equal(helper.submit(*_columns(TEXTS), models).result(), _alone(TEXTS, models))
+        # undetectable texts ("ok", none at all) are taken to be in the default language
+        other = dataclasses.replace(models, default_language="xx")
+        got = helper.submit(*_columns(TEXTS), other).result()
+        _equal(got, _alone(TEXTS, other))
+        assert np.isnan(got[1][4]) and not np.isnan(_alone(TEXTS, models)[1][4])
+    finally:
+        helper.close()
+
+
+def test_rows_of_a_request_the_helper_refused_are_computed_alone(models: TriageModels) -> None:
+    """A text the helper cannot read (a lone surrogate, which the database refuses too) fails
+    its whole request there; the other rows of that request are computed here, without it."""
+    helper = Helper()
+    try:
+        texts = [TEXTS[0], ("bad \ud800", "text", None), TEXTS[3]]
+        pending = helper.submit(*_columns(texts), models)
+        assert pending.answer() is None
+        assert pending.answer() is None  # asked once: not waited for again
+        _equal(Rows([(pending, 2), (pending, 0)]).result(), _alone([TEXTS[3], TEXTS[0]], models))
+        assert helper._proc is not None and helper._proc.is_alive()  # it goes on
+        _equal(helper.submit(*_columns(TEXTS), models).result(), _alone(TEXTS, models))
+    finally:
+        helper.close()

@@ -1,0 +1,248 @@
+"""A second process that detects the language and scores the sentiment of the intake's tickets
+while the intake writes them and predicts their categories, so a batch uses both cores.
+
+The server's intake is one thread of one interpreter: with 20 clients posting single tickets it
+was busy about 85 % of the time, half of that in prediction, while the machine's second core
+idled. Language detection and sentiment (VADER) are a good half of that prediction and depend
+on nothing the category model computes, so the intake hands each request's texts to this
+helper as the request arrives (:meth:`Helper.submit`), and takes the answer when it triages
+the batch. The helper runs the same function
+(:func:`triage_core.triage.batch.language_and_sentiment`) with a copy of the same models, on
+whatever requests are waiting when it is free, together. Its results are the intake's own:
+sentiment is computed text by text, and so is language detection below 64 texts at once (from
+64 on, the detector walks the texts together, which can move a probability in its last float
+bits, as between any two batch sizes of ``triage score``).
+
+Should the helper fail or be slow to answer (``timeout``), the intake computes them itself: the
+helper only ever saves time. After a failure it is started again on a later request (not before
+``RETRY_SECONDS``), and it ends with the server (:func:`triage_core.processes.watch_parent`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from triage_core.triage.batch import TriageModels, language_and_sentiment
+
+log = logging.getLogger("triage.server")
+
+TIMEOUT = 5.0  # seconds the intake waits for an answer before computing it itself ...
+PER_TEXT_TIMEOUT = 0.002  # ... plus this per text (10,000 texts take 2-4 s)
+START_TIMEOUT = 60.0  # ... for the first answer of a new helper (it loads the models first)
+RETRY_SECONDS = 60.0  # after a failure, no new helper process before this
+Texts = tuple[list[Any], list[Any], list[Any]]  # subjects, bodies, languages
+Result = tuple[np.ndarray, np.ndarray, np.ndarray]  # languages, scores, labels
+
+
+def _frame(texts: Texts) -> pd.DataFrame:
+    subjects, bodies, languages = texts
+    return pd.DataFrame({"subject": subjects, "body": bodies, "language": languages},
+                        dtype=object)
+
+
+def _answer(conn: Any, models: TriageModels | None, waiting: list[tuple[int, Texts]]) -> None:
+    """Compute the ``waiting`` requests together and answer each."""
+    seqs = [seq for seq, _ in waiting]
+    try:
+        assert models is not None, "no models"
+        texts: Texts = ([], [], [])
+        for _, part in waiting:
+            for into, values in zip(texts, part, strict=True):
+                into.extend(values)
+        result = language_and_sentiment(_frame(texts), models)
+        at = 0
+        for seq, part in waiting:
+            n = len(part[0])
+            conn.send((seq, "ok", tuple(column[at:at + n] for column in result)))
+            at += n
+    except Exception as exc:  # the intake computes it itself and logs this
+        for seq in seqs:
+            conn.send((seq, "error", f"{type(exc).__name__}: {exc}"))
+
+
+def _serve(conn: Any, parent: int) -> None:
+    """The helper process: ("models", 0, models) or ("texts", seq, texts) in, (seq, "ok",
+    result) or (seq, "error", message) out. Requests that wait are computed together."""
+    from triage_core.processes import watch_parent
+
+    watch_parent(parent)
+    models: TriageModels | None = None
+    while True:
+        try:
+            message = conn.recv()
+            waiting: list[tuple[int, Texts]] = []
+            while True:
+                kind, seq, payload = message
+                if kind == "models":
+                    if waiting:
+                        _answer(conn, models, waiting)
+                        waiting = []
+                    models = payload
+                else:
+                    waiting.append((seq, payload))
+                if not conn.poll(0):
+                    break
+                message = conn.recv()
+        except EOFError:
+            return
+        if waiting:
+            _answer(conn, models, waiting)
+
+
+class Pending:
+    """The texts of one :meth:`Helper.submit`; :meth:`result` gives their answer."""
+
+    def __init__(self, helper: Helper | None, seq: int, texts: Texts,
+                 models: TriageModels) -> None:
+        self.helper, self.seq, self.texts, self.models = helper, seq, texts, models
+        self.conn = helper._conn if helper is not None else None  # the process asked
+        self._asked = False
+        self._answer: Result | None = None
+
+    def answer(self) -> Result | None:
+        """The helper's answer (waited for once), or None: it failed, or was not asked."""
+        if not self._asked:
+            self._asked = True
+            if self.helper is not None:
+                self._answer = self.helper.take(self.seq, self.conn, len(self.texts[0]))
+        return self._answer
+
+    def result(self) -> Result:
+        """Languages, sentiment scores and labels of the texts (computed here if the helper
+        could not)."""
+        answer = self.answer()
+        return answer if answer is not None else language_and_sentiment(_frame(self.texts),
+                                                                         self.models)
+
+
+class Rows:
+    """Rows of one or more :class:`Pending` of the same models (``rows``: per row, its
+    Pending and position there)."""
+
+    def __init__(self, rows: list[tuple[Pending, int]]) -> None:
+        self.rows = rows
+
+    def result(self) -> Result:
+        groups: dict[int, tuple[Pending, list[int], list[int]]] = {}
+        for i, (pending, at) in enumerate(self.rows):
+            _, into, taken = groups.setdefault(id(pending), (pending, [], []))
+            into.append(i)
+            taken.append(at)
+        answers = [(g[0].answer(), g[1], g[2]) for g in groups.values()]
+        if any(answer is None for answer, _, _ in answers):  # these rows, computed here
+            texts: Texts = tuple([p.texts[k][at] for p, at in self.rows] for k in range(3))
+            return language_and_sentiment(_frame(texts), self.rows[0][0].models)
+        languages = np.empty(len(self.rows), dtype=object)
+        scores = np.full(len(self.rows), np.nan)
+        labels = np.empty(len(self.rows), dtype=object)
+        for answer, into, taken in answers:
+            for out, column in zip((languages, scores, labels), answer, strict=True):
+                out[into] = column[taken]
+        return languages, scores, labels
+
+
+class Helper:
+    """The helper process, used by one thread (the intake's)."""
+
+    def __init__(self, timeout: float = TIMEOUT) -> None:
+        self.timeout = timeout
+        self._proc: Any = None
+        self._conn: Any = None
+        self._models: TriageModels | None = None
+        self._seq = 0
+        self._floor = 0  # answers to earlier submits are no longer wanted
+        self._answers: dict[int, tuple[str, Any]] = {}  # arrived before they were asked for
+        self._failed_at = -RETRY_SECONDS
+        self._first = 0  # the first submit the current process got
+
+    def submit(self, subjects: list[Any], bodies: list[Any], languages: list[Any],
+               models: TriageModels) -> Pending:
+        """Hand the texts to the helper (computed here instead when it cannot take them)."""
+        texts = (subjects, bodies, languages)
+        self._seq += 1
+        if self._proc is not None and not self._proc.is_alive():
+            self._failed(f"ended (exit code {self._proc.exitcode})", trace=False)
+        if self._conn is None and time.monotonic() - self._failed_at < RETRY_SECONDS:
+            return Pending(None, self._seq, texts, models)
+        try:
+            self._ensure(models)
+            self._conn.send(("texts", self._seq, texts))
+            return Pending(self, self._seq, texts, models)
+        except Exception:
+            self._failed("could not hand it tickets")
+            return Pending(None, self._seq, texts, models)
+
+    def forget(self) -> None:
+        """Answers to what was submitted so far will not be asked for (the batch is done)."""
+        self._floor = self._seq + 1
+        self._answers.clear()
+
+    def take(self, seq: int, conn: Any, n: int = 0) -> Result | None:
+        """The answer to :meth:`submit` number ``seq`` (of ``n`` texts), sent on ``conn``, or
+        None (failed, too slow, or the helper was restarted since)."""
+        if conn is None or self._conn is not conn:
+            return None
+        try:
+            limit = self.timeout + PER_TEXT_TIMEOUT * n
+            if seq == self._first:
+                limit = max(limit, START_TIMEOUT)
+            while seq not in self._answers:
+                if not self._conn.poll(limit):
+                    raise TimeoutError(f"no answer in {limit:g} s")
+                got, status, payload = self._conn.recv()
+                if got >= self._floor:
+                    self._answers[got] = (status, payload)
+            status, payload = self._answers.pop(seq)
+            if status != "ok":
+                log.warning("the prediction helper failed on tickets: %s; predicting them in "
+                            "the intake", payload)
+                return None
+            return payload
+        except Exception:
+            self._failed("did not answer")
+            return None
+
+    def _failed(self, what: str, trace: bool = True) -> None:
+        log.warning("the prediction helper %s; predicting in the intake (a new helper in %.0f "
+                    "s at the earliest)", what, RETRY_SECONDS, exc_info=trace)
+        self._failed_at = time.monotonic()
+        self._stop()
+
+    def _ensure(self, models: TriageModels) -> None:
+        if self._proc is None:
+            import multiprocessing as mp
+
+            from triage_core.triage.engines import _fork_context
+
+            ctx: Any = _fork_context()
+            ours, theirs = mp.Pipe()
+            proc = ctx.Process(target=_serve, args=(theirs, os.getpid()),
+                               name="triage-helper", daemon=True)
+            proc.start()
+            theirs.close()
+            self._proc, self._conn, self._models = proc, ours, None
+            self._first = self._seq
+        if self._models is not models:  # the category model stays here (it is not needed)
+            self._conn.send(("models", 0, dataclasses.replace(models, category=None)))
+            self._models = models
+
+    def _stop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError):
+                self._conn.close()
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(5)
+        self._proc = self._conn = self._models = None
+        self._answers.clear()
+
+    def close(self) -> None:
+        self._stop()
