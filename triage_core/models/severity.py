@@ -142,6 +142,16 @@ class SeverityRules:
         comma-separated; "" if none) and ``severity_reason`` (a readable explanation). The
         index is that of ``texts`` if it is a Series.
         """
+        severity, rule_names, reasons = self.assess_columns(texts, categories)
+        index = texts.index if isinstance(texts, pd.Series) else None
+        return pd.DataFrame({"severity": severity, "severity_rules": rule_names,
+                             "severity_reason": reasons}, index=index)
+
+    def assess_columns(self, texts: Sequence[Any] | pd.Series | pa.Array,
+                       categories: Iterable[Any] | pd.Series | None = None
+                       ) -> tuple[np.ndarray, list[str], list[str]]:
+        """:meth:`assess` as its three columns (no DataFrame: the server's batches of a few
+        tickets)."""
         n = len(texts)
         if categories is None:
             base = np.full(n, self.default_severity, dtype=np.int64)
@@ -166,15 +176,14 @@ class SeverityRules:
                            ", ".join(f"{r.name.replace('_', ' ')} ({r.severity})"
                                      for r in chosen))
         rule_names = [names[b][0] for b in bits.tolist()]
+        defaults = dict(self.category_defaults)
         reasons = [
             names[b][1] if b else (f"category default for {c} ({s})" if isinstance(c, str)
-                                   and c in dict(self.category_defaults)
+                                   and c in defaults
                                    else f"default ({s})")
             for b, c, s in zip(bits.tolist(), cats, base.tolist(), strict=True)
         ]
-        index = texts.index if isinstance(texts, pd.Series) else None
-        return pd.DataFrame({"severity": severity, "severity_rules": rule_names,
-                             "severity_reason": reasons}, index=index)
+        return severity, rule_names, reasons
 
 
 # A few texts are matched by Python's re instead of RE2 (which pyarrow compiles again on every

@@ -34,7 +34,7 @@ from triage_core.server.helper import Helper, Pending, Rows
 from triage_core.store import Store
 from triage_core.store.quick_import import PlainTickets
 from triage_core.triage import pipeline
-from triage_core.triage.batch import RESULT_COLUMNS, TriageModels, triage_batch
+from triage_core.triage.batch import RESULT_COLUMNS, TriageModels, triage_batch, triage_columns
 
 log = logging.getLogger("triage.server")
 
@@ -392,8 +392,9 @@ class QuickTriage:
             "label": [r["category"] for r in stored],
             "language": [r["language"] for r in stored],
             "text_hash": [r["text_hash"] for r in stored]})
-        predicted = triage_batch(batch, models, elsewhere=self._elsewhere(stored, models))
-        columns = {c: [_value(v) for v in predicted[c].tolist()] for c in RESULT_COLUMNS}
+        predicted = triage_columns(batch, models, elsewhere=self._elsewhere(stored, models))
+        columns = {c: [_value(v) for v in np.asarray(predicted[c]).tolist()]
+                   for c in RESULT_COLUMNS}
         now = pd.Timestamp.now(tz="UTC").tz_localize(None).to_pydatetime()
         store.insert_columns("triage_results", {**columns, "scored_at": [now] * len(stored)},
                              RESULT_TYPES, replace=replace)

@@ -144,7 +144,16 @@ def language_and_sentiment(batch: pd.DataFrame, models: TriageModels,
 def triage_batch(batch: pd.DataFrame, models: TriageModels,
                  timings: dict[str, float] | None = None,
                  elsewhere: Any = None) -> pd.DataFrame:
-    """Pure: a batch with ticket_id, subject, body (and optional label, text_hash) -> results.
+    """Pure: a batch with ticket_id, subject, body (and optional label, text_hash) -> results
+    (:func:`triage_columns` as a DataFrame)."""
+    out = triage_columns(batch, models, timings, elsewhere)
+    return pd.DataFrame({c: out[c] for c in RESULT_COLUMNS})
+
+
+def triage_columns(batch: pd.DataFrame, models: TriageModels,
+                   timings: dict[str, float] | None = None,
+                   elsewhere: Any = None) -> dict[str, np.ndarray]:
+    """The result columns of :func:`triage_batch` (:data:`RESULT_COLUMNS`, as arrays).
 
     Category, confidence and top 3 come from the classifier (when there is none, nothing);
     sentiment -1..+1 and its label from the sentiment model; severity 1-4 from the rules,
@@ -185,12 +194,12 @@ def triage_batch(batch: pd.DataFrame, models: TriageModels,
     trusted = np.where(out["category_confidence"] >= models.confidence_threshold,
                        out["category"], None)
     effective = np.where(pd.isna(known), trusted, known)
-    sev = models.severity.assess(texts.reset_index(drop=True), list(effective))
-    out["severity"] = sev["severity"].to_numpy()
-    out["severity_reasons"] = sev["severity_reason"].to_numpy()
+    out["severity"], _, reasons = models.severity.assess_columns(texts.reset_index(drop=True),
+                                                                 list(effective))
+    out["severity_reasons"] = np.array(reasons, dtype=object)
     clock.lap("severity")
     if elsewhere is not None:
         out["language"], out["sentiment"], out["sentiment_label"] = elsewhere.result()
     out["model_version"] = np.full(n, models.category_version, dtype=object) \
         if models.category_version is None else np.full(n, models.category_version)
-    return pd.DataFrame({c: out[c] for c in RESULT_COLUMNS})
+    return out
