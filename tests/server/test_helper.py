@@ -159,3 +159,18 @@ def test_rows_of_a_request_the_helper_refused_are_computed_alone(models: TriageM
         _equal(helper.submit(*_columns(TEXTS), models).result(), _alone(TEXTS, models))
     finally:
         helper.close()
+
+
+def test_many_or_long_texts_are_given_more_time(models: TriageModels) -> None:
+    helper = Helper()
+    try:
+        short = helper.submit(["a"], ["b"], [None], models)
+        many = helper.submit(["a"] * 1000, ["b"] * 1000, [None] * 1000, models)
+        long = helper.submit(["a"], ["x" * 2_000_000], [None], models)
+        assert short.limit() == pytest.approx(helper_mod.TIMEOUT + helper_mod.PER_TEXT_TIMEOUT,
+                                              abs=1e-3)
+        assert many.limit() > short.limit() + 1.9
+        assert long.limit() > short.limit() + 2 * helper_mod.PER_MB_TIMEOUT - 0.01
+        _equal(long.result(), _alone([("a", "x" * 2_000_000, None)], models))
+    finally:
+        helper.close()

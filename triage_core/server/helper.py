@@ -2,20 +2,22 @@
 while the intake writes them and predicts their categories, so a batch uses both cores.
 
 The server's intake is one thread of one interpreter: with 20 clients posting single tickets it
-was busy about 85 % of the time, half of that in prediction, while the machine's second core
+was busy 72-83 % of the time, half of that in prediction, while the machine's second core
 idled. Language detection and sentiment (VADER) are a good half of that prediction and depend
-on nothing the category model computes, so the intake hands each request's texts to this
-helper as the request arrives (:meth:`Helper.submit`), and takes the answer when it triages
-the batch. The helper runs the same function
-(:func:`triage_core.triage.batch.language_and_sentiment`) with a copy of the same models, on
-whatever requests are waiting when it is free, together. Its results are the intake's own:
-sentiment is computed text by text, and so is language detection below 64 texts at once (from
-64 on, the detector walks the texts together, which can move a probability in its last float
-bits, as between any two batch sizes of ``triage score``).
+on nothing the category model computes, so as a batch starts the intake hands its texts to this
+helper (:meth:`Helper.submit`, from :meth:`triage_core.server.quick.QuickTriage.expect`), then
+upserts the tickets and predicts their categories and severities, and takes the helper's answer
+for every ticket stored with exactly those texts. The helper runs the same function
+(:func:`triage_core.triage.batch.language_and_sentiment`) with a copy of the same models; what
+waits when it is free is computed together. Its results are the intake's own: sentiment is
+computed text by text, and so is language detection below 64 texts at once (from 64 on, the
+detector walks the texts together, which can move a probability in its last float bits, as
+between any two batch sizes of ``triage score``).
 
-Should the helper fail or be slow to answer (``timeout``), the intake computes them itself: the
-helper only ever saves time. After a failure it is started again on a later request (not before
-``RETRY_SECONDS``), and it ends with the server (:func:`triage_core.processes.watch_parent`).
+Should the helper fail or be slow to answer (:meth:`Pending.limit`: 5 s, more for many or long
+texts), the intake computes them itself: the helper only ever saves time. After a failure it is
+started again on a later batch (not before ``RETRY_SECONDS``); it ends with the server
+(:func:`triage_core.processes.watch_parent`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from triage_core.triage.batch import TriageModels, language_and_sentiment
 log = logging.getLogger("triage.server")
 
 TIMEOUT = 5.0  # seconds the intake waits for an answer before computing it itself ...
-PER_TEXT_TIMEOUT = 0.002  # ... plus this per text (10,000 texts take 2-4 s)
+PER_TEXT_TIMEOUT = 0.002  # ... plus this per text (10,000 texts take 2-4 s) ...
+PER_MB_TIMEOUT = 3.0  # ... and this per million characters (long e-mails: about 1 s a MB)
 START_TIMEOUT = 60.0  # ... for the first answer of a new helper (it loads the models first)
 RETRY_SECONDS = 60.0  # after a failure, no new helper process before this
 Texts = tuple[list[Any], list[Any], list[Any]]  # subjects, bodies, languages
@@ -112,8 +115,15 @@ class Pending:
         if not self._asked:
             self._asked = True
             if self.helper is not None:
-                self._answer = self.helper.take(self.seq, self.conn, len(self.texts[0]))
+                self._answer = self.helper.take(self.seq, self.conn, self.limit())
         return self._answer
+
+    def limit(self) -> float:
+        """Seconds to wait for the answer: :data:`TIMEOUT` and more for many or long texts."""
+        assert self.helper is not None
+        chars = sum(len(v) for column in self.texts[:2] for v in column if isinstance(v, str))
+        return (self.helper.timeout + PER_TEXT_TIMEOUT * len(self.texts[0])
+                + PER_MB_TIMEOUT * chars / 1e6)
 
     def result(self) -> Result:
         """Languages, sentiment scores and labels of the texts (computed here if the helper
@@ -185,13 +195,12 @@ class Helper:
         self._floor = self._seq + 1
         self._answers.clear()
 
-    def take(self, seq: int, conn: Any, n: int = 0) -> Result | None:
-        """The answer to :meth:`submit` number ``seq`` (of ``n`` texts), sent on ``conn``, or
-        None (failed, too slow, or the helper was restarted since)."""
+    def take(self, seq: int, conn: Any, limit: float) -> Result | None:
+        """The answer to :meth:`submit` number ``seq``, sent on ``conn``, waited for up to
+        ``limit`` seconds, or None (failed, too slow, or the helper was restarted since)."""
         if conn is None or self._conn is not conn:
             return None
         try:
-            limit = self.timeout + PER_TEXT_TIMEOUT * n
             if seq == self._first:
                 limit = max(limit, START_TIMEOUT)
             while seq not in self._answers:
