@@ -174,3 +174,19 @@ def test_many_or_long_texts_are_given_more_time(models: TriageModels) -> None:
         _equal(long.result(), _alone([("a", "x" * 2_000_000, None)], models))
     finally:
         helper.close()
+
+
+def test_an_answer_of_the_wrong_size_is_not_used(models: TriageModels,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    helper = Helper()
+    try:
+        monkeypatch.setattr(Helper, "take", lambda self, seq, conn, limit: (
+            np.array(["en"], dtype=object), np.array([0.5]), np.array(["positive"],
+                                                                       dtype=object)))
+        with caplog.at_level(logging.WARNING, logger="triage.server"):
+            pending = helper.submit(*_columns(TEXTS[:3]), models)
+            _equal(pending.result(), _alone(TEXTS[:3], models))
+        assert "answered [1, 1, 1] rows for 3 tickets" in caplog.text
+    finally:
+        helper.close()

@@ -115,7 +115,13 @@ class Pending:
         if not self._asked:
             self._asked = True
             if self.helper is not None:
-                self._answer = self.helper.take(self.seq, self.conn, self.limit())
+                answer = self.helper.take(self.seq, self.conn, self.limit())
+                n = len(self.texts[0])
+                if answer is not None and all(len(column) == n for column in answer):
+                    self._answer = answer
+                elif answer is not None:  # never seen; the intake computes them itself
+                    log.warning("the prediction helper answered %s rows for %d tickets",
+                                [len(column) for column in answer], n)
         return self._answer
 
     def limit(self) -> float:
