@@ -190,3 +190,26 @@ def test_an_answer_of_the_wrong_size_is_not_used(models: TriageModels,
         assert "answered [1, 1, 1] rows for 3 tickets" in caplog.text
     finally:
         helper.close()
+
+
+def test_the_helper_does_not_run_the_servers_main_script(models: TriageModels, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """In `triage serve`, ``__main__`` is the dashboard page Streamlit ran last; a process
+    started from there would run that page first (it did: "No runtime found" in the log)."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('ran')\n", encoding="utf-8")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    helper = Helper()
+    try:
+        _equal(helper.submit(*_columns(TEXTS), models).result(), _alone(TEXTS, models))
+        assert helper._proc is not None and helper._proc.is_alive()
+        assert not marker.exists()
+        assert sys.modules["__main__"] is page  # put back
+    finally:
+        helper.close()

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from triage_core.processes import plain_main
 from triage_core.triage.batch import TriageModels, language_and_sentiment
 
 log = logging.getLogger("triage.server")
@@ -241,7 +242,8 @@ class Helper:
             ours, theirs = mp.Pipe()
             proc = ctx.Process(target=_serve, args=(theirs, os.getpid()),
                                name="triage-helper", daemon=True)
-            proc.start()
+            with plain_main():  # not the dashboard's script (see plain_main)
+                proc.start()
             theirs.close()
             self._proc, self._conn, self._models = proc, ours, None
             self._first = self._seq

@@ -150,8 +150,11 @@ def start_fork_server() -> None:
     :data:`WORKER_MODULES` while this process does other work (loading the models)."""
     from multiprocessing import forkserver
 
+    from triage_core.processes import plain_main
+
     _fork_context()
-    forkserver.ensure_running()
+    with plain_main():  # the server's __main__ may be a dashboard script by now
+        forkserver.ensure_running()
 
 
 def run_local(batches: Iterable[Any], models: TriageModels,
