@@ -166,8 +166,13 @@ def run_local(batches: Iterable[Any], models: TriageModels,
     ``2 * workers`` batches are in flight, so memory stays bounded."""
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(workers, mp_context=_fork_context(), initializer=_init_worker,
-                             initargs=(models, os.getpid())) as pool:
+    from triage_core.processes import plain_main
+
+    # the workers start on the first submits, inside plain_main: in `triage serve`, __main__
+    # is a dashboard page, which a worker would otherwise run first
+    with plain_main(), ProcessPoolExecutor(workers, mp_context=_fork_context(),
+                                           initializer=_init_worker,
+                                           initargs=(models, os.getpid())) as pool:
         pending: list[Any] = []
         for batch in batches:
             pending.append(pool.submit(_worker_batch, batch if isinstance(batch, pd.DataFrame)
