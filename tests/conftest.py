@@ -4,6 +4,8 @@ write."""
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,3 +113,17 @@ def world(world_db: Path) -> Iterator[Store]:
 def world_copy(world_db: Path, tmp_path: Path) -> Path:
     """A private copy of the demo world's database, for a test that writes."""
     return copy_db(world_db, tmp_path, "world_copy.duckdb")
+
+
+@pytest.fixture
+def page_as_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[types.ModuleType, Path]:
+    """``__main__`` as `triage serve` has it once the dashboard ran (Streamlit runs each page
+    as ``__main__``): here a script that only leaves a file when it runs. Returns the module
+    and that file's path; a process that imports the parent's ``__main__`` creates it."""
+    ran = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(ran)!r}, 'w').write('ran')\n", encoding="utf-8")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    return page, ran

@@ -605,19 +605,14 @@ def _running(pid: int) -> bool:
         return False
 
 
-def test_local_workers_do_not_run_the_main_script(todo, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_local_workers_do_not_run_the_main_script(
+        todo, page_as_main: tuple[types.ModuleType, Path]) -> None:
     """In `triage serve`, ``__main__`` is the dashboard page Streamlit ran last: workers of a
     score job started there ran that page first (82 "No runtime found" warnings in the server's
     log for one `triage score --full` of 120,000 tickets)."""
     frame, models = todo
-    marker = tmp_path / "ran"
-    script = tmp_path / "page.py"
-    script.write_text(f"open({str(marker)!r}, 'w').write('ran')\n", encoding="utf-8")
-    page = types.ModuleType("__main__")
-    page.__file__ = str(script)
-    monkeypatch.setitem(sys.modules, "__main__", page)
+    page, ran = page_as_main
     out = list(engines.run_local([frame.iloc[:40], frame.iloc[40:80]], models, 2))
     assert [len(b) for b in out] == [40, 40]
-    assert not marker.exists()
+    assert not ran.exists()
     assert sys.modules["__main__"] is page

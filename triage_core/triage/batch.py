@@ -130,13 +130,11 @@ def _categories(model: Any, texts: pd.Series) -> tuple[np.ndarray, np.ndarray, n
     return category.astype(object), confidence.astype(float), np.array(top, dtype=object)
 
 
-def language_and_sentiment(batch: pd.DataFrame, models: TriageModels,
-                           texts: pd.Series | None = None
+def language_and_sentiment(batch: pd.DataFrame, models: TriageModels
                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The languages, sentiment scores and sentiment labels of :func:`triage_batch` (``batch``
-    with subject, body and optional language; ``texts``: its :func:`ticket_texts`, when
-    known)."""
-    texts = ticket_texts(batch) if texts is None else texts
+    with subject, body and optional language)."""
+    texts = ticket_texts(batch)
     languages = ticket_languages(batch, texts, models)
     return (languages, *_sentiment(models, texts, languages))
 
