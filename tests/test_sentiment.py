@@ -336,6 +336,17 @@ def test_a_few_texts_are_prepared_as_many_are() -> None:
     many = scorer.prepare(texts * (SMALL_BATCH // len(texts) + 1)).to_pylist()
     assert len(texts) * (SMALL_BATCH // len(texts) + 1) > SMALL_BATCH
     assert list(itertools.chain.from_iterable(few)) == many[:len(texts)]
+    assert scorer._lowered is not None  # the packaged patterns match lowered ASCII texts
+    # a pattern written with a capital: every pattern matches the texts as they are
+    capital = LexiconSentiment(SentimentSettings.from_mapping(
+        {**section("sentiment"), "patterns": {**section("sentiment")["patterns"],
+                                              "shouting": {"regex": r"\bWHY\b|\bNOT working",
+                                                           "valence": -1.0}}}))
+    assert capital._lowered is None
+    few = [capital.prepare(texts[i:i + 8]).to_pylist() for i in range(0, len(texts), 8)]
+    many = capital.prepare(texts * (SMALL_BATCH // len(texts) + 1)).to_pylist()
+    assert list(itertools.chain.from_iterable(few)) == many[:len(texts)]
+    assert any("pattern_shouting" in t for t in many)
 
 
 @pytest.mark.parametrize("extra", [{}, {"lookahead": {"regex": r"\bsupport(?= team)",

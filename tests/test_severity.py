@@ -223,3 +223,28 @@ def test_blank_runs_become_one_space_exactly_like_re2_whitespace() -> None:
     got = pc.replace_substring_regex(texts, pattern=severity._RE2_BLANK_RUNS, replacement=" ")
     assert got.to_pylist() == want.to_pylist()
     assert got.to_pylist()[4] == " a b c d "
+
+
+def test_a_few_texts_match_like_a_column_with_a_pattern_that_needs_case_folding() -> None:
+    """The packaged rules match lowered texts behind one gate; a rule whose pattern cannot be
+    lowered (one written with a capital) keeps every rule matching case-insensitively:
+    the same rules fire as in RE2 either way."""
+    from triage_core.models import severity
+
+    assert severity._python_rules(default_rules().rules).gate is not None
+    odd = SeverityRules.from_config({"rules": [
+        {"name": "outage", "severity": 4, "patterns": [r"\bOutage\b", r"\bsite down\b"]},
+        {"name": "refund", "severity": 2, "patterns": [r"\brefund(?:ed)?\b"]}]})
+    compiled = severity._python_rules(odd.rules)
+    assert compiled is not None and compiled.gate is None
+    texts = ["Total OUTAGE here", "outage", "the SITE DOWN again", "REFUNDED?", "nothing",
+             "caf\u00e9 Outage", "", "Refund and outage"]
+    whole = odd.matches(texts * 10)  # more than a few: RE2
+    assert whole[:8].tolist() == [[True, False], [True, False], [True, False], [False, True],
+                                  [False, False], [True, False], [False, False], [True, True]]
+    assert (odd.matches(texts) == whole[:8]).all()
+    lowered = SeverityRules.from_config({"rules": [
+        {"name": "outage", "severity": 4, "patterns": [r"\boutage\b", r"\bsite down\b"]},
+        {"name": "refund", "severity": 2, "patterns": [r"\brefund(?:ed)?\b"]}]})
+    assert severity._python_rules(lowered.rules).gate is not None
+    assert (lowered.matches(texts) == whole[:8]).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -240,3 +241,70 @@ def test_html_bodies_are_shown_as_text_and_plain_ones_as_written() -> None:
     assert html_to_text("<p>2 < 3 and &lt;b&gt;</p>") == "2 < 3 and <b>"
     mention = "my <img src=x> tag does not load &amp; <b>why"  # no HTML document: as written
     assert html_to_text(mention) == mention
+
+
+@pytest.mark.parametrize("pattern", [r"\x41bc", r"\101", "Outage", r"(?-i:down)", "caf\u00e9",
+                                     r"(?P<Name>x)", r"\N{LATIN SMALL LETTER A}", r"\u0041", "(?i"])
+def test_patterns_that_may_read_differently_lowered_are_not_caseless(pattern: str) -> None:
+    from triage_core.text import caseless
+
+    assert caseless(pattern) is None
+    assert caseless(pattern, re.ASCII) is None
+
+
+def test_caseless_patterns_find_what_ignorecase_finds() -> None:
+    """Lowered texts and patterns without IGNORECASE: the same matches, with re.ASCII on any
+    text (lowered by ascii_lower) and in Unicode mode on ASCII texts (str.lower)."""
+    import random
+
+    from triage_core.text import ascii_lower, caseless
+
+    patterns = [r"\bdown\b", r"\bcan'?t (?:log ?in|pay)\b", r"[a-z]+ [0-9]{2,}\W", r"^\w+$",
+                r"(?:k|s)\s+\S", r"[^a-z ]{2}", r"\Bou", r"x\.y\Z", r"(?i)ab", r"(a)b",
+                r"\d+ times", r"[-a-f]+z"]
+    rnd = random.Random(3)
+    letters = "abcdefkszABCDEFKSZ \t'.-09_\u212a\u017f\u0130\u00e9\u00c9\u00df\u1e9e\u03c3"
+    texts = ["".join(rnd.choice(letters) for _ in range(rnd.randint(0, 30))) for _ in range(3000)]
+    texts += ["Can't LOG IN", "SITE DOWN", "KS \u212a", "\ud800 surrogate down"]
+    checked = 0
+    for pattern in patterns:
+        low = caseless(pattern, re.ASCII)
+        assert low is not None, pattern
+        full = re.compile(pattern, re.ASCII | re.IGNORECASE)
+        for text in texts:
+            assert (low.search(ascii_lower(text)) is None) == (full.search(text) is None), \
+                (pattern, text)
+        uni, full_uni = caseless(pattern), re.compile(pattern, re.IGNORECASE)
+        assert uni is not None
+        for text in (t for t in texts if t.isascii()):
+            assert (uni.search(text.lower()) is None) == (full_uni.search(text) is None)
+            checked += 1
+    assert checked > 1000
+
+
+def test_ascii_texts_skip_rules_that_cannot_match_and_come_out_the_same() -> None:
+    """An ASCII text skips the rules whose strings it does not hold (and trims without a
+    regex): the same text as every rule applied in order."""
+    import random
+    from pathlib import Path
+
+    from triage_core.text import _COMPILED_RULES, _RULES
+
+    def every_rule(text: str) -> str:
+        for pattern, repl in _COMPILED_RULES:
+            text = pattern.sub(repl, text)
+        return text
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "tickets.parquet"
+    texts = pd.read_parquet(sample, columns=["body"])["body"].head(1500).tolist()
+    texts += [raw for raw, _ in CLEAN_CASES if isinstance(raw, str)]
+    rnd = random.Random(5)
+    pieces = ["Hi team,", "\n", " ", "\t", "\r\n", "\r", "Thanks,\nJane", "&amp;", "&AMP;",
+              "&lt;b&gt;", "<BR>", "<p>", "-- ", "\n--\n", "> quoted", "From: a", "Sent: b",
+              "SENT FROM MY PHONE", "@bob", "HTTP://x.y", "www.z", "-----Original Message-----",
+              "____________", "On Mon, Bob wrote:", "\x0b", "\x1f", "word", "WORD.", "!", ""]
+    texts += ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12))) for _ in range(3000)]
+    assert all(t.isascii() for t in texts[-3000:])
+    assert sum(r.vector == "trim" for r in _RULES) == 1
+    for text in texts:
+        assert clean_body(text) == every_rule(text), text

@@ -133,6 +133,22 @@ _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
     (r"^[ \t\n]+|[ \t\n]+$", "", (), "trim"),
 ))
 _COMPILED_RULES = tuple((re.compile(rule.python or rule.pattern), rule.repl) for rule in _RULES)
+
+
+def _ascii_gates(rule: _Rule) -> tuple[str, ...] | None:
+    """Strings one of which an ASCII text (lowered) holds if ``rule`` can match it: its
+    ``needs``, a literal pattern itself, nothing for a class of non-ASCII characters (the
+    rule never matches an ASCII text); None: the rule runs on every text."""
+    if rule.needs:
+        return tuple(n.lower() for n in rule.needs)
+    if re.fullmatch(r"\[[^\x00-\x7f]+\]", rule.pattern):
+        return ()
+    if not re.search(r"[][\\.^$*+?{}|()]", rule.pattern):  # a literal
+        return (rule.pattern.lower(),)
+    return None
+
+
+_ASCII_GATES = tuple(_ascii_gates(rule) for rule in _RULES)
 # The vectorized path runs the rules in groups of consecutive rules: (first, end, gated). A gated
 # group first finds, in one RE2 pass, the rows holding a trigger of any of its rules (the rule's
 # ``needs``, or else its own pattern) and runs its rules on those rows only. A row without any
@@ -205,8 +221,20 @@ def clean_body(text: Any) -> str:
     'My bill is wrong.'
     """
     out = _as_text(text)
-    for pattern, repl in _COMPILED_RULES:
-        out = pattern.sub(repl, out)
+    if not out.isascii():
+        for pattern, repl in _COMPILED_RULES:
+            out = pattern.sub(repl, out)
+        return out
+    # An ASCII text stays ASCII (no rule puts anything else in): a rule that cannot match it
+    # is skipped (see _ascii_gates), about a third of the time.
+    low = out.lower()
+    for (pattern, repl), gate, rule in zip(_COMPILED_RULES, _ASCII_GATES, _RULES, strict=True):
+        if gate is not None and not any(g in low for g in gate):
+            continue
+        # the blanks and line ends at both ends (what the pattern removes), without a regex
+        new = out.strip(" \t\n") if rule.vector == "trim" else pattern.sub(repl, out)
+        if new is not out:
+            out, low = new, new.lower()
     return out
 
 
@@ -245,6 +273,36 @@ def mask_pii(text: Any) -> str:
     for _ in range(2):
         out = _PHONE_RE.sub(_PHONE_RULE[1], out)
     return out
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with A-Z lowered and every other character as it is (what ``re.IGNORECASE``
+    with ``re.ASCII`` folds): UTF-8 bytes of other characters are never ASCII letters."""
+    if text.isascii():
+        return text.lower()
+    return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
+
+
+# escapes that mean the same in a lowered text: classes, anchors and escaped punctuation (a
+# letter or digit escape may stand for a letter, e.g. \x41 or \101)
+_CASELESS_ESCAPE = re.compile(r"\\(?:[bBdDsSwWAZ]|[^0-9A-Za-z])")
+
+
+def caseless(pattern: str, flags: int = 0) -> re.Pattern[str] | None:
+    """``pattern`` compiled without ``re.IGNORECASE`` for texts with their letters lowered:
+    Python's re matches case-insensitively about 2.5 times slower. It finds what the
+    pattern with ``re.IGNORECASE`` finds in the original text when ``flags`` has
+    ``re.ASCII`` and the text is lowered by :func:`ascii_lower`, or the text is ASCII and
+    lowered by ``str.lower``. None for a pattern where that may not hold: one that is not
+    ASCII, holds an upper-case letter (outside the escapes above) or another escape, or
+    turns case-insensitivity off (``(?-i:...)``)."""
+    rest = _CASELESS_ESCAPE.sub("", pattern)
+    if not pattern.isascii() or "\\" in rest or re.search(r"[A-Z]|\(\?[a-zA-Z]*-", rest):
+        return None
+    try:
+        return re.compile(pattern, flags & ~re.IGNORECASE)
+    except re.error:
+        return None
 
 
 def to_arrow(values: Iterable[Any] | pd.Series) -> pa.Array:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from triage_core.config import Checker, section
+from triage_core.errors import ModelError
 
 __all__ = ["KNOWN_LANGUAGES", "LanguageSettings", "detect", "primary"]
 
@@ -74,9 +75,9 @@ def _identifier(candidates: tuple[str, ...]) -> Any:
 
 def detect(texts: Sequence[str], settings: LanguageSettings | None = None) -> np.ndarray:
     """ISO 639-1 code of each text, or None when it is too short or not clearly one language.
-    A text is judged on its first ``max_chars`` characters. Many texts are judged together
+    A text is judged on its first ``max_chars`` characters. The texts are judged together
     (:func:`_classify_many`, the same answers as py3langid's ``classify``, which walks every
-    byte in Python: about 0.2 ms a ticket, minutes for an export of a million tickets without
+    byte in Python: about 0.1 ms a ticket, minutes for an export of a million tickets without
     a language column)."""
     settings = settings or LanguageSettings.from_mapping()
     ident = _identifier(settings.candidates)
@@ -84,63 +85,111 @@ def detect(texts: Sequence[str], settings: LanguageSettings | None = None) -> np
     todo = [i for i, text in enumerate(texts)
             if isinstance(text, str) and len(text.strip()) >= settings.min_chars]
     cut = [texts[i][:settings.max_chars] for i in todo]
-    if len(todo) < _MANY:
-        found = [ident.classify(text) for text in cut]
-    else:
-        found = [pair for at in range(0, len(cut), _CHUNK)
-                 for pair in _classify_many(ident, cut[at:at + _CHUNK])]
+    found = [pair for at in range(0, len(cut), _CHUNK)
+             for pair in _classify_many(ident, cut[at:at + _CHUNK])]
     for i, (lang, prob) in zip(todo, found, strict=True):
         if prob >= settings.min_confidence:
             out[i] = lang
     return out
 
 
-_MANY = 64  # from this many texts on, they walk py3langid's automaton together
-_CHUNK = 4096  # texts walked at once (their bytes side by side: 4096 x longest text)
+_CHUNK = 4096  # texts judged at once
+_BYTES = 1 << 20  # and at most about this many of their bytes (the arrays of the walk)
 
 
 @functools.cache
-def _tables(ident: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """py3langid's automaton (next state, row offsets, feature of each state) and its
-    per-feature class weights, as arrays."""
-    return (np.asarray(ident.tk_nextmove, dtype=np.uint32),
-            np.asarray(ident._rowbase, dtype=np.int64),
-            np.asarray(ident.tk_output, dtype=np.int32),
-            np.asarray(ident.nb_ptc, dtype=np.float32))
+def _tables(ident: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """py3langid's automaton (next state, row offsets, feature of each state), its
+    per-feature class weights, as arrays, the automaton's depth (see :func:`_depth`) and a
+    byte that leaves the start state as it is."""
+    nextmove = np.asarray(ident.tk_nextmove, dtype=np.uint32)
+    rowbase = np.asarray(ident._rowbase, dtype=np.int64)
+    blank = np.flatnonzero(nextmove[rowbase[0]:rowbase[0] + 256] == 0)
+    if not blank.size:
+        raise ModelError("the language detector's model has no byte that keeps its start state")
+    # row-major: the restricted model's weights are a column selection (column-major), which
+    # makes the product with the counts 20 times slower
+    return (nextmove, rowbase, np.asarray(ident.tk_output, dtype=np.int32),
+            np.ascontiguousarray(ident.nb_ptc, dtype=np.float32), _depth(nextmove, rowbase),
+            int(blank[0]))
+
+
+def _depth(nextmove: np.ndarray, rowbase: np.ndarray) -> int:
+    """The most bytes a state of the automaton stands for: the longest of the shortest paths
+    from the start state (breadth first over all 256 bytes of every state).
+
+    py3langid's automaton is an Aho-Corasick automaton of its byte n-grams: each state stands
+    for a string of at most this many bytes, and the state after a text is the one of the
+    longest suffix of the text that is such a string (checked for every one of the 26.8
+    million transitions of py3langid 0.4's model: the target of (state, byte) is the state of
+    the longest suffix of the state's string plus the byte). So the state after a byte depends
+    only on that byte and the ones before it within this depth, which lets
+    :func:`_classify_many` walk every position of every text at once."""
+    seen = np.zeros(len(rowbase), dtype=bool)
+    seen[0] = True
+    frontier = np.zeros(1, dtype=np.int64)
+    every_byte = np.arange(256, dtype=np.int64)
+    depth = 0
+    while True:
+        nxt = nextmove[(rowbase[frontier][:, None] + every_byte).ravel()]
+        new = np.zeros(len(rowbase), dtype=bool)
+        new[nxt] = True
+        new &= ~seen
+        if not new.any():
+            return depth
+        seen |= new
+        frontier = np.flatnonzero(new)
+        depth += 1
 
 
 def _classify_many(ident: Any, texts: Sequence[str]) -> list[tuple[str, float]]:
-    """``ident.classify`` of each text, computed for all of them at once: every text's byte
-    automaton advances one byte per step (texts sorted longest first, so the ones still going
-    are a prefix), then the naive-Bayes scores of all texts are one sparse product. Same steps
-    as py3langid's ``_decide`` (NFC, upper-case texts lowered, log1p of feature counts,
-    length-scaled softmax, aliased labels folded); sums may differ in the last float bits."""
+    """``ident.classify`` of each text, computed for all of them at once. The state of the
+    automaton after each byte is the state reached from the start state by that byte and the
+    ``depth - 1`` bytes before it (of the same text; see :func:`_depth`): ``depth`` steps
+    over the bytes of all texts at once, whatever their length. Then the naive-Bayes scores
+    of all texts are one sparse product. Same steps as py3langid's ``_decide`` (NFC,
+    upper-case texts lowered, log1p of feature counts, length-scaled softmax, aliased labels
+    folded); sums may differ in the last float bits."""
+    encoded = [ident._encode(t) for t in texts]
+    out: list[tuple[str, float]] = []
+    at, size = 0, 0
+    for i, data in enumerate(encoded):
+        size += len(data)
+        if size >= _BYTES or i == len(encoded) - 1:
+            out += _classify_encoded(ident, encoded[at:i + 1])
+            at, size = i + 1, 0
+    return out
+
+
+def _classify_encoded(ident: Any, encoded: Sequence[bytes]) -> list[tuple[str, float]]:
+    """:func:`_classify_many` of texts encoded as py3langid does."""
     from scipy import sparse
 
-    nextmove, rowbase, output, ptc = _tables(ident)
-    encoded = [ident._encode(t) for t in texts]
+    nextmove, rowbase, output, ptc, depth, blank = _tables(ident)
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    order = np.argsort(-lengths, kind="stable")
-    longest = int(lengths[order[0]]) if len(order) else 0
-    grid = np.zeros((longest, len(encoded)), dtype=np.uint8)  # byte pos x text
-    for col, i in enumerate(order.tolist()):
-        grid[:lengths[i], col] = np.frombuffer(encoded[i], dtype=np.uint8)
-    going = np.searchsorted(-lengths[order], -np.arange(1, longest + 1), side="right")
-    state = np.zeros(len(encoded), dtype=np.int64)
-    docs, feats = [], []
-    for pos in range(longest):
-        k = int(going[pos])  # texts with more than pos bytes
-        state[:k] = nextmove[rowbase[state[:k]] + grid[pos, :k]]
-        f = output[state[:k]]
-        hit = np.flatnonzero(f >= 0)
-        docs.append(order[hit])
-        feats.append(f[hit])
+    # each text after depth - 1 bytes that keep the automaton in its start state: the bytes
+    # ``back`` before any byte of a text are in reach of a slice, and the walk needs no mask
+    pad = bytes([blank]) * (depth - 1)
+    data = np.frombuffer(pad + pad.join(encoded), dtype=np.uint8).astype(np.int64)
+    state = np.zeros(len(data) - (depth - 1), dtype=np.int64)
+    for back in range(depth - 1, -1, -1):  # the byte ``back`` before each position, then on
+        state = nextmove[rowbase[state] + data[depth - 1 - back:len(data) - back]]
+    real = np.ones(len(state), dtype=bool)  # the texts' bytes, not the padding between them
+    starts = np.cumsum(lengths + depth - 1) - lengths - (depth - 1)
+    for k in range(depth - 1):
+        real[(starts + lengths + k)[:-1]] = False
+    feature = output[state[real]]
+    hit = feature >= 0
+    # (text, feature) of every hit, sorted: each run is one feature of one text, its length
+    # the feature's count
+    key = np.sort(np.repeat(np.arange(len(encoded), dtype=np.int64), lengths)[hit] * len(ptc)
+                  + feature[hit])
+    run = np.flatnonzero(np.diff(key, prepend=-1))
+    text, column = np.divmod(key[run], len(ptc))
     counts = sparse.csr_matrix(
-        (np.ones(sum(map(len, docs)), dtype=np.float32),
-         (np.concatenate(docs or [np.zeros(0, np.int64)]),
-          np.concatenate(feats or [np.zeros(0, np.int64)]))),
-        shape=(len(encoded), len(ptc)))  # duplicates are summed: feature counts
-    counts.data = np.log1p(counts.data)
+        (np.log1p(np.diff(run, append=len(key))).astype(np.float32), column,
+         np.concatenate([[0], np.cumsum(np.bincount(text, minlength=len(encoded)))])),
+        shape=(len(encoded), len(ptc)))
     scores = np.asarray(counts @ ptc, dtype=np.float32) + ident.nb_pc
     scores[np.diff(counts.indptr) == 0] = 0.0  # no feature: every language alike
     scores *= (1.0 / np.sqrt(np.maximum(lengths, 1))).astype(np.float32)[:, None]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from triage_core.models.language import LanguageSettings
 from triage_core.models.severity import SeverityRules
+from triage_core.text import SMALL_BATCH
 
 # The columns of a result batch, in order (the table triage_results minus scored_at).
 RESULT_COLUMNS = ["ticket_id", "text_hash", "category", "category_confidence", "category_top",
@@ -72,9 +73,12 @@ def ticket_texts(batch: pd.DataFrame) -> pd.Series:
 
 def _cut(values: pd.Series, limit: int) -> pd.Series:
     """``values`` with texts longer than ``limit`` cut to it (the same Series when none is)."""
-    if values.dtype == object:  # may hold other values than texts: only texts are cut
-        if not any(isinstance(v, str) and len(v) > limit for v in values):
-            return values
+    # may hold other values than texts: only texts are cut (a few texts of a string dtype are
+    # checked as a list too: pandas' string methods cost 0.2 ms a call)
+    if (values.dtype == object or len(values) <= SMALL_BATCH) and not any(
+            isinstance(v, str) and len(v) > limit for v in values.tolist()):
+        return values
+    if values.dtype == object:
         return values.map(lambda v: v[:limit] if isinstance(v, str) else v)
     return values.str.slice(0, limit) if (values.str.len() > limit).any() else values
 

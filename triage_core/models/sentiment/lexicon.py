@@ -24,7 +24,7 @@ from triage_core.errors import ConfigError
 from triage_core.models.sentiment._vader import VaderEngine, as_large_string, vader_lexicon
 from triage_core.models.sentiment.informal import InformalText
 from triage_core.models.sentiment.settings import SentimentSettings, default_settings, label
-from triage_core.text import SMALL_BATCH, clean_body_array, to_arrow
+from triage_core.text import SMALL_BATCH, caseless, clean_body_array, to_arrow
 
 __all__ = ["LexiconSentiment", "explain", "score_frame", "score_texts"]
 
@@ -125,6 +125,13 @@ class LexiconSentiment:
             # RE2 also replaces it, in rows where it finds what Python's re finds
             self._re2_subs.append(rule.regex if _re2_same(rule.regex)
                                   and re.fullmatch(r"[A-Za-z0-9_]+", tok) else None)
+        # the patterns, and one gate of them all, for lowered ASCII texts (None: one of them
+        # cannot be lowered)
+        self._lowered: tuple[re.Pattern[str], list[re.Pattern[str]]] | None = None
+        lowered = [caseless(rule.regex) for rule in self.settings.patterns]
+        gate = caseless("|".join(f"(?:{rule.regex})" for rule in self.settings.patterns))
+        if self._patterns and gate is not None and all(p is not None for p in lowered):
+            self._lowered = (gate, [p for p in lowered if p is not None])
         self.engine = VaderEngine(lexicon, negated_negative=self.settings.negated_negative,
                                   hypothetical_weight=self.settings.hypothetical_weight,
                                   hypothetical_words=self.settings.hypothetical_words)
@@ -151,10 +158,18 @@ class LexiconSentiment:
 
     def _substitute_one(self, text: str) -> str:
         """:meth:`_substitute` of one text with the patterns that match it (every row's
-        pre-check of :meth:`prepare`, by Python's re)."""
-        return self._substitute(text, bool(self._phrase_filter), [
-            k for k, (pattern, _, rx) in enumerate(self._patterns)
-            if rx is None or pattern.search(text)])
+        pre-check of :meth:`prepare`, by Python's re; an ASCII text lowered, when every
+        pattern allows, behind one gate: see :func:`~triage_core.text.caseless`)."""
+        if self._lowered is not None and text.isascii():
+            low = text.lower()
+            gate_open = self._lowered[0].search(low) is not None
+            found = [k for k, ((_, _, rx), lowered) in enumerate(
+                zip(self._patterns, self._lowered[1], strict=True))
+                if rx is None or (gate_open and lowered.search(low))]
+        else:
+            found = [k for k, (pattern, _, rx) in enumerate(self._patterns)
+                     if rx is None or pattern.search(text)]
+        return self._substitute(text, bool(self._phrase_filter), found)
 
     def prepare(self, texts: Sequence[Any] | pd.Series | pa.Array,
                 clean: bool = True) -> pa.Array:
