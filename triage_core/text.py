@@ -229,7 +229,8 @@ def clean_body(text: Any) -> str:
     # is skipped (see _ascii_gates), about a third of the time.
     low = out.lower()
     for (pattern, repl), gate, rule in zip(_COMPILED_RULES, _ASCII_GATES, _RULES, strict=True):
-        if gate is not None and not any(g in low for g in gate):
+        if gate is not None and (gate[0] not in low if len(gate) == 1
+                                 else not any(g in low for g in gate)):
             continue
         # the blanks and line ends at both ends (what the pattern removes), without a regex
         new = out.strip(" \t\n") if rule.vector == "trim" else pattern.sub(repl, out)
