@@ -328,6 +328,12 @@ def _to_series(arr: pa.Array, index: pd.Index | None) -> pd.Series:
                      index=index)
 
 
+def text_series(texts: list[str]) -> pd.Series:
+    """Texts already made by :func:`ticket_text` as the Series :func:`ticket_text_series`
+    gives (a pandas ``str`` Series over Arrow data)."""
+    return _to_series(pa.array(texts, type=pa.large_string()), None)
+
+
 def _index_of(values: Iterable[Any] | pd.Series) -> pd.Index | None:
     return values.index if isinstance(values, pd.Series) else None
 

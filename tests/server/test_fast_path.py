@@ -31,6 +31,7 @@ from triage_core.server.quick import SMALL as QUICK_SMALL
 from triage_core.server.quick import QuickTriage
 from triage_core.store import Store, quick_import
 from triage_core.store.mapping import ImportMapping, preset
+from triage_core.triage import batch as batch_mod
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -101,7 +102,8 @@ def vip(world: Path) -> str:
                                            (24, "killed")])  # row by row; vectorized
 def test_posted_tickets_get_the_rows_of_the_sql_path(serve_api: Callable[..., Api], world: Path,
                                                       tmp_path: Path, customers: list[str],
-                                                      vip: str, n: int, helper: str) -> None:
+                                                      vip: str, n: int, helper: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     tickets = _tickets(customers, vip, "FAST", n)
     api = serve_api(intake_helper=helper != "off")
     running = api.server.intake.quick.helper
@@ -113,8 +115,17 @@ def test_posted_tickets_get_the_rows_of_the_sql_path(serve_api: Callable[..., Ap
         assert running._proc is not None and running._proc.is_alive()
         running._proc.kill()
         running._proc.join(10)
+    made_here: list[int] = []
+    if helper == "on" and n == 24:  # the model inputs come from the helper too
+        deadline = time.monotonic() + 120
+        while not api.server.intake.warm and time.monotonic() < deadline:
+            time.sleep(0.1)
+        made = batch_mod.ticket_texts
+        monkeypatch.setattr(batch_mod, "ticket_texts",
+                            lambda frame: made_here.append(len(frame)) or made(frame))
     r = api.post("/api/v1/tickets", tickets)
     assert r.status_code == 200, r.text
+    assert made_here == []
     ids = [t["ticket_id"] for t in tickets]
     fast = api.query(f"SELECT * FROM {scoring.TRIAGED} WHERE list_contains(?, ticket_id)",
                      [ids])

@@ -24,7 +24,7 @@ from triage_core.config import default_config
 from triage_core.server import helper as helper_mod
 from triage_core.server.helper import Helper, Rows
 from triage_core.store import Store
-from triage_core.triage.batch import TriageModels, language_and_sentiment
+from triage_core.triage.batch import TriageModels, language_and_sentiment, ticket_texts
 from triage_core.triage.pipeline import load_models
 
 TEXTS = [("Charged twice", "I was charged twice and want my money back NOW!!", None),
@@ -183,3 +183,39 @@ def test_the_helper_does_not_run_the_servers_main_script(
     assert helper._proc is not None and helper._proc.is_alive()
     assert not ran.exists()
     assert sys.modules["__main__"] is page  # put back
+
+
+def test_the_helper_makes_the_model_inputs_before_its_answer(
+        helper: Helper, models: TriageModels) -> None:
+    """The helper sends each request's model inputs (ticket_texts) before its answer: rows of
+    requests handed over as the batch started take them; a request handed over only when the
+    intake needs it does not wait for them."""
+    parts = [TEXTS[:3], TEXTS[3:]]
+    pending = [helper.submit(*_columns(p), models) for p in parts]
+    rows = Rows([(pending[1], 2), (pending[0], 0), (pending[0], 2)])
+    frame = pd.DataFrame([TEXTS[5], TEXTS[0], TEXTS[2]], columns=["subject", "body", "language"],
+                         dtype=object)
+    assert rows.made_texts() == ticket_texts(frame).tolist()
+    assert pending[0].helper_texts() is pending[0].helper_texts()  # asked once
+    assert pending[0].made_texts() is None
+    _equal(rows.result(), _alone([TEXTS[5], TEXTS[0], TEXTS[2]], models))
+    assert pending[1].helper_texts() == ticket_texts(
+        pd.DataFrame(parts[1], columns=["subject", "body", "language"], dtype=object)).tolist()
+    _equal(pending[1].result(), _alone(parts[1], models))
+    assert helper._answers == {}
+
+
+def test_texts_the_helper_could_not_make_or_that_do_not_fit_are_made_here(
+        helper: Helper, models: TriageModels, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    refused = helper.submit(*_columns([TEXTS[0], ("bad \ud800", "text", None)]), models)
+    assert Rows([(refused, 0)]).made_texts() is None  # it failed before it made them
+    assert refused.answer() is None
+    take = Helper.take
+    monkeypatch.setattr(Helper, "take", lambda self, seq, conn, limit, kind="result": (
+        ["just one"] if kind == helper_mod.TEXTS else take(self, seq, conn, limit, kind)))
+    with caplog.at_level(logging.WARNING, logger="triage.server"):
+        pending = helper.submit(*_columns(TEXTS[:3]), models)
+        assert Rows([(pending, 0), (pending, 1)]).made_texts() is None
+        _equal(pending.result(), _alone(TEXTS[:3], models))
+    assert "texts that do not fit" in caplog.text

@@ -16,7 +16,7 @@ import pandas as pd
 
 from triage_core.models.language import LanguageSettings
 from triage_core.models.severity import SeverityRules
-from triage_core.text import SMALL_BATCH
+from triage_core.text import SMALL_BATCH, text_series
 
 # The columns of a result batch, in order (the table triage_results minus scored_at).
 RESULT_COLUMNS = ["ticket_id", "text_hash", "category", "category_confidence", "category_top",
@@ -134,11 +134,13 @@ def _categories(model: Any, texts: pd.Series) -> tuple[np.ndarray, np.ndarray, n
     return category.astype(object), confidence.astype(float), np.array(top, dtype=object)
 
 
-def language_and_sentiment(batch: pd.DataFrame, models: TriageModels
+def language_and_sentiment(batch: pd.DataFrame, models: TriageModels,
+                           texts: pd.Series | None = None
                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The languages, sentiment scores and sentiment labels of :func:`triage_batch` (``batch``
-    with subject, body and optional language)."""
-    texts = ticket_texts(batch)
+    with subject, body and optional language; ``texts``: its :func:`ticket_texts`, if made
+    already)."""
+    texts = ticket_texts(batch) if texts is None else texts
     languages = ticket_languages(batch, texts, models)
     return (languages, *_sentiment(models, texts, languages))
 
@@ -164,11 +166,13 @@ def triage_columns(batch: pd.DataFrame, models: TriageModels,
 
     ``elsewhere``: languages and sentiment are being computed elsewhere (the server's helper
     process, :mod:`triage_core.server.helper`): its ``result()`` gives them, the same as
-    :func:`language_and_sentiment` of ``batch``.
+    :func:`language_and_sentiment` of ``batch``, and its ``made_texts()`` the batch's
+    :func:`ticket_texts` as a list when they were made there too (else None: made here).
     """
     clock = Clock(timings)
     n = len(batch)
-    texts = ticket_texts(batch)
+    made = elsewhere.made_texts() if elsewhere is not None else None
+    texts = ticket_texts(batch) if made is None else text_series(made)
     clock.lap("text")
     # columns gathered first and framed once: each DataFrame.__setitem__ costs about 0.7 ms,
     # which is most of the time of the server's small batches
