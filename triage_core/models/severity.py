@@ -234,13 +234,13 @@ class _PythonRules(NamedTuple):
 @functools.cache
 def _python_rules(rules: tuple[SeverityRule, ...]) -> _PythonRules | None:
     """Each rule's pattern for Python's re, or None when one of them may read differently."""
-    bodies = []
+    bodies, anycase = [], []
     for rule in rules:
         body = "|".join(f"(?:{p})" for p in rule.patterns)
         if not body.isascii() or _RE2_ONLY.search(body):
             return None
         try:
-            re.compile(body, re.ASCII | re.IGNORECASE)
+            anycase.append(re.compile(body, re.ASCII | re.IGNORECASE))
         except re.error:
             return None
         bodies.append(body)
@@ -248,7 +248,7 @@ def _python_rules(rules: tuple[SeverityRule, ...]) -> _PythonRules | None:
     gate = caseless("|".join(f"(?:{b})" for b in bodies), re.ASCII) if bodies else None
     if gate is not None and all(p is not None for p in lowered):
         return _PythonRules(tuple(p for p in lowered if p is not None), gate)
-    return _PythonRules(tuple(re.compile(b, re.ASCII | re.IGNORECASE) for b in bodies), None)
+    return _PythonRules(tuple(anycase), None)
 
 
 def _level(value: Any, key: str, check: Checker) -> int:

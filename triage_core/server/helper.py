@@ -13,9 +13,8 @@ waits when it is free is computed together. It first sends back the model inputs
 (:func:`~triage_core.triage.batch.ticket_texts`: subject and cleaned body), which the intake
 takes for its categories and severities instead of making them again (about 1 ms a batch of
 20 that the intake's thread no longer spends). Its results are the intake's own: sentiment is
-computed text by text, and so is language detection below 64 texts at once (from 64 on, the
-detector walks the texts together, which can move a probability in its last float bits, as
-between any two batch sizes of ``triage score``).
+computed text by text, and language detection gives each text the same result whatever else
+is in the batch.
 
 Should the helper fail or be slow to answer (:meth:`Pending.limit`: 5 s, more for many or long
 texts), the intake computes them itself: the helper only ever saves time. After a failure it is
@@ -65,20 +64,19 @@ def _answer(conn: Any, models: TriageModels | None, waiting: list[tuple[int, Tex
         for _, part in waiting:
             for into, values in zip(texts, part, strict=True):
                 into.extend(values)
+        def send(status: str, columns: Any) -> None:  # each request's part of the columns
+            at = 0
+            for seq, part in waiting:
+                n = len(part[0])
+                conn.send((seq, status, columns(slice(at, at + n))))
+                at += n
+
         frame = _frame(texts)
         made = ticket_texts(frame)
         cleaned = made.tolist()
-        at = 0
-        for seq, part in waiting:  # the model inputs first: the intake's categories need them
-            n = len(part[0])
-            conn.send((seq, "texts", cleaned[at:at + n]))
-            at += n
+        send(TEXTS, cleaned.__getitem__)  # first: the intake's categories need them
         result = language_and_sentiment(frame, models, made)
-        at = 0
-        for seq, part in waiting:
-            n = len(part[0])
-            conn.send((seq, "ok", tuple(column[at:at + n] for column in result)))
-            at += n
+        send("ok", lambda part: tuple(column[part] for column in result))
     except Exception as exc:  # the intake computes it itself and logs this
         for seq in seqs:
             conn.send((seq, "error", f"{type(exc).__name__}: {exc}"))
