@@ -10,8 +10,10 @@ the fast validation accepts is stored exactly as the import stores it.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -532,3 +534,90 @@ def test_a_request_that_breaks_its_batch_does_not_fail_the_others(
     triaged = api.query(f"SELECT count(*) AS n FROM {scoring.TRIAGED}"
                         " WHERE ticket_id LIKE 'BRK-%'")
     assert triaged["n"].tolist() == [3]
+
+
+def test_waiters_are_answered_on_their_loop_and_a_cancelled_one_harms_none(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    """The API awaits each request's waiter on its event loop: every request of a batch gets
+    its own answer or error there, and a waiter cancelled meanwhile (its client went away)
+    leaves the answers of the others of its batch alone (its tickets are written all the
+    same)."""
+    from triage_core.server.intake import Request
+
+    api = serve_api()
+    assert api.post("/api/v1/tickets", new_ticket("WT-0", customers[0])).status_code == 200
+    intake = api.server.intake
+
+    def rows(ticket_id: str, subject: str = "fine") -> list[dict[str, str | None]]:
+        return [{k: str(v) for k, v in new_ticket(ticket_id, customers[1],
+                                                   subject=subject).items()}]
+
+    async def post(requests: list[Request]) -> list[Any]:
+        waiters = [r.waiter for r in requests if r.waiter is not None and not r.waiter.done()]
+        return await asyncio.wait_for(asyncio.gather(*waiters, return_exceptions=True), 30)
+
+    async def rounds() -> tuple[list[Any], list[Any], Request]:
+        loop = asyncio.get_running_loop()
+        # the intake held at its next transaction while the requests queue up: they are one
+        # batch, the cancelled one between the others
+        with intake.cur._lock:
+            blocker = intake.submit(Request(rows("WT-1"), "test"))
+            await asyncio.sleep(0.3)
+            first = [Request(rows(f"WT-{i}"), "test", loop=loop) for i in (2, 3, 4)]
+            assert first[1].waiter is not None
+            first[1].waiter.cancel()
+            for r in first:
+                intake.submit(r)
+        answered = await post(first)
+        assert [t["ticket_id"] for t in blocker.result(timeout=30)] == ["WT-1"]
+        second = [Request(rows("WT-5"), "test", loop=loop),
+                  Request(rows("WT-6", "bad \ud800"), "test", loop=loop)]
+        for r in second:
+            intake.submit(r)
+        return answered, await post(second), first[1]
+
+    answered, second, cancelled = asyncio.run(rounds())
+    assert [[t["ticket_id"] for t in a] for a in answered] == [["WT-2"], ["WT-4"]]
+    assert [t["ticket_id"] for t in cancelled.future.result(timeout=30)] == ["WT-3"]
+    assert [t["ticket_id"] for t in second[0]] == ["WT-5"]
+    assert isinstance(second[1], Exception) and "surrogate" in str(second[1])
+    stored = api.query("SELECT ticket_id FROM tickets WHERE ticket_id LIKE 'WT-%' ORDER BY 1")
+    assert stored["ticket_id"].tolist() == [f"WT-{i}" for i in range(6)]
+
+
+def test_a_batch_wakes_each_waiting_loop_once() -> None:
+    """The answers of a batch reach each event loop in one call (one wake-up of the loop, not
+    one per request), from the intake's thread."""
+    from triage_core.server.intake import Request, _settle
+
+    loops = [asyncio.new_event_loop() for _ in range(2)]
+    calls = {id(loop): 0 for loop in loops}
+    for loop in loops:
+        original = loop.call_soon_threadsafe
+
+        def counted(*args: Any, _loop: Any = loop, _original: Any = original) -> Any:
+            calls[id(_loop)] += 1
+            return _original(*args)
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+    try:
+        requests = [Request([], "test", loop=loops[i % 2]) for i in range(7)]
+        requests.append(Request([], "test"))  # no loop: its future only
+        error = ValueError("refused")
+        settler = threading.Thread(target=_settle, args=(
+            [(r, [i], None if i != 3 else error) for i, r in enumerate(requests)],))
+        settler.start()
+        settler.join()
+        assert list(calls.values()) == [1, 1]
+        for loop in loops:
+            loop.run_until_complete(asyncio.sleep(0))  # run the scheduled answers
+        for i, r in enumerate(requests):
+            if i == 3:
+                assert r.waiter is not None and r.waiter.exception() is error
+                assert r.future.exception() is error
+                continue
+            assert r.future.result() == [i]
+            assert r.waiter is None or r.waiter.result() == [i]
+    finally:
+        for loop in loops:
+            loop.close()

@@ -338,8 +338,10 @@ class Api:
         if preset and preset not in self._presets:
             self._presets[preset] = load_preset(preset)
         mapping = self._presets[preset] if preset else None
-        future = self.server.intake.submit(Intake(rows, source, create_missing, mapping))
-        return JSON({"tickets": await asyncio.wrap_future(future), **extra})
+        request = Intake(rows, source, create_missing, mapping, loop=asyncio.get_running_loop())
+        self.server.intake.submit(request)
+        assert request.waiter is not None
+        return JSON({"tickets": await request.waiter, **extra})
 
     @endpoint()
     async def post_tickets(self, request: Request, caller: Caller | None) -> Response:

@@ -16,6 +16,8 @@ before they arrived replaces that table), so every acknowledged ticket keeps its
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import queue
@@ -55,6 +57,15 @@ class Request:
     create_missing: bool = False
     mapping: ImportMapping | None = None
     future: Future = field(default_factory=Future)
+    # An event loop that awaits the answer (the API's): ``waiter`` is made on it, and the
+    # intake answers all of a batch's waiters of one loop in one call (one wake-up of the loop
+    # for the batch, not one per request). Create the Request on that loop's thread.
+    loop: asyncio.AbstractEventLoop | None = None
+    waiter: asyncio.Future[Any] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if self.loop is not None:
+            self.waiter = self.loop.create_future()
 
     @cached_property
     def frame(self) -> pd.DataFrame:
@@ -180,7 +191,7 @@ class Intake:
             return
         except TriageError as exc:
             self.quick.begin()
-            batch[0].future.set_exception(exc)  # a batch of one: its own error
+            _settle([(batch[0], None, exc)])  # a batch of one: its own error
             return
         except Exception as exc:  # a bug or a broken database: every request hears of it
             self.quick.begin()
@@ -189,8 +200,7 @@ class Intake:
                     self._process([request])
                 return
             log.exception("ticket intake failed")
-            for request in batch:
-                request.future.set_exception(exc)
+            _settle([(r, None, exc) for r in batch])
             return
         self.quick.committed()
         self._answered = max(len(batch), int(self._answered * 0.8))  # forgets slowly
@@ -199,13 +209,11 @@ class Intake:
                   sum(len(r.rows) for r in batch), (time.perf_counter() - start) * 1000)
         try:
             by_id = answers(rows)
-            for request in batch:
-                request.future.set_result([by_id[t] for t in dict.fromkeys(request.ids)])
+            outcomes = [(r, [by_id[t] for t in dict.fromkeys(r.ids)], None) for r in batch]
         except Exception as exc:  # written, but the answer could not be built
             log.exception("ticket intake answer failed")
-            for request in batch:
-                if not request.future.done():
-                    request.future.set_exception(exc)
+            outcomes = [(r, None, exc) for r in batch]
+        _settle(outcomes)
 
     def _attempt(self, batch: list[Request]) -> list[dict[str, Any]]:
         """Write and triage ``batch`` (retried while it loses a conflict). Tickets that the
@@ -300,6 +308,35 @@ class Intake:
                 version.bump(tickets_only=True)
         except Exception:
             log.exception("could not re-triage tickets that lost their triage row")
+
+
+def _settle(outcomes: list[tuple[Request, Any, BaseException | None]]) -> None:
+    """Answer requests with (request, answer, error): each request's future, and the waiters
+    of each event loop in one call on that loop."""
+    waiting: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any,
+                                                         BaseException | None]]] = {}
+    for request, value, exc in outcomes:
+        if not request.future.done():
+            if exc is None:
+                request.future.set_result(value)
+            else:
+                request.future.set_exception(exc)
+        if request.waiter is not None and request.loop is not None:
+            waiting.setdefault(request.loop, []).append((request.waiter, value, exc))
+    for loop, answered in waiting.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_wake, answered)
+
+
+def _wake(answered: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    """On the waiters' loop: give each its answer (a waiter cancelled meanwhile is left)."""
+    for waiter, value, exc in answered:
+        if waiter.done():
+            continue
+        if exc is None:
+            waiter.set_result(value)
+        else:
+            waiter.set_exception(exc)
 
 
 def _rounds(requests: list[Request]) -> list[quick_import.PlainTickets]:
