@@ -5,16 +5,21 @@ the served database in place, and without a server the verbs open the file as al
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import click
 import pytest
 from _cli import ok, one_line_error, run
-from _served import call, live_server, triage_cmd
+from _served import ROOT, call, live_server, triage_cmd
 from _world import WORLD_TICKETS
 
 from triage_core.cli import triage
-from triage_core.cli.server import command_line
+from triage_core.cli.server import CliVerbs, command_line
+from triage_core.errors import TriageError
 from triage_core.server import owner
 
 
@@ -119,3 +124,97 @@ def test_a_server_lost_while_a_job_runs_is_one_line() -> None:
                               "(job abc123): ")
     assert "may not have finished" in message and "\n" not in message
     assert "but did not answer" not in message  # not the message of a server never reached
+
+
+_HOLDER = """
+import sys, time
+from triage_core.server import owner
+from triage_core.store import Store
+db, seconds = sys.argv[1], float(sys.argv[2])
+store = Store(db)  # the lock, as a server holds it while it starts
+owner.write(db, {"url": "", "pid": __import__("os").getpid(), "instance": "starting",
+                 "token": "x", "db": db})
+print("holding", flush=True)
+time.sleep(seconds)
+owner.remove(db, "starting")
+store.close()
+"""
+
+
+def _hold(db: Path, seconds: float) -> subprocess.Popen:
+    """A process that holds ``db`` and a record without an address (a server starting) for
+    ``seconds``, then lets both go."""
+    proc = subprocess.Popen([sys.executable, "-c", _HOLDER, str(db), str(seconds)],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
+    return proc
+
+
+def test_a_verb_waits_for_a_server_that_is_starting(db: Path) -> None:
+    """A verb that finds the file locked by a server still starting (its record written, its
+    address not yet) waits for it instead of failing; here the holder goes away instead of
+    answering, and the verb then runs on the file. A second server is refused meanwhile."""
+    holder = _hold(db, 4)
+    try:
+        from triage_core.config import default_config
+        from triage_core.server.app import Server
+
+        with pytest.raises(TriageError, match=r"already served by process \d+ \(starting up\)"):
+            Server(db, default_config(), CliVerbs())
+        made = triage_cmd("tokens", "create", "--db", str(db), "--name", "cron", "--json")
+    finally:
+        holder.communicate(timeout=60)
+    assert made.returncode == 0, made.stderr
+    assert f"(process {holder.pid}) is starting; waiting for it" in made.stderr
+    assert json.loads(made.stdout)["token"].startswith("tt_")
+    listed = json.loads(ok("tokens", "list", "--json", db=db))
+    assert [t["name"] for t in listed] == ["cron"]
+
+
+def test_a_verb_without_a_starting_server_fails_at_once_on_a_locked_file(db: Path,
+                                                                         tmp_path: Path) -> None:
+    """A lock held by a process without a record (another program) is the usual one-line
+    error, at once."""
+    script = tmp_path / "lock.py"
+    script.write_text("import sys, time\nfrom triage_core.store import Store\n"
+                      "s = Store(sys.argv[1])\nprint('holding', flush=True)\ntime.sleep(30)\n")
+    proc = subprocess.Popen([sys.executable, str(script), str(db)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
+        start = time.monotonic()
+        failed = triage_cmd("tokens", "create", "--db", str(db), "--name", "cron")
+        assert time.monotonic() - start < 20
+    finally:
+        proc.kill()
+        proc.communicate(timeout=60)
+    assert failed.returncode == 1
+    assert "another program is using this database" in failed.stderr
+    assert "waiting" not in failed.stderr
+
+
+@pytest.mark.slow
+def test_a_verb_sent_while_the_server_starts_goes_through_it(db: Path, tmp_path: Path) -> None:
+    """`triage serve` writes its record as soon as it holds the file; a verb run from then on
+    reaches it, even before it listens."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with (tmp_path / "serve.log").open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "triage_core.cli", "serve", "--db",
+                                 str(db), "--port", "0", "--no-dashboard"], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while owner.read(db) is None:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.02)
+            made = triage_cmd("tokens", "create", "--db", str(db), "--name", "early",
+                              "--json")
+            assert made.returncode == 0, made.stderr
+            assert owner.live(db) is not None
+        finally:
+            proc.terminate()
+            proc.wait(timeout=120)
+    listed = json.loads(ok("tokens", "list", "--json", db=db))
+    assert [t["name"] for t in listed] == ["early"]

@@ -25,7 +25,7 @@ from triage_core.cli.common import (
     json_option,
     print_json,
 )
-from triage_core.errors import TriageError
+from triage_core.errors import DatabaseBusyError, TriageError
 
 # Verbs that never go to a server: the server itself, and one that does not use the database.
 LOCAL = {("serve",), ("evaluate",)}
@@ -33,6 +33,8 @@ LOCAL = {("serve",), ("evaluate",)}
 READS = {("info",), ("models",), ("feedback", "list"), ("review",), ("attribution",),
          ("backtest",), ("mapping", "suggest"), ("mapping", "show"), ("mapping", "list"),
          ("tokens", "list"), ("lift",), ("forecast",)}
+# How long a verb that finds the database locked by a server that is starting waits for it.
+STARTING_WAIT_SECONDS = 120.0
 # Parameters that name files: sent to the server as absolute paths.
 PATHS = {"file", "config", "out", "train", "test", "truth_out"}
 
@@ -227,13 +229,35 @@ def _forwarding(path: tuple[str, ...], command: click.Command, callback: Any,
         if group and click.get_current_context().invoked_subcommand is not None:
             return callback(**params)
         db = params.get("db")
-        if db and context.current_job() is None and owner.record_path(db).exists():
+        here = db and context.current_job() is None
+        if here and owner.record_path(db).exists():
             record = owner.live(db)
             if record is not None:
-                from triage_core.server.client import run_remote
-
-                code = run_remote(record, command_line(path, command, params))
-                click.get_current_context().exit(code)
-        return callback(**params)
+                _run_remote(record, path, command, params)
+        try:
+            return callback(**params)
+        except DatabaseBusyError:
+            # the file is locked: by a server that is starting? then wait for it
+            other = owner.starting(db) if here else None
+            if other is None:
+                raise
+            click.echo(f"the server of this database (process {other['pid']}) is starting; "
+                       "waiting for it...", err=True)
+            record = owner.wait_until_live(db, STARTING_WAIT_SECONDS)
+            if record is None:
+                if owner.starting(db) is not None:
+                    raise  # still starting after all that time
+                return callback(**params)  # it went away: the file is ours now
+            _run_remote(record, path, command, params)
+            raise  # not reached: _run_remote exits
 
     return run
+
+
+def _run_remote(record: dict[str, Any], path: tuple[str, ...], command: click.Command,
+                params: dict[str, Any]) -> None:
+    """Run the verb on the server of ``record`` and exit with its status."""
+    from triage_core.server.client import run_remote
+
+    code = run_remote(record, command_line(path, command, params))
+    click.get_current_context().exit(code)

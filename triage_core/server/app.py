@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from triage_core.errors import TriageError
+from triage_core.errors import DatabaseBusyError, TriageError
 from triage_core.server import capture, context, owner, tokens, version
 from triage_core.server.background import Emerging, EmergingWatch
 from triage_core.server.intake import Intake
@@ -62,16 +62,31 @@ class Server:
         if running:
             raise TriageError(f"{self.db_path} is already served by process {running['pid']} "
                               f"at {running['url']}; stop that server first")
-        self.store = Store(self.db_path)
+        try:
+            self.store = Store(self.db_path)
+        except DatabaseBusyError:
+            other = owner.starting(self.db_path)
+            if other is None:
+                raise
+            raise TriageError(f"{self.db_path} is already served by process {other['pid']} "
+                              "(starting up); stop that server first") from None
         token, salt, digested = tokens.owner_token()
         self.owner_token = token
-        self.verifier = tokens.Verifier(self.store.cursor(), salt, digested)
-        self.intake = Intake(self.store, self.config, self.settings)
-        run: RunVerb = verbs.run
-        self.jobs = JobRunner(self.store, run, self.settings.job_history, self.after_write)
-        self.uploads = Uploads(self.settings.max_upload_bytes)
-        self.emerging = EmergingWatch(self.store, self.config,
-                                      self.settings.emerging_refresh_seconds)
+        # The record at once, before the address is known: a verb that finds the file locked
+        # meanwhile waits for this server instead of failing (see owner.wait_until_live).
+        self._record()
+        try:
+            self.verifier = tokens.Verifier(self.store.cursor(), salt, digested)
+            self.intake = Intake(self.store, self.config, self.settings)
+            run: RunVerb = verbs.run
+            self.jobs = JobRunner(self.store, run, self.settings.job_history, self.after_write)
+            self.uploads = Uploads(self.settings.max_upload_bytes)
+            self.emerging = EmergingWatch(self.store, self.config,
+                                          self.settings.emerging_refresh_seconds)
+        except BaseException:
+            owner.remove(self.db_path, self.instance)
+            self.store.close()
+            raise
         # more warm-up that readiness waits for (the dashboard's pages, dashboard/warm.py)
         self.warm_checks: list[Callable[[], bool]] = []
 
@@ -84,10 +99,14 @@ class Server:
         self.intake.start()
         self.jobs.start()
         self.emerging.start()
+        self._record()
+        log.info("serving %s at %s", self.db_path, self.url)
+
+    def _record(self) -> None:
+        """Write the owner record (``url`` empty until the server listens)."""
         owner.write(self.db_path, {"url": self.url, "pid": os.getpid(), "instance": self.instance,
                                    "token": self.owner_token, "db": self.db_path,
                                    "started_at": time.time()})
-        log.info("serving %s at %s", self.db_path, self.url)
 
     def stop(self) -> None:
         owner.remove(self.db_path, self.instance)

@@ -75,11 +75,39 @@ def health(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
 
 
 def live(db: str | Path) -> dict[str, Any] | None:
-    """The record of the server that owns ``db`` now, or None (no record, or a stale one)."""
+    """The record of the server that owns ``db`` now, or None (no record, a stale one, or a
+    server still starting)."""
     record = read(db)
-    if not record or not _alive(record.get("pid")) or not isinstance(record.get("url"), str):
+    if (not record or not _alive(record.get("pid")) or not isinstance(record.get("url"), str)
+            or not record["url"]):
         return None
     answer = health(record["url"])
     if not answer or answer.get("instance") != record.get("instance"):
         return None
     return record
+
+
+def starting(db: str | Path) -> dict[str, Any] | None:
+    """The record of a server whose process lives but that does not answer as the owner (yet):
+    one that opened the database and is starting (its record is written before its address is
+    known), or None."""
+    record = read(db)
+    if not record or not _alive(record.get("pid")):
+        return None
+    return None if live(db) is not None else record
+
+
+def wait_until_live(db: str | Path, seconds: float, poll: float = 0.25) -> dict[str, Any] | None:
+    """Wait up to ``seconds`` for a starting server to answer as the owner of ``db``: its
+    record, or None (no server starting any more, or the time is up)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        record = live(db)
+        if record is not None:
+            return record
+        if starting(db) is None:
+            return None
+        time.sleep(poll)
+    return live(db)
