@@ -13,7 +13,7 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -249,13 +249,12 @@ def _forwarding(path: tuple[str, ...], command: click.Command, callback: Any,
                     raise  # still starting after all that time
                 return callback(**params)  # it went away: the file is ours now
             _run_remote(record, path, command, params)
-            raise  # not reached: _run_remote exits
 
     return run
 
 
 def _run_remote(record: dict[str, Any], path: tuple[str, ...], command: click.Command,
-                params: dict[str, Any]) -> None:
+                params: dict[str, Any]) -> NoReturn:
     """Run the verb on the server of ``record`` and exit with its status."""
     from triage_core.server.client import run_remote
 

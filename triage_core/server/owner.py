@@ -103,11 +103,11 @@ def wait_until_live(db: str | Path, seconds: float, poll: float = 0.25) -> dict[
     import time
 
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while True:
         record = live(db)
-        if record is not None:
+        if record is not None or time.monotonic() >= deadline:
             return record
-        if starting(db) is None:
-            return None
+        other = read(db)
+        if not other or not _alive(other.get("pid")):
+            return None  # no server starting any more
         time.sleep(poll)
-    return live(db)
