@@ -11,6 +11,7 @@ the fast validation accepts is stored exactly as the import stores it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import math
 import threading
@@ -212,6 +213,38 @@ def test_score_rows_equals_score_frame_on_the_world(world: Path, loaded: bool) -
     assert {"assigned", "kept", "triage", "closed"} <= set(vectorized["routing_outcome"])
     if loaded:
         assert "overflow" in set(vectorized["routing_outcome"])
+
+
+@pytest.mark.parametrize("minutes", [None, 20.5, 1 / 3])
+def test_score_rows_due_times_equal_score_frame(world: Path, minutes: float | None) -> None:
+    """The rows as the intake holds them (Python datetimes, which take a timedelta computed
+    once per tier), with first-response SLAs of whole, fractional and non-microsecond
+    minutes (the last takes pandas' way, as the vectorized code)."""
+    config = default_config()
+    with Store(world, read_only=True) as s:
+        profile = scoring.load_profile(s, config)
+        rules = scoring.rules(config)
+        frame = scoring.scoring_frame(s, lookback_days=scoring.lookback_days(config)).head(400)
+        agents = s.query("SELECT * FROM agents")
+        as_of = scoring.data_time(s)
+    if minutes is not None:
+        profile = dataclasses.replace(profile, sla=tuple(
+            dataclasses.replace(p, first_response_minutes=minutes * (i + 1))
+            for i, p in enumerate(profile.sla)))
+    vectorized = scoring.score_frame(frame, agents, profile, rules, as_of)
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, pd.Timestamp):
+                row[key] = value.to_pydatetime()
+    routing = rowscore.Routing(_Agents.from_frame(agents, rules), rules)
+    by_rows = pd.DataFrame(rowscore.score_rows(rows, routing, profile, as_of))
+    # what a TIMESTAMP column stores of the vectorized code's nanoseconds
+    due = duckdb.connect().execute("SELECT CAST(first_response_due_at AS TIMESTAMP) AS due"
+                                   " FROM vectorized").df()["due"]
+    assert _differences(vectorized.assign(first_response_due_at=due),
+                        by_rows[scoring.OUTPUT_COLUMNS], "ticket_id") == []
+    assert by_rows["first_response_due_at"].notna().all()
 
 
 TIMES = ["2026-07-01T09:30:00Z", "2026-07-01 09:30:00", "2026-07-01T09:30:00+05:30",

@@ -55,6 +55,16 @@ def _time(us: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=us)
 
 
+def _stored(ts: pd.Timestamp) -> dt.datetime:
+    """A time in nanoseconds as DuckDB stores it in a TIMESTAMP column: rounded to the
+    microsecond, half away from zero."""
+    extra = ts.value % 1000  # nanoseconds past the microsecond below
+    if extra:
+        up = extra > 500 or (extra == 500 and ts.value > 0)
+        ts = ts + pd.Timedelta(nanoseconds=1000 - extra if up else -extra)
+    return ts.to_pydatetime()
+
+
 def _key(v: Any) -> str | None:
     """How the vectorized code compares a text value: str(v).strip().lower()."""
     return None if _missing(v) else str(v).strip().lower()
@@ -177,6 +187,12 @@ def score_rows(rows: Sequence[Mapping[str, Any]], routing: Routing, profile: Pri
     levels = dict(profile.source_levels)
     first_sla = {t: sla.first_response_minutes for t, sla in zip(TIERS, profile.sla,
                                                                   strict=True)}
+    # the vectorized code's pd.to_timedelta of each tier's minutes, once per tier (None: it
+    # has a part below a microsecond, which a Python timedelta cannot hold exactly)
+    first_delta: dict[str, dt.timedelta | None] = {}
+    for tier, minutes in first_sla.items():
+        delta = pd.to_timedelta(float(minutes), unit="m")
+        first_delta[tier] = None if delta.value % 1000 else delta.to_pytimedelta()
     out = []
     for row in rows:
         r = dict(row)
@@ -184,11 +200,13 @@ def score_rows(rows: Sequence[Mapping[str, Any]], routing: Routing, profile: Pri
         r["computed_tier"] = r["priority_tier"]
         if not _missing(r.get("tier_correction")):
             r["priority_tier"] = r["tier_correction"]
-        minutes = first_sla.get(str(r["priority_tier"]))
+        tier = str(r["priority_tier"])
+        minutes, delta = first_sla.get(tier), first_delta.get(tier)
+        created = r["created_at"]
         r["first_response_due_at"] = (
-            None if minutes is None or _missing(r["created_at"])
-            else (pd.Timestamp(r["created_at"]) + pd.to_timedelta(float(minutes), unit="m")
-                  ).to_pydatetime())
+            None if minutes is None or _missing(created)
+            else created + delta if delta is not None and type(created) is dt.datetime
+            else _stored(pd.Timestamp(created) + pd.to_timedelta(float(minutes), unit="m")))
         out.append(r)
     _route(out, routing)
     return out

@@ -386,12 +386,12 @@ class QuickTriage:
         ticket, the row of ``_EXISTING_SQL``)."""
         models, profile = self._refresh(store)
         st = self.state(store)
-        batch = pd.DataFrame({
+        batch = pd.DataFrame({  # as objects: no inference of a string type for a few rows
             "ticket_id": [r["ticket_id"] for r in stored],
             "subject": [r["subject"] for r in stored], "body": [r["body"] for r in stored],
             "label": [r["category"] for r in stored],
             "language": [r["language"] for r in stored],
-            "text_hash": [r["text_hash"] for r in stored]})
+            "text_hash": [r["text_hash"] for r in stored]}, dtype=object)
         predicted = triage_columns(batch, models, elsewhere=self._elsewhere(stored, models))
         columns = {c: [_value(v) for v in np.asarray(predicted[c]).tolist()]
                    for c in RESULT_COLUMNS}
@@ -548,6 +548,11 @@ def _corrected_sentiment(correction: Any, score: Any) -> Any:
 
 def _value(value: Any) -> Any:
     """A value as DuckDB should store it: missing -> None, numpy and pandas -> Python."""
+    kind = type(value)  # the common plain values first (a thousand values a batch)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return None if value != value else value
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if isinstance(value, pd.Timestamp):
