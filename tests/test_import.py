@@ -220,6 +220,21 @@ BAD_FILES = {
                         b"T9,2026-02-01 10:00:00,C1,open,a,b\n", None, "subject",
                         "two columns could be subject"),
     "not_objects.json": (b'[{"ticket_id": "T9"}, [1, 2]]', 2, None, "a JSON list, not an object"),
+    # ids and labels are one line of limited length (keys, shown in tables, charts and URLs)
+    "id_line_break.csv": (b'ticket_id,created_at,customer_id,status\n"T9\nx",2026-02-01 10:00:00'
+                          b",C1,open\n", 1, "ticket_id", "control character; an id is one line"),
+    "id_too_long.csv": (b"ticket_id,created_at,customer_id,status\n" + b"T" * 201
+                        + b",2026-02-01 10:00:00,C1,open\n", 1, "ticket_id",
+                        "an id is at most 200"),
+    "customer_bidi.csv": (("ticket_id,created_at,customer_id,status\nT9,2026-02-01 10:00:00,"
+                           "C\u202e1,open\n").encode(), 1, "customer_id", "control character"),
+    "category_too_long.csv": (b"ticket_id,created_at,customer_id,status,category\n"
+                              b"T9,2026-02-01 10:00:00,C1,open,billing\n"
+                              b"T10,2026-02-01 10:00:00,C1,open," + b"x" * 101 + b"\n", 2,
+                              "category", "a category is at most 100"),
+    "category_tab.json": (b'[{"ticket_id": "T9", "created_at": "2026-02-01 10:00:00",'
+                          b' "customer_id": "C1", "status": "open", "category": "a\\tb"}]', 1,
+                          "category", "a category is one line"),
 }
 
 

@@ -18,6 +18,8 @@ class Column:
     allowed: tuple[str, ...] | None = None  # allowed values (after lower-casing), if a closed set
     min_value: float | None = None
     max_value: float | None = None
+    # an id or a label: one line of at most this many characters (no control characters)
+    max_chars: int | None = None
 
     @property
     def choices(self) -> tuple[str, ...]:
@@ -56,6 +58,14 @@ class Table:
         raise KeyError(name)
 
 
+# Ids and labels are one line of at most this many characters, without control characters
+# (line breaks, tabs, escape sequences, NUL) or the bidirectional overrides that make a text
+# display as another: they are keys, shown in tables and charts, and passed in URLs.
+MAX_ID_CHARS = 200
+MAX_LABEL_CHARS = 100  # a category, as a correction's new category (ops/feedback.py)
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"  # Python's re
+CONTROL_CHARACTERS_SQL = r"[\x00-\x1f\x7f-\x9f\x{202a}-\x{202e}\x{2066}-\x{2069}]"  # RE2
+
 TICKET_STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -75,9 +85,11 @@ def effective_category(ticket: str = "k", correction: str = "corr", result: str 
 TICKETS = Table(
     "tickets",
     (
-        Column("ticket_id", "VARCHAR", True, "Unique ticket id from the helpdesk"),
+        Column("ticket_id", "VARCHAR", True, "Unique ticket id from the helpdesk",
+               max_chars=MAX_ID_CHARS),
         Column("created_at", "TIMESTAMP", True, "When the customer opened the ticket (UTC)"),
-        Column("customer_id", "VARCHAR", True, "Customer who wrote it; must exist in customers"),
+        Column("customer_id", "VARCHAR", True, "Customer who wrote it; must exist in customers",
+               max_chars=MAX_ID_CHARS),
         Column("channel", "VARCHAR", False, "Where it came in: email, chat, phone, web, social"),
         Column("subject", "VARCHAR", False, "Subject line"),
         Column("body", "VARCHAR", False, "Full text the customer wrote (may hold quoted replies)"),
@@ -85,9 +97,11 @@ TICKETS = Table(
                allowed=TICKET_STATUSES),
         Column("first_response_at", "TIMESTAMP", False, "First agent reply (UTC)"),
         Column("resolved_at", "TIMESTAMP", False, "When it was solved (UTC)"),
-        Column("agent_id", "VARCHAR", False, "Agent who handled it, if any"),
+        Column("agent_id", "VARCHAR", False, "Agent who handled it, if any",
+               max_chars=MAX_ID_CHARS),
         Column("csat", "INTEGER", False, "Customer satisfaction 1-5", min_value=1, max_value=5),
-        Column("category", "VARCHAR", False, "Known issue-type label (training data), if any"),
+        Column("category", "VARCHAR", False, "Known issue-type label (training data), if any",
+               max_chars=MAX_LABEL_CHARS),
         Column("language", "VARCHAR", False, "ISO 639-1 language code, e.g. en, de, es"),
         Column("source_priority", "VARCHAR", False,
                "The helpdesk's own priority, e.g. Low, Medium, High, Urgent"),
@@ -99,7 +113,8 @@ TICKETS = Table(
 CUSTOMERS = Table(
     "customers",
     (
-        Column("customer_id", "VARCHAR", True, "Unique customer id"),
+        Column("customer_id", "VARCHAR", True, "Unique customer id",
+               max_chars=MAX_ID_CHARS),
         Column("created_at", "TIMESTAMP", False, "When the customer signed up (UTC)"),
         Column("segment", "VARCHAR", False, "Segment, e.g. consumer, smb, enterprise, vip"),
         Column("plan", "VARCHAR", False, "Plan or product tier, e.g. free, basic, pro"),
@@ -112,7 +127,8 @@ CUSTOMERS = Table(
 CAMPAIGNS = Table(
     "campaigns",
     (
-        Column("campaign_id", "VARCHAR", True, "Unique campaign id"),
+        Column("campaign_id", "VARCHAR", True, "Unique campaign id",
+               max_chars=MAX_ID_CHARS),
         Column("name", "VARCHAR", True, "Human-readable campaign name"),
         Column("channel", "VARCHAR", False,
                "email, paid_search, paid_social, display, affiliate, webinar, referral, ..."),
@@ -132,8 +148,10 @@ CAMPAIGNS = Table(
 TOUCHPOINTS = Table(
     "touchpoints",
     (
-        Column("customer_id", "VARCHAR", True, "Customer touched; must exist in customers"),
-        Column("campaign_id", "VARCHAR", True, "Campaign that touched; must exist in campaigns"),
+        Column("customer_id", "VARCHAR", True, "Customer touched; must exist in customers",
+               max_chars=MAX_ID_CHARS),
+        Column("campaign_id", "VARCHAR", True, "Campaign that touched; must exist in campaigns",
+               max_chars=MAX_ID_CHARS),
         Column("touched_at", "TIMESTAMP", True, "When the touch happened (UTC)"),
         Column("kind", "VARCHAR", True, "impression, click, open, visit, signup, purchase, ..."),
     ),
@@ -147,7 +165,8 @@ TOUCHPOINTS = Table(
 AGENTS = Table(
     "agents",
     (
-        Column("agent_id", "VARCHAR", True, "Unique agent id"),
+        Column("agent_id", "VARCHAR", True, "Unique agent id",
+               max_chars=MAX_ID_CHARS),
         Column("name", "VARCHAR", True, "Agent's display name"),
         Column("team", "VARCHAR", True, "Team the agent belongs to"),
         Column("skills", "VARCHAR", False, "Skills separated by ';', e.g. billing;refunds"),
@@ -163,7 +182,8 @@ AGENTS = Table(
 CSAT_SURVEYS = Table(
     "csat_surveys",
     (
-        Column("ticket_id", "VARCHAR", True, "Ticket the survey answers; must exist in tickets"),
+        Column("ticket_id", "VARCHAR", True, "Ticket the survey answers; must exist in tickets",
+               max_chars=MAX_ID_CHARS),
         Column("score", "INTEGER", True, "Satisfaction 1 (very unhappy) to 5 (very happy)",
                min_value=1, max_value=5),
         Column("comment", "VARCHAR", False, "Free-text comment of the customer"),

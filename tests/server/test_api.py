@@ -223,6 +223,8 @@ def test_import_upload_validates_like_the_cli(serve_api: Callable[..., Api],
                         files={"file": ("bad.csv", bad.encode())})
     body = r.json()
     assert r.status_code == 422 and body["error"].startswith("bad.csv, row 2, column 'created_at'")
+    # its parts too, as POST /tickets gives them (the README's "file, row and column")
+    assert (body["file"], body["row"], body["column"]) == ("bad.csv", 2, "created_at")
     assert str(tmp_path) not in r.text and "triage-uploads" not in r.text
     r = api.client.post("/api/v1/import/tickets", headers=api.auth(),
                         files={"file": ("big.csv", good.encode() * 2000)})
@@ -288,12 +290,16 @@ def test_unknown_routes_and_methods_answer_in_json(serve_api: Callable[..., Api]
     assert r.status_code == 404 and "openapi.json" in r.json()["error"]
     r = api.get("/api/v1/feedback")
     assert r.status_code == 405 and r.headers["allow"] == "POST" and r.json()["error"]
-    # a ticket id with a line break is stored, and found again (Starlette's path stopped at it)
-    assert api.post("/api/v1/tickets", new_ticket("nl\nx", customers[0])).status_code == 200
-    r = api.get("/api/v1/tickets/nl%0Ax")
-    assert r.status_code == 200 and r.json()["ticket"]["ticket_id"] == "nl\nx"
+    # a ticket id with a line break is refused (an id is one line), naming the column
+    r = api.post("/api/v1/tickets", new_ticket("nl\nx", customers[0]))
+    assert r.status_code == 422 and "line break" in r.json()["error"], r.text
+    assert r.json()["column"] == "ticket_id"
+    # one with a blank and a slash is stored, and found again by its escaped path
+    assert api.post("/api/v1/tickets", new_ticket("sp x/1", customers[0])).status_code == 200
+    r = api.get("/api/v1/tickets/sp%20x%2F1")
+    assert r.status_code == 200 and r.json()["ticket"]["ticket_id"] == "sp x/1"
     # feedback reads the id as the intake stored it (trimmed)
-    r = api.post("/api/v1/feedback", {"ticket_id": " nl\nx ", "tier": "P4"})
+    r = api.post("/api/v1/feedback", {"ticket_id": " sp x/1 ", "tier": "P4"})
     assert r.status_code == 201, r.text
 
 
@@ -302,8 +308,9 @@ def test_openapi_documents_every_route(serve_api: Callable[..., Api]) -> None:
     doc = api.get("/api/v1/openapi.json").json()
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     served = {(m, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path))
-              for route in api.server.routes() for m in route.methods - {"HEAD"}
-              if route.path != "/api/v1/{rest:anytext}"}  # JSON errors for the rest
+              for route in api.server.routes()
+              if route.path != "/api/v1/{rest:anytext}"  # JSON errors for the rest
+              for m in route.methods - {"HEAD"}}
     assert served == documented
     assert list(doc["components"]["schemas"]["Triage"]["properties"]) == list(FIELDS)
 

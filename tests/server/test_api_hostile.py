@@ -92,11 +92,14 @@ def test_values_of_megabytes_are_not_echoed_back_in_errors(
     huge = "C" * 1_000_000
     r = api.post("/api/v1/tickets", new_ticket("HOST-L1", customers[0], customer_id=huge))
     message = one_line(r, 422)
-    assert len(r.content) < 1000 and "does not exist in customers" in message
+    assert len(r.content) < 1000 and "an id is at most 200" in message
     assert r.json()["row"] == 1 and r.json()["column"] == "customer_id"
     r = api.post("/api/v1/tickets", [new_ticket(huge, customers[0]),
                                      new_ticket(huge, customers[0])])
-    assert len(r.content) < 1000 and "duplicate ticket_id" in one_line(r, 422)
+    assert len(r.content) < 1000 and "1,000,000 characters long" in one_line(r, 422)
+    long_missing = "C" * 200  # as long as an id may be, and no customer
+    r = api.post("/api/v1/tickets", new_ticket("HOST-L3", customers[0], customer_id=long_missing))
+    assert len(r.content) < 1000 and "does not exist in customers" in one_line(r, 422)
     r = api.post("/api/v1/tickets", new_ticket("HOST-L2", customers[0], **{huge: {"a": 1}}))
     assert len(r.content) < 1000 and "must be a text" in one_line(r, 422)
     assert count(api) == before
@@ -137,7 +140,8 @@ def test_feedback_reads_ticket_ids_as_the_intake_stores_them(
 def test_unknown_routes_answer_401_without_a_token(serve_api: Callable[..., Api]) -> None:
     api = serve_api()
     for method, path in (("GET", "/api/v1/nonexistent"), ("GET", "/api/v1/feedback"),
-                         ("DELETE", "/api/v1/tickets/T1"), ("POST", "/api/v1/health")):
+                         ("DELETE", "/api/v1/tickets/T1"), ("POST", "/api/v1/health"),
+                         ("TRACE", "/api/v1/whatever"), ("PROPFIND", "/api/v1/tickets")):
         for headers in ({}, {"Authorization": "Bearer nope"}):
             r = api.client.request(method, path, headers=headers)
             assert one_line(r, 401) == "unauthorized", (method, path)
@@ -200,4 +204,58 @@ def test_errors_stay_one_short_line_whatever_the_request_sent(
         assert len(error) <= MAX_ERROR_CHARS, (path, len(error))
         assert "\r" not in error
     assert count(api) == before
+    healthy(api)
+
+
+def test_times_that_an_offset_carries_past_any_year_are_refused_not_a_500(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    """9999-12-31T23:59:59-05:00 is past what a datetime holds once the offset is applied:
+    the fast path raised OverflowError (a 500 and a logged traceback). Now the import's
+    message, for the API and for a signed webhook alike."""
+    api = serve_api(**HOOKS)
+    before = count(api)
+    for when in ("9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"):
+        for field in ("created_at", "first_response_at"):
+            r = api.post("/api/v1/tickets", new_ticket("HOST-Y1", customers[0], **{field: when}))
+            assert "is outside the years" in one_line(r, 422), (field, when)
+            assert r.json()["column"] == field
+        body = json.dumps({"ticket_id": "ZD-Y1", "customer_id": "ZD-YC", "status": "open",
+                           "created_at": when, "subject": "x"}).encode()
+        r = api.client.post("/api/v1/webhooks/zendesk", content=body,
+                            headers={**api.auth(), **_signed(body)})
+        assert "is outside the years" in one_line(r, 422), when
+    assert count(api) == before
+    healthy(api)
+
+
+def test_ids_and_categories_are_one_line_of_limited_length(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    """A category of any length or with line breaks became a "known" category (feedback then
+    took it without new_category); ids of megabytes, with NUL, escape sequences or a
+    right-to-left override were stored (and some could not be fetched again)."""
+    api = serve_api()
+    before = count(api)
+    refused = [
+        (new_ticket("HOST-C1", customers[0], category="evil\ncategory"), "category"),
+        (new_ticket("HOST-C2", customers[0], category="x" * 101), "category"),
+        (new_ticket("HOST-I1\u202e", customers[0]), "ticket_id"),
+        (new_ticket("HOST-I2\x1b[31m", customers[0]), "ticket_id"),
+        (new_ticket("I" * 201, customers[0]), "ticket_id"),
+        (new_ticket("HOST-I3", "\x00"), "customer_id"),
+    ]
+    for ticket, column in refused:
+        for create in ("false", "true"):
+            r = api.post(f"/api/v1/tickets?create_missing={create}", ticket)
+            message = one_line(r, 422)
+            assert r.json()["column"] == column, (ticket, message)
+            assert "at most" in message or "control character" in message, message
+    assert count(api) == before
+    assert count(api, "SELECT count(*) FROM customers WHERE customer_id = chr(0)") == 0
+    # at the limits, and with the characters of real ids and labels, they are stored
+    fine = [new_ticket("I" * 200, customers[0], category="x" * 100),
+            new_ticket("ZD-4711 / näh", customers[0], category="Billing > Refunds (EU)")]
+    assert api.post("/api/v1/tickets", fine).status_code == 200
+    assert count(api) == before + 2
+    r = api.post("/api/v1/feedback", {"ticket_id": "ZD-4711 / näh", "category": "x" * 100})
+    assert r.status_code == 201, r.text
     healthy(api)

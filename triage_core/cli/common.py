@@ -36,12 +36,22 @@ class VerbGroup(click.Group):
             return super().invoke(ctx)
         except TriageError as exc:
             print(f"error: {exc}", file=sys.stderr)
+            _tell_job(exc)
             ctx.exit(1)
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             ctx.exit(130)
         except BrokenPipeError:
             ctx.exit(0)
+
+
+def _tell_job(exc: TriageError) -> None:
+    """Inside the server (a verb run as a job), hand the job the error itself, so that the
+    API can answer with its parts (an import error's file, row and column)."""
+    context = sys.modules.get("triage_core.server.context")  # loaded only by a server
+    job = context.current_job() if context is not None else None
+    if job is not None:
+        job.failure = exc
 
 
 def default_db() -> str:

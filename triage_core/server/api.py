@@ -20,6 +20,7 @@ import re
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -409,7 +410,11 @@ class Api:
             return JSON({"job": job.to_dict()}, status_code=202,
                                 headers={"Location": f"/api/v1/jobs/{job.job_id}"})
         if job.state != "done":
-            raise Problem(422, job.error or "the import failed", job=job.to_dict())
+            where: dict[str, Any] = {}
+            if isinstance(job.failure, ImportValidationError):  # as POST /tickets says it
+                where = {"file": Path(job.failure.file).name, "row": job.failure.row,
+                         "column": job.failure.column}
+            raise Problem(422, job.error or "the import failed", **where, job=job.to_dict())
         return JSON(job.result() or {})
 
     @endpoint()
@@ -510,7 +515,6 @@ class _AnyText(Convertor[str]):
 
 
 register_url_convertor("anytext", _AnyText())
-_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def routes(server: Server) -> list[Route]:
@@ -548,4 +552,21 @@ def routes(server: Server) -> list[Route]:
         route("/webhooks/freshdesk", Api.freshdesk, "POST"),
         route("/cli", Api.post_cli, "POST"),
     ]
-    return [*known, Route(p + "/{rest:anytext}", unmatched, methods=_METHODS)]
+    async def any_method(scope: Any, receive: Any, send: Any) -> None:
+        response = await unmatched(Request(scope, receive))
+        await response(scope, receive, send)
+
+    # Every method, TRACE and WebDAV's included: an ASGI app, as Starlette takes a function
+    # endpoint for GET only unless its methods are listed (an unlisted method got Starlette's
+    # plain-text 405, with or without a token).
+    return [*known, Route(p + "/{rest:anytext}", _AsgiApp(any_method), methods=None)]
+
+
+class _AsgiApp:
+    """An ASGI callable that Starlette's Route mounts as an app (not as a request endpoint)."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)

@@ -63,6 +63,7 @@ class Job:
     done: threading.Event = field(default_factory=threading.Event)
     bars: list[Any] = field(default_factory=list)
     after: Callable[[], None] | None = None  # run when the job has ended (e.g. clean up files)
+    failure: Exception | None = None  # the TriageError the verb reported, if any (not stored)
 
     def bar(self, desc: str, total: int | None = None, unit: str = "it") -> Any:
         """A progress bar whose state the job reports (it prints nothing)."""
@@ -185,6 +186,7 @@ class JobRunner:
         self._save(job)
         for attempt in range(ATTEMPTS):
             job.bars.clear()
+            job.failure = None
             with capture.captured() as (out, err), context.running(job):
                 try:
                     job.exit_code = self.run_verb(job.argv)

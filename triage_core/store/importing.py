@@ -19,7 +19,7 @@ import duckdb
 
 from triage_core.errors import ImportValidationError, TriageError
 from triage_core.moments import MAX_YEAR, MIN_YEAR
-from triage_core.schema import IMPORT_TABLES, Column, Table
+from triage_core.schema import CONTROL_CHARACTERS_SQL, IMPORT_TABLES, Column, Table
 from triage_core.store import formats, json_files
 from triage_core.store import mapping as mapping_rules
 from triage_core.store.mapping import ImportMapping
@@ -406,6 +406,8 @@ class _Validator:
                 self._check_number(col, typed)
             if col.allowed:
                 self._check_allowed(col, typed)
+            if col.max_chars is not None:
+                self._check_text(col)
         self._check_order()
         self._check_duplicates()
 
@@ -430,11 +432,28 @@ class _Validator:
     def _fail(self, message: str, row: int, col: Column) -> None:
         raise ImportValidationError(self.name, message, row, self.plan.label(col.name))
 
-    def _first_bad(self, where: str) -> tuple[int, Any] | None:
+    def _first_bad(self, where: str, params: list[Any] | None = None) -> tuple[int, Any] | None:
         rows = self.con.execute(
-            f"SELECT _row, v FROM (SELECT _row, {where}) WHERE bad ORDER BY _row LIMIT 1"
-        ).fetchall()
+            f"SELECT _row, v FROM (SELECT _row, {where}) WHERE bad ORDER BY _row LIMIT 1",
+            params or []).fetchall()
         return rows[0] if rows else None
+
+    def _check_text(self, col: Column) -> None:
+        """An id or a label: one line without control characters, at most ``max_chars`` long
+        (as stored: trimmed)."""
+        c = col.name
+        text = f"triage_trim(CAST({c} AS VARCHAR))"
+        what = "a category" if c == "category" else "an id"
+        hit = self._first_bad(f"{c} AS v, coalesce(regexp_matches({text}, ?), false) AS bad"
+                              " FROM _stage", [CONTROL_CHARACTERS_SQL])
+        if hit:
+            self._fail(f"{str(hit[1])[:40]!r} holds a line break, a tab or another control"
+                       f" character; {what} is one line of text", hit[0], col)
+        hit = self._first_bad(f"{c} AS v, coalesce(length({text}) > {int(col.max_chars or 0)},"
+                              " false) AS bad FROM _stage")
+        if hit:
+            self._fail(f"{str(hit[1])[:40]!r}… is {len(str(hit[1]).strip()):,} characters long;"
+                       f" {what} is at most {col.max_chars}", hit[0], col)
 
     @staticmethod
     def _nonempty(c: str, typed: bool) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from triage_core.errors import TriageError
-from triage_core.schema import TICKETS
+from triage_core.schema import CONTROL_CHARACTERS, TICKETS
 from triage_core.store.importing import MAX_OFFSET_MINUTES, MAX_YEAR, MIN_YEAR
 from triage_core.store.mapping import BUILTIN_VALUES, ImportMapping, _value_key, plan_columns
 
@@ -40,6 +40,7 @@ _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1
 _LOW = dt.datetime(MIN_YEAR, 1, 1)
 _HIGH = dt.datetime(MAX_YEAR + 1, 1, 1)
 _CSAT = re.compile(r"[1-5]")
+_CONTROL = re.compile(CONTROL_CHARACTERS)
 _SQL_TYPES = {"VARCHAR": "VARCHAR[]", "TIMESTAMP": "TIMESTAMP[]", "INTEGER": "INTEGER[]"}
 
 
@@ -82,7 +83,10 @@ def timestamp(text: str) -> dt.datetime:
         if minutes >= 60 or hours * 60 + minutes > MAX_OFFSET_MINUTES:
             raise _NotPlain
         offset = dt.timedelta(hours=hours, minutes=minutes)
-        value = value - offset if zone[0] == "+" else value + offset
+        try:
+            value = value - offset if zone[0] == "+" else value + offset
+        except OverflowError:  # past year 1 or 9999: the import refuses it, naming the years
+            raise _NotPlain from None
     if not _LOW <= value < _HIGH:
         raise _NotPlain
     return value
@@ -106,6 +110,8 @@ def _value(column: str, raw: str | None) -> Any:
         if col.required:
             raise _NotPlain
         return None
+    if col.max_chars is not None and (len(text) > col.max_chars or _CONTROL.search(text)):
+        raise _NotPlain  # an id or a label the import refuses
     if col.type == "INTEGER":  # csat, the only number of a ticket
         if not _CSAT.fullmatch(text):
             raise _NotPlain
