@@ -259,3 +259,15 @@ def test_ids_and_categories_are_one_line_of_limited_length(
     r = api.post("/api/v1/feedback", {"ticket_id": "ZD-4711 / näh", "category": "x" * 100})
     assert r.status_code == 201, r.text
     healthy(api)
+
+
+def test_a_jobs_wait_must_be_a_number(serve_api: Callable[..., Api]) -> None:
+    """?wait=nan passed min and max as NaN (no wait at all, answered 200); a wait that is no
+    number was refused only while the job ran."""
+    api = serve_api()
+    job = api.run_job(api.post("/api/v1/jobs/score", {}).json()["job"])
+    for wait in ("nan", "NaN", "abc", "1e"):
+        r = api.get(f"/api/v1/jobs/{job['job_id']}?wait={wait}")
+        assert "wait must be a number" in one_line(r, 400), wait
+    for wait in ("0", "1.5", "inf", "-3"):
+        assert api.get(f"/api/v1/jobs/{job['job_id']}?wait={wait}").status_code == 200, wait

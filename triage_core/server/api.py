@@ -442,12 +442,15 @@ class Api:
                 shown["error"] = self.server.scrub(shown["error"])
             return JSON({"job": shown})
         wait = request.query_params.get("wait", "")
-        if wait and not job.done.is_set():  # hold the poll until the job ends, briefly
+        if wait:  # hold the poll until the job ends, briefly
             try:
-                seconds = min(max(float(wait), 0.0), MAX_WAIT)
+                seconds = float(wait)
             except ValueError:
-                raise Problem(400, "wait must be a number of seconds") from None
-            await asyncio.to_thread(job.done.wait, seconds)
+                seconds = math.nan
+            if math.isnan(seconds):  # (NaN passed min and max: no wait at all)
+                raise Problem(400, "wait must be a number of seconds")
+            if not job.done.is_set():
+                await asyncio.to_thread(job.done.wait, min(max(seconds, 0.0), MAX_WAIT))
         shown = job.to_dict(output=owner)
         if not owner and shown["error"]:
             shown["error"] = self.server.scrub(shown["error"])
