@@ -117,6 +117,23 @@ def test_emerging_finds_a_new_theme_and_nothing_in_known_ones() -> None:
         assert any(w in " ".join(new["outage"]) for w in t.terms[:3])
 
 
+def test_recent_texts_without_words_are_no_emerging_topic() -> None:
+    """Empty bodies, "Thanks!" or "Re: Re:" among the recent tickets have no words of the
+    space: their zero vectors counted as unlike everything known and broke the cosine
+    clustering (ValueError), in `triage emerging`, the Overview and the server."""
+    known, labels = themed(150, seed=3)
+    same, _ = themed(30, seed=4)
+    empty = ["", " ", "Thanks!", "Re: Re:", "?!", "ok"] * 2
+    assert topics.emerging(known, labels, same + empty, settings()) == []
+    new = {"outage": ["server outage", "website down", "error 503", "status page down",
+                      "cannot reach the site"]}
+    fresh, _ = themed(12, seed=5, themes=new)
+    found = topics.emerging(known, labels, empty + same + fresh, settings())
+    members = {i for t in found for i in t.members}
+    assert found and not members & set(range(len(empty)))
+    assert len(members & set(range(len(empty) + 30, len(empty) + 42))) >= 10
+
+
 @pytest.mark.parametrize(("over", "message"), [
     ({"min_topics": 9, "max_topics": 3}, "min_topics"),
     ({"novelty_quantile": 0.9}, "novelty_quantile"),

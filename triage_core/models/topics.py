@@ -332,7 +332,11 @@ def emerging(known_texts: Sequence[str], known_labels: Sequence[str],
     threshold = float(np.quantile(usual, settings.novelty_quantile))
     check()
     recent = space.transform(recent_texts).astype(np.float32)
-    unlike = np.flatnonzero(_neighbour_similarity(recent, known, _NEIGHBOURS) < threshold)
+    # a text without words of the space (an empty body, "Thanks!") is like nothing, and no
+    # topic: left out (its zero vector also broke the cosine clustering)
+    worded = np.linalg.norm(recent, axis=1) > 0
+    unlike = np.flatnonzero((_neighbour_similarity(recent, known, _NEIGHBOURS) < threshold)
+                            & worded)
     if len(unlike) < settings.min_alert_size:
         return []
     check()
@@ -346,4 +350,7 @@ def emerging(known_texts: Sequence[str], known_labels: Sequence[str],
     groups = sorted((unlike[g] for g in groups if len(g) >= settings.min_alert_size
                      and _knit(recent[unlike[g]]) >= tight),
                     key=lambda g: (-len(g), int(g[0])))[: settings.max_alerts]
-    return name_groups(space, list(recent_texts), groups) if groups else []
+    if not groups:
+        return []
+    # a group with no common terms ("Thanks!", "Re: Re:", one-word replies) is no topic
+    return [t for t in name_groups(space, list(recent_texts), groups) if t.terms]
