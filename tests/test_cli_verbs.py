@@ -179,3 +179,27 @@ def test_import_csat_surveys(db: Path, tmp_path: Path) -> None:
     bad.write_text("ticket_id,score\nNOPE,6\n", encoding="utf-8")
     err = one_line_error(triage("import", "csat_surveys", str(bad), db=db))
     assert "bad.csv" in err and "score" in err
+
+
+def test_a_first_model_too_small_to_judge_is_activated_with_a_warning(tmp_path: Path) -> None:
+    """With a handful of labeled tickets the holdout is too small to tell the model from a
+    guess: the first model is activated (something beats nothing), and `triage train` now
+    says so in words, not only in --json (it printed a holdout accuracy of 0.000 and no
+    warning)."""
+    customers = tmp_path / "c.csv"
+    customers.write_text("customer_id\nC1\n")
+    rows = ["ticket_id,created_at,customer_id,status,subject,category"]
+    words = {"billing": "refund charge invoice", "login": "password locked sign in"}
+    for i in range(12):
+        label = list(words)[i % 2]
+        rows.append(f"T{i},2026-02-0{1 + i % 9} 10:00:00,C1,open,{words[label]} {i},{label}")
+    tickets = tmp_path / "t.csv"
+    tickets.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "small.duckdb"
+    ok("import", "customers", str(customers), db=db)
+    ok("import", "tickets", str(tickets), db=db)
+    r = triage("train", db=db)
+    assert r.exit_code == 0, r.stderr
+    assert "activated untested" in r.stderr and "too few" in r.stderr, r.stderr
+    with Store(db, read_only=True) as s:
+        assert registry.active_version(s, "category") is not None

@@ -306,7 +306,8 @@ def test_scoring_and_ticket_detail_give_the_views_category(db: Store) -> None:
         feedback.add(db, tid, {"category": next(c for c in cats if c != shown)}, by="ana")
     db.execute("DELETE FROM triage_results WHERE ticket_id = ?", [unlabeled[1]])
     view = db.query("SELECT ticket_id, category, category_source, predicted_category,"
-                    " CASE WHEN category_source = 'model' THEN model_confidence ELSE 1.0 END"
+                    " CASE WHEN category_source IN ('correction', 'label') THEN 1.0"
+                    " ELSE model_confidence END"  # none for a ticket without a category
                     " AS category_confidence FROM ticket_categories ORDER BY ticket_id")
     assert set(view["category_source"].dropna()) == {"correction", "label", "model"}
     assert view["category_source"].isna().sum() == 1

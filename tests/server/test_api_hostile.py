@@ -271,3 +271,28 @@ def test_a_jobs_wait_must_be_a_number(serve_api: Callable[..., Api]) -> None:
         assert "wait must be a number" in one_line(r, 400), wait
     for wait in ("0", "1.5", "inf", "-3"):
         assert api.get(f"/api/v1/jobs/{job['job_id']}?wait={wait}").status_code == 200, wait
+
+
+def test_a_ticket_without_words_gets_no_category_and_goes_to_the_triage_queue(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    """An empty body, an HTML body without text, or only "Re: Fwd:" over a quoted thread got
+    the model's favourite category at a confidence that looked real, and was routed by it."""
+    from triage_core.config import default_config
+
+    queue = default_config()["routing"]["triage_queue"]
+    api = serve_api()
+    tickets = [new_ticket("HOST-W1", customers[0], subject="", body=""),
+               new_ticket("HOST-W2", customers[1], subject=" ", body="<p>&nbsp;</p><br>"),
+               new_ticket("HOST-W3", customers[2], subject="Re: Fwd:",
+                          body="> On Monday you wrote:\n> my parcel never came"),
+               new_ticket("HOST-W4", customers[3], subject="Refund",
+                          body="I was charged twice, please refund me")]
+    r = api.post("/api/v1/tickets", tickets)
+    assert r.status_code == 200, r.text
+    got = {t["ticket_id"]: t for t in r.json()["tickets"]}
+    for ticket_id in ("HOST-W1", "HOST-W2", "HOST-W3"):
+        assert got[ticket_id]["category"] is None, got[ticket_id]
+        assert got[ticket_id]["category_confidence"] is None
+        assert got[ticket_id]["team"] == queue
+        assert "no category" in got[ticket_id]["routing_reason"]
+    assert got["HOST-W4"]["category"] is not None

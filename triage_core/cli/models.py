@@ -67,6 +67,10 @@ def train_cmd(db: str, config: str | None, note: str | None, no_activate: bool, 
     if not result["active"] and not no_activate:
         notes.insert(0, f"model version {result['version']} was not activated: "
                      f"{result['reason']} (--force activates it)")
+    elif result["active"] and "too few" in str(result.get("reason", "")):
+        notes.insert(0, f"model version {result['version']} was activated untested: "
+                     f"{result['reason']}; label more tickets (1 in 5 labeled tickets is held"
+                     " out) and retrain")
     warn(notes)
 
 

@@ -57,7 +57,7 @@ SELECT k.ticket_id, {input_hash} AS input_hash, k.created_at, k.customer_id, k.s
        k.agent_id, k.agent_id AS handled_by, k.source_priority,
        c.segment, c.plan, c.lifetime_value, c.ltv_percentile,
        {category},
-       CASE WHEN corr.category IS NULL AND k.category IS NULL AND r.category IS NOT NULL
+       CASE WHEN corr.category IS NULL AND k.category IS NULL
             THEN r.category_confidence ELSE 1.0 END AS category_confidence,
        r.category AS predicted_category,
        CASE corr.sentiment WHEN 'negative' THEN least(coalesce(r.sentiment, -0.5), -0.5)

@@ -426,8 +426,9 @@ class QuickTriage:
                 "category": corrected if corrected is not None
                 else label if label is not None else predicted_category,
                 "category_source": source,
-                "category_confidence": columns["category_confidence"][i] if source == "model"
-                else 1.0,
+                # the model's (none without a category), 1.0 for a label or a correction
+                "category_confidence": columns["category_confidence"][i]
+                if source in ("model", None) else 1.0,
                 "predicted_category": predicted_category,
                 "sentiment": _corrected_sentiment(feeling, columns["sentiment"][i]),
                 "sentiment_label": feeling if feeling is not None

@@ -7,6 +7,7 @@ same code runs in this process, in a local process pool, on a Dask cluster or in
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +127,16 @@ def _sentiment(models: TriageModels, texts: pd.Series,
 PART = 5_000
 
 
+_WORD = re.compile(r"[^\W_]")  # a letter or digit, of any script
+
+
+def wordless(texts: pd.Series) -> np.ndarray:
+    """Which model inputs (:func:`ticket_texts`) hold no letter or digit at all."""
+    search = _WORD.search
+    return np.fromiter((not (isinstance(t, str) and search(t)) for t in texts.tolist()),
+                       dtype=bool, count=len(texts))
+
+
 def _categories(model: Any, texts: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Category, confidence and top 3 (JSON) of each text."""
     from triage_core.models import classifier
@@ -185,6 +196,14 @@ def triage_columns(batch: pd.DataFrame, models: TriageModels,
                  for i in range(0, n, PART)]
         out["category"], out["category_confidence"], out["category_top"] = (
             np.concatenate(column) for column in zip(*parts, strict=True))
+        # a ticket without a word to read (an empty body, "<p></p>", a subject of only
+        # "Re: Fwd:" over a quoted thread) gets no category: the model would give it its
+        # intercepts' favourite at a confidence that looks real, and route it
+        blank = wordless(texts)
+        if blank.any():
+            out["category"][blank] = None
+            out["category_confidence"][blank] = np.nan
+            out["category_top"][blank] = None
     else:
         out["category"] = np.full(n, None, dtype=object)
         out["category_confidence"] = np.full(n, np.nan)
