@@ -406,6 +406,26 @@ def test_an_unknown_reference_is_named_by_the_files_column(store: Store, tmp_pat
     assert info.value.column == "Contact ID"  # it named ours, customer_id
 
 
+def test_a_users_export_keys_customers_by_its_id_and_its_tickets_find_them(
+        store: Store, tmp_path: Path) -> None:
+    """A Zendesk users export (Id, Name, Email): the suggested mapping took Email for
+    customer_id (a synonym), so the tickets' "Requester id" found no customer."""
+    from triage_core.store.mapping import guess_columns, suggest
+
+    columns = ["Id", "Name", "Email", "Created at"]
+    proposed = suggest(IMPORT_TABLES["customers"], columns)
+    assert proposed.columns["customer_id"] == ("Id",)
+    assert guess_columns(IMPORT_TABLES["agents"], ["id", "name", "email"])["agent_id"] == "id"
+    users = tmp_path / "users.csv"
+    users.write_text("Id,Name,Email,Created at\n900149,Ana,ana@example.com,2024-01-02 10:00:00\n")
+    store.import_file("customers", users, mapping={"Id": "customer_id"})
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("Id,Requester id,Subject,Status,Created at\n"
+                       "5001,900149,Card declined,open,2024-03-05 14:02:11\n")
+    store.import_file("tickets", tickets, preset="zendesk")
+    assert store.query("SELECT customer_id FROM tickets")["customer_id"].tolist() == ["900149"]
+
+
 def test_suggested_mapping_reads_the_field_of_a_nested_object(store: Store,
                                                               tmp_path: Path) -> None:
     from triage_core.store.inspect import inspect_file

@@ -434,6 +434,13 @@ def guess_columns(spec: Table, source_columns: Sequence[str]) -> dict[str, str]:
             if col not in out and src is not None and src not in used:
                 out[col] = src
                 used.add(src)
+    # a file's bare "Id" is its rows' own id: the table's key (a Zendesk users export's Id is
+    # what its tickets' "Requester id" names, not its Email)
+    if len(spec.key) == 1 and spec.key[0] not in out:
+        src = by_norm.get("id")
+        if src is not None and src not in used:
+            out[spec.key[0]] = src
+            used.add(src)
     for col in spec.column_names:
         for alias in SYNONYMS.get(col, ()):
             src = by_norm.get(alias) or stripped.get(alias)
