@@ -203,3 +203,12 @@ def test_a_first_model_too_small_to_judge_is_activated_with_a_warning(tmp_path: 
     assert "activated untested" in r.stderr and "too few" in r.stderr, r.stderr
     with Store(db, read_only=True) as s:
         assert registry.active_version(s, "category") is not None
+    # no verb trains a sentiment model into the database: the listing does not send to one
+    shown = _sentiment_listing(db)
+    assert "built-in lexicon" in shown and "triage train" not in shown, shown
+
+
+def _sentiment_listing(db: Path) -> str:
+    r = triage("models", "--kind", "sentiment", db=db)
+    assert r.exit_code == 0, r.stderr
+    return r.stdout + r.stderr

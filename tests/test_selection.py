@@ -411,3 +411,8 @@ def test_a_candidate_that_cannot_train_is_passed_over() -> None:
 def test_training_on_empty_texts_is_refused() -> None:
     with pytest.raises(ModelError, match=r"no words to learn from \(all 4 are empty\)"):
         TicketClassifier().fit(["", " ", "\n", ""], ["a", "b", "a", "b"])
+    # with selection, the count is that of the training texts, not of one fold's (it said
+    # "all 158 are empty" of 316)
+    labels = [word for _ in range(40) for word in ("refund", "login")]
+    with pytest.raises(ModelError, match=r"\(all 80 are empty\)"):
+        fit_selected(["", "  "] * 40, labels, {"training": {"selection": {"min_rows": 10}}})

@@ -163,7 +163,10 @@ def models_cmd(db: str, config: str | None, action: str, version: int | None, ki
     df = df.drop(columns=["metrics", "train_summary"])
     print_frame(df, as_json, ["version", "kind", "created_at", "active", "n_train",
                               "n_corrections", "accuracy", "macro_f1", "note"],
-                "no models yet; train one with 'triage train'", floatfmt="{:.3f}")
+                "no sentiment models: sentiment is scored by the built-in lexicon (a trained"
+                " model is measured with 'triage evaluate --task sentiment --train FILE')"
+                if kind == "sentiment" else "no models yet; train one with 'triage train'",
+                floatfmt="{:.3f}")
 
 
 def _check_kind(store, version: int, kind: str | None) -> None:

@@ -486,6 +486,9 @@ def fit_selected(X: Any, y: Any, config: Mapping[str, Any] | None = None,
     and fit it on all of (X, y), calibrated on the selection's held-out scores."""
     config = config or {}
     texts = as_texts(X)
+    if texts and not any(t.strip() for t in texts):  # said here with the whole count (a fit
+        raise ModelError(f"the training texts have no words to learn from (all "  # on one
+                         f"{len(texts):,} are empty); check the text columns")  # fold: half)
     labels = [to_python(v) for v in y]
     settings = selection_settings(config.get("training"))
     chosen = select(texts, labels, config.get("classifier"), settings, progress)
