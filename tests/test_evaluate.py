@@ -310,8 +310,19 @@ def test_semicolon_tab_parquet_and_json_files_are_read(files: dict[str, Path],
     assert evaluate.read_labeled(tmp_path / "nested.jsonl", ["description"],
                                  "custom.topic")[1].tolist() == ["billing", "app"]
     (tmp_path / "scalars.json").write_text("[1, 2]", encoding="utf-8")
-    with pytest.raises(TriageError, match=r"scalars\.json: cannot read as JSON \(not an array"):
+    with pytest.raises(TriageError, match=r"scalars\.json, row 1: a JSON number, not an object"):
         evaluate.read_labeled(tmp_path / "scalars.json", ["text"], "category")
+    # read as the import reads it: a Zendesk custom field by its id; a list is no label
+    zendesk = [{"id": 1, "description": "refund please", "tags": ["web", "billing"],
+                "custom_fields": [{"id": 360001, "value": "billing"}, {"id": 7, "value": None}]},
+               {"id": 2, "description": "cannot log in", "tags": [],
+                "custom_fields": [{"id": 360001, "value": "login"}]}]
+    (tmp_path / "zendesk.json").write_text(json.dumps(zendesk), encoding="utf-8")
+    texts, labels, _ = evaluate.read_labeled(tmp_path / "zendesk.json", ["description"],
+                                             "custom_fields.360001")
+    assert labels.tolist() == ["billing", "login"]
+    with pytest.raises(TriageError, match=r"zendesk\.json, row 1, column 'tags': .* is a list"):
+        evaluate.read_labeled(tmp_path / "zendesk.json", ["description"], "tags")
 
 
 def test_unreadable_files_name_the_problem(tmp_path: Path) -> None:

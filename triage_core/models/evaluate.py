@@ -99,6 +99,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise TriageError(f"{path}: cannot read as CSV ({where})") from None
     except OSError as exc:  # no permission
         raise TriageError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except TriageError:  # the JSON reader's own message (the import's): file and row
+        raise
     except (ValueError, ImportError) as exc:  # not Parquet / not JSON records
         kind = ("Parquet" if suffix in (".parquet", ".pq") else
                 "JSON" if suffix in (".json", ".jsonl", ".ndjson") else "CSV")
@@ -141,23 +143,14 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _read_json(path: Path, lines: bool) -> pd.DataFrame:
-    """JSON records as a table, nested objects also as dotted fields (``via.channel``, up to
-    the import's depth), as the import offers them; one object wrapping the list (under
-    ``results``, ``data`` or any one key, as API exports do) is unwrapped."""
-    import json
+    """JSON records as a table of text columns, read exactly as the import reads them
+    (:func:`triage_core.store.json_files.load`): nested objects also as dotted fields
+    (``via.channel``), a Zendesk custom field by its id (``custom_fields.360001``), a list
+    wrapped under ``results``, ``data``... unwrapped; one record per line too (``lines``: by
+    the suffix, the same reader takes both)."""
+    from triage_core.store import json_files
 
-    from triage_core.store.json_files import FLATTEN_DEPTH
-
-    with path.open(encoding="utf-8") as fh:
-        records = [json.loads(ln) for ln in fh if ln.strip()] if lines else json.load(fh)
-    if isinstance(records, dict):
-        lists = [v for v in records.values() if isinstance(v, list)]
-        wrapped = next((records[k] for k in ("results", "data", "tickets")
-                        if isinstance(records.get(k), list)), None)
-        records = wrapped if wrapped is not None else lists[0] if len(lists) == 1 else [records]
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise ValueError("not an array of JSON objects, nor one object per line")
-    return pd.json_normalize(records, max_level=FLATTEN_DEPTH, sep=".")
+    return json_files.read_frame(path)
 
 
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:
@@ -176,10 +169,17 @@ def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name
     pipeline joins subject and body (so the first column is the text's first line)."""
     missing = [c for c in [*text_cols, label_col] if c not in df.columns]
     if missing:
+        more = f" and {len(df.columns) - 15:,} more" if len(df.columns) > 15 else ""
         raise TriageError(f"{name}: no column {missing[0]!r} (columns: "
-                          f"{', '.join(map(str, df.columns[:15]))})")
+                          f"{', '.join(map(str, df.columns[:15]))}{more})")
     labels = df[label_col].fillna("").astype(str).str.strip()
     keep = labels != ""
+    listed = labels[keep & labels.str.startswith("[") & labels.str.endswith("]")]
+    if len(listed):  # a JSON list (tags, a multi-select field): no one label per row
+        row = int(listed.index[0]) + 1 if isinstance(listed.index[0], int | np.integer) else 1
+        raise TriageError(f"{name}, row {row}, column {label_col!r}: {listed.iloc[0][:40]!r}"
+                          " is a list, not one label; choose a column with one category per"
+                          " row (a Zendesk custom field by its id: custom_fields.ID)")
     texts = df.loc[keep, list(text_cols)].fillna("").astype(str)
     # each kept text's data row (1 = the first row under the header), for --predictions
     rows = (np.flatnonzero(keep.to_numpy()) + 1).tolist()

@@ -138,6 +138,22 @@ def load(con: Any, path: Path, table: str | None = None) -> None:
         con.execute("DROP TABLE IF EXISTS _json")
 
 
+def read_frame(path: Path) -> Any:
+    """The records of a JSON file as a DataFrame of text columns, read as :func:`load` reads
+    them for an import (``triage evaluate``'s labeled files). Raises
+    :class:`ImportValidationError` for records that are no objects, ``ValueError`` for a file
+    that is no JSON."""
+    con = duckdb.connect()
+    try:
+        load(con, Path(path))
+        return con.execute("SELECT * EXCLUDE (_row) FROM _raw ORDER BY _row").df()
+    except duckdb.Error as exc:
+        raise ValueError(str(exc).strip().splitlines()[0] if str(exc).strip() else
+                         type(exc).__name__) from None
+    finally:
+        con.close()
+
+
 def _unwrap(con: Any, table: str | None) -> str | None:
     """One object holding the records in a list under a known key: the list's elements
     become the records. Returns that key (None: the file is not such an object)."""
