@@ -757,3 +757,18 @@ def test_a_bad_row_deep_in_a_large_csv_is_named_like_one_near_the_top(store: Sto
                        match=r"big.csv, row 30001: 6 fields where the header has 5"):
         store.import_file("tickets", f, create_missing=True)
     assert store.scalar("SELECT count(*) FROM tickets") == 0
+
+
+def test_a_time_error_proposes_the_format_the_values_fit(loaded_store: Store,
+                                                         tmp_path: Path) -> None:
+    """The error showed the example "%m/%d/%Y %H:%M" even for a file whose 13/03/2024 says
+    day first (users took it for the proposal): now the format all values fit, if one does."""
+    head = "ticket_id,created_at,customer_id,status\n"
+    day_first = tmp_path / "dmy.csv"
+    day_first.write_text(head + "T9,05/03/2024 14:02,C1,open\nT10,13/03/2024 09:00,C1,open\n")
+    with pytest.raises(ImportValidationError, match=r'created_at = "%d/%m/%Y %H:%M" to the map'):
+        loaded_store.import_file("tickets", day_first)
+    either = tmp_path / "amb.csv"
+    either.write_text(head + "T9,05/03/2024 14:02,C1,open\n")
+    with pytest.raises(ImportValidationError, match="'triage mapping suggest' finds it"):
+        loaded_store.import_file("tickets", either)

@@ -478,8 +478,7 @@ class _Validator:
                 self._fail(f"cannot read {str(hit[1])[:40]!r} as a timestamp"
                            + (f" in the mapping's format {fmt!r}" if fmt else
                               " (expected ISO 8601, e.g. 2026-03-01 14:30:00 or"
-                              " 2026-03-01T14:30:00Z; for another form give its format in"
-                              f" the mapping: [formats] {c} = \"%m/%d/%Y %H:%M\")"),
+                              " 2026-03-01T14:30:00Z; " + self._format_hint(c) + ")"),
                            hit[0], col)
             part = ("TRY_CAST(regexp_extract(triage_trim({c}),"
                     " '[+-]([0-9][0-9]):?([0-9][0-9])$', {i}) AS INTEGER)")
@@ -494,6 +493,21 @@ class _Validator:
         if hit:
             self._fail(f"{str(hit[1])[:40]!r} is outside the years {MIN_YEAR}-{MAX_YEAR}",
                        hit[0], col)
+
+    def _format_hint(self, c: str) -> str:
+        """How to read the column's times: the one format all of them fit (as 'triage mapping
+        suggest' finds it), else an example and that command."""
+        from triage_core.store.inspect import guess_format
+
+        try:
+            found = guess_format(self.con, c)
+        except duckdb.Error:
+            found = None
+        if found is not None and found[0] is not None:
+            return f"its values fit the format: add [formats] {c} = \"{found[0]}\" to the mapping"
+        return (f"for another form give its format in the mapping, e.g. [formats] {c} ="
+                " \"%d/%m/%Y %H:%M\" ('triage mapping suggest' finds it when the values tell"
+                " day and month apart)")
 
     def _check_number(self, col: Column, typed: bool) -> None:
         c = col.name
