@@ -24,6 +24,7 @@ from triage_core.store import formats, json_files
 from triage_core.store import mapping as mapping_rules
 from triage_core.store.mapping import ImportMapping
 from triage_core.store.retry import Raced, retry_on_conflict
+from triage_core.store.time_formats import guess_format
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -497,8 +498,6 @@ class _Validator:
     def _format_hint(self, c: str) -> str:
         """How to read the column's times: the one format all of them fit (as 'triage mapping
         suggest' finds it), else an example and that command."""
-        from triage_core.store.inspect import guess_format
-
         try:
             found = guess_format(self.con, c)
         except duckdb.Error:

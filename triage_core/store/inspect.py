@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from triage_core.store import importing
 from triage_core.store import mapping as mapping_rules
 from triage_core.store.mapping import ColumnPlan, ImportMapping
+from triage_core.store.time_formats import SAMPLE, guess_format
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -130,7 +131,7 @@ def _decimal_comma(con: Any, column: str) -> tuple[str, str] | None:
     text = f"triage_trim(CAST({column} AS VARCHAR))"
     rows = con.execute(
         f"SELECT DISTINCT {text} FROM _stage WHERE {column} IS NOT NULL AND {text} <> ''"
-        f" AND TRY_CAST({text} AS DOUBLE) IS NULL LIMIT {_SAMPLE}").fetchall()
+        f" AND TRY_CAST({text} AS DOUBLE) IS NULL LIMIT {SAMPLE}").fetchall()
     values = [r[0] for r in rows]
     if not values:
         return None
@@ -157,37 +158,3 @@ def _unmatched(con: Any, column: str, allowed: tuple[str, ...]) -> list[tuple[st
     return [(str(v), int(n)) for v, n in rows]
 
 
-_DATES = ("%m/%d/%Y", "%d/%m/%Y", "%m/%d/%y", "%d/%m/%y", "%d.%m.%Y", "%d.%m.%y", "%m-%d-%Y",
-          "%d-%m-%Y", "%d-%b-%Y", "%d %b %Y", "%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%Y/%m/%d")
-_TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
-FORMAT_CANDIDATES = tuple(d + t + z for d in _DATES for t in _TIMES for z in ("", " %z"))
-_SAMPLE = 500  # distinct values tried
-
-
-def guess_format(con: Any, column: str) -> tuple[str | None, str] | None:
-    """For a staged time column that ``triage_ts`` cannot read: (the one candidate format
-    every value of a sample fits, or None when none or both a month-first and a day-first one
-    do, an example value); None when every value is ISO 8601 already."""
-    rows = con.execute(
-        f"SELECT DISTINCT triage_trim(CAST({column} AS VARCHAR)) AS v FROM _stage"
-        f" WHERE {column} IS NOT NULL AND triage_trim(CAST({column} AS VARCHAR)) <> ''"
-        f" AND triage_ts({column}) IS NULL LIMIT {_SAMPLE}").fetchall()
-    if not rows:
-        return None
-    values = [r[0] for r in rows]
-    for fmt, pattern in (("epoch", r"1[0-9]{9}(\.[0-9]+)?"), ("epoch_ms", r"1[0-9]{12}")):
-        if all(re.fullmatch(pattern, v) for v in values):  # 2001-09-09 .. 2033-05-18
-            return fmt, values[0]
-    con.execute("CREATE OR REPLACE TEMP TABLE _formats AS SELECT unnest(?::VARCHAR[]) AS v",
-                [values])
-    try:
-        found = [f for f in FORMAT_CANDIDATES if con.execute(
-            "SELECT count(try_strptime(v, ?)) FROM _formats", [f]).fetchall()[0][0]
-            == len(values)]
-    finally:
-        con.execute("DROP TABLE IF EXISTS _formats")
-    orders = {("%m" in f and "%d" in f and f.index("%m") < f.index("%d")) for f in found
-              if "%m" in f and "%d" in f and not f.startswith("%Y")}
-    if not found or len(orders) > 1:  # none fits, or 03/05 could be March or May
-        return None, values[0]
-    return found[0], values[0]
