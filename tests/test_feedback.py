@@ -76,8 +76,11 @@ def test_a_correction_changes_the_training_label(db: Store) -> None:
 
 def test_corrections_are_validated(db: Store) -> None:
     tid = training_ticket(db, "billing")
-    with pytest.raises(TriageError, match="unknown category 'billling'"):
+    with pytest.raises(TriageError, match="unknown category 'billling'; known"):
         feedback.add(db, tid, {"category": "billling"})
+    # one that differs from a known one in case or blanks only: named
+    with pytest.raises(TriageError, match="unknown category 'Refund'; did you mean 'refund'"):
+        feedback.add(db, tid, {"category": "Refund "})
     with pytest.raises(TriageError, match="tier must be one of P1, P2, P3, P4"):
         feedback.add(db, tid, {"tier": "P0"})
     with pytest.raises(TriageError, match="sentiment must be one of"):

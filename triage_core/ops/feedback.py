@@ -44,7 +44,9 @@ def _validate(field: str, value: str, categories: list[str], new: bool = False) 
         if not value:
             raise TriageError("category must not be empty")
         if categories and value not in categories and not new:  # none yet: the first
-            raise TriageError(f"unknown category {value!r}; known: {', '.join(categories)}"
+            alike = [c for c in categories if c.casefold().strip() == value.casefold().strip()]
+            hint = f"did you mean {alike[0]!r}? " if alike else ""
+            raise TriageError(f"unknown category {value!r}; {hint}known: {', '.join(categories)}"
                               " (to add it: --new-category, or \"new_category\": true in"
                               " the API)")
         if value not in categories and (len(value) > MAX_NEW_CATEGORY
