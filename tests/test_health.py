@@ -36,6 +36,11 @@ def test_each_gap_gets_its_finding(store: Store) -> None:
         "no_text", "no_labels", "no_ltv", "no_segment", "no_campaigns",
         "negative_first_response_at", "negative_resolved_at", "no_agents"]
     assert found[0].message.startswith("2 of 3 tickets have no text")
+    # a body of markup only has no text either (an HTML export's empty descriptions)
+    store.execute("UPDATE tickets SET body = '<p>&nbsp;</p><br/>' WHERE ticket_id = 'T1'")
+    assert health.check(store)[0].message.startswith("2 of 3 tickets have no text")
+    store.execute("UPDATE tickets SET body = '<p>Ça ne marche pas</p>' WHERE ticket_id = 'T1'")
+    assert "no_text" not in codes(store)  # 1 of 3: below half
     store.execute("UPDATE tickets SET first_response_at = created_at + INTERVAL 200 DAY")
     assert "absurd_first_response" in codes(store)
     assert "negative_first_response_at" not in codes(store)
