@@ -772,3 +772,14 @@ def test_a_time_error_proposes_the_format_the_values_fit(loaded_store: Store,
     either.write_text(head + "T9,05/03/2024 14:02,C1,open\n")
     with pytest.raises(ImportValidationError, match="'triage mapping suggest' finds it"):
         loaded_store.import_file("tickets", either)
+
+
+def test_a_currency_sign_is_named_as_what_keeps_a_number_from_reading(store: Store,
+                                                                      tmp_path: Path) -> None:
+    """$1,234.56 was told "a decimal comma?", which is wrong, and neither format reads it."""
+    f = tmp_path / "money.csv"
+    f.write_text('customer_id,lifetime_value\nC1,"$1,234.56"\n', encoding="utf-8")
+    with pytest.raises(ImportValidationError, match="a currency sign: export the column"
+                       " without it") as info:
+        store.import_file("customers", f)
+    assert "decimal comma" not in str(info.value)

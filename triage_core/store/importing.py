@@ -527,7 +527,10 @@ class _Validator:
                 self._fail(f"{value[:40]!r} is not a number written "
                            f"{mapping_rules.NUMBER_WRITTEN.get(fmt, fmt)}, as [formats] "
                            f"{c} = \"{fmt}\" of the mapping says", hit[0], col)
-            if col.type == "DOUBLE" and "," in str(hit[1]):
+            if re.search(r"[$€£¥₹]|\b(?:USD|EUR|GBP|JPY|CHF|INR)\b", str(hit[1])):
+                hint = (" (a currency sign: export the column without it; a number with"
+                        f" thousands commas then reads with [formats] {c} = \"thousands_comma\")")
+            elif col.type == "DOUBLE" and "," in str(hit[1]):
                 hint = (f" (a thousands separator? add [formats] {c} = \"thousands_comma\";"
                         f" a decimal comma? add [formats] {c} = \"decimal_comma\" to the mapping)"
                         if re.fullmatch(mapping_rules.THOUSANDS_RE, str(hit[1]).strip())
