@@ -88,8 +88,8 @@ if not components.need_triage():
             st.markdown("**Words behind the category**")
             if detail.get("predicted_category") is None:
                 st.caption("No model prediction for this ticket (no active category model, "
-                           "or it was not predicted yet): its category comes from "
-                           f"{source}.")
+                           "it was not predicted yet, or it has no letter or digit to read): "
+                           f"its category comes from {source}.")
             else:
                 components.words_table(detail.get("category_words"), "Category")
                 st.caption("Top alternatives")

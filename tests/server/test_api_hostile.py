@@ -296,3 +296,7 @@ def test_a_ticket_without_words_gets_no_category_and_goes_to_the_triage_queue(
         assert got[ticket_id]["team"] == queue
         assert "no category" in got[ticket_id]["routing_reason"]
     assert got["HOST-W4"]["category"] is not None
+    # looked up with its explanation: no category and no words behind one, not an error
+    r = api.get("/api/v1/tickets/HOST-W2")
+    assert r.status_code == 200, r.text
+    assert r.json()["triage"]["category"] is None, r.json()
