@@ -59,12 +59,13 @@ class Table:
 
 
 # Ids and labels are one line of at most this many characters, without control characters
-# (line breaks, tabs, escape sequences, NUL) or the bidirectional overrides that make a text
-# display as another: they are keys, shown in tables and charts, and passed in URLs.
+# (line breaks, Unicode's line and paragraph separators too, tabs, escape sequences, NUL) or
+# the bidirectional overrides that make a text display as another: they are keys, shown in
+# tables and charts, and passed in URLs. The two patterns match the same characters.
 MAX_ID_CHARS = 200
-MAX_LABEL_CHARS = 100  # a category, as a correction's new category (ops/feedback.py)
-CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"  # Python's re
-CONTROL_CHARACTERS_SQL = r"[\x00-\x1f\x7f-\x9f\x{202a}-\x{202e}\x{2066}-\x{2069}]"  # RE2
+MAX_LABEL_CHARS = 100  # a category (imported, or added by a correction: ops/feedback.py)
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]"  # Python's re
+CONTROL_CHARACTERS_SQL = r"[\x00-\x1f\x7f-\x9f\x{2028}-\x{202e}\x{2066}-\x{2069}]"  # RE2
 
 TICKET_STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from triage_core.errors import TriageError
 from triage_core.ops.priority import TIERS
-from triage_core.schema import SENTIMENT_LABELS
+from triage_core.schema import CONTROL_CHARACTERS, MAX_LABEL_CHARS, SENTIMENT_LABELS
 from triage_core.store import Store
 from triage_core.store.retry import retry_on_conflict
 
@@ -25,8 +25,8 @@ FIELDS = ("category", "tier", "sentiment", "flag")
 _SHOWN = {"category": "category", "tier": "priority_tier", "sentiment": "sentiment_label"}
 
 
-MAX_NEW_CATEGORY = 100  # characters of a category a correction adds (one line)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+MAX_NEW_CATEGORY = MAX_LABEL_CHARS  # characters of a category a correction adds (one line)
+_CONTROL = re.compile(CONTROL_CHARACTERS)  # as the import refuses them in a category
 
 
 def _validate(field: str, value: str, categories: list[str], new: bool = False) -> str:

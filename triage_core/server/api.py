@@ -555,21 +555,17 @@ def routes(server: Server) -> list[Route]:
         route("/webhooks/freshdesk", Api.freshdesk, "POST"),
         route("/cli", Api.post_cli, "POST"),
     ]
-    async def any_method(scope: Any, receive: Any, send: Any) -> None:
-        response = await unmatched(Request(scope, receive))
-        await response(scope, receive, send)
-
-    # Every method, TRACE and WebDAV's included: an ASGI app, as Starlette takes a function
-    # endpoint for GET only unless its methods are listed (an unlisted method got Starlette's
-    # plain-text 405, with or without a token).
-    return [*known, Route(p + "/{rest:anytext}", _AsgiApp(any_method), methods=None)]
+    return [*known, Route(p + "/{rest:anytext}", _AnyMethod(unmatched), methods=None)]
 
 
-class _AsgiApp:
-    """An ASGI callable that Starlette's Route mounts as an app (not as a request endpoint)."""
+class _AnyMethod:
+    """A request handler that Starlette's Route mounts as an ASGI app, so that every method
+    reaches it, TRACE and WebDAV's included (a function endpoint takes GET only unless its
+    methods are listed; an unlisted one got Starlette's plain-text 405, token or not)."""
 
-    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
-        self.app = app
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
+        response = await self.handler(Request(scope, receive))
+        await response(scope, receive, send)
