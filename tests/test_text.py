@@ -196,8 +196,9 @@ def test_rules_skipped_by_the_substring_check_cannot_match_without_it() -> None:
         "It broke.\nSent from my iPhone", "x\nGet Outlook for iOS", "x\nVon meinem iPad gesendet",
         "x\nENVOYÉ DE MON iPhone", "x\nEnviado desde mi móvil", "it\u2019s &amp; &lt;b&gt;\r\nok",
         "a\xa0b\u2028c &quot;q&quot; &#39;s\rend", "&amp;lt;",
-        "<B>x</B><BR/>y", "a<!--\nc-->b", "x &nbsp;y", "<p class='a'>z</p>"]
-    assert sum(bool(r.needs) for r in _RULES) == 16
+        "<B>x</B><BR/>y", "a<!--\nc-->b", "x &nbsp;y", "<p class='a'>z</p>",
+        "<STYLE>a{}</STYLE >b", "<script src=x></script>c", "<title>t</title>d"]
+    assert sum(bool(r.needs) for r in _RULES) == 19
     for k, (pattern, _, needles, _, _) in enumerate(_RULES):
         if not needles:
             continue
@@ -241,6 +242,40 @@ def test_html_bodies_are_shown_as_text_and_plain_ones_as_written() -> None:
     assert html_to_text("<p>2 < 3 and &lt;b&gt;</p>") == "2 < 3 and <b>"
     mention = "my <img src=x> tag does not load &amp; <b>why"  # no HTML document: as written
     assert html_to_text(mention) == mention
+
+
+def test_style_sheets_scripts_and_titles_of_html_mail_are_not_text() -> None:
+    """An HTML e-mail's <style>, <script> and <title> go with their contents, for the page and
+    for the models, in Python and in RE2 alike; a tag never closed is only a tag."""
+    from triage_core.text import clean_body_array, html_to_text, to_arrow
+
+    body = ('<html><head><title>Message</title><style type="text/css">\np.x {color: red}\n'
+            "</style></head><body><p>My invoice is wrong.</p><SCRIPT>if (a < b) go();</SCRIPT>"
+            "<p>Please fix it</p></body></html>")
+    assert html_to_text(body) == "My invoice is wrong.\n\nPlease fix it"
+    assert clean_body(body) == "My invoice is wrong.\n\nPlease fix it"
+    assert clean_body_array(to_arrow([body, "plain"])).to_pylist() == [
+        "My invoice is wrong.\n\nPlease fix it", "plain"]
+    assert html_to_text("<p>I pasted <style>p{}</p>") == "I pasted p{}"
+
+
+def test_block_rules_in_python_find_what_the_whole_pattern_finds() -> None:
+    """Python's re runs the <style>/<script>/<title> rules only up to the last closing tag:
+    the same result as the pattern over the whole text, and as RE2 over many texts."""
+    import random
+
+    from triage_core.text import _BLOCKS, _UpToLast, clean_body_array, to_arrow
+
+    rnd = random.Random(11)
+    pieces = ["<style>", "</style>", "<STYLE media=x>", "</style \n>", "<script>", "</script>",
+              "<title>", "</title>", "</styles>", "<styled>", "a", "<", ">", "\n", "x y"]
+    texts = ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14))) for _ in range(3000)]
+    for tag, pattern in _BLOCKS.items():
+        whole, upto = re.compile(pattern), _UpToLast(tag)
+        for text in texts:
+            assert upto.sub("", text) == whole.sub("", text), (tag, text)
+    many = texts[:400]
+    assert clean_body_array(to_arrow(many)).to_pylist() == [clean_body(t) for t in many]
 
 
 @pytest.mark.parametrize("pattern", [r"\x41bc", r"\101", "Outage", r"(?-i:down)", "caf\u00e9",

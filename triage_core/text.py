@@ -50,6 +50,13 @@ _ORIGINAL_MESSAGE = (r"-{3,}[ \t]*(?:original message|ursprüngliche nachricht|m
                      r"[ \t]*-{3,}.*")
 
 
+# HTML elements dropped with their contents: the tag, and its closing tag (one pattern per
+# tag: RE2 has no backreference).
+_CLOSING = r"</{tag}[ \t\n]*>"
+_BLOCKS = {tag: rf"(?is)<{tag}(?:[ \t\n/][^<>]{{0,1000}})?>.*?" + _CLOSING.format(tag=tag)
+           for tag in ("style", "script", "title")}
+
+
 class _Rule(NamedTuple):
     """A cleaning rule: ``pattern`` becomes ``repl``. With ``needs``, the rule can only match a
     text holding one of those strings (case-insensitive): the vectorized path runs it only on
@@ -76,6 +83,12 @@ _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
     # break or block tag becomes a line end (so the line rules below still see signatures and
     # "Sent from my iPhone" lines), any other tag goes. Before the entities are decoded, so an
     # escaped "&lt;div&gt;" a customer typed stays text.
+    # A style sheet, script or title of an HTML e-mail, with its contents (CSS, code or the
+    # document's name, not what the customer wrote). Python's re runs them only up to the
+    # last closing tag (see _UpToLast).
+    (_BLOCKS["style"], "", ("<style",)),
+    (_BLOCKS["script"], "", ("<script",)),
+    (_BLOCKS["title"], "", ("<title",)),
     (r"(?s)<!--.{0,1000}?-->", "", ("<!--",)),
     (r"(?i)<(?:br|/?(?:p|div|li|tr|h[1-6]|blockquote|ul|ol|table))\b[^<>]{0,1000}>", "\n",
      ("<",)),
@@ -132,7 +145,32 @@ _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
     (r" ?\n[ \n]*\n", "\n\n", ("\n",)),
     (r"^[ \t\n]+|[ \t\n]+$", "", (), "trim"),
 ))
-_COMPILED_RULES = tuple((re.compile(rule.python or rule.pattern), rule.repl) for rule in _RULES)
+
+
+class _UpToLast:
+    """A rule of :data:`_BLOCKS` for Python's re, run only up to the end of the last closing
+    tag: an opening tag after it can match nothing (RE2 finds nothing there either), and
+    ``pattern.sub`` would search the rest of the text from each such tag in turn (a text of
+    many unclosed ``<style>`` tags took quadratic time)."""
+
+    def __init__(self, tag: str) -> None:
+        self.pattern = re.compile(_BLOCKS[tag])
+        self.close = re.compile(_CLOSING.format(tag=tag), re.IGNORECASE)
+
+    def sub(self, repl: str, text: str) -> str:
+        end = -1
+        for end_tag in self.close.finditer(text):
+            end = end_tag.end()
+        if end < 0:
+            return text
+        head = self.pattern.sub(repl, text[:end])
+        return text if head == text[:end] else head + text[end:]
+
+
+_BLOCK_TAGS = {pattern: tag for tag, pattern in _BLOCKS.items()}
+_COMPILED_RULES = tuple(
+    (_UpToLast(_BLOCK_TAGS[rule.pattern]) if rule.pattern in _BLOCK_TAGS else
+     re.compile(rule.python or rule.pattern), rule.repl) for rule in _RULES)
 
 
 def _ascii_gates(rule: _Rule) -> tuple[str, ...] | None:
@@ -155,8 +193,8 @@ _ASCII_GATES = tuple(_ascii_gates(rule) for rule in _RULES)
 # trigger is changed by none of them: the first rule finds nothing, so the row is unchanged for
 # the second, and so on. One pass over every row instead of one per rule and needle; the
 # ungated groups are rules that fire on about half of the texts (greetings, blank lines, ends).
-_VECTOR_GROUPS = ((0, 14, True), (14, 23, True), (23, 24, True), (24, 25, False),
-                  (25, 28, True), (28, 30, False))
+_VECTOR_GROUPS = ((0, 17, True), (17, 26, True), (26, 27, True), (27, 28, False),
+                  (28, 31, True), (31, 33, False))
 # Up to this many texts, the rules run in Python's re one text at a time: pyarrow compiles each
 # RE2 pattern again on every call, a fixed cost of milliseconds that a few texts never repay.
 SMALL_BATCH = 64
@@ -245,7 +283,7 @@ def clean_body(text: Any) -> str:
 _LOOKS_HTML = re.compile(r"(?i)<br\s*/?>|</(?:p|div|span|html|body|table|tr|td|li|ul|ol|font|b"
                          r"|i|u|strong|em|a|h[1-6]|blockquote)\s*>")
 # The cleaning rules that read HTML as text: comments and tags, then the entities.
-_HTML_RULES = tuple(i for i, r in enumerate(_RULES) if "<" in r.needs or "<!--" in r.needs)
+_HTML_RULES = tuple(i for i, r in enumerate(_RULES) if any(n.startswith("<") for n in r.needs))
 _ENTITY_RULES = tuple(i for i, r in enumerate(_RULES) if r.pattern.startswith("&"))
 
 
