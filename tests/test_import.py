@@ -440,6 +440,32 @@ def test_suggested_mapping_reads_the_field_of_a_nested_object(store: Store,
     assert columns["ticket_id"] == ("id",)
 
 
+def test_suggest_leaves_zendesk_ticket_types_out_of_the_category(store: Store,
+                                                                  tmp_path: Path) -> None:
+    """A Zendesk export's "Type" (question, incident, problem, task) is no issue category:
+    suggest does not map it and says why (the CLI's comment, the Data page's caption); a
+    "Type" column of a helpdesk's own categories (Freshdesk's) is mapped."""
+    from triage_core.store.inspect import inspect_file
+
+    zendesk = tmp_path / "zendesk.csv"
+    zendesk.write_text("Id,Requester id,Created at,Status,Type,Subject\n"
+                       "1,C1,2026-02-01 10:00:00,open,Incident,Login fails\n"
+                       "2,C1,2026-02-01 10:00:00,open,question,Refund?\n"
+                       "3,C1,2026-02-01 10:00:00,open,-,Hello\n")
+    report = inspect_file(store, "tickets", zendesk)
+    assert "category" not in report.suggestion().columns
+    assert "category" not in report.guesses
+    assert "'Type' holds Zendesk's ticket types (incident, question)" in report.passed_over[
+        "category"]
+    freshdesk = tmp_path / "freshdesk.csv"
+    freshdesk.write_text("Ticket ID,Contact ID,Created time,Status,Type,Subject\n"
+                         "1,C1,2026-02-01 10:00:00,open,Refund,Money back\n"
+                         "2,C1,2026-02-01 10:00:00,open,Question,How?\n")
+    report = inspect_file(store, "tickets", freshdesk)
+    assert report.suggestion().columns["category"] == ("Type",)
+    assert report.passed_over == {}
+
+
 def test_suggest_lists_satisfaction_words_with_their_likely_scores(store: Store,
                                                                     data_dir: Path,
                                                                     tmp_path: Path) -> None:

@@ -118,6 +118,8 @@ def import_section() -> None:
         components.error(exc)
         return
     st.markdown("**Columns** (ours on the left; `*` required)")
+    for col, why in first.passed_over.items():
+        st.caption(components.plain(f"{col}: {why}"))
     columns, defaults = column_form(table, first)
     from_base = dict(base.values) if base is not None else {}
     formats = format_form(first, base)

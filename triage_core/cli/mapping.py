@@ -71,12 +71,15 @@ def _commented(report: object, text: str) -> str:
 
     assert isinstance(report, FileReport)
     spec = IMPORT_TABLES[report.table]
-    head = [f"# mapping for {report.table}, guessed from a file with {report.rows:,} rows",
+    head = [f"# mapping for {report.table}, guessed from a file with {report.rows:,}"
+            f" row{'' if report.rows == 1 else 's'}",
             f"# the file's columns: {', '.join(report.columns)}",
             f"# our columns: {', '.join(spec.column_names)}"]
     if report.missing:
         head.append(f"# REQUIRED, not found: {', '.join(report.missing)}: add them under"
                     " [columns] (our_column = \"Their column\") or [defaults]")
+    for col, why in report.passed_over.items():
+        head.append(f"# {col}: {why}")
     for col, values in report.unmatched.items():
         allowed = ", ".join(spec.column(col).choices)
         head.append(f"# {col}: {len(values)} value(s) to map to one of {allowed}")

@@ -42,13 +42,16 @@ class FileReport:
     # time columns that are not ISO 8601: the one format every value fits, or None when
     # none or several (month/day against day/month) do, with an example value
     formats: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    # guesses left out, each with why (our column -> one line)
+    passed_over: dict[str, str] = field(default_factory=dict)
 
     def suggestion(self) -> ImportMapping:
         """A mapping to start from: the given one (else the guesses), with every value that
         still does not fit listed, mapped to itself, to be edited."""
         spec = importing.table_spec(self.table)
         guessed = mapping_rules.suggest(
-            spec, self.columns, {c: [v for v, _ in vals] for c, vals in self.unmatched.items()})
+            spec, self.columns, {c: [v for v, _ in vals] for c, vals in self.unmatched.items()},
+            self.guesses)
         formats = {c: f for c, (f, _) in self.formats.items() if f}
         if self.mapping is None:
             return replace(guessed, formats=formats)
@@ -92,6 +95,9 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
     columns = [c for c in store.columns("_raw") if c != "_row"]
     report = FileReport(table, columns, mapping_rules.guess_columns(spec, columns), None, None,
                         mapping=mapping)
+    report.passed_over = _not_categories(store, report.guesses) if table == "tickets" else {}
+    for col in report.passed_over:
+        del report.guesses[col]
     guessed = mapping or ImportMapping(
         "", table, {c: (s,) for c, s in report.guesses.items()}, {}, {})
     try:
@@ -121,6 +127,28 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
     report.preview = store.query("SELECT * EXCLUDE (_row) FROM _stage ORDER BY _row LIMIT ?",
                                  [int(rows)])
     return report
+
+
+# Zendesk's ticket types: a fixed set every Zendesk account has, not its issue categories
+_TICKET_TYPES = frozenset({"question", "incident", "problem", "task"})
+
+
+def _not_categories(store: Store, guesses: dict[str, str]) -> dict[str, str]:
+    """{"category": why} when the column guessed as the category (a "Type" column) holds
+    only Zendesk's ticket types: training on them would learn question/incident/problem/task,
+    not what the tickets are about. Else {}."""
+    src = guesses.get("category")
+    if src is None:
+        return {}
+    quoted = '"' + src.replace('"', '""') + '"'
+    values = {r[0] for r in store.raw_connection().execute(
+        f"SELECT DISTINCT lower(trim(CAST({quoted} AS VARCHAR))) FROM _raw LIMIT 10"
+    ).fetchall()} - {None, "", "-"}
+    if not values or not values <= _TICKET_TYPES:
+        return {}
+    return {"category": f"{src!r} holds Zendesk's ticket types ({', '.join(sorted(values))}),"
+                        " not issue categories: not mapped; map a column of your own"
+                        " categories (a custom field, the group) if the export has one"}
 
 
 def _decimal_comma(con: Any, column: str) -> tuple[str, str] | None:

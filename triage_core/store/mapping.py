@@ -472,10 +472,13 @@ def _object_field(col: str, src: str, source_columns: Sequence[str]) -> str | No
 
 
 def suggest(spec: Table, source_columns: Sequence[str],
-            unmapped_values: Mapping[str, Sequence[str]] | None = None) -> ImportMapping:
-    """A mapping to start from: guessed columns, and every value that does not fit listed
-    (mapped to itself, to be edited)."""
-    columns = {c: (s,) for c, s in guess_columns(spec, source_columns).items()}
+            unmapped_values: Mapping[str, Sequence[str]] | None = None,
+            guesses: Mapping[str, str] | None = None) -> ImportMapping:
+    """A mapping to start from: guessed columns (``guesses``, else :func:`guess_columns`), and
+    every value that does not fit listed (mapped to itself, to be edited)."""
+    if guesses is None:
+        guesses = guess_columns(spec, source_columns)
+    columns = {c: (s,) for c, s in guesses.items()}
     values = {c: {v: _LIKELY.get(c, {}).get(v.strip().lower(), v) for v in vals}
               for c, vals in (unmapped_values or {}).items() if vals}
     return ImportMapping("", spec.name, columns, values, {})
