@@ -113,6 +113,18 @@ def test_corrections_are_validated(db: Store) -> None:
         with pytest.raises(TriageError, match="a new category is one line of at most 100"):
             feedback.add(db, tid, {"category": bad}, allow_new_category=True)
     assert feedback.summary(db) == before
+    # free text is bounded too (a megabyte comment or flag would be kept forever)
+    from triage_core.schema import MAX_ID_CHARS, MAX_NOTE_CHARS
+
+    for change, extra, what in (({"flag": "x" * (MAX_NOTE_CHARS + 1)}, {}, "flag"),
+                                ({"flag": "wrong"}, {"comment": "c" * (MAX_NOTE_CHARS + 1)},
+                                 "comment"),
+                                ({"flag": "wrong"}, {"by": "b" * (MAX_ID_CHARS + 1)}, "author")):
+        with pytest.raises(TriageError, match=f"the {what} is .* characters long; at most"):
+            feedback.add(db, tid, change, **extra)
+    assert feedback.summary(db) == before
+    feedback.add(db, tid, {"flag": "f" * MAX_NOTE_CHARS}, comment="c" * MAX_NOTE_CHARS,
+                 by="b" * MAX_ID_CHARS)
     feedback.add(db, tid, {"category": "y" * feedback.MAX_NEW_CATEGORY},
                  allow_new_category=True)
 
@@ -386,3 +398,13 @@ def test_csat_vs_sentiment_prefers_surveys(loaded_store: Store, tmp_path: Path) 
     assert after["mean_sentiment"].tolist() == pytest.approx(sentiment["sentiment"].tolist())
     with pytest.raises(TriageError, match="freq must be"):
         feedback.csat_vs_sentiment(loaded_store, "hour")
+
+
+def test_a_training_note_of_megabytes_is_refused_before_training(db: Store) -> None:
+    from triage_core.schema import MAX_NOTE_CHARS
+
+    versions = db.scalar("SELECT count(*) FROM model_versions")
+    with pytest.raises(TriageError, match="the note is 5,001 characters long; at most 5,000"):
+        training.train(db, CONFIG, note="n" * (MAX_NOTE_CHARS + 1))
+    assert db.scalar("SELECT count(*) FROM model_versions") == versions
+    assert registry.active_version(db, "category") is not None

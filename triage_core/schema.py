@@ -64,6 +64,7 @@ class Table:
 # tables and charts, and passed in URLs. The two patterns match the same characters.
 MAX_ID_CHARS = 200
 MAX_LABEL_CHARS = 100  # a category (imported, or added by a correction: ops/feedback.py)
+MAX_NOTE_CHARS = 5000  # free text a person adds: a correction's comment or flag, a model's note
 CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]"  # Python's re
 CONTROL_CHARACTERS_SQL = r"[\x00-\x1f\x7f-\x9f\x{2028}-\x{202e}\x{2066}-\x{2069}]"  # RE2
 

@@ -137,6 +137,25 @@ def test_feedback_reads_ticket_ids_as_the_intake_stores_them(
     assert count(api, "SELECT count(*) FROM feedback") == before
 
 
+def test_free_text_of_megabytes_is_refused_and_not_kept(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    """A feedback comment or flag, or a training job's note, of megabytes: 422 naming the
+    limit (not echoed back), nothing recorded."""
+    api = serve_api()
+    assert api.post("/api/v1/tickets", new_ticket("HOST-N1", customers[0])).status_code == 200
+    before = count(api, "SELECT count(*) FROM feedback")
+    huge = "n" * 1_000_000
+    for body in ({"ticket_id": "HOST-N1", "flag": huge},
+                 {"ticket_id": "HOST-N1", "flag": "wrong", "comment": huge}):
+        r = api.post("/api/v1/feedback", body)
+        assert len(r.content) < 1000 and "1,000,000 characters long; at most 5,000" in one_line(
+            r, 422)
+    assert count(api, "SELECT count(*) FROM feedback") == before
+    r = api.post("/api/v1/jobs/train", {"note": huge})
+    assert len(r.content) < 1000
+    assert one_line(r, 422) == "note is 1,000,000 characters long; at most 5,000"
+
+
 def test_unknown_routes_answer_401_without_a_token(serve_api: Callable[..., Api]) -> None:
     api = serve_api()
     for method, path in (("GET", "/api/v1/nonexistent"), ("GET", "/api/v1/feedback"),

@@ -17,7 +17,13 @@ import pandas as pd
 
 from triage_core.errors import TriageError
 from triage_core.ops.priority import TIERS
-from triage_core.schema import CONTROL_CHARACTERS, MAX_LABEL_CHARS, SENTIMENT_LABELS
+from triage_core.schema import (
+    CONTROL_CHARACTERS,
+    MAX_ID_CHARS,
+    MAX_LABEL_CHARS,
+    MAX_NOTE_CHARS,
+    SENTIMENT_LABELS,
+)
 from triage_core.store import Store
 from triage_core.store.retry import retry_on_conflict
 
@@ -73,6 +79,12 @@ def add(store: Store, ticket_id: str, changes: Mapping[str, str | None], *, by: 
     """Record corrections for one ticket; returns their ids. Empty values are skipped; a
     correction to the value the ticket already shows is refused (nothing is recorded)."""
     changes = {k: v for k, v in changes.items() if v is not None and str(v).strip() != ""}
+    for what, text, limit in (("comment", comment, MAX_NOTE_CHARS),
+                              ("flag", changes.get("flag") or "", MAX_NOTE_CHARS),
+                              ("author", by, MAX_ID_CHARS)):
+        if len(str(text)) > limit:
+            raise TriageError(f"the {what} is {len(str(text)):,} characters long; at most"
+                              f" {limit:,}: nothing recorded")
     if not changes:
         raise TriageError("nothing to record: give a category, tier, sentiment or flag"
                           " (--category, --tier, --sentiment, --flag)")

@@ -238,6 +238,7 @@ class Server:
 
     def job_argv(self, kind: str, options: Any) -> list[str]:
         """The command line of a job from its JSON options (see api.JOB_OPTIONS)."""
+        from triage_core.schema import MAX_NOTE_CHARS
         from triage_core.server.api import JOB_OPTIONS, Problem
 
         allowed = JOB_OPTIONS[kind]
@@ -258,6 +259,9 @@ class Server:
                 raise Problem(422, f"{key} must be a number")
             elif kind_of is str and not isinstance(value, str):
                 raise Problem(422, f"{key} must be a text")
+            elif kind_of is str and len(value) > MAX_NOTE_CHARS:
+                raise Problem(422, f"{key} is {len(value):,} characters long; at most"
+                                   f" {MAX_NOTE_CHARS:,}")
             else:
                 argv += [opt, str(value)]
         _check_options(self.verbs, argv, {opt: key for key, (opt, _) in allowed.items()})

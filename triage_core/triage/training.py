@@ -14,9 +14,10 @@ from typing import Any
 import pandas as pd
 
 from triage_core.config.training import TrainingSettings
-from triage_core.errors import ModelError
+from triage_core.errors import ModelError, TriageError
 from triage_core.models import registry
 from triage_core.models.evaluate import metrics
+from triage_core.schema import MAX_NOTE_CHARS
 from triage_core.store import Store
 from triage_core.triage import guardrails
 from triage_core.triage.batch import ticket_texts
@@ -97,6 +98,9 @@ def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = 
     holdout. With ``activate`` it becomes active only when :func:`guardrails.judge` allows it
     (clearly better than guessing, not worse than the active model on the same holdout) or
     ``force``. The plain baselines are trained on the same rows and scored on the holdout."""
+    if len(note) > MAX_NOTE_CHARS:  # said before the training, not after it
+        raise TriageError(f"the note is {len(note):,} characters long; at most"
+                          f" {MAX_NOTE_CHARS:,}")
     data = labeled(store, config)
     if data.empty:
         raise ModelError("no labeled tickets: the tickets need a category (import a file with "
