@@ -238,6 +238,20 @@ BAD_FILES = {
 }
 
 
+def _parquet_without_rows() -> bytes:
+    import io
+
+    out = io.BytesIO()
+    pd.DataFrame({c: pd.Series([], dtype=str) for c in ("ticket_id", "created_at",
+                                                         "customer_id", "status")}
+                 ).to_parquet(out)
+    return out.getvalue()
+
+
+BAD_FILES["no_rows.parquet"] = (_parquet_without_rows(), None, None,
+                                "no data rows (the Parquet file has columns but no rows)")
+
+
 @pytest.mark.parametrize("name", sorted(BAD_FILES))
 def test_bad_input_is_refused_and_changes_nothing(loaded_store: Store, tmp_path: Path,
                                                   name: str) -> None:

@@ -268,6 +268,9 @@ class _Importer:
             plan, n = stage(self.store, self.spec, mapping, self.name)
             self.label = plan.label
             if n == 0:
+                if self.name.lower().endswith((".parquet", ".pq")):
+                    raise ImportValidationError(self.name, "no data rows (the Parquet file has"
+                                                " columns but no rows)")
                 raise ImportValidationError(self.name, "no data rows (the file has only a"
                                             " header)", row=1)
             self.con.execute("DROP TABLE _raw")  # one staged copy at a time keeps memory down
