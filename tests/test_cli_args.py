@@ -272,3 +272,16 @@ def test_a_verb_sent_to_a_server_carries_the_login_name(
     ctx = add.make_context("add", ["--ticket", "T1", "--flag"])
     assert command_line(("feedback", "add"), add, ctx.params) == [
         "feedback", "add", "--ticket", "T1", "--flag", "--by", "ana"]
+
+
+def test_terminal_tables_line_up_wide_characters() -> None:
+    """A CJK label or an emoji takes two columns of a terminal, a combining accent none: the
+    per-class table of `triage evaluate` (and every other table) stays aligned."""
+    import pandas as pd
+    from wcwidth import wcswidth
+
+    frame = pd.DataFrame({"category": ["billing", "請求書", "\U0001f4b3 card", "cafe\u0301"],
+                          "f1": [0.5, 0.25, 1.0, 0.1]})
+    lines = common.table(frame).splitlines()
+    assert {wcswidth(line) for line in lines} == {len(lines[1])}
+    assert lines[3].startswith("  請求書  0.25")

@@ -203,11 +203,23 @@ def table(df: Any, columns: list[str] | None = None, floatfmt: str = "{:,.2f}") 
                floatfmt.format(v) if isinstance(v, float) else str(v)) for v in row]
              for row in d.itertuples(index=False)]
     heads = [str(c) for c in d.columns]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True))]
+    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(heads)]
+    lines = ["  ".join(h + " " * (w - _width(h)) for h, w in zip(heads, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    lines += ["  ".join(" " * (w - _width(c)) + c for c, w in zip(r, widths, strict=True))
+              for r in cells]
     return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """The columns ``text`` takes in a terminal: two for a CJK character or an emoji, none for
+    a combining accent (its length where a character has no width, such as a control)."""
+    if text.isascii():
+        return len(text)
+    from wcwidth import wcswidth
+
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
 
 
 def warn(messages: list[str]) -> None:
