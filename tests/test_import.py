@@ -471,6 +471,9 @@ def test_suggest_leaves_zendesk_ticket_types_out_of_the_category(store: Store,
     assert "category" not in report.guesses
     assert "'Type' holds Zendesk's ticket types (incident, question)" in report.passed_over[
         "category"]
+    result = store.import_file("tickets", zendesk, preset="zendesk", create_missing=True)
+    assert not [w for w in result.warnings if "category" in w], result.warnings
+    assert store.scalar("SELECT count(*) FROM tickets WHERE category IS NOT NULL") == 0
     freshdesk = tmp_path / "freshdesk.csv"
     freshdesk.write_text("Ticket ID,Contact ID,Created time,Status,Type,Subject\n"
                          "1,C1,2026-02-01 10:00:00,open,Refund,Money back\n"
@@ -478,6 +481,10 @@ def test_suggest_leaves_zendesk_ticket_types_out_of_the_category(store: Store,
     report = inspect_file(store, "tickets", freshdesk)
     assert report.suggestion().columns["category"] == ("Type",)
     assert report.passed_over == {}
+    result = store.import_file("tickets", freshdesk, create_missing=True,
+                               mapping={"Ticket ID": "ticket_id", "Contact ID": "customer_id",
+                                        "Created time": "created_at"})
+    assert any("'Type' (-> category?)" in w for w in result.warnings), result.warnings
 
 
 def test_suggest_lists_satisfaction_words_with_their_likely_scores(store: Store,

@@ -169,12 +169,38 @@ def load_raw_frame(store: Store, frame: pd.DataFrame) -> None:
         con.unregister(view)
 
 
+# Zendesk's ticket types: a fixed set every Zendesk account has, not its issue categories
+TICKET_TYPES = frozenset({"question", "incident", "problem", "task"})
+
+
+def not_categories(store: Store, guesses: Mapping[str, str]) -> dict[str, str]:
+    """{"category": why} when the file's column guessed as the category (a "Type" column of
+    ``_raw``) holds only Zendesk's ticket types: training on them would learn
+    question/incident/problem/task, not what the tickets are about. Else {}."""
+    src = guesses.get("category")
+    if src is None:
+        return {}
+    quoted = '"' + src.replace('"', '""') + '"'
+    values = {r[0] for r in store.raw_connection().execute(
+        f"SELECT DISTINCT lower(trim(CAST({quoted} AS VARCHAR))) FROM _raw LIMIT 10"
+    ).fetchall()} - {None, "", "-"}
+    if not values or not values <= TICKET_TYPES:
+        return {}
+    return {"category": f"{src!r} holds Zendesk's ticket types ({', '.join(sorted(values))}),"
+                        " not issue categories: not mapped; map a column of your own"
+                        " categories (a custom field, the group) if the export has one"}
+
+
 def stage(store: Store, spec: Table, mapping: ImportMapping | None, name: str
           ) -> tuple[mapping_rules.ColumnPlan, int]:
     """Map ``_raw`` into ``_stage`` (our columns, values mapped, not yet checked)."""
     con = store.raw_connection()
     raw_cols = [c for c in store.columns("_raw") if c != "_row"]
     plan = mapping_rules.plan_columns(spec, raw_cols, mapping, name)
+    if spec.name == "tickets" and "category" not in plan.present and not_categories(
+            store, mapping_rules.guess_columns(spec, plan.ignored)):
+        # no "'Type' (-> category?)" hint for Zendesk's ticket types
+        plan = mapping_rules.plan_columns(spec, raw_cols, mapping, name, hint=False)
     n = int(con.execute("SELECT count(*) FROM _raw").fetchall()[0][0])
     exprs, params = [], []
     for col in spec.columns:

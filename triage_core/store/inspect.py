@@ -95,7 +95,8 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
     columns = [c for c in store.columns("_raw") if c != "_row"]
     report = FileReport(table, columns, mapping_rules.guess_columns(spec, columns), None, None,
                         mapping=mapping)
-    report.passed_over = _not_categories(store, report.guesses) if table == "tickets" else {}
+    report.passed_over = (importing.not_categories(store, report.guesses)
+                          if table == "tickets" else {})
     for col in report.passed_over:
         del report.guesses[col]
     guessed = mapping or ImportMapping(
@@ -127,28 +128,6 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
     report.preview = store.query("SELECT * EXCLUDE (_row) FROM _stage ORDER BY _row LIMIT ?",
                                  [int(rows)])
     return report
-
-
-# Zendesk's ticket types: a fixed set every Zendesk account has, not its issue categories
-_TICKET_TYPES = frozenset({"question", "incident", "problem", "task"})
-
-
-def _not_categories(store: Store, guesses: dict[str, str]) -> dict[str, str]:
-    """{"category": why} when the column guessed as the category (a "Type" column) holds
-    only Zendesk's ticket types: training on them would learn question/incident/problem/task,
-    not what the tickets are about. Else {}."""
-    src = guesses.get("category")
-    if src is None:
-        return {}
-    quoted = '"' + src.replace('"', '""') + '"'
-    values = {r[0] for r in store.raw_connection().execute(
-        f"SELECT DISTINCT lower(trim(CAST({quoted} AS VARCHAR))) FROM _raw LIMIT 10"
-    ).fetchall()} - {None, "", "-"}
-    if not values or not values <= _TICKET_TYPES:
-        return {}
-    return {"category": f"{src!r} holds Zendesk's ticket types ({', '.join(sorted(values))}),"
-                        " not issue categories: not mapped; map a column of your own"
-                        " categories (a custom field, the group) if the export has one"}
 
 
 def _decimal_comma(con: Any, column: str) -> tuple[str, str] | None:

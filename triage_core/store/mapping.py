@@ -306,8 +306,11 @@ class ColumnPlan:
 
 
 def plan_columns(spec: Table, source_columns: Sequence[str],
-                 mapping: ImportMapping | None, file: str, require: bool = True) -> ColumnPlan:
-    """Match the file's columns to ours: the mapping first, then the same (normalized) name."""
+                 mapping: ImportMapping | None, file: str, require: bool = True,
+                 hint: bool = True) -> ColumnPlan:
+    """Match the file's columns to ours: the mapping first, then the same (normalized) name.
+    ``hint=False``: no hint that an ignored column may be the category (see
+    :func:`importing.not_categories`)."""
     mapping = mapping or ImportMapping()
     if mapping.table is not None and mapping.table != spec.name:
         raise TriageError(f"mapping {mapping.name or '(file)'} is for table {mapping.table},"
@@ -345,7 +348,7 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
     if absent:  # a preset lists every column an export may have: only --map's are named
         plan.warnings.append(f"{file}: the mapping names {'; '.join(absent)}, which the file"
                              " does not have; those columns stay empty")
-    plan.warnings.extend(_hollow_warnings(spec, plan, file))
+    plan.warnings.extend(_hollow_warnings(spec, plan, file, hint))
     return plan
 
 
@@ -397,11 +400,13 @@ def _require(spec: Table, source_columns: Sequence[str], targets: Mapping[str, s
         column=missing[0])
 
 
-def _hollow_warnings(spec: Table, plan: ColumnPlan, file: str) -> list[str]:
-    """Columns a user would expect to land that will not: said, never silent."""
+def _hollow_warnings(spec: Table, plan: ColumnPlan, file: str, category: bool = True
+                     ) -> list[str]:
+    """Columns a user would expect to land that will not: said, never silent (``category``
+    False: not the category)."""
     out = []
     likely = {c: s for c, s in guess_columns(spec, plan.ignored).items()
-              if c not in plan.present}
+              if c not in plan.present and (category or c != "category")}
     if spec.name == "tickets" and not {"subject", "body"} & plan.present:
         hint = [f"{c} = {likely.pop(c)!r}" for c in ("subject", "body") if c in likely]
         out.append(f"{file}: no text column is mapped (subject, body), so the tickets have no"
