@@ -14,6 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from dashboard.format import BIDI as _BIDI
+
 TEMPLATE = "plotly_white"
 # Every figure gets the template from the default: assigning it to each figure copies and
 # validates the whole template again (~25 ms a figure, a third of a page's chart time).
@@ -25,8 +27,6 @@ ACCENT = "#3557d6"
 
 # Plotly renders a subset of HTML in every label (<b>, <i>, <a href>, <span style>, <br>):
 # values from the data must reach it escaped, and without bidirectional controls.
-_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                          "\u2066\u2067\u2068\u2069\u061c"))
 _DATA_ATTRS = ("x", "y", "z", "text", "hovertext", "labels", "ids", "customdata", "parents")
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from dashboard.format import BIDI as _BIDI
 
 
 def sidebar_filters() -> data.Filters:
@@ -281,8 +282,6 @@ def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
 
 _MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:&@="
 # Bidirectional controls (e.g. U+202E RIGHT-TO-LEFT OVERRIDE) make "gpj.exe" read "exe.jpg".
-_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                          "\u2066\u2067\u2068\u2069\u061c"))
 _ZWSP = "\u200b"
 
 
@@ -291,6 +290,12 @@ def brief(text: Any, limit: int = 120) -> str:
     a 5,000-character name would otherwise fill the screen. Escape it afterwards."""
     s = str(text)
     return s if len(s) <= limit else s[: limit - 1].rstrip() + "…"
+
+
+def option(text: Any) -> str:
+    """A value from the data as a widget option (selectbox, multiselect, a text box's value)
+    shows it: text without bidirectional controls (options never render Markdown or HTML)."""
+    return str(text).translate(_BIDI)
 
 
 def plain(text: Any) -> str:

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 
+from dashboard.format import BIDI, without_bidi
 from triage_core import marketing
 from triage_core.errors import DatabaseBusyError, TriageError
 from triage_core.marketing import MODEL_DESCRIPTIONS, MODELS, AttributionSettings, Filters
@@ -157,7 +158,7 @@ def masked(df: pd.DataFrame, mask: bool | None = None) -> pd.DataFrame:
     if "ticket_id" in out.columns:
         out.index = pd.Index(df["ticket_id"].to_numpy(), name="_ticket")
     if not (mask_on() if mask is None else mask):
-        return out
+        return without_bidi(out)
     salt = _salt(db_path())
     for col in out.columns:
         if pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]) \
@@ -168,7 +169,7 @@ def masked(df: pd.DataFrame, mask: bool | None = None) -> pd.DataFrame:
         if values is not None:
             out[col] = values
     out.columns = [display(c) for c in out.columns]
-    return out
+    return without_bidi(out)
 
 
 def display(value: Any) -> str:
@@ -176,8 +177,8 @@ def display(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     if not mask_on():
-        return str(value)
-    return pseudonymize_cached(str(value), _salt(db_path()))
+        return str(value).translate(BIDI)
+    return pseudonymize_cached(str(value), _salt(db_path())).translate(BIDI)
 
 
 def shown(value: Any) -> Any:

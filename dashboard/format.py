@@ -268,13 +268,39 @@ def _printf(text: str) -> str:
     return text.replace("%", "%%")
 
 
+# Bidirectional controls: a value holding one is shown without them (an override such as U+202E
+# would show "C7\u202egpj.exe" as "C7exe.jpg": a label that lies about itself).
+BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                              "\u2066\u2067\u2068\u2069\u061c"))
+
+
+def without_bidi(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the bidirectional controls removed from its texts and column names (a
+    copy where any was found; numbers, times and the index as they are)."""
+    out = None
+    for i in range(df.shape[1]):
+        kind = df.dtypes.iloc[i]
+        if not (pd.api.types.is_object_dtype(kind) or pd.api.types.is_string_dtype(kind)):
+            continue
+        values = df.iloc[:, i]
+        clean = values.map(lambda v: v.translate(BIDI) if isinstance(v, str) else v)
+        if not clean.equals(values):
+            out = df.copy() if out is None else out
+            out.iloc[:, i] = clean
+    names = [c.translate(BIDI) if isinstance(c, str) else c for c in df.columns]
+    if names != list(df.columns):
+        out = df.copy() if out is None else out
+        out.columns = names
+    return df if out is None else out
+
+
 def table(df: pd.DataFrame, columns: Iterable[str] | None = None,
           helps: Mapping[str, str] | None = None,
           overrides: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``df`` (only ``columns``, in that order, when given) as a table shows it: shares scaled
     to percent, and the ``column_config`` with labels and formats for every column."""
     out = df if columns is None else df[[c for c in columns if c in df.columns]]
-    out = out.copy()
+    out = without_bidi(out).copy()
     helps = helps or {}
     numbered = set()
     for col in out.columns:

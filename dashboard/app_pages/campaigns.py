@@ -36,8 +36,8 @@ def selected_campaign(table: pd.DataFrame, event: object) -> str | None:
     if st.session_state.get("campaign_drill") not in ids:
         st.session_state["campaign_drill"] = ids[0]
     names = dict(zip(table["campaign_key"], table["name"], strict=True))
-    return st.selectbox("Campaign shown below", ids, format_func=lambda c: str(names.get(c)),
-                        key="campaign_drill",
+    return st.selectbox("Campaign shown below", ids,
+                        format_func=lambda c: components.option(names.get(c)), key="campaign_drill",
                         help="Tick a row in the table above, or pick a campaign here")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import components, data
+from dashboard.format import without_bidi
 
 NOT_IN_FILE = "(not in the file)"
 LEAVE = "(leave it: the import refuses it)"
@@ -169,7 +170,8 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
     if report.preview is not None:
         st.caption(f"Preview: the first rows as they would be imported ({report.rows:,} rows "
                    "in the file)")
-        st.dataframe(report.preview, hide_index=True, placeholder="–", width="stretch")
+        st.dataframe(without_bidi(report.preview), hide_index=True, placeholder="–",
+                     width="stretch")
     create_missing = st.checkbox("Create customers/campaigns that do not exist yet",
                                  key="data_create_missing")
     c1, c2, c3 = st.columns([1, 2, 1])

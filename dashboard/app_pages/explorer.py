@@ -73,7 +73,7 @@ if not components.need_triage():
                 ("Sentiment", components.fmt_number(detail.get("sentiment"), "{:+.2f}",
                                                     none="–"),
                  detail.get("sentiment_label") or "Not scored: the sentiment lexicon does not "
-                 f"cover the language ({detail.get('language') or 'unknown'})"),
+                 f"cover the language ({components.plain(detail.get('language') or 'unknown')})"),
                 ("Severity", components.fmt_number(detail.get("severity")), None),
             ])
             components.kpi_row([

@@ -37,8 +37,9 @@ else:
                    "and corrections only. The newest version was not activated: "
                    f"{components.plain(cat['decision'].iloc[0] or 'see its note')}.",
                    icon=":material/info:")
-    st.dataframe(cat[["version", "created_at", "active", "decision", "estimator", "n_train",
-                      "n_corrections", "accuracy", "macro_f1", "note"]],
+    st.dataframe(fmt.without_bidi(cat[["version", "created_at", "active", "decision",
+                                       "estimator", "n_train", "n_corrections", "accuracy",
+                                       "macro_f1", "note"]]),
                  hide_index=True, placeholder="–", width="stretch", column_config={
                      "version": st.column_config.NumberColumn("Version"),
                      "created_at": st.column_config.DatetimeColumn("Trained"),
@@ -79,7 +80,7 @@ else:
         st.caption(f"{selection['chosen']}: {selection['reason']} on the training tickets "
                    f"only ({selection['seconds']:.0f} s). Every candidate's cross-validated "
                    "score:")
-        candidates = data.selection_table(selection)
+        candidates = fmt.without_bidi(data.selection_table(selection))
         st.dataframe(candidates, hide_index=True, placeholder="–", width="stretch",
                      column_config=scores_config(candidates.columns))
     left, right = st.columns(2)
@@ -137,7 +138,8 @@ if upload is not None:
                 st.metric("Macro-F1", f"{report['macro_f1']:.3f}")
                 st.caption(f"{report['n_test']:,} rows evaluated, {report['n_skipped']:,} "
                            "skipped (empty label).")
-                st.dataframe(pd.DataFrame(report["per_class"]).T, width="stretch", placeholder="–")
+                st.dataframe(fmt.without_bidi(pd.DataFrame(report["per_class"]).T), width="stretch",
+                             placeholder="–")
                 rows = report["rows"]
                 if len(rows):
                     wrong = rows[~rows["correct"]].drop(columns="correct")
@@ -145,7 +147,8 @@ if upload is not None:
                                + (" (row: the row in the file, 1 = the first under the "
                                   "header)." if len(wrong) else "."))
                     if len(wrong):
-                        st.dataframe(wrong, width="stretch", hide_index=True, placeholder="–")
+                        st.dataframe(fmt.without_bidi(wrong), width="stretch", hide_index=True,
+                                     placeholder="–")
                     st.download_button("Download every row's prediction (CSV)",
                                        rows.to_csv(index=False), file_name="predictions.csv",
                                        mime="text/csv", on_click="ignore",

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, components, data
+from dashboard.format import without_bidi
 
 st.title("Plan a campaign")
 st.caption("How many tickets a planned campaign will bring, which teams they land on, and "
@@ -34,7 +35,7 @@ channels = ["(any)", *opts["campaign_channels"]]
 with st.form("plan_form"):
     c1, c2, c3 = st.columns(3)
     like = c1.multiselect("Like these past campaigns", list(names), key="plan_like",
-                          format_func=lambda c: names.get(c, c),
+                          format_func=lambda c: components.option(names.get(c, c)),
                           help="The forecast follows these alone; leave empty to use the "
                                "campaigns of the channel and tags")
     channel = c2.selectbox("Channel", channels, key="plan_channel",
@@ -86,7 +87,8 @@ st.subheader("Staffing")
 st.caption("Agent-hours per team: recent daily load plus the campaign's busiest day, against "
            "the team's capacity (agents × productive hours per day, from the config). "
            "Handle time per category comes from `[forecast.handle_minutes]`.")
-st.dataframe(f.staffing, hide_index=True, placeholder="–", width="stretch", column_config={
+staffing = without_bidi(f.staffing)
+st.dataframe(staffing, hide_index=True, placeholder="–", width="stretch", column_config={
     "team": st.column_config.TextColumn("Team"),
     "agents": st.column_config.NumberColumn("Agents"),
     "capacity_hours_per_day": st.column_config.NumberColumn("Capacity h/day", format="%.1f"),
@@ -101,7 +103,8 @@ mix = pd.DataFrame(list(f.category_mix.items()), columns=["category", "value"])
 left.plotly_chart(charts.category_mix(mix, "Category mix of the forecast tickets"),
                   width="stretch")
 right.caption("Forecast from these past campaigns (weight = similarity):")
-right.dataframe(f.similar, hide_index=True, placeholder="–", width="stretch", column_config={
+similar = without_bidi(f.similar)
+right.dataframe(similar, hide_index=True, placeholder="–", width="stretch", column_config={
     "campaign_id": st.column_config.TextColumn("Campaign"),
     "name": st.column_config.TextColumn("Name"),
     "channel": st.column_config.TextColumn("Channel"),
@@ -124,7 +127,8 @@ else:
         ("Interval coverage", fmt(bt.coverage, "{:.0%}"), f"share of actuals inside the {band}"),
         ("Campaigns", fmt(bt.n_campaigns), None),
     ])
-    st.dataframe(bt.rows, hide_index=True, placeholder="–", width="stretch", column_config={
+    rows = without_bidi(bt.rows)
+    st.dataframe(rows, hide_index=True, placeholder="–", width="stretch", column_config={
         "campaign_id": st.column_config.TextColumn("Campaign"),
         "name": st.column_config.TextColumn("Name"),
         "channel": st.column_config.TextColumn("Channel"),

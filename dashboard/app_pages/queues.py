@@ -97,7 +97,8 @@ if not components.need_triage():
         if not summary.empty else {}
     teams = [t for t in names if t is not None]
     if teams:
-        team = st.selectbox("Queue", teams, key="queues_team", format_func=names.get,
+        team = st.selectbox("Queue", teams, key="queues_team",
+                            format_func=lambda t: components.option(names[t]),
                             help="triage_queue: low category confidence; overflow_queue: "
                                  "every suitable agent at capacity")
         f = components.filters()
@@ -120,11 +121,12 @@ if not components.need_triage():
                 st.markdown("**Reassign a ticket**")
                 c1, c2 = st.columns(2)
                 shown_ids = dict(zip(queue.index, queue["ticket_id"], strict=True))
-                ticket = c1.selectbox("Ticket", list(shown_ids), format_func=shown_ids.get,
-                                      key="reassign_ticket")
+                ticket = c1.selectbox(
+                    "Ticket", list(shown_ids), key="reassign_ticket",
+                    format_func=lambda i: components.option(shown_ids[i]))
                 labels = data.agent_choices()
-                agent = c2.selectbox("Agent", list(labels), format_func=labels.get,
-                                     key="reassign_agent")
+                agent = c2.selectbox("Agent", list(labels), key="reassign_agent",
+                                     format_func=lambda a: components.option(labels[a]))
                 if st.form_submit_button("Reassign") and ticket and agent:
                     try:
                         data.reassign(ticket, agent)

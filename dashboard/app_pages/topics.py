@@ -48,7 +48,7 @@ st.dataframe(data.topic_table(proposal), hide_index=True, placeholder="–", wid
 
 by_id = {t["id"]: t for t in topics}
 chosen = st.selectbox("Topic", list(by_id), key="topics_chosen",
-                      format_func=lambda i: f"{i}: {by_id[i]['name']}")
+                      format_func=lambda i: components.option(f"{i}: {by_id[i]['name']}"))
 topic = by_id[chosen]
 st.subheader(f"Topic {chosen}: {components.plain(components.brief(topic['name']))}")
 st.caption(components.plain(f"{len(topic['ticket_ids']):,} tickets; typical examples, nearest "
@@ -67,7 +67,8 @@ def _apply(action: str, *args: object) -> None:
 
 
 left, right = st.columns(2)
-name = left.text_input("New name", value=topic["name"], key=f"topics_name_{chosen}")
+name = left.text_input("New name", value=components.option(topic["name"]),
+                       key=f"topics_name_{chosen}")
 if left.button("Rename", key="topics_rename"):
     _apply("rename", chosen, name)
 parts = right.number_input("Split into", min_value=2, max_value=10, value=2, step=1,
@@ -76,7 +77,7 @@ if right.button("Split", key="topics_split"):
     _apply("split", chosen, int(parts))
 others = left.multiselect("Merge with", [i for i in by_id if i != chosen],
                           key="topics_merge_with",
-                          format_func=lambda i: f"{i}: {by_id[i]['name']}")
+                          format_func=lambda i: components.option(f"{i}: {by_id[i]['name']}"))
 if left.button("Merge", key="topics_merge", disabled=not others):
     _apply("merge", [chosen, *others], None)
 if right.button("Drop this topic", key="topics_drop"):

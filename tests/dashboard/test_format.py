@@ -76,3 +76,20 @@ def test_currency_is_configured_and_validated() -> None:
             DashboardSettings.from_mapping({"currency": bad})
     with pytest.raises(ConfigError, match="unknown key 'colour'"):
         DashboardSettings.from_mapping({"colour": "red"})
+
+
+def test_without_bidi_cleans_texts_and_names_and_leaves_the_rest() -> None:
+    import pandas as pd
+
+    from dashboard.format import without_bidi
+
+    frame = pd.DataFrame({"na\u202eme": ["a\u202eb", None, "\u2066c\u2069"], "n": [1, 2, 3],
+                          "t": pd.to_datetime(["2026-01-01"] * 3)})
+    out = without_bidi(frame)
+    assert list(out.columns) == ["name", "n", "t"]
+    assert out["name"].isna().tolist() == [False, True, False]
+    assert out["name"][[0, 2]].tolist() == ["ab", "c"]
+    assert out["n"].tolist() == [1, 2, 3] and out["t"].equals(frame["t"])
+    assert frame.iloc[0, 0] == "a\u202eb"  # the original is not changed
+    clean = pd.DataFrame({"x": ["a", "b"]})
+    assert without_bidi(clean) is clean

@@ -779,3 +779,65 @@ def test_queues_reassignment_refreshes_the_queue(open_app: OpenApp, fresh_db: Pa
     assert ticket not in set(frame_with(at, "due_in")["ticket_id"])
     assert scalar(fresh_db, "SELECT agent_id FROM triaged_tickets WHERE ticket_id = ?",
                   [ticket]) == free["agent_id"].iloc[0]
+
+
+RTL = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "C7\u202egpj.exe" shows as "C7exe.jpg"
+
+
+@pytest.fixture(scope="module")
+def bidi_db(world_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo copy whose campaign and agent names and one ticket's language hold a bidi
+    override or Markdown (written by SQL: names are free text an import accepts)."""
+    db = copy_db(world_db, tmp_path_factory.mktemp("bidi"), "bidi.duckdb")
+    with Store(db) as s:
+        s.execute("UPDATE campaigns SET name = 'Promo ' || ? || 'gpj.exe'", [RTL])
+        s.execute("UPDATE agents SET name = name || ? || 'xe'", [RTL])
+        customer = s.scalar("SELECT min(customer_id) FROM customers")
+        newest = s.scalar("SELECT max(created_at) FROM tickets")
+        path = db.parent / "lang.csv"
+        pd.DataFrame([{"ticket_id": "TLANG1", "created_at": str(newest),
+                       "customer_id": customer, "status": "open", "subject": "Hilfe",
+                       "body": "Mein Konto ist gesperrt.", "language": "**LANGMD**"}]
+                     ).to_csv(path, index=False)
+        s.import_file("tickets", path)
+        pipeline.triage(s, load_config())
+    return db
+
+
+def _options_and_cells(at: AppTest) -> list[str]:
+    """Every option of every selectbox and multiselect (as shown) and every text cell."""
+    out: list[str] = []
+    for widgets in (at.selectbox, at.multiselect, at.sidebar.selectbox,
+                    at.sidebar.multiselect):
+        for w in widgets:
+            out += [str(o) for o in w.options]
+    for frame in at.dataframe:
+        value = frame.value
+        out += [str(c) for c in value.columns]
+        for col in value.columns:
+            out += [v for v in value[col].tolist() if isinstance(v, str)]
+    return out
+
+
+@pytest.mark.parametrize("page", ["campaigns", "queues", "plan"])
+def test_bidi_overrides_never_reach_options_or_tables(open_app: OpenApp, bidi_db: Path,
+                                                      page: str) -> None:
+    at = open_app(bidi_db, page)
+    assert_ok(at)
+    for masked in (True, False):
+        if not masked:
+            at.sidebar.toggle(key="mask_pii").set_value(False).run()
+            assert_ok(at)
+        shown = _options_and_cells(at)
+        assert any("gpj.exe" in s or "xe" in s for s in shown), (page, shown[:20])
+        assert not [s for s in shown if RTL in s], page
+
+
+def test_a_language_in_a_tooltip_is_not_markdown(open_app: OpenApp, bidi_db: Path) -> None:
+    from dashboard.components import plain
+
+    at = open_app(bidi_db, "explorer")
+    at.text_input(key="explorer_search").set_value("TLANG1").run()
+    assert_ok(at)
+    helps = [m.help for m in at.metric if m.label == "Sentiment"]
+    assert helps and plain("**LANGMD**") in helps[0], helps
