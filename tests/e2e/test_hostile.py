@@ -45,6 +45,9 @@ PAYLOAD = (f'<a href="https://{EVIL}/a">{MARK}-a</a> <b>{MARK}-b</b> **{MARK}-md
            f'<span style="color:red">{MARK}-span</span> '
            '<img src="x" onerror="window.__xss=1"> <script>window.__xss=2</script> '
            f'\u202e{MARK}-rtl https://{EVIL}/bare')
+# An author is an id (at most 200 characters): the payload's link, bold, image and override.
+AUTHOR = (f'<a href="https://{EVIL}/a">{MARK}-a</a> <b>{MARK}-b</b> **{MARK}-md** '
+          f'<img src="x" onerror="window.__xss=1"> \u202e{MARK}-rtl')
 EMAIL, PHONE, CARD = "jane.doe@example.com", "+49 30 1234567", "4111 1111 1111 1111"
 PERSONAL = [EMAIL, "jane.doe", PHONE, "1234567", CARD, "4111111111111111", "4111 1111"]
 # In exports numbers are everywhere: a digit run counts only on its own, not inside a decimal.
@@ -105,7 +108,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         training.train(store, cfg, force=True)
         pipeline.triage(store, cfg)
         ticket = store.scalar("SELECT min(ticket_id) FROM tickets")
-        feedback.add(store, ticket, {"flag": "wrong"}, by=PAYLOAD, comment=PAYLOAD)
+        feedback.add(store, ticket, {"flag": "wrong"}, by=AUTHOR, comment=PAYLOAD)
         base = scoring.load_profile(store, cfg).to_dict()
         scoring.save_profile(store, priority.PriorityProfile.from_mapping(
             {**base, "name": f"<b>{MARK}-profile</b> {EMAIL}"}), activate=True)
