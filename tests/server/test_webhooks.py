@@ -9,12 +9,19 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from _served import Api
 
+from triage_core.cli.server import CliVerbs
+from triage_core.config import default_config, merge
+from triage_core.errors import TriageError
 from triage_core.server import webhooks
+from triage_core.server.app import Server
+from triage_core.store.mapping import preset
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 ZENDESK_SECRET = "dGhpc19pc19hX3plbmRlc2tfc2lnbmluZ19zZWNyZXQ="
@@ -177,3 +184,106 @@ def test_webhook_text_that_is_not_unicode_is_refused(serve_api: Callable[..., Ap
     assert r.json()["error"].startswith('field "ticket.body": text with an unpaired surrogate')
     assert api.query("SELECT count(*) FROM tickets WHERE ticket_id IN ('ZD-5', 'FD-9')"
                      ).iloc[0, 0] == 0
+
+
+def zendesk_event(kind: str, detail: dict[str, object]) -> bytes:
+    """A Zendesk event webhook's body (a webhook subscribed to ticket events), as Zendesk's
+    reference shows it: ids as texts, values in upper case."""
+    return json.dumps({
+        "type": kind, "account_id": 12514403, "id": "2b24ef10-19d4-4740-93cf-8f98ec4776c0",
+        "time": "2026-07-04T05:33:18Z", "zendesk_event_version": "2022-11-06",
+        "subject": f"zen:ticket:{detail.get('id')}", "detail": detail,
+        "event": {"meta": {"sequence": {"id": "x", "position": 1}}}}).encode()
+
+
+def test_zendesk_ticket_events_are_read_from_their_detail(
+        serve_api: Callable[..., Api]) -> None:
+    api = serve_api(**HOOKS)
+    detail = {"actor_id": "8", "assignee_id": None, "brand_id": "1", "created_at":
+              "2026-07-04T05:27:58Z", "custom_status": "1", "description":
+              "The app crashes every time I open my orders. Please fix it.", "external_id": None,
+              "form_id": "2", "group_id": "3", "id": "35436", "is_public": True,
+              "organization_id": None, "priority": "HIGH", "requester_id": "20978392",
+              "status": "NEW", "subject": "App keeps crashing", "submitter_id": "20978392",
+              "tags": ["mobile", "ios"], "type": "INCIDENT", "updated_at": "2026-07-04T05:27:58Z",
+              "via": {"channel": "web_form"}}
+
+    def post(body: bytes) -> object:
+        return api.client.post("/api/v1/webhooks/zendesk", content=body,
+                               headers={**api.auth(), **signed(body)})
+
+    r = post(zendesk_event("zen:event-type:ticket.created", detail))
+    assert r.status_code == 200, r.text
+    [answer] = r.json()["tickets"]
+    assert answer["ticket_id"] == "35436" and answer["category"] == "app_crash"
+    sql = ("SELECT customer_id, created_at, subject, status, channel, source_priority"
+           " FROM tickets WHERE ticket_id = '35436'")
+    row = api.query(sql).iloc[0]
+    assert (row["customer_id"], str(row["created_at"]), row["status"], row["channel"],
+            row["source_priority"]) == ("20978392", "2026-07-04 05:27:58", "new", "web", "HIGH")
+    # a status change whose detail lacks the texts keeps them; a ticket marked as spam is closed
+    changed = {k: v for k, v in detail.items() if k not in ("subject", "description")}
+    r = post(zendesk_event("zen:event-type:ticket.status_changed",
+                           {**changed, "status": "SOLVED"}))
+    assert r.status_code == 200, r.text
+    row = api.query(sql).iloc[0]
+    assert (row["status"], row["subject"]) == ("solved", "App keeps crashing")
+    r = post(zendesk_event("zen:event-type:ticket.marked_as_spam", {**detail, "status": "OPEN"}))
+    assert r.status_code == 200, r.text
+    assert api.query(sql).iloc[0]["status"] == "closed"
+    # events about anything else, or without a ticket, are refused by name; nothing written
+    for body, words in ((zendesk_event("zen:event-type:user.created", {"id": "1"}),
+                         "'zen:event-type:user.created': only ticket events"),
+                        (zendesk_event("zen:event-type:ticket.created", {"subject": "x"}),
+                         "has no ticket in 'detail'")):
+        r = post(body)
+        assert r.status_code == 422 and words in r.json()["error"], r.text
+    assert api.query("SELECT count(*) FROM tickets WHERE ticket_id = '1'").iloc[0, 0] == 0
+
+
+
+
+FD_CUSTOM = {"ticket": freshdesk_payload("FD-10", "In Progress")}
+FD_HEADERS = {"X-Triage-Webhook-Secret": FRESHDESK_SECRET}
+
+
+def test_a_status_the_preset_does_not_know_is_refused_by_name(
+        serve_api: Callable[..., Api]) -> None:
+    api = serve_api(**HOOKS)
+    r = api.client.post("/api/v1/webhooks/freshdesk", json=FD_CUSTOM,
+                        headers={**api.auth(), **FD_HEADERS})
+    assert r.status_code == 422 and "'In Progress'" in r.json()["error"], r.text
+    assert r.json()["error"].endswith("name it as [server.webhooks] freshdesk_mapping (start"
+                                      " from 'triage mapping show freshdesk') and restart the"
+                                      " server")
+    assert api.query("SELECT count(*) FROM tickets WHERE ticket_id = 'FD-10'").iloc[0, 0] == 0
+
+
+def test_a_webhook_takes_the_mapping_the_server_is_given(serve_api: Callable[..., Api],
+                                                          tmp_path: Path) -> None:
+    """A Freshdesk custom status, mapped by a mapping file named in [server.webhooks]."""
+    toml = preset("freshdesk").to_toml()
+    assert "[values.status]\n" in toml
+    mine = tmp_path / "freshdesk.toml"
+    mine.write_text(toml.replace("[values.status]\n",
+                                 '[values.status]\n"in progress" = "open"\n', 1),
+                    encoding="utf-8")
+    api = serve_api(webhooks={**HOOKS["webhooks"], "freshdesk_mapping": str(mine)})
+    r = api.client.post("/api/v1/webhooks/freshdesk", json=FD_CUSTOM,
+                        headers={**api.auth(), **FD_HEADERS})
+    assert r.status_code == 200, r.text
+    row = api.query("SELECT status, channel FROM tickets WHERE ticket_id = 'FD-10'").iloc[0]
+    assert (row["status"], row["channel"]) == ("open", "email")  # the preset's values still hold
+
+
+@pytest.mark.parametrize("ref, words", [("nowhere.toml", "no such mapping file"),
+                                        ("agents-mapping", "no mapping 'agents-mapping'"),
+                                        ("agents.toml", "a mapping for agents, not for tickets")])
+def test_a_wrong_webhook_mapping_stops_the_start(db: Path, tmp_path: Path, ref: str,
+                                                  words: str) -> None:
+    (tmp_path / "agents.toml").write_text('table = "agents"\n', encoding="utf-8")
+    config = merge(default_config(), {"server": {"webhooks": {
+        "zendesk_mapping": str(tmp_path / ref) if ref.endswith(".toml") else ref}}})
+    with pytest.raises(TriageError, match=r"^\[server.webhooks\] zendesk_mapping: .*"
+                       + re.escape(words)):
+        Server(db, config, CliVerbs())

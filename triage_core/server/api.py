@@ -319,7 +319,6 @@ class Api:
 
     def __init__(self, server: Server) -> None:
         self.server = server
-        self._presets: dict[str, Any] = {}  # one mapping object per preset: batched together
 
     @endpoint(auth=False)
     async def health(self, request: Request, caller: Caller | None) -> Response:
@@ -333,12 +332,9 @@ class Api:
         return JSON(openapi.document())
 
     async def _intake(self, rows: list[dict[str, str | None]], source: str, create_missing: bool,
-                      preset: str | None = None, **extra: Any) -> Response:
-        from triage_core.store.mapping import preset as load_preset
-
-        if preset and preset not in self._presets:
-            self._presets[preset] = load_preset(preset)
-        mapping = self._presets[preset] if preset else None
+                      helpdesk: str | None = None, **extra: Any) -> Response:
+        # a helpdesk's webhook: its mapping (one object each, so its requests batch together)
+        mapping = self.server.webhook_mappings[helpdesk] if helpdesk else None
         request = Intake(rows, source, create_missing, mapping, loop=asyncio.get_running_loop())
         self.server.intake.submit(request)
         assert request.waiter is not None
@@ -494,14 +490,31 @@ class Api:
 
     async def _webhook(self, body: bytes, helpdesk: str, strip_html: bool = False) -> Response:
         """A helpdesk's tickets, mapped by its preset; requesters created; a new ticket without
-        ``created_at`` created now, an existing one keeping its own."""
+        ``created_at`` created now, an existing one keeping its own. A Zendesk ticket event
+        gives its ticket."""
         received = dt.datetime.now(dt.UTC)
-        rows = ticket_rows(webhooks.ticket_rows(parse_json(body), strip_html),
+        payload = parse_json(body)
+        try:
+            event = webhooks.zendesk_event_rows(payload) if helpdesk == "zendesk" else None
+        except ValueError as exc:
+            raise Problem(422, str(exc)) from None
+        rows = ticket_rows(event if event is not None
+                           else webhooks.ticket_rows(payload, strip_html),
                            self.server.settings.max_tickets_per_request)
         ids = webhooks.undated(rows)
         stored = await run_in_threadpool(self.server.created_at, ids) if ids else {}
         webhooks.date(rows, received, stored)
-        return await self._intake(rows, f"{helpdesk} webhook", True, helpdesk)
+        try:
+            return await self._intake(rows, f"{helpdesk} webhook", True, helpdesk)
+        except ImportValidationError as exc:
+            from triage_core.store.importing import USE_MAPPING
+
+            if USE_MAPPING not in exc.detail:
+                raise
+            where = (f"name it as [server.webhooks] {helpdesk}_mapping (start from 'triage"
+                     f" mapping show {helpdesk}') and restart the server")
+            raise ImportValidationError(exc.file, exc.detail.replace(USE_MAPPING, where),
+                                        exc.row, exc.column) from None
 
 
 class _AnyText(Convertor[str]):

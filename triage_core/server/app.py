@@ -29,7 +29,8 @@ from triage_core.server.intake import Intake
 from triage_core.server.jobs import JobRunner, RunVerb
 from triage_core.server.settings import ServerSettings
 from triage_core.server.uploads import Uploads
-from triage_core.store import Store
+from triage_core.store import Store, saved_mappings
+from triage_core.store.mapping import ImportMapping
 
 log = logging.getLogger("triage.server")
 
@@ -77,6 +78,7 @@ class Server:
         self._record()
         try:
             self.verifier = tokens.Verifier(self.store.cursor(), salt, digested)
+            self.webhook_mappings = self._webhook_mappings()
             self.intake = Intake(self.store, self.config, self.settings)
             run: RunVerb = verbs.run
             self.jobs = JobRunner(self.store, run, self.settings.job_history, self.after_write)
@@ -89,6 +91,23 @@ class Server:
             raise
         # more warm-up that readiness waits for (the dashboard's pages, dashboard/warm.py)
         self.warm_checks: list[Callable[[], bool]] = []
+
+    def _webhook_mappings(self) -> dict[str, ImportMapping]:
+        """Each helpdesk webhook's mapping (``[server.webhooks] zendesk_mapping`` and
+        ``freshdesk_mapping``), read once; a wrong one stops the server from starting."""
+        found = {}
+        for helpdesk, ref in (("zendesk", self.settings.zendesk_mapping),
+                              ("freshdesk", self.settings.freshdesk_mapping)):
+            key = f"[server.webhooks] {helpdesk}_mapping"
+            try:
+                mapping = saved_mappings.load(self.store, ref)
+            except TriageError as exc:
+                raise TriageError(f"{key}: {exc}") from None
+            if mapping.table not in (None, "tickets"):
+                raise TriageError(f"{key}: {ref!r} is a mapping for {mapping.table}, not for"
+                                  " tickets")
+            found[helpdesk] = mapping
+        return found
 
     # -- life -------------------------------------------------------------------------------
     def start(self) -> None:

@@ -130,7 +130,8 @@ def _paths() -> dict[str, Any]:
             "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": _STR}],
             "responses": {"200": {"description": "the job", **job}, **_answers(401, 404)}}},
         "/api/v1/webhooks/zendesk": {"post": {
-            "summary": "A Zendesk trigger's webhook (signed; README has the body template)",
+            "summary": "A Zendesk trigger's webhook (signed; README has the body template), or "
+                       "a Zendesk webhook subscribed to ticket events (their own JSON)",
             **webhook}},
         "/api/v1/webhooks/freshdesk": {"post": {
             "summary": "A Freshdesk automation's webhook (shared-secret header; README has the "

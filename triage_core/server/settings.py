@@ -22,7 +22,7 @@ _KEYS = ("host", "port", "max_request_mb", "max_upload_mb", "max_tickets_per_req
          "import_wait_seconds", "job_history", "emerging_refresh_minutes", "warm_pages",
          "webhooks")
 _WEBHOOK_KEYS = ("zendesk_signing_secret", "max_age_seconds", "freshdesk_secret",
-                 "freshdesk_header")
+                 "freshdesk_header", "zendesk_mapping", "freshdesk_mapping")
 _MB = 1024 * 1024
 
 
@@ -46,6 +46,9 @@ class ServerSettings:
     freshdesk_header: str
     warm_pages: bool = True
     intake_helper: bool = True
+    # how each helpdesk's webhook values become ours: a preset, a saved mapping or a TOML file
+    zendesk_mapping: str = "zendesk"
+    freshdesk_mapping: str = "freshdesk"
 
     @classmethod
     def from_mapping(cls, over: Mapping[str, Any] | None = None,
@@ -93,4 +96,7 @@ class ServerSettings:
             freshdesk_header=check.text(hooks["freshdesk_header"], "webhooks.freshdesk_header"),
             warm_pages=check.flag(d["warm_pages"], "warm_pages"),
             intake_helper=check.flag(d["intake_helper"], "intake_helper"),
+            zendesk_mapping=check.text(hooks["zendesk_mapping"], "webhooks.zendesk_mapping"),
+            freshdesk_mapping=check.text(hooks["freshdesk_mapping"],
+                                         "webhooks.freshdesk_mapping"),
         )

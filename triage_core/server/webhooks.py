@@ -8,7 +8,9 @@ arrived; an update without one keeps the ``created_at`` it has (Freshdesk's temp
 
 Zendesk signs ``base64(HMAC-SHA256(secret, timestamp + body))`` into
 ``X-Zendesk-Webhook-Signature`` with the timestamp in ``X-Zendesk-Webhook-Signature-Timestamp``;
-old timestamps are refused (replays).
+old timestamps are refused (replays). A Zendesk webhook may instead be subscribed to ticket
+events (``zen:event-type:ticket.created`` and the rest): their fixed JSON carries the ticket in
+``detail``, read by :func:`zendesk_event_rows` into the same columns.
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ FRESHDESK_TEMPLATE = {
     "channel": "{{ticket.source}}",
     "source_priority": "{{ticket.priority}}",
 }
+# Zendesk's ticket events (a webhook subscribed to events, not a trigger's JSON): the fields of
+# their ``detail`` that are columns of ours. ``via.channel`` is read too.
+ZENDESK_EVENT = "zen:event-type:"
+ZENDESK_TICKET_EVENT = ZENDESK_EVENT + "ticket."
+_EVENT_FIELDS = {"ticket_id": "id", "customer_id": "requester_id", "created_at": "created_at",
+                 "subject": "subject", "body": "description", "status": "status",
+                 "source_priority": "priority"}
+# Events after which a ticket is no work any more, whatever its last status was.
+_GONE_EVENTS = ("soft_deleted", "permanently_deleted", "marked_as_spam", "merged")
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
 
@@ -97,6 +108,33 @@ def ticket_rows(payload: Any, strip_html: bool = False) -> list[dict[str, Any]]:
                 row["body"] = html.unescape(_TAG.sub("", _BREAK.sub("\n", row["body"]))).strip()
         rows.append(row)
     return rows
+
+
+def zendesk_event_rows(payload: Any) -> list[dict[str, Any]] | None:
+    """The ticket row of a Zendesk event (``{"type": "zen:event-type:ticket.created", "detail":
+    {...}}``): its ``detail`` read into our columns, the fields it lacks left out (an update
+    keeps what the ticket has); ``closed`` for a ticket deleted, marked as spam or merged.
+    None when ``payload`` is no Zendesk event; ValueError for an event that is not about a
+    ticket or has no ticket in it."""
+    if not (isinstance(payload, dict) and isinstance(payload.get("type"), str)
+            and payload["type"].startswith(ZENDESK_EVENT)):
+        return None
+    kind = payload["type"]
+    if not kind.startswith(ZENDESK_TICKET_EVENT):
+        raise ValueError(f"a Zendesk event of type {kind[:100]!r}: only ticket events"
+                         f" ({ZENDESK_TICKET_EVENT}*) are read; subscribe this webhook to"
+                         " ticket events only")
+    detail = payload.get("detail")
+    if not isinstance(detail, dict) or detail.get("id") in (None, ""):
+        raise ValueError(f"the Zendesk event {kind[:100]!r} has no ticket in 'detail'"
+                         " (an object with the ticket's 'id')")
+    row = {ours: detail[theirs] for ours, theirs in _EVENT_FIELDS.items() if theirs in detail}
+    via = detail.get("via")
+    if isinstance(via, dict) and "channel" in via:
+        row["channel"] = via["channel"]
+    if kind.removeprefix(ZENDESK_TICKET_EVENT) in _GONE_EVENTS:
+        row["status"] = "closed"
+    return [row]
 
 
 def undated(rows: list[dict[str, str | None]]) -> list[str]:

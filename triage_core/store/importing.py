@@ -37,6 +37,9 @@ _INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYI
                   "UINTEGER", "UBIGINT")
 _NUMBER_TYPES = (*_INTEGER_TYPES, "FLOAT", "DOUBLE")
 
+# How the refusal of an unknown closed-set value ends; a webhook's says where its mapping goes.
+USE_MAPPING = "import with --mapping FILE"
+
 
 # Timestamps outside the years MIN_YEAR-MAX_YEAR (1970-2100, triage_core.moments) are refused:
 # no helpdesk has tickets from before 1970 or after 2100, and such values break every duration
@@ -600,7 +603,7 @@ class _Validator:
         self._fail(
             f"{count} not one of {', '.join(col.allowed or ())}: {shown}{more}; map them in a"
             f" mapping file ([values.{c}] {example} = \"the {c} of ours it means\";"
-            " 'triage mapping suggest' lists them all) and import with --mapping FILE",
+            f" 'triage mapping suggest' lists them all) and {USE_MAPPING}",
             bad[0][1], col)
 
     def _check_duplicates(self) -> None:
