@@ -287,14 +287,15 @@ _HTML_RULES = tuple(i for i, r in enumerate(_RULES) if any(n.startswith("<") for
 _ENTITY_RULES = tuple(i for i, r in enumerate(_RULES) if r.pattern.startswith("&"))
 
 
-def html_to_text(text: Any) -> str:
+def html_to_text(text: Any, always: bool = False) -> str:
     """A ticket's text as a person reads it when it holds HTML (an export's description):
-    tags and comments dropped, line breaks and block tags as line ends, entities decoded;
-    everything else as written (unlike :func:`clean_body`, which also drops quotes and
-    signatures for the models). Text that is not HTML (no line break or closing tag of a usual
-    element) comes back unchanged."""
+    tags and comments dropped (a style sheet's or script's content with them), line breaks and
+    block tags as line ends, entities decoded; everything else as written (unlike
+    :func:`clean_body`, which also drops quotes and signatures for the models). Text that is
+    not HTML (no line break or closing tag of a usual element) comes back unchanged, unless
+    ``always`` says it is HTML whatever it looks like (a field that only ever holds HTML)."""
     out = _as_text(text)
-    if "<" not in out or not _LOOKS_HTML.search(out):
+    if not always and ("<" not in out or not _LOOKS_HTML.search(out)):
         return out
     out = out.replace("\r\n", "\n").replace("\r", "\n")
     for i in (*_HTML_RULES, *_ENTITY_RULES):

@@ -287,3 +287,19 @@ def test_a_wrong_webhook_mapping_stops_the_start(db: Path, tmp_path: Path, ref: 
     with pytest.raises(TriageError, match=r"^\[server.webhooks\] zendesk_mapping: .*"
                        + re.escape(words)):
         Server(db, config, CliVerbs())
+
+
+def test_a_freshdesk_description_is_read_as_html() -> None:
+    """Freshdesk sends the description as HTML: a pasted e-mail's style sheet and script are
+    no words of the ticket, entities are decoded, and a description without tags (Freshdesk's
+    plain-text one) keeps its entities decoded too."""
+    rows = webhooks.ticket_rows({"ticket": {
+        "ticket_id": "FD-9", "body": "<html><head><style>p { color: red }</style></head>"
+                                     "<body><p>Refund &amp; cancel</p><script>alert(1)"
+                                     "</script><p>order 12</p></body></html>"}},
+        strip_html=True)
+    assert rows[0]["body"] == "Refund & cancel\n\norder 12"
+    plain = webhooks.ticket_rows({"ticket": {"body": "Fish &amp; chips"}}, strip_html=True)
+    assert plain[0]["body"] == "Fish & chips"
+    kept = webhooks.ticket_rows({"ticket": {"body": "Fish &amp; chips"}})
+    assert kept[0]["body"] == "Fish &amp; chips"

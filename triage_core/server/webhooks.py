@@ -19,10 +19,10 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import html
-import re
 from collections.abc import Mapping
 from typing import Any
+
+from triage_core.text import html_to_text
 
 ZENDESK_SIGNATURE = "X-Zendesk-Webhook-Signature"
 ZENDESK_TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
@@ -56,8 +56,6 @@ _EVENT_FIELDS = {"ticket_id": "id", "customer_id": "requester_id", "created_at":
                  "source_priority": "priority"}
 # Events after which a ticket is no work any more, whatever its last status was.
 _GONE_EVENTS = ("soft_deleted", "permanently_deleted", "marked_as_spam", "merged")
-_TAG = re.compile(r"<[^>]{0,2000}>")
-_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
 
 
 def zendesk_signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -105,7 +103,7 @@ def ticket_rows(payload: Any, strip_html: bool = False) -> list[dict[str, Any]]:
         if isinstance(row, dict):  # anything else is reported by the caller
             row = dict(row)
             if strip_html and isinstance(row.get("body"), str):
-                row["body"] = html.unescape(_TAG.sub("", _BREAK.sub("\n", row["body"]))).strip()
+                row["body"] = html_to_text(row["body"], always=True)
         rows.append(row)
     return rows
 
