@@ -231,6 +231,17 @@ def test_zendesk_ticket_events_are_read_from_their_detail(
     r = post(zendesk_event("zen:event-type:ticket.marked_as_spam", {**detail, "status": "OPEN"}))
     assert r.status_code == 200, r.text
     assert api.query(sql).iloc[0]["status"] == "closed"
+    # an update that names no requester keeps the ticket's customer; a new ticket needs one
+    anonymous = {k: v for k, v in detail.items() if k != "requester_id"}
+    r = post(zendesk_event("zen:event-type:ticket.status_changed",
+                           {**anonymous, "status": "OPEN"}))
+    assert r.status_code == 200, r.text
+    row = api.query(sql).iloc[0]
+    assert (row["customer_id"], row["status"]) == ("20978392", "open")
+    r = post(zendesk_event("zen:event-type:ticket.created",
+                           {**anonymous, "id": "35437", "requester_id": " "}))
+    assert r.status_code == 422 and "customer_id" in r.json()["error"], r.text
+    assert api.query("SELECT count(*) FROM tickets WHERE ticket_id = '35437'").iloc[0, 0] == 0
     # events about anything else, or without a ticket, are refused by name; nothing written
     for body, words in ((zendesk_event("zen:event-type:user.created", {"id": "1"}),
                          "'zen:event-type:user.created': only ticket events"),

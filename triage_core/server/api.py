@@ -490,8 +490,8 @@ class Api:
 
     async def _webhook(self, body: bytes, helpdesk: str, strip_html: bool = False) -> Response:
         """A helpdesk's tickets, mapped by its preset; requesters created; a new ticket without
-        ``created_at`` created now, an existing one keeping its own. A Zendesk ticket event
-        gives its ticket."""
+        ``created_at`` created now, an existing one keeping its own (and its customer when the
+        update names none). A Zendesk ticket event gives its ticket."""
         received = dt.datetime.now(dt.UTC)
         payload = parse_json(body)
         try:
@@ -501,9 +501,9 @@ class Api:
         rows = ticket_rows(event if event is not None
                            else webhooks.ticket_rows(payload, strip_html),
                            self.server.settings.max_tickets_per_request)
-        ids = webhooks.undated(rows)
-        stored = await run_in_threadpool(self.server.created_at, ids) if ids else {}
-        webhooks.date(rows, received, stored)
+        ids = webhooks.incomplete(rows)
+        stored = await run_in_threadpool(self.server.stored_tickets, ids) if ids else {}
+        webhooks.complete(rows, received, stored)
         try:
             return await self._intake(rows, f"{helpdesk} webhook", True, helpdesk)
         except ImportValidationError as exc:

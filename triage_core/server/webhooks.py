@@ -135,17 +135,25 @@ def zendesk_event_rows(payload: Any) -> list[dict[str, Any]] | None:
     return [row]
 
 
-def undated(rows: list[dict[str, str | None]]) -> list[str]:
-    """The ticket ids of the rows without a ``created_at``."""
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def incomplete(rows: list[dict[str, Any]]) -> list[str]:
+    """The ticket ids of the rows without a ``created_at`` or a ``customer_id``."""
     return [str(r.get("ticket_id") or "").strip() for r in rows
-            if not (r.get("created_at") or "").strip()]
+            if _blank(r.get("created_at")) or _blank(r.get("customer_id"))]
 
 
-def date(rows: list[dict[str, str | None]], received: dt.datetime,
-         stored: Mapping[str, dt.datetime]) -> None:
-    """Give the rows without a ``created_at`` one: the ``stored`` one of a ticket that exists
-    (an update keeps it; an upsert would otherwise overwrite it), else ``received``."""
+def complete(rows: list[dict[str, Any]], received: dt.datetime,
+             stored: Mapping[str, tuple[dt.datetime, str]]) -> None:
+    """Give the rows without a ``created_at`` or ``customer_id`` the ``stored`` one of a
+    ticket that exists (an update keeps them: an upsert would otherwise overwrite the time,
+    and a helpdesk's update event need not name the requester again); a new ticket without a
+    ``created_at`` gets ``received``, and one without a customer is refused by the import."""
     for row in rows:
-        if not (row.get("created_at") or "").strip():
-            when = stored.get(str(row.get("ticket_id") or "").strip())
-            row["created_at"] = (when or received).isoformat()
+        known = stored.get(str(row.get("ticket_id") or "").strip())
+        if _blank(row.get("created_at")):
+            row["created_at"] = (known[0] if known else received).isoformat()
+        if known and _blank(row.get("customer_id")):
+            row["customer_id"] = known[1]
