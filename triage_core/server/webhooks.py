@@ -150,10 +150,11 @@ def complete(rows: list[dict[str, Any]], received: dt.datetime,
     """Give the rows without a ``created_at`` or ``customer_id`` the ``stored`` one of a
     ticket that exists (an update keeps them: an upsert would otherwise overwrite the time,
     and a helpdesk's update event need not name the requester again); a new ticket without a
-    ``created_at`` gets ``received``, and one without a customer is refused by the import."""
+    ``created_at`` gets ``received``, and one without a customer an empty one, which the
+    import refuses with its row."""
     for row in rows:
         known = stored.get(str(row.get("ticket_id") or "").strip())
         if _blank(row.get("created_at")):
             row["created_at"] = (known[0] if known else received).isoformat()
-        if known and _blank(row.get("customer_id")):
-            row["customer_id"] = known[1]
+        if _blank(row.get("customer_id")):  # empty: refused by row, not as a missing column
+            row["customer_id"] = known[1] if known else ""
