@@ -94,6 +94,26 @@ def _shorten(values: object, short: dict[str, str]) -> object:
     return values
 
 
+def _keep_whole_in_hover(trace: object, short: dict[str, str]) -> None:
+    """A bar's or a point's category that is shortened on the axis stays whole in its hover
+    text: the whole values go to ``hovertext`` (escaped with the rest) and the hover template
+    shows them where it showed the axis value."""
+    if not short or getattr(trace, "type", None) not in ("bar", "scatter") \
+            or trace["hovertext"] is not None:
+        return
+    for attr in ("x", "y"):
+        values = _strings(trace[attr])
+        field = "%{" + attr + "}"
+        template = trace["hovertemplate"]
+        if not any(v in short for v in values) or (template and field not in template):
+            continue
+        trace["hovertext"] = list(trace[attr])
+        other = "%{" + ("y" if attr == "x" else "x") + "}"
+        trace["hovertemplate"] = (template.replace(field, "%{hovertext}") if template else
+                                  f"%{{hovertext}}: {other}<extra>%{{fullData.name}}</extra>")
+        return
+
+
 def _sanitize(fig: go.Figure) -> go.Figure:
     """Escape every text a figure shows from its data: values, trace names, categories; and
     shorten the long ones where they are drawn (not in the hover text).
@@ -111,6 +131,7 @@ def _sanitize(fig: go.Figure) -> go.Figure:
             labels += _strings(fig.layout[axis][attr])
     short, short_names = _shortener(labels, MAX_LABEL), _shortener(names, MAX_LEGEND)
     for trace in fig.data:
+        _keep_whole_in_hover(trace, short)
         for attr in _DATA_ATTRS:
             if attr in trace and trace[attr] is not None:
                 values = _shorten(trace[attr], short) if attr in _SHORTENED else trace[attr]

@@ -360,6 +360,16 @@ def test_long_names_are_shortened_where_drawn_and_kept_apart() -> None:
     shown = ys(bar)
     assert len(set(shown)) == 3 and shown[2] == "short"
     assert all(len(s) <= charts.MAX_LABEL for s in shown)
+    assert list(bar.hovertext) == [long_a, long_b, "short"]  # the hover shows the whole name
+    assert "%{hovertext}" in bar.hovertemplate and "%{y}" not in bar.hovertemplate
+    # a campaign's long name too (the bars' default hover), escaped
+    named = IMPACT.assign(name=["<i>" + "s" * 300, "App", "Free", None])
+    (bar,) = charts.campaign_bars(named, "tickets", "Attributed tickets", "linear").data
+    assert xs(bar)[1] == "&lt;i&gt;" + "s" * (charts.MAX_LABEL - 4) + "…"  # escaped after
+    assert list(bar.hovertext) == ["App", "&lt;i&gt;" + "s" * 300, "Free"]
+    # short names leave the hover as it was
+    (bar,) = charts.campaign_bars(IMPACT, "tickets", "Attributed tickets", "linear").data
+    assert bar.hovertext is None
     # the legend of a long channel no longer reserves a band for 5,000 characters
     impact = IMPACT.assign(channel=["x" * 5000, "paid_social", "email", None],
                            name=["<b>" + "n" * 5000, "App", "Free", None])
