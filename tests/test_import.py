@@ -64,6 +64,29 @@ def test_parquet_and_json_formats(store: Store, data_dir: Path, tmp_path: Path) 
     assert store.counts()["tickets"] == 3
 
 
+def test_struct_columns_of_parquet_are_read_as_dotted_fields(store: Store,
+                                                             tmp_path: Path) -> None:
+    """A warehouse's copy of a Zendesk export keeps ``via`` as a struct: the preset finds
+    ``via.channel`` as it does in JSON (the whole struct was stored as the text "{'channel':
+    web}"), and a deeper field can be mapped by its dotted name."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    store.import_frame("customers", pd.DataFrame({"customer_id": ["C1"]}))
+    table = pa.table({
+        "id": ["Z1", "Z2"], "requester_id": ["C1", "C1"], "status": ["open", "new"],
+        "created_at": ["2026-07-01 10:00:00", "2026-07-02 11:00:00"],
+        "subject": ["Refund please", "App crash"], "description": ["Charged twice", "Crashes"],
+        "via": [{"channel": "email", "source": {"rel": "x"}}, {"channel": "web", "source": None}],
+        "custom": [{"topic": {"name": "billing"}}, {"topic": {"name": "app_crash"}}]})
+    path = tmp_path / "zendesk.parquet"
+    pq.write_table(table, path)
+    store.import_file("tickets", path, preset="zendesk",
+                      mapping={"custom.topic.name": "category"})
+    got = store.query("SELECT ticket_id, channel, category FROM tickets ORDER BY ticket_id")
+    assert got.values.tolist() == [["Z1", "email", "billing"], ["Z2", "web", "app_crash"]]
+
+
 def test_whole_float_ids_from_parquet_are_kept_as_whole_numbers(store: Store,
                                                                  tmp_path: Path) -> None:
     """pandas writes an id column with gaps as float64: 3600001.0 is agent '3600001', so the

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from triage_core.errors import ImportValidationError
+from triage_core.store.identifiers import quote_ident
 
 FORMATS = {
     ".csv": "csv", ".tsv": "csv", ".txt": "csv",
@@ -130,6 +131,39 @@ READERS = {
            " strict_mode = true, null_padding = false)",
     "parquet": "SELECT * FROM read_parquet(?)",
 }
+
+
+# Levels of a Parquet file's struct columns offered as dotted columns (as for JSON objects),
+# and how many such columns at most.
+STRUCT_DEPTH = 3
+MAX_STRUCT_FIELDS = 1_000
+
+
+def parquet_reader(con: Any, path: Path) -> str:
+    """``READERS["parquet"]`` with the fields of the file's struct columns added as dotted
+    columns (``via`` -> ``via.channel``, ``via.source.from``), the way nested JSON objects are
+    read, so a mapping or preset finds them (a warehouse's copy of a Zendesk export keeps
+    ``via`` as a struct; read whole it became the text ``{'channel': web}``). The struct
+    column itself stays; a dotted name that a column already has is left out."""
+    rel = con.from_parquet(str(path))
+    taken = {c.lower() for c in rel.columns}
+    extra: list[str] = []
+    queue = [((c,), t) for c, t in zip(rel.columns, rel.dtypes, strict=True)]
+    while queue:
+        parent, kind = queue.pop(0)
+        if kind.id != "struct" or len(parent) >= STRUCT_DEPTH:
+            continue
+        for name, child in kind.children:
+            field = (*parent, str(name))
+            label = ".".join(field)
+            if label.lower() in taken or len(extra) >= MAX_STRUCT_FIELDS:
+                continue
+            taken.add(label.lower())
+            extra.append(f"{'.'.join(map(quote_ident, field))} AS {quote_ident(label)}")
+            queue.append((field, child))
+    if not extra:
+        return READERS["parquet"]
+    return f"SELECT *, {', '.join(extra)} FROM read_parquet(?)"
 
 
 # Delimiters a CSV file's header is checked for (the most frequent one in it is taken).
