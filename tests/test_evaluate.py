@@ -294,6 +294,13 @@ def test_semicolon_tab_parquet_and_json_files_are_read(files: dict[str, Path],
         tmp_path / "stars.parquet")
     _, labels, skipped = evaluate.read_labeled(tmp_path / "stars.parquet", ["text"], "stars")
     assert labels.tolist() == ["1", "5"] and skipped == 1
+    # a Parquet file's struct columns by dotted names too, as the import reads them
+    pd.DataFrame({"text": ["a", "b", "c"], "custom": [
+        {"topic": {"name": "billing"}}, {"topic": {"name": "login"}}, None]}).to_parquet(
+        tmp_path / "structs.parquet")
+    texts, labels, skipped = evaluate.read_labeled(tmp_path / "structs.parquet", ["text"],
+                                                   "custom.topic.name")
+    assert (texts.tolist(), labels.tolist(), skipped) == (["a", "b"], ["billing", "login"], 1)
     # nested fields by their dotted names, as the import offers them (a Zendesk API export
     # wrapped in {"results": [...]}); they were one column holding the object's text
     nested = {"results": [
