@@ -154,6 +154,8 @@ def parquet_reader(con: Any, path: Path) -> str:
         if kind.id != "struct" or len(parent) >= STRUCT_DEPTH:
             continue
         for name, child in kind.children:
+            if not str(name):  # no name to give it a dotted column
+                continue
             field = (*parent, str(name))
             label = ".".join(field)
             if label.lower() in taken or len(extra) >= MAX_STRUCT_FIELDS:
