@@ -197,8 +197,10 @@ def test_rules_skipped_by_the_substring_check_cannot_match_without_it() -> None:
         "x\nENVOYÉ DE MON iPhone", "x\nEnviado desde mi móvil", "it\u2019s &amp; &lt;b&gt;\r\nok",
         "a\xa0b\u2028c &quot;q&quot; &#39;s\rend", "&amp;lt;",
         "<B>x</B><BR/>y", "a<!--\nc-->b", "x &nbsp;y", "<p class='a'>z</p>",
-        "<STYLE>a{}</STYLE >b", "<script src=x></script>c", "<title>t</title>d"]
-    assert sum(bool(r.needs) for r in _RULES) == 19
+        "<STYLE>a{}</STYLE >b", "<script src=x></script>c", "<title>t</title>d",
+        "caf&eacute; &mdash; it&#8217;s &#x2028;x &#8239;y &#13;z &#0; &#x110000; &bogus; &amp",
+        "R&uuml;ckerstattung&nbsp;&hellip;\nThanks,\nJo"]
+    assert sum(bool(r.needs) for r in _RULES) == 20
     for k, (pattern, _, needles, _, _) in enumerate(_RULES):
         if not needles:
             continue
@@ -226,6 +228,20 @@ def test_rule_groups_run_only_on_rows_holding_a_trigger() -> None:
     for raw, _ in CLEAN_CASES:
         texts = [*plain, raw, *plain]
         assert clean_body_array(to_arrow(texts)).to_pylist() == [clean_body(t) for t in texts]
+
+
+def test_every_html_character_reference_is_decoded() -> None:
+    """Named and numeric references beyond the usual five (a Freshdesk or Zendesk body in
+    German, a typographic dash or quote) are decoded for the models and the pages, so topics
+    are not named "ndash" or "ckerstattung"; a reference that names nothing stays as written."""
+    from triage_core.text import html_to_text
+
+    raw = ("<div>Meine &Uuml;berweisung &ndash; bitte R&uuml;ckerstattung, it&rsquo;s"
+           " &#233;t&#xE9; &hellip; &notanentity; AT&T</div>")
+    assert clean_body(raw) == ("Meine Überweisung – bitte Rückerstattung, it's été …"
+                               " &notanentity; AT&T")
+    assert html_to_text(raw) == clean_body(raw)
+    assert clean_body("a&#8239;b&#x2029;c") == "a b\nc"  # as the later rules would make them
 
 
 def test_html_bodies_are_shown_as_text_and_plain_ones_as_written() -> None:

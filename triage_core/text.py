@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
+import html.entities
 import math
 import re
 from collections.abc import Iterable, Sized
@@ -57,6 +59,24 @@ _BLOCKS = {tag: rf"(?is)<{tag}(?:[ \t\n/][^<>]{{0,1000}})?>.*?" + _CLOSING.forma
            for tag in ("style", "script", "title")}
 
 
+# Any other character reference of HTML (&eacute; &rsquo; &mdash; &#233; &#x2014;), decoded by
+# the standard library; what a later rule would change in the decoded character (a curly
+# quote, a line or paragraph separator, an unusual space) is changed here at once, since the
+# rules for those non-ASCII characters never run on a text that was ASCII (see clean_body).
+_ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+_AFTER_ENTITY = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u02bc": "'", "\r": "\n", "\u2028": "\n", "\u2029": "\n",
+    **dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u202f\u205f\u3000", " "),
+    **dict.fromkeys(map(chr, range(0x2000, 0x200b)), " ")})
+
+
+def _decode_entity(match: re.Match[str]) -> str:
+    ref = match[0]
+    if ref[1] != "#" and ref[1:] not in html.entities.html5:  # "&notanentity;" is no "&not"
+        return ref
+    return html.unescape(ref).translate(_AFTER_ENTITY)
+
+
 class _Rule(NamedTuple):
     """A cleaning rule: ``pattern`` becomes ``repl``. With ``needs``, the rule can only match a
     text holding one of those strings (case-insensitive): the vectorized path runs it only on
@@ -70,7 +90,7 @@ class _Rule(NamedTuple):
     in it (RE2, which runs ``pattern``, never backtracks but has no lookbehind)."""
 
     pattern: str
-    repl: str
+    repl: Any  # the replacement, or a function of the match (Python's re.sub takes either)
     needs: tuple[str, ...] = ()
     vector: str = ""
     python: str = ""
@@ -100,6 +120,7 @@ _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
     ("&quot;", '"'),
     ("&#39;", "'"),
     ("&nbsp;|&#160;", " "),
+    (_ENTITY, _decode_entity, ("&",)),
     ("[\u2028\u2029]", "\n"),
     # Other whitespace (no-break and typographic spaces, control separators) becomes a space,
     # so that later rules, RE2 and Python all agree on what whitespace is.
@@ -193,8 +214,8 @@ _ASCII_GATES = tuple(_ascii_gates(rule) for rule in _RULES)
 # trigger is changed by none of them: the first rule finds nothing, so the row is unchanged for
 # the second, and so on. One pass over every row instead of one per rule and needle; the
 # ungated groups are rules that fire on about half of the texts (greetings, blank lines, ends).
-_VECTOR_GROUPS = ((0, 17, True), (17, 26, True), (26, 27, True), (27, 28, False),
-                  (28, 31, True), (31, 33, False))
+_VECTOR_GROUPS = ((0, 18, True), (18, 27, True), (27, 28, True), (28, 29, False),
+                  (29, 32, True), (32, 34, False))
 # Up to this many texts, the rules run in Python's re one text at a time: pyarrow compiles each
 # RE2 pattern again on every call, a fixed cost of milliseconds that a few texts never repay.
 SMALL_BATCH = 64
@@ -404,6 +425,14 @@ def _apply_rule(arr: pa.Array, rule: _Rule) -> pa.Array:
     """One rule over ``arr``; a rule with ``needs`` only on the rows holding one of them."""
     if rule.vector == "trim":
         return pc.utf8_trim(arr, characters=" \t\n")
+    if callable(rule.repl):  # a function of the match: Python's re on the rows it can match
+        mask = pc.match_substring_regex(arr, pattern=rule.pattern)
+        if not (pc.sum(mask).as_py() or 0):
+            return arr
+        compiled = re.compile(rule.pattern)
+        fixed = pa.array([compiled.sub(rule.repl, t) for t in arr.filter(mask).to_pylist()],
+                         type=arr.type)
+        return pc.replace_with_mask(arr, mask, fixed)
     if not rule.needs:
         return _replace(arr, rule.pattern, rule.repl)
     mask = None
