@@ -316,3 +316,74 @@ def test_a_freshdesk_description_is_read_as_html() -> None:
     assert plain[0]["body"] == "Fish & chips"
     kept = webhooks.ticket_rows({"ticket": {"body": "Fish &amp; chips"}})
     assert kept[0]["body"] == "Fish &amp; chips"
+
+
+def test_an_update_event_keeps_what_it_does_not_name(serve_api: Callable[..., Api]) -> None:
+    """A Zendesk event about one field (priority, description) or a trigger's update names
+    no status, requester or time: the ticket keeps its own; a new ticket without a status
+    is refused by its row, with what to add to the webhook instead of the CLI's options."""
+    api = serve_api(**HOOKS)
+
+    def post(body: bytes) -> object:
+        return api.client.post("/api/v1/webhooks/zendesk", content=body,
+                               headers={**api.auth(), **signed(body)})
+
+    detail = {"id": "36001", "requester_id": "7001", "created_at": "2026-07-04T05:27:58Z",
+              "subject": "Card declined", "description": "My card was declined twice.",
+              "status": "OPEN"}
+    assert post(zendesk_event("zen:event-type:ticket.created", detail)).status_code == 200
+    sql = "SELECT status, customer_id, source_priority FROM tickets WHERE ticket_id = '36001'"
+    r = post(zendesk_event("zen:event-type:ticket.priority_changed",
+                           {"id": "36001", "priority": "LOW"}))
+    assert r.status_code == 200, r.text
+    assert api.query(sql).values.tolist() == [["open", "7001", "LOW"]]
+    r = post(json.dumps({"ticket_id": "36001", "subject": "Card declined again"}).encode())
+    assert r.status_code == 200, r.text
+    assert api.query(sql).values.tolist() == [["open", "7001", "LOW"]]
+    r = post(zendesk_event("zen:event-type:ticket.created",
+                           {k: v for k, v in detail.items() if k != "status"} | {"id": "36002"}))
+    assert r.status_code == 422 and (r.json()["row"], r.json()["column"]) == (1, "status")
+    r = post(json.dumps({"subject": "no id"}).encode())
+    error = r.json()["error"]
+    assert r.status_code == 422 and "--map" not in error, error
+    assert "ticket_id" in error and "add them to the webhook's body" in error, error
+    # the API's own callers hear it in its words, with every missing column named whole
+    r = api.post("/api/v1/tickets", {"ticket_id": "36004"})
+    error = r.json()["error"]
+    assert r.status_code == 422 and "--map" not in error, error
+    assert "created_at, customer_id, status" in error and "send them in every ticket" in error
+    assert api.query("SELECT count(*) FROM tickets WHERE ticket_id IN ('36002', '36004')"
+                     ).iloc[0, 0] == 0
+
+
+def test_an_update_right_behind_its_creation_waits_for_it(
+        serve_api: Callable[..., Api]) -> None:
+    """Helpdesks send a ticket's events one after the other without waiting: an update that
+    names no requester, arriving while its ticket's creation is still being written, is
+    applied after it (it was refused: no such ticket yet, no requester)."""
+    import threading
+    import time
+
+    api = serve_api(**HOOKS)
+
+    def post(body: bytes, out: list[object]) -> None:
+        out.append(api.client.post("/api/v1/webhooks/zendesk", content=body,
+                                   headers={**api.auth(), **signed(body)}))
+
+    for n in range(5):
+        ticket = f"37{n:03d}"
+        created, updated = [], []
+        first = threading.Thread(target=post, args=(zendesk_event(
+            "zen:event-type:ticket.created",
+            {"id": ticket, "requester_id": "7001", "created_at": "2026-07-04T05:27:58Z",
+             "subject": "Login fails", "description": "I cannot log in.", "status": "NEW"}),
+            created))
+        first.start()
+        time.sleep(0.005)
+        post(zendesk_event("zen:event-type:ticket.status_changed",
+                           {"id": ticket, "status": "SOLVED"}), updated)
+        first.join()
+        assert created[0].status_code == 200 and updated[0].status_code == 200, \
+            (created[0].text, updated[0].text)
+        status = api.query("SELECT status FROM tickets WHERE ticket_id = ?", [ticket])
+        assert status.iloc[0, 0] == "solved"

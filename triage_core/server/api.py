@@ -55,8 +55,11 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # may be one, or an escap
 _YES_NO = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False,
            "": False}
 _LONG = re.compile(r"[^\s'\"]{120,}")  # a value an error message quotes, shown shortened
-_LONG_QUOTED = re.compile(r"'[^'\n]{120,}'|\"[^\"\n]{120,}\"")  # quoted, with blanks
+# a quoted value (with blanks), its quotes paired from the left: an opening quote after no
+# letter, a closing one before none ("can't" opens nothing); only the long ones are cut
+_QUOTED = re.compile(r"(?<!\w)'[^'\n]*'(?!\w)|(?<!\w)\"[^\"\n]*\"(?!\w)")
 MAX_ERROR_CHARS = 2000
+WEBHOOK_ORDER_SECONDS = 30.0  # longest wait of an update for its ticket's creation
 FEEDBACK_KEYS = ("ticket_id", "category", "tier", "sentiment", "flag", "new_category", "by",
                  "comment")
 
@@ -98,7 +101,8 @@ def shorten(message: str) -> str:
     quoted value longer than 120 characters cut to 40, and the whole at most
     ``MAX_ERROR_CHARS``: an error stays one short line whatever a request sent."""
     message = _LONG.sub(lambda m: f"{m[0][:40]}…", message)
-    message = _LONG_QUOTED.sub(lambda m: f"{m[0][:41]}…{m[0][0]}", message)
+    message = _QUOTED.sub(lambda m: f"{m[0][:41]}…{m[0][0]}" if len(m[0]) > 121 else m[0],
+                          message)
     message = " ".join(message.splitlines())
     return message if len(message) <= MAX_ERROR_CHARS else message[:MAX_ERROR_CHARS - 1] + "…"
 
@@ -319,6 +323,9 @@ class Api:
 
     def __init__(self, server: Server) -> None:
         self.server = server
+        # ticket id -> the webhook requests writing it now (done when answered): an update
+        # that names no requester waits for an earlier request creating its ticket
+        self._writing: dict[str, list[asyncio.Future[None]]] = {}
 
     @endpoint(auth=False)
     async def health(self, request: Request, caller: Caller | None) -> Response:
@@ -338,7 +345,18 @@ class Api:
         request = Intake(rows, source, create_missing, mapping, loop=asyncio.get_running_loop())
         self.server.intake.submit(request)
         assert request.waiter is not None
-        return JSON({"tickets": await request.waiter, **extra})
+        try:
+            return JSON({"tickets": await request.waiter, **extra})
+        except ImportValidationError as exc:
+            from triage_core.store.mapping import MAP_COLUMNS
+
+            if MAP_COLUMNS not in exc.detail:
+                raise
+            how = (f"; add them to the webhook's body (the README's template) or name a mapping"
+                   f" that finds them as [server.webhooks] {helpdesk}_mapping" if helpdesk
+                   else "; send them in every ticket (the schema: GET /api/v1/openapi.json)")
+            raise ImportValidationError(exc.file, exc.detail.replace(MAP_COLUMNS, how),
+                                        exc.row, exc.column) from None
 
     @endpoint()
     async def post_tickets(self, request: Request, caller: Caller | None) -> Response:
@@ -501,8 +519,32 @@ class Api:
         rows = ticket_rows(event if event is not None
                            else webhooks.ticket_rows(payload, strip_html),
                            self.server.settings.max_tickets_per_request)
+        tickets = {str(r.get("ticket_id") or "").strip() for r in rows if isinstance(r, dict)}
+        earlier = {t: list(self._writing.get(t, ())) for t in tickets}
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        for t in tickets:
+            self._writing.setdefault(t, []).append(done)
+        try:
+            return await self._complete_and_take(rows, received, helpdesk, earlier)
+        finally:
+            done.set_result(None)
+            for t in tickets:
+                self._writing[t].remove(done)
+                if not self._writing[t]:
+                    del self._writing[t]
+
+    async def _complete_and_take(self, rows: list[dict[str, Any]], received: dt.datetime,
+                                 helpdesk: str,
+                                 earlier: dict[str, list[asyncio.Future[None]]]) -> Response:
+        """Fill what an update leaves out from its stored ticket (after the webhook requests
+        for the same ticket that came earlier, such as its creation, are answered), then take
+        the tickets in."""
         ids = webhooks.incomplete(rows)
         stored = await run_in_threadpool(self.server.stored_tickets, ids) if ids else {}
+        waits = {f for t in ids if t not in stored for f in earlier.get(t, ())}
+        if waits:
+            await asyncio.wait(waits, timeout=WEBHOOK_ORDER_SECONDS)
+            stored = await run_in_threadpool(self.server.stored_tickets, ids)
         webhooks.complete(rows, received, stored)
         try:
             return await self._intake(rows, f"{helpdesk} webhook", True, helpdesk)

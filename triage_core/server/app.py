@@ -228,16 +228,16 @@ class Server:
                 "triage": _json_row(triage[0]) if triage else None,
                 "explanation": why}
 
-    def stored_tickets(self, ticket_ids: list[str]) -> dict[str, tuple[dt.datetime, str]]:
-        """The stored ``created_at`` (UTC) and ``customer_id`` of those of ``ticket_ids`` that
-        are tickets."""
+    def stored_tickets(self, ticket_ids: list[str]) -> dict[str, tuple[dt.datetime, str, str]]:
+        """The stored ``created_at`` (UTC), ``customer_id`` and ``status`` of those of
+        ``ticket_ids`` that are tickets."""
         cur = self.store.cursor()
         try:
-            found = cur.rows("SELECT ticket_id, created_at, customer_id FROM tickets WHERE"
-                             " ticket_id IN (SELECT unnest(?::VARCHAR[]))", [ticket_ids])
+            found = cur.rows("SELECT ticket_id, created_at, customer_id, status FROM tickets"
+                             " WHERE ticket_id IN (SELECT unnest(?::VARCHAR[]))", [ticket_ids])
         finally:
             cur.close()
-        return {r["ticket_id"]: (r["created_at"], r["customer_id"]) for r in found}
+        return {r["ticket_id"]: (r["created_at"], r["customer_id"], r["status"]) for r in found}
 
     def feedback(self, body: Mapping[str, Any], by: str) -> list[int]:
         from triage_core.ops import feedback

@@ -139,22 +139,31 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+# The columns a ticket must have that an update may leave out: (column, its place in the
+# stored tuple of Server.stored_tickets).
+_KEPT = (("created_at", 0), ("customer_id", 1), ("status", 2))
+
+
 def incomplete(rows: list[dict[str, Any]]) -> list[str]:
-    """The ticket ids of the rows without a ``created_at`` or a ``customer_id``."""
+    """The ticket ids of the rows without a ``created_at``, ``customer_id`` or ``status``."""
     return [str(r.get("ticket_id") or "").strip() for r in rows
-            if _blank(r.get("created_at")) or _blank(r.get("customer_id"))]
+            if any(_blank(r.get(column)) for column, _ in _KEPT)]
 
 
 def complete(rows: list[dict[str, Any]], received: dt.datetime,
-             stored: Mapping[str, tuple[dt.datetime, str]]) -> None:
-    """Give the rows without a ``created_at`` or ``customer_id`` the ``stored`` one of a
-    ticket that exists (an update keeps them: an upsert would otherwise overwrite the time,
-    and a helpdesk's update event need not name the requester again); a new ticket without a
-    ``created_at`` gets ``received``, and one without a customer an empty one, which the
-    import refuses with its row."""
+             stored: Mapping[str, tuple[dt.datetime, str, str]]) -> None:
+    """Give the rows without a ``created_at``, ``customer_id`` or ``status`` the ``stored``
+    one of a ticket that exists (an update keeps them: an upsert would otherwise overwrite the
+    time, and a helpdesk's update event need not name the requester or status again); a new
+    ticket without a ``created_at`` gets ``received``, and one without a customer or status an
+    empty one, which the import refuses with its row."""
     for row in rows:
         known = stored.get(str(row.get("ticket_id") or "").strip())
-        if _blank(row.get("created_at")):
-            row["created_at"] = (known[0] if known else received).isoformat()
-        if _blank(row.get("customer_id")):  # empty: refused by row, not as a missing column
-            row["customer_id"] = known[1] if known else ""
+        for column, at in _KEPT:
+            if not _blank(row.get(column)):
+                continue
+            if known:
+                value = known[at]
+                row[column] = value.isoformat() if isinstance(value, dt.datetime) else value
+            else:
+                row[column] = received.isoformat() if column == "created_at" else ""

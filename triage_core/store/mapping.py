@@ -382,6 +382,11 @@ def _refuse_twins(source_columns: Sequence[str], targets: Mapping[str, str],
                       f" twice in the header?); {how}", column=ours)
 
 
+# How a file's missing columns are mapped (the API words it for its callers instead).
+MAP_COLUMNS = ("; map them with --mapping FILE.toml ([columns] our_column = \"Their column\";"
+               " 'triage mapping suggest' writes one) or --map SOURCE=TARGET")
+
+
 def _require(spec: Table, source_columns: Sequence[str], targets: Mapping[str, str],
              defaults: Mapping[str, str], file: str) -> None:
     missing = [c.name for c in spec.columns
@@ -394,10 +399,7 @@ def _require(spec: Table, source_columns: Sequence[str], targets: Mapping[str, s
         file,
         f"missing required column{'s' if len(missing) > 1 else ''} for {spec.name}:"
         f" {', '.join(missing)} (found: {', '.join(map(str, source_columns))})"
-        + (f"; perhaps {hint}" if hint else "")
-        + "; map them with --mapping FILE.toml ([columns] our_column = \"Their column\";"
-        " 'triage mapping suggest' writes one) or --map SOURCE=TARGET",
-        column=missing[0])
+        + (f"; perhaps {hint}" if hint else "") + MAP_COLUMNS, column=missing[0])
 
 
 def _hollow_warnings(spec: Table, plan: ColumnPlan, file: str, category: bool = True
