@@ -87,6 +87,33 @@ def test_struct_columns_of_parquet_are_read_as_dotted_fields(store: Store,
     assert got.values.tolist() == [["Z1", "email", "billing"], ["Z2", "web", "app_crash"]]
 
 
+def test_whole_floats_are_whole_numbers_before_a_preset_maps_values(store: Store,
+                                                                     tmp_path: Path) -> None:
+    """A preset maps some values of the agent, channel and priority columns; pandas writes a
+    column of ids or codes with a gap as float64: 362000000001.0 is still agent
+    362000000001 (it was stored with its '.0'), and Freshdesk's source code 7.0 is chat
+    (stored '7.0'), its forum (4) and Mobihelp (8) codes web."""
+    import numpy as np
+
+    pd.DataFrame({"Id": ["Z1", "Z2"], "Requester id": ["C1", "C1"], "Subject": ["a", "b"],
+                  "Description": ["x", "y"], "Status": ["Open", "New"],
+                  "Created at": ["2026-07-01 10:00:00", "2026-07-01 11:00:00"],
+                  "Assignee id": [362000000001.0, np.nan]}).to_parquet(tmp_path / "z.parquet")
+    store.import_file("tickets", tmp_path / "z.parquet", preset="zendesk", create_missing=True)
+    pd.DataFrame({"id": [1, 2, 3, 4], "requester_id": ["c1"] * 4, "subject": list("abcd"),
+                  "description_text": list("wxyz"), "status": [2, 3, 4, 5],
+                  "created_at": ["2026-07-01T10:00:00Z"] * 4, "source": [7.0, 4.0, 8.0, np.nan],
+                  "priority": [4.0, np.nan, 1.0, 2.0]}).to_parquet(tmp_path / "f.parquet")
+    store.import_file("tickets", tmp_path / "f.parquet", preset="freshdesk",
+                      create_missing=True)
+    got = store.query("SELECT ticket_id, agent_id, channel, source_priority FROM tickets"
+                      " ORDER BY ticket_id").astype(object)
+    got = got.where(got.notna(), None).values.tolist()
+    assert got == [["1", None, "chat", "Urgent"], ["2", None, "web", None],
+                   ["3", None, "web", "Low"], ["4", None, None, "Medium"],
+                   ["Z1", "362000000001", None, None], ["Z2", None, None, None]]
+
+
 def test_whole_float_ids_from_parquet_are_kept_as_whole_numbers(store: Store,
                                                                  tmp_path: Path) -> None:
     """pandas writes an id column with gaps as float64: 3600001.0 is agent '3600001', so the

@@ -206,6 +206,7 @@ def stage(store: Store, spec: Table, mapping: ImportMapping | None, name: str
             store, mapping_rules.guess_columns(spec, plan.ignored)):
         # no "'Type' (-> category?)" hint for Zendesk's ticket types
         plan = mapping_rules.plan_columns(spec, raw_cols, mapping, name, hint=False)
+    _whole_numbers_in_raw(con, spec, plan)
     n = int(con.execute("SELECT count(*) FROM _raw").fetchall()[0][0])
     exprs, params = [], []
     for col in spec.columns:
@@ -220,6 +221,27 @@ def stage(store: Store, spec: Table, mapping: ImportMapping | None, name: str
 
 
 _FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
+
+
+def _whole_numbers_in_raw(con: Any, spec: Table, plan: mapping_rules.ColumnPlan) -> None:
+    """The file's floating-point columns that feed a text column of ours, as text with whole
+    numbers written without a decimal, before values are mapped: a mapping's value map reads
+    the column as text, so 362000000001.0 stayed '362000000001.0' (no agent of that id) and a
+    Freshdesk source code 7.0 matched no code of the preset."""
+    text_targets = {plan.targets[c.name] for c in spec.columns
+                    if c.type == "VARCHAR" and c.name in plan.targets}
+    if not text_targets:
+        return
+    rows = con.execute("SELECT column_name, data_type FROM information_schema.columns"
+                       " WHERE table_name = '_raw'").fetchall()
+    for name, kind in rows:
+        kind = str(kind).upper()
+        if name not in text_targets or not (kind in _FLOAT_TYPES or kind.startswith("DECIMAL")):
+            continue
+        c = '"' + str(name).replace('"', '""') + '"'
+        con.execute(f"ALTER TABLE _raw ALTER {c} TYPE VARCHAR USING CASE WHEN {c} = trunc({c})"
+                    f" AND abs({c}) < 1e18 THEN CAST(CAST({c} AS HUGEINT) AS VARCHAR)"
+                    f" ELSE CAST({c} AS VARCHAR) END")
 
 
 def _whole_numbers_as_text(con: Any, spec: Table) -> None:

@@ -49,7 +49,8 @@ BUILTIN_VALUES: dict[str, dict[str, str]] = {
         "e-mail": "email", "phone call (incoming)": "phone", "phone call (outgoing)": "phone",
         "voice": "phone", "twitter": "social", "facebook": "social", "instagram": "social",
         "social media": "social", "whatsapp": "chat", "messaging": "chat", "chat": "chat",
-        "email": "email", "phone": "phone",
+        "email": "email", "phone": "phone", "forum": "web", "community": "web",
+        "mobihelp": "web", "mobile_sdk": "web", "web_service": "web", "native_messaging": "chat",
     },
 }
 
