@@ -316,6 +316,11 @@ def test_semicolon_tab_parquet_and_json_files_are_read(files: dict[str, Path],
         "\n".join(json.dumps(r) for r in nested["results"]), encoding="utf-8")
     assert evaluate.read_labeled(tmp_path / "nested.jsonl", ["description"],
                                  "custom.topic")[1].tolist() == ["billing", "app"]
+    # a page of Zendesk's export, wrapped as the import takes it
+    page = {"tickets": nested["results"], "next_page": None, "end_of_stream": True}
+    (tmp_path / "page.json").write_text(json.dumps(page), encoding="utf-8")
+    assert evaluate.read_labeled(tmp_path / "page.json", ["description"],
+                                 "custom.topic")[1].tolist() == ["billing", "app"]
     (tmp_path / "scalars.json").write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(TriageError, match=r"scalars\.json, row 1: a JSON number, not an object"):
         evaluate.read_labeled(tmp_path / "scalars.json", ["text"], "category")

@@ -138,14 +138,15 @@ def load(con: Any, path: Path, table: str | None = None) -> None:
         con.execute("DROP TABLE IF EXISTS _json")
 
 
-def read_frame(path: Path) -> Any:
+def read_frame(path: Path, table: str | None = "tickets") -> Any:
     """The records of a JSON file as a DataFrame of text columns, read as :func:`load` reads
-    them for an import (``triage evaluate``'s labeled files). Raises
+    them for an import of ``table`` (``triage evaluate``'s labeled tickets: a helpdesk's
+    ``{"tickets": [...]}`` page is unwrapped as the import unwraps it). Raises
     :class:`ImportValidationError` for records that are no objects, ``ValueError`` for a file
     that is no JSON."""
     con = duckdb.connect()
     try:
-        load(con, Path(path))
+        load(con, Path(path), table)
         return con.execute("SELECT * EXCLUDE (_row) FROM _raw ORDER BY _row").df()
     except duckdb.Error as exc:
         raise ValueError(str(exc).strip().splitlines()[0] if str(exc).strip() else
