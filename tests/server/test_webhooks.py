@@ -387,3 +387,19 @@ def test_an_update_right_behind_its_creation_waits_for_it(
             (created[0].text, updated[0].text)
         status = api.query("SELECT status FROM tickets WHERE ticket_id = ?", [ticket])
         assert status.iloc[0, 0] == "solved"
+
+
+def test_the_templates_own_names_win_over_the_helpdesks_fields(
+        serve_api: Callable[..., Api]) -> None:
+    """A template that also carries a helpdesk field the preset reads for one of our columns
+    (Zendesk's "id", "requester_id") is read by our names: the ticket and customer are the
+    ones the template names (the helpdesk's field won, silently)."""
+    api = serve_api(**HOOKS)
+    body = json.loads(zendesk_payload("ZD-70002", "C1"))
+    body = json.dumps({**body, "id": "ZD-70001", "requester_id": "C2"}).encode()
+    r = api.client.post("/api/v1/webhooks/zendesk", content=body,
+                        headers={**api.auth(), **signed(body)})
+    assert r.status_code == 200, r.text
+    assert [t["ticket_id"] for t in r.json()["tickets"]] == ["ZD-70002"]
+    got = api.query("SELECT ticket_id, customer_id FROM tickets WHERE ticket_id LIKE 'ZD-7000%'")
+    assert got.values.tolist() == [["ZD-70002", "C1"]]

@@ -539,6 +539,7 @@ class Api:
         """Fill what an update leaves out from its stored ticket (after the webhook requests
         for the same ticket that came earlier, such as its creation, are answered), then take
         the tickets in."""
+        webhooks.ours_first(rows, self.server.webhook_mappings[helpdesk].columns)
         ids = webhooks.incomplete(rows)
         stored = await run_in_threadpool(self.server.stored_tickets, ids) if ids else {}
         waits = {f for t in ids if t not in stored for f in earlier.get(t, ())}

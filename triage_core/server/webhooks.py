@@ -135,6 +135,21 @@ def zendesk_event_rows(payload: Any) -> list[dict[str, Any]] | None:
     return [row]
 
 
+def ours_first(rows: list[dict[str, Any]], columns: Mapping[str, tuple[str, ...]]) -> None:
+    """A field named as our column wins over the helpdesk's field that the webhook's mapping
+    reads for it (the template's ``ticket_id`` over an ``id`` added beside it): the other is
+    left out, where the mapping would have taken it instead."""
+    from triage_core.store.mapping import normalize_name
+
+    names = {col: {normalize_name(src) for src in sources} - {normalize_name(col)}
+             for col, sources in columns.items()}
+    for row in rows:
+        for col, sources in names.items():
+            if sources and not _blank(row.get(col)):
+                for key in [k for k in row if k != col and normalize_name(k) in sources]:
+                    del row[key]
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
