@@ -81,8 +81,10 @@ def test_struct_columns_of_parquet_are_read_as_dotted_fields(store: Store,
         "custom": [{"topic": {"name": "billing"}}, {"topic": {"name": "app_crash"}}]})
     path = tmp_path / "zendesk.parquet"
     pq.write_table(table, path)
-    store.import_file("tickets", path, preset="zendesk",
-                      mapping={"custom.topic.name": "category"})
+    result = store.import_file("tickets", path, preset="zendesk",
+                               mapping={"custom.topic.name": "category"})
+    assert not {"via", "custom"} & set(result.ignored_columns)  # their fields are read
+    assert "via.source.rel" in result.ignored_columns
     got = store.query("SELECT ticket_id, channel, category FROM tickets ORDER BY ticket_id")
     assert got.values.tolist() == [["Z1", "email", "billing"], ["Z2", "web", "app_crash"]]
 

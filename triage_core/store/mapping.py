@@ -341,7 +341,9 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
     if require:
         _require(spec, source_columns, targets, defaults, file)
     used = set(targets.values())
-    ignored = [c for c in source_columns if c not in used]
+    # an object whose field is read (via, for via.channel) is not listed as ignored
+    parents = {u.rsplit(".", k)[0] for u in used for k in range(1, u.count(".") + 1)}
+    ignored = [c for c in source_columns if c not in used and c not in parents]
     values = {c: {**BUILTIN_VALUES.get(c, {}), **mapping.values.get(c, {})}
               for c in spec.column_names}
     plan = ColumnPlan(targets, ignored, {c: v for c, v in values.items() if v}, defaults,
