@@ -552,18 +552,20 @@ def test_suggest_lists_satisfaction_words_with_their_likely_scores(store: Store,
     f.write_text("ticket_id,created_at,customer_id,status,csat\n"
                  "T1,2026-02-01 10:00:00,C1,open,good\nT2,2026-02-01 10:00:00,C1,open,Bad\n"
                  "T3,2026-02-01 10:00:00,C1,open,Very happy\nT4,2026-02-01 10:00:00,C1,open,3\n"
-                 "T5,2026-02-01 10:00:00,C1,open,meh\n")
+                 "T5,2026-02-01 10:00:00,C1,open,meh\nT6,2026-02-01 10:00:00,C1,open,-\n")
     report = inspect_file(store, "tickets", f)
-    assert sorted(v for v, _ in report.unmatched["csat"]) == ["Bad", "Very happy", "good", "meh"]
+    assert sorted(v for v, _ in report.unmatched["csat"]) == ["-", "Bad", "Very happy", "good",
+                                                               "meh"]
     suggestion = report.suggestion()
+    # Zendesk's "-" (no survey) is no score: proposed as empty, as its preset maps it
     assert suggestion.values["csat"] == {"good": "5", "Bad": "1", "Very happy": "4",
-                                         "meh": "meh"}
+                                         "meh": "meh", "-": ""}
     from triage_core.store.mapping import ImportMapping
 
     written = suggestion.to_toml().replace('"meh" = "meh"', '"meh" = "3"')
     store.import_file("tickets", f, mapping=ImportMapping.from_toml(written))
-    got = store.query("SELECT csat FROM tickets ORDER BY ticket_id")["csat"].tolist()
-    assert got == [5, 1, 4, 3, 3]
+    got = store.query("SELECT csat FROM tickets ORDER BY ticket_id")["csat"]
+    assert got.iloc[:5].tolist() == [5, 1, 4, 3, 3] and pd.isna(got.iloc[5])
 
 
 def test_a_ticket_listed_again_keeps_its_last_row_when_the_mapping_says_so(

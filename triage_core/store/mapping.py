@@ -497,7 +497,7 @@ def suggest(spec: Table, source_columns: Sequence[str],
 # Satisfaction words of helpdesk exports (Zendesk's good/bad, Freshdesk's scale), proposed by
 # suggest for the user to check; "" = no rating.
 _LIKELY: dict[str, dict[str, str]] = {"csat": {
-    "good": "5", "bad": "1", "offered": "", "unoffered": "", "awesome": "5",
+    "good": "5", "bad": "1", "offered": "", "unoffered": "", "-": "", "awesome": "5",
     "extremely happy": "5", "very happy": "4", "happy": "4", "just okay": "3", "neutral": "3",
     "not good": "1", "unhappy": "2", "very unhappy": "1", "extremely unhappy": "1"}}
 
