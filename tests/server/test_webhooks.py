@@ -357,36 +357,49 @@ def test_an_update_event_keeps_what_it_does_not_name(serve_api: Callable[..., Ap
 
 
 def test_an_update_right_behind_its_creation_waits_for_it(
-        serve_api: Callable[..., Api]) -> None:
+        serve_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch) -> None:
     """Helpdesks send a ticket's events one after the other without waiting: an update that
     names no requester, arriving while its ticket's creation is still being written, is
-    applied after it (it was refused: no such ticket yet, no requester)."""
+    applied after it (it was refused: no such ticket yet, no requester). The intake takes
+    each request 0.2 s late here, so that the creation is surely still being written."""
     import threading
-    import time
 
     api = serve_api(**HOOKS)
+    intake = api.server.intake
+    take = intake.submit
+    handed: list[object] = []
+
+    def late(request: object) -> object:
+        handed.append(request)
+        threading.Timer(0.2, take, [request]).start()
+        return request.future  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(intake, "submit", late)
 
     def post(body: bytes, out: list[object]) -> None:
         out.append(api.client.post("/api/v1/webhooks/zendesk", content=body,
                                    headers={**api.auth(), **signed(body)}))
 
-    for n in range(5):
-        ticket = f"37{n:03d}"
-        created, updated = [], []
-        first = threading.Thread(target=post, args=(zendesk_event(
-            "zen:event-type:ticket.created",
-            {"id": ticket, "requester_id": "7001", "created_at": "2026-07-04T05:27:58Z",
-             "subject": "Login fails", "description": "I cannot log in.", "status": "NEW"}),
-            created))
-        first.start()
-        time.sleep(0.005)
-        post(zendesk_event("zen:event-type:ticket.status_changed",
-                           {"id": ticket, "status": "SOLVED"}), updated)
-        first.join()
-        assert created[0].status_code == 200 and updated[0].status_code == 200, \
-            (created[0].text, updated[0].text)
-        status = api.query("SELECT status FROM tickets WHERE ticket_id = ?", [ticket])
-        assert status.iloc[0, 0] == "solved"
+    created: list[object] = []
+    updated: list[object] = []
+    first = threading.Thread(target=post, args=(zendesk_event(
+        "zen:event-type:ticket.created",
+        {"id": "37000", "requester_id": "7001", "created_at": "2026-07-04T05:27:58Z",
+         "subject": "Login fails", "description": "I cannot log in.", "status": "NEW"}),
+        created))
+    first.start()
+    for _ in range(500):  # until the creation is on its way to the intake
+        if handed:
+            break
+        threading.Event().wait(0.01)
+    assert handed and not created  # in flight
+    post(zendesk_event("zen:event-type:ticket.status_changed",
+                       {"id": "37000", "status": "SOLVED"}), updated)
+    first.join()
+    assert created[0].status_code == 200 and updated[0].status_code == 200, \
+        (created[0].text, updated[0].text)
+    status = api.query("SELECT status FROM tickets WHERE ticket_id = '37000'")
+    assert status.iloc[0, 0] == "solved"
 
 
 def test_the_templates_own_names_win_over_the_helpdesks_fields(
