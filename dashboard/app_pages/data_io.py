@@ -107,9 +107,9 @@ def import_section() -> None:
     if upload is None:
         return
     if upload.size > data.max_upload_mb() * 1024 * 1024:
-        st.error(f"The file is {upload.size / 2**20:,.0f} MB; the limit is "
-                 f"{data.max_upload_mb():,} MB ([dashboard] max_upload_mb). Import it with "
-                 "'triage import' instead.")
+        st.error(components.plain(
+            f"The file is {upload.size / 2**20:,.0f} MB; the limit is {data.max_upload_mb():,}"
+            " MB ([dashboard] max_upload_mb). Import it with 'triage import' instead."))
         return
     path = data.save_upload(upload.name, upload.getvalue())
     base = choose_mapping(table)
@@ -168,8 +168,8 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
         for note in report.plan.warnings:
             components.warn(note)
     if report.preview is not None:
-        st.caption(f"Preview: the first rows as they would be imported ({report.rows:,} rows "
-                   "in the file)")
+        st.caption(components.plain(f"Preview: the first rows as they would be imported"
+                                    f" ({report.rows:,} rows in the file)"))
         st.dataframe(without_bidi(report.preview), hide_index=True, placeholder="–",
                      width="stretch")
     create_missing = st.checkbox("Create customers/campaigns that do not exist yet",

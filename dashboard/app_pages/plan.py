@@ -21,8 +21,9 @@ if campaigns.empty or not counts.get("tickets") or not counts.get("touchpoints")
     missing = [what for what, n in (("campaigns", len(campaigns)),
                                     ("touchpoints", counts.get("touchpoints")),
                                     ("tickets", counts.get("tickets"))) if not n]
-    st.info(f"A forecast learns from past campaigns, the customers they reached and the tickets "
-            f"that followed; this database has no {' and no '.join(missing)} yet. Import them "
+    st.info("A forecast learns from past campaigns, the customers they reached and the tickets "
+            "that followed; this database has no "
+            + components.plain(" and no ".join(missing)) + " yet. Import them "
             "on the **Data** page (campaigns, touchpoints: which customer each campaign "
             "reached, when)"
             + (", or load the demo world with `triage demo`." if not counts.get("tickets")
@@ -119,9 +120,10 @@ if bt.n_campaigns == 0:
     st.info("No past campaign could be backtested yet: each needs campaigns that ended before "
             f"its launch and {bt.days} days of tickets after it.")
 else:
-    st.caption(f"Every past campaign forecast from the campaigns that ended before it launched, "
-               f"against its actual tickets in the first {bt.days} days (campaigns with at "
-               f"least {bt.min_tickets:g} tickets count).")
+    st.caption(components.plain(
+        f"Every past campaign forecast from the campaigns that ended before it launched, "
+        f"against its actual tickets in the first {bt.days} days (campaigns with at least "
+        f"{bt.min_tickets:g} tickets count)."))
     components.kpi_row([
         ("Mean absolute % error", fmt(bt.mape, "{:.0%}"), "mape of total tickets"),
         ("Interval coverage", fmt(bt.coverage, "{:.0%}"), f"share of actuals inside the {band}"),

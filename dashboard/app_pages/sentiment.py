@@ -32,8 +32,9 @@ if not components.need_triage():
     )
     worst = data.tickets(f, open_only=True, order="sentiment", limit=100, scored_only=True)
     worst = worst.assign(at_or_below=worst["sentiment"] <= threshold)
-    st.caption(f"The 100 most negative open tickets; {int(worst['at_or_below'].sum()):,} are "
-               f"at or below {threshold:+.2f}.")
+    st.caption(components.plain(f"The 100 most negative open tickets;"
+                                f" {int(worst['at_or_below'].sum()):,} are at or below"
+                                f" {threshold:+.2f}."))
     if worst.empty:
         st.success("No open tickets for the current filters.")
     else:
