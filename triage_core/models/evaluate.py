@@ -73,7 +73,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         _refuse_packed(path, suffix)
         if suffix in (".parquet", ".pq"):
-            df = _as_text(_dotted_structs(pd.read_parquet(path)))
+            from triage_core.store.formats import read_parquet_frame
+
+            df = _as_text(read_parquet_frame(path))  # struct fields by dotted name too
         elif suffix in (".json", ".jsonl", ".ndjson"):
             df = _as_text(_read_json(path, lines=suffix != ".json"))
         else:
@@ -151,33 +153,6 @@ def _read_json(path: Path, lines: bool) -> pd.DataFrame:
     from triage_core.store import json_files
 
     return json_files.read_frame(path)
-
-
-def _dotted_structs(df: pd.DataFrame, depth: int = 3) -> pd.DataFrame:
-    """A Parquet file's struct columns (read as dicts) with their fields added as dotted
-    columns (``custom.topic``, up to ``depth`` levels), as the import reads them."""
-    from triage_core.store.formats import STRUCT_DEPTH
-
-    depth = min(depth, STRUCT_DEPTH)
-    taken = {str(c).lower() for c in df.columns}
-    queue = [((str(c),), df[c]) for c in df.columns]
-    extra: dict[str, pd.Series] = {}
-    while queue:
-        parent, col = queue.pop(0)
-        present = col.dropna()
-        if len(parent) >= depth or present.empty or \
-                not all(isinstance(v, dict) for v in present):
-            continue
-        keys = dict.fromkeys(k for v in present for k in v)
-        for key in keys:
-            label = ".".join((*parent, str(key)))
-            if label.lower() in taken:
-                continue
-            taken.add(label.lower())
-            field = col.map(lambda v, k=key: v.get(k) if isinstance(v, dict) else None)
-            extra[label] = field
-            queue.append(((*parent, str(key)), field))
-    return pd.concat([df, pd.DataFrame(extra, index=df.index)], axis=1) if extra else df
 
 
 def _as_text(df: pd.DataFrame) -> pd.DataFrame:

@@ -107,6 +107,23 @@ def shorten(message: str) -> str:
     return message if len(message) <= MAX_ERROR_CHARS else message[:MAX_ERROR_CHARS - 1] + "…"
 
 
+def _for_callers(detail: str, helpdesk: str | None) -> str:
+    """An import's refusal in the words of the API's callers: what a webhook's body or an API
+    request sends, and where a webhook's mapping goes, instead of the CLI's options."""
+    from triage_core.store.importing import USE_MAPPING
+    from triage_core.store.mapping import MAP_COLUMNS
+
+    if helpdesk:
+        columns = ("; add them to the webhook's body (the README's template) or name a mapping"
+                   f" that finds them as [server.webhooks] {helpdesk}_mapping")
+        detail = detail.replace(USE_MAPPING, f"name it as [server.webhooks] {helpdesk}_mapping"
+                                f" (start from 'triage mapping show {helpdesk}') and restart"
+                                " the server")
+    else:
+        columns = "; send them in every ticket (the schema: GET /api/v1/openapi.json)"
+    return detail.replace(MAP_COLUMNS, columns)
+
+
 def endpoint(auth: bool = True, owner: bool = False) -> Callable[..., Handler]:
     """A route handler ``fn(api, request, caller)`` with token check and error mapping."""
     def wrap(fn: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
@@ -348,15 +365,10 @@ class Api:
         try:
             return JSON({"tickets": await request.waiter, **extra})
         except ImportValidationError as exc:
-            from triage_core.store.mapping import MAP_COLUMNS
-
-            if MAP_COLUMNS not in exc.detail:
+            detail = _for_callers(exc.detail, helpdesk)
+            if detail == exc.detail:
                 raise
-            how = (f"; add them to the webhook's body (the README's template) or name a mapping"
-                   f" that finds them as [server.webhooks] {helpdesk}_mapping" if helpdesk
-                   else "; send them in every ticket (the schema: GET /api/v1/openapi.json)")
-            raise ImportValidationError(exc.file, exc.detail.replace(MAP_COLUMNS, how),
-                                        exc.row, exc.column) from None
+            raise ImportValidationError(exc.file, detail, exc.row, exc.column) from None
 
     @endpoint()
     async def post_tickets(self, request: Request, caller: Caller | None) -> Response:
@@ -547,17 +559,7 @@ class Api:
             await asyncio.wait(waits, timeout=WEBHOOK_ORDER_SECONDS)
             stored = await run_in_threadpool(self.server.stored_tickets, ids)
         webhooks.complete(rows, received, stored)
-        try:
-            return await self._intake(rows, f"{helpdesk} webhook", True, helpdesk)
-        except ImportValidationError as exc:
-            from triage_core.store.importing import USE_MAPPING
-
-            if USE_MAPPING not in exc.detail:
-                raise
-            where = (f"name it as [server.webhooks] {helpdesk}_mapping (start from 'triage"
-                     f" mapping show {helpdesk}') and restart the server")
-            raise ImportValidationError(exc.file, exc.detail.replace(USE_MAPPING, where),
-                                        exc.row, exc.column) from None
+        return await self._intake(rows, f"{helpdesk} webhook", True, helpdesk)
 
 
 class _AnyText(Convertor[str]):

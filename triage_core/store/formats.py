@@ -168,6 +168,22 @@ def parquet_reader(con: Any, path: Path) -> str:
     return f"SELECT *, {', '.join(extra)} FROM read_parquet(?)"
 
 
+def read_parquet_frame(path: Path) -> Any:
+    """A Parquet file as a DataFrame, read as an import reads it (:func:`parquet_reader`:
+    struct fields also as dotted columns), for ``triage evaluate``. Raises ``ValueError`` for
+    a file that is no Parquet."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return con.execute(parquet_reader(con, path), [str(path)]).df()
+    except duckdb.Error as exc:
+        raise ValueError(str(exc).strip().splitlines()[0] if str(exc).strip() else
+                         type(exc).__name__) from None
+    finally:
+        con.close()
+
+
 # Delimiters a CSV file's header is checked for (the most frequent one in it is taken).
 _DELIMITERS = (",", ";", "\t", "|")
 

@@ -216,7 +216,6 @@ def stage(store: Store, spec: Table, mapping: ImportMapping | None, name: str
             params += values
     con.execute("CREATE OR REPLACE TEMP TABLE _stage AS SELECT _row,"
                 f" {', '.join(exprs)} FROM _raw", params)
-    _whole_numbers_as_text(con, spec)
     return plan, n
 
 
@@ -224,10 +223,11 @@ _FLOAT_TYPES = ("DOUBLE", "FLOAT", "REAL")
 
 
 def _whole_numbers_in_raw(con: Any, spec: Table, plan: mapping_rules.ColumnPlan) -> None:
-    """The file's floating-point columns that feed a text column of ours, as text with whole
-    numbers written without a decimal, before values are mapped: a mapping's value map reads
-    the column as text, so 362000000001.0 stayed '362000000001.0' (no agent of that id) and a
-    Freshdesk source code 7.0 matched no code of the preset."""
+    """The file's floating-point columns that feed a text column of ours (ids above all), as
+    text with whole numbers written without a decimal, before values are mapped: pandas writes
+    an id column with gaps as float64 to Parquet, and 3600001.0 must be the agent 3600001, not
+    '3600001.0', also where a mapping's value map reads the column as text (a Freshdesk source
+    code 7.0 is its code 7)."""
     text_targets = {plan.targets[c.name] for c in spec.columns
                     if c.type == "VARCHAR" and c.name in plan.targets}
     if not text_targets:
@@ -240,21 +240,6 @@ def _whole_numbers_in_raw(con: Any, spec: Table, plan: mapping_rules.ColumnPlan)
             continue
         c = '"' + str(name).replace('"', '""') + '"'
         con.execute(f"ALTER TABLE _raw ALTER {c} TYPE VARCHAR USING CASE WHEN {c} = trunc({c})"
-                    f" AND abs({c}) < 1e18 THEN CAST(CAST({c} AS HUGEINT) AS VARCHAR)"
-                    f" ELSE CAST({c} AS VARCHAR) END")
-
-
-def _whole_numbers_as_text(con: Any, spec: Table) -> None:
-    """Text columns of ours (ids above all) that the file holds as floating-point numbers keep
-    whole numbers without a decimal: pandas writes an id column with gaps as float64 to
-    Parquet, and 3600001.0 must be the agent 3600001, not '3600001.0'."""
-    types = stage_types(con)
-    for col in spec.columns:
-        source = types.get(col.name, "")
-        if col.type != "VARCHAR" or not (source in _FLOAT_TYPES or source.startswith("DECIMAL")):
-            continue
-        c = col.name  # a column name of our schema, not from the file
-        con.execute(f"ALTER TABLE _stage ALTER {c} TYPE VARCHAR USING CASE WHEN {c} = trunc({c})"
                     f" AND abs({c}) < 1e18 THEN CAST(CAST({c} AS HUGEINT) AS VARCHAR)"
                     f" ELSE CAST({c} AS VARCHAR) END")
 
