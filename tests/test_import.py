@@ -443,6 +443,20 @@ def test_wrapped_api_export_with_nested_fields(store: Store, data_dir: Path,
                                  "status": ["on_hold", "solved"], "csat": [1, 5]}
 
 
+def test_one_ticket_as_the_api_answers_it(store: Store, data_dir: Path, tmp_path: Path) -> None:
+    """Zendesk's answer for one ticket, ``{"ticket": {...}}`` with side-loaded users beside
+    it, is that ticket (it was refused as "a JSON object with no records")."""
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "ticket.json"
+    f.write_text(json.dumps({"ticket": {
+        "id": 77, "subject": "Refund", "description": "Still no refund", "status": "open",
+        "requester_id": "C1", "created_at": "2026-02-01T10:00:00Z", "via": {"channel": "web"}},
+        "users": [{"id": "C1", "name": "Jane"}]}))
+    assert store.import_file("tickets", f, preset="zendesk").new_rows == 1
+    t = store.query("SELECT ticket_id, channel, subject FROM tickets")
+    assert t.to_dict("list") == {"ticket_id": ["77"], "channel": ["web"], "subject": ["Refund"]}
+
+
 def test_freshdesk_api_json_with_the_preset(store: Store, data_dir: Path,
                                            tmp_path: Path) -> None:
     """The tickets API's numeric status and source codes, description_text and requester_id."""
@@ -504,6 +518,21 @@ def test_suggested_mapping_reads_the_field_of_a_nested_object(store: Store,
     assert columns["channel"] == ("via.channel",)
     assert columns["csat"] == ("satisfaction_rating.score",)
     assert columns["ticket_id"] == ("id",)
+
+
+def test_suggest_prefers_the_plain_text_body_to_the_html_one(store: Store,
+                                                              tmp_path: Path) -> None:
+    """Freshdesk's tickets API gives description (HTML) and description_text: the body is
+    the text one, whichever comes first in the file."""
+    from triage_core.store.inspect import inspect_file
+
+    f = tmp_path / "fd.jsonl"
+    f.write_text(json.dumps({"id": 1, "requester_id": "C1", "status": 2,
+                             "created_at": "2026-02-01T10:00:00Z",
+                             "description": "<div>My card</div>",
+                             "description_text": "My card"}) + "\n")
+    assert inspect_file(store, "tickets", f).suggestion().columns["body"] == (
+        "description_text",)
 
 
 def test_suggest_leaves_zendesk_ticket_types_out_of_the_category(store: Store,

@@ -78,6 +78,19 @@ def test_one_ticket_is_upserted_triaged_and_answered_after_commit(
     assert count(api, "SELECT count(*) FROM triage_results WHERE ticket_id = 'API-1'") == 1
 
 
+def test_known_channels_are_stored_in_lower_case_as_an_import_stores_them(
+        serve_api: Callable[..., Api], customers: list[str], tmp_path: Path) -> None:
+    """"WEB" and "Social" are the channels web and social (they were kept as written, while
+    "EMAIL" became email); a channel of its own is kept as written."""
+    api = serve_api()
+    sent = [{**new_ticket(f"API-C{i}", customers[0]), "channel": c}
+            for i, c in enumerate(["WEB", "Social", "EMAIL", "Carrier pigeon"])]
+    assert api.post("/api/v1/tickets", sent).status_code == 200
+    got = api.query("SELECT channel FROM tickets WHERE ticket_id LIKE 'API-C%'"
+                    " ORDER BY ticket_id")["channel"].tolist()
+    assert got == ["web", "social", "email", "Carrier pigeon"]
+
+
 def test_a_list_is_idempotent_by_ticket_id(serve_api: Callable[..., Api],
                                            customers: list[str]) -> None:
     api = serve_api()

@@ -29,6 +29,12 @@ from triage_core.store.identifiers import quote_ident
 WRAPPERS = ("results", "data", "items", "records", "rows")
 TABLE_WRAPPERS = {"customers": ("users", "contacts", "requesters"),
                   "agents": ("users", "agents"), "tickets": ("requests",)}
+# Keys under which an API's single-record answer puts its one record (Zendesk's
+# ``GET /api/v2/tickets/{id}.json`` is ``{"ticket": {...}}``).
+SINGLE_WRAPPERS = {"customers": ("customer", "user", "contact", "requester"),
+                   "agents": ("agent", "user"), "tickets": ("ticket", "request"),
+                   "campaigns": ("campaign",), "touchpoints": ("touchpoint",),
+                   "csat_surveys": ("csat_survey", "survey", "satisfaction_rating")}
 MAX_FIELDS = 1_000  # distinct fields (flattened ones included); more is no table
 FLATTEN_DEPTH = 3  # via.source.from: levels of nested objects offered as dotted fields
 # one object of a JSON Lines file, or the one wrapping object, may be this large
@@ -157,7 +163,9 @@ def read_frame(path: Path, table: str | None = "tickets") -> Any:
 
 def _unwrap(con: Any, table: str | None) -> str | None:
     """One object holding the records in a list under a known key: the list's elements
-    become the records. Returns that key (None: the file is not such an object)."""
+    become the records; or one object holding one record under the table's singular key
+    (``{"ticket": {...}}``, an API's answer for one ticket): that object becomes the record.
+    Returns that key (None: the file is not such an object)."""
     if con.execute("SELECT count(*) FROM _json").fetchall()[0][0] != 1:
         return None
     keys = con.execute("SELECT json_keys(j) FROM _json WHERE json_type(j) = 'OBJECT'"
@@ -169,11 +177,25 @@ def _unwrap(con: Any, table: str | None) -> str | None:
     lists = [k for k in found if con.execute(
         "SELECT json_type(j, ?) = 'ARRAY' FROM _json", [_pointer((k,))]).fetchall()[0][0]]
     if len(lists) != 1:
-        return None
+        return _unwrap_single(con, [str(k) for k in keys[0][0]], table)
     con.execute("CREATE OR REPLACE TEMP TABLE _json AS SELECT row_number() OVER () AS _row,"
                 " e AS j FROM (SELECT unnest(CAST(json_extract(j, ?) AS JSON[])) AS e"
                 " FROM _json)", [_pointer((lists[0],))])
     return str(lists[0])
+
+
+def _unwrap_single(con: Any, keys: list[str], table: str | None) -> str | None:
+    """``{"ticket": {...}}`` (side-loaded lists beside it allowed): the one object under the
+    table's singular key becomes the record. None when there is no such key, or more than
+    one, or it holds no object."""
+    names = SINGLE_WRAPPERS.get(table or "", ())
+    found = [k for k in keys if k.lower() in names and con.execute(
+        "SELECT json_type(j, ?) = 'OBJECT' FROM _json", [_pointer((k,))]).fetchall()[0][0]]
+    if len(found) != 1:
+        return None
+    con.execute("CREATE OR REPLACE TEMP TABLE _json AS SELECT 1 AS _row,"
+                " json_extract(j, ?) AS j FROM _json", [_pointer((found[0],))])
+    return found[0]
 
 
 def _fields(con: Any, name: str) -> list[tuple[str, tuple[str, ...]]]:

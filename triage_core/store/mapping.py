@@ -49,8 +49,9 @@ BUILTIN_VALUES: dict[str, dict[str, str]] = {
         "e-mail": "email", "phone call (incoming)": "phone", "phone call (outgoing)": "phone",
         "voice": "phone", "twitter": "social", "facebook": "social", "instagram": "social",
         "social media": "social", "whatsapp": "chat", "messaging": "chat", "chat": "chat",
-        "email": "email", "phone": "phone", "forum": "web", "community": "web",
-        "mobihelp": "web", "mobile_sdk": "web", "web_service": "web", "native_messaging": "chat",
+        "email": "email", "phone": "phone", "web": "web", "social": "social", "forum": "web",
+        "community": "web", "mobihelp": "web", "mobile_sdk": "web", "web_service": "web",
+        "native_messaging": "chat",
     },
 }
 
@@ -63,7 +64,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                    "opened", "submitted_at", "date", "timestamp", "created_on"),
     "channel": ("via", "source", "medium", "origin"),
     "subject": ("title", "summary", "short_description", "topic"),
-    "body": ("description", "text", "message", "content", "details", "comment", "question",
+    # an export's plain-text copy before its HTML one (Freshdesk: description_text, description)
+    "body": ("description_text", "plain_body", "body_text", "text_body", "description_plain",
+             "description", "text", "message", "content", "details", "comment", "question",
              "long_description"),
     "status": ("state", "stage"),
     "first_response_at": ("first_response_time", "first_reply_at", "first_response",
