@@ -244,6 +244,19 @@ def test_every_html_character_reference_is_decoded() -> None:
     assert clean_body("a&#8239;b&#x2029;c") == "a b\nc"  # as the later rules would make them
 
 
+def test_an_escaped_reference_is_decoded_once() -> None:
+    """"&amp;lt;" is how HTML writes the text "&lt;" (someone quoting markup): one decoding,
+    in cleaning, in HTML reading and in the vectorized path ("&amp;" was decoded first and
+    the "&lt;" it left then again, to "<")."""
+    from triage_core.text import clean_body_array, html_to_text, to_arrow
+
+    raw = "<p>type &amp;lt;br&amp;gt; or &amp;amp; or &amp;eacute;</p>"
+    want = "type &lt;br&gt; or &amp; or &eacute;"
+    assert clean_body(raw) == want and html_to_text(raw) == want
+    assert clean_body_array(to_arrow([raw, "x &amp;quot;y"])).to_pylist() == [
+        want, "x &quot;y"]
+
+
 def test_html_bodies_are_shown_as_text_and_plain_ones_as_written() -> None:
     """What a page shows of a ticket holding HTML: tags gone, line breaks kept, entities
     decoded, nothing else cleaned away (the signature stays); plain text is untouched."""
