@@ -443,6 +443,40 @@ def test_wrapped_api_export_with_nested_fields(store: Store, data_dir: Path,
                                  "status": ["on_hold", "solved"], "csat": [1, 5]}
 
 
+def test_a_customer_known_by_address_is_one_customer_whatever_its_case(store: Store,
+                                                                       tmp_path: Path) -> None:
+    """A CRM's customers file writes "Jane@Example.com", the helpdesk's tickets
+    "jane@example.com " (they were refused as an unknown customer, or with --create-missing
+    made a second customer); a file's own two spellings of a new address are one customer;
+    an id that is no address keeps its case."""
+    (tmp_path / "c.csv").write_text("customer_id,plan\nJane@Example.com,basic\nAB-1,free\n")
+    store.import_file("customers", tmp_path / "c.csv")
+    (tmp_path / "t.csv").write_text(
+        "ticket_id,created_at,customer_id,status\n"
+        "T1,2026-02-01 10:00:00,jane@example.com ,open\n"
+        "T2,2026-02-01 11:00:00,NEW@Example.org,open\n"
+        "T3,2026-02-01 12:00:00,new@example.ORG,open\n")
+    with pytest.raises(ImportValidationError) as info:  # the new address: still unknown
+        store.import_file("tickets", tmp_path / "t.csv")
+    assert "NEW@Example.org" in str(info.value) and info.value.row == 2
+    store.import_file("tickets", tmp_path / "t.csv", create_missing=True)
+    t = store.query("SELECT ticket_id, customer_id FROM tickets ORDER BY ticket_id")
+    assert t["customer_id"].tolist() == ["Jane@Example.com", "NEW@Example.org",
+                                         "NEW@Example.org"]
+    assert sorted(store.query("SELECT customer_id FROM customers")["customer_id"]) == [
+        "AB-1", "Jane@Example.com", "NEW@Example.org"]
+    (tmp_path / "c2.csv").write_text("customer_id,plan\nJANE@EXAMPLE.COM,pro\nab-1,free\n")
+    assert store.import_file("customers", tmp_path / "c2.csv").existing_rows == 1
+    c = store.query("SELECT customer_id, coalesce(plan, '-') AS plan FROM customers"
+                    " ORDER BY customer_id")
+    assert c.values.tolist() == [["AB-1", "free"], ["Jane@Example.com", "pro"],
+                                 ["NEW@Example.org", "-"], ["ab-1", "free"]]
+    (tmp_path / "c3.csv").write_text("customer_id,plan\nx@y.io,free\nX@Y.io,pro\n")
+    with pytest.raises(ImportValidationError, match="duplicate") as dup:
+        store.import_file("customers", tmp_path / "c3.csv")
+    assert dup.value.row == 2
+
+
 def test_one_ticket_as_the_api_answers_it(store: Store, data_dir: Path, tmp_path: Path) -> None:
     """Zendesk's answer for one ticket, ``{"ticket": {...}}`` with side-loaded users beside
     it, is that ticket (it was refused as "a JSON object with no records")."""

@@ -165,6 +165,23 @@ def test_unknown_customers_are_created_only_when_asked(serve_api: Callable[..., 
     assert r.status_code == 200, r.text
 
 
+def test_an_address_in_another_case_is_the_customer_already_known(
+        serve_api: Callable[..., Api]) -> None:
+    """Through the API's fast path too: "mixed@case.IO" is the customer created as
+    "Mixed@Case.io", asked to create missing customers or not."""
+    api = serve_api()
+    sql = "SELECT count(*) FROM customers WHERE lower(customer_id) = 'mixed@case.io'"
+    r = api.post("/api/v1/tickets?create_missing=true", new_ticket("API-M1", "Mixed@Case.io"))
+    assert r.status_code == 200, r.text
+    r = api.post("/api/v1/tickets?create_missing=true", new_ticket("API-M2", "mixed@case.IO"))
+    assert r.status_code == 200, r.text
+    r = api.post("/api/v1/tickets", new_ticket("API-M3", "MIXED@CASE.IO"))
+    assert r.status_code == 200, r.text
+    assert count(api, sql) == 1
+    got = api.query("SELECT DISTINCT customer_id FROM tickets WHERE ticket_id LIKE 'API-M%'")
+    assert got["customer_id"].tolist() == ["Mixed@Case.io"]
+
+
 def test_caps_and_unreadable_bodies(serve_api: Callable[..., Api], customers: list[str]) -> None:
     api = serve_api(max_request_mb=0.01, max_tickets_per_request=3)
     big = new_ticket("API-BIG", customers[0], body="x" * 20_000)

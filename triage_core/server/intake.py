@@ -250,7 +250,10 @@ class Intake:
             for request in batch:
                 absent = ([c for c in request.plain.customers if c in missing]
                           if request.plain is not None else [])
-                if request.plain is None or (absent and not request.create_missing):
+                # an unknown address may be a known customer in another case: the import
+                # finds its spelling
+                if request.plain is None or (absent and (not request.create_missing or any(
+                        "@" in c for c in absent))):
                     key = (request.source, id(request.mapping), request.create_missing)
                     groups.setdefault(key, []).append(request)  # the import decides
                 else:

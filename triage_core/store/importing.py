@@ -46,6 +46,8 @@ USE_MAPPING = "import with --mapping FILE"
 # computed from them.
 MAX_OFFSET_MINUTES = 14 * 60  # UTC offsets run from -12:00 to +14:00
 MAX_LISTED_VALUES = 20
+# An e-mail address as a customer id (RE2, as DuckDB runs it): compared without its case
+_ADDRESS = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
 _INT_MAX = 2**31 - 1  # DuckDB's INTEGER
 
 
@@ -312,6 +314,7 @@ class _Importer:
                 raise ImportValidationError(self.name, "no data rows (the file has only a"
                                             " header)", row=1)
             self.con.execute("DROP TABLE _raw")  # one staged copy at a time keeps memory down
+            self._one_spelling_per_address()
             warnings = list(plan.warnings)
             kept = n
             if mapping is not None and mapping.duplicates == "last":
@@ -346,6 +349,31 @@ class _Importer:
             raise failure(self.name, exc) from None
         finally:
             drop_staging(self.store)
+
+    def _one_spelling_per_address(self) -> None:
+        """A customer known by an e-mail address is one customer whatever the address's case
+        ("Jane@Example.com" in a CRM's customers file, "jane@example.com" in a helpdesk's
+        tickets). Each staged customer id that is an address and not stored as written takes
+        the stored spelling of that address, else the first spelling this file gives it;
+        before validation, so two rows of one key that differ only so are duplicates."""
+        columns = [r.column for r in self.spec.references if r.table == "customers"]
+        if self.spec.name == "customers":
+            columns.append("customer_id")
+        types = stage_types(self.con)
+        for c in columns:
+            if types.get(c, "VARCHAR") != "VARCHAR":
+                continue  # numbers (a Parquet file's ids) hold no address
+            self.con.execute(
+                f"UPDATE _stage SET {c} = m.spelling FROM ("
+                f" SELECT k, coalesce(stored, first) AS spelling FROM ("
+                f"  SELECT lower(triage_trim({c})) AS k, arg_min(triage_trim({c}), _row) AS first"
+                f"  FROM _stage WHERE regexp_matches({c}, ?) GROUP BY 1) f"
+                f" LEFT JOIN (SELECT lower(customer_id) AS k2, min(customer_id) AS stored"
+                f"  FROM customers WHERE customer_id LIKE '%@%' GROUP BY 1) s ON s.k2 = f.k) m"
+                f" WHERE lower(triage_trim(_stage.{c})) = m.k"
+                f" AND triage_trim(_stage.{c}) <> m.spelling"
+                f" AND NOT EXISTS (SELECT 1 FROM customers t"
+                f"  WHERE t.customer_id = triage_trim(_stage.{c}))", [_ADDRESS])
 
     def _keep_last(self) -> int:
         """Drop the staged rows whose key comes again in a later row; how many were dropped."""
