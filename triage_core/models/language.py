@@ -9,6 +9,7 @@ be routed to the Swahili desk.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +22,41 @@ from triage_core.errors import ModelError
 __all__ = ["KNOWN_LANGUAGES", "LanguageSettings", "detect", "primary"]
 
 
+# Languages by name, as some helpdesks export them (Freshdesk's "Language" column: "English",
+# "Portuguese (BR)"), in English and in the language itself -> ISO 639-1.
+LANGUAGE_NAMES = {
+    "english": "en", "german": "de", "deutsch": "de", "french": "fr", "français": "fr",
+    "francais": "fr", "spanish": "es", "español": "es", "espanol": "es", "castellano": "es",
+    "portuguese": "pt", "português": "pt", "portugues": "pt", "italian": "it",
+    "italiano": "it", "dutch": "nl", "nederlands": "nl", "flemish": "nl", "polish": "pl",
+    "polski": "pl", "swedish": "sv", "svenska": "sv", "danish": "da", "dansk": "da",
+    "norwegian": "no", "norsk": "no", "bokmål": "no", "finnish": "fi", "suomi": "fi",
+    "russian": "ru", "русский": "ru", "ukrainian": "uk", "українська": "uk", "czech": "cs",
+    "čeština": "cs", "slovak": "sk", "slovenčina": "sk", "hungarian": "hu", "magyar": "hu",
+    "romanian": "ro", "română": "ro", "bulgarian": "bg", "greek": "el", "ελληνικά": "el",
+    "turkish": "tr", "türkçe": "tr", "arabic": "ar", "العربية": "ar", "hebrew": "he",
+    "עברית": "he", "japanese": "ja", "日本語": "ja", "chinese": "zh", "中文": "zh",
+    "korean": "ko", "한국어": "ko", "vietnamese": "vi", "tiếng việt": "vi", "thai": "th",
+    "indonesian": "id", "bahasa indonesia": "id", "malay": "ms", "bahasa melayu": "ms",
+    "hindi": "hi", "croatian": "hr", "hrvatski": "hr", "serbian": "sr", "slovenian": "sl",
+    "estonian": "et", "latvian": "lv", "lithuanian": "lt", "catalan": "ca", "català": "ca",
+    "icelandic": "is", "persian": "fa", "farsi": "fa", "filipino": "tl", "tagalog": "tl",
+    "urdu": "ur", "bengali": "bn", "tamil": "ta", "swahili": "sw", "afrikaans": "af",
+}
+_QUALIFIER = re.compile(r"\s*[(\[].*$")  # "Portuguese (BR)", "Chinese [Traditional]"
+
+
 def primary(value: Any) -> str:
     """A language code as the models and routing read it: its primary subtag, lowercased
-    (``en-US``, ``en_GB`` and ``EN`` are ``en``; helpdesks export the requester's locale)."""
-    return str(value).strip().lower().replace("_", "-").split("-")[0]
+    (``en-US``, ``en_GB`` and ``EN`` are ``en``; helpdesks export the requester's locale), or
+    the code of a language's name (``English``, ``Portuguese (BR)`` and ``Deutsch``: a
+    Freshdesk export's Language column)."""
+    text = str(value).strip().lower()
+    if len(text) > 3 and text[2:3] not in ("-", "_"):
+        named = LANGUAGE_NAMES.get(_QUALIFIER.sub("", text).strip())
+        if named is not None:
+            return named
+    return text.replace("_", "-").split("-")[0]
 
 # Every label py3langid's shipped model knows (checked against the model by the tests), so
 # that validating the settings does not load the model (0.5 s) in processes that never detect.
