@@ -477,6 +477,35 @@ def test_a_customer_known_by_address_is_one_customer_whatever_its_case(store: St
     assert dup.value.row == 2
 
 
+def test_a_csv_ticket_of_megabytes_is_stored_whole(store: Store, tmp_path: Path) -> None:
+    """A pasted log of 3 MB in one CSV row (DuckDB reads lines up to 2 MB by default, and the
+    refusal then quoted Python's 128 KB field limit); a value beyond the limit is refused,
+    naming its row."""
+    from triage_core.store import formats
+
+    body = "log line 0123456789\n" * 150_000
+    f = tmp_path / "t.csv"
+    pd.DataFrame({"ticket_id": ["T1", "T2"], "created_at": ["2026-02-01 10:00:00"] * 2,
+                  "customer_id": ["C1", "C1"], "status": ["open"] * 2,
+                  "body": [body, "short"]}).to_csv(f, index=False)
+    assert store.import_file("tickets", f, create_missing=True).new_rows == 2
+    got = store.query("SELECT length(body) AS n FROM tickets ORDER BY ticket_id")["n"].tolist()
+    assert got == [len(body.strip()), 5]
+    import csv
+
+    with pytest.MonkeyPatch.context() as mp:  # a limit of 1 MB, to refuse a value beyond it
+        mp.setattr(formats, "MAX_CSV_LINE_BYTES", 1 << 20)
+        mp.setitem(formats.READERS, "csv", formats.READERS["csv"].replace(
+            str(64 << 20), str(1 << 20)))
+        before = csv.field_size_limit(1 << 20)
+        try:
+            with pytest.raises(ImportValidationError, match="longer than 1 MB") as info:
+                store.import_file("tickets", f, create_missing=True)
+        finally:
+            csv.field_size_limit(before)
+    assert info.value.row == 1
+
+
 def test_one_ticket_as_the_api_answers_it(store: Store, data_dir: Path, tmp_path: Path) -> None:
     """Zendesk's answer for one ticket, ``{"ticket": {...}}`` with side-loaded users beside
     it, is that ticket (it was refused as "a JSON object with no records")."""

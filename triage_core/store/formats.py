@@ -124,11 +124,17 @@ def describe_read_error(exc: Exception, fmt: str, path: Path | None = None) -> s
     return f"cannot read the file as {fmt.upper()}: {first}"
 
 
+# The longest line (one row, its quoted line breaks included) a CSV file may have: a pasted
+# log or an e-mail with an inline image makes a ticket of megabytes (DuckDB's default is 2 MB,
+# Python's csv module's 128 KB), and the JSON reader takes such records too.
+MAX_CSV_LINE_BYTES = 64 << 20
+csv.field_size_limit(MAX_CSV_LINE_BYTES)
+
 # The reader of each format, as a SELECT over one bound parameter (the path); JSON files are
 # read by json_files.
 READERS = {
     "csv": "SELECT * FROM read_csv(?, header = true, all_varchar = true,"
-           " strict_mode = true, null_padding = false)",
+           f" strict_mode = true, null_padding = false, max_line_size = {MAX_CSV_LINE_BYTES})",
     "parquet": "SELECT * FROM read_parquet(?)",
 }
 
@@ -209,7 +215,8 @@ def check_csv_shape(con: Any, path: Path) -> None:
     try:
         found = con.execute("SELECT Quote, HasHeader, len(Columns) FROM"
                             " sniff_csv(?, strict_mode = true, null_padding = false,"
-                            " all_varchar = true)", [str(path)]).fetchall()
+                            " all_varchar = true, max_line_size = ?)",
+                            [str(path), MAX_CSV_LINE_BYTES]).fetchall()
     except duckdb.Error:  # the sniffer gave up: the walk below names the row, if it can
         found = []
     with path.open("rb") as fh:
@@ -248,5 +255,8 @@ def csv_problem(path: Path, header: str) -> tuple[int, str] | None:
             if "unexpected end of data" in str(exc):
                 return row + 1, ("a quoted value that starts here is never closed (is the"
                                  " file cut off?)")
+            if "field larger than field limit" in str(exc):
+                return row + 1, (f"a value longer than {MAX_CSV_LINE_BYTES >> 20} MB, the most a"
+                                 " CSV value may hold (is a quote never closed?)")
             return row + 1, f"not valid CSV ({exc}, line {reader.line_num})"
     return None
