@@ -506,6 +506,42 @@ def test_a_csv_ticket_of_megabytes_is_stored_whole(store: Store, tmp_path: Path)
     assert info.value.row == 1
 
 
+@pytest.mark.parametrize("shape", ["intercom", "hal", "servicenow", "pages", "ndjson_pages"])
+def test_other_apis_wrappers_and_pages_of_an_export(store: Store, tmp_path: Path,
+                                                    shape: str) -> None:
+    """Intercom's {"conversations": [...]}, Help Scout's {"_embedded": {"conversations":
+    [...]}}, ServiceNow's {"result": [...]}, and pages of an export written one after another
+    (or one a line): their records (each was read as one record holding a list, and refused
+    for missing columns)."""
+    rows = [{"ticket_id": f"W{i}", "created_at": "2026-02-01T10:00:00Z", "customer_id": "C1",
+             "status": "open", "tags": [{"id": 1, "name": "x"}]} for i in range(4)]
+    text = {"intercom": json.dumps({"type": "conversation.list", "conversations": rows,
+                                    "pages": {"next": None}, "total_count": 4}),
+            "hal": json.dumps({"_embedded": {"conversations": rows}, "page": {"size": 50}}),
+            "servicenow": json.dumps({"result": rows}),
+            "pages": json.dumps({"tickets": rows[:3], "next_page": "p2"})
+            + json.dumps({"tickets": rows[3:], "next_page": None}),
+            "ndjson_pages": json.dumps({"tickets": rows[:1], "count": 4}) + "\n"
+            + json.dumps({"tickets": [], "count": 4}) + "\n"
+            + json.dumps({"tickets": rows[1:], "count": 4}) + "\n"}[shape]
+    f = tmp_path / "export.json"
+    f.write_text(text)
+    result = store.import_file("tickets", f, create_missing=True)
+    assert result.new_rows == 4 and "tags" in result.ignored_columns
+    assert store.query("SELECT ticket_id FROM tickets ORDER BY ticket_id")[
+        "ticket_id"].tolist() == ["W0", "W1", "W2", "W3"]
+
+
+def test_tickets_holding_a_list_named_like_a_wrapper_stay_tickets(store: Store,
+                                                                  tmp_path: Path) -> None:
+    """Two tickets one a line, each with a "data" list: tickets, not pages."""
+    f = tmp_path / "t.jsonl"
+    f.write_text("".join(json.dumps({"ticket_id": f"D{i}", "created_at": "2026-02-01 10:00:00",
+                                     "customer_id": "C1", "status": "open",
+                                     "data": [{"k": i}]}) + "\n" for i in range(2)))
+    assert store.import_file("tickets", f, create_missing=True).new_rows == 2
+
+
 def test_one_ticket_as_the_api_answers_it(store: Store, data_dir: Path, tmp_path: Path) -> None:
     """Zendesk's answer for one ticket, ``{"ticket": {...}}`` with side-loaded users beside
     it, is that ticket (it was refused as "a JSON object with no records")."""

@@ -25,10 +25,15 @@ import duckdb
 from triage_core.errors import ImportValidationError
 from triage_core.store.identifiers import quote_ident
 
-# Keys under which exports put their records, besides the table's own name.
-WRAPPERS = ("results", "data", "items", "records", "rows")
-TABLE_WRAPPERS = {"customers": ("users", "contacts", "requesters"),
-                  "agents": ("users", "agents"), "tickets": ("requests",)}
+# Keys under which exports put their records, besides the table's own name (ServiceNow's
+# Table API: result; OData: value; Salesforce: records).
+WRAPPERS = ("results", "result", "data", "items", "records", "rows", "value", "entries")
+TABLE_WRAPPERS = {"customers": ("users", "contacts", "requesters", "people"),
+                  "agents": ("users", "agents", "admins", "teammates"),
+                  # Intercom and Help Scout: conversations; Jira: issues; Salesforce: cases
+                  "tickets": ("requests", "conversations", "issues", "cases", "incidents")}
+# HAL APIs (Help Scout) put the list one level down: {"_embedded": {"conversations": [...]}}
+EMBEDDED = "_embedded"
 # Keys under which an API's single-record answer puts its one record (Zendesk's
 # ``GET /api/v2/tickets/{id}.json`` is ``{"ticket": {...}}``).
 SINGLE_WRAPPERS = {"customers": ("customer", "user", "contact", "requester"),
@@ -163,25 +168,38 @@ def read_frame(path: Path, table: str | None = "tickets") -> Any:
 
 def _unwrap(con: Any, table: str | None) -> str | None:
     """One object holding the records in a list under a known key: the list's elements
-    become the records; or one object holding one record under the table's singular key
-    (``{"ticket": {...}}``, an API's answer for one ticket): that object becomes the record.
-    Returns that key (None: the file is not such an object)."""
-    if con.execute("SELECT count(*) FROM _json").fetchall()[0][0] != 1:
-        return None
-    keys = con.execute("SELECT json_keys(j) FROM _json WHERE json_type(j) = 'OBJECT'"
+    become the records (also a list under ``_embedded``, and pages of an export written one
+    after another, each such an object); or one object holding one record under the table's
+    singular key (``{"ticket": {...}}``, an API's answer for one ticket): that object becomes
+    the record. Returns that key (None: the file is not such an object)."""
+    n = con.execute("SELECT count(*) FROM _json").fetchall()[0][0]
+    keys = con.execute("SELECT json_keys(j) FROM _json WHERE json_type(j) = 'OBJECT' LIMIT 1"
                        ).fetchall()
-    if not keys or not keys[0][0]:
+    if not n or not keys or not keys[0][0]:
         return None
-    names = {*WRAPPERS, *((table, *TABLE_WRAPPERS.get(table, ())) if table else ())}
-    found = [k for k in keys[0][0] if k.lower() in names]
-    lists = [k for k in found if con.execute(
-        "SELECT json_type(j, ?) = 'ARRAY' FROM _json", [_pointer((k,))]).fetchall()[0][0]]
-    if len(lists) != 1:
-        return _unwrap_single(con, [str(k) for k in keys[0][0]], table)
+    own = {*((table, *TABLE_WRAPPERS.get(table, ())) if table else ())}
+    # a file of pages: only under the table's own names (a ticket may hold a "data" list)
+    names = {*WRAPPERS, *own} if n == 1 else own
+    first = [str(k) for k in keys[0][0]]
+    paths = [path for path in [(k,) for k in first if k.lower() in names] + [
+             (EMBEDDED, k) for k in _embedded_keys(con) if k.lower() in names]
+             # every record (one, or each page of a file of pages) holds a list there
+             if con.execute("SELECT bool_and(coalesce(json_type(j, ?) = 'ARRAY', false))"
+                            " FROM _json", [_pointer(path)]).fetchall()[0][0]]
+    if len(paths) != 1:
+        return _unwrap_single(con, first, table) if n == 1 else None
+    path, pointer = paths[0], _pointer(paths[0])
     con.execute("CREATE OR REPLACE TEMP TABLE _json AS SELECT row_number() OVER () AS _row,"
-                " e AS j FROM (SELECT unnest(CAST(json_extract(j, ?) AS JSON[])) AS e"
-                " FROM _json)", [_pointer((lists[0],))])
-    return str(lists[0])
+                " e AS j FROM (SELECT _row AS page, unnest(CAST(json_extract(j, ?) AS JSON[]))"
+                " AS e FROM _json ORDER BY page)", [pointer])
+    return ".".join(path)
+
+
+def _embedded_keys(con: Any) -> list[str]:
+    """The keys of the first record's ``_embedded`` object (HAL), if it has one."""
+    found = con.execute("SELECT json_keys(j, ?) FROM _json WHERE json_type(j, ?) = 'OBJECT'"
+                        " LIMIT 1", [_pointer((EMBEDDED,)), _pointer((EMBEDDED,))]).fetchall()
+    return [str(k) for k in found[0][0]] if found and found[0][0] else []
 
 
 def _unwrap_single(con: Any, keys: list[str], table: str | None) -> str | None:
