@@ -617,6 +617,11 @@ def test_suggested_mapping_reads_the_field_of_a_nested_object(store: Store,
     assert columns["channel"] == ("via.channel",)
     assert columns["csat"] == ("satisfaction_rating.score",)
     assert columns["ticket_id"] == ("id",)
+    # Intercom: a source's id is a message id, its type the channel (the id was taken)
+    f.write_text(json.dumps({"id": 1, "contact": "C1", "state": "open", "created_at": 1,
+                             "source": {"id": "403918330", "type": "email"}}) + "\n")
+    assert inspect_file(store, "tickets", f).suggestion().columns["channel"] == (
+        "source.type",)
 
 
 def test_suggest_prefers_the_plain_text_body_to_the_html_one(store: Store,
@@ -665,6 +670,24 @@ def test_suggest_leaves_zendesk_ticket_types_out_of_the_category(store: Store,
                                mapping={"Ticket ID": "ticket_id", "Contact ID": "customer_id",
                                         "Created time": "created_at"})
     assert any("'Type' (-> category?)" in w for w in result.warnings), result.warnings
+
+
+@pytest.mark.parametrize(("values", "why"), [
+    (["email", "chat", "phone"], "holds channels (chat, email, phone)"),
+    (["Bug", "Task", "Story"], "holds Jira's issue types (bug, story, task)"),
+    (["conversation"], "holds one value for every row ('conversation')")])
+def test_suggest_leaves_other_types_that_are_no_categories_out(
+        store: Store, tmp_path: Path, values: list[str], why: str) -> None:
+    """Help Scout's Type is the channel, Jira's Issue Type a kind of work, Intercom's type
+    "conversation" on every row: suggest took each as the category."""
+    from triage_core.store.inspect import inspect_file
+
+    f = tmp_path / "export.csv"
+    f.write_text("id,customer,created,status,type,subject\n" + "".join(
+        f"{i},C1,2026-02-01 10:00:00,open,{values[i % len(values)]},s{i}\n" for i in range(12)))
+    report = inspect_file(store, "tickets", f)
+    assert "category" not in report.suggestion().columns
+    assert why in report.passed_over["category"]
 
 
 def test_suggest_lists_satisfaction_words_with_their_likely_scores(store: Store,

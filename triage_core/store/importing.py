@@ -22,7 +22,7 @@ from triage_core.moments import MAX_YEAR, MIN_YEAR
 from triage_core.schema import CONTROL_CHARACTERS_SQL, IMPORT_TABLES, Column, Table
 from triage_core.store import formats, json_files
 from triage_core.store import mapping as mapping_rules
-from triage_core.store.mapping import ImportMapping
+from triage_core.store.mapping import ImportMapping, normalize_name
 from triage_core.store.retry import Raced, retry_on_conflict
 from triage_core.store.time_formats import guess_format
 
@@ -178,24 +178,40 @@ def load_raw_frame(store: Store, frame: pd.DataFrame) -> None:
 
 # Zendesk's ticket types: a fixed set every Zendesk account has, not its issue categories
 TICKET_TYPES = frozenset({"question", "incident", "problem", "task"})
+# Jira's issue types (a Jira Service Management export's "Issue Type")
+ISSUE_TYPES = frozenset({"bug", "task", "story", "epic", "sub-task", "subtask", "improvement",
+                         "new feature", "service request", "incident", "change", "problem",
+                         "service request with approvals", "post-incident review"})
+# What a guessed "Type" column may hold that is no issue category, and how it is named
+_NOT_CATEGORIES = ((TICKET_TYPES, "Zendesk's ticket types"), (ISSUE_TYPES, "Jira's issue types"),
+                   (frozenset(mapping_rules.BUILTIN_VALUES["channel"]), "channels"))
 
 
 def not_categories(store: Store, guesses: Mapping[str, str]) -> dict[str, str]:
     """{"category": why} when the file's column guessed as the category (a "Type" column of
-    ``_raw``) holds only Zendesk's ticket types: training on them would learn
-    question/incident/problem/task, not what the tickets are about. Else {}."""
+    ``_raw``) holds only Zendesk's ticket types, Jira's issue types or channels (Help Scout's
+    type: email, chat, phone), or one value for every row (Intercom's type: conversation):
+    training on them would learn question/incident/problem/task or the channel, not what the
+    tickets are about (a file of fewer than 10 rows may hold one category). Else {}."""
     src = guesses.get("category")
     if src is None:
         return {}
     quoted = '"' + src.replace('"', '""') + '"'
     values = {r[0] for r in store.raw_connection().execute(
-        f"SELECT DISTINCT lower(trim(CAST({quoted} AS VARCHAR))) FROM _raw LIMIT 10"
+        f"SELECT DISTINCT lower(trim(CAST({quoted} AS VARCHAR))) FROM _raw LIMIT 20"
     ).fetchall()} - {None, "", "-"}
-    if not values or not values <= TICKET_TYPES:
+    if not values:
         return {}
-    return {"category": f"{src!r} holds Zendesk's ticket types ({', '.join(sorted(values))}),"
-                        " not issue categories: not mapped; map a column of your own"
-                        " categories (a custom field, the group) if the export has one"}
+    advice = (" not issue categories: not mapped; map a column of your own categories (a"
+              " custom field, the group) if the export has one")
+    for known, name in _NOT_CATEGORIES:
+        if values <= known:
+            return {"category": f"{src!r} holds {name} ({', '.join(sorted(values))}),{advice}"}
+    if len(values) == 1 and normalize_name(src) in ("type", "kind") and int(
+            store.raw_connection().execute("SELECT count(*) FROM _raw").fetchall()[0][0]) >= 10:
+        return {"category": f"{src!r} holds one value for every row ({next(iter(values))!r}),"
+                            f"{advice}"}
+    return {}
 
 
 def stage(store: Store, spec: Table, mapping: ImportMapping | None, name: str

@@ -471,6 +471,7 @@ def guess_columns(spec: Table, source_columns: Sequence[str]) -> dict[str, str]:
 # Fields of a JSON object that hold its value, in order of preference (after our column's name
 # and synonyms): Zendesk's satisfaction_rating.score, custom fields' value...
 _VALUE_FIELDS = ("score", "value", "name", "id")
+_OBJECT_LEAVES = {"channel": ("type",)}
 
 
 def _object_field(col: str, src: str, source_columns: Sequence[str]) -> str | None:
@@ -478,7 +479,10 @@ def _object_field(col: str, src: str, source_columns: Sequence[str]) -> str | No
     ``via.channel``), when ``src`` is an object read with dotted fields; else None."""
     children = {normalize_name(c[len(src) + 1:]): c for c in source_columns
                 if c.startswith(src + ".") and "." not in c[len(src) + 1:]}
-    for leaf in (col, *SYNONYMS.get(col, ()), *_VALUE_FIELDS):
+    # an object's id is an id of ours only (Intercom's source.id is a message, no channel);
+    # a source's type is its channel (Help Scout, Intercom: source.type = "email")
+    values = [v for v in _VALUE_FIELDS if v != "id" or col.endswith("_id")]
+    for leaf in (col, *SYNONYMS.get(col, ()), *_OBJECT_LEAVES.get(col, ()), *values):
         if leaf in children:
             return children[leaf]
     return None
