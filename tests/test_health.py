@@ -93,6 +93,27 @@ def test_categories_no_routing_rule_names_are_named(store: Store, loaded_store: 
     assert "unrouted_categories" not in [f.code for f in health.check(store, routed)]
 
 
+def test_helpdesk_priorities_the_profile_does_not_know_are_named(store: Store) -> None:
+    """With a source weight, "Hoch" and "Sev 1" counted 0, like low, and nothing said so;
+    the usual names in other languages and tools (ServiceNow's "1 - Critical") are known."""
+    from triage_core.config import load_config
+
+    values = ["Sev 1", "Sev 1", "Hoch", "1 - Critical", "urgent", "P2", None]
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": [f"T{i}" for i in range(len(values))], "customer_id": ["C1"] * len(values),
+        "status": ["new"] * len(values), "created_at": ["2026-11-01T10:00:00Z"] * len(values),
+        "subject": ["x"] * len(values), "source_priority": values}), create_missing=True)
+    config = load_config()
+    assert "unknown_source_priority" not in [f.code for f in health.check(store, config)]
+    weighted = {**config, "priority": {"profiles": {"default": {"weights": {"source": 0.3}}}}}
+    found = [f.message for f in health.check(store, weighted)
+             if f.code == "unknown_source_priority"]
+    assert found == ["2 tickets have a helpdesk priority that priority profile 'default' does"
+                     " not know ('Sev 1' (2)): they count 0 for its source weight, like low;"
+                     " name them in your config file: [priority.profiles.default.source_levels]"
+                     ' "sev 1" = 0.0 to 1.0']
+
+
 def test_tickets_the_sentiment_model_cannot_score_are_named_by_language(store: Store) -> None:
     store.import_frame("tickets", pd.DataFrame({
         "ticket_id": [f"T{i}" for i in range(20)], "customer_id": ["C1"] * 20,

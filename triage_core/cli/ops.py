@@ -57,7 +57,7 @@ def score_cmd(db: str, config: str | None, profile: str | None, as_of: str | Non
                                   progress=progress, full=full,
                                   workers=pipeline.cli_workers(settings),
                                   refresh_campaigns=refresh_campaigns or None)
-        notes = health.messages(health.check(store, settings))
+        notes = health.messages(health.check(store, settings, profile))
     if as_json:
         print_json(summary)
     else:

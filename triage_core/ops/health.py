@@ -25,10 +25,12 @@ class Finding:
     message: str
 
 
-def check(store: Store, config: Mapping[str, Any] | None = None) -> list[Finding]:
+def check(store: Store, config: Mapping[str, Any] | None = None,
+          profile: str | None = None) -> list[Finding]:
     """What is missing or doubtful in the database now (empty when nothing is); with
-    ``config``, also the categories its routing rules do not name. Plain rows, no DataFrames:
-    it runs after every import, whose process needs no pandas otherwise."""
+    ``config``, also the categories its routing rules do not name and the helpdesk priorities
+    that the priority profile (``profile``, else the active one) does not know. Plain rows, no
+    DataFrames: it runs after every import, whose process needs no pandas otherwise."""
     tickets = int(store.scalar("SELECT count(*) FROM tickets") or 0)
     if not tickets:
         return []
@@ -43,6 +45,7 @@ def check(store: Store, config: Mapping[str, Any] | None = None) -> list[Finding
     out += _agents(store)
     if config is not None:
         out += _unrouted(store, config)
+        out += _source_levels(store, config, profile)
     return out
 
 
@@ -234,3 +237,50 @@ def _unrouted(store: Store, config: Mapping[str, Any]) -> list[Finding]:
                     f" tickets all go to the triage queue {queue!r}, however sure"
                     " the model is; name a team for each in your config file:"
                     f" [routing.categories.\"{first}\"] team = \"...\"")]
+
+
+_SOURCE_SHOWN = 5
+
+
+def _source_levels(store: Store, config: Mapping[str, Any],
+                   name: str | None) -> list[Finding]:
+    """Helpdesk priorities ("Hoch", "Sev 1") that the priority profile's ``source_levels`` do
+    not name, when its ``source`` weight counts: they count 0, like low, without a word."""
+    import json
+
+    from triage_core.config import section  # not ops.priority: its scoring imports pandas
+
+    data = section("priority", config.get("priority"))  # validated when the config loaded
+    profiles = data.get("profiles") or {}
+    name = name or str(store.scalar("SELECT value FROM settings WHERE key = 'active_profile'")
+                       or data.get("active_profile") or "default")
+    saved = store.scalar("SELECT settings FROM priority_profiles WHERE name = ?", [name])
+    try:
+        body = json.loads(saved) if saved is not None else profiles.get(name)
+    except ValueError:
+        return []
+    if not isinstance(body, Mapping):
+        return []  # scoring says what is wrong with the profile
+    default = profiles.get("default") or {}
+    # a profile's tables that it leaves out are the default profile's (as PriorityProfile)
+    weights = body.get("weights", default.get("weights")) or {}
+    levels = [str(k).strip().lower() for k in
+              (body.get("source_levels", default.get("source_levels")) or {})]
+    if not isinstance(weights.get("source", 0), int | float) or weights.get("source", 0) <= 0:
+        return []
+    rows = store.rows("SELECT source_priority AS value, count(*) AS n FROM tickets"
+                      " WHERE nullif(trim(source_priority), '') IS NOT NULL"
+                      " AND NOT list_contains(?::VARCHAR[], lower(trim(source_priority)))"
+                      " GROUP BY 1 ORDER BY n DESC, value", [levels])
+    if not rows:
+        return []
+    n = sum(int(r["n"]) for r in rows)
+    shown = ", ".join(f"{short_label(r['value'])!r} ({int(r['n']):,})"
+                      for r in rows[:_SOURCE_SHOWN])
+    more = f" and {len(rows) - _SOURCE_SHOWN:,} more" if len(rows) > _SOURCE_SHOWN else ""
+    first = short_label(str(rows[0]["value"]).strip().lower()).replace('"', "'")
+    return [Finding("unknown_source_priority",
+                    f"{n:,} tickets have a helpdesk priority that priority profile {name!r}"
+                    f" does not know ({shown}{more}): they count 0 for its source weight,"
+                    " like low; name them in your config file: [priority.profiles."
+                    f"{name}.source_levels] \"{first}\" = 0.0 to 1.0")]
