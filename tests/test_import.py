@@ -705,8 +705,9 @@ def test_suggest_lists_satisfaction_words_with_their_likely_scores(store: Store,
                  "T3,2026-02-01 10:00:00,C1,open,Very happy\nT4,2026-02-01 10:00:00,C1,open,3\n"
                  "T5,2026-02-01 10:00:00,C1,open,meh\nT6,2026-02-01 10:00:00,C1,open,-\n")
     report = inspect_file(store, "tickets", f)
-    assert sorted(v for v, _ in report.unmatched["csat"]) == ["-", "Bad", "Very happy", "good",
+    assert sorted(v for v, _ in report.unmatched["csat"]) == ["Bad", "Very happy", "good",
                                                                "meh"]
+    assert report.placeholders == {"csat": ["-"]}  # an empty cell, listed apart
     suggestion = report.suggestion()
     # Zendesk's "-" (no survey) is no score: proposed as empty, as its preset maps it
     assert suggestion.values["csat"] == {"good": "5", "Bad": "1", "Very happy": "4",
@@ -960,8 +961,34 @@ def test_suggest_finds_the_time_format_only_when_the_file_tells(store: Store,
     assert suggested("03/13/2026 2:30 PM")[0] == {"created_at": "%m/%d/%Y %I:%M %p"}
     assert suggested("5-Mar-2026")[0] == {"created_at": "%d-%b-%Y"}
     formats, found = suggested("03/05/2026 09:00")  # March or May: not guessed
-    assert formats == {} and found == {"created_at": (None, "03/05/2026 09:00")}
+    assert formats == {} and found == {"created_at": (None, "03/05/2026 09:00", (
+        "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M"))}
     assert suggested("2026-03-05 09:00")[0] == {}  # ISO 8601 needs none
+    # Jira's and RFC 2822's forms; Zendesk's "-" for no time is no value to read
+    assert suggested("31/Dec/25 2:05 PM", "-")[0] == {"created_at": "%d/%b/%y %I:%M %p"}
+    assert suggested('"Wed, 31 Dec 2025 14:05:33 +0000"')[0] == {
+        "created_at": "%a, %d %b %Y %H:%M:%S %z"}
+    assert suggested("sometime in May")[1]["created_at"].fits == ()
+
+
+def test_suggest_advice_on_times_says_which_forms_fit(store: Store, tmp_path: Path) -> None:
+    """The hint for a time column whose form is not clear: both orders that fit when 03/05
+    could be March or May (it proposed %m/%d/%Y %H:%M whatever the values: for
+    "1/3/2026 11:30 AM" that refused the import), the codes when no usual form fits; "-"
+    cells of an optional column are proposed as empty."""
+    from triage_core.cli.mapping import _commented
+    from triage_core.store.inspect import inspect_file
+
+    f = tmp_path / "t.csv"
+    f.write_text("ticket_id,created,customer_id,status,solved at,assignee\n"
+                 "T1,1/3/2026 11:30 AM,C1,open,-,-\nT2,2/4/2026 9:05 AM,C1,open,sometime,A7\n")
+    report = inspect_file(store, "tickets", f)
+    text = _commented(report, report.suggestion().to_toml())
+    assert ('created_at = "%m/%d/%Y %I:%M %p" (month first) or "%d/%m/%Y %I:%M %p"'
+            ' (day first)') in text
+    assert "resolved_at: 'sometime' is not ISO 8601; no usual form fits" in text
+    assert report.suggestion().values["agent_id"] == {"-": ""}
+    assert report.suggestion().values["resolved_at"] == {"-": ""}
 
 
 def test_touchpoint_references_both_tables(loaded_store: Store, tmp_path: Path) -> None:
@@ -1018,11 +1045,13 @@ def test_a_time_error_proposes_the_format_the_values_fit(loaded_store: Store,
     head = "ticket_id,created_at,customer_id,status\n"
     day_first = tmp_path / "dmy.csv"
     day_first.write_text(head + "T9,05/03/2024 14:02,C1,open\nT10,13/03/2024 09:00,C1,open\n")
-    with pytest.raises(ImportValidationError, match=r'created_at = "%d/%m/%Y %H:%M" to the map'):
+    with pytest.raises(ImportValidationError,
+                       match=r'add to the mapping \[formats\] created_at = "%d/%m/%Y %H:%M"'):
         loaded_store.import_file("tickets", day_first)
     either = tmp_path / "amb.csv"
     either.write_text(head + "T9,05/03/2024 14:02,C1,open\n")
-    with pytest.raises(ImportValidationError, match="'triage mapping suggest' finds it"):
+    with pytest.raises(ImportValidationError, match=r'"%m/%d/%Y %H:%M" \(month first\) or'
+                       r' "%d/%m/%Y %H:%M" \(day first\)'):
         loaded_store.import_file("tickets", either)
 
 

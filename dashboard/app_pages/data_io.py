@@ -133,6 +133,9 @@ def import_section() -> None:
         components.error(exc)
         return
     values = value_form(table, report, dict(draft.values))
+    for col, found in report.placeholders.items():  # Zendesk's "-": an empty cell
+        st.caption(components.plain(f"{col}: {', '.join(map(repr, found))} read as empty"))
+        values[col] = {**dict.fromkeys(found, ""), **values.get(col, {})}
     mapping = data.mapping_of(table, columns, dict(draft.defaults), values, formats, duplicates)
     preview_and_import(table, path, mapping)
 
@@ -142,10 +145,10 @@ def format_form(report: object, base: object) -> dict[str, str]:
     that fits every value (empty when 03/05 could be March or May), and decimal_comma or
     thousands_comma for a number column written 1.234,56 or 1,234.56."""
     formats = dict(base.formats) if base is not None else {}
-    for col, (guess, example) in report.formats.items():
+    for col, guess in report.formats.items():
         typed = st.text_input(
-            f"Format of {col}, e.g. {components.plain(example[:40])}",
-            value=formats.get(col) or guess or "", key=f"data_format_{col}",
+            f"Format of {col}, e.g. {components.plain(guess.example[:40])}",
+            value=formats.get(col) or guess.format or "", key=f"data_format_{col}",
             help="strptime codes: %Y year, %m month, %d day, %H:%M:%S time, %I:%M %p with "
                  "AM/PM, %b month name, %z UTC offset. Empty when the file does not tell "
                  "month/day from day/month: type the one your helpdesk uses. A number "

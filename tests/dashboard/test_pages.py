@@ -550,6 +550,29 @@ def test_data_import_of_a_valid_csv_adds_rows(open_app: OpenApp, fresh_db: Path)
                             " WHERE ticket_id IN ('NEW-1', 'NEW-2')") == 2
 
 
+def test_data_import_reads_dash_cells_as_empty(open_app: OpenApp, fresh_db: Path) -> None:
+    """Zendesk writes "-" for no survey and no solve time: the page says it reads them as
+    empty and imports (the "-" was a csat value to map by hand, the time refused)."""
+    customer = scalar(fresh_db, "SELECT min(customer_id) FROM customers")
+    csv = _tickets_csv([
+        {"ticket_id": "DASH-1", "created_at": "2026-06-01 10:00:00", "customer_id": customer,
+         "status": "open", "resolved_at": "-", "csat": "-"},
+        {"ticket_id": "DASH-2", "created_at": "2026-06-01 11:00:00", "customer_id": customer,
+         "status": "solved", "resolved_at": "2026-06-02 10:00:00", "csat": "4"}])
+    at = open_app(fresh_db, "data_io")
+    at.file_uploader(key="data_file").set_value(("dash.csv", csv, "text/csv")).run()
+    assert_ok(at)
+    captions = [c.value for c in at.caption]
+    assert any("resolved_at: '-' read as empty" in md_text(c) for c in captions), captions
+    at.button(key="data_import").click().run()
+    assert_ok(at)
+    assert at.success and "2 new" in at.success[0].value, [e.value for e in at.error]
+    got = query(fresh_db, "SELECT ticket_id, resolved_at IS NULL AS open, csat FROM tickets"
+                          " WHERE ticket_id LIKE 'DASH-%' ORDER BY ticket_id")
+    assert got["open"].tolist() == [True, False]
+    assert pd.isna(got["csat"].iloc[0]) and got["csat"].iloc[1] == 4
+
+
 def md_text(markdown: str) -> str:
     """What a Markdown message shows: escapes and link-breaking zero-width spaces removed."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")

@@ -68,6 +68,7 @@ def suggest_cmd(db: str, table: str, file: str, mapping_ref: str | None,
 
 def _commented(report: object, text: str) -> str:
     from triage_core.store.inspect import FileReport
+    from triage_core.store.time_formats import advice
 
     assert isinstance(report, FileReport)
     spec = IMPORT_TABLES[report.table]
@@ -83,13 +84,11 @@ def _commented(report: object, text: str) -> str:
     for col, values in report.unmatched.items():
         allowed = ", ".join(spec.column(col).choices)
         head.append(f"# {col}: {len(values)} value(s) to map to one of {allowed}")
-    for col, (fmt, example) in report.formats.items():
-        shown = " ".join(example[:40].split())
+    for col, guess in report.formats.items():
+        shown = " ".join(guess.example[:40].split())
         head.append(f"# {col}: {shown!r} is read by the format under [formats]; check it"
-                    if fmt else
-                    f"# {col}: {shown!r} is not ISO 8601 and its form is not clear from the"
-                    f" file (03/05: March or May?): add [formats] {col} = \"%m/%d/%Y %H:%M\""
-                    " or the form your helpdesk uses")
+                    if guess.format else
+                    f"# {col}: {shown!r} is not ISO 8601; {advice(col, guess)}")
     return "\n".join(head) + "\n" + text
 
 

@@ -24,7 +24,7 @@ from triage_core.store import formats, json_files
 from triage_core.store import mapping as mapping_rules
 from triage_core.store.mapping import ImportMapping, normalize_name
 from triage_core.store.retry import Raced, retry_on_conflict
-from triage_core.store.time_formats import guess_format
+from triage_core.store.time_formats import advice, guess_format
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -587,11 +587,11 @@ class _Validator:
             found = guess_format(self.con, c)
         except duckdb.Error:
             found = None
-        if found is not None and found[0] is not None:
-            return f"its values fit the format: add [formats] {c} = \"{found[0]}\" to the mapping"
-        return (f"for another form give its format in the mapping, e.g. [formats] {c} ="
-                " \"%d/%m/%Y %H:%M\" ('triage mapping suggest' finds it when the values tell"
-                " day and month apart)")
+        if found is None:
+            return (f"for another form give its format in the mapping, e.g. [formats] {c} ="
+                    " \"%d/%m/%Y %H:%M\" ('triage mapping suggest' finds it when the values"
+                    " tell day and month apart)")
+        return advice(c, found)
 
     def _check_number(self, col: Column, typed: bool) -> None:
         c = col.name

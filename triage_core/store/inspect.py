@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from triage_core.store import importing
 from triage_core.store import mapping as mapping_rules
 from triage_core.store.mapping import ColumnPlan, ImportMapping
-from triage_core.store.time_formats import SAMPLE, guess_format
+from triage_core.store.time_formats import PLACEHOLDERS, SAMPLE, FormatGuess, guess_format
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,10 +40,14 @@ class FileReport:
     missing: list[str] = field(default_factory=list)  # required columns nothing maps
     raw_unmatched: dict[str, list[tuple[str, int]]] | None = None  # for a masked copy
     # time columns that are not ISO 8601: the one format every value fits, or None when
-    # none or several (month/day against day/month) do, with an example value
-    formats: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    # none or several (month/day against day/month) do, with an example value (and, for a
+    # number column, decimal_comma or thousands_comma)
+    formats: dict[str, FormatGuess] = field(default_factory=dict)
     # guesses left out, each with why (our column -> one line)
     passed_over: dict[str, str] = field(default_factory=dict)
+    # an empty cell as the export writes it ("-", "n/a"), per optional column holding no
+    # free text: proposed as empty
+    placeholders: dict[str, list[str]] = field(default_factory=dict)
 
     def suggestion(self) -> ImportMapping:
         """A mapping to start from: the given one (else the guesses), with every value that
@@ -52,7 +56,11 @@ class FileReport:
         guessed = mapping_rules.suggest(
             spec, self.columns, {c: [v for v, _ in vals] for c, vals in self.unmatched.items()},
             self.guesses)
-        formats = {c: f for c, (f, _) in self.formats.items() if f}
+        formats = {c: g.format for c, g in self.formats.items() if g.format}
+        empties = {c: dict.fromkeys(vals, "") for c, vals in self.placeholders.items()}
+        guessed = replace(guessed, values={
+            c: {**empties.get(c, {}), **guessed.values.get(c, {})}
+            for c in {*empties, *guessed.values}})
         if self.mapping is None:
             return replace(guessed, formats=formats)
         values = {c: {**guessed.values.get(c, {}), **self.mapping.values.get(c, {})}
@@ -118,6 +126,12 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
         if col.choices and col.name in plan.present:
             report.unmatched[col.name] = _unmatched(con, col.name, col.choices)
     report.unmatched = {c: v for c, v in report.unmatched.items() if v}
+    report.placeholders = _placeholders(con, spec, plan)
+    for col, found in report.placeholders.items():  # listed as empty, not as values to map
+        if col in report.unmatched:
+            report.unmatched[col] = [(v, n) for v, n in report.unmatched[col]
+                                     if v.strip().lower() not in found]
+    report.unmatched = {c: v for c, v in report.unmatched.items() if v}
     for col in spec.columns:
         if col.name not in plan.targets or col.name in plan.formats:
             continue
@@ -130,7 +144,27 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
     return report
 
 
-def _decimal_comma(con: Any, column: str) -> tuple[str, str] | None:
+# Columns whose text is the customer's or the agent's words: a "-" there is what was written
+_FREE_TEXT = ("subject", "body")
+
+
+def _placeholders(con: Any, spec: Any, plan: ColumnPlan) -> dict[str, list[str]]:
+    """Our optional columns (no free text) whose staged values include an empty cell as
+    exports write it, and which of :data:`PLACEHOLDERS` they hold."""
+    out: dict[str, list[str]] = {}
+    for col in spec.columns:
+        if col.required or col.name in _FREE_TEXT or col.name not in plan.targets:
+            continue
+        found = con.execute(
+            f"SELECT DISTINCT lower(triage_trim(CAST({col.name} AS VARCHAR))) AS v FROM _stage"
+            f" WHERE list_contains(?::VARCHAR[], lower(triage_trim(CAST({col.name}"
+            " AS VARCHAR)))) ORDER BY v", [list(PLACEHOLDERS)]).fetchall()
+        if found:
+            out[col.name] = [str(r[0]) for r in found]
+    return out
+
+
+def _decimal_comma(con: Any, column: str) -> FormatGuess | None:
     """("decimal_comma", an example) when a number column's values that are not numbers
     (1234,56) all read as numbers with a decimal comma, ("thousands_comma", an example) when
     they all have thousands commas (1,250) and a decimal point elsewhere (980.50) rules out a
@@ -149,10 +183,10 @@ def _decimal_comma(con: Any, column: str) -> tuple[str, str] | None:
     if all(re.fullmatch(mapping_rules.THOUSANDS_RE, v) for v in values):
         # 1,250 may be 1.25 or 1250: guessed only when a decimal point elsewhere says which
         pointed = dotted or any("." in v for v in values)  # 1,234.56 says it too
-        return (mapping_rules.THOUSANDS_COMMA, values[0]) if pointed else None
+        return FormatGuess(mapping_rules.THOUSANDS_COMMA, values[0]) if pointed else None
     if not all(re.fullmatch(mapping_rules._DECIMAL_COMMA_RE, v) for v in values):
         return None
-    return None if dotted else (mapping_rules.DECIMAL_COMMA, values[0])
+    return None if dotted else FormatGuess(mapping_rules.DECIMAL_COMMA, values[0])
 
 
 def _unmatched(con: Any, column: str, allowed: tuple[str, ...]) -> list[tuple[str, int]]:
