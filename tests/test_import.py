@@ -720,6 +720,22 @@ def test_suggest_lists_satisfaction_words_with_their_likely_scores(store: Store,
     assert got.iloc[:5].tolist() == [5, 1, 4, 3, 3] and pd.isna(got.iloc[5])
 
 
+def test_satisfaction_words_are_listed_with_how_to_map_them(store: Store,
+                                                           tmp_path: Path) -> None:
+    """A survey's words in csat were refused one at a time ("'Amazing' is not a whole
+    number"), with no word of how to map them, unlike a status of another helpdesk."""
+    f = tmp_path / "t.csv"
+    f.write_text("ticket_id,created_at,customer_id,status,csat\n" + "".join(
+        f"T{i},2026-02-01 10:00:00,C1,open,{v}\n"
+        for i, v in enumerate(["4", "Amazing", "Meh", "Amazing", ""])))
+    with pytest.raises(ImportValidationError) as info:
+        store.import_file("tickets", f, create_missing=True)
+    assert info.value.row == 2 and info.value.column == "csat"
+    assert ("2 values are not a whole number 1-5: 'Amazing' (2 rows), 'Meh' (1 row); map them"
+            ' in a mapping file ([values.csat] "Amazing" =') in str(info.value)
+    assert store.scalar("SELECT count(*) FROM tickets") == 0
+
+
 def test_a_ticket_listed_again_keeps_its_last_row_when_the_mapping_says_so(
         store: Store, data_dir: Path, tmp_path: Path) -> None:
     """Zendesk's incremental export lists a ticket again after each change: its preset keeps

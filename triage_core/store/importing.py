@@ -621,6 +621,8 @@ class _Validator:
                         if re.fullmatch(mapping_rules.THOUSANDS_RE, str(hit[1]).strip())
                         else f" (a decimal comma? add [formats] {c} = \"decimal_comma\" to the"
                         " mapping)")
+            if col.choices and not hint and not re.search(r"[0-9]", value):
+                self._words_to_map(col, f"{check} OR {parsed} IS NULL")  # csat: Amazing
             self._fail(f"{str(hit[1])[:40]!r} is not {kind}{hint}", hit[0], col)
         if col.type == "INTEGER":  # beyond DuckDB's INTEGER: a conversion error, no row named
             hit = self._first_bad(f"{c} AS v, ({nonempty} AND abs({parsed}) > {_INT_MAX})"
@@ -636,6 +638,27 @@ class _Validator:
                                   " AS bad FROM _stage")
             if hit:
                 self._fail(f"{hit[1]!r} must be {word} {bound:g}", hit[0], col)
+
+    def _words_to_map(self, col: Column, bad: str) -> None:
+        """A bounded whole-number column (csat 1-5) holding words ("Amazing", a survey's
+        scale): every distinct one listed once, with how to map it, as for a closed set."""
+        c = col.name
+        rows = self.con.execute(
+            f"SELECT CAST({c} AS VARCHAR) AS v, min(_row) AS first, count(*) AS n FROM _stage"
+            f" WHERE {self._nonempty(c, False)} AND ({bad}) GROUP BY 1 ORDER BY first"
+            f" LIMIT {MAX_LISTED_VALUES + 1}").fetchall()
+        if not rows:
+            return
+        shown = ", ".join(f"{str(v)[:40]!r} ({n:,} row{'s' if n > 1 else ''})"
+                          for v, _, n in rows[:MAX_LISTED_VALUES])
+        more = " and more" if len(rows) > MAX_LISTED_VALUES else ""
+        example = json.dumps(str(rows[0][0])[:40])
+        count = f"{len(rows)}{'+' if more else ''} values are" if len(rows) > 1 else "a value is"
+        self._fail(
+            f"{count} not a whole number {col.choices[0]}-{col.choices[-1]}: {shown}{more}; map"
+            f" them in a mapping file ([values.{c}] {example} = \"the {c} of ours it means\";"
+            f" 'triage mapping suggest' lists them all with the usual scores) and {USE_MAPPING}",
+            rows[0][1], col)
 
     def _check_allowed(self, col: Column, typed: bool) -> None:
         """Every distinct value outside the closed set, listed once, with how to map it."""
