@@ -624,6 +624,33 @@ def test_suggested_mapping_reads_the_field_of_a_nested_object(store: Store,
         "source.type",)
 
 
+@pytest.mark.parametrize(("header", "want"), [
+    ("Ticket-ID;Betreff;Beschreibung;Status;Priorität;Anfragender E-Mail;Erstellt;Gelöst;Kanal",
+     ["ticket_id", "subject", "body", "status", "source_priority", "customer_id", "created_at",
+      "resolved_at", "channel"]),
+    ("ID;Sujet;Description;Statut;Priorité;Demandeur;E-mail du demandeur;Date de création;"
+     "Résolu le;Canal",
+     ["ticket_id", "subject", "body", "status", "source_priority", None, "customer_id",
+      "created_at", "resolved_at", "channel"]),
+    ("Summary;Issue key;Issue Type;Status;Priority;Assignee;Reporter;Created;Resolved;"
+     "Description",
+     # (Issue Type: left out by suggest when its values are Jira's issue types)
+     ["subject", "ticket_id", "category", "status", "source_priority", "agent_id",
+      "customer_id", "created_at", "resolved_at", "body"]),
+    ('"Ticket ID";"Ticket created - Timestamp";"Ticket solved - Timestamp";"Requester email"',
+     ["ticket_id", "created_at", "resolved_at", "customer_id"])])
+def test_suggest_reads_localized_and_other_helpdesks_headers(header: str,
+                                                             want: list[str | None]) -> None:
+    """German, French, Jira and Zendesk Explore headers: only ID, Status and Description
+    were found (accented names did not even normalize: 'Gelöst' was 'gel_st')."""
+    from triage_core.schema import TICKETS
+    from triage_core.store.mapping import guess_columns
+
+    names = [h.strip('"') for h in header.split(";")]
+    found = {src: ours for ours, src in guess_columns(TICKETS, names).items()}
+    assert [found.get(n) for n in names] == want
+
+
 def test_suggest_prefers_the_plain_text_body_to_the_html_one(store: Store,
                                                               tmp_path: Path) -> None:
     """Freshdesk's tickets API gives description (HTML) and description_text: the body is

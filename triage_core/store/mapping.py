@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -55,31 +56,52 @@ BUILTIN_VALUES: dict[str, dict[str, str]] = {
     },
 }
 
-# Other names a helpdesk export uses for our columns (normalized), for guessing.
+# Other names a helpdesk export uses for our columns (normalized: see normalize_name), for
+# guessing; after the English ones, those of Zendesk's and others' German, French, Spanish,
+# Portuguese, Italian and Dutch interfaces, and of Jira, ServiceNow, Intercom and Help Scout.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "ticket_id": ("id", "ticket", "ticket_number", "case_id", "case_number", "number", "key"),
+    "ticket_id": ("id", "ticket", "ticket_number", "case_id", "case_number", "number", "key",
+                  "issue_key", "conversation_id", "incident_number", "nummer", "numero",
+                  "ticketnummer", "numero_de_ticket", "issue_id"),
     "customer_id": ("requester_id", "requester", "contact_id", "customer", "customer_email",
-                    "requester_email", "email", "contact", "user_id", "client_id"),
+                    "requester_email", "email", "contact", "user_id", "client_id", "user_email",
+                    "anfragender_e_mail", "e_mail_des_anfragenden", "e_mail_du_demandeur",
+                    "correo_electronico_del_solicitante", "e_mail_do_solicitante",
+                    "email_del_richiedente", "e_mail_aanvrager", "caller_id", "caller",
+                    "reporter", "anfragender", "demandeur", "solicitante", "richiedente",
+                    "aanvrager"),
     "created_at": ("created", "created_time", "creation_date", "date_created", "opened_at",
-                   "opened", "submitted_at", "date", "timestamp", "created_on"),
-    "channel": ("via", "source", "medium", "origin"),
-    "subject": ("title", "summary", "short_description", "topic"),
+                   "opened", "submitted_at", "date", "timestamp", "created_on",
+                   "created_timestamp", "erstellt", "erstellt_am", "date_de_creation",
+                   "cree_le", "creado", "fecha_de_creacion", "criado", "creato", "aangemaakt"),
+    "channel": ("via", "source", "medium", "origin", "contact_type", "kanal", "canal",
+                "canale", "kanaal"),
+    "subject": ("title", "summary", "short_description", "topic", "betreff", "sujet", "objet",
+                "asunto", "assunto", "oggetto", "onderwerp"),
     # an export's plain-text copy before its HTML one (Freshdesk: description_text, description)
     "body": ("description_text", "plain_body", "body_text", "text_body", "description_plain",
              "description", "text", "message", "content", "details", "comment", "question",
-             "long_description"),
-    "status": ("state", "stage"),
+             "long_description", "first_message", "beschreibung", "descripcion", "descricao",
+             "descrizione", "beschrijving"),
+    "status": ("state", "stage", "statut", "estado", "stato"),
     "first_response_at": ("first_response_time", "first_reply_at", "first_response",
                           "first_reply_time", "initial_response_time",
                           "initially_assigned_at"),
     "resolved_at": ("solved_at", "closed_at", "resolved_time", "resolution_date",
-                    "time_to_resolution", "closed", "resolved"),
-    "agent_id": ("assignee", "assignee_id", "agent", "owner", "assigned_to", "responder"),
+                    "time_to_resolution", "closed", "resolved", "solved_timestamp",
+                    "gelost", "geloest", "resolu_le", "resolu", "resuelto", "resolvido",
+                    "risolto", "opgelost"),
+    "agent_id": ("assignee", "assignee_id", "agent", "owner", "assigned_to", "responder",
+                 "assignee_name", "teammate_assigned", "zugewiesen", "bearbeiter", "assigne",
+                 "asignado", "atribuido", "assegnatario", "toegewezen"),
     "csat": ("satisfaction", "satisfaction_score", "customer_satisfaction_rating", "rating",
-             "survey_results", "satisfaction_rating"),
-    "category": ("type", "issue_type", "topic", "category", "request_type", "reason"),
-    "language": ("locale", "lang", "requester_locale"),
-    "source_priority": ("priority", "urgency", "severity"),
+             "survey_results", "satisfaction_rating", "conversation_rating"),
+    "category": ("type", "issue_type", "topic", "category", "request_type", "reason",
+                 "custom_field_request_type", "kategorie", "categorie", "categoria"),
+    "language": ("locale", "lang", "requester_locale", "sprache", "langue", "idioma",
+                 "lingua", "taal"),
+    "source_priority": ("priority", "urgency", "severity", "prioritat", "priorite",
+                        "prioridad", "prioridade", "priorita", "prioriteit"),
     "lifetime_value": ("ltv", "clv", "customer_lifetime_value", "lifetime_value"),
     "name": ("campaign_name", "agent_name", "full_name", "title"),
     "score": ("csat", "rating", "satisfaction"),
@@ -94,8 +116,11 @@ DUPLICATES = ("refuse", "last")
 
 
 def normalize_name(name: str) -> str:
-    """'Requester id' -> 'requester_id', ' Created Time ' -> 'created_time'."""
-    return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
+    """'Requester id' -> 'requester_id', ' Created Time ' -> 'created_time', 'Gelöst' ->
+    'gelost', 'Priorité' -> 'priorite' (accents dropped: localized exports' headers)."""
+    text = unicodedata.normalize("NFKD", str(name).strip().lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
 
 
 def _value_key(value: str) -> str:
