@@ -651,6 +651,25 @@ def test_suggest_reads_localized_and_other_helpdesks_headers(header: str,
     assert [found.get(n) for n in names] == want
 
 
+def test_a_german_zendesk_export_imports_with_the_suggested_mapping(store: Store,
+                                                                    tmp_path: Path) -> None:
+    """Headers, day-first times, status and channel words of a German interface's export."""
+    from triage_core.store.inspect import inspect_file
+
+    f = tmp_path / "de.csv"
+    f.write_text("Ticket-ID;Betreff;Status;Anfragender E-Mail;Erstellt;Gelöst;Kanal\n"
+                 "1;Rechnung;Offen;a@b.de;31.12.2025 14:05;-;E-Mail\n"
+                 "2;Login;Gelöst;a@b.de;02.01.2026 09:00;03.01.2026 10:00;Web-Formular\n"
+                 "3;App;Angehalten;a@b.de;04.01.2026 09:00;-;Telefon\n", encoding="utf-8")
+    suggestion = inspect_file(store, "tickets", f).suggestion()
+    assert store.import_file("tickets", f, mapping=suggestion, create_missing=True).new_rows == 3
+    t = store.query("SELECT status, channel, CAST(created_at AS VARCHAR) AS created"
+                    " FROM tickets ORDER BY ticket_id")
+    assert t.values.tolist() == [["open", "email", "2025-12-31 14:05:00"],
+                                 ["solved", "web", "2026-01-02 09:00:00"],
+                                 ["on_hold", "phone", "2026-01-04 09:00:00"]]
+
+
 def test_suggest_prefers_the_plain_text_body_to_the_html_one(store: Store,
                                                               tmp_path: Path) -> None:
     """Freshdesk's tickets API gives description (HTML) and description_text: the body is

@@ -43,6 +43,16 @@ BUILTIN_VALUES: dict[str, dict[str, str]] = {
         "hold": "on_hold", "on-hold": "on_hold", "on hold": "on_hold", "resolved": "solved",
         "waiting on customer": "pending", "waiting on third party": "pending",
         "deleted": "closed",  # Zendesk's incremental export lists deleted tickets: not work
+        # German, French, Spanish, Portuguese, Italian and Dutch interfaces' exports
+        "neu": "new", "offen": "open", "wartend": "pending", "angehalten": "on_hold",
+        "gelöst": "solved", "geschlossen": "closed", "nouveau": "new", "ouvert": "open",
+        "en attente": "pending", "en pause": "on_hold", "résolu": "solved", "clos": "closed",
+        "fermé": "closed", "nuevo": "new", "abierto": "open", "pendiente": "pending",
+        "en espera": "on_hold", "resuelto": "solved", "cerrado": "closed", "novo": "new",
+        "aberto": "open", "pendente": "pending", "em espera": "on_hold", "resolvido": "solved",
+        "fechado": "closed", "nuovo": "new", "aperto": "open", "in attesa": "pending",
+        "in pausa": "on_hold", "risolto": "solved", "chiuso": "closed", "nieuw": "new",
+        "open": "open", "in afwachting": "pending", "opgelost": "solved", "gesloten": "closed",
     },
     "channel": {
         "web form": "web", "web_form": "web", "portal": "web", "feedback widget": "web",
@@ -53,6 +63,9 @@ BUILTIN_VALUES: dict[str, dict[str, str]] = {
         "email": "email", "phone": "phone", "web": "web", "social": "social", "forum": "web",
         "community": "web", "mobihelp": "web", "mobile_sdk": "web", "web_service": "web",
         "native_messaging": "chat",
+        "telefon": "phone", "téléphone": "phone", "teléfono": "phone", "telefone": "phone",
+        "telefono": "phone", "webformular": "web", "web-formular": "web", "formulaire web": "web",
+        "formulario web": "web", "correo electrónico": "email", "courriel": "email",
     },
 }
 
