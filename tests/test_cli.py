@@ -91,6 +91,21 @@ def test_an_export_page_with_no_tickets_is_nothing_to_import(db: Path, tmp_path:
     assert info(db) == before
 
 
+def test_a_refused_first_import_leaves_no_database_behind(tmp_path: Path) -> None:
+    """The database a refused import would have started is not left behind (an empty
+    536 KB file was); a refused import into an existing one leaves it as it was."""
+    new = tmp_path / "new.duckdb"
+    bad = tmp_path / "t.csv"
+    bad.write_text("ticket_id,created_at,customer_id,status\nT1,yesterday,C1,open\n")
+    assert "yesterday" in one_line_error(run("import", "tickets", str(bad), db=new))
+    assert not new.exists() and not Path(f"{new}.wal").exists()
+    good = tmp_path / "c.csv"
+    good.write_text("customer_id\nC1\n")
+    ok("import", "customers", str(good), db=new)
+    assert "yesterday" in one_line_error(run("import", "tickets", str(bad), db=new))
+    assert new.exists()
+
+
 def test_bad_file_one_line_exit_1(db: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("ticket_id,created_at,customer_id,status\nT9,not-a-date,C1,open\n")

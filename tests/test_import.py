@@ -1083,6 +1083,10 @@ def test_unknown_table_and_format(store: Store, tmp_path: Path) -> None:
         store.import_file("orders", f)
     with pytest.raises(ImportValidationError, match="unknown file type"):
         store.import_file("tickets", f)
+    packed = tmp_path / "export.csv.gz"
+    packed.write_bytes(b"\x1f\x8b\x08\x00")
+    with pytest.raises(ImportValidationError, match="a gzip-compressed file; unpack it first"):
+        store.import_file("tickets", packed)
 
 
 def test_a_bad_row_deep_in_a_large_csv_is_named_like_one_near_the_top(store: Store,

@@ -151,15 +151,24 @@ def import_cmd(db: str, table: str, file: str, preset: str | None, mapping_ref: 
     from triage_core.store import Store, importing
     from triage_core.store.mapping import parse_mapping
 
-    with Store(db) as store:
-        spec = importing.table_spec(table)
-        chosen = importing.resolve_mapping(store, spec, mapping_ref, preset)
-        if maps:
-            chosen = importing.resolve_mapping(store, spec, parse_mapping(list(maps)), None) \
-                if chosen is None else chosen.with_overrides(parse_mapping(list(maps)))
-        result = store.import_file(table, file, mapping=chosen, create_missing=create_missing)
-        notes = [*result.warnings,
-                 *health.messages(health.check(store, load_config(None)))]
+    fresh = [p for p in (Path(db), Path(f"{db}.wal")) if not p.exists()]
+    try:
+        with Store(db) as store:
+            spec = importing.table_spec(table)
+            chosen = importing.resolve_mapping(store, spec, mapping_ref, preset)
+            if maps:
+                chosen = importing.resolve_mapping(store, spec, parse_mapping(list(maps)),
+                                                   None) \
+                    if chosen is None else chosen.with_overrides(parse_mapping(list(maps)))
+            result = store.import_file(table, file, mapping=chosen,
+                                       create_missing=create_missing)
+            notes = [*result.warnings,
+                     *health.messages(health.check(store, load_config(None)))]
+    except TriageError:
+        if len(fresh) == 2:  # a refused first import leaves no empty database behind
+            for created in fresh:
+                created.unlink(missing_ok=True)
+        raise
     if as_json:
         import dataclasses
 

@@ -70,11 +70,21 @@ def packed_kind(first: bytes) -> str | None:
 def detect_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
+        packed = _PACKED_SUFFIXES.get(suffix)
+        if packed is not None:  # export.csv.gz: say what to do
+            raise ImportValidationError(
+                path.name, f"a {packed} file; unpack it first and import the file inside"
+                " (.csv, .parquet, .json or .jsonl)")
         raise ImportValidationError(
             path.name, f"unknown file type {suffix or '(none)'!r}; use .csv, .parquet, .json "
             "or .jsonl"
         )
     return FORMATS[suffix]
+
+
+_PACKED_SUFFIXES = {".gz": "gzip-compressed", ".zip": "ZIP", ".bz2": "bzip2-compressed",
+                    ".xz": "xz-compressed", ".zst": "zstd-compressed", ".tgz": "compressed tar",
+                    ".tar": "tar", ".7z": "7-Zip"}
 
 
 def check_utf8(path: Path, fmt: str) -> None:
