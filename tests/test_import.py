@@ -248,6 +248,12 @@ BAD_FILES = {
     "field_too_many.csv": (b"ticket_id,created_at,customer_id,status,subject\n"
                            b"T9,2026-02-01 10:00:00,C1,open,x,EXTRA\n", 1, None,
                            "6 fields where the header has 5"),
+    # the sniffer took the first data row, one field longer, as the header (then refused
+    # the file for missing columns named by that row's values)
+    "first_row_too_long.csv": (b"ticket_id,created_at,customer_id,status,subject\n"
+                               b"0001,2026-02-01 10:00:00,C1,open,x,EXTRA\n"
+                               b"0002,2026-02-01 10:00:00,C1,open,y,\n", 1, None,
+                               "6 fields where the header has 5"),
     "field_missing.csv": (b"ticket_id,created_at,customer_id,status,subject\n"
                           b"T9,2026-02-01 10:00:00,C1,open,x\nT10,2026-02-01 10:00:00,C1\n", 2,
                           None, "3 fields where the header has 5"),
@@ -475,6 +481,15 @@ def test_a_customer_known_by_address_is_one_customer_whatever_its_case(store: St
     with pytest.raises(ImportValidationError, match="duplicate") as dup:
         store.import_file("customers", tmp_path / "c3.csv")
     assert dup.value.row == 2
+
+
+def test_excels_sep_line_before_the_header_is_read_past(store: Store, tmp_path: Path) -> None:
+    """Excel writes "sep=;" above the header of a CSV it saves for another locale."""
+    f = tmp_path / "excel.csv"
+    f.write_text("sep=;\nticket_id;created_at;customer_id;status;subject\n"
+                 "T1;2026-02-01 10:00:00;C1;open;Refund\n")
+    assert store.import_file("tickets", f, create_missing=True).new_rows == 1
+    assert store.query("SELECT subject FROM tickets")["subject"].tolist() == ["Refund"]
 
 
 def test_a_csv_ticket_of_megabytes_is_stored_whole(store: Store, tmp_path: Path) -> None:

@@ -236,12 +236,28 @@ def check_csv_shape(con: Any, path: Path) -> None:
         quote, has_header, columns = found[0]
         suspicious = (not has_header
                       or (quote in ("", "(empty)") and b'"' in head)
-                      or (columns == 1 and any(d.encode() in header for d in _DELIMITERS)))
+                      or (columns == 1 and any(d.encode() in header for d in _DELIMITERS))
+                      # the first line skipped: a row below has more fields than the header
+                      or columns != _header_fields(head))
         if not suspicious:
             return
     problem = csv_problem(path, header.decode("utf-8", errors="replace"))
     if problem is not None:
         raise ImportValidationError(path.name, problem[1], problem[0])
+
+
+def _header_fields(head: bytes) -> int:
+    """How many fields the header line holds (the first line, or the second after Excel's
+    "sep=;" line), read with the standard CSV rules (0 when it cannot be read alone: a quoted
+    value over several lines)."""
+    lines = head.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 2)
+    text = lines[0].rstrip("\r")
+    if re.fullmatch(r"(?i)sep=.", text) and len(lines) > 1:
+        text = lines[1].rstrip("\r")
+    try:
+        return len(next(csv.reader([text], delimiter=header_delimiter(text), strict=True), []))
+    except csv.Error:
+        return 0
 
 
 def csv_problem(path: Path, header: str) -> tuple[int, str] | None:
