@@ -825,6 +825,14 @@ def test_a_ticket_listed_again_keeps_its_last_row_when_the_mapping_says_so(
                                                            'duplicates = "last"\n[columns]'))
     assert ImportMapping.from_toml(last.to_toml()).duplicates == "last"
     assert store.import_file("tickets", f, mapping=last).existing_rows == 2
+    # rows without an id are no repeats: the first of them is named (it was the last)
+    empty = tmp_path / "empty_ids.csv"
+    empty.write_text("Id,Requester id,Subject,Status,Created at\n"
+                     "9,C1,a,open,2026-02-01 10:00:00\n,C1,b,open,2026-02-01 10:00:00\n"
+                     ",C1,c,open,2026-02-01 10:00:00\n")
+    with pytest.raises(ImportValidationError, match="empty") as info:
+        store.import_file("tickets", empty, preset="zendesk")
+    assert info.value.row == 2
 
 
 def test_zendesk_dashes_are_empty_fields(store: Store, data_dir: Path, tmp_path: Path) -> None:

@@ -393,10 +393,15 @@ class _Importer:
 
     def _keep_last(self) -> int:
         """Drop the staged rows whose key comes again in a later row; how many were dropped."""
-        key_expr = _key_expr(self.spec, stage_types(self.con))
+        types = stage_types(self.con)
+        key_expr = _key_expr(self.spec, types)
+        # a row without its key is no repeat of another: validation names the first of them
+        keyed = " AND ".join(
+            f"{k} IS NOT NULL" if types.get(k, "VARCHAR") != "VARCHAR"
+            else f"coalesce(triage_trim({k}), '') <> ''" for k in self.spec.key)
         before = int(self.con.execute("SELECT count(*) FROM _stage").fetchall()[0][0])
-        self.con.execute(f"DELETE FROM _stage WHERE _row NOT IN (SELECT max(_row) FROM _stage"
-                         f" GROUP BY {key_expr})")
+        self.con.execute(f"DELETE FROM _stage WHERE {keyed} AND _row NOT IN (SELECT max(_row)"
+                         f" FROM _stage WHERE {keyed} GROUP BY {key_expr})")
         return before - int(self.con.execute("SELECT count(*) FROM _stage").fetchall()[0][0])
 
     def _clean(self, present: list[Column]) -> None:
