@@ -43,6 +43,24 @@ CLEAN_CASES = [
     ("Order 123 never arrived.\nThanks,\nJane", "Order 123 never arrived."),
     ("The app keeps crashing. Thanks,\nJane", "The app keeps crashing."),
     ("Kind regards,\nJane", "Kind regards,\nJane"),  # nothing before the closing: kept
+    # a company signature of six lines, with blank lines between them
+    ("The VPN drops.\n\nThank you in advance,\n\nJulia Ali\n\nManager | Facilities\n"
+     "Umbrella plc\nTel: +44 20 4604 1974 | Mobile: +44 7239 608030\n"
+     "julia.ali@umbrella.com | www.umbrella.com", "The VPN drops."),
+    # a signature without a closing word: name, title, company, then a telephone line
+    ("Printer 4 is jammed again.\n\nJulia Ali\nManager | Facilities\nUmbrella plc\n"
+     "Tel. +44 20 4604 1974\nwww.umbrella.com", "Printer 4 is jammed again."),
+    # a disclaimer after the signature, and a quoted reply after that
+    ("I cannot log in since Monday.\n\nJane\n\nDISCLAIMER: The information contained in this"
+     " message is intended solely for the addressee.\n\nOn Fri, 5 Mar 2025 at 18:57, Desk"
+     " <d@x.com> wrote:\n> Any news?", "I cannot log in since Monday.\n\nJane"),
+    ("Bitte Passwort zurücksetzen.\n\nDiese E-Mail enthält vertrauliche Informationen.",
+     "Bitte Passwort zurücksetzen."),
+    # a customer's own words about confidential data, and a request with a number: kept
+    ("My confidential report was shared.\n\nPlease call me back on 0207 123 4567.",
+     "My confidential report was shared.\n\nPlease call me back on 0207 123 4567."),
+    ("Order 4 failed.\n\nThe total was 120.\nPhone support said to write here.",
+     "Order 4 failed.\n\nThe total was 120.\nPhone support said to write here."),
     # greetings
     ("Hi team,\nMy card was declined.", "My card was declined."),
     ("Hello,\nwhere is my parcel?", "where is my parcel?"),
@@ -199,8 +217,14 @@ def test_rules_skipped_by_the_substring_check_cannot_match_without_it() -> None:
         "<B>x</B><BR/>y", "a<!--\nc-->b", "x &nbsp;y", "<p class='a'>z</p>",
         "<STYLE>a{}</STYLE >b", "<script src=x></script>c", "<title>t</title>d",
         "caf&eacute; &mdash; it&#8217;s &#x2028;x &#8239;y &#13;z &#0; &#x110000; &bogus; &amp",
-        "R&uuml;ckerstattung&nbsp;&hellip;\nThanks,\nJo"]
-    assert sum(bool(r.needs) for r in _RULES) == 20
+        "R&uuml;ckerstattung&nbsp;&hellip;\nThanks,\nJo",
+        "x\n\nTHIS E-MAIL IS CONFIDENTIAL AND MAY BE PRIVILEGED", "x\n\nDisclaimer: y",
+        "x\n\nCe message et ses pièces jointes sont confidentiels et réservés",
+        "x\n\nDieser Inhalt ist ausschließlich für den Empfänger bestimmt",
+        "x\n\nEste mensaje es confidencial y para uso exclusivo del destinatario",
+        "x\n\nJo\nTÉLÉPHONE : 01 23 45 67 89", "x\n\nJo\nMóvil +34 600 000 000",
+        "x\n\nJo\nACME | Direct: (555) 010 0000\njo@acme.com"]
+    assert sum(bool(r.needs) for r in _RULES) == 22
     for k, (pattern, _, needles, _, _) in enumerate(_RULES):
         if not needles:
             continue
