@@ -124,6 +124,52 @@ def test_a_label_only_predicted_does_not_dilute_macro_f1() -> None:
         evaluate.metrics([], [])
 
 
+def test_a_test_file_without_labels_is_refused_before_training(
+        files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A header-only or unlabeled test file was refused after the training (minutes on a
+    large set), in words that did not name it."""
+    from triage_core.models import selection
+
+    empty = tmp_path / "empty_test.csv"
+    empty.write_text("text,category\nsome text,\n")
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained before the test file was read")
+
+    monkeypatch.setattr(selection, "fit_selected", no_training)
+    with pytest.raises(TriageError, match=r"empty_test\.csv: nothing to evaluate: no rows with"
+                       r" a label in 'category'"):
+        evaluate.evaluate_category(files["train"], empty, ["text"], "category")
+    with pytest.raises(TriageError, match=r"empty_test\.csv: nothing to evaluate"):
+        evaluate.evaluate_sentiment(None, empty, ["text"], "category")
+
+
+def test_labeled_rows_without_text_are_warned_about(files: dict[str, Path],
+                                                   tmp_path: Path) -> None:
+    """A test set whose texts are empty (a wrong --text-col, an export without bodies) gave
+    a report at the majority's level without a word."""
+    blank = [{**r, "text": "" if i % 4 == 0 else r["text"]} for i, r in enumerate(rows(20, 10))]
+    test = write_csv(tmp_path / "blank_test.csv", blank)
+    report = evaluate.evaluate_category(files["train"], test, ["text"], "category")
+    assert [w for w in report["warnings"] if "no text" in w] == [
+        f"blank_test.csv: 8 of {len(blank)} labeled rows (27%) have no text in"
+        " the text column(s): they are scored as guesses (check --text-col)"]
+    assert "warning: blank_test.csv:" in evaluate.format_report(report)
+    clean = evaluate.evaluate_category(files["train"], files["test"], ["text"], "category")
+    assert not [w for w in clean["warnings"] if "no text" in w]
+
+
+def test_a_label_with_a_line_break_keeps_its_row_in_the_table(tmp_path: Path) -> None:
+    relabel = {"billing": "bill\ning"}
+    train = write_csv(tmp_path / "nl_train.csv", [
+        {**r, "category": relabel.get(r["category"], r["category"])} for r in rows(0, 10)])
+    test = write_csv(tmp_path / "nl_test.csv", [
+        {**r, "category": relabel.get(r["category"], r["category"])} for r in rows(20, 4)])
+    text = evaluate.format_report(evaluate.evaluate_category(train, test, ["text"], "category"))
+    table = text[text.index("label "):].splitlines()
+    assert len(table) == 1 + len(TOPICS) and table[1].startswith("bill ing ")
+
+
 def test_text_columns_are_joined_and_empty_labels_skipped() -> None:
     df = pd.DataFrame({"subject": ["Refund", "", None, "Late"],
                        "body": ["charged twice", "lost parcel", "x", None],

@@ -334,6 +334,11 @@ def test_too_few_rows_or_selection_off_use_the_first_candidate() -> None:
         "enabled": False, "candidates": TWO}}})
     assert off.chosen == "default" and "off" in off.reason
     assert isinstance(model, TicketClassifier) and model.calibration_.startswith("temperature")
+    # many tickets, one category common: the reason is the categories, not the count
+    lopsided = select([f"refund please {i}" for i in range(60)] + ["my app crashes"],
+                      ["refund"] * 60 + ["bug"], None, settings(candidates=TWO))
+    assert lopsided.chosen == "default"
+    assert lopsided.reason.startswith("too few examples per category to cross-validate")
 
 
 def test_candidates_change_the_classifier_section() -> None:

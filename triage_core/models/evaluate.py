@@ -8,6 +8,7 @@ Rows with an empty label are skipped and counted. Several text columns are joine
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -242,6 +243,20 @@ def write_predictions(path: str | Path, texts: pd.Series, labels: pd.Series, pre
 _VARIANTS_SHOWN = 3
 
 
+_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+BLANK_SHARE = 0.05  # labeled rows without text worth a warning, at least this share
+
+
+def blank_texts(texts: pd.Series, name: str) -> list[str]:
+    """A warning (one line, in a list) when many labeled rows have no text: the model can
+    only guess their label (the majority), and the figures say less than they seem to."""
+    blank = int(texts.astype(str).str.strip().eq("").sum()) if len(texts) else 0
+    if not blank or blank < BLANK_SHARE * len(texts):
+        return []
+    return [f"{name}: {blank:,} of {len(texts):,} labeled rows ({blank / len(texts):.0%}) have no"
+            " text in the text column(s): they are scored as guesses (check --text-col)"]
+
+
 def label_variants(labels: Iterable[Any], where: str = "the file") -> list[str]:
     """A warning (one line, in a list) when category labels differ only in case or spacing
     ("Billing", "BILLING", "billing"): they count as separate categories, which no model can
@@ -305,6 +320,9 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
     x_test, y_test, skip_test = read_labeled(test, text_cols, label_col)
     if y_train.nunique() < 2:
         raise TriageError(f"{Path(train).name}: need at least two labels to train")
+    if not len(y_test):  # said before a training of minutes, naming the file
+        raise TriageError(f"{Path(test).name}: nothing to evaluate: no rows with a label"
+                          f" in {label_col!r}")
     config = load_config() if config is None else config
     model, chosen = fit_selected(x_train.tolist(), y_train.tolist(), config, progress)
     fitted = time.perf_counter()
@@ -316,8 +334,10 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
                seconds=round(time.perf_counter() - start, 3), selection=chosen.summary())
     known = set(y_train.tolist())
     unseen = [label for label in y_test.tolist() if label not in known]
-    out["warnings"] = label_variants([*y_train.tolist(), *y_test.tolist()],
-                                     "the training and test files")
+    out["warnings"] = [*label_variants([*y_train.tolist(), *y_test.tolist()],
+                                       "the training and test files"),
+                       *blank_texts(x_train, Path(train).name),
+                       *blank_texts(x_test, Path(test).name)]
     out["unseen_test_labels"] = {"rows": len(unseen),
                                  "labels": list(dict.fromkeys(map(str, unseen)))[:10]}
     base = baselines(x_train.tolist(), y_train.tolist(), x_test.tolist(), y_test.tolist(),
@@ -362,6 +382,8 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
         x_test, y_test, skipped = read_labeled(test, text_cols, label_col)
         name = Path(test).name
     y_test = _check_sentiment_labels(y_test, name)
+    if not len(y_test):
+        raise TriageError(f"{name}: nothing to evaluate: no rows with a label in {label_col!r}")
     n_train = 0
     if train is None:
         cfg = load_config() if config is None else config
@@ -381,7 +403,7 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
     out = metrics(y_test, list(pred))
     out.update(task="sentiment", mode=mode, n_train=n_train, n_test=len(y_test),
                n_skipped=skipped, seconds=round(time.perf_counter() - start, 3),
-               calibration=calibration(out))
+               calibration=calibration(out), warnings=blank_texts(x_test, name))
     extra = {"score": np.round(np.asarray(scores, dtype=float), 4)}
     if predictions is not None:
         out["predictions"] = {"file": str(predictions), "rows": write_predictions(
@@ -422,6 +444,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"{'label':<32} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}",
     ]
     for label, m in sorted(report["per_class"].items()):
+        label = _ONE_LINE.sub(" ", label)  # a label with a line break keeps its row
         lines.append(f"{label[:32]:<32} {m['precision']:>9.3f} {m['recall']:>9.3f} "
                      f"{m['f1']:>9.3f} {m['support']:>8,}")
     return "\n".join(lines)

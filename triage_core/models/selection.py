@@ -394,9 +394,12 @@ def _skip_reason(settings: SelectionSettings, n_candidates: int, n_rows: int,
         return "model selection is off (training.selection.enabled = false)"
     if n_candidates == 1:
         return "one candidate configured"
-    if n_rows < settings.min_rows or not folds:
+    if n_rows < settings.min_rows:
         return (f"too few tickets to cross-validate ({n_rows:,}; at least "
                 f"{settings.min_rows:,} with two categories of {settings.cv_folds}+ examples)")
+    if not folds:  # enough tickets, but no second category with enough examples
+        return (f"too few examples per category to cross-validate (fewer than two categories"
+                f" have {settings.cv_folds}+ examples)")
     return ""
 
 
