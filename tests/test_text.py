@@ -54,8 +54,19 @@ CLEAN_CASES = [
     ("I cannot log in since Monday.\n\nJane\n\nDISCLAIMER: The information contained in this"
      " message is intended solely for the addressee.\n\nOn Fri, 5 Mar 2025 at 18:57, Desk"
      " <d@x.com> wrote:\n> Any news?", "I cannot log in since Monday.\n\nJane"),
-    ("Bitte Passwort zurücksetzen.\n\nDiese E-Mail enthält vertrauliche Informationen.",
-     "Bitte Passwort zurücksetzen."),
+    ("Bitte Passwort zurücksetzen.\n\nDiese E-Mail enthält vertrauliche Informationen. Wenn"
+     " Sie nicht der richtige Adressat sind oder diese E-Mail irrtümlich erhalten haben,"
+     " informieren Sie bitte den Absender.", "Bitte Passwort zurücksetzen."),
+    ("Printer broken.\n\nPlease consider the environment before printing this e-mail.",
+     "Printer broken."),
+    # one such phrase alone, a closing with a PS, a number in the customer's last lines: kept
+    ("Wrong address.\n\nThe invoice was intended for the named recipient at finance. Please"
+     " resend it.", "Wrong address.\n\nThe invoice was intended for the named recipient at"
+     " finance. Please resend it."),
+    ("The export fails.\nThanks!\n\nPS: the PDF also shows the wrong VAT rate on page two",
+     "The export fails.\nThanks!\n\nPS: the PDF also shows the wrong VAT rate on page two"),
+    ("Please help.\n\nJane Doe\nHead of IT\nTel: +1 555 0100\nOur server is down since 9 am",
+     "Please help.\n\nJane Doe\nHead of IT\nTel: +1 555 0100\nOur server is down since 9 am"),
     # a customer's own words about confidential data, and a request with a number: kept
     ("My confidential report was shared.\n\nPlease call me back on 0207 123 4567.",
      "My confidential report was shared.\n\nPlease call me back on 0207 123 4567."),

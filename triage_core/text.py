@@ -53,13 +53,19 @@ _DISCLAIMER = (
     r"intended (?:solely |only |exclusively )?for the (?:use of the )?(?:named )?"
     r"(?:addressee|recipient|individual|person)|intended recipient|intended solely for|"
     r"intended only for the|received this (?:e-?mail|email|message|communication) in error|"
-    r"disclaimer:|confidentiality notice|is confidential and (?:may|intended|is)|"
-    r"(?:may|might) contain (?:confidential|privileged)|consider the environment before"
-    r" printing|registered in england|registered office:|"
-    r"enthält vertrauliche|ist ausschließlich für den|"
-    r"sont confidentiels et|exclusivement à l'usage du destinataire|"
-    r"es confidencial y|uso exclusivo del destinatario"
+    r"is confidential and (?:may|intended|is)|(?:may|might) contain (?:confidential|privileged)|"
+    r"legally privileged|strictly prohibited|notify the sender|registered in england|"
+    r"registered office:|"
+    r"enthält vertrauliche|ist ausschließlich für den|irrtümlich erhalten|"
+    r"nicht der richtige adressat|"
+    r"sont confidentiels et|exclusivement à l'usage du destinataire|intention exclusive|"
+    r"reçu ce message par erreur|"
+    r"es confidencial y|uso exclusivo del destinatario|no es el destinatario|"
+    r"recibido este mensaje por error"
 )
+# What starts a disclaimer on its own, or is one: a heading, the printing line.
+_DISCLAIMER_HEAD = (r"(?:disclaimer|confidentiality notice|legal notice|haftungsausschluss)"
+                    r"[ \t]*:|[^\n]{0,100}consider the environment before printing")
 # Labels of a telephone line in a signature ("Tel:", "Mobile:", "Direct:"), each holding one
 # of the rule's needs below.
 _PHONE_LABEL = (r"tel|telephone|phone|mobile|mob|cell|fax|direct|mobil|telefon|téléphone|"
@@ -161,30 +167,40 @@ _RULES: tuple[_Rule, ...] = tuple(_Rule(*rule) for rule in (
     (r"(?im)^[ \t]*(?:from|to|cc|bcc|subject|date|sent|reply-to)[ \t]*:[^\n]*" + _NL, "",
      (":",)),
     (r"(?im)^[ \t]*-{2,}[ \t]*forwarded message[ \t]*-{2,}[ \t]*" + _NL, "", ("--",)),
-    # A company's e-mail disclaimer: a paragraph (after a blank line) that says the message is
-    # confidential or meant for its addressee only, and everything after it (it ends the
-    # e-mail; what was quoted below went with the rules above). A customer's own words seldom
-    # say "intended solely for the addressee" or "received this e-mail in error".
-    (r"(?is)\n[ \t]*\n[^\n]{0,400}(?:" + _DISCLAIMER + r").*", "",
-     ("intended", "in error", "disclaimer", "confidential", "confidentiel", "confidencial",
-      "privileged", "environment before", "registered in", "registered office", "vertraulich",
-      "ausschließlich", "destinataire", "destinatario")),
+    # A company's e-mail disclaimer: a paragraph (after a blank line) that says twice over
+    # that the message is confidential, meant for its addressee only, or privileged (or starts
+    # "Disclaimer:"), and everything after it (it ends the e-mail; what was quoted below went
+    # with the rules above). One such phrase alone may be the customer's ("the invoice was
+    # intended for the named recipient"): kept.
+    (r"(?is)\n[ \t]*\n[ \t]*(?:" + _DISCLAIMER_HEAD + r"|[^\n]{0,400}(?:" + _DISCLAIMER
+     + r")[^\n]{0,1000}(?:" + _DISCLAIMER + r")).*", "",
+     ("intended", "in error", "disclaimer", "confidential", "privileged", "prohibited",
+      "notify the sender", "legal notice", "environment before", "registered in",
+      "registered office", "vertraulich", "ausschließlich", "irrtümlich", "adressat",
+      "haftungsausschluss", "confidentiel", "intention exclusive", "par erreur",
+      "destinataire", "confidencial", "destinatario", "por error")),
     # A signature paragraph at the end without a closing word: up to four lines of a name,
     # title, company (no sentence: none ends in . ? ! or :), then a telephone line (a label,
-    # then a number), and up to three more lines (an e-mail address, a web site, an address).
+    # then a number), and up to three more lines of contact details (an e-mail address, a
+    # web site, another number after "|").
     (r"(?is)\n[ \t]*\n(?:[^\n]{0,49}[^\n.?!:]\n){0,4}[ \t]*(?:[^\n]{0,40}[|/][ \t]*)?(?:"
-     + _PHONE_LABEL + r")[ \t.]*:?[ \t]*[+(0-9][^\n]{0,60}(?:\n[^\n]{0,60}){0,3}[ \t\n]*$", "",
+     + _PHONE_LABEL + r")[ \t]*(?:[.:][ \t]*){0,2}[+(0-9][^\n]{0,60}"
+     r"(?:\n[^\n]{0,60}(?:@|www\.|https?:|\|)[^\n]{0,60}){0,3}(?:\n[ \t\n]*)?$", "",
      ("tel", "tél", "phone", "mob", "móvil", "fax", "cell", "direct")),
     # A closing at the end, on its own line or after a sentence ("Thanks,\nJane", "... now.
     # Best regards,\nJane Doe\nACME"): the closing and up to six lines of a signature after
     # it (name, title, company, telephone, e-mail, web site; a blank line between two is
-    # allowed). Text before the closing must exist.
+    # allowed): lines of at most 40 characters, or longer ones of contact details (a "|", "@"
+    # or "+" in their last 21 characters). Text before the closing must exist. (The blanks
+    # after the closing and at the end are each matched one way only: Python's re took
+    # minutes over a run of spaces.)
     (r"(?is)(\n|[.!?])[ \t]*(?:best regards|kind regards|warm regards|regards|best wishes|best|"
      r"cheers|many thanks in advance|many thanks|thanks in advance|thanks again|thanks|"
      r"thank you in advance|thank you|thx|sincerely|"
      r"yours sincerely|yours truly|yours|mit freundlichen grüßen|viele grüße|grüße|"
-     r"cordialement|bien à vous|saludos|atentamente)[ \t]*[,!.]?[ \t]*"
-     r"(?:\n\n?[^\n]{0,39}[^\n.?!])?(?:\n\n?[^\n]{0,60}){0,5}[ \t\n]*$", r"\1"),
+     r"cordialement|bien à vous|saludos|atentamente)[ \t]*(?:[,!.][ \t]*)?"
+     r"(?:\n\n?[^\n]{0,39}[^\n.?!])?(?:\n\n?(?:[^\n]{0,40}|[^\n]{0,60}[|@+][^\n]{0,20})){0,5}"
+     r"(?:\n[ \t\n]*)?$", r"\1"),
     # A greeting at the start ("Hi team,", "Dear support,", "Hello!", "Hi John Smith,"): the
     # greeting word, up to three capitalised or addressing words, then , ! : . or a line end.
     (r"^[ \t\n]*(?i:hi|hello|hey|dear|greetings|good morning|good afternoon|good evening|"
