@@ -547,14 +547,19 @@ def test_other_apis_wrappers_and_pages_of_an_export(store: Store, tmp_path: Path
         "ticket_id"].tolist() == ["W0", "W1", "W2", "W3"]
 
 
-def test_tickets_holding_a_list_named_like_a_wrapper_stay_tickets(store: Store,
-                                                                  tmp_path: Path) -> None:
-    """Two tickets one a line, each with a "data" list: tickets, not pages."""
+@pytest.mark.parametrize("extra", [{"data": [{"k": 1}]}, {"cases": []}, {"issues": [{"id": 9}]},
+                                   {"request": {"id": 7, "type": "refund"}}])
+@pytest.mark.parametrize("n", [1, 2])
+def test_tickets_holding_a_list_named_like_a_wrapper_stay_tickets(
+        store: Store, tmp_path: Path, extra: dict, n: int) -> None:
+    """Tickets one a line, each with a list or object under a wrapper's name: tickets, not
+    pages (an empty "cases" list made the file "nothing to import", silently; one ticket
+    with a "request" object was read as that object)."""
     f = tmp_path / "t.jsonl"
     f.write_text("".join(json.dumps({"ticket_id": f"D{i}", "created_at": "2026-02-01 10:00:00",
-                                     "customer_id": "C1", "status": "open",
-                                     "data": [{"k": i}]}) + "\n" for i in range(2)))
-    assert store.import_file("tickets", f, create_missing=True).new_rows == 2
+                                     "customer_id": "C1", "status": "open", **extra}) + "\n"
+                         for i in range(n)))
+    assert store.import_file("tickets", f, create_missing=True).new_rows == n
 
 
 def test_one_ticket_as_the_api_answers_it(store: Store, data_dir: Path, tmp_path: Path) -> None:

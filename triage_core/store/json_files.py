@@ -181,6 +181,8 @@ def _unwrap(con: Any, table: str | None) -> str | None:
     # a file of pages: only under the table's own names (a ticket may hold a "data" list)
     names = {*WRAPPERS, *own} if n == 1 else own
     first = [str(k) for k in keys[0][0]]
+    if not _a_page(con, first):  # a record of ours that holds a list ("cases": [...])
+        return None
     paths = [path for path in [(k,) for k in first if k.lower() in names] + [
              (EMBEDDED, k) for k in _embedded_keys(con) if k.lower() in names]
              # every record (one, or each page of a file of pages) holds a list there
@@ -193,6 +195,29 @@ def _unwrap(con: Any, table: str | None) -> str | None:
                 " e AS j FROM (SELECT _row AS page, unnest(CAST(json_extract(j, ?) AS JSON[]))"
                 " AS e FROM _json ORDER BY page)", [pointer])
     return ".".join(path)
+
+
+# Fields of an API's page beside its list of records: paging, counts, links.
+PAGE_FIELDS = frozenset({
+    "next_page", "previous_page", "prev_page", "count", "total", "total_count", "end_of_stream",
+    "end_time", "after_cursor", "before_cursor", "after_url", "before_url", "cursor",
+    "next_cursor", "has_more", "more", "offset", "limit", "page", "per_page", "page_size",
+    "pages", "next", "previous", "prev", "type", "object", "url", "meta", "links", "_links",
+    "status", "success", "start", "size"})
+
+
+def _a_page(con: Any, keys: list[str]) -> bool:
+    """Whether the first record is an API's page rather than a record of ours: each field
+    beside its lists and objects (the records, side-loaded users, links) is a paging field,
+    or empty. A ticket has fields of its own (a subject, a status text...)."""
+    if len(keys) > 50:
+        return False
+    for k in keys:
+        kind = con.execute("SELECT json_type(j, ?) FROM _json ORDER BY _row LIMIT 1",
+                           [_pointer((k,))]).fetchall()[0][0]
+        if kind not in ("ARRAY", "OBJECT", "NULL") and k.lower() not in PAGE_FIELDS:
+            return False
+    return True
 
 
 def _embedded_keys(con: Any) -> list[str]:
