@@ -104,6 +104,12 @@ def test_a_refused_first_import_leaves_no_database_behind(tmp_path: Path) -> Non
     ok("import", "customers", str(good), db=new)
     assert "yesterday" in one_line_error(run("import", "tickets", str(bad), db=new))
     assert new.exists()
+    # an import that committed stays, whatever fails after it (here: the config's check)
+    other = tmp_path / "other.duckdb"
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[routing\n")
+    r = run("import", "customers", str(good), db=other, env={"TRIAGE_CONFIG": str(broken)})
+    assert r.exit_code == 1 and other.exists()
 
 
 def test_bad_file_one_line_exit_1(db: Path, tmp_path: Path) -> None:

@@ -112,6 +112,10 @@ def test_helpdesk_priorities_the_profile_does_not_know_are_named(store: Store) -
                      " not know ('Sev 1' (2)): they count 0 for its source weight, like low;"
                      " name them in your config file: [priority.profiles.default.source_levels]"
                      ' "sev 1" = 0.0 to 1.0']
+    # a profile's own levels are added to the default profile's, as scoring reads them
+    mine = {**config, "priority": {"active_profile": "mine", "profiles": {"mine": {
+        "weights": {"source": 0.4}, "source_levels": {"sev 1": 1.0}}}}}
+    assert "unknown_source_priority" not in [f.code for f in health.check(store, mine)]
 
 
 def test_tickets_the_sentiment_model_cannot_score_are_named_by_language(store: Store) -> None:

@@ -152,6 +152,7 @@ def import_cmd(db: str, table: str, file: str, preset: str | None, mapping_ref: 
     from triage_core.store.mapping import parse_mapping
 
     fresh = [p for p in (Path(db), Path(f"{db}.wal")) if not p.exists()]
+    imported = False
     try:
         with Store(db) as store:
             spec = importing.table_spec(table)
@@ -162,10 +163,11 @@ def import_cmd(db: str, table: str, file: str, preset: str | None, mapping_ref: 
                     if chosen is None else chosen.with_overrides(parse_mapping(list(maps)))
             result = store.import_file(table, file, mapping=chosen,
                                        create_missing=create_missing)
+            imported = True
             notes = [*result.warnings,
                      *health.messages(health.check(store, load_config(None)))]
     except TriageError:
-        if len(fresh) == 2:  # a refused first import leaves no empty database behind
+        if len(fresh) == 2 and not imported:  # a refused first import leaves no database
             for created in fresh:
                 created.unlink(missing_ok=True)
         raise

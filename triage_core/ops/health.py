@@ -262,10 +262,11 @@ def _source_levels(store: Store, config: Mapping[str, Any],
     if not isinstance(body, Mapping):
         return []  # scoring says what is wrong with the profile
     default = profiles.get("default") or {}
-    # a profile's tables that it leaves out are the default profile's (as PriorityProfile)
+    # a profile's weights it leaves out are the default profile's; its source levels are
+    # added to the default profile's (as PriorityProfile reads them)
     weights = body.get("weights", default.get("weights")) or {}
     levels = [str(k).strip().lower() for k in
-              (body.get("source_levels", default.get("source_levels")) or {})]
+              {**(default.get("source_levels") or {}), **(body.get("source_levels") or {})}]
     if not isinstance(weights.get("source", 0), int | float) or weights.get("source", 0) <= 0:
         return []
     rows = store.rows("SELECT source_priority AS value, count(*) AS n FROM tickets"
