@@ -490,6 +490,11 @@ def test_excels_sep_line_before_the_header_is_read_past(store: Store, tmp_path: 
                  "T1;2026-02-01 10:00:00;C1;open;Refund\n")
     assert store.import_file("tickets", f, create_missing=True).new_rows == 1
     assert store.query("SELECT subject FROM tickets")["subject"].tolist() == ["Refund"]
+    # a header with more commas inside a quoted name than semicolons between the names
+    g = tmp_path / "semi.csv"
+    g.write_text('ticket_id;"Name (last, first, middle)";created_at;customer_id;status\n'
+                 "T2;a;2026-02-01 10:00:00;C1;open\n")
+    assert store.import_file("tickets", g, create_missing=True).new_rows == 1
 
 
 def test_a_csv_ticket_of_megabytes_is_stored_whole(store: Store, tmp_path: Path) -> None:
@@ -793,7 +798,7 @@ def test_satisfaction_words_are_listed_with_how_to_map_them(store: Store,
     f = tmp_path / "t.csv"
     f.write_text("ticket_id,created_at,customer_id,status,csat\n" + "".join(
         f"T{i},2026-02-01 10:00:00,C1,open,{v}\n"
-        for i, v in enumerate(["4", "Amazing", "Meh", "Amazing", ""])))
+        for i, v in enumerate(["4", "Amazing", "Meh", "Amazing ", ""])))
     with pytest.raises(ImportValidationError) as info:
         store.import_file("tickets", f, create_missing=True)
     assert info.value.row == 2 and info.value.column == "csat"

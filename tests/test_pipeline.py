@@ -432,11 +432,12 @@ def test_locale_codes_are_read_as_their_language(world: Store, models: TriageMod
 def test_language_names_are_read_as_their_code(world: Store, models: TriageModels) -> None:
     """Freshdesk exports the language by name ("English"): such tickets got no sentiment,
     as a language the model does not cover. A name it does not know stays as written."""
-    names = ["English", " english ", "English (UK)", "Deutsch", "Portuguese (BR)", "Klingon"]
-    out = triage_batch(stale_batch(world, 6).assign(language=names), models)
-    assert out["language"].tolist() == ["en", "en", "en", "de", "pt", "klingon"]
+    names = ["English", " english ", "English (UK)", "Deutsch", "Portuguese (BR)", "Klingon",
+             "中文（简体）", "Spanish - Latin America"]
+    out = triage_batch(stale_batch(world, 8).assign(language=names), models)
+    assert out["language"].tolist() == ["en", "en", "en", "de", "pt", "klingon", "zh", "es"]
     assert out["sentiment"].notna().tolist()[:3] == [True] * 3
-    assert out["sentiment"].isna().tolist()[-1]
+    assert out["sentiment"].isna().tolist()[5]
 
 
 def test_language_candidates_are_checked_without_loading_the_detector() -> None:

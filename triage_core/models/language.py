@@ -43,7 +43,9 @@ LANGUAGE_NAMES = {
     "icelandic": "is", "persian": "fa", "farsi": "fa", "filipino": "tl", "tagalog": "tl",
     "urdu": "ur", "bengali": "bn", "tamil": "ta", "swahili": "sw", "afrikaans": "af",
 }
-_QUALIFIER = re.compile(r"\s*[(\[].*$")  # "Portuguese (BR)", "Chinese [Traditional]"
+# "Portuguese (BR)", "Chinese [Traditional]", "中文（简体）", "Spanish - Latin America"
+_QUALIFIER = re.compile(r"\s*(?:[(\[（]|\s[-–]\s).*$")
+_CODE = re.compile(r"[a-z]{2,3}(?:[-_].*)?")  # en, eng, en-US, pt_BR: read as a code
 
 
 def primary(value: Any) -> str:
@@ -52,7 +54,7 @@ def primary(value: Any) -> str:
     the code of a language's name (``English``, ``Portuguese (BR)`` and ``Deutsch``: a
     Freshdesk export's Language column)."""
     text = str(value).strip().lower()
-    if len(text) > 3 and text[2:3] not in ("-", "_"):
+    if not _CODE.fullmatch(text):
         named = LANGUAGE_NAMES.get(_QUALIFIER.sub("", text).strip())
         if named is not None:
             return named

@@ -223,7 +223,7 @@ def check_csv_shape(con: Any, path: Path) -> None:
     import duckdb
 
     try:
-        found = con.execute("SELECT Quote, HasHeader, len(Columns) FROM"
+        found = con.execute("SELECT Quote, HasHeader, len(Columns), Delimiter FROM"
                             " sniff_csv(?, strict_mode = true, null_padding = false,"
                             " all_varchar = true, max_line_size = ?)",
                             [str(path), MAX_CSV_LINE_BYTES]).fetchall()
@@ -233,12 +233,12 @@ def check_csv_shape(con: Any, path: Path) -> None:
         head = fh.read(1 << 20)
     header = head.split(b"\n", 1)[0]
     if found:
-        quote, has_header, columns = found[0]
+        quote, has_header, columns, delimiter = found[0]
         suspicious = (not has_header
                       or (quote in ("", "(empty)") and b'"' in head)
                       or (columns == 1 and any(d.encode() in header for d in _DELIMITERS))
                       # the first line skipped: a row below has more fields than the header
-                      or columns != _header_fields(head))
+                      or columns != _header_fields(head, delimiter))
         if not suspicious:
             return
     problem = csv_problem(path, header.decode("utf-8", errors="replace"))
@@ -246,16 +246,17 @@ def check_csv_shape(con: Any, path: Path) -> None:
         raise ImportValidationError(path.name, problem[1], problem[0])
 
 
-def _header_fields(head: bytes) -> int:
+def _header_fields(head: bytes, delimiter: str) -> int:
     """How many fields the header line holds (the first line, or the second after Excel's
-    "sep=;" line), read with the standard CSV rules (0 when it cannot be read alone: a quoted
-    value over several lines)."""
+    "sep=;" line), read with the standard CSV rules and the sniffer's ``delimiter`` (0 when it
+    cannot be read alone: a quoted value over several lines)."""
     lines = head.decode("utf-8", errors="replace").lstrip("\ufeff").split("\n", 2)
     text = lines[0].rstrip("\r")
     if re.fullmatch(r"(?i)sep=.", text) and len(lines) > 1:
         text = lines[1].rstrip("\r")
     try:
-        return len(next(csv.reader([text], delimiter=header_delimiter(text), strict=True), []))
+        return len(next(csv.reader([text], delimiter=delimiter if len(delimiter) == 1
+                                   else header_delimiter(text), strict=True), []))
     except csv.Error:
         return 0
 

@@ -649,9 +649,9 @@ class _Validator:
         scale): every distinct one listed once, with how to map it, as for a closed set."""
         c = col.name
         rows = self.con.execute(
-            f"SELECT CAST({c} AS VARCHAR) AS v, min(_row) AS first, count(*) AS n FROM _stage"
-            f" WHERE {self._nonempty(c, False)} AND ({bad}) GROUP BY 1 ORDER BY first"
-            f" LIMIT {MAX_LISTED_VALUES + 1}").fetchall()
+            f"SELECT triage_trim(CAST({c} AS VARCHAR)) AS v, min(_row) AS first, count(*) AS n"
+            f" FROM _stage WHERE {self._nonempty(c, False)} AND ({bad}) GROUP BY 1"
+            f" ORDER BY first LIMIT {MAX_LISTED_VALUES + 1}").fetchall()
         if not rows:
             return
         shown = ", ".join(f"{str(v)[:40]!r} ({n:,} row{'s' if n > 1 else ''})"
