@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from triage_core.text import (
+    CLEAN_SMALL_BATCH,
     clean_body,
     clean_body_series,
     mask_pii,
@@ -109,7 +110,7 @@ def test_clean_body_series_matches_scalar_and_keeps_index() -> None:
     assert list(out.index) == list(series.index)
     assert out.tolist() == [clean_body(r) for r in raws]
     assert clean_body_series(raws).tolist() == out.tolist()  # plain lists work too
-    many = raws * 20  # beyond SMALL_BATCH: pyarrow's RE2
+    many = raws * (CLEAN_SMALL_BATCH // len(raws) + 1)  # beyond it: pyarrow's RE2
     assert clean_body_series(many).tolist() == [clean_body(r) for r in many]
 
 
@@ -172,15 +173,13 @@ def test_small_batches_match_the_vectorized_path() -> None:
     """A few texts run in Python's re, many in pyarrow's RE2: the same texts either way."""
     from pathlib import Path
 
-    from triage_core.text import SMALL_BATCH
-
     sample = Path(__file__).resolve().parent.parent / "sample_data" / "tickets.parquet"
-    t = pd.read_parquet(sample, columns=["subject", "body"]).head(600)
+    t = pd.read_parquet(sample, columns=["subject", "body"]).head(CLEAN_SMALL_BATCH + 200)
     extra = pd.DataFrame({"subject": ["RE: Login", None, "", "Refund"],
                           "body": ["cannot log in\n-- \nsig", "body only", None, float("nan")]})
     t = pd.concat([t, extra], ignore_index=True)
     whole = ticket_text_series(t["subject"], t["body"])
-    assert len(t) > SMALL_BATCH
+    assert len(t) > CLEAN_SMALL_BATCH
     parts = [ticket_text_series(t["subject"][i:i + 50], t["body"][i:i + 50])
              for i in range(0, len(t), 50)]
     assert pd.concat(parts).tolist() == whole.tolist()
@@ -206,7 +205,7 @@ def test_long_runs_are_cleaned_and_masked_in_linear_time() -> None:
     # a guard against the stall, not a speed figure: about 0.02 s, quadratic was over 9 s
     assert time.process_time() - start < 2.0
     # the vectorized path (RE2, the original patterns) gives the same texts
-    many = texts * 20  # above SMALL_BATCH: pyarrow's RE2
+    many = texts * (CLEAN_SMALL_BATCH // len(texts) + 1)  # above it: pyarrow's RE2
     vector = list(zip(clean_body_series(many), mask_pii_series(many), strict=True))
     assert vector[:len(texts)] == python
     assert python[2][0] == "" and "[email]" in python[3][1] and "[email]" in python[1][1]

@@ -268,6 +268,10 @@ _VECTOR_GROUPS = ((0, 17, True), (17, 26, True), (26, 27, True), (27, 28, True),
 # Up to this many texts, the rules run in Python's re one text at a time: pyarrow compiles each
 # RE2 pattern again on every call, a fixed cost of milliseconds that a few texts never repay.
 SMALL_BATCH = 64
+# The cleaning rules' break-even: compiling them in RE2 costs 40-70 ms a call (counted
+# repetitions such as {0,60} become that many copies), Python's re about 35 us a text against
+# RE2's 8 (demo tickets, 2026-12-06): up to this many texts, Python's re is the faster.
+CLEAN_SMALL_BATCH = 1_000
 
 # --- PII ---------------------------------------------------------------------------------------
 
@@ -518,10 +522,10 @@ def clean_body_array(arr: pa.Array) -> pa.Array:
 
 
 def clean_body_series(values: Iterable[Any] | pd.Series) -> pd.Series:
-    """Vectorized ``clean_body`` over a column (same rules, run by pyarrow's RE2; a few texts
-    by Python's re, see :data:`SMALL_BATCH`)."""
+    """Vectorized ``clean_body`` over a column (same rules, run by pyarrow's RE2; up to
+    :data:`CLEAN_SMALL_BATCH` texts by Python's re)."""
     items = values.tolist() if isinstance(values, pd.Series) else list(values)
-    if len(items) <= SMALL_BATCH:
+    if len(items) <= CLEAN_SMALL_BATCH:
         return _to_series(pa.array([clean_body(v) for v in items], type=pa.large_string()),
                           _index_of(values))
     return _to_series(clean_body_array(to_arrow(values)), _index_of(values))
@@ -654,7 +658,7 @@ def ticket_text_series(subjects: Iterable[Any] | pd.Series,
     # sized columns are not turned into lists of Python strings just to be counted
     subjects = subjects if isinstance(subjects, Sized) else list(subjects)
     bodies = bodies if isinstance(bodies, Sized) else list(bodies)
-    if len(bodies) <= SMALL_BATCH:
+    if len(bodies) <= CLEAN_SMALL_BATCH:
         if len(subjects) != len(bodies):
             raise ValueError(f"{len(subjects)} subjects but {len(bodies)} bodies")
         texts = [ticket_text(a, b) for a, b in zip(subjects, bodies, strict=True)]

@@ -379,6 +379,9 @@ class _Importer:
         for c in columns:
             if types.get(c, "VARCHAR") != "VARCHAR":
                 continue  # numbers (a Parquet file's ids) hold no address
+            if not self.con.execute(f"SELECT 1 FROM _stage WHERE regexp_matches({c}, ?)"
+                                    " LIMIT 1", [_ADDRESS]).fetchall():
+                continue  # no address: the customers are not looked at
             self.con.execute(
                 f"UPDATE _stage SET {c} = m.spelling FROM ("
                 f" SELECT k, coalesce(stored, first) AS spelling FROM ("
