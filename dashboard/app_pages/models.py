@@ -77,9 +77,10 @@ else:
     selection = summary.get("selection")
     if selection:
         st.subheader("Chosen configuration")
-        st.caption(f"{selection['chosen']}: {selection['reason']} on the training tickets "
-                   f"only ({selection['seconds']:.0f} s). Every candidate's cross-validated "
-                   "score:")
+        # the candidate's name comes from the config, the reason may quote a category
+        st.caption(components.plain(
+            f"{selection['chosen']}: {selection['reason']} on the training tickets only"
+            f" ({selection['seconds']:.0f} s). Every candidate's cross-validated score:"))
         candidates = fmt.without_bidi(data.selection_table(selection))
         st.dataframe(candidates, hide_index=True, placeholder="–", width="stretch",
                      column_config=scores_config(candidates.columns))

@@ -40,8 +40,9 @@ if not components.need_triage():
         return fmt.metric_delta(k.get(key), p.get(key), kind) if p else None
 
     if prev_f is not None:
-        st.caption(f"Arrows: change against the previous {days:,} days "
-                   f"({prev_f.start:%d %b %Y} – {prev_f.end:%d %b %Y}), same filters.")
+        st.caption(components.plain(
+            f"Arrows: change against the previous {days:,} days "
+            f"({prev_f.start:%d %b %Y} – {prev_f.end:%d %b %Y}), same filters."))
     else:
         st.caption("No earlier data of the same length to compare with: narrow the date range "
                    "to see changes against the period before it.")
@@ -116,6 +117,6 @@ if not components.need_triage():
                    "by correcting a few tickets."
                    + (f" Found {fmt.ago(found_at)}." if found_at is not None else ""))
         for topic in emerging:
-            st.warning(f"{topic['size']:,} recent tickets about "
-                       f"{components.plain(topic['name'])}", icon=":material/new_releases:")
+            st.warning(components.plain(f"{topic['size']:,} recent tickets about {topic['name']}"),
+                       icon=":material/new_releases:")
             fmt.dataframe(data.topic_tickets(topic["ticket_ids"][:3], components.mask()))

@@ -46,8 +46,9 @@ def rebalance_section() -> None:
     if proposal.empty:
         st.info("No agent with the right skills has free capacity: nothing can move now.")
         return
-    st.caption(f"{len(proposal):,} tickets would move (lowest priority first, each to a free "
-               "agent the routing rules allow). Nothing changes until you apply it.")
+    st.caption(components.plain(
+        f"{len(proposal):,} tickets would move (lowest priority first, each to a free agent the"
+        " routing rules allow). Nothing changes until you apply it."))
     names = data.agent_names()
     shown = data.masked(proposal).assign(
         from_name=proposal["from_agent"].map(lambda a: names.get(str(a), a)).to_numpy(),
@@ -106,8 +107,9 @@ if not components.need_triage():
         now = pd.Timestamp(data.as_of())
         queue = queue.assign(due_in=fmt.due_texts(queue["sla_due_at"], now))
         total = data.count_tickets(f, open_only=True, team=team)
-        st.caption(f"{total:,} open tickets in this queue"
-                   + (f"; the {len(queue):,} most urgent shown." if total > len(queue) else "."))
+        st.caption(components.plain(
+            f"{total:,} open tickets in this queue"
+            + (f"; the {len(queue):,} most urgent shown." if total > len(queue) else ".")))
         fmt.dataframe(queue, ["ticket_id", "priority_tier", "priority_score", "due_in",
                               "sla_status", "agent", "category", "category_confidence",
                               "sentiment", "segment", "subject", "routing_reason"],
