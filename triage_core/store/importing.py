@@ -202,15 +202,15 @@ def not_categories(store: Store, guesses: Mapping[str, str]) -> dict[str, str]:
     ).fetchall()} - {None, "", "-"}
     if not values:
         return {}
-    advice = (" not issue categories: not mapped; map a column of your own categories (a"
+    not_ours = (" not issue categories: not mapped; map a column of your own categories (a"
               " custom field, the group) if the export has one")
     for known, name in _NOT_CATEGORIES:
         if values <= known:
-            return {"category": f"{src!r} holds {name} ({', '.join(sorted(values))}),{advice}"}
+            return {"category": f"{src!r} holds {name} ({', '.join(sorted(values))}),{not_ours}"}
     if len(values) == 1 and normalize_name(src) in ("type", "kind") and int(
             store.raw_connection().execute("SELECT count(*) FROM _raw").fetchall()[0][0]) >= 10:
         return {"category": f"{src!r} holds one value for every row ({next(iter(values))!r}),"
-                            f"{advice}"}
+                            f"{not_ours}"}
     return {}
 
 
@@ -650,33 +650,28 @@ class _Validator:
     def _words_to_map(self, col: Column, bad: str) -> None:
         """A bounded whole-number column (csat 1-5) holding words ("Amazing", a survey's
         scale): every distinct one listed once, with how to map it, as for a closed set."""
-        c = col.name
-        rows = self.con.execute(
-            f"SELECT triage_trim(CAST({c} AS VARCHAR)) AS v, min(_row) AS first, count(*) AS n"
-            f" FROM _stage WHERE {self._nonempty(c, False)} AND ({bad}) GROUP BY 1"
-            f" ORDER BY first LIMIT {MAX_LISTED_VALUES + 1}").fetchall()
-        if not rows:
-            return
-        shown = ", ".join(f"{str(v)[:40]!r} ({n:,} row{'s' if n > 1 else ''})"
-                          for v, _, n in rows[:MAX_LISTED_VALUES])
-        more = " and more" if len(rows) > MAX_LISTED_VALUES else ""
-        example = json.dumps(str(rows[0][0])[:40])
-        count = f"{len(rows)}{'+' if more else ''} values are" if len(rows) > 1 else "a value is"
-        self._fail(
-            f"{count} not a whole number {col.choices[0]}-{col.choices[-1]}: {shown}{more}; map"
-            f" them in a mapping file ([values.{c}] {example} = \"the {c} of ours it means\";"
-            f" 'triage mapping suggest' lists them all with the usual scores) and {USE_MAPPING}",
-            rows[0][1], col)
+        self._refuse_values(col, f"triage_trim(CAST({col.name} AS VARCHAR))",
+                            f"{self._nonempty(col.name, False)} AND ({bad})",
+                            f"not a whole number {col.choices[0]}-{col.choices[-1]}",
+                            " with the usual scores")
 
     def _check_allowed(self, col: Column, typed: bool) -> None:
         """Every distinct value outside the closed set, listed once, with how to map it."""
         c = col.name
-        allowed = sql_literal_list(col.allowed or ())
+        self._refuse_values(col, f"CAST({c} AS VARCHAR)",
+                            f"{self._nonempty(c, typed)} AND lower(triage_trim({c}))"
+                            f" NOT IN ({sql_literal_list(col.allowed or ())})",
+                            f"not one of {', '.join(col.allowed or ())}")
+
+    def _refuse_values(self, col: Column, value: str, where: str, what: str,
+                       listed: str = "") -> None:
+        """Refuse the staged rows ``where`` holds, naming the first: their distinct values
+        (``value``, at most MAX_LISTED_VALUES) listed once with their counts, and how to map
+        them in a mapping file."""
+        c = col.name
         bad = self.con.execute(
-            f"SELECT CAST({c} AS VARCHAR) AS v, min(_row) AS first, count(*) AS n FROM _stage"
-            f" WHERE {self._nonempty(c, typed)} AND lower(triage_trim({c}))"
-            f" NOT IN ({allowed}) GROUP BY 1 ORDER BY first LIMIT {MAX_LISTED_VALUES + 1}"
-        ).fetchall()
+            f"SELECT {value} AS v, min(_row) AS first, count(*) AS n FROM _stage WHERE {where}"
+            f" GROUP BY 1 ORDER BY first LIMIT {MAX_LISTED_VALUES + 1}").fetchall()
         if not bad:
             return
         shown = ", ".join(f"{str(v)[:40]!r} ({n:,} row{'s' if n > 1 else ''})"
@@ -685,10 +680,9 @@ class _Validator:
         example = json.dumps(str(bad[0][0])[:40])  # a TOML string, control characters escaped
         count = f"{len(bad)}{'+' if more else ''} values are" if len(bad) > 1 else "a value is"
         self._fail(
-            f"{count} not one of {', '.join(col.allowed or ())}: {shown}{more}; map them in a"
-            f" mapping file ([values.{c}] {example} = \"the {c} of ours it means\";"
-            f" 'triage mapping suggest' lists them all) and {USE_MAPPING}",
-            bad[0][1], col)
+            f"{count} {what}: {shown}{more}; map them in a mapping file ([values.{c}] {example}"
+            f" = \"the {c} of ours it means\"; 'triage mapping suggest' lists them all{listed})"
+            f" and {USE_MAPPING}", bad[0][1], col)
 
     def _check_duplicates(self) -> None:
         spec = self.spec

@@ -125,13 +125,12 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
     for col in spec.columns:
         if col.choices and col.name in plan.present:
             report.unmatched[col.name] = _unmatched(con, col.name, col.choices)
-    report.unmatched = {c: v for c, v in report.unmatched.items() if v}
     report.placeholders = _placeholders(con, spec, plan)
-    for col, found in report.placeholders.items():  # listed as empty, not as values to map
-        if col in report.unmatched:
-            report.unmatched[col] = [(v, n) for v, n in report.unmatched[col]
-                                     if v.strip().lower() not in found]
-    report.unmatched = {c: v for c, v in report.unmatched.items() if v}
+    empty = {c: set(found) for c, found in report.placeholders.items()}
+    # a placeholder is listed as empty, not among the values to map
+    report.unmatched = {c: kept for c, vals in report.unmatched.items()
+                        if (kept := [(v, n) for v, n in vals
+                                     if v.strip().lower() not in empty.get(c, ())])}
     for col in spec.columns:
         if col.name not in plan.targets or col.name in plan.formats:
             continue
