@@ -985,6 +985,37 @@ def test_a_mapping_reads_times_in_the_helpdesks_own_format(store: Store, data_di
                ["created_at"][0]) == "2026-03-13 12:30:00"
 
 
+def test_an_empty_cell_written_as_a_dash_is_refused_with_the_mapping_that_reads_it(
+        store: Store, data_dir: Path, tmp_path: Path) -> None:
+    """Exports write "-" or "N/A" for no value; in a time or number column the import says
+    how the mapping reads it as empty (no format would), and reads it so with that mapping."""
+    from triage_core.store.mapping import ImportMapping
+
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "dash.csv"
+    f.write_text("ticket_id,created_at,customer_id,status,resolved_at\n"
+                 "T1,2026-03-12 14:30,C1,open,2026-03-13 09:00\nT2,2026-03-12 15:00,C1,open,-\n")
+    with pytest.raises(ImportValidationError, match=r"row 2, column 'resolved_at': '-' is not a"
+                       r" time; .*\[values.resolved_at\] \"-\" = \"\""):
+        store.import_file("tickets", f)
+    c = tmp_path / "ltv.csv"
+    c.write_text("customer_id,lifetime_value\nC1,120.5\nC2,N/A\n")
+    with pytest.raises(ImportValidationError, match=r"row 2, column 'lifetime_value': 'N/A' is"
+                       r" not a number; .*\[values.lifetime_value\] \"N/A\" = \"\""):
+        store.import_file("customers", c)
+    # a required column's dash is no empty cell to map: the format advice stays
+    f.write_text("ticket_id,created_at,customer_id,status\nT3,-,C1,open\n")
+    with pytest.raises(ImportValidationError, match=r"'created_at': cannot read '-' as a"):
+        store.import_file("tickets", f)
+    assert store.query("SELECT count(*) AS n FROM tickets")["n"][0] == 0
+    f.write_text("ticket_id,created_at,customer_id,status,resolved_at\n"
+                 "T1,2026-03-12 14:30,C1,open,2026-03-13 09:00\nT2,2026-03-12 15:00,C1,open,-\n")
+    store.import_file("tickets", f, mapping=ImportMapping.from_toml(
+        '[values.resolved_at]\n"-" = ""\n'))
+    got = store.query("SELECT resolved_at FROM tickets ORDER BY ticket_id")["resolved_at"]
+    assert str(got[0]) == "2026-03-13 09:00:00" and pd.isna(got[1])
+
+
 def test_epoch_numbers_are_read_when_the_mapping_says_so(store: Store, data_dir: Path,
                                                          tmp_path: Path) -> None:
     """Seconds or milliseconds since 1970 are refused without a mapping (which of the two?),

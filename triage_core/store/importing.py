@@ -24,7 +24,7 @@ from triage_core.store import formats, json_files
 from triage_core.store import mapping as mapping_rules
 from triage_core.store.mapping import ImportMapping, normalize_name
 from triage_core.store.retry import Raced, retry_on_conflict
-from triage_core.store.time_formats import advice, guess_format
+from triage_core.store.time_formats import PLACEHOLDERS, advice, guess_format
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -568,6 +568,7 @@ class _Validator:
             hit = self._first_bad(f"{c} AS v, ({self._nonempty(c, False)} AND {parsed} IS NULL)"
                                   " AS bad FROM _stage")
             if hit:
+                self._placeholder(col, hit)
                 fmt = self.plan.formats.get(c)
                 self._fail(f"cannot read {str(hit[1])[:40]!r} as a timestamp"
                            + (f" in the mapping's format {fmt!r}" if fmt else
@@ -587,6 +588,17 @@ class _Validator:
         if hit:
             self._fail(f"{str(hit[1])[:40]!r} is outside the years {MIN_YEAR}-{MAX_YEAR}",
                        hit[0], col)
+
+    def _placeholder(self, col: Column, hit: tuple[int, Any]) -> None:
+        """Refuse an optional column's cell that is how exports write an empty one ("-",
+        "n/a"), saying how the mapping reads it as empty (no format would)."""
+        value = str(hit[1]).strip()
+        if col.required or value.lower() not in PLACEHOLDERS:
+            return
+        self._fail(f"{value!r} is not {'a time' if col.type == 'TIMESTAMP' else 'a number'};"
+                   f" if it stands for no value, read it as empty with the mapping's"
+                   f" [values.{col.name}] {json.dumps(value)} = \"\" ('triage mapping suggest'"
+                   " proposes it)", hit[0], col)
 
     def _format_hint(self, c: str) -> str:
         """How to read the column's times: the one format all of them fit (as 'triage mapping
@@ -611,6 +623,7 @@ class _Validator:
             check += f" OR {parsed} <> round({parsed})"
         hit = self._first_bad(f"{c} AS v, ({nonempty} AND ({check})) AS bad FROM _stage")
         if hit:
+            self._placeholder(col, hit)
             kind = "a whole number" if col.type == "INTEGER" else "a number"
             hint = ""
             value = str(hit[1])
