@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -1194,3 +1195,173 @@ def test_a_currency_sign_is_named_as_what_keeps_a_number_from_reading(store: Sto
                        " without it") as info:
         store.import_file("customers", f)
     assert "decimal comma" not in str(info.value)
+
+
+@pytest.mark.parametrize(("header", "want"), [
+    # API field names in camel case (Help Scout, Zoho Desk, Salesforce)
+    ("ticketId;createdAt;customerId;status;subject",
+     ["ticket_id", "created_at", "customer_id", "status", "subject"]),
+    ("CaseNumber;CreatedDate;ContactId;Status;Subject;Description;ClosedDate;Origin",
+     ["ticket_id", "created_at", "customer_id", "status", "subject", "body", "resolved_at",
+      "channel"]),
+    # ServiceNow's list export: resolved before closed (days apart)
+    ("Number;Opened;Caller;Short description;State;Closed;Resolved",
+     ["ticket_id", "created_at", "customer_id", "subject", "status", None, "resolved_at"]),
+    # Zendesk's CSV: "Initially assigned at" is no first reply
+    ("Id;Requester;Subject;Status;Created at;Initially assigned at;Solved at",
+     ["ticket_id", "customer_id", "subject", "status", "created_at", None, "resolved_at"]),
+    # HubSpot's ticket export (IDs is one word)
+    ("Ticket ID;Ticket status;Create date;Close date;Associated Contact IDs",
+     ["ticket_id", "status", "created_at", "resolved_at", "customer_id"])])
+def test_suggest_reads_api_and_ticket_system_names(header: str, want: list[str | None]) -> None:
+    """camelCase names were never matched (ticketId), ServiceNow's Closed was taken for the
+    resolved time, Zendesk's assignment time for the first reply."""
+    from triage_core.schema import TICKETS
+    from triage_core.store.mapping import guess_columns
+
+    names = header.split(";")
+    found = {src: ours for ours, src in guess_columns(TICKETS, names).items()}
+    assert [found.get(n) for n in names] == want
+
+
+def test_a_jira_search_page_imports_with_the_suggested_mapping(store: Store,
+                                                               tmp_path: Path) -> None:
+    """Jira's search answer (startAt, maxResults, expand beside "issues") was read as one
+    record; the fields are under "fields", the reporter is an object, and Jira Cloud's
+    description is a rich-text document (stored as its JSON before)."""
+    from triage_core.store.inspect import inspect_file
+
+    doc = {"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [
+            {"type": "text", "text": "The VPN "},
+            {"type": "text", "text": "drops", "marks": [{"type": "strong"}]},
+            {"type": "text", "text": " hourly."}, {"type": "hardBreak"},
+            {"type": "mention", "attrs": {"id": "1", "text": "@Ann"}},
+            {"type": "text", "text": " please look"}]},
+        {"type": "bulletList", "content": [
+            {"type": "listItem", "content": [{"type": "paragraph", "content": [
+                {"type": "text", "text": "Windows 11"}]}]},
+            {"type": "listItem", "content": [{"type": "paragraph", "content": [
+                {"type": "text", "text": "Cisco client"}]}]}]}]}
+    issue = {"key": "HELP-1", "fields": {
+        "summary": "VPN broken", "created": "2024-03-01T08:00:00.000+0100", "description": doc,
+        "reporter": {"accountId": "5b10", "emailAddress": "a@example.com"},
+        "status": {"name": "In Progress"}}}
+    other = {"key": "HELP-2", "fields": {
+        "summary": "Printer", "created": "2024-03-02T08:00:00.000+0100", "description": None,
+        "reporter": {"accountId": "5b11", "emailAddress": "b@example.com"},
+        "status": {"name": "To Do"}}}
+    f = tmp_path / "search.json"
+    f.write_text(json.dumps({"expand": "schema,names", "startAt": 0, "maxResults": 50,
+                             "total": 2, "isLast": True, "issues": [issue, other]}))
+    suggestion = inspect_file(store, "tickets", f).suggestion()
+    assert {c: s[0] for c, s in suggestion.columns.items()} == {
+        "ticket_id": "key", "created_at": "fields.created", "subject": "fields.summary",
+        "customer_id": "fields.reporter.emailAddress", "body": "fields.description",
+        "status": "fields.status.name"}
+    assert store.import_file("tickets", f, mapping=suggestion, create_missing=True
+                             ).new_rows == 2
+    t = store.query("SELECT ticket_id, CAST(created_at AS VARCHAR) AS c, status,"
+                    " coalesce(body, '(none)') AS body FROM tickets ORDER BY ticket_id")
+    assert t.values.tolist() == [
+        ["HELP-1", "2024-03-01 07:00:00", "open",
+         "The VPN drops hourly.\n@Ann please look\nWindows 11\nCisco client"],
+        ["HELP-2", "2024-03-02 07:00:00", "new", "(none)"]]
+
+
+def test_pages_that_are_bare_lists_are_read_one_after_another(store: Store,
+                                                              tmp_path: Path) -> None:
+    """Freshdesk's list pages are bare lists; saved one after another they were refused as
+    "a JSON list, not an object"."""
+    f = tmp_path / "pages.json"
+    page = [{"ticket_id": f"F{i}", "customer_id": "C1", "status": "open",
+             "created_at": "2026-02-01T10:00:00Z"} for i in range(3)]
+    f.write_text(json.dumps(page[:2]) + "\n" + json.dumps(page[2:]) + "\n" + "[]")
+    assert store.import_file("tickets", f, create_missing=True).new_rows == 3
+    assert store.query("SELECT ticket_id FROM tickets ORDER BY ticket_id"
+                       )["ticket_id"].tolist() == ["F0", "F1", "F2"]
+
+
+def test_help_scout_conversations_read_channel_and_custom_field_names(store: Store,
+                                                                     tmp_path: Path) -> None:
+    """Help Scout: source.via says who wrote (customer), source.type the channel; a dropdown's
+    value is its option's id, its text the option."""
+    from triage_core.store.inspect import inspect_file
+
+    conv = [{"id": 10 + i, "status": status, "subject": "Charged twice",
+             "createdAt": "2024-03-01T08:00:00Z",
+             "primaryCustomer": {"id": 5, "email": "bear@acme.com"},
+             "source": {"type": "email", "via": "customer"},
+             "customFields": [{"id": 8, "name": "Issue type", "value": str(i + 1),
+                               "text": text}]}
+            for i, (status, text) in enumerate([("active", "Billing"), ("pending", "Bug"),
+                                                ("snoozed", "Billing")])]
+    f = tmp_path / "hs.json"
+    f.write_text(json.dumps({"_embedded": {"conversations": conv},
+                             "page": {"size": 25, "number": 1}}))
+    suggestion = inspect_file(store, "tickets", f).suggestion()
+    assert suggestion.columns["channel"] == ("source.type",)
+    assert suggestion.columns["customer_id"] == ("primaryCustomer.email",)
+    mapping = replace(suggestion, columns={**suggestion.columns,
+                                           "category": ("customFields.8",)})
+    store.import_file("tickets", f, mapping=mapping, create_missing=True)
+    t = store.query("SELECT status, channel, category FROM tickets ORDER BY ticket_id")
+    assert t.values.tolist() == [["open", "email", "Billing"], ["pending", "email", "Bug"],
+                                 ["on_hold", "email", "Billing"]]
+
+
+def test_satisfaction_ratings_not_answered_are_skipped(store: Store, tmp_path: Path) -> None:
+    """Zendesk's satisfaction ratings: the list was not unwrapped, good/bad were not
+    proposed as scores, and an "offered" survey (never answered) refused the file."""
+    from triage_core.store.inspect import inspect_file
+
+    store.import_file("customers", _csv(tmp_path, "c.csv", "customer_id\nC1\n"))
+    store.import_file("tickets", _csv(tmp_path, "t.csv", "ticket_id,customer_id,created_at,"
+                                      "status\n2000,C1,2026-01-02 10:00,solved\n"
+                                      "2001,C1,2026-01-02 11:00,solved\n"))
+    f = tmp_path / "ratings.json"
+    f.write_text(json.dumps({"satisfaction_ratings": [
+        {"id": 1, "ticket_id": 2000, "score": "good", "created_at": "2026-01-03T10:00:00Z",
+         "comment": "Thanks"},
+        {"id": 2, "ticket_id": 2001, "score": "offered", "created_at": "2026-01-03T10:00:00Z",
+         "comment": None}], "next_page": None, "count": 2}))
+    suggestion = inspect_file(store, "csat_surveys", f).suggestion()
+    assert suggestion.values["score"] == {"good": "5", "offered": ""}
+    assert suggestion.columns["answered_at"] == ("created_at",)
+    result = store.import_file("csat_surveys", f, mapping=suggestion)
+    assert any("1 row had no score" in w and "was skipped" in w for w in result.warnings)
+    assert store.query("SELECT ticket_id, score FROM csat_surveys").values.tolist() == [
+        ["2000", 5]]
+    # without a mapping that reads it as empty, the word is refused as before
+    with pytest.raises(ImportValidationError, match="'offered'"):
+        store.import_file("csat_surveys", f, mapping=replace(
+            suggestion, values={"score": {"good": "5"}}))
+
+
+def test_suggest_takes_whole_number_floats_as_scores(store: Store, tmp_path: Path) -> None:
+    """An export's CSAT written 3.0 was listed as a value to map ("3.0" = "3.0")."""
+    from triage_core.store.inspect import inspect_file
+
+    f = _csv(tmp_path, "k.csv", "ticket_id,customer_id,created_at,status,csat\n"
+             "K1,C1,2026-01-02 10:00,open,3.0\nK2,C1,2026-01-02 10:00,open,\n"
+             "K3,C1,2026-01-02 10:00,Pending Customer Response,Great\n")
+    suggestion = inspect_file(store, "tickets", f).suggestion()
+    assert suggestion.values.get("csat") == {"Great": "Great"}
+    assert "status" not in suggestion.values
+
+
+def test_the_zendesk_preset_reads_not_offered_as_no_rating(store: Store,
+                                                           tmp_path: Path) -> None:
+    store.import_file("customers", _csv(tmp_path, "c.csv", "customer_id\nC1\n"))
+    f = _csv(tmp_path, "z.csv", "Id,Requester id,Subject,Status,Created at,Satisfaction Score\n"
+             "1,C1,Card,Open,2024-03-05 14:02:11,Not Offered\n"
+             "2,C1,Login,Solved,2024-03-05 15:02:11,Good\n")
+    store.import_file("tickets", f, preset="zendesk")
+    assert store.query("SELECT csat FROM tickets ORDER BY ticket_id")["csat"].tolist()[1] == 5
+    assert store.query("SELECT count(csat) AS n FROM tickets")["n"][0] == 1
+
+
+def _csv(tmp_path: Path, name: str, text: str) -> Path:
+    f = tmp_path / name
+    f.write_text(text)
+    return f

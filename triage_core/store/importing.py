@@ -341,6 +341,19 @@ class _Importer:
                         f"{self.name}: {dropped:,} row{'s' if dropped > 1 else ''} listed a"
                         f" {' and '.join(self.spec.key)} again further down; the last of each"
                         " was kept (the mapping's duplicates = \"last\")")
+            unanswered = [k for k, v in (mapping.values.get("score", {}) if mapping else {}
+                                         ).items() if v in (None, "")]
+            if self.spec.name == "csat_surveys" and unanswered and "score" in plan.present:
+                # a survey sent but not answered (Zendesk's "offered") is no rating: the
+                # mapping that reads its score as empty says so
+                dropped = self._drop_unanswered()
+                kept -= dropped
+                if dropped:
+                    warnings.append(
+                        f"{self.name}: {dropped:,} row{'s' if dropped > 1 else ''} had no score"
+                        f" (the mapping reads {', '.join(map(repr, unanswered[:4]))} as empty:"
+                        f" surveys sent but not answered) and {'were' if dropped > 1 else 'was'}"
+                        " skipped")
             present = [c for c in self.spec.columns if c.name in plan.present]
             _Validator(self.con, self.spec, present, plan, self.name).validate()
             self._clean(present)
@@ -405,6 +418,14 @@ class _Importer:
         before = int(self.con.execute("SELECT count(*) FROM _stage").fetchall()[0][0])
         self.con.execute(f"DELETE FROM _stage WHERE {keyed} AND _row NOT IN (SELECT max(_row)"
                          f" FROM _stage WHERE {keyed} GROUP BY {key_expr})")
+        return before - int(self.con.execute("SELECT count(*) FROM _stage").fetchall()[0][0])
+
+    def _drop_unanswered(self) -> int:
+        """Drop the staged surveys whose score is empty; how many were dropped."""
+        empty = ("score IS NULL" if stage_types(self.con).get("score", "VARCHAR") != "VARCHAR"
+                 else "coalesce(triage_trim(score), '') = ''")
+        before = int(self.con.execute("SELECT count(*) FROM _stage").fetchall()[0][0])
+        self.con.execute(f"DELETE FROM _stage WHERE {empty}")
         return before - int(self.con.execute("SELECT count(*) FROM _stage").fetchall()[0][0])
 
     def _clean(self, present: list[Column]) -> None:

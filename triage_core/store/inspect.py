@@ -189,11 +189,15 @@ def _decimal_comma(con: Any, column: str) -> FormatGuess | None:
 
 
 def _unmatched(con: Any, column: str, allowed: tuple[str, ...]) -> list[tuple[str, int]]:
+    text = f"triage_trim(CAST({column} AS VARCHAR))"
+    # a whole-number scale (csat 1-5) is read as numbers: "3.0" (an export's float) is 3
+    numbers = (f" AND coalesce(TRY_CAST({text} AS DOUBLE) NOT IN"
+               f" ({', '.join(repr(float(a)) for a in allowed)}), true)"
+               if allowed and all(a.isdigit() for a in allowed) else "")
     rows = con.execute(
         f"SELECT CAST({column} AS VARCHAR) AS v, count(*) FROM _stage"
         f" WHERE {column} IS NOT NULL AND triage_trim({column}) <> ''"
-        f" AND lower(triage_trim(CAST({column} AS VARCHAR))) NOT IN"
-        f" ({importing.sql_literal_list(allowed)})"
+        f" AND lower({text}) NOT IN ({importing.sql_literal_list(allowed)}){numbers}"
         f" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {MAX_VALUES}").fetchall()
     return [(str(v), int(n)) for v, n in rows]
 

@@ -31,7 +31,9 @@ WRAPPERS = ("results", "result", "data", "items", "records", "rows", "value", "e
 TABLE_WRAPPERS = {"customers": ("users", "contacts", "requesters", "people"),
                   "agents": ("users", "agents", "admins", "teammates"),
                   # Intercom and Help Scout: conversations; Jira: issues; Salesforce: cases
-                  "tickets": ("requests", "conversations", "issues", "cases", "incidents")}
+                  "tickets": ("requests", "conversations", "issues", "cases", "incidents"),
+                  # Zendesk's satisfaction ratings API
+                  "csat_surveys": ("satisfaction_ratings", "surveys", "ratings", "responses")}
 # HAL APIs (Help Scout) put the list one level down: {"_embedded": {"conversations": [...]}}
 EMBEDDED = "_embedded"
 # Keys under which an API's single-record answer puts its one record (Zendesk's
@@ -118,6 +120,7 @@ def load(con: Any, path: Path, table: str | None = None) -> None:
         size = min(MAX_OBJECT_BYTES, path.stat().st_size + 1024)
         con.execute(read, [str(path), size])
     try:
+        _join_lists(con)
         key = _unwrap(con, table)
         n = con.execute("SELECT count(*) FROM _json").fetchall()[0][0]
         if not n and key is not None:
@@ -138,13 +141,16 @@ def load(con: Any, path: Path, table: str | None = None) -> None:
                             for i, (label, _) in enumerate(fields))
         params: list[Any] = []
         for label, key, ident in by_id:  # the value of the list's element with this id
-            columns += (f", json_extract_string(list_filter(CAST(json_extract(j, ?) AS JSON[]),"
-                        f" lambda e: json_extract_string(e, '$.id') = ?)[1], '$.value')"
-                        f" AS {quote_ident(label)}")
+            # Help Scout's dropdowns hold the option's id in value and its name in text
+            columns += (f", list_transform(list_filter(CAST(json_extract(j, ?) AS JSON[]),"
+                        f" lambda e: json_extract_string(e, '$.id') = ?), lambda e: coalesce("
+                        f"json_extract_string(e, '$.text'), json_extract_string(e, '$.value'))"
+                        f")[1] AS {quote_ident(label)}")
             params += [_pointer((key,)), ident]
         con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT _row, {columns} FROM"
                     " (SELECT _row, j, json_extract_string(j, ?::VARCHAR[]) AS v FROM _json)"
                     " ORDER BY _row", [*params, [_pointer(p) for _, p in fields]])
+        _documents_as_text(con, [label for label, _ in fields])
     finally:
         con.execute("DROP TABLE IF EXISTS _json")
 
@@ -164,6 +170,56 @@ def read_frame(path: Path, table: str | None = "tickets") -> Any:
                          type(exc).__name__) from None
     finally:
         con.close()
+
+
+def _join_lists(con: Any) -> None:
+    """Records that are all lists (an API's pages that are bare lists, as Freshdesk's are,
+    saved one after another): their elements, in order, become the records."""
+    every = con.execute("SELECT count(*), bool_and(json_type(j) = 'ARRAY') FROM _json"
+                        ).fetchall()[0]
+    if not every[0] or not every[1]:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE _json AS SELECT row_number() OVER (ORDER BY page,"
+                " i) AS _row, e AS j FROM (SELECT _row AS page, unnest(CAST(j AS JSON[])) AS e,"
+                " generate_subscripts(CAST(j AS JSON[]), 1) AS i FROM _json)")
+
+
+# A rich-text document as JSON (Atlassian's document format: Jira Cloud's description and
+# comments, {"type": "doc", "content": [...]}): read as its text, a line per block
+_IS_DOCUMENT = ("(CASE WHEN {c} LIKE '{{%' AND json_valid({c}) THEN json_type({c}) = 'OBJECT'"
+                " AND coalesce(json_extract_string({c}, '$.type') = 'doc', false)"
+                " AND coalesce(json_type({c}, '$.content') = 'ARRAY', false) ELSE false END)")
+_DOCUMENT_TEXT = (
+    "array_to_string(list_transform(CAST(json_extract({c}, '$.content') AS JSON[]),"
+    # a paragraph or heading: its inline nodes in order (a mention's or an emoji's text is
+    # in its attrs; a hard break is a line break); other blocks (lists, tables, quotes,
+    # code): every text in them, a line each
+    " lambda b: CASE WHEN json_extract_string(b, '$.type') IN ('paragraph', 'heading')"
+    " THEN array_to_string(list_transform(CAST(json_extract(b, '$.content') AS JSON[]),"
+    " lambda n: CASE WHEN json_extract_string(n, '$.type') = 'hardBreak' THEN chr(10)"
+    " ELSE coalesce(json_extract_string(n, '$.text'), json_extract_string(n, '$.attrs.text'),"
+    " '') END), '')"
+    " ELSE array_to_string(CAST(json_extract_string(b, '$..text') AS VARCHAR[]), chr(10))"
+    " END), chr(10))")
+
+
+def _documents_as_text(con: Any, labels: list[str]) -> None:
+    """Columns of ``_raw`` holding rich-text documents (:data:`_IS_DOCUMENT`) get their text
+    instead of the document's JSON (the models would read "type", "doc", "paragraph"), and
+    the document's flattened fields are dropped."""
+    if not labels:
+        return
+    found = con.execute("SELECT " + ", ".join(
+        f"bool_or({_IS_DOCUMENT.format(c=quote_ident(label))})" for label in labels)
+        + " FROM _raw").fetchall()[0]
+    for label, hit in zip(labels, found, strict=True):
+        if hit:
+            c = quote_ident(label)
+            con.execute(f"UPDATE _raw SET {c} = {_DOCUMENT_TEXT.format(c=c)}"
+                        f" WHERE {_IS_DOCUMENT.format(c=c)}")
+            # the document's own fields (type, version, content) are no columns of the export
+            for inner in [x for x in labels if x.startswith(label + ".")]:
+                con.execute(f"ALTER TABLE _raw DROP COLUMN {quote_ident(inner)}")
 
 
 def _unwrap(con: Any, table: str | None) -> str | None:
@@ -203,7 +259,14 @@ PAGE_FIELDS = frozenset({
     "end_time", "after_cursor", "before_cursor", "after_url", "before_url", "cursor",
     "next_cursor", "has_more", "more", "offset", "limit", "page", "per_page", "page_size",
     "pages", "next", "previous", "prev", "type", "object", "url", "meta", "links", "_links",
-    "status", "success", "start", "size"})
+    "status", "success", "start", "size",
+    # Jira's search (startAt, maxResults, expand, isLast, nextPageToken), Salesforce's query
+    # (totalSize, done, nextRecordsUrl), Gorgias' and Stripe-like lists (uri), Zoho's and
+    # others' page counts; compared in lower case
+    "startat", "maxresults", "expand", "islast", "nextpagetoken", "next_page_token",
+    "totalsize", "done", "nextrecordsurl", "uri", "total_pages", "totalpages", "page_number",
+    "pagenumber", "has_next", "hasmore", "hasnext", "total_results", "totalresults",
+    "totalcount", "pagesize", "perpage"})
 
 
 def _a_page(con: Any, keys: list[str]) -> bool:

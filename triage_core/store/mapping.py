@@ -53,6 +53,14 @@ BUILTIN_VALUES: dict[str, dict[str, str]] = {
         "fechado": "closed", "nuovo": "new", "aperto": "open", "in attesa": "pending",
         "in pausa": "on_hold", "risolto": "solved", "chiuso": "closed", "nieuw": "new",
         "open": "open", "in afwachting": "pending", "opgelost": "solved", "gesloten": "closed",
+        # Jira Service Management, ServiceNow, Help Scout and Intercom
+        "to do": "new", "in progress": "open", "work in progress": "open", "escalated": "open",
+        "waiting for support": "open", "waiting for customer": "pending",
+        "awaiting customer": "pending", "done": "solved", "canceled": "closed",
+        "cancelled": "closed", "active": "open", "snoozed": "on_hold", "spam": "closed",
+        # Salesforce, HubSpot, and Kaggle's customer support tickets
+        "working": "open", "waiting on contact": "pending", "waiting on us": "open",
+        "pending customer response": "pending",
     },
     "channel": {
         "web form": "web", "web_form": "web", "portal": "web", "feedback widget": "web",
@@ -66,6 +74,7 @@ BUILTIN_VALUES: dict[str, dict[str, str]] = {
         "telefon": "phone", "téléphone": "phone", "teléfono": "phone", "telefone": "phone",
         "telefono": "phone", "webformular": "web", "web-formular": "web", "formulaire web": "web",
         "formulario web": "web", "correo electrónico": "email", "courriel": "email",
+        "self-service": "web", "self service": "web",
     },
 }
 
@@ -78,13 +87,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                   "ticketnummer", "numero_de_ticket", "issue_id"),
     "customer_id": ("requester_id", "requester", "contact_id", "customer", "customer_email",
                     "requester_email", "email", "contact", "user_id", "client_id", "user_email",
+                    "contact_email", "supplied_email", "primary_customer",
+                    "associated_contact_ids",
                     "anfragender_e_mail", "e_mail_des_anfragenden", "e_mail_du_demandeur",
                     "correo_electronico_del_solicitante", "e_mail_do_solicitante",
                     "email_del_richiedente", "e_mail_aanvrager", "caller_id", "caller",
                     "reporter", "anfragender", "demandeur", "solicitante", "richiedente",
                     "aanvrager"),
     "created_at": ("created", "created_time", "creation_date", "date_created", "opened_at",
-                   "opened", "submitted_at", "date", "timestamp", "created_on",
+                   "opened", "submitted_at", "date", "timestamp", "created_on", "created_date",
+                   "createdate", "create_date", "created_datetime",
                    "created_timestamp", "erstellt", "erstellt_am", "date_de_creation",
                    "cree_le", "creado", "fecha_de_creacion", "criado", "creato", "aangemaakt"),
     "channel": ("via", "source", "medium", "origin", "contact_type", "kanal", "canal",
@@ -97,13 +109,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
              "long_description", "first_message", "beschreibung", "descripcion", "descricao",
              "descrizione", "beschrijving"),
     "status": ("state", "stage", "statut", "estado", "stato"),
+    # (not Zendesk's "Initially assigned at": a trigger assigns a ticket before anyone replies)
     "first_response_at": ("first_response_time", "first_reply_at", "first_response",
-                          "first_reply_time", "initial_response_time",
-                          "initially_assigned_at"),
-    "resolved_at": ("solved_at", "closed_at", "resolved_time", "resolution_date",
-                    "time_to_resolution", "closed", "resolved", "solved_timestamp",
-                    "gelost", "geloest", "resolu_le", "resolu", "resuelto", "resolvido",
-                    "risolto", "opgelost"),
+                          "first_reply_time", "initial_response_time"),
+    # the time it was resolved before the time it was closed (ServiceNow has both, days apart)
+    "resolved_at": ("solved_at", "resolved_time", "resolution_date", "resolved",
+                    "solved_timestamp", "gelost", "geloest", "resolu_le", "resolu", "resuelto",
+                    "resolvido", "risolto", "opgelost", "closed_at", "closed", "closed_date",
+                    "close_date", "closed_datetime",
+                    "time_to_resolution"),
     "agent_id": ("assignee", "assignee_id", "agent", "owner", "assigned_to", "responder",
                  "assignee_name", "teammate_assigned", "zugewiesen", "bearbeiter", "assigne",
                  "asignado", "atribuido", "assegnatario", "toegewezen"),
@@ -118,11 +132,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "lifetime_value": ("ltv", "clv", "customer_lifetime_value", "lifetime_value"),
     "name": ("campaign_name", "agent_name", "full_name", "title"),
     "score": ("csat", "rating", "satisfaction"),
+    # a survey's own time (a satisfaction rating's created_at is when it was given)
+    "answered_at": ("responded_at", "submitted_at", "completed_at", "rated_at", "created_at",
+                    "created", "date", "timestamp"),
     "touched_at": ("timestamp", "time", "event_time", "date"),
     "kind": ("event", "event_type", "type", "action"),
 }
 # Words that only say which table a column belongs to ("Ticket Subject" -> subject).
-_TABLE_WORDS = ("ticket", "tickets", "case", "customer", "campaign", "agent", "contact")
+_TABLE_WORDS = ("ticket", "tickets", "case", "customer", "campaign", "agent", "contact",
+                # objects that only hold a record's fields: Jira's fields.summary, HubSpot's
+                # properties.subject, JSON:API's attributes.subject
+                "fields", "properties", "attributes")
 
 
 DUPLICATES = ("refuse", "last")
@@ -130,10 +150,16 @@ DUPLICATES = ("refuse", "last")
 
 def normalize_name(name: str) -> str:
     """'Requester id' -> 'requester_id', ' Created Time ' -> 'created_time', 'Gelöst' ->
-    'gelost', 'Priorité' -> 'priorite' (accents dropped: localized exports' headers)."""
-    text = unicodedata.normalize("NFKD", str(name).strip().lower())
+    'gelost', 'Priorité' -> 'priorite' (accents dropped: localized exports' headers),
+    'createdAt' -> 'created_at', 'TicketID' -> 'ticket_id' (APIs' camel case)."""
+    text = _CAMEL.sub("_", str(name).strip())
+    text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+
+
+# where a camel-case name's words meet: createdAt, TicketID, HTMLBody (not IDs, URLs)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2,})")
 
 
 def _value_key(value: str) -> str:
@@ -494,7 +520,8 @@ def guess_columns(spec: Table, source_columns: Sequence[str]) -> dict[str, str]:
             used.add(src)
     for col in spec.column_names:
         for alias in SYNONYMS.get(col, ()):
-            src = by_norm.get(alias) or stripped.get(alias)
+            # (a bare "id" left of "Contact Id" is the contact's, not this table's)
+            src = by_norm.get(alias) or (stripped.get(alias) if alias != "id" else None)
             if col not in out and src is not None and src not in used:
                 out[col] = src
                 used.add(src)
@@ -509,7 +536,10 @@ def guess_columns(spec: Table, source_columns: Sequence[str]) -> dict[str, str]:
 # Fields of a JSON object that hold its value, in order of preference (after our column's name
 # and synonyms): Zendesk's satisfaction_rating.score, custom fields' value...
 _VALUE_FIELDS = ("score", "value", "name", "id")
-_OBJECT_LEAVES = {"channel": ("type",)}
+_OBJECT_LEAVES = {"channel": ("type",),
+                  # a person as an object (Jira's reporter: accountId, emailAddress)
+                  "customer_id": ("email", "email_address", "account_id"),
+                  "agent_id": ("email", "email_address", "account_id")}
 
 
 def _object_field(col: str, src: str, source_columns: Sequence[str]) -> str | None:
@@ -520,7 +550,8 @@ def _object_field(col: str, src: str, source_columns: Sequence[str]) -> str | No
     # an object's id is an id of ours only (Intercom's source.id is a message, no channel);
     # a source's type is its channel (Help Scout, Intercom: source.type = "email")
     values = [v for v in _VALUE_FIELDS if v != "id" or col.endswith("_id")]
-    for leaf in (col, *SYNONYMS.get(col, ()), *_OBJECT_LEAVES.get(col, ()), *values):
+    # (an object's own leaves first: Help Scout's source.via says who wrote, not the channel)
+    for leaf in (col, *_OBJECT_LEAVES.get(col, ()), *SYNONYMS.get(col, ()), *values):
         if leaf in children:
             return children[leaf]
     return None
@@ -545,6 +576,7 @@ _LIKELY: dict[str, dict[str, str]] = {"csat": {
     "good": "5", "bad": "1", "offered": "", "unoffered": "", "-": "", "awesome": "5",
     "extremely happy": "5", "very happy": "4", "happy": "4", "just okay": "3", "neutral": "3",
     "not good": "1", "unhappy": "2", "very unhappy": "1", "extremely unhappy": "1"}}
+_LIKELY["score"] = _LIKELY["csat"]  # a survey's own table (Zendesk's satisfaction ratings)
 
 
 def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
