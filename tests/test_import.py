@@ -1210,6 +1210,8 @@ def test_a_currency_sign_is_named_as_what_keeps_a_number_from_reading(store: Sto
     # Zendesk's CSV: "Initially assigned at" is no first reply
     ("Id;Requester;Subject;Status;Created at;Initially assigned at;Solved at",
      ["ticket_id", "customer_id", "subject", "status", "created_at", None, "resolved_at"]),
+    # Jira Service Management: the request type is the category, not the issue type
+    ("Issue key;Issue Type;Custom field (Request Type)", ["ticket_id", None, "category"]),
     # HubSpot's ticket export (IDs is one word)
     ("Ticket ID;Ticket status;Create date;Close date;Associated Contact IDs",
      ["ticket_id", "status", "created_at", "resolved_at", "customer_id"])])
@@ -1365,3 +1367,14 @@ def _csv(tmp_path: Path, name: str, text: str) -> Path:
     f = tmp_path / name
     f.write_text(text)
     return f
+
+
+def test_jira_clouds_system_issue_types_are_no_categories(store: Store, tmp_path: Path) -> None:
+    from triage_core.store.inspect import inspect_file
+
+    f = _csv(tmp_path, "jsm.csv", "Summary,Issue key,Issue Type,Status,Created,Reporter\n"
+             "VPN,HELP-1,[System] Incident,Open,2024-03-01 08:00,a@x.com\n"
+             "Printer,HELP-2,[System] Service request,Open,2024-03-01 09:00,a@x.com\n")
+    report = inspect_file(store, "tickets", f)
+    assert "category" not in report.suggestion().columns
+    assert "Jira's issue types" in report.passed_over["category"]

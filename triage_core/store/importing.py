@@ -200,6 +200,8 @@ def not_categories(store: Store, guesses: Mapping[str, str]) -> dict[str, str]:
     values = {r[0] for r in store.raw_connection().execute(
         f"SELECT DISTINCT lower(trim(CAST({quoted} AS VARCHAR))) FROM _raw LIMIT 20"
     ).fetchall()} - {None, "", "-"}
+    # Jira Cloud names its built-in types "[System] Incident", "[System] Service request"
+    values = {re.sub(r"^\[system\]\s*", "", v) for v in values}
     if not values:
         return {}
     not_ours = (" not issue categories: not mapped; map a column of your own categories (a"

@@ -123,8 +123,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                  "asignado", "atribuido", "assegnatario", "toegewezen"),
     "csat": ("satisfaction", "satisfaction_score", "customer_satisfaction_rating", "rating",
              "survey_results", "satisfaction_rating", "conversation_rating"),
-    "category": ("type", "issue_type", "topic", "category", "request_type", "reason",
-                 "custom_field_request_type", "kategorie", "categorie", "categoria"),
+    # (a Jira Service Management request type before the issue type)
+    "category": ("custom_field_request_type", "request_type", "type", "issue_type", "topic",
+                 "category", "reason", "kategorie", "categorie", "categoria"),
     "language": ("locale", "lang", "requester_locale", "sprache", "langue", "idioma",
                  "lingua", "taal"),
     "source_priority": ("priority", "urgency", "severity", "prioritat", "priorite",
