@@ -176,14 +176,16 @@ def load_raw_frame(store: Store, frame: pd.DataFrame) -> None:
         con.unregister(view)
 
 
-# Zendesk's ticket types: a fixed set every Zendesk account has, not its issue categories
+# Zendesk's ticket types (a fixed set every Zendesk account has; Freshdesk's default types
+# start with the same), not its issue categories
 TICKET_TYPES = frozenset({"question", "incident", "problem", "task"})
 # Jira's issue types (a Jira Service Management export's "Issue Type")
 ISSUE_TYPES = frozenset({"bug", "task", "story", "epic", "sub-task", "subtask", "improvement",
                          "new feature", "service request", "incident", "change", "problem",
                          "service request with approvals", "post-incident review"})
 # What a guessed "Type" column may hold that is no issue category, and how it is named
-_NOT_CATEGORIES = ((TICKET_TYPES, "Zendesk's ticket types"), (ISSUE_TYPES, "Jira's issue types"),
+_NOT_CATEGORIES = ((TICKET_TYPES, "Zendesk's and Freshdesk's built-in ticket types"),
+                   (ISSUE_TYPES, "Jira's issue types"),
                    (frozenset(mapping_rules.BUILTIN_VALUES["channel"]), "channels"))
 
 
