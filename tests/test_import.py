@@ -1211,7 +1211,8 @@ def test_a_currency_sign_is_named_as_what_keeps_a_number_from_reading(store: Sto
     ("Id;Requester;Subject;Status;Created at;Initially assigned at;Solved at",
      ["ticket_id", "customer_id", "subject", "status", "created_at", None, "resolved_at"]),
     # Jira Service Management: the request type is the category, not the issue type
-    ("Issue key;Issue Type;Custom field (Request Type)", ["ticket_id", None, "category"]),
+    ("Issue key;Issue Type;Custom field (Request Type);Custom field (Satisfaction rating)",
+     ["ticket_id", None, "category", "csat"]),
     # HubSpot's ticket export (IDs is one word)
     ("Ticket ID;Ticket status;Create date;Close date;Associated Contact IDs",
      ["ticket_id", "status", "created_at", "resolved_at", "customer_id"])])

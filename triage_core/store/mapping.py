@@ -122,7 +122,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                  "assignee_name", "teammate_assigned", "zugewiesen", "bearbeiter", "assigne",
                  "asignado", "atribuido", "assegnatario", "toegewezen"),
     "csat": ("satisfaction", "satisfaction_score", "customer_satisfaction_rating", "rating",
-             "survey_results", "satisfaction_rating", "conversation_rating"),
+             "survey_results", "satisfaction_rating", "conversation_rating",
+             "custom_field_satisfaction_rating"),
     # (a Jira Service Management request type before the issue type)
     "category": ("custom_field_request_type", "request_type", "type", "issue_type", "topic",
                  "category", "reason", "kategorie", "categorie", "categoria"),
