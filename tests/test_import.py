@@ -90,6 +90,31 @@ def test_struct_columns_of_parquet_are_read_as_dotted_fields(store: Store,
     assert got.values.tolist() == [["Z1", "email", "billing"], ["Z2", "web", "app_crash"]]
 
 
+def test_parquets_custom_field_lists_and_deep_fields_are_offered_as_in_json(
+        store: Store, tmp_path: Path) -> None:
+    """An Airbyte copy of Zendesk keeps custom_fields as a list of {id, value} structs, and
+    the sender's address four levels down: JSON offered both, Parquet neither."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "id": [6000, 6001], "requester_id": ["C1", "C1"], "status": ["open", "new"],
+        "created_at": ["2026-07-01 10:00:00", "2026-07-02 11:00:00"],
+        "via": [{"channel": "email", "source": {"from": {"address": "u0@ex.com"}}},
+                {"channel": "web", "source": {"from": {"address": "u1@ex.com"}}}],
+        "custom_fields": [[{"id": 360001, "value": "billing"}, {"id": 360002, "value": None}],
+                          [{"id": 360002, "value": "x"}, {"id": 360001, "value": "login"}]]})
+    path = tmp_path / "airbyte.parquet"
+    pq.write_table(table, path)
+    result = store.import_file("tickets", path, preset="zendesk", create_missing=True,
+                               mapping={"custom_fields.360001": "category",
+                                        "via.source.from.address": "customer_id"})
+    assert "custom_fields.360002" in result.ignored_columns
+    got = store.query("SELECT ticket_id, customer_id, category FROM tickets ORDER BY 1")
+    assert got.values.tolist() == [["6000", "u0@ex.com", "billing"],
+                                   ["6001", "u1@ex.com", "login"]]
+
+
 def test_whole_floats_are_whole_numbers_before_a_preset_maps_values(store: Store,
                                                                      tmp_path: Path) -> None:
     """A preset maps some values of the agent, channel and priority columns; pandas writes a

@@ -153,21 +153,25 @@ READERS = {
 # and how many such columns at most.
 STRUCT_DEPTH = 3
 MAX_STRUCT_FIELDS = 1_000
+MAX_FIELDS_BY_ID = 200  # ids of a custom-field list offered as columns (as json_files')
 
 
-def parquet_reader(con: Any, path: Path) -> str:
+def parquet_reader(con: Any, path: Path) -> tuple[str, list[Any]]:
     """``READERS["parquet"]`` with the fields of the file's struct columns added as dotted
-    columns (``via`` -> ``via.channel``, ``via.source.from``), the way nested JSON objects are
-    read, so a mapping or preset finds them (a warehouse's copy of a Zendesk export keeps
-    ``via`` as a struct; read whole it became the text ``{'channel': web}``). The struct
-    column itself stays; a dotted name that a column already has is left out."""
+    columns (``via`` -> ``via.channel``, ``via.source.from.address``), the way nested JSON
+    objects are read, so a mapping or preset finds them (a warehouse's copy of a Zendesk export
+    keeps ``via`` as a struct; read whole it became the text ``{'channel': web}``), and each
+    id of a list of ``{id, value}`` structs (Zendesk's ``custom_fields``) as a column of its
+    own, ``custom_fields.360001``, as in JSON. The struct column itself stays; a dotted name
+    that a column already has is left out. Returns the SELECT and its bound parameters."""
     rel = con.from_parquet(str(path))
     taken = {c.lower() for c in rel.columns}
     extra: list[str] = []
+    params: list[Any] = []
     queue = [((c,), t) for c, t in zip(rel.columns, rel.dtypes, strict=True)]
     while queue:
         parent, kind = queue.pop(0)
-        if kind.id != "struct" or len(parent) >= STRUCT_DEPTH:
+        if kind.id != "struct" or len(parent) > STRUCT_DEPTH:
             continue
         for name, child in kind.children:
             if not str(name):  # no name to give it a dotted column
@@ -179,9 +183,27 @@ def parquet_reader(con: Any, path: Path) -> str:
             taken.add(label.lower())
             extra.append(f"{'.'.join(map(quote_ident, field))} AS {quote_ident(label)}")
             queue.append((field, child))
+    for column, kind in zip(rel.columns, rel.dtypes, strict=True):
+        if kind.id != "list" or kind.child.id != "struct" or not {"id", "value"} <= {
+                str(n) for n, _ in kind.child.children}:
+            continue
+        q = quote_ident(column)
+        ids = con.execute(
+            f"SELECT i FROM (SELECT CAST(e.id AS VARCHAR) AS i, min(r) AS first FROM (SELECT r,"
+            f" unnest(l) AS e FROM (SELECT row_number() OVER () AS r, {q} AS l FROM"
+            " read_parquet(?))) WHERE e.id IS NOT NULL GROUP BY 1) ORDER BY first, i LIMIT ?",
+            [str(path), MAX_FIELDS_BY_ID]).fetchall()
+        for (ident,) in ids:
+            label = f"{column}.{ident}"
+            if label.lower() in taken or len(extra) >= MAX_STRUCT_FIELDS:
+                continue
+            taken.add(label.lower())
+            extra.append(f"CAST(list_filter({q}, lambda e: CAST(e.id AS VARCHAR) = ?)[1]"
+                         f".\"value\" AS VARCHAR) AS {quote_ident(label)}")
+            params.append(str(ident))
     if not extra:
-        return READERS["parquet"]
-    return f"SELECT *, {', '.join(extra)} FROM read_parquet(?)"
+        return READERS["parquet"], [str(path)]
+    return f"SELECT *, {', '.join(extra)} FROM read_parquet(?)", [*params, str(path)]
 
 
 def read_parquet_frame(path: Path) -> Any:
@@ -192,7 +214,8 @@ def read_parquet_frame(path: Path) -> Any:
 
     con = duckdb.connect()
     try:
-        return con.execute(parquet_reader(con, path), [str(path)]).df()
+        sql, params = parquet_reader(con, path)
+        return con.execute(sql, params).df()
     except duckdb.Error as exc:
         raise ValueError(str(exc).strip().splitlines()[0] if str(exc).strip() else
                          type(exc).__name__) from None

@@ -145,10 +145,10 @@ def load_raw_file(store: Store, path: Path, table: str | None = None) -> None:
         if fmt == "csv":
             formats.check_csv_shape(store.raw_connection(), path)
         con = store.raw_connection()
-        reader = (formats.parquet_reader(con, path) if fmt == "parquet"
-                  else formats.READERS[fmt])
+        reader, params = (formats.parquet_reader(con, path) if fmt == "parquet"
+                          else (formats.READERS[fmt], [str(path)]))
         con.execute("CREATE OR REPLACE TEMP TABLE _raw AS SELECT row_number() OVER () AS _row,"
-                    f" * FROM ({reader})", [str(path)])
+                    f" * FROM ({reader})", params)
     except duckdb.Error as exc:
         if _out_of_memory(exc):
             raise failure(path.name, exc) from None
