@@ -380,6 +380,12 @@ def test_text_that_is_not_unicode_is_refused_naming_where_it_is(
                             headers={**api.auth(), "Content-Type": "application/json"})
         assert r.status_code == 400, (path, r.text)
         assert r.json()["error"].startswith(where + ": text with an unpaired surrogate"), r.text
+        # the escape in a UTF-16 or UTF-32 body (JSON's decoder reads them): was a 500
+        for encoding in ("utf-16-le", "utf-32-be"):
+            r = api.client.post(path, content=json.dumps(body).encode(encoding),
+                                headers={**api.auth(), "Content-Type": "application/json"})
+            assert r.status_code == 400, (path, encoding, r.text)
+            assert r.json()["error"].startswith(where + ": text with an unpaired"), r.text
     assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id LIKE 'API-U%'") == 1
     assert count(api, "SELECT count(*) FROM feedback WHERE ticket_id = 'API-U0'") == 0
     pair = api.post("/api/v1/tickets", new_ticket("API-U6", customers[0], subject="\U0001F600"))

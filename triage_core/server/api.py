@@ -218,8 +218,9 @@ def parse_json(body: bytes) -> Any:
         raise Problem(400, "the body is not valid JSON for this API (nested too deeply)"
                       ) from None
     # a lone surrogate comes escaped ("\ud800") or encoded (UTF-8's ED A0 80, which the JSON
-    # decoder lets through): an ASCII body without the escape cannot carry one
-    if _SURROGATE_ESCAPE.search(body) or not body.isascii():
+    # decoder lets through): an ASCII body without the escape cannot carry one; a UTF-16 or
+    # UTF-32 body (the decoder reads them too) has NUL bytes, and its escape is spread out
+    if _SURROGATE_ESCAPE.search(body) or not body.isascii() or b"\x00" in body:
         _check_unicode(value)
     return value
 
