@@ -444,3 +444,35 @@ def test_import_upload_refuses_malformed_forms_in_one_line(
         assert r.status_code == 200 and r.json()["source"] == source, (name, r.text)
     for escaped in ("escape.csv", "win.csv", "upload.csv"):  # never beside the uploads' folders
         assert not (folder / escaped).exists() and not (folder.parent / escaped).exists()
+
+
+def test_a_field_one_ticket_of_a_list_leaves_out_keeps_its_stored_value(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    """Sent alone, a ticket without a field keeps the stored value; in a list beside a ticket
+    that has the field, the field was written empty (one statement over the union of the
+    fields). Both paths: the fast one and the import's (a field it ignores, which the fast
+    path leaves to it)."""
+    api = serve_api()
+    for extra, prefix in (({}, "KEEP"), ({"tags": "vip"}, "KEEPT")):
+        first = new_ticket(f"{prefix}1", customers[0], body="original", csat=4, **extra)
+        assert api.post("/api/v1/tickets", first).status_code == 200
+        again = {k: v for k, v in first.items() if k not in ("body", "csat")}
+        other = new_ticket(f"{prefix}2", customers[0], body="new", csat=5, **extra)
+        r = api.post("/api/v1/tickets", [again, other])
+        assert r.status_code == 200, r.text
+        assert [t["ticket_id"] for t in r.json()["tickets"]] == [f"{prefix}1", f"{prefix}2"]
+        got = api.query("SELECT ticket_id, body, csat FROM tickets WHERE ticket_id IN (?, ?)"
+                        " ORDER BY ticket_id", [f"{prefix}1", f"{prefix}2"])
+        assert got.values.tolist() == [[f"{prefix}1", "original", 4], [f"{prefix}2", "new", 5]]
+        # an explicit null still empties it
+        r = api.post("/api/v1/tickets", [{**again, "csat": None}, other])
+        assert r.status_code == 200, r.text
+        assert count(api, "SELECT count(csat) FROM tickets WHERE ticket_id = ?",
+                     [f"{prefix}1"]) == 0
+    # a refusal names the row as the request counts it, and writes nothing of the request
+    bad = [new_ticket("KEEP3", customers[0], csat=3),
+           {**new_ticket("KEEP4", customers[0]), "created_at": "yesterday"}]
+    r = api.post("/api/v1/tickets", [bad[0], {k: v for k, v in bad[1].items() if k != "body"}])
+    assert r.status_code == 422, r.text
+    assert r.json()["row"] == 2 and r.json()["column"] == "created_at", r.text
+    assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id LIKE 'KEEP3%'") == 0

@@ -256,7 +256,7 @@ def test_zendesk_ticket_events_are_read_from_their_detail(
 
 
 
-FD_CUSTOM = {"ticket": freshdesk_payload("FD-10", "In Progress")}
+FD_CUSTOM = {"ticket": freshdesk_payload("FD-10", "Awaiting Parts")}
 FD_HEADERS = {"X-Triage-Webhook-Secret": FRESHDESK_SECRET}
 
 
@@ -265,7 +265,7 @@ def test_a_status_the_preset_does_not_know_is_refused_by_name(
     api = serve_api(**HOOKS)
     r = api.client.post("/api/v1/webhooks/freshdesk", json=FD_CUSTOM,
                         headers={**api.auth(), **FD_HEADERS})
-    assert r.status_code == 422 and "'In Progress'" in r.json()["error"], r.text
+    assert r.status_code == 422 and "'Awaiting Parts'" in r.json()["error"], r.text
     assert r.json()["error"].endswith("name it as [server.webhooks] freshdesk_mapping (start"
                                       " from 'triage mapping show freshdesk') and restart the"
                                       " server")
@@ -279,7 +279,7 @@ def test_a_webhook_takes_the_mapping_the_server_is_given(serve_api: Callable[...
     assert "[values.status]\n" in toml
     mine = tmp_path / "freshdesk.toml"
     mine.write_text(toml.replace("[values.status]\n",
-                                 '[values.status]\n"in progress" = "open"\n', 1),
+                                 '[values.status]\n"awaiting parts" = "open"\n', 1),
                     encoding="utf-8")
     api = serve_api(webhooks={**HOOKS["webhooks"], "freshdesk_mapping": str(mine)})
     r = api.client.post("/api/v1/webhooks/freshdesk", json=FD_CUSTOM,

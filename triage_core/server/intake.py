@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from triage_core.errors import TriageError
+from triage_core.errors import ImportValidationError, TriageError
 from triage_core.ops import scoring
 from triage_core.schema import TICKETS
 from triage_core.server import version
@@ -274,14 +274,17 @@ class Intake:
                     else:
                         fresh[row["ticket_id"]] = row
             for (source, _, create), requests in groups.items():
-                frame = pd.concat([r.frame for r in requests], ignore_index=True)
-                try:
-                    self.cur.import_frame("tickets", frame, source=source,
-                                          mapping=requests[0].mapping, create_missing=create)
-                except TriageError:
-                    if len(batch) > 1:  # whose rows? ask each request alone
-                        raise _Refused() from None
-                    raise
+                for fields, parts in _by_fields(requests).items():
+                    frame = pd.concat([pd.DataFrame(rows, columns=list(fields), dtype=object)
+                                       for _, rows, _ in parts], ignore_index=True)
+                    try:
+                        self.cur.import_frame("tickets", frame, source=source,
+                                              mapping=requests[0].mapping,
+                                              create_missing=create)
+                    except TriageError as exc:
+                        if len(batch) > 1:  # whose rows? ask each request alone
+                            raise _Refused() from None
+                        raise _in_request(exc, parts[0][2]) from None
                 again.update(dict.fromkeys(i for r in requests for i in r.ids))
             rows = self.quick.run_new(self.cur, [r for t, r in fresh.items() if t not in again],
                                       replace=not trust)
@@ -342,14 +345,47 @@ def _wake(answered: list[tuple[asyncio.Future[Any], Any, BaseException | None]])
             waiter.set_exception(exc)
 
 
+def _by_fields(requests: list[Request]
+               ) -> dict[tuple[str, ...], list[tuple[Request, list[dict[str, Any]], list[int]]]]:
+    """The requests' rows by the fields they give, in order (request, its rows with those
+    fields, their numbers in the request): each set is imported on its own, so that a field a
+    ticket leaves out keeps its stored value (one frame of all of them would hold it empty).
+    A request that names a ticket twice stays whole, for the import to refuse it."""
+    out: dict[tuple[str, ...], list[tuple[Request, list[dict[str, Any]], list[int]]]] = {}
+    for request in requests:
+        ids = [r.get("ticket_id") for r in request.rows]
+        whole = len(set(ids)) < len(ids) or len({tuple(r) for r in request.rows}) == 1
+        sets: dict[tuple[str, ...], tuple[list[dict[str, Any]], list[int]]] = {}
+        for number, row in enumerate(request.rows, 1):
+            fields = (tuple(dict.fromkeys(k for r in request.rows for k in r)) if whole
+                      else tuple(row))
+            kept, numbers = sets.setdefault(fields, ([], []))
+            kept.append(row)
+            numbers.append(number)
+        for fields, (kept, numbers) in sets.items():
+            out.setdefault(fields, []).append((request, kept, numbers))
+    return out
+
+
+def _in_request(exc: TriageError, numbers: list[int]) -> TriageError:
+    """A refusal of one request's rows of one set of fields, its row named as the request
+    counts it (the part's row 2 may be the request's row 5)."""
+    if isinstance(exc, ImportValidationError) and exc.row is not None and \
+            0 < exc.row <= len(numbers):
+        return ImportValidationError(exc.file, exc.detail, numbers[exc.row - 1], exc.column)
+    return exc
+
+
 def _rounds(requests: list[Request]) -> list[quick_import.PlainTickets]:
-    """The plain requests' tickets in as few upserts as can be: one per set of columns, and a
-    later one where a ticket comes again (one statement cannot update a row twice; the later
+    """The plain requests' tickets in as few upserts as can be: one per set of columns given,
+    and a later one where a ticket comes again (one statement cannot update a row twice; the later
     request wins, as if the requests came one after the other)."""
     rounds: list[tuple[tuple[str, ...], list[tuple[Any, ...]], set[str]]] = []
-    for request in requests:
-        plain = request.plain
-        assert plain is not None
+    # a request's tickets that give different fields are written by set of fields (a field a
+    # ticket leaves out keeps its stored value)
+    parts = [part for request in requests if request.plain is not None
+             for part in request.plain.parts()]
+    for plain in parts:
         ids = set(plain.ids)
         after = max((i for i, r in enumerate(rounds) if r[2] & ids), default=-1)
         at = next((i for i in range(after + 1, len(rounds)) if rounds[i][0] == plain.columns),

@@ -33,6 +33,7 @@ Row = Mapping[str, str | None]
 
 _COLUMNS = {c.name: c for c in TICKETS.columns}
 _REQUIRED = tuple(c.name for c in TICKETS.columns if c.required)
+_REQUIRED_SET = frozenset(_REQUIRED)
 # ISO 8601 as `triage_ts` reads it: date, time with seconds, optional fraction (microseconds at
 # most) and optional Z or +HH:MM / +HHMM offset. Other forms go to the staged import.
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?"
@@ -55,6 +56,20 @@ class PlainTickets:
 
     columns: tuple[str, ...]
     rows: list[tuple[Any, ...]]
+    # per row, the columns it gave, when the rows differ (None: every row gave ``columns``): a
+    # column a row leaves out keeps the stored value of an existing ticket (see parts)
+    given: list[tuple[str, ...]] | None = None
+
+    def parts(self) -> list[PlainTickets]:
+        """The rows by the columns they gave, each part with only its columns (in order of
+        first appearance), so that one upsert per part leaves out what its rows left out."""
+        if self.given is None:
+            return [self]
+        out: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for row, cols in zip(self.rows, self.given, strict=True):
+            at = [self.columns.index(c) for c in cols]
+            out.setdefault(cols, []).append(tuple(row[i] for i in at))
+        return [PlainTickets(cols, rows) for cols, rows in out.items()]
 
     @property
     def ids(self) -> list[str]:
@@ -136,7 +151,7 @@ def plain_tickets(rows: Sequence[Row]) -> PlainTickets | None:
     given: set[str] = set()
     for row in rows:
         given.update(row)
-    if not given <= _COLUMNS.keys() or not set(_REQUIRED) <= given:
+    if not given <= _COLUMNS.keys() or any(not row.keys() >= _REQUIRED_SET for row in rows):
         return None
     columns = tuple(c for c in _COLUMNS if c in given)
     try:
@@ -145,6 +160,11 @@ def plain_tickets(rows: Sequence[Row]) -> PlainTickets | None:
         return None
     if len({r[0] for r in out}) != len(out):
         return None  # a duplicate id: the import names its rows
+    # tickets that give different fields: a field one leaves out keeps its stored value, which
+    # one statement over the union of the fields would set empty (PlainTickets.parts)
+    if any(len(row) != len(columns) for row in rows):
+        return PlainTickets(columns, out,
+                            [tuple(c for c in columns if c in row) for row in rows])
     return PlainTickets(columns, out)
 
 
