@@ -6,6 +6,7 @@ Markdown or HTML.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -283,6 +284,8 @@ def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
 _MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:&@="
 # Bidirectional controls (e.g. U+202E RIGHT-TO-LEFT OVERRIDE) make "gpj.exe" read "exe.jpg".
 _ZWSP = "\u200b"
+_SHORTCODE = re.compile(r":(?=[^\W\d_])")
+_LINE_BREAK = re.compile(r"[ \t]*[\r\n\x0b\x0c\x85\u2028\u2029]+[ \t]*")
 
 
 def brief(text: Any, limit: int = 120) -> str:
@@ -301,13 +304,19 @@ def option(text: Any) -> str:
 def plain(text: Any) -> str:
     """A value from the data, safe to put into Markdown (headings, captions, messages).
 
-    Markdown and Streamlit's own syntax (``:red[...]``, ``:material/...:``) are escaped, HTML
-    cannot form (``<`` and ``&`` are escaped), links written as URLs, ``www.`` or e-mail
-    addresses are not turned into links (a zero-width space breaks them), and bidirectional
-    control characters are removed."""
+    Markdown and Streamlit's own syntax (``:red[...]``, ``:material/...:``, ``:streamlit:``)
+    are escaped, line breaks become spaces (one line: a heading, a label), HTML cannot form
+    (``<`` and ``&`` are escaped), links written as URLs, ``www.`` or e-mail addresses are
+    not turned into links (a zero-width space breaks them), and bidirectional control
+    characters are removed."""
     s = str(text).translate(_BIDI)
     s = (s.replace("://", ":" + _ZWSP + "//").replace("www.", "www" + _ZWSP + ".")
          .replace("@", _ZWSP + "@"))
+    # Streamlit draws :material/home: and :streamlit: even with the colons escaped: a
+    # zero-width space after a colon before a letter breaks every such code (not 10:30)
+    s = _SHORTCODE.sub(":" + _ZWSP, s)
+    # a line break would end a heading, start a paragraph or a list, or break a label
+    s = _LINE_BREAK.sub(" ", s)
     return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in s)
 
 

@@ -93,3 +93,19 @@ def test_without_bidi_cleans_texts_and_names_and_leaves_the_rest() -> None:
     assert frame.iloc[0, 0] == "a\u202eb"  # the original is not changed
     clean = pd.DataFrame({"x": ["a", "b"]})
     assert without_bidi(clean) is clean
+
+
+def test_plain_breaks_streamlits_icon_codes_and_line_breaks() -> None:
+    """Streamlit drew :material/home: and :streamlit: from the data although plain() escaped
+    their colons, and a line break in a name cut a heading, started a paragraph or a list
+    (a Chromium run of the hostile world checks the page; this checks the text)."""
+    import re
+
+    from dashboard.components import plain
+
+    shown = plain(":material/home: :streamlit: :smile: EMO  \nsecond\n\n- item\r\nend 10:30")
+    assert not re.search(r":[^\W\d_]", shown.replace("\\", "")), shown  # no code can form
+    assert not re.search(r"[\r\n]", shown), shown
+    assert shown.replace("\u200b", "").replace("\\", "") == (
+        ":material/home: :streamlit: :smile: EMO second - item end 10:30")
+    assert "10\\:30" in shown  # a time keeps its colon as it was

@@ -44,7 +44,10 @@ PAYLOAD = (f'<a href="https://{EVIL}/a">{MARK}-a</a> <b>{MARK}-b</b> **{MARK}-md
            f'[{MARK}-link](https://{EVIL}/l) :red[{MARK}-red] '
            f'<span style="color:red">{MARK}-span</span> '
            '<img src="x" onerror="window.__xss=1"> <script>window.__xss=2</script> '
-           f'\u202e{MARK}-rtl https://{EVIL}/bare')
+           f'\u202e{MARK}-rtl https://{EVIL}/bare '
+           # Streamlit's icon codes (drawn even with the colons escaped) and line breaks (a
+           # heading cut, a paragraph, a list item, a <br>)
+           f':material/home: :streamlit: {MARK}-icon  \n{MARK}-br\n\n- {MARK}-li')
 # An author is an id (at most 200 characters): the payload's link, bold, image and override.
 AUTHOR = (f'<a href="https://{EVIL}/a">{MARK}-a</a> <b>{MARK}-b</b> **{MARK}-md** '
           f'<img src="x" onerror="window.__xss=1"> \u202e{MARK}-rtl')
@@ -111,7 +114,8 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         feedback.add(store, ticket, {"flag": "wrong"}, by=AUTHOR, comment=PAYLOAD)
         base = scoring.load_profile(store, cfg).to_dict()
         scoring.save_profile(store, priority.PriorityProfile.from_mapping(
-            {**base, "name": f"<b>{MARK}-profile</b> {EMAIL}"}), activate=True)
+            {**base, "name": f"<b>{MARK}-profile</b> {EMAIL} :material/home: {MARK}-icon"}),
+            activate=True)
         pipeline.triage(store, cfg)
     return db
 
@@ -188,6 +192,22 @@ _INJECTED = f"""() => {{
       hits.push('styled: ' + e.textContent.slice(0, 60));
   }}
   for (const img of document.querySelectorAll('img[src="x"]')) hits.push('img');
+  const icons = '[data-testid="stIconMaterial"], [data-testid="stIconEmoji"], span[role="img"]';
+  for (const e of document.querySelectorAll(icons)) {{
+    const host = e.closest('[data-testid="stMarkdownContainer"], [data-testid="stWidgetLabel"]');
+    if (host && marked(host)) hits.push('icon: ' + host.textContent.slice(0, 60));
+  }}
+  const starts = (e, s) => (e.textContent || '').trim().startsWith(s);
+  for (const e of document.querySelectorAll('li')) {{
+    if (starts(e, '{MARK}-li')) hits.push('list item: ' + e.textContent.slice(0, 60));
+  }}
+  for (const e of document.querySelectorAll('br')) {{
+    const p = e.parentElement;
+    if (p && marked(p)) hits.push('line break: ' + p.textContent.slice(0, 60));
+  }}
+  for (const e of document.querySelectorAll('p')) {{
+    if (starts(e, '{MARK}-br')) hits.push('paragraph: ' + e.textContent.slice(0, 60));
+  }}
   for (const s of document.querySelectorAll('script')) {{
     if ((s.textContent || '').includes('__xss')) hits.push('script');
   }}
