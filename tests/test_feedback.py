@@ -123,6 +123,11 @@ def test_corrections_are_validated(db: Store) -> None:
         with pytest.raises(TriageError, match=f"the {what} is .* characters long; at most"):
             feedback.add(db, tid, change, **extra)
     assert feedback.summary(db) == before
+    # an author is one line: a line break forged a row of `triage feedback list`
+    for forged in ("mallory\n  99  TK0000001  category  billing  alice", "\u202enimda"):
+        with pytest.raises(TriageError, match="an author is one line of text"):
+            feedback.add(db, tid, {"flag": "wrong"}, by=forged)
+    assert feedback.summary(db) == before
     feedback.add(db, tid, {"flag": "f" * MAX_NOTE_CHARS}, comment="c" * MAX_NOTE_CHARS,
                  by="b" * MAX_ID_CHARS)
     feedback.add(db, tid, {"category": "y" * feedback.MAX_NEW_CATEGORY},

@@ -85,6 +85,11 @@ def add(store: Store, ticket_id: str, changes: Mapping[str, str | None], *, by: 
         if len(str(text)) > limit:
             raise TriageError(f"the {what} is {len(str(text)):,} characters long; at most"
                               f" {limit:,}: nothing recorded")
+    if _CONTROL.search(str(by)):
+        # an author is one line, as an id: a line break would forge rows of `feedback list`
+        raise TriageError(f"the author {str(by)[:40]!r} holds a line break, a tab or another"
+                          " control character; an author is one line of text: nothing"
+                          " recorded")
     if not changes:
         raise TriageError("nothing to record: give a category, tier, sentiment or flag"
                           " (--category, --tier, --sentiment, --flag)")
