@@ -75,6 +75,27 @@ def test_zendesk_signed_webhook_is_mapped_and_triaged(serve_api: Callable[..., A
     assert [t["ticket_id"] for t in r.json()["tickets"]] == ["ZD-2"]
 
 
+def test_a_zendesk_ticket_object_with_nested_fields_is_read_as_an_import_reads_it(
+        serve_api: Callable[..., Api]) -> None:
+    """The API's ticket object ({"ticket": {...}} with via, tags, custom_fields) was refused:
+    "'via' must be a text"."""
+    api = serve_api(**HOOKS)
+    ticket = {"id": 35436, "subject": "Help, my printer is on fire!",
+              "description": "The fire is very colorful.", "status": "open",
+              "requester_id": 20978392, "created_at": "2026-07-02T08:15:00Z",
+              "priority": "high", "tags": ["enterprise", "other_tag"],
+              "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
+              "custom_fields": [{"id": 27642, "value": "745"}, {"id": 27648, "value": "yes"}],
+              "satisfaction_rating": {"score": "good"}}
+    body = json.dumps({"ticket": ticket}).encode()
+    r = api.client.post("/api/v1/webhooks/zendesk", content=body,
+                        headers={**api.auth(), **signed(body)})
+    assert r.status_code == 200, r.text
+    row = api.query("SELECT status, channel, csat, subject FROM tickets"
+                    " WHERE ticket_id = '35436'").iloc[0]
+    assert (row["status"], row["channel"], row["csat"]) == ("open", "web", 5)
+
+
 def test_zendesk_refuses_bad_old_missing_signatures_and_missing_tokens(
         serve_api: Callable[..., Api]) -> None:
     api = serve_api(**HOOKS)

@@ -19,6 +19,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -101,11 +102,43 @@ def ticket_rows(payload: Any, strip_html: bool = False) -> list[dict[str, Any]]:
     for item in items:
         row = item.get("ticket", item) if isinstance(item, dict) else item
         if isinstance(row, dict):  # anything else is reported by the caller
-            row = dict(row)
+            row = flat_fields(row)
             if strip_html and isinstance(row.get("body"), str):
                 row["body"] = html_to_text(row["body"], always=True)
         rows.append(row)
     return rows
+
+
+FLAT_DEPTH = 4  # levels of nested objects read as dotted fields, as an import reads JSON
+
+
+def flat_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """A helpdesk's ticket object as the import reads a JSON record: nested objects as dotted
+    fields (``via.channel``, ``via.source.from.address``), a list of ``{id, value}`` objects by
+    id (Zendesk's ``custom_fields.360001``; a dropdown's ``text`` where given), any other list
+    as its JSON text. A real Zendesk ticket (the API's, or a trigger's ``{{ticket}}``) was
+    refused over its ``via`` and ``tags``."""
+    out: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any, depth: int) -> None:
+        if isinstance(value, dict) and prefix and depth >= FLAT_DEPTH:
+            out[prefix] = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner, depth + 1)
+        elif isinstance(value, list):
+            out[prefix] = json.dumps(value, ensure_ascii=False)
+            for e in value:
+                if isinstance(e, dict) and e.get("id") not in (None, "") and "value" in e:
+                    shown = e.get("text", e["value"])
+                    out.setdefault(f"{prefix}.{e['id']}",
+                                   shown if not isinstance(shown, dict | list)
+                                   else json.dumps(shown, ensure_ascii=False))
+        else:
+            out[prefix] = value
+
+    walk("", row, 0)
+    return out
 
 
 def zendesk_event_rows(payload: Any) -> list[dict[str, Any]] | None:
