@@ -116,9 +116,20 @@ def test_a_compressed_body_is_refused_naming_the_encoding(
             **api.auth(), "Content-Type": "application/json", "Content-Encoding": "gzip"})
         message = one_line(r, 415)
         assert "Content-Encoding 'gzip'" in message and "uncompressed" in message
+    # a gzipped upload too (it was "Invalid multipart data (Expected boundary character...)")
+    boundary = "b0undary"
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\";"
+            f" filename=\"t.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+            f"ticket_id,customer_id,created_at,status\r\nHOST-GZ,{customers[0]},"
+            f"2026-07-01 10:00,new\r\n--{boundary}--\r\n").encode()
+    r = api.client.post("/api/v1/import/tickets", content=gzip.compress(form), headers={
+        **api.auth(), "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Content-Encoding": "gzip"})
+    assert "Content-Encoding 'gzip'" in one_line(r, 415)
     assert count(api) == before
     openapi = api.get("/api/v1/openapi.json").json()
     assert "415" in openapi["paths"]["/api/v1/tickets"]["post"]["responses"]
+    assert "415" in openapi["paths"]["/api/v1/import/{table}"]["post"]["responses"]
 
 
 def test_feedback_reads_ticket_ids_as_the_intake_stores_them(

@@ -157,12 +157,17 @@ def endpoint(auth: bool = True, owner: bool = False) -> Callable[..., Handler]:
     return wrap
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused (413) beyond ``limit`` bytes and (415) when compressed."""
+def refuse_compressed(request: Request) -> None:
+    """415 for a compressed body (Content-Encoding): none is read compressed."""
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding not in ("", "identity"):
         raise Problem(415, f"Content-Encoding {encoding[:40]!r} is not supported; send the "
                       "body uncompressed")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) beyond ``limit`` bytes and (415) when compressed."""
+    refuse_compressed(request)
     too_big = Problem(413, f"the body is larger than {limit / 2**20:g} MB (the server's "
                       "[server] max_request_mb / max_upload_mb)")
     declared = request.headers.get("content-length", "")
@@ -447,6 +452,7 @@ class Api:
         if table not in IMPORT_TABLES:
             raise Problem(404, f"unknown table {table!r}; choose one of "
                           f"{', '.join(IMPORT_TABLES)}")
+        refuse_compressed(request)  # (a gzipped upload was "Invalid multipart data")
         argv, folder = await self.server.uploads.import_argv(request, table)
         job = self.server.jobs.submit("import", argv, caller.name if caller else "", True,
                                       after=lambda: shutil.rmtree(folder, ignore_errors=True))

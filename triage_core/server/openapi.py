@@ -116,7 +116,7 @@ def _paths() -> dict[str, Any]:
             "parameters": [{"name": "table", "in": "path", "required": True,
                             "schema": {"enum": list(IMPORT_TABLES)}}],
             "requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}},
-            "responses": {**_answers(200, 202, 401, 404, 411, 413, 422)}}},
+            "responses": {**_answers(200, 202, 400, 401, 404, 411, 413, 415, 422)}}},
         "/api/v1/jobs/{kind}": {"post": {
             "summary": "Start score, train or retrain (options: the verb's, as JSON, e.g. "
                        "{\"full\": true})",
