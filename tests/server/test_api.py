@@ -410,6 +410,16 @@ def test_feedback_flag_reads_true_and_false_words_like_the_rest_of_the_api(
     flags = api.query("SELECT new_value FROM feedback WHERE ticket_id = 'API-FL'"
                       " AND field = 'flag' ORDER BY feedback_id")["new_value"].tolist()
     assert flags == ["wrong prediction"] * 3 + ["spam, not billing"]
+    # new_category reads the same words (it took only true and false)
+    r = api.post("/api/v1/feedback", {"ticket_id": "API-FL", "category": "brand_new",
+                                      "new_category": "no"})
+    assert r.status_code == 422 and "unknown category" in r.json()["error"], r.text
+    r = api.post("/api/v1/feedback", {"ticket_id": "API-FL", "category": "brand_new",
+                                      "new_category": "yes"})
+    assert r.status_code == 201, r.text
+    r = api.post("/api/v1/feedback", {"ticket_id": "API-FL", "new_category": "maybe",
+                                      "tier": "P2"})
+    assert r.status_code == 422 and "new_category must be true or false" in r.text
 
 
 def test_import_upload_refuses_malformed_forms_in_one_line(

@@ -430,7 +430,7 @@ class Api:
                           f"{', '.join(FEEDBACK_KEYS)})")
         for key in FEEDBACK_KEYS:
             value = body.get(key)
-            allowed = ((str, bool) if key == "flag" else (bool,) if key == "new_category"
+            allowed = ((str, bool) if key in ("flag", "new_category")
                        else (str, int) if key == "ticket_id" else (str,))
             if value is not None and (not isinstance(value, allowed) or (
                     isinstance(value, bool) and bool not in allowed)):  # true is no ticket id
@@ -439,6 +439,8 @@ class Api:
                 raise Problem(422, f"{key} must be {kind}")
         if yes_no(body.get("flag")) is not None:  # "false" is false, as everywhere in the API
             body = {**body, "flag": yes_no(body["flag"])}
+        if body.get("new_category") is not None:  # "yes" as create_missing reads it
+            body = {**body, "new_category": flag(body["new_category"], "new_category")}
         if isinstance(body.get("ticket_id"), str):  # " TR1 " was stored as TR1 by the intake
             body = {**body, "ticket_id": body["ticket_id"].strip()}
         ids = await run_in_threadpool(self.server.feedback, body, caller.name if caller else "")
