@@ -211,6 +211,9 @@ def test_ticket_details_with_explanation(serve_api: Callable[..., Api],
     words = [w for w, *_ in body["explanation"]["category_words"]]
     assert {"charged", "refund"} & set(words)
     assert api.get("/api/v1/tickets/NOPE").status_code == 404
+    # spaces around an id, as POST and feedback trim them (it was a 404)
+    r = api.get("/api/v1/tickets/%20%20API/G 1%20")
+    assert r.status_code == 200 and r.json()["ticket"]["ticket_id"] == "API/G 1", r.text
 
 
 def test_feedback_is_recorded_and_applied(serve_api: Callable[..., Api],

@@ -413,7 +413,9 @@ class Api:
 
     @endpoint()
     async def get_ticket(self, request: Request, caller: Caller | None) -> Response:
-        found = await run_in_threadpool(self.server.ticket, request.path_params["ticket_id"])
+        # (ids are stored trimmed, as POST and feedback trim them)
+        found = await run_in_threadpool(self.server.ticket,
+                                        request.path_params["ticket_id"].strip())
         if found is None:
             raise Problem(404, "no such ticket")
         return JSON(found)

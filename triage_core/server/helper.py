@@ -106,7 +106,7 @@ def _serve(conn: Any, parent: int) -> None:
                 if not conn.poll(0):
                     break
                 message = conn.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the server is gone (a reset pipe after SIGKILL)
             return
         if waiting:
             _answer(conn, models, waiting)
