@@ -336,8 +336,10 @@ def workload(df: pd.DataFrame, title: str = "Agent workload: open tickets vs cap
         note = f"The {top} agents with the highest load of {len(d)}"
         d = d.head(top)
     names = (d["agent"] if "agent" in d.columns else d["agent_id"]).astype(str).tolist()
-    hover = [f"{a} · {t}" for a, t in zip(d["agent_id"].astype(str), d["team"].astype(str),
-                                          strict=True)]
+    # the whole name (the axis shortens a long one), the id and the team
+    hover = [f"{n} · {a} · {t}" if n != a else f"{a} · {t}"
+             for n, a, t in zip(names, d["agent_id"].astype(str), d["team"].astype(str),
+                                strict=True)]
     fig = go.Figure()
     fig.add_bar(x=names, y=d["capacity"], name="Capacity", marker_color="#d7dce5",
                 hovertext=hover)

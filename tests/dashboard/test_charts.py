@@ -127,7 +127,12 @@ def test_workload_highest_load_first_over_capacity_red_with_optional_preview() -
     assert [t.name for t in fig.data] == ["Capacity", "Assigned now"]
     # names on the axis, highest load first; the id and team in the hover
     assert list(fig.data[0].x) == ["Cy", "Bea", "Ana"]
-    assert list(fig.data[0].hovertext) == ["A3 · billing", "A2 · tech", "A1 · billing"]
+    assert list(fig.data[0].hovertext) == ["Cy · A3 · billing", "Bea · A2 · tech",
+                                           "Ana · A1 · billing"]
+    # a long name is shortened on the axis and whole in the hover (it was not in it at all)
+    long = "Maximiliane Konstantinopoulou-Schwarzenberger von Hohenzollern"
+    fig = charts.workload(df.assign(agent=[long, "Ana", "Cy"]))
+    assert len(fig.data[0].x[1]) < len(long) and long in fig.data[0].hovertext[1]
     assert ys(fig.data[0]) == [6, 8, 10] and ys(fig.data[1]) == [9, 7, 2]
     colors = list(fig.data[1].marker.color)
     assert colors[:2] == [charts.TIER_COLORS["P1"], charts.ACCENT]  # red: over capacity
