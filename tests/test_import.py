@@ -306,12 +306,19 @@ BAD_FILES = {
     "not_objects.json": (b'[{"ticket_id": "T9"}, [1, 2]]', 2, None, "a JSON list, not an object"),
     # ids and labels are one line of limited length (keys, shown in tables, charts and URLs)
     "id_line_break.csv": (b'ticket_id,created_at,customer_id,status\n"T9\nx",2026-02-01 10:00:00'
-                          b",C1,open\n", 1, "ticket_id", "control character; an id is one line"),
+                          b",C1,open\n", 1, "ticket_id", "invisible character; an id is one line"),
     "id_too_long.csv": (b"ticket_id,created_at,customer_id,status\n" + b"T" * 201
                         + b",2026-02-01 10:00:00,C1,open\n", 1, "ticket_id",
                         "an id is at most 200"),
     "customer_bidi.csv": (("ticket_id,created_at,customer_id,status\nT9,2026-02-01 10:00:00,"
-                           "C\u202e1,open\n").encode(), 1, "customer_id", "control character"),
+                           "C\u202e1,open\n").encode(), 1, "customer_id", "control"),
+    # an id that looks like another: a zero-width space, a right-to-left mark, a BOM
+    "id_zero_width.csv": (("ticket_id,created_at,customer_id,status\nT\u200b9,2026-02-01"
+                           " 10:00:00,C1,open\nT\u200f10,2026-02-01 10:00:00,C1,open\n"
+                           ).encode(), 1, "ticket_id", "or invisible character; an id is one"),
+    "category_bom.csv": (("ticket_id,created_at,customer_id,status,category\nT9,2026-02-01"
+                          " 10:00:00,C1,open,\ufeffbilling\n").encode(), 1, "category",
+                         "invisible character; a category is one line"),
     "category_too_long.csv": (b"ticket_id,created_at,customer_id,status,category\n"
                               b"T9,2026-02-01 10:00:00,C1,open,billing\n"
                               b"T10,2026-02-01 10:00:00,C1,open," + b"x" * 101 + b"\n", 2,

@@ -272,20 +272,28 @@ def test_ids_and_categories_are_one_line_of_limited_length(
         (new_ticket("HOST-I2\x1b[31m", customers[0]), "ticket_id"),
         (new_ticket("I" * 201, customers[0]), "ticket_id"),
         (new_ticket("HOST-I3", "\x00"), "customer_id"),
+        # looks like another id: a zero-width space, a right-to-left mark, a byte-order mark
+        (new_ticket("HOST\u200b-I4", customers[0]), "ticket_id"),
+        (new_ticket("HOST-I5\u200f", customers[0]), "ticket_id"),
+        (new_ticket("HOST-C3", customers[0], category="\ufeffbilling"), "category"),
     ]
     for ticket, column in refused:
         for create in ("false", "true"):
             r = api.post(f"/api/v1/tickets?create_missing={create}", ticket)
             message = one_line(r, 422)
             assert r.json()["column"] == column, (ticket, message)
-            assert "at most" in message or "control character" in message, message
+            assert "at most" in message or "control or invisible character" in message, message
     assert count(api) == before
     assert count(api, "SELECT count(*) FROM customers WHERE customer_id = chr(0)") == 0
     # at the limits, and with the characters of real ids and labels, they are stored
     fine = [new_ticket("I" * 200, customers[0], category="x" * 100),
-            new_ticket("ZD-4711 / näh", customers[0], category="Billing > Refunds (EU)")]
+            new_ticket("ZD-4711 / näh", customers[0], category="Billing > Refunds (EU)"),
+            # the joiners that emoji and Persian words need are no invisible id characters
+            new_ticket("HOST-J1", customers[0], category="\U0001F469\u200d\U0001F4BB dev"),
+            new_ticket("HOST-J2", customers[0],
+                       category="\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")]
     assert api.post("/api/v1/tickets", fine).status_code == 200
-    assert count(api) == before + 2
+    assert count(api) == before + 4
     r = api.post("/api/v1/feedback", {"ticket_id": "ZD-4711 / näh", "category": "x" * 100})
     assert r.status_code == 201, r.text
     healthy(api)

@@ -566,8 +566,8 @@ class _Validator:
         hit = self._first_bad(f"{c} AS v, coalesce(regexp_matches({text}, ?), false) AS bad"
                               " FROM _stage", [CONTROL_CHARACTERS_SQL])
         if hit:
-            self._fail(f"{str(hit[1])[:40]!r} holds a line break, a tab or another control"
-                       f" character; {what} is one line of text", hit[0], col)
+            self._fail(f"{str(hit[1])[:40]!r} holds a line break, a tab or another control or"
+                       f" invisible character; {what} is one line of text", hit[0], col)
         hit = self._first_bad(f"{c} AS v, coalesce(length({text}) > {int(col.max_chars or 0)},"
                               " false) AS bad FROM _stage")
         if hit:
