@@ -163,11 +163,10 @@ def _ticket_where(f: Filters, search: str, open_only: bool) -> tuple[str, list[A
     """WHERE clause and parameters over ``t`` (triaged) and, when searching, ``k`` (tickets)."""
     where, params = f.where()
     if search.strip():
-        # (a part of an id finds it too: "4711" finds ZD-4711)
         where += (" AND (contains(lower(k.subject), ?) OR contains(lower(k.body), ?)"
-                  " OR contains(lower(t.ticket_id), ?))")
+                  " OR t.ticket_id = ?)")
         needle = search.strip().lower()
-        params += [needle, needle, needle]
+        params += [needle, needle, search.strip()]
     if open_only:
         where += f" AND t.status IN ({_OPEN})"
     return where, params
