@@ -1411,3 +1411,18 @@ def test_jira_clouds_system_issue_types_are_no_categories(store: Store, tmp_path
     report = inspect_file(store, "tickets", f)
     assert "category" not in report.suggestion().columns
     assert "Jira's issue types" in report.passed_over["category"]
+
+
+def test_a_mapping_names_a_camel_case_column_in_any_case(store: Store, tmp_path: Path) -> None:
+    """With camel case split ("CaseRef" -> case_ref), a mapping's "caseref" no longer named
+    the file's "CaseRef", nor its "CaseRef" a warehouse's "CASEREF"; "eMail" was no e-mail."""
+    from triage_core.schema import TICKETS
+    from triage_core.store.mapping import guess_columns
+
+    assert guess_columns(TICKETS, ["CaseRef", "eMail", "Opened"])["customer_id"] == "eMail"
+    for header, name, ticket in (("CaseRef", "caseref", "X1"), ("CASEREF", "CaseRef", "X2")):
+        f = _csv(tmp_path, "t.csv", f"{header},Email,Opened,Status\n"
+                 f"{ticket},C1,2026-01-01 10:00,open\n")
+        result = store.import_file("tickets", f, create_missing=True, mapping={
+            name: "ticket_id", "email": "customer_id", "opened": "created_at"})
+        assert result.new_rows == 1

@@ -150,11 +150,19 @@ _TABLE_WORDS = ("ticket", "tickets", "case", "customer", "campaign", "agent", "c
 DUPLICATES = ("refuse", "last")
 
 
-def normalize_name(name: str) -> str:
+def name_keys(name: str) -> tuple[str, ...]:
+    """The names ``name`` is matched by: :func:`normalize_name`, and without splitting camel
+    case (a mapping's "caseref" names the file's "CaseRef", its "CaseRef" a "CASEREF")."""
+    split, whole = normalize_name(name), normalize_name(name, camel=False)
+    return (split,) if split == whole else (split, whole)
+
+
+def normalize_name(name: str, camel: bool = True) -> str:
     """'Requester id' -> 'requester_id', ' Created Time ' -> 'created_time', 'Gelöst' ->
     'gelost', 'Priorité' -> 'priorite' (accents dropped: localized exports' headers),
-    'createdAt' -> 'created_at', 'TicketID' -> 'ticket_id' (APIs' camel case)."""
-    text = _CAMEL.sub("_", str(name).strip())
+    'createdAt' -> 'created_at', 'TicketID' -> 'ticket_id' (APIs' camel case; not with
+    ``camel=False``)."""
+    text = _CAMEL.sub("_", str(name).strip()) if camel else str(name).strip()
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
@@ -388,13 +396,16 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
     by_norm: dict[str, str] = {}
     for src in source_columns:
         by_norm.setdefault(normalize_name(src), src)
+    for src in source_columns:  # then the names without camel case split ("caseref")
+        by_norm.setdefault(normalize_name(src, camel=False), src)
     targets: dict[str, str] = {}
     absent: list[str] = []
     explicit: set[str] = set()  # our columns the mapping names a file column for
     for ours, theirs in mapping.columns.items():
         if ours not in spec.column_names:
             continue  # a mapping may cover several tables
-        found = [by_norm[normalize_name(t)] for t in theirs if normalize_name(t) in by_norm]
+        found = [by_norm[k] for k in (next((k for k in name_keys(t) if k in by_norm), None)
+                                      for t in theirs) if k is not None]
         if found:
             targets[ours] = found[0]
             explicit.add(ours)
@@ -499,6 +510,8 @@ def guess_columns(spec: Table, source_columns: Sequence[str]) -> dict[str, str]:
     by_norm: dict[str, str] = {}
     for src in source_columns:
         by_norm.setdefault(normalize_name(src), src)
+    for src in source_columns:  # then the names without camel case split ("EMail": email)
+        by_norm.setdefault(normalize_name(src, camel=False), src)
     stripped: dict[str, str] = {}
     for norm, src in by_norm.items():
         parts = norm.split("_")
