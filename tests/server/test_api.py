@@ -513,3 +513,27 @@ def test_a_held_job_poll_takes_no_thread_of_the_loop() -> None:
         assert await until_set(event, 30) is True
 
     asyncio.run(main())
+
+
+def test_requests_that_give_different_fields_keep_their_order(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    """The import's path imported the requests of a batch by set of fields: an earlier
+    request's status could be written after a later one's. The two requests are
+    batched here as the intake batches them (its thread is idle meanwhile)."""
+    from triage_core.server.intake import Request
+
+    api = serve_api()
+    earlier = [new_ticket("ORD-0", customers[0], tags="a"),
+               new_ticket("ORD-1", customers[0], status="open")]
+    later = [new_ticket("ORD-1", customers[0], tags="b", status="solved")]
+    assert api.post("/api/v1/tickets", new_ticket("ORD-9", customers[0])).status_code == 200
+    batch = [Request(rows, "request body") for rows in (earlier, later)]
+    api.server.intake._process(batch)  # one batch, as requests arriving together make it
+    for request in batch:
+        request.future.result(timeout=120)
+    assert api.query("SELECT status FROM tickets WHERE ticket_id = 'ORD-1'"
+                     ).iloc[0, 0] == "solved"
+    # no ticket id at all: the import's own refusal, not an internal error
+    r = api.post("/api/v1/tickets", [{"customer_id": customers[0], "tags": "x"},
+                                     {"customer_id": customers[0]}])
+    assert r.status_code == 422 and "ticket_id" in r.text, r.text

@@ -274,7 +274,7 @@ class Intake:
                     else:
                         fresh[row["ticket_id"]] = row
             for (source, _, create), requests in groups.items():
-                for fields, parts in _by_fields(requests).items():
+                for fields, parts in _by_fields(requests):
                     frame = pd.concat([pd.DataFrame(rows, columns=list(fields), dtype=object)
                                        for _, rows, _ in parts], ignore_index=True)
                     try:
@@ -346,14 +346,21 @@ def _wake(answered: list[tuple[asyncio.Future[Any], Any, BaseException | None]])
 
 
 def _by_fields(requests: list[Request]
-               ) -> dict[tuple[str, ...], list[tuple[Request, list[dict[str, Any]], list[int]]]]:
-    """The requests' rows by the fields they give, in order (request, its rows with those
-    fields, their numbers in the request): each set is imported on its own, so that a field a
-    ticket leaves out keeps its stored value (one frame of all of them would hold it empty).
-    A request that names a ticket twice stays whole, for the import to refuse it."""
-    out: dict[tuple[str, ...], list[tuple[Request, list[dict[str, Any]], list[int]]]] = {}
+               ) -> list[tuple[tuple[str, ...], list[tuple[Request, list[dict[str, Any]],
+                                                          list[int]]]]]:
+    """The requests' rows by the fields they give (fields, [(request, its rows with those
+    fields, their numbers in the request)]), each to be imported on its own, in order: a
+    field a ticket leaves out keeps its stored value (one frame of all of them would hold it
+    empty). Parts of the same fields share a frame unless a ticket of a later request comes
+    between them (the later request wins, as if the requests came one after the other). A
+    request that names a ticket twice stays whole, for the import to refuse it."""
+    rounds: list[tuple[tuple[str, ...], list[tuple[Request, list[dict[str, Any]], list[int]]],
+                       set[str]]] = []
     for request in requests:
-        ids = [r.get("ticket_id") for r in request.rows]
+        try:
+            ids = request.ids
+        except (KeyError, TriageError):  # no ticket id to read: the import will say so
+            ids = [f"\0{id(request)}:{n}" for n in range(len(request.rows))]
         whole = len(set(ids)) < len(ids) or len({tuple(r) for r in request.rows}) == 1
         sets: dict[tuple[str, ...], tuple[list[dict[str, Any]], list[int]]] = {}
         for number, row in enumerate(request.rows, 1):
@@ -363,8 +370,16 @@ def _by_fields(requests: list[Request]
             kept.append(row)
             numbers.append(number)
         for fields, (kept, numbers) in sets.items():
-            out.setdefault(fields, []).append((request, kept, numbers))
-    return out
+            mine = {ids[n - 1] for n in numbers}
+            after = max((i for i, r in enumerate(rounds) if r[2] & mine), default=-1)
+            at = next((i for i in range(after + 1, len(rounds)) if rounds[i][0] == fields),
+                      None)
+            if at is None:
+                rounds.append((fields, [], set()))
+                at = len(rounds) - 1
+            rounds[at][1].append((request, kept, numbers))
+            rounds[at][2].update(mine)
+    return [(fields, parts) for fields, parts, _ in rounds]
 
 
 def _in_request(exc: TriageError, numbers: list[int]) -> TriageError:
