@@ -1274,8 +1274,13 @@ def test_a_jira_search_page_imports_with_the_suggested_mapping(store: Store,
             {"type": "mention", "attrs": {"id": "1", "text": "@Ann"}},
             {"type": "text", "text": " please look"}]},
         {"type": "bulletList", "content": [
-            {"type": "listItem", "content": [{"type": "paragraph", "content": [
-                {"type": "text", "text": "Windows 11"}]}]},
+            {"type": "listItem", "content": [
+                {"type": "paragraph", "content": [{"type": "text", "text": "Windows "},
+                                                  {"type": "text", "text": "11",
+                                                   "marks": [{"type": "code"}]}]},
+                {"type": "orderedList", "content": [
+                    {"type": "listItem", "content": [{"type": "paragraph", "content": [
+                        {"type": "text", "text": "build 22631"}]}]}]}]},
             {"type": "listItem", "content": [{"type": "paragraph", "content": [
                 {"type": "text", "text": "Cisco client"}]}]}]}]}
     issue = {"key": "HELP-1", "fields": {
@@ -1300,7 +1305,7 @@ def test_a_jira_search_page_imports_with_the_suggested_mapping(store: Store,
                     " coalesce(body, '(none)') AS body FROM tickets ORDER BY ticket_id")
     assert t.values.tolist() == [
         ["HELP-1", "2024-03-01 07:00:00", "open",
-         "The VPN drops hourly.\n@Ann please look\nWindows 11\nCisco client"],
+         "The VPN drops hourly.\n@Ann please look\nWindows 11\nbuild 22631\nCisco client"],
         ["HELP-2", "2024-03-02 07:00:00", "new", "(none)"]]
 
 

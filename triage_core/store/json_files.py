@@ -189,37 +189,69 @@ def _join_lists(con: Any) -> None:
 _IS_DOCUMENT = ("(CASE WHEN {c} LIKE '{{%' AND json_valid({c}) THEN json_type({c}) = 'OBJECT'"
                 " AND coalesce(json_extract_string({c}, '$.type') = 'doc', false)"
                 " AND coalesce(json_type({c}, '$.content') = 'ARRAY', false) ELSE false END)")
-_DOCUMENT_TEXT = (
-    "array_to_string(list_transform(CAST(json_extract({c}, '$.content') AS JSON[]),"
-    # a paragraph or heading: its inline nodes in order (a mention's or an emoji's text is
-    # in its attrs; a hard break is a line break); other blocks (lists, tables, quotes,
-    # code): every text in them, a line each
-    " lambda b: CASE WHEN json_extract_string(b, '$.type') IN ('paragraph', 'heading')"
-    " THEN array_to_string(list_transform(CAST(json_extract(b, '$.content') AS JSON[]),"
-    " lambda n: CASE WHEN json_extract_string(n, '$.type') = 'hardBreak' THEN chr(10)"
-    " ELSE coalesce(json_extract_string(n, '$.text'), json_extract_string(n, '$.attrs.text'),"
-    " '') END), '')"
-    " ELSE array_to_string(CAST(json_extract_string(b, '$..text') AS VARCHAR[]), chr(10))"
-    " END), chr(10))")
+def document_text(doc: Any) -> str:
+    """A rich-text document's text (Atlassian's format): a line per paragraph, heading, code
+    block or list item, in reading order (nested lists under their item); a mention's or an
+    emoji's text in its place; a hard break as a line break."""
+    lines: list[str] = []
+
+    def inline(nodes: Any) -> str:
+        out = []
+        for n in nodes if isinstance(nodes, list) else []:
+            if not isinstance(n, dict):
+                continue
+            if n.get("type") == "hardBreak":
+                out.append("\n")
+            elif isinstance(n.get("text"), str):
+                out.append(n["text"])
+            elif isinstance(n.get("attrs"), dict):
+                shown = n["attrs"].get("text") or n["attrs"].get("shortName") or n[
+                    "attrs"].get("url")
+                out.append(shown if isinstance(shown, str) else "")
+            elif isinstance(n.get("content"), list):
+                out.append(inline(n["content"]))
+        return "".join(out)
+
+    stack: list[Any] = list(reversed(doc.get("content") or [])) if isinstance(doc, dict) else []
+    while stack:  # no recursion: a document nests as deep as its author indents
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if node.get("type") in ("paragraph", "heading", "codeBlock"):
+            lines.append(inline(node.get("content")))
+        elif isinstance(node.get("content"), list):
+            stack.extend(reversed(node["content"]))
+        elif isinstance(node.get("text"), str):
+            lines.append(node["text"])
+    return "\n".join(lines)
 
 
 def _documents_as_text(con: Any, labels: list[str]) -> None:
     """Columns of ``_raw`` holding rich-text documents (:data:`_IS_DOCUMENT`) get their text
-    instead of the document's JSON (the models would read "type", "doc", "paragraph"), and
-    the document's flattened fields are dropped."""
+    (:func:`document_text`) instead of the document's JSON (the models would read "type",
+    "doc", "paragraph"), and the document's flattened fields are dropped."""
+    import json
+
+    import pyarrow as pa
+
     if not labels:
         return
     found = con.execute("SELECT " + ", ".join(
         f"bool_or({_IS_DOCUMENT.format(c=quote_ident(label))})" for label in labels)
         + " FROM _raw").fetchall()[0]
     for label, hit in zip(labels, found, strict=True):
-        if hit:
-            c = quote_ident(label)
-            con.execute(f"UPDATE _raw SET {c} = {_DOCUMENT_TEXT.format(c=c)}"
-                        f" WHERE {_IS_DOCUMENT.format(c=c)}")
-            # the document's own fields (type, version, content) are no columns of the export
-            for inner in [x for x in labels if x.startswith(label + ".")]:
-                con.execute(f"ALTER TABLE _raw DROP COLUMN {quote_ident(inner)}")
+        if not hit:
+            continue
+        c = quote_ident(label)
+        docs = con.execute(f"SELECT _row, {c} FROM _raw WHERE {_IS_DOCUMENT.format(c=c)}"
+                           ).fetchall()
+        _doc_text = pa.table({"r": [r for r, _ in docs],  # read by name below
+                              "t": [document_text(json.loads(d)) for _, d in docs]})
+        con.execute(f"UPDATE _raw SET {c} = _doc_text.t FROM _doc_text"
+                    " WHERE _raw._row = _doc_text.r")
+        # the document's own fields (type, version, content) are no columns of the export
+        for inner in [x for x in labels if x.startswith(label + ".")]:
+            con.execute(f"ALTER TABLE _raw DROP COLUMN {quote_ident(inner)}")
 
 
 def _unwrap(con: Any, table: str | None) -> str | None:
