@@ -284,7 +284,8 @@ def feedback_form(detail: dict[str, Any], key_prefix: str = "explorer") -> None:
 _MD_SPECIAL = "\\`*_{}[]()#+-.!|<>~$:&@="
 # Bidirectional controls (e.g. U+202E RIGHT-TO-LEFT OVERRIDE) make "gpj.exe" read "exe.jpg".
 _ZWSP = "\u200b"
-_SHORTCODE = re.compile(r":(?=[^\W\d_])")
+# a colon before a letter (:material/home:, :red[...]) or starting an emoji code (:+1:, :100:)
+_SHORTCODE = re.compile(r":(?=[^\W\d_])|:(?=[\w+-]+:)")
 _LINE_BREAK = re.compile(r"[ \t]*[\r\n\x0b\x0c\x85\u2028\u2029]+[ \t]*")
 
 
@@ -312,8 +313,8 @@ def plain(text: Any) -> str:
     s = str(text).translate(_BIDI)
     s = (s.replace("://", ":" + _ZWSP + "//").replace("www.", "www" + _ZWSP + ".")
          .replace("@", _ZWSP + "@"))
-    # Streamlit draws :material/home: and :streamlit: even with the colons escaped: a
-    # zero-width space after a colon before a letter breaks every such code (not 10:30)
+    # Streamlit draws :material/home:, :streamlit: and :+1: even with the colons escaped: a
+    # zero-width space after the colon breaks every such code (not a time's 10:30)
     s = _SHORTCODE.sub(":" + _ZWSP, s)
     # a line break would end a heading, start a paragraph or a list, or break a label
     s = _LINE_BREAK.sub(" ", s)

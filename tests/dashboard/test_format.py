@@ -103,9 +103,11 @@ def test_plain_breaks_streamlits_icon_codes_and_line_breaks() -> None:
 
     from dashboard.components import plain
 
-    shown = plain(":material/home: :streamlit: :smile: EMO  \nsecond\n\n- item\r\nend 10:30")
-    assert not re.search(r":[^\W\d_]", shown.replace("\\", "")), shown  # no code can form
+    shown = plain(":material/home: :streamlit: :smile: EMO  \nsecond\n\n- item\r\nend 10:30"
+                  " :+1: :100: :-1:")
+    bare = shown.replace("\\", "")
+    assert not re.search(r":[^\W\d_]|:[\w+-]+:", bare), shown  # no code can form
     assert not re.search(r"[\r\n]", shown), shown
     assert shown.replace("\u200b", "").replace("\\", "") == (
-        ":material/home: :streamlit: :smile: EMO second - item end 10:30")
+        ":material/home: :streamlit: :smile: EMO second - item end 10:30 :+1: :100: :-1:")
     assert "10\\:30" in shown  # a time keeps its colon as it was
