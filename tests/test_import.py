@@ -113,6 +113,13 @@ def test_parquets_custom_field_lists_and_deep_fields_are_offered_as_in_json(
     got = store.query("SELECT ticket_id, customer_id, category FROM tickets ORDER BY 1")
     assert got.values.tolist() == [["6000", "u0@ex.com", "billing"],
                                    ["6001", "u1@ex.com", "login"]]
+    # a dropdown's option name where the list gives one (Help Scout), as JSON reads it
+    from triage_core.store import formats
+
+    pq.write_table(pa.table({"id": [1, 2], "customFields": [
+        [{"id": 11, "value": "7", "text": "Billing"}], [{"id": 11, "value": "8", "text": None}]]}),
+        path)
+    assert formats.read_parquet_frame(path)["customFields.11"].tolist() == ["Billing", "8"]
 
 
 def test_whole_floats_are_whole_numbers_before_a_preset_maps_values(store: Store,

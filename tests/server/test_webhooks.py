@@ -85,7 +85,8 @@ def test_a_zendesk_ticket_object_with_nested_fields_is_read_as_an_import_reads_i
               "requester_id": 20978392, "created_at": "2026-07-02T08:15:00Z",
               "priority": "high", "tags": ["enterprise", "other_tag"],
               "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
-              "custom_fields": [{"id": 27642, "value": "745"}, {"id": 27648, "value": "yes"}],
+              "custom_fields": [{"id": 27642, "value": "745"}, {"id": 27648, "value": "yes",
+                                                                  "text": None}],
               "satisfaction_rating": {"score": "good"}}
     body = json.dumps({"ticket": ticket}).encode()
     r = api.client.post("/api/v1/webhooks/zendesk", content=body,
@@ -94,6 +95,12 @@ def test_a_zendesk_ticket_object_with_nested_fields_is_read_as_an_import_reads_i
     row = api.query("SELECT status, channel, csat, subject FROM tickets"
                     " WHERE ticket_id = '35436'").iloc[0]
     assert (row["status"], row["channel"], row["csat"]) == ("open", "web", 5)
+    from triage_core.server.webhooks import flat_fields
+
+    flat = flat_fields(ticket)
+    assert flat["via.channel"] == "web" and flat["custom_fields.27648"] == "yes"
+    assert flat["tags"] == '["enterprise", "other_tag"]'
+    assert "via.source.from" not in flat  # an empty object gives no field
 
 
 def test_zendesk_refuses_bad_old_missing_signatures_and_missing_tokens(

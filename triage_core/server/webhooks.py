@@ -130,7 +130,7 @@ def flat_fields(row: dict[str, Any]) -> dict[str, Any]:
             out[prefix] = json.dumps(value, ensure_ascii=False)
             for e in value:
                 if isinstance(e, dict) and e.get("id") not in (None, "") and "value" in e:
-                    shown = e.get("text", e["value"])
+                    shown = e["text"] if e.get("text") is not None else e["value"]
                     out.setdefault(f"{prefix}.{e['id']}",
                                    shown if not isinstance(shown, dict | list)
                                    else json.dumps(shown, ensure_ascii=False))

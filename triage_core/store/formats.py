@@ -188,6 +188,10 @@ def parquet_reader(con: Any, path: Path) -> tuple[str, list[Any]]:
                 str(n) for n, _ in kind.child.children}:
             continue
         q = quote_ident(column)
+        # a dropdown's option name where the struct has one (as JSON's text), else its value
+        shown = ("coalesce(CAST(e.\"text\" AS VARCHAR), CAST(e.\"value\" AS VARCHAR))"
+                 if "text" in {str(n) for n, _ in kind.child.children}
+                 else "CAST(e.\"value\" AS VARCHAR)")
         ids = con.execute(
             f"SELECT i FROM (SELECT CAST(e.id AS VARCHAR) AS i, min(r) AS first FROM (SELECT r,"
             f" unnest(l) AS e FROM (SELECT row_number() OVER () AS r, {q} AS l FROM"
@@ -198,8 +202,8 @@ def parquet_reader(con: Any, path: Path) -> tuple[str, list[Any]]:
             if label.lower() in taken or len(extra) >= MAX_STRUCT_FIELDS:
                 continue
             taken.add(label.lower())
-            extra.append(f"CAST(list_filter({q}, lambda e: CAST(e.id AS VARCHAR) = ?)[1]"
-                         f".\"value\" AS VARCHAR) AS {quote_ident(label)}")
+            extra.append(f"list_transform(list_filter({q}, lambda e: CAST(e.id AS VARCHAR)"
+                         f" = ?), lambda e: {shown})[1] AS {quote_ident(label)}")
             params.append(str(ident))
     if not extra:
         return READERS["parquet"], [str(path)]
