@@ -319,9 +319,9 @@ BAD_FILES = {
                         "an id is at most 200"),
     "customer_bidi.csv": (("ticket_id,created_at,customer_id,status\nT9,2026-02-01 10:00:00,"
                            "C\u202e1,open\n").encode(), 1, "customer_id", "control"),
-    # an id that looks like another: a zero-width space, a right-to-left mark, a BOM
+    # an id that looks like another: a zero-width space, a word joiner, a BOM
     "id_zero_width.csv": (("ticket_id,created_at,customer_id,status\nT\u200b9,2026-02-01"
-                           " 10:00:00,C1,open\nT\u200f10,2026-02-01 10:00:00,C1,open\n"
+                           " 10:00:00,C1,open\nT\u206010,2026-02-01 10:00:00,C1,open\n"
                            ).encode(), 1, "ticket_id", "or invisible character; an id is one"),
     "category_bom.csv": (("ticket_id,created_at,customer_id,status,category\nT9,2026-02-01"
                           " 10:00:00,C1,open,\ufeffbilling\n").encode(), 1, "category",

@@ -60,17 +60,18 @@ class Table:
 
 # Ids and labels are one line of at most this many characters, without control characters
 # (line breaks, Unicode's line and paragraph separators too, tabs, escape sequences, NUL) or
-# the bidirectional overrides and marks that make a text display as another, nor invisible
-# characters that make two ids look the same (zero-width space, word joiner, a byte-order
-# mark; not the zero-width (non-)joiners that emoji and Persian words need): they are keys,
+# the bidirectional overrides that make a text display as another, nor invisible characters
+# that make two ids look the same (zero-width space, word joiner, a byte-order mark; not the
+# zero-width (non-)joiners that emoji and Persian words need, nor the left-to-right and
+# right-to-left marks that right-to-left labels carry): they are keys,
 # shown in tables and charts, and passed in URLs. The two patterns match the same characters.
 MAX_ID_CHARS = 200
 MAX_LABEL_CHARS = 100  # a category (imported, or added by a correction: ops/feedback.py)
 MAX_NOTE_CHARS = 5000  # free text a person adds: a correction's comment or flag, a model's note
-CONTROL_CHARACTERS = (r"[\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028-\u202e\u2060"
-                      r"\u2066-\u2069\ufeff]")  # Python's re
-CONTROL_CHARACTERS_SQL = (r"[\x00-\x1f\x7f-\x9f\x{200b}\x{200e}\x{200f}\x{2028}-\x{202e}"
-                          r"\x{2060}\x{2066}-\x{2069}\x{feff}]")  # RE2
+CONTROL_CHARACTERS = (r"[\x00-\x1f\x7f-\x9f\u200b\u2028-\u202e\u2060\u2066-\u2069"
+                      r"\ufeff]")  # Python's re
+CONTROL_CHARACTERS_SQL = (r"[\x00-\x1f\x7f-\x9f\x{200b}\x{2028}-\x{202e}\x{2060}"
+                          r"\x{2066}-\x{2069}\x{feff}]")  # RE2
 
 TICKET_STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
