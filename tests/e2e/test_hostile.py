@@ -48,9 +48,10 @@ PAYLOAD = (f'<a href="https://{EVIL}/a">{MARK}-a</a> <b>{MARK}-b</b> **{MARK}-md
            # Streamlit's icon codes (drawn even with the colons escaped) and line breaks (a
            # heading cut, a paragraph, a list item, a <br>)
            f':material/home: :streamlit: {MARK}-icon  \n{MARK}-br\n\n- {MARK}-li')
-# An author is an id (at most 200 characters): the payload's link, bold, image and override.
+# An author is one line of at most 200 characters: the payload's link, bold and image (a
+# bidirectional override is refused in an author, as in an id).
 AUTHOR = (f'<a href="https://{EVIL}/a">{MARK}-a</a> <b>{MARK}-b</b> **{MARK}-md** '
-          f'<img src="x" onerror="window.__xss=1"> \u202e{MARK}-rtl')
+          f'<img src="x" onerror="window.__xss=1"> :material/home: {MARK}-icon')
 EMAIL, PHONE, CARD = "jane.doe@example.com", "+49 30 1234567", "4111 1111 1111 1111"
 PERSONAL = [EMAIL, "jane.doe", PHONE, "1234567", CARD, "4111111111111111", "4111 1111"]
 # In exports numbers are everywhere: a digit run counts only on its own, not inside a decimal.
