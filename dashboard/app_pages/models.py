@@ -99,11 +99,11 @@ else:
     if c1.button("Promote this version", key="models_promote", disabled=bool(
             cat.loc[cat["version"] == version, "active"].iloc[0])):
         data.promote(int(version))
-        st.success(f"Version {version} is now active; tickets were re-scored.")
+        st.success(components.plain(f"Version {version} is now active; tickets were re-scored."))
     if c2.button("Roll back to the previous version", key="models_rollback",
                  disabled=len(cat) < 2):
         try:
-            st.success(f"Rolled back to version {data.rollback()}.")
+            st.success(components.plain(f"Rolled back to version {data.rollback()}."))
         except data.TriageError as exc:
             components.error(exc)
 
@@ -137,16 +137,17 @@ if upload is not None:
                     st.warning(components.plain(warning))
                 st.metric("Accuracy", f"{report['accuracy']:.3f}")
                 st.metric("Macro-F1", f"{report['macro_f1']:.3f}")
-                st.caption(f"{report['n_test']:,} rows evaluated, {report['n_skipped']:,} "
-                           "skipped (empty label).")
+                st.caption(components.plain(f"{report['n_test']:,} rows evaluated, "
+                                            f"{report['n_skipped']:,} skipped (empty label)."))
                 st.dataframe(fmt.without_bidi(pd.DataFrame(report["per_class"]).T), width="stretch",
                              placeholder="–")
                 rows = report["rows"]
                 if len(rows):
                     wrong = rows[~rows["correct"]].drop(columns="correct")
-                    st.caption(f"{len(wrong):,} of {len(rows):,} rows predicted wrong"
-                               + (" (row: the row in the file, 1 = the first under the "
-                                  "header)." if len(wrong) else "."))
+                    st.caption(components.plain(
+                        f"{len(wrong):,} of {len(rows):,} rows predicted wrong"
+                        + (" (row: the row in the file, 1 = the first under the header)."
+                           if len(wrong) else ".")))
                     if len(wrong):
                         st.dataframe(fmt.without_bidi(wrong), width="stretch", hide_index=True,
                                      placeholder="–")

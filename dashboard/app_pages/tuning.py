@@ -98,10 +98,11 @@ def show_preview(result: Any) -> None:
                    "profile, so only tiers and order change. Import agents on the Data page to "
                    "preview their workload.")
     elif result.rerouted:
-        st.caption(f"Workload under the candidate: the {result.rerouted:,} open tickets that no "
-                   "agent has answered yet (and no lead reassigned by hand) are routed again in "
-                   "the candidate's priority order with the unassigned work; answered tickets "
-                   "keep their agent.")
+        st.caption(components.plain(
+            f"Workload under the candidate: the {result.rerouted:,} open tickets that no agent "
+            "has answered yet (and no lead reassigned by hand) are routed again in the "
+            "candidate's priority order with the unassigned work; answered tickets keep their "
+            "agent."))
     else:
         st.caption("Workload under the candidate: every open ticket has been answered or "
                    "assigned by hand, so each keeps its agent; only tiers and order change.")
