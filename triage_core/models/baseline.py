@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ import numpy as np
 from triage_core.config import Checker, section
 from triage_core.models.classifier import MANY_CLASSES_WARNING
 
-__all__ = ["BaselineSettings", "baselines", "margin"]
+__all__ = ["BaselineSettings", "baselines", "margin", "start_baselines"]
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,14 @@ class BaselineSettings:
     c_grid: tuple[float, ...]
     cv_folds: int
     max_rows: int
+    budget_chars: int
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> BaselineSettings:
         check = Checker("training.baseline")
-        data = check.table(data, "", ("enabled", "c_grid", "cv_folds", "max_rows"))
-        for key in ("enabled", "c_grid", "cv_folds", "max_rows"):
+        keys = ("enabled", "c_grid", "cv_folds", "max_rows", "budget_chars")
+        data = check.table(data, "", keys)
+        for key in keys:
             if key not in data:
                 check.fail(f"{key} is missing")
         grid = data["c_grid"]
@@ -51,7 +53,8 @@ class BaselineSettings:
         return cls(check.flag(data["enabled"], "enabled"),
                    tuple(check.number(c, "c_grid", positive=True) for c in grid),
                    check.integer(data["cv_folds"], "cv_folds", lo=2, hi=10),
-                   check.integer(data["max_rows"], "max_rows", lo=10))
+                   check.integer(data["max_rows"], "max_rows", lo=10),
+                   check.integer(data["budget_chars"], "budget_chars", lo=1))
 
     @classmethod
     def from_config(cls, training: Mapping[str, Any] | None = None) -> BaselineSettings:
@@ -83,10 +86,19 @@ def _cv_hits(c: float, x: Any, y: np.ndarray, folds: list[tuple[np.ndarray, np.n
                         == y[te]).sum()) for tr, te in folds)
 
 
+def _cv_rows(settings: BaselineSettings, texts: Sequence[str]) -> int:
+    """How many training rows choose C: ``max_rows``, fewer for long texts (as model
+    selection's sample, :func:`triage_core.models.selection.sample_rows`)."""
+    mean = float(np.mean([len(t) for t in texts])) if len(texts) else 0.0
+    if mean <= settings.budget_chars:
+        return settings.max_rows
+    return max(10, int(settings.max_rows * (settings.budget_chars / mean) ** 0.5))
+
+
 def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[str],
                y_test: Sequence[Any], settings: BaselineSettings) -> dict[str, float]:
     """The TF-IDF + linear SVM baseline (its values of C one after the other: it runs in a
-    worker process itself from 1,000 training rows, see :func:`_tfidf_svm_off_here`)."""
+    worker process itself from 1,000 training rows, see :func:`start_baselines`)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_union
@@ -100,7 +112,7 @@ def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[
     classes, yi = np.unique(np.asarray(list(y_train), dtype=object), return_inverse=True)
     # C is chosen on a stratified sample of at most max_rows training rows (like the model's
     # own selection); the SVM of that C is then fitted on every row
-    rows = cv_sample(yi, settings.max_rows, settings.cv_folds, 0)
+    rows = cv_sample(yi, _cv_rows(settings, x_train), settings.cv_folds, 0)
     xcv, ycv = xtr[rows], yi[rows]
     folds = cv_folds(ycv, settings.cv_folds, 0)
 
@@ -121,21 +133,17 @@ def baselines(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[s
               ) -> dict[str, dict[str, float]]:
     """{"majority": {...}, "tfidf_svm": {accuracy, macro_f1, C}} on the test rows (the SVM
     only when ``[training.baseline] enabled`` and there are two training categories)."""
-    settings = BaselineSettings.from_config(training)
-    if not len(y_test) or not len(y_train):
-        return {}
-    out = {"majority": _majority(y_train, y_test)}
-    if settings.enabled and len(set(y_train)) >= 2:
-        # no word in any training text (empty vocabulary): no such baseline
-        with contextlib.suppress(ValueError):
-            out["tfidf_svm"] = _tfidf_svm_off_here(x_train, y_train, x_test, y_test, settings)
-    return out
+    return start_baselines(x_train, y_train, x_test, y_test, training)()
 
 
-def _tfidf_svm_off_here(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[str],
-                        y_test: Sequence[Any], settings: BaselineSettings) -> dict[str, float]:
-    """:func:`_tfidf_svm` in a worker process from 1,000 training rows (its values of C one
-    after the other there): scikit-learn's vectorizer and sparse matrices hold the interpreter
+def start_baselines(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[str],
+                    y_test: Sequence[Any], training: Mapping[str, Any] | None = None
+                    ) -> Callable[[], dict[str, dict[str, float]]]:
+    """:func:`baselines`, started: the TF-IDF + SVM baseline runs in a worker process from
+    1,000 training rows (its values of C one after the other there), so a training can fit
+    its own final model in another worker meanwhile; the function returned waits for it.
+
+    In a worker because scikit-learn's vectorizer and sparse matrices hold the interpreter
     for up to a second at a time, and a server that retrained answered no ticket meanwhile
     (16 clients during a retrain of the demo: answers of 0.7-1.1 s, none above 0.3 s without
     the baseline)."""
@@ -146,11 +154,23 @@ def _tfidf_svm_off_here(x_train: Sequence[str], y_train: Sequence[Any], x_test: 
         workers_pool,
     )
 
+    settings = BaselineSettings.from_config(training)
+    if not len(y_test) or not len(y_train):
+        return dict
+    out: dict[str, dict[str, float]] = {"majority": _majority(y_train, y_test)}
+    if not settings.enabled or len(set(y_train)) < 2:
+        return lambda: out
+    args = (list(x_train), list(y_train), list(x_test), list(y_test), settings)
     workers = default_workers()
-    if len(x_train) >= PROCESS_MIN_ROWS and workers > 1:
-        return workers_pool(workers).submit(in_worker, _tfidf_svm, list(x_train), list(y_train),
-                                            list(x_test), list(y_test), settings).result()
-    return _tfidf_svm(x_train, y_train, x_test, y_test, settings)
+    future = (workers_pool(workers).submit(in_worker, _tfidf_svm, *args)
+              if len(x_train) >= PROCESS_MIN_ROWS and workers > 1 else None)
+
+    def wait() -> dict[str, dict[str, float]]:
+        # no word in any training text (empty vocabulary): no such baseline
+        with contextlib.suppress(ValueError):
+            out["tfidf_svm"] = future.result() if future is not None else _tfidf_svm(*args)
+        return out
+    return wait
 
 
 def margin(ours: Mapping[str, Any], base: Mapping[str, Mapping[str, float]]

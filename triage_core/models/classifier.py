@@ -303,6 +303,69 @@ class TicketClassifier(ClassifierEstimator):
         if coef.shape[0] == 1:  # binary: scores (-d/2, d/2) for (classes[0], classes[1])
             coef = np.vstack([-coef / 2, coef / 2])
             intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+        return self._fitted(features, classes, coef, intercept, held_out, Xf, yi)
+
+    def splits(self, n_classes: int) -> bool:
+        """Whether :meth:`fit_part` can share this fit out: one-vs-rest of three or more
+        categories (of two, it is one problem)."""
+        return self.multi_class == "ovr" and n_classes >= 3
+
+    def fit_part(self, X: Any, y: Any, part: int, parts: int) -> dict[str, Any]:
+        """Share ``part`` of ``parts`` of a one-vs-rest fit, for a fit on several cores.
+
+        One-vs-rest solves one problem per category (its tickets against all others) with the
+        same rows; this share solves those of its categories (``np.array_split`` of the sorted
+        categories) in one liblinear call, the other categories' tickets labeled as one
+        "rest" category whose own problem is dropped. Each category's problem is the one the
+        whole fit solves: positives weighted by its class weight, negatives at C (liblinear's
+        one-vs-rest), only the coordinate order differs. :meth:`join_parts` joins the shares;
+        share 0 also returns the fitted features (every share computes the same)."""
+        texts = self._texts(X)
+        classes, yi = _encode_labels(y, len(texts))
+        mine = np.array_split(np.arange(len(classes)), parts)[part]
+        features = self._features()
+        Xf = features._stack(features._fit_blocks(texts), np.float64)
+        at = np.full(len(classes), len(mine))  # "rest": every category of the other shares
+        at[mine] = np.arange(len(mine))
+        weights = self._class_weights(classes, yi)
+        svm = self._svm(classes)
+        svm.set_params(class_weight={**{j: float(weights[c]) for j, c in enumerate(mine)},
+                                     len(mine): 1.0})
+        svm = self._fit_svm(svm, Xf, at[yi])
+        coef, intercept = svm.coef_[:len(mine)], svm.intercept_[:len(mine)]
+        if len(mine) == 1:  # a binary problem, whose scores are the "rest" category's
+            coef, intercept = -svm.coef_, -svm.intercept_
+        return {"part": part, "classes": classes, "rows": mine, "coef": coef,
+                "intercept": intercept, "features": features if part == 0 else None}
+
+    def join_parts(self, pieces: list[dict[str, Any]],
+                   held_out: tuple[np.ndarray, Any] | None) -> TicketClassifier:
+        """This classifier fitted from :meth:`fit_part`'s shares (all of them), calibrated on
+        ``held_out`` (required: the shares keep no training matrix to calibrate on)."""
+        pieces = sorted(pieces, key=lambda p: p["part"])
+        classes = pieces[0]["classes"]
+        coef = np.zeros((len(classes), pieces[0]["coef"].shape[1]))
+        intercept = np.zeros(len(classes))
+        for piece in pieces:
+            coef[piece["rows"]] = piece["coef"]
+            intercept[piece["rows"]] = piece["intercept"]
+        if held_out is None and self.calibration_cv:
+            raise ModelError("a fit in shares needs held-out scores to calibrate on")
+        return self._fitted(pieces[0]["features"], classes, coef, intercept, held_out)
+
+    def _class_weights(self, classes: np.ndarray, yi: np.ndarray) -> np.ndarray:
+        """Each category's weight, as ``LinearSVC`` computes it for ``class_weight``."""
+        weights = self.class_weight
+        if weights == "balanced":
+            return len(yi) / (len(classes) * np.bincount(yi, minlength=len(classes)))
+        if isinstance(weights, Mapping):
+            return np.array([float(weights.get(c, 1.0)) for c in classes])
+        return np.ones(len(classes))
+
+    def _fitted(self, features: TicketFeatures, classes: np.ndarray, coef: np.ndarray,
+                intercept: np.ndarray, held_out: tuple[np.ndarray, Any] | None,
+                Xf: sparse.csr_matrix | None = None, yi: np.ndarray | None = None
+                ) -> TicketClassifier:
         self.features_ = features
         self.classes_ = classes
         # n_features x n_classes, float32: half the size and memory traffic of float64

@@ -50,8 +50,10 @@ def labeled(store: Store, config: Mapping[str, Any] | None = None) -> pd.DataFra
 
 
 def _fit_category(train: pd.DataFrame, config: Mapping[str, Any],
-                  progress: Any = None, hold: pd.DataFrame | None = None) -> tuple[Any, Any]:
-    """The model of the configuration chosen by :func:`selection.select`, and the choice."""
+                  progress: Any = None, hold: pd.DataFrame | None = None,
+                  alongside: Any = None) -> tuple[Any, Any]:
+    """The model of the configuration chosen by :func:`selection.select`, and the choice
+    (``alongside``: see :func:`selection.fit_selected`)."""
     from triage_core.models.selection import fit_selected
 
     if train["label"].nunique() < 2:
@@ -68,18 +70,20 @@ def _fit_category(train: pd.DataFrame, config: Mapping[str, Any],
         raise ModelError("need tickets of at least two categories to train; import tickets "
                          "with a category column")
     return fit_selected(ticket_texts(train).tolist(), train["label"].tolist(), config,
-                        progress)
+                        progress, alongside)
 
 
 def _baselines(tr: pd.DataFrame, hold: pd.DataFrame,
-               config: Mapping[str, Any]) -> dict[str, Any]:
-    """The plain baselines trained on the same training rows, scored on the holdout."""
-    from triage_core.models.baseline import baselines
+               config: Mapping[str, Any]) -> Any:
+    """The plain baselines trained on the same training rows, scored on the holdout: started
+    (see :func:`baseline.start_baselines`); the function returned waits for them."""
+    from triage_core.models.baseline import start_baselines
 
     if hold.empty:
-        return {}
-    return baselines(ticket_texts(tr).tolist(), tr["label"].tolist(),
-                     ticket_texts(hold).tolist(), hold["label"].tolist(), config.get("training"))
+        return dict
+    return start_baselines(ticket_texts(tr).tolist(), tr["label"].tolist(),
+                           ticket_texts(hold).tolist(), hold["label"].tolist(),
+                           config.get("training"))
 
 
 def _holdout_metrics(model: Any, hold: pd.DataFrame) -> dict[str, Any]:
@@ -109,9 +113,11 @@ def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = 
                          "them)")
     tr, hold = data[~data["holdout"]], data[data["holdout"]]
     start = time.perf_counter()
-    model, chosen = _fit_category(tr, config, progress, hold)
+    started: list[Any] = []  # the plain baselines, trained beside the final fit
+    model, chosen = _fit_category(tr, config, progress, hold,
+                                  lambda: started.append(_baselines(tr, hold, config)))
     seconds = time.perf_counter() - start
-    plain = _baselines(tr, hold, config)
+    plain = (started[0] if started else _baselines(tr, hold, config))()
     return _record(store, model, tr, hold, data, activate=activate, force=force,
                    tolerance=tolerance, note=note, by=by, seconds=seconds,
                    extra={"selection": chosen.summary(), "plain_baselines": plain})
