@@ -12,7 +12,9 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
+import pytest
 from _served import Api, new_ticket
 
 ZENDESK_SECRET = "hostile-zendesk-signing-secret"
@@ -338,3 +340,29 @@ def test_a_ticket_without_words_gets_no_category_and_goes_to_the_triage_queue(
     r = api.get("/api/v1/tickets/HOST-W2")
     assert r.status_code == 200, r.text
     assert r.json()["triage"]["category"] is None, r.json()
+
+
+def test_a_valid_token_is_checked_once_and_a_revoked_one_at_once(
+        store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verifier keeps the tokens it found valid (no HMAC per request of a client that
+    keeps posting): a wrong secret for the same id is still refused, and a revocation, which
+    bumps the data version, empties what it kept."""
+    from triage_core.server import tokens, version
+
+    good = tokens.create(store, "kept")
+    verifier = tokens.Verifier(store, *tokens.owner_token()[1:])
+    checks: list[str] = []
+    real = tokens.digest
+    monkeypatch.setattr(tokens, "digest", lambda salt, secret: (checks.append(secret),
+                                                                 real(salt, secret))[1])
+    header = f"Bearer {good}"
+    assert verifier.caller(header) == tokens.Caller("kept")
+    assert verifier.caller(header) == tokens.Caller("kept")
+    assert len(checks) == 1
+    forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    assert verifier.caller(f"Bearer {forged}") is None
+    assert verifier.caller(f"Bearer {forged}") is None
+    assert len(checks) == 3  # refused tokens are checked every time, never kept
+    tokens.revoke(store, "kept")
+    version.bump()
+    assert verifier.caller(header) is None

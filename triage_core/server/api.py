@@ -168,16 +168,18 @@ def refuse_compressed(request: Request) -> None:
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused (413) beyond ``limit`` bytes and (415) when compressed."""
     refuse_compressed(request)
-    too_big = Problem(413, f"the body is larger than {limit / 2**20:g} MB (the server's "
-                      "[server] max_request_mb / max_upload_mb)")
+
+    def too_big() -> Problem:  # built when needed: this runs for every request
+        return Problem(413, f"the body is larger than {limit / 2**20:g} MB (the server's "
+                       "[server] max_request_mb / max_upload_mb)")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise too_big
+        raise too_big()
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_big
+            raise too_big()
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -90,6 +90,11 @@ class Verifier:
         self.owner = (owner_salt, owner_digest)
         self._lock = threading.Lock()
         self._rows: dict[str, tuple[str, str, str]] = {}
+        # tokens checked and valid, by the whole token: a client that keeps posting costs no
+        # HMAC per request (it was 5 % of the event loop's time under 20 posting clients).
+        # Only valid tokens enter, so it holds no more than the valid tokens; it is emptied
+        # whenever the tokens are read again (a revocation bumps the data version).
+        self._accepted: dict[str, Caller] = {}
         self._seen = -1
 
     def caller(self, authorization: str | None) -> Caller | None:
@@ -105,14 +110,20 @@ class Verifier:
         shape = _SHAPE.fullmatch(token)
         if not shape:
             return None
-        row = self._valid().get(shape.group(1))
+        rows, accepted = self._valid()  # a pair: a refresh replaces both
+        known = accepted.get(token)
+        if known is not None:
+            return known
+        row = rows.get(shape.group(1))
         if row is None:
             return None
         name, salt, expected = row
-        return Caller(name) if hmac.compare_digest(digest(salt, shape.group(2)),
-                                                   expected) else None
+        if not hmac.compare_digest(digest(salt, shape.group(2)), expected):
+            return None
+        accepted[token] = caller = Caller(name)
+        return caller
 
-    def _valid(self) -> dict[str, tuple[str, str, str]]:
+    def _valid(self) -> tuple[dict[str, tuple[str, str, str]], dict[str, Caller]]:
         with self._lock:
             if self._seen != version.structure():
                 self._seen = version.structure()
@@ -120,7 +131,8 @@ class Verifier:
                                       " WHERE revoked_at IS NULL")
                 self._rows = {str(r.token_id): (str(r.name), str(r.salt), str(r.digest))
                               for r in df.itertuples(index=False)}
-            return self._rows
+                self._accepted = {}
+            return self._rows, self._accepted
 
 
 def owner_token() -> tuple[str, str, str]:
