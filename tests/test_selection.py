@@ -307,13 +307,26 @@ def test_a_one_vs_rest_final_fit_is_shared_over_the_workers(
 
     monkeypatch.setattr(selection, "PROCESS_MIN_ROWS", 0)
     texts, labels = make_tickets(40, seed=13)
-    plain = TWO["plain"]
-    config = {"training": {"selection": {"candidates": {"plain": plain, "wide": {
-        **plain, "C": 3.0}}, "workers": 2, "fit_budget": 10_000}}}
+    # every candidate one-vs-rest (the packaged ones are on top of [classifier])
+    config = {"classifier": {"multi_class": "ovr"},
+              "training": {"selection": {"workers": 2, "fit_budget": 10_000}}}
     calls: list[object] = []
-    model, chosen = fit_selected(texts, labels, config,
+    bars: dict[str, list[int]] = {}
+
+    class Bar:  # what the CLI's and the server jobs' progress bars offer
+        def __init__(self, desc: str, total: int, unit: str) -> None:
+            self.steps = bars.setdefault(desc, [total])
+
+        def update(self, n: int) -> None:
+            self.steps.append(n)
+
+        def close(self) -> None:
+            self.steps.append(0)
+    model, chosen = fit_selected(texts, labels, config, Bar,
                                  alongside=lambda: calls.append(selection._POOL))
     assert calls == [selection._POOL] and calls[0] is not None
+    assert chosen.params["multi_class"] == "ovr"
+    assert bars[f"final fit ({chosen.chosen})"] == [2, 1, 1, 0]  # a share per worker
     here = selection.fit_final(chosen.params, texts, labels, chosen.held_out)
     assert model.calibration_ == here.calibration_
     np.testing.assert_allclose(model.class_scores(texts), here.class_scores(texts), atol=0.02)

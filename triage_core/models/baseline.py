@@ -138,10 +138,11 @@ def baselines(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[s
 
 def start_baselines(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[str],
                     y_test: Sequence[Any], training: Mapping[str, Any] | None = None
-                    ) -> Callable[[], dict[str, dict[str, float]]]:
+                    ) -> Callable[..., dict[str, dict[str, float]]]:
     """:func:`baselines`, started: the TF-IDF + SVM baseline runs in a worker process from
     1,000 training rows (its values of C one after the other there), so a training can fit
-    its own final model in another worker meanwhile; the function returned waits for it.
+    its own final model in another worker meanwhile; the function returned waits for it
+    (given a ``progress`` factory, with a bar while it is not done).
 
     In a worker because scikit-learn's vectorizer and sparse matrices hold the interpreter
     for up to a second at a time, and a server that retrained answered no ticket meanwhile
@@ -156,19 +157,22 @@ def start_baselines(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequ
 
     settings = BaselineSettings.from_config(training)
     if not len(y_test) or not len(y_train):
-        return dict
+        return lambda progress=None: {}
     out: dict[str, dict[str, float]] = {"majority": _majority(y_train, y_test)}
     if not settings.enabled or len(set(y_train)) < 2:
-        return lambda: out
+        return lambda progress=None: out
     args = (list(x_train), list(y_train), list(x_test), list(y_test), settings)
     workers = default_workers()
     future = (workers_pool(workers).submit(in_worker, _tfidf_svm, *args)
               if len(x_train) >= PROCESS_MIN_ROWS and workers > 1 else None)
 
-    def wait() -> dict[str, dict[str, float]]:
+    def wait(progress: Callable[..., Any] | None = None) -> dict[str, dict[str, float]]:
+        from triage_core.models.selection import waited
+
         # no word in any training text (empty vocabulary): no such baseline
         with contextlib.suppress(ValueError):
-            out["tfidf_svm"] = future.result() if future is not None else _tfidf_svm(*args)
+            out["tfidf_svm"] = (waited([future], progress, "plain baseline")[0]
+                                if future is not None else _tfidf_svm(*args))
         return out
     return wait
 

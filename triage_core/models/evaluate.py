@@ -347,7 +347,7 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
                                  "labels": list(dict.fromkeys(map(str, unseen)))[:10]}
     if not started:
         start_plain()
-    base = started[0]()
+    base = started[0](progress)
     out.update(baseline=base, margin=margin(out, base))
     if predictions is not None:
         out["predictions"] = {"file": str(predictions), "rows": write_predictions(

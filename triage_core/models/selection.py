@@ -507,25 +507,39 @@ def fit_selected(X: Any, y: Any, config: Mapping[str, Any] | None = None,
         # that arrive instead of sharing its interpreter with the fit for seconds
         pool = workers_pool(workers)
         model = TicketClassifier(**chosen.params)
-        if model.splits(len(set(labels))) and chosen.held_out is not None:
+        shared = model.splits(len(set(labels))) and chosen.held_out is not None
+        if shared:
             # one-vs-rest: its categories' problems shared out over the workers (the thread
             # set of banking77's e-mails, 10,000 tickets of 1,640 characters, `balanced`
             # chosen: the final fit took 46 s in one worker)
             shares = min(workers, len(set(labels)))
-            parts = [pool.submit(in_worker, fit_part, chosen.params, texts, labels, i, shares)
-                     for i in range(shares)]
-            if alongside is not None:
-                alongside()
-            model = model.join_parts([p.result() for p in parts], chosen.held_out)
+            futures = [pool.submit(in_worker, fit_part, chosen.params, texts, labels, i,
+                                   shares) for i in range(shares)]
         else:
-            future = pool.submit(in_worker, fit_final, chosen.params, texts, labels,
-                                 chosen.held_out)
-            if alongside is not None:
-                alongside()
-            model = future.result()
+            futures = [pool.submit(in_worker, fit_final, chosen.params, texts, labels,
+                                   chosen.held_out)]
+        if alongside is not None:
+            alongside()
+        done = waited(futures, progress, f"final fit ({chosen.chosen})")
+        model = model.join_parts(done, chosen.held_out) if shared else done[0]
     else:
         model = fit_final(chosen.params, texts, labels, chosen.held_out)
     return model, chosen
+
+
+def waited(futures: list[Any], progress: Callable[..., Any] | None, desc: str) -> list[Any]:
+    """The futures' results in their order, with a progress bar of ``desc`` (a step per
+    future) while they run; what one raised is raised."""
+    bar = progress(desc, total=len(futures), unit="parts") if progress else None
+    try:
+        for fut in as_completed(futures):
+            fut.result()
+            if bar:
+                bar.update(1)
+        return [fut.result() for fut in futures]
+    finally:
+        if bar:
+            bar.close()
 
 
 def fit_part(params: dict[str, Any], texts: list[str], labels: list[Any], part: int,

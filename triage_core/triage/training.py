@@ -80,7 +80,7 @@ def _baselines(tr: pd.DataFrame, hold: pd.DataFrame,
     from triage_core.models.baseline import start_baselines
 
     if hold.empty:
-        return dict
+        return lambda progress=None: {}
     return start_baselines(ticket_texts(tr).tolist(), tr["label"].tolist(),
                            ticket_texts(hold).tolist(), hold["label"].tolist(),
                            config.get("training"))
@@ -117,7 +117,7 @@ def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = 
     model, chosen = _fit_category(tr, config, progress, hold,
                                   lambda: started.append(_baselines(tr, hold, config)))
     seconds = time.perf_counter() - start
-    plain = (started[0] if started else _baselines(tr, hold, config))()
+    plain = (started[0] if started else _baselines(tr, hold, config))(progress)
     return _record(store, model, tr, hold, data, activate=activate, force=force,
                    tolerance=tolerance, note=note, by=by, seconds=seconds,
                    extra={"selection": chosen.summary(), "plain_baselines": plain})
