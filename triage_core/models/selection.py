@@ -54,6 +54,10 @@ METRICS = ("accuracy", "macro_f1", "mean")
 IDLE_WORKER_SECONDS = 60  # worker processes of selection (and the baseline) exit after this
 PROCESS_MIN_ROWS = 1000  # fewer cross-validated tickets: the fits run in this process
 MAX_WORKERS = 4  # worker processes by default (selection has 14 fits, 7 per fold)
+# A one-vs-rest final fit is shared over at most this many workers: each computes the features
+# of every training ticket (1-2 GB for 10,000 e-mail threads of 1,640 characters), so more
+# shares would multiply the memory a training takes on a machine of many cores
+MAX_SHARES = 2
 
 
 @dataclass(frozen=True)
@@ -512,7 +516,7 @@ def fit_selected(X: Any, y: Any, config: Mapping[str, Any] | None = None,
             # one-vs-rest: its categories' problems shared out over the workers (the thread
             # set of banking77's e-mails, 10,000 tickets of 1,640 characters, `balanced`
             # chosen: the final fit took 46 s in one worker)
-            shares = min(workers, len(set(labels)))
+            shares = min(workers, len(set(labels)), MAX_SHARES)
             futures = [pool.submit(in_worker, fit_part, chosen.params, texts, labels, i,
                                    shares) for i in range(shares)]
         else:
