@@ -336,6 +336,34 @@ def test_a_one_vs_rest_final_fit_is_shared_over_the_workers(
     assert len(calls) == 1
 
 
+def test_the_baseline_beside_the_final_fit_shares_its_pool(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The baseline started beside the final fit uses the pool of [training.selection]'s
+    size: a pool of another size would be resized, which waits for the running fit (and
+    loky's warning of it is an error here). A fit that fails leaves nothing waiting."""
+    from triage_core.models import selection
+    from triage_core.models.baseline import start_baselines
+
+    monkeypatch.setattr(selection, "PROCESS_MIN_ROWS", 0)
+    texts, labels = make_tickets(40, seed=15)
+    workers = selection.default_workers() + 1
+    training = {"selection": {"workers": workers, "fit_budget": 10_000}}
+    config = {"classifier": {"multi_class": "ovr"}, "training": training}
+    half = len(texts) // 2
+    started: list = []
+    fit_selected(texts[:half], labels[:half], config, alongside=lambda: started.append(
+        start_baselines(texts[:half], labels[:half], texts[half:], labels[half:], training)))
+    assert selection._POOL._max_workers == workers
+    assert 0 < started[0]()["tfidf_svm"]["accuracy"] <= 1
+
+    def fail() -> None:
+        raise RuntimeError("the baseline could not start")
+    with pytest.raises(RuntimeError, match="could not start"):
+        fit_selected(texts, labels, config, alongside=fail)
+    model, _ = fit_selected(texts, labels, config)  # the pool still works
+    assert list(model.classes_) == sorted(set(labels))
+
+
 def test_the_plain_baseline_in_a_worker_scores_as_here(monkeypatch: pytest.MonkeyPatch) -> None:
     """The TF-IDF + SVM baseline runs in a worker process (scikit-learn's vectorizer held a
     training server's interpreter for up to a second at a time): the same figures and C as

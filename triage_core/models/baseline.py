@@ -152,28 +152,37 @@ def start_baselines(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequ
         PROCESS_MIN_ROWS,
         default_workers,
         in_worker,
+        selection_settings,
         workers_pool,
     )
 
     settings = BaselineSettings.from_config(training)
-    if not len(y_test) or not len(y_train):
-        return lambda progress=None: {}
-    out: dict[str, dict[str, float]] = {"majority": _majority(y_train, y_test)}
-    if not settings.enabled or len(set(y_train)) < 2:
-        return lambda progress=None: out
+    out: dict[str, dict[str, float]] = {}
+    if len(y_test) and len(y_train):
+        out["majority"] = _majority(y_train, y_test)
     args = (list(x_train), list(y_train), list(x_test), list(y_test), settings)
-    workers = default_workers()
+    # the pool of model selection's size ([training.selection] workers): a pool of another
+    # size would be resized, which waits for the final fit running in it
+    workers = selection_settings(training).workers or default_workers()
+    svm = bool(out) and settings.enabled and len(set(y_train)) >= 2
     future = (workers_pool(workers).submit(in_worker, _tfidf_svm, *args)
-              if len(x_train) >= PROCESS_MIN_ROWS and workers > 1 else None)
+              if svm and len(x_train) >= PROCESS_MIN_ROWS and workers > 1 else None)
 
     def wait(progress: Callable[..., Any] | None = None) -> dict[str, dict[str, float]]:
         from triage_core.models.selection import waited
 
-        # no word in any training text (empty vocabulary): no such baseline
-        with contextlib.suppress(ValueError):
-            out["tfidf_svm"] = (waited([future], progress, "plain baseline")[0]
-                                if future is not None else _tfidf_svm(*args))
+        if svm and "tfidf_svm" not in out:
+            # no word in any training text (empty vocabulary): no such baseline
+            with contextlib.suppress(ValueError):
+                out["tfidf_svm"] = (waited([future], progress, "plain baseline")[0]
+                                    if future is not None else _tfidf_svm(*args))
         return out
+
+    def cancel() -> None:
+        """Drop the baseline if it has not started (a training that failed meanwhile)."""
+        if future is not None:
+            future.cancel()
+    wait.cancel = cancel  # type: ignore[attr-defined]
     return wait
 
 

@@ -329,22 +329,28 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
     def start_plain() -> None:
         started.append(start_baselines(x_train.tolist(), y_train.tolist(), x_test.tolist(),
                                        y_test.tolist(), config.get("training")))
-    model, chosen = fit_selected(x_train.tolist(), y_train.tolist(), config, progress, start_plain)
-    fitted = time.perf_counter()
-    pred, confidence = _categories(model, x_test.tolist(), predictions is not None)
-    out = metrics(y_test, pred)
-    out.update(task="category", n_train=len(y_train), n_test=len(y_test),
-               n_skipped=skip_train + skip_test, n_skipped_train=skip_train,
-               n_skipped_test=skip_test, train_seconds=round(fitted - start, 3),
-               seconds=round(time.perf_counter() - start, 3), selection=chosen.summary())
-    known = set(y_train.tolist())
-    unseen = [label for label in y_test.tolist() if label not in known]
-    out["warnings"] = [*label_variants([*y_train.tolist(), *y_test.tolist()],
-                                       "the training and test files"),
-                       *blank_texts(x_train, Path(train).name),
-                       *blank_texts(x_test, Path(test).name)]
-    out["unseen_test_labels"] = {"rows": len(unseen),
-                                 "labels": list(dict.fromkeys(map(str, unseen)))[:10]}
+    try:
+        model, chosen = fit_selected(x_train.tolist(), y_train.tolist(), config, progress,
+                                     start_plain)
+        fitted = time.perf_counter()
+        pred, confidence = _categories(model, x_test.tolist(), predictions is not None)
+        out = metrics(y_test, pred)
+        out.update(task="category", n_train=len(y_train), n_test=len(y_test),
+                   n_skipped=skip_train + skip_test, n_skipped_train=skip_train,
+                   n_skipped_test=skip_test, train_seconds=round(fitted - start, 3),
+                   seconds=round(time.perf_counter() - start, 3), selection=chosen.summary())
+        known = set(y_train.tolist())
+        unseen = [label for label in y_test.tolist() if label not in known]
+        out["warnings"] = [*label_variants([*y_train.tolist(), *y_test.tolist()],
+                                           "the training and test files"),
+                           *blank_texts(x_train, Path(train).name),
+                           *blank_texts(x_test, Path(test).name)]
+        out["unseen_test_labels"] = {"rows": len(unseen),
+                                     "labels": list(dict.fromkeys(map(str, unseen)))[:10]}
+    except BaseException:
+        for pending in started:  # the baselines started beside a fit that failed
+            pending.cancel()
+        raise
     if not started:
         start_plain()
     base = started[0](progress)

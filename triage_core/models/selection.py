@@ -522,9 +522,13 @@ def fit_selected(X: Any, y: Any, config: Mapping[str, Any] | None = None,
         else:
             futures = [pool.submit(in_worker, fit_final, chosen.params, texts, labels,
                                    chosen.held_out)]
-        if alongside is not None:
-            alongside()
-        done = waited(futures, progress, f"final fit ({chosen.chosen})")
+        try:
+            if alongside is not None:
+                alongside()
+            done = waited(futures, progress, f"final fit ({chosen.chosen})")
+        finally:
+            for fut in futures:  # an error or an interrupt: drop what has not started
+                fut.cancel()
         model = model.join_parts(done, chosen.held_out) if shared else done[0]
     else:
         model = fit_final(chosen.params, texts, labels, chosen.held_out)

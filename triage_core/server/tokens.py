@@ -71,6 +71,9 @@ def revoke(store: Store, ref: str) -> str:
     token_id = str(rows["token_id"].iloc[0])
     store.execute("UPDATE api_tokens SET revoked_at = now()::TIMESTAMP WHERE token_id = ?",
                   [token_id])
+    # at once, not when the job that ran this is reported done: a server's Verifier reads the
+    # tokens again at the next request, so a token said revoked is refused from then on
+    version.bump()
     return token_id
 
 

@@ -80,7 +80,7 @@ def _baselines(tr: pd.DataFrame, hold: pd.DataFrame,
     from triage_core.models.baseline import start_baselines
 
     if hold.empty:
-        return lambda progress=None: {}
+        return start_baselines([], [], [], [])
     return start_baselines(ticket_texts(tr).tolist(), tr["label"].tolist(),
                            ticket_texts(hold).tolist(), hold["label"].tolist(),
                            config.get("training"))
@@ -114,8 +114,13 @@ def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = 
     tr, hold = data[~data["holdout"]], data[data["holdout"]]
     start = time.perf_counter()
     started: list[Any] = []  # the plain baselines, trained beside the final fit
-    model, chosen = _fit_category(tr, config, progress, hold,
-                                  lambda: started.append(_baselines(tr, hold, config)))
+    try:
+        model, chosen = _fit_category(tr, config, progress, hold,
+                                      lambda: started.append(_baselines(tr, hold, config)))
+    except BaseException:
+        for pending in started:  # the baselines started beside a fit that failed
+            pending.cancel()
+        raise
     seconds = time.perf_counter() - start
     plain = (started[0] if started else _baselines(tr, hold, config))(progress)
     return _record(store, model, tr, hold, data, activate=activate, force=force,
