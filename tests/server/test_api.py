@@ -537,3 +537,22 @@ def test_requests_that_give_different_fields_keep_their_order(
     r = api.post("/api/v1/tickets", [{"customer_id": customers[0], "tags": "x"},
                                      {"customer_id": customers[0]}])
     assert r.status_code == 422 and "ticket_id" in r.text, r.text
+
+
+def test_duckdb_runs_one_thread_per_core_but_one_in_the_server(
+        serve_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server leaves a core to its Python (event loop and intake): DuckDB's threads are
+    one per core but one, at least one, unless [server] duckdb_threads says otherwise."""
+    import os
+
+    from triage_core.server.settings import ServerSettings
+
+    api = serve_api()
+    cores = len(os.sched_getaffinity(0))
+    setting = api.query("SELECT current_setting('threads') AS n")["n"].iloc[0]
+    assert int(setting) == max(1, cores - 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert ServerSettings.from_mapping(None).threads() == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert ServerSettings.from_mapping(None).threads() == 1
+    assert ServerSettings.from_mapping({"duckdb_threads": 6}).threads() == 6

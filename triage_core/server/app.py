@@ -64,7 +64,7 @@ class Server:
             raise TriageError(f"{self.db_path} is already served by process {running['pid']} "
                               f"at {running['url']}; stop that server first")
         try:
-            self.store = Store(self.db_path)
+            self.store = Store(self.db_path, threads=self.settings.threads())
         except DatabaseBusyError:
             other = owner.starting(self.db_path)
             if other is None:

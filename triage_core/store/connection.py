@@ -87,7 +87,9 @@ def _arrow_table(columns: Mapping[str, Sequence[Any]], types: Mapping[str, str])
 class Store:
     """A DuckDB database file (or ``:memory:``) with the triage schema."""
 
-    def __init__(self, path: str | Path = ":memory:", read_only: bool = False) -> None:
+    def __init__(self, path: str | Path = ":memory:", read_only: bool = False,
+                 threads: int | None = None) -> None:
+        """``threads``: DuckDB's threads (None: its default, one per core)."""
         self.path = str(path)
         self.read_only = read_only
         if self.path != ":memory:":
@@ -106,6 +108,10 @@ class Store:
         self._con.execute("SET enable_progress_bar = false")
         if self.path != ":memory:":
             self._con.execute(f"SET memory_limit = '{memory_limit()}'")
+        if threads:  # a setting of the database instance, which this process's other
+            # connections to the file share (a connection opened with another configuration
+            # would be refused); SET takes no parameter: an int, checked here
+            self._con.execute(f"SET threads = {int(threads):d}")
         self._lock = threading.RLock()
         self._in_tx = False
         self._order_to_reset = False  # an unordered write is running (write_frame)
