@@ -202,7 +202,7 @@ def words_table(words: Any, label: str, columns: tuple[str, str] = ("word", "wei
         except ValueError:
             words = []
     if not words:
-        st.caption(f"{label}: no strong words")
+        st.caption(f"{plain(label)}: no strong words")
         return
     lines = []
     for item in words:

@@ -89,10 +89,9 @@ def _cv_hits(c: float, x: Any, y: np.ndarray, folds: list[tuple[np.ndarray, np.n
 def _cv_rows(settings: BaselineSettings, texts: Sequence[str]) -> int:
     """How many training rows choose C: ``max_rows``, fewer for long texts (as model
     selection's sample, :func:`triage_core.models.selection.sample_rows`)."""
-    mean = float(np.mean([len(t) for t in texts])) if len(texts) else 0.0
-    if mean <= settings.budget_chars:
-        return settings.max_rows
-    return max(10, int(settings.max_rows * (settings.budget_chars / mean) ** 0.5))
+    from triage_core.models.selection import rows_for_length
+
+    return rows_for_length(settings.max_rows, settings.budget_chars, [len(t) for t in texts])
 
 
 def _tfidf_svm(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[str],
