@@ -351,6 +351,9 @@ def test_settings_from_a_config_section() -> None:
     ({"skip_weight": -1}, "skip_weight"),
     ({"calibration_cv": 1}, "calibration_cv"),
     ({"subject_weight": 1.5}, "subject_weight"),
+    ({"lead_words": -1}, "lead_words"),
+    ({"lead_words": 1001}, "lead_words"),
+    ({"lead_words": 2.5}, "lead_words"),
     ({"class_weight": "heavy", "multi_class": "ovr"}, "class_weight"),
     ({"class_weight": {"refund": 0}, "multi_class": "ovr"}, "class_weight"),
     ({"class_weight": "balanced"}, "class_weight"),
@@ -417,6 +420,37 @@ def test_subject_weight_and_cleaning_of_plain_texts(data: tuple[list[str], list[
                                atol=1e-9)  # the signature is cleaned away
 
 
+def test_lead_words_count_the_opening_words_once_more(data: tuple[list[str], list[str]]
+                                                       ) -> None:
+    """A title run into the body (no subject line): with ``lead_words`` = N the first N words
+    are put once more before the text, so they weigh like a repeated subject."""
+    from triage_core.models.features import as_texts
+
+    texts = ["reset passwords for external accounts", "", "one", "  two  words ", None]
+    assert as_texts(texts, lead_words=3) == [
+        "reset passwords for\nreset passwords for external accounts", "", "one\none",
+        "two words\n  two  words ", ""]
+    assert as_texts(texts[:1], lead_words=0) == texts[:1]
+    # after cleaning and the subject's repetition; the same for subject and body columns
+    mail = ["Login broken\nHi team,\nI cannot log in.\n\nThanks,\nJane Doe\nACME Corp"]
+    assert as_texts(mail, 2, clean=True, lead_words=2) == [
+        "Login broken\nLogin broken\nLogin broken\nI cannot log in."]
+    frame = pd.DataFrame({"subject": ["Login broken"], "body": ["I cannot log in."]})
+    assert as_texts(frame, 1, lead_words=3) == ["Login broken I\nLogin broken\nI cannot log in."]
+    lead = TicketClassifier(lead_words=3, calibration_cv=0).fit(*data)
+    plain = TicketClassifier(calibration_cv=0).fit(*data)
+    assert lead.lead_words == 3 and lead.get_params()["lead_words"] == 3
+    assert not np.allclose(lead.class_scores(data[0][:5]), plain.class_scores(data[0][:5]))
+    # the opening words' counts are what changed: a text of three words or fewer is its lead
+    words = lead.features_.transform(as_texts(["refund my order"], lead_words=3))
+    once = lead.features_.transform(["refund my order"])
+    assert (words != once).nnz > 0
+    loaded = registry.loads(registry.dumps(lead))
+    assert loaded.lead_words == 3
+    np.testing.assert_array_equal(loaded.predict_proba(data[0][:5]),
+                                  lead.predict_proba(data[0][:5]))
+
+
 def test_held_out_scores_calibrate_without_new_folds(data: tuple[list[str], list[str]]) -> None:
     texts, labels = data
     half = len(texts) // 2
@@ -432,10 +466,10 @@ def test_held_out_scores_calibrate_without_new_folds(data: tuple[list[str], list
 def test_models_saved_before_clean_text_load(data: tuple[list[str], list[str]]) -> None:
     model = TicketClassifier(calibration_cv=0).fit(*data)
     state = model.__getstate__()
-    del state["clean_text"]
+    del state["clean_text"], state["lead_words"]
     old = TicketClassifier.__new__(TicketClassifier)
     old.__setstate__(state)
-    assert old.clean_text is False
+    assert old.clean_text is False and old.lead_words == 0
     np.testing.assert_array_equal(old.predict(data[0][:10]), model.predict(data[0][:10]))
 
 

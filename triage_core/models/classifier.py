@@ -79,6 +79,7 @@ class ClassifierSettings:
     max_pair_features: int
     calibration_cv: int
     subject_weight: int
+    lead_words: int
     max_chars: int
     semantic_weight: float
     semantic_max_weight: float
@@ -136,6 +137,8 @@ def _check_params(params: Mapping[str, Any], check: Checker) -> dict[str, Any]:
     out["calibration_cv"] = cv
     out["subject_weight"] = check.integer(to_python(params["subject_weight"]), "subject_weight",
                                           lo=0)
+    out["lead_words"] = check.integer(to_python(params["lead_words"]), "lead_words", lo=0,
+                                      hi=1000)
     out["clean_text"] = check.flag(to_python(params["clean_text"]), "clean_text")
     rs = to_python(params["random_state"])
     out["random_state"] = None if rs is None else check.integer(rs, "random_state")
@@ -207,6 +210,7 @@ class TicketClassifier(ClassifierEstimator):
                  max_pair_features: int = _DEFAULTS.max_pair_features,
                  calibration_cv: int = _DEFAULTS.calibration_cv,
                  subject_weight: int = _DEFAULTS.subject_weight,
+                 lead_words: int = _DEFAULTS.lead_words,
                  max_chars: int = _DEFAULTS.max_chars,
                  semantic_weight: float = _DEFAULTS.semantic_weight,
                  semantic_max_weight: float = _DEFAULTS.semantic_max_weight,
@@ -224,6 +228,7 @@ class TicketClassifier(ClassifierEstimator):
         self.max_pair_features = max_pair_features
         self.calibration_cv = calibration_cv
         self.subject_weight = subject_weight
+        self.lead_words = lead_words
         self.max_chars = max_chars
         self.semantic_weight = semantic_weight
         self.semantic_max_weight = semantic_max_weight
@@ -233,11 +238,12 @@ class TicketClassifier(ClassifierEstimator):
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("semantic_weight", 0.0)  # saved before the semantic block existed
         state.setdefault("semantic_max_weight", 0.0)  # saved before max pooling existed
+        state.setdefault("lead_words", 0)  # saved before the opening words could count twice
         state.setdefault("clean_text", False)  # saved before texts could be cleaned here
         super().__setstate__(state)
 
     def _texts(self, X: Any) -> list[str]:
-        return as_texts(X, self.subject_weight, self.clean_text)
+        return as_texts(X, self.subject_weight, self.clean_text, self.lead_words)
 
     def _features(self) -> TicketFeatures:
         """The feature extractor, with this classifier's values of its parameters."""

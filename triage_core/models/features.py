@@ -82,23 +82,33 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-def as_texts(X: Any, subject_weight: int = 1, clean: bool = False) -> list[str]:
+def as_texts(X: Any, subject_weight: int = 1, clean: bool = False,
+             lead_words: int = 0) -> list[str]:
     """Texts from a sequence/Series of strings, or a DataFrame with subject and body columns.
 
     None/NaN become "". A DataFrame's subject is cleaned and joined to its cleaned body like
     ``text.ticket_text_series`` does, with the subject repeated ``subject_weight`` times. Plain
     texts are taken as that join's output: with ``clean`` they go through ``clean_body``
     first (quoted replies, signatures, greetings), and the first line of a text of several
-    lines (the subject) is repeated ``subject_weight`` times.
+    lines (the subject) is repeated ``subject_weight`` times. With ``lead_words`` > 0 the
+    text's first that many words are put once more before it (a title run into the body).
     """
     texts = _raw_texts(X, subject_weight)
-    if isinstance(X, pd.DataFrame) and {"subject", "body"} <= set(X.columns):
-        return texts  # already cleaned and joined, the subject repeated
-    if clean:
-        texts = _clean(texts)
-    if subject_weight > 1:
-        texts = [_repeat_head(t, subject_weight) for t in texts]
+    if not (isinstance(X, pd.DataFrame) and {"subject", "body"} <= set(X.columns)):
+        # (a DataFrame's subject and body are already cleaned and joined, the subject repeated)
+        if clean:
+            texts = _clean(texts)
+        if subject_weight > 1:
+            texts = [_repeat_head(t, subject_weight) for t in texts]
+    if lead_words > 0:
+        texts = [_lead(t, lead_words) for t in texts]
     return texts
+
+
+def _lead(text: str, words: int) -> str:
+    """The text's first ``words`` words (split at white space), a line break, the text."""
+    head = text.split(maxsplit=words)[:words]
+    return " ".join(head) + "\n" + text if head else text
 
 
 def _clean(texts: list[str]) -> list[str]:

@@ -475,8 +475,8 @@ def _keep_plain(names: list[str], scored: list[CandidateScore],
     more than ``baseline_margin`` standard errors of their paired per-ticket difference (right
     or wrong on each held-out ticket); else None. With seven candidates the best
     cross-validated score of a small training set is partly luck; but with very few labels per
-    category a richer model's real lead is also within the noise, so the margin is off by
-    default (README, Model selection)."""
+    category a richer model's real lead is also within the noise, so the default margin is
+    half a standard error, not one (README, Model selection)."""
     plain = [c for c, n in enumerate(names) if n in settings.baseline and c in correct]
     if best in plain or not plain or best not in correct or settings.baseline_margin <= 0:
         return None
