@@ -58,6 +58,15 @@ def test_packaged_selection_scores_every_candidate_on_both_folds_and_keeps_plain
     plain = dict(s.candidates)["plain"]
     assert lead == {**plain, "lead_words": 10}
     assert s.baseline_margin == 0.5
+    # a tie between a richer candidate and the plain one goes to the plain one by default,
+    # to the earlier candidate without a margin
+    texts, labels = make_tickets(40, seed=13)
+    tie = {"training": {"selection": {"candidates": TWO, "fit_budget": 10_000}}}
+    chosen = select(texts, labels, None, selection_settings(tie["training"]))
+    scores = {c.name: c.score for c in chosen.candidates}
+    assert scores["default"] == scores["plain"] and chosen.chosen == "plain"
+    tie["training"]["selection"]["baseline_margin"] = 0.0
+    assert select(texts, labels, None, selection_settings(tie["training"])).chosen == "default"
 
 
 def test_the_plain_candidates_cover_every_c_of_the_plain_baseline() -> None:
@@ -144,7 +153,13 @@ def test_a_lead_over_the_plain_model_within_noise_keeps_the_plain_model() -> Non
     assert _keep_plain(names, scored, {0: close, 1: plain, 2: plain}, 0,
                        settings(baseline=[], baseline_margin=1.0)) is None
     assert _keep_plain(names, scored, {0: close, 1: plain, 2: plain}, 1, s) is None
+    # the packaged margin, half a standard error: a lead of 0.01 clears 0.5 x 0.0187, and one
+    # of 0.005 does not
+    assert settings().baseline_margin == 0.5
     assert _keep_plain(names, scored, {0: close, 1: plain, 2: plain}, 0, settings()) is None
+    nearer = [_scored("default", 0.755), *scored[1:]]
+    kept = _keep_plain(names, nearer, {0: close, 1: plain, 2: plain}, 0, settings())
+    assert kept is not None and kept[0] == 1
 
 
 def test_selection_reports_the_plain_model_it_kept() -> None:

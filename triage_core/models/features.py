@@ -82,6 +82,11 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+# A word of the lead (``lead_words``) is cut to this many characters: a URL, a token or a text
+# without spaces (Chinese, Japanese) is not copied whole.
+LEAD_WORD_CHARS = 30
+
+
 def as_texts(X: Any, subject_weight: int = 1, clean: bool = False,
              lead_words: int = 0) -> list[str]:
     """Texts from a sequence/Series of strings, or a DataFrame with subject and body columns.
@@ -91,7 +96,8 @@ def as_texts(X: Any, subject_weight: int = 1, clean: bool = False,
     texts are taken as that join's output: with ``clean`` they go through ``clean_body``
     first (quoted replies, signatures, greetings), and the first line of a text of several
     lines (the subject) is repeated ``subject_weight`` times. With ``lead_words`` > 0 the
-    text's first that many words are put once more before it (a title run into the body).
+    text's first that many words (the subject and the start of the body, or the title of a
+    ticket whose fields were joined into one) are put once more before it.
     """
     texts = _raw_texts(X, subject_weight)
     if not (isinstance(X, pd.DataFrame) and {"subject", "body"} <= set(X.columns)):
@@ -106,8 +112,13 @@ def as_texts(X: Any, subject_weight: int = 1, clean: bool = False,
 
 
 def _lead(text: str, words: int) -> str:
-    """The text's first ``words`` words (split at white space), a line break, the text."""
-    head = text.split(maxsplit=words)[:words]
+    """The text's first ``words`` words (split at white space, each cut to ``LEAD_WORD_CHARS``
+    characters; a subject repeated for ``subject_weight`` is read once), a line break, the
+    text."""
+    first, sep, rest = text.partition("\n")
+    while sep and first and (rest == first or rest.startswith(first + "\n")):
+        rest = rest[len(first) + 1:]  # a repetition of the subject
+    head = [w[:LEAD_WORD_CHARS] for w in f"{first} {rest}".split(maxsplit=words)[:words]]
     return " ".join(head) + "\n" + text if head else text
 
 

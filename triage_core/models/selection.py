@@ -53,7 +53,7 @@ __all__ = ["CandidateScore", "Selection", "SelectionSettings", "accuracy_and_mac
 METRICS = ("accuracy", "macro_f1", "mean")
 IDLE_WORKER_SECONDS = 60  # worker processes of selection (and the baseline) exit after this
 PROCESS_MIN_ROWS = 1000  # fewer cross-validated tickets: the fits run in this process
-MAX_WORKERS = 4  # worker processes by default (selection has 14 fits, 7 per fold)
+MAX_WORKERS = 4  # worker processes by default (selection has 16 fits, 8 per fold)
 # A one-vs-rest final fit is shared over at most this many workers: each computes the features
 # of every training ticket (1-2 GB for 10,000 e-mail threads of 1,640 characters), so more
 # shares would multiply the memory a training takes on a machine of many cores
@@ -424,7 +424,7 @@ def _choose(run: _Run, names: list[str], changes: list[dict[str, Any]],
             folds: list[tuple[np.ndarray, np.ndarray]], settings: SelectionSettings,
             classes: np.ndarray, seconds: float) -> Selection:
     """Score every candidate on the folds all scored candidates finished; the best wins
-    (ties: the earlier candidate)."""
+    (ties: the earlier candidate), unless :func:`_keep_plain` keeps a plain one."""
     done = {c: next((f for f in range(len(folds)) if (c, f) not in run.scores), len(folds))
             for c in range(len(names)) if c not in run.failed}
     if not any(done.values()):
@@ -473,7 +473,7 @@ def _keep_plain(names: list[str], scored: list[CandidateScore],
                 ) -> tuple[int, str] | None:
     """(the best plain candidate, why) when the best candidate is not plain and beats it by no
     more than ``baseline_margin`` standard errors of their paired per-ticket difference (right
-    or wrong on each held-out ticket); else None. With seven candidates the best
+    or wrong on each held-out ticket); else None. With eight candidates the best
     cross-validated score of a small training set is partly luck; but with very few labels per
     category a richer model's real lead is also within the noise, so the default margin is
     half a standard error, not one (README, Model selection)."""
