@@ -26,7 +26,8 @@ import numpy as np
 from triage_core.config import Checker, section
 from triage_core.models.classifier import MANY_CLASSES_WARNING
 
-__all__ = ["BaselineSettings", "baselines", "margin", "start_baselines"]
+__all__ = ["BaselineSettings", "BesideFit", "Started", "baselines", "margin",
+           "start_baselines"]
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,11 @@ def baselines(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[s
 
 def start_baselines(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequence[str],
                     y_test: Sequence[Any], training: Mapping[str, Any] | None = None
-                    ) -> Callable[..., dict[str, dict[str, float]]]:
+                    ) -> Started:
     """:func:`baselines`, started: the TF-IDF + SVM baseline runs in a worker process from
     1,000 training rows (its values of C one after the other there), so a training can fit
-    its own final model in another worker meanwhile; the function returned waits for it
-    (given a ``progress`` factory, with a bar while it is not done).
+    its own final model in another worker meanwhile; calling the :class:`Started` returned
+    waits for it (given a ``progress`` factory, with a bar while it is not done).
 
     In a worker because scikit-learn's vectorizer and sparse matrices hold the interpreter
     for up to a second at a time, and a server that retrained answered no ticket meanwhile
@@ -177,12 +178,50 @@ def start_baselines(x_train: Sequence[str], y_train: Sequence[Any], x_test: Sequ
                                     if future is not None else _tfidf_svm(*args))
         return out
 
-    def cancel() -> None:
-        """Drop the baseline if it has not started (a training that failed meanwhile)."""
-        if future is not None:
-            future.cancel()
-    wait.cancel = cancel  # type: ignore[attr-defined]
-    return wait
+    return Started(wait, future)
+
+
+class Started:
+    """Plain baselines under way (:func:`start_baselines`): call it (optionally with a
+    ``progress`` factory) for their results; :meth:`cancel` drops the SVM if it has not
+    started (a training that failed meanwhile)."""
+
+    def __init__(self, wait: Callable[..., dict[str, dict[str, float]]], future: Any) -> None:
+        self._wait, self._future = wait, future
+
+    def __call__(self, progress: Callable[..., Any] | None = None
+                 ) -> dict[str, dict[str, float]]:
+        return self._wait(progress)
+
+    def cancel(self) -> None:
+        if self._future is not None:
+            self._future.cancel()
+
+
+class BesideFit:
+    """The plain baselines of a training, started beside its final fit (:meth:`start` is the
+    ``alongside`` of :func:`triage_core.models.selection.fit_selected`, called only when the
+    fit runs in a worker) or else after it, by :meth:`wait`. As a context manager around the
+    fit: an error inside it cancels a baseline that has not started."""
+
+    def __init__(self, start: Callable[[], Started]) -> None:
+        self._start = start
+        self._started: Started | None = None
+
+    def start(self) -> None:
+        self._started = self._start()
+
+    def wait(self, progress: Callable[..., Any] | None = None) -> dict[str, dict[str, float]]:
+        if self._started is None:
+            self._started = self._start()
+        return self._started(progress)
+
+    def __enter__(self) -> BesideFit:
+        return self
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        if kind is not None and self._started is not None:
+            self._started.cancel()
 
 
 def margin(ours: Mapping[str, Any], base: Mapping[str, Mapping[str, float]]

@@ -310,7 +310,7 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
     same TRAIN (``baseline``) and the margin over the best of them. ``predictions``: also
     write each test row's prediction and confidence there (:func:`write_predictions`)."""
     from triage_core.config import load_config
-    from triage_core.models.baseline import margin, start_baselines
+    from triage_core.models.baseline import BesideFit, margin, start_baselines
     from triage_core.models.selection import fit_selected
 
     if predictions is not None:
@@ -324,14 +324,12 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
         raise TriageError(f"{Path(test).name}: nothing to evaluate: no rows with a label"
                           f" in {label_col!r}")
     config = load_config() if config is None else config
-    started: list[Any] = []  # the plain baselines, trained beside the final fit
-
-    def start_plain() -> None:
-        started.append(start_baselines(x_train.tolist(), y_train.tolist(), x_test.tolist(),
-                                       y_test.tolist(), config.get("training")))
-    try:
+    plain = BesideFit(lambda: start_baselines(x_train.tolist(), y_train.tolist(),
+                                              x_test.tolist(), y_test.tolist(),
+                                              config.get("training")))
+    with plain:
         model, chosen = fit_selected(x_train.tolist(), y_train.tolist(), config, progress,
-                                     start_plain)
+                                     plain.start)
         fitted = time.perf_counter()
         pred, confidence = _categories(model, x_test.tolist(), predictions is not None)
         out = metrics(y_test, pred)
@@ -347,13 +345,7 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
                            *blank_texts(x_test, Path(test).name)]
         out["unseen_test_labels"] = {"rows": len(unseen),
                                      "labels": list(dict.fromkeys(map(str, unseen)))[:10]}
-    except BaseException:
-        for pending in started:  # the baselines started beside a fit that failed
-            pending.cancel()
-        raise
-    if not started:
-        start_plain()
-    base = started[0](progress)
+    base = plain.wait(progress)
     out.update(baseline=base, margin=margin(out, base))
     if predictions is not None:
         out["predictions"] = {"file": str(predictions), "rows": write_predictions(

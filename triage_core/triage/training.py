@@ -73,17 +73,14 @@ def _fit_category(train: pd.DataFrame, config: Mapping[str, Any],
                         progress, alongside)
 
 
-def _baselines(tr: pd.DataFrame, hold: pd.DataFrame,
-               config: Mapping[str, Any]) -> Any:
-    """The plain baselines trained on the same training rows, scored on the holdout: started
-    (see :func:`baseline.start_baselines`); the function returned waits for them."""
-    from triage_core.models.baseline import start_baselines
+def _baselines(tr: pd.DataFrame, hold: pd.DataFrame, config: Mapping[str, Any]) -> Any:
+    """The plain baselines trained on the same training rows, scored on the holdout (none
+    without a holdout), to start beside the final fit (:class:`baseline.BesideFit`)."""
+    from triage_core.models.baseline import BesideFit, start_baselines
 
-    if hold.empty:
-        return start_baselines([], [], [], [])
-    return start_baselines(ticket_texts(tr).tolist(), tr["label"].tolist(),
-                           ticket_texts(hold).tolist(), hold["label"].tolist(),
-                           config.get("training"))
+    return BesideFit(lambda: start_baselines(
+        ticket_texts(tr).tolist(), tr["label"].tolist(), ticket_texts(hold).tolist(),
+        hold["label"].tolist(), config.get("training")))
 
 
 def _holdout_metrics(model: Any, hold: pd.DataFrame) -> dict[str, Any]:
@@ -113,16 +110,10 @@ def train(store: Store, config: Mapping[str, Any], *, note: str = "", by: str = 
                          "them)")
     tr, hold = data[~data["holdout"]], data[data["holdout"]]
     start = time.perf_counter()
-    started: list[Any] = []  # the plain baselines, trained beside the final fit
-    try:
-        model, chosen = _fit_category(tr, config, progress, hold,
-                                      lambda: started.append(_baselines(tr, hold, config)))
-    except BaseException:
-        for pending in started:  # the baselines started beside a fit that failed
-            pending.cancel()
-        raise
+    with _baselines(tr, hold, config) as beside:
+        model, chosen = _fit_category(tr, config, progress, hold, beside.start)
     seconds = time.perf_counter() - start
-    plain = (started[0] if started else _baselines(tr, hold, config))(progress)
+    plain = beside.wait(progress)
     return _record(store, model, tr, hold, data, activate=activate, force=force,
                    tolerance=tolerance, note=note, by=by, seconds=seconds,
                    extra={"selection": chosen.summary(), "plain_baselines": plain})
