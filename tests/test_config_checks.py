@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from _cli import one_line_error, run
 
@@ -105,6 +106,27 @@ def test_labeled_checks_the_row_caps_it_is_given(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match=r"^training: unknown key 'foo'"):
             training.labeled(store, {"training": {"foo": 1}})
         assert training.labeled(store, {"training": {"max_train_rows": 5}}).empty
+
+
+def test_labeled_tickets_come_in_one_order(tmp_path: Path) -> None:
+    """Training rows come newest first (then by id), training rows before the holdout's,
+    however the table stores them: selection samples and folds them by position."""
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    n = 30000
+    stamps = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 50, n), unit="D")
+    frame = pd.DataFrame({"ticket_id": [f"T{i}" for i in rng.permutation(n)],
+                          "customer_id": "c1", "status": "new", "created_at": stamps,
+                          "subject": "s", "body": "b", "category": rng.choice(["a", "b"], n)})
+    with Store(tmp_path / "t.duckdb") as store:
+        store.import_frame("customers", pd.DataFrame({"customer_id": ["c1"]}))
+        store.import_frame("tickets", frame)
+        got = training.labeled(store, {"training": {"max_train_rows": 20000}})
+    want = (got.assign(key=got["ticket_id"]).sort_values(
+        ["holdout", "created_at", "key"], ascending=[True, False, True]))
+    assert got["ticket_id"].tolist() == want["ticket_id"].tolist()
+    assert (~got["holdout"]).sum() == 20000 and got["holdout"].iloc[-1]
 
 
 def test_training_row_caps_are_read(tmp_path: Path) -> None:

@@ -36,7 +36,9 @@ WHERE coalesce(corr.category, k.category) IS NOT NULL
 
 def labeled(store: Store, config: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Labeled tickets (a correction overrides the label) with the fixed holdout flag: the
-    newest ``max_train_rows`` outside the holdout and ``max_holdout_rows`` inside it."""
+    newest ``max_train_rows`` outside the holdout and ``max_holdout_rows`` inside it, newest
+    first (then by id) in each: the same tickets in the same order train the same model (a
+    table scan's order varies between runs, and with it selection's sample and folds)."""
     caps = TrainingSettings.from_mapping((config or {}).get("training"))
     max_train, max_hold = caps.max_train_rows, caps.max_holdout_rows
     return store.query(
@@ -44,7 +46,8 @@ def labeled(store: Store, config: Mapping[str, Any] | None = None) -> pd.DataFra
                 SELECT *, row_number() OVER (PARTITION BY holdout
                                              ORDER BY created_at DESC, ticket_id) AS rn
                 FROM ({_LABELED_SQL}))
-            WHERE rn <= CASE WHEN holdout THEN ? ELSE ? END""",
+            WHERE rn <= CASE WHEN holdout THEN ? ELSE ? END
+            ORDER BY holdout, rn""",
         [max_hold, max_train],
     )
 
