@@ -354,6 +354,11 @@ def test_settings_from_a_config_section() -> None:
     ({"lead_words": -1}, "lead_words must"),
     ({"lead_words": 1001}, "lead_words must"),
     ({"lead_words": 2.5}, "lead_words must"),
+    ({"neighbor_weight": -0.5}, "neighbor_weight must"),
+    ({"neighbor_weight": 1.0, "semantic_weight": 0.0, "semantic_max_weight": 0.0},
+     "neighbor_weight needs the word-vector blocks"),
+    ({"neighbor_k": 0}, "neighbor_k must"),
+    ({"neighbor_k": 2.0}, "neighbor_k must"),
     ({"class_weight": "heavy", "multi_class": "ovr"}, "class_weight"),
     ({"class_weight": {"refund": 0}, "multi_class": "ovr"}, "class_weight"),
     ({"class_weight": "balanced"}, "class_weight"),
@@ -511,3 +516,110 @@ def test_many_categories_of_few_tickets_train_without_warnings() -> None:
     labels = [f"group_{i % 25}" for i in range(30)]
     model = TicketClassifier(calibration_cv=0).fit(texts, labels)
     assert len(model.classes_) == 25
+
+
+# -- similar training tickets (neighbor_weight) -----------------------------------------------
+
+
+def _brute_neighbors(model: TicketClassifier, train: list[str], labels: list[str],
+                     texts: list[str], base: np.ndarray) -> np.ndarray:
+    """The bonus by its definition, from every training ticket: among each text's 3 best
+    categories of ``base``, weight x the mean of its k largest cosine similarities to that
+    category's training tickets (word-vector blocks side by side)."""
+    def vectors(xs: list[str]) -> np.ndarray:
+        b = model.features_.blocks(model._texts(xs))
+        v = np.hstack([b.semantic, b.semantic_max]).astype(np.float64)
+        norms = np.linalg.norm(v, axis=1, keepdims=True)
+        return np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
+
+    train_v, text_v = vectors(train), vectors(texts)
+    labels_arr = np.asarray(labels)
+    out = np.zeros_like(base)
+    for i, row in enumerate(base):
+        for c in np.argsort(-row)[:3]:
+            sims = np.sort(text_v[i] @ train_v[labels_arr == model.classes_[c]].T)[::-1]
+            out[i, c] = model.neighbor_weight * sims[:model.neighbor_k].mean()
+    return out
+
+
+def test_similar_training_tickets_raise_the_best_categories(
+        data: tuple[list[str], list[str]]) -> None:
+    """With neighbor_weight > 0 each of a ticket's 3 best SVM categories gains weight x the
+    mean cosine similarity of its k most similar training tickets of that category; the SVM
+    itself is the one fitted without it."""
+    texts, labels = data
+    test = make_tickets(6, seed=4)[0] + ["", "completely unrelated words here"]
+    plain = TicketClassifier(calibration_cv=0).fit(texts, labels)
+    near = TicketClassifier(calibration_cv=0, neighbor_weight=0.7, neighbor_k=2)
+    near.fit(texts, labels)
+    np.testing.assert_array_equal(near.weights_, plain.weights_)
+    base = plain.class_scores(test)
+    bonus = near.class_scores(test) - base
+    # the training vectors are kept as float16 (3 significant digits)
+    np.testing.assert_allclose(bonus, _brute_neighbors(near, texts, labels, test, base),
+                               atol=1e-3)
+    assert (bonus[:-2] != 0).sum(axis=1).tolist() == [3] * (len(test) - 2)  # 3 of 4
+    assert not bonus[-2].any()  # an empty text is similar to nothing
+    assert near.neighbors_.shape == (len(texts), near.features_.semantic_dims()
+                                     + near.features_.semantic_max_dims())
+    assert near.neighbors_.dtype == np.float16
+    proba = near.predict_proba(test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert list(near.classes_[proba.argmax(axis=1)]) == list(near.predict(test))
+    # saved and loaded: the same scores; a model saved before the keys: no neighbors
+    loaded = registry.loads(registry.dumps(near))
+    np.testing.assert_array_equal(loaded.class_scores(test), near.class_scores(test))
+    state = plain.__getstate__()
+    for key in ("neighbor_weight", "neighbor_k", "neighbors_", "neighbor_starts_"):
+        del state[key]
+    old = TicketClassifier.__new__(TicketClassifier)
+    old.__setstate__(state)
+    assert old.neighbor_weight == 0.0
+    np.testing.assert_array_equal(old.class_scores(test), base)
+
+
+def test_similar_tickets_decide_what_the_words_alone_do_not(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exclusive-or of two words (red car and blue bike are one category, red bike and
+    blue car the other), several words apart: no word or word pair tells the categories apart,
+    so the SVM's scores nearly tie; the most similar training tickets, which share both
+    words, give the right category a clear lead. The temperature is fitted on scores with the
+    bonus, as predictions have it; a kept sample of the training tickets still holds every
+    category in its share."""
+    import triage_core.models.classifier as classifier
+
+    xor = {("red", "car"): "alpha", ("blue", "bike"): "alpha", ("red", "bike"): "beta",
+           ("blue", "car"): "beta"}
+    fill = ["please help me with the", "i have a question about my",
+            "there is a problem with this"]
+    texts = [f"{c} {f} {v}" for (c, v) in xor for f in fill]
+    labels = [xor[key] for key in xor for _ in fill]
+    test = [f"{c} is my favourite and so is the {v}" for (c, v) in xor]
+    right = np.array([0, 0, 1, 1])  # alpha, alpha, beta, beta
+    rows = np.arange(len(test))
+
+    def lead(model: TicketClassifier) -> np.ndarray:
+        scores = model.class_scores(test)
+        return scores[rows, right] - scores[rows, 1 - right]
+
+    words = TicketClassifier(skip_weight=0.0).fit(texts, labels)
+    near = TicketClassifier(skip_weight=0.0, neighbor_weight=1.0).fit(texts, labels)
+    assert np.abs(lead(words)).mean() < 0.05  # about a tie (scores are about +-1 apart)
+    assert (lead(near) - lead(words)).min() > 0.05
+    assert near.calibration_.startswith("temperature") and near.temperature_ != 1.0
+    assert near.temperature_ != words.temperature_
+    monkeypatch.setattr(classifier, "MAX_NEIGHBOR_ROWS", 6)
+    sampled = TicketClassifier(neighbor_weight=1.0, calibration_cv=0).fit(texts, labels)
+    assert len(sampled.neighbors_) == 6
+    assert np.diff(sampled.neighbor_starts_).tolist() == [3, 3]
+
+
+def test_a_fit_in_shares_keeps_the_similar_tickets(data: tuple[list[str], list[str]]) -> None:
+    texts, labels = data
+    test = make_tickets(5, seed=6)[0]
+    whole = TicketClassifier(multi_class="ovr", neighbor_weight=1.0).fit(texts, labels)
+    one = TicketClassifier(multi_class="ovr", neighbor_weight=1.0)
+    pieces = [one.fit_part(texts, labels, i, 2) for i in range(2)]
+    joined = one.join_parts(pieces, (whole.class_scores(test), make_tickets(5, seed=6)[1]))
+    np.testing.assert_array_equal(joined.neighbors_, whole.neighbors_)
+    np.testing.assert_allclose(joined.class_scores(test), whole.class_scores(test), atol=0.02)

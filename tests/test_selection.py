@@ -12,10 +12,11 @@ from test_classifier import make_tickets
 
 from triage_core.config import defaults
 from triage_core.errors import ConfigError, ModelError
-from triage_core.models.classifier import TicketClassifier
+from triage_core.models.classifier import ClassifierSettings, TicketClassifier
 from triage_core.models.selection import (
     CandidateScore,
     SelectionSettings,
+    _fit_key,
     _keep_plain,
     allowed_fits,
     cv_folds,
@@ -52,8 +53,11 @@ def test_packaged_selection_scores_every_candidate_on_both_folds_and_keeps_plain
     `lead` candidate is the plain model with the opening words counted twice, and a richer
     candidate must lead the plain ones by half a standard error."""
     s = selection_settings()
-    every = len(s.candidates) * s.cv_folds
-    assert allowed_fits(s, s.budget_rows, len(s.candidates), s.cv_folds) == every
+    params = [ClassifierSettings.from_config(over).params() for _, over in s.candidates]
+    fits = len({_fit_key(p) for p in params})
+    assert fits == len(s.candidates) - 1  # `neighbors` shares the fits of `default`
+    assert allowed_fits(s, s.budget_rows, fits, s.cv_folds) == fits * s.cv_folds
+    assert dict(s.candidates)["neighbors"] == {"neighbor_weight": 1.0}
     lead = dict(s.candidates)["lead"]
     plain = dict(s.candidates)["plain"]
     assert lead == {**plain, "lead_words": 10}
@@ -196,6 +200,40 @@ def test_rare_classes_do_not_break_selection() -> None:
     assert chosen.folds == 3
     assert set(model.classes_) == set(labels)
     assert "held-out rows of model selection" in model.calibration_
+
+
+def test_candidates_that_differ_only_in_prediction_keys_share_a_fit() -> None:
+    """`neighbors` (the [classifier] section with similar tickets voting) needs no fit of its
+    own: it scores the held-out tickets with `default`'s fold model, exactly as a fit of its
+    own would, and the budget and the progress bar count the shared fit once."""
+    texts, labels = make_tickets(30, seed=21)
+    rng = np.random.default_rng(3)  # a fifth of the labels wrong: no candidate is perfect
+    names = sorted(set(labels))
+    labels = [names[rng.integers(len(names))] if rng.random() < 0.2 else lab for lab in labels]
+    near = {"neighbor_weight": 1.0, "neighbor_k": 2}
+    totals: list[int] = []
+
+    class Bar:
+        def __init__(self, desc: str, total: int, unit: str) -> None:
+            totals.append(total)
+
+        def update(self, n: int) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    shared = select(texts, labels, None,
+                    settings(candidates={"default": {}, "near": near}, workers=1), Bar)
+    alone = select(texts, labels, None,
+                   settings(candidates={"plain": TWO["plain"], "near": near}, workers=1))
+    assert totals == [3]  # 3 folds x 1 fit for 2 candidates
+    by_name = {c.name: c for c in shared.candidates}
+    assert by_name["near"].score == {c.name: c for c in alone.candidates}["near"].score
+    assert by_name["near"].folds == by_name["default"].folds == 3
+    assert by_name["near"].note.startswith("the fits of default")
+    assert by_name["default"].note == ""
+    assert by_name["near"].score != by_name["default"].score  # the votes changed predictions
 
 
 def test_the_fit_budget_limits_the_folds_deterministically() -> None:

@@ -83,6 +83,8 @@ class ClassifierSettings:
     max_chars: int
     semantic_weight: float
     semantic_max_weight: float
+    neighbor_weight: float
+    neighbor_k: int
     clean_text: bool
     random_state: int | None
 
@@ -139,6 +141,14 @@ def _check_params(params: Mapping[str, Any], check: Checker) -> dict[str, Any]:
                                           lo=0)
     out["lead_words"] = check.integer(to_python(params["lead_words"]), "lead_words", lo=0,
                                       hi=1000)
+    out["neighbor_weight"] = check.number(to_python(params["neighbor_weight"]),
+                                          "neighbor_weight", lo=0, hi=100)
+    out["neighbor_k"] = check.integer(to_python(params["neighbor_k"]), "neighbor_k", lo=1,
+                                      hi=100)
+    if out["neighbor_weight"] > 0 and not (out["semantic_weight"] > 0
+                                           or out["semantic_max_weight"] > 0):
+        check.fail("neighbor_weight needs the word-vector blocks (semantic_weight or "
+                   "semantic_max_weight > 0): similar tickets are found in them")
     out["clean_text"] = check.flag(to_python(params["clean_text"]), "clean_text")
     rs = to_python(params["random_state"])
     out["random_state"] = None if rs is None else check.integer(rs, "random_state")
@@ -214,6 +224,8 @@ class TicketClassifier(ClassifierEstimator):
                  max_chars: int = _DEFAULTS.max_chars,
                  semantic_weight: float = _DEFAULTS.semantic_weight,
                  semantic_max_weight: float = _DEFAULTS.semantic_max_weight,
+                 neighbor_weight: float = _DEFAULTS.neighbor_weight,
+                 neighbor_k: int = _DEFAULTS.neighbor_k,
                  clean_text: bool = _DEFAULTS.clean_text,
                  random_state: int | None = _DEFAULTS.random_state) -> None:
         self.C = C
@@ -232,6 +244,8 @@ class TicketClassifier(ClassifierEstimator):
         self.max_chars = max_chars
         self.semantic_weight = semantic_weight
         self.semantic_max_weight = semantic_max_weight
+        self.neighbor_weight = neighbor_weight
+        self.neighbor_k = neighbor_k
         self.clean_text = clean_text
         self.random_state = random_state
 
@@ -239,6 +253,8 @@ class TicketClassifier(ClassifierEstimator):
         state.setdefault("semantic_weight", 0.0)  # saved before the semantic block existed
         state.setdefault("semantic_max_weight", 0.0)  # saved before max pooling existed
         state.setdefault("lead_words", 0)  # saved before the opening words could count twice
+        state.setdefault("neighbor_weight", 0.0)  # saved before similar tickets counted
+        state.setdefault("neighbor_k", _DEFAULTS.neighbor_k)
         state.setdefault("clean_text", False)  # saved before texts could be cleaned here
         super().__setstate__(state)
 
@@ -301,15 +317,19 @@ class TicketClassifier(ClassifierEstimator):
             found = f"only {classes[0]!r}" if len(classes) else "no labels"
             raise ModelError(f"need tickets of at least two categories to train, found {found}")
         features = self._features()
+        blocks = features._fit_blocks(texts)
         # float64 straight away: liblinear's wrapper would otherwise copy a float32 matrix
-        Xf = features._stack(features._fit_blocks(texts), np.float64)
+        Xf = features._stack(blocks, np.float64)
+        vectors = _neighbor_vectors(blocks) if self.neighbor_weight > 0 else None
+        del blocks
         svm = self._fit_svm(self._svm(classes), Xf, yi)
         coef = svm.coef_
         intercept = np.atleast_1d(svm.intercept_)
         if coef.shape[0] == 1:  # binary: scores (-d/2, d/2) for (classes[0], classes[1])
             coef = np.vstack([-coef / 2, coef / 2])
             intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-        return self._fitted(features, classes, coef, intercept, held_out, Xf, yi)
+        self._keep_neighbors(vectors, yi, len(classes))
+        return self._fitted(features, classes, coef, intercept, held_out, Xf, yi, vectors)
 
     def splits(self, n_classes: int) -> bool:
         """Whether :meth:`fit_part` can share this fit out: one-vs-rest of three or more
@@ -330,7 +350,10 @@ class TicketClassifier(ClassifierEstimator):
         classes, yi = _encode_labels(y, len(texts))
         mine = np.array_split(np.arange(len(classes)), parts)[part]
         features = self._features()
-        Xf = features._stack(features._fit_blocks(texts), np.float64)
+        blocks = features._fit_blocks(texts)
+        Xf = features._stack(blocks, np.float64)
+        vectors = _neighbor_vectors(blocks) if self.neighbor_weight > 0 and part == 0 else None
+        del blocks
         at = np.full(len(classes), len(mine))  # "rest": every category of the other shares
         at[mine] = np.arange(len(mine))
         weights = self._class_weights(classes, yi)
@@ -342,7 +365,8 @@ class TicketClassifier(ClassifierEstimator):
         if len(mine) == 1:  # a binary problem, whose scores are the "rest" category's
             coef, intercept = -svm.coef_, -svm.intercept_
         return {"part": part, "classes": classes, "rows": mine, "coef": coef,
-                "intercept": intercept, "features": features if part == 0 else None}
+                "intercept": intercept, "features": features if part == 0 else None,
+                "neighbors": (vectors, yi) if vectors is not None else None}
 
     def join_parts(self, pieces: list[dict[str, Any]],
                    held_out: tuple[np.ndarray, Any] | None) -> TicketClassifier:
@@ -357,6 +381,10 @@ class TicketClassifier(ClassifierEstimator):
             intercept[piece["rows"]] = piece["intercept"]
         if held_out is None and self.calibration_cv:
             raise ModelError("a fit in shares needs held-out scores to calibrate on")
+        if pieces[0].get("neighbors") is not None:
+            self._keep_neighbors(*pieces[0]["neighbors"], len(classes))
+        else:
+            self._keep_neighbors(None, None, len(classes))
         return self._fitted(pieces[0]["features"], classes, coef, intercept, held_out)
 
     def _class_weights(self, classes: np.ndarray, yi: np.ndarray) -> np.ndarray:
@@ -370,8 +398,8 @@ class TicketClassifier(ClassifierEstimator):
 
     def _fitted(self, features: TicketFeatures, classes: np.ndarray, coef: np.ndarray,
                 intercept: np.ndarray, held_out: tuple[np.ndarray, Any] | None,
-                Xf: sparse.csr_matrix | None = None, yi: np.ndarray | None = None
-                ) -> TicketClassifier:
+                Xf: sparse.csr_matrix | None = None, yi: np.ndarray | None = None,
+                vectors: np.ndarray | None = None) -> TicketClassifier:
         self.features_ = features
         self.classes_ = classes
         # n_features x n_classes, float32: half the size and memory traffic of float64
@@ -383,11 +411,25 @@ class TicketClassifier(ClassifierEstimator):
             self.temperature_ = _fit_temperature(np.asarray(scores, np.float64), held)
             self.calibration_ = f"temperature, on {len(held):,} held-out rows of model selection"
         else:
-            self.temperature_, self.calibration_ = self._calibrate(Xf, yi, classes)
+            self.temperature_, self.calibration_ = self._calibrate(Xf, yi, classes, vectors)
         return self
 
-    def _calibrate(self, X: sparse.csr_matrix, y: np.ndarray,
-                   classes: np.ndarray) -> tuple[float, str]:
+    def _keep_neighbors(self, vectors: np.ndarray | None, yi: np.ndarray | None,
+                        n_classes: int) -> None:
+        """Keep the training tickets' word vectors for ``neighbor_weight`` (sorted by
+        category, float16, at most ``MAX_NEIGHBOR_ROWS`` of them; none when it is off)."""
+        if vectors is None or yi is None:
+            self.neighbors_ = np.zeros((0, 0), np.float16)
+            self.neighbor_starts_ = np.zeros(n_classes + 1, np.int64)
+            return
+        keep = _neighbor_sample(yi, MAX_NEIGHBOR_ROWS, self.random_state)
+        order = keep[np.argsort(yi[keep], kind="stable")]
+        self.neighbors_ = vectors[order].astype(np.float16)
+        counts = np.bincount(yi[order], minlength=n_classes)
+        self.neighbor_starts_ = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def _calibrate(self, X: sparse.csr_matrix, y: np.ndarray, classes: np.ndarray,
+                   vectors: np.ndarray | None = None) -> tuple[float, str]:
         if not self.calibration_cv:
             return 1.0, "none"
         counts = np.bincount(y)
@@ -403,10 +445,17 @@ class TicketClassifier(ClassifierEstimator):
         folds = StratifiedKFold(k, shuffle=True, random_state=self.random_state)
         held: list[np.ndarray] = []
         scores: list[np.ndarray] = []
+        vs = None if vectors is None else vectors if eligible.all() else vectors[rows]
         for train, test in folds.split(np.zeros(len(ys)), ys):
             svm = self._fit_svm(self._svm(classes[eligible]), Xs[train], ys[train])
             held.append(test)
-            scores.append(self._svm_scores(svm, Xs[test]))
+            fold_scores = self._svm_scores(svm, Xs[test])
+            if vs is not None:  # the scores predictions will have: with similar tickets
+                order = train[np.argsort(ys[train], kind="stable")]
+                starts = np.searchsorted(ys[order], np.arange(int(eligible.sum()) + 1))
+                _add_neighbors(fold_scores, vs[test], vs[order], starts, self.neighbor_k,
+                               self.neighbor_weight)
+            scores.append(fold_scores)
             if sum(map(len, held)) >= _CALIBRATION_ROWS:
                 break  # enough held-out scores for one parameter: skip the other folds
         used = len(held)
@@ -435,6 +484,9 @@ class TicketClassifier(ClassifierEstimator):
                 out += sparse.csr_matrix(dense) @ w[at:at + dense.shape[1]]
                 at += dense.shape[1]
         out += self.intercept_
+        if self.neighbor_weight > 0 and len(getattr(self, "neighbors_", ())):
+            _add_neighbors(out, _neighbor_vectors(blocks), self.neighbors_,
+                           self.neighbor_starts_, self.neighbor_k, self.neighbor_weight)
         return out
 
     def _blocks(self, X: Any) -> Blocks:
@@ -457,6 +509,63 @@ class TicketClassifier(ClassifierEstimator):
     def predict(self, X: Any) -> np.ndarray:
         scores = self._scores(self._blocks(X))
         return self.classes_[scores.argmax(axis=1)]
+
+
+# ------------------------------------------------------------------------------------------
+# Similar training tickets (neighbor_weight)
+# ------------------------------------------------------------------------------------------
+
+NEIGHBOR_CLASSES = 3  # the SVM's best categories per ticket that similar tickets can reorder
+# at most this many training tickets are kept (a stratified sample beyond): 20,000 x 512
+# float16 dimensions are 20 MB of the model file
+MAX_NEIGHBOR_ROWS = 20000
+
+
+def _neighbor_vectors(blocks: Blocks) -> np.ndarray:
+    """The tickets' word-vector blocks side by side, each row of length 1 (or all zero)."""
+    v = np.hstack([blocks.semantic, blocks.semantic_max]).astype(np.float32)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    return np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
+
+
+def _neighbor_sample(yi: np.ndarray, rows: int, seed: int | None) -> np.ndarray:
+    """Indices of at most about ``rows`` tickets, the same share of each category."""
+    if len(yi) <= rows:
+        return np.arange(len(yi))
+    rng = np.random.default_rng(0 if seed is None else seed)
+    keep = []
+    for c in np.unique(yi):
+        members = np.flatnonzero(yi == c)
+        n = max(1, round(len(members) * rows / len(yi)))
+        keep.append(np.sort(rng.choice(members, n, replace=False)))
+    return np.concatenate(keep)
+
+
+def _add_neighbors(scores: np.ndarray, queries: np.ndarray, vectors: np.ndarray,
+                   starts: np.ndarray, k: int, weight: float) -> None:
+    """Raise each ticket's ``NEIGHBOR_CLASSES`` best scores by ``weight`` x the mean cosine
+    similarity of its ``k`` most similar training tickets of that category (in place).
+
+    ``vectors``: the training tickets' :func:`_neighbor_vectors`, sorted by category, category
+    c's at ``starts[c]:starts[c + 1]``. Only the best few categories are compared, so a ticket
+    costs about 3 x (a category's tickets) dot products instead of one per training ticket.
+    Float32 matrix products: their sums depend on the BLAS's blocking, so a score can differ
+    by about 1e-7 between two batch sizes, as the float32 blocks already do."""
+    n, n_classes = scores.shape
+    if n == 0 or not len(vectors):
+        return
+    m = min(NEIGHBOR_CLASSES, n_classes)
+    top = (np.argpartition(-scores, m - 1, axis=1)[:, :m] if m < n_classes
+           else np.broadcast_to(np.arange(n_classes), (n, n_classes)))
+    for c in np.unique(top):
+        lo, hi = int(starts[c]), int(starts[c + 1])
+        if hi == lo:
+            continue
+        rows = np.flatnonzero((top == c).any(axis=1))
+        sims = queries[rows] @ vectors[lo:hi].astype(np.float32).T
+        kk = min(k, hi - lo)
+        best = -np.partition(-sims, kk - 1, axis=1)[:, :kk] if kk < hi - lo else sims
+        scores[rows, c] += weight * best.mean(axis=1, dtype=np.float64)
 
 
 def _encode_labels(y: Any, n_texts: int) -> tuple[np.ndarray, np.ndarray]:

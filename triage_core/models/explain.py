@@ -38,7 +38,8 @@ def explain_many(model: TicketClassifier, texts: Any, k: int = 5,
 
     ``positive_only=False`` lists terms pushing either way, by absolute contribution; with a
     large k they add up to the text's score for the category minus the intercept (except
-    punctuation-only terms, which are never listed).
+    punctuation-only terms, which are never listed, and, with ``neighbor_weight``, the bonus
+    of similar training tickets, which no term carries).
 
     A contribution is the feature's TF-IDF value times the SVM weight of the category (the
     predicted one, or ``category``). Terms are words, bigrams ("card arrived") and skip-grams

@@ -215,20 +215,36 @@ def _metrics(y_true: np.ndarray, y_pred: np.ndarray, metric: str) -> tuple[float
     return acc, f1, {"accuracy": acc, "macro_f1": f1, "mean": (acc + f1) / 2}[metric]
 
 
-def fit_fold(params: dict[str, Any], train_texts: list[str], train_y: np.ndarray,
-             test_texts: list[str], n_classes: int) -> tuple[np.ndarray | None, float, str]:
-    """One candidate on one fold (in a worker process): (held-out scores, n_test x n_classes,
-    seconds, ""), or (None, seconds, why) when the candidate cannot train on these texts."""
+# [classifier] keys that change predictions but not the fit: candidates that differ only in
+# these share one fit per fold (the `neighbors` candidate costs `default` no second fit)
+PREDICT_KEYS = ("neighbor_weight", "neighbor_k")
+
+
+def _fit_key(params: Mapping[str, Any]) -> str:
+    return repr(sorted((k, v) for k, v in params.items() if k not in PREDICT_KEYS))
+
+
+def fit_fold(params: list[dict[str, Any]], train_texts: list[str], train_y: np.ndarray,
+             test_texts: list[str], n_classes: int
+             ) -> tuple[list[np.ndarray] | None, float, str]:
+    """Candidates that share a fit (``params``: the same but for :data:`PREDICT_KEYS`) on one
+    fold, in a worker process: (each one's held-out scores, n_test x n_classes, seconds, ""),
+    or (None, seconds, why) when they cannot train on these texts."""
     start = time.perf_counter()
-    model = TicketClassifier(**{**params, "calibration_cv": 0})
+    weight = max(p["neighbor_weight"] for p in params)  # keeps the vectors when one needs them
+    model = TicketClassifier(**{**params[0], "neighbor_weight": weight, "calibration_cv": 0})
     try:
         model.fit(train_texts, train_y)
     except ModelError as exc:  # e.g. no words left after this candidate's cleaning
         return None, time.perf_counter() - start, str(exc)
-    got = model.class_scores(test_texts)
-    scores = np.full((len(test_texts), n_classes), got.min() - 1.0)
-    scores[:, model.classes_] = got  # labels are class indices
-    return scores, time.perf_counter() - start, ""
+    out = []
+    for p in params:
+        model.set_params(neighbor_weight=p["neighbor_weight"], neighbor_k=p["neighbor_k"])
+        got = model.class_scores(test_texts)
+        scores = np.full((len(test_texts), n_classes), got.min() - 1.0)
+        scores[:, model.classes_] = got  # labels are class indices
+        out.append(scores)
+    return out, time.perf_counter() - start, ""
 
 
 class _Run:
@@ -237,39 +253,39 @@ class _Run:
     def __init__(self, texts: np.ndarray, y: np.ndarray, n_classes: int,
                  params: list[dict[str, Any]]) -> None:
         self.texts, self.y, self.n_classes, self.params = texts, y, n_classes, params
+        keys = [_fit_key(p) for p in params]
+        # the fits: candidates that differ only in PREDICT_KEYS share one, in candidate order
+        self.fits = [[c for c in range(len(params)) if keys[c] == key]
+                     for key in dict.fromkeys(keys)]
         self.scores: dict[tuple[int, int], np.ndarray] = {}
         self.seconds: dict[tuple[int, int], float] = {}
         self.failed: dict[int, str] = {}  # candidate -> why it cannot train on these texts
 
-    def task(self, cand: int, fold: int, rows: tuple[np.ndarray, np.ndarray]
+    def task(self, fit: int, fold: int, rows: tuple[np.ndarray, np.ndarray]
              ) -> tuple[Any, ...]:
-        """The arguments of :func:`fit_fold` for ``cand`` on ``fold``."""
+        """The arguments of :func:`fit_fold` for the candidates of ``fit`` on ``fold``."""
         train, test = rows
-        return (self.params[cand], self.texts[train].tolist(), self.y[train],
-                self.texts[test].tolist(), self.n_classes)
+        return ([self.params[c] for c in self.fits[fit]], self.texts[train].tolist(),
+                self.y[train], self.texts[test].tolist(), self.n_classes)
 
-    def record(self, cand: int, fold: int, result: tuple[np.ndarray | None, float, str]
-               ) -> None:
+    def record(self, fit: int, fold: int,
+               result: tuple[list[np.ndarray] | None, float, str]) -> None:
         scores, seconds, failed = result
-        if scores is None:
-            self.failed.setdefault(cand, failed)
-            return
-        self.scores[cand, fold] = scores
-        self.seconds[cand, fold] = seconds
-
-    def estimate(self, cand: int) -> float | None:
-        """Seconds one fold fit of ``cand`` takes (its own folds, else any finished fit)."""
-        own = [t for (c, _), t in self.seconds.items() if c == cand]
-        times = own or list(self.seconds.values())
-        return float(np.mean(times)) if times else None
+        for i, cand in enumerate(self.fits[fit]):
+            if scores is None:
+                self.failed.setdefault(cand, failed)
+                continue
+            self.scores[cand, fold] = scores[i]
+            self.seconds[cand, fold] = seconds  # the shared fit's time, for each of them
 
 
 def _run_folds(run: _Run, folds: list[tuple[np.ndarray, np.ndarray]], workers: int,
                allowed: int, progress: Callable[..., Any] | None) -> None:
     """Fit ``allowed`` (candidate, fold) pairs in fold-major order (every candidate on fold 1,
-    then fold 2, ...), whole folds only, in ``workers`` processes (here when 1). The number of
-    fits depends only on the data's size, never on the clock."""
-    n = len(run.params)
+    then fold 2, ...), whole folds only, in ``workers`` processes (here when 1); candidates
+    that share a fit (:data:`PREDICT_KEYS`) are one. The number of fits depends only on the
+    data's size, never on the clock."""
+    n = len(run.fits)
     tasks = [(c, f) for f in range(len(folds)) for c in range(n)]
     tasks = tasks[:max(allowed // n, 1) * n] if allowed >= n else tasks[:allowed]
     bar = progress("model selection", total=len(tasks), unit="fits") if progress else None
@@ -346,7 +362,8 @@ def allowed_fits(settings: SelectionSettings, n_rows: int, n_candidates: int,
                  n_folds: int) -> int:
     """How many (candidate, fold) fits selection may run on ``n_rows`` tickets: ``fit_budget``
     at ``budget_rows`` tickets, inversely proportional to the size (fits cost about linearly
-    in rows), never fewer than the first fold of the first two candidates."""
+    in rows), never fewer than the first fold of the first two candidates. Candidates that
+    share a fit (:data:`PREDICT_KEYS`) count once (``n_candidates``: the distinct fits)."""
     scaled = round(settings.fit_budget * settings.budget_rows / max(n_rows, 1))
     return max(min(2, n_candidates), min(scaled, n_candidates * n_folds))
 
@@ -375,8 +392,8 @@ def select(X: Any, y: Any, classifier: Mapping[str, Any] | None = None,
     why = _skip_reason(settings, len(names), len(texts), folds)
     if why:
         return _unscored(names, changes, params, settings, why, time.perf_counter() - start)
-    allowed = allowed_fits(settings, len(texts), len(names), len(folds))
     run = _Run(texts, yi, len(classes), params)
+    allowed = allowed_fits(settings, len(texts), len(run.fits), len(folds))
     # worker processes pay for their start (about 2 s) from about 1,000 tickets up
     workers = (settings.workers or default_workers()) if len(texts) >= PROCESS_MIN_ROWS else 1
     _run_folds(run, folds, workers, allowed, progress)
@@ -448,8 +465,11 @@ def _choose(run: _Run, names: list[str], changes: list[dict[str, Any]],
         predicted = scores.argmax(axis=1)
         correct[c] = predicted == run.y[rows]
         acc, f1, score = _metrics(run.y[rows], predicted, settings.metric)
+        lead = next(g[0] for g in run.fits if c in g)
         out.append(CandidateScore(name, changes[c], acc, f1, score, common,
-                                  round(sum(run.seconds[c, f] for f in range(common)), 2)))
+                                  round(sum(run.seconds[c, f] for f in range(common)), 2),
+                                  "" if lead == c else f"the fits of {names[lead]}, scored "
+                                                       "with its own prediction keys"))
         if score > best_score + 1e-9:
             best, best_score = c, score
     cv = f"{common}-fold cross-validation" + (
