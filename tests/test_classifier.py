@@ -566,7 +566,16 @@ def test_similar_training_tickets_raise_the_best_categories(
     proba = near.predict_proba(test)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert list(near.classes_[proba.argmax(axis=1)]) == list(near.predict(test))
-    # saved and loaded: the same scores; a model saved before the keys: no neighbors
+    # in small pieces (a large batch against a large category): the same scores
+    import triage_core.models.classifier as classifier
+
+    whole = near.class_scores(test)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(classifier, "NEIGHBOR_CELLS", 7)
+        np.testing.assert_allclose(near.class_scores(test), whole, rtol=0, atol=1e-6)
+    # saved and loaded: the same scores, without the float32 copy made for predicting;
+    # a model saved before the keys: no neighbors
+    assert "_neighbors32" in near.__dict__ and "_neighbors32" not in near.__getstate__()
     loaded = registry.loads(registry.dumps(near))
     np.testing.assert_array_equal(loaded.class_scores(test), near.class_scores(test))
     state = plain.__getstate__()

@@ -16,6 +16,7 @@ from triage_core.models.classifier import ClassifierSettings, TicketClassifier
 from triage_core.models.selection import (
     CandidateScore,
     SelectionSettings,
+    _candidate_params,
     _fit_key,
     _keep_plain,
     allowed_fits,
@@ -234,6 +235,27 @@ def test_candidates_that_differ_only_in_prediction_keys_share_a_fit() -> None:
     assert by_name["near"].note.startswith("the fits of default")
     assert by_name["default"].note == ""
     assert by_name["near"].score != by_name["default"].score  # the votes changed predictions
+
+
+def test_similar_tickets_and_a_section_without_word_vectors() -> None:
+    """The vote needs the word-vector blocks. A [classifier] section without them still
+    trains (the `neighbors` candidate cannot, and says why); a section with the vote on keeps
+    the plain candidates plain (no blocks, no vote) instead of making them invalid."""
+    texts, labels = make_tickets(20, seed=1)
+    off = {"semantic_weight": 0.0, "semantic_max_weight": 0.0}
+    chosen = select(texts, labels, off, settings())
+    notes = {c.name: c.note for c in chosen.candidates}
+    assert notes["neighbors"].startswith("cannot train: classifier: neighbor_weight needs")
+    assert chosen.chosen != "neighbors"
+    changes = [over for _, over in settings().candidates]
+    names = [name for name, _ in settings().candidates]
+    params, unusable = _candidate_params({"neighbor_weight": 2.0}, changes)
+    assert not unusable
+    weights = {n: p["neighbor_weight"] for n, p in zip(names, params, strict=True)}
+    assert weights["default"] == 2.0 and weights["neighbors"] == 1.0
+    assert weights["plain"] == weights["lead"] == weights["plain_c0_1"] == 0.0
+    with pytest.raises(ConfigError, match="neighbor_weight needs"):  # the user's own section
+        _candidate_params({**off, "neighbor_weight": 1.0}, changes)
 
 
 def test_the_fit_budget_limits_the_folds_deterministically() -> None:

@@ -249,6 +249,11 @@ class TicketClassifier(ClassifierEstimator):
         self.clean_text = clean_text
         self.random_state = random_state
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_neighbors32", None)  # a cache of neighbors_ in float32, made when used
+        return state
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("semantic_weight", 0.0)  # saved before the semantic block existed
         state.setdefault("semantic_max_weight", 0.0)  # saved before max pooling existed
@@ -352,7 +357,10 @@ class TicketClassifier(ClassifierEstimator):
         features = self._features()
         blocks = features._fit_blocks(texts)
         Xf = features._stack(blocks, np.float64)
-        vectors = _neighbor_vectors(blocks) if self.neighbor_weight > 0 and part == 0 else None
+        table = None
+        if self.neighbor_weight > 0 and part == 0:  # as fit keeps them: sampled, float16
+            table = _neighbor_table(_neighbor_vectors(blocks), yi, len(classes),
+                                    self.random_state)
         del blocks
         at = np.full(len(classes), len(mine))  # "rest": every category of the other shares
         at[mine] = np.arange(len(mine))
@@ -366,7 +374,7 @@ class TicketClassifier(ClassifierEstimator):
             coef, intercept = -svm.coef_, -svm.intercept_
         return {"part": part, "classes": classes, "rows": mine, "coef": coef,
                 "intercept": intercept, "features": features if part == 0 else None,
-                "neighbors": (vectors, yi) if vectors is not None else None}
+                "neighbors": table}
 
     def join_parts(self, pieces: list[dict[str, Any]],
                    held_out: tuple[np.ndarray, Any] | None) -> TicketClassifier:
@@ -381,10 +389,9 @@ class TicketClassifier(ClassifierEstimator):
             intercept[piece["rows"]] = piece["intercept"]
         if held_out is None and self.calibration_cv:
             raise ModelError("a fit in shares needs held-out scores to calibrate on")
-        if pieces[0].get("neighbors") is not None:
-            self._keep_neighbors(*pieces[0]["neighbors"], len(classes))
-        else:
-            self._keep_neighbors(None, None, len(classes))
+        self.neighbors_, self.neighbor_starts_ = (
+            pieces[0].get("neighbors") or _neighbor_table(None, None, len(classes), None))
+        self.__dict__.pop("_neighbors32", None)
         return self._fitted(pieces[0]["features"], classes, coef, intercept, held_out)
 
     def _class_weights(self, classes: np.ndarray, yi: np.ndarray) -> np.ndarray:
@@ -416,17 +423,19 @@ class TicketClassifier(ClassifierEstimator):
 
     def _keep_neighbors(self, vectors: np.ndarray | None, yi: np.ndarray | None,
                         n_classes: int) -> None:
-        """Keep the training tickets' word vectors for ``neighbor_weight`` (sorted by
-        category, float16, at most ``MAX_NEIGHBOR_ROWS`` of them; none when it is off)."""
-        if vectors is None or yi is None:
-            self.neighbors_ = np.zeros((0, 0), np.float16)
-            self.neighbor_starts_ = np.zeros(n_classes + 1, np.int64)
-            return
-        keep = _neighbor_sample(yi, MAX_NEIGHBOR_ROWS, self.random_state)
-        order = keep[np.argsort(yi[keep], kind="stable")]
-        self.neighbors_ = vectors[order].astype(np.float16)
-        counts = np.bincount(yi[order], minlength=n_classes)
-        self.neighbor_starts_ = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        """Keep the training tickets' word vectors for ``neighbor_weight`` (none when it is
+        off; see :func:`_neighbor_table`)."""
+        self.neighbors_, self.neighbor_starts_ = _neighbor_table(vectors, yi, n_classes,
+                                                                 self.random_state)
+        self.__dict__.pop("_neighbors32", None)
+
+    def _neighbor_pool(self) -> np.ndarray:
+        """``neighbors_`` in float32, converted once (not per batch: a single ticket would pay
+        for every kept ticket of its categories); not saved with the model."""
+        pool = self.__dict__.get("_neighbors32")
+        if pool is None or len(pool) != len(self.neighbors_):
+            pool = self.__dict__["_neighbors32"] = self.neighbors_.astype(np.float32)
+        return pool
 
     def _calibrate(self, X: sparse.csr_matrix, y: np.ndarray, classes: np.ndarray,
                    vectors: np.ndarray | None = None) -> tuple[float, str]:
@@ -485,7 +494,7 @@ class TicketClassifier(ClassifierEstimator):
                 at += dense.shape[1]
         out += self.intercept_
         if self.neighbor_weight > 0 and len(getattr(self, "neighbors_", ())):
-            _add_neighbors(out, _neighbor_vectors(blocks), self.neighbors_,
+            _add_neighbors(out, _neighbor_vectors(blocks), self._neighbor_pool(),
                            self.neighbor_starts_, self.neighbor_k, self.neighbor_weight)
         return out
 
@@ -519,6 +528,7 @@ NEIGHBOR_CLASSES = 3  # the SVM's best categories per ticket that similar ticket
 # at most this many training tickets are kept (a stratified sample beyond): 20,000 x 512
 # float16 dimensions are 20 MB of the model file
 MAX_NEIGHBOR_ROWS = 20000
+NEIGHBOR_CELLS = 4_000_000  # similarities computed at once (16 MB of float32)
 
 
 def _neighbor_vectors(blocks: Blocks) -> np.ndarray:
@@ -541,14 +551,29 @@ def _neighbor_sample(yi: np.ndarray, rows: int, seed: int | None) -> np.ndarray:
     return np.concatenate(keep)
 
 
+def _neighbor_table(vectors: np.ndarray | None, yi: np.ndarray | None, n_classes: int,
+                    seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(the training tickets' vectors sorted by category, float16, at most
+    ``MAX_NEIGHBOR_ROWS`` of them; each category's start in them and the end): what a model
+    keeps for ``neighbor_weight``. Empty without vectors."""
+    if vectors is None or yi is None:
+        return np.zeros((0, 0), np.float16), np.zeros(n_classes + 1, np.int64)
+    keep = _neighbor_sample(yi, MAX_NEIGHBOR_ROWS, seed)
+    order = keep[np.argsort(yi[keep], kind="stable")]
+    counts = np.bincount(yi[order], minlength=n_classes)
+    return (vectors[order].astype(np.float16),
+            np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+
+
 def _add_neighbors(scores: np.ndarray, queries: np.ndarray, vectors: np.ndarray,
                    starts: np.ndarray, k: int, weight: float) -> None:
     """Raise each ticket's ``NEIGHBOR_CLASSES`` best scores by ``weight`` x the mean cosine
     similarity of its ``k`` most similar training tickets of that category (in place).
 
     ``vectors``: the training tickets' :func:`_neighbor_vectors`, sorted by category, category
-    c's at ``starts[c]:starts[c + 1]``. Only the best few categories are compared, so a ticket
-    costs about 3 x (a category's tickets) dot products instead of one per training ticket.
+    c's at ``starts[c]:starts[c + 1]`` (a category of fewer than ``k``: the mean over all of
+    them). Only the best few categories are compared, so a ticket costs about 3 x (a
+    category's tickets) dot products instead of one per training ticket.
     Float32 matrix products: their sums depend on the BLAS's blocking, so a score can differ
     by about 1e-7 between two batch sizes, as the float32 blocks already do."""
     n, n_classes = scores.shape
@@ -561,11 +586,21 @@ def _add_neighbors(scores: np.ndarray, queries: np.ndarray, vectors: np.ndarray,
         lo, hi = int(starts[c]), int(starts[c + 1])
         if hi == lo:
             continue
-        rows = np.flatnonzero((top == c).any(axis=1))
-        sims = queries[rows] @ vectors[lo:hi].astype(np.float32).T
+        pool = vectors[lo:hi]
         kk = min(k, hi - lo)
-        best = -np.partition(-sims, kk - 1, axis=1)[:, :kk] if kk < hi - lo else sims
-        scores[rows, c] += weight * best.mean(axis=1, dtype=np.float64)
+        # in chunks of rows: a batch x a large category's tickets would take GBs at once
+        chunk = max(1, NEIGHBOR_CELLS // (hi - lo))
+        mine = np.flatnonzero((top == c).any(axis=1))
+        for at in range(0, len(mine), chunk):
+            rows = mine[at:at + chunk]
+            sims = queries[rows] @ pool.T
+            if kk < hi - lo:
+                sims *= -1
+                sims.partition(kk - 1, axis=1)
+                best = -sims[:, :kk]
+            else:
+                best = sims
+            scores[rows, c] += weight * best.mean(axis=1, dtype=np.float64)
 
 
 def _encode_labels(y: Any, n_texts: int) -> tuple[np.ndarray, np.ndarray]:

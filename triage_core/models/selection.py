@@ -42,7 +42,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from triage_core.config import Checker, section
-from triage_core.errors import ModelError
+from triage_core.errors import ConfigError, ModelError
 from triage_core.models.classifier import ClassifierSettings, TicketClassifier
 from triage_core.models.features import as_texts, to_python
 from triage_core.processes import watch_parent
@@ -251,15 +251,18 @@ class _Run:
     """Fold fits of the candidates: predictions, held-out scores and timings."""
 
     def __init__(self, texts: np.ndarray, y: np.ndarray, n_classes: int,
-                 params: list[dict[str, Any]]) -> None:
+                 params: list[dict[str, Any]], unusable: Mapping[int, str] | None = None
+                 ) -> None:
         self.texts, self.y, self.n_classes, self.params = texts, y, n_classes, params
-        keys = [_fit_key(p) for p in params]
+        # candidate -> why it cannot train (on these texts, or with these settings)
+        self.failed: dict[int, str] = dict(unusable or {})
+        usable = [c for c in range(len(params)) if c not in self.failed]
+        keys = {c: _fit_key(params[c]) for c in usable}
         # the fits: candidates that differ only in PREDICT_KEYS share one, in candidate order
-        self.fits = [[c for c in range(len(params)) if keys[c] == key]
-                     for key in dict.fromkeys(keys)]
+        self.fits = [[c for c in usable if keys[c] == key]
+                     for key in dict.fromkeys(keys.values())]
         self.scores: dict[tuple[int, int], np.ndarray] = {}
         self.seconds: dict[tuple[int, int], float] = {}
-        self.failed: dict[int, str] = {}  # candidate -> why it cannot train on these texts
 
     def task(self, fit: int, fold: int, rows: tuple[np.ndarray, np.ndarray]
              ) -> tuple[Any, ...]:
@@ -379,8 +382,7 @@ def select(X: Any, y: Any, classifier: Mapping[str, Any] | None = None,
     settings = settings or selection_settings()
     names = [name for name, _ in settings.candidates]
     changes = [over for _, over in settings.candidates]
-    params = [ClassifierSettings.from_config({**(classifier or {}), **over}).params()
-              for over in changes]
+    params, unusable = _candidate_params(classifier, changes)
     texts = np.asarray(as_texts(X), dtype=object)
     classes, yi = np.unique(np.asarray([str(v) for v in y], dtype=object), return_inverse=True)
     # a large training set is cross-validated on a stratified sample of it (max_rows, fewer
@@ -392,12 +394,49 @@ def select(X: Any, y: Any, classifier: Mapping[str, Any] | None = None,
     why = _skip_reason(settings, len(names), len(texts), folds)
     if why:
         return _unscored(names, changes, params, settings, why, time.perf_counter() - start)
-    run = _Run(texts, yi, len(classes), params)
+    run = _Run(texts, yi, len(classes), params, unusable)
     allowed = allowed_fits(settings, len(texts), len(run.fits), len(folds))
     # worker processes pay for their start (about 2 s) from about 1,000 tickets up
     workers = (settings.workers or default_workers()) if len(texts) >= PROCESS_MIN_ROWS else 1
     _run_folds(run, folds, workers, allowed, progress)
     return _choose(run, names, changes, folds, settings, classes, time.perf_counter() - start)
+
+
+def _candidate_params(classifier: Mapping[str, Any] | None,
+                      changes: list[dict[str, Any]]
+                      ) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """Each candidate's classifier parameters (the ``[classifier]`` section with its
+    changes), and the candidates that cannot be built from that section, with why.
+
+    The first candidate is the section itself: an error there is the user's and is raised.
+    Similar tickets need the word-vector blocks: a candidate that turns the blocks off (the
+    plain ones) while the section turns the vote on is plain, without the vote; a candidate
+    that turns the vote on (`neighbors`) while the section turns the blocks off cannot train."""
+    base = dict(classifier or {})
+    params: list[dict[str, Any]] = []
+    unusable: dict[int, str] = {}
+    for i, over in enumerate(changes):
+        merged = {**base, **over}
+        try:
+            if i and "neighbor_weight" not in over \
+                    and not _has_vectors(section("classifier", merged)):
+                merged["neighbor_weight"] = 0.0
+            params.append(ClassifierSettings.from_config(merged).params())
+        except ConfigError as exc:
+            if i == 0:
+                raise
+            unusable[i] = str(exc)
+            params.append({})
+    return params, unusable
+
+
+def _has_vectors(full: Mapping[str, Any]) -> bool:
+    """Whether a [classifier] section has a word-vector block (True when it cannot tell:
+    validation then says what is wrong)."""
+    weights = (full.get("semantic_weight"), full.get("semantic_max_weight"))
+    if not all(isinstance(w, int | float) and not isinstance(w, bool) for w in weights):
+        return True
+    return any(w > 0 for w in weights)
 
 
 def default_workers() -> int:
