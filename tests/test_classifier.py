@@ -621,6 +621,14 @@ def test_similar_tickets_decide_what_the_words_alone_do_not(
     sampled = TicketClassifier(neighbor_weight=1.0, calibration_cv=0).fit(texts, labels)
     assert len(sampled.neighbors_) == 6
     assert np.diff(sampled.neighbor_starts_).tolist() == [3, 3]
+    # a large category is sampled down, so a ticket's cost does not grow with the training set
+    monkeypatch.setattr(classifier, "MAX_NEIGHBOR_ROWS", 100)
+    monkeypatch.setattr(classifier, "MAX_NEIGHBORS_PER_CLASS", 2)
+    capped = TicketClassifier(neighbor_weight=1.0, calibration_cv=0).fit(texts, labels)
+    assert np.diff(capped.neighbor_starts_).tolist() == [2, 2]
+    kept = capped.neighbors_.astype(np.float32)
+    everyone = near.neighbors_.astype(np.float32)
+    assert all((np.abs(everyone - row).sum(axis=1) < 1e-6).any() for row in kept)
 
 
 def test_a_fit_in_shares_keeps_the_similar_tickets(data: tuple[list[str], list[str]]) -> None:
