@@ -430,13 +430,21 @@ def export_bytes(name: str, fmt: str, for_people: bool = False) -> bytes:
     """The table or queue as CSV or Parquet (masked); ``for_people``: human column headers
     (the dashboard's labels) instead of the column names a re-import needs."""
     df = export_frame(name)
-    if for_people:
+    if for_people:  # for a spreadsheet: no cell it would run as a formula
         from dashboard import format as labels
+        from triage_core.store.formats import spreadsheet_safe
 
-        df = labels.for_people(df)
+        df = spreadsheet_safe(labels.for_people(df))
     if fmt == "parquet":
         return df.to_parquet(index=False)
     return df.to_csv(index=False).encode("utf-8")
+
+
+def spreadsheet_csv(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV for a spreadsheet: no cell it would run as a formula."""
+    from triage_core.store.formats import spreadsheet_safe
+
+    return spreadsheet_safe(frame).to_csv(index=False)
 
 
 def config() -> dict[str, Any]:

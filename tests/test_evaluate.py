@@ -144,19 +144,109 @@ def test_a_test_file_without_labels_is_refused_before_training(
         evaluate.evaluate_sentiment(None, empty, ["text"], "category")
 
 
-def test_labeled_rows_without_text_are_warned_about(files: dict[str, Path],
-                                                   tmp_path: Path) -> None:
+def test_labeled_rows_without_text_are_left_out_as_the_pipeline_leaves_them(
+        files: dict[str, Path], tmp_path: Path) -> None:
     """A test set whose texts are empty (a wrong --text-col, an export without bodies) gave
-    a report at the majority's level without a word."""
-    blank = [{**r, "text": "" if i % 4 == 0 else r["text"]} for i, r in enumerate(rows(20, 10))]
+    a report at the majority's level without a word; texts of markup, punctuation or emoji
+    only were given a category at 0.99 confidence, where the pipeline gives such a ticket
+    none. They are left out of the figures, counted, and warned about."""
+    nothing = ["", "   ", "!!!???...;;;", "\U0001f642\U0001f642", "<p>&nbsp;</p>", "Re: Fwd:"]
+    blank = [{**r, "text": nothing[i % len(nothing)] if i % 4 == 0 else r["text"]}
+             for i, r in enumerate(rows(20, 10))]
     test = write_csv(tmp_path / "blank_test.csv", blank)
     report = evaluate.evaluate_category(files["train"], test, ["text"], "category")
-    assert [w for w in report["warnings"] if "no text" in w] == [
-        f"blank_test.csv: 8 of {len(blank)} labeled rows (27%) have no text in"
-        " the text column(s): they are scored as guesses (check --text-col)"]
+    assert report["n_unreadable_test"] == 8 and report["n_unreadable_train"] == 0
+    assert report["n_test"] == len(blank) - 8
+    assert [w for w in report["warnings"] if "no letter or digit" in w] == [
+        "blank_test.csv: 8 labeled rows have no letter or digit in the text column(s) (empty,"
+        " markup, punctuation or emoji only): the pipeline gives such a ticket no category,"
+        " so they are left out of training and the figures (check --text-col)"]
     assert "warning: blank_test.csv:" in evaluate.format_report(report)
     clean = evaluate.evaluate_category(files["train"], files["test"], ["text"], "category")
-    assert not [w for w in clean["warnings"] if "no text" in w]
+    assert not [w for w in clean["warnings"] if "no letter or digit" in w]
+    assert clean["n_unreadable_test"] == 0
+    # a test file of nothing to read says so before any training
+    none = write_csv(tmp_path / "none_test.csv", [{**r, "text": "!!!"} for r in rows(20, 2)])
+    with pytest.raises(TriageError, match=r"none_test\.csv: nothing to evaluate: no rows with"
+                       r" a label in 'category' and a text \(6 labeled rows have no letter"):
+        evaluate.evaluate_category(files["train"], none, ["text"], "category")
+
+
+def test_the_label_column_cannot_be_a_text_column(files: dict[str, Path]) -> None:
+    """--text-col category --label-col category scored 1.0: the label was read as text."""
+    with pytest.raises(TriageError, match=r"train\.csv: column 'category' is both a text"
+                       r" column and the label column"):
+        evaluate.evaluate_category(files["train"], files["test"], ["text", "category"],
+                                   "category")
+
+
+def test_placeholder_labels_are_no_labels_and_nested_ones_are_refused(
+        tmp_path: Path) -> None:
+    """NaN (a JSON file written by pandas), null, N/A and - counted as categories of their
+    own; a JSON object was read as its text; "[Billing]" in a CSV was refused as a list."""
+    df = pd.DataFrame({"text": ["a", "b", "c", "d", "e", "f", "g", "h"],
+                       "category": ["NaN", "null", "N/A", "-", "None", "[Billing]", "#N/A",
+                                    " nan "]})
+    texts, labels, skipped = evaluate.frame_texts(df, ["text"], "category")
+    assert labels.tolist() == ["None", "[Billing]"] and skipped == 6
+    assert texts.attrs["rows"] == [5, 6]
+    records = [{"text": "x", "category": "billing"}, {"text": "y", "category": {"team": "a"}}]
+    (tmp_path / "obj.json").write_text(json.dumps(records), encoding="utf-8")
+    with pytest.raises(TriageError, match=r"obj\.json, row 2, column 'category': '\{\"team\":"
+                       r"\"a\"\}' is an object, not one label; choose one of its fields by its"
+                       r" dotted name \(such as category\.team\)"):
+        evaluate.read_labeled(tmp_path / "obj.json", ["text"], "category")
+    assert evaluate.read_labeled(tmp_path / "obj.json", ["text"], "category.team")[1].tolist() \
+        == ["a"]
+    records[1]["category"] = ["a", "b"]
+    (tmp_path / "list.json").write_text(json.dumps(records), encoding="utf-8")
+    with pytest.raises(TriageError, match=r"list\.json, row 2, column 'category': .* is a list"):
+        evaluate.read_labeled(tmp_path / "list.json", ["text"], "category")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"text": ["x", "y"], "category": [["a"], ["b", "c"]]}),
+                   tmp_path / "list.parquet")
+    with pytest.raises(TriageError, match=r"list\.parquet, row 1, column 'category': .* is a"
+                       r" list, not one label"):
+        evaluate.read_labeled(tmp_path / "list.parquet", ["text"], "category")
+
+
+def test_a_column_named_twice_is_refused_when_it_is_read(tmp_path: Path) -> None:
+    """The readers rename the second of two columns of one name (text.1, text_1), and
+    --text-col text read the first without a word."""
+    path = tmp_path / "twice.csv"
+    path.write_text("text,category,text,note,note\nhello,billing,other,a,b\n", encoding="utf-8")
+    with pytest.raises(TriageError, match=r"twice\.csv: two columns are named 'text' \(columns"
+                       r" 1 and 3\); rename one"):
+        evaluate.read_labeled(path, ["text"], "category")
+    path.write_text("text,category,body,note,note\nhello,billing,other,a,b\n", encoding="utf-8")
+    assert evaluate.read_labeled(path, ["text"], "category")[1].tolist() == ["billing"]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_arrays([pa.array(["x"]), pa.array(["billing"]), pa.array(["y"])],
+                                 names=["text", "category", "text"])
+    pq.write_table(table, tmp_path / "twice.parquet")
+    with pytest.raises(TriageError, match=r"twice\.parquet: two columns are named 'text'"):
+        evaluate.read_labeled(tmp_path / "twice.parquet", ["text"], "category")
+
+
+def test_the_table_keeps_long_labels_apart_and_drops_bidi_controls() -> None:
+    prefix = "customer_support_request_category_"
+    report = {"task": "category", "accuracy": 1.0, "macro_f1": 1.0, "n_train": 2, "n_test": 2,
+              "n_skipped": 0, "seconds": 0.1,
+              "per_class": {f"{prefix}balance_after_bank_transfer":
+                            {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1},
+                            f"{prefix}balance_after_cheque_or_cash":
+                            {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1},
+                            "refund\u202eevil": {"precision": 1.0, "recall": 1.0, "f1": 1.0,
+                                                  "support": 1}}}
+    table = evaluate.format_report(report).splitlines()[-3:]
+    names = [line[:48].rstrip() for line in table]
+    assert names == ["customer_support_reques…ance_after_bank_transfer",
+                     "customer_support_reques…nce_after_cheque_or_cash", "refundevil"]
+    assert len({len(line) for line in table}) == 1  # the number columns line up
 
 
 def test_a_label_with_a_line_break_keeps_its_row_in_the_table(tmp_path: Path) -> None:
@@ -566,6 +656,32 @@ def test_sentiment_predictions_file(files: dict[str, Path], tmp_path: Path,
                 > got.loc[got["predicted"] == "negative", "score"].max())
 
 
+def test_predictions_are_safe_in_a_spreadsheet_and_never_replace_an_input(
+        files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cell starting with = (a ticket's =HYPERLINK(...)) ran as a formula in a spreadsheet;
+    and the output went through ".NAME.tmp", so a test file of that name was overwritten and
+    renamed away."""
+    evil = '=HYPERLINK("http://x","y")'
+    test = [{**r, "text": f"+{r['text']}", "category": evil if r["category"] == "login"
+             else r["category"]} for r in rows(20, 4)]
+    train = [{**r, "category": evil if r["category"] == "login" else r["category"]}
+             for r in rows(0, 20)]
+    test_path = write_csv(tmp_path / ".p.csv.tmp", test)
+    before = test_path.read_bytes()
+    out = tmp_path / "p.csv"
+    code, _, err = run_main(capsys, "evaluate", "--task", "category",
+                            "--train", str(write_csv(tmp_path / "evil_train.csv", train)),
+                            "--test", str(test_path), "--text-col", "text",
+                            "--label-col", "category", "--predictions", str(out))
+    assert code == 0, err
+    assert test_path.read_bytes() == before
+    got = pd.read_csv(out, dtype=str)
+    assert (got["text"].str[:2] == "'+").all()
+    assert set(got.loc[got["label"].str.contains("HYPERLINK"), "label"]) == {f"'{evil}"}
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")
+                and p != test_path]
+
+
 def test_predictions_never_overwrite_an_input_and_fail_before_the_work(
         files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = files["test"].read_bytes()
@@ -588,3 +704,16 @@ def test_predictions_never_overwrite_an_input_and_fail_before_the_work(
                             "--test", str(files["senti"]), "--text-col", "text",
                             "--label-col", "sentiment", "--predictions", str(tmp_path))
     assert code == 1 and err == f"error: --predictions {tmp_path}: a folder, not a file\n"
+
+
+def test_spreadsheet_safe_quotes_formulas_only() -> None:
+    from triage_core.store.formats import spreadsheet_safe
+
+    frame = pd.DataFrame({"text": ["=1+1", "+49 30 1234", "-", "@sum(A1)", "fine", None,
+                                   "\tx"],
+                          "score": [-0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    safe = spreadsheet_safe(frame)
+    assert safe["text"].fillna("<missing>").tolist() == [
+        "'=1+1", "'+49 30 1234", "'-", "'@sum(A1)", "fine", "<missing>", "'\tx"]
+    assert safe["score"].tolist() == frame["score"].tolist()  # numbers stay numbers
+    assert frame["text"].iloc[0] == "=1+1"  # the input is left as it was

@@ -249,6 +249,55 @@ def test_mistakes_are_one_line_errors_and_change_nothing(db: tuple[Path, list[st
         assert s.scalar("SELECT count(*) FROM feedback") == 0
 
 
+def test_a_topic_name_is_checked_as_a_category_is(db: tuple[Path, list[str]]) -> None:
+    """`topics rename` took a right-to-left override (37 corrections held it) and "Billing"
+    beside the category "billing", which `feedback add` and the import refuse or warn about."""
+    path, _ = db
+    with Store(path) as s:
+        s.execute("UPDATE tickets SET category = 'billing' WHERE ticket_id = 'T000'")
+        proposal = labeling.propose(s, config())
+        first, second = (t["id"] for t in proposal["topics"][:2])
+        with pytest.raises(TriageError, match=r"a topic name is one line without control"
+                           r" characters, not 'refund\\u202eevil'"):
+            labeling.rename(s, first, "refund\u202eevil")
+        with pytest.raises(TriageError, match=r"the category 'billing' exists: name the topic"
+                           r" 'billing' to add its tickets to it"):
+            labeling.rename(s, first, " BILLING ")
+        with pytest.raises(TriageError, match=r"the category 'billing' exists"):
+            labeling.merge(s, [first, second], "Billing")
+        assert labeling.load_proposal(s)["topics"] == proposal["topics"]
+        # a proposal that holds such a name already (saved before the checks): accept refuses
+        stored = labeling.load_proposal(s)
+        stored["topics"][0]["name"] = "Billing"
+        labeling._save(s, stored)
+        with pytest.raises(TriageError, match=rf"topic {first} is called 'Billing', but the"
+                           rf" category 'billing' exists: rename it first \(triage topics"
+                           rf" rename {first} 'billing'"):
+            labeling.accept(s)
+        assert s.scalar("SELECT count(*) FROM feedback") == 0
+        labeling.rename(s, first, "billing")  # the category's own name: its tickets join it
+        assert labeling.accept(s, [first])["billing"] == len(proposal["topics"][0]["ticket_ids"])
+
+
+def test_tickets_with_nothing_to_read_get_no_topic(db: tuple[Path, list[str]]) -> None:
+    """Tickets of "!!!", emoji or "<p></p>" only were one topic, which accepting labels."""
+    path, _ = db
+    nothing = ["!!!", "\U0001f642\U0001f642", "<p>&nbsp;</p>", "", "...;;;"]
+    with Store(path) as s:
+        s.import_frame("tickets", pd.DataFrame({
+            "ticket_id": [f"N{i}" for i in range(30)],
+            "created_at": "2026-02-01 10:00:00", "customer_id": "C1", "subject": "",
+            "body": [nothing[i % 5] for i in range(30)], "status": "open"}))
+        proposal = labeling.propose(s, config())
+        assert proposal["n_tickets"] == 90
+        assert not [t for topic in proposal["topics"] for t in topic["ticket_ids"]
+                    if t.startswith("N")]
+        s.execute("UPDATE tickets SET category = 'x' WHERE ticket_id LIKE 'T%'")
+        with pytest.raises(TriageError, match=r"the 24 newest tickets without a category that"
+                           r" have a text hold no letter or digit in it"):  # 6 have no text
+            labeling.propose(s, config())
+
+
 def test_every_ticket_labeled_is_a_clear_error(tmp_path: Path) -> None:
     store, _ = unlabeled_store(tmp_path / "x.duckdb", n=8)
     store.execute("UPDATE tickets SET category = 'known'")

@@ -152,6 +152,6 @@ if upload is not None:
                         st.dataframe(fmt.without_bidi(wrong), width="stretch", hide_index=True,
                                      placeholder="–")
                     st.download_button("Download every row's prediction (CSV)",
-                                       rows.to_csv(index=False), file_name="predictions.csv",
+                                       data.spreadsheet_csv(rows), file_name="predictions.csv",
                                        mime="text/csv", on_click="ignore",
                                        key="models_predictions")

@@ -8,6 +8,7 @@ Rows with an empty label are skipped and counted. Several text columns are joine
 
 from __future__ import annotations
 
+import csv
 import re
 import time
 import warnings
@@ -59,10 +60,10 @@ def metrics(y_true: Sequence[Any], y_pred: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def read_labeled(path: str | Path, text_cols: Sequence[str], label_col: str
-                 ) -> tuple[pd.Series, pd.Series, int]:
+def read_labeled(path: str | Path, text_cols: Sequence[str], label_col: str,
+                 readable: bool = False) -> tuple[pd.Series, pd.Series, int]:
     """(texts, labels, n_skipped) from a labeled file (see ``read_table``, ``frame_texts``)."""
-    return frame_texts(read_table(path), text_cols, label_col, Path(path).name)
+    return frame_texts(read_table(path), text_cols, label_col, Path(path).name, readable)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -109,7 +110,37 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 "JSON" if suffix in (".json", ".jsonl", ".ndjson") else "CSV")
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TriageError(f"{path.name}: cannot read as {kind} ({first[:200]})") from None
+    df.attrs["duplicates"] = _duplicate_columns(path, suffix)
     return df
+
+
+def _duplicate_columns(path: Path, suffix: str) -> dict[str, tuple[int, int]]:
+    """Column names the file has twice, each with its first two places (1 = the first
+    column): the readers rename the second (``text.1``, ``text_1``), so asking for the name
+    would read the first without a word."""
+    if suffix in (".json", ".jsonl", ".ndjson"):
+        return {}  # a JSON record's keys are one each
+    try:
+        if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            names = [str(n) for n in pq.read_schema(path).names]
+        else:
+            from triage_core.store.formats import header_delimiter
+
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                header = fh.readline()
+            names = next(csv.reader([header], delimiter=header_delimiter(header)), [])
+    except (OSError, ValueError, csv.Error):
+        return {}
+    seen: dict[str, int] = {}
+    out: dict[str, tuple[int, int]] = {}
+    for i, name in enumerate(names, 1):
+        name = name.strip()
+        if name in seen and name not in out:
+            out[name] = (seen[name], i)
+        seen.setdefault(name, i)
+    return out
 
 
 _WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
@@ -166,31 +197,88 @@ def _as_text(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
-def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name: str = "file"
-                ) -> tuple[pd.Series, pd.Series, int]:
+# label values that stand for "no label" (a spreadsheet's or a database export's empty cell):
+# skipped like an empty label. Case-insensitive; "none" is left alone (a category name too)
+NO_LABEL = frozenset({"nan", "null", "n/a", "#n/a", "-"})
+
+
+def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name: str = "file",
+                readable: bool = False) -> tuple[pd.Series, pd.Series, int]:
     """(texts, labels, n_skipped); several text columns are joined one per line, as the
-    pipeline joins subject and body (so the first column is the text's first line)."""
+    pipeline joins subject and body (so the first column is the text's first line). Rows
+    whose label is empty or a placeholder (:data:`NO_LABEL`) are skipped and counted.
+    ``readable``: rows whose text has no letter or digit (only markup, punctuation or emoji),
+    which the pipeline gives no category, are left out too; their number is the texts'
+    ``attrs["unreadable"]``."""
     missing = [c for c in [*text_cols, label_col] if c not in df.columns]
     if missing:
         more = f" and {len(df.columns) - 15:,} more" if len(df.columns) > 15 else ""
         raise TriageError(f"{name}: no column {missing[0]!r} (columns: "
-                          f"{', '.join(map(str, df.columns[:15]))}{more})")
+                          f"{', '.join(map(repr, map(str, df.columns[:15])))}{more})")
+    twice = df.attrs.get("duplicates") or {}
+    for col in [*text_cols, label_col]:
+        if col in twice:
+            first, second = twice[col]
+            raise TriageError(f"{name}: two columns are named {col!r} (columns {first} and"
+                              f" {second}); rename one so it is clear which to read")
+    if label_col in text_cols:
+        raise TriageError(f"{name}: column {label_col!r} is both a text column and the label"
+                          " column: the label would be read as text; choose another column")
     labels = df[label_col].fillna("").astype(str).str.strip()
-    keep = labels != ""
-    listed = labels[keep & labels.str.startswith("[") & labels.str.endswith("]")]
-    if len(listed):  # a JSON list (tags, a multi-select field): no one label per row
-        row = int(listed.index[0]) + 1 if isinstance(listed.index[0], int | np.integer) else 1
-        raise TriageError(f"{name}, row {row}, column {label_col!r}: {listed.iloc[0][:40]!r}"
-                          " is a list, not one label; choose a column with one category per"
-                          " row (a Zendesk custom field by its id: custom_fields.ID)")
+    keep = (labels != "") & ~labels.str.lower().isin(NO_LABEL)
+    _refuse_nested(labels[keep], label_col, name)
     texts = df.loc[keep, list(text_cols)].fillna("").astype(str)
     # each kept text's data row (1 = the first row under the header), for --predictions
-    rows = (np.flatnonzero(keep.to_numpy()) + 1).tolist()
+    rows = np.flatnonzero(keep.to_numpy()) + 1
     joined = texts.iloc[:, 0] if len(text_cols) == 1 else texts.agg(
         lambda r: "\n".join(v for v in r if v), axis=1)
     joined = joined.reset_index(drop=True)
-    joined.attrs["rows"] = rows
-    return joined, labels[keep].reset_index(drop=True), int((~keep).sum())
+    labels = labels[keep].reset_index(drop=True)
+    unreadable = 0
+    if readable and len(joined):
+        from triage_core.text import ticket_text_series
+        from triage_core.triage.batch import wordless
+
+        # as the pipeline reads a ticket: markup, quoted replies and signatures taken out
+        gone = wordless(ticket_text_series([""] * len(joined), joined))
+        unreadable = int(gone.sum())
+        if unreadable:
+            joined = joined[~gone].reset_index(drop=True)
+            labels = labels[~gone].reset_index(drop=True)
+            rows = rows[~gone]
+    joined.attrs["rows"] = rows.tolist()
+    joined.attrs["unreadable"] = unreadable
+    return joined, labels, int((~keep).sum())
+
+
+def _refuse_nested(labels: pd.Series, label_col: str, name: str) -> None:
+    """A JSON list or object as a label (tags, a multi-select field, a nested record) is no
+    one category: refused with its row. ``[Billing]`` in a CSV is a label like any other."""
+    import ast
+    import json
+
+    nested = labels[(labels.str.startswith("[") & labels.str.endswith("]"))
+                    | (labels.str.startswith("{") & labels.str.endswith("}"))]
+    for at, value in nested.items():
+        if len(value) > 100_000:  # not parsed: a label that long is refused as too long anyway
+            continue
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            try:  # a Parquet list as Python writes it: ['a', 'b']
+                parsed = ast.literal_eval(value)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue
+        if not isinstance(parsed, list | tuple | dict):
+            continue
+        row = int(at) + 1 if isinstance(at, int | np.integer) else 1
+        where = f"{name}, row {row}, column {label_col!r}: {short_label(value)!r}"
+        if isinstance(parsed, dict):
+            field = next(iter(parsed), "FIELD")
+            raise TriageError(f"{where} is an object, not one label; choose one of its fields"
+                              f" by its dotted name (such as {label_col}.{field})")
+        raise TriageError(f"{where} is a list, not one label; choose a column with one category"
+                          " per row (a Zendesk custom field by its id: custom_fields.ID)")
 
 
 def check_predictions_path(path: str | Path, inputs: Sequence[Any]) -> Path:
@@ -227,17 +315,29 @@ def write_predictions(path: str | Path, texts: pd.Series, labels: pd.Series, pre
     ``label``, ``predicted``, ``correct``, the ``extra`` columns and ``text``. Written to a
     temporary file first and renamed: an error leaves no half-written file, and an input file
     is never the output. Returns the number of rows."""
+    import os
+    import tempfile
+
     out = check_predictions_path(path, inputs)
-    frame = predictions_frame(texts, labels, predicted, extra)
-    tmp = out.with_name(f".{out.name}.tmp")
+    from triage_core.store.formats import spreadsheet_safe
+
+    frame = spreadsheet_safe(predictions_frame(texts, labels, predicted, extra))
+    tmp: Path | None = None
     try:
+        # a new file of its own (never an existing one, such as an input named like it)
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+        os.close(fd)
+        tmp = Path(name)
         frame.to_csv(tmp, index=False, encoding="utf-8")
         tmp.replace(out)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise TriageError(f"--predictions {out}: cannot write it "
                           f"({exc.strerror or exc})") from None
     return len(frame)
+
+
 
 
 _VARIANTS_SHOWN = 3
@@ -255,6 +355,18 @@ def blank_texts(texts: pd.Series, name: str) -> list[str]:
         return []
     return [f"{name}: {blank:,} of {len(texts):,} labeled rows ({blank / len(texts):.0%}) have no"
             " text in the text column(s): they are scored as guesses (check --text-col)"]
+
+
+def unreadable_texts(texts: pd.Series, name: str) -> list[str]:
+    """A warning (one line, in a list) when labeled rows were left out for having nothing to
+    read (:func:`frame_texts` with ``readable``)."""
+    n = int(texts.attrs.get("unreadable", 0))
+    if not n:
+        return []
+    rows = "row has" if n == 1 else "rows have"
+    return [f"{name}: {n:,} labeled {rows} no letter or digit in the text column(s) (empty,"
+            " markup, punctuation or emoji only): the pipeline gives such a ticket no category,"
+            " so they are left out of training and the figures (check --text-col)"]
 
 
 def label_variants(labels: Iterable[Any], where: str = "the file") -> list[str]:
@@ -282,11 +394,13 @@ def evaluate_model(model: Any, frame: pd.DataFrame, text_cols: Sequence[str], la
     """Score an already trained category model on a labeled DataFrame; ``keep_rows``: with
     each row's prediction and confidence as ``rows`` (:func:`predictions_frame`)."""
     start = time.perf_counter()
-    texts, labels, skipped = frame_texts(frame, text_cols, label_col)
+    texts, labels, skipped = frame_texts(frame, text_cols, label_col, readable=True)
     pred, confidence = _categories(model, texts.tolist(), keep_rows)
     out = metrics(labels, pred)
     out.update(n_train=0, n_test=len(labels), n_skipped=skipped,
-               seconds=round(time.perf_counter() - start, 3), warnings=label_variants(labels))
+               n_unreadable_test=texts.attrs["unreadable"],
+               seconds=round(time.perf_counter() - start, 3),
+               warnings=[*label_variants(labels), *unreadable_texts(texts, "the file")])
     if keep_rows:
         out["rows"] = predictions_frame(texts, labels, pred, {"confidence": confidence})
     return out
@@ -316,13 +430,21 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
     if predictions is not None:
         check_predictions_path(predictions, (train, test))
     start = time.perf_counter()
-    x_train, y_train, skip_train = read_labeled(train, text_cols, label_col)
-    x_test, y_test, skip_test = read_labeled(test, text_cols, label_col)
+    x_train, y_train, skip_train = read_labeled(train, text_cols, label_col, readable=True)
+    x_test, y_test, skip_test = read_labeled(test, text_cols, label_col, readable=True)
     if y_train.nunique() < 2:
+        unreadable = x_train.attrs["unreadable"]
+        if unreadable and not len(y_train):
+            raise TriageError(f"{Path(train).name}: the training texts have no words to learn"
+                              f" from (all {unreadable:,} labeled rows have no letter or digit)"
+                              "; check the text columns")
         raise TriageError(f"{Path(train).name}: need at least two labels to train")
     if not len(y_test):  # said before a training of minutes, naming the file
+        unreadable = x_test.attrs["unreadable"]
+        why = (f" and a text ({unreadable:,} labeled rows have no letter or digit to read)"
+               if unreadable else "")
         raise TriageError(f"{Path(test).name}: nothing to evaluate: no rows with a label"
-                          f" in {label_col!r}")
+                          f" in {label_col!r}{why}")
     config = load_config() if config is None else config
     plain = BesideFit(lambda: start_baselines(x_train.tolist(), y_train.tolist(),
                                               x_test.tolist(), y_test.tolist(),
@@ -335,14 +457,17 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
         out = metrics(y_test, pred)
         out.update(task="category", n_train=len(y_train), n_test=len(y_test),
                    n_skipped=skip_train + skip_test, n_skipped_train=skip_train,
-                   n_skipped_test=skip_test, train_seconds=round(fitted - start, 3),
+                   n_skipped_test=skip_test,
+                   n_unreadable_train=x_train.attrs["unreadable"],
+                   n_unreadable_test=x_test.attrs["unreadable"],
+                   train_seconds=round(fitted - start, 3),
                    seconds=round(time.perf_counter() - start, 3), selection=chosen.summary())
         known = set(y_train.tolist())
         unseen = [label for label in y_test.tolist() if label not in known]
         out["warnings"] = [*label_variants([*y_train.tolist(), *y_test.tolist()],
                                            "the training and test files"),
-                           *blank_texts(x_train, Path(train).name),
-                           *blank_texts(x_test, Path(test).name)]
+                           *unreadable_texts(x_train, Path(train).name),
+                           *unreadable_texts(x_test, Path(test).name)]
         out["unseen_test_labels"] = {"rows": len(unseen),
                                      "labels": list(dict.fromkeys(map(str, unseen)))[:10]}
     base = plain.wait(progress)
@@ -445,13 +570,32 @@ def format_report(report: dict[str, Any]) -> str:
            f"{report['predictions']['file']}"] if report.get("predictions") else []),
         *_comparison_lines(report),
         "",
-        f"{'label':<32} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}",
     ]
+    # a label with a line break keeps its row; a bidirectional control would turn the rest of
+    # the row around; a long label keeps its start and its end (labels that share a long
+    # prefix differ at the end)
+    shown = {label: _middle_cut(_ONE_LINE.sub(" ", label).translate(_BIDI), _LABEL_WIDTH)
+             for label in report["per_class"]}
+    width = max([len("label"), *map(len, shown.values())])
+    lines.append(f"{'label':<{width}} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}")
     for label, m in sorted(report["per_class"].items()):
-        label = _ONE_LINE.sub(" ", label)  # a label with a line break keeps its row
-        lines.append(f"{label[:32]:<32} {m['precision']:>9.3f} {m['recall']:>9.3f} "
+        lines.append(f"{shown[label]:<{width}} {m['precision']:>9.3f} {m['recall']:>9.3f} "
                      f"{m['f1']:>9.3f} {m['support']:>8,}")
     return "\n".join(lines)
+
+
+_LABEL_WIDTH = 48  # characters of a label in format_report's table
+
+
+def _middle_cut(label: str, width: int) -> str:
+    """``label`` in at most ``width`` characters: its start, "…" and its end."""
+    if len(label) <= width:
+        return label
+    head = (width - 1) // 2
+    return label[:head] + "…" + label[len(label) - (width - 1 - head):]
+# the bidirectional controls (as the dashboard's format.BIDI)
+_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                               "\u2066\u2067\u2068\u2069\u061c"))
 
 
 def _comparison_lines(report: Mapping[str, Any]) -> list[str]:

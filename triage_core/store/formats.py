@@ -7,10 +7,13 @@ import csv
 import io
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triage_core.errors import ImportValidationError
 from triage_core.store.identifiers import quote_ident
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = {
     ".csv": "csv", ".tsv": "csv", ".txt": "csv",
@@ -314,3 +317,20 @@ def csv_problem(path: Path, header: str) -> tuple[int, str] | None:
                                  " CSV value may hold (is a quote never closed?)")
             return row + 1, f"not valid CSV ({exc}, line {reader.line_num})"
     return None
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would run as a formula (one starting
+    with = + - @, a tab or a carriage return: ``=HYPERLINK(...)`` in a ticket) prefixed with
+    an apostrophe, which spreadsheets show as text (OWASP's advice for CSV files)."""
+    from pandas.api.types import is_string_dtype
+
+    out = frame.copy()
+    for name, col in out.items():
+        if col.dtype == object or is_string_dtype(col.dtype):
+            out[name] = [f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA) else v
+                         for v in col.tolist()]
+    return out

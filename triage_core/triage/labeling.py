@@ -16,6 +16,7 @@ audit trail, survive a re-import of the tickets and can be undone
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,8 +24,9 @@ import pandas as pd
 
 from triage_core.errors import TriageError
 from triage_core.models.topics import Topic, TopicSettings
+from triage_core.schema import CONTROL_CHARACTERS
 from triage_core.store import Store
-from triage_core.triage.batch import ticket_texts
+from triage_core.triage.batch import ticket_texts, wordless
 
 __all__ = ["AUTHOR", "accept", "drop", "emerging_alerts", "load_proposal", "merge", "propose",
            "rename", "split", "topic_frame", "undo_accepted", "unlabeled_count"]
@@ -32,6 +34,7 @@ __all__ = ["AUTHOR", "accept", "drop", "emerging_alerts", "load_proposal", "merg
 KEY = "topics_proposal"
 AUTHOR = "topics"  # the author of the corrections written by accepting topics
 MAX_NAME = 80
+_CONTROL = re.compile(CONTROL_CHARACTERS)  # as the import refuses them in a category
 _UNLABELED_SQL = """
 SELECT k.ticket_id, k.subject, k.body FROM tickets k
 LEFT JOIN ticket_corrections c USING (ticket_id)
@@ -77,8 +80,16 @@ def propose(store: Store, config: Mapping[str, Any] | None = None) -> dict[str, 
                               " text")
         raise TriageError("no tickets without a category to find topics in (every ticket "
                           "has a label or a correction)")
-    ids = frame["ticket_id"].astype(str).tolist()
-    found = topics.discover(_texts(frame), settings)
+    texts = ticket_texts(frame)
+    # a ticket with no letter or digit (markup, punctuation or emoji only) gets no category
+    # from the pipeline, and no topic here: accepting one would label it
+    readable = ~wordless(texts)
+    if not readable.any():
+        raise TriageError(f"the {len(frame):,} newest tickets without a category that have a"
+                          " text hold no letter or digit in it (markup, punctuation or emoji"
+                          " only) to find topics in")
+    ids = frame["ticket_id"].astype(str)[readable].tolist()
+    found = topics.discover(texts[readable].tolist(), settings)
     proposal = {"created_at": pd.Timestamp.now(tz="UTC").isoformat(), "n_tickets": len(ids),
                 "topics": [_record(t, ids, i + 1) for i, t in enumerate(found)],
                 "next_id": len(found) + 1}
@@ -117,6 +128,28 @@ def _clean_name(name: str) -> str:
         raise TriageError("a topic name must not be empty")
     if len(name) > MAX_NAME:
         raise TriageError(f"a topic name must be at most {MAX_NAME} characters")
+    if _CONTROL.search(name):  # a bidirectional override shows the name as another
+        raise TriageError(f"a topic name is one line without control characters, not {name!r}"
+                          " (it becomes a category, which the import refuses with them)")
+    return name
+
+
+def _same_category(store: Store, name: str) -> str | None:
+    """The known category that ``name`` differs from only in case or spacing ("Billing" for
+    "billing"), or None: accepting it would start a second category no model tells apart."""
+    from triage_core.ops.feedback import known_categories
+
+    key = " ".join(name.casefold().split())
+    return next((c for c in known_categories(store)
+                 if c != name and " ".join(c.casefold().split()) == key), None)
+
+
+def _checked_name(store: Store, proposal: Mapping[str, Any], name: str, topic_id: int) -> str:
+    name = _not_taken(proposal, _clean_name(name), topic_id)
+    existing = _same_category(store, name)
+    if existing is not None:
+        raise TriageError(f"the category {existing!r} exists: name the topic {existing!r} to add"
+                          " its tickets to it, or choose another name")
     return name
 
 
@@ -134,7 +167,7 @@ def _not_taken(proposal: Mapping[str, Any], name: str, topic_id: int) -> str:
 def rename(store: Store, topic_id: int, name: str) -> dict[str, Any]:
     proposal = _require(store)
     topic = _find(proposal, topic_id)
-    topic["name"] = _not_taken(proposal, _clean_name(name), topic_id)
+    topic["name"] = _checked_name(store, proposal, name, topic_id)
     _save(store, proposal)
     return proposal
 
@@ -151,7 +184,7 @@ def merge(store: Store, topic_ids: Sequence[int], name: str | None = None) -> di
         first["terms"] += [t for t in other["terms"] if t not in first["terms"]]
         proposal["topics"].remove(other)
     if name is not None:
-        first["name"] = _not_taken(proposal, _clean_name(name), first["id"])
+        first["name"] = _checked_name(store, proposal, name, first["id"])
     _save(store, proposal)
     return proposal
 
@@ -195,6 +228,16 @@ def accept(store: Store, topic_ids: Sequence[int] | None = None,
     proposal = _require(store)
     chosen = ([_find(proposal, i) for i in dict.fromkeys(topic_ids)] if topic_ids
               else list(proposal["topics"]))
+    for topic in chosen:  # a name from a proposal saved before the checks, or from its terms
+        if _CONTROL.search(topic["name"]):
+            raise TriageError(f"topic {topic['id']}'s name {topic['name']!r} holds a control"
+                              " character: rename it first")
+        existing = _same_category(store, topic["name"])
+        if existing is not None:
+            raise TriageError(f"topic {topic['id']} is called {topic['name']!r}, but the category"
+                              f" {existing!r} exists: rename it first (triage topics rename"
+                              f" {topic['id']} {existing!r}, to add its tickets to that"
+                              " category)")
     rows = [(tid, t["name"]) for t in chosen for tid in t["ticket_ids"]]
     with store.transaction():
         first = int(store.scalar("SELECT coalesce(max(feedback_id), 0) + 1 FROM feedback"))
