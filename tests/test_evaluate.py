@@ -402,7 +402,7 @@ def test_mistakes_are_one_line_errors(files: dict[str, Path], tmp_path: Path,
     code, _, err = run_main(capsys, "evaluate", "--task", "category", "--train",
                             str(files["train"]), "--test", str(longer), "--text-col", "text",
                             "--label-col", "category")
-    assert code == 1 and "row 1 has 3 fields where the header has 2" in err
+    assert code == 1 and "row 1: 3 fields where the header has 2" in err
     assert err.count("\n") == 1
 
 
@@ -717,3 +717,17 @@ def test_spreadsheet_safe_quotes_formulas_only() -> None:
         "'=1+1", "'+49 30 1234", "'-", "'@sum(A1)", "fine", "<missing>", "'\tx"]
     assert safe["score"].tolist() == frame["score"].tolist()  # numbers stay numbers
     assert frame["text"].iloc[0] == "=1+1"  # the input is left as it was
+
+
+def test_a_broken_csv_row_is_named_by_its_data_row(tmp_path: Path) -> None:
+    """pandas' own words named a line of the file ("Expected 2 fields in line 51, saw 3")."""
+    lines = ["text,category", *[f"text {i},billing" for i in range(1, 10)]]
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("\n".join([*lines[:5], "a,b,c", *lines[5:]]) + "\n", encoding="utf-8")
+    with pytest.raises(TriageError, match=r"^ragged\.csv: cannot read as CSV \(row 5: 3 fields"
+                       r" where the header has 2"):
+        evaluate.read_labeled(ragged, ["text"], "category")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(TriageError, match=r"^empty\.csv: empty: no header line and no rows$"):
+        evaluate.read_labeled(empty, ["text"], "category")

@@ -91,6 +91,19 @@ def test_categories_no_routing_rule_names_are_named(store: Store, loaded_store: 
     routed = {**config, "routing": {"categories": {"Hardware": {"team": "it"},
                                                    "Billing": {"team": "billing"}}}}
     assert "unrouted_categories" not in [f.code for f in health.check(store, routed)]
+    # a long name with a quote: the suggested line, pasted, names the whole category (it was
+    # cut to 40 characters with "…", matching none)
+    import tomllib
+
+    long = 'balance_not_updated_after_cheque_or_cash_deposit "EU"'
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": ["L1"], "customer_id": ["C1"], "status": ["new"],
+        "created_at": ["2026-11-02T10:00:00Z"], "subject": ["x"], "category": [long]}),
+        create_missing=True)
+    found = [f.message for f in health.check(store, routed) if f.code == "unrouted_categories"]
+    line = found[0][found[0].index("[routing.categories."):]  # the header, then its key
+    pasted = tomllib.loads(line.replace('"] team = ', '"]\nteam = '))
+    assert pasted["routing"]["categories"] == {long: {"team": "..."}}
 
 
 def test_helpdesk_priorities_the_profile_does_not_know_are_named(store: Store) -> None:

@@ -91,16 +91,19 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
         check_utf8(path, "csv" if suffix not in (".json", ".jsonl", ".ndjson") else "json")
         raise TriageError(f"{path}: not UTF-8 text") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise TriageError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
-    except pd.errors.ParserWarning:
+    except pd.errors.EmptyDataError:
+        raise TriageError(f"{path.name}: empty: no header line and no rows") from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        # the import's words for it: the data row (1 = the first under the header), not
+        # pandas' line of the file, and what is wrong (a quote never closed, a field too many)
         from triage_core.store.formats import csv_problem
 
-        with path.open(encoding="utf-8") as fh:
+        with path.open(encoding="utf-8-sig", errors="replace") as fh:
             found = csv_problem(path, fh.readline())
-        where = (f"row {found[0]} has {found[1]}" if found
-                 else "rows have more fields than the header")
-        raise TriageError(f"{path}: cannot read as CSV ({where})") from None
+        where = (f"row {found[0]}: {found[1]}" if found else
+                 "rows have more fields than the header"
+                 if isinstance(exc, pd.errors.ParserWarning) else str(exc).splitlines()[0])
+        raise TriageError(f"{path.name}: cannot read as CSV ({where})") from None
     except OSError as exc:  # no permission
         raise TriageError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except TriageError:  # the JSON reader's own message (the import's): file and row

@@ -7,6 +7,7 @@ them. Nothing here changes data.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -229,14 +230,15 @@ def _unrouted(store: Store, config: Mapping[str, Any]) -> list[Finding]:
     shown = ", ".join(f"{short_label(c)!r}" for c, _ in missing[:_UNROUTED_SHOWN])
     more = (f" and {len(missing) - _UNROUTED_SHOWN:,} more" if len(missing) > _UNROUTED_SHOWN
             else "")
-    first = short_label(missing[0][0]).replace('"', "'")
+    # the whole name as a TOML key (a cut one would match no category when pasted)
+    first = json.dumps(str(missing[0][0]), ensure_ascii=False)
     queue = str(routing.get("triage_queue"))
     share = "every category has" if len(missing) == len(rows) else (
         f"{len(missing):,} of {len(rows):,} categories have")
     return [Finding("unrouted_categories", f"{share} no routing rule ({shown}{more}): their"
                     f" tickets all go to the triage queue {queue!r}, however sure"
                     " the model is; name a team for each in your config file:"
-                    f" [routing.categories.\"{first}\"] team = \"...\"")]
+                    f" [routing.categories.{first}] team = \"...\"")]
 
 
 _SOURCE_SHOWN = 5
