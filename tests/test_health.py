@@ -169,3 +169,20 @@ def test_importing_a_file_does_not_import_pandas(tmp_path: Path, data_dir: Path)
         assert done.stderr.strip().splitlines()[-1] == "exit 0 False", done.stderr
     with Store(db) as store:
         assert store.scalar("SELECT count(*) FROM tickets") == 3
+
+
+def test_placeholder_categories_are_named_with_the_mapping_line(store: Store) -> None:
+    """"N/A", "NULL" and "-" (an export's empty field) were imported as categories without a
+    word; "None" is a category name too and is left alone."""
+    labels = ["N/A"] * 3 + ["NULL"] * 2 + ["None", "Billing"]
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": [f"T{i}" for i in range(len(labels))], "customer_id": ["C1"] * len(labels),
+        "status": ["new"] * len(labels), "created_at": ["2026-11-01T10:00:00Z"] * len(labels),
+        "subject": ["x"] * len(labels), "category": labels}), create_missing=True)
+    found = [f.message for f in health.check(store) if f.code == "placeholder_categories"]
+    assert found == ["5 tickets have a category that is how exports write an empty field ('N/A'"
+                     " (3), 'NULL' (2)): the category model learns it as a category of its own."
+                     " Import the tickets again with a mapping that reads it as no category:"
+                     ' [values.category] "N/A" = ""']
+    store.execute("UPDATE tickets SET category = NULL WHERE category IN ('N/A', 'NULL')")
+    assert "placeholder_categories" not in codes(store)

@@ -40,6 +40,7 @@ def check(store: Store, config: Mapping[str, Any] | None = None,
     out += _unscored(store)
     out += _labels(store)
     out += _label_variants(store)
+    out += _placeholder_labels(store)
     out += _values(store)
     out += _campaigns(store)
     out += _durations(store.rows(_DURATIONS)[0])
@@ -151,6 +152,32 @@ def _label_variants(store: Store) -> list[Finding]:
                     " cannot tell them apart. Import the tickets again with a mapping that makes"
                     f" each one: [values.category] \"{first}\" = \"{first}\" (case and blanks"
                     " are ignored, so it maps every spelling)")]
+
+
+# category values that are how exports write an empty cell (the import's placeholders for
+# optional columns, and a spreadsheet's or pandas' "no value")
+_NO_LABEL = ("-", "--", "n/a", "#n/a", "null", "nan")
+_PLACEHOLDER_LABELS = """
+SELECT category, count(*) AS n FROM tickets
+WHERE category IS NOT NULL AND list_contains(?::VARCHAR[], lower(trim(category)))
+GROUP BY 1 ORDER BY n DESC, category
+"""
+
+
+def _placeholder_labels(store: Store) -> list[Finding]:
+    """Category labels that stand for no value ("N/A", "NULL", "-" in an export's empty
+    field): the model learns "N/A" as a category, and the pages count it as one. ("none" is
+    left alone: it is a category name too.)"""
+    rows = store.rows(_PLACEHOLDER_LABELS, [list(_NO_LABEL)])
+    if not rows:
+        return []
+    total = sum(int(r["n"]) for r in rows)
+    shown = ", ".join(f"{short_label(r['category'])!r} ({int(r['n']):,})" for r in rows[:5])
+    first = json.dumps(str(rows[0]["category"]), ensure_ascii=False)
+    return [Finding("placeholder_categories", f"{total:,} tickets have a category that is how"
+                    f" exports write an empty field ({shown}): the category model learns it as a"
+                    " category of its own. Import the tickets again with a mapping that reads it"
+                    f" as no category: [values.category] {first} = \"\"")]
 
 
 def _values(store: Store) -> list[Finding]:
