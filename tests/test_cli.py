@@ -170,6 +170,21 @@ def test_map_option_and_preset_flag(db: Path, tmp_path: Path) -> None:
     assert "the mapping names 'Kategorie' for category, which the file does not have" in r.stderr
     r = run("import", "tickets", str(z), "--preset", "zendesk", db=db)
     assert r.exit_code == 0 and "which the file does not have" not in r.stderr, r.stderr
+    # a --map source the file lacks, for a column its own column of that name fills: the
+    # warning said "stay empty" while the column was imported
+    b = tmp_path / "own.csv"
+    b.write_text("ticket_id,customer_id,status,created_at,body\n"
+                 "B1,C1,open,2026-02-01 10:00:00,please refund\n")
+    r = run("import", "tickets", str(b), "--map", "nothere=body", db=db)
+    assert r.exit_code == 0, r.stderr
+    assert ("the mapping names 'nothere' for body (read from its column 'body' instead), which"
+            " the file does not have") in r.stderr and "stay empty" not in r.stderr
+    # two sources for one column (one was dropped without a word), an empty source
+    assert one_line_error(run("import", "tickets", str(b), "--map", "body=subject", "--map",
+                              "status=subject", db=db)) == (
+        "error: --map 'body=subject' and --map 'status=subject' both fill subject: keep one")
+    assert "no column of the file before '='" in one_line_error(
+        run("import", "tickets", str(b), "--map", " =body", db=db))
 
 
 def test_db_from_environment(tmp_path: Path, data_dir: Path) -> None:

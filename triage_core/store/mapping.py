@@ -354,12 +354,18 @@ def preset(name: str) -> ImportMapping:
 
 def parse_mapping(items: Sequence[str]) -> dict[str, str]:
     """['Ticket #=ticket_id', ...] -> {'Ticket #': 'ticket_id'}."""
-    out = {}
+    out: dict[str, str] = {}
     for item in items:
         if "=" not in item:
             raise TriageError(f"--map {item!r}: expected SOURCE=TARGET, e.g. 'Ticket ID=ticket_id'")
-        src, dst = item.rsplit("=", 1)
-        out[src.strip()] = dst.strip()
+        src, dst = (part.strip() for part in item.rsplit("=", 1))
+        if not src:
+            raise TriageError(f"--map {item!r}: no column of the file before '=' (expected"
+                              " SOURCE=TARGET, e.g. 'Ticket ID=ticket_id')")
+        twin = next((f"{s}={d}" for s, d in out.items() if d == dst and s != src), None)
+        if twin is not None:  # the later one won, and the other was dropped without a word
+            raise TriageError(f"--map {twin!r} and --map {item!r} both fill {dst}: keep one")
+        out[src] = dst
     return out
 
 
@@ -399,7 +405,7 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
     for src in source_columns:  # then the names without camel case split ("caseref")
         by_norm.setdefault(normalize_name(src, camel=False), src)
     targets: dict[str, str] = {}
-    absent: list[str] = []
+    absent: list[tuple[str, str]] = []  # (ours, what the mapping names for it)
     explicit: set[str] = set()  # our columns the mapping names a file column for
     for ours, theirs in mapping.columns.items():
         if ours not in spec.column_names:
@@ -411,7 +417,7 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
             explicit.add(ours)
         elif ours not in mapping.defaults and (mapping.name not in PRESETS
                                                 or ours in mapping.overrides):
-            absent.append(f"{' or '.join(map(repr, theirs))} for {ours}")
+            absent.append((ours, f"{' or '.join(map(repr, theirs))} for {ours}"))
     for norm, src in by_norm.items():
         if norm in spec.column_names and norm not in targets and src not in targets.values():
             targets[norm] = src
@@ -428,9 +434,17 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
               for c in spec.column_names}
     plan = ColumnPlan(targets, ignored, {c: v for c, v in values.items() if v}, defaults,
                       formats={c: f for c, f in mapping.formats.items() if c in targets})
-    if absent:  # a preset lists every column an export may have: only --map's are named
-        plan.warnings.append(f"{file}: the mapping names {'; '.join(absent)}, which the file"
+    # a preset lists every column an export may have: only --map's are named. A column of
+    # ours that the file's own column of its name fills after all does not stay empty
+    empty = [text for ours, text in absent if ours not in targets]
+    if empty:
+        plan.warnings.append(f"{file}: the mapping names {'; '.join(empty)}, which the file"
                              " does not have; those columns stay empty")
+    filled = [f"{text} (read from its column {targets[ours]!r} instead)"
+              for ours, text in absent if ours in targets]
+    if filled:
+        plan.warnings.append(f"{file}: the mapping names {'; '.join(filled)}, which the file"
+                             " does not have")
     plan.warnings.extend(_hollow_warnings(spec, plan, file, hint))
     return plan
 
