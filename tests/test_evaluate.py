@@ -370,8 +370,8 @@ def test_sentiment_zero_shot_and_trained(files: dict[str, Path],
                             "--test", str(files["bad_senti"]), "--text-col", "text",
                             "--label-col", "sentiment")
     assert code == 1
-    assert err == ("error: bad_senti.csv: sentiment labels must be negative, neutral or "
-                   "positive, found 'meh'\n")
+    assert err == ("error: bad_senti.csv, row 1, column 'sentiment': 'meh' is not negative,"
+                   " neutral or positive\n")
 
 
 def test_mistakes_are_one_line_errors(files: dict[str, Path], tmp_path: Path,
@@ -567,10 +567,15 @@ def test_empty_training_texts_are_one_line_error(tmp_path: Path,
 def test_a_wrong_sentiment_label_is_quoted_as_the_file_has_it() -> None:
     from triage_core.models.evaluate import _check_sentiment_labels
 
-    with pytest.raises(TriageError, match="found 'NEG'"):  # it said 'neg'
-        _check_sentiment_labels(pd.Series(["Positive", "NEG", "neutral"]), "f.csv")
-    assert _check_sentiment_labels(pd.Series(["Positive", "NEUTRAL"]), "f.csv").tolist() == [
-        "positive", "neutral"]
+    with pytest.raises(TriageError, match=r"^f\.csv, row 7, column 'mood': 'NEG' is not"
+                       r" negative, neutral or positive$"):  # it said 'neg'; now its data row
+        _check_sentiment_labels(pd.Series(["Positive", "NEG", "neutral"]), "f.csv", "mood",
+                                [3, 7, 9])
+    with pytest.raises(TriageError, match=r"row 2, column 'mood': '-1' is not negative, neutral"
+                       r" or positive \(numbers or stars: map them to the three words first\)"):
+        _check_sentiment_labels(pd.Series(["positive", "-1"]), "f.csv", "mood")
+    assert _check_sentiment_labels(pd.Series(["Positive", "NEUTRAL"]), "f.csv",
+                                   "mood").tolist() == ["positive", "neutral"]
 
 
 def test_labels_spelled_in_several_ways_are_named(files: dict[str, Path], tmp_path: Path,
@@ -731,3 +736,12 @@ def test_a_broken_csv_row_is_named_by_its_data_row(tmp_path: Path) -> None:
     empty.write_text("", encoding="utf-8")
     with pytest.raises(TriageError, match=r"^empty\.csv: empty: no header line and no rows$"):
         evaluate.read_labeled(empty, ["text"], "category")
+
+
+def test_a_parquet_file_under_a_csv_name_is_named(tmp_path: Path) -> None:
+    """Read as CSV, its bytes were one column "PAR1\\x15\\x04..." in a not-UTF-8 message."""
+    frame = pd.DataFrame({"text": ["a"], "category": ["b"]})
+    frame.to_parquet(tmp_path / "export.csv")
+    with pytest.raises(TriageError, match=r"^export\.csv: a Parquet file under a \.csv name:"
+                       r" name it \.parquet$"):
+        evaluate.read_labeled(tmp_path / "export.csv", ["text"], "category")

@@ -1438,3 +1438,14 @@ def test_a_mapping_names_a_camel_case_column_in_any_case(store: Store, tmp_path:
         result = store.import_file("tickets", f, create_missing=True, mapping={
             name: "ticket_id", "email": "customer_id", "opened": "created_at"})
         assert result.new_rows == 1
+
+
+def test_a_folder_is_named_as_one_with_or_without_a_suffix(tmp_path: Path) -> None:
+    """A folder without a suffix was an "unknown file type '(none)'"."""
+    from triage_core.store.formats import detect_format
+
+    for name in ("exports", "exports.csv"):
+        (tmp_path / name).mkdir()
+        with pytest.raises(ImportValidationError, match=rf"{name}.*is a folder, not a file"):
+            detect_format(tmp_path / name)
+    assert detect_format(tmp_path / "tickets.csv") == "csv"  # a file that is not there yet

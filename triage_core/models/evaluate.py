@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from triage_core.errors import TriageError, short_label
+from triage_core.errors import ModelError, TriageError, short_label
 from triage_core.schema import SENTIMENT_LABELS
 
 
@@ -160,7 +160,11 @@ def _refuse_packed(path: Path, suffix: str) -> None:
         raise TriageError(f"{path.name}: a spreadsheet workbook, not a CSV: save it as 'CSV "
                           "UTF-8' (Excel: File > Save As) or export CSV from the helpdesk")
     with path.open("rb") as fh:
-        kind = packed_kind(fh.read(4))
+        first = fh.read(4)
+    if first == b"PAR1":  # read as CSV, its bytes were one column "PAR1\x15..."
+        raise TriageError(f"{path.name}: a Parquet file under a {suffix or 'suffixless'} name:"
+                          " name it .parquet")
+    kind = packed_kind(first)
     if kind is not None:
         raise TriageError(f"{path.name}: {kind}, not a CSV, Parquet or JSON file: {UNPACK}")
 
@@ -481,12 +485,18 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
     return out
 
 
-def _check_sentiment_labels(labels: pd.Series, name: str) -> pd.Series:
+def _check_sentiment_labels(labels: pd.Series, name: str, label_col: str,
+                            rows: Sequence[int] | None = None) -> pd.Series:
     norm = labels.str.lower()
     bad = ~norm.isin(SENTIMENT_LABELS)
-    if bad.any():  # the label as the file has it ('NEG', not 'neg')
-        raise TriageError(f"{name}: sentiment labels must be negative, neutral or positive, "
-                          f"found {sorted(set(labels[bad]))[0]!r}")
+    if bad.any():  # the label as the file has it ('NEG', not 'neg'), with its data row
+        at = int(np.flatnonzero(bad.to_numpy())[0])
+        row = rows[at] if rows is not None and at < len(rows) else at + 1
+        value = labels.iloc[at]
+        hint = (" (numbers or stars: map them to the three words first)"
+                if re.fullmatch(r"[-+]?\d+(\.\d+)?\*?|\*+", value.strip()) else "")
+        raise TriageError(f"{name}, row {row}, column {label_col!r}: {short_label(value)!r} is"
+                          f" not negative, neutral or positive{hint}")
     return norm
 
 
@@ -513,7 +523,7 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
     else:
         x_test, y_test, skipped = read_labeled(test, text_cols, label_col)
         name = Path(test).name
-    y_test = _check_sentiment_labels(y_test, name)
+    y_test = _check_sentiment_labels(y_test, name, label_col, x_test.attrs.get("rows"))
     if not len(y_test):
         raise TriageError(f"{name}: nothing to evaluate: no rows with a label in {label_col!r}")
     n_train = 0
@@ -526,10 +536,14 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
         mode = "zero-shot"
     else:
         x_train, y_train, skip_train = read_labeled(train, text_cols, label_col)
-        y_train = _check_sentiment_labels(y_train, Path(train).name)
+        y_train = _check_sentiment_labels(y_train, Path(train).name, label_col,
+                                          x_train.attrs.get("rows"))
         skipped += skip_train
         n_train = len(y_train)
-        model = sentiment.TrainedSentiment().fit(x_train.tolist(), y_train.tolist())
+        try:
+            model = sentiment.TrainedSentiment().fit(x_train.tolist(), y_train.tolist())
+        except ModelError as exc:  # too few texts of a label: which file
+            raise TriageError(f"{Path(train).name}: {exc}") from None
         scores, pred = model.score_and_label(x_test.tolist())
         mode = "trained"
     out = metrics(y_test, list(pred))

@@ -72,6 +72,8 @@ def packed_kind(first: bytes) -> str | None:
 
 def detect_format(path: Path) -> str:
     suffix = path.suffix.lower()
+    if path.is_dir():  # a folder without a suffix was an "unknown file type '(none)'"
+        raise ImportValidationError(path.name, "is a folder, not a file")
     if suffix not in FORMATS:
         packed = _PACKED_SUFFIXES.get(suffix)
         if packed is not None:  # export.csv.gz: say what to do
