@@ -745,3 +745,20 @@ def test_a_parquet_file_under_a_csv_name_is_named(tmp_path: Path) -> None:
     with pytest.raises(TriageError, match=r"^export\.csv: a Parquet file under a \.csv name:"
                        r" name it \.parquet$"):
         evaluate.read_labeled(tmp_path / "export.csv", ["text"], "category")
+
+
+def test_files_of_another_shape_are_named(tmp_path: Path) -> None:
+    """UTF-16 (Excel's 'Unicode Text') and a JSON object of text: label pairs got messages
+    of bytes or of 15 whole ticket texts as "columns"."""
+    (tmp_path / "u16.csv").write_bytes("text,category\nhello,billing\n".encode("utf-16"))
+    with pytest.raises(TriageError, match=r"^u16\.csv: the file is UTF-16 text"):
+        evaluate.read_labeled(tmp_path / "u16.csv", ["text"], "category")
+    pairs = {f"my parcel number {i} has not arrived yet, please check": "shipping"
+             for i in range(20)}
+    (tmp_path / "pairs.json").write_text(json.dumps(pairs), encoding="utf-8")
+    with pytest.raises(TriageError, match=r"^pairs\.json: no column 'text', and the file is one"
+                       r" record of 20 fields, not one record per ticket"):
+        evaluate.read_labeled(tmp_path / "pairs.json", ["text"], "category")
+    (tmp_path / "spaced.csv").write_text(" text ,Category\nhello,billing\n", encoding="utf-8")
+    with pytest.raises(TriageError, match=r"no column 'text' \(columns: ' text ', 'Category'\)"):
+        evaluate.read_labeled(tmp_path / "spaced.csv", ["text"], "category")

@@ -161,6 +161,12 @@ def _refuse_packed(path: Path, suffix: str) -> None:
                           "UTF-8' (Excel: File > Save As) or export CSV from the helpdesk")
     with path.open("rb") as fh:
         first = fh.read(4)
+    from triage_core.store.formats import wide_encoding
+
+    wide = wide_encoding(first)
+    if wide is not None:  # as the import says it
+        raise TriageError(f"{path.name}: the file is {wide} text (as Excel's 'Unicode Text'"
+                          " saves it); save it as UTF-8 (in Excel: 'CSV UTF-8')")
     if first == b"PAR1":  # read as CSV, its bytes were one column "PAR1\x15..."
         raise TriageError(f"{path.name}: a Parquet file under a {suffix or 'suffixless'} name:"
                           " name it .parquet")
@@ -219,9 +225,16 @@ def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name
     ``attrs["unreadable"]``."""
     missing = [c for c in [*text_cols, label_col] if c not in df.columns]
     if missing:
+        if (len(df) == 1 and len(df.columns) > 2 + len(text_cols)
+                and name.lower().endswith(".json")):
+            # {"text": "label", ...}: one record whose fields are the tickets
+            raise TriageError(f"{name}: no column {missing[0]!r}, and the file is one record"
+                              f" of {len(df.columns):,} fields, not one record per ticket (a"
+                              " JSON object of text: label pairs?); write a list of records"
+                              ' such as [{"text": "...", "category": "..."}]')
         more = f" and {len(df.columns) - 15:,} more" if len(df.columns) > 15 else ""
-        raise TriageError(f"{name}: no column {missing[0]!r} (columns: "
-                          f"{', '.join(map(repr, map(str, df.columns[:15])))}{more})")
+        shown = ", ".join(repr(short_label(str(c))) for c in df.columns[:15])
+        raise TriageError(f"{name}: no column {missing[0]!r} (columns: {shown}{more})")
     twice = df.attrs.get("duplicates") or {}
     for col in [*text_cols, label_col]:
         if col in twice:

@@ -42,13 +42,18 @@ def check_readable(path: Path) -> str:
         kind = packed_kind(first)
         if kind:
             raise ImportValidationError(name, f"{kind}, not {fmt.upper()} text: {UNPACK}")
-        for bom, encoding in _WIDE_BOMS:
-            if first.startswith(bom):
-                raise ImportValidationError(name, f"the file is {encoding} text (as Excel's "
-                                            "'Unicode Text' saves it); save it as UTF-8 (in "
-                                            "Excel: 'CSV UTF-8')")
+        encoding = wide_encoding(first)
+        if encoding is not None:
+            raise ImportValidationError(name, f"the file is {encoding} text (as Excel's "
+                                        "'Unicode Text' saves it); save it as UTF-8 (in "
+                                        "Excel: 'CSV UTF-8')")
         check_utf8(path, fmt)
     return fmt
+
+
+def wide_encoding(first: bytes) -> str | None:
+    """"UTF-16" or "UTF-32" when a file's first bytes are that encoding's byte-order mark."""
+    return next((encoding for bom, encoding in _WIDE_BOMS if first.startswith(bom)), None)
 
 
 # Byte-order marks of the encodings that UTF-8 checks would report as garbage column names
