@@ -762,3 +762,13 @@ def test_files_of_another_shape_are_named(tmp_path: Path) -> None:
     (tmp_path / "spaced.csv").write_text(" text ,Category\nhello,billing\n", encoding="utf-8")
     with pytest.raises(TriageError, match=r"no column 'text' \(columns: ' text ', 'Category'\)"):
         evaluate.read_labeled(tmp_path / "spaced.csv", ["text"], "category")
+
+
+def test_a_broken_json_lines_record_is_named_by_its_line(tmp_path: Path) -> None:
+    """DuckDB's words named the line after a record cut short (line 39 for line 38)."""
+    lines = [json.dumps({"text": f"parcel {i} late", "category": "shipping"}) for i in range(5)]
+    lines[2] = '{"text": "broken", "category": '
+    (tmp_path / "cut.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(TriageError, match=r"^cut\.jsonl: cannot read as JSON \(line 3 is not one"
+                       r" complete JSON record"):
+        evaluate.read_labeled(tmp_path / "cut.jsonl", ["text"], "category")

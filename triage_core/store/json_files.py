@@ -166,8 +166,11 @@ def read_frame(path: Path, table: str | None = "tickets") -> Any:
         load(con, Path(path), table)
         return con.execute("SELECT * EXCLUDE (_row) FROM _raw ORDER BY _row").df()
     except duckdb.Error as exc:
-        raise ValueError(str(exc).strip().splitlines()[0] if str(exc).strip() else
-                         type(exc).__name__) from None
+        # where Python's reader sees it, as the import says it (DuckDB names the line after
+        # a record cut short)
+        where = locate_error(Path(path))
+        raise ValueError(where or (str(exc).strip().splitlines()[0] if str(exc).strip() else
+                                   type(exc).__name__)) from None
     finally:
         con.close()
 
