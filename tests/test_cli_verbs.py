@@ -35,6 +35,12 @@ def test_score_json(db: Path) -> None:
         tiers = s.query("SELECT priority_tier, count(*) AS n FROM triaged_tickets GROUP BY 1")
         assert summary["as_of"] == str(s.scalar("SELECT max(created_at) FROM tickets"))
     assert summary["tiers"] == dict(zip(tiers["priority_tier"], tiers["n"], strict=True))
+    # the warnings of stderr are in the JSON too, for a script that reads only stdout
+    from triage_core.ops import health
+
+    with Store(db) as s:
+        expected = health.messages(health.check(s, CONFIG))
+    assert summary["warnings"] == expected
 
 
 def test_backtest_json(db: Path) -> None:

@@ -54,8 +54,15 @@ def train_cmd(db: str, config: str | None, note: str | None, no_activate: bool, 
             pipeline.triage(store, settings, progress=progress,
                             workers=pipeline.cli_workers(settings))
         notes = health.messages(health.check(store, settings))
-    if as_json:
-        print_json(result)
+    if not result["active"] and not no_activate:
+        notes.insert(0, f"model version {result['version']} was not activated: "
+                     f"{result['reason']} (--force activates it)")
+    elif result["active"] and "too few" in str(result.get("reason", "")):
+        notes.insert(0, f"model version {result['version']} was activated untested: "
+                     f"{result['reason']}; label more tickets (1 in 5 labeled tickets is held"
+                     " out) and retrain")
+    if as_json:  # the warnings too, for a script or an API client (and on stderr, as always)
+        print_json({**result, "warnings": notes})
     else:
         m = result["metrics"] or {}
         print(f"trained category model version {result['version']} on {result['n_train']:,} "
@@ -64,13 +71,6 @@ def train_cmd(db: str, config: str | None, note: str | None, no_activate: bool, 
               f"macro-F1 {m.get('macro_f1', float('nan')):.3f}"
               + ("" if result["active"] else " (not activated)"))
         print(_choice_line(result))
-    if not result["active"] and not no_activate:
-        notes.insert(0, f"model version {result['version']} was not activated: "
-                     f"{result['reason']} (--force activates it)")
-    elif result["active"] and "too few" in str(result.get("reason", "")):
-        notes.insert(0, f"model version {result['version']} was activated untested: "
-                     f"{result['reason']}; label more tickets (1 in 5 labeled tickets is held"
-                     " out) and retrain")
     warn(notes)
 
 

@@ -58,8 +58,8 @@ def score_cmd(db: str, config: str | None, profile: str | None, as_of: str | Non
                                   workers=pipeline.cli_workers(settings),
                                   refresh_campaigns=refresh_campaigns or None)
         notes = health.messages(health.check(store, settings, profile))
-    if as_json:
-        print_json(summary)
+    if as_json:  # the warnings too (and on stderr, as always)
+        print_json({**summary, "warnings": notes})
     else:
         print(f"predicted {summary['predicted']:,} new or changed tickets"
               f" (model version {summary['model_version'] or 'none: labels only'});"
