@@ -336,6 +336,15 @@ def test_cli_topics_verbs(db: tuple[Path, list[str]], tmp_path: Path) -> None:
     ids = [t["id"] for t in json.loads(r.stdout)["topics"]]
     r = run("topics", "--examples", "1", "--json", db=path)  # --json ignored it
     assert [len(t["examples"]) for t in json.loads(r.stdout)["topics"]] == [1] * len(ids)
+    # more than the saved proposal keeps (5): said, with the command that finds more; a new
+    # proposal keeps as many as asked (it showed 5 of 12 without a word)
+    r = run("topics", "--examples", "12", "--json", db=path)
+    assert [len(t["examples"]) for t in json.loads(r.stdout)["topics"]] == [5] * len(ids)
+    assert "the saved proposal keeps 5 examples a topic; 'triage topics --refresh --examples" \
+        " 12' finds it anew with 12" in r.stderr
+    r = run("topics", "--config", str(cfg), "--refresh", "--examples", "12", "--json", db=path)
+    assert [len(t["examples"]) for t in json.loads(r.stdout)["topics"]] == [12] * len(ids)
+    assert "saved proposal" not in r.stderr
     r = run("topics", "rename", str(ids[0]), "Refunds", db=path)
     assert r.exit_code == 0 and "Refunds" in r.stdout
     assert one_line_error(run("topics", "merge", "1", "99", db=path)).startswith(

@@ -282,11 +282,22 @@ def topics_group(ctx: click.Context, db: str, config: str | None, refresh: bool,
     from triage_core.store import Store
     from triage_core.triage import labeling
 
+    settings = load_config(config)
+    kept = int((settings.get("topics") or {}).get("examples", 0) or 0)
+    if examples > kept:  # a new proposal keeps as many examples as are asked for
+        settings = {**settings, "topics": {**(settings.get("topics") or {}),
+                                           "examples": examples}}
     with Store(existing_db(db)) as store:
         proposal = None if refresh else labeling.load_proposal(store)
         if not proposal or not proposal["topics"]:
             print("finding topics ...", file=sys.stderr)
-            proposal = labeling.propose(store, load_config(config))
+            proposal = labeling.propose(store, settings)
+    short = [t for t in proposal["topics"]
+             if len(t["examples"]) < min(examples, len(t["ticket_ids"]))]
+    if short:  # a saved proposal keeps the examples found when it was made
+        warn([f"the saved proposal keeps {max(len(t['examples']) for t in short)} examples a"
+              f" topic; 'triage topics --refresh --examples {examples}' finds it anew with"
+              f" {examples}"])
     _show_topics(proposal, as_json, examples)
 
 
