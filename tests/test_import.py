@@ -253,7 +253,11 @@ BAD_FILES = {
                           b"T9,2026-02-01 10:00:00,C1,open\nT10,yesterday,C1,open\n", 2,
                           "created_at", "as a timestamp"),
     "impossible_date.csv": (b"ticket_id,created_at,customer_id,status\n"
-                            b"T9,2026-02-30 10:00:00,C1,open\n", 1, "created_at", "timestamp"),
+                            b"T9,2026-02-30 10:00:00,C1,open\n", 1, "created_at",
+                            "not a date of the calendar (2026-02 has no day 30)"),
+    "no_month_13.csv": (b"ticket_id,created_at,customer_id,status\n"
+                        b"T9,2026-13-01T10:00:00Z,C1,open\n", 1, "created_at",
+                        "not a date of the calendar (there is no month 13)"),
     "duplicate_id.csv": (b"ticket_id,created_at,customer_id,status\n"
                          b"T9,2026-02-01 10:00:00,C1,open\nT8,2026-02-01 10:00:00,C1,open\n"
                          b"T9,2026-02-02 10:00:00,C1,open\n", 3, "ticket_id", "duplicate"),

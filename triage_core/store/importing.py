@@ -594,6 +594,7 @@ class _Validator:
                                   " AS bad FROM _stage")
             if hit:
                 self._placeholder(col, hit)
+                self._impossible_date(col, hit)
                 fmt = self.plan.formats.get(c)
                 self._fail(f"cannot read {str(hit[1])[:40]!r} as a timestamp"
                            + (f" in the mapping's format {fmt!r}" if fmt else
@@ -613,6 +614,23 @@ class _Validator:
         if hit:
             self._fail(f"{str(hit[1])[:40]!r} is outside the years {MIN_YEAR}-{MAX_YEAR}",
                        hit[0], col)
+
+    def _impossible_date(self, col: Column, hit: tuple[int, Any]) -> None:
+        """Refuse an ISO date that is no day of the calendar (2026-02-30) as that, not as a
+        form to describe in the mapping."""
+        import datetime as dt
+
+        value = str(hit[1]).strip()
+        found = re.match(r"(\d{4})-(\d{2})-(\d{2})(?!\d)", value)
+        if not found or self.plan.formats.get(col.name):  # a form of the mapping's own
+            return
+        year, month, day = map(int, found.groups())
+        try:
+            dt.date(year, month, day)
+        except ValueError:
+            what = (f"{year}-{month:02d} has no day {day}" if 1 <= month <= 12
+                    else f"there is no month {month}")
+            self._fail(f"{value[:40]!r} is not a date of the calendar ({what})", hit[0], col)
 
     def _placeholder(self, col: Column, hit: tuple[int, Any]) -> None:
         """Refuse an optional column's cell that is how exports write an empty one ("-",
