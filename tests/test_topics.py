@@ -218,6 +218,10 @@ def test_accept_some_and_undo(db: tuple[Path, list[str]]) -> None:
                         " WHERE list_contains(?, ticket_id)", [first["ticket_ids"]])
         assert shown.to_dict("records") == [{"category": first["name"],
                                              "category_source": "correction"}]
+        second = labeling.load_proposal(s)["topics"][0]["id"]
+        with pytest.raises(TriageError, match=rf"^topic {first['id']} \({first['name']!r}\) was"
+                           r" accepted: its tickets are labeled"):  # it said "no topic N"
+            labeling.merge(s, [second, first["id"]])
         again = labeling.propose(s, config())  # accepted tickets are no longer unlabeled
         assert again["n_tickets"] == 90 - len(first["ticket_ids"])
         assert labeling.undo_accepted(s) == len(first["ticket_ids"])

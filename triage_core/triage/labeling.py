@@ -118,6 +118,11 @@ def _find(proposal: Mapping[str, Any], topic_id: int) -> dict[str, Any]:
     for topic in proposal["topics"]:
         if topic["id"] == topic_id:
             return topic
+    accepted = (proposal.get("accepted") or {}).get(str(topic_id))
+    if accepted is not None:
+        raise TriageError(f"topic {topic_id} ({accepted!r}) was accepted: its tickets are"
+                          " labeled and it left the proposal ('triage topics undo' takes the"
+                          " labels back)")
     known = ", ".join(str(t["id"]) for t in proposal["topics"])
     raise TriageError(f"no topic {topic_id} in the proposal (topics: {known})")
 
@@ -256,6 +261,9 @@ def accept(store: Store, topic_ids: Sequence[int] | None = None,
                 [[r[0] for r in rows], [r[1] for r in rows]])
         for topic in chosen:
             proposal["topics"].remove(topic)
+        # remembered, so a later edit of one says it was accepted (not "no topic N")
+        proposal["accepted"] = {**(proposal.get("accepted") or {}),
+                                **{str(t["id"]): t["name"] for t in chosen}}
         _save(store, proposal)
     return {t["name"]: len(t["ticket_ids"]) for t in chosen}
 
