@@ -772,3 +772,22 @@ def test_a_broken_json_lines_record_is_named_by_its_line(tmp_path: Path) -> None
     with pytest.raises(TriageError, match=r"^cut\.jsonl: cannot read as JSON \(line 3 is not one"
                        r" complete JSON record"):
         evaluate.read_labeled(tmp_path / "cut.jsonl", ["text"], "category")
+
+
+def test_texts_in_languages_sentiment_does_not_cover_are_named(files: dict[str, Path],
+                                                              tmp_path: Path) -> None:
+    """German texts were scored neutral and counted without a word, where the pipeline
+    leaves such tickets unscored."""
+    german = ["Ich bin sehr unzufrieden, der Flug war schrecklich und niemand hat geholfen",
+              "Vielen Dank, das Personal war wirklich freundlich und alles hat geklappt"]
+    rows_ = [{"text": t, "sentiment": s} for t, s in zip(german, ("negative", "positive"),
+                                                         strict=True)]
+    rows_ += [{"text": t, "sentiment": "positive"} for t in POSITIVE]
+    test = write_csv(tmp_path / "de.csv", rows_)
+    report = evaluate.evaluate_sentiment(None, test, ["text"], "sentiment")
+    assert [w for w in report["warnings"] if "languages" in w] == [
+        "de.csv: 2 of 6 texts read as languages the sentiment model does not cover (de 2): the"
+        " pipeline leaves such tickets unscored, but they are scored (mostly neutral) in these"
+        " figures"]
+    english = evaluate.evaluate_sentiment(None, files["senti"], ["text"], "sentiment")
+    assert not [w for w in english["warnings"] if "languages" in w]
