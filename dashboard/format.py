@@ -269,7 +269,8 @@ def _printf(text: str) -> str:
 
 
 # Bidirectional controls: a value holding one is shown without them (an override such as U+202E
-# would show "C7\u202egpj.exe" as "C7exe.jpg": a label that lies about itself).
+# would show "C7\u202egpj.exe" as "C7exe.jpg": a label that lies about itself). The same table
+# as triage_core.schema.BIDI (the terminal's tables use that one): a page imports no core module.
 BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
                               "\u2066\u2067\u2068\u2069\u061c"))
 

@@ -65,6 +65,11 @@ class Table:
 # zero-width (non-)joiners that emoji and Persian words need, nor the left-to-right and
 # right-to-left marks that right-to-left labels carry): they are keys,
 # shown in tables and charts, and passed in URLs. The two patterns match the same characters.
+# Bidirectional controls, as a str.translate table that removes them: a value holding one is
+# shown without them (an override such as U+202E would show "C7\u202egpj.exe" as "C7exe.jpg": a
+# label that lies about itself) in the dashboard and the terminal's tables.
+BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                              "\u2066\u2067\u2068\u2069\u061c"))
 MAX_ID_CHARS = 200
 MAX_LABEL_CHARS = 100  # a category (imported, or added by a correction: ops/feedback.py)
 MAX_NOTE_CHARS = 5000  # free text a person adds: a correction's comment or flag, a model's note

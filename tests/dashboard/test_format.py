@@ -111,3 +111,10 @@ def test_plain_breaks_streamlits_icon_codes_and_line_breaks() -> None:
     assert shown.replace("\u200b", "").replace("\\", "") == (
         ":material/home: :streamlit: :smile: EMO second - item end 10:30 :+1: :100: :-1:")
     assert "10\\:30" in shown  # a time keeps its colon as it was
+
+
+def test_the_pages_and_the_terminal_drop_the_same_bidi_controls() -> None:
+    """Two copies of one table (a page imports no core module): they must not drift apart."""
+    from triage_core.schema import BIDI
+
+    assert fmt.BIDI == BIDI

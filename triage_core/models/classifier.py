@@ -333,7 +333,7 @@ class TicketClassifier(ClassifierEstimator):
         if coef.shape[0] == 1:  # binary: scores (-d/2, d/2) for (classes[0], classes[1])
             coef = np.vstack([-coef / 2, coef / 2])
             intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-        self._keep_neighbors(vectors, yi, len(classes))
+        self._keep_neighbors(_neighbor_table(vectors, yi, len(classes), self.random_state))
         return self._fitted(features, classes, coef, intercept, held_out, Xf, yi, vectors)
 
     def splits(self, n_classes: int) -> bool:
@@ -389,9 +389,8 @@ class TicketClassifier(ClassifierEstimator):
             intercept[piece["rows"]] = piece["intercept"]
         if held_out is None and self.calibration_cv:
             raise ModelError("a fit in shares needs held-out scores to calibrate on")
-        self.neighbors_, self.neighbor_starts_ = (
-            pieces[0].get("neighbors") or _neighbor_table(None, None, len(classes), None))
-        self.__dict__.pop("_neighbors32", None)
+        self._keep_neighbors(pieces[0].get("neighbors")
+                             or _neighbor_table(None, None, len(classes), None))
         return self._fitted(pieces[0]["features"], classes, coef, intercept, held_out)
 
     def _class_weights(self, classes: np.ndarray, yi: np.ndarray) -> np.ndarray:
@@ -421,12 +420,9 @@ class TicketClassifier(ClassifierEstimator):
             self.temperature_, self.calibration_ = self._calibrate(Xf, yi, classes, vectors)
         return self
 
-    def _keep_neighbors(self, vectors: np.ndarray | None, yi: np.ndarray | None,
-                        n_classes: int) -> None:
-        """Keep the training tickets' word vectors for ``neighbor_weight`` (none when it is
-        off; see :func:`_neighbor_table`)."""
-        self.neighbors_, self.neighbor_starts_ = _neighbor_table(vectors, yi, n_classes,
-                                                                 self.random_state)
+    def _keep_neighbors(self, table: tuple[np.ndarray, np.ndarray]) -> None:
+        """Keep a :func:`_neighbor_table` for ``neighbor_weight`` (empty when it is off)."""
+        self.neighbors_, self.neighbor_starts_ = table
         self.__dict__.pop("_neighbors32", None)
 
     def _neighbor_pool(self) -> np.ndarray:
@@ -563,10 +559,9 @@ def _neighbor_sample(yi: np.ndarray, rows: int, seed: int | None,
 
 def _neighbor_table(vectors: np.ndarray | None, yi: np.ndarray | None, n_classes: int,
                     seed: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """(the training tickets' vectors sorted by category, float16, at most
-    ``MAX_NEIGHBOR_ROWS`` of them and ``MAX_NEIGHBORS_PER_CLASS`` of a category; each
-    category's start in them and the end): what a model
-    keeps for ``neighbor_weight``. Empty without vectors."""
+    """What a model keeps for ``neighbor_weight``: (the training tickets' vectors sorted by
+    category, float16, at most ``MAX_NEIGHBOR_ROWS`` of them and ``MAX_NEIGHBORS_PER_CLASS``
+    of a category; each category's start in them and the end). Empty without vectors."""
     if vectors is None or yi is None:
         return np.zeros((0, 0), np.float16), np.zeros(n_classes + 1, np.int64)
     keep = _neighbor_sample(yi, MAX_NEIGHBOR_ROWS, seed, MAX_NEIGHBORS_PER_CLASS)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from triage_core.errors import ModelError, TriageError, short_label
-from triage_core.schema import SENTIMENT_LABELS
+from triage_core.schema import BIDI, SENTIMENT_LABELS
 
 
 def metrics(y_true: Sequence[Any], y_pred: Sequence[Any]) -> dict[str, Any]:
@@ -338,9 +338,9 @@ def write_predictions(path: str | Path, texts: pd.Series, labels: pd.Series, pre
     import os
     import tempfile
 
-    out = check_predictions_path(path, inputs)
     from triage_core.store.formats import spreadsheet_safe
 
+    out = check_predictions_path(path, inputs)
     frame = spreadsheet_safe(predictions_frame(texts, labels, predicted, extra))
     tmp: Path | None = None
     try:
@@ -356,8 +356,6 @@ def write_predictions(path: str | Path, texts: pd.Series, labels: pd.Series, pre
         raise TriageError(f"--predictions {out}: cannot write it "
                           f"({exc.strerror or exc})") from None
     return len(frame)
-
-
 
 
 _VARIANTS_SHOWN = 3
@@ -630,7 +628,7 @@ def format_report(report: dict[str, Any]) -> str:
     # a label with a line break keeps its row; a bidirectional control would turn the rest of
     # the row around; a long label keeps its start and its end (labels that share a long
     # prefix differ at the end)
-    shown = {label: _middle_cut(_ONE_LINE.sub(" ", label).translate(_BIDI), _LABEL_WIDTH)
+    shown = {label: _middle_cut(_ONE_LINE.sub(" ", label).translate(BIDI), _LABEL_WIDTH)
              for label in report["per_class"]}
     width = max([len("label"), *map(len, shown.values())])
     lines.append(f"{'label':<{width}} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}")
@@ -649,9 +647,6 @@ def _middle_cut(label: str, width: int) -> str:
         return label
     head = (width - 1) // 2
     return label[:head] + "…" + label[len(label) - (width - 1 - head):]
-# the bidirectional controls (as the dashboard's format.BIDI)
-_BIDI = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                               "\u2066\u2067\u2068\u2069\u061c"))
 
 
 def _comparison_lines(report: Mapping[str, Any]) -> list[str]:

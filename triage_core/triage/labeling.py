@@ -139,19 +139,23 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def _same_category(store: Store, name: str) -> str | None:
+def _same_category(known: Sequence[str], name: str) -> str | None:
     """The known category that ``name`` differs from only in case or spacing ("Billing" for
     "billing"), or None: accepting it would start a second category no model tells apart."""
+    key = " ".join(name.casefold().split())
+    return next((c for c in known if c != name and " ".join(c.casefold().split()) == key),
+                None)
+
+
+def _known(store: Store) -> list[str]:
     from triage_core.ops.feedback import known_categories
 
-    key = " ".join(name.casefold().split())
-    return next((c for c in known_categories(store)
-                 if c != name and " ".join(c.casefold().split()) == key), None)
+    return known_categories(store)
 
 
 def _checked_name(store: Store, proposal: Mapping[str, Any], name: str, topic_id: int) -> str:
     name = _not_taken(proposal, _clean_name(name), topic_id)
-    existing = _same_category(store, name)
+    existing = _same_category(_known(store), name)
     if existing is not None:
         raise TriageError(f"the category {existing!r} exists: name the topic {existing!r} to add"
                           " its tickets to it, or choose another name")
@@ -233,11 +237,12 @@ def accept(store: Store, topic_ids: Sequence[int] | None = None,
     proposal = _require(store)
     chosen = ([_find(proposal, i) for i in dict.fromkeys(topic_ids)] if topic_ids
               else list(proposal["topics"]))
+    known = _known(store)  # one query for all the topics
     for topic in chosen:  # a name from a proposal saved before the checks, or from its terms
         if _CONTROL.search(topic["name"]):
             raise TriageError(f"topic {topic['id']}'s name {topic['name']!r} holds a control"
                               " character: rename it first")
-        existing = _same_category(store, topic["name"])
+        existing = _same_category(known, topic["name"])
         if existing is not None:
             raise TriageError(f"topic {topic['id']} is called {topic['name']!r}, but the category"
                               f" {existing!r} exists: rename it first (triage topics rename"
