@@ -429,6 +429,22 @@ def test_locale_codes_are_read_as_their_language(world: Store, models: TriageMod
     assert out["sentiment"].tolist() == plain["sentiment"].tolist()
 
 
+def test_short_tickets_of_another_script_are_not_scored_as_the_default_language(
+        world: Store, models: TriageModels) -> None:
+    """A ticket too short to detect is taken to be in the default language (en), unless its
+    letters are of another script: a short Chinese or Russian ticket got sentiment 0.0 as if
+    it were English. Short English, accented Latin and wordless tickets are still scored."""
+    bodies = ["退款还没到", "Где мой заказ?", "terrible!!", "Très déçu", "10/10 :)",
+              "ok 好的谢谢你们"]
+    batch = stale_batch(world, len(bodies)).assign(subject="", body=bodies, language=None)
+    out = triage_batch(batch, models)
+    # too short for the detector (the Russian one may be read as ru: not covered either)
+    assert out["language"].drop(index=1).isna().all()
+    assert out["sentiment"].isna().tolist() == [True, True, False, False, False, True]
+    assert out["sentiment_label"].isna().tolist() == [True, True, False, False, False, True]
+    assert out["sentiment"].iloc[2] < 0
+
+
 def test_language_names_are_read_as_their_code(world: Store, models: TriageModels) -> None:
     """Freshdesk exports the language by name ("English"): such tickets got no sentiment,
     as a language the model does not cover. A name it does not know stays as written."""

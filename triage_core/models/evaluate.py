@@ -579,12 +579,16 @@ def uncovered_languages(texts: pd.Series, model: Any, config: Mapping[str, Any],
     score them (mostly neutral: the lexicon knows none of their words). Not left out: the
     detector misreads some short English texts, which would move the figures."""
     from triage_core.models import sentiment
-    from triage_core.models.language import LanguageSettings, detect
+    from triage_core.models.language import LATIN_SCRIPT, LanguageSettings, detect, other_script
 
     covered = sentiment.covered_languages(model)
     if covered is None or not len(texts):
         return []
     found = detect(texts.tolist(), LanguageSettings.from_mapping(config.get("language")))
+    if covered <= LATIN_SCRIPT:  # too short to detect, and not the default language's script
+        default = str((config.get("routing") or {}).get("default_language") or "en").lower()
+        foreign = other_script(texts.tolist(), default) & pd.isna(found)
+        found[foreign] = "another script"
     other = pd.Series([lang for lang in found if lang is not None and lang not in covered],
                       dtype=object)
     if other.empty:

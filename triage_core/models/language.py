@@ -19,7 +19,7 @@ import numpy as np
 from triage_core.config import Checker, section
 from triage_core.errors import ModelError
 
-__all__ = ["KNOWN_LANGUAGES", "LanguageSettings", "detect", "primary"]
+__all__ = ["KNOWN_LANGUAGES", "LanguageSettings", "detect", "other_script", "primary"]
 
 
 # Languages by name, as some helpdesks export them (Freshdesk's "Language" column: "English",
@@ -124,6 +124,34 @@ def detect(texts: Sequence[str], settings: LanguageSettings | None = None) -> np
     for i, (lang, prob) in zip(todo, found, strict=True):
         if prob >= settings.min_confidence:
             out[i] = lang
+    return out
+
+
+# Languages written in the Latin script. A text too short to detect is taken to be in the
+# default language; when that language is one of these and the text's letters are mostly of
+# another script (a short Chinese or Russian ticket), it is not.
+LATIN_SCRIPT = frozenset([
+    "af", "az", "br", "bs", "ca", "cs", "cy", "da", "de", "en", "eo", "es", "et", "eu", "fi",
+    "fo", "fr", "fy", "ga", "gd", "gl", "ha", "hr", "ht", "hu", "id", "ig", "is", "it", "jv",
+    "la", "lb", "lg", "ln", "lt", "lv", "mg", "ms", "mt", "nl", "nn", "no", "oc", "om", "pl",
+    "pt", "qu", "ro", "rw", "se", "sk", "sl", "sn", "so", "sq", "st", "sv", "sw", "tk", "tl",
+    "tr", "uz", "vi", "wa", "xh", "yo", "zu"])
+_LETTERS = re.compile(r"[^\W\d_]")
+_LATIN_LETTERS = re.compile(r"[A-Za-z\u00aa\u00ba\u00c0-\u024f\u1e00-\u1eff\u2c60-\u2c7f"
+                            r"\ua720-\ua7ff\uff21-\uff3a\uff41-\uff5a]")
+
+
+def other_script(texts: Sequence[Any], language: str) -> np.ndarray:
+    """Which texts cannot be in ``language`` by their letters: ``language`` is written in the
+    Latin script and most of a text's letters are of another one. False for every text when
+    ``language`` is not in :data:`LATIN_SCRIPT`, and for texts without letters."""
+    out = np.zeros(len(texts), dtype=bool)
+    if language not in LATIN_SCRIPT:
+        return out
+    for i, text in enumerate(texts):
+        if isinstance(text, str):
+            letters = len(_LETTERS.findall(text))
+            out[i] = letters > 0 and 2 * len(_LATIN_LETTERS.findall(text)) < letters
     return out
 
 

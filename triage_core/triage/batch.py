@@ -102,13 +102,20 @@ def ticket_languages(batch: pd.DataFrame, texts: pd.Series, models: TriageModels
 def _sentiment(models: TriageModels, texts: pd.Series,
                languages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Scores and labels; tickets in a language the sentiment model does not cover are not
-    scored (NaN, label None), and not computed either."""
+    scored (NaN, label None), and not computed either. A ticket of no detected language is
+    taken to be in the default language, unless its letters are of another script than every
+    covered language's (a short Chinese ticket is not English: it is not scored either)."""
     from triage_core.models import sentiment
+    from triage_core.models.language import LATIN_SCRIPT, other_script
 
     covered = sentiment.covered_languages(models.sentiment)
     scores = np.full(len(texts), np.nan)
     labels = np.full(len(texts), None, dtype=object)
-    lang = np.where(pd.isna(languages), models.default_language, languages)
+    undetected = np.flatnonzero(pd.isna(languages))
+    lang = np.where(pd.isna(languages), models.default_language, languages).astype(object)
+    if covered is not None and covered <= LATIN_SCRIPT and undetected.size:
+        foreign = other_script(texts.iloc[undetected].tolist(), models.default_language)
+        lang[undetected[foreign]] = None
     todo = np.arange(len(texts)) if covered is None else np.flatnonzero(
         np.isin(lang.astype(str), list(covered)))
     if todo.size:
