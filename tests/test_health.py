@@ -46,6 +46,33 @@ def test_each_gap_gets_its_finding(store: Store) -> None:
     assert "negative_first_response_at" not in codes(store)
 
 
+def test_a_ticket_dated_in_the_future_does_not_move_the_sla_clock(store: Store) -> None:
+    """One ticket dated 2100 (a typo in the year) made the newest creation time the SLA clock
+    of every scoring: every open ticket came out breached. The clock passes over tickets
+    created more than a day after the machine's clock, and a finding names them; a world
+    dated wholly ahead of the machine keeps its own newest time."""
+    from triage_core.ops import scoring
+
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": ["T1", "T2"], "customer_id": ["C1"] * 2, "status": ["new"] * 2,
+        "created_at": ["2026-01-05T10:00:00Z", "2026-01-06T09:30:00Z"],
+        "subject": ["Refund", "Login"], "body": ["x", "y"]}), create_missing=True)
+    assert scoring.data_time(store) == pd.Timestamp("2026-01-06 09:30").to_pydatetime()
+    assert "future_created_at" not in codes(store)
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": ["T3"], "customer_id": ["C1"], "status": ["new"],
+        "created_at": ["2100-01-01T00:00:00Z"], "subject": ["Typo"], "body": ["z"]}))
+    assert scoring.data_time(store) == pd.Timestamp("2026-01-06 09:30").to_pydatetime()
+    found = [f for f in health.check(store) if f.code == "future_created_at"]
+    assert [f.message for f in found] == [
+        "1 ticket has created_at more than a day after this machine's clock: the SLA clock"
+        " does not run to them; check the year and time zone of the file's created_at"]
+    store.execute("UPDATE tickets SET created_at = created_at + INTERVAL 100 YEAR"
+                  " WHERE ticket_id <> 'T3'")  # every ticket ahead: the world's own time
+    assert scoring.data_time(store) == pd.Timestamp("2126-01-06 09:30").to_pydatetime()
+    assert "future_created_at" not in codes(store)
+
+
 def test_category_labels_spelled_in_several_ways_are_named(store: Store) -> None:
     """A free-text category field ("Billing", "BILLING", "billing") gave five categories for
     two, a model no better than guessing, and no word why; a mapping's [values.category]

@@ -160,6 +160,22 @@ def test_posted_tickets_get_the_rows_of_the_sql_path(serve_api: Callable[..., Ap
         assert answered[row.ticket_id]["priority_tier"] == row.priority_tier
 
 
+def test_a_ticket_dated_in_the_future_does_not_breach_the_others(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    """The SLA clock is the newest ticket's time: one ticket dated 2100 (a typo in the year)
+    put the next posted ticket, created minutes ago, past its SLA at the highest wait points.
+    The clock passes over tickets created more than a day after the machine's clock."""
+    api = serve_api()
+    typo = new_ticket("FUTURE-1", customers[0], created_at="2100-01-01T00:00:00Z")
+    assert api.post("/api/v1/tickets", [typo]).status_code == 200
+    r = api.post("/api/v1/tickets", [new_ticket("FUTURE-2", customers[1])])
+    assert r.status_code == 200, r.text
+    row = api.query(f"SELECT sla_status, contrib_wait FROM {scoring.TRIAGED}"
+                    " WHERE ticket_id = 'FUTURE-2'")
+    assert row["sla_status"].tolist() == ["ok"]
+    assert row["contrib_wait"].tolist() == [0.0]
+
+
 @pytest.mark.slow
 def test_agent_loads_carry_over_between_requests(serve_api: Callable[..., Api], world: Path,
                                                  tmp_path: Path, customers: list[str],

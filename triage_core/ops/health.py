@@ -7,6 +7,7 @@ them. Nothing here changes data.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from triage_core.errors import short_label
 if TYPE_CHECKING:
     from triage_core.store import Store
 
+# A ticket created more than this after the machine's clock has a wrong date (a year typed
+# 2100; a local time read as UTC is within it): the SLA clock does not run to it.
+FUTURE_SLACK = dt.timedelta(days=1)
 ABSURD_FIRST_RESPONSE_DAYS = 90  # a median first response slower than this is a mapping problem
 
 
@@ -43,7 +47,7 @@ def check(store: Store, config: Mapping[str, Any] | None = None,
     out += _placeholder_labels(store)
     out += _values(store)
     out += _campaigns(store)
-    out += _durations(store.rows(_DURATIONS)[0])
+    out += _durations(store.rows(_DURATIONS, [future_limit()] * 2)[0])
     out += _agents(store)
     if config is not None:
         out += _unrouted(store, config)
@@ -61,10 +65,17 @@ _EMPTY = ("SELECT count(*) FROM tickets WHERE coalesce(trim(subject), '') = ''"
           " '<[^<>]*>', ' ', 'g'), '&[#0-9A-Za-z]+;', ' ', 'g'), '[\\pL\\pN]')")
 _DURATIONS = """
 SELECT count(*) FILTER (WHERE first_response_at < created_at) AS early_reply,
+       count(*) FILTER (WHERE created_at > ?) AS future,
+       count(*) FILTER (WHERE created_at <= ?) AS present,
        count(*) FILTER (WHERE resolved_at < created_at) AS early_solve,
        median(date_diff('minute', created_at, first_response_at)) / 1440.0 AS days
 FROM tickets
 """
+
+
+def future_limit() -> dt.datetime:
+    """The latest creation time the SLA clock runs to (UTC, naive like the stored times)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None) + FUTURE_SLACK
 
 
 def messages(findings: list[Finding]) -> list[str]:
@@ -207,6 +218,13 @@ def _campaigns(store: Store) -> list[Finding]:
 
 def _durations(row: dict[str, Any]) -> list[Finding]:
     out = []
+    if int(row["future"]) and int(row["present"]):  # not a whole world dated ahead
+        n = int(row["future"])
+        have = "ticket has" if n == 1 else "tickets have"
+        out.append(Finding("future_created_at", f"{n:,} {have}"
+                           " created_at more than a day after this machine's clock: the SLA clock"
+                           " does not run to them; check the year and time zone of the file's"
+                           " created_at"))
     for column, n in (("first_response_at", row["early_reply"]),
                       ("resolved_at", row["early_solve"])):
         if int(n):

@@ -158,8 +158,14 @@ def save_profile(store: Store, profile: priority.PriorityProfile, activate: bool
 
 
 def data_time(store: Store) -> dt.datetime:
-    """The 'now' used for SLA clocks: the newest ticket's creation time, or the clock."""
-    ts = store.scalar("SELECT max(created_at) FROM tickets")
+    """The 'now' used for SLA clocks: the newest ticket's creation time, or the clock. Tickets
+    created after :func:`~triage_core.ops.health.future_limit` are passed over (one ticket
+    dated 2100 put every open ticket past its SLA), unless every ticket is (a world dated
+    ahead of this machine)."""
+    from triage_core.ops.health import future_limit
+
+    ts = store.scalar("SELECT coalesce(max(created_at) FILTER (WHERE created_at <= ?),"
+                      " max(created_at)) FROM tickets", [future_limit()])
     return ts if ts is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 

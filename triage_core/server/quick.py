@@ -26,7 +26,7 @@ import pandas as pd
 
 from triage_core.marketing.window import lookback_us
 from triage_core.models import registry
-from triage_core.ops import rowscore, scoring
+from triage_core.ops import health, rowscore, scoring
 from triage_core.ops.routing.assign import _Agents
 from triage_core.schema import OPEN_STATUSES
 from triage_core.server import version
@@ -462,10 +462,12 @@ class QuickTriage:
 
     def _as_of(self, store: Store, times: Sequence[Any]) -> Any:
         """The SLA clock of scoring (:func:`scoring.data_time`): the newest ticket's time, kept
-        up to date from the ``times`` of the tickets triaged here (None: none)."""
+        up to date from the ``times`` of the tickets triaged here (None: none), passing over
+        times after :func:`health.future_limit` as it does."""
         if self._newest is None:
             self._newest = scoring.data_time(store)
-        known = [t for t in times if t is not None]
+        limit = max(health.future_limit(), self._newest)
+        known = [t for t in times if t is not None and t <= limit]
         if known:
             self._newest = max(self._newest, max(known))
         return self._newest
