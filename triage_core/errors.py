@@ -28,6 +28,10 @@ class ImportValidationError(TriageError):
         super().__init__(f"{', '.join(where)}: {message}")
 
 
+class UnknownTicketError(TriageError):
+    """A ticket id that no ticket has (the API answers 404)."""
+
+
 class ModelError(TriageError):
     """No model, an unknown version, or a model file that is not trusted."""
 

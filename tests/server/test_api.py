@@ -144,6 +144,15 @@ def test_a_bad_ticket_refuses_its_request_with_the_import_message(
     assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id LIKE 'API-B%'") == 0
     bad = api.post("/api/v1/tickets", new_ticket("API-B4", customers[0], status="asleep"))
     assert bad.status_code == 422 and bad.json()["column"] == "status"
+    # in the words of this route: it takes no mapping file and no command-line option
+    assert bad.json()["error"] == (
+        "request body, row 1, column 'status': a value is not one of new, open, pending,"
+        " on_hold, solved, closed: 'asleep' (1 row)")
+    for when in ("1719826200", "07/03/2026 10:00", "next tuesday"):
+        r = api.post("/api/v1/tickets", new_ticket("API-B5", customers[0], created_at=when))
+        assert r.status_code == 422 and r.json()["error"] == (
+            f"request body, row 1, column 'created_at': cannot read '{when}' as a timestamp"
+            " (expected ISO 8601, e.g. 2026-03-01 14:30:00 or 2026-03-01T14:30:00Z)")
 
 
 def test_unknown_customers_are_created_only_when_asked(serve_api: Callable[..., Api]) -> None:
@@ -232,7 +241,10 @@ def test_feedback_is_recorded_and_applied(serve_api: Callable[..., Api],
     assert authors["author"].tolist() == ["test"]  # the token's name
     assert api.post("/api/v1/feedback", {"ticket_id": "API-F1", "mood": "x"}).status_code == 422
     r = api.post("/api/v1/feedback", {"ticket_id": "NOPE", "tier": "P2"})
-    assert r.status_code == 422 and "no ticket 'NOPE'" in r.json()["error"]
+    assert r.status_code == 404 and r.json()["error"] == "no ticket 'NOPE'"
+    r = api.post("/api/v1/feedback", {"ticket_id": "API-F1", "flag": "no"})
+    assert r.status_code == 422 and r.json()["error"] == (
+        "nothing to record: give a category, tier, sentiment or flag")  # no CLI options
     r = api.post("/api/v1/feedback", {"ticket_id": "API-F1", "category": {"a": 1}})
     assert r.status_code == 422 and r.json()["error"] == "category must be a text"
     r = api.post("/api/v1/feedback", {"ticket_id": "API-F1", "flag": 3})
@@ -268,6 +280,23 @@ def test_import_upload_validates_like_the_cli(serve_api: Callable[..., Api],
     r = api.client.post("/api/v1/import/tickets", headers=api.auth(), data={"mapping": "/etc/x"},
                         files={"file": ("x.csv", good.encode())})
     assert r.status_code == 422 and "not a file" in r.json()["error"]
+    # the advice names the form fields, not the CLI's options
+    r = api.client.post("/api/v1/import/tickets", headers=api.auth(), data={"map": "nonsense"},
+                        files={"file": ("x.csv", good.encode())})
+    assert r.status_code == 422 and r.json()["error"].startswith("map 'nonsense': expected")
+    unmapped = good.replace("customer_id", "Requester")
+    r = api.client.post("/api/v1/import/tickets", headers=api.auth(),
+                        files={"file": ("x.csv", unmapped.encode())})
+    assert r.status_code == 422 and r.json()["error"].endswith(
+        "; map them with the form field map (SOURCE=TARGET, once per column) or mapping (a"
+        " saved mapping's name: 'triage mapping suggest' writes one, 'triage mapping save'"
+        " keeps it)")
+    asleep = good.replace(",hold", ",asleep")
+    r = api.client.post("/api/v1/import/tickets", headers=api.auth(),
+                        files={"file": ("x.csv", asleep.encode())})
+    assert r.status_code == 422 and r.json()["error"].endswith(
+        " and save it with 'triage mapping save NAME FILE'; send NAME as the form field mapping")
+    assert "--" not in r.json()["error"]
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from triage_core.errors import TriageError
+from triage_core.errors import TriageError, UnknownTicketError
 from triage_core.ops.priority import TIERS
 from triage_core.schema import (
     CONTROL_CHARACTERS,
@@ -29,6 +29,9 @@ from triage_core.store.retry import retry_on_conflict
 
 FIELDS = ("category", "tier", "sentiment", "flag")
 _SHOWN = {"category": "category", "tier": "priority_tier", "sentiment": "sentiment_label"}
+
+# the options that give a correction, as the CLI names them (the API names its fields)
+OPTIONS = " (--category, --tier, --sentiment, --flag)"
 
 
 MAX_NEW_CATEGORY = MAX_LABEL_CHARS  # characters of a category a correction adds (one line)
@@ -91,10 +94,9 @@ def add(store: Store, ticket_id: str, changes: Mapping[str, str | None], *, by: 
                           " control character; an author is one line of text: nothing"
                           " recorded")
     if not changes:
-        raise TriageError("nothing to record: give a category, tier, sentiment or flag"
-                          " (--category, --tier, --sentiment, --flag)")
+        raise TriageError(f"nothing to record: give a category, tier, sentiment or flag{OPTIONS}")
     if not store.scalar("SELECT count(*) FROM tickets WHERE ticket_id = ?", [ticket_id]):
-        raise TriageError(f"no ticket {ticket_id!r}")
+        raise UnknownTicketError(f"no ticket {ticket_id!r}")
     categories = known_categories(store)
     shown = {}
     if store.table_exists("triaged_tickets"):

@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
-from triage_core.errors import ImportValidationError, TriageError
+from triage_core.errors import ImportValidationError, TriageError, UnknownTicketError
 from triage_core.server import openapi, webhooks
 from triage_core.server.intake import Request as Intake
 from triage_core.server.tokens import Caller
@@ -121,9 +121,34 @@ def _for_callers(detail: str, helpdesk: str | None) -> str:
         detail = detail.replace(USE_MAPPING, f"name it as [server.webhooks] {helpdesk}_mapping"
                                 f" (start from 'triage mapping show {helpdesk}') and restart"
                                 " the server")
-    else:
+    else:  # POST /tickets takes no mapping: the values and times it accepts are the advice
         columns = "; send them in every ticket (the schema: GET /api/v1/openapi.json)"
+        cut = detail.find(_MAP_VALUES)
+        if cut >= 0 and detail.endswith(USE_MAPPING):
+            detail = detail[:cut]
+        detail = _FORMAT_ADVICE.sub(")", detail)
     return detail.replace(MAP_COLUMNS, columns)
+
+
+_MAP_VALUES = "; map them in a mapping file ("  # ... and import with --mapping FILE
+# "(expected ISO 8601, ...; its values fit the format: add to the mapping [formats] ...)"
+_FORMAT_ADVICE = re.compile(r"; (?:its values fit|no usual form fits) .*? to the mapping"
+                            r" \[formats\] .*\)$")
+
+
+def for_uploads(detail: str) -> str:
+    """An import's refusal in the words of ``POST /import/{table}``: its form fields
+    (``mapping``: a saved mapping's name, ``map``: SOURCE=TARGET), not the CLI's options."""
+    from triage_core.store.importing import USE_MAPPING
+    from triage_core.store.mapping import MAP_COLUMNS
+
+    return (detail
+            .replace(MAP_COLUMNS, "; map them with the form field map (SOURCE=TARGET, once per"
+                     " column) or mapping (a saved mapping's name: 'triage mapping suggest'"
+                     " writes one, 'triage mapping save' keeps it)")
+            .replace(USE_MAPPING, "save it with 'triage mapping save NAME FILE'; send NAME as"
+                     " the form field mapping")
+            .replace("--map ", "map ").replace("--preset ", "preset "))
 
 
 def endpoint(auth: bool = True, owner: bool = False) -> Callable[..., Handler]:
@@ -148,6 +173,8 @@ def endpoint(auth: bool = True, owner: bool = False) -> Callable[..., Handler]:
                              column=exc.column)
             except WriteConflict as exc:
                 return error(503, str(exc), {"Retry-After": "1"})
+            except UnknownTicketError as exc:
+                return error(404, api.server.scrub(str(exc)))
             except TriageError as exc:
                 return error(422, api.server.scrub(str(exc)))
             except Exception:
@@ -447,7 +474,15 @@ class Api:
             body = {**body, "new_category": flag(body["new_category"], "new_category")}
         if isinstance(body.get("ticket_id"), str):  # " TR1 " was stored as TR1 by the intake
             body = {**body, "ticket_id": body["ticket_id"].strip()}
-        ids = await run_in_threadpool(self.server.feedback, body, caller.name if caller else "")
+        from triage_core.ops.feedback import OPTIONS
+
+        try:
+            ids = await run_in_threadpool(self.server.feedback, body,
+                                          caller.name if caller else "")
+        except TriageError as exc:  # the fields of this route, not the CLI's options
+            if OPTIONS not in str(exc):
+                raise
+            raise Problem(422, str(exc).replace(OPTIONS, "")) from None
         return JSON({"feedback_ids": ids}, status_code=201)
 
     @endpoint()
@@ -471,7 +506,8 @@ class Api:
             if isinstance(job.failure, ImportValidationError):  # as POST /tickets says it
                 where = {"file": Path(job.failure.file).name, "row": job.failure.row,
                          "column": job.failure.column}
-            raise Problem(422, job.error or "the import failed", **where, job=job.to_dict())
+            raise Problem(422, for_uploads(job.error or "the import failed"), **where,
+                          job=job.to_dict())
         return JSON(job.result() or {})
 
     @endpoint()
