@@ -393,6 +393,35 @@ def test_foreign_function_words_are_not_english_sentiment() -> None:
     assert plain.score_texts(["terrible"])[0] == 0
 
 
+def test_angry_emoji_read_as_complaints() -> None:
+    """VADER reads an emoji as its description: 😡 ("pouting face") and 👎 ("thumbs down")
+    scored 0.0 and 💔 ("broken heart") as praise, so a ticket of angry emoji only was neutral
+    while happy ones scored positive. [emoji] reads them as words of the lexicon."""
+    scorer = LexiconSentiment()
+    angry, poo, heart, happy, plain = scorer.score_texts(
+        ["😡😡", "🤬💩👎", "💔", "👍🎉", "Order late"])
+    assert reference_compounds(["😡😡", "👎"]).tolist() == [0.0, 0.0]
+    assert reference_compounds(["💔"])[0] > 0
+    assert scorer.label([angry, poo, heart, happy]).tolist() == [
+        "negative", "negative", "negative", "positive"]
+    assert scorer.score_texts(["Order late 😡"])[0] < plain < 0
+    assert scorer.explain("Order late 😡", 1) == [("angry", -2.3)]
+    # an emoji next to a word, as VADER separates them; the rest of an emoji's sequence kept
+    assert scorer.score_texts(["late😡"])[0] == scorer.score_texts(["late 😡"])[0]
+    # without [emoji] (settings saved before it): VADER's descriptions, as before
+    vader = LexiconSentiment(_settings(emoji={}))
+    assert vader.score_texts(["😡😡", "💔"]).tolist() == [0.0, pytest.approx(0.2732)]
+    mine = LexiconSentiment(_settings(emoji={"🐢": "awful"}))
+    assert mine.score_texts(["🐢"])[0] < 0 == vader.score_texts(["🐢"])[0]
+    assert SentimentSettings.from_mapping(default_settings().to_config()) == default_settings()
+    for bad, match in [({"x": "angry"}, "a key is one emoji character"),
+                       ({"😡😡": "angry"}, "a key is one emoji character"),
+                       ({"😡": "Angry!"}, "must be words in lower case"),
+                       ({"😡": 3}, "must be words in lower case")]:
+        with pytest.raises(ConfigError, match=match):
+            _settings(emoji=bad)
+
+
 def test_missing_and_empty_texts_score_zero() -> None:
     scores = score_texts([None, "", float("nan"), "   ", "terrible"])
     assert isinstance(scores, np.ndarray)

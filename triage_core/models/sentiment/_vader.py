@@ -123,7 +123,8 @@ class VaderEngine:
     def __init__(self, lexicon: Mapping[str, float],
                  negated_negative: float | None = None,
                  hypothetical_weight: float | None = None,
-                 hypothetical_words: Iterable[str] = ()) -> None:
+                 hypothetical_words: Iterable[str] = (),
+                 emojis: Mapping[str, str] | None = None) -> None:
         self.lexicon = dict(lexicon)
         # what a negated *negative* word's valence is multiplied by; None: VADER's own
         # N_SCALAR (-0.74, so "don't lose my bag" reads as praise). The zero-shot scorer sets
@@ -136,7 +137,8 @@ class VaderEngine:
         # (VADER's scores exactly).
         self.hypothetical_weight = hypothetical_weight
         self.hypothetical_words = frozenset(w.lower() for w in hypothetical_words)
-        emojis = _analyzer().emojis
+        # ``emojis``: emoji read as other words than VADER's descriptions of them
+        emojis = {**_analyzer().emojis, **(emojis or {})}
         self._emojis = emojis
         # vaderSentiment replaces single characters only; none of them is ASCII
         self._emoji_chars = frozenset(k for k in emojis if len(k) == 1)

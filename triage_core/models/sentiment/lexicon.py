@@ -134,7 +134,8 @@ class LexiconSentiment:
             self._lowered = (gate, [p for p in lowered if p is not None])
         self.engine = VaderEngine(lexicon, negated_negative=self.settings.negated_negative,
                                   hypothetical_weight=self.settings.hypothetical_weight,
-                                  hypothetical_words=self.settings.hypothetical_words)
+                                  hypothetical_words=self.settings.hypothetical_words,
+                                  emojis=dict(self.settings.emoji))
         self._informal = InformalText(lexicon) if self.settings.normalize_informal else None
 
     # --- text preparation -------------------------------------------------------------------

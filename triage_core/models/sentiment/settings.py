@@ -76,13 +76,16 @@ class SentimentSettings:
     # multiplied by (None: no such rule).
     hypothetical_weight: float | None = None
     hypothetical_words: tuple[str, ...] = ()
+    # Emoji read as these words instead of VADER's description of them ("pouting face" for
+    # 😡 holds no word of the lexicon). Empty: VADER's descriptions.
+    emoji: tuple[tuple[str, str], ...] = ()
 
     _KEYS = ("neg_threshold", "pos_threshold", "negative_weight", "question_weight",
              "ignore_words", "lexicon", "phrases", "patterns", "languages", "negated_negative",
              "bare_negation", "sentence_weighting", "normalize_informal",
-             "hypothetical_weight", "hypothetical_words")
+             "hypothetical_weight", "hypothetical_words", "emoji")
     _OPTIONAL = ("languages", "negated_negative", "bare_negation", "sentence_weighting",
-                 "normalize_informal", "hypothetical_weight", "hypothetical_words")
+                 "normalize_informal", "hypothetical_weight", "hypothetical_words", "emoji")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> SentimentSettings:
@@ -122,7 +125,7 @@ class SentimentSettings:
                    _lexicon(data["lexicon"], check), _phrases(data["phrases"], check),
                    _patterns(data["patterns"], check), ignore_words, languages,
                    negated_negative, bare_negation, weighting, informal, hypothetical,
-                   hypothetical_words)
+                   hypothetical_words, _emoji(data.get("emoji", {}), check))
 
     @classmethod
     def from_config(cls, over: Mapping[str, Any] | None = None) -> SentimentSettings:
@@ -149,6 +152,7 @@ class SentimentSettings:
             "hypothetical_weight": (1.0 if self.hypothetical_weight is None
                                     else self.hypothetical_weight),
             "hypothetical_words": list(self.hypothetical_words),
+            "emoji": dict(self.emoji),
             # TOML has no null: VADER's own negation is written as its value
             "negated_negative": (-0.74 if self.negated_negative is None
                                  else self.negated_negative),
@@ -184,6 +188,20 @@ def _phrases(value: Any, check: Checker) -> tuple[tuple[str, float], ...]:
             check.fail(f"phrases.{phrase!r} must have two or more words; put single words "
                        "under [lexicon]")
         out.append((" ".join(words), _valence(val, f"phrases.{phrase!r}", check)))
+    return tuple(out)
+
+
+def _emoji(value: Any, check: Checker) -> tuple[tuple[str, str], ...]:
+    """``[sentiment.emoji]``: one emoji (a character outside ASCII, as VADER replaces them)
+    -> the words it reads as."""
+    out = []
+    for char, words in check.table(value, "emoji").items():
+        if len(char) != 1 or char.isascii() or char.isalnum() or char.isspace():
+            check.fail(f"emoji.{char!r}: a key is one emoji character")
+        if not isinstance(words, str) or not re.fullmatch(r"[a-z]+(?: [a-z]+)*", words):
+            check.fail(f"emoji.{char!r} must be words in lower case, such as \"angry\","
+                       f" got {words!r}")
+        out.append((char, words))
     return tuple(out)
 
 
