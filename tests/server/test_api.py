@@ -121,6 +121,10 @@ def test_fields_that_are_no_column_are_named_in_the_answer(serve_api: Callable[.
                                      "Mood": "x"})
     assert r.status_code == 200, r.text
     assert r.json()["ignored_fields"] == ["Mood"]
+    # a long name is cut as errors cut the values they quote
+    r = api.post("/api/v1/tickets", {**shouted, "Subject": "Shouted subject", "CSAT": "4",
+                                     "x" * 5_000: "y"})
+    assert r.status_code == 200 and r.json()["ignored_fields"] == ["x" * 39 + "…"]
     stored = api.query("SELECT subject, csat FROM tickets WHERE ticket_id = 'API-X3'")
     assert stored.to_dict("records") == [{"subject": "Shouted subject", "csat": 4}]
     # two fields for one column: refused, naming both as sent

@@ -31,7 +31,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
-from triage_core.errors import ImportValidationError, TriageError, UnknownTicketError
+from triage_core.errors import (
+    ImportValidationError,
+    TriageError,
+    UnknownTicketError,
+    short_label,
+)
 from triage_core.server import openapi, webhooks
 from triage_core.server.intake import Request as Intake
 from triage_core.server.tokens import Caller
@@ -436,7 +441,8 @@ class Api:
             create = create or flag(payload.get("create_missing"), "create_missing")
             payload = payload["tickets"]
         rows = ticket_rows(payload, s.max_tickets_per_request)
-        ignored = ignored_fields(rows)  # named like the import's "ignored columns"
+        # named like the import's "ignored columns", a long name cut as errors cut values
+        ignored = [short_label(name) for name in ignored_fields(rows)]
         return await self._intake(rows, "request body", create,
                                   **({"ignored_fields": ignored} if ignored else {}))
 
