@@ -134,6 +134,28 @@ def test_fields_that_are_no_column_are_named_in_the_answer(serve_api: Callable[.
     assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id = 'API-X4'") == 0
 
 
+def test_times_that_look_wrong_are_named_in_the_answer(serve_api: Callable[..., Api],
+                                                      customers: list[str]) -> None:
+    """A resolution before the ticket was created, or a ticket dated a year ahead, was stored
+    without a word: only a later score job's data-health check named it."""
+    api = serve_api()
+    good = new_ticket("API-W0", customers[0])
+    r = api.post("/api/v1/tickets", good)
+    assert r.status_code == 200 and "warnings" not in r.json()
+    r = api.post("/api/v1/tickets", [
+        new_ticket("API-W1", customers[0], status="solved", resolved_at="2026-06-30T09:00:00Z"),
+        new_ticket("API-W2", customers[1], **{"First Response At": "2026-07-01T11:30:00+03:00"}),
+        new_ticket("API-W3", customers[2], created_at="2100-01-01T00:00:00Z"),
+        new_ticket("API-W4", customers[0], resolved_at="2026-07-01 10:00:00")])
+    assert r.status_code == 200, r.text
+    assert r.json()["warnings"] == [
+        "1 ticket has resolved_at before created_at (a negative duration): 'API-W1'",
+        "1 ticket has first_response_at before created_at (a negative duration): 'API-W2'",
+        "1 ticket has created_at more than a day after the server's clock (the SLA clock"
+        " passes over it): 'API-W3'"]
+    assert count(api, "SELECT count(*) FROM tickets WHERE ticket_id LIKE 'API-W%'") == 5
+
+
 def test_a_bad_ticket_refuses_its_request_with_the_import_message(
         serve_api: Callable[..., Api], customers: list[str]) -> None:
     api = serve_api()

@@ -359,6 +359,45 @@ def ignored_fields(rows: list[dict[str, str | None]]) -> list[str]:
     return list(_ignored(tuple(dict.fromkeys(k for row in rows for k in row))))
 
 
+def time_warnings(rows: list[dict[str, str | None]]) -> list[str]:
+    """What the data-health check would say of the times of the tickets in ``rows``, at once:
+    a reply or resolution before the ticket was created (a negative duration), a ticket
+    created more than a day after the server's clock (the SLA clock passes over it). Times in
+    forms other than ISO 8601 are not checked here."""
+    from triage_core.ops.health import future_limit
+    from triage_core.store.mapping import normalize_name
+    from triage_core.store.quick_import import plain_time
+
+    found: dict[str, list[str]] = {}
+    limit = future_limit()
+    for row in rows:
+        times = {normalize_name(k): plain_time(v) for k, v in row.items()
+                 if isinstance(v, str) and normalize_name(k) in _TIMES}
+        created = times.get("created_at")
+        if created is None:
+            continue
+        ticket = short_label(str(next((v for k, v in row.items()
+                                       if normalize_name(k) == "ticket_id"), "")))
+        for column in ("first_response_at", "resolved_at"):
+            when = times.get(column)
+            if when is not None and when < created:
+                found.setdefault(f"{column} before created_at (a negative duration)",
+                                 []).append(ticket)
+        if created > limit:
+            found.setdefault("created_at more than a day after the server's clock (the SLA"
+                             " clock passes over it)", []).append(ticket)
+    out = []
+    for what, ids in found.items():
+        shown = ", ".join(repr(i) for i in ids[:3]) + (f" and {len(ids) - 3:,} more"
+                                                        if len(ids) > 3 else "")
+        out.append(f"{len(ids):,} {'ticket has' if len(ids) == 1 else 'tickets have'} {what}:"
+                   f" {shown}")
+    return out
+
+
+_TIMES = ("created_at", "first_response_at", "resolved_at")
+
+
 @functools.lru_cache(maxsize=256)
 def _ignored(fields: tuple[str, ...]) -> tuple[str, ...]:
     """:func:`ignored_fields` of one set of field names (a helpdesk sends the same few again
@@ -443,8 +482,10 @@ class Api:
         rows = ticket_rows(payload, s.max_tickets_per_request)
         # named like the import's "ignored columns", a long name cut as errors cut values
         ignored = [short_label(name) for name in ignored_fields(rows)]
+        warnings = time_warnings(rows)
         return await self._intake(rows, "request body", create,
-                                  **({"ignored_fields": ignored} if ignored else {}))
+                                  **({"ignored_fields": ignored} if ignored else {}),
+                                  **({"warnings": warnings} if warnings else {}))
 
     @endpoint()
     async def get_ticket(self, request: Request, caller: Caller | None) -> Response:

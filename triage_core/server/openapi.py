@@ -78,7 +78,11 @@ def _paths() -> dict[str, Any]:
         "tickets": {"type": "array", "items": _ref("Triage")},
         "ignored_fields": {"type": "array", "items": _STR, "description":
                            "fields of the tickets that are no column of ours (not stored); "
-                           "only when there are any"}}})
+                           "only when there are any"},
+        "warnings": {"type": "array", "items": _STR, "description":
+                     "times that look wrong (a reply or resolution before creation, a"
+                     " creation more than a day ahead of the server's clock); stored as"
+                     " sent; only when there are any"}}})
     job = _json({"type": "object", "properties": {"job": _ref("Job")}})
     webhook = {"requestBody": _json({"type": "object"}),
                "responses": {"200": {"description": "triaged", **tickets_out},

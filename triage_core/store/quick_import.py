@@ -107,6 +107,16 @@ def timestamp(text: str) -> dt.datetime:
     return value
 
 
+def plain_time(text: Any) -> dt.datetime | None:
+    """:func:`timestamp` of ``text``, or None when it is no text in a form it reads."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return timestamp(text.strip())
+    except _NotPlain:
+        return None
+
+
 def _value(column: str, raw: str | None) -> Any:
     """One converted value (None for empty)."""
     if raw is None:
