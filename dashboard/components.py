@@ -25,8 +25,15 @@ def sidebar_filters() -> data.Filters:
         lo, hi = opts["min_date"], opts["max_date"]
         start = end = None
         if lo is not None and hi is not None:
-            picked = st.date_input("Date range", value=(lo, hi), min_value=lo, max_value=hi,
-                                   key="f_dates", help="Ticket creation date")
+            # ends before tickets dated far ahead of the clock (a typo in the year): the
+            # picker still reaches them
+            default_end = opts.get("default_end") or hi
+            picked = st.date_input("Date range", value=(lo, default_end), min_value=lo,
+                                   max_value=hi, key="f_dates",
+                                   help="Ticket creation date" + (
+                                       "; the default range leaves out tickets dated more"
+                                       " than a day ahead of this machine's clock"
+                                       if default_end < hi else ""))
             if isinstance(picked, Sequence) and len(picked) == 2:
                 start, end = picked
             elif isinstance(picked, Sequence) and len(picked) == 1:

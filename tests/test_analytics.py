@@ -68,6 +68,29 @@ def test_where_binds_every_value(world: Store) -> None:
     assert count(world, Filters()) == WORLD_TICKETS
 
 
+def test_the_default_date_range_ends_before_tickets_dated_far_ahead(store: Store) -> None:
+    """One ticket dated 2100 (a typo in the year) stretched the sidebar's default date range,
+    and every chart of it, to 2100; the range ends at the last date the SLA clock runs to, the
+    picker still reaches 2100, and a world dated wholly ahead keeps its own range."""
+    day = pd.Timestamp
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": ["T1", "T2"], "customer_id": ["C1"] * 2, "status": ["new"] * 2,
+        "created_at": ["2026-01-05T10:00:00Z", "2026-01-06T09:30:00Z"],
+        "subject": ["Refund", "Login"], "body": ["x", "y"]}), create_missing=True)
+    opts = analytics.filter_options(store)
+    assert (opts["min_date"], opts["max_date"], opts["default_end"]) == (
+        day("2026-01-05"), day("2026-01-06"), day("2026-01-06"))
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": ["T3"], "customer_id": ["C1"], "status": ["new"],
+        "created_at": ["2100-01-01T00:00:00Z"], "subject": ["Typo"], "body": ["z"]}))
+    opts = analytics.filter_options(store)
+    assert (opts["max_date"], opts["default_end"]) == (day("2100-01-01"), day("2026-01-06"))
+    store.execute("UPDATE tickets SET created_at = created_at + INTERVAL 100 YEAR"
+                  " WHERE ticket_id <> 'T3'")
+    opts = analytics.filter_options(store)
+    assert (opts["max_date"], opts["default_end"]) == (day("2126-01-06"), day("2126-01-06"))
+
+
 def touched(condition: str, days: float = LOOKBACK) -> str:
     """Raw SQL: a touch of a campaign meeting ``condition`` in the ``days`` before ticket x."""
     return (f"EXISTS (SELECT 1 FROM touchpoints tp JOIN campaigns c USING (campaign_id)"

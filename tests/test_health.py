@@ -66,7 +66,8 @@ def test_a_ticket_dated_in_the_future_does_not_move_the_sla_clock(store: Store) 
     found = [f for f in health.check(store) if f.code == "future_created_at"]
     assert [f.message for f in found] == [
         "1 ticket has created_at more than a day after this machine's clock: the SLA clock"
-        " does not run to them; check the year and time zone of the file's created_at"]
+        " and the default date range do not run to it; check the year and time zone of the"
+        " file's created_at"]
     store.execute("UPDATE tickets SET created_at = created_at + INTERVAL 100 YEAR"
                   " WHERE ticket_id <> 'T3'")  # every ticket ahead: the world's own time
     assert scoring.data_time(store) == pd.Timestamp("2126-01-06 09:30").to_pydatetime()

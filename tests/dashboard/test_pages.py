@@ -864,3 +864,31 @@ def test_a_language_in_a_tooltip_is_not_markdown(open_app: OpenApp, bidi_db: Pat
     assert_ok(at)
     helps = [m.help for m in at.metric if m.label == "Sentiment"]
     assert helps and plain("**LANGMD**") in helps[0], helps
+
+
+def test_a_ticket_dated_far_ahead_does_not_stretch_the_default_range(open_app: OpenApp,
+                                                                     fresh_db: Path) -> None:
+    """One ticket dated 2100 (a typo in the year) stretched the Overview's weekly charts to
+    2100; the default date range ends at the demo's last day, the picker still reaches it,
+    and the data-health warning above the charts names it."""
+    with Store(fresh_db) as s:
+        last = s.scalar("SELECT max(created_at)::DATE FROM tickets")
+        customer = s.scalar("SELECT min(customer_id) FROM customers")
+        s.import_frame("tickets", pd.DataFrame([{
+            "ticket_id": "TYPO-1", "created_at": "2100-06-30T10:00:00Z",
+            "customer_id": customer, "status": "open", "channel": "email",
+            "subject": "Refund", "body": "Charged twice."}]))
+        pipeline.triage(s, load_config())
+    at = open_app(fresh_db)
+    assert_ok(at)
+    picker = at.sidebar.date_input(key="f_dates")
+    assert picker.value[1] == last
+    assert str(picker.max) == "2100-06-30"
+    assert metric(at, "Tickets") == f"{WORLD_TICKETS:,}"  # the 2100 ticket is left out
+    periods = [pd.Timestamp(x) for c in charts(at) for t in c["data"] for x in t.get("x") or []
+               if isinstance(x, str) and x[:2] in ("19", "20", "21")]
+    assert periods and max(periods).year == last.year
+    assert any("the default date range do not run to it" in str(w.value) for w in at.warning)
+    picker.set_value((picker.value[0], picker.max)).run()  # the user can still reach it
+    assert_ok(at)
+    assert metric(at, "Tickets") == f"{WORLD_TICKETS + 1:,}"

@@ -44,17 +44,26 @@ def as_of(store: Store) -> dt.datetime:
 
 
 def filter_options(store: Store) -> dict[str, Any]:
-    """Values for the sidebar filters."""
+    """Values for the sidebar filters. ``min_date``/``max_date`` bound the date picker;
+    ``default_end`` ends its default range: the last creation date the SLA clock runs to, so
+    one ticket dated 2100 (a typo in the year) does not stretch every chart to 2100 (see
+    :func:`~triage_core.ops.health.future_limit`). It is ``max_date`` when no ticket is that
+    far ahead, or when every ticket is (a world dated ahead of this machine)."""
+    from triage_core.ops.health import future_limit
+
     def distinct(sql: str) -> list[str]:
         return [str(v) for v in store.query(sql).iloc[:, 0].dropna().tolist()]
 
-    lo, hi = store.query("SELECT min(created_at)::DATE, max(created_at)::DATE FROM tickets"
-                         ).iloc[0].tolist()
+    lo, hi, end = store.query(
+        "SELECT min(created_at)::DATE, max(created_at)::DATE,"
+        " coalesce(max(created_at) FILTER (WHERE created_at <= ?), max(created_at))::DATE"
+        " FROM tickets", [future_limit()]).iloc[0].tolist()
     category_sql = (f"SELECT DISTINCT category FROM {TRIAGED} ORDER BY 1" if has_triage(store)
                     else "SELECT DISTINCT category FROM tickets ORDER BY 1")
     return {
         "min_date": None if pd.isna(lo) else lo,
         "max_date": None if pd.isna(hi) else hi,
+        "default_end": None if pd.isna(end) else end,
         "ticket_channels": distinct("SELECT DISTINCT channel FROM tickets ORDER BY 1"),
         "campaign_channels": distinct("SELECT DISTINCT channel FROM campaigns ORDER BY 1"),
         "segments": distinct("SELECT DISTINCT segment FROM customers ORDER BY 1"),

@@ -220,11 +220,11 @@ def _durations(row: dict[str, Any]) -> list[Finding]:
     out = []
     if int(row["future"]) and int(row["present"]):  # not a whole world dated ahead
         n = int(row["future"])
-        have = "ticket has" if n == 1 else "tickets have"
+        have, them = ("ticket has", "it") if n == 1 else ("tickets have", "them")
         out.append(Finding("future_created_at", f"{n:,} {have}"
                            " created_at more than a day after this machine's clock: the SLA clock"
-                           " does not run to them; check the year and time zone of the file's"
-                           " created_at"))
+                           f" and the default date range do not run to {them}; check the year"
+                           " and time zone of the file's created_at"))
     for column, n in (("first_response_at", row["early_reply"]),
                       ("resolved_at", row["early_solve"])):
         if int(n):
