@@ -9,9 +9,12 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
+from starlette.types import Message
 
 from triage_core.errors import TriageError
 from triage_core.server.api import Problem, flag
@@ -45,7 +48,8 @@ class Uploads:
                           "server's [server] max_upload_mb)")
         try:  # one file part per field at most: a field other than 'file' sent as a file is
             # named below (the body's size is capped above)
-            form = await request.form(max_files=len(_FIELDS), max_fields=len(_FIELDS) + 50)
+            form = await Request(request.scope, _Closed(request).receive).form(
+                max_files=len(_FIELDS), max_fields=len(_FIELDS) + 50)
         except HTTPException as exc:  # Starlette's refusal of a malformed multipart body
             raise Problem(400, f"the upload cannot be read: {_reason(exc)}") from None
         try:
@@ -93,6 +97,31 @@ class Uploads:
             while chunk := await upload.read(CHUNK):
                 out.write(chunk)
         return path
+
+
+class _Closed:
+    """A request's ``receive`` that refuses a multipart body ending without its closing
+    boundary: python-multipart keeps the parts it read of a body cut short (a dropped
+    connection), so the upload was refused for a missing file (422), or imported in part.
+    Raised as the parser's own exception, so Starlette closes the files it opened."""
+
+    KEEP = 4096  # the body's last bytes: room for an epilogue after the closing boundary
+
+    def __init__(self, request: Request) -> None:
+        self._receive = request.receive
+        self._tail = b""
+        _kind, options = parse_options_header(request.headers.get("content-type", ""))
+        boundary = options.get(b"boundary", b"")
+        self._end = b"--" + boundary + b"--" if boundary else b""
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message.get("type") == "http.request" and self._end:
+            self._tail = (self._tail + message.get("body", b""))[-self.KEEP:]
+            if not message.get("more_body", False) and self._end not in self._tail:
+                raise MultiPartException("it ends before the multipart body's closing"
+                                         " boundary (cut short?)")
+        return message
 
 
 def file_name(sent: str | None) -> str:
