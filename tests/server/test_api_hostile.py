@@ -87,6 +87,32 @@ def test_json_numbers_are_stored_as_written_and_what_is_no_number_is_refused(
     healthy(api)
 
 
+def test_a_field_given_twice_in_one_object_is_refused(
+        serve_api: Callable[..., Api], customers: list[str]) -> None:
+    """{"ticket_id": "A", ..., "ticket_id": "B"} stored ticket B, silently (JSON leaves open
+    which one counts); refused now, naming the field, on every route that reads JSON."""
+    api = serve_api()
+    before = count(api)
+    body = json.dumps(new_ticket("HOST-D1", customers[0]))[:-1] + ', "ticket_id": "HOST-D2"}'
+    r = api.client.post("/api/v1/tickets", headers=api.auth(), content=body.encode())
+    assert one_line(r, 400) == ("the body is not valid JSON for this API (the field"
+                                " 'ticket_id' appears twice in one object)")
+    nested = json.dumps({"tickets": [new_ticket("HOST-D3", customers[0])]})
+    nested = nested.replace('"status": ', '"status": "open", "status": ', 1)
+    r = api.client.post("/api/v1/tickets", headers=api.auth(), content=nested.encode())
+    assert "'status' appears twice" in one_line(r, 400)
+    r = api.client.post("/api/v1/feedback", headers=api.auth(),
+                        content=b'{"ticket_id": "X", "tier": "P1", "tier": "P4"}')
+    assert "'tier' appears twice" in one_line(r, 400)
+    assert count(api) == before
+    # the same names in two objects are no repeat
+    r = api.post("/api/v1/tickets", [new_ticket("HOST-D4", customers[0]),
+                                     new_ticket("HOST-D5", customers[0])])
+    assert r.status_code == 200, r.text
+    assert count(api) == before + 2
+    healthy(api)
+
+
 def test_values_of_megabytes_are_not_echoed_back_in_errors(
         serve_api: Callable[..., Api], customers: list[str]) -> None:
     api = serve_api()

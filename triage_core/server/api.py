@@ -241,6 +241,18 @@ def _whole(text: str) -> int:
     return int(text)
 
 
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; 400 for a field given twice in it (JSON leaves open which one counts:
+    the last one was kept, silently)."""
+    value = dict(pairs)
+    if len(value) < len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _v in pairs if k in seen or seen.add(k))
+        raise Problem(400, f"the body is not valid JSON for this API (the field "
+                      f"{short_label(twice)!r} appears twice in one object)")
+    return value
+
+
 def _constant(name: str) -> Any:
     raise Problem(400, f"the body is not valid JSON ({name} is not a JSON value)")
 
@@ -268,7 +280,7 @@ def parse_json(body: bytes) -> Any:
         return None
     try:
         value = json.loads(body, parse_float=Number, parse_int=_whole,
-                           parse_constant=_constant)
+                           parse_constant=_constant, object_pairs_hook=_object)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Problem(400, f"the body is not valid JSON ({str(exc).splitlines()[0]})") from None
     except RecursionError:  # arrays or objects nested thousands deep
