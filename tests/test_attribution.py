@@ -482,6 +482,16 @@ def test_spike_rule_on_constructed_series(spike_store: Store) -> None:
     assert quiet.empty and list(quiet.columns) == list(alerts.columns)
 
 
+def test_a_ticket_dated_far_ahead_adds_no_spike_days(spike_store: Store) -> None:
+    """Days after the newest ticket are left out; one ticket dated 2100 (a typo in the year)
+    was that newest ticket, and every campaign got its whole window of empty days."""
+    before = marketing.spike_series(spike_store)
+    spike_store.import_frame("tickets", pd.DataFrame(
+        [("TYPO", "S1", "2100-01-01 10:00:00", "new")],
+        columns=["ticket_id", "customer_id", "created_at", "status"]))
+    pd.testing.assert_frame_equal(marketing.spike_series(spike_store), before)
+
+
 def test_spike_series_campaign_filters(spike_store: Store) -> None:
     spike_store.execute("UPDATE campaigns SET channel = 'webinar' WHERE campaign_id = 'KN'")
     all_days = marketing.spike_series(spike_store)

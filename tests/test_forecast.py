@@ -91,6 +91,27 @@ def test_forecast_by_hand(history: Path) -> None:
     assert team.loc["logistics", "status"] == "no agents"
 
 
+def test_a_ticket_dated_far_ahead_changes_no_forecast(history: Path) -> None:
+    """One ticket dated 2100 (a typo in the year) was the data's "now": the teams' recent load
+    came out 0 (the 28 days before 2100 hold no ticket), the history followed campaigns to
+    2100, and the Plan page proposed a launch in 2100. Such tickets are passed over."""
+    def looks(s: Store) -> tuple:
+        f = marketing.forecast_campaign(s, Plan(start="2026-04-06", reach=100, like=("K2",)))
+        return (f.tickets, f.plan.end, f.staffing.fillna(-1).to_dict("records"),
+                marketing.plan_defaults(s)["start"])
+
+    with Store(history) as s:
+        before = looks(s)
+        assert before[2] and str(before[3]) == "2026-04-01"
+        s.execute("UPDATE campaigns SET end_at = NULL")  # runs to the newest ticket
+        before = looks(s)
+        s.import_frame("tickets", pd.DataFrame([("TYPO", "X", "2100-01-01 10:00:00", "billing",
+                                                 "new")], columns=["ticket_id", "customer_id",
+                                                                   "created_at", "category",
+                                                                   "status"]))
+        assert looks(s) == before
+
+
 def test_tail_days_and_default_end(history: Path) -> None:
     with Store(history) as s:
         f = marketing.forecast_campaign(s, Plan(start="2026-04-06", reach=100, like=("K1",)))

@@ -326,9 +326,16 @@ def test_emerging_alerts_from_the_database(tmp_path: Path) -> None:
         "ticket_id": [f"N{i:02d}" for i in range(12)], "created_at": "2026-03-01 10:00:00",
         "customer_id": "C1", "body": fresh, "status": "new"}))
     alerts = labeling.emerging_alerts(store, config())
-    store.close()
     assert alerts and sum(a["size"] for a in alerts) >= 8  # of the 12 new tickets
     assert all(t.startswith("N") for a in alerts for t in a["ticket_ids"])
+    # one ticket dated 2100 (a typo in the year) made the last days before 2100 the recent
+    # ones: no emerging topic was ever found again
+    store.import_frame("tickets", pd.DataFrame({
+        "ticket_id": ["TYPO"], "created_at": "2100-03-01 10:00:00", "customer_id": "C1",
+        "body": "refund please", "status": "new"}))
+    assert labeling.emerging_unavailable(store, config()) is None
+    assert labeling.emerging_alerts(store, config()) == alerts
+    store.close()
 
 
 def test_cli_topics_verbs(db: tuple[Path, list[str]], tmp_path: Path) -> None:

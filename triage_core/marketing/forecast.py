@@ -43,6 +43,7 @@ from triage_core.marketing.settings import (
     attribution_settings,
 )
 from triage_core.marketing.staffing import staffing, team_load
+from triage_core.ops.health import newest_created
 from triage_core.ops.routing.rules import RoutingRules
 from triage_core.store import Store
 
@@ -251,8 +252,7 @@ def _horizon(store: Store, facts: pd.DataFrame, plan: Plan, s: ForecastSettings
         days = 14.0
         if plan.like:
             like = facts.set_index("campaign_id").loc[plan.like[0]]
-            end = like["end_at"] if pd.notna(like["end_at"]) else store.scalar(
-                "SELECT max(created_at) FROM tickets")
+            end = like["end_at"] if pd.notna(like["end_at"]) else newest_created(store)
             if end is not None and pd.notna(end):
                 days = max((pd.Timestamp(end) - like["start_at"]).total_seconds() / 86_400, 1.0)
         plan = Plan(**{**vars(plan), "end": plan.start + pd.Timedelta(days=days)})
@@ -409,7 +409,7 @@ def plan_defaults(store: Store) -> dict[str, Any]:
                   approx_count_distinct(p.customer_id) AS reach
            FROM campaigns c LEFT JOIN touchpoints p USING (campaign_id)
            GROUP BY ALL ORDER BY c.start_at DESC NULLS LAST, c.campaign_id""")
-    newest = store.scalar("SELECT max(created_at) FROM tickets")
+    newest = newest_created(store)
     start = (pd.Timestamp(newest) if newest is not None else pd.Timestamp.now()).normalize() \
         + pd.Timedelta(days=1)
     channel = str(c["channel"].dropna().iat[0]) if c["channel"].notna().any() else None

@@ -22,6 +22,7 @@ from triage_core.marketing.impact import UNCATEGORIZED, cost_ctes
 from triage_core.marketing.settings import AttributionSettings
 from triage_core.marketing.stored import CREDITS_TABLE, REACH_TABLE, stored_credits
 from triage_core.marketing.window import US_PER_DAY, Query
+from triage_core.ops.health import future_limit, newest_sql
 from triage_core.store import Store
 
 __all__ = ["History", "campaign_facts", "load_history"]
@@ -163,7 +164,8 @@ def load_history(store: Store, model: str, cfg: AttributionSettings, days: int,
     meta = campaign_facts(store)
     if campaigns is not None:
         meta = meta[meta["campaign_id"].isin(list(campaigns))].reset_index(drop=True)
-    span = store.query("SELECT min(created_at) AS t0, max(created_at) AS t1 FROM tickets")
+    span = store.query(f"SELECT min(created_at) AS t0, {newest_sql()} AS t1 FROM tickets",
+                       [future_limit()])
     lead = _days_seen(meta, span.iloc[0], _MAX_LEAD)["first_day"]
     width = days + (int(lead.max()) if len(lead) else 0)
     ids = {c: i for i, c in enumerate(meta["campaign_id"])}

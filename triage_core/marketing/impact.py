@@ -20,6 +20,7 @@ from triage_core.marketing.attribution import Credits, check_model, credits_quer
 from triage_core.marketing.filters import Filters
 from triage_core.marketing.settings import AttributionSettings
 from triage_core.marketing.window import Query
+from triage_core.ops.health import future_limit, newest_sql
 from triage_core.store import Store
 
 __all__ = ["IMPACT_METRICS", "UNCATEGORIZED", "campaign_impact", "campaigns_to_fix",
@@ -282,9 +283,10 @@ def money_in_filters(store: Store, impact: pd.DataFrame, filters: Filters | None
     ids = out["campaign_id"].dropna().astype(str).tolist()
     if ids and (f.start is not None or f.end is not None):
         runs = store.query(
-            """SELECT campaign_id, start_at,
-                      coalesce(end_at, (SELECT max(created_at) FROM tickets)) AS end_at
-               FROM campaigns WHERE campaign_id IN (SELECT unnest(?::VARCHAR[]))""", [ids])
+            f"""SELECT campaign_id, start_at,
+                      coalesce(end_at, (SELECT {newest_sql()} FROM tickets)) AS end_at
+               FROM campaigns WHERE campaign_id IN (SELECT unnest(?::VARCHAR[]))""",
+            [future_limit(), ids])
         lo = (pd.Timestamp(f.start) - pd.Timedelta(days=float(lookback_days))
               if f.start is not None else None)
         hi = (pd.Timestamp(f.end) + pd.Timedelta(days=1) if f.end is not None

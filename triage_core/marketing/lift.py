@@ -42,6 +42,7 @@ from triage_core.marketing.settings import (
     attribution_settings,
 )
 from triage_core.marketing.window import US_PER_DAY, Query
+from triage_core.ops.health import future_limit, newest_sql
 from triage_core.store import Store
 
 __all__ = ["LIFT_COLUMNS", "campaign_lift", "lift_settings"]
@@ -86,7 +87,8 @@ def _units_ctes(q: Query, s: LiftSettings, chosen: str) -> str:
     touches. Campaigns larger than ``max_exposed`` (``max_control``) are sampled by a hash of
     the customer id first; their sizes are then estimated from the sample."""
     u = f"(hash(customer_id) % {_HASH}) / {_HASH}.0"
-    return f"""span AS (SELECT date_trunc('day', min(created_at)) AS t0, max(created_at) AS t1
+    return f"""span AS (SELECT date_trunc('day', min(created_at)) AS t0,
+                         {newest_sql(limit=q.bind('future_limit', future_limit()))} AS t1
                   FROM tkc),
         reach AS (  -- sampling rates from approximate sizes
             SELECT campaign_id, least(1.0, {q.bind('max_exposed', s.max_exposed)} / n) AS e_share,

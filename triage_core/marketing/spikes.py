@@ -21,6 +21,7 @@ from triage_core.marketing.attribution import Credits, credits_query
 from triage_core.marketing.filters import Filters
 from triage_core.marketing.settings import AttributionSettings, SpikeSettings
 from triage_core.marketing.window import US_PER_DAY
+from triage_core.ops.health import future_limit, newest_sql
 from triage_core.store import Store
 
 __all__ = ["SPIKE_ALERT_COLUMNS", "spike_alerts", "spike_rule_text", "spike_series"]
@@ -96,7 +97,8 @@ def _series_ctes(c: Credits) -> str:
             JOIN cover cv ON cv.campaign_id = d.campaign_id
             LEFT JOIN obs o ON o.campaign_id = d.campaign_id AND o.day = d.day
             LEFT JOIN base b ON b.campaign_id = d.campaign_id
-            WHERE d.day_start <= (SELECT max(created_at) FROM tk)
+            WHERE d.day_start <= (SELECT {newest_sql(limit=q.bind('future_limit', future_limit()))}
+                                  FROM tk)
         )"""
 
 

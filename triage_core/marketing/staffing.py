@@ -21,6 +21,7 @@ from triage_core.marketing.filters import Filters
 from triage_core.marketing.impact import UNCATEGORIZED
 from triage_core.marketing.settings import ForecastSettings
 from triage_core.marketing.window import Query
+from triage_core.ops.health import newest_created
 from triage_core.ops.routing.rules import RoutingRules
 from triage_core.store import Store
 
@@ -39,13 +40,14 @@ def _team(rules: RoutingRules, category: str, vip: bool) -> str:
 
 
 def _recent(store: Store, rules: RoutingRules, s: ForecastSettings) -> pd.DataFrame:
-    """Tickets per day of the last ``baseline_days`` of data by category and VIP segment."""
-    newest = store.scalar("SELECT max(created_at) FROM tickets")
+    """Tickets per day of the last ``baseline_days`` of data by category and VIP segment (up
+    to the newest ticket the data's clock runs to: not one dated 2100 by a typo)."""
+    newest = newest_created(store)
     if newest is None:
         return pd.DataFrame(columns=["category", "vip", "per_day"])
     since = pd.Timestamp(newest) - pd.Timedelta(days=s.baseline_days)
     q = Query()
-    return q.run(store, f"""WITH {tickets_cte(store, q, Filters(start=since))}
+    return q.run(store, f"""WITH {tickets_cte(store, q, Filters(start=since, end=newest))}
         SELECT COALESCE(category, {q.bind('uncategorized', UNCATEGORIZED)}) AS category,
                COALESCE(list_contains({q.bind('vip', list(rules.vip_segments))}::VARCHAR[],
                                       segment), false) AS vip,

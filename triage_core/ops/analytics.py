@@ -49,14 +49,14 @@ def filter_options(store: Store) -> dict[str, Any]:
     one ticket dated 2100 (a typo in the year) does not stretch every chart to 2100 (see
     :func:`~triage_core.ops.health.future_limit`). It is ``max_date`` when no ticket is that
     far ahead, or when every ticket is (a world dated ahead of this machine)."""
-    from triage_core.ops.health import future_limit
+    from triage_core.ops.health import future_limit, newest_sql
 
     def distinct(sql: str) -> list[str]:
         return [str(v) for v in store.query(sql).iloc[:, 0].dropna().tolist()]
 
     lo, hi, end = store.query(
         "SELECT min(created_at)::DATE, max(created_at)::DATE,"
-        " coalesce(max(created_at) FILTER (WHERE created_at <= ?), max(created_at))::DATE"
+        f" ({newest_sql()})::DATE"
         " FROM tickets", [future_limit()]).iloc[0].tolist()
     category_sql = (f"SELECT DISTINCT category FROM {TRIAGED} ORDER BY 1" if has_triage(store)
                     else "SELECT DISTINCT category FROM tickets ORDER BY 1")

@@ -78,6 +78,20 @@ def future_limit() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None) + FUTURE_SLACK
 
 
+def newest_sql(column: str = "created_at", limit: str = "?") -> str:
+    """SQL for the newest ``column`` the data's clock runs to, bound to :func:`future_limit`
+    at ``limit``: times after it are passed over (one ticket dated 2100, a typo in the year,
+    was "now" for the SLA clock, the emerging topics, the forecasts' recent load and
+    history), unless every one is after it (a world dated ahead of this machine)."""
+    return f"coalesce(max({column}) FILTER (WHERE {column} <= {limit}), max({column}))"
+
+
+def newest_created(store: Store) -> dt.datetime | None:
+    """The newest ticket's creation time the data's clock runs to (see :func:`newest_sql`);
+    None without tickets."""
+    return store.scalar(f"SELECT {newest_sql()} FROM tickets", [future_limit()])
+
+
 def messages(findings: list[Finding]) -> list[str]:
     return [f.message for f in findings]
 

@@ -162,10 +162,9 @@ def data_time(store: Store) -> dt.datetime:
     created after :func:`~triage_core.ops.health.future_limit` are passed over (one ticket
     dated 2100 put every open ticket past its SLA), unless every ticket is (a world dated
     ahead of this machine)."""
-    from triage_core.ops.health import future_limit
+    from triage_core.ops.health import newest_created
 
-    ts = store.scalar("SELECT coalesce(max(created_at) FILTER (WHERE created_at <= ?),"
-                      " max(created_at)) FROM tickets", [future_limit()])
+    ts = newest_created(store)
     return ts if ts is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 

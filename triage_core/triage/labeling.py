@@ -24,6 +24,7 @@ import pandas as pd
 
 from triage_core.errors import TriageError
 from triage_core.models.topics import Topic, TopicSettings
+from triage_core.ops.health import newest_created
 from triage_core.schema import CONTROL_CHARACTERS
 from triage_core.store import Store
 from triage_core.triage.batch import ticket_texts, wordless
@@ -306,7 +307,7 @@ def emerging_unavailable(store: Store, config: Mapping[str, Any] | None = None) 
     """Why no emerging topic can be looked for (no tickets, no known categories before the
     last ``recent_days``), or None when it can."""
     settings = _settings(config)
-    newest = store.scalar("SELECT max(created_at) FROM tickets")
+    newest = newest_created(store)
     if newest is None:
         return "no tickets yet"
     cutoff = pd.Timestamp(newest) - pd.Timedelta(days=settings.recent_days)
@@ -327,7 +328,7 @@ def emerging_alerts(store: Store, config: Mapping[str, Any] | None = None,
     from triage_core.models import topics
 
     settings = _settings(config)
-    newest = store.scalar("SELECT max(created_at) FROM tickets")
+    newest = newest_created(store)
     if newest is None:
         return []
     cutoff = pd.Timestamp(newest) - pd.Timedelta(days=settings.recent_days)
