@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -485,6 +486,16 @@ def test_unreadable_files_name_the_problem(tmp_path: Path) -> None:
     with pytest.raises(TriageError, match=r"excel.csv, row 1, column 'text': bytes that are "
                        "not UTF-8"):
         evaluate.read_labeled(excel, ["text"], "label")
+    # such bytes in the header (a header in Windows-1252, random bytes): no row and no column
+    # of garbage (a binary file's first line was quoted whole as the column name)
+    for name, head in (("hdr.csv", "text,cat\xe9gorie\nhello,billing\n".encode("latin-1")),
+                       ("random.csv", bytes(0x80 + i * 37 % 128 for i in range(3000)))):
+        (tmp_path / name).write_bytes(head)
+        with pytest.raises(TriageError) as caught:
+            evaluate.read_labeled(tmp_path / name, ["text"], "category")
+        assert re.fullmatch(rf"{name}: bytes that are not UTF-8 in the header line \(byte \d+\);"
+                            r" save the file as UTF-8 \(in Excel: 'CSV UTF-8'\)",
+                            str(caught.value)), str(caught.value)
     (tmp_path / "bad.parquet").write_text("not parquet")
     with pytest.raises(TriageError, match=r"bad\.parquet: cannot read as Parquet"):
         evaluate.read_labeled(tmp_path / "bad.parquet", ["text"], "category")

@@ -24,7 +24,7 @@ class ImportValidationError(TriageError):
         if row is not None:
             where.append(f"row {row}")
         if column is not None:
-            where.append(f"column {column!r}")
+            where.append(f"column {short_label(column)!r}")  # a header of garbage: cut
         super().__init__(f"{', '.join(where)}: {message}")
 
 

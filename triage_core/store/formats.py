@@ -123,6 +123,10 @@ def _raise_encoding_error(path: Path, fmt: str, byte_offset: int) -> None:
         reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""),
                             delimiter=header_delimiter(first))
         header = next(reader, [])
+        if any(re.search("[\udc80-\udcff]", name) for name in header):  # (a binary file)
+            raise ImportValidationError(path.name, f"bytes that are not UTF-8 in the header line"
+                                        f" (byte {byte_offset}); save the file as UTF-8 (in"
+                                        " Excel: 'CSV UTF-8')")
         for row_no, row in enumerate(reader, start=1):
             for i, cell in enumerate(row):
                 if re.search("[\udc80-\udcff]", cell):
