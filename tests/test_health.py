@@ -72,6 +72,12 @@ def test_a_ticket_dated_in_the_future_does_not_move_the_sla_clock(store: Store) 
                   " WHERE ticket_id <> 'T3'")  # every ticket ahead: the world's own time
     assert scoring.data_time(store) == pd.Timestamp("2126-01-06 09:30").to_pydatetime()
     assert "future_created_at" not in codes(store)
+    # an empty date exported as Unix time 0
+    assert "epoch_created_at" not in codes(store)
+    store.execute("UPDATE tickets SET created_at = TIMESTAMP '1970-01-01' WHERE ticket_id = 'T3'")
+    assert [f.message for f in health.check(store) if f.code == "epoch_created_at"] == [
+        "1 ticket has created_at 1970-01-01 00:00:00, Unix time 0: often an empty date exported"
+        " as zero; check the file's created_at (the dashboard's date range starts there)"]
 
 
 def test_category_labels_spelled_in_several_ways_are_named(store: Store) -> None:

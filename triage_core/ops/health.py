@@ -67,6 +67,7 @@ _DURATIONS = """
 SELECT count(*) FILTER (WHERE first_response_at < created_at) AS early_reply,
        count(*) FILTER (WHERE created_at > ?) AS future,
        count(*) FILTER (WHERE created_at <= ?) AS present,
+       count(*) FILTER (WHERE created_at = TIMESTAMP '1970-01-01 00:00:00') AS epoch,
        count(*) FILTER (WHERE resolved_at < created_at) AS early_solve,
        median(date_diff('minute', created_at, first_response_at)) / 1440.0 AS days
 FROM tickets
@@ -239,6 +240,12 @@ def _durations(row: dict[str, Any]) -> list[Finding]:
                            " created_at more than a day after this machine's clock: the SLA clock"
                            f" and the default date range do not run to {them}; check the year"
                            " and time zone of the file's created_at"))
+    if int(row["epoch"]):
+        n = int(row["epoch"])
+        have = "ticket has" if n == 1 else "tickets have"
+        out.append(Finding("epoch_created_at", f"{n:,} {have} created_at 1970-01-01 00:00:00,"
+                           " Unix time 0: often an empty date exported as zero; check the"
+                           " file's created_at (the dashboard's date range starts there)"))
     for column, n in (("first_response_at", row["early_reply"]),
                       ("resolved_at", row["early_solve"])):
         if int(n):
