@@ -123,6 +123,36 @@ def test_mapping_suggest_and_show_need_no_database(tmp_path: Path, data_dir: Pat
     assert not missing.parent.exists()
 
 
+def test_files_written_by_options_never_replace_inputs_or_a_database(
+        tmp_path: Path, data_dir: Path) -> None:
+    """`mapping suggest FILE --out FILE` replaced the export with the mapping, and `--out` or
+    `demo --truth-out` given the database (a typo of --db) overwrote it."""
+    export = tmp_path / "tickets.csv"
+    export.write_bytes((data_dir / "tickets.csv").read_bytes())
+    db = tmp_path / "triage.duckdb"
+    Store(db).close()
+    kept = {p: p.read_bytes() for p in (export, db)}
+    line = one_line_error(run("mapping", "suggest", "tickets", str(export), "--out",
+                              str(export), db=db))
+    assert line == f"error: --out {export}: that is an input file; choose another name"
+    other = tmp_path / "other.duckdb"
+    Store(other).close()
+    kept[other] = other.read_bytes()
+    line = one_line_error(run("mapping", "suggest", "tickets", str(export), "--out",
+                              str(other), db=db))
+    assert line == (f"error: --out {other}: an existing file that is not text (a DuckDB"
+                    " database); it would be overwritten: choose another name")
+    line = one_line_error(run("demo", "--no-triage", "--truth-out", str(other),
+                              db=tmp_path / "new.duckdb"))
+    assert line.startswith(f"error: --truth-out {other}: an existing file that is not text")
+    assert not (tmp_path / "new.duckdb").exists()  # refused before the work
+    assert {p: p.read_bytes() for p in kept} == kept
+    mapping = tmp_path / "map.toml"
+    mapping.write_text("# an earlier suggestion\n", encoding="utf-8")  # text: replaced
+    run("mapping", "suggest", "tickets", str(export), "--out", str(mapping), db=db)
+    assert "# mapping for tickets" in mapping.read_text(encoding="utf-8")
+
+
 # -- 2. retrain --tolerance ------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ import pytest
 from triage_core import cli
 from triage_core.errors import TriageError
 from triage_core.models import evaluate
+from triage_core.store import Store
 
 # Three categories with their own words; the fillers make every text different.
 TOPICS = {
@@ -720,6 +721,27 @@ def test_predictions_never_overwrite_an_input_and_fail_before_the_work(
                             "--test", str(files["senti"]), "--text-col", "text",
                             "--label-col", "sentiment", "--predictions", str(tmp_path))
     assert code == 1 and err == f"error: --predictions {tmp_path}: a folder, not a file\n"
+    # a typo of --db: the database was overwritten with the CSV
+    db = tmp_path / "triage.duckdb"
+    Store(db).close()
+    kept = db.read_bytes()
+    code, _, err = run_main(capsys, "evaluate", "--task", "sentiment",
+                            "--test", str(files["senti"]), "--text-col", "text",
+                            "--label-col", "sentiment", "--predictions", str(db))
+    assert code == 1 and err == (f"error: --predictions {db}: an existing file that is not"
+                                 " text (a DuckDB database); it would be overwritten: choose"
+                                 " another name\n")
+    assert db.read_bytes() == kept
+    with Store(db) as store:  # still a database
+        assert store.scalar("SELECT count(*) FROM tickets") == 0
+    # an earlier predictions file is replaced
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("row,label\n1,x\n", encoding="utf-8")
+    code, _, err = run_main(capsys, "evaluate", "--task", "sentiment",
+                            "--test", str(files["senti"]), "--text-col", "text",
+                            "--label-col", "sentiment", "--predictions", str(earlier))
+    assert code == 0, err
+    assert "predicted" in earlier.read_text(encoding="utf-8").splitlines()[0]
 
 
 def test_spreadsheet_safe_quotes_formulas_only() -> None:

@@ -17,7 +17,7 @@ from triage_core.cli.common import (
     progress,
     warn,
 )
-from triage_core.errors import TriageError
+from triage_core.errors import TriageError, check_output_file
 from triage_core.schema import IMPORT_TABLES
 
 # The committed demo world, loaded instead of generating one of the default size and seed.
@@ -55,6 +55,8 @@ def demo_cmd(db: str, tickets: int, seed: int, customers: int | None, out: str |
     from triage_core.store import Store
 
     path = Path(db)
+    if truth_out:  # before the work: never over the database (a typo of --db)
+        check_output_file(truth_out, "--truth-out", (db,))
     if path.exists():
         if not force:
             raise TriageError(f"{path} already exists; use --force to replace it or choose --db")

@@ -14,6 +14,7 @@ from triage_core.cli.common import (
     print_frame,
     warn,
 )
+from triage_core.errors import check_output_file
 from triage_core.schema import IMPORT_TABLES
 
 
@@ -50,6 +51,8 @@ def suggest_cmd(db: str, table: str, file: str, mapping_ref: str | None,
     from triage_core.store import Store
     from triage_core.store.inspect import inspect_file
 
+    if out:  # before the work: never over the file, the mapping or the database
+        check_output_file(out, "--out", (file, mapping_ref, db))
     with Store(_or_memory(db)) as store:
         report = inspect_file(store, table, file, mapping_ref)
     suggestion = report.suggestion()

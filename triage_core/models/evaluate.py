@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from triage_core.errors import ModelError, TriageError, short_label
+from triage_core.errors import ModelError, TriageError, check_output_file, short_label
 from triage_core.schema import BIDI, SENTIMENT_LABELS
 
 
@@ -302,18 +302,8 @@ def _refuse_nested(labels: pd.Series, label_col: str, name: str) -> None:
 
 
 def check_predictions_path(path: str | Path, inputs: Sequence[Any]) -> Path:
-    """``path`` as a place for ``--predictions``, checked before any work: not one of the
-    ``inputs`` (files), not a folder, in a folder that exists."""
-    out = Path(path)
-    for given in inputs:
-        if (isinstance(given, str | Path) and out.exists()
-                and out.resolve() == Path(given).resolve()):
-            raise TriageError(f"--predictions {out}: that is an input file; choose another name")
-    if out.is_dir():
-        raise TriageError(f"--predictions {out}: a folder, not a file")
-    if not out.parent.is_dir():
-        raise TriageError(f"--predictions {out}: no folder {str(out.parent)!r}")
-    return out
+    """``path`` as a place for ``--predictions`` (see :func:`check_output_file`)."""
+    return check_output_file(path, "--predictions", inputs)
 
 
 def predictions_frame(texts: pd.Series, labels: pd.Series, predicted: Any,
