@@ -147,6 +147,11 @@ def test_files_written_by_options_never_replace_inputs_or_a_database(
     assert line.startswith(f"error: --truth-out {other}: an existing file that is not text")
     assert not (tmp_path / "new.duckdb").exists()  # refused before the work
     assert {p: p.read_bytes() for p in kept} == kept
+    # --force replaces a database only (--force --db export.csv replaced the export)
+    line = one_line_error(run("demo", "--force", "--no-triage", db=export))
+    assert line == (f"error: {export} is not a DuckDB database; --force replaces only a"
+                    " database: choose another --db")
+    assert {p: p.read_bytes() for p in kept} == kept
     mapping = tmp_path / "map.toml"
     mapping.write_text("# an earlier suggestion\n", encoding="utf-8")  # text: replaced
     run("mapping", "suggest", "tickets", str(export), "--out", str(mapping), db=db)

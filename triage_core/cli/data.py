@@ -60,6 +60,9 @@ def demo_cmd(db: str, tickets: int, seed: int, customers: int | None, out: str |
     if path.exists():
         if not force:
             raise TriageError(f"{path} already exists; use --force to replace it or choose --db")
+        if not _is_database(path):  # --force --db export.csv replaced the export
+            raise TriageError(f"{path} is not a DuckDB database; --force replaces only a"
+                              " database: choose another --db")
         served = context.server_for(path)
         if served is not None:  # run by the server that owns the file: empty it in place
             served.reset_database()
@@ -83,6 +86,16 @@ def demo_cmd(db: str, tickets: int, seed: int, customers: int | None, out: str |
                                                 if t in IMPORT_TABLES))
     if truth_out:
         _write_truth(Path(truth_out), tickets, seed, customers)
+
+
+def _is_database(path: Path) -> bool:
+    """A DuckDB database file (its header names it at byte 8), or an empty file."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return False  # a folder, or unreadable: not ours to delete
+    return not head or head[8:12] == b"DUCK"
 
 
 def _write_truth(path: Path, tickets: int, seed: int, customers: int | None) -> None:
