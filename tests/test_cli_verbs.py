@@ -175,7 +175,7 @@ def test_import_csat_surveys(db: Path, tmp_path: Path) -> None:
     f = tmp_path / "surveys.csv"
     f.write_text(f"ticket_id,score,comment\n{happy},1,not happy at all\n", encoding="utf-8")
     out = ok("import", "csat_surveys", str(f), db=db)
-    assert "1 rows into csat_surveys (1 new" in out
+    assert "1 row into csat_surveys (1 new" in out
     queue = json.loads(ok("review", "--json", "--limit", "5000", db=db))
     row = next(r for r in queue if r["ticket_id"] == happy)
     assert row["csat"] == 1 and row["csat_disagrees"] is True

@@ -1453,3 +1453,18 @@ def test_a_folder_is_named_as_one_with_or_without_a_suffix(tmp_path: Path) -> No
         with pytest.raises(ImportValidationError, match=rf"{name}.*is a folder, not a file"):
             detect_format(tmp_path / name)
     assert detect_format(tmp_path / "tickets.csv") == "csv"  # a file that is not there yet
+
+
+def test_an_empty_unnamed_column_is_not_listed_as_ignored(store: Store, tmp_path: Path) -> None:
+    """A spreadsheet's export with a comma at the end of every line has a last column without
+    a name and without values: the import said "ignored columns: column5". An unnamed column
+    that holds values is still listed, by the name --map takes."""
+    f = tmp_path / "trailing.csv"
+    f.write_text("ticket_id,created_at,customer_id,status,,note\n"
+                 "TC1,2026-02-01 10:00:00,C1,open,,a\nTC2,2026-02-01 11:00:00,C1,open, ,\n")
+    result = store.import_file("tickets", f, create_missing=True)
+    assert result.new_rows == 2 and list(result.ignored_columns) == ["note"]
+    f.write_text("ticket_id,created_at,customer_id,status,,\n"
+                 "TC1,2026-02-01 10:00:00,C1,open,x,\n")
+    result = store.import_file("tickets", f, create_missing=True)
+    assert list(result.ignored_columns) == ["column4"]

@@ -189,10 +189,12 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
                 components.error(exc)
                 result = None
             else:
-                status.update(label=f"Imported {result.rows_in_file:,} rows", state="complete",
+                status.update(label=f"Imported {result.rows_in_file:,} row"
+                                    f"{'' if result.rows_in_file == 1 else 's'}", state="complete",
                               expanded=False)
         if result is not None:
-            st.success(f"{result.rows_in_file:,} rows into {components.plain(result.table)}: "
+            st.success(f"{result.rows_in_file:,} row{'' if result.rows_in_file == 1 else 's'}"
+                       f" into {components.plain(result.table)}: "
                        f"{result.new_rows:,} new, {result.existing_rows:,} updated.")
             for note in result.warnings:
                 components.warn(note)

@@ -460,7 +460,7 @@ def test_a_file_with_its_own_time_format_imports_from_the_data_page(server: Serv
     expect(field).to_have_value("%m/%d/%Y %I:%M %p")
     expect(page.locator(".st-key-data_format_end_at input")).to_have_value("%m/%d/%Y %I:%M %p")
     page.get_by_role("button", name="Import", exact=True).click()
-    done = page.locator('[data-testid="stAlert"]', has_text="1 rows into campaigns")
+    done = page.locator('[data-testid="stAlert"]', has_text="1 row into campaigns")
     expect(done).to_be_visible(timeout=RUN_TIMEOUT_MS)
     assert_no_error(page, "data_io", server)
     full_page_screenshot(page, "data_io_time_format")

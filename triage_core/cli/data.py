@@ -195,7 +195,8 @@ def import_cmd(db: str, table: str, file: str, preset: str | None, mapping_ref: 
         print(result.warnings[0])
         warn(notes[1:])
         return
-    msg = (f"{result.source}: {result.rows_in_file:,} rows into {result.table} "
+    rows = "row" if result.rows_in_file == 1 else "rows"
+    msg = (f"{result.source}: {result.rows_in_file:,} {rows} into {result.table} "
            f"({result.new_rows:,} new, {result.existing_rows:,} already there, updated)")
     if result.ignored_columns:
         shown = result.ignored_columns[:_IGNORED_SHOWN]

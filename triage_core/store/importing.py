@@ -22,6 +22,7 @@ from triage_core.moments import MAX_YEAR, MIN_YEAR
 from triage_core.schema import CONTROL_CHARACTERS_SQL, IMPORT_TABLES, Column, Table
 from triage_core.store import formats, json_files
 from triage_core.store import mapping as mapping_rules
+from triage_core.store.identifiers import quote_ident
 from triage_core.store.mapping import ImportMapping, normalize_name
 from triage_core.store.retry import Raced, retry_on_conflict
 from triage_core.store.time_formats import PLACEHOLDERS, advice, guess_format
@@ -313,6 +314,9 @@ def import_directory(store: Store, directory: str | Path,
     return results
 
 
+_UNNAMED = re.compile(r"column\d+")  # DuckDB's name for a column whose header cell is empty
+
+
 class _Importer:
     """One staged import into ``spec``; the raw rows are in the temp table ``_raw``."""
 
@@ -322,6 +326,19 @@ class _Importer:
         self.spec = spec
         self.name = name
         self.label: Callable[[str], str] = str  # our column -> the file's (once staged)
+
+    def _named_or_filled(self, ignored: Sequence[str]) -> list[str]:
+        """``ignored`` without the columns a header left unnamed (DuckDB calls them
+        ``column5``) that hold nothing: a trailing comma on every line of a spreadsheet's
+        export made "ignored columns: column5" of an empty column."""
+        unnamed = [c for c in ignored if _UNNAMED.fullmatch(c)]
+        if not unnamed:
+            return list(ignored)
+        filled = self.con.execute("SELECT " + ", ".join(
+            f"count(nullif(trim(CAST({quote_ident(c)} AS VARCHAR)), ''))" for c in unnamed)
+            + " FROM _raw").fetchall()[0]
+        empty = {c for c, n in zip(unnamed, filled, strict=True) if not n}
+        return [c for c in ignored if c not in empty]
 
     def run(self, mapping: ImportMapping | None, create_missing: bool) -> ImportResult:
         try:
@@ -333,6 +350,7 @@ class _Importer:
                                                 " columns but no rows)")
                 raise ImportValidationError(self.name, "no data rows (the file has only a"
                                             " header)", row=1)
+            ignored = self._named_or_filled(plan.ignored)
             self.con.execute("DROP TABLE _raw")  # one staged copy at a time keeps memory down
             self._one_spelling_per_address()
             warnings = list(plan.warnings)
@@ -377,7 +395,7 @@ class _Importer:
             # outer one is what runs again)
             existing = retry_on_conflict(self.store, write)
             return ImportResult(self.spec.name, self.name, n, kept - existing, existing,
-                                tuple(plan.ignored), tuple(warnings))
+                                tuple(ignored), tuple(warnings))
         except duckdb.Error as exc:
             raise failure(self.name, exc) from None
         finally:
