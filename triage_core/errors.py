@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
-
 
 class TriageError(ValueError):
     """Base class: a problem the user can fix; printed as one line, without a traceback."""
@@ -49,28 +45,3 @@ def short_label(label: str, limit: int = 40) -> str:
     it (data health, ``triage evaluate``)."""
     return label if len(label) <= limit else label[:limit - 1] + "…"
 
-
-def check_output_file(path: str | Path, option: str, inputs: Sequence[Any] = ()) -> Path:
-    """``path`` as a file an ``option`` (``--predictions``, ``--out``) writes, checked before
-    any work: not one of the ``inputs`` (files), not a folder, in a folder that exists, and
-    overwritten only when it is text: never a database (a typo of ``--db``)."""
-    out = Path(path)
-    for given in inputs:
-        if (isinstance(given, str | Path) and out.exists()
-                and out.resolve() == Path(given).resolve()):
-            raise TriageError(f"{option} {out}: that is an input file; choose another name")
-    if out.is_dir():
-        raise TriageError(f"{option} {out}: a folder, not a file")
-    if out.is_file():
-        try:
-            with out.open("rb") as fh:
-                head = fh.read(1 << 12)
-        except OSError as exc:
-            raise TriageError(f"{option} {out}: cannot be read ({exc.strerror})") from None
-        if b"\x00" in head:
-            what = " (a DuckDB database)" if head[8:12] == b"DUCK" else ""
-            raise TriageError(f"{option} {out}: an existing file that is not text{what};"
-                              " it would be overwritten: choose another name")
-    if not out.parent.is_dir():
-        raise TriageError(f"{option} {out}: no folder {str(out.parent)!r}")
-    return out

@@ -189,12 +189,11 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
                 components.error(exc)
                 result = None
             else:
-                status.update(label=f"Imported {result.rows_in_file:,} row"
-                                    f"{'' if result.rows_in_file == 1 else 's'}", state="complete",
-                              expanded=False)
+                rows = f"{result.rows_in_file:,} row{'' if result.rows_in_file == 1 else 's'}"
+                status.update(label=f"Imported {rows}", state="complete", expanded=False)
         if result is not None:
-            st.success(f"{result.rows_in_file:,} row{'' if result.rows_in_file == 1 else 's'}"
-                       f" into {components.plain(result.table)}: "
+            # numbers and the table name (escaped) only
+            st.success(f"{rows} into {components.plain(result.table)}: "
                        f"{result.new_rows:,} new, {result.existing_rows:,} updated.")
             for note in result.warnings:
                 components.warn(note)

@@ -17,7 +17,8 @@ from triage_core.cli.common import (
     progress,
     warn,
 )
-from triage_core.errors import TriageError, check_output_file
+from triage_core.errors import TriageError
+from triage_core.paths import check_output_file, is_database
 from triage_core.schema import IMPORT_TABLES
 
 # The committed demo world, loaded instead of generating one of the default size and seed.
@@ -60,7 +61,7 @@ def demo_cmd(db: str, tickets: int, seed: int, customers: int | None, out: str |
     if path.exists():
         if not force:
             raise TriageError(f"{path} already exists; use --force to replace it or choose --db")
-        if not _is_database(path):  # --force --db export.csv replaced the export
+        if not is_database(path):  # --force --db export.csv replaced the export
             raise TriageError(f"{path} is not a DuckDB database; --force replaces only a"
                               " database: choose another --db")
         served = context.server_for(path)
@@ -86,16 +87,6 @@ def demo_cmd(db: str, tickets: int, seed: int, customers: int | None, out: str |
                                                 if t in IMPORT_TABLES))
     if truth_out:
         _write_truth(Path(truth_out), tickets, seed, customers)
-
-
-def _is_database(path: Path) -> bool:
-    """A DuckDB database file (its header names it at byte 8), or an empty file."""
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(12)
-    except OSError:
-        return False  # a folder, or unreadable: not ours to delete
-    return not head or head[8:12] == b"DUCK"
 
 
 def _write_truth(path: Path, tickets: int, seed: int, customers: int | None) -> None:

@@ -14,7 +14,7 @@ from triage_core.cli.common import (
     print_frame,
     warn,
 )
-from triage_core.errors import check_output_file
+from triage_core.paths import check_output_file
 from triage_core.schema import IMPORT_TABLES
 
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from triage_core.errors import ModelError, TriageError, check_output_file, short_label
+from triage_core.errors import ModelError, TriageError, short_label
+from triage_core.paths import check_output_file
 from triage_core.schema import BIDI, SENTIMENT_LABELS
 
 

@@ -117,8 +117,8 @@ def shorten(message: str) -> str:
 def _for_callers(detail: str, helpdesk: str | None) -> str:
     """An import's refusal in the words of the API's callers: what a webhook's body or an API
     request sends, and where a webhook's mapping goes, instead of the CLI's options."""
-    from triage_core.store.importing import USE_MAPPING
     from triage_core.store.mapping import MAP_COLUMNS
+    from triage_core.store.validation import USE_MAPPING
 
     if helpdesk:
         columns = ("; add them to the webhook's body (the README's template) or name a mapping"
@@ -144,8 +144,8 @@ _FORMAT_ADVICE = re.compile(r"; (?:its values fit|no usual form fits) .*? to the
 def for_uploads(detail: str) -> str:
     """An import's refusal in the words of ``POST /import/{table}``: its form fields
     (``mapping``: a saved mapping's name, ``map``: SOURCE=TARGET), not the CLI's options."""
-    from triage_core.store.importing import USE_MAPPING
     from triage_core.store.mapping import MAP_COLUMNS
+    from triage_core.store.validation import USE_MAPPING
 
     return (detail
             .replace(MAP_COLUMNS, "; map them with the form field map (SOURCE=TARGET, once per"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from triage_core.store import importing
+from triage_core.store import importing, validation
 from triage_core.store import mapping as mapping_rules
 from triage_core.store.mapping import ColumnPlan, ImportMapping
 from triage_core.store.time_formats import PLACEHOLDERS, SAMPLE, FormatGuess, guess_format
@@ -197,7 +197,7 @@ def _unmatched(con: Any, column: str, allowed: tuple[str, ...]) -> list[tuple[st
     rows = con.execute(
         f"SELECT CAST({column} AS VARCHAR) AS v, count(*) FROM _stage"
         f" WHERE {column} IS NOT NULL AND triage_trim({column}) <> ''"
-        f" AND lower({text}) NOT IN ({importing.sql_literal_list(allowed)}){numbers}"
+        f" AND lower({text}) NOT IN ({validation.sql_literal_list(allowed)}){numbers}"
         f" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {MAX_VALUES}").fetchall()
     return [(str(v), int(n)) for v, n in rows]
 

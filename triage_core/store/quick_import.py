@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from triage_core.errors import TriageError
+from triage_core.moments import MAX_YEAR, MIN_YEAR
 from triage_core.schema import CONTROL_CHARACTERS, TICKETS
-from triage_core.store.importing import MAX_OFFSET_MINUTES, MAX_YEAR, MIN_YEAR
 from triage_core.store.mapping import BUILTIN_VALUES, ImportMapping, _value_key, plan_columns
+from triage_core.store.validation import MAX_OFFSET_MINUTES
 
 if TYPE_CHECKING:
     from triage_core.store.connection import Store
