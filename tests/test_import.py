@@ -889,6 +889,29 @@ def test_a_ticket_listed_again_keeps_its_last_row_when_the_mapping_says_so(
     assert info.value.row == 2
 
 
+def test_ids_a_spreadsheet_wrote_in_scientific_notation_are_named(store: Store, data_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    """Long numeric ids saved by a spreadsheet as 5.70301E+17 lost their last digits, so
+    different tickets share one: the refusal says why and what to do, not only 'duplicate'."""
+    store.import_file("customers", data_dir / "customers.csv")
+    before = store.query("SELECT count(*) AS n FROM tickets")["n"][0]
+    f = tmp_path / "tweets.csv"
+    f.write_text("ticket_id,customer_id,created_at,status,body\n"
+                 "5.70306E+17,C1,2026-02-01 10:00:00,open,first\n"
+                 "5.70301E+17,C1,2026-02-01 11:00:00,open,second\n"
+                 "5.70301E+17,C1,2026-02-01 12:00:00,open,third\n")
+    with pytest.raises(ImportValidationError, match=r"row 3, column 'ticket_id': duplicate"
+                       r" ticket_id '5\.70301E\+17' \(first seen in row 2\); the id is a long"
+                       r" number a spreadsheet saved in scientific notation"):
+        store.import_file("tickets", f)
+    assert store.query("SELECT count(*) AS n FROM tickets")["n"][0] == before
+    f.write_text("ticket_id,customer_id,created_at,status,body\n"
+                 "T7,C1,2026-02-01 10:00:00,open,first\nT7,C1,2026-02-01 11:00:00,open,again\n")
+    with pytest.raises(ImportValidationError, match=r"duplicate ticket_id 'T7' \(first seen in"
+                       r" row 1\)$"):
+        store.import_file("tickets", f)
+
+
 def test_zendesk_dashes_are_empty_fields(store: Store, data_dir: Path, tmp_path: Path) -> None:
     """Zendesk's CSV export writes "-" for a field without a value: empty, not a priority,
     agent or time called "-"."""

@@ -297,8 +297,17 @@ class Validator:
             " WHERE _row <> first_row ORDER BY _row LIMIT 1").fetchall()
         if dup:
             shown = ", ".join(str(v)[:40] for v in dup[0][2:])
-            self._fail(f"duplicate {keys} {shown!r} (first seen in row {dup[0][1]})", dup[0][0],
+            mangled = any(_SCIENTIFIC.fullmatch(str(v).strip()) for v in dup[0][2:])
+            self._fail(f"duplicate {keys} {shown!r} (first seen in row {dup[0][1]})"
+                       + (SCIENTIFIC_HINT if mangled else ""), dup[0][0],
                        spec.column(spec.key[0]))
+
+
+# A long number a spreadsheet saved in scientific notation (570306133677760513 -> 5.70306E+17):
+# its last digits are gone, so ids that differed become the same
+_SCIENTIFIC = re.compile(r"[0-9](?:[.,][0-9]+)?[eE]\+[0-9]+")
+SCIENTIFIC_HINT = ("; the id is a long number a spreadsheet saved in scientific notation, which"
+                   " dropped its last digits: export the file again with that column as text")
 
 
 def key_sql(spec: Table, types: Mapping[str, str]) -> str:
