@@ -28,6 +28,7 @@ RULE_CASES = [
     ("payment_failure", 3, "My payment didn't go through at checkout"),
     ("payment_failure", 3, "card declined again"),
     ("payment_failure", 3, "My credit card was rejected at checkout"),
+    ("payment_failure", 3, "Why was my virtual card rejected?"),
     ("legal_threat", 3, "I will talk to my lawyer"),
     ("legal_threat", 3, "My attorney will contact you"),
     ("legal_threat", 3, "Refund me or I file a chargeback"),
