@@ -519,19 +519,28 @@ def model_history(df: pd.DataFrame, title: str = "Model quality per version") ->
     d = df.sort_values("version")
     fig = go.Figure()
     x = "v" + d["version"].astype(str)
-    fig.add_bar(x=x, y=d["n_corrections"], name="Corrections used", yaxis="y2",
-                marker_color="#d7dce5", opacity=0.7)
+    # (a fixed width: one version's bar took the whole plot and hid its points behind it)
+    # (the bars on the first axis, at the right, so that the scores' axis, drawn over it, keeps
+    # the points in front: drawn behind the bars they were faded out)
+    fig.add_bar(x=x, y=d["n_corrections"], name="Corrections used",
+                marker_color="#d7dce5", opacity=0.7, width=0.4)
+    # each version's higher score labeled above its point, the lower one below (labels crossed
+    # their points when macro-F1 was the higher)
+    acc_on_top = (d["accuracy"].fillna(0) >= d["macro_f1"].fillna(0)).tolist()
     for col, name, color, symbol in (("accuracy", "Accuracy", ACCENT, "circle"),
                                      ("macro_f1", "Macro-F1", "#2e9d6a", "diamond")):
-        fig.add_scatter(x=x, y=d[col], name=name, mode="lines+markers+text",
+        fig.add_scatter(x=x, y=d[col], name=name, mode="lines+markers+text", yaxis="y2",
                         line={"color": color}, marker={"symbol": symbol, "size": 10},
                         text=[f"{v:.3f}" if v == v else "" for v in d[col]],
-                        textposition="top center" if col == "accuracy" else "bottom center")
+                        textposition=["top center" if top == (col == "accuracy")
+                                      else "bottom center" for top in acc_on_top])
     fig.update_layout(xaxis={"title": "Model version", "type": "category"},
-                      yaxis={"title": "Holdout score (0–1)", "range": [0, 1.02]},
-                      yaxis2={"title": "Corrections", "overlaying": "y", "side": "right",
-                              "showgrid": False, "rangemode": "tozero", "tickformat": "d",
-                              "dtick": max(1, int(d["n_corrections"].max() or 0) // 5 or 1)})
+                      yaxis2={"title": "Holdout score (0–1)", "range": [0, 1.02],
+                              "overlaying": "y", "side": "left", "showgrid": True,
+                              "tickmode": "linear", "tick0": 0, "dtick": 0.2},
+                      yaxis={"title": "Corrections", "side": "right", "showgrid": False,
+                             "rangemode": "tozero", "tickformat": "d",
+                             "dtick": max(1, int(d["n_corrections"].max() or 0) // 5 or 1)})
     return _style(fig, title)
 
 

@@ -182,8 +182,15 @@ def test_propose_edit_accept_then_train(db: tuple[Path, list[str]]) -> None:
         ids = [t["id"] for t in proposal["topics"]]
         assert labeling.load_proposal(s) == proposal
         labeling.rename(s, ids[0], "  Money   back ")
+        parts = proposal["topics"][1:]
         merged = labeling.merge(s, ids[1:], "Access and parcels")
         assert [t["name"] for t in merged["topics"]] == ["Money back", "Access and parcels"]
+        # the terms and examples of both in turn, no more than one topic has (not all twelve)
+        for key in ("terms", "examples"):
+            got, size = merged["topics"][1][key], max(len(t[key]) for t in parts)
+            assert len(got) == size and len(set(got)) == size
+            assert got[:2] == [parts[0][key][0], parts[1][key][0]] or \
+                got[:2] == [parts[1][key][0], parts[0][key][0]]
         assert len(merged["topics"][1]["ticket_ids"]) == 60
         split = labeling.split(s, ids[1], 2, config())
         assert [t["id"] for t in split["topics"]][1:] == [4, 5]  # new ids, never reused

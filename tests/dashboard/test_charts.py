@@ -264,7 +264,16 @@ def test_model_history_versions_in_order() -> None:
     by_name = {t.name: t for t in fig.data}
     acc, corrections = by_name["Accuracy"], by_name["Corrections used"]
     assert xs(acc) == ["v1", "v2"] and ys(acc) == [0.8, 0.9]
-    assert ys(corrections) == [0, 4] and corrections.yaxis == "y2"
+    assert ys(corrections) == [0, 4]
+    # the scores on the axis drawn last (in front of the bars), at the left
+    assert acc.yaxis == "y2" and fig.layout.yaxis2.side == "left"
+    assert fig.layout.yaxis2.overlaying == "y" and fig.layout.yaxis.side == "right"
+    assert corrections.width <= 0.5  # one version's bar must not cover the whole plot
+    # the higher score of a version is labeled above its point (v1: accuracy; v2 below)
+    df.loc[df["version"] == 2, "macro_f1"] = 0.95
+    by_name = {t.name: t for t in charts.model_history(df).data}
+    assert list(by_name["Accuracy"].textposition) == ["top center", "bottom center"]
+    assert list(by_name["Macro-F1"].textposition) == ["bottom center", "top center"]
     assert_empty(charts.model_history(df.iloc[:0]), "Model quality")
 
 

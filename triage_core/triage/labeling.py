@@ -187,16 +187,29 @@ def merge(store: Store, topic_ids: Sequence[int], name: str | None = None) -> di
     if len(set(topic_ids)) < 2:
         raise TriageError("give at least two different topics to merge")
     proposal = _require(store)
-    first, *rest = [_find(proposal, i) for i in dict.fromkeys(topic_ids)]
+    first, *rest = merged = [_find(proposal, i) for i in dict.fromkeys(topic_ids)]
+    # terms and examples: taken in turn from each topic, the largest first, as many as one
+    # topic has (two topics' six terms each made twelve, and the table as wide)
+    by_size = sorted(merged, key=lambda t: -len(t["ticket_ids"]))
+    for key in ("terms", "examples"):
+        first[key] = _in_turn([t[key] for t in by_size], max(len(t[key]) for t in merged))
     for other in rest:
         first["ticket_ids"] += other["ticket_ids"]
-        first["examples"] += [e for e in other["examples"] if e not in first["examples"]]
-        first["terms"] += [t for t in other["terms"] if t not in first["terms"]]
         proposal["topics"].remove(other)
     if name is not None:
         first["name"] = _checked_name(store, proposal, name, first["id"])
     _save(store, proposal)
     return proposal
+
+
+def _in_turn(lists: Sequence[Sequence[str]], limit: int) -> list[str]:
+    """The first of each list, then the second of each..., without repeats, at most limit."""
+    out: list[str] = []
+    for rank in range(max(map(len, lists), default=0)):
+        for values in lists:
+            if rank < len(values) and values[rank] not in out and len(out) < limit:
+                out.append(values[rank])
+    return out
 
 
 def split(store: Store, topic_id: int, parts: int = 2,
