@@ -912,6 +912,51 @@ def test_ids_a_spreadsheet_wrote_in_scientific_notation_are_named(store: Store, 
         store.import_file("tickets", f)
 
 
+def test_a_file_with_the_key_but_not_every_required_column_updates_existing_rows(
+        store: Store, data_dir: Path, tmp_path: Path) -> None:
+    """A spreadsheet of ticket ids and categories (a support lead labeling tickets), or agents'
+    new capacities: the rows that exist take its columns and keep the rest; a new row is
+    refused, naming it and what it lacks, and the database is unchanged."""
+    store.import_file("customers", data_dir / "customers.csv")
+    store.import_file("tickets", data_dir / "tickets.csv")
+    before = store.query("SELECT * FROM tickets ORDER BY ticket_id")
+    first, second = before["ticket_id"].iloc[:2]
+    labels = tmp_path / "labels.csv"
+    labels.write_text(f"ticket_id,category\n{first},Refunds\n{second},Login\n")
+    result = store.import_file("tickets", labels)
+    assert (result.new_rows, result.existing_rows) == (0, 2)
+    assert not any("no text column" in w for w in result.warnings)  # the tickets keep theirs
+    after = store.query("SELECT * FROM tickets ORDER BY ticket_id")
+    assert after["category"].iloc[:2].tolist() == ["Refunds", "Login"]
+    same = [c for c in before.columns if c != "category"]
+    pd.testing.assert_frame_equal(after[same], before[same])
+    pd.testing.assert_frame_equal(after.iloc[2:], before.iloc[2:])
+    labels.write_text(f"ticket_id,category\n{first},Billing\nNEW-1,Login\n")
+    with pytest.raises(ImportValidationError, match=r"^labels\.csv, row 2, column 'ticket_id':"
+                       r" ticket_id 'NEW-1' is not in tickets: a file without created_at,"
+                       r" customer_id, status can only update the tickets that exist; add"
+                       r" those columns to import new ones$"):
+        store.import_file("tickets", labels)
+    pd.testing.assert_frame_equal(store.query("SELECT * FROM tickets ORDER BY ticket_id"),
+                                  after)
+    # no row exists: a first import that lacks the columns, refused as ever
+    labels.write_text("ticket_id,category\nNEW-1,Login\n")
+    with pytest.raises(ImportValidationError, match="missing required columns for tickets"):
+        store.import_file("tickets", labels)
+    # the file seems to have a missing column under another name: refused, not an update
+    labels.write_text(f"ticket_id,Requester,category\n{first},C1,Billing\n")
+    with pytest.raises(ImportValidationError, match="perhaps customer_id = 'Requester'"):
+        store.import_file("tickets", labels)
+    store.import_file("agents", data_dir / "agents.csv")
+    agent = store.query("SELECT agent_id, name, team FROM agents ORDER BY 1").iloc[0]
+    capacity = tmp_path / "capacity.csv"
+    capacity.write_text(f"agent_id,capacity\n{agent['agent_id']},3\n")
+    store.import_file("agents", capacity)
+    got = store.query("SELECT name, team, capacity FROM agents WHERE agent_id = ?",
+                      [agent["agent_id"]]).iloc[0]
+    assert (got["name"], got["team"], got["capacity"]) == (agent["name"], agent["team"], 3)
+
+
 def test_zendesk_dashes_are_empty_fields(store: Store, data_dir: Path, tmp_path: Path) -> None:
     """Zendesk's CSV export writes "-" for a field without a value: empty, not a priority,
     agent or time called "-"."""

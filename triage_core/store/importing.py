@@ -201,16 +201,19 @@ def not_categories(store: Store, guesses: Mapping[str, str]) -> dict[str, str]:
     return {}
 
 
-def stage(store: Store, spec: Table, mapping: ImportMapping | None, name: str
-          ) -> tuple[mapping_rules.ColumnPlan, int]:
-    """Map ``_raw`` into ``_stage`` (our columns, values mapped, not yet checked)."""
+def stage(store: Store, spec: Table, mapping: ImportMapping | None, name: str,
+          updates: bool = False) -> tuple[mapping_rules.ColumnPlan, int]:
+    """Map ``_raw`` into ``_stage`` (our columns, values mapped, not yet checked).
+    ``updates``: a file with the key but not every required column may update existing rows
+    (see :func:`mapping_rules.plan_columns`)."""
     con = store.raw_connection()
     raw_cols = [c for c in store.columns("_raw") if c != "_row"]
-    plan = mapping_rules.plan_columns(spec, raw_cols, mapping, name)
+    plan = mapping_rules.plan_columns(spec, raw_cols, mapping, name, updates=updates)
     if spec.name == "tickets" and "category" not in plan.present and not_categories(
             store, mapping_rules.guess_columns(spec, plan.ignored)):
         # no "'Type' (-> category?)" hint for Zendesk's ticket types
-        plan = mapping_rules.plan_columns(spec, raw_cols, mapping, name, hint=False)
+        plan = mapping_rules.plan_columns(spec, raw_cols, mapping, name, hint=False,
+                                          updates=updates)
     _whole_numbers_in_raw(con, spec, plan)
     n = int(con.execute("SELECT count(*) FROM _raw").fetchall()[0][0])
     exprs, params = [], []
@@ -324,7 +327,8 @@ class _Importer:
 
     def run(self, mapping: ImportMapping | None, create_missing: bool) -> ImportResult:
         try:
-            plan, n = stage(self.store, self.spec, mapping, self.name)
+            raw_cols = [c for c in self.store.columns("_raw") if c != "_row"]
+            plan, n = stage(self.store, self.spec, mapping, self.name, updates=True)
             self.label = plan.label
             if n == 0:
                 if self.name.lower().endswith((".parquet", ".pq")):
@@ -365,11 +369,15 @@ class _Importer:
             def write() -> int:
                 with self.store.transaction():
                     if create_missing:
-                        self._create_missing_refs()
+                        self._create_missing_refs(present)
                     else:
-                        self._check_references()
+                        self._check_references(present)
                     existing = self._existing()
-                    self._upsert(present, none_exist=existing == 0)
+                    if plan.update_only:
+                        self._only_existing(plan, raw_cols, existing)
+                        self._update(present)
+                    else:
+                        self._upsert(present, none_exist=existing == 0)
                 return existing
 
             # under `triage serve` the API's intake writes tickets meanwhile: a transaction
@@ -394,7 +402,9 @@ class _Importer:
             columns.append("customer_id")
         types = stage_types(self.con)
         for c in columns:
-            if types.get(c, "VARCHAR") != "VARCHAR":
+            if c not in types:
+                continue  # an update that leaves the customer as it is
+            if types[c] != "VARCHAR":
                 continue  # numbers (a Parquet file's ids) hold no address
             if not self.con.execute(f"SELECT 1 FROM _stage WHERE regexp_matches({c}, ?)"
                                     " LIMIT 1", [_ADDRESS]).fetchall():
@@ -437,7 +447,7 @@ class _Importer:
         types = stage_types(self.con)
         conv = ", ".join(f"{convert_expr(c, types.get(c.name, 'VARCHAR'))} AS {c.name}"
                          for c in present)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT {conv} FROM _stage")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT _row, {conv} FROM _stage")
 
     def _existing(self) -> int:
         """How many of the clean rows' keys the table holds (inside the import's transaction,
@@ -470,8 +480,43 @@ class _Importer:
             raise Raced(f"{self.spec.name}: a key of {self.name} was added by another writer"
                         " during the import") from exc
 
-    def _check_references(self) -> None:
+    def _only_existing(self, plan: mapping_rules.ColumnPlan, raw_cols: Sequence[str],
+                       existing: int) -> None:
+        """Refuse an update-only file (one without every required column) that names a row
+        the table does not hold: with the missing columns as usual when it names none that
+        exists (a first import that lacks them), else with the first new row."""
+        if existing == 0:
+            mapping_rules.require_columns(self.spec, raw_cols, plan, self.name)
+        key_join = " AND ".join(f"t.{k} = s.{k}" for k in self.spec.key)
+        new = self.con.execute(
+            f"SELECT s._row, {', '.join(f's.{k}' for k in self.spec.key)} FROM _clean s"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {self.spec.name} t WHERE {key_join})"
+            " ORDER BY s._row LIMIT 1").fetchall()
+        if new:
+            keys = ", ".join(self.spec.key)
+            shown = ", ".join(str(v)[:40] for v in new[0][1:])
+            lacking = ", ".join(plan.update_only)
+            raise ImportValidationError(
+                self.name, f"{keys} {shown!r} is not in {self.spec.name}: a file without"
+                f" {lacking} can only update the {self.spec.name} that exist; add"
+                f" {'those columns' if len(plan.update_only) > 1 else 'that column'} to"
+                " import new ones", new[0][0], self.label(self.spec.key[0]))
+
+    def _update(self, present: list[Column]) -> None:
+        """Update the existing rows with the clean rows' columns (every key exists)."""
+        updates = [c.name for c in present if c.name not in self.spec.key]
+        if not updates:
+            return
+        key_join = " AND ".join(f"{self.spec.name}.{k} = s.{k}" for k in self.spec.key)
+        self.con.execute(f"UPDATE {self.spec.name} SET "
+                         + ", ".join(f"{c} = s.{c}" for c in updates)
+                         + f" FROM _clean s WHERE {key_join}")
+
+    def _check_references(self, present: list[Column]) -> None:
+        names = {c.name for c in present}
         for ref in self.spec.references:
+            if ref.column not in names:
+                continue  # an update that leaves the column as it is
             hit = self.con.execute(
                 f"SELECT _row, s.{ref.column} FROM _stage s WHERE NOT EXISTS ("
                 f" SELECT 1 FROM {ref.table} t"
@@ -486,8 +531,11 @@ class _Importer:
                     " create_missing=true in the API)", hit[0][0],
                     self.label(ref.column))
 
-    def _create_missing_refs(self) -> None:
+    def _create_missing_refs(self, present: list[Column]) -> None:
+        names = {c.name for c in present}
         for ref in self.spec.references:
+            if ref.column not in names:
+                continue
             target = IMPORT_TABLES[ref.table]
             required = [c for c in target.columns if c.required and c.name != ref.target]
             if required:

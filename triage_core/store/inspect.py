@@ -114,6 +114,10 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
         report.plan = plan
     except TriageError as exc:  # required columns unmapped: stage the rest to list values
         report.problem = str(exc)
+        if mapping_rules.plan_columns(spec, columns, guessed, name, require=False,
+                                      updates=True).update_only:
+            report.problem += (f"; without them, the file can only update {table} that"
+                               " exist (the import refuses a new one)")
         report.missing = [c.name for c in spec.columns if c.required
                           and c.name not in mapping_rules.plan_columns(
                               spec, columns, guessed, name, require=False).present]

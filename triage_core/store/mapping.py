@@ -379,6 +379,10 @@ class ColumnPlan:
     defaults: Mapping[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     formats: Mapping[str, str] = field(default_factory=dict)  # time column -> strptime format
+    # required columns the file lacks while it has the key: it can only update rows that exist
+    # (a spreadsheet of ticket_id and category labeling tickets; customer_id and
+    # lifetime_value from a CRM); see plan_columns' ``updates``
+    update_only: tuple[str, ...] = ()
 
     def label(self, target: str) -> str:
         return self.targets.get(target, target)
@@ -391,10 +395,12 @@ class ColumnPlan:
 
 def plan_columns(spec: Table, source_columns: Sequence[str],
                  mapping: ImportMapping | None, file: str, require: bool = True,
-                 hint: bool = True) -> ColumnPlan:
+                 hint: bool = True, updates: bool = False) -> ColumnPlan:
     """Match the file's columns to ours: the mapping first, then the same (normalized) name.
     ``hint=False``: no hint that an ignored column may be the category (see
-    :func:`importing.not_categories`)."""
+    :func:`importing.not_categories`). ``updates``: a file with the table's key that lacks
+    other required columns is planned as an update of existing rows (``update_only`` names
+    what it lacks; the importer refuses a row whose key is new) instead of refused."""
     mapping = mapping or ImportMapping()
     if mapping.table is not None and mapping.table != spec.name:
         raise TriageError(f"mapping {mapping.name or '(file)'} is for table {mapping.table},"
@@ -424,7 +430,14 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
     defaults = {k: v for k, v in mapping.defaults.items()
                 if k in spec.column_names and k not in targets}
     _refuse_twins(source_columns, targets, explicit, file)
-    if require:
+    lacking = tuple(c.name for c in spec.columns
+                    if c.required and c.name not in targets and c.name not in defaults)
+    update_only = lacking if updates and not set(spec.key) & set(lacking) else ()
+    if update_only:  # a file that seems to have them under other names is no update
+        unused = [c for c in source_columns if c not in targets.values()]
+        if set(guess_columns(spec, unused)) & set(lacking):
+            update_only = ()
+    if require and not update_only:
         _require(spec, source_columns, targets, defaults, file)
     used = set(targets.values())
     # an object whose field is read (via, for via.channel) is not listed as ignored
@@ -433,7 +446,8 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
     values = {c: {**BUILTIN_VALUES.get(c, {}), **mapping.values.get(c, {})}
               for c in spec.column_names}
     plan = ColumnPlan(targets, ignored, {c: v for c, v in values.items() if v}, defaults,
-                      formats={c: f for c, f in mapping.formats.items() if c in targets})
+                      formats={c: f for c, f in mapping.formats.items() if c in targets},
+                      update_only=update_only)
     # a preset lists every column an export may have: only --map's are named. A column of
     # ours that the file's own column of its name fills after all does not stay empty
     empty = [text for ours, text in absent if ours not in targets]
@@ -484,6 +498,12 @@ MAP_COLUMNS = ("; map them with --mapping FILE.toml ([columns] our_column = \"Th
                " 'triage mapping suggest' writes one) or --map SOURCE=TARGET")
 
 
+def require_columns(spec: Table, source_columns: Sequence[str], plan: ColumnPlan,
+                    file: str) -> None:
+    """Refuse, as :func:`plan_columns` does, a plan that lacks required columns."""
+    _require(spec, source_columns, plan.targets, plan.defaults, file)
+
+
 def _require(spec: Table, source_columns: Sequence[str], targets: Mapping[str, str],
              defaults: Mapping[str, str], file: str) -> None:
     missing = [c.name for c in spec.columns
@@ -506,7 +526,9 @@ def _hollow_warnings(spec: Table, plan: ColumnPlan, file: str, category: bool = 
     out = []
     likely = {c: s for c, s in guess_columns(spec, plan.ignored).items()
               if c not in plan.present and (category or c != "category")}
-    if spec.name == "tickets" and not {"subject", "body"} & plan.present:
+    # (an update of existing tickets keeps their text)
+    if spec.name == "tickets" and not {"subject", "body"} & plan.present \
+            and not plan.update_only:
         hint = [f"{c} = {likely.pop(c)!r}" for c in ("subject", "body") if c in likely]
         out.append(f"{file}: no text column is mapped (subject, body), so the tickets have no"
                    " text to categorize or score" + (f"; perhaps {', '.join(hint)}" if hint
