@@ -422,6 +422,28 @@ def test_angry_emoji_read_as_complaints() -> None:
             _settings(emoji=bad)
 
 
+def test_sarcasm_markers_turn_praise_into_complaints() -> None:
+    """"great job 🙄" scored +0.36, positive: a text with an eye-roll emoji is sarcastic, so
+    its positive sentences count as negative ones of the same strength."""
+    scorer = LexiconSentiment()
+    plain = LexiconSentiment(_settings(sarcasm_markers=[]))
+    texts = ["great job 🙄", "Thanks a lot! Still no refund 😒", "Thanks! 🙄", "great job"]
+    marked = scorer.score_texts(texts)
+    before = plain.score_texts(texts)
+    assert plain.label(before[:1]).tolist() == ["positive"]
+    assert scorer.label(marked[:3]).tolist() == ["negative"] * 3
+    assert marked[0] == pytest.approx(-before[0])  # the same strength, turned
+    assert marked[3] == before[3] > 0  # no mark: as before
+    # a sentence of the text without the mark is turned too ("Thanks!" before "🙄")
+    assert marked[2] < 0 < scorer.score_texts(["Thanks!"])[0]
+    # the same in the batch path (RE2) as for a few texts (Python)
+    assert scorer.score_texts(texts * 200)[:4].tolist() == pytest.approx(marked.tolist())
+    assert SentimentSettings.from_mapping(default_settings().to_config()) == default_settings()
+    for bad in (["two words"], [""], [3]):
+        with pytest.raises(ConfigError, match="sarcasm_markers"):
+            _settings(sarcasm_markers=bad)
+
+
 def test_missing_and_empty_texts_score_zero() -> None:
     scores = score_texts([None, "", float("nan"), "   ", "terrible"])
     assert isinstance(scores, np.ndarray)

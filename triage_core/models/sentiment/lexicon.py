@@ -137,6 +137,8 @@ class LexiconSentiment:
                                   hypothetical_words=self.settings.hypothetical_words,
                                   emojis=dict(self.settings.emoji))
         self._informal = InformalText(lexicon) if self.settings.normalize_informal else None
+        self._sarcasm = ("(?i)" + "|".join(re.escape(m) for m in self.settings.sarcasm_markers)
+                         if self.settings.sarcasm_markers else None)
 
     # --- text preparation -------------------------------------------------------------------
 
@@ -269,6 +271,13 @@ class LexiconSentiment:
         question = question.to_numpy(zero_copy_only=False)
         compounds = np.where(question & (compounds > 0),
                              compounds * self.settings.question_weight, compounds)
+        if self._sarcasm is not None and len(sentences):
+            marked = pc.match_substring_regex(sentences, pattern=self._sarcasm)
+            marked = marked.to_numpy(zero_copy_only=False)
+            if marked.any():  # every positive sentence of a text with a mark is sarcastic
+                texts = np.zeros(int(owner.max()) + 1, dtype=bool)
+                texts[owner[marked]] = True
+                compounds = np.where(texts[owner] & (compounds > 0), -compounds, compounds)
         return owner, sentences, compounds, lengths
 
     def _scores(self, owner: np.ndarray, sentences: pa.Array, compounds: np.ndarray,

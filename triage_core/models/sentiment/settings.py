@@ -79,13 +79,17 @@ class SentimentSettings:
     # Emoji read as these words instead of VADER's description of them ("pouting face" for
     # 😡 holds no word of the lexicon). Empty: VADER's descriptions.
     emoji: tuple[tuple[str, str], ...] = ()
+    # Marks of sarcasm (an eye-roll emoji): in a text holding one, the positive sentences
+    # count as negative ones ("great job 🙄"). Empty: no such rule.
+    sarcasm_markers: tuple[str, ...] = ()
 
     _KEYS = ("neg_threshold", "pos_threshold", "negative_weight", "question_weight",
              "ignore_words", "lexicon", "phrases", "patterns", "languages", "negated_negative",
              "bare_negation", "sentence_weighting", "normalize_informal",
-             "hypothetical_weight", "hypothetical_words", "emoji")
+             "hypothetical_weight", "hypothetical_words", "emoji", "sarcasm_markers")
     _OPTIONAL = ("languages", "negated_negative", "bare_negation", "sentence_weighting",
-                 "normalize_informal", "hypothetical_weight", "hypothetical_words", "emoji")
+                 "normalize_informal", "hypothetical_weight", "hypothetical_words", "emoji",
+                 "sarcasm_markers")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> SentimentSettings:
@@ -125,7 +129,8 @@ class SentimentSettings:
                    _lexicon(data["lexicon"], check), _phrases(data["phrases"], check),
                    _patterns(data["patterns"], check), ignore_words, languages,
                    negated_negative, bare_negation, weighting, informal, hypothetical,
-                   hypothetical_words, _emoji(data.get("emoji", {}), check))
+                   hypothetical_words, _emoji(data.get("emoji", {}), check),
+                   _markers(data.get("sarcasm_markers", []), check))
 
     @classmethod
     def from_config(cls, over: Mapping[str, Any] | None = None) -> SentimentSettings:
@@ -153,6 +158,7 @@ class SentimentSettings:
                                     else self.hypothetical_weight),
             "hypothetical_words": list(self.hypothetical_words),
             "emoji": dict(self.emoji),
+            "sarcasm_markers": list(self.sarcasm_markers),
             # TOML has no null: VADER's own negation is written as its value
             "negated_negative": (-0.74 if self.negated_negative is None
                                  else self.negated_negative),
@@ -202,6 +208,16 @@ def _emoji(value: Any, check: Checker) -> tuple[tuple[str, str], ...]:
             check.fail(f"emoji.{char!r} must be words in lower case, such as \"angry\","
                        f" got {words!r}")
         out.append((char, words))
+    return tuple(out)
+
+
+def _markers(value: Any, check: Checker) -> tuple[str, ...]:
+    """``sarcasm_markers``: texts of 1-30 characters without spaces (an emoji, "#sarcasm")."""
+    out = check.texts(value, "sarcasm_markers")
+    for marker in out:
+        if not 1 <= len(marker) <= 30 or any(c.isspace() for c in marker):
+            check.fail(f"sarcasm_markers: {marker!r} is not one emoji or word of at most 30"
+                       " characters")
     return tuple(out)
 
 
