@@ -158,6 +158,10 @@ def test_compare_puts_two_profiles_side_by_side() -> None:
     assert rows.loc["sla_breaches", "waiting"] == 0
     assert rows.loc["sla_breaches", "delta"] == -2
     assert rows.loc["tier_P1", "delta"] == -2
+    # counts and their differences stay whole numbers beside the shares (the CLI printed
+    # "8,059.00 tickets")
+    assert isinstance(rows.loc["tier_P1", "delta"], int)
+    assert isinstance(rows.loc["sla_breaches", "delta"], int)
     json.dumps(table.to_dict(orient="records"))
     same = compare(a, a)
     assert list(same.columns) == ["metric", "severity (a)", "severity (b)", "delta"]

@@ -98,7 +98,8 @@ def backtest_cmd(db: str, config: str | None, profile: str, vs: str | None, days
         import pandas as pd
 
         print()
-        print(table(pd.DataFrame(result["comparison"])))
+        # (object columns: a count stays a whole number, "8059", not "8,059.00" beside shares)
+        print(table(pd.DataFrame(result["comparison"], dtype=object), floatfmt="{:,.3f}"))
 
 
 @click.group(

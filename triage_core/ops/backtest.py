@@ -273,10 +273,11 @@ def compare(a: BacktestResult, b: BacktestResult) -> pd.DataFrame:
     for t in TIERS:
         rows.append((f"tier_{t}", a.tier_counts.get(t, 0), b.tier_counts.get(t, 0)))
     out = pd.DataFrame(rows, columns=["metric", name_a, name_b], dtype=object)
-    out["delta"] = [
+    # (object: a difference of counts stays a whole number beside those of shares)
+    out["delta"] = pd.Series([
         (vb - va) if va is not None and vb is not None else None
         for _, va, vb in rows
-    ]
+    ], dtype=object, index=out.index)
     return out
 
 
