@@ -573,6 +573,30 @@ def test_data_import_reads_dash_cells_as_empty(open_app: OpenApp, fresh_db: Path
     assert pd.isna(got["csat"].iloc[0]) and got["csat"].iloc[1] == 4
 
 
+def test_data_import_of_labels_updates_existing_tickets(open_app: OpenApp,
+                                                        fresh_db: Path) -> None:
+    """A spreadsheet of ticket ids and categories: the page says it can only update, and the
+    import labels those tickets and keeps the rest of them."""
+    first, second = query(fresh_db, "SELECT ticket_id FROM tickets ORDER BY 1 LIMIT 2"
+                          )["ticket_id"].tolist()
+    before = query(fresh_db, "SELECT * FROM tickets ORDER BY ticket_id")
+    csv = _tickets_csv([{"ticket_id": first, "category": "Refunds"},
+                        {"ticket_id": second, "category": "Login"}])
+    at = open_app(fresh_db, "data_io")
+    at.file_uploader(key="data_file").set_value(("labels.csv", csv, "text/csv")).run()
+    assert_ok(at)
+    shown = [md_text(w.value) for w in at.warning]
+    assert any(w.startswith("labels.csv has no created_at, customer_id, status: it can only"
+                            " update tickets that exist") for w in shown), shown
+    at.button(key="data_import").click().run()
+    assert_ok(at)
+    assert at.success and "0 new, 2 updated" in at.success[0].value, [e.value for e in at.error]
+    after = query(fresh_db, "SELECT * FROM tickets ORDER BY ticket_id")
+    assert after["category"].iloc[:2].tolist() == ["Refunds", "Login"]
+    same = [c for c in before.columns if c != "category"]
+    pd.testing.assert_frame_equal(after[same], before[same])
+
+
 def md_text(markdown: str) -> str:
     """What a Markdown message shows: escapes and link-breaking zero-width spaces removed."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")

@@ -93,6 +93,10 @@ def newest_created(store: Store) -> dt.datetime | None:
     return store.scalar(f"SELECT {newest_sql()} FROM tickets", [future_limit()])
 
 
+def _have(n: int) -> str:
+    return "ticket has" if n == 1 else "tickets have"
+
+
 def messages(findings: list[Finding]) -> list[str]:
     return [f.message for f in findings]
 
@@ -200,7 +204,7 @@ def _placeholder_labels(store: Store) -> list[Finding]:
     total = sum(int(r["n"]) for r in rows)
     shown = ", ".join(f"{short_label(r['category'])!r} ({int(r['n']):,})" for r in rows[:5])
     first = json.dumps(str(rows[0]["category"]), ensure_ascii=False)
-    return [Finding("placeholder_categories", f"{total:,} tickets have a category that is how"
+    return [Finding("placeholder_categories", f"{total:,} {_have(total)} a category that is how"
                     f" exports write an empty field ({shown}): the category model learns it as a"
                     " category of its own. Import the tickets again with a mapping that reads it"
                     f" as no category: [values.category] {first} = \"\"")]
@@ -249,8 +253,9 @@ def _durations(row: dict[str, Any]) -> list[Finding]:
     for column, n in (("first_response_at", row["early_reply"]),
                       ("resolved_at", row["early_solve"])):
         if int(n):
-            out.append(Finding(f"negative_{column}", f"{int(n):,} tickets have {column} before"
-                               " created_at, so their durations are negative: check which file"
+            its = "its duration is" if int(n) == 1 else "their durations are"
+            out.append(Finding(f"negative_{column}", f"{int(n):,} {_have(int(n))} {column}"
+                               f" before created_at, so {its} negative: check which file"
                                " column is mapped to created_at"))
     days = row["days"]
     if days is not None and days == days and float(days) > ABSURD_FIRST_RESPONSE_DAYS:
@@ -349,7 +354,7 @@ def _source_levels(store: Store, config: Mapping[str, Any],
     more = f" and {len(rows) - _SOURCE_SHOWN:,} more" if len(rows) > _SOURCE_SHOWN else ""
     first = short_label(str(rows[0]["value"]).strip().lower()).replace('"', "'")
     return [Finding("unknown_source_priority",
-                    f"{n:,} tickets have a helpdesk priority that priority profile {name!r}"
+                    f"{n:,} {_have(n)} a helpdesk priority that priority profile {name!r}"
                     f" does not know ({shown}{more}): they count 0 for its source weight,"
                     " like low; name them in your config file: [priority.profiles."
                     f"{name}.source_levels] \"{first}\" = 0.0 to 1.0")]
