@@ -954,6 +954,19 @@ def inspect_upload(table: str, path: Path, mapping: Any | None) -> Any:
                                raw_unmatched=report.unmatched)
 
 
+def for_page(detail: str) -> str:
+    """An import's refusal in the words of the Data page (its column pickers and value
+    fields), not the CLI's options."""
+    from triage_core.store.mapping import MAP_COLUMNS
+    from triage_core.store.validation import USE_MAPPING
+
+    return (detail
+            .replace(MAP_COLUMNS, "; pick them under Columns above (or type the one value"
+                     " every row has)")
+            .replace(USE_MAPPING, "import with the values mapped above (or a saved mapping"
+                     " chosen under Start from)"))
+
+
 def import_upload(table: str, path: Path, mapping: Any | None, create_missing: bool) -> Any:
     return write(lambda s: s.import_file(table, path, mapping=mapping,
                                          create_missing=create_missing))

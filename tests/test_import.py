@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from triage_core.errors import ImportValidationError, TriageError
+from triage_core.errors import ConfigError, ImportValidationError, TriageError
 from triage_core.schema import IMPORT_TABLES
 from triage_core.store import Store
 
@@ -969,6 +969,38 @@ def test_zendesk_dashes_are_empty_fields(store: Store, data_dir: Path, tmp_path:
     row = store.query("SELECT channel, resolved_at, agent_id, csat, source_priority, language"
                       " FROM tickets")
     assert row.isna().all(axis=None)
+
+
+def test_zendesk_first_reply_minutes_become_the_first_response_time(store: Store,
+                                                                    data_dir: Path,
+                                                                    tmp_path: Path) -> None:
+    """Zendesk's CSV export has "First reply time in minutes", no time of the first reply: the
+    preset reads it as minutes after the ticket's creation, so first-response SLAs can be
+    measured; a value that is no number of minutes is refused naming it."""
+    store.import_file("customers", data_dir / "customers.csv")
+    f = tmp_path / "export.csv"
+    head = "Id,Requester id,Subject,Status,Created at,First reply time in minutes\n"
+    f.write_text(head + "1,C1,Hi,Solved,2026-02-01 10:00:00 +0100,95\n"
+                 "2,C1,Hi,Open,2026-02-01 11:00:00,-\n3,C1,Hi,Open,2026-02-01 12:00:00,1.5\n")
+    store.import_file("tickets", f, preset="zendesk")
+    got = store.query("SELECT ticket_id, created_at, first_response_at FROM tickets"
+                      " ORDER BY ticket_id")
+    assert got["first_response_at"].iloc[0] == pd.Timestamp("2026-02-01 10:35:00")  # UTC
+    assert pd.isna(got["first_response_at"].iloc[1])
+    assert got["first_response_at"].iloc[2] == pd.Timestamp("2026-02-01 12:01:30")
+    before = store.query("SELECT * FROM tickets ORDER BY ticket_id")
+    for bad in ("soon", "-3"):
+        f.write_text(head + f"1,C1,Hi,Solved,2026-02-01 10:00:00,{bad}\n")
+        with pytest.raises(ImportValidationError, match=rf"row 1, column 'First reply time in"
+                           rf" minutes': cannot read '{bad}' as a number of minutes from 0 up"
+                           " after created_at"):
+            store.import_file("tickets", f, preset="zendesk")
+    pd.testing.assert_frame_equal(store.query("SELECT * FROM tickets ORDER BY ticket_id"),
+                                  before)
+    from triage_core.store.mapping import ImportMapping
+
+    with pytest.raises(ConfigError, match=r'formats\.created_at: "minutes"'):
+        ImportMapping.from_toml('[formats]\ncreated_at = "minutes"\n')
 
 
 def test_numbers_with_a_decimal_comma_import_when_the_mapping_says_so(store: Store,

@@ -166,7 +166,7 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
         components.error(exc)
         return
     if report.problem:
-        components.warn(report.problem)
+        components.warn(data.for_page(report.problem))
     if report.plan is not None:
         for note in report.plan.warnings:
             components.warn(note)
@@ -186,7 +186,7 @@ def preview_and_import(table: str, path: object, mapping: object) -> None:
                 result = data.import_upload(table, path, mapping, create_missing)
             except data.TriageError as exc:
                 status.update(label="Import refused", state="error")
-                components.error(exc)
+                components.error(data.for_page(str(exc)))
                 result = None
             else:
                 rows = f"{result.rows_in_file:,} row{'' if result.rows_in_file == 1 else 's'}"

@@ -597,6 +597,27 @@ def test_data_import_of_labels_updates_existing_tickets(open_app: OpenApp,
     pd.testing.assert_frame_equal(after[same], before[same])
 
 
+def test_data_import_advice_names_the_page_not_the_cli(open_app: OpenApp,
+                                                       fresh_db: Path) -> None:
+    """A required column the file lacks: the page says to pick it above, not to rerun a
+    command with --mapping or --map, in its preview and when the import is refused."""
+    csv = _tickets_csv([{"ticket_id": "NEW-9", "created_at": "2026-06-01 10:00:00",
+                         "status": "open"}])
+    at = open_app(fresh_db, "data_io")
+    at.file_uploader(key="data_file").set_value(("new.csv", csv, "text/csv")).run()
+    assert_ok(at)
+    at.button(key="data_import").click().run()
+    assert_ok(at)
+    shown = [md_text(w.value) for w in at.warning] + [md_text(e.value) for e in at.error]
+    # the preview: what the import can do with it; the refusal (no such ticket exists yet)
+    assert any(m.startswith("new.csv has no customer_id: it can only update tickets that"
+                            " exist") for m in shown), shown
+    missing = [m for m in shown if "missing required column for tickets: customer_id" in m]
+    assert len(missing) == 1, shown
+    assert "pick them under Columns above" in missing[0] and "--map" not in missing[0]
+    assert scalar(fresh_db, "SELECT count(*) FROM tickets WHERE ticket_id = 'NEW-9'") == 0
+
+
 def md_text(markdown: str) -> str:
     """What a Markdown message shows: escapes and link-breaking zero-width spaces removed."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")

@@ -12,7 +12,8 @@ A mapping says how a file's columns and values become ours, as TOML::
     channel = "email"
     [formats]                               # how a time column that is not ISO 8601 reads
     created_at = "%m/%d/%Y %I:%M %p"        #   (strptime codes; %z: an offset, made UTC;
-                                            #   "epoch" or "epoch_ms": a number since 1970)
+                                            #   "epoch" or "epoch_ms": a number since 1970;
+                                            #   "minutes": minutes after created_at)
 
 The presets (``--preset zendesk``) are such files shipped in ``store/presets/``; saved mappings
 live in the database (``import_mappings``). Pure helpers: :mod:`triage_core.store.importing`
@@ -311,16 +312,26 @@ _FORMAT_CODE = re.compile(_CODE)
 
 EPOCHS = {"epoch": 1, "epoch_ms": 1000}  # seconds or milliseconds since 1970 (UTC)
 _EPOCH_END = 4102444799  # 2099-12-31 23:59:59 UTC
+# A duration in minutes after the ticket's created_at (Zendesk's export has "First reply time
+# in minutes", no time of the first reply)
+MINUTES = "minutes"
+# the columns it may be the format of: a ticket's times after its creation
+_AFTER_CREATED = ("first_response_at", "resolved_at")
 
 
 def _time_format(check: Checker, value: Any, key: str) -> str:
+    if isinstance(value, str) and value.strip() == MINUTES:
+        if key.rsplit(".", 1)[-1] not in _AFTER_CREATED:
+            check.fail(f"{key}: \"minutes\" (after created_at) is a format of"
+                       f" {' or '.join(_AFTER_CREATED)} only")
+        return MINUTES
     if isinstance(value, str) and value.strip() in EPOCHS:
         return value.strip()
     if not isinstance(value, str) or not value.strip():
         check.fail(f"{key} must be a strptime format such as \"%m/%d/%Y %H:%M\", got {value!r}")
     if not _FORMAT_CODE.search(value) or "%" in _FORMAT_CODE.sub("", value):
         check.fail(f"{key}: {value!r} is not a strptime format (codes such as %Y %m %d %H %M"
-                   " %S %p %z), \"epoch\" or \"epoch_ms\"")
+                   " %S %p %z), \"epoch\", \"epoch_ms\" or \"minutes\"")
     return value
 
 
@@ -661,7 +672,17 @@ def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
         # timestamp check names it
         text = f"triage_trim(CAST({sql} AS VARCHAR))"
         fmt = plan.formats[col.name]
-        if fmt in EPOCHS:  # a number of seconds or milliseconds since 1970
+        if fmt == MINUTES and "created_at" in plan.present:
+            # minutes after the ticket's created_at (as the import reads it); a value that is
+            # no number of minutes from 0 up stays as written, for the check to name
+            created, created_params = value_cases(
+                plan, IMPORT_TABLES["tickets"].column("created_at"))
+            minutes = f"TRY_CAST({text} AS DOUBLE)"
+            parsed = (f"CASE WHEN {minutes} >= 0 AND {minutes} < 52560000 THEN"
+                      f" triage_ts(CAST({created} AS VARCHAR))"
+                      f" + to_microseconds(CAST(round({minutes} * 60000000) AS BIGINT)) END")
+            parsed_params = [*params, *params, *created_params, *params]
+        elif fmt in EPOCHS:  # a number of seconds or milliseconds since 1970
             seconds = f"TRY_CAST({text} AS DOUBLE) / {EPOCHS[fmt]}"
             # only 1970-2099: another number stays as written, for the check to name
             parsed = (f"CASE WHEN {seconds} BETWEEN 0 AND {_EPOCH_END}"

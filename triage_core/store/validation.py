@@ -139,8 +139,12 @@ class Validator:
                 self._placeholder(col, hit)
                 self._impossible_date(col, hit)
                 fmt = self.plan.formats.get(c)
-                self._fail(f"cannot read {str(hit[1])[:40]!r} as a timestamp"
-                           + (f" in the mapping's format {fmt!r}" if fmt else
+                self._fail(f"cannot read {str(hit[1])[:40]!r} as "
+                           + ("a number of minutes from 0 up after created_at (the mapping's"
+                              " format 'minutes')" if fmt == mapping_rules.MINUTES else
+                              "a timestamp")
+                           + (f" in the mapping's format {fmt!r}"
+                              if fmt and fmt != mapping_rules.MINUTES else "" if fmt else
                               " (expected ISO 8601, e.g. 2026-03-01 14:30:00 or"
                               " 2026-03-01T14:30:00Z; " + self._format_hint(c) + ")"),
                            hit[0], col)
