@@ -126,6 +126,11 @@ PII_CASES = [
     ("order 1234567890123 shipped", "order 1234567890123 shipped"),
     ("date 2024-01-15, 3 items, $1,234.56", "date 2024-01-15, 3 items, $1,234.56"),
     ("nothing to hide", "nothing to hide"),
+    # a UTC offset after a time is no phone number (it was "10:00:00 [phone]" in the Data
+    # page's preview of a Zendesk export); numbers with a country code still are
+    ("Created 2026-03-01 10:00:00 +0100", "Created 2026-03-01 10:00:00 +0100"),
+    ("Sent: Mon, 2 Mar 2026 10:00:00 +1000", "Sent: Mon, 2 Mar 2026 10:00:00 +1000"),
+    ("Paris +33 1 23 45 67 89", "Paris [phone]"),
 ]
 
 
