@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from dashboard import components, data
@@ -50,7 +52,16 @@ def choose_mapping(table: str) -> object | None:
     return mapping
 
 
-def column_form(table: str, report: object) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+def _scope(mapping: object | None) -> str:
+    """A part of the form's widget keys per mapping started from: a widget keeps the value it
+    has under its key, so after choosing a preset the pickers still showed the guesses (the
+    Zendesk preset's first reply column stayed "(not in the file)")."""
+    name = getattr(mapping, "name", None)
+    return "" if mapping is None else re.sub(r"\W", "_", name or "file") + "_"
+
+
+def column_form(table: str, report: object, scope: str = ""
+                ) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
     """One picker per column of ours, pre-filled with the mapping or the guess; a constant
     for a required column the file lacks."""
     spec = data.IMPORT_TABLES[table]
@@ -64,19 +75,19 @@ def column_form(table: str, report: object) -> tuple[dict[str, tuple[str, ...]],
         pick = cols[i % 3].selectbox(
             f"{col.name}{' *' if col.required else ''}", options,
             index=options.index(found[0]) if found else 0, format_func=data.display,
-            key=f"data_col_{table}_{col.name}", help=col.meaning)
+            key=f"data_col_{table}_{scope}{col.name}", help=col.meaning)
         if pick != NOT_IN_FILE:
             columns[col.name] = (pick,)
         elif col.required:
             value = cols[i % 3].text_input(f"{col.name}: the same value for every row",
-                                           key=f"data_default_{table}_{col.name}")
+                                           key=f"data_default_{table}_{scope}{col.name}")
             if value.strip():
                 defaults[col.name] = value.strip()
     return columns, defaults
 
 
-def value_form(table: str, report: object, base: dict[str, dict[str, str | None]]
-               ) -> dict[str, dict[str, str | None]]:
+def value_form(table: str, report: object, base: dict[str, dict[str, str | None]],
+               scope: str = "") -> dict[str, dict[str, str | None]]:
     """Every value of a closed-set column that does not fit, with a place to map it."""
     spec = data.IMPORT_TABLES[table]
     values = {c: dict(v) for c, v in base.items()}
@@ -89,7 +100,7 @@ def value_form(table: str, report: object, base: dict[str, dict[str, str | None]
         for i, (value, n) in enumerate(found):
             pick = cols[i % 3].selectbox(
                 f"{components.plain(data.display(value))} ({n:,} rows)", [LEAVE, *allowed],
-                key=f"data_val_{table}_{col}_{i}")
+                key=f"data_val_{table}_{scope}{col}_{i}")
             if pick != LEAVE:
                 values.setdefault(col, {})[value.strip().lower()] = pick
     return values
@@ -121,7 +132,7 @@ def import_section() -> None:
     st.markdown("**Columns** (ours on the left; `*` required)")
     for col, why in first.passed_over.items():
         st.caption(components.plain(f"{col}: {why}"))
-    columns, defaults = column_form(table, first)
+    columns, defaults = column_form(table, first, _scope(base))
     from_base = dict(base.values) if base is not None else {}
     formats = format_form(first, base)
     duplicates = base.duplicates if base is not None else "refuse"
@@ -132,7 +143,7 @@ def import_section() -> None:
     except data.TriageError as exc:
         components.error(exc)
         return
-    values = value_form(table, report, dict(draft.values))
+    values = value_form(table, report, dict(draft.values), _scope(base))
     for col, found in report.placeholders.items():  # Zendesk's "-": an empty cell
         st.caption(components.plain(f"{col}: {', '.join(map(repr, found))} read as empty"))
         values[col] = {**dict.fromkeys(found, ""), **values.get(col, {})}
@@ -148,7 +159,8 @@ def format_form(report: object, base: object) -> dict[str, str]:
     for col, guess in report.formats.items():
         typed = st.text_input(
             f"Format of {col}, e.g. {components.plain(guess.example[:40])}",
-            value=formats.get(col) or guess.format or "", key=f"data_format_{col}",
+            value=formats.get(col) or guess.format or "",
+            key=f"data_format_{_scope(base)}{col}",
             help="strptime codes: %Y year, %m month, %d day, %H:%M:%S time, %I:%M %p with "
                  "AM/PM, %b month name, %z UTC offset. Empty when the file does not tell "
                  "month/day from day/month: type the one your helpdesk uses. A number "

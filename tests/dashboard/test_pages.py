@@ -618,6 +618,29 @@ def test_data_import_advice_names_the_page_not_the_cli(open_app: OpenApp,
     assert scalar(fresh_db, "SELECT count(*) FROM tickets WHERE ticket_id = 'NEW-9'") == 0
 
 
+def test_data_page_preset_chosen_after_the_upload_fills_its_columns(open_app: OpenApp,
+                                                                     fresh_db: Path) -> None:
+    """Choosing the Zendesk preset after the file's columns were guessed: the pickers show
+    the preset's columns (its first reply column stayed "(not in the file)", the guess), and
+    the import reads the first reply minutes."""
+    csv = (b"Id,Requester id,Subject,Status,Created at,First reply time in minutes\n"
+           b"Z-1,ZC-1,Hi,Open,2026-06-01 10:00:00 +0100,95\n")
+    at = open_app(fresh_db, "data_io")
+    at.file_uploader(key="data_file").set_value(("zendesk.csv", csv, "text/csv")).run()
+    assert_ok(at)
+    assert at.selectbox(key="data_col_tickets_first_response_at").value == "(not in the file)"
+    at.selectbox(key="data_mapping_source").set_value("zendesk").run()
+    assert_ok(at)
+    picked = at.selectbox(key="data_col_tickets_zendesk_first_response_at").value
+    assert picked == "First reply time in minutes"
+    at.checkbox(key="data_create_missing").check().run()
+    at.button(key="data_import").click().run()
+    assert_ok(at)
+    assert at.success and "1 new" in at.success[0].value, [e.value for e in at.error]
+    got = query(fresh_db, "SELECT first_response_at FROM tickets WHERE ticket_id = 'Z-1'")
+    assert got["first_response_at"].iloc[0] == pd.Timestamp("2026-06-01 10:35:00")
+
+
 def md_text(markdown: str) -> str:
     """What a Markdown message shows: escapes and link-breaking zero-width spaces removed."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")
