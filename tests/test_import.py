@@ -997,6 +997,12 @@ def test_zendesk_first_reply_minutes_become_the_first_response_time(store: Store
             store.import_file("tickets", f, preset="zendesk")
     pd.testing.assert_frame_equal(store.query("SELECT * FROM tickets ORDER BY ticket_id"),
                                   before)
+    # a column of our name instead (a webhook's body): a time, not the preset's minutes
+    f.write_text("Id,Requester id,Subject,Status,Created at,first_response_at\n"
+                 "4,C1,Hi,Open,2026-02-01 10:00:00,2026-02-01 10:20:00\n")
+    store.import_file("tickets", f, preset="zendesk")
+    got = store.query("SELECT first_response_at FROM tickets WHERE ticket_id = '4'")
+    assert got["first_response_at"].iloc[0] == pd.Timestamp("2026-02-01 10:20:00")
     from triage_core.store.mapping import ImportMapping
 
     with pytest.raises(ConfigError, match=r'formats\.created_at: "minutes"'):

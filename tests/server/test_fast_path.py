@@ -352,6 +352,10 @@ def test_webhook_tickets_take_the_fast_path_and_are_stored_like_the_import(
 def test_a_mapping_that_does_more_than_map_values_goes_to_the_import() -> None:
     row = new_ticket("X-1", "C1", status="Hold")
     assert quick_import.mapped_rows([row], preset("zendesk")) is not None
+    # the preset reads its "First reply time in minutes" column as minutes: a row's own
+    # first_response_at is no such column, and takes the fast path too
+    replied = {**row, "first_response_at": "2026-07-01T10:00:00Z"}
+    assert quick_import.mapped_rows([replied], preset("zendesk")) is not None
     for mapping in (
             ImportMapping.from_mapping({"columns": {"body": ["subject"]}}),  # another column
             ImportMapping.from_mapping({"defaults": {"channel": "email"}}),

@@ -457,7 +457,11 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
     values = {c: {**BUILTIN_VALUES.get(c, {}), **mapping.values.get(c, {})}
               for c in spec.column_names}
     plan = ColumnPlan(targets, ignored, {c: v for c, v in values.items() if v}, defaults,
-                      formats={c: f for c, f in mapping.formats.items() if c in targets},
+                      # a format reads the column the mapping names for it: not another
+                      # one of our name found instead (the Zendesk preset's "minutes" are
+                      # its "First reply time in minutes", not a webhook's first_response_at)
+                      formats={c: f for c, f in mapping.formats.items() if c in targets
+                               and (c in explicit or c not in mapping.columns)},
                       update_only=update_only)
     # a preset lists every column an export may have: only --map's are named. A column of
     # ours that the file's own column of its name fills after all does not stay empty

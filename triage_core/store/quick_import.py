@@ -186,7 +186,7 @@ def mapped_rows(rows: Sequence[Row], mapping: ImportMapping) -> list[Row] | None
     them (match a column to another of ours, give a default, read a time by a format) or a
     mapped value is one the built-in value maps would map again (the import maps a value
     once), so that the staged import decides."""
-    if mapping.defaults or mapping.formats or mapping.table not in (None, TICKETS.name):
+    if mapping.defaults or mapping.table not in (None, TICKETS.name):
         return None
     given = tuple(sorted({c for row in rows for c in row}))
     if not set(given) <= _COLUMNS.keys():
@@ -196,7 +196,8 @@ def mapped_rows(rows: Sequence[Row], mapping: ImportMapping) -> list[Row] | None
     if known is None or known[0] is not mapping:
         try:
             plan = plan_columns(TICKETS, given, mapping, "request", require=False)
-            same = all(plan.targets.get(c) == c for c in given) and not plan.defaults
+            same = (all(plan.targets.get(c) == c for c in given) and not plan.defaults
+                    and not plan.formats)  # (a format the mapping names for these columns)
         except TriageError:
             same = False
         if len(_SELF_MAPPED) > 64:
