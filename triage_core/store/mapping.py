@@ -317,6 +317,7 @@ _EPOCH_END = 4102444799  # 2099-12-31 23:59:59 UTC
 MINUTES = "minutes"
 # the columns it may be the format of: a ticket's times after its creation
 _AFTER_CREATED = ("first_response_at", "resolved_at")
+_CENTURY_MINUTES = 100 * 365 * 24 * 60  # more is no duration of a ticket: refused
 
 
 def _time_format(check: Checker, value: Any, key: str) -> str:
@@ -682,7 +683,7 @@ def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
             created, created_params = value_cases(
                 plan, IMPORT_TABLES["tickets"].column("created_at"))
             minutes = f"TRY_CAST({text} AS DOUBLE)"
-            parsed = (f"CASE WHEN {minutes} >= 0 AND {minutes} < 52560000 THEN"
+            parsed = (f"CASE WHEN {minutes} >= 0 AND {minutes} < {_CENTURY_MINUTES} THEN"
                       f" triage_ts(CAST({created} AS VARCHAR))"
                       f" + to_microseconds(CAST(round({minutes} * 60000000) AS BIGINT)) END")
             parsed_params = [*params, *params, *created_params, *params]
