@@ -239,15 +239,14 @@ def _durations(row: dict[str, Any]) -> list[Finding]:
     out = []
     if int(row["future"]) and int(row["present"]):  # not a whole world dated ahead
         n = int(row["future"])
-        have, them = ("ticket has", "it") if n == 1 else ("tickets have", "them")
-        out.append(Finding("future_created_at", f"{n:,} {have}"
+        them = "it" if n == 1 else "them"
+        out.append(Finding("future_created_at", f"{n:,} {_have(n)}"
                            " created_at more than a day after this machine's clock: the SLA clock"
                            f" and the default date range do not run to {them}; check the year"
                            " and time zone of the file's created_at"))
     if int(row["epoch"]):
         n = int(row["epoch"])
-        have = "ticket has" if n == 1 else "tickets have"
-        out.append(Finding("epoch_created_at", f"{n:,} {have} created_at 1970-01-01 00:00:00,"
+        out.append(Finding("epoch_created_at", f"{n:,} {_have(n)} created_at 1970-01-01 00:00:00,"
                            " Unix time 0: often an empty date exported as zero; check the"
                            " file's created_at (the dashboard's date range starts there)"))
     for column, n in (("first_response_at", row["early_reply"]),

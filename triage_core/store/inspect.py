@@ -114,16 +114,16 @@ def _report(store: Store, table: str, mapping: ImportMapping | None, name: str,
         report.plan = plan
     except TriageError as exc:  # required columns unmapped: stage the rest to list values
         report.problem = str(exc)
-        lacking = mapping_rules.plan_columns(spec, columns, guessed, name, require=False,
-                                             updates=True).update_only
+        loose = mapping_rules.plan_columns(spec, columns, guessed, name, require=False,
+                                           updates=True)
+        lacking = loose.update_only
         if lacking:  # what the import will do with it: update, not refuse
             report.problem = (f"{name} has no {', '.join(lacking)}: it can only update {table}"
                               " that exist (the import refuses a new one); map"
                               f" {'those columns' if len(lacking) > 1 else 'that column'} to"
                               " import new ones")
-        report.missing = [c.name for c in spec.columns if c.required
-                          and c.name not in mapping_rules.plan_columns(
-                              spec, columns, guessed, name, require=False).present]
+        report.missing = [c.name for c in spec.columns
+                          if c.required and c.name not in loose.present]
         stand_in = {c: "" for c in report.missing}
         plan, n = importing.stage(
             store, spec, replace(guessed, defaults={**guessed.defaults, **stand_in}), name)
