@@ -444,3 +444,31 @@ def test_why_no_emerging_topic_can_be_looked_for(tmp_path: Path) -> None:
     store.execute("DELETE FROM tickets")
     assert labeling.emerging_unavailable(store, config()) == "no tickets yet"
     store.close()
+
+
+def test_a_topic_is_named_by_words_most_of_its_tickets_hold() -> None:
+    """Every refund ticket says "refund" (one password ticket does too); two repeat "zebra"
+    over and over. The topic used to be named by its rarest words of the highest TF-IDF
+    ("zebra"), so a big loose IT cluster was named "kingdom / ribbon / write", words that
+    each held 5-9 % of its tickets."""
+    things = ["shoes", "lamp", "desk", "chair", "coat", "bike", "radio", "kettle", "sofa", "rug"]
+    refund = [f"refund the {w}" for w in things]
+    refund[0] += " zebra" * 30
+    refund[1] += " zebra" * 30
+    password = [f"password reset fails on laptop {i}" for i in range(9)]
+    password.append("password reset fails, and where is my refund")
+    texts = refund + password
+    space = topics.TopicSpace(settings()).fit(texts)
+    named = topics.name_groups(space, texts, [range(10), range(10, 20)])
+    assert named[0].terms[:2] == ("refund", "zebra")
+    assert named[1].name.split(" / ")[0] in {"password", "reset", "fails", "laptop"}
+    # e-mail headers and dates name no topic
+    mails = [f"Sent: Monday, March {i} 10:00 PM Subject: printer jam on floor {i}"
+             for i in range(12)]
+    mails += [f"Sent: Monday, March {i} 11:00 AM Subject: vpn drops at home {i}"
+              for i in range(12)]
+    space = topics.TopicSpace(settings()).fit(mails)
+    named = topics.name_groups(space, mails, [range(12), range(12, 24)])
+    words = {w for t in named for w in t.terms}
+    assert not words & {"sent", "monday", "march", "pm", "am", "subject"}
+    assert {"printer", "vpn"} <= words
