@@ -15,6 +15,7 @@ import pytest
 from triage_core import cli
 from triage_core.errors import TriageError
 from triage_core.models import evaluate
+from triage_core.schema import SENTIMENT_LABELS
 from triage_core.store import Store
 
 # Three categories with their own words; the fillers make every text different.
@@ -584,7 +585,8 @@ def test_a_wrong_sentiment_label_is_quoted_as_the_file_has_it() -> None:
         _check_sentiment_labels(pd.Series(["Positive", "NEG", "neutral"]), "f.csv", "mood",
                                 [3, 7, 9])
     with pytest.raises(TriageError, match=r"row 2, column 'mood': '-1' is not negative, neutral"
-                       r" or positive \(numbers or stars: map them to the three words first\)"):
+                       r" or positive \(numbers or stars: give --label-map, for example "
+                       r"'0=negative,2=neutral,4=positive'\)"):
         _check_sentiment_labels(pd.Series(["positive", "-1"]), "f.csv", "mood")
     assert _check_sentiment_labels(pd.Series(["Positive", "NEUTRAL"]), "f.csv",
                                    "mood").tolist() == ["positive", "neutral"]
@@ -833,3 +835,92 @@ def test_texts_in_languages_sentiment_does_not_cover_are_named(files: dict[str, 
         "zh.csv: 1 of 6 texts read as languages the sentiment model does not cover (another"
         " script 1): the pipeline leaves such tickets unscored, but they are scored (mostly"
         " neutral) in these figures"]
+
+
+SENTIMENT_TEXTS = {"negative": "This is terrible, I am furious and want my money back",
+                   "neutral": "My order number is 1234 and it ships on Tuesday",
+                   "positive": "Thank you so much, the agent was wonderful and fixed it"}
+
+
+@pytest.mark.parametrize(("scheme", "note"), [
+    ({"negative": "-1", "neutral": "0", "positive": "1"},
+     "labels read as numbers (the sign): -1 → negative, 0 → neutral, 1 → positive"),
+    ({"negative": "0", "neutral": "1", "positive": "2"},
+     "labels read as numbers (lowest negative, middle neutral, highest positive): "
+     "0 → negative, 1 → neutral, 2 → positive"),
+    ({"negative": "0", "neutral": "2", "positive": "4"}, "0 → negative, 2 → neutral"),
+    ({"negative": "0", "positive": "4"},
+     "labels read as numbers (lowest negative, highest positive): 0 → negative, "
+     "4 → positive"),
+    ({"negative": "★", "neutral": "★★★", "positive": "★★★★★"},
+     "labels read as stars (lowest negative, middle neutral, highest positive): "
+     "★ → negative, ★★★ → neutral, ★★★★★ → positive"),
+])
+def test_sentiment_labels_written_as_numbers_are_read_and_said(
+        scheme: dict[str, str], note: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Public sentiment sets write their labels as numbers (TweetEval 0/1/2, Sentiment140
+    0/4, -1/0/1, stars); evaluate refused them and asked to edit the file first."""
+    records = [{"text": f"{text} {i}", "mood": scheme[label]}
+               for i in range(4) for label, text in SENTIMENT_TEXTS.items() if label in scheme]
+    words = write_csv(tmp_path / "words.csv", [
+        {"text": f"{text} {i}", "mood": label} for i in range(4)
+        for label, text in SENTIMENT_TEXTS.items() if label in scheme])
+    numbers = write_csv(tmp_path / "numbers.csv", records)
+    as_words = evaluate.evaluate_sentiment(None, words, ["text"], "mood", {})
+    report = evaluate.evaluate_sentiment(None, numbers, ["text"], "mood", {})
+    assert note in report["label_reading"]["note"]
+    assert (report["accuracy"], report["per_class"]) == (as_words["accuracy"],
+                                                         as_words["per_class"])
+    assert "label_reading" not in as_words
+    code, out, err = run_main(capsys, "evaluate", "--task", "sentiment", "--test", str(numbers),
+                              "--text-col", "text", "--label-col", "mood")
+    assert code == 0 and err == "" and note in out and "--label-map reads them otherwise" in out
+
+
+def test_stars_one_to_five_and_a_trained_model_read_both_files_alike(tmp_path: Path) -> None:
+    stars = {"negative": ["1", "2"], "neutral": ["3"], "positive": ["4", "5"]}
+    records = [{"text": f"{text} {i}", "mood": stars[label][i % len(stars[label])]}
+               for i in range(12) for label, text in SENTIMENT_TEXTS.items()]
+    path = write_csv(tmp_path / "stars.csv", records)
+    report = evaluate.evaluate_sentiment(path, path, ["text"], "mood", {})
+    assert report["label_reading"]["map"] == {"1": "negative", "2": "negative", "3": "neutral",
+                                              "4": "positive", "5": "positive"}
+    assert report["mode"] == "trained" and set(report["per_class"]) == set(SENTIMENT_LABELS)
+
+
+def test_unclear_numbers_ask_for_a_label_map_which_reads_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ten = {"negative": "1", "neutral": "5", "positive": "9"}
+    records = [{"text": f"{text} {i}", "mood": ten[label]}
+               for i in range(4) for label, text in SENTIMENT_TEXTS.items()]
+    records[0]["mood"] = "10"
+    path = write_csv(tmp_path / "ten.csv", records)
+    args = ["evaluate", "--task", "sentiment", "--test", str(path), "--text-col", "text",
+            "--label-col", "mood"]
+    code, out, err = run_main(capsys, *args)
+    assert code == 1 and out == ""
+    assert err.strip() == ("error: ten.csv, column 'mood': cannot tell which of the sentiment "
+                           "labels 1, 5, 9, 10 is negative, neutral or positive: give "
+                           "--label-map, for example '0=negative,2=neutral,4=positive' (on the "
+                           "dashboard, write the three words in the file)")
+    code, out, err = run_main(capsys, *args, "--label-map", "1=negative, 5=neutral, 9=positive")
+    assert code == 1 and err.strip() == ("error: ten.csv, row 1, column 'mood': '10' is not "
+                                         "negative, neutral or positive nor in --label-map")
+    code, out, err = run_main(capsys, *args, "--label-map",
+                              "1=negative,5=neutral,9=positive,10=Positive", "--json")
+    assert code == 0 and err == ""
+    assert json.loads(out)["n_test"] == len(records) and "label_reading" not in json.loads(out)
+    for bad, message in [("1=neg", "'neg' is not negative, neutral or positive"),
+                         ("negative", "'negative' is not VALUE=LABEL"), (",", "empty")]:
+        code, out, err = run_main(capsys, *args, "--label-map", bad)
+        assert code == 1 and f"error: --label-map: {message}" in err, err
+    code, out, err = run_main(capsys, "evaluate", "--task", "category", "--train", str(path),
+                              "--test", str(path), "--text-col", "text", "--label-col", "mood",
+                              "--label-map", "1=negative")
+    assert code == 1 and "--label-map is for --task sentiment" in err
+    scores = write_csv(tmp_path / "scores.csv", [{"text": "fine", "mood": "0.25"},
+                                                 {"text": "bad", "mood": "-0.5"}])
+    with pytest.raises(TriageError, match=r"^scores\.csv, column 'mood': sentiment labels with "
+                       r"decimals \(-0\.5 … 0\.25\) are scores, not classes"):
+        evaluate.evaluate_sentiment(None, scores, ["text"], "mood", {})

@@ -110,7 +110,8 @@ else:
 st.subheader("Evaluate on your own labeled file")
 st.caption("A CSV, Parquet or JSON file with a text column and a label column. Category: "
            "the active model is scored on it (nothing is trained or saved). Sentiment labels: "
-           "negative / neutral / positive, scored with the zero-shot default.")
+           "negative / neutral / positive, or numbers (-1 / 0 / 1, 0 / 1 / 2, 0 / 4, 1-5 "
+           "stars), scored with the zero-shot default.")
 upload = st.file_uploader("Labeled file", type=["csv", "tsv", "parquet", "json", "jsonl"],
                           key="models_upload")
 if upload is not None:
@@ -133,6 +134,8 @@ if upload is not None:
             except data.TriageError as exc:
                 components.error(exc)
             else:
+                if report.get("label_reading"):
+                    st.info(components.plain(report["label_reading"]["note"] + "."))
                 for warning in report.get("warnings") or []:
                     st.warning(components.plain(warning))
                 st.metric("Accuracy", f"{report['accuracy']:.3f}")

@@ -50,6 +50,14 @@ def test_an_evaluated_upload_lists_each_rows_prediction_masked(
         assert rows["correct"].tolist() == [True, False, True]
         assert rows["correct"].mean() == pytest.approx(report["accuracy"])
         assert ("ana@example.com" in rows["text"].iloc[0]) is not mask
+    # labels written as numbers, one empty
+    numbers = data.read_labeled_upload(frame.assign(sentiment=["-1", "-1", "", "0"]).to_csv(
+        index=False).encode(), "numbers.csv")
+    assert isinstance(numbers, pd.DataFrame)
+    report = data.evaluate_upload(numbers, "sentiment", ["text"], "sentiment")
+    assert report["label_reading"]["note"] == ("labels read as numbers (the sign): "
+                                               "-1 → negative, 0 → neutral")
+    assert report["rows"]["correct"].tolist() == [True, False, True]
     category = data.evaluate_upload(
         pd.DataFrame({"text": ["I was charged twice for my order", "my parcel never arrived"],
                       "category": ["billing", "shipping"]}), "category", ["text"], "category")

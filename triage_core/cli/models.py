@@ -218,15 +218,24 @@ def predict_cmd(db: str, config: str | None, every: bool) -> None:
 @click.option("--predictions", default=None, metavar="FILE.csv",
               help="also write each test row's label, prediction, whether it is right, its "
               "confidence (category) or score (sentiment) and text to this CSV")
+@click.option("--label-map", default=None, metavar="VALUE=LABEL,...",
+              help="sentiment: how to read labels that are not negative / neutral / positive, "
+              "for example '0=negative,2=neutral,4=positive' (numbers and stars are read "
+              "without it when the scheme is clear: -1/0/1, three or two numbers from lowest "
+              "to highest, 1-5 stars; the report says how)")
 @json_option("print one JSON object")
 def evaluate_cmd(db: str, config: str | None, task: str, train: str | None, test: str,
                  text_col: tuple[str, ...], label_col: str, predictions: str | None,
-                 as_json: bool) -> None:
+                 label_map: str | None, as_json: bool) -> None:
     from triage_core.models import evaluate
 
     for path in (train, test):
         if path and os.path.isdir(path):
             raise TriageError(f"{path}: a folder, not a file")
+    if label_map is not None and task != "sentiment":
+        raise TriageError("--label-map is for --task sentiment (category labels are read as "
+                          "they are)")
+    labels = evaluate.parse_label_map(label_map) if label_map is not None else None
     if task == "category":
         if not train:
             raise TriageError("--task category needs --train TRAIN.csv")
@@ -235,7 +244,8 @@ def evaluate_cmd(db: str, config: str | None, task: str, train: str | None, test
                                             predictions=predictions)
     else:
         report = evaluate.evaluate_sentiment(train, test, list(text_col), label_col,
-                                             load_config(config), predictions=predictions)
+                                             load_config(config), predictions=predictions,
+                                             label_map=labels)
     if as_json:
         print_json(report)
     else:

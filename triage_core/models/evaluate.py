@@ -487,16 +487,113 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
     return out
 
 
+def _label_number(value: str) -> float | None:
+    """A sentiment label written as a number ("4", "-1", "4.0") or as stars ("★★★", "***")."""
+    v = value.strip()
+    if re.fullmatch(r"[-+]?\d+(\.\d+)?", v):
+        return float(v)
+    if re.fullmatch(r"★+|\*+", v):
+        return float(len(v))
+    return None
+
+
+def parse_label_map(text: str) -> dict[str, str]:
+    """``--label-map "0=negative,2=neutral,4=positive"`` -> {"0": "negative", ...}."""
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        key, eq, label = part.rpartition("=")
+        label = label.strip().lower()
+        if not eq or not key.strip():
+            raise TriageError(f"--label-map: {part.strip()!r} is not VALUE=LABEL (for example "
+                              "'0=negative,2=neutral,4=positive')")
+        if label not in SENTIMENT_LABELS:
+            raise TriageError(f"--label-map: {short_label(label)!r} is not negative, neutral "
+                              "or positive")
+        out[key.strip()] = label
+    if not out:
+        raise TriageError("--label-map: empty (for example '0=negative,2=neutral,4=positive')")
+    return out
+
+
+def _mapped(value: str, label_map: Mapping[str, str]) -> str | None:
+    """The label ``label_map`` gives ``value``: its key as written, regardless of case, else
+    the key of the same number ("4" for "4.0")."""
+    v = value.strip()
+    for key, label in label_map.items():
+        if key.casefold() == v.casefold():
+            return label
+    number = _label_number(v)
+    if number is None:
+        return None
+    return next((label for key, label in label_map.items() if _label_number(key) == number),
+                None)
+
+
+def sentiment_reading(values: Iterable[str]) -> dict[str, Any] | None:
+    """How labels written as numbers or stars are read, when every value is one and the
+    scheme is clear; None when the labels are not all numbers.
+
+    - any number below 0: its sign (-1 / 0 / +1, or -2..+2);
+    - three numbers: lowest negative, middle neutral, highest positive (0 / 1 / 2 as in
+      TweetEval, 0 / 2 / 4 as in Sentiment140);
+    - two numbers: lowest negative, highest positive (0 / 1 polarity sets);
+    - four or five of 1-5: stars, 1-2 negative, 3 neutral, 4-5 positive.
+    Anything else (a 1-10 scale, scores with decimals) raises an error that asks for
+    ``--label-map``."""
+    numbers = {v: _label_number(v) for v in set(values)}
+    if not numbers or any(n is None for n in numbers.values()):
+        return None
+    distinct = sorted({n for n in numbers.values() if n is not None})
+    ask = ("give --label-map, for example '0=negative,2=neutral,4=positive' (on the "
+           "dashboard, write the three words in the file)")
+    if any(n != int(n) for n in distinct):
+        raise TriageError(f"sentiment labels with decimals ({distinct[0]:g} … {distinct[-1]:g}) "
+                          f"are scores, not classes: {ask}")
+    if distinct[0] < 0:
+        how, read = "the sign", {n: SENTIMENT_LABELS[int(np.sign(n)) + 1] for n in distinct}
+    elif len(distinct) == 3:
+        how, read = "lowest negative, middle neutral, highest positive", dict(
+            zip(distinct, SENTIMENT_LABELS, strict=True))
+    elif len(distinct) == 2:
+        how, read = "lowest negative, highest positive", {distinct[0]: "negative",
+                                                          distinct[1]: "positive"}
+    elif len(distinct) in (4, 5) and set(distinct) <= {1, 2, 3, 4, 5}:
+        how, read = "stars: 1-2 negative, 3 neutral, 4-5 positive", {
+            n: "negative" if n <= 2 else "neutral" if n == 3 else "positive" for n in distinct}
+    else:
+        shown = ", ".join(f"{n:g}" for n in distinct[:8]) + (" …" if len(distinct) > 8 else "")
+        raise TriageError(f"cannot tell which of the sentiment labels {shown} is negative, "
+                          f"neutral or positive: {ask}")
+    written = {}  # each number as the file writes it ("★★★", "4.0")
+    for value, n in sorted(numbers.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0])):
+        written.setdefault(n, value.strip())
+    label_map = {written[n]: label for n, label in read.items()}
+    note = ("labels read as " + ("stars" if any("★" in v or "*" in v for v in label_map)
+                                 else "numbers") + " (" + how + "): "
+            + ", ".join(f"{k} → {v}" for k, v in label_map.items()))
+    return {"map": label_map, "how": how, "note": note}
+
+
 def _check_sentiment_labels(labels: pd.Series, name: str, label_col: str,
-                            rows: Sequence[int] | None = None) -> pd.Series:
+                            rows: Sequence[int] | None = None,
+                            label_map: Mapping[str, str] | None = None) -> pd.Series:
+    """The labels as negative / neutral / positive (``label_map`` read first)."""
     norm = labels.str.lower()
+    if label_map:
+        norm = pd.Series([_mapped(v, label_map) or low for v, low in zip(labels, norm,
+                                                                          strict=True)],
+                         index=labels.index, dtype=object)
     bad = ~norm.isin(SENTIMENT_LABELS)
     if bad.any():  # the label as the file has it ('NEG', not 'neg'), with its data row
         at = int(np.flatnonzero(bad.to_numpy())[0])
         row = rows[at] if rows is not None and at < len(rows) else at + 1
         value = labels.iloc[at]
-        hint = (" (numbers or stars: map them to the three words first)"
-                if re.fullmatch(r"[-+]?\d+(\.\d+)?\*?|\*+", value.strip()) else "")
+        hint = (" nor in --label-map" if label_map else
+                " (numbers or stars: give --label-map, for example "
+                "'0=negative,2=neutral,4=positive')"
+                if _label_number(value) is not None else "")
         raise TriageError(f"{name}, row {row}, column {label_col!r}: {short_label(value)!r} is"
                           f" not negative, neutral or positive{hint}")
     return norm
@@ -506,12 +603,15 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
                        text_cols: Sequence[str], label_col: str,
                        config: Mapping[str, Any] | None = None,
                        predictions: str | Path | None = None,
-                       keep_rows: bool = False) -> dict[str, Any]:
+                       keep_rows: bool = False,
+                       label_map: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Zero-shot default (no ``train``) or a trained model, on the labeled ``test``.
 
     The zero-shot scorer takes ``config``'s [sentiment] section (lexicon, rules, bands).
     ``predictions``: also write each test row's label and score (-1..+1) there;
     ``keep_rows``: return them as ``rows`` (:func:`predictions_frame`).
+    Labels are negative / neutral / positive in any case; ``label_map`` ({"0": "negative",
+    ...}) reads others; numbers and stars are read by :func:`sentiment_reading` without one.
     """
     from triage_core.config import load_config
     from triage_core.models import sentiment
@@ -525,7 +625,16 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
     else:
         x_test, y_test, skipped = read_labeled(test, text_cols, label_col)
         name = Path(test).name
-    y_test = _check_sentiment_labels(y_test, name, label_col, x_test.attrs.get("rows"))
+    train_set = read_labeled(train, text_cols, label_col) if train is not None else None
+    reading = None
+    if not label_map:  # numbers or stars read the same way in both files
+        try:
+            reading = sentiment_reading([*y_test, *(train_set[1] if train_set else [])])
+        except TriageError as exc:
+            raise TriageError(f"{name}, column {label_col!r}: {exc}") from None
+        label_map = reading["map"] if reading else None
+    y_test = _check_sentiment_labels(y_test, name, label_col, x_test.attrs.get("rows"),
+                                     label_map)
     if not len(y_test):
         raise TriageError(f"{name}: nothing to evaluate: no rows with a label in {label_col!r}")
     n_train = 0
@@ -537,9 +646,10 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
         pred = scorer.label(scores)
         mode = "zero-shot"
     else:
-        x_train, y_train, skip_train = read_labeled(train, text_cols, label_col)
+        assert train_set is not None
+        x_train, y_train, skip_train = train_set
         y_train = _check_sentiment_labels(y_train, Path(train).name, label_col,
-                                          x_train.attrs.get("rows"))
+                                          x_train.attrs.get("rows"), label_map)
         skipped += skip_train
         n_train = len(y_train)
         try:
@@ -552,6 +662,7 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
     out.update(task="sentiment", mode=mode, n_train=n_train, n_test=len(y_test),
                n_skipped=skipped, seconds=round(time.perf_counter() - start, 3),
                calibration=calibration(out),
+               **({"label_reading": reading} if reading else {}),
                warnings=[*blank_texts(x_test, name),
                          *uncovered_languages(x_test, scorer, cfg, name)])
     extra = {"score": np.round(np.asarray(scores, dtype=float), 4)}
@@ -614,6 +725,8 @@ def format_report(report: dict[str, Any]) -> str:
         + f": accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}",
         f"train rows {report['n_train']:,}, test rows {report['n_test']:,}, "
         f"skipped (empty label) {report['n_skipped']:,}, {report['seconds']:.1f} s",
+        *([report["label_reading"]["note"] + "; --label-map reads them otherwise"]
+          if report.get("label_reading") else []),
         *(f"warning: {w}" for w in report.get("warnings") or []),
         *([f"predictions of {report['predictions']['rows']:,} rows written to "
            f"{report['predictions']['file']}"] if report.get("predictions") else []),
