@@ -707,7 +707,16 @@ def test_suggested_mapping_reads_the_field_of_a_nested_object(store: Store,
      ["subject", "ticket_id", "category", "status", "source_priority", "agent_id",
       "customer_id", "created_at", "resolved_at", "body"]),
     ('"Ticket ID";"Ticket created - Timestamp";"Ticket solved - Timestamp";"Requester email"',
-     ["ticket_id", "created_at", "resolved_at", "customer_id"])])
+     ["ticket_id", "created_at", "resolved_at", "customer_id"]),
+    # a word for the row before our name: a tweet set, a reviews export (nothing was found
+    # but the text); an "email_id" is an address, and a customer's id stays the customer's
+    ("tweet_id;airline;text;sentiment;negativereason;tweet_created",
+     ["ticket_id", None, "body", None, None, "created_at"]),
+    ("review_id;review_date;reviewer;review_text;stars",
+     ["ticket_id", "created_at", None, "body", None]),
+    ("email_id;customer_id;message_timestamp;message",
+     [None, "customer_id", "created_at", "body"]),
+    ("id;request_id;created", ["ticket_id", None, "created_at"])])
 def test_suggest_reads_localized_and_other_helpdesks_headers(header: str,
                                                              want: list[str | None]) -> None:
     """German, French, Jira and Zendesk Explore headers: only ID, Status and Description

@@ -148,6 +148,15 @@ _TABLE_WORDS = ("ticket", "tickets", "case", "customer", "campaign", "agent", "c
                 "fields", "properties", "attributes")
 
 
+# Words that say what a row is, before a column's name: the row's own id and time ("tweet_id",
+# "tweet_created", "review_date", "message_timestamp") when nothing else names them. Not
+# "email": an "email_id" is an address in many exports.
+_RECORD_WORDS = ("tweet", "message", "msg", "post", "review", "comment", "chat", "request",
+                 "incident", "thread", "item", "record", "row", "event", "complaint",
+                 "inquiry", "enquiry", "feedback", "submission", "query", "question", "call",
+                 "interaction", "survey", "response", "entry")
+
+
 DUPLICATES = ("refuse", "last")
 
 
@@ -592,6 +601,22 @@ def guess_columns(spec: Table, source_columns: Sequence[str]) -> dict[str, str]:
             if col not in out and src is not None and src not in used:
                 out[col] = src
                 used.add(src)
+    # last, a name after a word for the row ("tweet_id": the key; "tweet_created": created_at)
+    record: dict[str, str] = {}
+    for norm, src in by_norm.items():
+        first, _, rest = norm.partition("_")
+        if first in _RECORD_WORDS and rest:
+            record.setdefault(rest, src)
+    for col in spec.column_names:
+        keys = [col, *SYNONYMS.get(col, ())]
+        if len(spec.key) != 1 or col != spec.key[0]:
+            keys = [k for k in keys if k != "id"]
+        else:
+            keys.append("id")
+        src = next((record[k] for k in keys if k in record and record[k] not in used), None)
+        if col not in out and src is not None:
+            out[col] = src
+            used.add(src)
     for col, src in list(out.items()):  # an object (JSON): the field of it that holds ours
         child = _object_field(col, src, source_columns)
         if child is not None and child not in used:
