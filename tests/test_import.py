@@ -1006,6 +1006,23 @@ def test_zendesk_first_reply_minutes_become_the_first_response_time(store: Store
             store.import_file("tickets", f, preset="zendesk")
     pd.testing.assert_frame_equal(store.query("SELECT * FROM tickets ORDER BY ticket_id"),
                                   before)
+    # a file of ids and minutes only updates the tickets: minutes after the stored created_at
+    # (it was refused, as "after created_at" found no created_at in the file)
+    f.write_text("Id,First reply time in minutes\n 2 ,30\n")
+    assert store.import_file("tickets", f, preset="zendesk").existing_rows == 1
+    got = store.query("SELECT first_response_at FROM tickets WHERE ticket_id = '2'")
+    assert got["first_response_at"].iloc[0] == pd.Timestamp("2026-02-01 11:30:00")
+    before = store.query("SELECT * FROM tickets ORDER BY ticket_id")
+    f.write_text("Id,First reply time in minutes\n1,10\n7,5\n")
+    with pytest.raises(ImportValidationError, match=r"row 2, column 'Id': ticket_id '7' is not"
+                       " in tickets: a file without created_at"):
+        store.import_file("tickets", f, preset="zendesk")
+    f.write_text("Id,First reply time in minutes\n1,soon\n")
+    with pytest.raises(ImportValidationError, match=r"row 1, column 'First reply time in"
+                       r" minutes': cannot read 'soon' as a number of minutes"):
+        store.import_file("tickets", f, preset="zendesk")
+    pd.testing.assert_frame_equal(store.query("SELECT * FROM tickets ORDER BY ticket_id"),
+                                  before)
     # a column of our name instead (a webhook's body): a time, not the preset's minutes
     f.write_text("Id,Requester id,Subject,Status,Created at,first_response_at\n"
                  "4,C1,Hi,Open,2026-02-01 10:00:00,2026-02-01 10:20:00\n")

@@ -712,6 +712,19 @@ def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
                       f" triage_ts(CAST({created} AS VARCHAR))"
                       f" + to_microseconds(CAST(round({minutes} * 60000000) AS BIGINT)) END")
             parsed_params = [*params, *params, *created_params, *params]
+        elif fmt == MINUTES and "ticket_id" in plan.present:
+            # a file that updates tickets without their created_at ("Id,First reply time in
+            # minutes"): minutes after the stored ticket's; a new ticket has none (empty here:
+            # the import refuses it for what the file lacks, naming its row)
+            key, key_params = value_cases(plan, IMPORT_TABLES["tickets"].column("ticket_id"))
+            minutes = f"TRY_CAST({text} AS DOUBLE)"
+            stored = (f"(SELECT max(t.created_at) FROM tickets t WHERE t.ticket_id ="
+                      f" triage_trim(CAST({key} AS VARCHAR)))")
+            after = f"{stored} + to_microseconds(CAST(round({minutes} * 60000000) AS BIGINT))"
+            return (f"CASE WHEN {minutes} >= 0 AND {minutes} < {_CENTURY_MINUTES} THEN"
+                    f" CAST(CAST({after} AS TIMESTAMP) AS VARCHAR)"
+                    f" ELSE CAST({sql} AS VARCHAR) END",
+                    [*params, *params, *key_params, *params, *params])
         elif fmt in EPOCHS:  # a number of seconds or milliseconds since 1970
             seconds = f"TRY_CAST({text} AS DOUBLE) / {EPOCHS[fmt]}"
             # only 1970-2099: another number stays as written, for the check to name
