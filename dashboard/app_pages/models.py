@@ -135,7 +135,8 @@ if upload is not None:
                 components.error(exc)
             else:
                 if report.get("label_reading"):
-                    st.info(components.plain(report["label_reading"]["note"] + "."))
+                    note = report["label_reading"]["note"]
+                    st.info(components.plain(note[:1].upper() + note[1:] + "."))
                 for warning in report.get("warnings") or []:
                     st.warning(components.plain(warning))
                 st.metric("Accuracy", f"{report['accuracy']:.3f}")

@@ -438,6 +438,38 @@ def test_an_evaluated_file_shows_its_mistakes(server: Server, page, tmp_path: Pa
     full_page_screenshot(page, "models_evaluate_upload")
 
 
+def test_sentiment_labels_written_as_numbers_are_read_and_said(server: Server, page,
+                                                              tmp_path: Path) -> None:
+    """A labeled file with -1 / 0 / 1 (as many public sentiment sets): evaluated, with a note
+    of how the numbers were read (it was refused: "map them to the three words first")."""
+    from playwright.sync_api import expect
+
+    upload = tmp_path / "moods.csv"
+    pd.DataFrame({"text": ["This is terrible, I am furious and want my money back",
+                           "My order number is 1234 and it ships on Tuesday",
+                           "Thank you so much, the agent was wonderful"],
+                  "mood": [-1, 0, 1]}).to_csv(upload, index=False)
+    page.goto(f"{server.url}/models")
+    wait_for_run(page, "Model quality")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(
+        str(upload))
+    wait_for_run(page)
+    open_list(page, "models_task")
+    page.get_by_role("option", name="sentiment", exact=True).click()
+    wait_for_run(page)
+    open_list(page, "models_label")
+    page.get_by_role("option", name="mood", exact=True).click()
+    wait_for_run(page)
+    page.get_by_role("button", name="Evaluate", exact=True).click()
+    wait_for_run(page)
+    note = page.locator('[data-testid="stAlert"]', has_text="Labels read as numbers (the sign)")
+    expect(note).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    assert "-1 → negative, 0 → neutral, 1 → positive" in note.inner_text()
+    expect(page.get_by_text("3 rows evaluated")).to_be_visible()
+    assert_no_error(page, "models", server)
+    full_page_screenshot(page, "models_evaluate_numbers")
+
+
 def test_a_file_with_its_own_time_format_imports_from_the_data_page(server: Server, page,
                                                                      tmp_path: Path) -> None:
     """US dates (03/13/2026 2:30 PM): the Data page shows the format that fits every value,
