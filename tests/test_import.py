@@ -1012,6 +1012,14 @@ def test_zendesk_first_reply_minutes_become_the_first_response_time(store: Store
     assert store.import_file("tickets", f, preset="zendesk").existing_rows == 1
     got = store.query("SELECT first_response_at FROM tickets WHERE ticket_id = '2'")
     assert got["first_response_at"].iloc[0] == pd.Timestamp("2026-02-01 11:30:00")
+    # an id column named as a stored ticket's column (it read every ticket's created_at, and
+    # the latest one was taken; "agent_id" mapped to ticket_id compared the stored agent_id)
+    for header, mapping in (("ticket_id", None), ("TICKET_ID", None),
+                            ("agent_id", {"agent_id": "ticket_id"})):
+        f.write_text(f"{header},First reply time in minutes\n3,20\n")
+        store.import_file("tickets", f, preset="zendesk", mapping=mapping)
+        got = store.query("SELECT first_response_at FROM tickets WHERE ticket_id = '3'")
+        assert got["first_response_at"].iloc[0] == pd.Timestamp("2026-02-01 12:20:00"), header
     before = store.query("SELECT * FROM tickets ORDER BY ticket_id")
     f.write_text("Id,First reply time in minutes\n1,10\n7,5\n")
     with pytest.raises(ImportValidationError, match=r"row 2, column 'Id': ticket_id '7' is not"

@@ -671,12 +671,13 @@ _LIKELY: dict[str, dict[str, str]] = {"csat": {
 _LIKELY["score"] = _LIKELY["csat"]  # a survey's own table (Zendesk's satisfaction ratings)
 
 
-def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
+def value_cases(plan: ColumnPlan, col: Column, qualify: str = "") -> tuple[str, list[Any]]:
     """SQL reading the file's column for ``col`` with value mappings applied, and its bound
-    parameters (every value of a mapping is a parameter, never SQL text)."""
+    parameters (every value of a mapping is a parameter, never SQL text). ``qualify``: the
+    staged table's name, before the column's (in a subquery over another table)."""
     if col.name in plan.defaults and col.name not in plan.targets:
         return "CAST(? AS VARCHAR)", [plan.defaults[col.name]]
-    src = '"' + plan.targets[col.name].replace('"', '""') + '"'
+    src = qualify + '"' + plan.targets[col.name].replace('"', '""') + '"'
     pairs = plan.values.get(col.name, {})
     sql, params = src, []
     if pairs:
@@ -716,10 +717,13 @@ def value_cases(plan: ColumnPlan, col: Column) -> tuple[str, list[Any]]:
             # a file that updates tickets without their created_at ("Id,First reply time in
             # minutes"): minutes after the stored ticket's; a new ticket has none (empty here:
             # the import refuses it for what the file lacks, naming its row)
-            key, key_params = value_cases(plan, IMPORT_TABLES["tickets"].column("ticket_id"))
+            # (the file's id column named as _raw's: "ticket_id" or "status" alone would be
+            # the stored ticket's own column in the subquery)
+            key, key_params = value_cases(plan, IMPORT_TABLES["tickets"].column("ticket_id"),
+                                          qualify="_raw.")
             minutes = f"TRY_CAST({text} AS DOUBLE)"
-            stored = (f"(SELECT max(t.created_at) FROM tickets t WHERE t.ticket_id ="
-                      f" triage_trim(CAST({key} AS VARCHAR)))")
+            stored = ("(SELECT max(_stored.created_at) FROM tickets AS _stored WHERE"
+                      f" _stored.ticket_id = triage_trim(CAST({key} AS VARCHAR)))")
             after = f"{stored} + to_microseconds(CAST(round({minutes} * 60000000) AS BIGINT))"
             return (f"CASE WHEN {minutes} >= 0 AND {minutes} < {_CENTURY_MINUTES} THEN"
                     f" CAST(CAST({after} AS TIMESTAMP) AS VARCHAR)"
