@@ -716,7 +716,10 @@ def test_suggested_mapping_reads_the_field_of_a_nested_object(store: Store,
      ["ticket_id", "created_at", None, "body", None]),
     ("email_id;customer_id;message_timestamp;message",
      [None, "customer_id", "created_at", "body"]),
-    ("id;request_id;created", ["ticket_id", None, "created_at"])])
+    ("id;request_id;created", ["ticket_id", None, "created_at"]),
+    # only the key, times, subject and body: a call's type is no category
+    ("call_id;call_type;call_created;review_rating", ["ticket_id", None, "created_at",
+                                                         None])])
 def test_suggest_reads_localized_and_other_helpdesks_headers(header: str,
                                                              want: list[str | None]) -> None:
     """German, French, Jira and Zendesk Explore headers: only ID, Status and Description
@@ -937,6 +940,9 @@ def test_a_file_with_the_key_but_not_every_required_column_updates_existing_rows
     assert not any("no text column" in w for w in result.warnings)  # the tickets keep theirs
     after = store.query("SELECT * FROM tickets ORDER BY ticket_id")
     assert after["category"].iloc[:2].tolist() == ["Refunds", "Login"]
+    # a date of the labeling beside them is no created_at under another name
+    labels.write_text(f"ticket_id,category,review_date\n{first},Refunds,2026-03-01\n")
+    assert store.import_file("tickets", labels).existing_rows == 1
     same = [c for c in before.columns if c != "category"]
     pd.testing.assert_frame_equal(after[same], before[same])
     pd.testing.assert_frame_equal(after.iloc[2:], before.iloc[2:])

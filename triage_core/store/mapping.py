@@ -456,7 +456,8 @@ def plan_columns(spec: Table, source_columns: Sequence[str],
     update_only = lacking if updates and not set(spec.key) & set(lacking) else ()
     if update_only:  # a file that seems to have them under other names is no update
         unused = [c for c in source_columns if c not in targets.values()]
-        if set(guess_columns(spec, unused)) & set(lacking):
+        # (not by a word for the row: a labeling sheet's "review_date" is no created_at)
+        if set(guess_columns(spec, unused, record_words=False)) & set(lacking):
             update_only = ()
     if require and not update_only:
         _require(spec, source_columns, targets, defaults, file)
@@ -565,9 +566,12 @@ def _hollow_warnings(spec: Table, plan: ColumnPlan, file: str, category: bool = 
     return out
 
 
-def guess_columns(spec: Table, source_columns: Sequence[str]) -> dict[str, str]:
+def guess_columns(spec: Table, source_columns: Sequence[str],
+                  record_words: bool = True) -> dict[str, str]:
     """Our column -> the file column that most likely holds it (exact names, names without a
-    table word such as 'Ticket Subject', then known synonyms); each file column used once."""
+    table word such as 'Ticket Subject', then known synonyms, then, with ``record_words``,
+    the key, times, subject and body after a word for the row such as 'tweet_id'); each file
+    column used once."""
     by_norm: dict[str, str] = {}
     for src in source_columns:
         by_norm.setdefault(normalize_name(src), src)
@@ -607,7 +611,9 @@ def guess_columns(spec: Table, source_columns: Sequence[str]) -> dict[str, str]:
         first, _, rest = norm.partition("_")
         if first in _RECORD_WORDS and rest:
             record.setdefault(rest, src)
-    for col in spec.column_names:
+    for col in spec.column_names if record_words else ():
+        if col not in (*spec.key, "subject", "body") and not col.endswith("_at"):
+            continue  # ("call_type" is no category, "review_rating" maybe no CSAT)
         keys = [col, *SYNONYMS.get(col, ())]
         if len(spec.key) != 1 or col != spec.key[0]:
             keys = [k for k in keys if k != "id"]
