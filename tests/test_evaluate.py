@@ -853,7 +853,7 @@ SENTIMENT_TEXTS = {"negative": "This is terrible, I am furious and want my money
      "labels read as numbers (lowest negative, highest positive): 0 → negative, "
      "4 → positive"),
     ({"negative": "★", "neutral": "★★★", "positive": "★★★★★"},
-     "labels read as stars (lowest negative, middle neutral, highest positive): "
+     "labels read as stars (1-2 negative, 3 neutral, 4-5 positive): "
      "★ → negative, ★★★ → neutral, ★★★★★ → positive"),
 ])
 def test_sentiment_labels_written_as_numbers_are_read_and_said(
@@ -921,6 +921,41 @@ def test_unclear_numbers_ask_for_a_label_map_which_reads_them(
     assert code == 1 and "--label-map is for --task sentiment" in err
     scores = write_csv(tmp_path / "scores.csv", [{"text": "fine", "mood": "0.25"},
                                                  {"text": "bad", "mood": "-0.5"}])
-    with pytest.raises(TriageError, match=r"^scores\.csv, column 'mood': sentiment labels with "
-                       r"decimals \(-0\.5 … 0\.25\) are scores, not classes"):
+    with pytest.raises(TriageError, match=r"^scores\.csv, column 'mood': a sentiment label "
+                       r"with decimals \('-0\.5'\) is a score, not a class"):
         evaluate.evaluate_sentiment(None, scores, ["text"], "mood", {})
+    # the file at fault is named, the training file too
+    words = write_csv(tmp_path / "words.csv", [{"text": "fine", "mood": "positive"}])
+    with pytest.raises(TriageError, match=r"^scores\.csv, column 'mood': a sentiment label"):
+        evaluate.evaluate_sentiment(scores, words, ["text"], "mood", {})
+    for bad, message in [("0=negative,1=neutral,1=positive", "'1' is given twice"),
+                         ("2=positive,2.0=negative", "'2.0' is given twice (also as '2')"),
+                         ("A=negative,a=positive", "'a' is given twice (also as 'A')"),
+                         ("1=NEG", "'NEG' is not negative")]:
+        with pytest.raises(TriageError, match=re.escape(f"--label-map: {message}")):
+            evaluate.parse_label_map(bad)
+    assert evaluate.parse_label_map("0=negative; 1=neutral;2=Positive") == {
+        "0": "negative", "1": "neutral", "2": "positive"}
+
+
+def test_numbers_one_file_alone_reads_otherwise_ask_for_a_label_map(tmp_path: Path) -> None:
+    """-1 / 0 / 1 to train on and 0 / 1 / 2 to test: read together, 0 was neutral and 2
+    positive, so the test's negatives were scored as neutral without a word."""
+    def write(name: str, scheme: dict[str, str]) -> Path:
+        return write_csv(tmp_path / name, [
+            {"text": f"{text} {i}", "mood": scheme[label]} for i in range(4)
+            for label, text in SENTIMENT_TEXTS.items() if label in scheme])
+
+    signed = write("signed.csv", {"negative": "-1", "neutral": "0", "positive": "1"})
+    ordered = write("ordered.csv", {"negative": "0", "neutral": "1", "positive": "2"})
+    with pytest.raises(TriageError, match=r"^ordered\.csv and signed\.csv, column 'mood': "
+                       r"ordered\.csv alone reads '0' as negative, both files together as "
+                       r"neutral: give --label-map"):
+        evaluate.evaluate_sentiment(signed, ordered, ["text"], "mood", {})
+    report = evaluate.evaluate_sentiment(signed, ordered, ["text"], "mood", {}, label_map={
+        "-1": "negative", "0": "negative", "1": "neutral", "2": "positive"})
+    assert report["n_test"] == 12 and "label_reading" not in report
+    # 3 / 4 / 5 are stars, not negative / neutral / positive
+    stars = write("stars.csv", {"negative": "3", "neutral": "4", "positive": "5"})
+    reading = evaluate.evaluate_sentiment(None, stars, ["text"], "mood", {})["label_reading"]
+    assert reading["map"] == {"3": "neutral", "4": "positive", "5": "positive"}

@@ -498,20 +498,29 @@ def _label_number(value: str) -> float | None:
 
 
 def parse_label_map(text: str) -> dict[str, str]:
-    """``--label-map "0=negative,2=neutral,4=positive"`` -> {"0": "negative", ...}."""
+    """``--label-map "0=negative,2=neutral,4=positive"`` -> {"0": "negative", ...} (pairs
+    split at commas or semicolons; a value given twice, also as "2" and "2.0" or in another
+    case, is refused)."""
     out: dict[str, str] = {}
-    for part in text.split(","):
+    seen: dict[Any, str] = {}  # each key regardless of case, or its number: where it was
+    for part in re.split(r"[,;]", text):
         if not part.strip():
             continue
-        key, eq, label = part.rpartition("=")
-        label = label.strip().lower()
-        if not eq or not key.strip():
+        key, eq, written = part.rpartition("=")
+        key, label = key.strip(), written.strip().lower()
+        if not eq or not key:
             raise TriageError(f"--label-map: {part.strip()!r} is not VALUE=LABEL (for example "
                               "'0=negative,2=neutral,4=positive')")
         if label not in SENTIMENT_LABELS:
-            raise TriageError(f"--label-map: {short_label(label)!r} is not negative, neutral "
-                              "or positive")
-        out[key.strip()] = label
+            raise TriageError(f"--label-map: {short_label(written.strip())!r} is not negative, "
+                              "neutral or positive")
+        same = _label_number(key)
+        same = key.casefold() if same is None else same
+        if same in seen:
+            raise TriageError(f"--label-map: {short_label(key)!r} is given twice (also as "
+                              f"{short_label(seen[same])!r})")
+        seen[same] = key
+        out[key] = label
     if not out:
         raise TriageError("--label-map: empty (for example '0=negative,2=neutral,4=positive')")
     return out
@@ -536,10 +545,11 @@ def sentiment_reading(values: Iterable[str]) -> dict[str, Any] | None:
     scheme is clear; None when the labels are not all numbers.
 
     - any number below 0: its sign (-1 / 0 / +1, or -2..+2);
+    - numbers of 1-5 with a 5 among them, or four of them: stars, 1-2 negative, 3 neutral,
+      4-5 positive (3 / 4 / 5 is no negative / neutral / positive);
     - three numbers: lowest negative, middle neutral, highest positive (0 / 1 / 2 as in
       TweetEval, 0 / 2 / 4 as in Sentiment140);
-    - two numbers: lowest negative, highest positive (0 / 1 polarity sets);
-    - four or five of 1-5: stars, 1-2 negative, 3 neutral, 4-5 positive.
+    - two numbers: lowest negative, highest positive (0 / 1 polarity sets).
     Anything else (a 1-10 scale, scores with decimals) raises an error that asks for
     ``--label-map``."""
     numbers = {v: _label_number(v) for v in set(values)}
@@ -548,20 +558,22 @@ def sentiment_reading(values: Iterable[str]) -> dict[str, Any] | None:
     distinct = sorted({n for n in numbers.values() if n is not None})
     ask = ("give --label-map, for example '0=negative,2=neutral,4=positive' (on the "
            "dashboard, write the three words in the file)")
-    if any(n != int(n) for n in distinct):
-        raise TriageError(f"sentiment labels with decimals ({distinct[0]:g} … {distinct[-1]:g}) "
-                          f"are scores, not classes: {ask}")
+    fraction = next((v for v, n in sorted(numbers.items()) if n is not None and n != int(n)),
+                    None)
+    if fraction is not None:
+        raise TriageError(f"a sentiment label with decimals ({short_label(fraction.strip())!r})"
+                          f" is a score, not a class: {ask}")
     if distinct[0] < 0:
         how, read = "the sign", {n: SENTIMENT_LABELS[int(np.sign(n)) + 1] for n in distinct}
+    elif set(distinct) <= {1, 2, 3, 4, 5} and (5 in distinct or len(distinct) >= 4):
+        how, read = "stars: 1-2 negative, 3 neutral, 4-5 positive", {
+            n: "negative" if n <= 2 else "neutral" if n == 3 else "positive" for n in distinct}
     elif len(distinct) == 3:
         how, read = "lowest negative, middle neutral, highest positive", dict(
             zip(distinct, SENTIMENT_LABELS, strict=True))
     elif len(distinct) == 2:
         how, read = "lowest negative, highest positive", {distinct[0]: "negative",
                                                           distinct[1]: "positive"}
-    elif len(distinct) in (4, 5) and set(distinct) <= {1, 2, 3, 4, 5}:
-        how, read = "stars: 1-2 negative, 3 neutral, 4-5 positive", {
-            n: "negative" if n <= 2 else "neutral" if n == 3 else "positive" for n in distinct}
     else:
         shown = ", ".join(f"{n:g}" for n in distinct[:8]) + (" …" if len(distinct) > 8 else "")
         raise TriageError(f"cannot tell which of the sentiment labels {shown} is negative, "
@@ -570,10 +582,42 @@ def sentiment_reading(values: Iterable[str]) -> dict[str, Any] | None:
     for value, n in sorted(numbers.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0])):
         written.setdefault(n, value.strip())
     label_map = {written[n]: label for n, label in read.items()}
-    note = ("labels read as " + ("stars" if any("★" in v or "*" in v for v in label_map)
-                                 else "numbers") + " (" + how + "): "
+    glyphs = any("★" in v or "*" in v for v in label_map)
+    note = ("labels read as " + ("stars" if glyphs else "numbers") + " ("
+            + (how.removeprefix("stars: ") if glyphs else how) + "): "
             + ", ".join(f"{k} → {v}" for k, v in label_map.items()))
     return {"map": label_map, "how": how, "note": note}
+
+
+def _files_reading(files: Sequence[tuple[str, Iterable[str]]], label_col: str
+                   ) -> dict[str, Any] | None:
+    """:func:`sentiment_reading` of the labels of the test file and the training file
+    together; an error names the file at fault, and a number that one file alone would read
+    otherwise than both together (-1 / 0 / 1 beside 0 / 1 / 2) asks for ``--label-map``."""
+    alone = []
+    for name, values in files:
+        try:
+            alone.append((name, sentiment_reading(values)))
+        except TriageError as exc:
+            raise TriageError(f"{name}, column {label_col!r}: {exc}") from None
+    numbered = [(name, r) for name, r in alone if r is not None]
+    if len(numbered) < 2:
+        return numbered[0][1] if numbered else None
+    names = " and ".join(name for name, _ in numbered)
+    try:
+        both = sentiment_reading([v for _, values in files for v in values])
+    except TriageError as exc:
+        raise TriageError(f"{names}, column {label_col!r}: {exc}") from None
+    assert both is not None
+    together = {_label_number(k): v for k, v in both["map"].items()}
+    for name, r in numbered:
+        for key, label in r["map"].items():
+            if together[_label_number(key)] != label:
+                raise TriageError(
+                    f"{names}, column {label_col!r}: {name} alone reads {key!r} as {label}, "
+                    f"both files together as {together[_label_number(key)]}: give "
+                    "--label-map, for example '0=negative,2=neutral,4=positive'")
+    return both
 
 
 def _check_sentiment_labels(labels: pd.Series, name: str, label_col: str,
@@ -627,11 +671,11 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
         name = Path(test).name
     train_set = read_labeled(train, text_cols, label_col) if train is not None else None
     reading = None
-    if not label_map:  # numbers or stars read the same way in both files
-        try:
-            reading = sentiment_reading([*y_test, *(train_set[1] if train_set else [])])
-        except TriageError as exc:
-            raise TriageError(f"{name}, column {label_col!r}: {exc}") from None
+    if not label_map:  # numbers or stars, read the same way in both files
+        files = [(name, y_test)]
+        if train is not None and train_set is not None:
+            files.append((Path(train).name, train_set[1]))
+        reading = _files_reading(files, label_col)
         label_map = reading["map"] if reading else None
     y_test = _check_sentiment_labels(y_test, name, label_col, x_test.attrs.get("rows"),
                                      label_map)
