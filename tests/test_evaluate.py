@@ -852,6 +852,9 @@ SENTIMENT_TEXTS = {"negative": "This is terrible, I am furious and want my money
     ({"negative": "0", "positive": "4"},
      "labels read as numbers (lowest negative, highest positive): 0 → negative, "
      "4 → positive"),
+    ({"negative": "1 star", "neutral": "3 stars", "positive": "5*"},
+     "labels read as stars (1-2 negative, 3 neutral, 4-5 positive): 1 star → "
+     "negative, 3 stars → neutral, 5* → positive"),
     ({"negative": "★", "neutral": "★★★", "positive": "★★★★★"},
      "labels read as stars (1-2 negative, 3 neutral, 4-5 positive): "
      "★ → negative, ★★★ → neutral, ★★★★★ → positive"),

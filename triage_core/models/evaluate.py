@@ -488,10 +488,12 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
 
 
 def _label_number(value: str) -> float | None:
-    """A sentiment label written as a number ("4", "-1", "4.0") or as stars ("★★★", "***")."""
+    """A sentiment label written as a number ("4", "-1", "4.0", "4*", "4 stars") or as stars
+    ("★★★", "***")."""
     v = value.strip()
-    if re.fullmatch(r"[-+]?\d+(\.\d+)?", v):
-        return float(v)
+    number = re.fullmatch(r"([-+]?\d+(?:\.\d+)?)(?:\s*(?:\*|★|stars?))?", v, re.I)
+    if number:
+        return float(number.group(1))
     if re.fullmatch(r"★+|\*+", v):
         return float(len(v))
     return None
@@ -582,7 +584,7 @@ def sentiment_reading(values: Iterable[str]) -> dict[str, Any] | None:
     for value, n in sorted(numbers.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0])):
         written.setdefault(n, value.strip())
     label_map = {written[n]: label for n, label in read.items()}
-    glyphs = any("★" in v or "*" in v for v in label_map)
+    glyphs = any(re.search(r"[★*]|star", v, re.I) for v in label_map)
     note = ("labels read as " + ("stars" if glyphs else "numbers") + " ("
             + (how.removeprefix("stars: ") if glyphs else how) + "): "
             + ", ".join(f"{k} → {v}" for k, v in label_map.items()))
