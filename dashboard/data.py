@@ -750,10 +750,11 @@ def read_labeled_upload(content: bytes, name: str) -> pd.DataFrame | str:
             return str(exc).replace(str(path), name).replace(path.name, name)
 
 
-def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_col: str
-                    ) -> dict[str, Any]:
+def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_col: str,
+                    label_map: str = "") -> dict[str, Any]:
     """The report of ``triage evaluate`` on an uploaded file, with each row's prediction
-    (``rows``, masked like every value a page gets)."""
+    (``rows``, masked like every value a page gets); ``label_map`` as ``--label-map``
+    (sentiment; empty: none)."""
     from triage_core.models import evaluate
 
     if task == "category":
@@ -762,7 +763,9 @@ def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_
         model = _run(registry.load, "category")
         report = evaluate.evaluate_model(model, frame, text_cols, label_col, keep_rows=True)
     else:
-        report = evaluate.evaluate_sentiment(None, frame, text_cols, label_col, keep_rows=True)
+        labels = evaluate.parse_label_map(label_map) if label_map.strip() else None
+        report = evaluate.evaluate_sentiment(None, frame, text_cols, label_col, keep_rows=True,
+                                             label_map=labels)
     report["rows"] = masked(report["rows"])
     return report
 

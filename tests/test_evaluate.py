@@ -906,7 +906,7 @@ def test_unclear_numbers_ask_for_a_label_map_which_reads_them(
     assert err.strip() == ("error: ten.csv, column 'mood': cannot tell which of the sentiment "
                            "labels 1, 5, 9, 10 is negative, neutral or positive: give "
                            "--label-map, for example '0=negative,2=neutral,4=positive' (on the "
-                           "dashboard, write the three words in the file)")
+                           "dashboard, as the label map)")
     code, out, err = run_main(capsys, *args, "--label-map", "1=negative, 5=neutral, 9=positive")
     assert code == 1 and err.strip() == ("error: ten.csv, row 1, column 'mood': '10' is not "
                                          "negative, neutral or positive nor in --label-map")

@@ -111,7 +111,7 @@ st.subheader("Evaluate on your own labeled file")
 st.caption("A CSV, Parquet or JSON file with a text column and a label column. Category: "
            "the active model is scored on it (nothing is trained or saved). Sentiment labels: "
            "negative / neutral / positive, or numbers (-1 / 0 / 1, 0 / 1 / 2, 0 / 4, 1-5 "
-           "stars), scored with the zero-shot default.")
+           "stars; others with a label map), scored with the zero-shot default.")
 upload = st.file_uploader("Labeled file", type=["csv", "tsv", "parquet", "json", "jsonl"],
                           key="models_upload")
 if upload is not None:
@@ -128,9 +128,17 @@ if upload is not None:
         label_col = c3.selectbox("Label column", list(frame.columns), key="models_label",
                                  index=list(frame.columns).index("category")
                                  if "category" in frame.columns else 0)
+        label_map = ""
+        if task == "sentiment":
+            label_map = st.text_input(
+                "Label map (optional)", key="models_label_map",
+                placeholder="1=negative, 2=negative, 3=neutral, 4=positive, 5=positive",
+                help="How to read labels that are not negative / neutral / positive, every "
+                "value once. Numbers such as -1 / 0 / 1, 0 / 1 / 2 or 1-5 stars are read "
+                "without it; the result says how.")
         if st.button("Evaluate", key="models_evaluate", disabled=not text_cols):
             try:
-                report = data.evaluate_upload(frame, task, text_cols, label_col)
+                report = data.evaluate_upload(frame, task, text_cols, label_col, label_map)
             except data.TriageError as exc:
                 components.error(exc)
             else:

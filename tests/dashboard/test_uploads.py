@@ -58,6 +58,17 @@ def test_an_evaluated_upload_lists_each_rows_prediction_masked(
     assert report["label_reading"]["note"] == ("labels read as numbers (the sign): "
                                                "-1 → negative, 0 → neutral")
     assert report["rows"]["correct"].tolist() == [True, False, True]
+    # a scheme that cannot be told: the page's label map reads it, as --label-map
+    tens = numbers.assign(sentiment=["1", "10", "7", "5"])
+    with pytest.raises(data.TriageError, match="cannot tell which of the sentiment labels"
+                       r" 1, 5, 7, 10 .*\(on the dashboard, as the label map\)"):
+        data.evaluate_upload(tens, "sentiment", ["text"], "sentiment")
+    report = data.evaluate_upload(tens, "sentiment", ["text"], "sentiment",
+                                  "1=negative, 5=neutral, 7=positive, 10=positive")
+    assert report["rows"]["label"].tolist() == ["negative", "positive", "positive", "neutral"]
+    assert "label_reading" not in report
+    with pytest.raises(data.TriageError, match="--label-map: 'bad' is not VALUE=LABEL"):
+        data.evaluate_upload(tens, "sentiment", ["text"], "sentiment", "bad")
     category = data.evaluate_upload(
         pd.DataFrame({"text": ["I was charged twice for my order", "my parcel never arrived"],
                       "category": ["billing", "shipping"]}), "category", ["text"], "category")

@@ -559,7 +559,7 @@ def sentiment_reading(values: Iterable[str]) -> dict[str, Any] | None:
         return None
     distinct = sorted({n for n in numbers.values() if n is not None})
     ask = ("give --label-map, for example '0=negative,2=neutral,4=positive' (on the "
-           "dashboard, write the three words in the file)")
+           "dashboard, as the label map)")
     fraction = next((v for v, n in sorted(numbers.items()) if n is not None and n != int(n)),
                     None)
     if fraction is not None:
