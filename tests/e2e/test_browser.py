@@ -460,7 +460,7 @@ def test_sentiment_labels_written_as_numbers_are_read_and_said(server: Server, p
     open_list(page, "models_label")
     page.get_by_role("option", name="mood", exact=True).click()
     wait_for_run(page)
-    expect(page.get_by_label("Label map (optional)")).to_be_visible()  # for other schemes
+    expect(page.locator(".st-key-models_label_map input")).to_be_visible()  # other schemes
     page.get_by_role("button", name="Evaluate", exact=True).click()
     wait_for_run(page)
     note = page.locator('[data-testid="stAlert"]', has_text="Labels read as numbers (the sign)")
