@@ -755,7 +755,7 @@ def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_
     """The report of ``triage evaluate`` on an uploaded file, with each row's prediction
     (``rows``, masked like every value a page gets); ``label_map`` as ``--label-map``
     (sentiment; empty: none)."""
-    from triage_core.models import evaluate
+    from triage_core.models import evaluate, sentiment_labels
 
     if task == "category":
         from triage_core.models import registry
@@ -763,7 +763,7 @@ def evaluate_upload(frame: pd.DataFrame, task: str, text_cols: list[str], label_
         model = _run(registry.load, "category")
         report = evaluate.evaluate_model(model, frame, text_cols, label_col, keep_rows=True)
     else:
-        labels = evaluate.parse_label_map(label_map) if label_map.strip() else None
+        labels = sentiment_labels.parse_label_map(label_map) if label_map.strip() else None
         report = evaluate.evaluate_sentiment(None, frame, text_cols, label_col, keep_rows=True,
                                              label_map=labels)
     report["rows"] = masked(report["rows"])

@@ -14,7 +14,7 @@ import pytest
 
 from triage_core import cli
 from triage_core.errors import TriageError
-from triage_core.models import evaluate
+from triage_core.models import evaluate, sentiment_labels
 from triage_core.schema import SENTIMENT_LABELS
 from triage_core.store import Store
 
@@ -578,17 +578,17 @@ def test_empty_training_texts_are_one_line_error(tmp_path: Path,
 
 
 def test_a_wrong_sentiment_label_is_quoted_as_the_file_has_it() -> None:
-    from triage_core.models.evaluate import _check_sentiment_labels
+    from triage_core.models.sentiment_labels import check_sentiment_labels
 
     with pytest.raises(TriageError, match=r"^f\.csv, row 7, column 'mood': 'NEG' is not"
                        r" negative, neutral or positive$"):  # it said 'neg'; now its data row
-        _check_sentiment_labels(pd.Series(["Positive", "NEG", "neutral"]), "f.csv", "mood",
+        check_sentiment_labels(pd.Series(["Positive", "NEG", "neutral"]), "f.csv", "mood",
                                 [3, 7, 9])
     with pytest.raises(TriageError, match=r"row 2, column 'mood': '-1' is not negative, neutral"
                        r" or positive \(numbers or stars: give --label-map, for example "
                        r"'0=negative,2=neutral,4=positive'\)"):
-        _check_sentiment_labels(pd.Series(["positive", "-1"]), "f.csv", "mood")
-    assert _check_sentiment_labels(pd.Series(["Positive", "NEUTRAL"]), "f.csv",
+        check_sentiment_labels(pd.Series(["positive", "-1"]), "f.csv", "mood")
+    assert check_sentiment_labels(pd.Series(["Positive", "NEUTRAL"]), "f.csv",
                                    "mood").tolist() == ["positive", "neutral"]
 
 
@@ -936,8 +936,8 @@ def test_unclear_numbers_ask_for_a_label_map_which_reads_them(
                          ("A=negative,a=positive", "'a' is given twice (also as 'A')"),
                          ("1=NEG", "'NEG' is not negative")]:
         with pytest.raises(TriageError, match=re.escape(f"--label-map: {message}")):
-            evaluate.parse_label_map(bad)
-    assert evaluate.parse_label_map("0=negative; 1=neutral;2=Positive") == {
+            sentiment_labels.parse_label_map(bad)
+    assert sentiment_labels.parse_label_map("0=negative; 1=neutral;2=Positive") == {
         "0": "negative", "1": "neutral", "2": "positive"}
 
 

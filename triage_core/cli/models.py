@@ -227,7 +227,7 @@ def predict_cmd(db: str, config: str | None, every: bool) -> None:
 def evaluate_cmd(db: str, config: str | None, task: str, train: str | None, test: str,
                  text_col: tuple[str, ...], label_col: str, predictions: str | None,
                  label_map: str | None, as_json: bool) -> None:
-    from triage_core.models import evaluate
+    from triage_core.models import evaluate, sentiment_labels
 
     for path in (train, test):
         if path and os.path.isdir(path):
@@ -235,7 +235,7 @@ def evaluate_cmd(db: str, config: str | None, task: str, train: str | None, test
     if label_map is not None and task != "sentiment":
         raise TriageError("--label-map is for --task sentiment (category labels are read as "
                           "they are)")
-    labels = evaluate.parse_label_map(label_map) if label_map is not None else None
+    labels = sentiment_labels.parse_label_map(label_map) if label_map is not None else None
     if task == "category":
         if not train:
             raise TriageError("--task category needs --train TRAIN.csv")

@@ -238,8 +238,7 @@ def name_groups(space: TopicSpace, texts: Sequence[str], groups: Sequence[Sequen
         rows = np.asarray(members, dtype=np.int64)
         count = np.asarray(held[rows].sum(axis=0)).ravel()
         share = count / max(len(rows), 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lift = np.where(overall > 0, share / np.where(overall > 0, overall, 1), 0.0)
+        lift = share / np.where(overall > 0, overall, 1.0)  # (a word no text holds: 0)
         # + 1e-3: a group of all the texts (or of words every text holds) is named by its
         # commonest words
         weight = np.sqrt(share) * (np.log(np.maximum(lift, 1.0)) + 1e-3)

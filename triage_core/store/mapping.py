@@ -677,6 +677,21 @@ _LIKELY: dict[str, dict[str, str]] = {"csat": {
 _LIKELY["score"] = _LIKELY["csat"]  # a survey's own table (Zendesk's satisfaction ratings)
 
 
+def _created_time(plan: ColumnPlan) -> tuple[str, list[Any]]:
+    """SQL of the ticket's created_at that the format "minutes" counts from: the file's (as
+    the import reads it), else, in a file that only updates tickets ("Id,First reply time in
+    minutes"), the stored ticket's. The file's id column is named as _raw's ("ticket_id" alone
+    would be the stored ticket's own column in the subquery); a new ticket has no stored time
+    (empty: the import refuses it for what the file lacks, naming its row)."""
+    tickets = IMPORT_TABLES["tickets"]
+    if "created_at" in plan.present:
+        created, params = value_cases(plan, tickets.column("created_at"))
+        return f"triage_ts(CAST({created} AS VARCHAR))", params
+    key, params = value_cases(plan, tickets.column("ticket_id"), qualify="_raw.")
+    return ("(SELECT max(_stored.created_at) FROM tickets AS _stored WHERE"
+            f" _stored.ticket_id = triage_trim(CAST({key} AS VARCHAR)))"), params
+
+
 def value_cases(plan: ColumnPlan, col: Column, qualify: str = "") -> tuple[str, list[Any]]:
     """SQL reading the file's column for ``col`` with value mappings applied, and its bound
     parameters (every value of a mapping is a parameter, never SQL text). ``qualify``: the
@@ -709,33 +724,17 @@ def value_cases(plan: ColumnPlan, col: Column, qualify: str = "") -> tuple[str, 
         # timestamp check names it
         text = f"triage_trim(CAST({sql} AS VARCHAR))"
         fmt = plan.formats[col.name]
-        if fmt == MINUTES and "created_at" in plan.present:
-            # minutes after the ticket's created_at (as the import reads it); a value that is
-            # no number of minutes from 0 up stays as written, for the check to name
-            created, created_params = value_cases(
-                plan, IMPORT_TABLES["tickets"].column("created_at"))
+        if fmt == MINUTES and ("created_at" in plan.present or "ticket_id" in plan.present):
+            # minutes after the ticket's created_at; a value that is no number of minutes
+            # from 0 up stays as written, for the check to name
+            base, base_params = _created_time(plan)
             minutes = f"TRY_CAST({text} AS DOUBLE)"
-            parsed = (f"CASE WHEN {minutes} >= 0 AND {minutes} < {_CENTURY_MINUTES} THEN"
-                      f" triage_ts(CAST({created} AS VARCHAR))"
-                      f" + to_microseconds(CAST(round({minutes} * 60000000) AS BIGINT)) END")
-            parsed_params = [*params, *params, *created_params, *params]
-        elif fmt == MINUTES and "ticket_id" in plan.present:
-            # a file that updates tickets without their created_at ("Id,First reply time in
-            # minutes"): minutes after the stored ticket's; a new ticket has none (empty here:
-            # the import refuses it for what the file lacks, naming its row)
-            # (the file's id column named as _raw's: "ticket_id" or "status" alone would be
-            # the stored ticket's own column in the subquery)
-            key, key_params = value_cases(plan, IMPORT_TABLES["tickets"].column("ticket_id"),
-                                          qualify="_raw.")
-            minutes = f"TRY_CAST({text} AS DOUBLE)"
-            stored = ("(SELECT max(_stored.created_at) FROM tickets AS _stored WHERE"
-                      f" _stored.ticket_id = triage_trim(CAST({key} AS VARCHAR)))")
-            after = f"{stored} + to_microseconds(CAST(round({minutes} * 60000000) AS BIGINT))"
+            after = f"{base} + to_microseconds(CAST(round({minutes} * 60000000) AS BIGINT))"
             return (f"CASE WHEN {minutes} >= 0 AND {minutes} < {_CENTURY_MINUTES} THEN"
                     f" CAST(CAST({after} AS TIMESTAMP) AS VARCHAR)"
                     f" ELSE CAST({sql} AS VARCHAR) END",
-                    [*params, *params, *key_params, *params, *params])
-        elif fmt in EPOCHS:  # a number of seconds or milliseconds since 1970
+                    [*params, *params, *base_params, *params, *params])
+        if fmt in EPOCHS:  # a number of seconds or milliseconds since 1970
             seconds = f"TRY_CAST({text} AS DOUBLE) / {EPOCHS[fmt]}"
             # only 1970-2099: another number stays as written, for the check to name
             parsed = (f"CASE WHEN {seconds} BETWEEN 0 AND {_EPOCH_END}"
