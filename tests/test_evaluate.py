@@ -723,6 +723,15 @@ def test_predictions_never_overwrite_an_input_and_fail_before_the_work(
                             "--test", str(files["senti"]), "--text-col", "text",
                             "--label-col", "sentiment", "--predictions", str(tmp_path))
     assert code == 1 and err == f"error: --predictions {tmp_path}: a folder, not a file\n"
+    # a folder nothing can be written in (/proc; a read-only mount): said before the work,
+    # not after a long fit (root may write in a folder without the permission, so not chmod)
+    code, _, err = run_main(capsys, "evaluate", "--task", "category",
+                            "--train", str(files["train"]), "--test", str(files["test"]),
+                            "--text-col", "text", "--label-col", "category",
+                            "--predictions", "/proc/triage-predictions.csv")
+    assert code == 1 and err.startswith("error: --predictions /proc/triage-predictions.csv: "
+                                        "cannot write in '/proc' (")
+    assert "train" not in err and err.count("\n") == 1
     # a typo of --db: the database was overwritten with the CSV
     db = tmp_path / "triage.duckdb"
     Store(db).close()

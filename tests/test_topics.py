@@ -237,6 +237,43 @@ def test_accept_some_and_undo(db: tuple[Path, list[str]]) -> None:
                         " 'correction'") == 0
 
 
+def test_accept_keeps_labels_given_after_the_proposal_and_undo_brings_topics_back(
+        db: tuple[Path, list[str]]) -> None:
+    """A ticket corrected by an agent, or labeled by an import, after the topics were found
+    keeps its category when its topic is accepted; undoing the accepted topics puts them back
+    into the proposal, so they can be accepted again (it said "was accepted")."""
+    from triage_core.ops import feedback
+    from triage_core.triage import pipeline
+
+    path, _ = db
+    with Store(path) as s:
+        pipeline.triage(s, config())
+        topic = labeling.propose(s, config())["topics"][0]
+        corrected, labeled, *rest = topic["ticket_ids"]
+        predicted = s.scalar("SELECT category FROM triaged_tickets WHERE ticket_id = ?",
+                             [rest[0]])
+        feedback.add(s, corrected, {"category": "Storage"}, by="alice")
+        s.execute("UPDATE tickets SET category = 'Access' WHERE ticket_id = ?", [labeled])
+        done = labeling.accept(s, [topic["id"]])
+        assert dict(done) == {topic["name"]: len(rest)} and done.skipped == 2
+        cats = dict(s.query("SELECT ticket_id, category FROM ticket_categories"
+                            " WHERE list_contains(?, ticket_id)", [topic["ticket_ids"]])
+                    .itertuples(index=False))
+        assert cats[corrected] == "Storage" and cats[labeled] == "Access"
+        assert {cats[t] for t in rest} == {topic["name"]}
+        old = s.scalar("SELECT old_value FROM feedback WHERE author = 'topics'"
+                       " AND ticket_id = ?", [rest[0]])
+        assert old == predicted  # what the pages showed before, not empty
+        left = [t["id"] for t in labeling.load_proposal(s)["topics"]]
+        assert topic["id"] not in left
+        assert labeling.undo_accepted(s) == len(rest)
+        back = labeling.load_proposal(s)["topics"]
+        assert [t["id"] for t in back] == sorted([*left, topic["id"]])
+        assert labeling.accept(s, [topic["id"]]) == {topic["name"]: len(rest)}
+        assert s.scalar("SELECT category FROM ticket_categories WHERE ticket_id = ?",
+                        [corrected]) == "Storage"
+
+
 def test_mistakes_are_one_line_errors_and_change_nothing(db: tuple[Path, list[str]]) -> None:
     path, _ = db
     with Store(path) as s:

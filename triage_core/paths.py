@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -47,4 +49,11 @@ def check_output_file(path: str | Path, option: str, inputs: Sequence[Any] = ())
                               " it would be overwritten: choose another name")
     if not out.parent.is_dir():
         raise TriageError(f"{option} {out}: no folder {str(out.parent)!r}")
+    try:  # a read-only folder or mount, found now rather than after the work
+        fd, probe = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".check")
+    except OSError as exc:
+        raise TriageError(f"{option} {out}: cannot write in {str(out.parent)!r}"
+                          f" ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(probe)
     return out

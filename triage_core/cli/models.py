@@ -369,6 +369,9 @@ def topics_accept(db: str, topic_ids: tuple[int, ...], as_json: bool) -> None:
 
     with Store(existing_db(db)) as store:
         labeled = labeling.accept(store, list(topic_ids) or None)
+    if labeled.skipped:
+        click.echo(f"{labeled.skipped:,} of their tickets got a label or a correction after the"
+                   " proposal was made and keep it", err=True)
     if as_json:
         print_json(labeled)
         return

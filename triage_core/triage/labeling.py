@@ -29,8 +29,8 @@ from triage_core.schema import CONTROL_CHARACTERS
 from triage_core.store import Store
 from triage_core.triage.batch import ticket_texts, wordless
 
-__all__ = ["AUTHOR", "accept", "drop", "emerging_alerts", "load_proposal", "merge", "propose",
-           "rename", "split", "topic_frame", "undo_accepted", "unlabeled_count"]
+__all__ = ["AUTHOR", "Accepted", "accept", "drop", "emerging_alerts", "load_proposal", "merge",
+           "propose", "rename", "split", "topic_frame", "undo_accepted", "unlabeled_count"]
 
 KEY = "topics_proposal"
 AUTHOR = "topics"  # the author of the corrections written by accepting topics
@@ -243,11 +243,20 @@ def drop(store: Store, topic_ids: Sequence[int]) -> dict[str, Any]:
     return proposal
 
 
+class Accepted(dict):
+    """{category: tickets labeled} of :func:`accept`; ``skipped``: tickets of the accepted
+    topics left as they were, because they got a label or a correction after the proposal
+    was made (or are no longer in the database)."""
+
+    skipped: int = 0
+
+
 def accept(store: Store, topic_ids: Sequence[int] | None = None,
-           by: str = AUTHOR) -> dict[str, int]:
+           by: str = AUTHOR) -> Accepted:
     """Label the tickets of the given topics (default: all) with the topic's name, as category
-    corrections in one transaction; the accepted topics leave the proposal. Returns
-    {category: tickets labeled}."""
+    corrections in one transaction; the accepted topics leave the proposal (and come back on
+    :func:`undo_accepted`). A ticket that got a label or a correction after the proposal was
+    made keeps it. Returns {category: tickets labeled}, with ``skipped``."""
     proposal = _require(store)
     chosen = ([_find(proposal, i) for i in dict.fromkeys(topic_ids)] if topic_ids
               else list(proposal["topics"]))
@@ -262,12 +271,25 @@ def accept(store: Store, topic_ids: Sequence[int] | None = None,
                               f" {existing!r} exists: rename it first (triage topics rename"
                               f" {topic['id']} {existing!r}, to add its tickets to that"
                               " category)")
-    rows = [(tid, t["name"]) for t in chosen for tid in t["ticket_ids"]]
+    wanted = [(tid, t["name"]) for t in chosen for tid in t["ticket_ids"]]
     with store.transaction():
+        # still without a label or a correction, as when the proposal was made; the category
+        # the pages showed (a prediction) is the correction's old value
+        shown = ("t.category" if store.table_exists("triaged_tickets") else "NULL")
+        join = (" LEFT JOIN triaged_tickets t USING (ticket_id)"
+                if store.table_exists("triaged_tickets") else "")
+        free = store.query(
+            f"SELECT k.ticket_id, {shown} AS shown FROM tickets k"
+            f" LEFT JOIN ticket_corrections c USING (ticket_id){join}"
+            " WHERE k.category IS NULL AND c.category IS NULL"
+            " AND k.ticket_id IN (SELECT unnest(?::VARCHAR[]))", [[r[0] for r in wanted]])
+        old = dict(zip(free["ticket_id"].astype(str), free["shown"], strict=True))
+        rows = [r for r in wanted if r[0] in old]
         first = int(store.scalar("SELECT coalesce(max(feedback_id), 0) + 1 FROM feedback"))
         frame = pd.DataFrame({
             "feedback_id": range(first, first + len(rows)),
-            "ticket_id": [r[0] for r in rows], "field": "category", "old_value": None,
+            "ticket_id": [r[0] for r in rows], "field": "category",
+            "old_value": [None if pd.isna(old[r[0]]) else str(old[r[0]]) for r in rows],
             "new_value": [r[1] for r in rows], "comment": "accepted topic (triage topics)",
             "author": by, "created_at": pd.Timestamp.now(tz="UTC").tz_localize(None)})
         store.write_frame("feedback", frame.astype({"old_value": "object"}), mode="append")
@@ -280,15 +302,22 @@ def accept(store: Store, topic_ids: Sequence[int] | None = None,
                 [[r[0] for r in rows], [r[1] for r in rows]])
         for topic in chosen:
             proposal["topics"].remove(topic)
-        # remembered, so a later edit of one says it was accepted (not "no topic N")
+        # remembered, so a later edit of one says it was accepted (not "no topic N"), and an
+        # undo puts them back
         proposal["accepted"] = {**(proposal.get("accepted") or {}),
                                 **{str(t["id"]): t["name"] for t in chosen}}
+        proposal["accepted_topics"] = [*(proposal.get("accepted_topics") or []), *chosen]
         _save(store, proposal)
-    return {t["name"]: len(t["ticket_ids"]) for t in chosen}
+    out = Accepted()
+    for topic in chosen:
+        out[topic["name"]] = sum(1 for tid in topic["ticket_ids"] if tid in old)
+    out.skipped = len(wanted) - len(rows)
+    return out
 
 
 def undo_accepted(store: Store, by: str = "cli") -> int:
-    """Undo every category correction written by accepting topics; returns how many."""
+    """Undo every category correction written by accepting topics; returns how many. The
+    topics accepted from the saved proposal go back into it, as they were."""
     ids = [r["ticket_id"] for r in store.rows(
         "SELECT DISTINCT ticket_id FROM feedback WHERE author = ? AND undone_at IS NULL",
         [AUTHOR])]
@@ -306,7 +335,27 @@ def undo_accepted(store: Store, by: str = "cli") -> int:
                 "  ELSE r.category_confidence END"
                 " FROM tickets k LEFT JOIN triage_results r USING (ticket_id)"
                 " WHERE t.ticket_id = k.ticket_id AND list_contains(?, t.ticket_id)", [ids])
+        proposal = load_proposal(store)
+        back = (proposal or {}).get("accepted_topics") or []
+        if back:
+            taken = {t["name"].casefold() for t in proposal["topics"]}
+            for topic in back:  # a name given to another topic since gets a number
+                topic["name"] = _free_name(topic["name"], taken)
+                taken.add(topic["name"].casefold())
+            proposal["topics"] = sorted([*proposal["topics"], *back], key=lambda t: t["id"])
+            proposal["accepted"] = {k: v for k, v in (proposal.get("accepted") or {}).items()
+                                    if k not in {str(t["id"]) for t in back}}
+            proposal["accepted_topics"] = []
+            _save(store, proposal)
     return n
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)``... : the first no topic has (by case)."""
+    out, k = name, 2
+    while out.casefold() in taken:
+        out, k = f"{name} ({k})", k + 1
+    return out
 
 
 def topic_frame(proposal: Mapping[str, Any] | None) -> pd.DataFrame:
