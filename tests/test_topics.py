@@ -412,6 +412,18 @@ def test_cli_topics_verbs(db: tuple[Path, list[str]], tmp_path: Path) -> None:
     assert r.exit_code == 0 and json.loads(r.stdout) == []  # no known category to compare
 
 
+def test_a_topic_of_identical_tickets_is_not_split(tmp_path: Path) -> None:
+    """Splitting identical tickets returned one "part": the same topic under a new id."""
+    store, _ = unlabeled_store(tmp_path / "same.duckdb", n=40)
+    store.execute("UPDATE tickets SET body = 'printer jam on floor two'")
+    topic = labeling.propose(store, config())["topics"][0]
+    with pytest.raises(TriageError, match=rf"^topic {topic['id']} cannot be split: its 40 "
+                       "tickets are too alike to form two groups$"):
+        labeling.split(store, topic["id"], 2, config())
+    assert labeling.load_proposal(store)["topics"] == [topic]
+    store.close()
+
+
 def test_split_parts_are_named_apart_from_the_other_topics(db: tuple[Path, list[str]]) -> None:
     path, _ = db
     with Store(path) as s:
@@ -477,6 +489,12 @@ def test_why_no_emerging_topic_can_be_looked_for(tmp_path: Path) -> None:
     store.execute("UPDATE tickets SET category = 'known'")
     store.execute("UPDATE tickets SET created_at = created_at - INTERVAL 400 DAY WHERE ticket_id"
                   " IN (SELECT ticket_id FROM tickets ORDER BY ticket_id LIMIT 4)")
+    # one known category: nothing to be unlike (it said "recent tickets resemble the known
+    # categories")
+    assert labeling.emerging_unavailable(store, config()) == (
+        "the tickets older than the last 7 days have one category ('known'); the alert "
+        "compares recent tickets with at least two")
+    store.execute("UPDATE tickets SET category = 'other' WHERE ticket_id = 'T000'")
     assert labeling.emerging_unavailable(store, config()) is None
     store.execute("DELETE FROM tickets")
     assert labeling.emerging_unavailable(store, config()) == "no tickets yet"

@@ -226,6 +226,9 @@ def split(store: Store, topic_id: int, parts: int = 2,
     found = topics.distinct_names(
         topics.split(_texts(frame.reset_index()), parts, _settings(config)),
         taken=[t["name"] for t in proposal["topics"] if t is not topic])
+    if len(found) < 2:  # identical (or near) tickets: one "part" would only renumber it
+        raise TriageError(f"topic {topic_id} cannot be split: its {len(ids):,} tickets are too"
+                          " alike to form two groups")
     at = proposal["topics"].index(topic)
     new = [_record(t, frame.index.tolist(), proposal["next_id"] + i) for i, t in enumerate(found)]
     proposal["topics"][at:at + 1] = new
@@ -373,11 +376,16 @@ def emerging_unavailable(store: Store, config: Mapping[str, Any] | None = None) 
     if newest is None:
         return "no tickets yet"
     cutoff = pd.Timestamp(newest) - pd.Timedelta(days=settings.recent_days)
-    if not store.scalar("SELECT count(*) FROM tickets k JOIN ticket_categories c"
-                        " USING (ticket_id) WHERE c.category IS NOT NULL AND k.created_at < ?",
-                        [cutoff]):
+    kinds = store.rows("SELECT DISTINCT c.category FROM tickets k JOIN ticket_categories c"
+                       " USING (ticket_id) WHERE c.category IS NOT NULL AND k.created_at < ?"
+                       " LIMIT 2", [cutoff])
+    if not kinds:
         return (f"no categorized tickets older than the last {settings.recent_days} days to"
                 " compare with (train a model, or label tickets with 'triage topics')")
+    if len(kinds) < 2:  # what "unlike the known categories" is measured against needs two
+        return (f"the tickets older than the last {settings.recent_days} days have one"
+                f" category ({kinds[0]['category']!r}); the alert compares recent tickets"
+                " with at least two")
     return None
 
 
