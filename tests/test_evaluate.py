@@ -971,3 +971,23 @@ def test_numbers_one_file_alone_reads_otherwise_ask_for_a_label_map(tmp_path: Pa
     stars = write("stars.csv", {"negative": "3", "neutral": "4", "positive": "5"})
     reading = evaluate.evaluate_sentiment(None, stars, ["text"], "mood", {})["label_reading"]
     assert reading["map"] == {"3": "neutral", "4": "positive", "5": "positive"}
+
+
+def test_test_texts_that_are_training_texts_are_said(files: dict[str, Path],
+                                                      tmp_path: Path) -> None:
+    """The training file given as --test scored 1.0 without a word; a few shared texts (as
+    banking77's 6 of 3,080) are not worth one."""
+    same = evaluate.evaluate_category(files["train"], files["train"], ["text"], "category")
+    assert [w for w in same["warnings"] if "also in train.csv" in w] == [
+        "60 of the 60 test texts (100%) are also in train.csv: the figures overstate how the"
+        " model does on tickets it has not seen (test on rows kept out of training)"]
+    apart = evaluate.evaluate_category(files["train"], files["test"], ["text"], "category")
+    assert not [w for w in apart["warnings"] if "also in" in w]
+    trained = evaluate.evaluate_sentiment(files["senti_train"], files["senti_train"], ["text"],
+                                          "sentiment")
+    assert any("are also in senti_train.csv" in w for w in trained["warnings"])
+    # blanks and case aside; under 5 % of the test texts: nothing
+    texts = pd.Series([f"ticket {i}" for i in range(40)])
+    assert evaluate.shared_texts(texts, pd.Series(["  TICKET   3 ", "new"]), "t.csv")
+    assert evaluate.shared_texts(texts, pd.Series(["ticket 3", *[f"n {i}" for i in range(30)]]),
+                                 "t.csv") == []

@@ -379,6 +379,26 @@ def unreadable_texts(texts: pd.Series, name: str) -> list[str]:
             " so they are left out of training and the figures (check --text-col)"]
 
 
+SHARED_SHARE = 0.05  # of the test texts also in the training file, from which it is said
+
+
+def shared_texts(train: pd.Series, test: pd.Series, train_name: str) -> list[str]:
+    """A warning (one line, in a list) when at least :data:`SHARED_SHARE` of the test texts
+    (blanks and case aside) are also training texts: the figures then say how well the model
+    remembers, not how it does on new tickets (the same file given twice, or overlapping
+    exports)."""
+    def key(texts: pd.Series) -> pd.Series:
+        return (texts.astype(str).str.split().str.join(" ").str.casefold()
+                if len(texts) else pd.Series([], dtype=object))
+
+    n = int(key(test).isin(set(key(train))).sum()) if len(test) else 0
+    if not n or n < SHARED_SHARE * len(test):
+        return []
+    return [f"{n:,} of the {len(test):,} test texts ({n / len(test):.0%}) are also in"
+            f" {train_name}: the figures overstate how the model does on tickets it has not"
+            " seen (test on rows kept out of training)"]
+
+
 def label_variants(labels: Iterable[Any], where: str = "the file") -> list[str]:
     """A warning (one line, in a list) when category labels differ only in case or spacing
     ("Billing", "BILLING", "billing"): they count as separate categories, which no model can
@@ -477,7 +497,8 @@ def evaluate_category(train: str | Path, test: str | Path, text_cols: Sequence[s
         out["warnings"] = [*label_variants([*y_train.tolist(), *y_test.tolist()],
                                            "the training and test files"),
                            *unreadable_texts(x_train, Path(train).name),
-                           *unreadable_texts(x_test, Path(test).name)]
+                           *unreadable_texts(x_test, Path(test).name),
+                           *shared_texts(x_train, x_test, Path(train).name)]
         out["unseen_test_labels"] = {"rows": len(unseen),
                                      "labels": list(dict.fromkeys(map(str, unseen)))[:10]}
     base = plain.wait(progress)
@@ -554,7 +575,9 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
                calibration=calibration(out),
                **({"label_reading": reading} if reading else {}),
                warnings=[*blank_texts(x_test, name),
-                         *uncovered_languages(x_test, scorer, cfg, name)])
+                         *uncovered_languages(x_test, scorer, cfg, name),
+                         *(shared_texts(train_set[0], x_test, Path(train).name)
+                           if train is not None and train_set is not None else [])])
     extra = {"score": np.round(np.asarray(scores, dtype=float), 4)}
     if predictions is not None:
         out["predictions"] = {"file": str(predictions), "rows": write_predictions(
