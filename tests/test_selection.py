@@ -50,9 +50,10 @@ def test_packaged_candidates_include_the_plain_baseline() -> None:
 
 def test_packaged_selection_scores_every_candidate_on_both_folds_and_keeps_plain_on_ties(
         ) -> None:
-    """The packaged budget fits every candidate on every fold at ``budget_rows`` tickets, the
-    `lead` candidate is the plain model with the opening words counted twice, and a richer
-    candidate must lead the plain ones by half a standard error."""
+    """The packaged budget fits every candidate on every fold at ``budget_rows`` tickets,
+    `plain_balanced` is the plain model with class weights, `lead` that with the opening words
+    counted twice, and a richer candidate must lead the plain ones by half a standard
+    error."""
     s = selection_settings()
     params = [ClassifierSettings.from_config(over).params() for _, over in s.candidates]
     fits = len({_fit_key(p) for p in params})
@@ -61,7 +62,9 @@ def test_packaged_selection_scores_every_candidate_on_both_folds_and_keeps_plain
     assert dict(s.candidates)["neighbors"] == {"neighbor_weight": 1.0}
     lead = dict(s.candidates)["lead"]
     plain = dict(s.candidates)["plain"]
-    assert lead == {**plain, "lead_words": 10}
+    weighted = dict(s.candidates)["plain_balanced"]
+    assert weighted == {**plain, "class_weight": "balanced", "C": 0.3}
+    assert lead == {**weighted, "lead_words": 10}
     assert s.baseline_margin == 0.5
     # a tie between a richer candidate and the plain one goes to the plain one by default,
     # to the earlier candidate without a margin

@@ -86,6 +86,7 @@ class ClassifierSettings:
     neighbor_weight: float
     neighbor_k: int
     clean_text: bool
+    keep_digits: bool
     random_state: int | None
 
     @classmethod
@@ -227,6 +228,7 @@ class TicketClassifier(ClassifierEstimator):
                  neighbor_weight: float = _DEFAULTS.neighbor_weight,
                  neighbor_k: int = _DEFAULTS.neighbor_k,
                  clean_text: bool = _DEFAULTS.clean_text,
+                 keep_digits: bool = _DEFAULTS.keep_digits,
                  random_state: int | None = _DEFAULTS.random_state) -> None:
         self.C = C
         self.multi_class = multi_class
@@ -247,6 +249,7 @@ class TicketClassifier(ClassifierEstimator):
         self.neighbor_weight = neighbor_weight
         self.neighbor_k = neighbor_k
         self.clean_text = clean_text
+        self.keep_digits = keep_digits
         self.random_state = random_state
 
     def __getstate__(self) -> dict[str, Any]:
@@ -261,6 +264,7 @@ class TicketClassifier(ClassifierEstimator):
         state.setdefault("neighbor_weight", 0.0)  # saved before similar tickets counted
         state.setdefault("neighbor_k", _DEFAULTS.neighbor_k)
         state.setdefault("clean_text", False)  # saved before texts could be cleaned here
+        state.setdefault("keep_digits", False)  # saved when every digit became 0
         super().__setstate__(state)
 
     def _texts(self, X: Any) -> list[str]:

@@ -271,7 +271,7 @@ def _idf(counts: sparse.csr_matrix) -> np.ndarray:
 _MAX_BLOCK_WEIGHT = 1e6  # a block's weight: relative, about 1 (features are float32)
 FEATURE_PARAMS = ("char_ngram_range", "skip_window", "word_weight", "char_weight",
                   "skip_weight", "pair_min_df", "max_pair_features", "max_chars",
-                  "semantic_weight", "semantic_max_weight")
+                  "semantic_weight", "semantic_max_weight", "keep_digits")
 
 
 def to_python(value: Any) -> Any:
@@ -295,6 +295,7 @@ def check_feature_params(params: Mapping[str, Any], check: Checker) -> dict[str,
                 "semantic_max_weight"):
         # at most 1e6: the features are float32 (a weight of 1e39 overflowed to infinity)
         out[key] = check.number(to_python(params[key]), key, lo=0, hi=_MAX_BLOCK_WEIGHT)
+    out["keep_digits"] = check.flag(to_python(params["keep_digits"]), "keep_digits")
     return {key: out[key] for key in FEATURE_PARAMS}
 
 
@@ -330,7 +331,8 @@ class TicketFeatures(Estimator):
                  max_pair_features: int = _DEFAULTS["max_pair_features"],
                  max_chars: int = _DEFAULTS["max_chars"],
                  semantic_weight: float = _DEFAULTS["semantic_weight"],
-                 semantic_max_weight: float = _DEFAULTS["semantic_max_weight"]) -> None:
+                 semantic_max_weight: float = _DEFAULTS["semantic_max_weight"],
+                 keep_digits: bool = _DEFAULTS["keep_digits"]) -> None:
         self.char_ngram_range = char_ngram_range
         self.skip_window = skip_window
         self.word_weight = word_weight
@@ -341,6 +343,7 @@ class TicketFeatures(Estimator):
         self.max_chars = max_chars
         self.semantic_weight = semantic_weight
         self.semantic_max_weight = semantic_max_weight
+        self.keep_digits = keep_digits
 
     def __getstate__(self) -> dict[str, Any]:
         return packing.pack_state(super().__getstate__(), _PACKED)
@@ -348,12 +351,13 @@ class TicketFeatures(Estimator):
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.setdefault("semantic_weight", 0.0)  # saved before the semantic block existed
         state.setdefault("semantic_max_weight", 0.0)  # saved before max pooling existed
+        state.setdefault("keep_digits", False)  # saved when every digit became 0
         super().__setstate__(packing.unpack_state(state, _PACKED))
 
     # -- parsing -----------------------------------------------------------------------------
 
     def _tokenize(self, texts: Sequence[str]) -> list[list[str]]:
-        return [TOKEN.findall(normalize(t, self.max_chars)) for t in texts]
+        return [TOKEN.findall(normalize(t, self.max_chars, self.keep_digits)) for t in texts]
 
     def _parse(self, tokens: list[list[str]]) -> _Parsed:
         vocab = self.vocabulary_
@@ -375,7 +379,7 @@ class TicketFeatures(Estimator):
         table = self._hash_table()
         if table is None:  # two vocabulary words share a hash (never seen): look up by name
             return self._parse(self._tokenize(texts))
-        spans = token_spans(texts, self.max_chars)
+        spans = token_spans(texts, self.max_chars, self.keep_digits)
         h = span_hashes(spans.cp, spans.starts, spans.lengths)
         ids = table.find(h, spans.lengths)
         n = len(texts)

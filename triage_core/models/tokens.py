@@ -1,6 +1,7 @@
 """Tokens of ticket texts, found in NumPy and looked up by hash (for ``features``).
 
-Text is NFKC-normalized, lower-cased and every digit becomes ``0``; its tokens are
+Text is NFKC-normalized, lower-cased and every digit becomes ``0`` (unless ``keep_digits``:
+then "error 404" and "error 500" stay apart); its tokens are
 ``\\w+|[^\\w\\s]`` (``TOKEN``). :func:`token_spans` finds the tokens of a batch in NumPy,
 :func:`span_hashes` gives each a 64-bit hash of its code points, and :class:`HashTable` looks
 those up among a vocabulary's hashes, so only words outside the vocabulary ever become Python
@@ -25,14 +26,14 @@ TOKEN = re.compile(r"\w+|[^\w\s]")
 _DIGIT = re.compile(r"\d")
 
 
-def normalize(text: str, max_chars: int) -> str:
+def normalize(text: str, max_chars: int, keep_digits: bool = False) -> str:
     text = unicodedata.normalize("NFKC", text[:max_chars]).lower()
-    return _DIGIT.sub("0", text)
+    return text if keep_digits else _DIGIT.sub("0", text)
 
 
-def tokenize(text: str, max_chars: int) -> list[str]:
+def tokenize(text: str, max_chars: int, keep_digits: bool = False) -> list[str]:
     """The tokens of one text, one at a time (what :func:`tokenize_many` gives each text)."""
-    return TOKEN.findall(normalize(text, max_chars))
+    return TOKEN.findall(normalize(text, max_chars, keep_digits))
 
 
 # What each ASCII character becomes (lower case, digits 0) and its class for ``TOKEN``:
@@ -50,6 +51,8 @@ def _char_class(c: str) -> int:
 
 _BMP_MAP = np.arange(65536, dtype=np.uint32)
 _BMP_MAP[:128] = _ASCII_MAP
+_BMP_MAP_DIGITS = _BMP_MAP.copy()  # the same, digits kept
+_BMP_MAP_DIGITS[48:58] = np.arange(48, 58, dtype=np.uint32)
 _CLASS_MEMO: dict[int, int] = {}  # classes of the code points above the BMP seen so far
 
 
@@ -64,10 +67,12 @@ def _bmp_tables() -> tuple[np.ndarray, np.ndarray]:
     return classes, values
 
 
-def _normalized_classes(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ASCII code points lowered and digits made 0, and the class of every code point."""
+def _normalized_classes(cp: np.ndarray, keep_digits: bool = False
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """ASCII code points lowered and digits made 0 (unless ``keep_digits``), and the class of
+    every code point."""
     low = cp & 0xFFFF
-    out = _BMP_MAP[low]
+    out = (_BMP_MAP_DIGITS if keep_digits else _BMP_MAP)[low]
     cls = _bmp_tables()[0][low]
     high = np.flatnonzero(cp > 0xFFFF)
     if high.size:  # above the BMP: kept as they are (no upper case, no digit), classed by str
@@ -97,16 +102,17 @@ class _Spans(NamedTuple):
         return self.cp[s:s + int(self.lengths[i])].tobytes().decode("utf-32-le", "surrogatepass")
 
 
-def token_spans(texts: Sequence[str], max_chars: int) -> _Spans:
+def token_spans(texts: Sequence[str], max_chars: int, keep_digits: bool = False) -> _Spans:
     """The tokens of many texts at once: exactly ``tokenize`` of each text (NFKC, lower case,
     digits 0, ``\\w+|[^\\w\\s]``), with the regular expression's walk done over the code
     points of all texts together in NumPy. ASCII texts need no Python step at all; the
     others are normalized one by one first."""
     n = len(texts)
-    prepared = [t[:max_chars] if t.isascii() else normalize(t, max_chars) for t in texts]
+    prepared = [t[:max_chars] if t.isascii() else normalize(t, max_chars, keep_digits)
+                for t in texts]
     # one blank between texts, so no token runs from one text into the next
     cp = np.frombuffer(" ".join(prepared).encode("utf-32-le", "surrogatepass"), np.uint32)
-    cp, cls = _normalized_classes(cp)
+    cp, cls = _normalized_classes(cp, keep_digits)
     word = cls == _WORD
     other = cls == _OTHER
     first = other.copy()  # a word's first character, or a punctuation character
@@ -123,9 +129,10 @@ def token_spans(texts: Sequence[str], max_chars: int) -> _Spans:
     return _Spans(cp, starts, lengths, counts)
 
 
-def tokenize_many(texts: Sequence[str], max_chars: int) -> tuple[list[str], np.ndarray]:
+def tokenize_many(texts: Sequence[str], max_chars: int, keep_digits: bool = False
+                  ) -> tuple[list[str], np.ndarray]:
     """``token_spans`` as strings: all tokens, flat, and how many each text has."""
-    spans = token_spans(texts, max_chars)
+    spans = token_spans(texts, max_chars, keep_digits)
     return [spans.token(i) for i in range(len(spans.starts))], spans.counts
 
 
