@@ -212,6 +212,17 @@ def test_a_first_model_too_small_to_judge_is_activated_with_a_warning(tmp_path: 
     # no verb trains a sentiment model into the database: the listing does not send to one
     shown = _sentiment_listing(db)
     assert "built-in lexicon" in shown and "triage train" not in shown, shown
+    # no holdout ticket at all: said so, not "accuracy nan"; a retrain without a current
+    # figure says "none", not "nan"
+    few = tmp_path / "few.duckdb"
+    ok("import", "customers", str(customers), db=few)
+    (tmp_path / "few.csv").write_text("\n".join([rows[0], *rows[3:6]]) + "\n")  # T2-T4
+    ok("import", "tickets", str(tmp_path / "few.csv"), db=few)
+    r = triage("train", db=few)
+    assert r.exit_code == 0, r.stderr
+    assert "no holdout tickets to score it on" in r.stdout and "nan" not in r.stdout, r.stdout
+    r = triage("retrain", "--force", db=few)
+    assert r.exit_code == 0 and "nan" not in r.stdout, r.stdout
 
 
 def _sentiment_listing(db: Path) -> str:

@@ -181,6 +181,10 @@ def test_the_label_column_cannot_be_a_text_column(files: dict[str, Path]) -> Non
                        r" column and the label column"):
         evaluate.evaluate_category(files["train"], files["test"], ["text", "category"],
                                    "category")
+    # a text column given twice counted its words twice, unlike the pipeline
+    with pytest.raises(TriageError, match=r"^--text-col 'text' is given twice; give each text"
+                       r" column once$"):
+        evaluate.evaluate_category(files["train"], files["test"], ["text", "text"], "category")
 
 
 def test_placeholder_labels_are_no_labels_and_nested_ones_are_refused(

@@ -65,10 +65,11 @@ def train_cmd(db: str, config: str | None, note: str | None, no_activate: bool, 
         print_json({**result, "warnings": notes})
     else:
         m = result["metrics"] or {}
+        scored = (f"holdout ({result['n_holdout']:,}): accuracy {_figure(m, 'accuracy', 3)}, "
+                  f"macro-F1 {_figure(m, 'macro_f1', 3)}" if result["n_holdout"]
+                  else "no holdout tickets to score it on")
         print(f"trained category model version {result['version']} on {result['n_train']:,} "
-              f"tickets in {result['train_seconds']:.1f} s; holdout ({result['n_holdout']:,}):"
-              f" accuracy {m.get('accuracy', float('nan')):.3f}, "
-              f"macro-F1 {m.get('macro_f1', float('nan')):.3f}"
+              f"tickets in {result['train_seconds']:.1f} s; {scored}"
               + ("" if result["active"] else " (not activated)"))
         print(_choice_line(result))
     warn(notes)
@@ -102,10 +103,19 @@ def retrain_cmd(db: str, config: str | None, force: bool, tolerance: float,
     used = result["corrections_used"]
     print(f"version {result['version']} trained with {used['category']:,} category corrections"
           f" ({used['sentiment']:,} sentiment and {used['tier']:,} tier corrections apply to"
-          f" scoring); holdout macro-F1 new {new.get('macro_f1', float('nan')):.4f} vs "
-          f"current {cur.get('macro_f1', float('nan')):.4f}: "
+          f" scoring); holdout macro-F1 new {_figure(new, 'macro_f1', 4)} vs "
+          f"current {_figure(cur, 'macro_f1', 4, 'none')}: "
           + ("promoted" if result["promoted"] else f"kept the current model ({result['reason']})"))
     print(_choice_line(result))
+
+
+def _figure(metrics: dict, key: str, digits: int, missing: str = "-") -> str:
+    """A metric with ``digits`` decimals, or ``missing`` when it was not measured (no holdout
+    tickets; no current model), instead of "nan"."""
+    value = metrics.get(key)
+    if value is None or value != value:
+        return missing
+    return f"{value:.{digits}f}"
 
 
 def _choice_line(result: dict) -> str:

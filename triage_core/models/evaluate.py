@@ -243,6 +243,9 @@ def frame_texts(df: pd.DataFrame, text_cols: Sequence[str], label_col: str, name
             first, second = twice[col]
             raise TriageError(f"{name}: two columns are named {col!r} (columns {first} and"
                               f" {second}); rename one so it is clear which to read")
+    repeated = next((c for i, c in enumerate(text_cols) if c in text_cols[:i]), None)
+    if repeated is not None:  # its text would count twice, unlike the pipeline's
+        raise TriageError(f"--text-col {repeated!r} is given twice; give each text column once")
     if label_col in text_cols:
         raise TriageError(f"{name}: column {label_col!r} is both a text column and the label"
                           " column: the label would be read as text; choose another column")
