@@ -1021,3 +1021,16 @@ def test_categories_told_apart_by_a_number_are_learned(tmp_path: Path) -> None:
     plain = report["baseline"]["tfidf_svm"]
     assert plain["accuracy"] == 1.0
     assert report["accuracy"] == 1.0, report["selection"]["chosen"]
+
+
+def test_excel_sep_line_names_the_delimiter(files: dict[str, Path], tmp_path: Path) -> None:
+    """Excel's "sep=;" first line was read as the header: "no column 'text' (columns:
+    'sep=', 'Unnamed: 1')"."""
+    rows = pd.read_csv(files["test"], dtype=str, keep_default_na=False)
+    path = tmp_path / "excel.csv"
+    path.write_text("\ufeffsep=;\r\n" + rows.to_csv(sep=";", index=False, lineterminator="\r\n"),
+                    encoding="utf-8")
+    texts, labels, skipped = evaluate.read_labeled(path, ["text"], "category")
+    plain = evaluate.read_labeled(files["test"], ["text"], "category")
+    assert texts.tolist() == plain[0].tolist() and labels.tolist() == plain[1].tolist()
+    assert skipped == plain[2] == 1

@@ -183,12 +183,15 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
     with path.open(encoding="utf-8-sig", newline="") as fh:
         header = fh.readline()
+    # Excel's "sep=;" first line names the delimiter; the header is the line after it
+    named = re.fullmatch(r"(?i)sep=(.)", header.rstrip("\r\n"))
     with warnings.catch_warnings():
         # every row one field longer than the header: pandas took the first field as the
         # index (index_col=False: it drops the last one) and only warns
         warnings.simplefilter("error", pd.errors.ParserWarning)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8",
-                           index_col=False, sep=header_delimiter(header))
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                           index_col=False, skiprows=1 if named else 0,
+                           sep=named.group(1) if named else header_delimiter(header))
 
 
 def _read_json(path: Path, lines: bool) -> pd.DataFrame:
