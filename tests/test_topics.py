@@ -117,6 +117,31 @@ def test_emerging_finds_a_new_theme_and_nothing_in_known_ones() -> None:
         assert any(w in " ".join(new["outage"]) for w in t.terms[:3])
 
 
+def test_chinese_without_spaces_is_read_as_character_pairs() -> None:
+    """A Chinese sentence is one run of word characters: it was one "word" of over 30 letters,
+    dropped, and 150 tickets became 17 topics of "(no common words)" mixing themes."""
+    assert topics.topic_terms("VPN连接失败 Printer jam2 x 打印机") == [
+        "vpn", "连接", "接失", "失败", "printer", "打印", "印机"]
+    themes = {"printer": ["打印机坏了", "打印机卡纸", "无法打印文件"],
+              "password": ["忘记密码", "密码过期了", "重置密码"],
+              "purchase": ["申请采购显示器", "采购笔记本", "购买软件许可证"]}
+    fill = ["您好", "请帮忙", "谢谢", "今天", "麻烦看一下"]
+    rng = np.random.default_rng(2)
+    texts, labels = [], []
+    for i in range(60):
+        name = list(themes)[i % 3]
+        a, b = rng.choice(3, 2, replace=False)
+        texts.append(f"{fill[rng.integers(5)]}{themes[name][a]}，{themes[name][b]}")
+        labels.append(name)
+    found = topics.discover(texts, settings(n_topics=3))
+    assert purity(found, labels) >= 0.9
+    assert not [t.name for t in found if "no common words" in t.name]
+    names = " ".join(t.name for t in found)
+    assert "密码" in names and "采购" in names
+    for t in found:  # each named by a pair most of its tickets hold
+        assert sum(t.terms[0] in texts[i] for i in t.members) >= len(t.members) / 2
+
+
 def test_recent_texts_without_words_are_no_emerging_topic() -> None:
     """Empty bodies, "Thanks!" or "Re: Re:" among the recent tickets have no words of the
     space: their zero vectors counted as unlike everything known and broke the cosine

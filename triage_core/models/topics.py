@@ -18,6 +18,8 @@ side (proposals, accepting them as labels, the emerging-topic alert) is
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -99,6 +101,33 @@ class Topic:
 _MAX_DF = 0.9
 
 
+_TOKEN = re.compile(r"\w+")
+_WORD = re.compile(r"[^\W\d_]{2,30}")
+# scripts written without spaces between words (Chinese, Japanese kana, Thai): a sentence is
+# one \w+ run, so they are read as character pairs (most Chinese words are two characters)
+_UNSPACED = re.compile("([\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+
+
+def topic_terms(text: str, stop: frozenset[str] = frozenset()) -> list[str]:
+    """The terms of a text for topics: words of 2-30 letters (longer runs are encoded
+    attachments, hashes or keyboard mashing; a word run into digits is an id), lower-cased,
+    without ``stop`` words; in scripts without spaces, each pair of adjacent characters."""
+    out: list[str] = []
+    for token in _TOKEN.findall(text.lower()):
+        if _UNSPACED.search(token) is None:
+            if _WORD.fullmatch(token) and token not in stop:
+                out.append(token)
+            continue
+        for i, part in enumerate(_UNSPACED.split(token)):  # "vpn连接失败": vpn, 连接, 接失, 失败
+            if i % 2 == 0:  # between the runs (a word of another script, digits)
+                if _WORD.fullmatch(part) and part not in stop:
+                    out.append(part)
+            else:
+                out.extend([part] if len(part) == 1 else
+                           [part[j:j + 2] for j in range(len(part) - 1)])
+    return out
+
+
 class TopicSpace:
     """Texts -> unit vectors (LSA of word TF-IDF beside the mean word vector)."""
 
@@ -114,11 +143,14 @@ class TopicSpace:
         texts = list(texts)
         stop = sorted(ENGLISH_STOP_WORDS | set(self.settings.stop_words))
         words = None
-        # words of 2-30 letters: longer runs are encoded attachments, hashes or keyboard mashing
-        # ("xxxx..." of 20,000 letters named a topic and stretched the table across screens)
+        # words of 2-30 letters (topic_terms): longer runs are encoded attachments, hashes or
+        # keyboard mashing ("xxxx..." of 20,000 letters named a topic and stretched the table
+        # across screens); Chinese, Japanese and Thai as character pairs (a whole sentence was
+        # one "word", over 30 letters and dropped: 17 topics of "(no common words)")
         for max_df in dict.fromkeys((_MAX_DF if len(texts) >= 20 else 1.0, 1.0)):
-            self.tfidf = TfidfVectorizer(token_pattern=r"(?u)\b[^\W\d_]{2,30}\b",
-                                         stop_words=stop, min_df=2 if len(texts) >= 20 else 1,
+            self.tfidf = TfidfVectorizer(analyzer=functools.partial(topic_terms,
+                                                                    stop=frozenset(stop)),
+                                         min_df=2 if len(texts) >= 20 else 1,
                                          max_df=max_df, sublinear_tf=True)
             try:
                 words = self.tfidf.fit_transform(texts)
