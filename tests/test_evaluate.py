@@ -1034,3 +1034,18 @@ def test_excel_sep_line_names_the_delimiter(files: dict[str, Path], tmp_path: Pa
     plain = evaluate.read_labeled(files["test"], ["text"], "category")
     assert texts.tolist() == plain[0].tolist() and labels.tolist() == plain[1].tolist()
     assert skipped == plain[2] == 1
+
+
+def test_a_sentiment_the_training_file_lacks_is_said(tmp_path: Path) -> None:
+    """Category evaluation named test labels missing from training; sentiment did not."""
+    train = write_csv(tmp_path / "st.csv", [
+        {"text": f"{t} {i}", "sentiment": label} for i in range(6)
+        for t, label in (("I love this so much", "positive"), ("awful and broken", "negative"))])
+    test = write_csv(tmp_path / "ste.csv", [
+        {"text": "what time is it", "sentiment": "neutral"},
+        {"text": "great job", "sentiment": "positive"}])
+    report = evaluate.evaluate_sentiment(train, test, ["text"], "sentiment")
+    assert "1 test row is 'neutral', which st.csv has no row of: the trained model cannot" \
+        " predict it" in report["warnings"]
+    zero = evaluate.evaluate_sentiment(None, test, ["text"], "sentiment")
+    assert not [w for w in zero["warnings"] if "has no row of" in w]

@@ -388,6 +388,20 @@ def unreadable_texts(texts: pd.Series, name: str) -> list[str]:
 SHARED_SHARE = 0.05  # of the test texts also in the training file, from which it is said
 
 
+def untrained_labels(labels: pd.Series, trained_on: set[str], train: Any) -> list[str]:
+    """A warning (one line, in a list) when test rows carry a sentiment the training file has
+    none of: the trained model can never predict it."""
+    if train is None:
+        return []
+    missing = sorted(set(labels.tolist()) - trained_on)
+    if not missing:
+        return []
+    n = int(labels.isin(missing).sum())
+    rows = "test row is" if n == 1 else "test rows are"
+    return [f"{n:,} {rows} {' or '.join(map(repr, missing))}, which"
+            f" {Path(train).name} has no row of: the trained model cannot predict it"]
+
+
 def shared_texts(train: pd.Series, test: pd.Series, train_name: str) -> list[str]:
     """A warning (one line, in a list) when at least :data:`SHARED_SHARE` of the test texts
     (blanks and case aside) are also training texts: the figures then say how well the model
@@ -555,6 +569,7 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
     if not len(y_test):
         raise TriageError(f"{name}: nothing to evaluate: no rows with a label in {label_col!r}")
     n_train = 0
+    trained_on: set[str] = set()
     cfg = load_config() if config is None else config
     if train is None:
         settings = sentiment.SentimentSettings.from_config(cfg.get("sentiment", {}))
@@ -569,6 +584,7 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
                                           x_train.attrs.get("rows"), label_map)
         skipped += skip_train
         n_train = len(y_train)
+        trained_on = set(y_train.tolist())
         try:
             scorer = sentiment.TrainedSentiment().fit(x_train.tolist(), y_train.tolist())
         except ModelError as exc:  # too few texts of a label: which file
@@ -583,7 +599,8 @@ def evaluate_sentiment(train: str | Path | None, test: str | Path | pd.DataFrame
                warnings=[*blank_texts(x_test, name),
                          *uncovered_languages(x_test, scorer, cfg, name),
                          *(shared_texts(train_set[0], x_test, Path(train).name)
-                           if train is not None and train_set is not None else [])])
+                           if train is not None and train_set is not None else []),
+                         *untrained_labels(y_test, trained_on, train)])
     extra = {"score": np.round(np.asarray(scores, dtype=float), 4)}
     if predictions is not None:
         out["predictions"] = {"file": str(predictions), "rows": write_predictions(
