@@ -53,7 +53,7 @@ __all__ = ["CandidateScore", "Selection", "SelectionSettings", "accuracy_and_mac
 METRICS = ("accuracy", "macro_f1", "mean")
 IDLE_WORKER_SECONDS = 60  # worker processes of selection (and the baseline) exit after this
 PROCESS_MIN_ROWS = 1000  # fewer cross-validated tickets: the fits run in this process
-MAX_WORKERS = 4  # worker processes by default (selection has 16 fits, 8 per fold)
+MAX_WORKERS = 4  # worker processes by default (selection has 18 fits, 9 per fold)
 # A one-vs-rest final fit is shared over at most this many workers: each computes the features
 # of every training ticket (1-2 GB for 10,000 e-mail threads of 1,640 characters), so more
 # shares would multiply the memory a training takes on a machine of many cores
@@ -532,7 +532,7 @@ def _keep_plain(names: list[str], scored: list[CandidateScore],
                 ) -> tuple[int, str] | None:
     """(the best plain candidate, why) when the best candidate is not plain and beats it by no
     more than ``baseline_margin`` standard errors of their paired per-ticket difference (right
-    or wrong on each held-out ticket); else None. With eight candidates the best
+    or wrong on each held-out ticket); else None. With ten candidates the best
     cross-validated score of a small training set is partly luck; but with very few labels per
     category a richer model's real lead is also within the noise, so the default margin is
     half a standard error, not one (README, Model selection)."""
