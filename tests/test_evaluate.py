@@ -703,6 +703,13 @@ def test_predictions_are_safe_in_a_spreadsheet_and_never_replace_an_input(
     assert set(got.loc[got["label"].str.contains("HYPERLINK"), "label"]) == {f"'{evil}"}
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")
                 and p != test_path]
+    # a long name the file system takes (250 characters): its temporary file was named after
+    # it, too long, and refused ("File name too long")
+    long = tmp_path / ("p" * 246 + ".csv")
+    code, _, err = run_main(capsys, "evaluate", "--task", "sentiment", "--test",
+                            str(files["senti"]), "--text-col", "text", "--label-col",
+                            "sentiment", "--predictions", str(long))
+    assert code == 0 and long.is_file(), err
 
 
 def test_predictions_never_overwrite_an_input_and_fail_before_the_work(
@@ -734,7 +741,7 @@ def test_predictions_never_overwrite_an_input_and_fail_before_the_work(
                             "--text-col", "text", "--label-col", "category",
                             "--predictions", "/proc/triage-predictions.csv")
     assert code == 1 and err.startswith("error: --predictions /proc/triage-predictions.csv: "
-                                        "cannot write in '/proc' (")
+                                        "cannot write a file in '/proc' (")
     assert "train" not in err and err.count("\n") == 1
     # a typo of --db: the database was overwritten with the CSV
     db = tmp_path / "triage.duckdb"
@@ -995,6 +1002,8 @@ def test_test_texts_that_are_training_texts_are_said(files: dict[str, Path],
     assert evaluate.shared_texts(texts, pd.Series(["  TICKET   3 ", "new"]), "t.csv")
     assert evaluate.shared_texts(texts, pd.Series(["ticket 3", *[f"n {i}" for i in range(30)]]),
                                  "t.csv") == []
+    blank = pd.Series(["", "  ", *[f"n {i}" for i in range(8)]])  # blank in both: not shared
+    assert evaluate.shared_texts(pd.Series(["", "x"]), blank, "t.csv") == []
 
 
 def test_categories_told_apart_by_a_number_are_learned(tmp_path: Path) -> None:

@@ -122,6 +122,13 @@ def test_chinese_without_spaces_is_read_as_character_pairs() -> None:
     dropped, and 150 tickets became 17 topics of "(no common words)" mixing themes."""
     assert topics.topic_terms("VPN连接失败 Printer jam2 x 打印机") == [
         "vpn", "连接", "接失", "失败", "printer", "打印", "印机"]
+    # stop words in those scripts are cut out before pairing ("您好" named topics)
+    assert topics.topic_terms("您好，打印机坏了谢谢", frozenset({"谢谢", "您好"})) == [
+        "打印", "印机", "机坏", "坏了"]
+    # Thai: a letter keeps its vowel and tone marks (not \w: they split it into fragments);
+    # Thai digits are no terms
+    thai = topics.topic_terms("เครื่องพิมพ์เสีย ๑๒๓")
+    assert thai[:3] == ["เค", "ครื่", "รื่อ"] and not [t for t in thai if "๑" in t]
     themes = {"printer": ["打印机坏了", "打印机卡纸", "无法打印文件"],
               "password": ["忘记密码", "密码过期了", "重置密码"],
               "purchase": ["申请采购显示器", "采购笔记本", "购买软件许可证"]}
@@ -297,6 +304,16 @@ def test_accept_keeps_labels_given_after_the_proposal_and_undo_brings_topics_bac
         assert labeling.accept(s, [topic["id"]]) == {topic["name"]: len(rest)}
         assert s.scalar("SELECT category FROM ticket_categories WHERE ticket_id = ?",
                         [corrected]) == "Storage"
+        # topics found anew after accepting (the proposal replaced, its ids from 1 again):
+        # undo still brings the accepted topic back, under an id of its own
+        fresh = labeling.propose(s, config())
+        assert labeling.undo_accepted(s) == len(rest)
+        back = labeling.load_proposal(s)["topics"]
+        ids = [t["id"] for t in back]
+        assert len(back) == len(fresh["topics"]) + 1 and len(set(ids)) == len(ids)
+        again = next(t for t in back if t["ticket_ids"] == topic["ticket_ids"])
+        assert again["id"] > max(t["id"] for t in fresh["topics"])
+        assert labeling.accept(s, [again["id"]]) == {again["name"]: len(rest)}
 
 
 def test_mistakes_are_one_line_errors_and_change_nothing(db: tuple[Path, list[str]]) -> None:

@@ -26,10 +26,16 @@ def is_database(path: Path) -> bool:
     return not head or _duckdb_header(head)
 
 
-def check_output_file(path: str | Path, option: str, inputs: Sequence[Any] = ()) -> Path:
+TEMP_PREFIX = ".triage-"  # of a file written beside its target first, then renamed onto it
+
+
+def check_output_file(path: str | Path, option: str, inputs: Sequence[Any] = (),
+                      via_temp: bool = False) -> Path:
     """``path`` as a file an ``option`` (``--predictions``, ``--out``) writes, checked before
     any work: not one of the ``inputs`` (files), not a folder, in a folder that exists, and
-    overwritten only when it is text: never a database (a typo of ``--db``)."""
+    overwritten only when it is text: never a database (a typo of ``--db``). ``via_temp``:
+    it is written as a new file in the same folder first (:data:`TEMP_PREFIX`), so that folder
+    must take a new file (a read-only mount, /proc)."""
     out = Path(path)
     for given in inputs:
         if (isinstance(given, str | Path) and out.exists()
@@ -49,10 +55,12 @@ def check_output_file(path: str | Path, option: str, inputs: Sequence[Any] = ())
                               " it would be overwritten: choose another name")
     if not out.parent.is_dir():
         raise TriageError(f"{option} {out}: no folder {str(out.parent)!r}")
+    if not via_temp:
+        return out
     try:  # a read-only folder or mount, found now rather than after the work
-        fd, probe = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".check")
+        fd, probe = tempfile.mkstemp(dir=out.parent, prefix=TEMP_PREFIX, suffix=".check")
     except OSError as exc:
-        raise TriageError(f"{option} {out}: cannot write in {str(out.parent)!r}"
+        raise TriageError(f"{option} {out}: cannot write a file in {str(out.parent)!r}"
                           f" ({exc.strerror or exc})") from None
     os.close(fd)
     os.unlink(probe)

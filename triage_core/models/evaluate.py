@@ -21,7 +21,7 @@ import pandas as pd
 
 from triage_core.errors import ModelError, TriageError, short_label
 from triage_core.models.sentiment_labels import check_sentiment_labels, files_reading
-from triage_core.paths import check_output_file
+from triage_core.paths import TEMP_PREFIX, check_output_file
 from triage_core.schema import BIDI, SENTIMENT_LABELS
 
 
@@ -311,7 +311,7 @@ def _refuse_nested(labels: pd.Series, label_col: str, name: str) -> None:
 
 def check_predictions_path(path: str | Path, inputs: Sequence[Any]) -> Path:
     """``path`` as a place for ``--predictions`` (see :func:`check_output_file`)."""
-    return check_output_file(path, "--predictions", inputs)
+    return check_output_file(path, "--predictions", inputs, via_temp=True)
 
 
 def predictions_frame(texts: pd.Series, labels: pd.Series, predicted: Any,
@@ -343,7 +343,7 @@ def write_predictions(path: str | Path, texts: pd.Series, labels: pd.Series, pre
     tmp: Path | None = None
     try:
         # a new file of its own (never an existing one, such as an input named like it)
-        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=TEMP_PREFIX, suffix=".tmp")
         os.close(fd)
         tmp = Path(name)
         frame.to_csv(tmp, index=False, encoding="utf-8")
@@ -411,7 +411,8 @@ def shared_texts(train: pd.Series, test: pd.Series, train_name: str) -> list[str
         return (texts.astype(str).str.split().str.join(" ").str.casefold()
                 if len(texts) else pd.Series([], dtype=object))
 
-    n = int(key(test).isin(set(key(train))).sum()) if len(test) else 0
+    seen = set(key(train)) - {""}  # blank texts are said apart, not as shared
+    n = int(key(test).isin(seen).sum()) if len(test) else 0
     if not n or n < SHARED_SHARE * len(test):
         return []
     return [f"{n:,} of the {len(test):,} test texts ({n / len(test):.0%}) are also in"

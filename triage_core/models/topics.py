@@ -19,6 +19,7 @@ side (proposals, accepting them as labels, the emerging-topic alert) is
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -101,30 +102,45 @@ class Topic:
 _MAX_DF = 0.9
 
 
-_TOKEN = re.compile(r"\w+")
+# Scripts written without spaces between words (Chinese, Japanese kana, Thai with its vowel and
+# tone marks, which are not \w): a sentence is one run, read as character pairs (most Chinese
+# words are two characters). Thai digits (U+0E50-0E59) are left out, as digits are elsewhere.
+_UNSPACED_CHARS = "\u0e01-\u0e4f\u0e5a\u0e5b\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TERMS = re.compile(f"([{_UNSPACED_CHARS}]+)|([^\\W{_UNSPACED_CHARS}]+)")
 _WORD = re.compile(r"[^\W\d_]{2,30}")
-# scripts written without spaces between words (Chinese, Japanese kana, Thai): a sentence is
-# one \w+ run, so they are read as character pairs (most Chinese words are two characters)
-_UNSPACED = re.compile("([\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+# a letter with the marks written over or under it (Thai vowels and tones, kana voicing): one
+# character of a pair
+_MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u3099\u309a"
+_LETTER = re.compile(f"[^{_MARKS}][{_MARKS}]*")
+
+
+@functools.lru_cache(maxsize=8)
+def _unspaced_stop(stop: frozenset[str]) -> re.Pattern[str] | None:
+    """The stop words written in those scripts, as one pattern (longest first), to be cut out
+    of a run before it is paired: "您好" or "よろしく" inside a sentence name no topic."""
+    words = sorted((w for w in stop if re.search(f"[{_UNSPACED_CHARS}]", w)), key=len,
+                   reverse=True)
+    return re.compile("|".join(map(re.escape, words))) if words else None
 
 
 def topic_terms(text: str, stop: frozenset[str] = frozenset()) -> list[str]:
     """The terms of a text for topics: words of 2-30 letters (longer runs are encoded
     attachments, hashes or keyboard mashing; a word run into digits is an id), lower-cased,
-    without ``stop`` words; in scripts without spaces, each pair of adjacent characters."""
+    without ``stop`` words; in scripts without spaces, each pair of adjacent characters
+    (stop words cut out first)."""
     out: list[str] = []
-    for token in _TOKEN.findall(text.lower()):
-        if _UNSPACED.search(token) is None:
+    cut = _unspaced_stop(stop)
+    for run, token in _TERMS.findall(text.lower()):
+        if token:
             if _WORD.fullmatch(token) and token not in stop:
                 out.append(token)
             continue
-        for i, part in enumerate(_UNSPACED.split(token)):  # "vpn连接失败": vpn, 连接, 接失, 失败
-            if i % 2 == 0:  # between the runs (a word of another script, digits)
-                if _WORD.fullmatch(part) and part not in stop:
-                    out.append(part)
+        for part in (cut.split(run) if cut is not None else [run]):
+            letters = _LETTER.findall(part)
+            if len(letters) == 1:
+                out.append(letters[0])
             else:
-                out.extend([part] if len(part) == 1 else
-                           [part[j:j + 2] for j in range(len(part) - 1)])
+                out.extend(a + b for a, b in itertools.pairwise(letters))
     return out
 
 

@@ -94,6 +94,11 @@ def propose(store: Store, config: Mapping[str, Any] | None = None) -> dict[str, 
     proposal = {"created_at": pd.Timestamp.now(tz="UTC").isoformat(), "n_tickets": len(ids),
                 "topics": [_record(t, ids, i + 1) for i, t in enumerate(found)],
                 "next_id": len(found) + 1}
+    # topics accepted from the proposal this one replaces: 'triage topics undo' still puts
+    # them back (under new ids if this proposal uses theirs)
+    earlier = (load_proposal(store) or {}).get("accepted_topics") or []
+    if earlier:
+        proposal["accepted_topics"] = earlier
     _save(store, proposal)
     return proposal
 
@@ -342,9 +347,14 @@ def undo_accepted(store: Store, by: str = "cli") -> int:
         back = (proposal or {}).get("accepted_topics") or []
         if back:
             taken = {t["name"].casefold() for t in proposal["topics"]}
+            ids = {t["id"] for t in proposal["topics"]}
             for topic in back:  # a name given to another topic since gets a number
                 topic["name"] = _free_name(topic["name"], taken)
                 taken.add(topic["name"].casefold())
+                if topic["id"] in ids:  # a proposal made since numbered its own topics
+                    topic["id"] = proposal["next_id"]
+                    proposal["next_id"] += 1
+                ids.add(topic["id"])
             proposal["topics"] = sorted([*proposal["topics"], *back], key=lambda t: t["id"])
             proposal["accepted"] = {k: v for k, v in (proposal.get("accepted") or {}).items()
                                     if k not in {str(t["id"]) for t in back}}
