@@ -319,6 +319,11 @@ def test_explanation_terms_are_words_of_the_text_without_stop_words_or_fragments
     # "card charged" is not in the text as a phrase, "not happy" not at all
     assert ("card charged", 0.5) not in readable_terms(terms, text, k=10)
     assert readable_terms([("Refund", -0.2)], text.upper(), k=1) == [("Refund", -0.2)]
+    # a number a model reads as written (keep_digits) is a reason; digits made 0 are not in
+    # the text as written
+    code = "The page shows error 404 again"
+    assert readable_terms([("000", 0.9), ("error 404", 0.8), ("404", 0.7), ("4o4", 0.6)],
+                          code, k=5) == [("error 404", 0.8), ("404", 0.7)]
     # a contraction's parts are no words of the text; a possessive's first part is
     said = "I didn't get my refund and the customer's card won't work. Don't t."
     got = readable_terms([("didn", 0.9), ("i didn", 0.8), ("won", 0.7), ("customer", 0.6),

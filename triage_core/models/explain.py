@@ -23,6 +23,7 @@ __all__ = ["explain", "explain_many", "readable_terms"]
 
 # A word a person reads as one: letters (any script), inner apostrophes or hyphens; no digits.
 _WORD = re.compile(r"^[^\W\d_]+(?:['’-][^\W\d_]+)*$")
+_NUMBER = re.compile(r"^[0-9]+$")  # "404" of a model that reads numbers (keep_digits)
 MIN_WORD = 3  # shorter single words ("in", "ok", "fa") say nothing on their own
 
 
@@ -225,17 +226,19 @@ _NOT_CUT = r"(?!['’](?!s\b)\w)"  # not followed by an apostrophe and more of t
 
 def readable_terms(terms: Sequence[tuple[str, float]], text: Any, k: int,
                    stop_words: frozenset[str] | None = None) -> list[tuple[str, float]]:
-    """The first ``k`` terms a person can read in ``text``: every word made of letters (no
-    fragments such as ``0fa``), a single word at least :data:`MIN_WORD` letters long and not a
-    stop word (``in``, ``can``), a phrase not made of stop words only, and the term occurring
-    in the text as written (case aside; a skip-gram's two words in order)."""
+    """The first ``k`` terms a person can read in ``text``: every word made of letters or
+    digits, not both (no fragments such as ``0fa``; a number such as ``404`` only occurs as
+    written when the model reads numbers, ``keep_digits``), a single word at least
+    :data:`MIN_WORD` letters long and not a stop word (``in``, ``can``), a phrase not made of
+    stop words only, and the term occurring in the text as written (case aside; a skip-gram's
+    two words in order)."""
     stop = _stop_words() if stop_words is None else stop_words
     haystack = str(text or "").lower()
     out: list[tuple[str, float]] = []
     for term, weight in terms:
         skip = SKIP_MARK.strip() in term
         words = [w for w in str(term).lower().replace(SKIP_MARK.strip(), " ").split() if w]
-        if not words or not all(_WORD.match(w) for w in words):
+        if not words or not all(_WORD.match(w) or _NUMBER.match(w) for w in words):
             continue
         if len(words) == 1 and (len(words[0]) < MIN_WORD or words[0] in stop):
             continue
