@@ -313,6 +313,7 @@ def test_accept_keeps_labels_given_after_the_proposal_and_undo_brings_topics_bac
         assert len(back) == len(fresh["topics"]) + 1 and len(set(ids)) == len(ids)
         again = next(t for t in back if t["ticket_ids"] == topic["ticket_ids"])
         assert again["id"] > max(t["id"] for t in fresh["topics"])
+        assert labeling.load_proposal(s)["next_id"] > max(ids)  # a split never reuses an id
         assert labeling.accept(s, [again["id"]]) == {again["name"]: len(rest)}
 
 

@@ -355,6 +355,8 @@ def undo_accepted(store: Store, by: str = "cli") -> int:
                     topic["id"] = proposal["next_id"]
                     proposal["next_id"] += 1
                 ids.add(topic["id"])
+            # ids are never reused: a later split numbers its parts from next_id
+            proposal["next_id"] = max(proposal["next_id"], max(ids) + 1)
             proposal["topics"] = sorted([*proposal["topics"], *back], key=lambda t: t["id"])
             proposal["accepted"] = {k: v for k, v in (proposal.get("accepted") or {}).items()
                                     if k not in {str(t["id"]) for t in back}}
