@@ -20,8 +20,8 @@ if done is not None:
                + " Train a model on them with `triage train` (or Retrain on the Review & "
                "feedback page).")
     if getattr(done, "skipped", 0):
-        st.info(f"{done.skipped:,} of their tickets got a label or a correction after the "
-                "topics were found, and keep it.")
+        st.info(components.plain(f"{done.skipped:,} of their tickets got a label or a "
+                                 "correction after the topics were found, and keep it."))
 
 proposal = data.topic_proposal()
 if not proposal and not data.unlabeled_count():
